@@ -1,0 +1,145 @@
+//! `copy_table`: a table's visible content into a new table, here or in another region.
+
+use super::database::{Database, Pending};
+use super::types::CopyProgress;
+use crate::codec::key::decode_key;
+use crate::engine::row_state::RowState;
+use crate::log::record::{ChangeKind, ColumnOp};
+use crate::model::error::{Error, Result};
+use crate::model::schema::TableSchema;
+use std::ops::Bound;
+
+/// Rows committed per log append while copying.
+const COPY_CHUNK: usize = 1000;
+
+impl Database {
+    /// Up to `COPY_CHUNK` existing rows after `after`, as PUT mutations for `target_table`.
+    fn copy_chunk(
+        &self,
+        source: &str,
+        target_table: &str,
+        after: &Option<Vec<u8>>,
+    ) -> Result<(Vec<Pending>, Option<Vec<u8>>)> {
+        let t = self.table(source)?;
+        let lower = match after {
+            None => t.iter().next().map(|(k, _)| k.to_vec()),
+            Some(k) => Some(k.clone()),
+        };
+        let Some(lower) = lower else {
+            return Ok((Vec::new(), None));
+        };
+        let bound = if after.is_some() {
+            Bound::Excluded(lower.as_slice())
+        } else {
+            Bound::Included(lower.as_slice())
+        };
+        let mut out = Vec::new();
+        let mut last = None;
+        for (key, stored) in t.range_from(bound) {
+            if out.len() >= COPY_CHUNK {
+                break;
+            }
+            last = Some(key.to_vec());
+            if stored.digest.is_none() {
+                continue;
+            }
+            let state = stored.decode()?;
+            let mut ops = Vec::new();
+            for col in &state.columns {
+                for (ts, v) in RowState::live_versions(col, t.schema.options.max_versions) {
+                    ops.push(ColumnOp::Put {
+                        name: col.name.clone(),
+                        value: v.clone(),
+                        timestamp: ts,
+                    });
+                }
+            }
+            out.push(Pending {
+                table: target_table.to_string(),
+                primary_key: decode_key(&t.schema, key)?,
+                auto_increment: None,
+                kind: ChangeKind::Put,
+                ops,
+            });
+        }
+        Ok((out, last))
+    }
+
+    fn copy_schema(
+        &self,
+        source: &str,
+        target_table: &str,
+        target: &Database,
+    ) -> Result<(TableSchema, u64)> {
+        let t = self.table(source)?;
+        target.check_open()?;
+        let schema = TableSchema {
+            name: target_table.to_string(),
+            ..t.schema.clone()
+        };
+        schema.validate()?;
+        if target.tables.contains_key(target_table) {
+            return Err(Error::ObjectAlreadyExist(format!(
+                "table '{target_table}' already exists"
+            )));
+        }
+        Ok((schema, t.row_count()))
+    }
+
+    /// Copy a table's visible content into a new table of this database,
+    /// with the same schema and options. Returns the rows copied; the copy's
+    /// digest equals the source's. Each row becomes a PUT in the change log.
+    pub fn copy_table(
+        &mut self,
+        source: &str,
+        target_table: &str,
+        progress: &mut dyn FnMut(CopyProgress),
+    ) -> Result<u64> {
+        let (schema, total) = self.copy_schema(source, target_table, self)?;
+        self.create_table(schema)?;
+        let mut after = None;
+        let mut copied = 0u64;
+        progress(CopyProgress { copied, total });
+        loop {
+            let (chunk, last) = self.copy_chunk(source, target_table, &after)?;
+            if last.is_none() {
+                break;
+            }
+            copied += chunk.len() as u64;
+            if !chunk.is_empty() {
+                self.commit_local(chunk)?;
+            }
+            progress(CopyProgress { copied, total });
+            after = last;
+        }
+        Ok(copied)
+    }
+
+    /// Copy a table of this database into a new table of `target` (another region).
+    pub fn copy_table_to(
+        &self,
+        source: &str,
+        target: &mut Database,
+        target_table: &str,
+        progress: &mut dyn FnMut(CopyProgress),
+    ) -> Result<u64> {
+        let (schema, total) = self.copy_schema(source, target_table, target)?;
+        target.create_table(schema)?;
+        let mut after = None;
+        let mut copied = 0u64;
+        progress(CopyProgress { copied, total });
+        loop {
+            let (chunk, last) = self.copy_chunk(source, target_table, &after)?;
+            if last.is_none() {
+                break;
+            }
+            copied += chunk.len() as u64;
+            if !chunk.is_empty() {
+                target.commit_local(chunk)?;
+            }
+            progress(CopyProgress { copied, total });
+            after = last;
+        }
+        Ok(copied)
+    }
+}

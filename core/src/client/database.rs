@@ -1,0 +1,357 @@
+//! The [`Database`] façade: one region's tables, log and storage.
+
+use super::options::DatabaseOptions;
+use crate::clock::Clock;
+use crate::engine::table::Table;
+use crate::log::hlc::{region_id, Hlc, Stamp};
+use crate::log::record::{ChangeKind, ChangeRecord, ColumnOp};
+use crate::log::{ChangeLog, Retention};
+use crate::model::error::{Error, Result};
+use crate::model::primary_key::{PkValue, PrimaryKey};
+use crate::model::schema::{TableOptions, TableSchema};
+use crate::storage::{MemoryStorage, Storage, WalEntry};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// One region: tables, change log and storage.
+///
+/// Reads take `&self`; writes take `&mut self`. Share one between threads
+/// behind a lock.
+pub struct Database {
+    pub(crate) region: String,
+    pub(crate) region_id: u64,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) tables: BTreeMap<String, Table>,
+    pub(crate) log: ChangeLog,
+    pub(crate) storage: Box<dyn Storage>,
+    pub(crate) retention: Retention,
+    pub(crate) closed: bool,
+}
+
+/// A local mutation waiting for its stamp.
+pub(crate) struct Pending {
+    pub table: String,
+    pub primary_key: PrimaryKey,
+    /// Index of an auto-increment key column to fill from the stamp.
+    pub auto_increment: Option<usize>,
+    pub kind: ChangeKind,
+    pub ops: Vec<ColumnOp>,
+}
+
+fn check_region(region: &str) -> Result<()> {
+    if region.is_empty() || region.len() > 255 || region.chars().any(|c| c.is_control()) {
+        return Err(Error::invalid(format!(
+            "region name {region:?} must be 1–255 bytes without control characters"
+        )));
+    }
+    Ok(())
+}
+
+impl Database {
+    /// An in-memory region.
+    pub fn memory(options: DatabaseOptions) -> Result<Database> {
+        Self::with_storage(options, Box::new(MemoryStorage))
+    }
+
+    /// A durable region in `dir` (created if missing), recovered from its
+    /// checkpoint and log. Fails with `StorageLocked` if another process has it.
+    #[cfg(feature = "fs")]
+    pub fn open(dir: impl AsRef<std::path::Path>, options: DatabaseOptions) -> Result<Database> {
+        let storage = crate::storage::fs::FsStorage::open(
+            dir.as_ref(),
+            options.sync,
+            options.checkpoint_bytes,
+        )?;
+        Self::with_storage(options, Box::new(storage))
+    }
+
+    /// A region over any [`Storage`]; recovers what the storage holds.
+    pub fn with_storage(
+        options: DatabaseOptions,
+        mut storage: Box<dyn Storage>,
+    ) -> Result<Database> {
+        check_region(&options.region)?;
+        let recovered = storage.recover()?;
+        let mut db = match recovered.snapshot {
+            Some(bytes) => {
+                let db = super::snapshot::decode(&bytes, options.clock.clone(), storage)?;
+                if db.region != options.region {
+                    return Err(Error::invalid(format!(
+                        "this directory holds region '{}', not '{}'",
+                        db.region, options.region
+                    )));
+                }
+                db
+            }
+            None => Database {
+                region_id: region_id(&options.region),
+                region: options.region.clone(),
+                clock: options.clock.clone(),
+                tables: BTreeMap::new(),
+                log: ChangeLog::new(),
+                storage,
+                retention: options.retention,
+                closed: false,
+            },
+        };
+        db.retention = options.retention;
+        for e in recovered.entries {
+            db.replay(e)?;
+        }
+        Ok(db)
+    }
+
+    fn replay(&mut self, e: WalEntry) -> Result<()> {
+        match e {
+            WalEntry::Record(rec) => {
+                if rec.cursor != self.log.next_cursor() {
+                    return Err(Error::corrupt(format!(
+                        "log entry has cursor {}, expected {}",
+                        rec.cursor,
+                        self.log.next_cursor()
+                    )));
+                }
+                self.apply_record_unlogged(&rec)?;
+                let region = self.region.clone();
+                self.log.append(rec, &region);
+            }
+            WalEntry::CreateTable(s) => {
+                self.tables.insert(s.name.clone(), Table::new(s));
+            }
+            WalEntry::UpdateTable { name, options } => {
+                if let Some(t) = self.tables.get_mut(&name) {
+                    t.set_options(options)?;
+                }
+            }
+            WalEntry::DeleteTable { name } => {
+                self.tables.remove(&name);
+            }
+            WalEntry::TruncateLog { cursor } => self.log.truncate_before(cursor),
+        }
+        Ok(())
+    }
+
+    /// Merge a record into its table (no logging). Records for unknown tables are ignored
+    /// on replay (their table was deleted later in the log).
+    pub(crate) fn apply_record_unlogged(&mut self, rec: &ChangeRecord) -> Result<()> {
+        let stamp = Stamp::new(rec.stamp, region_id(&rec.origin));
+        if let Some(t) = self.tables.get_mut(&rec.table) {
+            let key = crate::codec::key::encode_key(&t.schema, &rec.primary_key)?;
+            t.apply(&key, stamp, rec.kind, &rec.columns)?;
+        }
+        Ok(())
+    }
+
+    /// This region's name.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// The clock's current time (ms).
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// Whether the database survives the process.
+    pub fn is_durable(&self) -> bool {
+        self.storage.is_durable()
+    }
+
+    pub(crate) fn check_open(&self) -> Result<()> {
+        if self.closed {
+            Err(Error::Closed)
+        } else {
+            Ok(())
+        }
+    }
+
+    pub(crate) fn table(&self, name: &str) -> Result<&Table> {
+        self.check_open()?;
+        self.tables
+            .get(name)
+            .ok_or_else(|| Error::ObjectNotExist(format!("table '{name}' does not exist")))
+    }
+
+    /// Force everything written so far to stable storage.
+    pub fn flush(&mut self) -> Result<()> {
+        self.check_open()?;
+        self.storage.flush()
+    }
+
+    /// Write a checkpoint now (durable databases; a no-op in memory).
+    pub fn checkpoint(&mut self) -> Result<()> {
+        self.check_open()?;
+        if !self.storage.is_durable() {
+            return Ok(());
+        }
+        let snap = self.export_snapshot()?;
+        self.storage.checkpoint(&snap)
+    }
+
+    /// Flush, release the directory lock and refuse further calls.
+    pub fn close(&mut self) -> Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        let r = self.storage.flush();
+        self.storage = Box::new(MemoryStorage);
+        self.closed = true;
+        r
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// Append entries to storage, then run `apply` (which must not fail for
+    /// validated input). Nothing changes if storage refuses.
+    pub(crate) fn commit_entries(&mut self, entries: Vec<WalEntry>) -> Result<()> {
+        let now = self.now_ms();
+        self.storage.append(&entries, now)?;
+        for e in entries {
+            self.replay(e)?;
+        }
+        self.after_commit()
+    }
+
+    pub(crate) fn after_commit(&mut self) -> Result<()> {
+        let now = self.now_ms();
+        let cut = self.log.retention_cut(&self.retention, now);
+        let excess = cut.saturating_sub(self.log.first_cursor());
+        // Truncate in steps so retention costs one log entry per step, not per write.
+        let step = self.retention.max_records.map_or(1, |m| (m / 16).max(1));
+        if excess >= step
+            || (self.retention.max_age_ms.is_some()
+                && excess > 0
+                && self.retention.max_records.is_none())
+        {
+            let e = WalEntry::TruncateLog { cursor: cut };
+            self.storage.append(std::slice::from_ref(&e), now)?;
+            self.replay(e)?;
+        }
+        if self.storage.checkpoint_due() {
+            self.checkpoint()?;
+        }
+        Ok(())
+    }
+
+    /// Stamp, log and apply local mutations. Validation is the caller's; this
+    /// fails only if storage does, and then changes nothing.
+    pub(crate) fn commit_local(&mut self, items: Vec<Pending>) -> Result<Vec<PrimaryKey>> {
+        let now = self.now_ms();
+        let mut hlc = Hlc::resume(self.log.hlc_last());
+        let mut seq = self.log.local_seq();
+        let mut cursor = self.log.next_cursor();
+        let mut entries = Vec::with_capacity(items.len());
+        let mut keys = Vec::with_capacity(items.len());
+        for mut p in items {
+            seq += 1;
+            let stamp = hlc.tick(now);
+            if let Some(i) = p.auto_increment {
+                p.primary_key.0[i].1 = PkValue::Integer(stamp as i64);
+            }
+            keys.push(p.primary_key.clone());
+            entries.push(WalEntry::Record(ChangeRecord {
+                cursor,
+                origin: self.region.clone(),
+                seq,
+                stamp,
+                table: p.table,
+                kind: p.kind,
+                primary_key: p.primary_key,
+                columns: p.ops,
+            }));
+            cursor += 1;
+        }
+        self.commit_entries(entries)?;
+        Ok(keys)
+    }
+
+    /// Create a table.
+    pub fn create_table(&mut self, schema: TableSchema) -> Result<()> {
+        self.check_open()?;
+        schema.validate()?;
+        if self.tables.contains_key(&schema.name) {
+            return Err(Error::ObjectAlreadyExist(format!(
+                "table '{}' already exists",
+                schema.name
+            )));
+        }
+        self.commit_entries(vec![WalEntry::CreateTable(schema)])
+    }
+
+    /// Table names in order.
+    pub fn list_tables(&self) -> Result<Vec<String>> {
+        self.check_open()?;
+        Ok(self.tables.keys().cloned().collect())
+    }
+
+    /// A table's schema and row count.
+    pub fn describe_table(&self, name: &str) -> Result<super::types::TableDescription> {
+        let t = self.table(name)?;
+        Ok(super::types::TableDescription {
+            schema: t.schema.clone(),
+            row_count: t.row_count(),
+        })
+    }
+
+    /// Change a table's `max_versions` / `time_to_live`.
+    pub fn update_table(&mut self, name: &str, options: TableOptions) -> Result<()> {
+        self.table(name)?;
+        options.validate()?;
+        self.commit_entries(vec![WalEntry::UpdateTable {
+            name: name.to_string(),
+            options,
+        }])
+    }
+
+    /// Delete a table and its rows (its records stay in the change log).
+    pub fn delete_table(&mut self, name: &str) -> Result<()> {
+        self.table(name)?;
+        self.commit_entries(vec![WalEntry::DeleteTable {
+            name: name.to_string(),
+        }])
+    }
+
+    /// Set the change log's retention (applied from the next write on).
+    pub fn set_retention(&mut self, retention: Retention) -> Result<()> {
+        self.check_open()?;
+        self.retention = retention;
+        Ok(())
+    }
+
+    /// Apply retention now: drop every record it allows. Returns how many went.
+    pub fn enforce_retention(&mut self) -> Result<u64> {
+        self.check_open()?;
+        let now = self.now_ms();
+        let first = self.log.first_cursor();
+        let cut = self.log.retention_cut(&self.retention, now);
+        if cut > first {
+            self.commit_entries(vec![WalEntry::TruncateLog { cursor: cut }])?;
+        }
+        Ok(cut.saturating_sub(first))
+    }
+
+    /// Drop every log record before `cursor` (they stop being available to
+    /// `changes_since` and incremental sync).
+    pub fn truncate_log(&mut self, cursor: u64) -> Result<()> {
+        self.check_open()?;
+        let cut = cursor.min(self.log.next_cursor());
+        if cut > self.log.first_cursor() {
+            self.commit_entries(vec![WalEntry::TruncateLog { cursor: cut }])?;
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("region", &self.region)
+            .field("tables", &self.tables.keys().collect::<Vec<_>>())
+            .field("next_cursor", &self.log.next_cursor())
+            .field("closed", &self.closed)
+            .finish()
+    }
+}

@@ -1,0 +1,13 @@
+//! The public façade: [`Database`], its options and request/response types.
+
+pub mod changes;
+pub mod copy;
+pub mod database;
+pub mod digest;
+pub mod options;
+pub mod read;
+pub mod snapshot;
+pub mod types;
+pub mod write;
+
+pub use database::Database;

@@ -1,0 +1,70 @@
+//! How a database is opened.
+
+use crate::clock::Clock;
+use crate::log::Retention;
+use crate::storage::SyncPolicy;
+use std::sync::Arc;
+
+/// Options of [`Database::memory`](crate::Database::memory) and
+/// [`Database::open`](crate::Database::open).
+#[derive(Clone)]
+pub struct DatabaseOptions {
+    /// This region's name (the origin of its writes). Non-empty, ≤ 255 bytes.
+    pub region: String,
+    /// Source of time.
+    pub clock: Arc<dyn Clock>,
+    /// When appended log entries are fsynced (durable databases).
+    pub sync: SyncPolicy,
+    /// How long the change log keeps records.
+    pub retention: Retention,
+    /// Write a checkpoint after this many log bytes (durable databases).
+    pub checkpoint_bytes: u64,
+}
+
+impl DatabaseOptions {
+    /// Options with a given clock and defaults otherwise.
+    pub fn with_clock(region: impl Into<String>, clock: Arc<dyn Clock>) -> Self {
+        DatabaseOptions {
+            region: region.into(),
+            clock,
+            sync: SyncPolicy::Always,
+            retention: Retention::default(),
+            checkpoint_bytes: 64 * 1024 * 1024,
+        }
+    }
+
+    /// Options using the system clock (native builds).
+    #[cfg(feature = "fs")]
+    pub fn new(region: impl Into<String>) -> Self {
+        Self::with_clock(region, Arc::new(crate::clock::SystemClock))
+    }
+
+    /// Set the sync policy.
+    pub fn sync(mut self, sync: SyncPolicy) -> Self {
+        self.sync = sync;
+        self
+    }
+
+    /// Set the retention.
+    pub fn retention(mut self, retention: Retention) -> Self {
+        self.retention = retention;
+        self
+    }
+
+    /// Set the checkpoint threshold.
+    pub fn checkpoint_bytes(mut self, bytes: u64) -> Self {
+        self.checkpoint_bytes = bytes;
+        self
+    }
+}
+
+impl std::fmt::Debug for DatabaseOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseOptions")
+            .field("region", &self.region)
+            .field("sync", &self.sync)
+            .field("retention", &self.retention)
+            .field("checkpoint_bytes", &self.checkpoint_bytes)
+            .finish()
+    }
+}

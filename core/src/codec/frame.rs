@@ -1,0 +1,108 @@
+//! Frames: every byte string that leaves a process is wrapped in one.
+//!
+//! `magic[4] ‖ version u8 ‖ flags u8 ‖ length u32 LE ‖ crc32 u32 LE ‖ payload`
+//! where the CRC-32 (IEEE) covers the 10 header bytes before it and the
+//! payload, and flag bit 0 means the payload is lz4 block-compressed with
+//! its uncompressed size prepended (lz4_flex `compress_prepend_size`).
+
+use crate::model::error::{Error, Result};
+
+/// Bytes before the payload.
+pub const FRAME_HEADER_LEN: usize = 14;
+/// Current frame version.
+pub const FRAME_VERSION: u8 = 1;
+/// Flag: payload is lz4-compressed.
+pub const FLAG_LZ4: u8 = 1;
+
+/// Magic of a database snapshot (checkpoint or exported snapshot).
+pub const MAGIC_SNAPSHOT: [u8; 4] = *b"TSSN";
+/// Magic of a write-ahead-log segment header.
+pub const MAGIC_WAL: [u8; 4] = *b"TSWL";
+
+fn crc(header: &[u8], payload: &[u8]) -> u32 {
+    let mut h = crc32fast::Hasher::new();
+    h.update(header);
+    h.update(payload);
+    h.finalize()
+}
+
+/// Wrap `payload` in a frame, lz4-compressing it when `compress` is set.
+pub fn encode_frame(magic: [u8; 4], payload: &[u8], compress: bool) -> Vec<u8> {
+    let body: std::borrow::Cow<'_, [u8]> = if compress {
+        lz4_flex::compress_prepend_size(payload).into()
+    } else {
+        payload.into()
+    };
+    let mut out = Vec::with_capacity(FRAME_HEADER_LEN + body.len());
+    out.extend_from_slice(&magic);
+    out.push(FRAME_VERSION);
+    out.push(if compress { FLAG_LZ4 } else { 0 });
+    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    let c = crc(&out[..10], &body);
+    out.extend_from_slice(&c.to_le_bytes());
+    out.extend_from_slice(&body);
+    out
+}
+
+/// Check and unwrap a frame that fills `bytes` exactly; returns the
+/// (decompressed) payload. `max_payload` caps the uncompressed size.
+pub fn decode_frame(magic: [u8; 4], bytes: &[u8], max_payload: usize) -> Result<Vec<u8>> {
+    if bytes.len() < FRAME_HEADER_LEN {
+        return Err(Error::corrupt(format!(
+            "frame of {} bytes is truncated",
+            bytes.len()
+        )));
+    }
+    if bytes[..4] != magic {
+        return Err(Error::corrupt(format!(
+            "bad magic {:?}, expected {:?}",
+            String::from_utf8_lossy(&bytes[..4]),
+            String::from_utf8_lossy(&magic)
+        )));
+    }
+    let len = u32::from_le_bytes(bytes[6..10].try_into().expect("4")) as usize;
+    if bytes.len() != FRAME_HEADER_LEN + len {
+        return Err(Error::corrupt(format!(
+            "frame says {len} payload bytes, has {}",
+            bytes.len().saturating_sub(FRAME_HEADER_LEN)
+        )));
+    }
+    let stored = u32::from_le_bytes(bytes[10..14].try_into().expect("4"));
+    let body = &bytes[FRAME_HEADER_LEN..];
+    if crc(&bytes[..10], body) != stored {
+        return Err(Error::corrupt("frame checksum mismatch"));
+    }
+    if bytes[4] != FRAME_VERSION {
+        return Err(Error::UnsupportedVersion(format!(
+            "frame version {} (this build reads {FRAME_VERSION})",
+            bytes[4]
+        )));
+    }
+    let flags = bytes[5];
+    if flags & !FLAG_LZ4 != 0 {
+        return Err(Error::UnsupportedVersion(format!(
+            "unknown frame flags {flags:#04x}"
+        )));
+    }
+    if flags & FLAG_LZ4 != 0 {
+        if body.len() < 4 {
+            return Err(Error::corrupt("compressed payload is truncated"));
+        }
+        let size = u32::from_le_bytes(body[..4].try_into().expect("4")) as usize;
+        if size > max_payload {
+            return Err(Error::corrupt(format!(
+                "payload of {size} bytes exceeds the cap of {max_payload}"
+            )));
+        }
+        lz4_flex::decompress_size_prepended(body)
+            .map_err(|e| Error::corrupt(format!("lz4 payload: {e}")))
+    } else {
+        if body.len() > max_payload {
+            return Err(Error::corrupt(format!(
+                "payload of {} bytes exceeds the cap of {max_payload}",
+                body.len()
+            )));
+        }
+        Ok(body.to_vec())
+    }
+}

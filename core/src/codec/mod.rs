@@ -1,0 +1,10 @@
+//! Canonical bytes: keys (order-preserving), values, row states, change
+//! records, schemas, frames and snapshots. `docs/FORMAT.md` specifies them.
+
+pub mod buf;
+pub mod frame;
+pub mod key;
+pub mod record;
+pub mod row_state;
+pub mod schema;
+pub mod value;

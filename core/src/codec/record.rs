@@ -1,0 +1,128 @@
+//! Change-record encoding (the cursor is local and not encoded).
+
+use super::buf::{put_bytes, put_varint, put_zigzag, Reader};
+use super::key::{put_pk_value, read_pk_value};
+use super::value::{put_value, read_value};
+use crate::log::record::{ChangeKind, ChangeRecord, ColumnOp};
+use crate::model::error::Result;
+use crate::model::primary_key::PrimaryKey;
+
+/// Current record encoding version.
+pub const RECORD_VERSION: u8 = 1;
+
+/// Append a record: version byte, origin, seq, stamp (u64 LE), table, kind,
+/// key columns (name ‖ key part), column operations.
+pub fn put_record(out: &mut Vec<u8>, r: &ChangeRecord) {
+    out.push(RECORD_VERSION);
+    put_bytes(out, r.origin.as_bytes());
+    put_varint(out, r.seq);
+    out.extend_from_slice(&r.stamp.to_le_bytes());
+    put_bytes(out, r.table.as_bytes());
+    out.push(match r.kind {
+        ChangeKind::Put => 1,
+        ChangeKind::Update => 2,
+        ChangeKind::Delete => 3,
+    });
+    put_varint(out, r.primary_key.0.len() as u64);
+    for (name, v) in &r.primary_key.0 {
+        put_bytes(out, name.as_bytes());
+        put_pk_value(out, v);
+    }
+    put_varint(out, r.columns.len() as u64);
+    for c in &r.columns {
+        match c {
+            ColumnOp::Put {
+                name,
+                value,
+                timestamp,
+            } => {
+                out.push(1);
+                put_bytes(out, name.as_bytes());
+                put_zigzag(out, *timestamp);
+                put_value(out, value);
+            }
+            ColumnOp::DeleteOneVersion { name, timestamp } => {
+                out.push(2);
+                put_bytes(out, name.as_bytes());
+                put_zigzag(out, *timestamp);
+            }
+            ColumnOp::DeleteAllVersions { name } => {
+                out.push(3);
+                put_bytes(out, name.as_bytes());
+            }
+        }
+    }
+}
+
+/// Encode a record into a new buffer.
+pub fn encode_record(r: &ChangeRecord) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64);
+    put_record(&mut out, r);
+    out
+}
+
+/// Read a record (cursor 0).
+pub fn read_record(r: &mut Reader<'_>) -> Result<ChangeRecord> {
+    let v = r.u8()?;
+    if v != RECORD_VERSION {
+        return Err(crate::model::error::Error::UnsupportedVersion(format!(
+            "change record version {v} (this build reads {RECORD_VERSION})"
+        )));
+    }
+    let origin = r.string()?.to_string();
+    let seq = r.varint()?;
+    let stamp = r.u64_le()?;
+    let table = r.string()?.to_string();
+    let kind = match r.u8()? {
+        1 => ChangeKind::Put,
+        2 => ChangeKind::Update,
+        3 => ChangeKind::Delete,
+        k => return Err(r.error(format!("unknown record kind {k}"))),
+    };
+    let n = r.count()?;
+    let mut pk = Vec::with_capacity(n);
+    for _ in 0..n {
+        let name = r.string()?.to_string();
+        pk.push((name, read_pk_value(r)?));
+    }
+    let n = r.count()?;
+    let mut columns = Vec::with_capacity(n);
+    for _ in 0..n {
+        let op = r.u8()?;
+        let name = r.string()?.to_string();
+        columns.push(match op {
+            1 => {
+                let timestamp = r.zigzag()?;
+                ColumnOp::Put {
+                    name,
+                    timestamp,
+                    value: read_value(r)?,
+                }
+            }
+            2 => ColumnOp::DeleteOneVersion {
+                name,
+                timestamp: r.zigzag()?,
+            },
+            3 => ColumnOp::DeleteAllVersions { name },
+            o => return Err(r.error(format!("unknown column op {o}"))),
+        });
+    }
+    Ok(ChangeRecord {
+        cursor: 0,
+        origin,
+        seq,
+        stamp,
+        table,
+        kind,
+        primary_key: PrimaryKey(pk),
+        columns,
+    })
+}
+
+/// Decode a record that fills `bytes` exactly.
+pub fn decode_record(bytes: &[u8]) -> Result<ChangeRecord> {
+    let mut r = Reader::new(bytes, "change record");
+    let rec = read_record(&mut r)?;
+    r.finish()?;
+    Ok(rec)
+}

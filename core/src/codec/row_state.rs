@@ -1,0 +1,120 @@
+//! Row-state encoding: how rows are held in memory, in snapshots and when
+//! whole rows move between regions.
+//!
+//! `n_stamps varint ‖ stamps (hlc u64 LE ‖ origin u64 LE)… ‖ deleted ref ‖
+//! live ref ‖ n_columns varint ‖ per column: name ‖ cleared ref ‖ n_versions
+//! varint ‖ per version: ts zigzag ‖ stamp ref ‖ 0 (tombstone) or value`.
+//! A stamp ref is a varint: 0 for none, else 1 + index into the stamp table;
+//! the table lists stamps in order of first use, so equal states encode equally.
+
+use super::buf::{put_bytes, put_varint, put_zigzag, Reader};
+use super::value::{put_value, read_value_body};
+use crate::engine::row_state::{ColumnState, RowState, Version};
+use crate::log::hlc::Stamp;
+use crate::model::error::Result;
+
+struct StampTable(Vec<Stamp>);
+
+impl StampTable {
+    fn index(&mut self, s: Stamp) -> u64 {
+        if s.is_zero() {
+            return 0;
+        }
+        match self.0.iter().position(|x| *x == s) {
+            Some(i) => i as u64 + 1,
+            None => {
+                self.0.push(s);
+                self.0.len() as u64
+            }
+        }
+    }
+}
+
+/// Encode a state.
+pub fn encode_row_state(s: &RowState) -> Vec<u8> {
+    let mut table = StampTable(Vec::new());
+    let mut body = Vec::with_capacity(64);
+    put_varint(&mut body, table.index(s.deleted));
+    put_varint(&mut body, table.index(s.live));
+    put_varint(&mut body, s.columns.len() as u64);
+    for c in &s.columns {
+        put_bytes(&mut body, c.name.as_bytes());
+        put_varint(&mut body, table.index(c.cleared));
+        put_varint(&mut body, c.versions.len() as u64);
+        for v in &c.versions {
+            put_zigzag(&mut body, v.ts);
+            put_varint(&mut body, table.index(v.stamp));
+            match &v.value {
+                None => body.push(0),
+                Some(val) => put_value(&mut body, val),
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(body.len() + 1 + 16 * table.0.len());
+    put_varint(&mut out, table.0.len() as u64);
+    for st in &table.0 {
+        out.extend_from_slice(&st.hlc.to_le_bytes());
+        out.extend_from_slice(&st.origin.to_le_bytes());
+    }
+    out.extend_from_slice(&body);
+    out
+}
+
+fn stamp_ref(r: &mut Reader<'_>, table: &[Stamp]) -> Result<Stamp> {
+    let i = r.varint()?;
+    if i == 0 {
+        return Ok(Stamp::ZERO);
+    }
+    table
+        .get(i as usize - 1)
+        .copied()
+        .ok_or_else(|| r.error(format!("stamp ref {i} out of range")))
+}
+
+/// Decode a state that fills `bytes` exactly.
+pub fn decode_row_state(bytes: &[u8]) -> Result<RowState> {
+    let mut r = Reader::new(bytes, "row state");
+    let n = r.count()?;
+    let mut table = Vec::with_capacity(n);
+    for _ in 0..n {
+        let hlc = r.u64_le()?;
+        let origin = r.u64_le()?;
+        table.push(Stamp { hlc, origin });
+    }
+    let deleted = stamp_ref(&mut r, &table)?;
+    let live = stamp_ref(&mut r, &table)?;
+    let ncols = r.count()?;
+    let mut columns: Vec<ColumnState> = Vec::with_capacity(ncols);
+    for _ in 0..ncols {
+        let name = r.string()?.to_string();
+        if columns.last().is_some_and(|c| c.name >= name) {
+            return Err(r.error("columns out of order"));
+        }
+        let cleared = stamp_ref(&mut r, &table)?;
+        let nv = r.count()?;
+        let mut versions: Vec<Version> = Vec::with_capacity(nv);
+        for _ in 0..nv {
+            let ts = r.zigzag()?;
+            if versions.last().is_some_and(|v| v.ts <= ts) {
+                return Err(r.error("versions out of order"));
+            }
+            let stamp = stamp_ref(&mut r, &table)?;
+            let value = match r.u8()? {
+                0 => None,
+                tag => Some(read_value_body(&mut r, tag)?),
+            };
+            versions.push(Version { ts, stamp, value });
+        }
+        columns.push(ColumnState {
+            name,
+            cleared,
+            versions,
+        });
+    }
+    r.finish()?;
+    Ok(RowState {
+        deleted,
+        live,
+        columns,
+    })
+}

@@ -1,0 +1,12 @@
+//! Row, range and table digests (SHA-256), maintained incrementally.
+//!
+//! A row's digest covers its key and its visible content ignoring TTL (the
+//! newest `max_versions` live versions of each column). A table's digest
+//! combines row digests with a sum modulo 2^256, so a write updates it in
+//! O(1), and hashes the sum with the row count. `docs/FORMAT.md` pins the bytes.
+
+mod accumulator;
+mod row_hash;
+
+pub use accumulator::{Accumulator, Digest};
+pub(crate) use row_hash::row_digest;

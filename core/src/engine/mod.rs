@@ -1,0 +1,9 @@
+//! In-memory tables: row states and their merge rule, reads, conditions,
+//! filters and write validation.
+
+pub mod condition;
+pub mod read;
+pub mod row_state;
+pub mod table;
+pub mod visible;
+pub mod write;

@@ -1,0 +1,171 @@
+//! The merged state of one row and the merge rule.
+//!
+//! A row's state is a join-semilattice: per `(column, timestamp)` the entry
+//! (a value or a version tombstone) with the greatest stamp; per column the
+//! greatest delete-all stamp; per row the greatest row-tombstone stamp and
+//! the greatest write stamp. An entry older than a tombstone covering it is
+//! dead and dropped. Merging is commutative, associative and idempotent, so
+//! any order of the same records gives the same state (and the same bytes).
+
+use crate::log::hlc::Stamp;
+use crate::log::record::{ChangeKind, ColumnOp};
+use crate::model::value::Value;
+
+/// One version of a cell: a value, or a tombstone for that timestamp.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Version {
+    /// Version timestamp (ms).
+    pub ts: i64,
+    /// Stamp of the write that set it.
+    pub stamp: Stamp,
+    /// The value; `None` marks a deleted version.
+    pub value: Option<Value>,
+}
+
+/// The versions of one column.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ColumnState {
+    /// Column name.
+    pub name: String,
+    /// Greatest delete-all stamp (ZERO: none).
+    pub cleared: Stamp,
+    /// Versions, newest timestamp first.
+    pub versions: Vec<Version>,
+}
+
+/// The merged state of one row.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct RowState {
+    /// Greatest row-tombstone stamp (ZERO: none).
+    pub deleted: Stamp,
+    /// Greatest stamp of a put or update (ZERO: none after the tombstone).
+    pub live: Stamp,
+    /// Columns in name order.
+    pub columns: Vec<ColumnState>,
+}
+
+impl RowState {
+    /// Whether the row exists (ignoring TTL).
+    pub fn exists(&self) -> bool {
+        !self.live.is_zero() && self.live >= self.deleted
+    }
+
+    /// Whether the state holds nothing at all.
+    pub fn is_empty(&self) -> bool {
+        self.deleted.is_zero() && self.live.is_zero() && self.columns.is_empty()
+    }
+
+    fn column_mut(&mut self, name: &str) -> &mut ColumnState {
+        let idx = match self.columns.binary_search_by(|c| c.name.as_str().cmp(name)) {
+            Ok(i) => i,
+            Err(i) => {
+                self.columns.insert(
+                    i,
+                    ColumnState {
+                        name: name.to_string(),
+                        cleared: Stamp::ZERO,
+                        versions: Vec::new(),
+                    },
+                );
+                i
+            }
+        };
+        &mut self.columns[idx]
+    }
+
+    fn merge_version(&mut self, name: &str, v: Version) {
+        let col = self.column_mut(name);
+        match col.versions.binary_search_by(|x| v.ts.cmp(&x.ts)) {
+            Ok(i) => {
+                if v.stamp > col.versions[i].stamp {
+                    col.versions[i] = v;
+                }
+            }
+            Err(i) => col.versions.insert(i, v),
+        }
+    }
+
+    /// Merge one change record's effect.
+    pub fn apply(&mut self, stamp: Stamp, kind: ChangeKind, ops: &[ColumnOp]) {
+        match kind {
+            ChangeKind::Put => {
+                self.deleted = self.deleted.max(stamp);
+                self.live = self.live.max(stamp);
+            }
+            ChangeKind::Update => self.live = self.live.max(stamp),
+            ChangeKind::Delete => self.deleted = self.deleted.max(stamp),
+        }
+        for op in ops {
+            match op {
+                ColumnOp::Put {
+                    name,
+                    value,
+                    timestamp,
+                } => self.merge_version(
+                    name,
+                    Version {
+                        ts: *timestamp,
+                        stamp,
+                        value: Some(value.clone()),
+                    },
+                ),
+                ColumnOp::DeleteOneVersion { name, timestamp } => self.merge_version(
+                    name,
+                    Version {
+                        ts: *timestamp,
+                        stamp,
+                        value: None,
+                    },
+                ),
+                ColumnOp::DeleteAllVersions { name } => {
+                    let col = self.column_mut(name);
+                    col.cleared = col.cleared.max(stamp);
+                }
+            }
+        }
+        self.normalize();
+    }
+
+    /// Merge another state of the same row (used when whole rows move).
+    pub fn merge(&mut self, other: &RowState) {
+        self.deleted = self.deleted.max(other.deleted);
+        self.live = self.live.max(other.live);
+        for oc in &other.columns {
+            {
+                let col = self.column_mut(&oc.name);
+                col.cleared = col.cleared.max(oc.cleared);
+            }
+            for v in &oc.versions {
+                self.merge_version(&oc.name, v.clone());
+            }
+        }
+        self.normalize();
+    }
+
+    /// Drop what tombstones cover, so equal knowledge gives equal states.
+    pub fn normalize(&mut self) {
+        let deleted = self.deleted;
+        if self.live < deleted {
+            self.live = Stamp::ZERO;
+        }
+        self.columns.retain_mut(|c| {
+            if c.cleared <= deleted {
+                c.cleared = Stamp::ZERO;
+            }
+            let floor = deleted.max(c.cleared);
+            c.versions.retain(|v| v.stamp >= floor);
+            !(c.versions.is_empty() && c.cleared.is_zero())
+        });
+    }
+
+    /// Live versions of a column, newest first, at most `max_versions`.
+    pub fn live_versions<'a>(
+        col: &'a ColumnState,
+        max_versions: u32,
+    ) -> impl Iterator<Item = (i64, &'a Value)> + 'a {
+        col.versions
+            .iter()
+            .filter_map(|v| v.value.as_ref().map(|val| (v.ts, val)))
+            .take(max_versions as usize)
+    }
+}

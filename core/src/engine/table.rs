@@ -1,0 +1,219 @@
+//! One table in memory: rows as encoded states in key order, plus the
+//! running digest.
+
+use super::row_state::RowState;
+use crate::codec::row_state::{decode_row_state, encode_row_state};
+use crate::digest::{row_digest, Accumulator, Digest};
+use crate::log::hlc::Stamp;
+use crate::log::record::{ChangeKind, ColumnOp};
+use crate::model::error::Result;
+use crate::model::schema::{TableOptions, TableSchema};
+use std::collections::BTreeMap;
+use std::ops::Bound;
+
+/// A row as held: its digest (if it exists) and its encoded state.
+#[derive(Clone, Debug)]
+pub struct StoredRow {
+    /// Row digest; `None` when the row does not exist (a tombstone).
+    pub digest: Option<[u8; 32]>,
+    /// Encoded [`RowState`].
+    pub state: Box<[u8]>,
+}
+
+impl StoredRow {
+    /// Decode the state. Stored bytes were produced by this process, so a
+    /// failure means memory corruption; it is still reported, not panicked on.
+    pub fn decode(&self) -> Result<RowState> {
+        decode_row_state(&self.state)
+    }
+}
+
+/// A table: schema, rows and digest.
+#[derive(Clone, Debug)]
+pub struct Table {
+    /// The schema.
+    pub schema: TableSchema,
+    rows: BTreeMap<Box<[u8]>, StoredRow>,
+    acc: Accumulator,
+}
+
+impl Table {
+    /// An empty table.
+    pub fn new(schema: TableSchema) -> Self {
+        Table {
+            schema,
+            rows: BTreeMap::new(),
+            acc: Accumulator::default(),
+        }
+    }
+
+    /// The stored row under an encoded key.
+    pub fn stored(&self, key: &[u8]) -> Option<&StoredRow> {
+        self.rows.get(key)
+    }
+
+    /// The decoded state under an encoded key.
+    pub fn state(&self, key: &[u8]) -> Result<Option<RowState>> {
+        self.rows.get(key).map(|s| s.decode()).transpose()
+    }
+
+    fn store(&mut self, key: &[u8], state: &RowState) {
+        let digest = row_digest(key, state, self.schema.options.max_versions);
+        let new = StoredRow {
+            digest,
+            state: encode_row_state(state).into_boxed_slice(),
+        };
+        if let Some(d) = &new.digest {
+            self.acc.add(d);
+        }
+        if let Some(old) = self.rows.get_mut(key) {
+            if let Some(d) = &old.digest {
+                self.acc.remove(d);
+            }
+            *old = new;
+        } else {
+            self.rows.insert(key.into(), new);
+        }
+    }
+
+    /// Merge a record's effect into the row at `key`.
+    pub fn apply(
+        &mut self,
+        key: &[u8],
+        stamp: Stamp,
+        kind: ChangeKind,
+        ops: &[ColumnOp],
+    ) -> Result<()> {
+        let mut state = self.state(key)?.unwrap_or_default();
+        state.apply(stamp, kind, ops);
+        self.store(key, &state);
+        Ok(())
+    }
+
+    /// Merge a whole row state into the row at `key`.
+    pub fn merge_state(&mut self, key: &[u8], incoming: &RowState) -> Result<()> {
+        let mut state = self.state(key)?.unwrap_or_default();
+        state.merge(incoming);
+        if state.is_empty() {
+            return Ok(());
+        }
+        self.store(key, &state);
+        Ok(())
+    }
+
+    /// Insert an encoded state as is (snapshot load); validates it by decoding.
+    pub fn insert_encoded(&mut self, key: &[u8], state_bytes: &[u8]) -> Result<()> {
+        let state = decode_row_state(state_bytes)?;
+        self.store(key, &state);
+        Ok(())
+    }
+
+    /// Rows (existing or tombstones) between two encoded bounds, `start`
+    /// inclusive, `end` exclusive, ascending.
+    pub fn range(
+        &self,
+        start: &[u8],
+        end: &[u8],
+    ) -> impl DoubleEndedIterator<Item = (&[u8], &StoredRow)> {
+        let r = if start < end {
+            Some(
+                self.rows
+                    .range::<[u8], _>((Bound::Included(start), Bound::Excluded(end))),
+            )
+        } else {
+            None
+        };
+        r.into_iter().flatten().map(|(k, v)| (&**k, v))
+    }
+
+    /// Rows with `end < key ≤ start` (encoded keys), descending.
+    pub fn range_desc(
+        &self,
+        start: &[u8],
+        end: &[u8],
+    ) -> impl Iterator<Item = (&[u8], &StoredRow)> {
+        let r = if end < start {
+            Some(
+                self.rows
+                    .range::<[u8], _>((Bound::Excluded(end), Bound::Included(start)))
+                    .rev(),
+            )
+        } else {
+            None
+        };
+        r.into_iter().flatten().map(|(k, v)| (&**k, v))
+    }
+
+    /// Rows from a lower bound on, ascending.
+    pub fn range_from(&self, lower: Bound<&[u8]>) -> impl Iterator<Item = (&[u8], &StoredRow)> {
+        self.rows
+            .range::<[u8], _>((lower, Bound::Unbounded))
+            .map(|(k, v)| (&**k, v))
+    }
+
+    /// Every stored row in key order.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&[u8], &StoredRow)> {
+        self.rows.iter().map(|(k, v)| (&**k, v))
+    }
+
+    /// Number of rows that exist.
+    pub fn row_count(&self) -> u64 {
+        self.acc.count
+    }
+
+    /// Number of stored entries including tombstones.
+    pub fn stored_count(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// The table digest, from the running accumulator (O(1)).
+    pub fn digest(&self) -> Digest {
+        self.acc.digest()
+    }
+
+    /// The running accumulator.
+    pub fn accumulator(&self) -> Accumulator {
+        self.acc
+    }
+
+    /// Recompute every row digest from the states (a full rescan).
+    pub fn rescan(&self) -> Result<Accumulator> {
+        let mut acc = Accumulator::default();
+        for (k, row) in &self.rows {
+            let st = row.decode()?;
+            if let Some(d) = row_digest(k, &st, self.schema.options.max_versions) {
+                acc.add(&d);
+            }
+        }
+        Ok(acc)
+    }
+
+    /// The accumulator of rows in `[start, end)` (encoded keys), from cached row digests.
+    pub fn range_accumulator(&self, start: &[u8], end: &[u8]) -> Accumulator {
+        let mut acc = Accumulator::default();
+        for (_, row) in self.range(start, end) {
+            if let Some(d) = &row.digest {
+                acc.add(d);
+            }
+        }
+        acc
+    }
+
+    /// Change options; row digests are recomputed since `max_versions` shapes them.
+    pub fn set_options(&mut self, options: TableOptions) -> Result<()> {
+        let recompute = options.max_versions != self.schema.options.max_versions;
+        self.schema.options = options;
+        if recompute {
+            let mut acc = Accumulator::default();
+            for (k, row) in self.rows.iter_mut() {
+                let st = decode_row_state(&row.state)?;
+                row.digest = row_digest(k, &st, options.max_versions);
+                if let Some(d) = &row.digest {
+                    acc.add(d);
+                }
+            }
+            self.acc = acc;
+        }
+        Ok(())
+    }
+}

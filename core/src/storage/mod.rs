@@ -1,0 +1,70 @@
+//! Where a database keeps its bytes: the [`Storage`] trait, an in-memory
+//! implementation, and (feature `fs`) a durable directory.
+//!
+//! The database computes each change, hands it to [`Storage::append`] and
+//! only then applies it in memory, so a write that storage refused changes
+//! nothing. Opening replays the newest checkpoint and then the entries after it.
+
+mod memory;
+mod wal_entry;
+
+#[cfg(feature = "fs")]
+pub mod fs;
+
+pub use memory::MemoryStorage;
+pub use wal_entry::WalEntry;
+
+use crate::model::error::Result;
+
+/// When appended entries are forced to stable storage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SyncPolicy {
+    /// fsync before every write returns (default).
+    #[default]
+    Always,
+    /// Group commit: fsync when `batch_entries` entries are pending or
+    /// `batch_millis` ms passed since the oldest pending one (checked on each
+    /// append), and on flush/close. Entries are written to the OS at once, so
+    /// a process crash loses nothing; a power loss may lose the last group.
+    Batch,
+    /// Never fsync (the OS decides). A process crash still loses nothing.
+    Never,
+}
+
+impl SyncPolicy {
+    /// Parse `always` / `batch` / `never`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "always" => Some(SyncPolicy::Always),
+            "batch" => Some(SyncPolicy::Batch),
+            "never" => Some(SyncPolicy::Never),
+            _ => None,
+        }
+    }
+}
+
+/// What storage hands back on open.
+#[derive(Debug, Default)]
+pub struct Recovered {
+    /// The newest checkpoint's snapshot bytes (see `codec::snapshot`), if any.
+    pub snapshot: Option<Vec<u8>>,
+    /// Entries appended after that checkpoint, in order.
+    pub entries: Vec<WalEntry>,
+}
+
+/// A database's persistence.
+pub trait Storage: Send {
+    /// Read back what earlier sessions left. Called once, before any append.
+    fn recover(&mut self) -> Result<Recovered>;
+    /// Append entries (one commit); durable per the sync policy when this returns.
+    fn append(&mut self, entries: &[WalEntry], now_ms: i64) -> Result<()>;
+    /// Force everything appended so far to stable storage.
+    fn flush(&mut self) -> Result<()>;
+    /// Whether enough was appended since the last checkpoint that one is due.
+    fn checkpoint_due(&self) -> bool;
+    /// Store a snapshot that covers every entry appended so far; entries it
+    /// covers may then be discarded.
+    fn checkpoint(&mut self, snapshot: &[u8]) -> Result<()>;
+    /// Whether this storage survives the process (false for memory).
+    fn is_durable(&self) -> bool;
+}

@@ -1,0 +1,114 @@
+//! Entries of the write-ahead log (which is also the change log).
+
+use crate::codec::buf::{put_varint, put_zigzag, Reader};
+use crate::codec::record::{put_record, read_record};
+use crate::codec::schema::{put_schema, read_schema};
+use crate::log::record::ChangeRecord;
+use crate::model::error::Result;
+use crate::model::schema::{TableOptions, TableSchema};
+
+/// One durable step of a database.
+#[derive(Clone, Debug, PartialEq)]
+pub enum WalEntry {
+    /// A change record appended to the log at `record.cursor`.
+    Record(ChangeRecord),
+    /// A table was created.
+    CreateTable(TableSchema),
+    /// A table's options changed.
+    UpdateTable {
+        /// Table.
+        name: String,
+        /// New options.
+        options: TableOptions,
+    },
+    /// A table was deleted.
+    DeleteTable {
+        /// Table.
+        name: String,
+    },
+    /// Log records before `cursor` were dropped by retention.
+    TruncateLog {
+        /// First cursor kept.
+        cursor: u64,
+    },
+}
+
+const E_RECORD: u8 = 1;
+const E_CREATE: u8 = 2;
+const E_UPDATE: u8 = 3;
+const E_DELETE: u8 = 4;
+const E_TRUNCATE: u8 = 5;
+
+impl WalEntry {
+    /// Encode (see FORMAT.md, "WAL entry").
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        match self {
+            WalEntry::Record(r) => {
+                out.push(E_RECORD);
+                put_varint(out, r.cursor);
+                put_record(out, r);
+            }
+            WalEntry::CreateTable(s) => {
+                out.push(E_CREATE);
+                put_schema(out, s);
+            }
+            WalEntry::UpdateTable { name, options } => {
+                out.push(E_UPDATE);
+                crate::codec::buf::put_bytes(out, name.as_bytes());
+                put_varint(out, options.max_versions as u64);
+                put_zigzag(out, options.time_to_live);
+            }
+            WalEntry::DeleteTable { name } => {
+                out.push(E_DELETE);
+                crate::codec::buf::put_bytes(out, name.as_bytes());
+            }
+            WalEntry::TruncateLog { cursor } => {
+                out.push(E_TRUNCATE);
+                put_varint(out, *cursor);
+            }
+        }
+    }
+
+    /// Encode into a new buffer.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.encode(&mut out);
+        out
+    }
+
+    /// Decode one entry that fills `bytes` exactly.
+    pub fn decode(bytes: &[u8]) -> Result<WalEntry> {
+        let mut r = Reader::new(bytes, "WAL entry");
+        let e = match r.u8()? {
+            E_RECORD => {
+                let cursor = r.varint()?;
+                let mut rec = read_record(&mut r)?;
+                rec.cursor = cursor;
+                WalEntry::Record(rec)
+            }
+            E_CREATE => WalEntry::CreateTable(read_schema(&mut r)?),
+            E_UPDATE => {
+                let name = r.string()?.to_string();
+                let max_versions =
+                    u32::try_from(r.varint()?).map_err(|_| r.error("max_versions out of range"))?;
+                let time_to_live = r.zigzag()?;
+                WalEntry::UpdateTable {
+                    name,
+                    options: TableOptions {
+                        max_versions,
+                        time_to_live,
+                    },
+                }
+            }
+            E_DELETE => WalEntry::DeleteTable {
+                name: r.string()?.to_string(),
+            },
+            E_TRUNCATE => WalEntry::TruncateLog {
+                cursor: r.varint()?,
+            },
+            t => return Err(r.error(format!("unknown WAL entry type {t}"))),
+        };
+        r.finish()?;
+        Ok(e)
+    }
+}
