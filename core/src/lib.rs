@@ -39,6 +39,7 @@ pub mod engine;
 pub mod log;
 pub mod model;
 pub mod storage;
+pub mod sync;
 
 pub use client::changes::ApplyStats;
 pub use client::digest::RangeDigest;

@@ -26,6 +26,8 @@ pub struct Database {
     pub(crate) storage: Box<dyn Storage>,
     pub(crate) retention: Retention,
     pub(crate) closed: bool,
+    /// Region ids of origins seen, so applying records hashes each name once.
+    pub(crate) origin_ids: std::collections::HashMap<String, u64>,
 }
 
 /// A local mutation waiting for its stamp.
@@ -92,6 +94,7 @@ impl Database {
                 storage,
                 retention: options.retention,
                 closed: false,
+                origin_ids: Default::default(),
             },
         };
         db.retention = options.retention;
@@ -127,6 +130,19 @@ impl Database {
                 self.tables.remove(&name);
             }
             WalEntry::TruncateLog { cursor } => self.log.truncate_before(cursor),
+            WalEntry::MergeRows { table, rows } => {
+                if let Some(t) = self.tables.get_mut(&table) {
+                    for (k, st) in &rows {
+                        let state = crate::codec::row_state::decode_row_state(st)?;
+                        t.merge_state(k, &state)?;
+                    }
+                }
+            }
+            WalEntry::MarkHeld { entries } => {
+                for (o, from, to) in &entries {
+                    self.log.mark_held(o, *from, *to, &self.region);
+                }
+            }
         }
         Ok(())
     }
@@ -134,7 +150,15 @@ impl Database {
     /// Merge a record into its table (no logging). Records for unknown tables are ignored
     /// on replay (their table was deleted later in the log).
     pub(crate) fn apply_record_unlogged(&mut self, rec: &ChangeRecord) -> Result<()> {
-        let stamp = Stamp::new(rec.stamp, region_id(&rec.origin));
+        let origin = match self.origin_ids.get(&rec.origin) {
+            Some(id) => *id,
+            None => {
+                let id = region_id(&rec.origin);
+                self.origin_ids.insert(rec.origin.clone(), id);
+                id
+            }
+        };
+        let stamp = Stamp::new(rec.stamp, origin);
         if let Some(t) = self.tables.get_mut(&rec.table) {
             let key = crate::codec::key::encode_key(&t.schema, &rec.primary_key)?;
             t.apply(&key, stamp, rec.kind, &rec.columns)?;
@@ -145,6 +169,11 @@ impl Database {
     /// This region's name.
     pub fn region(&self) -> &str {
         &self.region
+    }
+
+    /// This region's 64-bit id (breaks ties between equal HLC stamps).
+    pub fn region_id(&self) -> u64 {
+        self.region_id
     }
 
     /// The clock's current time (ms).

@@ -23,7 +23,7 @@ pub const MAX_SNAPSHOT_BYTES: usize = if usize::BITS >= 64 {
     u32::MAX as usize
 };
 
-fn put_vv(out: &mut Vec<u8>, vv: &VersionVector) {
+pub(crate) fn put_vv(out: &mut Vec<u8>, vv: &VersionVector) {
     put_varint(out, vv.contiguous().len() as u64);
     for (o, n) in vv.contiguous() {
         put_bytes(out, o.as_bytes());
@@ -39,7 +39,7 @@ fn put_vv(out: &mut Vec<u8>, vv: &VersionVector) {
     }
 }
 
-fn read_vv(r: &mut Reader<'_>) -> Result<VersionVector> {
+pub(crate) fn read_vv(r: &mut Reader<'_>) -> Result<VersionVector> {
     let mut map = BTreeMap::new();
     for _ in 0..r.count()? {
         let o = r.string()?.to_string();
@@ -157,5 +157,6 @@ pub(crate) fn decode(
         storage,
         retention: Retention::default(),
         closed: false,
+        origin_ids: Default::default(),
     })
 }

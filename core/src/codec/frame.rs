@@ -94,6 +94,14 @@ pub fn decode_frame(magic: [u8; 4], bytes: &[u8], max_payload: usize) -> Result<
                 "payload of {size} bytes exceeds the cap of {max_payload}"
             )));
         }
+        // lz4 expands each input byte to at most 255 output bytes; a larger
+        // claimed size is damage, and must not make the reader allocate it.
+        if size > (body.len() - 4).saturating_mul(255) {
+            return Err(Error::corrupt(format!(
+                "compressed payload of {} bytes cannot hold {size} bytes",
+                body.len() - 4
+            )));
+        }
         lz4_flex::decompress_size_prepended(body)
             .map_err(|e| Error::corrupt(format!("lz4 payload: {e}")))
     } else {

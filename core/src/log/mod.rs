@@ -184,6 +184,16 @@ impl ChangeLog {
             .map_or(self.next_cursor, |r| r.cursor)
     }
 
+    /// Record `(origin, seq)` as held though not in the log (its effect came
+    /// with a snapshot or reconcile); it also counts as dropped.
+    pub fn mark_held(&mut self, origin: &str, from: u64, to: u64, local_region: &str) {
+        self.vv.insert_range(origin, from, to);
+        self.dropped.insert_range(origin, from, to);
+        if origin == local_region {
+            self.local_seq = self.local_seq.max(to);
+        }
+    }
+
     /// Drop records before `cursor`.
     pub fn truncate_before(&mut self, cursor: u64) {
         while self.records.front().is_some_and(|r| r.cursor < cursor) {

@@ -56,6 +56,34 @@ impl VersionVector {
         true
     }
 
+    /// Record every sequence number in `from..=to` as held.
+    pub fn insert_range(&mut self, origin: &str, from: u64, to: u64) {
+        if from == 0 || from > to {
+            return;
+        }
+        let n = self.get(origin);
+        if from <= n + 1 {
+            if to > n {
+                self.contiguous.insert(origin.to_string(), to);
+                if let Some(set) = self.extra.get_mut(origin) {
+                    set.retain(|s| *s > to);
+                    let mut top = to;
+                    while set.remove(&(top + 1)) {
+                        top += 1;
+                    }
+                    if set.is_empty() {
+                        self.extra.remove(origin);
+                    }
+                    self.contiguous.insert(origin.to_string(), top);
+                }
+            }
+        } else {
+            for s in from..=to {
+                self.insert(origin, s);
+            }
+        }
+    }
+
     /// Highest contiguous sequence per origin: `{region: n}`.
     pub fn contiguous(&self) -> &BTreeMap<String, u64> {
         &self.contiguous

@@ -31,6 +31,20 @@ pub enum WalEntry {
         /// First cursor kept.
         cursor: u64,
     },
+    /// Whole row states merged into a table (full, hybrid and reconcile sync).
+    MergeRows {
+        /// Table.
+        table: String,
+        /// `(encoded key, encoded row state)` pairs.
+        rows: Vec<(Vec<u8>, Vec<u8>)>,
+    },
+    /// Records now reflected in the tables without being in the log (a
+    /// snapshot brought their effects): added to the version vector and to
+    /// the dropped set.
+    MarkHeld {
+        /// `(origin, first seq, last seq)` inclusive ranges.
+        entries: Vec<(String, u64, u64)>,
+    },
 }
 
 const E_RECORD: u8 = 1;
@@ -38,6 +52,8 @@ const E_CREATE: u8 = 2;
 const E_UPDATE: u8 = 3;
 const E_DELETE: u8 = 4;
 const E_TRUNCATE: u8 = 5;
+const E_MERGE_ROWS: u8 = 6;
+const E_MARK_HELD: u8 = 7;
 
 impl WalEntry {
     /// Encode (see FORMAT.md, "WAL entry").
@@ -65,6 +81,24 @@ impl WalEntry {
             WalEntry::TruncateLog { cursor } => {
                 out.push(E_TRUNCATE);
                 put_varint(out, *cursor);
+            }
+            WalEntry::MergeRows { table, rows } => {
+                out.push(E_MERGE_ROWS);
+                crate::codec::buf::put_bytes(out, table.as_bytes());
+                put_varint(out, rows.len() as u64);
+                for (k, st) in rows {
+                    crate::codec::buf::put_bytes(out, k);
+                    crate::codec::buf::put_bytes(out, st);
+                }
+            }
+            WalEntry::MarkHeld { entries } => {
+                out.push(E_MARK_HELD);
+                put_varint(out, entries.len() as u64);
+                for (o, from, to) in entries {
+                    crate::codec::buf::put_bytes(out, o.as_bytes());
+                    put_varint(out, *from);
+                    put_varint(out, *to);
+                }
             }
         }
     }

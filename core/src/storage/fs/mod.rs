@@ -1,35 +1,423 @@
-//! Durable directory storage (placeholder until the fs module lands).
+//! Durable directory storage: a write-ahead log in numbered segments,
+//! checkpoints written atomically, and a lock file so that one process (one
+//! open handle) owns the directory at a time.
+//!
+//! Directory layout (byte formats in `docs/FORMAT.md`, "Storage directory"):
+//!
+//! ```text
+//! LOCK                                   exclusive lock, holds the owner's pid
+//! checkpoint-<next_seq:020>.snap         snapshot covering records < next_seq
+//! wal-<first_seq:020>.log                log segment starting at record first_seq
+//! *.tmp                                  files being written (removed on open)
+//! ```
+//!
+//! Every [`Storage::append`] call becomes one commit record with a
+//! sequence number, written to the OS with one `write` and synced per the
+//! [`SyncPolicy`]. Recovery drops a torn final record of the last segment
+//! (a write cut short by a crash) and reports damage anywhere else as
+//! [`Error::Corrupt`], never skipping it.
+
+mod checkpoint;
+mod io;
+mod names;
+mod recovery;
+mod segment;
+
+pub use checkpoint::{CHECKPOINT_HEADER_LEN, CHECKPOINT_VERSION, MAGIC_CHECKPOINT};
+pub use names::{checkpoint_name, segment_name, LOCK_FILE};
+pub use segment::{MAX_RECORD_PAYLOAD, RECORD_HEADER_LEN, SEGMENT_HEADER_LEN, SEGMENT_VERSION};
+
 use super::{Recovered, Storage, SyncPolicy, WalEntry};
 use crate::model::error::{Error, Result};
-use std::path::Path;
+use io::{io_error, open_for_append, remove_files, write_file_atomic};
+use segment::{encode_record, segment_header};
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
 
-/// A durable directory.
-pub struct FsStorage;
+/// A segment rolls over to a new file once it would grow past this size.
+pub const DEFAULT_SEGMENT_BYTES: u64 = 64 * 1024 * 1024;
+/// [`SyncPolicy::Batch`]: fsync once this many entries are pending.
+pub const DEFAULT_BATCH_ENTRIES: u64 = 128;
+/// [`SyncPolicy::Batch`]: fsync once the oldest pending entry is this old (ms).
+pub const DEFAULT_BATCH_MILLIS: i64 = 10;
+
+/// Tuning of an [`FsStorage`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FsOptions {
+    /// When appends are fsynced.
+    pub sync: SyncPolicy,
+    /// [`Storage::checkpoint_due`] turns true after this many log bytes.
+    pub checkpoint_bytes: u64,
+    /// Roll to a new segment file when the current one would exceed this.
+    pub segment_bytes: u64,
+    /// Group commit: fsync when this many entries are pending.
+    pub batch_entries: u64,
+    /// Group commit: fsync when the oldest pending entry is this many ms old.
+    pub batch_millis: i64,
+}
+
+impl FsOptions {
+    /// Options with the given policy and checkpoint threshold, defaults otherwise.
+    pub fn new(sync: SyncPolicy, checkpoint_bytes: u64) -> Self {
+        FsOptions {
+            sync,
+            checkpoint_bytes,
+            segment_bytes: DEFAULT_SEGMENT_BYTES,
+            batch_entries: DEFAULT_BATCH_ENTRIES,
+            batch_millis: DEFAULT_BATCH_MILLIS,
+        }
+    }
+
+    /// Set the segment size.
+    pub fn segment_bytes(mut self, bytes: u64) -> Self {
+        self.segment_bytes = bytes;
+        self
+    }
+
+    /// Set the group-commit thresholds of [`SyncPolicy::Batch`].
+    pub fn batch(mut self, entries: u64, millis: i64) -> Self {
+        self.batch_entries = entries;
+        self.batch_millis = millis;
+        self
+    }
+}
+
+impl Default for FsOptions {
+    fn default() -> Self {
+        Self::new(SyncPolicy::Always, 64 * 1024 * 1024)
+    }
+}
+
+/// A database directory: write-ahead log segments, checkpoints and a lock.
+pub struct FsStorage {
+    dir: PathBuf,
+    options: FsOptions,
+    /// Held for the storage's lifetime; closing it releases the lock.
+    _lock: File,
+    active: File,
+    active_start: u64,
+    active_len: u64,
+    /// Starts of the segment files present, ascending (the active one last).
+    segments: Vec<u64>,
+    checkpoint: Option<u64>,
+    next_seq: u64,
+    since_checkpoint: u64,
+    pending_entries: u64,
+    pending_since: Option<i64>,
+    unsynced: bool,
+    syncs: u64,
+    recovered: Option<Recovered>,
+    torn: Option<String>,
+    failed: Option<String>,
+}
+
+fn lock_dir(dir: &Path) -> Result<File> {
+    let path = dir.join(LOCK_FILE);
+    let mut f = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| io_error(format_args!("opening {}", path.display()), e))?;
+    match fs4::FileExt::try_lock(&f) {
+        Ok(()) => {}
+        Err(fs4::TryLockError::WouldBlock) => {
+            let mut owner = String::new();
+            let _ = f.read_to_string(&mut owner);
+            let owner = owner.trim();
+            return Err(Error::Locked(format!(
+                "{} is open elsewhere{}",
+                dir.display(),
+                if owner.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (process {owner})")
+                }
+            )));
+        }
+        Err(fs4::TryLockError::Error(e)) => {
+            return Err(io_error(format_args!("locking {}", path.display()), e))
+        }
+    }
+    // Record the owner for the error message above; failures here are harmless.
+    let _ = f
+        .set_len(0)
+        .and_then(|()| f.rewind())
+        .and_then(|_| write!(f, "{}", std::process::id()));
+    Ok(f)
+}
+
+fn create_segment(dir: &Path, start: u64) -> Result<File> {
+    let name = segment_name(start);
+    write_file_atomic(dir, &name, &[&segment_header(start)])?;
+    open_for_append(&dir.join(name))
+}
 
 impl FsStorage {
-    /// Open or create `dir`.
-    pub fn open(_dir: &Path, _sync: SyncPolicy, _checkpoint_bytes: u64) -> Result<FsStorage> {
-        Err(Error::Io("durable storage is not built yet".into()))
+    /// Open or create `dir` and recover it; fails with [`Error::Locked`] if
+    /// another handle has it open and [`Error::Corrupt`] if it is damaged.
+    pub fn open(dir: &Path, sync: SyncPolicy, checkpoint_bytes: u64) -> Result<FsStorage> {
+        Self::open_with(dir, FsOptions::new(sync, checkpoint_bytes))
+    }
+
+    /// [`open`](Self::open) with every option.
+    pub fn open_with(dir: &Path, options: FsOptions) -> Result<FsStorage> {
+        if options.segment_bytes == 0 || options.batch_entries == 0 || options.batch_millis < 0 {
+            return Err(Error::invalid(
+                "segment_bytes and batch_entries must be positive and batch_millis not negative",
+            ));
+        }
+        std::fs::create_dir_all(dir)
+            .map_err(|e| io_error(format_args!("creating {}", dir.display()), e))?;
+        let lock = lock_dir(dir)?;
+        let mut state = recovery::recover_dir(dir)?;
+        let (active, start, len) = match state.tail {
+            Some(t) => (
+                open_for_append(&dir.join(segment_name(t.start)))?,
+                t.start,
+                t.len,
+            ),
+            None => {
+                let f = create_segment(dir, state.next_seq)?;
+                state
+                    .obsolete
+                    .extend(state.segments.drain(..).map(segment_name));
+                state.segments.push(state.next_seq);
+                (f, state.next_seq, SEGMENT_HEADER_LEN as u64)
+            }
+        };
+        remove_files(dir, &state.obsolete)?;
+        Ok(FsStorage {
+            dir: dir.to_path_buf(),
+            options,
+            _lock: lock,
+            active,
+            active_start: start,
+            active_len: len,
+            segments: state.segments,
+            checkpoint: state.checkpoint,
+            next_seq: state.next_seq,
+            since_checkpoint: state.bytes_since_checkpoint,
+            pending_entries: 0,
+            pending_since: None,
+            unsynced: false,
+            syncs: 0,
+            recovered: Some(state.recovered),
+            torn: state.torn,
+            failed: None,
+        })
+    }
+
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The options it was opened with.
+    pub fn options(&self) -> FsOptions {
+        self.options
+    }
+
+    /// Sequence number the next commit record gets.
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// Segment files currently present (first sequence numbers, ascending).
+    pub fn segments(&self) -> &[u64] {
+        &self.segments
+    }
+
+    /// What the newest checkpoint covers (records before this number).
+    pub fn checkpoint_seq(&self) -> Option<u64> {
+        self.checkpoint
+    }
+
+    /// How many times appended log data was fsynced since opening (sync
+    /// policy at work; rotation and checkpoints sync files of their own).
+    pub fn log_syncs(&self) -> u64 {
+        self.syncs
+    }
+
+    /// Whether some appended data has not been fsynced yet.
+    pub fn has_unsynced(&self) -> bool {
+        self.unsynced
+    }
+
+    /// If opening dropped a torn final record, where and why.
+    pub fn torn_tail(&self) -> Option<&str> {
+        self.torn.as_deref()
+    }
+
+    fn check_failed(&self) -> Result<()> {
+        match &self.failed {
+            Some(why) => Err(Error::Io(format!(
+                "storage stopped after an earlier failure ({why}); reopen the directory"
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    fn fail(&mut self, e: Error) -> Error {
+        self.failed = Some(e.message());
+        e
+    }
+
+    fn sync_active(&mut self) -> Result<()> {
+        if let Err(e) = self.active.sync_data() {
+            // After a failed fsync the page cache state is unknown: stop.
+            return Err(self.fail(io_error(
+                format_args!("syncing {}", segment_name(self.active_start)),
+                e,
+            )));
+        }
+        self.syncs += 1;
+        self.unsynced = false;
+        self.pending_entries = 0;
+        self.pending_since = None;
+        Ok(())
+    }
+
+    /// Start a new segment at `next_seq`; the old one is synced first when
+    /// `seal` (so that only the last segment can ever end torn).
+    fn roll(&mut self, seal: bool) -> Result<()> {
+        if seal && self.unsynced {
+            self.sync_active()?;
+        }
+        let start = self.next_seq;
+        let name = segment_name(start);
+        write_file_atomic(&self.dir, &name, &[&segment_header(start)])?;
+        // The new file is in place: appending anywhere else now would split
+        // the sequence, so failing to open it stops the storage.
+        let f = match open_for_append(&self.dir.join(&name)) {
+            Ok(f) => f,
+            Err(e) => return Err(self.fail(e)),
+        };
+        self.active = f;
+        self.active_start = start;
+        self.active_len = SEGMENT_HEADER_LEN as u64;
+        self.segments.push(start);
+        self.unsynced = false;
+        self.pending_entries = 0;
+        self.pending_since = None;
+        Ok(())
+    }
+
+    fn write_active(&mut self, bytes: &[u8]) -> Result<()> {
+        if let Err(e) = self.active.write_all(bytes) {
+            // Take a partial write back so no garbage sits before later records.
+            let undone = self.active.set_len(self.active_len);
+            let err = io_error(
+                format_args!("appending to {}", segment_name(self.active_start)),
+                e,
+            );
+            return Err(if undone.is_err() { self.fail(err) } else { err });
+        }
+        Ok(())
     }
 }
 
 impl Storage for FsStorage {
     fn recover(&mut self) -> Result<Recovered> {
-        unimplemented!()
+        self.recovered
+            .take()
+            .ok_or_else(|| Error::invalid("the storage was already recovered"))
     }
-    fn append(&mut self, _e: &[WalEntry], _now: i64) -> Result<()> {
-        unimplemented!()
+
+    fn append(&mut self, entries: &[WalEntry], now_ms: i64) -> Result<()> {
+        self.check_failed()?;
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut buf = Vec::with_capacity(256);
+        encode_record(&mut buf, self.next_seq, entries)?;
+        let n = buf.len() as u64;
+        if self.next_seq > self.active_start
+            && self.active_len.saturating_add(n) > self.options.segment_bytes
+        {
+            self.roll(true)?;
+        }
+        self.write_active(&buf)?;
+        self.active_len += n;
+        self.next_seq += 1;
+        self.since_checkpoint += n;
+        self.unsynced = true;
+        match self.options.sync {
+            SyncPolicy::Always => self.sync_active()?,
+            SyncPolicy::Batch => {
+                self.pending_entries += entries.len() as u64;
+                let since = *self.pending_since.get_or_insert(now_ms);
+                if self.pending_entries >= self.options.batch_entries
+                    || now_ms.saturating_sub(since) >= self.options.batch_millis
+                {
+                    self.sync_active()?;
+                }
+            }
+            SyncPolicy::Never => {}
+        }
+        Ok(())
     }
+
     fn flush(&mut self) -> Result<()> {
-        unimplemented!()
+        self.check_failed()?;
+        if self.unsynced {
+            self.sync_active()?;
+        }
+        Ok(())
     }
+
     fn checkpoint_due(&self) -> bool {
-        false
+        self.since_checkpoint > 0 && self.since_checkpoint >= self.options.checkpoint_bytes
     }
-    fn checkpoint(&mut self, _s: &[u8]) -> Result<()> {
-        unimplemented!()
+
+    fn checkpoint(&mut self, snapshot: &[u8]) -> Result<()> {
+        self.check_failed()?;
+        let covers = self.next_seq;
+        let header = checkpoint::checkpoint_header(covers, snapshot);
+        write_file_atomic(&self.dir, &checkpoint_name(covers), &[&header, snapshot])?;
+        // Continue in a fresh segment so every older file is fully covered.
+        if self.next_seq > self.active_start {
+            self.roll(false)?;
+        }
+        let mut obsolete: Vec<String> = self
+            .segments
+            .iter()
+            .filter(|&&s| s < self.active_start)
+            .map(|&s| segment_name(s))
+            .collect();
+        if let Some(old) = self.checkpoint.filter(|&c| c != covers) {
+            obsolete.push(checkpoint_name(old));
+        }
+        self.checkpoint = Some(covers);
+        self.since_checkpoint = 0;
+        let active = self.active_start;
+        self.segments.retain(|&s| s >= active);
+        remove_files(&self.dir, &obsolete)
     }
+
     fn is_durable(&self) -> bool {
         true
+    }
+}
+
+impl Drop for FsStorage {
+    fn drop(&mut self) {
+        if self.unsynced && self.failed.is_none() {
+            let _ = self.active.sync_data();
+        }
+    }
+}
+
+impl std::fmt::Debug for FsStorage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FsStorage")
+            .field("dir", &self.dir)
+            .field("options", &self.options)
+            .field("segments", &self.segments)
+            .field("checkpoint", &self.checkpoint)
+            .field("next_seq", &self.next_seq)
+            .finish()
     }
 }

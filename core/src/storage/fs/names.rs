@@ -1,0 +1,105 @@
+//! File names of a storage directory. Sequence numbers are written with 20
+//! decimal digits so that names sort like the numbers they hold.
+
+use std::path::{Path, PathBuf};
+
+/// The lock file every process takes before touching the directory.
+pub const LOCK_FILE: &str = "LOCK";
+/// Suffix of files still being written (deleted on recovery).
+pub const TEMP_SUFFIX: &str = ".tmp";
+
+const SEGMENT_PREFIX: &str = "wal-";
+const SEGMENT_SUFFIX: &str = ".log";
+const CHECKPOINT_PREFIX: &str = "checkpoint-";
+const CHECKPOINT_SUFFIX: &str = ".snap";
+const DIGITS: usize = 20;
+
+/// What a directory entry is, judged by its name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    /// A log segment whose first record has this sequence number.
+    Segment(u64),
+    /// A checkpoint covering every record before this sequence number.
+    Checkpoint(u64),
+    /// A file left half-written by a crash.
+    Temp,
+    /// The lock file, or anything this storage did not write.
+    Other,
+}
+
+/// Name of the segment whose first record is `first_seq`.
+pub fn segment_name(first_seq: u64) -> String {
+    format!("{SEGMENT_PREFIX}{first_seq:0DIGITS$}{SEGMENT_SUFFIX}")
+}
+
+/// Name of the checkpoint covering the records before `next_seq`.
+pub fn checkpoint_name(next_seq: u64) -> String {
+    format!("{CHECKPOINT_PREFIX}{next_seq:0DIGITS$}{CHECKPOINT_SUFFIX}")
+}
+
+/// Path of a temp file that will be renamed to `final_name`.
+pub fn temp_path(dir: &Path, final_name: &str) -> PathBuf {
+    dir.join(format!("{final_name}{TEMP_SUFFIX}"))
+}
+
+fn number(name: &str, prefix: &str, suffix: &str) -> Option<u64> {
+    let digits = name.strip_prefix(prefix)?.strip_suffix(suffix)?;
+    if digits.len() != DIGITS || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// Classify a directory entry by its name.
+pub fn classify(name: &str) -> FileKind {
+    if name.ends_with(TEMP_SUFFIX) {
+        let base = &name[..name.len() - TEMP_SUFFIX.len()];
+        if number(base, SEGMENT_PREFIX, SEGMENT_SUFFIX).is_some()
+            || number(base, CHECKPOINT_PREFIX, CHECKPOINT_SUFFIX).is_some()
+        {
+            return FileKind::Temp;
+        }
+        return FileKind::Other;
+    }
+    if let Some(n) = number(name, SEGMENT_PREFIX, SEGMENT_SUFFIX) {
+        return FileKind::Segment(n);
+    }
+    if let Some(n) = number(name, CHECKPOINT_PREFIX, CHECKPOINT_SUFFIX) {
+        return FileKind::Checkpoint(n);
+    }
+    FileKind::Other
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_sort_numerically() {
+        assert_eq!(segment_name(1), "wal-00000000000000000001.log");
+        assert_eq!(classify(&segment_name(42)), FileKind::Segment(42));
+        assert_eq!(classify(&checkpoint_name(7)), FileKind::Checkpoint(7));
+        assert_eq!(
+            classify(&segment_name(u64::MAX)),
+            FileKind::Segment(u64::MAX)
+        );
+        assert!(segment_name(9) < segment_name(10));
+        assert!(checkpoint_name(99) < checkpoint_name(100));
+    }
+
+    #[test]
+    fn strangers_and_temps_are_recognised() {
+        assert_eq!(classify("LOCK"), FileKind::Other);
+        assert_eq!(classify("wal-1.log"), FileKind::Other);
+        assert_eq!(classify("wal-0000000000000000000x.log"), FileKind::Other);
+        assert_eq!(classify("notes.tmp"), FileKind::Other);
+        assert_eq!(
+            classify(&format!("{}{TEMP_SUFFIX}", checkpoint_name(3))),
+            FileKind::Temp
+        );
+        assert_eq!(
+            classify(&format!("{}{TEMP_SUFFIX}", segment_name(3))),
+            FileKind::Temp
+        );
+    }
+}

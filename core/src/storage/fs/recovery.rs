@@ -1,0 +1,147 @@
+//! Reading a directory back: the newest checkpoint, then every log record
+//! after it, with the rules of what counts as a torn write and what is
+//! corruption.
+
+use super::checkpoint::decode_checkpoint;
+use super::io::io_error;
+use super::names::{checkpoint_name, classify, segment_name, FileKind};
+use super::segment::scan_segment;
+use crate::model::error::{Error, Result};
+use crate::storage::Recovered;
+use std::fs::OpenOptions;
+use std::path::Path;
+
+/// The segment that appends continue in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tail {
+    /// Its first record's sequence number.
+    pub start: u64,
+    /// Its length after dropping a torn final record.
+    pub len: u64,
+}
+
+/// Everything recovery learned about a directory.
+#[derive(Debug, Default)]
+pub struct DirState {
+    /// What the database replays.
+    pub recovered: Recovered,
+    /// Sequence number the newest checkpoint covers up to (exclusive).
+    pub checkpoint: Option<u64>,
+    /// Starts of the segments still needed, ascending.
+    pub segments: Vec<u64>,
+    /// Where to continue appending; `None` when a new segment starting at
+    /// `next_seq` must be created (no segment yet, or all are covered).
+    pub tail: Option<Tail>,
+    /// Sequence number of the next record.
+    pub next_seq: u64,
+    /// Log bytes after the newest checkpoint.
+    pub bytes_since_checkpoint: u64,
+    /// Files no longer needed: older checkpoints, covered segments, temp files.
+    pub obsolete: Vec<String>,
+    /// Description of a torn final record that was dropped, if any.
+    pub torn: Option<String>,
+}
+
+fn read(dir: &Path, name: &str) -> Result<Vec<u8>> {
+    std::fs::read(dir.join(name)).map_err(|e| io_error(format_args!("reading {name}"), e))
+}
+
+/// Recover `dir` (which the caller has locked). A torn final record of the
+/// last segment is truncated away on disk; any other damage is an error.
+pub fn recover_dir(dir: &Path) -> Result<DirState> {
+    let mut state = DirState::default();
+    let mut checkpoints = Vec::new();
+    let mut segments = Vec::new();
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| io_error(format_args!("listing {}", dir.display()), e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| io_error(format_args!("listing {}", dir.display()), e))?;
+        let Some(name) = entry.file_name().to_str().map(str::to_string) else {
+            continue;
+        };
+        match classify(&name) {
+            FileKind::Segment(n) => segments.push(n),
+            FileKind::Checkpoint(n) => checkpoints.push(n),
+            FileKind::Temp => state.obsolete.push(name),
+            FileKind::Other => {}
+        }
+    }
+    checkpoints.sort_unstable();
+    segments.sort_unstable();
+
+    // The newest checkpoint must be whole: it was renamed into place only
+    // after being synced, so damage there is never a torn write.
+    let covered = match checkpoints.pop() {
+        Some(n) => {
+            let name = checkpoint_name(n);
+            state.recovered.snapshot = Some(decode_checkpoint(read(dir, &name)?, &name, n)?);
+            state.checkpoint = Some(n);
+            state
+                .obsolete
+                .extend(checkpoints.iter().map(|&c| checkpoint_name(c)));
+            n
+        }
+        None => 1,
+    };
+
+    if segments.is_empty() {
+        state.next_seq = covered;
+        return Ok(state);
+    }
+    // The first needed segment is the last one starting at or before the
+    // checkpoint; those before it hold only covered records.
+    let Some(first) = segments.iter().rposition(|&s| s <= covered) else {
+        return Err(Error::corrupt(format!(
+            "records {covered} to {} are missing: the oldest log segment is {}{}",
+            segments[0] - 1,
+            segment_name(segments[0]),
+            match state.checkpoint {
+                Some(n) => format!(" and the newest checkpoint is {}", checkpoint_name(n)),
+                None => " and there is no checkpoint".to_string(),
+            }
+        )));
+    };
+    state
+        .obsolete
+        .extend(segments[..first].iter().map(|&s| segment_name(s)));
+    let needed = &segments[first..];
+    let mut wal_next = needed[0];
+    for (i, &start) in needed.iter().enumerate() {
+        let name = segment_name(start);
+        if start != wal_next {
+            return Err(Error::corrupt(format!(
+                "log segment {name} starts at record {start} but the segment before it ends before record {wal_next}: records are missing"
+            )));
+        }
+        let is_last = i + 1 == needed.len();
+        let bytes = read(dir, &name)?;
+        let scan = scan_segment(&bytes, &name, start, is_last, covered)?;
+        state.recovered.entries.extend(scan.entries);
+        state.bytes_since_checkpoint += scan.kept_bytes;
+        wal_next = scan.next_seq;
+        if is_last {
+            if let Some(why) = scan.torn {
+                let f = OpenOptions::new()
+                    .write(true)
+                    .open(dir.join(&name))
+                    .map_err(|e| io_error(format_args!("opening {name}"), e))?;
+                f.set_len(scan.valid_len)
+                    .and_then(|()| f.sync_all())
+                    .map_err(|e| io_error(format_args!("truncating {name}"), e))?;
+                state.torn = Some(format!("{name}: {why}"));
+            }
+            state.tail = Some(Tail {
+                start,
+                len: scan.valid_len,
+            });
+        }
+    }
+    state.segments = needed.to_vec();
+    if wal_next < covered {
+        // Every logged record is covered (the log lost unsynced records
+        // the checkpoint already holds): continue in a new segment.
+        state.tail = None;
+    }
+    state.next_seq = wal_next.max(covered);
+    Ok(state)
+}

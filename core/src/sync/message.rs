@@ -1,0 +1,757 @@
+//! Sync messages and their frames.
+//!
+//! A message travels as a frame (`codec::frame`, magic `TSSY`, lz4 payload)
+//! whose payload is `session id u64 LE ‖ message index u32 LE ‖ kind u8 ‖ body`.
+//! Replies echo the request's session id and index, so a reply from another
+//! session, or a replayed one, is rejected.
+
+use super::riblt::Symbol;
+use super::{SyncDirection, SyncMode};
+use crate::client::snapshot::{put_vv, read_vv};
+use crate::codec::buf::{put_bytes, put_varint, put_zigzag, Reader};
+use crate::codec::frame::{decode_frame, encode_frame};
+use crate::codec::record::{put_record, read_record};
+use crate::codec::schema::{put_schema, read_schema};
+use crate::digest::Digest;
+use crate::log::record::ChangeRecord;
+use crate::log::version_vector::VersionVector;
+use crate::model::error::{Error, Result};
+use crate::model::schema::TableSchema;
+
+/// Magic of a sync frame.
+pub const MAGIC_SYNC: [u8; 4] = *b"TSSY";
+
+/// A table's row count and digest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableInfo {
+    /// Table.
+    pub name: String,
+    /// Rows that exist.
+    pub rows: u64,
+    /// Table digest.
+    pub digest: Digest,
+}
+
+/// `(encoded key, encoded row state)`.
+pub type RowBytes = (Vec<u8>, Vec<u8>);
+
+/// A page of change records.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChangeBatch {
+    /// Records.
+    pub records: Vec<ChangeRecord>,
+    /// Whether more remain.
+    pub more: bool,
+}
+
+/// Coded symbols `[from, from + symbols.len())` of a table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SymbolBatch {
+    /// Table.
+    pub table: String,
+    /// Index of the first symbol.
+    pub from: u32,
+    /// Symbols.
+    pub symbols: Vec<Symbol>,
+}
+
+/// The initiator's opening message.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hello {
+    /// Mode.
+    pub mode: SyncMode,
+    /// Direction.
+    pub direction: SyncDirection,
+    /// Selected tables (`None`: all tables of both sides).
+    pub tables: Option<Vec<String>>,
+    /// The initiator's version vector.
+    pub vv: VersionVector,
+    /// Records the initiator holds but no longer has in its log.
+    pub dropped: VersionVector,
+    /// The initiator's tables (digests).
+    pub infos: Vec<TableInfo>,
+    /// The initiator's schemas (so the responder can create missing tables when pushed to).
+    pub schemas: Vec<TableSchema>,
+    /// Symbols the initiator wants first, for tables whose digests differ.
+    pub initial_symbols: u32,
+}
+
+/// Requests (initiator → responder).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Request {
+    /// Open a session.
+    Hello(Hello),
+    /// Records the sender lacks per `vv`.
+    GetChanges {
+        /// The initiator's version vector.
+        vv: VersionVector,
+        /// Table selection.
+        tables: Option<Vec<String>>,
+    },
+    /// Records for the responder to apply.
+    PushChanges {
+        /// Records.
+        records: Vec<ChangeRecord>,
+    },
+    /// A page of whole rows after `after`.
+    GetRows {
+        /// Table.
+        table: String,
+        /// Last key of the previous page.
+        after: Option<Vec<u8>>,
+    },
+    /// Whole rows for the responder to merge.
+    PushRows {
+        /// Table.
+        table: String,
+        /// Rows.
+        rows: Vec<RowBytes>,
+    },
+    /// More coded symbols.
+    GetSymbols {
+        /// Table.
+        table: String,
+        /// First index.
+        from: u32,
+        /// End index (exclusive).
+        to: u32,
+    },
+    /// Rows for the responder to merge, and ids whose rows it should return (after merging).
+    Exchange {
+        /// Table.
+        table: String,
+        /// Rows to merge.
+        rows: Vec<RowBytes>,
+        /// Ids of the responder's rows wanted back.
+        want: Vec<u64>,
+    },
+    /// Keys of the responder's rows with these ids (verify: no data moves).
+    ResolveIds {
+        /// Table.
+        table: String,
+        /// Ids.
+        ids: Vec<u64>,
+    },
+    /// Mark records as held without their log entries (after a hybrid push).
+    MarkHeld {
+        /// `(origin, from, to)` inclusive ranges.
+        entries: Vec<(String, u64, u64)>,
+    },
+}
+
+/// Replies (responder → initiator).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Reply {
+    /// Answer to `Hello`.
+    Welcome {
+        /// The responder's region.
+        region: String,
+        /// The responder's version vector.
+        vv: VersionVector,
+        /// Records the responder holds but no longer has in its log.
+        dropped: VersionVector,
+        /// The responder's tables.
+        infos: Vec<TableInfo>,
+        /// The responder's schemas.
+        schemas: Vec<TableSchema>,
+        /// First page of changes, when the mode pulls records and the log covers them.
+        changes: Option<ChangeBatch>,
+        /// Symbols for tables whose digests differ, when the mode reconciles.
+        symbols: Vec<SymbolBatch>,
+    },
+    /// A page of records.
+    Changes(ChangeBatch),
+    /// A page of rows.
+    Rows {
+        /// Table.
+        table: String,
+        /// Rows.
+        rows: Vec<RowBytes>,
+        /// Last key sent, when more remain.
+        next: Option<Vec<u8>>,
+    },
+    /// More symbols.
+    Symbols(SymbolBatch),
+    /// Rows after an exchange or keys after a resolve.
+    RowsBack {
+        /// Table.
+        table: String,
+        /// Rows (state empty for `ResolveIds`).
+        rows: Vec<RowBytes>,
+    },
+    /// Something was applied.
+    Ack {
+        /// Records applied.
+        records: u64,
+        /// Rows merged.
+        rows: u64,
+    },
+    /// The request failed.
+    Failed {
+        /// Error code.
+        code: String,
+        /// Message.
+        message: String,
+    },
+}
+
+/// A reply with the responder's digests after handling the request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReplyEnvelope {
+    /// The reply.
+    pub reply: Reply,
+    /// The responder's table digests after handling (for verification).
+    pub infos: Vec<TableInfo>,
+}
+
+fn put_opt_tables(out: &mut Vec<u8>, t: &Option<Vec<String>>) {
+    match t {
+        None => out.push(0),
+        Some(v) => {
+            out.push(1);
+            put_varint(out, v.len() as u64);
+            for s in v {
+                put_bytes(out, s.as_bytes());
+            }
+        }
+    }
+}
+
+fn read_opt_tables(r: &mut Reader<'_>) -> Result<Option<Vec<String>>> {
+    match r.u8()? {
+        0 => Ok(None),
+        1 => {
+            let n = r.count()?;
+            let mut v = Vec::with_capacity(n);
+            for _ in 0..n {
+                v.push(r.string()?.to_string());
+            }
+            Ok(Some(v))
+        }
+        b => Err(r.error(format!("bad option byte {b}"))),
+    }
+}
+
+fn put_infos(out: &mut Vec<u8>, infos: &[TableInfo]) {
+    put_varint(out, infos.len() as u64);
+    for i in infos {
+        put_bytes(out, i.name.as_bytes());
+        put_varint(out, i.rows);
+        out.extend_from_slice(&i.digest.0);
+    }
+}
+
+fn read_infos(r: &mut Reader<'_>) -> Result<Vec<TableInfo>> {
+    let n = r.count()?;
+    let mut v = Vec::with_capacity(n);
+    for _ in 0..n {
+        let name = r.string()?.to_string();
+        let rows = r.varint()?;
+        let digest = Digest(r.take(32)?.try_into().expect("32"));
+        v.push(TableInfo { name, rows, digest });
+    }
+    Ok(v)
+}
+
+fn put_schemas(out: &mut Vec<u8>, s: &[TableSchema]) {
+    put_varint(out, s.len() as u64);
+    for x in s {
+        put_schema(out, x);
+    }
+}
+
+fn read_schemas(r: &mut Reader<'_>) -> Result<Vec<TableSchema>> {
+    let n = r.count()?;
+    let mut v = Vec::with_capacity(n);
+    for _ in 0..n {
+        v.push(read_schema(r)?);
+    }
+    Ok(v)
+}
+
+fn put_records(out: &mut Vec<u8>, recs: &[ChangeRecord]) {
+    put_varint(out, recs.len() as u64);
+    for rec in recs {
+        put_record(out, rec);
+    }
+}
+
+fn read_records(r: &mut Reader<'_>) -> Result<Vec<ChangeRecord>> {
+    let n = r.count()?;
+    let mut v = Vec::with_capacity(n);
+    for _ in 0..n {
+        v.push(read_record(r)?);
+    }
+    Ok(v)
+}
+
+fn put_batch(out: &mut Vec<u8>, b: &ChangeBatch) {
+    put_records(out, &b.records);
+    out.push(b.more as u8);
+}
+
+fn read_bool(r: &mut Reader<'_>) -> Result<bool> {
+    match r.u8()? {
+        0 => Ok(false),
+        1 => Ok(true),
+        b => Err(r.error(format!("bad boolean {b}"))),
+    }
+}
+
+fn read_batch(r: &mut Reader<'_>) -> Result<ChangeBatch> {
+    let records = read_records(r)?;
+    Ok(ChangeBatch {
+        records,
+        more: read_bool(r)?,
+    })
+}
+
+fn put_rows(out: &mut Vec<u8>, rows: &[RowBytes]) {
+    put_varint(out, rows.len() as u64);
+    for (k, s) in rows {
+        put_bytes(out, k);
+        put_bytes(out, s);
+    }
+}
+
+fn read_rows(r: &mut Reader<'_>) -> Result<Vec<RowBytes>> {
+    let n = r.count()?;
+    let mut v = Vec::with_capacity(n);
+    for _ in 0..n {
+        let k = r.bytes()?.to_vec();
+        let s = r.bytes()?.to_vec();
+        v.push((k, s));
+    }
+    Ok(v)
+}
+
+fn put_opt_bytes(out: &mut Vec<u8>, b: &Option<Vec<u8>>) {
+    match b {
+        None => out.push(0),
+        Some(b) => {
+            out.push(1);
+            put_bytes(out, b);
+        }
+    }
+}
+
+fn read_opt_bytes(r: &mut Reader<'_>) -> Result<Option<Vec<u8>>> {
+    Ok(if read_bool(r)? {
+        Some(r.bytes()?.to_vec())
+    } else {
+        None
+    })
+}
+
+fn put_symbols(out: &mut Vec<u8>, b: &SymbolBatch) {
+    put_bytes(out, b.table.as_bytes());
+    put_varint(out, b.from as u64);
+    put_varint(out, b.symbols.len() as u64);
+    for s in &b.symbols {
+        out.extend_from_slice(&s.id.to_le_bytes());
+        out.extend_from_slice(&s.check.to_le_bytes());
+        put_zigzag(out, s.count);
+    }
+}
+
+fn read_symbols(r: &mut Reader<'_>) -> Result<SymbolBatch> {
+    let table = r.string()?.to_string();
+    let from = u32::try_from(r.varint()?).map_err(|_| r.error("symbol index out of range"))?;
+    let n = r.count()?;
+    let mut symbols = Vec::with_capacity(n);
+    for _ in 0..n {
+        let id = r.u64_le()?;
+        let check = r.u64_le()?;
+        symbols.push(Symbol {
+            id,
+            check,
+            count: r.zigzag()?,
+        });
+    }
+    Ok(SymbolBatch {
+        table,
+        from,
+        symbols,
+    })
+}
+
+fn put_ids(out: &mut Vec<u8>, ids: &[u64]) {
+    put_varint(out, ids.len() as u64);
+    for id in ids {
+        out.extend_from_slice(&id.to_le_bytes());
+    }
+}
+
+fn read_ids(r: &mut Reader<'_>) -> Result<Vec<u64>> {
+    let n = r.count()?;
+    let mut v = Vec::with_capacity(n);
+    for _ in 0..n {
+        v.push(r.u64_le()?);
+    }
+    Ok(v)
+}
+
+fn put_held(out: &mut Vec<u8>, e: &[(String, u64, u64)]) {
+    put_varint(out, e.len() as u64);
+    for (o, from, to) in e {
+        put_bytes(out, o.as_bytes());
+        put_varint(out, *from);
+        put_varint(out, *to);
+    }
+}
+
+fn read_held(r: &mut Reader<'_>) -> Result<Vec<(String, u64, u64)>> {
+    let n = r.count()?;
+    let mut v = Vec::with_capacity(n);
+    for _ in 0..n {
+        let o = r.string()?.to_string();
+        let from = r.varint()?;
+        let to = r.varint()?;
+        if from == 0 || from > to {
+            return Err(r.error("empty or zero range"));
+        }
+        v.push((o, from, to));
+    }
+    Ok(v)
+}
+
+impl Request {
+    fn encode_body(&self, out: &mut Vec<u8>) {
+        match self {
+            Request::Hello(h) => {
+                out.push(1);
+                out.push(h.mode.byte());
+                out.push(h.direction.byte());
+                put_opt_tables(out, &h.tables);
+                put_vv(out, &h.vv);
+                put_vv(out, &h.dropped);
+                put_infos(out, &h.infos);
+                put_schemas(out, &h.schemas);
+                put_varint(out, h.initial_symbols as u64);
+            }
+            Request::GetChanges { vv, tables } => {
+                out.push(2);
+                put_vv(out, vv);
+                put_opt_tables(out, tables);
+            }
+            Request::PushChanges { records } => {
+                out.push(3);
+                put_records(out, records);
+            }
+            Request::GetRows { table, after } => {
+                out.push(4);
+                put_bytes(out, table.as_bytes());
+                put_opt_bytes(out, after);
+            }
+            Request::PushRows { table, rows } => {
+                out.push(5);
+                put_bytes(out, table.as_bytes());
+                put_rows(out, rows);
+            }
+            Request::GetSymbols { table, from, to } => {
+                out.push(6);
+                put_bytes(out, table.as_bytes());
+                put_varint(out, *from as u64);
+                put_varint(out, *to as u64);
+            }
+            Request::Exchange { table, rows, want } => {
+                out.push(7);
+                put_bytes(out, table.as_bytes());
+                put_rows(out, rows);
+                put_ids(out, want);
+            }
+            Request::ResolveIds { table, ids } => {
+                out.push(8);
+                put_bytes(out, table.as_bytes());
+                put_ids(out, ids);
+            }
+            Request::MarkHeld { entries } => {
+                out.push(9);
+                put_held(out, entries);
+            }
+        }
+    }
+
+    fn decode_body(r: &mut Reader<'_>) -> Result<Request> {
+        Ok(match r.u8()? {
+            1 => {
+                let mode = SyncMode::from_byte(r.u8()?).ok_or_else(|| r.error("unknown mode"))?;
+                let direction = SyncDirection::from_byte(r.u8()?)
+                    .ok_or_else(|| r.error("unknown direction"))?;
+                let tables = read_opt_tables(r)?;
+                let vv = read_vv(r)?;
+                let dropped = read_vv(r)?;
+                let infos = read_infos(r)?;
+                let schemas = read_schemas(r)?;
+                let initial_symbols =
+                    u32::try_from(r.varint()?).map_err(|_| r.error("symbol count out of range"))?;
+                Request::Hello(Hello {
+                    mode,
+                    direction,
+                    tables,
+                    vv,
+                    dropped,
+                    infos,
+                    schemas,
+                    initial_symbols,
+                })
+            }
+            2 => {
+                let vv = read_vv(r)?;
+                Request::GetChanges {
+                    vv,
+                    tables: read_opt_tables(r)?,
+                }
+            }
+            3 => Request::PushChanges {
+                records: read_records(r)?,
+            },
+            4 => {
+                let table = r.string()?.to_string();
+                Request::GetRows {
+                    table,
+                    after: read_opt_bytes(r)?,
+                }
+            }
+            5 => {
+                let table = r.string()?.to_string();
+                Request::PushRows {
+                    table,
+                    rows: read_rows(r)?,
+                }
+            }
+            6 => {
+                let table = r.string()?.to_string();
+                let from = u32::try_from(r.varint()?).map_err(|_| r.error("index out of range"))?;
+                let to = u32::try_from(r.varint()?).map_err(|_| r.error("index out of range"))?;
+                Request::GetSymbols { table, from, to }
+            }
+            7 => {
+                let table = r.string()?.to_string();
+                let rows = read_rows(r)?;
+                Request::Exchange {
+                    table,
+                    rows,
+                    want: read_ids(r)?,
+                }
+            }
+            8 => {
+                let table = r.string()?.to_string();
+                Request::ResolveIds {
+                    table,
+                    ids: read_ids(r)?,
+                }
+            }
+            9 => Request::MarkHeld {
+                entries: read_held(r)?,
+            },
+            k => return Err(r.error(format!("unknown request kind {k}"))),
+        })
+    }
+}
+
+impl Reply {
+    fn encode_body(&self, out: &mut Vec<u8>) {
+        match self {
+            Reply::Welcome {
+                region,
+                vv,
+                dropped,
+                infos,
+                schemas,
+                changes,
+                symbols,
+            } => {
+                out.push(101);
+                put_bytes(out, region.as_bytes());
+                put_vv(out, vv);
+                put_vv(out, dropped);
+                put_infos(out, infos);
+                put_schemas(out, schemas);
+                match changes {
+                    None => out.push(0),
+                    Some(b) => {
+                        out.push(1);
+                        put_batch(out, b);
+                    }
+                }
+                put_varint(out, symbols.len() as u64);
+                for s in symbols {
+                    put_symbols(out, s);
+                }
+            }
+            Reply::Changes(b) => {
+                out.push(102);
+                put_batch(out, b);
+            }
+            Reply::Rows { table, rows, next } => {
+                out.push(103);
+                put_bytes(out, table.as_bytes());
+                put_rows(out, rows);
+                put_opt_bytes(out, next);
+            }
+            Reply::Symbols(s) => {
+                out.push(104);
+                put_symbols(out, s);
+            }
+            Reply::RowsBack { table, rows } => {
+                out.push(105);
+                put_bytes(out, table.as_bytes());
+                put_rows(out, rows);
+            }
+            Reply::Ack { records, rows } => {
+                out.push(106);
+                put_varint(out, *records);
+                put_varint(out, *rows);
+            }
+            Reply::Failed { code, message } => {
+                out.push(107);
+                put_bytes(out, code.as_bytes());
+                put_bytes(out, message.as_bytes());
+            }
+        }
+    }
+
+    fn decode_body(r: &mut Reader<'_>) -> Result<Reply> {
+        Ok(match r.u8()? {
+            101 => {
+                let region = r.string()?.to_string();
+                let vv = read_vv(r)?;
+                let dropped = read_vv(r)?;
+                let infos = read_infos(r)?;
+                let schemas = read_schemas(r)?;
+                let changes = if read_bool(r)? {
+                    Some(read_batch(r)?)
+                } else {
+                    None
+                };
+                let n = r.count()?;
+                let mut symbols = Vec::with_capacity(n);
+                for _ in 0..n {
+                    symbols.push(read_symbols(r)?);
+                }
+                Reply::Welcome {
+                    region,
+                    vv,
+                    dropped,
+                    infos,
+                    schemas,
+                    changes,
+                    symbols,
+                }
+            }
+            102 => Reply::Changes(read_batch(r)?),
+            103 => {
+                let table = r.string()?.to_string();
+                let rows = read_rows(r)?;
+                Reply::Rows {
+                    table,
+                    rows,
+                    next: read_opt_bytes(r)?,
+                }
+            }
+            104 => Reply::Symbols(read_symbols(r)?),
+            105 => {
+                let table = r.string()?.to_string();
+                Reply::RowsBack {
+                    table,
+                    rows: read_rows(r)?,
+                }
+            }
+            106 => {
+                let records = r.varint()?;
+                Reply::Ack {
+                    records,
+                    rows: r.varint()?,
+                }
+            }
+            107 => {
+                let code = r.string()?.to_string();
+                Reply::Failed {
+                    code,
+                    message: r.string()?.to_string(),
+                }
+            }
+            k => return Err(r.error(format!("unknown reply kind {k}"))),
+        })
+    }
+}
+
+fn header(session: u64, index: u32) -> Vec<u8> {
+    let mut p = Vec::with_capacity(256);
+    p.extend_from_slice(&session.to_le_bytes());
+    p.extend_from_slice(&index.to_le_bytes());
+    p
+}
+
+fn check_size(payload: &[u8], cap: usize) -> Result<()> {
+    if payload.len() > cap {
+        return Err(Error::Sync(format!(
+            "message of {} bytes exceeds the frame cap of {cap}",
+            payload.len()
+        )));
+    }
+    Ok(())
+}
+
+/// Encode a request frame.
+pub fn encode_request(session: u64, index: u32, req: &Request, cap: usize) -> Result<Vec<u8>> {
+    let mut p = header(session, index);
+    req.encode_body(&mut p);
+    check_size(&p, cap)?;
+    Ok(encode_frame(MAGIC_SYNC, &p, true))
+}
+
+/// Decode a request frame: `(session, index, request)`.
+pub fn decode_request(bytes: &[u8], cap: usize) -> Result<(u64, u32, Request)> {
+    if bytes.len() > cap.saturating_add(64) {
+        return Err(Error::corrupt(format!(
+            "frame of {} bytes exceeds the cap of {cap}",
+            bytes.len()
+        )));
+    }
+    let p = decode_frame(MAGIC_SYNC, bytes, cap)?;
+    let mut r = Reader::new(&p, "sync request");
+    let session = r.u64_le()?;
+    let index = r.u32_le()?;
+    let req = Request::decode_body(&mut r)?;
+    r.finish()?;
+    Ok((session, index, req))
+}
+
+/// Encode a reply frame.
+pub fn encode_reply(session: u64, index: u32, env: &ReplyEnvelope, cap: usize) -> Result<Vec<u8>> {
+    let mut p = header(session, index);
+    env.reply.encode_body(&mut p);
+    put_infos(&mut p, &env.infos);
+    check_size(&p, cap)?;
+    Ok(encode_frame(MAGIC_SYNC, &p, true))
+}
+
+/// Decode a reply frame, checking it answers `(session, index)`.
+pub fn decode_reply(bytes: &[u8], cap: usize, session: u64, index: u32) -> Result<ReplyEnvelope> {
+    if bytes.len() > cap.saturating_add(64) {
+        return Err(Error::corrupt(format!(
+            "frame of {} bytes exceeds the cap of {cap}",
+            bytes.len()
+        )));
+    }
+    let p = decode_frame(MAGIC_SYNC, bytes, cap)?;
+    let mut r = Reader::new(&p, "sync reply");
+    let s = r.u64_le()?;
+    let i = r.u32_le()?;
+    if s != session {
+        return Err(Error::corrupt(format!(
+            "reply belongs to session {s:016x}, not {session:016x}"
+        )));
+    }
+    if i != index {
+        return Err(Error::corrupt(format!(
+            "reply answers message {i}, expected {index} (replayed or reordered)"
+        )));
+    }
+    let reply = Reply::decode_body(&mut r)?;
+    let infos = read_infos(&mut r)?;
+    r.finish()?;
+    Ok(ReplyEnvelope { reply, infos })
+}

@@ -1,0 +1,193 @@
+//! The responder: stateless, one request frame in, one reply frame out.
+
+use super::message::*;
+use super::riblt;
+use super::rows::selection;
+use super::SyncMode;
+use crate::client::Database;
+use crate::model::error::{Error, Result};
+use std::collections::HashSet;
+
+/// Room left in a frame for everything but the page being filled.
+const PAGE_SLACK: usize = 64 * 1024;
+
+fn page_budget(cap: usize) -> usize {
+    cap.saturating_sub(PAGE_SLACK).max(cap / 2)
+}
+
+/// Whether a table's digests differ between the two sides' infos.
+pub(crate) fn differs(name: &str, a: &[TableInfo], b: &[TableInfo]) -> bool {
+    let x = a.iter().find(|i| i.name == name);
+    let y = b.iter().find(|i| i.name == name);
+    match (x, y) {
+        (Some(x), Some(y)) => x.digest != y.digest,
+        (None, None) => false,
+        _ => true,
+    }
+}
+
+/// Rows on one side, 0 if the table is missing there.
+pub(crate) fn rows_of(name: &str, infos: &[TableInfo]) -> u64 {
+    infos.iter().find(|i| i.name == name).map_or(0, |i| i.rows)
+}
+
+fn symbols_for(db: &Database, table: &str, from: u32, to: u32) -> Result<SymbolBatch> {
+    let ids = db.row_ids(table)?;
+    Ok(SymbolBatch {
+        table: table.to_string(),
+        from,
+        symbols: riblt::encode(ids, from as usize, to as usize),
+    })
+}
+
+fn hello(db: &mut Database, h: Hello, cap: usize) -> Result<Reply> {
+    if h.direction.pushes() && h.mode != SyncMode::Verify {
+        db.ensure_tables(&h.schemas, &h.tables)?;
+    }
+    let infos = db.table_infos(&h.tables);
+    let covers_peer = db.log_covers(&h.vv);
+    let peer_covers_us = h.dropped.is_covered_by(db.log.version_vector());
+    let changes = match h.mode {
+        SyncMode::Incremental | SyncMode::Auto if h.direction.pulls() && covers_peer => {
+            Some(db.changes_for(&h.vv, &h.tables, page_budget(cap)))
+        }
+        _ => None,
+    };
+    let reconcile = match h.mode {
+        SyncMode::Reconcile | SyncMode::Verify => true,
+        SyncMode::Auto => {
+            (h.direction.pulls() && !covers_peer) || (h.direction.pushes() && !peer_covers_us)
+        }
+        _ => false,
+    };
+    let mut symbols = Vec::new();
+    if reconcile {
+        let m = h.initial_symbols.min((page_budget(cap) / 24) as u32).max(1);
+        for name in selection(&h.tables, &h.infos, &infos) {
+            let both_have_rows = rows_of(&name, &h.infos) > 0 && rows_of(&name, &infos) > 0;
+            if differs(&name, &h.infos, &infos) && both_have_rows {
+                symbols.push(symbols_for(db, &name, 0, m)?);
+            }
+        }
+    }
+    Ok(Reply::Welcome {
+        region: db.region().to_string(),
+        vv: db.log.version_vector().clone(),
+        dropped: db.log.dropped().clone(),
+        infos,
+        schemas: db.schemas(&h.tables),
+        changes,
+        symbols,
+    })
+}
+
+fn handle(db: &mut Database, req: Request, cap: usize) -> Result<(Reply, Option<Vec<String>>)> {
+    Ok(match req {
+        Request::Hello(h) => {
+            let tables = h.tables.clone();
+            (hello(db, h, cap)?, tables)
+        }
+        Request::GetChanges { vv, tables } => {
+            if !db.log_covers(&vv) {
+                return Err(Error::LogGap(
+                    "records the peer lacks were dropped from this log".into(),
+                ));
+            }
+            let batch = db.changes_for(&vv, &tables, page_budget(cap));
+            (Reply::Changes(batch), tables)
+        }
+        Request::PushChanges { records } => {
+            let stats = db.apply_changes(&records)?;
+            (
+                Reply::Ack {
+                    records: stats.applied,
+                    rows: 0,
+                },
+                None,
+            )
+        }
+        Request::GetRows { table, after } => {
+            let (rows, next) = db.rows_page(&table, after.as_deref(), page_budget(cap))?;
+            (Reply::Rows { table, rows, next }, None)
+        }
+        Request::PushRows { table, rows } => {
+            let n = db.merge_rows(&table, rows)?;
+            (
+                Reply::Ack {
+                    records: 0,
+                    rows: n,
+                },
+                None,
+            )
+        }
+        Request::GetSymbols { table, from, to } => {
+            if to <= from || (to - from) as usize > page_budget(cap) / 24 {
+                return Err(Error::invalid(format!(
+                    "symbol range [{from}, {to}) is empty or too large"
+                )));
+            }
+            (Reply::Symbols(symbols_for(db, &table, from, to)?), None)
+        }
+        Request::Exchange { table, rows, want } => {
+            // Ids name rows as they were before this merge; return them as they are after.
+            let want: HashSet<u64> = want.into_iter().collect();
+            let keys: Vec<Vec<u8>> = db
+                .rows_with_ids(&table, &want)?
+                .into_iter()
+                .map(|(k, _)| k)
+                .collect();
+            db.merge_rows(&table, rows)?;
+            (
+                Reply::RowsBack {
+                    rows: db.rows_with_keys(&table, &keys)?,
+                    table,
+                },
+                None,
+            )
+        }
+        Request::ResolveIds { table, ids } => {
+            let want: HashSet<u64> = ids.into_iter().collect();
+            let rows = db
+                .rows_with_ids(&table, &want)?
+                .into_iter()
+                .map(|(k, _)| (k, Vec::new()))
+                .collect();
+            (Reply::RowsBack { table, rows }, None)
+        }
+        Request::MarkHeld { entries } => {
+            db.mark_held(entries)?;
+            (
+                Reply::Ack {
+                    records: 0,
+                    rows: 0,
+                },
+                None,
+            )
+        }
+    })
+}
+
+/// Answer one request frame. A frame that cannot be decoded is an error
+/// (there is no session to answer); a request that fails is answered with a
+/// `Failed` reply carrying the error's code.
+pub fn respond(db: &mut Database, request: &[u8], max_frame_bytes: usize) -> Result<Vec<u8>> {
+    db.check_open()?;
+    let (session, index, req) = decode_request(request, max_frame_bytes)?;
+    let (reply, tables) = match handle(db, req, max_frame_bytes) {
+        Ok(x) => x,
+        Err(e) => (
+            Reply::Failed {
+                code: e.code().to_string(),
+                message: e.message(),
+            },
+            None,
+        ),
+    };
+    let infos = db.table_infos(&tables);
+    encode_reply(
+        session,
+        index,
+        &ReplyEnvelope { reply, infos },
+        max_frame_bytes,
+    )
+}

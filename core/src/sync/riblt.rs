@@ -1,0 +1,205 @@
+//! Rateless invertible Bloom lookup tables (after Yang et al., "Practical
+//! Rateless Set Reconciliation", SIGCOMM 2024).
+//!
+//! Each side maps every item (a 64-bit id) to an endless, ever sparser
+//! sequence of symbol indices; symbol `i` holds the XOR of the ids mapped to
+//! it, the XOR of their check hashes and their count. Subtracting the peer's
+//! first `m` symbols from ours leaves a coding of the symmetric difference,
+//! which peeling recovers once `m` is about 1.35× the difference.
+
+use std::collections::HashSet;
+
+/// One coded symbol.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Symbol {
+    /// XOR of the ids mapped here.
+    pub id: u64,
+    /// XOR of `check(id)` of the ids mapped here.
+    pub check: u64,
+    /// Number of ids mapped here (signed after subtraction).
+    pub count: i64,
+}
+
+impl Symbol {
+    fn toggle(&mut self, id: u64, sign: i64) {
+        self.id ^= id;
+        self.check ^= check(id);
+        self.count += sign;
+    }
+    fn is_zero(&self) -> bool {
+        self.id == 0 && self.check == 0 && self.count == 0
+    }
+    fn is_pure(&self) -> bool {
+        (self.count == 1 || self.count == -1) && check(self.id) == self.check
+    }
+}
+
+/// splitmix64 finalizer.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// The check hash of an id.
+pub fn check(id: u64) -> u64 {
+    mix(id ^ 0x5bd1_e995_9e37_79b9)
+}
+
+/// The symbol indices an id maps to: 0, then gaps that grow so that the
+/// chance of hitting index `i` is about `1 / (1 + i/2)`.
+struct Indices {
+    state: u64,
+    last: u64,
+}
+
+impl Indices {
+    fn new(id: u64) -> Self {
+        Indices {
+            state: mix(id) | 1,
+            last: 0,
+        }
+    }
+    /// With `u` uniform in (0, 1], the next index `x` satisfies
+    /// `P(x > n) = ((last + 1.5) / (n + 1.5))²`, which gives the density above:
+    /// `x = last + ⌈(last + 1.5)(1/√u − 1)⌉`, here with `u = (r + 1) / 2³²`.
+    fn advance(&mut self) -> u64 {
+        self.state = self.state.wrapping_mul(0xda94_2042_e4dd_58b5);
+        let r = (self.state >> 32) as f64;
+        let gap = ((self.last as f64 + 1.5) * ((65_536.0 / (r + 1.0).sqrt()) - 1.0)).ceil();
+        let gap = if gap.is_finite() && gap >= 1.0 {
+            gap.min(u32::MAX as f64) as u64
+        } else {
+            1
+        };
+        self.last = self.last.saturating_add(gap);
+        self.last
+    }
+}
+
+/// Symbols `[from, to)` of a set of ids.
+pub fn encode(ids: impl IntoIterator<Item = u64>, from: usize, to: usize) -> Vec<Symbol> {
+    let mut out = vec![Symbol::default(); to.saturating_sub(from)];
+    for id in ids {
+        let mut seq = Indices::new(id);
+        let mut i = 0u64;
+        while (i as usize) < to {
+            if i as usize >= from {
+                out[i as usize - from].toggle(id, 1);
+            }
+            i = seq.advance();
+        }
+    }
+    out
+}
+
+/// Ids only on our side and ids only on the peer's, if `m` symbols suffice.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Difference {
+    /// Ids we have and the peer lacks.
+    pub local_only: Vec<u64>,
+    /// Ids the peer has and we lack.
+    pub remote_only: Vec<u64>,
+}
+
+/// Peel `local − remote` (same length). `None` if it does not decode.
+pub fn decode(local: &[Symbol], remote: &[Symbol]) -> Option<Difference> {
+    if local.len() != remote.len() {
+        return None;
+    }
+    let m = local.len();
+    let mut diff: Vec<Symbol> = local
+        .iter()
+        .zip(remote)
+        .map(|(a, b)| Symbol {
+            id: a.id ^ b.id,
+            check: a.check ^ b.check,
+            count: a.count - b.count,
+        })
+        .collect();
+    let mut queue: Vec<usize> = (0..m).filter(|&i| diff[i].is_pure()).collect();
+    let mut out = Difference::default();
+    let mut seen = HashSet::new();
+    while let Some(i) = queue.pop() {
+        if !diff[i].is_pure() {
+            continue;
+        }
+        let id = diff[i].id;
+        let sign = diff[i].count;
+        if !seen.insert(id) {
+            return None;
+        }
+        if sign > 0 {
+            out.local_only.push(id);
+        } else {
+            out.remote_only.push(id);
+        }
+        let mut seq = Indices::new(id);
+        let mut j = 0u64;
+        while (j as usize) < m {
+            diff[j as usize].toggle(id, -sign);
+            if diff[j as usize].is_pure() {
+                queue.push(j as usize);
+            }
+            j = seq.advance();
+        }
+    }
+    if diff.iter().all(Symbol::is_zero) {
+        out.local_only.sort_unstable();
+        out.remote_only.sort_unstable();
+        Some(out)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(range: std::ops::Range<u64>) -> Vec<u64> {
+        range.map(|i| mix(i.wrapping_add(7))).collect()
+    }
+
+    #[test]
+    fn decodes_a_small_difference() {
+        let common = ids(0..10_000);
+        let mut a = common.clone();
+        let mut b = common;
+        let only_a = ids(20_000..20_040);
+        let only_b = ids(30_000..30_060);
+        a.extend(&only_a);
+        b.extend(&only_b);
+        let m = 160;
+        let d = decode(&encode(a, 0, m), &encode(b, 0, m)).expect("decodes");
+        let mut ea = only_a.clone();
+        ea.sort_unstable();
+        let mut eb = only_b.clone();
+        eb.sort_unstable();
+        assert_eq!(d.local_only, ea);
+        assert_eq!(d.remote_only, eb);
+    }
+
+    #[test]
+    fn too_few_symbols_fail_cleanly() {
+        let a = ids(0..500);
+        let b = ids(1000..1500);
+        assert_eq!(decode(&encode(a, 0, 32), &encode(b, 0, 32)), None);
+    }
+
+    #[test]
+    fn symbols_extend_in_chunks() {
+        let a = ids(0..3000);
+        let whole = encode(a.clone(), 0, 300);
+        let mut parts = encode(a.clone(), 0, 100);
+        parts.extend(encode(a, 100, 300));
+        assert_eq!(whole, parts);
+    }
+
+    #[test]
+    fn identical_sets_decode_to_nothing() {
+        let a = ids(0..1000);
+        let d = decode(&encode(a.clone(), 0, 8), &encode(a, 0, 8)).unwrap();
+        assert!(d.local_only.is_empty() && d.remote_only.is_empty());
+    }
+}

@@ -1,0 +1,273 @@
+//! What the sync layer reads from and merges into a database.
+
+use super::message::{ChangeBatch, RowBytes, TableInfo};
+use crate::client::Database;
+use crate::codec::key::decode_key;
+use crate::codec::record::encode_record;
+use crate::codec::row_state::decode_row_state;
+use crate::engine::table::StoredRow;
+use crate::log::record::ChangeRecord;
+use crate::log::version_vector::VersionVector;
+use crate::model::error::{Error, Result};
+use crate::model::schema::TableSchema;
+use crate::storage::WalEntry;
+use sha2::{Digest as _, Sha256};
+use std::collections::{BTreeSet, HashSet};
+use std::ops::Bound;
+
+/// The reconcile id of a stored row: the first 8 bytes (LE) of its digest,
+/// or for a tombstone SHA-256("tablesync.tomb.v1" ‖ key ‖ state)[..8].
+pub(crate) fn row_id(key: &[u8], row: &StoredRow) -> u64 {
+    match &row.digest {
+        Some(d) => u64::from_le_bytes(d[..8].try_into().expect("8")),
+        None => {
+            let mut h = Sha256::new();
+            h.update(b"tablesync.tomb.v1");
+            h.update((key.len() as u32).to_le_bytes());
+            h.update(key);
+            h.update(&row.state);
+            u64::from_le_bytes(h.finalize()[..8].try_into().expect("8"))
+        }
+    }
+}
+
+/// The table names a session covers: the selection, or every table of both sides.
+pub(crate) fn selection(
+    tables: &Option<Vec<String>>,
+    a: &[TableInfo],
+    b: &[TableInfo],
+) -> Vec<String> {
+    match tables {
+        Some(t) => t.clone(),
+        None => {
+            let mut s: BTreeSet<String> = a.iter().map(|i| i.name.clone()).collect();
+            s.extend(b.iter().map(|i| i.name.clone()));
+            s.into_iter().collect()
+        }
+    }
+}
+
+impl Database {
+    /// Row counts and digests of the selected tables that exist here.
+    pub(crate) fn table_infos(&self, tables: &Option<Vec<String>>) -> Vec<TableInfo> {
+        self.tables
+            .values()
+            .filter(|t| tables.as_ref().is_none_or(|s| s.contains(&t.schema.name)))
+            .map(|t| TableInfo {
+                name: t.schema.name.clone(),
+                rows: t.row_count(),
+                digest: t.digest(),
+            })
+            .collect()
+    }
+
+    /// Schemas of the selected tables that exist here.
+    pub(crate) fn schemas(&self, tables: &Option<Vec<String>>) -> Vec<TableSchema> {
+        self.tables
+            .values()
+            .filter(|t| tables.as_ref().is_none_or(|s| s.contains(&t.schema.name)))
+            .map(|t| t.schema.clone())
+            .collect()
+    }
+
+    /// Create the selected tables this region lacks; a table that exists
+    /// with another primary key is an error.
+    pub(crate) fn ensure_tables(
+        &mut self,
+        schemas: &[TableSchema],
+        tables: &Option<Vec<String>>,
+    ) -> Result<()> {
+        for s in schemas {
+            if tables.as_ref().is_some_and(|t| !t.contains(&s.name)) {
+                continue;
+            }
+            match self.tables.get(&s.name) {
+                Some(t) if t.schema.primary_key != s.primary_key => {
+                    return Err(Error::Sync(format!(
+                        "table '{}' has a different primary key on the other side",
+                        s.name
+                    )))
+                }
+                Some(_) => {}
+                None => self.create_table(s.clone())?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether this log still has every record a peer holding `peer` lacks.
+    pub(crate) fn log_covers(&self, peer: &VersionVector) -> bool {
+        self.log.dropped().is_covered_by(peer)
+    }
+
+    /// Records of the selected tables that `peer` lacks, up to about `max_bytes` encoded.
+    pub(crate) fn changes_for(
+        &self,
+        peer: &VersionVector,
+        tables: &Option<Vec<String>>,
+        max_bytes: usize,
+    ) -> ChangeBatch {
+        let mut records: Vec<ChangeRecord> = Vec::new();
+        let mut size = 0usize;
+        let mut more = false;
+        for r in self.log.records() {
+            if peer.contains(&r.origin, r.seq)
+                || tables.as_ref().is_some_and(|t| !t.contains(&r.table))
+            {
+                continue;
+            }
+            let n = encode_record(r).len();
+            if size + n > max_bytes && !records.is_empty() {
+                more = true;
+                break;
+            }
+            size += n;
+            records.push(r.clone());
+        }
+        ChangeBatch { records, more }
+    }
+
+    /// Reconcile ids of every stored row of a table.
+    pub(crate) fn row_ids(&self, table: &str) -> Result<Vec<u64>> {
+        Ok(self
+            .table(table)?
+            .iter()
+            .map(|(k, r)| row_id(k, r))
+            .collect())
+    }
+
+    /// Rows whose reconcile ids are in `ids`.
+    pub(crate) fn rows_with_ids(&self, table: &str, ids: &HashSet<u64>) -> Result<Vec<RowBytes>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(self
+            .table(table)?
+            .iter()
+            .filter(|(k, r)| ids.contains(&row_id(k, r)))
+            .map(|(k, r)| (k.to_vec(), r.state.to_vec()))
+            .collect())
+    }
+
+    /// Current rows under these keys (absent keys are skipped).
+    pub(crate) fn rows_with_keys(&self, table: &str, keys: &[Vec<u8>]) -> Result<Vec<RowBytes>> {
+        let t = self.table(table)?;
+        Ok(keys
+            .iter()
+            .filter_map(|k| t.stored(k).map(|r| (k.clone(), r.state.to_vec())))
+            .collect())
+    }
+
+    /// A page of rows after `after`, about `max_bytes` in size.
+    pub(crate) fn rows_page(
+        &self,
+        table: &str,
+        after: Option<&[u8]>,
+        max_bytes: usize,
+    ) -> Result<(Vec<RowBytes>, Option<Vec<u8>>)> {
+        let t = self.table(table)?;
+        let lower = match after {
+            Some(k) => Bound::Excluded(k),
+            None => Bound::Unbounded,
+        };
+        let mut rows = Vec::new();
+        let mut size = 0;
+        let mut iter = t.range_from(lower).peekable();
+        while let Some((k, r)) = iter.next() {
+            size += k.len() + r.state.len() + 8;
+            rows.push((k.to_vec(), r.state.to_vec()));
+            if size >= max_bytes {
+                let next = iter.peek().map(|_| k.to_vec());
+                return Ok((rows, next));
+            }
+        }
+        Ok((rows, None))
+    }
+
+    /// Validate and durably merge whole row states. Returns rows merged.
+    pub fn merge_rows(&mut self, table: &str, rows: Vec<RowBytes>) -> Result<u64> {
+        let t = self.table(table)?;
+        for (k, st) in &rows {
+            decode_key(&t.schema, k)?;
+            decode_row_state(st)?;
+        }
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let n = rows.len() as u64;
+        self.commit_entries(vec![WalEntry::MergeRows {
+            table: table.to_string(),
+            rows,
+        }])?;
+        Ok(n)
+    }
+
+    /// Durably record `(origin, from, to)` ranges as held without log entries.
+    pub(crate) fn mark_held(&mut self, entries: Vec<(String, u64, u64)>) -> Result<()> {
+        let fresh = vv_minus(&ranges_to_vv(&entries), self.log.version_vector());
+        if fresh.is_empty() {
+            return Ok(());
+        }
+        self.commit_entries(vec![WalEntry::MarkHeld { entries: fresh }])
+    }
+}
+
+/// A version vector holding exactly these ranges.
+pub(crate) fn ranges_to_vv(entries: &[(String, u64, u64)]) -> VersionVector {
+    let mut vv = VersionVector::new();
+    for (o, from, to) in entries {
+        vv.insert_range(o, *from, *to);
+    }
+    vv
+}
+
+/// `(origin, from, to)` ranges held by `a` and not by `b`.
+pub(crate) fn vv_minus(a: &VersionVector, b: &VersionVector) -> Vec<(String, u64, u64)> {
+    fn add(out: &mut Vec<(String, u64, u64)>, o: &str, from: u64, to: u64) {
+        match out.last_mut() {
+            Some((lo, _, t)) if lo == o && *t + 1 == from => *t = to,
+            _ => out.push((o.to_string(), from, to)),
+        }
+    }
+    let mut out = Vec::new();
+    for (o, n) in a.contiguous() {
+        let floor = b.get(o);
+        if *n <= floor {
+            continue;
+        }
+        let holes: Vec<u64> = b
+            .out_of_order()
+            .get(o)
+            .map(|s| {
+                s.iter()
+                    .copied()
+                    .filter(|x| *x > floor && *x <= *n)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut start = floor + 1;
+        for h in holes.iter().copied().chain(std::iter::once(n + 1)) {
+            if start < h {
+                add(&mut out, o, start, h - 1);
+            }
+            start = h + 1;
+        }
+    }
+    for (o, set) in a.out_of_order() {
+        for s in set {
+            if !b.contains(o, *s) {
+                add(&mut out, o, *s, *s);
+            }
+        }
+    }
+    out
+}
+
+/// `a ∪ b`.
+pub(crate) fn vv_union(a: &VersionVector, b: &VersionVector) -> VersionVector {
+    let mut out = a.clone();
+    for (o, from, to) in vv_minus(b, a) {
+        out.insert_range(&o, from, to);
+    }
+    out
+}
