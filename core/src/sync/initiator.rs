@@ -1,7 +1,7 @@
 //! The initiator: a state machine that turns replies into the next request.
 
 use super::message::*;
-use super::responder::{differs, rows_of};
+use super::responder::{differs, stored_of};
 use super::riblt::{self, Symbol};
 use super::rows::{selection, vv_minus, vv_union};
 use super::{SyncConfig, SyncMode, SyncReport, TableOutcome};
@@ -32,6 +32,9 @@ enum Step {
     Reconcile {
         table: String,
         symbols: Vec<Symbol>,
+    },
+    FetchSymbols {
+        table: String,
     },
     Resolve {
         table: String,
@@ -65,6 +68,8 @@ pub struct Initiator {
     selection: Vec<String>,
     differing: BTreeMap<String, Vec<PrimaryKey>>,
     finished: bool,
+    /// `auto` already fell back to reconcile once in this session.
+    auto_retried: bool,
 }
 
 fn budget(cap: usize) -> usize {
@@ -92,6 +97,7 @@ impl Initiator {
             selection: Vec::new(),
             differing: BTreeMap::new(),
             finished: false,
+            auto_retried: false,
         }
     }
 
@@ -198,15 +204,18 @@ impl Initiator {
             if !differs(&t, &local_infos, &self.remote_infos) {
                 continue;
             }
-            let (lr, rr) = (rows_of(&t, &local_infos), rows_of(&t, &self.remote_infos));
+            let (lr, rr) = (
+                stored_of(&t, &local_infos),
+                stored_of(&t, &self.remote_infos),
+            );
             if lr > 0 && rr > 0 {
-                let s = by_table
-                    .remove(&t)
-                    .ok_or_else(|| Error::Sync(format!("no symbols for table '{t}'")))?;
-                self.steps.push_back(Step::Reconcile {
-                    table: t,
-                    symbols: s,
-                });
+                match by_table.remove(&t) {
+                    Some(s) => self.steps.push_back(Step::Reconcile {
+                        table: t,
+                        symbols: s,
+                    }),
+                    None => self.steps.push_back(Step::FetchSymbols { table: t }),
+                }
             } else if self.config.mode == SyncMode::Verify {
                 if lr > 0 {
                     let tb = db.table(&t)?;
@@ -299,15 +308,19 @@ impl Initiator {
                     }
                     SyncMode::Full => {
                         for t in self.selection.clone() {
-                            let (lr, rr) =
-                                (rows_of(&t, &local_infos), rows_of(&t, &self.remote_infos));
+                            let (lr, rr) = (
+                                stored_of(&t, &local_infos),
+                                stored_of(&t, &self.remote_infos),
+                            );
                             self.whole_table(&t, lr, rr);
                         }
                     }
                     SyncMode::Hybrid => {
                         for t in self.selection.clone() {
-                            let (lr, rr) =
-                                (rows_of(&t, &local_infos), rows_of(&t, &self.remote_infos));
+                            let (lr, rr) = (
+                                stored_of(&t, &local_infos),
+                                stored_of(&t, &self.remote_infos),
+                            );
                             self.whole_table(&t, lr, rr);
                         }
                         if pulls {
@@ -397,7 +410,18 @@ impl Initiator {
     /// Run local steps until one needs the responder, or none are left.
     fn advance(&mut self, db: &mut Database) -> Result<SessionStep> {
         let cap = self.config.max_frame_bytes;
-        while let Some(step) = self.steps.pop_front() {
+        loop {
+            let Some(step) = self.steps.pop_front() else {
+                if self.should_fall_back(db) {
+                    // The logs could not bring the digests together (rows that came
+                    // by reconcile or full sync are in no log): reconcile now.
+                    self.auto_retried = true;
+                    self.report.fell_back_to_reconcile = true;
+                    self.plan_reconcile(db, Vec::new())?;
+                    continue;
+                }
+                break;
+            };
             match step {
                 Step::Hello => return Err(Error::Sync("hello twice".into())),
                 Step::PullChanges => {
@@ -456,6 +480,27 @@ impl Initiator {
                     }
                     return self.send(Step::MarkHeldRemote, Request::MarkHeld { entries });
                 }
+                Step::FetchSymbols { table } => {
+                    let local = db.table_infos(&self.config.tables);
+                    let m = super::responder::first_symbols(
+                        self.config.initial_symbols,
+                        stored_of(&table, &local),
+                        stored_of(&table, &self.remote_infos),
+                        budget(cap),
+                    );
+                    let req = Request::GetSymbols {
+                        table: table.clone(),
+                        from: 0,
+                        to: m,
+                    };
+                    return self.send(
+                        Step::Reconcile {
+                            table,
+                            symbols: Vec::new(),
+                        },
+                        req,
+                    );
+                }
                 Step::Reconcile { table, symbols } => {
                     if let Some(r) = self.reconcile(db, table, symbols)? {
                         return Ok(r);
@@ -467,6 +512,21 @@ impl Initiator {
             }
         }
         self.finish(db)
+    }
+
+    /// `auto`, both ways, not yet reconciled, and some table still differs.
+    fn should_fall_back(&self, db: &Database) -> bool {
+        if self.config.mode != SyncMode::Auto
+            || self.config.direction != super::SyncDirection::Both
+            || self.auto_retried
+            || self.report.fell_back_to_reconcile
+        {
+            return false;
+        }
+        let local = db.table_infos(&self.config.tables);
+        self.selection
+            .iter()
+            .any(|t| differs(t, &local, &self.remote_infos))
     }
 
     fn reconcile(
@@ -523,7 +583,9 @@ impl Initiator {
                 self.send(Step::Exchange { table }, req).map(Some)
             }
             None => {
-                let most = ids.len().max(rows_of(&table, &self.remote_infos) as usize);
+                let most = ids
+                    .len()
+                    .max(stored_of(&table, &self.remote_infos) as usize);
                 let limit = (4 * most + 1024).min(budget(self.config.max_frame_bytes) / 24);
                 if m >= limit && self.config.mode == SyncMode::Verify {
                     return Err(Error::Sync(format!(
@@ -532,8 +594,8 @@ impl Initiator {
                 }
                 if m >= limit {
                     // Too different for symbols to pay off: move whole tables.
-                    let lr = rows_of(&table, &db.table_infos(&None));
-                    let rr = rows_of(&table, &self.remote_infos);
+                    let lr = stored_of(&table, &db.table_infos(&None));
+                    let rr = stored_of(&table, &self.remote_infos);
                     self.whole_table(&table, lr, rr);
                     return Ok(None);
                 }

@@ -28,6 +28,8 @@ pub struct TableInfo {
     pub name: String,
     /// Rows that exist.
     pub rows: u64,
+    /// Stored entries, tombstones included.
+    pub stored: u64,
     /// Table digest.
     pub digest: Digest,
 }
@@ -237,6 +239,7 @@ fn put_infos(out: &mut Vec<u8>, infos: &[TableInfo]) {
     for i in infos {
         put_bytes(out, i.name.as_bytes());
         put_varint(out, i.rows);
+        put_varint(out, i.stored);
         out.extend_from_slice(&i.digest.0);
     }
 }
@@ -247,8 +250,14 @@ fn read_infos(r: &mut Reader<'_>) -> Result<Vec<TableInfo>> {
     for _ in 0..n {
         let name = r.string()?.to_string();
         let rows = r.varint()?;
+        let stored = r.varint()?;
         let digest = Digest(r.take(32)?.try_into().expect("32"));
-        v.push(TableInfo { name, rows, digest });
+        v.push(TableInfo {
+            name,
+            rows,
+            stored,
+            digest,
+        });
     }
     Ok(v)
 }

@@ -26,9 +26,19 @@ pub(crate) fn differs(name: &str, a: &[TableInfo], b: &[TableInfo]) -> bool {
     }
 }
 
-/// Rows on one side, 0 if the table is missing there.
-pub(crate) fn rows_of(name: &str, infos: &[TableInfo]) -> u64 {
-    infos.iter().find(|i| i.name == name).map_or(0, |i| i.rows)
+/// Stored entries (tombstones included) on one side, 0 if the table is missing there.
+pub(crate) fn stored_of(name: &str, infos: &[TableInfo]) -> u64 {
+    infos
+        .iter()
+        .find(|i| i.name == name)
+        .map_or(0, |i| i.stored)
+}
+
+/// Symbols to send first: the requested number, more when the stored
+/// counts already differ by more, within the frame budget.
+pub(crate) fn first_symbols(requested: u32, a: u64, b: u64, budget: usize) -> u32 {
+    let hint = a.abs_diff(b).saturating_mul(2).min(u32::MAX as u64) as u32;
+    requested.max(hint).min((budget / 24) as u32).max(1)
 }
 
 fn symbols_for(db: &Database, table: &str, from: u32, to: u32) -> Result<SymbolBatch> {
@@ -62,10 +72,10 @@ fn hello(db: &mut Database, h: Hello, cap: usize) -> Result<Reply> {
     };
     let mut symbols = Vec::new();
     if reconcile {
-        let m = h.initial_symbols.min((page_budget(cap) / 24) as u32).max(1);
         for name in selection(&h.tables, &h.infos, &infos) {
-            let both_have_rows = rows_of(&name, &h.infos) > 0 && rows_of(&name, &infos) > 0;
-            if differs(&name, &h.infos, &infos) && both_have_rows {
+            let (a, b) = (stored_of(&name, &h.infos), stored_of(&name, &infos));
+            if differs(&name, &h.infos, &infos) && a > 0 && b > 0 {
+                let m = first_symbols(h.initial_symbols, a, b, page_budget(cap));
                 symbols.push(symbols_for(db, &name, 0, m)?);
             }
         }

@@ -56,6 +56,7 @@ impl Database {
             .map(|t| TableInfo {
                 name: t.schema.name.clone(),
                 rows: t.row_count(),
+                stored: t.stored_count() as u64,
                 digest: t.digest(),
             })
             .collect()
