@@ -1,1 +1,58 @@
-fn main() {}
+//! `tablesync`: the command-line tool.
+//!
+//! `tablesync demo` walks through a durable region end to end; the other
+//! subcommands work on a durable directory: create tables, put/get/delete
+//! rows, scan ranges, import and export CSV or JSON Lines, print and verify
+//! table digests, and read the change log. See `docs/cli.md`.
+
+mod args;
+mod commands;
+mod csvfmt;
+mod error;
+mod open;
+mod progress;
+mod rowjson;
+mod values;
+
+use clap::Parser;
+use error::{CliError, USAGE};
+
+fn main() {
+    let cli = match args::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion)
+                || matches!(
+                    e.kind(),
+                    ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+                )
+            {
+                let _ = e.print();
+                std::process::exit(if e.use_stderr() { 2 } else { 0 });
+            }
+            let rendered = e.kind().as_str().map(str::to_string);
+            let first = e
+                .to_string()
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .trim_start_matches("error: ")
+                .to_string();
+            let msg = if first.is_empty() {
+                rendered.unwrap_or_else(|| "invalid command line".into())
+            } else {
+                first
+            };
+            eprintln!(
+                "{}",
+                CliError::new(USAGE, format!("{msg} (see 'tablesync --help')")).line()
+            );
+            std::process::exit(2);
+        }
+    };
+    if let Err(e) = commands::run(cli) {
+        eprintln!("{}", e.line());
+        std::process::exit(1);
+    }
+}

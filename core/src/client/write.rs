@@ -201,8 +201,34 @@ impl Database {
                 ops.len()
             )));
         }
-        let now = self.now_ms();
+        // Two operations on one row reject the whole batch, whether or not
+        // either would succeed on its own (keys that do not encode, e.g. an
+        // auto-increment placeholder, are never duplicates).
         let mut seen = BTreeSet::new();
+        for op in &ops {
+            let (table, primary_key) = match op {
+                WriteOp::Put {
+                    table, primary_key, ..
+                }
+                | WriteOp::Update {
+                    table, primary_key, ..
+                }
+                | WriteOp::Delete {
+                    table, primary_key, ..
+                } => (table, primary_key),
+            };
+            let Some(t) = self.tables.get(table) else {
+                continue;
+            };
+            if let Ok(key) = encode_key(&t.schema, primary_key) {
+                if !seen.insert((table.as_str(), key)) {
+                    return Err(Error::invalid(format!(
+                        "a batch write may not contain two operations on the same row of table '{table}'"
+                    )));
+                }
+            }
+        }
+        let now = self.now_ms();
         let mut prepared: Vec<Result<Pending>> = Vec::with_capacity(ops.len());
         for op in &ops {
             let r = match op {
@@ -224,23 +250,7 @@ impl Database {
                     condition,
                 } => self.prepare_delete(table, primary_key, condition, now),
             };
-            prepared.push(r.and_then(|(p, key)| {
-                if p.auto_increment.is_none() && !seen.insert((p.table.clone(), key)) {
-                    return Err(Error::invalid(format!(
-                        "the batch writes the same row of table '{}' twice",
-                        p.table
-                    )));
-                }
-                Ok(p)
-            }));
-        }
-        if prepared
-            .iter()
-            .any(|r| matches!(r, Err(e) if e.message().contains("same row")))
-        {
-            return Err(Error::invalid(
-                "a batch write may not contain two operations on the same row",
-            ));
+            prepared.push(r.map(|(p, _)| p));
         }
         let mut ok = Vec::new();
         let mut slots = Vec::with_capacity(prepared.len());

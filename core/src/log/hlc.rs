@@ -34,7 +34,9 @@ impl Hlc {
     /// Next value for a local event at physical time `now_ms`.
     pub fn tick(&mut self, now_ms: i64) -> u64 {
         let physical = (now_ms.max(0) as u64) << LOGICAL_BITS;
-        self.last = physical.max(self.last + 1);
+        // Saturates: a remote record stamped u64::MAX must not make the next
+        // local tick overflow (a panic in debug builds, a wrap in release).
+        self.last = physical.max(self.last.saturating_add(1));
         self.last
     }
     /// Account for a value received from another region.

@@ -94,7 +94,7 @@ pub struct FsStorage {
     dir: PathBuf,
     options: FsOptions,
     /// Held for the storage's lifetime; closing it releases the lock.
-    _lock: File,
+    lock: File,
     active: File,
     active_start: u64,
     active_len: u64,
@@ -192,7 +192,7 @@ impl FsStorage {
         Ok(FsStorage {
             dir: dir.to_path_buf(),
             options,
-            _lock: lock,
+            lock,
             active,
             active_start: start,
             active_len: len,
@@ -407,6 +407,10 @@ impl Drop for FsStorage {
         if self.unsynced && self.failed.is_none() {
             let _ = self.active.sync_data();
         }
+        // Unlock explicitly rather than only closing the file: a child process
+        // forked meanwhile shares the open file (until it execs), and an
+        // `flock` lock lasts as long as any copy of it unless unlocked.
+        let _ = fs4::FileExt::unlock(&self.lock);
     }
 }
 

@@ -52,8 +52,7 @@ fn number(name: &str, prefix: &str, suffix: &str) -> Option<u64> {
 
 /// Classify a directory entry by its name.
 pub fn classify(name: &str) -> FileKind {
-    if name.ends_with(TEMP_SUFFIX) {
-        let base = &name[..name.len() - TEMP_SUFFIX.len()];
+    if let Some(base) = name.strip_suffix(TEMP_SUFFIX) {
         if number(base, SEGMENT_PREFIX, SEGMENT_SUFFIX).is_some()
             || number(base, CHECKPOINT_PREFIX, CHECKPOINT_SUFFIX).is_some()
         {

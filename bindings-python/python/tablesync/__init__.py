@@ -1,0 +1,74 @@
+"""tablesync: wide-column tables (Tablestore model) with a change log,
+order-independent merge across regions, SHA-256 digests and durable storage.
+
+Quick start::
+
+    import tablesync
+    with tablesync.Database.memory("eu") as db:
+        db.create_table("users", primary_key=[("uid", "INTEGER")])
+        db.put_row("users", {"uid": 1}, {"name": "Ada", "age": 36})
+        row = db.get_row("users", {"uid": 1})
+        assert row["name"] == "Ada"
+
+See ``docs/python-quickstart.md`` for more.
+"""
+
+from ._expr import Col, Expr, col
+from ._tablesync import (
+    INF_MAX,
+    INF_MIN,
+    PK_AUTO_INCR,
+    AlreadyExists,
+    ApplyStats,
+    BatchGetResult,
+    BatchResult,
+    ChangePage,
+    ConditionCheckFailed,
+    CorruptData,
+    Database,
+    DatabaseClosed,
+    InternalError,
+    InvalidArgument,
+    KeyMarker,
+    LogGap,
+    NotFound,
+    RangePage,
+    Row,
+    Scan,
+    StorageError,
+    SyncError,
+    TableDescription,
+    TablesyncError,
+    __version__,
+)
+
+__all__ = [
+    "INF_MAX",
+    "INF_MIN",
+    "PK_AUTO_INCR",
+    "AlreadyExists",
+    "ApplyStats",
+    "BatchGetResult",
+    "BatchResult",
+    "ChangePage",
+    "Col",
+    "ConditionCheckFailed",
+    "CorruptData",
+    "Database",
+    "DatabaseClosed",
+    "Expr",
+    "InternalError",
+    "InvalidArgument",
+    "KeyMarker",
+    "LogGap",
+    "NotFound",
+    "RangePage",
+    "Row",
+    "Scan",
+    "StorageError",
+    "SyncError",
+    "TableDescription",
+    "TablesyncError",
+    "__version__",
+    "col",
+]

@@ -1,0 +1,318 @@
+"""Type stubs of the native module ``tablesync._tablesync`` (checked by mypy.stubtest)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, ClassVar, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union, final
+
+from typing_extensions import Literal, Self, TypeAlias
+
+__version__: str
+__all__ = [
+    "AlreadyExists",
+    "ApplyStats",
+    "BatchGetResult",
+    "BatchResult",
+    "ChangePage",
+    "ConditionCheckFailed",
+    "CorruptData",
+    "Database",
+    "DatabaseClosed",
+    "INF_MAX",
+    "INF_MIN",
+    "InternalError",
+    "InvalidArgument",
+    "KeyMarker",
+    "LogGap",
+    "NotFound",
+    "PK_AUTO_INCR",
+    "RangePage",
+    "Row",
+    "Scan",
+    "StorageError",
+    "SyncError",
+    "TableDescription",
+    "TablesyncError",
+    "__version__",
+]
+
+# ---- values -----------------------------------------------------------------
+
+_Value: TypeAlias = Union[int, float, bool, str, bytes, bytearray]
+"""An attribute value: int (INTEGER, i64), float (DOUBLE), bool (BOOLEAN), str, bytes/bytearray (BINARY)."""
+_KeyValue: TypeAlias = Union[int, str, bytes, bytearray, "KeyMarker"]
+"""A primary-key value: int, str, bytes (or PK_AUTO_INCR in put_row)."""
+_PrimaryKey: TypeAlias = Union[Mapping[str, _KeyValue], Sequence[Tuple[str, _KeyValue]]]
+"""A primary key: a dict, or (name, value) pairs; returned as a dict in schema order."""
+_RangeBoundArg: TypeAlias = Union[None, "KeyMarker", Mapping[str, _KeyValue], Sequence[Tuple[str, _KeyValue]]]
+_Columns: TypeAlias = Union[
+    Mapping[str, _Value], Sequence[Union[Tuple[str, _Value], Tuple[str, _Value, Optional[int]]]]
+]
+_ConditionDict: TypeAlias = Dict[str, Any]
+_ColumnCondition: TypeAlias = Any
+"""A column condition / filter: a dict like {"column", "op", "value"} / {"and": [...]} / {"or": [...]} / {"not": c}, or tablesync.col(...) expressions."""
+_Condition: TypeAlias = Union[None, str, _ConditionDict, Any]
+"""None, "IGNORE" | "EXPECT_EXIST" | "EXPECT_NOT_EXIST", {"row": ..., "column": ...}, or a column condition."""
+_TimeRange: TypeAlias = Union[None, int, Tuple[int, int]]
+_ChangeRecord: TypeAlias = Dict[str, Any]
+
+@final
+class KeyMarker:
+    """INF_MIN, INF_MAX or PK_AUTO_INCR."""
+
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+    def __reduce__(self) -> str: ...
+
+INF_MIN: KeyMarker
+INF_MAX: KeyMarker
+PK_AUTO_INCR: KeyMarker
+
+# ---- errors -------------------------------------------------------------------
+
+class TablesyncError(Exception):
+    code: str
+    message: str
+
+class InvalidArgument(TablesyncError): ...
+class ConditionCheckFailed(TablesyncError): ...
+class NotFound(TablesyncError): ...
+class AlreadyExists(TablesyncError): ...
+class CorruptData(TablesyncError): ...
+class StorageError(TablesyncError): ...
+class DatabaseClosed(TablesyncError): ...
+class SyncError(TablesyncError): ...
+class LogGap(SyncError): ...
+class InternalError(TablesyncError): ...
+
+# ---- results ------------------------------------------------------------------
+
+@final
+class Row:
+    """A row returned by a read."""
+
+    @property
+    def primary_key(self) -> Dict[str, Union[int, str, bytes]]: ...
+    @property
+    def columns(self) -> Dict[str, Union[int, float, bool, str, bytes]]: ...
+    @property
+    def cells(self) -> List[Tuple[str, Union[int, float, bool, str, bytes], int]]: ...
+    def __getitem__(self, name: str, /) -> Union[int, float, bool, str, bytes]: ...
+    def get(self, name: str, default: Any = None) -> Any: ...
+    def __contains__(self, name: str, /) -> bool: ...
+    def __len__(self) -> int: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+@final
+class RangePage:
+    """One page of a range read."""
+
+    def __new__(cls, rows: List[Row], next_start: Optional[Dict[str, Any]]) -> RangePage: ...
+    @property
+    def rows(self) -> List[Row]: ...
+    @property
+    def next_start(self) -> Optional[Dict[str, Any]]: ...
+    def __iter__(self) -> Iterator[Any]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+@final
+class ChangePage:
+    """One page of the change log."""
+
+    def __new__(cls, records: List[_ChangeRecord], next_cursor: int) -> ChangePage: ...
+    @property
+    def records(self) -> List[_ChangeRecord]: ...
+    @property
+    def next_cursor(self) -> int: ...
+    def __iter__(self) -> Iterator[Any]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+@final
+class BatchResult:
+    """The result of one batch_write operation."""
+
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def table(self) -> str: ...
+    @property
+    def primary_key(self) -> Optional[Dict[str, Union[int, str, bytes]]]: ...
+    @property
+    def error(self) -> Optional[TablesyncError]: ...
+    def __bool__(self) -> bool: ...
+
+@final
+class BatchGetResult:
+    """The result of one batch_get request."""
+
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def table(self) -> str: ...
+    @property
+    def row(self) -> Optional[Row]: ...
+    @property
+    def error(self) -> Optional[TablesyncError]: ...
+    def __bool__(self) -> bool: ...
+
+@final
+class ApplyStats:
+    """What apply_changes did."""
+
+    @property
+    def applied(self) -> int: ...
+    @property
+    def skipped(self) -> int: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+@final
+class TableDescription:
+    """A table's schema, options and row count."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def primary_key(self) -> List[Tuple[Any, ...]]: ...
+    @property
+    def max_versions(self) -> int: ...
+    @property
+    def time_to_live(self) -> int: ...
+    @property
+    def row_count(self) -> int: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+@final
+class Scan:
+    """Iterator over every row of a range."""
+
+    def __iter__(self) -> Scan: ...
+    def __next__(self) -> Row: ...
+
+# ---- the database ---------------------------------------------------------------
+
+@final
+class Database:
+    """One region: tables, change log and storage."""
+
+    @staticmethod
+    def memory(region: str = "a", *, clock: Optional[int] = None) -> Database: ...
+    @staticmethod
+    def open(
+        path: Union[str, os.PathLike[str]],
+        region: str = "a",
+        sync: Literal["always", "batch", "never"] | str = "always",
+        *,
+        clock: Optional[int] = None,
+        checkpoint_bytes: Optional[int] = None,
+    ) -> Database: ...
+    @staticmethod
+    def import_snapshot(data: Union[bytes, bytearray], *, clock: Optional[int] = None) -> Database: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def is_durable(self) -> bool: ...
+    @property
+    def closed(self) -> bool: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(self, *_args: object) -> bool: ...
+    def flush(self) -> None: ...
+    def checkpoint(self) -> None: ...
+    def now_ms(self) -> int: ...
+    def set_time(self, ms: int) -> None: ...
+    def advance_time(self, ms: int) -> None: ...
+    def create_table(
+        self,
+        name: str,
+        primary_key: Sequence[Union[Tuple[str, str], Tuple[str, str, Any]]],
+        max_versions: Optional[int] = None,
+        time_to_live: Optional[int] = None,
+    ) -> None: ...
+    def list_tables(self) -> List[str]: ...
+    def describe_table(self, name: str) -> TableDescription: ...
+    def update_table(
+        self, name: str, max_versions: Optional[int] = None, time_to_live: Optional[int] = None
+    ) -> None: ...
+    def delete_table(self, name: str) -> None: ...
+    def put_row(
+        self,
+        table: str,
+        primary_key: _PrimaryKey,
+        columns: Optional[_Columns] = None,
+        condition: _Condition = None,
+    ) -> Dict[str, Union[int, str, bytes]]: ...
+    def get_row(
+        self,
+        table: str,
+        primary_key: _PrimaryKey,
+        columns: Optional[Sequence[str]] = None,
+        max_versions: Optional[int] = None,
+        time_range: _TimeRange = None,
+        column_filter: Optional[_ColumnCondition] = None,
+    ) -> Optional[Row]: ...
+    def update_row(
+        self,
+        table: str,
+        primary_key: _PrimaryKey,
+        put: Optional[_Columns] = None,
+        delete: Optional[Union[Mapping[str, int], Sequence[Tuple[str, int]]]] = None,
+        delete_all: Optional[Sequence[str]] = None,
+        increment: Optional[Union[Mapping[str, int], Sequence[Tuple[str, int]]]] = None,
+        condition: _Condition = None,
+    ) -> Dict[str, Union[int, str, bytes]]: ...
+    def delete_row(self, table: str, primary_key: _PrimaryKey, condition: _Condition = None) -> None: ...
+    def get_range(
+        self,
+        table: str,
+        start: _RangeBoundArg,
+        end: _RangeBoundArg,
+        direction: str = "FORWARD",
+        limit: Optional[int] = None,
+        columns: Optional[Sequence[str]] = None,
+        max_versions: Optional[int] = None,
+        time_range: _TimeRange = None,
+        column_filter: Optional[_ColumnCondition] = None,
+    ) -> RangePage: ...
+    def scan(
+        self,
+        table: str,
+        start: _RangeBoundArg = None,
+        end: _RangeBoundArg = None,
+        direction: str = "FORWARD",
+        columns: Optional[Sequence[str]] = None,
+        max_versions: Optional[int] = None,
+        time_range: _TimeRange = None,
+        column_filter: Optional[_ColumnCondition] = None,
+        limit: Optional[int] = None,
+    ) -> Scan: ...
+    def batch_write(self, ops: Sequence[Dict[str, Any]]) -> List[BatchResult]: ...
+    def batch_get(
+        self, requests: Sequence[Union[Dict[str, Any], Tuple[str, _PrimaryKey]]]
+    ) -> List[BatchGetResult]: ...
+    def copy_table(
+        self,
+        source: str,
+        target_table: str,
+        target: Optional[Database] = None,
+        progress: Optional[Callable[[int, int], object]] = None,
+    ) -> int: ...
+    def table_digest(self, table: str) -> str: ...
+    def verify_table_digest(self, table: str) -> str: ...
+    def range_digest(
+        self, table: str, start: _RangeBoundArg = None, end: _RangeBoundArg = None
+    ) -> Tuple[int, str]: ...
+    def changes_since(self, cursor: Optional[int] = None, limit: Optional[int] = None) -> ChangePage: ...
+    def version_vector(self) -> Dict[str, int]: ...
+    def next_cursor(self) -> int: ...
+    def apply_changes(self, records: Union[Sequence[_ChangeRecord], ChangePage]) -> ApplyStats: ...
+    def export_snapshot(self) -> bytes: ...
+    def truncate_log(self, cursor: int) -> None: ...
+    def set_retention(
+        self, max_records: Optional[int] = None, max_age_ms: Optional[int] = None
+    ) -> None: ...
+    def enforce_retention(self) -> int: ...

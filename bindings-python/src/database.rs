@@ -1,0 +1,869 @@
+//! `Database`: one region (in memory or durable in a directory).
+
+use crate::apply_stats::ApplyStats;
+use crate::batch::{get_request_from_py, op_table, write_op_from_py};
+use crate::batch_results::{BatchGetResult, BatchResult};
+use crate::change_page::ChangePage;
+use crate::conditions::condition_from_py;
+use crate::errors::{error_object, invalid, type_error, IntoPyResult};
+use crate::markers::MarkerKind;
+use crate::options::{
+    columns_from_py, direction_from_py, get_options_from_py, is_seq, limit_from_py,
+    max_versions_from_py, row_update_from_py, ttl_from_py,
+};
+use crate::range_page::RangePage;
+use crate::records::{record_from_py, record_to_py};
+use crate::row::Row;
+use crate::scan::Scan;
+use crate::shared::Shared;
+use crate::table_description::TableDescription;
+use crate::values::{
+    bound_from_py, int_from_py, pk_from_py, pk_to_py, py_repr, str_from_py, uint_from_py,
+};
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+use std::sync::Arc;
+use tablesync::{
+    Clock, CopyProgress, Database as CoreDb, DatabaseOptions, Direction, ManualClock, PkColumn,
+    PkType, RangeBound, RangeOptions, Retention, SyncPolicy, SystemClock, TableOptions,
+    TableSchema,
+};
+
+/// One region: tables, change log and storage. Safe to share between
+/// threads; long operations release the GIL. Use as a context manager or
+/// call `close()`.
+#[pyclass(frozen, module = "tablesync._tablesync")]
+pub struct Database {
+    pub(crate) shared: Shared,
+    region: String,
+    durable: bool,
+    manual_clock: Option<ManualClock>,
+}
+
+/// The clock for `clock=`: `None` → the system clock; an int → a manual
+/// clock starting at that many ms (moved with `set_time` / `advance_time`).
+fn clock_from_py(
+    clock: Option<&Bound<'_, PyAny>>,
+) -> PyResult<(Arc<dyn Clock>, Option<ManualClock>)> {
+    match clock.filter(|c| !c.is_none()) {
+        None => Ok((Arc::new(SystemClock), None)),
+        Some(c) => {
+            let ms = int_from_py(c, "clock")?;
+            if ms < 0 {
+                return Err(invalid("clock must be ≥ 0 ms"));
+            }
+            let m = ManualClock::new(ms);
+            Ok((Arc::new(m.clone()), Some(m)))
+        }
+    }
+}
+
+fn pk_columns_from_py(obj: &Bound<'_, PyAny>) -> PyResult<Vec<PkColumn>> {
+    if obj.is_instance_of::<PyString>() || !is_seq(obj) {
+        return Err(type_error(
+            "primary_key",
+            "a list of (name, type) tuples",
+            obj,
+        ));
+    }
+    let mut out = Vec::new();
+    for item in obj.try_iter()? {
+        let item = item?;
+        let n = if is_seq(&item) { item.len()? } else { 0 };
+        if n != 2 && n != 3 {
+            return Err(PyTypeError::new_err(
+                "each primary-key column must be (name, type) or (name, \"INTEGER\", PK_AUTO_INCR)",
+            ));
+        }
+        let name = str_from_py(&item.get_item(0)?, "a primary-key column name")?;
+        let ty_s = str_from_py(&item.get_item(1)?, "a primary-key column type")?;
+        let ty = PkType::parse(&ty_s).ok_or_else(|| {
+            invalid(format!(
+                "primary-key column '{name}': unknown type {ty_s:?} (INTEGER, STRING or BINARY)"
+            ))
+        })?;
+        let auto = if n == 3 {
+            let flag = item.get_item(2)?;
+            let is_auto = flag
+                .cast::<crate::markers::KeyMarker>()
+                .is_ok_and(|m| m.get().kind == MarkerKind::AutoIncrement)
+                || flag
+                    .extract::<String>()
+                    .is_ok_and(|s| s.eq_ignore_ascii_case("AUTO_INCREMENT") || s == "PK_AUTO_INCR");
+            if !is_auto {
+                return Err(invalid(format!(
+                    "primary-key column '{name}': the third item may only be PK_AUTO_INCR"
+                )));
+            }
+            true
+        } else {
+            false
+        };
+        out.push(PkColumn {
+            name,
+            pk_type: ty,
+            auto_increment: auto,
+        });
+    }
+    Ok(out)
+}
+
+impl Database {
+    fn wrap(db: CoreDb, manual_clock: Option<ManualClock>) -> Self {
+        Database {
+            region: db.region().to_string(),
+            durable: db.is_durable(),
+            shared: Shared::new(db),
+            manual_clock,
+        }
+    }
+
+    /// The key column names of a table (for `None` / bare marker bounds).
+    pub(crate) fn key_columns(&self, py: Python<'_>, table: &str) -> PyResult<Vec<String>> {
+        let table = table.to_string();
+        self.shared.run(py, false, move |db| {
+            Ok(db
+                .describe_table(&table)?
+                .schema
+                .primary_key
+                .into_iter()
+                .map(|c| c.name)
+                .collect())
+        })
+    }
+
+    /// Start and end bounds of a range read; `None` means "the whole table"
+    /// in the direction.
+    pub(crate) fn range_bounds(
+        &self,
+        py: Python<'_>,
+        table: &str,
+        start: Option<&Bound<'_, PyAny>>,
+        end: Option<&Bound<'_, PyAny>>,
+        direction: Direction,
+    ) -> PyResult<(RangeBound, RangeBound)> {
+        let cols = self.key_columns(py, table)?;
+        let (s_default, e_default) = match direction {
+            Direction::Forward => (MarkerKind::InfMin, MarkerKind::InfMax),
+            Direction::Backward => (MarkerKind::InfMax, MarkerKind::InfMin),
+        };
+        Ok((
+            bound_from_py(start, &cols, s_default)?,
+            bound_from_py(end, &cols, e_default)?,
+        ))
+    }
+
+    fn manual(&self) -> PyResult<&ManualClock> {
+        self.manual_clock.as_ref().ok_or_else(|| {
+            invalid("this database uses the system clock; pass clock=<ms> to get a manual one")
+        })
+    }
+}
+
+#[pymethods]
+impl Database {
+    /// An in-memory region. `clock`: `None` for the system clock, or an int
+    /// (ms since the epoch) to start a manual clock (tests, simulations).
+    #[staticmethod]
+    #[pyo3(signature = (region="a", *, clock=None))]
+    fn memory(py: Python<'_>, region: &str, clock: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        let (c, manual) = clock_from_py(clock)?;
+        let opts = DatabaseOptions::with_clock(region, c);
+        let db = py.detach(|| CoreDb::memory(opts)).py()?;
+        Ok(Self::wrap(db, manual))
+    }
+
+    /// A durable region in directory `path` (created if missing), recovered
+    /// from its checkpoint and log. `sync`: `"always"` (fsync every commit),
+    /// `"batch"` (group commit) or `"never"`.
+    #[staticmethod]
+    #[pyo3(signature = (path, region="a", sync="always", *, clock=None, checkpoint_bytes=None))]
+    fn open(
+        py: Python<'_>,
+        path: std::path::PathBuf,
+        region: &str,
+        sync: &str,
+        clock: Option<&Bound<'_, PyAny>>,
+        checkpoint_bytes: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let policy = SyncPolicy::parse(sync).ok_or_else(|| {
+            invalid(format!(
+                "sync must be \"always\", \"batch\" or \"never\", got {sync:?}"
+            ))
+        })?;
+        let (c, manual) = clock_from_py(clock)?;
+        let mut opts = DatabaseOptions::with_clock(region, c).sync(policy);
+        if let Some(b) = checkpoint_bytes.filter(|b| !b.is_none()) {
+            let n = uint_from_py(b, "checkpoint_bytes")?;
+            if n == 0 {
+                return Err(invalid("checkpoint_bytes must be at least 1"));
+            }
+            opts = opts.checkpoint_bytes(n);
+        }
+        let db = py.detach(|| CoreDb::open(&path, opts)).py()?;
+        Ok(Self::wrap(db, manual))
+    }
+
+    /// An in-memory region restored from `export_snapshot()` bytes.
+    #[staticmethod]
+    #[pyo3(signature = (data, *, clock=None))]
+    fn import_snapshot(
+        py: Python<'_>,
+        data: &Bound<'_, PyAny>,
+        clock: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let bytes: Vec<u8> = if let Ok(b) = data.cast::<PyBytes>() {
+            b.as_bytes().to_vec()
+        } else if let Ok(b) = data.cast::<pyo3::types::PyByteArray>() {
+            b.to_vec()
+        } else {
+            return Err(type_error("snapshot data", "bytes or bytearray", data));
+        };
+        let (c, manual) = clock_from_py(clock)?;
+        let db = py.detach(|| CoreDb::import_snapshot(&bytes, c)).py()?;
+        Ok(Self::wrap(db, manual))
+    }
+
+    /// The region's name.
+    #[getter]
+    fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// Whether the database lives in a directory (survives the process).
+    #[getter]
+    fn is_durable(&self) -> bool {
+        self.durable
+    }
+
+    /// Whether `close()` was called.
+    #[getter]
+    fn closed(&self, py: Python<'_>) -> bool {
+        matches!(
+            self.shared.run_raw(py, false, |_| Ok(())),
+            Err(crate::shared::Failure::Core(tablesync::Error::Closed))
+        )
+    }
+
+    /// Flush, release the directory and refuse further calls. Idempotent.
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        let db = self.shared.take(py).map_err(|f| f.into_py_err())?;
+        match db {
+            None => Ok(()),
+            Some(mut db) => py.detach(move || db.close()).py(),
+        }
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_args))]
+    fn __exit__(&self, py: Python<'_>, _args: &Bound<'_, PyTuple>) -> PyResult<bool> {
+        self.close(py)?;
+        Ok(false)
+    }
+
+    /// Force everything written so far to stable storage.
+    fn flush(&self, py: Python<'_>) -> PyResult<()> {
+        self.shared.run(py, true, |db| db.flush())
+    }
+
+    /// Write a checkpoint now (durable databases; a no-op in memory).
+    fn checkpoint(&self, py: Python<'_>) -> PyResult<()> {
+        self.shared.run(py, true, |db| db.checkpoint())
+    }
+
+    /// The clock's current time in ms.
+    fn now_ms(&self, py: Python<'_>) -> PyResult<i64> {
+        self.shared.run(py, false, |db| Ok(db.now_ms()))
+    }
+
+    /// Set a manual clock (`clock=` given at open) to `ms`.
+    fn set_time(&self, ms: &Bound<'_, PyAny>) -> PyResult<()> {
+        let ms = int_from_py(ms, "ms")?;
+        if ms < 0 {
+            return Err(invalid("time must be ≥ 0 ms"));
+        }
+        self.manual()?.set(ms);
+        Ok(())
+    }
+
+    /// Move a manual clock forward by `ms`.
+    fn advance_time(&self, ms: &Bound<'_, PyAny>) -> PyResult<()> {
+        let ms = int_from_py(ms, "ms")?;
+        if ms < 0 {
+            return Err(invalid("a clock only moves forward"));
+        }
+        let clock = self.manual()?;
+        let now = Clock::now_ms(clock);
+        if now.checked_add(ms).is_none() {
+            return Err(invalid("the clock would overflow"));
+        }
+        clock.advance(ms);
+        Ok(())
+    }
+
+    /// Create a table. `primary_key`: 1–4 `(name, type)` tuples with type
+    /// `"INTEGER"`, `"STRING"` or `"BINARY"`; `(name, "INTEGER", PK_AUTO_INCR)`
+    /// for an auto-increment column (not the first).
+    #[pyo3(signature = (name, primary_key, max_versions=None, time_to_live=None))]
+    fn create_table(
+        &self,
+        py: Python<'_>,
+        name: &Bound<'_, PyAny>,
+        primary_key: &Bound<'_, PyAny>,
+        max_versions: Option<&Bound<'_, PyAny>>,
+        time_to_live: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let name = str_from_py(name, "table name")?;
+        let mut options = TableOptions::default();
+        if let Some(m) = max_versions.filter(|m| !m.is_none()) {
+            options.max_versions = max_versions_from_py(m)?;
+        }
+        if let Some(t) = time_to_live.filter(|t| !t.is_none()) {
+            options.time_to_live = ttl_from_py(t)?;
+        }
+        let schema = TableSchema {
+            name,
+            primary_key: pk_columns_from_py(primary_key)?,
+            options,
+        };
+        self.shared
+            .run(py, self.durable, move |db| db.create_table(schema))
+    }
+
+    /// Table names in order.
+    fn list_tables(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        self.shared.run(py, false, |db| db.list_tables())
+    }
+
+    /// A table's schema, options and row count.
+    fn describe_table(
+        &self,
+        py: Python<'_>,
+        name: &Bound<'_, PyAny>,
+    ) -> PyResult<TableDescription> {
+        let name = str_from_py(name, "table name")?;
+        let inner = self
+            .shared
+            .run(py, false, move |db| db.describe_table(&name))?;
+        Ok(TableDescription { inner })
+    }
+
+    /// Change `max_versions` and/or `time_to_live` (`None` keeps the current value).
+    #[pyo3(signature = (name, max_versions=None, time_to_live=None))]
+    fn update_table(
+        &self,
+        py: Python<'_>,
+        name: &Bound<'_, PyAny>,
+        max_versions: Option<&Bound<'_, PyAny>>,
+        time_to_live: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let name = str_from_py(name, "table name")?;
+        let mv = max_versions
+            .filter(|m| !m.is_none())
+            .map(max_versions_from_py)
+            .transpose()?;
+        let ttl = time_to_live
+            .filter(|t| !t.is_none())
+            .map(ttl_from_py)
+            .transpose()?;
+        self.shared.run(py, self.durable, move |db| {
+            let mut options = db.describe_table(&name)?.schema.options;
+            if let Some(m) = mv {
+                options.max_versions = m;
+            }
+            if let Some(t) = ttl {
+                options.time_to_live = t;
+            }
+            db.update_table(&name, options)
+        })
+    }
+
+    /// Delete a table and its rows.
+    fn delete_table(&self, py: Python<'_>, name: &Bound<'_, PyAny>) -> PyResult<()> {
+        let name = str_from_py(name, "table name")?;
+        self.shared
+            .run(py, self.durable, move |db| db.delete_table(&name))
+    }
+
+    /// Replace a row. `columns`: `{name: value}` or a list of `(name, value)`
+    /// / `(name, value, timestamp_ms)`. Returns the primary key (with an
+    /// auto-increment column filled in).
+    #[pyo3(signature = (table, primary_key, columns=None, condition=None))]
+    fn put_row<'py>(
+        &self,
+        py: Python<'py>,
+        table: &Bound<'py, PyAny>,
+        primary_key: &Bound<'py, PyAny>,
+        columns: Option<&Bound<'py, PyAny>>,
+        condition: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let table = str_from_py(table, "table name")?;
+        let pk = pk_from_py(primary_key)?;
+        let cols = columns_from_py(columns, "columns")?;
+        let cond = condition_from_py(condition)?;
+        let key = self.shared.run(py, self.durable, move |db| {
+            db.put_row(&table, pk, cols, cond)
+        })?;
+        pk_to_py(py, &key)
+    }
+
+    /// Read one row; `None` if it does not exist or `column_filter` rejects it.
+    #[pyo3(signature = (table, primary_key, columns=None, max_versions=None, time_range=None, column_filter=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn get_row(
+        &self,
+        py: Python<'_>,
+        table: &Bound<'_, PyAny>,
+        primary_key: &Bound<'_, PyAny>,
+        columns: Option<&Bound<'_, PyAny>>,
+        max_versions: Option<&Bound<'_, PyAny>>,
+        time_range: Option<&Bound<'_, PyAny>>,
+        column_filter: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Option<Row>> {
+        let table = str_from_py(table, "table name")?;
+        let pk = pk_from_py(primary_key)?;
+        let one = 1i64.into_pyobject(py)?.into_any();
+        let mv = max_versions.filter(|m| !m.is_none()).unwrap_or(&one);
+        let opts = get_options_from_py(columns, mv, time_range, column_filter)?;
+        let row = self
+            .shared
+            .run(py, false, move |db| db.get_row(&table, &pk, &opts))?;
+        Ok(row.map(Row::new))
+    }
+
+    /// Change columns of a row (creating it if absent). `put` like `columns`
+    /// of `put_row`; `delete`: `(name, timestamp)` pairs (one version each);
+    /// `delete_all`: names; `increment`: `{name: by}` (INTEGER columns).
+    #[pyo3(signature = (table, primary_key, put=None, delete=None, delete_all=None, increment=None, condition=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn update_row<'py>(
+        &self,
+        py: Python<'py>,
+        table: &Bound<'py, PyAny>,
+        primary_key: &Bound<'py, PyAny>,
+        put: Option<&Bound<'py, PyAny>>,
+        delete: Option<&Bound<'py, PyAny>>,
+        delete_all: Option<&Bound<'py, PyAny>>,
+        increment: Option<&Bound<'py, PyAny>>,
+        condition: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let table = str_from_py(table, "table name")?;
+        let pk = pk_from_py(primary_key)?;
+        let update = row_update_from_py(put, delete, delete_all, increment)?;
+        let cond = condition_from_py(condition)?;
+        let key = self.shared.run(py, self.durable, move |db| {
+            db.update_row(&table, pk, update, cond)
+        })?;
+        pk_to_py(py, &key)
+    }
+
+    /// Delete a row.
+    #[pyo3(signature = (table, primary_key, condition=None))]
+    fn delete_row(
+        &self,
+        py: Python<'_>,
+        table: &Bound<'_, PyAny>,
+        primary_key: &Bound<'_, PyAny>,
+        condition: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let table = str_from_py(table, "table name")?;
+        let pk = pk_from_py(primary_key)?;
+        let cond = condition_from_py(condition)?;
+        self.shared
+            .run(py, self.durable, move |db| db.delete_row(&table, pk, cond))
+    }
+
+    /// Read one page of a key range. Forward: from `start` (inclusive) up to
+    /// `end` (exclusive); backward: from `start` down to `end`. Bounds are
+    /// key dicts whose values may be `INF_MIN` / `INF_MAX`; `None` or a bare
+    /// marker means every key column at that bound.
+    #[pyo3(signature = (table, start, end, direction="FORWARD", limit=None, columns=None, max_versions=None, time_range=None, column_filter=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn get_range<'py>(
+        &self,
+        py: Python<'py>,
+        table: &Bound<'py, PyAny>,
+        start: Option<&Bound<'py, PyAny>>,
+        end: Option<&Bound<'py, PyAny>>,
+        direction: &str,
+        limit: Option<&Bound<'py, PyAny>>,
+        columns: Option<&Bound<'py, PyAny>>,
+        max_versions: Option<&Bound<'py, PyAny>>,
+        time_range: Option<&Bound<'py, PyAny>>,
+        column_filter: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<RangePage> {
+        let table = str_from_py(table, "table name")?;
+        let direction = direction_from_py(direction)?;
+        let one = 1i64.into_pyobject(py)?.into_any();
+        let mv = max_versions.filter(|m| !m.is_none()).unwrap_or(&one);
+        let options = RangeOptions {
+            direction,
+            limit: limit_from_py(limit)?,
+            read: get_options_from_py(columns, mv, time_range, column_filter)?,
+        };
+        let (s, e) = self.range_bounds(py, &table, start, end, direction)?;
+        let page = self
+            .shared
+            .run(py, true, move |db| db.get_range(&table, &s, &e, &options))?;
+        let rows = PyList::empty(py);
+        for r in page.rows {
+            rows.append(Bound::new(py, Row::new(r))?)?;
+        }
+        let next_start = match page.next_start {
+            None => py.None(),
+            Some(b) => crate::values::bound_to_py(py, &b)?.into_any().unbind(),
+        };
+        Ok(RangePage {
+            rows: rows.unbind(),
+            next_start,
+        })
+    }
+
+    /// Iterate every row of a range, page by page (defaults: the whole
+    /// table). `limit` caps the number of rows yielded.
+    #[pyo3(signature = (table, start=None, end=None, direction="FORWARD", columns=None, max_versions=None, time_range=None, column_filter=None, limit=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn scan(
+        slf: &Bound<'_, Self>,
+        table: &Bound<'_, PyAny>,
+        start: Option<&Bound<'_, PyAny>>,
+        end: Option<&Bound<'_, PyAny>>,
+        direction: &str,
+        columns: Option<&Bound<'_, PyAny>>,
+        max_versions: Option<&Bound<'_, PyAny>>,
+        time_range: Option<&Bound<'_, PyAny>>,
+        column_filter: Option<&Bound<'_, PyAny>>,
+        limit: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Scan> {
+        let py = slf.py();
+        let this = slf.get();
+        let table = str_from_py(table, "table name")?;
+        let direction = direction_from_py(direction)?;
+        let one = 1i64.into_pyobject(py)?.into_any();
+        let mv = max_versions.filter(|m| !m.is_none()).unwrap_or(&one);
+        let options = RangeOptions {
+            direction,
+            limit: None,
+            read: get_options_from_py(columns, mv, time_range, column_filter)?,
+        };
+        let remaining = limit_from_py(limit)?;
+        let (s, e) = this.range_bounds(py, &table, start, end, direction)?;
+        Ok(Scan::new(
+            slf.clone().unbind(),
+            table,
+            s,
+            e,
+            options,
+            remaining,
+        ))
+    }
+
+    /// Up to 200 writes (dicts with `"op"`: `"put"`, `"update"` or `"delete"`,
+    /// `"table"`, `"primary_key"`, and that operation's arguments). Each
+    /// succeeds or fails on its own: one `BatchResult` per operation, in order.
+    fn batch_write(&self, py: Python<'_>, ops: &Bound<'_, PyAny>) -> PyResult<Vec<BatchResult>> {
+        if !is_seq(ops) {
+            return Err(type_error("ops", "a list of operation dicts", ops));
+        }
+        let mut parsed = Vec::new();
+        for (i, op) in ops.try_iter()?.enumerate() {
+            parsed.push(write_op_from_py(&op?, i)?);
+        }
+        let tables: Vec<String> = parsed.iter().map(|o| op_table(o).to_string()).collect();
+        let results = self
+            .shared
+            .run(py, true, move |db| db.batch_write(parsed))?;
+        let mut out = Vec::with_capacity(results.len());
+        for (r, table) in results.into_iter().zip(tables) {
+            out.push(match r {
+                Ok(pk) => BatchResult {
+                    ok: true,
+                    table,
+                    primary_key: pk_to_py(py, &pk)?.into_any().unbind(),
+                    error: py.None(),
+                },
+                Err(e) => BatchResult {
+                    ok: false,
+                    table,
+                    primary_key: py.None(),
+                    error: error_object(py, &e)?.unbind(),
+                },
+            });
+        }
+        Ok(out)
+    }
+
+    /// Read up to 100 rows (dicts `{"table", "primary_key", ...get_row
+    /// options}` or `(table, primary_key)` pairs): one `BatchGetResult` each, in order.
+    fn batch_get(
+        &self,
+        py: Python<'_>,
+        requests: &Bound<'_, PyAny>,
+    ) -> PyResult<Vec<BatchGetResult>> {
+        if !is_seq(requests) {
+            return Err(type_error("requests", "a list of request dicts", requests));
+        }
+        let mut parsed = Vec::new();
+        for (i, r) in requests.try_iter()?.enumerate() {
+            parsed.push(get_request_from_py(&r?, i)?);
+        }
+        let tables: Vec<String> = parsed.iter().map(|r| r.table.clone()).collect();
+        let results = self.shared.run(py, true, move |db| db.batch_get(&parsed))?;
+        let mut out = Vec::with_capacity(results.len());
+        for (r, table) in results.into_iter().zip(tables) {
+            out.push(match r {
+                Ok(row) => BatchGetResult {
+                    ok: true,
+                    table,
+                    row: match row {
+                        Some(r) => Bound::new(py, Row::new(r))?.into_any().unbind(),
+                        None => py.None(),
+                    },
+                    error: py.None(),
+                },
+                Err(e) => BatchGetResult {
+                    ok: false,
+                    table,
+                    row: py.None(),
+                    error: error_object(py, &e)?.unbind(),
+                },
+            });
+        }
+        Ok(out)
+    }
+
+    /// Copy a table's visible content into a new table `target_table` of this
+    /// database, or of `target` (another `Database`). `progress(copied, total)`
+    /// is called as rows go; if it raises, it is not called again and the
+    /// exception is re-raised once the copy has finished. Returns rows copied.
+    #[pyo3(signature = (source, target_table, target=None, progress=None))]
+    fn copy_table(
+        slf: &Bound<'_, Self>,
+        source: &Bound<'_, PyAny>,
+        target_table: &Bound<'_, PyAny>,
+        target: Option<&Bound<'_, PyAny>>,
+        progress: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<u64> {
+        let py = slf.py();
+        let source = str_from_py(source, "source table name")?;
+        let target_table = str_from_py(target_table, "target table name")?;
+        let progress: Option<Py<PyAny>> = match progress.filter(|p| !p.is_none()) {
+            None => None,
+            Some(p) if p.is_callable() => Some(p.clone().unbind()),
+            Some(p) => return Err(type_error("progress", "a callable", p)),
+        };
+        let target: Option<Bound<'_, Database>> = match target.filter(|t| !t.is_none()) {
+            None => None,
+            Some(t) => Some(
+                t.cast::<Database>()
+                    .map_err(|_| type_error("target", "a tablesync.Database", t))?
+                    .clone(),
+            ),
+        };
+        let mut callback_error: Option<PyErr> = None;
+        let copied = {
+            let err_slot = &mut callback_error;
+            let mut report = move |p: CopyProgress| {
+                let Some(cb) = progress.as_ref() else { return };
+                if err_slot.is_some() {
+                    return;
+                }
+                Python::attach(|py| {
+                    if let Err(e) = cb.call1(py, (p.copied, p.total)) {
+                        *err_slot = Some(e);
+                    }
+                });
+            };
+            let this = slf.get();
+            match &target {
+                Some(t) if !t.is(slf) => {
+                    Shared::run_pair(py, &this.shared, &t.get().shared, |a, b| {
+                        a.copy_table_to(&source, b, &target_table, &mut report)
+                    })?
+                }
+                _ => this.shared.run(py, true, |db| {
+                    db.copy_table(&source, &target_table, &mut report)
+                })?,
+            }
+        };
+        if let Some(e) = callback_error {
+            return Err(e);
+        }
+        Ok(copied)
+    }
+
+    /// The table's SHA-256 digest: 64 lowercase hex characters, O(1).
+    fn table_digest(&self, py: Python<'_>, table: &Bound<'_, PyAny>) -> PyResult<String> {
+        let table = str_from_py(table, "table name")?;
+        self.shared
+            .run(py, false, move |db| Ok(db.table_digest(&table)?.to_hex()))
+    }
+
+    /// Recompute the digest from every row and check it against the
+    /// maintained one (`CorruptData` if they differ); returns it.
+    fn verify_table_digest(&self, py: Python<'_>, table: &Bound<'_, PyAny>) -> PyResult<String> {
+        let table = str_from_py(table, "table name")?;
+        self.shared.run(py, true, move |db| {
+            Ok(db.verify_table_digest(&table)?.to_hex())
+        })
+    }
+
+    /// `(row_count, digest_hex)` of the rows in `[start, end)` (forward bounds;
+    /// `None` means the whole table on that side).
+    #[pyo3(signature = (table, start=None, end=None))]
+    fn range_digest(
+        &self,
+        py: Python<'_>,
+        table: &Bound<'_, PyAny>,
+        start: Option<&Bound<'_, PyAny>>,
+        end: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<(u64, String)> {
+        let table = str_from_py(table, "table name")?;
+        let (s, e) = self.range_bounds(py, &table, start, end, Direction::Forward)?;
+        self.shared.run(py, true, move |db| {
+            let d = db.range_digest(&table, &s, &e)?;
+            Ok((d.rows, d.digest.to_hex()))
+        })
+    }
+
+    /// Change records with cursor ≥ `cursor` (0: from the oldest kept), at most `limit`.
+    #[pyo3(signature = (cursor=None, limit=None))]
+    fn changes_since(
+        &self,
+        py: Python<'_>,
+        cursor: Option<&Bound<'_, PyAny>>,
+        limit: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<ChangePage> {
+        let cursor = match cursor.filter(|c| !c.is_none()) {
+            None => 0,
+            Some(c) => uint_from_py(c, "cursor")?,
+        };
+        let limit = match limit.filter(|l| !l.is_none()) {
+            None => 1000,
+            Some(l) => {
+                let v = int_from_py(l, "limit")?;
+                usize::try_from(v)
+                    .map_err(|_| invalid(format!("limit must be at least 1, got {v}")))?
+            }
+        };
+        let page = self
+            .shared
+            .run(py, true, move |db| db.changes_since(cursor, limit))?;
+        let records = PyList::empty(py);
+        for r in &page.records {
+            records.append(record_to_py(py, r)?)?;
+        }
+        Ok(ChangePage {
+            records: records.unbind(),
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    /// `{origin region: highest contiguous sequence number}` this region holds.
+    fn version_vector<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let vv = self.shared.run(py, false, |db| db.version_vector())?;
+        let d = PyDict::new(py);
+        for (k, v) in vv {
+            d.set_item(k, v)?;
+        }
+        Ok(d)
+    }
+
+    /// The cursor the next change record will get.
+    fn next_cursor(&self, py: Python<'_>) -> PyResult<u64> {
+        self.shared.run(py, false, |db| db.next_cursor())
+    }
+
+    /// Merge change records (dicts as `changes_since` returns them) from any
+    /// region, in any order; records already held are skipped. If any record
+    /// is invalid, nothing is applied.
+    fn apply_changes(&self, py: Python<'_>, records: &Bound<'_, PyAny>) -> PyResult<ApplyStats> {
+        let items: Vec<Bound<'_, PyAny>> = if let Ok(page) = records.cast::<ChangePage>() {
+            page.get().records.bind(py).iter().collect()
+        } else if is_seq(records) {
+            records.try_iter()?.collect::<PyResult<_>>()?
+        } else {
+            return Err(type_error(
+                "records",
+                "a list of change-record dicts",
+                records,
+            ));
+        };
+        let mut parsed = Vec::with_capacity(items.len());
+        for r in &items {
+            parsed.push(record_from_py(r)?);
+        }
+        let stats = self
+            .shared
+            .run(py, true, move |db| db.apply_changes(&parsed))?;
+        Ok(ApplyStats {
+            applied: stats.applied,
+            skipped: stats.skipped,
+        })
+    }
+
+    /// The whole region (tables, rows, change log, clocks) as bytes.
+    fn export_snapshot<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let bytes = self.shared.run(py, true, |db| db.export_snapshot())?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
+    /// Drop every change record before `cursor`.
+    fn truncate_log(&self, py: Python<'_>, cursor: &Bound<'_, PyAny>) -> PyResult<()> {
+        let cursor = uint_from_py(cursor, "cursor")?;
+        self.shared
+            .run(py, self.durable, move |db| db.truncate_log(cursor))
+    }
+
+    /// How long the change log keeps records (`None`: no limit of that kind).
+    #[pyo3(signature = (max_records=None, max_age_ms=None))]
+    fn set_retention(
+        &self,
+        py: Python<'_>,
+        max_records: Option<&Bound<'_, PyAny>>,
+        max_age_ms: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let max_records = max_records
+            .filter(|m| !m.is_none())
+            .map(|m| uint_from_py(m, "max_records"))
+            .transpose()?;
+        let max_age_ms = max_age_ms
+            .filter(|m| !m.is_none())
+            .map(|m| int_from_py(m, "max_age_ms"))
+            .transpose()?;
+        if max_age_ms.is_some_and(|a| a < 0) {
+            return Err(invalid("max_age_ms must be ≥ 0"));
+        }
+        self.shared.run(py, false, move |db| {
+            db.set_retention(Retention {
+                max_records,
+                max_age_ms,
+            })
+        })
+    }
+
+    /// Apply retention now; returns how many records were dropped.
+    fn enforce_retention(&self, py: Python<'_>) -> PyResult<u64> {
+        self.shared.run(py, true, |db| db.enforce_retention())
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        let tables = self.shared.run_raw(py, false, |db| db.list_tables());
+        match tables {
+            Ok(t) => format!(
+                "Database(region={}, durable={}, tables=[{}])",
+                py_repr(py, &self.region),
+                if self.durable { "True" } else { "False" },
+                t.iter()
+                    .map(|n| py_repr(py, n))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Err(_) => format!("Database(region={}, closed)", py_repr(py, &self.region)),
+        }
+    }
+}

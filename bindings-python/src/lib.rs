@@ -1,0 +1,42 @@
+//! Python bindings of tablesync: the native module `tablesync._tablesync`.
+//!
+//! Conversions only: values, keys, conditions, records, errors and locking.
+//! Every behaviour lives in the core crate `tablesync`.
+#![warn(missing_docs)]
+
+pub mod apply_stats;
+pub mod batch;
+pub mod batch_results;
+pub mod change_page;
+pub mod conditions;
+pub mod database;
+pub mod errors;
+pub mod markers;
+pub mod options;
+pub mod range_page;
+pub mod records;
+pub mod row;
+pub mod scan;
+pub mod shared;
+pub mod table_description;
+pub mod values;
+
+use pyo3::prelude::*;
+
+/// The native module.
+#[pymodule]
+fn _tablesync(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    errors::register(m)?;
+    markers::register(m)?;
+    m.add_class::<database::Database>()?;
+    m.add_class::<row::Row>()?;
+    m.add_class::<range_page::RangePage>()?;
+    m.add_class::<change_page::ChangePage>()?;
+    m.add_class::<batch_results::BatchResult>()?;
+    m.add_class::<batch_results::BatchGetResult>()?;
+    m.add_class::<apply_stats::ApplyStats>()?;
+    m.add_class::<table_description::TableDescription>()?;
+    m.add_class::<scan::Scan>()?;
+    Ok(())
+}

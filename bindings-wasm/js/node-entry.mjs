@@ -1,0 +1,17 @@
+// Node ES-module entry: the same instance as the CommonJS entry (one copy
+// of the WebAssembly module whether the package is required or imported).
+import api from './index.cjs';
+
+export const {
+  init,
+  Database,
+  TablesyncError,
+  IntegerOutOfRangeError,
+  Double,
+  double,
+  ManualClock,
+  INF_MIN,
+  INF_MAX,
+  AUTO_INCREMENT,
+} = api;
+export default init;

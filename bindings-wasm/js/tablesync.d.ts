@@ -1,0 +1,408 @@
+// Type declarations of the npm package `tablesync` (hand-written; the same
+// file serves the CommonJS and ES-module entries).
+
+/** Load and start the WebAssembly module. Required once in browsers before any call; a no-op in Node. */
+declare function init(input?: InitInput | Promise<InitInput>): Promise<void>;
+export { init };
+export default init;
+
+/** Where the browser build finds its `.wasm` (defaults to the file next to the module). */
+export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
+
+/** Symbol of the smallest range bound (`Symbol.for("tablesync.INF_MIN")`). */
+export const INF_MIN: unique symbol;
+/** Symbol of the largest range bound (`Symbol.for("tablesync.INF_MAX")`). */
+export const INF_MAX: unique symbol;
+/** Asks `putRow` to assign the table's auto-increment key column. */
+export const AUTO_INCREMENT: unique symbol;
+
+/** A number stored as DOUBLE even when integral. Reads return integral DOUBLEs as `Double` so they keep their type when written back. */
+export class Double {
+  /** Use `double(x)`. */
+  constructor(value: number);
+  /** The number. */
+  readonly value: number;
+  valueOf(): number;
+  toString(): string;
+  toJSON(): number;
+}
+
+/** Mark a number as DOUBLE (`double(1)` is DOUBLE 1.0; a plain `1` is INTEGER). */
+export function double(value: number): Double;
+
+/**
+ * An attribute value. In: `bigint` or integer `number` → INTEGER (an unsafe
+ * integer number throws `IntegerOutOfRange`), other `number` → DOUBLE,
+ * `Double` → DOUBLE, `boolean`, `string`, `Uint8Array` → BINARY.
+ * Out: INTEGER as `number` (or `bigint` with `{ integers: "bigint" }`),
+ * DOUBLE as `number` or (integral values and -0) `Double`.
+ */
+export type Value = number | bigint | boolean | string | Uint8Array | Double;
+
+/** A primary-key value: INTEGER (`number`/`bigint`), STRING or BINARY. */
+export type PkValue = number | bigint | string | Uint8Array;
+
+/** A primary key: `{ column: value }` or `[column, value]` pairs. Returned keys are objects in schema order. */
+export type PrimaryKeyInput =
+  | Readonly<Record<string, PkValue | typeof AUTO_INCREMENT>>
+  | ReadonlyArray<readonly [string, PkValue | typeof AUTO_INCREMENT]>;
+
+/** A primary key as reads return it. */
+export type PrimaryKey = Record<string, PkValue>;
+
+/** One part of a range bound. */
+export type BoundValue = PkValue | typeof INF_MIN | typeof INF_MAX;
+
+/** A range bound: a value (or INF_MIN/INF_MAX) per key column, or INF_MIN/INF_MAX alone for every column. */
+export type RangeBound =
+  | typeof INF_MIN
+  | typeof INF_MAX
+  | Readonly<Record<string, BoundValue>>
+  | ReadonlyArray<readonly [string, BoundValue]>;
+
+/** Primary-key column type. */
+export type PkType = 'INTEGER' | 'STRING' | 'BINARY';
+
+/** A primary-key column: `[name, type]`, or `[name, "INTEGER", "AUTO_INCREMENT"]` (never the first column). */
+export type PkColumnSpec =
+  | readonly [name: string, type: PkType]
+  | readonly [name: string, type: 'INTEGER', autoIncrement: 'AUTO_INCREMENT' | typeof AUTO_INCREMENT];
+
+/** Options of `createTable`. */
+export interface CreateTableOptions {
+  /** 1–4 key columns in order. */
+  primaryKey: ReadonlyArray<PkColumnSpec>;
+  /** Versions each column keeps visible (default 1). */
+  maxVersions?: number;
+  /** Seconds a version stays visible; -1 (default) for ever, else ≥ 86400. */
+  timeToLive?: number;
+}
+
+/** Options of `updateTable` (omitted ones keep their value). */
+export interface UpdateTableOptions {
+  maxVersions?: number;
+  timeToLive?: number;
+}
+
+/** What `describeTable` returns. */
+export interface TableDescription {
+  name: string;
+  primaryKey: Array<[string, PkType] | [string, 'INTEGER', 'AUTO_INCREMENT']>;
+  maxVersions: number;
+  timeToLive: number;
+  /** Rows that exist. */
+  rowCount: number;
+}
+
+/** A column to write with an explicit version timestamp (ms), or without (the clock's time). */
+export type ColumnEntry =
+  | readonly [name: string, value: Value]
+  | readonly [name: string, value: Value, timestamp: number | bigint]
+  | { readonly name: string; readonly value: Value; readonly timestamp?: number | bigint | null };
+
+/** Columns to write: `{ name: value }` or a list of entries (a row's `cells` can be written back as they are). */
+export type ColumnsInput = Readonly<Record<string, Value>> | ReadonlyArray<ColumnEntry>;
+
+/** One returned cell version. */
+export interface Cell {
+  name: string;
+  value: Value;
+  /** Version timestamp (ms since the epoch). */
+  timestamp: number;
+}
+
+/** A row as reads return it. */
+export interface Row {
+  /** The key, in schema order. */
+  primaryKey: PrimaryKey;
+  /** Latest returned value of each column. */
+  columns: Record<string, Value>;
+  /** Every returned version, by column name then newest first. */
+  cells: Cell[];
+}
+
+/** Comparison operators of conditions and filters. */
+export type CompareOp = '==' | '!=' | '>' | '>=' | '<' | '<=';
+
+/** A single-column comparison (the shape API.md gives; camelCase flag names are accepted too). */
+export interface SingleColumnCondition {
+  column: string;
+  op: CompareOp;
+  value: Value;
+  /** Result when the column is absent (default true). */
+  pass_if_missing?: boolean;
+  /** Compare only the latest version (default true). */
+  latest_version_only?: boolean;
+  passIfMissing?: boolean;
+  latestVersionOnly?: boolean;
+}
+
+/** A column condition or filter. */
+export type ColumnCondition =
+  | SingleColumnCondition
+  | { and: ReadonlyArray<ColumnCondition> }
+  | { or: ReadonlyArray<ColumnCondition> }
+  | { not: ColumnCondition };
+
+/** Row-existence expectation of a write. */
+export type RowExistence = 'IGNORE' | 'EXPECT_EXIST' | 'EXPECT_NOT_EXIST';
+
+/** A write condition: a row expectation, a column condition, or both. */
+export type Condition =
+  | RowExistence
+  | ColumnCondition
+  | { row?: RowExistence; column?: ColumnCondition };
+
+/** `[start, end)` in ms. */
+export type TimeRange = readonly [start: number, end: number] | { readonly start: number; readonly end: number };
+
+/** Options of `getRow` and `batchGet` requests. */
+export interface GetOptions {
+  /** Attribute columns to return (default all). */
+  columns?: ReadonlyArray<string>;
+  /** Versions per column (default 1). */
+  maxVersions?: number;
+  /** Only versions in `[start, end)`. */
+  timeRange?: TimeRange;
+  /** Return the row only if this holds. */
+  filter?: ColumnCondition;
+}
+
+/** Options of `getRange`. */
+export interface RangeOptions extends GetOptions {
+  /** `FORWARD` (default; start < end) or `BACKWARD` (start > end). */
+  direction?: 'FORWARD' | 'BACKWARD';
+  /** Most rows in the page (≤ 5000). */
+  limit?: number;
+}
+
+/** Options of `scan`: `limit` caps the total rows yielded. */
+export type ScanOptions = RangeOptions;
+
+/** One page of a range. */
+export interface RangePage {
+  rows: Row[];
+  /** Where the next page starts; `null` when the range is done. */
+  nextStart: PrimaryKey | null;
+}
+
+/** Options of `putRow` and `deleteRow`. */
+export interface WriteOptions {
+  condition?: Condition;
+}
+
+/** Options of `updateRow`. */
+export interface UpdateOptions extends WriteOptions {
+  /** Columns to put (a new version each). */
+  put?: ColumnsInput;
+  /** Single versions to delete: `[column, timestamp]`. */
+  delete?: ReadonlyArray<readonly [string, number] | { readonly name: string; readonly timestamp: number }>;
+  /** Columns whose every version is deleted. */
+  deleteAll?: ReadonlyArray<string>;
+  /** INTEGER columns to increment: `{ column: by }` or `[column, by]` pairs. */
+  increment?: Readonly<Record<string, number | bigint>> | ReadonlyArray<readonly [string, number | bigint]>;
+}
+
+/** One operation of `batchWrite` (`type` is case-insensitive). */
+export type WriteOp =
+  | ({ type: 'put' | 'PUT'; table: string; primaryKey: PrimaryKeyInput; columns?: ColumnsInput } & WriteOptions)
+  | ({ type: 'update' | 'UPDATE'; table: string; primaryKey: PrimaryKeyInput } & UpdateOptions)
+  | ({ type: 'delete' | 'DELETE'; table: string; primaryKey: PrimaryKeyInput } & WriteOptions);
+
+/** One request of `batchGet`. */
+export interface GetRequest extends GetOptions {
+  table: string;
+  primaryKey: PrimaryKeyInput;
+}
+
+/** Result of one operation of a batch. */
+export type BatchResult<K extends string, T> =
+  | ({ ok: true } & { [P in K]: T })
+  | { ok: false; error: TablesyncError };
+
+/** Progress of `copyTable`. */
+export interface CopyProgress {
+  copied: number;
+  total: number;
+}
+
+/** Options of `copyTable`. */
+export interface CopyTableOptions {
+  /** Database to copy into (default: this one). */
+  target?: Database;
+  /** Called after each chunk. It must not use the databases; if it throws, the copy finishes and the error is rethrown. */
+  onProgress?: (progress: CopyProgress) => void;
+}
+
+/** A column operation of a change record. */
+export type ColumnOpRecord =
+  | { name: string; op: 'PUT'; value: Value; timestamp: number }
+  | { name: string; op: 'DELETE_ONE_VERSION'; timestamp: number }
+  | { name: string; op: 'DELETE_ALL_VERSIONS' };
+
+/** A committed mutation from the change log. */
+export interface ChangeRecord {
+  /** Position in this region's log (local; ignored by `applyChanges`). */
+  cursor: number;
+  /** Region that made the mutation. */
+  origin: string;
+  /** The origin's sequence number for it. */
+  seq: number;
+  /** 64-bit hybrid-logical-clock stamp. */
+  stamp: bigint;
+  table: string;
+  kind: 'PUT' | 'UPDATE' | 'DELETE';
+  primaryKey: PrimaryKey;
+  columns: ColumnOpRecord[];
+}
+
+/** A change record as `applyChanges` accepts it (`stamp` and `seq` as number or bigint). */
+export interface ChangeRecordInput {
+  cursor?: number;
+  origin: string;
+  seq: number | bigint;
+  stamp: number | bigint;
+  table: string;
+  kind: 'PUT' | 'UPDATE' | 'DELETE';
+  primaryKey: PrimaryKeyInput;
+  columns?: ReadonlyArray<
+    | { name: string; op: 'PUT'; value: Value; timestamp: number | bigint }
+    | { name: string; op: 'DELETE_ONE_VERSION'; timestamp: number | bigint }
+    | { name: string; op: 'DELETE_ALL_VERSIONS' }
+  >;
+}
+
+/** One page of the change log. */
+export interface ChangePage {
+  records: ChangeRecord[];
+  /** Cursor to pass next time. */
+  nextCursor: number;
+}
+
+/** What `applyChanges` did. */
+export interface ApplyStats {
+  applied: number;
+  skipped: number;
+}
+
+/** Options of `Database.memory` and `Database.importSnapshot`. */
+export interface OpenOptions {
+  /** How reads return INTEGER values (default `"number"`). */
+  integers?: 'number' | 'bigint';
+  /** A hand-set clock (default: `Date.now()`). */
+  clock?: ManualClock;
+}
+
+/** A clock set by hand, shared by the databases given it. */
+export class ManualClock {
+  /** A clock showing `ms` (ms since the epoch). */
+  constructor(ms: number | bigint);
+  /** The time shown (ms). */
+  readonly now: number;
+  /** Set the time. */
+  set(ms: number | bigint): void;
+  /** Move the time forward. */
+  advance(ms: number | bigint): void;
+  /** Release the clock (databases using it keep their copy). */
+  free(): void;
+}
+
+/** One region: tables, change log and digests, in memory. */
+export class Database {
+  private constructor();
+  /** An in-memory region. */
+  static memory(region: string, opts?: OpenOptions): Database;
+  /** A region restored from `exportSnapshot()` bytes. */
+  static importSnapshot(bytes: Uint8Array, opts?: OpenOptions): Database;
+
+  /** This region's name. */
+  readonly region: string;
+  /** How INTEGER values are returned. */
+  readonly integers: 'number' | 'bigint';
+  /** Whether `free()` was called. */
+  readonly freed: boolean;
+
+  createTable(name: string, opts: CreateTableOptions): void;
+  listTables(): string[];
+  describeTable(name: string): TableDescription;
+  updateTable(name: string, opts: UpdateTableOptions): void;
+  deleteTable(name: string): void;
+
+  /** Replace a row; returns its key (auto-increment value filled in). */
+  putRow(table: string, primaryKey: PrimaryKeyInput, columns: ColumnsInput, opts?: WriteOptions): PrimaryKey;
+  /** Read a row; `null` if absent or filtered out. */
+  getRow(table: string, primaryKey: PrimaryKeyInput, opts?: GetOptions): Row | null;
+  /** Change columns of a row (creating it if absent); returns its key. */
+  updateRow(table: string, primaryKey: PrimaryKeyInput, opts: UpdateOptions): PrimaryKey;
+  deleteRow(table: string, primaryKey: PrimaryKeyInput, opts?: WriteOptions): void;
+
+  /** One page of a key range. */
+  getRange(table: string, start: RangeBound, end: RangeBound, opts?: RangeOptions): RangePage;
+  /** Every row of a range (default: the whole table), page by page. */
+  scan(table: string, start?: RangeBound | null, end?: RangeBound | null, opts?: ScanOptions): IterableIterator<Row>;
+
+  /** Up to 200 writes; each succeeds or fails on its own. */
+  batchWrite(ops: ReadonlyArray<WriteOp>): Array<BatchResult<'primaryKey', PrimaryKey>>;
+  /** Up to 100 reads. */
+  batchGet(requests: ReadonlyArray<GetRequest>): Array<BatchResult<'row', Row | null>>;
+
+  /** Copy a table into a new table, here or in `opts.target`; returns rows copied. */
+  copyTable(source: string, targetTable: string, opts?: CopyTableOptions): number;
+
+  /** The table's SHA-256 digest (64 lowercase hex characters), the same in Rust, Python and JS. */
+  tableDigest(table: string): string;
+  /** Recompute the digest from every row; throws `CorruptData` if it differs. */
+  verifyTableDigest(table: string): string;
+  /** Row count and digest of `[start, end)`. */
+  rangeDigest(table: string, start: RangeBound, end: RangeBound): { rows: number; digest: string };
+
+  /** Records with cursor ≥ `cursor` (default 0), at most `limit` (default 1000). */
+  changesSince(cursor?: number, limit?: number): ChangePage;
+  /** `{ region: highest contiguous sequence }`. */
+  versionVector(): Record<string, number>;
+  /** Merge records from any region, in any order, any number of times. */
+  applyChanges(records: ReadonlyArray<ChangeRecordInput>): ApplyStats;
+  /** Cursor the next record will get. */
+  nextCursor(): number;
+
+  /** The whole region as bytes (`Database.importSnapshot` restores it byte-exactly). */
+  exportSnapshot(): Uint8Array;
+
+  /** Release the region's memory; later calls throw `DatabaseClosed`. */
+  free(): void;
+}
+
+/** Stable codes of `TablesyncError`. */
+export type ErrorCode =
+  | 'OTSParameterInvalid'
+  | 'OTSConditionCheckFail'
+  | 'OTSObjectNotExist'
+  | 'OTSObjectAlreadyExist'
+  | 'OTSInvalidPK'
+  | 'OTSOutOfColumnCountLimit'
+  | 'OTSOutOfRowSizeLimit'
+  | 'CorruptData'
+  | 'UnsupportedVersion'
+  | 'LogGap'
+  | 'StorageIo'
+  | 'StorageLocked'
+  | 'DatabaseClosed'
+  | 'SyncError'
+  | 'IntegerOutOfRange'
+  | 'DatabaseBusy'
+  | 'NotInitialized'
+  | 'InternalPanic'
+  | 'Poisoned';
+
+/** Every failed tablesync operation throws this (wrong JS types throw `TypeError`). */
+export class TablesyncError extends Error {
+  constructor(message: string, code: ErrorCode | string, options?: { cause?: unknown });
+  /** Stable code, e.g. `OTSConditionCheckFail`. */
+  readonly code: ErrorCode | string;
+}
+
+/** An INTEGER that JS cannot hold exactly; also `instanceof TablesyncError`. */
+export class IntegerOutOfRangeError extends RangeError {
+  constructor(message: string);
+  readonly code: 'IntegerOutOfRange';
+}

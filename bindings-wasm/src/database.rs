@@ -1,0 +1,144 @@
+//! The exported database class (`RawDatabase`; the package's JS layer wraps
+//! it as `Database`): constructors, tables and snapshots. Row operations
+//! live in `rows.rs`, the change log, digests and copies in `sync.rs`.
+
+use crate::clock::{js_clock, JsManualClock};
+use crate::error::{type_error, IntoJs, JsResult};
+use crate::js;
+use crate::panic::guard;
+use crate::schema::{description_to_js, to_schema, to_table_options};
+use crate::value::IntegerMode;
+use std::sync::Arc;
+use tablesync::{Clock, Database, DatabaseOptions};
+use wasm_bindgen::prelude::*;
+
+const OPEN_KEYS: &[&str] = &["integers"];
+
+/// One in-memory region, as the JS layer sees it.
+#[wasm_bindgen]
+pub struct RawDatabase {
+    pub(crate) db: Database,
+    pub(crate) mode: IntegerMode,
+}
+
+fn open_options(opts: &JsValue, what: &str) -> JsResult<IntegerMode> {
+    let opts = js::options(opts, OPEN_KEYS, what)?;
+    IntegerMode::parse(js::opt(&opts, "integers")?)
+}
+
+fn memory(region: &JsValue, opts: &JsValue, clock: Arc<dyn Clock>) -> JsResult<RawDatabase> {
+    guard()?;
+    let region = js::string(region, &"region")?;
+    let mode = open_options(opts, "Database.memory options")?;
+    let db = Database::memory(DatabaseOptions::with_clock(region, clock)).js()?;
+    Ok(RawDatabase { db, mode })
+}
+
+fn import(bytes: &JsValue, opts: &JsValue, clock: Arc<dyn Clock>) -> JsResult<RawDatabase> {
+    guard()?;
+    let bytes = js::as_bytes(bytes).ok_or_else(|| {
+        type_error(format!(
+            "importSnapshot needs a Uint8Array, got {}",
+            js::type_name(bytes)
+        ))
+    })?;
+    let mode = open_options(opts, "Database.importSnapshot options")?;
+    let db = Database::import_snapshot(&bytes, clock).js()?;
+    Ok(RawDatabase { db, mode })
+}
+
+#[wasm_bindgen]
+impl RawDatabase {
+    /// An in-memory region on the host clock.
+    pub fn memory(region: JsValue, opts: JsValue) -> JsResult<RawDatabase> {
+        memory(&region, &opts, js_clock())
+    }
+
+    /// An in-memory region on a hand-set clock.
+    #[wasm_bindgen(js_name = memoryWithClock)]
+    pub fn memory_with_clock(
+        region: JsValue,
+        opts: JsValue,
+        clock: &JsManualClock,
+    ) -> JsResult<RawDatabase> {
+        memory(&region, &opts, clock.clock())
+    }
+
+    /// A region restored from `exportSnapshot` bytes, on the host clock.
+    #[wasm_bindgen(js_name = importSnapshot)]
+    pub fn import_snapshot(bytes: JsValue, opts: JsValue) -> JsResult<RawDatabase> {
+        import(&bytes, &opts, js_clock())
+    }
+
+    /// A region restored from `exportSnapshot` bytes, on a hand-set clock.
+    #[wasm_bindgen(js_name = importSnapshotWithClock)]
+    pub fn import_snapshot_with_clock(
+        bytes: JsValue,
+        opts: JsValue,
+        clock: &JsManualClock,
+    ) -> JsResult<RawDatabase> {
+        import(&bytes, &opts, clock.clock())
+    }
+
+    /// The region's name.
+    #[wasm_bindgen(getter)]
+    pub fn region(&self) -> String {
+        self.db.region().to_string()
+    }
+
+    /// `"number"` or `"bigint"`.
+    #[wasm_bindgen(getter)]
+    pub fn integers(&self) -> String {
+        self.mode.name().to_string()
+    }
+
+    /// Create a table.
+    #[wasm_bindgen(js_name = createTable)]
+    pub fn create_table(&mut self, name: JsValue, opts: JsValue) -> JsResult<()> {
+        guard()?;
+        let schema = to_schema(&name, &opts)?;
+        self.db.create_table(schema).js()
+    }
+
+    /// Table names in order.
+    #[wasm_bindgen(js_name = listTables)]
+    pub fn list_tables(&self) -> JsResult<Vec<String>> {
+        guard()?;
+        self.db.list_tables().js()
+    }
+
+    /// `{ name, primaryKey, maxVersions, timeToLive, rowCount }`.
+    #[wasm_bindgen(js_name = describeTable)]
+    pub fn describe_table(&self, name: JsValue) -> JsResult<JsValue> {
+        guard()?;
+        let name = js::string(&name, &"table name")?;
+        Ok(description_to_js(&self.db.describe_table(&name).js()?))
+    }
+
+    /// Change `maxVersions` / `timeToLive` (omitted ones keep their value).
+    #[wasm_bindgen(js_name = updateTable)]
+    pub fn update_table(&mut self, name: JsValue, opts: JsValue) -> JsResult<()> {
+        guard()?;
+        let name = js::string(&name, &"table name")?;
+        let opts = js::options(&opts, &["maxVersions", "timeToLive"], "updateTable options")?;
+        let current = self.db.describe_table(&name).js()?.schema.options;
+        let options = to_table_options(&opts, current)?;
+        self.db.update_table(&name, options).js()
+    }
+
+    /// Delete a table and its rows.
+    #[wasm_bindgen(js_name = deleteTable)]
+    pub fn delete_table(&mut self, name: JsValue) -> JsResult<()> {
+        guard()?;
+        let name = js::string(&name, &"table name")?;
+        self.db.delete_table(&name).js()
+    }
+
+    /// The whole region as snapshot bytes (byte-exact on import).
+    #[wasm_bindgen(js_name = exportSnapshot)]
+    pub fn export_snapshot(&self) -> JsResult<js_sys::Uint8Array> {
+        guard()?;
+        let bytes = self.db.export_snapshot().js()?;
+        Ok(js_sys::Uint8Array::from(bytes.as_slice()))
+    }
+}

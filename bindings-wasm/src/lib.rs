@@ -1,0 +1,25 @@
+//! WebAssembly bindings of tablesync: the npm package `tablesync`.
+//!
+//! This crate only converts: JS values to core types and back, core errors
+//! to JS errors, JS callbacks to core hooks. The public JS API (`Database`,
+//! `TablesyncError`, `double`, `INF_MIN` …) is the package's JS layer
+//! (`js/api.mjs`) over the `RawDatabase` class exported here; its types
+//! are the hand-written `js/tablesync.d.ts`.
+#![warn(missing_docs)]
+
+pub mod clock;
+pub mod condition;
+pub mod database;
+pub mod error;
+pub mod js;
+pub mod key;
+pub mod options;
+pub mod panic;
+pub mod record;
+pub mod row;
+pub mod rows;
+pub mod schema;
+pub mod sync;
+pub mod value;
+
+pub use database::RawDatabase;

@@ -1,0 +1,227 @@
+//! The command line, as clap derives it.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Wide-column tables with a change log, digests and durable storage.
+#[derive(Debug, Parser)]
+#[command(name = "tablesync", version, about, long_about = None)]
+pub struct Cli {
+    /// Region name of the database directory (a directory keeps the region it was created with).
+    #[arg(long, global = true, default_value = "local")]
+    pub region: String,
+    /// When writes are fsynced: always, batch (group commit) or never.
+    /// Default: always, except `import` and `demo`, which load with batch.
+    #[arg(long, global = true, value_enum)]
+    pub sync: Option<SyncArg>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Fsync policy of the durable directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SyncArg {
+    /// fsync before every write returns.
+    Always,
+    /// Group commit: fsync every few entries or milliseconds, and on close.
+    Batch,
+    /// Leave flushing to the operating system.
+    Never,
+}
+
+/// File format of `import` / `export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// CSV with a typed `name:TYPE` header.
+    Csv,
+    /// One JSON object per line.
+    Jsonl,
+}
+
+/// Row condition of a write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum ConditionArg {
+    /// Write whether or not the row exists.
+    #[default]
+    Ignore,
+    /// Write only if the row exists.
+    ExpectExist,
+    /// Write only if the row does not exist.
+    ExpectNotExist,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Walk through a durable region: load rows, read, update, delete, show
+    /// the change log and digest, reopen and check the digest again.
+    Demo(DemoArgs),
+    /// Create a table.
+    CreateTable {
+        /// Database directory (created if missing).
+        dir: PathBuf,
+        /// Table name.
+        table: String,
+        /// Primary-key column `name:TYPE` (INTEGER, STRING, BINARY), in order;
+        /// `name:INTEGER:AUTO_INCREMENT` for an auto-increment column.
+        #[arg(long = "pk", required = true, value_name = "NAME:TYPE")]
+        pk: Vec<String>,
+        /// Versions kept per column.
+        #[arg(long)]
+        max_versions: Option<u32>,
+        /// Seconds a version stays visible (-1: forever; else ≥ 86400).
+        #[arg(long)]
+        ttl: Option<i64>,
+    },
+    /// List tables with their primary keys and row counts.
+    Tables {
+        /// Database directory.
+        dir: PathBuf,
+    },
+    /// Write a row (replacing it).
+    Put {
+        /// Database directory.
+        dir: PathBuf,
+        /// Table name.
+        table: String,
+        /// Primary-key value `name=value`, typed by the schema.
+        #[arg(long = "pk", required = true, value_name = "NAME=VALUE")]
+        pk: Vec<String>,
+        /// Attribute `name=<JSON scalar>` or `name:TYPE=<text>`.
+        #[arg(long = "col", value_name = "NAME[:TYPE]=VALUE")]
+        col: Vec<String>,
+        /// Version timestamp (ms) for every column (default: now).
+        #[arg(long)]
+        timestamp: Option<i64>,
+        /// Row condition.
+        #[arg(long, value_enum, default_value_t)]
+        condition: ConditionArg,
+    },
+    /// Read a row as one JSON line (`null` if it does not exist).
+    Get {
+        /// Database directory.
+        dir: PathBuf,
+        /// Table name.
+        table: String,
+        /// Primary-key value `name=value`.
+        #[arg(long = "pk", required = true, value_name = "NAME=VALUE")]
+        pk: Vec<String>,
+        /// Versions per column to return.
+        #[arg(long, default_value_t = 1)]
+        max_versions: u32,
+        /// Only these attribute columns.
+        #[arg(long = "column", value_name = "NAME")]
+        columns: Vec<String>,
+    },
+    /// Delete a row.
+    Delete {
+        /// Database directory.
+        dir: PathBuf,
+        /// Table name.
+        table: String,
+        /// Primary-key value `name=value`.
+        #[arg(long = "pk", required = true, value_name = "NAME=VALUE")]
+        pk: Vec<String>,
+        /// Row condition.
+        #[arg(long, value_enum, default_value_t)]
+        condition: ConditionArg,
+    },
+    /// Print a key range as JSON Lines.
+    Scan(ScanArgs),
+    /// Load rows from a CSV or JSON Lines file.
+    Import(ImportArgs),
+    /// Write a table's rows to a CSV or JSON Lines file.
+    Export(ExportArgs),
+    /// Print a table's SHA-256 digest.
+    Digest {
+        /// Database directory.
+        dir: PathBuf,
+        /// Table name.
+        table: String,
+        /// Also rehash every row and check it against the maintained digest.
+        #[arg(long)]
+        verify: bool,
+    },
+    /// Print change-log records as JSON Lines.
+    Log {
+        /// Database directory.
+        dir: PathBuf,
+        /// First cursor to print (0: the oldest kept).
+        #[arg(long, default_value_t = 0)]
+        since: u64,
+        /// Most records to print.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+}
+
+/// Options of `demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Directory to (re)create; wiped first if it is empty or an earlier demo's.
+    #[arg(long, default_value = "./tablesync-demo")]
+    pub dir: PathBuf,
+    /// Rows to load.
+    #[arg(long, default_value_t = 100_000)]
+    pub rows: u64,
+}
+
+/// Options of `scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Database directory.
+    pub dir: PathBuf,
+    /// Table name.
+    pub table: String,
+    /// Start bound (inclusive) `name=value` per key column, or `name=INF_MIN|INF_MAX`;
+    /// key columns left out are the range's open end.
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub start: Vec<String>,
+    /// End bound (exclusive), same form as `--start`.
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub end: Vec<String>,
+    /// Most rows to print.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Descending key order (start is then the upper bound).
+    #[arg(long)]
+    pub backward: bool,
+    /// Versions per column to return.
+    #[arg(long, default_value_t = 1)]
+    pub max_versions: u32,
+}
+
+/// Options of `import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Database directory (created if missing).
+    pub dir: PathBuf,
+    /// Table name.
+    pub table: String,
+    /// Input file.
+    pub file: PathBuf,
+    /// File format (default: from the extension: .csv, .jsonl/.ndjson/.json).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Create the table with this primary key (`name:TYPE`) if it does not exist.
+    #[arg(long = "pk", value_name = "NAME:TYPE")]
+    pub pk: Vec<String>,
+}
+
+/// Options of `export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Database directory.
+    pub dir: PathBuf,
+    /// Table name.
+    pub table: String,
+    /// Output file (`-`: standard output).
+    pub file: PathBuf,
+    /// File format (default: from the extension).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Leave out version timestamps (an import then stamps values anew, so the digest changes).
+    #[arg(long)]
+    pub no_timestamps: bool,
+}

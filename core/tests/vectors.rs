@@ -1,0 +1,378 @@
+//! The golden vectors in `tests/vectors/` are exactly what the generator
+//! produces, and every vector replays through the Rust API to its bytes.
+
+mod vectors_gen;
+
+use serde_json::Value as J;
+use std::sync::Arc;
+use tablesync::codec::buf::Reader;
+use tablesync::codec::frame::{decode_frame, encode_frame};
+use tablesync::codec::key::{decode_key, encode_bound, encode_key};
+use tablesync::codec::record::{decode_record, encode_record};
+use tablesync::codec::row_state::{decode_row_state, encode_row_state};
+use tablesync::codec::schema::{put_schema, read_schema};
+use tablesync::codec::value::{put_value, read_value};
+use tablesync::log::hlc::{region_id, Hlc};
+use tablesync::storage::WalEntry;
+use tablesync::{
+    Database, Direction, GetOptions, ManualClock, PkBound, RangeBound, RangeOptions, TableOptions,
+};
+use vectors_gen::cases::{state_of, CLOCK_MS};
+use vectors_gen::json::*;
+use vectors_gen::runner::{describe_tables, open, run_ops};
+
+fn load(name: &str) -> J {
+    let path = vectors_gen::vectors_dir().join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).expect("valid JSON")
+}
+
+#[test]
+fn files_are_what_the_generator_writes() {
+    for (name, text) in vectors_gen::generate_all() {
+        let path = vectors_gen::vectors_dir().join(name);
+        let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            on_disk == text,
+            "{} differs from the generator's output; if the format change is intended, run \
+             `cargo run -p tablesync --example gen_vectors`",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn keys_encode_decode_and_order() {
+    let v = load("keys.json");
+    for g in arr(&v["groups"]) {
+        let schema = schema_from_json(&g["schema"]);
+        let mut prev: Option<Vec<u8>> = None;
+        let mut pks = Vec::new();
+        for k in arr(&g["keys"]) {
+            let pk = pk_from_json(&k["primary_key"]);
+            let bytes = unhex(s(&k["hex"]));
+            assert_eq!(encode_key(&schema, &pk).unwrap(), bytes, "{pk:?}");
+            assert_eq!(decode_key(&schema, &bytes).unwrap(), pk);
+            if let Some(p) = &prev {
+                assert!(p < &bytes, "keys must be listed in increasing order");
+            }
+            prev = Some(bytes);
+            pks.push(pk);
+        }
+        // Key order (column by column, value order) agrees with byte order.
+        let mut sorted = pks.clone();
+        sorted.sort_by(|a, b| {
+            let av: Vec<_> = a.0.iter().map(|(_, v)| v.clone()).collect();
+            let bv: Vec<_> = b.0.iter().map(|(_, v)| v.clone()).collect();
+            av.cmp(&bv)
+        });
+        assert_eq!(sorted, pks, "group {}", s(&g["name"]));
+        for b in arr(&g["bounds"]) {
+            let bound = bound_from_json(&b["bound"]);
+            assert_eq!(hex(&encode_bound(&schema, &bound).unwrap()), s(&b["hex"]));
+        }
+        // A table returns the keys in the listed order, forward and backward,
+        // whatever order they were written in.
+        let (mut db, _) = open("a", CLOCK_MS);
+        db.create_table(schema.clone()).unwrap();
+        for pk in pks.iter().rev() {
+            db.put_row(&schema.name, pk.clone(), vec![], Default::default())
+                .unwrap();
+        }
+        let all = |b: PkBound| {
+            RangeBound(
+                schema
+                    .primary_key
+                    .iter()
+                    .map(|c| (c.name.clone(), b.clone()))
+                    .collect(),
+            )
+        };
+        let fwd = db
+            .get_range(
+                &schema.name,
+                &all(PkBound::InfMin),
+                &all(PkBound::InfMax),
+                &RangeOptions::default(),
+            )
+            .unwrap();
+        let got: Vec<_> = fwd.rows.iter().map(|r| r.primary_key.clone()).collect();
+        assert_eq!(got, pks);
+        let back = db
+            .get_range(
+                &schema.name,
+                &all(PkBound::InfMax),
+                &all(PkBound::InfMin),
+                &RangeOptions {
+                    direction: Direction::Backward,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        let mut got: Vec<_> = back.rows.iter().map(|r| r.primary_key.clone()).collect();
+        got.reverse();
+        assert_eq!(got, pks);
+    }
+}
+
+#[test]
+fn values_encode_and_decode() {
+    let v = load("values.json");
+    for x in arr(&v["values"]) {
+        let val = value_from_json(&x["value"]);
+        let mut b = Vec::new();
+        put_value(&mut b, &val);
+        assert_eq!(hex(&b), s(&x["hex"]), "{val:?}");
+        let mut r = Reader::new(&b, "value");
+        assert_eq!(read_value(&mut r).unwrap(), val);
+        assert!(r.is_empty());
+        assert_eq!(value_json(&val), x["value"]);
+    }
+    for x in arr(&v["invalid"]) {
+        let b = unhex(s(&x["hex"]));
+        let mut r = Reader::new(&b, "value");
+        let err = read_value(&mut r).and_then(|_| r.finish()).unwrap_err();
+        assert_eq!(err.code(), s(&x["error"]), "{}", x["why"]);
+    }
+}
+
+#[test]
+fn records_encode_and_decode() {
+    let v = load("records.json");
+    for x in arr(&v["records"]) {
+        let rec = record_from_json(&x["record"]);
+        assert_eq!(hex(&encode_record(&rec)), s(&x["hex"]));
+        let back = decode_record(&unhex(s(&x["hex"]))).unwrap();
+        assert_eq!(back, rec);
+        assert_eq!(record_json(&back), x["record"]);
+    }
+    decode_record(&unhex(s(&v["minimal_delete_hex"]))).expect("the minimal record is valid");
+    for x in arr(&v["invalid"]) {
+        let err = decode_record(&unhex(s(&x["hex"]))).unwrap_err();
+        assert_eq!(err.code(), s(&x["error"]), "{}", x["why"]);
+    }
+}
+
+#[test]
+fn schemas_encode_and_decode() {
+    let v = load("schemas.json");
+    for x in arr(&v["schemas"]) {
+        let sc = schema_from_json(&x["schema"]);
+        let mut b = Vec::new();
+        put_schema(&mut b, &sc);
+        assert_eq!(hex(&b), s(&x["hex"]));
+        let mut r = Reader::new(&b, "schema");
+        assert_eq!(read_schema(&mut r).unwrap(), sc);
+        assert!(r.is_empty());
+    }
+    for x in arr(&v["invalid"]) {
+        let b = unhex(s(&x["hex"]));
+        let mut r = Reader::new(&b, "schema");
+        let err = read_schema(&mut r).unwrap_err();
+        assert_eq!(err.code(), s(&x["error"]), "{}", x["why"]);
+    }
+}
+
+fn permutations<T: Clone>(items: &[T]) -> Vec<Vec<T>> {
+    if items.len() <= 1 {
+        return vec![items.to_vec()];
+    }
+    let mut out = Vec::new();
+    for i in 0..items.len() {
+        let mut rest = items.to_vec();
+        let x = rest.remove(i);
+        for mut p in permutations(&rest) {
+            p.insert(0, x.clone());
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn row_states_are_order_independent_and_pinned() {
+    let v = load("row_states.json");
+    for x in arr(&v["states"]) {
+        let recs: Vec<_> = arr(&x["records"]).iter().map(record_from_json).collect();
+        for p in permutations(&recs) {
+            let mut twice = p.clone();
+            twice.extend(p.iter().cloned());
+            for order in [p, twice] {
+                assert_eq!(
+                    hex(&encode_row_state(&state_of(&order))),
+                    s(&x["hex"]),
+                    "{}",
+                    x["name"]
+                );
+            }
+        }
+        let st = decode_row_state(&unhex(s(&x["hex"]))).unwrap();
+        assert_eq!(hex(&encode_row_state(&st)), s(&x["hex"]));
+    }
+}
+
+#[test]
+fn region_ids_and_hlc_ticks() {
+    let v = load("regions.json");
+    for x in arr(&v["regions"]) {
+        let id = region_id(s(&x["name"]));
+        assert_eq!(id.to_string(), s(&x["id"]));
+        assert_eq!(format!("{id:016x}"), s(&x["id_hex"]));
+    }
+    for x in arr(&v["hlc_ticks"]) {
+        let next = Hlc::resume(uint_str(&x["last"])).tick(int_str(&x["now_ms"]));
+        assert_eq!(next, uint_str(&x["next"]));
+    }
+}
+
+fn wal_entry_from_json(j: &J) -> WalEntry {
+    match s(&j["type"]) {
+        "RECORD" => {
+            let mut r = record_from_json(&j["record"]);
+            r.cursor = uint_str(&j["cursor"]);
+            WalEntry::Record(r)
+        }
+        "CREATE_TABLE" => WalEntry::CreateTable(schema_from_json(&j["schema"])),
+        "UPDATE_TABLE" => WalEntry::UpdateTable {
+            name: s(&j["name"]).into(),
+            options: TableOptions {
+                max_versions: j["max_versions"].as_u64().unwrap() as u32,
+                time_to_live: j["time_to_live"].as_i64().unwrap(),
+            },
+        },
+        "DELETE_TABLE" => WalEntry::DeleteTable {
+            name: s(&j["name"]).into(),
+        },
+        "TRUNCATE_LOG" => WalEntry::TruncateLog {
+            cursor: uint_str(&j["cursor"]),
+        },
+        t => panic!("unknown entry type {t}"),
+    }
+}
+
+#[test]
+fn wal_entries_encode_and_decode() {
+    let v = load("wal_entries.json");
+    for x in arr(&v["entries"]) {
+        let e = wal_entry_from_json(&x["entry"]);
+        assert_eq!(hex(&e.to_bytes()), s(&x["hex"]));
+        assert_eq!(WalEntry::decode(&unhex(s(&x["hex"]))).unwrap(), e);
+    }
+    for x in arr(&v["invalid"]) {
+        let err = WalEntry::decode(&unhex(s(&x["hex"]))).unwrap_err();
+        assert_eq!(err.code(), s(&x["error"]), "{}", x["why"]);
+    }
+}
+
+#[test]
+fn frames_encode_decode_and_reject() {
+    let v = load("frames.json");
+    for x in arr(&v["frames"]) {
+        let magic: [u8; 4] = s(&x["magic"]).as_bytes().try_into().unwrap();
+        let payload = unhex(s(&x["payload_hex"]));
+        let frame = unhex(s(&x["frame_hex"]));
+        assert_eq!(
+            encode_frame(magic, &payload, x["compress"].as_bool().unwrap()),
+            frame
+        );
+        assert_eq!(decode_frame(magic, &frame, 1 << 20).unwrap(), payload);
+    }
+    for x in arr(&v["invalid"]) {
+        let frame = unhex(s(&x["frame_hex"]));
+        let err = decode_frame(*b"TSSN", &frame, 1 << 20).unwrap_err();
+        assert_eq!(err.code(), s(&x["error"]), "{}", x["why"]);
+        let err = Database::import_snapshot(&frame, Arc::new(ManualClock::new(0))).unwrap_err();
+        assert_eq!(err.code(), s(&x["error"]), "import_snapshot: {}", x["why"]);
+    }
+}
+
+#[test]
+fn digest_cases_replay() {
+    let v = load("digests.json");
+    for c in arr(&v["cases"]) {
+        let name = s(&c["name"]);
+        let ops = arr(&c["ops"]);
+        let mut clocks = vec![int_str(&c["clock_ms"])];
+        if !c["clock_dependent"].as_bool().unwrap() {
+            clocks.push(int_str(&c["clock_ms"]) * 2 + 12_345);
+        }
+        for clock_ms in clocks {
+            let (mut db, clock) = open(s(&c["region"]), clock_ms);
+            run_ops(&mut db, &clock, ops, name);
+            assert_eq!(
+                describe_tables(&db),
+                c["expected"]["tables"],
+                "case {name} (clock {clock_ms})"
+            );
+            // The same content merged from the log, in reverse order, gives the same tables.
+            let (mut other, _) = open("zz", 1);
+            for t in db.list_tables().unwrap() {
+                other
+                    .create_table(db.describe_table(&t).unwrap().schema)
+                    .unwrap();
+            }
+            let mut recs = db.changes_since(0, 100_000).unwrap().records;
+            recs.reverse();
+            other.apply_changes(&recs).unwrap();
+            for t in db.list_tables().unwrap() {
+                assert_eq!(
+                    other.table_digest(&t).unwrap(),
+                    db.table_digest(&t).unwrap(),
+                    "case {name}: merged {t}"
+                );
+            }
+            for tj in arr(&c["expected"]["tables"]) {
+                let t = s(&tj["name"]);
+                assert_eq!(db.table_digest(t).unwrap().to_hex(), s(&tj["digest"]));
+                assert_eq!(
+                    db.describe_table(t).unwrap().row_count,
+                    tj["row_count"].as_u64().unwrap()
+                );
+                for row in arr(&tj["rows"]) {
+                    let pk = pk_from_json(&row["primary_key"]);
+                    let max_versions = db.describe_table(t).unwrap().schema.options.max_versions;
+                    let got = db
+                        .get_row(
+                            t,
+                            &pk,
+                            &GetOptions {
+                                max_versions,
+                                ..Default::default()
+                            },
+                        )
+                        .unwrap()
+                        .expect("row exists");
+                    assert_eq!(got.cells.len(), arr(&row["cells"]).len());
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn snapshot_replays_imports_and_reexports() {
+    let v = load("snapshot.json");
+    let (mut db, clock) = open(s(&v["region"]), int_str(&v["clock_ms"]));
+    run_ops(&mut db, &clock, arr(&v["ops"]), "snapshot");
+    let snap = unhex(s(&v["snapshot_hex"]));
+    assert_eq!(db.export_snapshot().unwrap(), snap);
+    assert_eq!(
+        hex(&decode_frame(*b"TSSN", &snap, usize::MAX).unwrap()),
+        s(&v["payload_hex"])
+    );
+    let imported = Database::import_snapshot(&snap, Arc::new(ManualClock::new(CLOCK_MS))).unwrap();
+    assert_eq!(imported.region(), s(&v["region"]));
+    assert_eq!(describe_tables(&imported), v["tables"]);
+    assert_eq!(imported.export_snapshot().unwrap(), snap);
+    assert_eq!(
+        imported.next_cursor().unwrap().to_string(),
+        s(&v["next_cursor"])
+    );
+    let vv: serde_json::Map<String, J> = imported
+        .version_vector()
+        .unwrap()
+        .iter()
+        .map(|(k, n)| (k.clone(), J::String(n.to_string())))
+        .collect();
+    assert_eq!(J::Object(vv), v["version_vector"]);
+}

@@ -1,0 +1,41 @@
+//! Golden vectors: the one generator of `tests/vectors/*.json`, shared by
+//! `examples/gen_vectors.rs` (writes the files) and `tests/vectors.rs`
+//! (checks the files are exactly what it produces, then replays them).
+#![allow(dead_code)]
+
+pub mod cases;
+pub mod json;
+pub mod runner;
+
+use std::path::PathBuf;
+
+/// Where the vector files live (`<workspace>/tests/vectors`).
+pub fn vectors_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("tests")
+        .join("vectors")
+}
+
+/// Pretty JSON with a trailing newline (the files' exact text).
+pub fn to_text(j: &serde_json::Value) -> String {
+    let mut s = serde_json::to_string_pretty(j).expect("json");
+    s.push('\n');
+    s
+}
+
+/// Every vector file: `(file name, content)`.
+pub fn generate_all() -> Vec<(&'static str, String)> {
+    vec![
+        ("keys.json", to_text(&cases::keys())),
+        ("values.json", to_text(&cases::values())),
+        ("records.json", to_text(&cases::records())),
+        ("schemas.json", to_text(&cases::schemas())),
+        ("row_states.json", to_text(&cases::row_states())),
+        ("regions.json", to_text(&cases::regions())),
+        ("wal_entries.json", to_text(&cases::wal_entries())),
+        ("frames.json", to_text(&cases::frames())),
+        ("digests.json", to_text(&cases::digests())),
+        ("snapshot.json", to_text(&cases::snapshot())),
+    ]
+}

@@ -1,0 +1,125 @@
+//! The region server.
+
+use crate::{ERROR_CODE_HEADER, SYNC_PATH};
+use std::io::Read;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use tablesync::sync::{respond, DEFAULT_MAX_FRAME_BYTES};
+use tablesync::{Database, Error, Result};
+use tiny_http::{Header, Method, Request, Response, Server};
+
+/// How a server runs.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// Address to listen on (loopback unless told otherwise).
+    pub listen: String,
+    /// Bearer token clients must present.
+    pub token: String,
+    /// Largest request body accepted (also the frame cap).
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig { listen: "127.0.0.1:0".into(), token: String::new(), max_body_bytes: DEFAULT_MAX_FRAME_BYTES }
+    }
+}
+
+/// A running server; dropping it does not stop it, [`ServerHandle::stop`] does.
+pub struct ServerHandle {
+    server: Arc<Server>,
+    addr: SocketAddr,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl ServerHandle {
+    /// The bound address (useful with port 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+    /// The sync URL of this server.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+    /// Stop accepting requests and wait for the worker to finish.
+    pub fn stop(mut self) {
+        self.server.unblock();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+    /// Serve until the process ends.
+    pub fn join(mut self) {
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn text(status: u16, code: &str, msg: &str) -> Response<std::io::Cursor<Vec<u8>>> {
+    let mut r = Response::from_string(format!("{code}: {msg}\n")).with_status_code(status);
+    if let Ok(h) = Header::from_bytes(ERROR_CODE_HEADER.as_bytes(), code.as_bytes()) {
+        r.add_header(h);
+    }
+    r
+}
+
+fn authorized(req: &Request, token: &str) -> bool {
+    let want = format!("Bearer {token}");
+    req.headers().iter().any(|h| h.field.equiv("Authorization") && constant_time_eq(h.value.as_str().as_bytes(), want.as_bytes()))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn handle(db: &Mutex<Database>, cfg: &ServerConfig, mut req: Request) {
+    let resp = if req.url() != SYNC_PATH {
+        text(404, "NotFound", "unknown path")
+    } else if *req.method() != Method::Post {
+        text(405, "MethodNotAllowed", "use POST")
+    } else if !authorized(&req, &cfg.token) {
+        text(401, "Unauthorized", "missing or wrong bearer token")
+    } else if req.body_length().is_some_and(|n| n > cfg.max_body_bytes + 64) {
+        text(413, "RequestTooLarge", "request body exceeds the server's limit")
+    } else {
+        let mut body = Vec::new();
+        let limit = (cfg.max_body_bytes + 65) as u64;
+        match req.as_reader().take(limit).read_to_end(&mut body) {
+            Err(e) => text(400, "BadRequest", &e.to_string()),
+            Ok(_) if body.len() as u64 >= limit => text(413, "RequestTooLarge", "request body exceeds the server's limit"),
+            Ok(_) => {
+                let mut guard = match db.lock() {
+                    Ok(g) => g,
+                    Err(p) => p.into_inner(),
+                };
+                match respond(&mut guard, &body, cfg.max_body_bytes) {
+                    Ok(bytes) => Response::from_data(bytes).with_status_code(200),
+                    Err(e) => text(400, e.code(), &e.message()),
+                }
+            }
+        }
+    };
+    let _ = req.respond(resp);
+}
+
+/// Start serving `db` on `cfg.listen` in a background thread.
+pub fn serve(db: Arc<Mutex<Database>>, cfg: ServerConfig) -> Result<ServerHandle> {
+    if cfg.token.is_empty() {
+        return Err(Error::invalid("a server needs a non-empty bearer token"));
+    }
+    let server = Server::http(&cfg.listen).map_err(|e| Error::Io(format!("listen on {}: {e}", cfg.listen)))?;
+    let addr = server
+        .server_addr()
+        .to_ip()
+        .ok_or_else(|| Error::Io("the server is not on an IP address".into()))?;
+    let server = Arc::new(server);
+    let s2 = server.clone();
+    let thread = std::thread::spawn(move || {
+        for req in s2.incoming_requests() {
+            handle(&db, &cfg, req);
+        }
+    });
+    Ok(ServerHandle { server, addr, thread: Some(thread) })
+}

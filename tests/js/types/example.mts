@@ -1,0 +1,92 @@
+// Type-checked (tsc --noEmit) use of the package through its ES-module types.
+import init, {
+  AUTO_INCREMENT,
+  Database,
+  Double,
+  INF_MAX,
+  INF_MIN,
+  IntegerOutOfRangeError,
+  ManualClock,
+  TablesyncError,
+  double,
+  type ChangeRecord,
+  type ColumnCondition,
+  type Row,
+  type Value,
+  type WriteOp,
+} from 'tablesync';
+
+await init();
+const clock = new ManualClock(1_700_000_000_000);
+const db: Database = Database.memory('eu', { integers: 'bigint', clock });
+db.createTable('users', { primaryKey: [['uid', 'INTEGER']], maxVersions: 2 });
+db.createTable('events', { primaryKey: [['p', 'STRING'], ['id', 'INTEGER', 'AUTO_INCREMENT']] });
+const key = db.putRow('events', { p: 'x', id: AUTO_INCREMENT }, { v: 1 });
+const id: string | number | bigint | Uint8Array | undefined = key.id;
+
+db.putRow('users', { uid: 1 }, { name: 'Ada', age: 36, score: double(1.0), bin: new Uint8Array(2) });
+db.putRow('users', [['uid', 2n]], [['name', 'Bob', 1000], { name: 'age', value: 40 }], { condition: 'EXPECT_NOT_EXIST' });
+const adult: ColumnCondition = { column: 'age', op: '>=', value: 18, pass_if_missing: false };
+db.updateRow('users', { uid: 1 }, { put: { city: 'Paris' }, increment: { age: 1 }, condition: { row: 'EXPECT_EXIST', column: adult } });
+db.deleteRow('users', { uid: 9 }, { condition: { and: [adult, { not: adult }] } });
+
+const row: Row | null = db.getRow('users', { uid: 1 }, { columns: ['name'], maxVersions: 2, timeRange: [0, 2e12], filter: adult });
+if (row) {
+  const v: Value | undefined = row.columns['name'];
+  const ts: number | undefined = row.cells[0]?.timestamp;
+  if (v instanceof Double) console.log(v.value + 1);
+  console.log(v, ts);
+}
+
+const page = db.getRange('users', INF_MIN, INF_MAX, { limit: 10, direction: 'FORWARD' });
+const next: Record<string, string | number | bigint | Uint8Array> | null = page.nextStart;
+for (const r of db.scan('users', { uid: INF_MIN }, null, { limit: 5 })) console.log(r.primaryKey);
+console.log(next);
+
+const ops: WriteOp[] = [
+  { type: 'put', table: 'users', primaryKey: { uid: 3 }, columns: { a: 1 } },
+  { type: 'update', table: 'users', primaryKey: { uid: 1 }, deleteAll: ['city'] },
+  { type: 'delete', table: 'users', primaryKey: { uid: 2 }, condition: 'EXPECT_EXIST' },
+];
+for (const res of db.batchWrite(ops)) {
+  if (res.ok) console.log(res.primaryKey);
+  else console.log(res.error.code);
+}
+const got = db.batchGet([{ table: 'users', primaryKey: { uid: 1 }, columns: ['a'] }]);
+if (got[0]?.ok) console.log(got[0].row?.columns);
+
+const other = Database.memory('us');
+const copied: number = db.copyTable('users', 'users_copy', { target: other, onProgress: ({ copied, total }) => console.log(copied, total) });
+const digest: string = db.tableDigest('users');
+const verified: string = db.verifyTableDigest('users');
+const { rows, digest: rd } = db.rangeDigest('users', INF_MIN, INF_MAX);
+
+const records: ChangeRecord[] = db.changesSince(0, 100).records;
+const stamp: bigint | undefined = records[0]?.stamp;
+const stats = other.applyChanges(records);
+const vv: Record<string, number> = db.versionVector();
+
+const bytes: Uint8Array = db.exportSnapshot();
+const restored = Database.importSnapshot(bytes, { integers: 'number' });
+console.log(copied, digest, verified, rows, rd, stamp, stats.applied + stats.skipped, vv, restored.region, id);
+
+try {
+  db.putRow('users', { uid: 1 }, {}, { condition: 'EXPECT_NOT_EXIST' });
+} catch (e) {
+  if (e instanceof IntegerOutOfRangeError) console.log(e.code === 'IntegerOutOfRange');
+  else if (e instanceof TablesyncError) console.log(e.code);
+}
+for (const d of [db, other, restored]) d.free();
+clock.free();
+
+// The types reject misuse (tsc fails if any of these lines type-checks).
+// @ts-expect-error a primary key is an object or pairs, not a number
+db.putRow('users', 5, {});
+// @ts-expect-error unknown comparison operator
+db.getRow('users', { uid: 1 }, { filter: { column: 'a', op: '=~', value: 1 } });
+// @ts-expect-error integers is "number" or "bigint"
+Database.memory('x', { integers: 'int' });
+// @ts-expect-error values are not arbitrary objects
+db.putRow('users', { uid: 1 }, { when: new Date() });
+// @ts-expect-error the constructor is private
+new Database();

@@ -1,0 +1,95 @@
+"""Durable regions (`Database.open`): reopen, lock, crash without close.
+
+These depend on the core's durable directory storage (feature `fs`)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import tablesync
+
+
+def test_reopen_keeps_rows_log_and_digest(tmp_path: Path) -> None:
+    path = tmp_path / "region"
+    with tablesync.Database.open(path, region="eu") as db:
+        assert db.is_durable
+        db.create_table("users", [("uid", "INTEGER")], max_versions=2)
+        db.put_row("users", {"uid": 1}, {"name": "Ada"})
+        db.batch_write([{"op": "put", "table": "users", "primary_key": {"uid": k}, "columns": {"v": k}}
+                        for k in range(2, 100)])
+        db.update_row("users", {"uid": 1}, increment={"n": 3})
+        db.delete_row("users", {"uid": 50})
+        digest = db.table_digest("users")
+        changes = db.changes_since(0, 10_000)
+        vv = db.version_vector()
+    with tablesync.Database.open(str(path), region="eu") as db:
+        assert db.table_digest("users") == digest
+        assert db.verify_table_digest("users") == digest
+        assert db.changes_since(0, 10_000) == changes
+        assert db.version_vector() == vv
+        assert db.get_row("users", {"uid": 1}).columns == {"n": 3, "name": "Ada"}
+        assert db.describe_table("users").row_count == 98
+        db.put_row("users", {"uid": 1000}, {"v": 1})  # writes continue after reopen
+        assert db.changes_since(0, 10_000).records[-1]["seq"] == vv["eu"] + 1
+
+
+def test_checkpoint_then_reopen(tmp_path: Path) -> None:
+    with tablesync.Database.open(tmp_path, region="eu", sync="batch", checkpoint_bytes=4096) as db:
+        db.create_table("t", [("k", "STRING")])
+        for i in range(300):
+            db.put_row("t", {"k": f"key{i:04}"}, {"v": i, "pad": "x" * 50})
+        db.checkpoint()
+        db.put_row("t", {"k": "after"}, {"v": -1})
+        db.flush()
+        digest = db.table_digest("t")
+    with tablesync.Database.open(tmp_path, region="eu", sync="never") as db:
+        assert db.table_digest("t") == digest
+        assert db.get_row("t", {"k": "after"})["v"] == -1
+
+
+def test_one_owner_at_a_time(tmp_path: Path) -> None:
+    db = tablesync.Database.open(tmp_path, region="eu")
+    with pytest.raises(tablesync.StorageError) as ei:
+        tablesync.Database.open(tmp_path, region="eu")
+    assert ei.value.code == "StorageLocked"
+    db.close()  # releases the lock
+    tablesync.Database.open(tmp_path, region="eu").close()
+
+
+def test_wrong_region_for_directory(tmp_path: Path) -> None:
+    with tablesync.Database.open(tmp_path, region="eu") as db:
+        db.create_table("t", [("k", "INTEGER")])
+        db.checkpoint()
+    with pytest.raises(tablesync.InvalidArgument):
+        tablesync.Database.open(tmp_path, region="us")
+
+
+def test_path_that_is_a_file(tmp_path: Path) -> None:
+    f = tmp_path / "file"
+    f.write_bytes(b"not a directory")
+    with pytest.raises(tablesync.StorageError) as ei:
+        tablesync.Database.open(f)
+    assert ei.value.code == "StorageIo"
+
+
+def test_process_exit_without_close_loses_nothing(tmp_path: Path) -> None:
+    script = textwrap.dedent(
+        f"""
+        import os, tablesync
+        db = tablesync.Database.open({str(tmp_path)!r}, region="eu", sync="never")
+        db.create_table("t", [("k", "INTEGER")])
+        for k in range(500):
+            db.put_row("t", {{"k": k}}, {{"v": k}})
+        print(db.table_digest("t"), flush=True)
+        os._exit(0)  # no close, no flush
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True)
+    digest = out.stdout.strip()
+    with tablesync.Database.open(tmp_path, region="eu") as db:
+        assert db.table_digest("t") == digest
+        assert db.describe_table("t").row_count == 500
