@@ -260,3 +260,27 @@ fn replies_from_another_session_or_replayed_are_rejected() {
     let step = s1.receive(&mut a, &reply1).unwrap();
     assert!(matches!(step, SessionStep::Send(_) | SessionStep::Done(_)));
 }
+
+#[test]
+fn rows_merged_by_sync_survive_a_reopen_of_a_durable_region() {
+    for mode in [SyncMode::Full, SyncMode::Hybrid, SyncMode::Reconcile] {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = ManualClock::new(1_000_000);
+        let mut a = region("a", &clock);
+        for i in 0..300 {
+            put(&mut a, i, "a");
+        }
+        let opts = || DatabaseOptions::with_clock("d", Arc::new(clock.clone()));
+        let mut d = Database::open(dir.path(), opts()).unwrap();
+        d.create_table(TableSchema::new("t", vec![PkColumn::new("k", PkType::Integer)])).unwrap();
+        put(&mut d, 1000, "d");
+        let r = d.sync_with(&mut a, cfg(mode, SyncDirection::Both)).unwrap();
+        assert!(r.verified, "{mode:?}: {r:?}");
+        let (digest, vv) = (d.table_digest("t").unwrap(), d.version_vector().unwrap());
+        d.close().unwrap();
+        let d = Database::open(dir.path(), opts()).unwrap();
+        assert_eq!(d.table_digest("t").unwrap(), digest, "{mode:?}");
+        assert_eq!(d.version_vector().unwrap(), vv, "{mode:?}");
+        d.verify_table_digest("t").unwrap();
+    }
+}

@@ -246,6 +246,19 @@ fn wal_entry_from_json(j: &J) -> WalEntry {
         "TRUNCATE_LOG" => WalEntry::TruncateLog {
             cursor: uint_str(&j["cursor"]),
         },
+        "MERGE_ROWS" => WalEntry::MergeRows {
+            table: s(&j["table"]).into(),
+            rows: arr(&j["rows"])
+                .iter()
+                .map(|r| (unhex(s(&r[0])), unhex(s(&r[1]))))
+                .collect(),
+        },
+        "MARK_HELD" => WalEntry::MarkHeld {
+            entries: arr(&j["entries"])
+                .iter()
+                .map(|e| (s(&e[0]).to_string(), uint_str(&e[1]), uint_str(&e[2])))
+                .collect(),
+        },
         t => panic!("unknown entry type {t}"),
     }
 }
@@ -375,4 +388,29 @@ fn snapshot_replays_imports_and_reexports() {
         .map(|(k, n)| (k.clone(), J::String(n.to_string())))
         .collect();
     assert_eq!(J::Object(vv), v["version_vector"]);
+}
+
+#[test]
+fn sync_frames_decode_to_their_messages() {
+    use tablesync::sync::message::*;
+    let v = load("sync_frames.json");
+    for x in arr(&v["requests"]) {
+        let (session, index, req) = decode_request(&unhex(s(&x["frame_hex"])), 1 << 20).unwrap();
+        assert_eq!(session, uint_str(&x["session"]));
+        assert_eq!(index as u64, x["index"].as_u64().unwrap());
+        let Request::GetSymbols { table, from, to } = req else { panic!("{req:?}") };
+        assert_eq!((table.as_str(), from as u64, to as u64), (s(&x["request"]["table"]), x["request"]["from"].as_u64().unwrap(), x["request"]["to"].as_u64().unwrap()));
+    }
+    for x in arr(&v["replies"]) {
+        let frame = unhex(s(&x["frame_hex"]));
+        let env = decode_reply(&frame, 1 << 20, uint_str(&x["session"]), x["index"].as_u64().unwrap() as u32).unwrap();
+        match (s(&x["reply"]["kind"]), env.reply) {
+            ("ACK", Reply::Ack { records, rows }) => assert_eq!((records, rows), (3, 0)),
+            ("SYMBOLS", Reply::Symbols(b)) => {
+                assert_eq!(b.symbols[0].id, 0x0102030405060708);
+                assert_eq!(b.symbols[0].count, -1);
+            }
+            (k, r) => panic!("{k}: {r:?}"),
+        }
+    }
 }

@@ -613,6 +613,22 @@ pub fn wal_entries() -> J {
             json!({"type": "TRUNCATE_LOG", "cursor": "1000"}),
             WalEntry::TruncateLog { cursor: 1000 },
         ),
+        (
+            json!({"type": "MERGE_ROWS", "table": "users", "rows": [["10800000000000002a", "0000000000"]]}),
+            WalEntry::MergeRows {
+                table: "users".into(),
+                rows: vec![(
+                    vec![0x10, 0x80, 0, 0, 0, 0, 0, 0, 0x2a],
+                    vec![0, 0, 0, 0, 0],
+                )],
+            },
+        ),
+        (
+            json!({"type": "MARK_HELD", "entries": [["eu-west", "1", "250"], ["us-east", "7", "7"]]}),
+            WalEntry::MarkHeld {
+                entries: vec![("eu-west".into(), 1, 250), ("us-east".into(), 7, 7)],
+            },
+        ),
     ];
     let list: Vec<J> = entries
         .iter()
@@ -948,5 +964,38 @@ pub fn snapshot() -> J {
         "version_vector": db.version_vector().expect("vv").iter()
             .map(|(k, v)| (k.clone(), J::String(v.to_string()))).collect::<serde_json::Map<_, _>>(),
         "tables": describe_tables(&db),
+    })
+}
+
+// ---- sync frames -------------------------------------------------------------
+
+/// `sync_frames.json`: one request and one reply frame of the sync protocol.
+pub fn sync_frames() -> J {
+    use tablesync::sync::message::*;
+    use tablesync::sync::riblt::Symbol;
+    let cap = 1 << 20;
+    let get_symbols = Request::GetSymbols { table: "users".into(), from: 0, to: 4 };
+    let ack = ReplyEnvelope { reply: Reply::Ack { records: 3, rows: 0 }, infos: vec![] };
+    let symbols = ReplyEnvelope {
+        reply: Reply::Symbols(SymbolBatch {
+            table: "users".into(),
+            from: 0,
+            symbols: vec![Symbol { id: 0x0102030405060708, check: 0x1112131415161718, count: -1 }],
+        }),
+        infos: vec![],
+    };
+    json!({
+        "description": "Sync protocol frames (FORMAT.md §13): magic TSSY, lz4 payload = session u64 LE ‖ index u32 LE ‖ kind ‖ body.",
+        "requests": [
+            {"session": "81985529216486895", "index": 1, "request": {"kind": "GET_SYMBOLS", "table": "users", "from": 0, "to": 4},
+             "frame_hex": hex(&encode_request(0x0123456789abcdef, 1, &get_symbols, cap).unwrap())},
+        ],
+        "replies": [
+            {"session": "81985529216486895", "index": 1, "reply": {"kind": "ACK", "records": 3, "rows": 0},
+             "frame_hex": hex(&encode_reply(0x0123456789abcdef, 1, &ack, cap).unwrap())},
+            {"session": "81985529216486895", "index": 2, "reply": {"kind": "SYMBOLS", "table": "users", "from": 0,
+              "symbols": [["0102030405060708", "1112131415161718", -1]]},
+             "frame_hex": hex(&encode_reply(0x0123456789abcdef, 2, &symbols, cap).unwrap())},
+        ],
     })
 }

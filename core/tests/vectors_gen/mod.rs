@@ -37,5 +37,6 @@ pub fn generate_all() -> Vec<(&'static str, String)> {
         ("frames.json", to_text(&cases::frames())),
         ("digests.json", to_text(&cases::digests())),
         ("snapshot.json", to_text(&cases::snapshot())),
+        ("sync_frames.json", to_text(&cases::sync_frames())),
     ]
 }
