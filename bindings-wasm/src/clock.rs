@@ -46,7 +46,8 @@ impl JsManualClock {
     /// Move the time forward by `ms`.
     pub fn advance(&self, ms: JsValue) -> JsResult<()> {
         crate::panic::guard()?;
-        self.inner.advance(require_integer(&ms, &"ManualClock step")?);
+        self.inner
+            .advance(require_integer(&ms, &"ManualClock step")?);
         Ok(())
     }
 }

@@ -60,7 +60,10 @@ fn column_condition(v: &JsValue, depth: usize) -> JsResult<ColumnCondition> {
         )));
     }
     for (key, make) in [
-        ("and", ColumnCondition::And as fn(Vec<ColumnCondition>) -> ColumnCondition),
+        (
+            "and",
+            ColumnCondition::And as fn(Vec<ColumnCondition>) -> ColumnCondition,
+        ),
         ("or", ColumnCondition::Or),
     ] {
         let list = js::get(v, key)?;

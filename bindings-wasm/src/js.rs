@@ -78,14 +78,16 @@ pub const MAX_ARRAY_LEN: u32 = 1 << 24;
 /// sparse array with a huge `length` fails at its first hole.
 pub fn array_items(v: &JsValue, what: &str) -> JsResult<Vec<JsValue>> {
     if !is_array(v) {
-        return Err(type_error(format!("{what} must be an array, got {}", type_name(v))));
+        return Err(type_error(format!(
+            "{what} must be an array, got {}",
+            type_name(v)
+        )));
     }
     let len = Reflect::get(v, &JsValue::from_str("length"))?;
     let len = len
         .as_f64()
         .filter(|n| *n >= 0.0 && n.fract() == 0.0 && *n <= u32::MAX as f64)
-        .ok_or_else(|| type_error(format!("{what} has an invalid length")))?
-        as u32;
+        .ok_or_else(|| type_error(format!("{what} has an invalid length")))? as u32;
     if len > MAX_ARRAY_LEN {
         return Err(crate::error::invalid(format!(
             "{what} has {len} entries; at most {MAX_ARRAY_LEN} are accepted"
@@ -95,7 +97,9 @@ pub fn array_items(v: &JsValue, what: &str) -> JsResult<Vec<JsValue>> {
     for i in 0..len {
         let item = Reflect::get_u32(v, i)?;
         if item.is_undefined() {
-            return Err(type_error(format!("{what}: entry {i} is empty or undefined")));
+            return Err(type_error(format!(
+                "{what}: entry {i} is empty or undefined"
+            )));
         }
         out.push(item);
     }
@@ -187,6 +191,8 @@ pub fn type_name(v: &JsValue) -> String {
     } else if is_array(v) {
         "array".into()
     } else {
-        v.js_typeof().as_string().unwrap_or_else(|| "unknown".into())
+        v.js_typeof()
+            .as_string()
+            .unwrap_or_else(|| "unknown".into())
     }
 }

@@ -66,7 +66,10 @@ fn pairs(v: &JsValue, what: &str) -> JsResult<Vec<(String, JsValue)>> {
             .map(|item| {
                 let pair = js::array_items(&item, &format!("{what} entry"))?;
                 match pair.as_slice() {
-                    [n, val] => Ok((js::string(n, &format_args!("{what} column name"))?, val.clone())),
+                    [n, val] => Ok((
+                        js::string(n, &format_args!("{what} column name"))?,
+                        val.clone(),
+                    )),
                     _ => Err(type_error(format!(
                         "{what}: each entry must be a [name, value] pair"
                     ))),
@@ -136,7 +139,11 @@ pub fn to_range_bound(v: &JsValue, schema: &TableSchema, what: &str) -> JsResult
 }
 
 /// A primary-key part as JS.
-pub fn pk_value_to_js(v: &PkValue, mode: IntegerMode, what: &dyn std::fmt::Display) -> JsResult<JsValue> {
+pub fn pk_value_to_js(
+    v: &PkValue,
+    mode: IntegerMode,
+    what: &dyn std::fmt::Display,
+) -> JsResult<JsValue> {
     Ok(match v {
         PkValue::Integer(i) => integer_to_js(*i, mode, &what)?,
         PkValue::String(s) => JsValue::from_str(s),
@@ -162,10 +169,11 @@ pub fn range_bound_to_js(b: &RangeBound, mode: IntegerMode) -> JsResult<JsValue>
         let jv = match part {
             PkBound::InfMin => inf_min(),
             PkBound::InfMax => inf_max(),
-            PkBound::Value(v) => pk_value_to_js(v, mode, &format_args!("range bound column '{name}'"))?,
+            PkBound::Value(v) => {
+                pk_value_to_js(v, mode, &format_args!("range bound column '{name}'"))?
+            }
         };
         js::set(&obj, name, &jv);
     }
     Ok(obj.into())
 }
-

@@ -29,7 +29,9 @@ fn time_range(v: &JsValue) -> JsResult<TimeRange> {
         js::check_keys(v, &["start", "end"], "timeRange")?;
         (js::get(v, "start")?, js::get(v, "end")?)
     } else {
-        return Err(type_error("timeRange must be [start, end] or { start, end }"));
+        return Err(type_error(
+            "timeRange must be [start, end] or { start, end }",
+        ));
     };
     let start = require_integer(&start, &"timeRange start")?;
     let end = require_integer(&end, &"timeRange end")?;
@@ -96,9 +98,10 @@ fn column_entry(item: &JsValue) -> JsResult<Column> {
         let name = js::string(name, &"column name")?;
         let value = to_value(value, &format_args!("column '{name}'"))?;
         let timestamp = match ts {
-            Some(t) if !js::is_nullish(t) => {
-                Some(require_integer(t, &format_args!("timestamp of column '{name}'"))?)
-            }
+            Some(t) if !js::is_nullish(t) => Some(require_integer(
+                t,
+                &format_args!("timestamp of column '{name}'"),
+            )?),
             _ => None,
         };
         return Ok(Column {
@@ -115,7 +118,10 @@ fn column_entry(item: &JsValue) -> JsResult<Column> {
         let timestamp = if js::is_nullish(&ts) {
             None
         } else {
-            Some(require_integer(&ts, &format_args!("timestamp of column '{name}'"))?)
+            Some(require_integer(
+                &ts,
+                &format_args!("timestamp of column '{name}'"),
+            )?)
         };
         return Ok(Column {
             name,
@@ -165,8 +171,13 @@ fn name_number_pairs(v: &JsValue, what: &str) -> JsResult<Vec<(String, i64)>> {
             .map(|item| {
                 if js::is_array(item) {
                     match js::array_items(item, what)?.as_slice() {
-                        [n, x] => Ok((js::string(n, &format_args!("{what} column name"))?, x.clone())),
-                        _ => Err(type_error(format!("{what}: entries must be [name, number]"))),
+                        [n, x] => Ok((
+                            js::string(n, &format_args!("{what} column name"))?,
+                            x.clone(),
+                        )),
+                        _ => Err(type_error(format!(
+                            "{what}: entries must be [name, number]"
+                        ))),
                     }
                 } else {
                     js::check_keys(item, &["name", "timestamp"], what)?;

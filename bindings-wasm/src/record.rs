@@ -5,7 +5,9 @@
 use crate::error::{integer_out_of_range, invalid, type_error, JsResult};
 use crate::js;
 use crate::key::{primary_key_to_js, to_primary_key};
-use crate::value::{from_value, integer, integer_to_js, require_integer, timestamp_to_js, to_value, IntegerMode};
+use crate::value::{
+    from_value, integer, integer_to_js, require_integer, timestamp_to_js, to_value, IntegerMode,
+};
 use js_sys::{Array, Object};
 use tablesync::{ChangeKind, ChangePage, ChangeRecord, ColumnOp};
 use wasm_bindgen::prelude::*;
@@ -50,7 +52,11 @@ pub fn record_to_js(r: &ChangeRecord, mode: IntegerMode) -> JsResult<JsValue> {
     js::set(&obj, "stamp", &JsValue::from(r.stamp));
     js::set(&obj, "table", &JsValue::from_str(&r.table));
     js::set(&obj, "kind", &JsValue::from_str(r.kind.name()));
-    js::set(&obj, "primaryKey", &primary_key_to_js(&r.primary_key, mode)?);
+    js::set(
+        &obj,
+        "primaryKey",
+        &primary_key_to_js(&r.primary_key, mode)?,
+    );
     let cols = Array::new_with_length(r.columns.len() as u32);
     for (i, c) in r.columns.iter().enumerate() {
         cols.set(i as u32, column_op_to_js(c, mode)?);
@@ -67,7 +73,11 @@ pub fn page_to_js(p: &ChangePage, mode: IntegerMode) -> JsResult<JsValue> {
         recs.set(i as u32, record_to_js(r, mode)?);
     }
     js::set(&obj, "records", &recs);
-    js::set(&obj, "nextCursor", &count_to_js(p.next_cursor, "nextCursor")?);
+    js::set(
+        &obj,
+        "nextCursor",
+        &count_to_js(p.next_cursor, "nextCursor")?,
+    );
     Ok(obj.into())
 }
 
@@ -82,17 +92,25 @@ fn unsigned(v: &JsValue, what: &str) -> JsResult<u64> {
 
 fn column_op(v: &JsValue) -> JsResult<ColumnOp> {
     if !js::is_object(v) || js::is_array(v) {
-        return Err(type_error("a record column must be an object { name, op, value?, timestamp? }"));
+        return Err(type_error(
+            "a record column must be an object { name, op, value?, timestamp? }",
+        ));
     }
     js::check_keys(v, &["name", "op", "value", "timestamp"], "a record column")?;
     let name = js::string(&js::get(v, "name")?, &"record column 'name'")?;
     let op = js::string(&js::get(v, "op")?, &"record column 'op'")?;
     let ts = || -> JsResult<i64> {
-        require_integer(&js::get(v, "timestamp")?, &format_args!("timestamp of record column '{name}'"))
+        require_integer(
+            &js::get(v, "timestamp")?,
+            &format_args!("timestamp of record column '{name}'"),
+        )
     };
     match op.as_str() {
         "PUT" => {
-            let value = to_value(&js::get(v, "value")?, &format_args!("record column '{name}'"))?;
+            let value = to_value(
+                &js::get(v, "value")?,
+                &format_args!("record column '{name}'"),
+            )?;
             let timestamp = ts()?;
             Ok(ColumnOp::Put {
                 name,

@@ -5,8 +5,8 @@ use crate::js;
 use crate::key::{primary_key_to_js, range_bound_to_js};
 use crate::value::{from_value, timestamp_to_js, IntegerMode};
 use js_sys::{Array, Object};
-use tablesync::{RangePage, Row};
 use std::cell::RefCell;
+use tablesync::{RangePage, Row};
 use wasm_bindgen::prelude::*;
 
 thread_local! {
@@ -70,7 +70,11 @@ pub fn row_to_js(row: &Row, mode: IntegerMode) -> JsResult<JsValue> {
     for (i, c) in row.cells.iter().enumerate() {
         let what = format_args!("column '{}'", c.name);
         let value = from_value(&c.value, mode, &what)?;
-        let cell = make_cell(js::name(&c.name), value.clone(), timestamp_to_js(c.timestamp, &what)?);
+        let cell = make_cell(
+            js::name(&c.name),
+            value.clone(),
+            timestamp_to_js(c.timestamp, &what)?,
+        );
         cells.set(i as u32, cell);
         if last != Some(c.name.as_str()) {
             js::set_dynamic(&columns, &c.name, &value);

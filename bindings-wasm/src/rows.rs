@@ -10,8 +10,8 @@ use crate::options::{
 };
 use crate::panic::guard;
 use crate::row::{opt_row_to_js, page_to_js};
-use js_sys::{Array, Object};
 use crate::value::IntegerMode;
+use js_sys::{Array, Object};
 use tablesync::{GetRequest, PkValue, PrimaryKey, Row, TableSchema, WriteOp};
 use wasm_bindgen::prelude::*;
 

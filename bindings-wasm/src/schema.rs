@@ -15,11 +15,9 @@ fn pk_column(v: &JsValue) -> JsResult<PkColumn> {
     let (name, ty, extra) = match parts.as_slice() {
         [n, t] => (n, t, None),
         [n, t, x] => (n, t, Some(x)),
-        _ => {
-            return Err(type_error(
-                "a primaryKey entry must be [name, type] or [name, \"INTEGER\", \"AUTO_INCREMENT\"]",
-            ))
-        }
+        _ => return Err(type_error(
+            "a primaryKey entry must be [name, type] or [name, \"INTEGER\", \"AUTO_INCREMENT\"]",
+        )),
     };
     let name = js::string(name, &"primary-key column name")?;
     let ty_s = js::string(ty, &format_args!("type of primary-key column '{name}'"))?;
@@ -52,8 +50,11 @@ pub fn to_table_options(opts: &Option<JsValue>, base: TableOptions) -> JsResult<
     let mut out = base;
     if let Some(v) = js::opt(opts, "maxVersions")? {
         let n = require_integer(&v, &"maxVersions")?;
-        out.max_versions = u32::try_from(n)
-            .map_err(|_| invalid(format!("maxVersions must be between 1 and 2147483647, got {n}")))?;
+        out.max_versions = u32::try_from(n).map_err(|_| {
+            invalid(format!(
+                "maxVersions must be between 1 and 2147483647, got {n}"
+            ))
+        })?;
     }
     if let Some(v) = js::opt(opts, "timeToLive")? {
         out.time_to_live = require_integer(&v, &"timeToLive")?;
@@ -64,8 +65,12 @@ pub fn to_table_options(opts: &Option<JsValue>, base: TableOptions) -> JsResult<
 /// The schema `createTable(name, opts)` describes.
 pub fn to_schema(name: &JsValue, opts: &JsValue) -> JsResult<TableSchema> {
     let name = js::string(name, &"table name")?;
-    let opts = js::options(opts, &["primaryKey", "maxVersions", "timeToLive"], "createTable options")?
-        .ok_or_else(|| type_error("createTable needs options with a primaryKey"))?;
+    let opts = js::options(
+        opts,
+        &["primaryKey", "maxVersions", "timeToLive"],
+        "createTable options",
+    )?
+    .ok_or_else(|| type_error("createTable needs options with a primaryKey"))?;
     let pk = js::get(&opts, "primaryKey")?;
     if js::is_nullish(&pk) {
         return Err(type_error("createTable: option 'primaryKey' is required"));

@@ -25,7 +25,10 @@ impl Progress {
             None
         } else {
             Some(v.clone().dyn_into::<js_sys::Function>().map_err(|_| {
-                type_error(format!("onProgress must be a function, got {}", js::type_name(v)))
+                type_error(format!(
+                    "onProgress must be a function, got {}",
+                    js::type_name(v)
+                ))
             })?)
         };
         Ok(Progress {

@@ -36,7 +36,9 @@ impl IntegerMode {
         match v.as_string().as_deref() {
             Some("number") => Ok(IntegerMode::Number),
             Some("bigint") => Ok(IntegerMode::BigInt),
-            _ => Err(type_error(r#"option 'integers' must be "number" or "bigint""#)),
+            _ => Err(type_error(
+                r#"option 'integers' must be "number" or "bigint""#,
+            )),
         }
     }
 

@@ -87,3 +87,37 @@ test('importSnapshot rejects damaged bytes with typed errors', () => {
   assert.throws(() => Database.importSnapshot(bytes.buffer), TypeError);
   assert.throws(() => Database.importSnapshot(bytes, { integers: 'x' }), TypeError);
 });
+
+// CRC-32 (IEEE), to craft frames whose checksum is right but whose content lies.
+function crc32(bytes) {
+  let c = ~0;
+  for (const b of bytes) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+  }
+  return ~c >>> 0;
+}
+
+function frame(body, flags) {
+  const out = new Uint8Array(14 + body.length);
+  const view = new DataView(out.buffer);
+  out.set([0x54, 0x53, 0x53, 0x4e, 1, flags]);
+  view.setUint32(6, body.length, true);
+  out.set(body, 14);
+  view.setUint32(10, crc32([...out.subarray(0, 10), ...body]), true);
+  return out;
+}
+
+test('a checksummed frame that claims a huge payload is refused before allocating', () => {
+  for (const size of [0xfffffff0, 0x7fffffff, 0x40000000]) {
+    const body = new Uint8Array(16);
+    new DataView(body.buffer).setUint32(0, size, true);
+    body[4] = 0xf0;
+    assert.throws(() => Database.importSnapshot(frame(body, 1)), { code: 'CorruptData' });
+  }
+  // A checksummed uncompressed payload of garbage: a clean CorruptData too.
+  assert.throws(() => Database.importSnapshot(frame(new Uint8Array([5, 1, 2, 3]), 0)), { code: 'CorruptData' });
+  // And the module still works afterwards (nothing trapped).
+  const db = Database.memory('ok');
+  db.free();
+});

@@ -197,3 +197,19 @@ test('integers option is validated', () => {
   assert.throws(() => Database.memory('a', { integer: 'bigint' }), TypeError, 'unknown option');
   assert.throws(() => Database.memory('a', 'bigint'), TypeError);
 });
+
+test('number mode: a write returns an unsafe key part (given as bigint) as bigint, never fails after committing', () => {
+  const db = fresh();
+  try {
+    const key = db.putRow('t', { k: 2n ** 60n }, { v: 1 });
+    assert.deepEqual(key, { k: 2n ** 60n });
+    assert.deepEqual(db.updateRow('t', { k: 3 }, { put: { v: 2 } }), { k: 3 }, 'safe parts stay numbers');
+    const [r] = db.batchWrite([{ type: 'delete', table: 't', primaryKey: { k: -(2n ** 62n) } }]);
+    assert.deepEqual(r, { ok: true, primaryKey: { k: -(2n ** 62n) } });
+    assert.equal(db.describeTable('t').rowCount, 2);
+    // Reading that row back in number mode is the documented RangeError.
+    assert.throws(() => db.getRow('t', { k: 2n ** 60n }), { code: 'IntegerOutOfRange' });
+  } finally {
+    db.free();
+  }
+});
