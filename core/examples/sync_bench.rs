@@ -293,7 +293,7 @@ fn negentropy_storage(rows: &[(Vec<u8>, Vec<u8>)]) -> BoxResult<NegentropyStorag
     let mut s = NegentropyStorageVector::with_capacity(rows.len());
     for (k, st) in rows {
         let (ts, id) = item(k, st)?;
-        s.insert(ts, Id::new(id))?;
+        s.insert(ts, Id::from_byte_array(id))?;
     }
     s.seal()?;
     Ok(s)
