@@ -45,7 +45,7 @@ pub fn rec(uid: i64) -> Rec {
         email: format!("user{uid}@example.com"),
         age: 18 + (r % 60) as i64,
         score: (r >> 8) as f64 / (1u64 << 56) as f64 * 100.0,
-        active: r % 3 != 0,
+        active: !r.is_multiple_of(3),
         visits: (r >> 20) as i64 % 1000,
         token: mix(r).to_le_bytes().to_vec(),
     }

@@ -47,7 +47,10 @@ fn main() -> Result<(), tablesync::Error> {
     let t = Instant::now();
     let mut found = 0u64;
     for k in 0..n {
-        if db.get_row("users", &PrimaryKey::new([("uid", k)]), &opts)?.is_some() {
+        if db
+            .get_row("users", &PrimaryKey::new([("uid", k)]), &opts)?
+            .is_some()
+        {
             found += 1;
         }
     }

@@ -37,9 +37,6 @@ type BoxResult<T> = Result<T, Box<dyn StdError>>;
 
 const TABLE: &str = "t";
 const START_MS: i64 = 1_700_000_000_000;
-const CITIES: [&str; 8] = [
-    "Hangzhou", "Shanghai", "Frankfurt", "Virginia", "Singapore", "Tokyo", "Sydney", "London",
-];
 
 /// Command-line options.
 struct Args {
@@ -114,15 +111,13 @@ impl Mix {
     }
 }
 
-/// About 100 bytes of row state: two strings, an integer, a double, a city.
+/// About 100 bytes of row state: a name, a mail address, an integer.
 fn columns(k: i64, version: u64) -> Vec<Column> {
     let h = Mix(k as u64 ^ version.wrapping_mul(0x2545_f491_4f6c_dd1d)).next();
     vec![
-        Column::new("name", format!("user-{k:07}")),
-        Column::new("mail", format!("{:010x}@ex.io", h >> 24)),
+        Column::new("name", format!("user{k:07}")),
+        Column::new("mail", format!("{:08x}@ex.io", h >> 32)),
         Column::new("age", (h % 90) as i64),
-        Column::new("score", (h >> 8) as f64 / 1e15),
-        Column::new("city", CITIES[(h >> 4) as usize % CITIES.len()]),
     ]
 }
 
@@ -398,7 +393,15 @@ impl Table {
         );
     }
     /// `ratio` is ours / reference; `ok` whether the target holds.
-    fn line(&mut self, figure: &str, ours: &str, reference: &str, ratio: Option<f64>, target: &str, ok: Option<bool>) {
+    fn line(
+        &mut self,
+        figure: &str,
+        ours: &str,
+        reference: &str,
+        ratio: Option<f64>,
+        target: &str,
+        ok: Option<bool>,
+    ) {
         let ratio = ratio.map_or("-".to_string(), |r| format!("{r:.3}×"));
         let met = match ok {
             Some(true) => "yes",
@@ -428,10 +431,10 @@ fn main() -> BoxResult<()> {
     let fill_rate = rows as f64 / fill.as_secs_f64();
     let recs = all_records(&a)?;
     let sample = stored_rows(&a)?;
-    let avg_state =
-        sample.iter().map(|(_, s)| s.len()).sum::<usize>() as f64 / sample.len() as f64;
+    let avg_state = sample.iter().map(|(_, s)| s.len()).sum::<usize>() as f64 / sample.len() as f64;
     let avg_key = sample.iter().map(|(k, _)| k.len()).sum::<usize>() as f64 / sample.len() as f64;
-    let avg_rec = recs.iter().map(|r| encode_record(r).len()).sum::<usize>() as f64 / recs.len() as f64;
+    let avg_rec =
+        recs.iter().map(|r| encode_record(r).len()).sum::<usize>() as f64 / recs.len() as f64;
     drop(sample);
     println!(
         "sync_bench: {} rows (key {avg_key:.0} B + row state {avg_state:.0} B; change record {avg_rec:.0} B), {} changed, {} differing",
@@ -464,12 +467,21 @@ fn main() -> BoxResult<()> {
         "≥ 500,000/s",
         Some(apply_rate >= 500_000.0),
     );
-    println!("    apply_changes of {} records: {}", n(rows as u64), ms(apply));
+    println!(
+        "    apply_changes of {} records: {}",
+        n(rows as u64),
+        ms(apply)
+    );
 
     // (d) A full pull into a fresh region.
     {
         let mut c = region("c", &clock)?;
-        let (r, took) = timed_sync(&mut c, &mut a, config(SyncMode::Full, SyncDirection::Pull, 1), true)?;
+        let (r, took) = timed_sync(
+            &mut c,
+            &mut a,
+            config(SyncMode::Full, SyncDirection::Pull, 1),
+            true,
+        )?;
         if r.rows_pulled != rows as u64 {
             return Err(format!("full pull moved {} rows", r.rows_pulled).into());
         }
@@ -498,7 +510,12 @@ fn main() -> BoxResult<()> {
     put_rows(&mut a, &clock, &changed, 1)?;
     let page = a.changes_since(cursor, args.changed + 1)?;
     if page.records.len() != args.changed {
-        return Err(format!("expected {} change records, got {}", args.changed, page.records.len()).into());
+        return Err(format!(
+            "expected {} change records, got {}",
+            args.changed,
+            page.records.len()
+        )
+        .into());
     }
     let mut plain = Vec::new();
     for r in &page.records {
@@ -506,7 +523,12 @@ fn main() -> BoxResult<()> {
     }
     let lz4 = lz4_flex::compress_prepend_size(&plain).len() as u64;
     let reference = lz4 + 1024;
-    let (r, took) = timed_sync(&mut b, &mut a, config(SyncMode::Incremental, SyncDirection::Pull, 2), true)?;
+    let (r, took) = timed_sync(
+        &mut b,
+        &mut a,
+        config(SyncMode::Incremental, SyncDirection::Pull, 2),
+        true,
+    )?;
     if r.records_pulled != args.changed as u64 {
         return Err(format!("incremental pulled {} records", r.records_pulled).into());
     }
@@ -568,8 +590,18 @@ fn main() -> BoxResult<()> {
     let rest = args.diff - mod_a - mod_b;
     let del_a = rest / 2;
     let add_b = rest - del_a;
-    put_rows(&mut a, &clock, &rng.distinct_keys(mod_a, rows, &mut taken), 2)?;
-    put_rows(&mut b, &clock, &rng.distinct_keys(mod_b, rows, &mut taken), 3)?;
+    put_rows(
+        &mut a,
+        &clock,
+        &rng.distinct_keys(mod_a, rows, &mut taken),
+        2,
+    )?;
+    put_rows(
+        &mut b,
+        &clock,
+        &rng.distinct_keys(mod_b, rows, &mut taken),
+        3,
+    )?;
     delete_rows(&mut a, &clock, &rng.distinct_keys(del_a, rows, &mut taken))?;
     let added: Vec<i64> = (rows..rows + add_b as i64).collect();
     put_rows(&mut b, &clock, &added, 4)?;
@@ -595,7 +627,12 @@ fn main() -> BoxResult<()> {
         )
         .into());
     }
-    let (r, took) = timed_sync(&mut a, &mut b, config(SyncMode::Reconcile, SyncDirection::Both, 5), true)?;
+    let (r, took) = timed_sync(
+        &mut a,
+        &mut b,
+        config(SyncMode::Reconcile, SyncDirection::Both, 5),
+        true,
+    )?;
     same_digest(&a, &b, "reconcile")?;
     let wire = r.bytes_sent + r.bytes_received;
     let ratio = wire as f64 / neg.bytes as f64;

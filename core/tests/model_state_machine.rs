@@ -597,7 +597,11 @@ fn durable_reopen_point(db: Database, dir: &std::path::Path, clock: &ManualClock
     drop(db);
     let back = Database::open(dir, durable_options(clock)).expect("reopen after crash");
     assert_eq!(back.table_digest(TABLE).unwrap(), digest);
-    assert_eq!(back.export_snapshot().unwrap(), snap, "recovery restores the region byte for byte");
+    assert_eq!(
+        back.export_snapshot().unwrap(),
+        snap,
+        "recovery restores the region byte for byte"
+    );
     back
 }
 
@@ -614,7 +618,9 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
 fn run_in(ops: Vec<Op>, dir: Option<&std::path::Path>) -> Result<(), TestCaseError> {
     let clock = ManualClock::new(T0);
     let mut db = match dir {
-        None => Database::memory(DatabaseOptions::with_clock("eu", Arc::new(clock.clone()))).unwrap(),
+        None => {
+            Database::memory(DatabaseOptions::with_clock("eu", Arc::new(clock.clone()))).unwrap()
+        }
         Some(d) => Database::open(d, durable_options(&clock)).unwrap(),
     };
     db.create_table(schema()).unwrap();

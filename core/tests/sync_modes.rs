@@ -272,7 +272,11 @@ fn rows_merged_by_sync_survive_a_reopen_of_a_durable_region() {
         }
         let opts = || DatabaseOptions::with_clock("d", Arc::new(clock.clone()));
         let mut d = Database::open(dir.path(), opts()).unwrap();
-        d.create_table(TableSchema::new("t", vec![PkColumn::new("k", PkType::Integer)])).unwrap();
+        d.create_table(TableSchema::new(
+            "t",
+            vec![PkColumn::new("k", PkType::Integer)],
+        ))
+        .unwrap();
         put(&mut d, 1000, "d");
         let r = d.sync_with(&mut a, cfg(mode, SyncDirection::Both)).unwrap();
         assert!(r.verified, "{mode:?}: {r:?}");

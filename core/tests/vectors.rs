@@ -398,12 +398,27 @@ fn sync_frames_decode_to_their_messages() {
         let (session, index, req) = decode_request(&unhex(s(&x["frame_hex"])), 1 << 20).unwrap();
         assert_eq!(session, uint_str(&x["session"]));
         assert_eq!(index as u64, x["index"].as_u64().unwrap());
-        let Request::GetSymbols { table, from, to } = req else { panic!("{req:?}") };
-        assert_eq!((table.as_str(), from as u64, to as u64), (s(&x["request"]["table"]), x["request"]["from"].as_u64().unwrap(), x["request"]["to"].as_u64().unwrap()));
+        let Request::GetSymbols { table, from, to } = req else {
+            panic!("{req:?}")
+        };
+        assert_eq!(
+            (table.as_str(), from as u64, to as u64),
+            (
+                s(&x["request"]["table"]),
+                x["request"]["from"].as_u64().unwrap(),
+                x["request"]["to"].as_u64().unwrap()
+            )
+        );
     }
     for x in arr(&v["replies"]) {
         let frame = unhex(s(&x["frame_hex"]));
-        let env = decode_reply(&frame, 1 << 20, uint_str(&x["session"]), x["index"].as_u64().unwrap() as u32).unwrap();
+        let env = decode_reply(
+            &frame,
+            1 << 20,
+            uint_str(&x["session"]),
+            x["index"].as_u64().unwrap() as u32,
+        )
+        .unwrap();
         match (s(&x["reply"]["kind"]), env.reply) {
             ("ACK", Reply::Ack { records, rows }) => assert_eq!((records, rows), (3, 0)),
             ("SYMBOLS", Reply::Symbols(b)) => {

@@ -17,10 +17,19 @@ impl HttpRemote {
     /// A remote at `base_url` (e.g. `http://127.0.0.1:7070`) with a bearer token.
     pub fn new(base_url: &str, token: &str) -> Result<HttpRemote> {
         if !base_url.starts_with("http://") {
-            return Err(Error::invalid(format!("expected an http:// URL, got {base_url:?}")));
+            return Err(Error::invalid(format!(
+                "expected an http:// URL, got {base_url:?}"
+            )));
         }
-        let agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
-        Ok(HttpRemote { url: format!("{}{SYNC_PATH}", base_url.trim_end_matches('/')), token: token.to_string(), agent })
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .new_agent();
+        Ok(HttpRemote {
+            url: format!("{}{SYNC_PATH}", base_url.trim_end_matches('/')),
+            token: token.to_string(),
+            agent,
+        })
     }
 
     /// Send one request frame, return the reply frame (at most `cap` + 64 bytes).
@@ -47,7 +56,9 @@ impl HttpRemote {
         if status != 200 {
             let msg = String::from_utf8_lossy(&body).trim().to_string();
             return Err(match code.as_deref() {
-                Some("Unauthorized") => Error::Sync(format!("server refused the token (HTTP 401): {msg}")),
+                Some("Unauthorized") => {
+                    Error::Sync(format!("server refused the token (HTTP 401): {msg}"))
+                }
                 Some("CorruptData") => Error::corrupt(format!("server: {msg}")),
                 _ => Error::Sync(format!("server answered HTTP {status}: {msg}")),
             });

@@ -22,7 +22,11 @@ pub struct ServerConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { listen: "127.0.0.1:0".into(), token: String::new(), max_body_bytes: DEFAULT_MAX_FRAME_BYTES }
+        ServerConfig {
+            listen: "127.0.0.1:0".into(),
+            token: String::new(),
+            max_body_bytes: DEFAULT_MAX_FRAME_BYTES,
+        }
     }
 }
 
@@ -67,41 +71,87 @@ fn text(status: u16, code: &str, msg: &str) -> Response<std::io::Cursor<Vec<u8>>
 
 fn authorized(req: &Request, token: &str) -> bool {
     let want = format!("Bearer {token}");
-    req.headers().iter().any(|h| h.field.equiv("Authorization") && constant_time_eq(h.value.as_str().as_bytes(), want.as_bytes()))
+    req.headers().iter().any(|h| {
+        h.field.equiv("Authorization")
+            && constant_time_eq(h.value.as_str().as_bytes(), want.as_bytes())
+    })
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// Let browser pages on other origins call the server (the bearer token,
+/// not the origin, is what grants access).
+fn with_cors<R: std::io::Read>(mut r: Response<R>) -> Response<R> {
+    for (k, v) in [
+        ("Access-Control-Allow-Origin", "*"),
+        ("Access-Control-Allow-Methods", "POST, OPTIONS"),
+        (
+            "Access-Control-Allow-Headers",
+            "Authorization, Content-Type",
+        ),
+        ("Access-Control-Expose-Headers", ERROR_CODE_HEADER),
+        ("Access-Control-Max-Age", "600"),
+    ] {
+        if let Ok(h) = Header::from_bytes(k.as_bytes(), v.as_bytes()) {
+            r.add_header(h);
+        }
+    }
+    r
+}
+
 fn handle(db: &Mutex<Database>, cfg: &ServerConfig, mut req: Request) {
+    if *req.method() == Method::Options {
+        let _ = req.respond(with_cors(Response::empty(204)));
+        return;
+    }
     let resp = if req.url() != SYNC_PATH {
         text(404, "NotFound", "unknown path")
     } else if *req.method() != Method::Post {
         text(405, "MethodNotAllowed", "use POST")
     } else if !authorized(&req, &cfg.token) {
         text(401, "Unauthorized", "missing or wrong bearer token")
-    } else if req.body_length().is_some_and(|n| n > cfg.max_body_bytes + 64) {
-        text(413, "RequestTooLarge", "request body exceeds the server's limit")
+    } else if req
+        .body_length()
+        .is_some_and(|n| n > cfg.max_body_bytes + 64)
+    {
+        text(
+            413,
+            "RequestTooLarge",
+            "request body exceeds the server's limit",
+        )
     } else {
         let mut body = Vec::new();
         let limit = (cfg.max_body_bytes + 65) as u64;
         match req.as_reader().take(limit).read_to_end(&mut body) {
             Err(e) => text(400, "BadRequest", &e.to_string()),
-            Ok(_) if body.len() as u64 >= limit => text(413, "RequestTooLarge", "request body exceeds the server's limit"),
+            Ok(_) if body.len() as u64 >= limit => text(
+                413,
+                "RequestTooLarge",
+                "request body exceeds the server's limit",
+            ),
             Ok(_) => {
                 let mut guard = match db.lock() {
                     Ok(g) => g,
                     Err(p) => p.into_inner(),
                 };
                 match respond(&mut guard, &body, cfg.max_body_bytes) {
-                    Ok(bytes) => Response::from_data(bytes).with_status_code(200),
+                    Ok(bytes) => Response::from_data(bytes)
+                        .with_status_code(200)
+                        .with_header(
+                            Header::from_bytes(
+                                &b"Content-Type"[..],
+                                &b"application/octet-stream"[..],
+                            )
+                            .expect("static header"),
+                        ),
                     Err(e) => text(400, e.code(), &e.message()),
                 }
             }
         }
     };
-    let _ = req.respond(resp);
+    let _ = req.respond(with_cors(resp));
 }
 
 /// Start serving `db` on `cfg.listen` in a background thread.
@@ -109,7 +159,8 @@ pub fn serve(db: Arc<Mutex<Database>>, cfg: ServerConfig) -> Result<ServerHandle
     if cfg.token.is_empty() {
         return Err(Error::invalid("a server needs a non-empty bearer token"));
     }
-    let server = Server::http(&cfg.listen).map_err(|e| Error::Io(format!("listen on {}: {e}", cfg.listen)))?;
+    let server = Server::http(&cfg.listen)
+        .map_err(|e| Error::Io(format!("listen on {}: {e}", cfg.listen)))?;
     let addr = server
         .server_addr()
         .to_ip()
@@ -121,5 +172,9 @@ pub fn serve(db: Arc<Mutex<Database>>, cfg: ServerConfig) -> Result<ServerHandle
             handle(&db, &cfg, req);
         }
     });
-    Ok(ServerHandle { server, addr, thread: Some(thread) })
+    Ok(ServerHandle {
+        server,
+        addr,
+        thread: Some(thread),
+    })
 }

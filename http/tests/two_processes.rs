@@ -17,15 +17,26 @@ fn schema() -> TableSchema {
 /// In the child: open the region, serve it, print the URL, run until killed.
 #[test]
 fn server_process() {
-    let Ok(dir) = std::env::var(CHILD_ENV) else { return };
+    let Ok(dir) = std::env::var(CHILD_ENV) else {
+        return;
+    };
     let mut db = Database::open(&dir, DatabaseOptions::new("server")).unwrap();
     if db.list_tables().unwrap().is_empty() {
         db.create_table(schema()).unwrap();
         for i in 0..100 {
-            db.put_row("orders", PrimaryKey::new([("id", i)]), vec![Column::new("who", "server")], Condition::ignore()).unwrap();
+            db.put_row(
+                "orders",
+                PrimaryKey::new([("id", i)]),
+                vec![Column::new("who", "server")],
+                Condition::ignore(),
+            )
+            .unwrap();
         }
     }
-    let cfg = ServerConfig { token: "s3cret".into(), ..ServerConfig::default() };
+    let cfg = ServerConfig {
+        token: "s3cret".into(),
+        ..ServerConfig::default()
+    };
     let handle = serve(Arc::new(Mutex::new(db)), cfg).unwrap();
     println!("LISTENING {}", handle.url());
     handle.join();
@@ -38,7 +49,12 @@ fn sync_with_a_server_in_another_process() {
     }
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "server_process", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "server_process",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_ENV, dir.path())
         .stdout(Stdio::piped())
         .spawn()
@@ -54,7 +70,14 @@ fn sync_with_a_server_in_another_process() {
     let result = std::panic::catch_unwind(|| {
         let mut local = Database::memory(DatabaseOptions::new("laptop")).unwrap();
         local.create_table(schema()).unwrap();
-        local.put_row("orders", PrimaryKey::new([("id", 500)]), vec![Column::new("who", "laptop")], Condition::ignore()).unwrap();
+        local
+            .put_row(
+                "orders",
+                PrimaryKey::new([("id", 500)]),
+                vec![Column::new("who", "laptop")],
+                Condition::ignore(),
+            )
+            .unwrap();
 
         // A wrong token is refused and nothing moves.
         let bad = HttpRemote::new(&url, "wrong").unwrap();
@@ -63,12 +86,22 @@ fn sync_with_a_server_in_another_process() {
         assert_eq!(local.describe_table("orders").unwrap().row_count, 1);
 
         let remote = HttpRemote::new(&url, "s3cret").unwrap();
-        let report = sync_url(&mut local, &remote, SyncConfig::new(SyncMode::Auto, SyncDirection::Both)).unwrap();
+        let report = sync_url(
+            &mut local,
+            &remote,
+            SyncConfig::new(SyncMode::Auto, SyncDirection::Both),
+        )
+        .unwrap();
         assert!(report.verified, "{report:?}");
         assert_eq!(report.round_trips, 2, "{report:?}");
         assert_eq!(local.describe_table("orders").unwrap().row_count, 101);
         // Verify again: identical replicas, one small round trip.
-        let again = sync_url(&mut local, &remote, SyncConfig::new(SyncMode::Verify, SyncDirection::Both)).unwrap();
+        let again = sync_url(
+            &mut local,
+            &remote,
+            SyncConfig::new(SyncMode::Verify, SyncDirection::Both),
+        )
+        .unwrap();
         assert!(again.verified && again.round_trips == 1, "{again:?}");
         assert!(again.bytes_sent + again.bytes_received < 1024, "{again:?}");
         // Garbage instead of a frame is answered with an error, not a crash.
@@ -82,5 +115,12 @@ fn sync_with_a_server_in_another_process() {
     }
     // The server's directory holds the laptop's row after the kill.
     let db = Database::open(dir.path(), DatabaseOptions::new("server")).unwrap();
-    assert!(db.get_row("orders", &PrimaryKey::new([("id", 500)]), &GetOptions::default()).unwrap().is_some());
+    assert!(db
+        .get_row(
+            "orders",
+            &PrimaryKey::new([("id", 500)]),
+            &GetOptions::default()
+        )
+        .unwrap()
+        .is_some());
 }

@@ -58,6 +58,7 @@ impl Database {
                 table: target_table.to_string(),
                 primary_key: decode_key(&t.schema, key)?,
                 auto_increment: None,
+                key: key.to_vec(),
                 kind: ChangeKind::Put,
                 ops,
             });

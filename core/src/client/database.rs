@@ -36,6 +36,8 @@ pub(crate) struct Pending {
     pub primary_key: PrimaryKey,
     /// Index of an auto-increment key column to fill from the stamp.
     pub auto_increment: Option<usize>,
+    /// The encoded key (empty when an auto-increment value is still to come).
+    pub key: Vec<u8>,
     pub kind: ChangeKind,
     pub ops: Vec<ColumnOp>,
 }
@@ -105,6 +107,11 @@ impl Database {
     }
 
     fn replay(&mut self, e: WalEntry) -> Result<()> {
+        self.replay_keyed(e, None)
+    }
+
+    /// Apply one entry; `key` is the record's encoded key when the caller has it.
+    fn replay_keyed(&mut self, e: WalEntry, key: Option<&[u8]>) -> Result<()> {
         match e {
             WalEntry::Record(rec) => {
                 if rec.cursor != self.log.next_cursor() {
@@ -114,9 +121,8 @@ impl Database {
                         self.log.next_cursor()
                     )));
                 }
-                self.apply_record_unlogged(&rec)?;
-                let region = self.region.clone();
-                self.log.append(rec, &region);
+                self.apply_record_unlogged(&rec, key)?;
+                self.log.append(&rec, &self.region);
             }
             WalEntry::CreateTable(s) => {
                 self.tables.insert(s.name.clone(), Table::new(s));
@@ -149,7 +155,11 @@ impl Database {
 
     /// Merge a record into its table (no logging). Records for unknown tables are ignored
     /// on replay (their table was deleted later in the log).
-    pub(crate) fn apply_record_unlogged(&mut self, rec: &ChangeRecord) -> Result<()> {
+    pub(crate) fn apply_record_unlogged(
+        &mut self,
+        rec: &ChangeRecord,
+        key: Option<&[u8]>,
+    ) -> Result<()> {
         let origin = match self.origin_ids.get(&rec.origin) {
             Some(id) => *id,
             None => {
@@ -160,8 +170,13 @@ impl Database {
         };
         let stamp = Stamp::new(rec.stamp, origin);
         if let Some(t) = self.tables.get_mut(&rec.table) {
-            let key = crate::codec::key::encode_key(&t.schema, &rec.primary_key)?;
-            t.apply(&key, stamp, rec.kind, &rec.columns)?;
+            match key {
+                Some(k) => t.apply(k, stamp, rec.kind, &rec.columns)?,
+                None => {
+                    let k = crate::codec::key::encode_key(&t.schema, &rec.primary_key)?;
+                    t.apply(&k, stamp, rec.kind, &rec.columns)?
+                }
+            }
         }
         Ok(())
     }
@@ -236,10 +251,17 @@ impl Database {
     /// Append entries to storage, then run `apply` (which must not fail for
     /// validated input). Nothing changes if storage refuses.
     pub(crate) fn commit_entries(&mut self, entries: Vec<WalEntry>) -> Result<()> {
+        self.commit_keyed(entries, Vec::new())
+    }
+
+    /// Like `commit_entries`, with the encoded keys of the first records when known.
+    fn commit_keyed(&mut self, entries: Vec<WalEntry>, keys: Vec<Vec<u8>>) -> Result<()> {
         let now = self.now_ms();
         self.storage.append(&entries, now)?;
+        let mut keys = keys.into_iter();
         for e in entries {
-            self.replay(e)?;
+            let k = keys.next();
+            self.replay_keyed(e, k.as_deref())?;
         }
         self.after_commit()
     }
@@ -274,12 +296,19 @@ impl Database {
         let mut cursor = self.log.next_cursor();
         let mut entries = Vec::with_capacity(items.len());
         let mut keys = Vec::with_capacity(items.len());
+        let mut encoded = Vec::with_capacity(items.len());
         for mut p in items {
             seq += 1;
             let stamp = hlc.tick(now);
-            if let Some(i) = p.auto_increment {
-                p.primary_key.0[i].1 = PkValue::Integer(stamp as i64);
-            }
+            let key = match p.auto_increment {
+                Some(i) => {
+                    p.primary_key.0[i].1 = PkValue::Integer(stamp as i64);
+                    let t = self.table(&p.table)?;
+                    crate::codec::key::encode_key(&t.schema, &p.primary_key)?
+                }
+                None => std::mem::take(&mut p.key),
+            };
+            encoded.push(key);
             keys.push(p.primary_key.clone());
             entries.push(WalEntry::Record(ChangeRecord {
                 cursor,
@@ -293,7 +322,7 @@ impl Database {
             }));
             cursor += 1;
         }
-        self.commit_entries(entries)?;
+        self.commit_keyed(entries, encoded)?;
         Ok(keys)
     }
 

@@ -5,7 +5,7 @@ use super::database::Database;
 use crate::clock::Clock;
 use crate::codec::buf::{put_bytes, put_varint, Reader};
 use crate::codec::frame::{decode_frame, encode_frame, MAGIC_SNAPSHOT};
-use crate::codec::record::{put_record, read_record};
+use crate::codec::record::read_record;
 use crate::codec::schema::{put_schema, read_schema};
 use crate::engine::table::Table;
 use crate::log::hlc::region_id;
@@ -77,12 +77,10 @@ impl Database {
                 put_bytes(&mut p, &row.state);
             }
         }
-        put_varint(&mut p, self.log.records().len() as u64);
-        for rec in self.log.records() {
-            put_varint(&mut p, rec.cursor);
-            let mut b = Vec::with_capacity(64);
-            put_record(&mut b, rec);
-            put_bytes(&mut p, &b);
+        put_varint(&mut p, self.log.len() as u64);
+        for e in self.log.entries() {
+            put_varint(&mut p, e.cursor);
+            put_bytes(&mut p, &e.bytes);
         }
         Ok(encode_frame(MAGIC_SNAPSHOT, &p, true))
     }

@@ -12,7 +12,6 @@ use crate::model::condition::{Condition, RowExistence};
 use crate::model::error::{Error, Result};
 use crate::model::limits::MAX_BATCH_WRITE_ROWS;
 use crate::model::primary_key::{PkValue, PrimaryKey};
-use std::collections::BTreeSet;
 
 /// Check a write condition against the row as it is now.
 fn check_condition(
@@ -22,6 +21,9 @@ fn check_condition(
     cond: &Condition,
     now: i64,
 ) -> Result<()> {
+    if cond.row_existence == RowExistence::Ignore && cond.column_condition.is_none() {
+        return Ok(());
+    }
     let state = t.state(key)?;
     let exists = state
         .as_ref()
@@ -94,6 +96,11 @@ impl Database {
             Pending {
                 table: table.to_string(),
                 primary_key: pk,
+                key: if auto_increment.is_some() {
+                    Vec::new()
+                } else {
+                    key.clone()
+                },
                 auto_increment,
                 kind: ChangeKind::Put,
                 ops,
@@ -125,6 +132,7 @@ impl Database {
                 table: table.to_string(),
                 primary_key: pk,
                 auto_increment: None,
+                key: key.clone(),
                 kind: ChangeKind::Update,
                 ops,
             },
@@ -148,6 +156,7 @@ impl Database {
                 table: table.to_string(),
                 primary_key: pk,
                 auto_increment: None,
+                key: key.clone(),
                 kind: ChangeKind::Delete,
                 ops: Vec::new(),
             },
@@ -204,7 +213,7 @@ impl Database {
         // Two operations on one row reject the whole batch, whether or not
         // either would succeed on its own (keys that do not encode, e.g. an
         // auto-increment placeholder, are never duplicates).
-        let mut seen = BTreeSet::new();
+        let mut seen = std::collections::HashSet::with_capacity(ops.len());
         for op in &ops {
             let (table, primary_key) = match op {
                 WriteOp::Put {

@@ -30,33 +30,42 @@ impl StampTable {
     }
 }
 
-/// Encode a state.
+/// Encode a state (one allocation, sized up front).
 pub fn encode_row_state(s: &RowState) -> Vec<u8> {
-    let mut table = StampTable(Vec::new());
-    let mut body = Vec::with_capacity(64);
-    put_varint(&mut body, table.index(s.deleted));
-    put_varint(&mut body, table.index(s.live));
-    put_varint(&mut body, s.columns.len() as u64);
+    let mut table = StampTable(Vec::with_capacity(4));
+    table.index(s.deleted);
+    table.index(s.live);
+    let mut size = 8;
     for c in &s.columns {
-        put_bytes(&mut body, c.name.as_bytes());
-        put_varint(&mut body, table.index(c.cleared));
-        put_varint(&mut body, c.versions.len() as u64);
+        table.index(c.cleared);
+        size += c.name.len() + 4;
         for v in &c.versions {
-            put_zigzag(&mut body, v.ts);
-            put_varint(&mut body, table.index(v.stamp));
-            match &v.value {
-                None => body.push(0),
-                Some(val) => put_value(&mut body, val),
-            }
+            table.index(v.stamp);
+            size += 14 + v.value.as_ref().map_or(0, |x| x.size() + 4);
         }
     }
-    let mut out = Vec::with_capacity(body.len() + 1 + 16 * table.0.len());
+    let mut out = Vec::with_capacity(size + 1 + 16 * table.0.len());
     put_varint(&mut out, table.0.len() as u64);
     for st in &table.0 {
         out.extend_from_slice(&st.hlc.to_le_bytes());
         out.extend_from_slice(&st.origin.to_le_bytes());
     }
-    out.extend_from_slice(&body);
+    put_varint(&mut out, table.index(s.deleted));
+    put_varint(&mut out, table.index(s.live));
+    put_varint(&mut out, s.columns.len() as u64);
+    for c in &s.columns {
+        put_bytes(&mut out, c.name.as_bytes());
+        put_varint(&mut out, table.index(c.cleared));
+        put_varint(&mut out, c.versions.len() as u64);
+        for v in &c.versions {
+            put_zigzag(&mut out, v.ts);
+            put_varint(&mut out, table.index(v.stamp));
+            match &v.value {
+                None => out.push(0),
+                Some(val) => put_value(&mut out, val),
+            }
+        }
+    }
     out
 }
 

@@ -55,9 +55,9 @@ impl Accumulator {
     pub fn add(&mut self, d: &[u8; 32]) {
         self.count = self.count.wrapping_add(1);
         let mut carry = 0u16;
-        for i in 0..32 {
-            let t = self.sum[i] as u16 + d[i] as u16 + carry;
-            self.sum[i] = t as u8;
+        for (s, &b) in self.sum.iter_mut().zip(d) {
+            let t = *s as u16 + b as u16 + carry;
+            *s = t as u8;
             carry = t >> 8;
         }
     }
@@ -65,13 +65,13 @@ impl Accumulator {
     pub fn remove(&mut self, d: &[u8; 32]) {
         self.count = self.count.wrapping_sub(1);
         let mut borrow = 0i16;
-        for i in 0..32 {
-            let t = self.sum[i] as i16 - d[i] as i16 - borrow;
+        for (s, &b) in self.sum.iter_mut().zip(d) {
+            let t = *s as i16 - b as i16 - borrow;
             if t < 0 {
-                self.sum[i] = (t + 256) as u8;
+                *s = (t + 256) as u8;
                 borrow = 1;
             } else {
-                self.sum[i] = t as u8;
+                *s = t as u8;
                 borrow = 0;
             }
         }

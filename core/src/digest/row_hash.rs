@@ -13,19 +13,18 @@ pub(crate) fn row_digest(key: &[u8], state: &RowState, max_versions: u32) -> Opt
     if !state.exists() {
         return None;
     }
-    let mut buf = Vec::with_capacity(64 + key.len());
+    // One buffer per row; values are appended as they are visited.
+    let mut buf = Vec::with_capacity(64 + key.len() + 32 * state.columns.len());
     buf.extend_from_slice(b"tablesync.row.v1");
     put_bytes(&mut buf, key);
-    let mut tmp: Vec<(i64, &crate::model::value::Value)> = Vec::new();
     for col in &state.columns {
-        tmp.clear();
-        tmp.extend(RowState::live_versions(col, max_versions));
-        if tmp.is_empty() {
+        let n = RowState::live_versions(col, max_versions).count();
+        if n == 0 {
             continue;
         }
         put_bytes(&mut buf, col.name.as_bytes());
-        crate::codec::buf::put_varint(&mut buf, tmp.len() as u64);
-        for (ts, v) in &tmp {
+        crate::codec::buf::put_varint(&mut buf, n as u64);
+        for (ts, v) in RowState::live_versions(col, max_versions) {
             buf.extend_from_slice(&ts.to_le_bytes());
             put_value(&mut buf, v);
         }

@@ -28,6 +28,14 @@ impl StoredRow {
     }
 }
 
+/// The stored form of a state: its digest and encoding.
+fn make_row(key: &[u8], state: &RowState, max_versions: u32) -> StoredRow {
+    StoredRow {
+        digest: row_digest(key, state, max_versions),
+        state: encode_row_state(state).into_boxed_slice(),
+    }
+}
+
 /// A table: schema, rows and digest.
 #[derive(Clone, Debug)]
 pub struct Table {
@@ -58,11 +66,7 @@ impl Table {
     }
 
     fn store(&mut self, key: &[u8], state: &RowState) {
-        let digest = row_digest(key, state, self.schema.options.max_versions);
-        let new = StoredRow {
-            digest,
-            state: encode_row_state(state).into_boxed_slice(),
-        };
+        let new = make_row(key, state, self.schema.options.max_versions);
         if let Some(d) = &new.digest {
             self.acc.add(d);
         }
@@ -76,7 +80,8 @@ impl Table {
         }
     }
 
-    /// Merge a record's effect into the row at `key`.
+    /// Merge a record's effect into the row at `key` (one tree lookup for an
+    /// existing row, two for a new one).
     pub fn apply(
         &mut self,
         key: &[u8],
@@ -84,9 +89,30 @@ impl Table {
         kind: ChangeKind,
         ops: &[ColumnOp],
     ) -> Result<()> {
-        let mut state = self.state(key)?.unwrap_or_default();
-        state.apply(stamp, kind, ops);
-        self.store(key, &state);
+        let max_versions = self.schema.options.max_versions;
+        match self.rows.get_mut(key) {
+            Some(old) => {
+                let mut state = decode_row_state(&old.state)?;
+                state.apply(stamp, kind, ops);
+                let new = make_row(key, &state, max_versions);
+                if let Some(d) = &old.digest {
+                    self.acc.remove(d);
+                }
+                if let Some(d) = &new.digest {
+                    self.acc.add(d);
+                }
+                *old = new;
+            }
+            None => {
+                let mut state = RowState::default();
+                state.apply(stamp, kind, ops);
+                let new = make_row(key, &state, max_versions);
+                if let Some(d) = &new.digest {
+                    self.acc.add(d);
+                }
+                self.rows.insert(key.into(), new);
+            }
+        }
         Ok(())
     }
 

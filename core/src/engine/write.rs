@@ -7,7 +7,29 @@ use crate::model::error::{Error, Result};
 use crate::model::limits::*;
 use crate::model::schema::{validate_name, TableSchema};
 use crate::model::value::Value;
-use std::collections::BTreeSet;
+use std::collections::HashSet;
+
+/// Remembers `(column, timestamp)` pairs of one write to refuse duplicates;
+/// a linear scan for the usual handful of columns, a hash set beyond.
+#[derive(Default)]
+struct Seen<'a> {
+    few: Vec<(&'a str, i64)>,
+    many: HashSet<(&'a str, i64)>,
+}
+
+impl<'a> Seen<'a> {
+    fn insert(&mut self, name: &'a str, ts: i64) -> bool {
+        if self.few.len() < 32 {
+            if self.few.iter().any(|(n, t)| *n == name && *t == ts) {
+                return false;
+            }
+            self.few.push((name, ts));
+            true
+        } else {
+            !self.few.iter().any(|(n, t)| *n == name && *t == ts) && self.many.insert((name, ts))
+        }
+    }
+}
 
 /// Check one cell against the 2 MiB limit.
 pub fn check_cell_size(name: &str, value: &Value) -> Result<()> {
@@ -72,14 +94,14 @@ pub fn put_ops(
     now_ms: i64,
 ) -> Result<Vec<ColumnOp>> {
     check_count(columns.len())?;
-    let mut seen = BTreeSet::new();
+    let mut seen = Seen::default();
     let mut ops = Vec::with_capacity(columns.len());
     for c in columns {
         check_attr_name(schema, &c.name)?;
         check_cell_size(&c.name, &c.value)?;
         let ts = c.timestamp.unwrap_or(now_ms);
         check_ts(&c.name, ts)?;
-        if !seen.insert((c.name.as_str(), ts)) {
+        if !seen.insert(c.name.as_str(), ts) {
             return Err(Error::invalid(format!(
                 "column '{}' is written twice with timestamp {ts}",
                 c.name
@@ -109,14 +131,14 @@ pub fn update_ops(
         ));
     }
     check_count(update.len())?;
-    let mut seen = BTreeSet::new();
+    let mut seen = Seen::default();
     let mut ops = Vec::with_capacity(update.len());
     for c in &update.put {
         check_attr_name(schema, &c.name)?;
         check_cell_size(&c.name, &c.value)?;
         let ts = c.timestamp.unwrap_or(now_ms);
         check_ts(&c.name, ts)?;
-        if !seen.insert((c.name.clone(), ts)) {
+        if !seen.insert(c.name.as_str(), ts) {
             return Err(Error::invalid(format!(
                 "column '{}' is written twice with timestamp {ts}",
                 c.name
@@ -143,7 +165,7 @@ pub fn update_ops(
         let value = base.checked_add(*by).ok_or_else(|| {
             Error::invalid(format!("increment of column '{name}' overflows INTEGER"))
         })?;
-        if !seen.insert((name.clone(), now_ms)) {
+        if !seen.insert(name.as_str(), now_ms) {
             return Err(Error::invalid(format!(
                 "column '{name}' is written twice with timestamp {now_ms}"
             )));

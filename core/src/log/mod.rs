@@ -5,10 +5,11 @@ pub mod hlc;
 pub mod record;
 pub mod version_vector;
 
+use crate::codec::record::{decode_record, encode_record};
 use crate::model::error::{Error, Result};
 use hlc::{hlc_millis, Hlc};
 use record::ChangeRecord;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use version_vector::VersionVector;
 
 /// How long the log keeps records. `None` keeps them forever.
@@ -29,10 +30,61 @@ pub struct ChangePage {
     pub next_cursor: u64,
 }
 
+/// A record as the log holds it: the fields the log filters on, and the
+/// record's encoding (one allocation per record).
+#[derive(Clone, Debug)]
+pub struct LogEntry {
+    /// Local position.
+    pub cursor: u64,
+    /// Origin sequence number.
+    pub seq: u64,
+    /// HLC stamp.
+    pub stamp: u64,
+    origin: u32,
+    table: u32,
+    /// The record's encoding (FORMAT.md §7).
+    pub bytes: Box<[u8]>,
+}
+
+impl LogEntry {
+    /// Decode the full record.
+    pub fn record(&self) -> Result<ChangeRecord> {
+        let mut r = decode_record(&self.bytes)?;
+        r.cursor = self.cursor;
+        Ok(r)
+    }
+}
+
+/// Origin and table names, interned so each record carries two small ids.
+#[derive(Clone, Debug, Default)]
+struct Names {
+    names: Vec<String>,
+    ids: HashMap<String, u32>,
+}
+
+impl Names {
+    fn id(&mut self, name: &str) -> u32 {
+        if let Some(id) = self.ids.get(name) {
+            return *id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(name.to_string());
+        self.ids.insert(name.to_string(), id);
+        id
+    }
+    fn get(&self, name: &str) -> Option<u32> {
+        self.ids.get(name).copied()
+    }
+    fn name(&self, id: u32) -> &str {
+        &self.names[id as usize]
+    }
+}
+
 /// The log of one region.
 #[derive(Clone, Debug)]
 pub struct ChangeLog {
-    records: VecDeque<ChangeRecord>,
+    records: VecDeque<LogEntry>,
+    names: Names,
     next_cursor: u64,
     local_seq: u64,
     hlc: Hlc,
@@ -51,6 +103,7 @@ impl ChangeLog {
     pub fn new() -> Self {
         ChangeLog {
             records: VecDeque::new(),
+            names: Names::default(),
             next_cursor: 1,
             local_seq: 0,
             hlc: Hlc::new(),
@@ -59,7 +112,7 @@ impl ChangeLog {
         }
     }
 
-    /// Rebuild from snapshot parts.
+    /// Rebuild from snapshot parts: records (with cursors) in cursor order.
     pub fn restore(
         records: Vec<ChangeRecord>,
         next_cursor: u64,
@@ -68,13 +121,30 @@ impl ChangeLog {
         vv: VersionVector,
         dropped: VersionVector,
     ) -> Self {
-        ChangeLog {
-            records: records.into(),
+        let mut log = ChangeLog {
+            records: VecDeque::with_capacity(records.len()),
+            names: Names::default(),
             next_cursor,
             local_seq,
             hlc: Hlc::resume(hlc_last),
             vv,
             dropped,
+        };
+        for r in &records {
+            let e = log.entry(r, r.cursor);
+            log.records.push_back(e);
+        }
+        log
+    }
+
+    fn entry(&mut self, rec: &ChangeRecord, cursor: u64) -> LogEntry {
+        LogEntry {
+            cursor,
+            seq: rec.seq,
+            stamp: rec.stamp,
+            origin: self.names.id(&rec.origin),
+            table: self.names.id(&rec.table),
+            bytes: encode_record(rec).into_boxed_slice(),
         }
     }
 
@@ -94,9 +164,28 @@ impl ChangeLog {
     pub fn hlc_last(&self) -> u64 {
         self.hlc.last()
     }
-    /// Records held (after retention).
-    pub fn records(&self) -> &VecDeque<ChangeRecord> {
+    /// Records held (after retention), in cursor order.
+    pub fn entries(&self) -> &VecDeque<LogEntry> {
         &self.records
+    }
+    /// Number of records held.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+    /// Whether no records are held.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+    /// The origin region of an entry.
+    pub fn origin_of(&self, e: &LogEntry) -> &str {
+        self.names.name(e.origin)
+    }
+    /// Whether an entry belongs to one of `tables` (`None`: all).
+    pub fn in_tables(&self, e: &LogEntry, tables: &Option<Vec<String>>) -> bool {
+        match tables {
+            None => true,
+            Some(t) => t.iter().any(|n| self.names.get(n) == Some(e.table)),
+        }
     }
     /// What this region holds.
     pub fn version_vector(&self) -> &VersionVector {
@@ -119,16 +208,17 @@ impl ChangeLog {
     }
 
     /// Append a record (local or remote); assigns and returns its cursor.
-    pub fn append(&mut self, mut rec: ChangeRecord, local_region: &str) -> u64 {
-        rec.cursor = self.next_cursor;
+    pub fn append(&mut self, rec: &ChangeRecord, local_region: &str) -> u64 {
+        let cursor = self.next_cursor;
         self.next_cursor += 1;
         if rec.origin == local_region {
             self.local_seq = self.local_seq.max(rec.seq);
         }
         self.hlc.observe(rec.stamp);
         self.vv.insert(&rec.origin, rec.seq);
-        self.records.push_back(rec);
-        self.next_cursor - 1
+        let e = self.entry(rec, cursor);
+        self.records.push_back(e);
+        cursor
     }
 
     /// Records with cursor ≥ `cursor`, at most `limit`.
@@ -148,13 +238,13 @@ impl ChangeLog {
             )));
         }
         let skip = (start - first) as usize;
-        let records: Vec<ChangeRecord> = self
+        let records = self
             .records
             .iter()
             .skip(skip)
             .take(limit)
-            .cloned()
-            .collect();
+            .map(LogEntry::record)
+            .collect::<Result<Vec<_>>>()?;
         let next_cursor = records
             .last()
             .map_or(start.min(self.next_cursor), |r| r.cursor + 1);
@@ -198,7 +288,8 @@ impl ChangeLog {
     pub fn truncate_before(&mut self, cursor: u64) {
         while self.records.front().is_some_and(|r| r.cursor < cursor) {
             let r = self.records.pop_front().expect("front");
-            self.dropped.insert(&r.origin, r.seq);
+            let origin = self.names.name(r.origin).to_string();
+            self.dropped.insert(&origin, r.seq);
         }
     }
 }

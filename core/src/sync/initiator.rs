@@ -454,7 +454,7 @@ impl Initiator {
                     );
                 }
                 Step::PushChanges { .. } => {
-                    let batch = db.changes_for(&self.pushed, &self.config.tables, budget(cap));
+                    let batch = db.changes_for(&self.pushed, &self.config.tables, budget(cap))?;
                     if batch.records.is_empty() {
                         continue;
                     }

@@ -59,7 +59,7 @@ fn hello(db: &mut Database, h: Hello, cap: usize) -> Result<Reply> {
     let peer_covers_us = h.dropped.is_covered_by(db.log.version_vector());
     let changes = match h.mode {
         SyncMode::Incremental | SyncMode::Auto if h.direction.pulls() && covers_peer => {
-            Some(db.changes_for(&h.vv, &h.tables, page_budget(cap)))
+            Some(db.changes_for(&h.vv, &h.tables, page_budget(cap))?)
         }
         _ => None,
     };
@@ -103,7 +103,7 @@ fn handle(db: &mut Database, req: Request, cap: usize) -> Result<(Reply, Option<
                     "records the peer lacks were dropped from this log".into(),
                 ));
             }
-            let batch = db.changes_for(&vv, &tables, page_budget(cap));
+            let batch = db.changes_for(&vv, &tables, page_budget(cap))?;
             (Reply::Changes(batch), tables)
         }
         Request::PushChanges { records } => {

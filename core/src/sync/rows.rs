@@ -3,7 +3,6 @@
 use super::message::{ChangeBatch, RowBytes, TableInfo};
 use crate::client::Database;
 use crate::codec::key::decode_key;
-use crate::codec::record::encode_record;
 use crate::codec::row_state::decode_row_state;
 use crate::engine::table::StoredRow;
 use crate::log::record::ChangeRecord;
@@ -107,25 +106,23 @@ impl Database {
         peer: &VersionVector,
         tables: &Option<Vec<String>>,
         max_bytes: usize,
-    ) -> ChangeBatch {
+    ) -> Result<ChangeBatch> {
         let mut records: Vec<ChangeRecord> = Vec::new();
         let mut size = 0usize;
         let mut more = false;
-        for r in self.log.records() {
-            if peer.contains(&r.origin, r.seq)
-                || tables.as_ref().is_some_and(|t| !t.contains(&r.table))
-            {
+        for e in self.log.entries() {
+            if peer.contains(self.log.origin_of(e), e.seq) || !self.log.in_tables(e, tables) {
                 continue;
             }
-            let n = encode_record(r).len();
+            let n = e.bytes.len();
             if size + n > max_bytes && !records.is_empty() {
                 more = true;
                 break;
             }
             size += n;
-            records.push(r.clone());
+            records.push(e.record()?);
         }
-        ChangeBatch { records, more }
+        Ok(ChangeBatch { records, more })
     }
 
     /// Reconcile ids of every stored row of a table.

@@ -974,13 +974,27 @@ pub fn sync_frames() -> J {
     use tablesync::sync::message::*;
     use tablesync::sync::riblt::Symbol;
     let cap = 1 << 20;
-    let get_symbols = Request::GetSymbols { table: "users".into(), from: 0, to: 4 };
-    let ack = ReplyEnvelope { reply: Reply::Ack { records: 3, rows: 0 }, infos: vec![] };
+    let get_symbols = Request::GetSymbols {
+        table: "users".into(),
+        from: 0,
+        to: 4,
+    };
+    let ack = ReplyEnvelope {
+        reply: Reply::Ack {
+            records: 3,
+            rows: 0,
+        },
+        infos: vec![],
+    };
     let symbols = ReplyEnvelope {
         reply: Reply::Symbols(SymbolBatch {
             table: "users".into(),
             from: 0,
-            symbols: vec![Symbol { id: 0x0102030405060708, check: 0x1112131415161718, count: -1 }],
+            symbols: vec![Symbol {
+                id: 0x0102030405060708,
+                check: 0x1112131415161718,
+                count: -1,
+            }],
         }),
         infos: vec![],
     };
