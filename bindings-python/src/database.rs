@@ -15,7 +15,10 @@ use crate::range_page::RangePage;
 use crate::records::{record_from_py, record_to_py};
 use crate::row::Row;
 use crate::scan::Scan;
+use crate::server::Server;
 use crate::shared::Shared;
+use crate::sync_options::{config_from_py, max_frame_from_py, tables_from_py};
+use crate::sync_report::SyncReport;
 use crate::table_description::TableDescription;
 use crate::values::{
     bound_from_py, int_from_py, pk_from_py, pk_to_py, py_repr, str_from_py, uint_from_py,
@@ -107,6 +110,13 @@ fn pk_columns_from_py(obj: &Bound<'_, PyAny>) -> PyResult<Vec<PkColumn>> {
         });
     }
     Ok(out)
+}
+
+/// A `Database` argument (`other=` of the sync methods).
+fn database_arg<'py>(obj: &Bound<'py, PyAny>, what: &str) -> PyResult<Bound<'py, Database>> {
+    obj.cast::<Database>()
+        .cloned()
+        .map_err(|_| type_error(what, "a tablesync.Database", obj))
 }
 
 impl Database {
@@ -248,11 +258,7 @@ impl Database {
 
     /// Flush, release the directory and refuse further calls. Idempotent.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
-        let db = self.shared.take(py).map_err(|f| f.into_py_err())?;
-        match db {
-            None => Ok(()),
-            Some(mut db) => py.detach(move || db.close()).py(),
-        }
+        self.shared.close(py).map_err(|f| f.into_py_err())
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {
@@ -680,7 +686,7 @@ impl Database {
             };
             let this = slf.get();
             match &target {
-                Some(t) if !t.is(slf) => {
+                Some(t) if !this.shared.same(&t.get().shared) => {
                     Shared::run_pair(py, &this.shared, &t.get().shared, |a, b| {
                         a.copy_table_to(&source, b, &target_table, &mut report)
                     })?
@@ -849,6 +855,127 @@ impl Database {
     /// Apply retention now; returns how many records were dropped.
     fn enforce_retention(&self, py: Python<'_>) -> PyResult<u64> {
         self.shared.run(py, true, |db| db.enforce_retention())
+    }
+
+    // ---- sync between regions ------------------------------------------
+
+    /// Sync with another region of this process, this one initiating (the
+    /// frames take the same encoding as over a network). `mode`: `"auto"`
+    /// (incremental while the logs cover each other, else reconcile),
+    /// `"incremental"`, `"full"`, `"hybrid"`, `"reconcile"` or `"verify"`;
+    /// `direction`: `"pull"`, `"push"` or `"both"`; `tables`: names, or
+    /// `None` for every table of both sides (missing tables are created).
+    #[pyo3(signature = (other, mode="auto", direction="both", tables=None, max_frame_bytes=None, initial_symbols=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn sync_with(
+        &self,
+        py: Python<'_>,
+        other: &Bound<'_, PyAny>,
+        mode: &str,
+        direction: &str,
+        tables: Option<&Bound<'_, PyAny>>,
+        max_frame_bytes: Option<&Bound<'_, PyAny>>,
+        initial_symbols: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<SyncReport> {
+        let other = database_arg(other, "other")?;
+        let cfg = config_from_py(
+            py,
+            mode,
+            direction,
+            tables,
+            max_frame_bytes,
+            initial_symbols,
+            None,
+        )?;
+        let r = Shared::run_pair(py, &self.shared, &other.get().shared, move |a, b| {
+            a.sync_with(b, cfg)
+        })?;
+        Ok(SyncReport::new(r))
+    }
+
+    /// Compare with another region: `.verified` and, per table, the
+    /// `differing_keys`. No row moves on either side.
+    #[pyo3(signature = (other, tables=None))]
+    fn verify(
+        &self,
+        py: Python<'_>,
+        other: &Bound<'_, PyAny>,
+        tables: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<SyncReport> {
+        let other = database_arg(other, "other")?;
+        let tables = tables_from_py(tables)?;
+        let r = Shared::run_pair(py, &self.shared, &other.get().shared, move |a, b| {
+            a.verify_with(b, tables)
+        })?;
+        Ok(SyncReport::new(r))
+    }
+
+    /// Move only the differing rows (found by set reconciliation), both
+    /// ways, until the digests match.
+    #[pyo3(signature = (other, tables=None))]
+    fn repair(
+        &self,
+        py: Python<'_>,
+        other: &Bound<'_, PyAny>,
+        tables: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<SyncReport> {
+        let other = database_arg(other, "other")?;
+        let tables = tables_from_py(tables)?;
+        let r = Shared::run_pair(py, &self.shared, &other.get().shared, move |a, b| {
+            a.repair_with(b, tables)
+        })?;
+        Ok(SyncReport::new(r))
+    }
+
+    /// Sync with a region served over HTTP (`Database.serve` or
+    /// `tablesync serve`) at `url` with bearer `token`; same options as
+    /// `sync_with`. The GIL and this database are free during network I/O.
+    #[pyo3(signature = (url, token, mode="auto", direction="both", tables=None, max_frame_bytes=None, initial_symbols=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn sync_url(
+        &self,
+        py: Python<'_>,
+        url: &str,
+        token: &str,
+        mode: &str,
+        direction: &str,
+        tables: Option<&Bound<'_, PyAny>>,
+        max_frame_bytes: Option<&Bound<'_, PyAny>>,
+        initial_symbols: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<SyncReport> {
+        let cfg = config_from_py(
+            py,
+            mode,
+            direction,
+            tables,
+            max_frame_bytes,
+            initial_symbols,
+            None,
+        )?;
+        let r = crate::remote_sync::sync_url(py, &self.shared, url, token, cfg)?;
+        Ok(SyncReport::new(r))
+    }
+
+    /// Serve this database over HTTP on `listen` (`"HOST:PORT"`, port 0
+    /// picks a free one) to clients presenting `token`; returns a running
+    /// `Server`. The database stays usable from Python meanwhile.
+    #[pyo3(signature = (listen="127.0.0.1:0", *, token, max_body_bytes=None))]
+    fn serve(
+        &self,
+        py: Python<'_>,
+        listen: &str,
+        token: &str,
+        max_body_bytes: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Server> {
+        self.shared.run(py, false, |_| Ok(()))?;
+        let cfg = tablesync_http::ServerConfig {
+            listen: listen.to_string(),
+            token: token.to_string(),
+            max_body_bytes: max_frame_from_py(max_body_bytes)?,
+        };
+        let arc = self.shared.arc();
+        let handle = py.detach(move || tablesync_http::serve(arc, cfg)).py()?;
+        Ok(Server::new(handle))
     }
 
     fn __repr__(&self, py: Python<'_>) -> String {

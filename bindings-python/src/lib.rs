@@ -15,9 +15,14 @@ pub mod markers;
 pub mod options;
 pub mod range_page;
 pub mod records;
+pub mod remote_sync;
 pub mod row;
 pub mod scan;
+pub mod server;
 pub mod shared;
+pub mod sync_options;
+pub mod sync_report;
+pub mod sync_session;
 pub mod table_description;
 pub mod values;
 
@@ -38,5 +43,10 @@ fn _tablesync(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<apply_stats::ApplyStats>()?;
     m.add_class::<table_description::TableDescription>()?;
     m.add_class::<scan::Scan>()?;
+    m.add_class::<sync_report::SyncReport>()?;
+    m.add_class::<sync_report::TableOutcome>()?;
+    m.add_class::<sync_session::SyncSession>()?;
+    m.add_class::<server::Server>()?;
+    m.add_function(wrap_pyfunction!(sync_session::respond, m)?)?;
     Ok(())
 }

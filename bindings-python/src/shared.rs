@@ -1,4 +1,6 @@
-//! A core database behind a mutex, shared by Python threads.
+//! A core database behind a mutex, shared by Python threads (and by a
+//! sync server started with `Database.serve`, which holds the same
+//! `Arc<Mutex<_>>`).
 //!
 //! The lock is only ever waited for with the GIL released, so a thread that
 //! holds it can always take the GIL back (for a progress callback) without a
@@ -12,8 +14,8 @@ use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
-use tablesync::{Database as CoreDb, Error};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
+use tablesync::{Database as CoreDb, DatabaseOptions, Error};
 
 static NEXT_THREAD: AtomicU64 = AtomicU64::new(1);
 
@@ -60,21 +62,52 @@ fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
     }
 }
 
-type Slot = Option<CoreDb>;
+type Slot = CoreDb;
 
-/// One core database, `None` once closed.
+/// One core database; closed in place by `close()` (the core then answers
+/// every call with `DatabaseClosed`, here and in a server sharing it).
 pub struct Shared {
-    cell: Mutex<Slot>,
+    cell: Arc<Mutex<Slot>>,
     owner: AtomicU64,
+}
+
+/// A closed stand-in for a database that panicked: the damaged one is
+/// dropped, as if closed, and every later call gets `DatabaseClosed`.
+fn closed_stand_in(region: &str) -> Option<CoreDb> {
+    let mut db = CoreDb::memory(DatabaseOptions::new(region))
+        .or_else(|_| CoreDb::memory(DatabaseOptions::new("closed")))
+        .ok()?;
+    let _ = db.close();
+    Some(db)
+}
+
+/// Replace a database that panicked by a closed stand-in.
+fn poison(slot: &mut Slot) {
+    match closed_stand_in(slot.region()) {
+        Some(stand_in) => *slot = stand_in,
+        None => {
+            let _ = slot.close();
+        }
+    }
 }
 
 impl Shared {
     /// Share a database.
     pub fn new(db: CoreDb) -> Self {
         Shared {
-            cell: Mutex::new(Some(db)),
+            cell: Arc::new(Mutex::new(db)),
             owner: AtomicU64::new(0),
         }
+    }
+
+    /// The mutex itself, for a server that answers requests on this database.
+    pub fn arc(&self) -> Arc<Mutex<CoreDb>> {
+        self.cell.clone()
+    }
+
+    /// Whether two handles share one database.
+    pub fn same(&self, other: &Shared) -> bool {
+        Arc::ptr_eq(&self.cell, &other.cell)
     }
 
     fn lock(&self) -> MutexGuard<'_, Slot> {
@@ -86,14 +119,14 @@ impl Shared {
         slot: &mut Slot,
         f: impl FnOnce(&mut CoreDb) -> Result<R, Error>,
     ) -> Result<R, Failure> {
+        if slot.is_closed() {
+            return Err(Failure::Core(Error::Closed));
+        }
         self.owner.store(this_thread(), Ordering::SeqCst);
-        let r = catch_unwind(AssertUnwindSafe(|| match slot.as_mut() {
-            Some(db) => f(db).map_err(Failure::Core),
-            None => Err(Failure::Core(Error::Closed)),
-        }));
+        let r = catch_unwind(AssertUnwindSafe(|| f(slot).map_err(Failure::Core)));
         self.owner.store(0, Ordering::SeqCst);
         r.unwrap_or_else(|p| {
-            *slot = None;
+            poison(slot);
             Err(Failure::Panic(panic_message(p)))
         })
     }
@@ -144,41 +177,64 @@ impl Shared {
         b: &Shared,
         f: impl FnOnce(&mut CoreDb, &mut CoreDb) -> Result<R, Error> + Send,
     ) -> PyResult<R> {
-        let go = || -> Result<R, Failure> {
-            a.check_reentry()?;
-            b.check_reentry()?;
-            py.detach(|| {
-                let a_first = (a as *const Shared) < (b as *const Shared);
-                let (mut ga, mut gb);
-                if a_first {
-                    ga = a.lock();
-                    gb = b.lock();
-                } else {
-                    gb = b.lock();
-                    ga = a.lock();
-                }
-                let me = this_thread();
-                a.owner.store(me, Ordering::SeqCst);
-                b.owner.store(me, Ordering::SeqCst);
-                let r = catch_unwind(AssertUnwindSafe(|| match (ga.as_mut(), gb.as_mut()) {
-                    (Some(x), Some(y)) => f(x, y).map_err(Failure::Core),
-                    _ => Err(Failure::Core(Error::Closed)),
-                }));
-                a.owner.store(0, Ordering::SeqCst);
-                b.owner.store(0, Ordering::SeqCst);
-                r.unwrap_or_else(|p| {
-                    *ga = None;
-                    *gb = None;
-                    Err(Failure::Panic(panic_message(p)))
-                })
-            })
-        };
-        go().map_err(Failure::into_py_err)
+        Self::run_pair_raw(py, a, b, f).map_err(Failure::into_py_err)
     }
 
-    /// Take the database out (closing), waiting with the GIL released.
-    pub fn take(&self, py: Python<'_>) -> Result<Option<CoreDb>, Failure> {
+    /// Like [`run_pair`](Self::run_pair) but keeps the failure unconverted.
+    pub fn run_pair_raw<R: Send>(
+        py: Python<'_>,
+        a: &Shared,
+        b: &Shared,
+        f: impl FnOnce(&mut CoreDb, &mut CoreDb) -> Result<R, Error> + Send,
+    ) -> Result<R, Failure> {
+        if a.same(b) {
+            return Err(Failure::Core(Error::invalid(
+                "both sides are the same database",
+            )));
+        }
+        a.check_reentry()?;
+        b.check_reentry()?;
+        py.detach(|| {
+            let a_first = Arc::as_ptr(&a.cell) < Arc::as_ptr(&b.cell);
+            let (mut ga, mut gb);
+            if a_first {
+                ga = a.lock();
+                gb = b.lock();
+            } else {
+                gb = b.lock();
+                ga = a.lock();
+            }
+            if ga.is_closed() || gb.is_closed() {
+                return Err(Failure::Core(Error::Closed));
+            }
+            let me = this_thread();
+            a.owner.store(me, Ordering::SeqCst);
+            b.owner.store(me, Ordering::SeqCst);
+            let r = catch_unwind(AssertUnwindSafe(|| {
+                f(&mut ga, &mut gb).map_err(Failure::Core)
+            }));
+            a.owner.store(0, Ordering::SeqCst);
+            b.owner.store(0, Ordering::SeqCst);
+            r.unwrap_or_else(|p| {
+                poison(&mut ga);
+                poison(&mut gb);
+                Err(Failure::Panic(panic_message(p)))
+            })
+        })
+    }
+
+    /// Close the database in place (flushing it), waiting with the GIL
+    /// released. Idempotent: closing a closed database does nothing.
+    pub fn close(&self, py: Python<'_>) -> Result<(), Failure> {
         self.check_reentry()?;
-        Ok(py.detach(|| self.lock().take()))
+        py.detach(|| {
+            let mut g = self.lock();
+            catch_unwind(AssertUnwindSafe(|| g.close().map_err(Failure::Core))).unwrap_or_else(
+                |p| {
+                    poison(&mut g);
+                    Err(Failure::Panic(panic_message(p)))
+                },
+            )
+        })
     }
 }

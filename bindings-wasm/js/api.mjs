@@ -4,8 +4,9 @@
 // `module.exports` for the Node (CommonJS) build.
 //
 // This layer only shapes the API: error classes, the `Double` wrapper, the
-// INF_MIN / INF_MAX symbols, `scan` as an iterable, `free()`, and poisoning
-// after a panic. Every conversion and check happens in Rust.
+// INF_MIN / INF_MAX symbols, `scan` as an iterable, `free()`, poisoning
+// after a panic, session ids from the host's randomness and the fetch
+// transport of `syncOverHttp`. Every conversion and check happens in Rust.
 
 /** Symbol of the smallest range bound (registered: the same in every copy of the package). */
 const INF_MIN = Symbol.for('tablesync.INF_MIN');
@@ -69,12 +70,18 @@ function double(value) {
   return value instanceof Double ? value : new Double(value);
 }
 
+/** Path of the sync endpoint of a tablesync HTTP server. */
+const SYNC_PATH = '/v1/sync';
+/** Response header of a tablesync HTTP server carrying an error code. */
+const ERROR_CODE_HEADER = 'X-Tablesync-Error';
+
 /**
  * Build the API over a wasm-bindgen module.
  * `load(input)` instantiates the module (browser build); omit it when the
- * module is ready on import (Node build).
+ * module is ready on import (Node build). `host.crypto` supplies
+ * `getRandomValues` (default: `globalThis.crypto`).
  */
-export function createApi(raw, load) {
+export function createApi(raw, load, host) {
   let ready = false;
   let poisoned = false;
   let initPromise = null;
@@ -167,6 +174,39 @@ export function createApi(raw, load) {
 
   const TOKEN = Symbol('tablesync.Database');
 
+  /** 8 random bytes from the host: a session id no other session shares. */
+  function randomSessionId() {
+    const c = host?.crypto ?? globalThis.crypto;
+    if (!c || typeof c.getRandomValues !== 'function') {
+      throw new TablesyncError(
+        'NoRandomness: crypto.getRandomValues is not available to make a session id',
+        'NoRandomness',
+      );
+    }
+    return c.getRandomValues(new Uint8Array(8));
+  }
+
+  function checkOptions(opts, what) {
+    if (opts !== undefined && opts !== null && (typeof opts !== 'object' || Array.isArray(opts))) {
+      throw new TypeError(`${what} must be an object`);
+    }
+  }
+
+  // The raw region of a Database (set by Database's static block): for the
+  // session functions below, which live outside the class.
+  let rawOf;
+
+  /** Run `fn(raw)` on `db`'s raw region, as the Database methods do. */
+  function withRaw(db, what, fn) {
+    checkUsable();
+    const r = rawOf(db, what);
+    try {
+      return fn(r);
+    } catch (e) {
+      throw translate(e);
+    }
+  }
+
   function splitOpenOptions(opts, what) {
     if (opts === undefined || opts === null) return { clock: null, rest: opts };
     if (typeof opts !== 'object' || Array.isArray(opts)) {
@@ -209,6 +249,27 @@ export function createApi(raw, load) {
         throw new TypeError('copyTable: option "target" must be a Database');
       }
       return db.#raw;
+    }
+
+    static {
+      rawOf = (db, what) => {
+        if (!(db instanceof Database)) throw new TypeError(`${what} must be a Database`);
+        if (!db.#raw) {
+          throw new TablesyncError(`DatabaseClosed: ${what} was freed`, 'DatabaseClosed');
+        }
+        return db.#raw;
+      };
+    }
+
+    // The other region of syncWith / verify / repair (never this one).
+    #peer(other, what) {
+      if (other === this) {
+        throw new TablesyncError(
+          `OTSParameterInvalid: ${what} needs another region, not this one`,
+          'OTSParameterInvalid',
+        );
+      }
+      return rawOf(other, `${what}: the other region`);
     }
 
     /** An in-memory region named `region`. */
@@ -346,6 +407,25 @@ export function createApi(raw, load) {
       return this.#call((r) => r.copyTableTo(source, targetRaw, targetTable, onProgress));
     }
 
+    /**
+     * Run a whole sync session with another region in this process (this
+     * one initiating; frames go through the same encoding as over a
+     * network). Returns the report.
+     */
+    syncWith(other, opts) {
+      return this.#call((r) => r.syncWith(this.#peer(other, 'syncWith'), opts, randomSessionId()));
+    }
+
+    /** Find the keys whose rows differ from `other`'s; moves nothing. */
+    verify(other, opts) {
+      return this.#call((r) => r.verifyWith(this.#peer(other, 'verify'), opts));
+    }
+
+    /** Move only the differing rows, both ways, until the digests match. */
+    repair(other, opts) {
+      return this.#call((r) => r.repairWith(this.#peer(other, 'repair'), opts));
+    }
+
     tableDigest(table) {
       return this.#call((r) => r.tableDigest(table));
     }
@@ -396,9 +476,169 @@ export function createApi(raw, load) {
     }
   }
 
+  /**
+   * The initiating side of a sync session, driven by hand over any
+   * transport: `start(db)` gives the first request frame; hand each reply
+   * to `receive(db, reply)`, which gives the next request (a `Uint8Array`)
+   * or, at the end, the report. The other side answers with `respond()`.
+   */
+  class SyncSession {
+    #raw;
+    #report = null;
+
+    /** A session with these options; its id comes from `crypto.getRandomValues`. */
+    constructor(opts) {
+      checkUsable();
+      checkOptions(opts, 'SyncSession options');
+      try {
+        this.#raw = new raw.RawSyncSession(opts, randomSessionId());
+      } catch (e) {
+        throw translate(e);
+      }
+    }
+
+    /** A new session and its first request frame: `{ session, request }`. */
+    static start(db, opts) {
+      const session = new SyncSession(opts);
+      try {
+        return { session, request: session.start(db) };
+      } catch (e) {
+        session.free();
+        throw e;
+      }
+    }
+
+    #live(what) {
+      checkUsable();
+      if (this.#raw) return this.#raw;
+      throw new TablesyncError(
+        this.#report
+          ? `SyncError: ${what}: the session is over`
+          : `DatabaseClosed: ${what}: the session was freed`,
+        this.#report ? 'SyncError' : 'DatabaseClosed',
+      );
+    }
+
+    /** The session id (16 hex digits); replies must carry it. */
+    get sessionId() {
+      return this.#live('sessionId').sessionId;
+    }
+
+    /** Whether the session is over (`report` holds its report). */
+    get done() {
+      return this.#report !== null;
+    }
+
+    /** The report once the session is over, else `null`. */
+    get report() {
+      return this.#report;
+    }
+
+    /** The first request frame (once per session). */
+    start(db) {
+      const s = this.#live('start');
+      return withRaw(db, 'SyncSession.start: db', (r) => s.start(r));
+    }
+
+    /**
+     * Handle the reply to the last request: the next request frame, or the
+     * report when the session is over (the session then frees itself). A
+     * reply that fails its checks throws `CorruptData` and changes nothing.
+     */
+    receive(db, reply) {
+      const s = this.#live('receive');
+      const out = withRaw(db, 'SyncSession.receive: db', (r) => s.receive(r, reply));
+      if (out instanceof Uint8Array) return out;
+      this.#report = out;
+      this.free();
+      return out;
+    }
+
+    /** Release the session's memory (automatic once it is over). Idempotent. */
+    free() {
+      const r = this.#raw;
+      this.#raw = null;
+      if (r && !poisoned) r.free();
+    }
+  }
+
+  /**
+   * Answer one request frame for `db` (the responding region) with the
+   * reply frame. Stateless: host a region over any transport with it.
+   */
+  function respond(db, request, maxFrameBytes) {
+    return withRaw(db, 'respond: db', (r) => raw.respond(r, request, maxFrameBytes));
+  }
+
+  async function post(fetchImpl, endpoint, token, body, signal) {
+    let res;
+    try {
+      res = await fetchImpl(endpoint, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/octet-stream' },
+        body,
+        signal,
+      });
+    } catch (e) {
+      if (e?.name === 'AbortError') throw e;
+      throw new TablesyncError(`NetworkError: POST ${endpoint} failed: ${e?.message ?? e}`, 'NetworkError', { cause: e });
+    }
+    if (res.status !== 200) {
+      const code = res.headers.get(ERROR_CODE_HEADER) || 'HttpError';
+      let detail = '';
+      try {
+        detail = (await res.text()).trim();
+      } catch {
+        // the body is only for the message
+      }
+      const err = new TablesyncError(
+        `${code}: POST ${endpoint} answered HTTP ${res.status}${detail ? ` (${detail})` : ''}`,
+        code,
+      );
+      err.status = res.status;
+      throw err;
+    }
+    return new Uint8Array(await res.arrayBuffer());
+  }
+
+  /**
+   * Sync `db` with the region a tablesync HTTP server hosts at `url`
+   * (`tablesync serve`): each frame is a `POST url/v1/sync` with the bearer
+   * token. Uses the global `fetch` (Node ≥ 18, browsers; cross-origin pages
+   * rely on the server's CORS answers) unless `opts.fetch` is given.
+   */
+  async function syncOverHttp(db, url, token, opts) {
+    checkOptions(opts, 'syncOverHttp options');
+    if (typeof url !== 'string' && !(url instanceof URL)) {
+      throw new TypeError('syncOverHttp: url must be a string or URL');
+    }
+    if (typeof token !== 'string' || token === '') {
+      throw new TypeError('syncOverHttp: token must be a non-empty string');
+    }
+    const { fetch: fetchImpl = globalThis.fetch, signal, ...sessionOpts } = opts ?? {};
+    if (typeof fetchImpl !== 'function') {
+      throw new TypeError('syncOverHttp: no fetch function (pass opts.fetch)');
+    }
+    const endpoint = `${String(url).replace(/\/+$/, '')}${SYNC_PATH}`;
+    const { session, request } = SyncSession.start(db, sessionOpts);
+    try {
+      let out = request;
+      for (;;) {
+        const reply = await post(fetchImpl, endpoint, token, out, signal);
+        out = session.receive(db, reply);
+        if (!(out instanceof Uint8Array)) return out;
+      }
+    } finally {
+      session.free();
+    }
+  }
+
   return {
     init,
     Database,
+    SyncSession,
+    respond,
+    syncOverHttp,
     TablesyncError,
     IntegerOutOfRangeError,
     Double,

@@ -4,6 +4,7 @@
 const raw = require('./tablesync_wasm.js');
 const { createApi } = require('../api.cjs');
 
-const api = createApi(raw);
+// Node 18 has no global `crypto` without a flag; session ids come from node:crypto.
+const api = createApi(raw, undefined, { crypto: require('node:crypto').webcrypto });
 module.exports = api;
 module.exports.default = api.init;

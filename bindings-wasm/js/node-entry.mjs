@@ -5,6 +5,9 @@ import api from './index.cjs';
 export const {
   init,
   Database,
+  SyncSession,
+  respond,
+  syncOverHttp,
   TablesyncError,
   IntegerOutOfRangeError,
   Double,

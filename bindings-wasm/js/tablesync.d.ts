@@ -234,6 +234,132 @@ export interface CopyTableOptions {
   onProgress?: (progress: CopyProgress) => void;
 }
 
+/** How a sync session moves data. */
+export type SyncMode = 'incremental' | 'full' | 'hybrid' | 'reconcile' | 'auto' | 'verify';
+
+/** Which way data moves, seen from the initiating region. */
+export type SyncDirection = 'pull' | 'push' | 'both';
+
+/** Options of a sync session (`syncWith`, `SyncSession`, `syncOverHttp`). */
+export interface SyncOptions {
+  /**
+   * `incremental`: change records the other side lacks; `full`: every row;
+   * `hybrid`: rows as of the start, then records written meanwhile;
+   * `reconcile`: only the rows whose digests differ; `auto` (default):
+   * incremental while the log covers the receiver, else reconcile;
+   * `verify`: report the differing keys, move nothing.
+   */
+  mode?: SyncMode;
+  /** Default `both`. */
+  direction?: SyncDirection;
+  /** Tables to sync (default: every table of both sides). */
+  tables?: ReadonlyArray<string>;
+  /** Cap of one frame's uncompressed payload, both ways (≥ 4096; default 16 MiB). */
+  maxFrameBytes?: number;
+  /** Coded symbols asked for first when a table differs (reconcile; default 512). */
+  initialSymbols?: number;
+}
+
+/** Options of `verify` and `repair`. */
+export interface TablesOptions {
+  /** Tables to compare (default: every table of both sides). */
+  tables?: ReadonlyArray<string>;
+}
+
+/** A table's digests on both sides at the end of a session. */
+export interface TableOutcome {
+  table: string;
+  /** Local digest (hex), `null` if the table is missing locally. */
+  local: string | null;
+  /** Remote digest (hex), `null` if missing remotely. */
+  remote: string | null;
+  /** Keys whose rows differ (filled by `verify` / mode `verify`), in key order. */
+  differingKeys: PrimaryKey[];
+}
+
+/** What a sync session did. */
+export interface SyncReport {
+  /** Mode requested. */
+  mode: SyncMode;
+  /** Whether `auto` fell back to reconcile (the log no longer covered the receiver). */
+  fellBackToReconcile: boolean;
+  /** Bytes the initiator sent. */
+  bytesSent: number;
+  /** Bytes the initiator received. */
+  bytesReceived: number;
+  /** Request/reply exchanges. */
+  roundTrips: number;
+  /** Change records applied to the initiator. */
+  recordsPulled: number;
+  /** Change records sent to the responder. */
+  recordsPushed: number;
+  /** Rows merged into the initiator. */
+  rowsPulled: number;
+  /** Rows sent to the responder. */
+  rowsPushed: number;
+  /** Milliseconds by the initiator's clock. */
+  durationMs: number;
+  /** Every selected table exists on both sides with equal digests. */
+  verified: boolean;
+  /** Per table outcome. */
+  tables: TableOutcome[];
+}
+
+/** Options of `syncOverHttp`: a session's options plus the transport's. */
+export interface HttpSyncOptions extends SyncOptions {
+  /** The fetch to use (default: the global `fetch`). */
+  fetch?: (input: string, init: RequestInit) => Promise<Response>;
+  /** Aborts the session between frames (the error is the signal's). */
+  signal?: AbortSignal;
+}
+
+/**
+ * The initiating side of a sync session driven by hand over any transport:
+ * send `start(db)`'s frame to the other region, give its reply (from
+ * `respond()` over there) to `receive(db, reply)`, and repeat until
+ * `receive` returns the report instead of a frame.
+ */
+export class SyncSession {
+  /** A session with these options; its id comes from `crypto.getRandomValues`. */
+  constructor(opts?: SyncOptions);
+  /** A new session and its first request frame. */
+  static start(db: Database, opts?: SyncOptions): { session: SyncSession; request: Uint8Array };
+  /** The session id (16 hex digits) every reply must echo. */
+  readonly sessionId: string;
+  /** Whether the session is over. */
+  readonly done: boolean;
+  /** The report once the session is over, else `null`. */
+  readonly report: SyncReport | null;
+  /** The first request frame (once per session). */
+  start(db: Database): Uint8Array;
+  /**
+   * Handle the reply to the last request: the next request frame, or the
+   * report when the session is over (the session then frees itself). A
+   * corrupt reply, or one of another session, throws `CorruptData` and
+   * changes nothing.
+   */
+  receive(db: Database, reply: Uint8Array): Uint8Array | SyncReport;
+  /** Release the session's memory (automatic once it is over). */
+  free(): void;
+}
+
+/**
+ * Answer one request frame for `db` (the responding region) with the reply
+ * frame. Stateless: host a region over any transport (HTTP, WebSocket,
+ * BroadcastChannel between tabs…).
+ */
+export function respond(db: Database, request: Uint8Array, maxFrameBytes?: number): Uint8Array;
+
+/**
+ * Sync `db` with the region a tablesync HTTP server hosts at `url`
+ * (`tablesync serve DIR --token TOKEN`): every frame is a
+ * `POST ${url}/v1/sync` with `Authorization: Bearer ${token}`. An HTTP error
+ * throws a `TablesyncError` whose `code` is the server's (`Unauthorized` for
+ * a wrong token) and whose `status` is the HTTP status; a failed request
+ * throws code `NetworkError`.
+ */
+export function syncOverHttp(db: Database, url: string | URL, token: string, opts?: HttpSyncOptions): Promise<SyncReport>;
+
 /** A column operation of a change record. */
 export type ColumnOpRecord =
   | { name: string; op: 'PUT'; value: Value; timestamp: number }
@@ -346,6 +472,16 @@ export class Database {
   /** Up to 100 reads. */
   batchGet(requests: ReadonlyArray<GetRequest>): Array<BatchResult<'row', Row | null>>;
 
+  /**
+   * Run a whole sync session with another region of this process (this one
+   * initiating) and return its report.
+   */
+  syncWith(other: Database, opts?: SyncOptions): SyncReport;
+  /** Find the keys whose rows differ from `other`'s (in `tables[i].differingKeys`); moves nothing. */
+  verify(other: Database, opts?: TablesOptions): SyncReport;
+  /** Move only the differing rows, both ways, until the digests match. */
+  repair(other: Database, opts?: TablesOptions): SyncReport;
+
   /** Copy a table into a new table, here or in `opts.target`; returns rows copied. */
   copyTable(source: string, targetTable: string, opts?: CopyTableOptions): number;
 
@@ -388,6 +524,10 @@ export type ErrorCode =
   | 'StorageLocked'
   | 'DatabaseClosed'
   | 'SyncError'
+  | 'Unauthorized'
+  | 'HttpError'
+  | 'NetworkError'
+  | 'NoRandomness'
   | 'IntegerOutOfRange'
   | 'DatabaseBusy'
   | 'NotInitialized'
@@ -399,6 +539,8 @@ export class TablesyncError extends Error {
   constructor(message: string, code: ErrorCode | string, options?: { cause?: unknown });
   /** Stable code, e.g. `OTSConditionCheckFail`. */
   readonly code: ErrorCode | string;
+  /** The HTTP status, on errors of `syncOverHttp` answered by the server. */
+  status?: number;
 }
 
 /** An INTEGER that JS cannot hold exactly; also `instanceof TablesyncError`. */

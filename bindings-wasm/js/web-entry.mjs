@@ -11,6 +11,9 @@ const api = createApi(raw, (input) =>
 export const {
   init,
   Database,
+  SyncSession,
+  respond,
+  syncOverHttp,
   TablesyncError,
   IntegerOutOfRangeError,
   Double,

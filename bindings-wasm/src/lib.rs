@@ -19,7 +19,12 @@ pub mod record;
 pub mod row;
 pub mod rows;
 pub mod schema;
+pub mod session;
 pub mod sync;
+pub mod sync_options;
+pub mod sync_regions;
+pub mod sync_report;
 pub mod value;
 
 pub use database::RawDatabase;
+pub use session::RawSyncSession;

@@ -22,25 +22,24 @@ fn main() {
         Ok(cli) => cli,
         Err(e) => {
             use clap::error::ErrorKind;
-            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion)
-                || matches!(
-                    e.kind(),
-                    ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
-                )
-            {
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
                 let _ = e.print();
                 std::process::exit(if e.use_stderr() { 2 } else { 0 });
             }
-            let rendered = e.kind().as_str().map(str::to_string);
-            let first = e
-                .to_string()
+            // Clap renders several lines (usage, tips); keep the first, which names the problem.
+            let rendered = e.to_string();
+            let first = rendered
                 .lines()
                 .next()
                 .unwrap_or_default()
-                .trim_start_matches("error: ")
-                .to_string();
+                .trim_start_matches("error: ");
             let msg = if first.is_empty() {
-                rendered.unwrap_or_else(|| "invalid command line".into())
+                "invalid command line"
             } else {
                 first
             };

@@ -304,6 +304,8 @@ fn bad_input_fails_with_one_line_and_changes_nothing() {
     assert!(line.contains("line 3"), "{line}");
     std::fs::write(&badcsv, "uid:INTEGER,n:INTEGER\n1,2\n").unwrap();
     fails(&["import", &db, u, &badcsv], "InvalidInput");
+    std::fs::write(&bad, b"{\"primary_key\":{\"uid\":7,\"name\":\"\xff\"}}\n").unwrap();
+    fails(&["import", &db, u, &bad], "InvalidInput");
     fails(&["import", &db, u, &p(tmp.path(), "nothing.csv")], "FileIo");
     fails(
         &["import", &db, u, &p(tmp.path(), "file.txt")],

@@ -83,9 +83,14 @@ fn parse_file(
             let mut n = 0usize;
             loop {
                 line.clear();
-                let read = reader
-                    .read_line(&mut line)
-                    .map_err(|e| file_error(path, e).context(format!("line {}", n + 1)))?;
+                let read = reader.read_line(&mut line).map_err(|e| {
+                    let at = format!("{} line {}", path.display(), n + 1);
+                    if e.kind() == std::io::ErrorKind::InvalidData {
+                        CliError::input("not UTF-8 text").context(at)
+                    } else {
+                        file_error(path, e).context(at)
+                    }
+                })?;
                 if read == 0 {
                     break;
                 }
