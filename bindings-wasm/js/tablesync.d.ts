@@ -273,7 +273,7 @@ export interface TableOutcome {
   local: string | null;
   /** Remote digest (hex), `null` if missing remotely. */
   remote: string | null;
-  /** Keys whose rows differ (filled by `verify` / mode `verify`), in key order. */
+  /** Keys whose rows differ (filled by `verify` / mode `verify`). */
   differingKeys: PrimaryKey[];
 }
 

@@ -44,7 +44,9 @@ fn tables(v: Option<JsValue>) -> JsResult<Option<Vec<String>>> {
 }
 
 fn mode(v: Option<JsValue>) -> JsResult<SyncMode> {
-    let Some(v) = v else { return Ok(SyncMode::Auto) };
+    let Some(v) = v else {
+        return Ok(SyncMode::Auto);
+    };
     let s = js::string(&v, &"option 'mode'")?;
     SyncMode::parse(&s).ok_or_else(|| {
         invalid(format!(

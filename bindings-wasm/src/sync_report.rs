@@ -31,7 +31,11 @@ pub fn report_to_js(r: &SyncReport, mode: IntegerMode) -> JsResult<JsValue> {
     let o = Object::new();
     let num = |n: u64| JsValue::from_f64(n as f64);
     js::set(&o, "mode", &JsValue::from_str(&r.mode));
-    js::set(&o, "fellBackToReconcile", &JsValue::from_bool(r.fell_back_to_reconcile));
+    js::set(
+        &o,
+        "fellBackToReconcile",
+        &JsValue::from_bool(r.fell_back_to_reconcile),
+    );
     js::set(&o, "bytesSent", &num(r.bytes_sent));
     js::set(&o, "bytesReceived", &num(r.bytes_received));
     js::set(&o, "roundTrips", &num(u64::from(r.round_trips)));

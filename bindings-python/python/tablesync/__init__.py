@@ -10,6 +10,11 @@ Quick start::
         row = db.get_row("users", {"uid": 1})
         assert row["name"] == "Ada"
 
+Regions sync with each other in-process (``db.sync_with(other)``,
+``db.verify(other)``, ``db.repair(other)``), over HTTP (``db.serve(token=...)``
+on one side, ``db.sync_url(url, token)`` on the other) or over any transport
+(``SyncSession`` + ``respond``: bytes in, bytes out).
+
 See ``docs/python-quickstart.md`` for more.
 """
 
@@ -35,11 +40,16 @@ from ._tablesync import (
     RangePage,
     Row,
     Scan,
+    Server,
     StorageError,
     SyncError,
+    SyncReport,
+    SyncSession,
     TableDescription,
+    TableOutcome,
     TablesyncError,
     __version__,
+    respond,
 )
 
 __all__ = [
@@ -65,10 +75,15 @@ __all__ = [
     "RangePage",
     "Row",
     "Scan",
+    "Server",
     "StorageError",
     "SyncError",
+    "SyncReport",
+    "SyncSession",
     "TableDescription",
+    "TableOutcome",
     "TablesyncError",
     "__version__",
     "col",
+    "respond",
 ]

@@ -29,11 +29,16 @@ __all__ = [
     "RangePage",
     "Row",
     "Scan",
+    "Server",
     "StorageError",
     "SyncError",
+    "SyncReport",
+    "SyncSession",
     "TableDescription",
+    "TableOutcome",
     "TablesyncError",
     "__version__",
+    "respond",
 ]
 
 # ---- values -----------------------------------------------------------------
@@ -193,6 +198,99 @@ class Scan:
     def __iter__(self) -> Scan: ...
     def __next__(self) -> Row: ...
 
+# ---- sync -------------------------------------------------------------------------
+
+_SyncMode: TypeAlias = Union[Literal["auto", "incremental", "full", "hybrid", "reconcile", "verify"], str]
+_SyncDirection: TypeAlias = Union[Literal["pull", "push", "both"], str]
+
+@final
+class TableOutcome:
+    """One table at the end of a sync session."""
+
+    @property
+    def table(self) -> str: ...
+    @property
+    def local(self) -> Optional[str]: ...
+    @property
+    def remote(self) -> Optional[str]: ...
+    @property
+    def equal(self) -> bool: ...
+    @property
+    def differing_keys(self) -> List[Dict[str, Union[int, str, bytes]]]: ...
+
+@final
+class SyncReport:
+    """What a sync session did."""
+
+    @property
+    def mode(self) -> str: ...
+    @property
+    def fell_back_to_reconcile(self) -> bool: ...
+    @property
+    def bytes_sent(self) -> int: ...
+    @property
+    def bytes_received(self) -> int: ...
+    @property
+    def round_trips(self) -> int: ...
+    @property
+    def records_pulled(self) -> int: ...
+    @property
+    def records_pushed(self) -> int: ...
+    @property
+    def rows_pulled(self) -> int: ...
+    @property
+    def rows_pushed(self) -> int: ...
+    @property
+    def duration_ms(self) -> int: ...
+    @property
+    def verified(self) -> bool: ...
+    @property
+    def tables(self) -> List[TableOutcome]: ...
+    def differing_keys(self) -> Dict[str, List[Dict[str, Union[int, str, bytes]]]]: ...
+    def to_dict(self) -> Dict[str, Any]: ...
+
+@final
+class SyncSession:
+    """The initiating side of one sync session, driven by hand."""
+
+    def __new__(
+        cls,
+        mode: _SyncMode = "auto",
+        direction: _SyncDirection = "both",
+        tables: Optional[Sequence[str]] = None,
+        session_id: Optional[int] = None,
+        max_frame_bytes: Optional[int] = None,
+        initial_symbols: Optional[int] = None,
+    ) -> SyncSession: ...
+    @property
+    def session_id(self) -> int: ...
+    @property
+    def mode(self) -> str: ...
+    @property
+    def direction(self) -> str: ...
+    @property
+    def max_frame_bytes(self) -> int: ...
+    def start(self, db: Database) -> bytes: ...
+    def receive(self, db: Database, reply: Union[bytes, bytearray]) -> Union[bytes, SyncReport]: ...
+
+def respond(db: Database, request: Union[bytes, bytearray], max_frame_bytes: Optional[int] = None) -> bytes: ...
+
+@final
+class Server:
+    """A running HTTP sync server for one database."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def host(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def stopped(self) -> bool: ...
+    def stop(self) -> None: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(self, *_args: object) -> bool: ...
+
 # ---- the database ---------------------------------------------------------------
 
 @final
@@ -316,3 +414,27 @@ class Database:
         self, max_records: Optional[int] = None, max_age_ms: Optional[int] = None
     ) -> None: ...
     def enforce_retention(self) -> int: ...
+    def sync_with(
+        self,
+        other: Database,
+        mode: _SyncMode = "auto",
+        direction: _SyncDirection = "both",
+        tables: Optional[Sequence[str]] = None,
+        max_frame_bytes: Optional[int] = None,
+        initial_symbols: Optional[int] = None,
+    ) -> SyncReport: ...
+    def verify(self, other: Database, tables: Optional[Sequence[str]] = None) -> SyncReport: ...
+    def repair(self, other: Database, tables: Optional[Sequence[str]] = None) -> SyncReport: ...
+    def sync_url(
+        self,
+        url: str,
+        token: str,
+        mode: _SyncMode = "auto",
+        direction: _SyncDirection = "both",
+        tables: Optional[Sequence[str]] = None,
+        max_frame_bytes: Optional[int] = None,
+        initial_symbols: Optional[int] = None,
+    ) -> SyncReport: ...
+    def serve(
+        self, listen: str = "127.0.0.1:0", *, token: str, max_body_bytes: Optional[int] = None
+    ) -> Server: ...

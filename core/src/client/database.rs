@@ -292,13 +292,13 @@ impl Database {
     pub(crate) fn commit_local(&mut self, items: Vec<Pending>) -> Result<Vec<PrimaryKey>> {
         let now = self.now_ms();
         let mut hlc = Hlc::resume(self.log.hlc_last());
-        let mut seq = self.log.local_seq();
-        let mut cursor = self.log.next_cursor();
+        let first_seq = self.log.local_seq() + 1;
+        let first_cursor = self.log.next_cursor();
         let mut entries = Vec::with_capacity(items.len());
         let mut keys = Vec::with_capacity(items.len());
         let mut encoded = Vec::with_capacity(items.len());
-        for mut p in items {
-            seq += 1;
+        for (i, mut p) in items.into_iter().enumerate() {
+            let (seq, cursor) = (first_seq + i as u64, first_cursor + i as u64);
             let stamp = hlc.tick(now);
             let key = match p.auto_increment {
                 Some(i) => {
@@ -320,7 +320,6 @@ impl Database {
                 primary_key: p.primary_key,
                 columns: p.ops,
             }));
-            cursor += 1;
         }
         self.commit_keyed(entries, encoded)?;
         Ok(keys)

@@ -38,7 +38,7 @@ use std::path::{Path, PathBuf};
 /// A segment rolls over to a new file once it would grow past this size.
 pub const DEFAULT_SEGMENT_BYTES: u64 = 64 * 1024 * 1024;
 /// [`SyncPolicy::Batch`]: fsync once this many entries are pending.
-pub const DEFAULT_BATCH_ENTRIES: u64 = 128;
+pub const DEFAULT_BATCH_ENTRIES: u64 = 4096;
 /// [`SyncPolicy::Batch`]: fsync once the oldest pending entry is this old (ms).
 pub const DEFAULT_BATCH_MILLIS: i64 = 10;
 
