@@ -305,7 +305,12 @@ export interface SyncReport {
   tables: TableOutcome[];
 }
 
-/** Options of `syncOverHttp`: a session's options plus the transport's. */
+/**
+ * Options of `syncOverHttp`: a session's options plus the transport's.
+ * `maxFrameBytes` caps the frames this side sends and accepts; the server
+ * caps its replies by its own limit (`--max-body`), so keep the two equal
+ * (a smaller value here rejects larger replies with `CorruptData`).
+ */
 export interface HttpSyncOptions extends SyncOptions {
   /** The fetch to use (default: the global `fetch`). */
   fetch?: (input: string, init: RequestInit) => Promise<Response>;

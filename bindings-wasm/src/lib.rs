@@ -2,9 +2,12 @@
 //!
 //! This crate only converts: JS values to core types and back, core errors
 //! to JS errors, JS callbacks to core hooks. The public JS API (`Database`,
-//! `TablesyncError`, `double`, `INF_MIN` …) is the package's JS layer
-//! (`js/api.mjs`) over the `RawDatabase` class exported here; its types
-//! are the hand-written `js/tablesync.d.ts`.
+//! `SyncSession`, `respond`, `syncOverHttp`, `TablesyncError`, `double`,
+//! `INF_MIN` …) is the package's JS layer (`js/api.mjs`) over the
+//! `RawDatabase` and `RawSyncSession` classes exported here; its types are
+//! the hand-written `js/tablesync.d.ts`. Sync sessions take their ids from
+//! the host's randomness and do no I/O here: `syncOverHttp`'s fetch lives
+//! in the JS layer.
 #![warn(missing_docs)]
 
 pub mod clock;

@@ -7,9 +7,11 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(name = "tablesync", version, about, long_about = None)]
 pub struct Cli {
-    /// Region name of the database directory (a directory keeps the region it was created with).
-    #[arg(long, global = true, default_value = "local")]
-    pub region: String,
+    /// Region name of the database directory. A directory keeps the region it
+    /// was created with (in its REGION file); a new one without --region gets
+    /// `<directory name>-<8 random hex digits>`.
+    #[arg(long, global = true)]
+    pub region: Option<String>,
     /// When writes are fsynced: always, batch (group commit) or never.
     /// Default: always, except `import` and `demo`, which load with batch.
     #[arg(long, global = true, value_enum)]
@@ -154,6 +156,14 @@ pub enum Command {
         #[arg(long, default_value_t = 100)]
         limit: usize,
     },
+    /// Sync two regions: directories, or one directory and an http:// server.
+    Sync(SyncArgs),
+    /// Compare two regions' tables; exit 0 if all match, 1 if any differ.
+    Verify(VerifyArgs),
+    /// Copy a table's visible rows into a new table, in the same or another directory.
+    CopyTable(CopyTableArgs),
+    /// Serve a directory's region over HTTP for `sync` and `verify`.
+    Serve(ServeArgs),
 }
 
 /// Options of `demo`.
@@ -165,6 +175,102 @@ pub struct DemoArgs {
     /// Rows to load.
     #[arg(long, default_value_t = 100_000)]
     pub rows: u64,
+}
+
+/// Sync mode of `sync`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum ModeArg {
+    /// Incremental while the sender's change log covers the receiver, else reconcile.
+    #[default]
+    Auto,
+    /// The change records the receiver lacks (fails with LogGap once retention dropped them).
+    Incremental,
+    /// Every row of the selected tables.
+    Full,
+    /// The rows as of the start, then the records written meanwhile.
+    Hybrid,
+    /// Only the rows whose digests differ (found with coded symbols).
+    Reconcile,
+}
+
+/// Direction of `sync`, seen from SRC (the initiator).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum DirectionArg {
+    /// DST's changes into SRC.
+    Pull,
+    /// SRC's changes into DST.
+    Push,
+    /// Both ways.
+    #[default]
+    Both,
+}
+
+/// Options of `sync`.
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// The initiating side: a database directory or an http:// URL.
+    pub src: String,
+    /// The other side: a database directory or an http:// URL (at most one side is a URL).
+    pub dst: String,
+    /// How data moves.
+    #[arg(long, value_enum, default_value_t)]
+    pub mode: ModeArg,
+    /// Which way data moves, seen from SRC: pull (DST into SRC), push (SRC into DST) or both.
+    #[arg(long, value_enum, default_value_t)]
+    pub direction: DirectionArg,
+    /// Only this table (repeatable; default: every table of both sides).
+    #[arg(long = "table", value_name = "TABLE")]
+    pub tables: Vec<String>,
+    /// Bearer token of the server side.
+    #[arg(long, env = "TABLESYNC_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+}
+
+/// Options of `verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// One side: a database directory or an http:// URL.
+    pub src: String,
+    /// The other side: a database directory or an http:// URL (at most one side is a URL).
+    pub dst: String,
+    /// Only this table (repeatable; default: every table of both sides).
+    #[arg(long = "table", value_name = "TABLE")]
+    pub tables: Vec<String>,
+    /// Most differing keys to print per table.
+    #[arg(long, default_value_t = 10)]
+    pub keys: usize,
+    /// Bearer token of the server side.
+    #[arg(long, env = "TABLESYNC_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+}
+
+/// Options of `copy-table`.
+#[derive(Debug, Args)]
+pub struct CopyTableArgs {
+    /// Database directory holding the source table.
+    pub src_dir: PathBuf,
+    /// Table to copy.
+    pub source_table: String,
+    /// Database directory to copy into (the same directory, or another; created if missing).
+    pub dst_dir: PathBuf,
+    /// Name of the new table (must not exist there).
+    pub target_table: String,
+}
+
+/// Options of `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Database directory to serve (created if missing).
+    pub dir: PathBuf,
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:7070", value_name = "HOST:PORT")]
+    pub listen: String,
+    /// Bearer token clients must present (required).
+    #[arg(long, env = "TABLESYNC_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Largest request body accepted, and the frame cap, in bytes.
+    #[arg(long = "max-body", value_name = "BYTES", default_value_t = tablesync::sync::DEFAULT_MAX_FRAME_BYTES)]
+    pub max_body: usize,
 }
 
 /// Options of `scan`.

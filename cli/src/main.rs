@@ -1,9 +1,11 @@
 //! `tablesync`: the command-line tool.
 //!
-//! `tablesync demo` walks through a durable region end to end; the other
-//! subcommands work on a durable directory: create tables, put/get/delete
-//! rows, scan ranges, import and export CSV or JSON Lines, print and verify
-//! table digests, and read the change log. See `docs/cli.md`.
+//! `tablesync demo` walks through a durable region end to end, then syncs it
+//! with a second one; the other subcommands work on durable directories:
+//! create tables, put/get/delete rows, scan ranges, import and export CSV or
+//! JSON Lines, print and verify table digests, read the change log, copy
+//! tables, sync and verify two regions (directories, or a directory and a
+//! `tablesync serve` server). See `docs/cli.md`.
 
 mod args;
 mod commands;
@@ -50,8 +52,14 @@ fn main() {
             std::process::exit(2);
         }
     };
-    if let Err(e) = commands::run(cli) {
-        eprintln!("{}", e.line());
-        std::process::exit(1);
+    // `verify` answers like cmp(1): 0 same, 1 different, 2 trouble.
+    let verify = matches!(cli.command, args::Command::Verify(_));
+    match commands::run(cli) {
+        Ok(commands::Outcome::Done) => {}
+        Ok(commands::Outcome::Differ) => std::process::exit(1),
+        Err(e) => {
+            eprintln!("{}", e.line());
+            std::process::exit(if verify { 2 } else { 1 });
+        }
     }
 }

@@ -19,8 +19,13 @@ pub fn sync_policy(arg: Option<SyncArg>, default: SyncPolicy) -> SyncPolicy {
     }
 }
 
+/// File in a database directory that names its region (one line).
+pub const REGION_FILE: &str = "REGION";
+/// Region of a directory made before `REGION` files existed.
+pub const LEGACY_REGION: &str = "local";
+
 /// Open a database directory that must already exist.
-pub fn open_existing(dir: &Path, region: &str, sync: SyncPolicy) -> CliResult<Database> {
+pub fn open_existing(dir: &Path, region: Option<&str>, sync: SyncPolicy) -> CliResult<Database> {
     if !dir.is_dir() {
         return Err(file_error(dir, "no such database directory"));
     }
@@ -28,11 +33,107 @@ pub fn open_existing(dir: &Path, region: &str, sync: SyncPolicy) -> CliResult<Da
 }
 
 /// Open a database directory, creating it if missing.
-pub fn open_or_create(dir: &Path, region: &str, sync: SyncPolicy) -> CliResult<Database> {
-    Ok(Database::open(
-        dir,
-        DatabaseOptions::new(region).sync(sync),
-    )?)
+///
+/// The region name is the directory's `REGION` file; `region` (from
+/// `--region`) must then agree with it. A directory without the file gets
+/// `region`, or else a fresh name (`<directory name>-<8 random hex digits>`,
+/// so two directories never share a region by accident), or `local` if it
+/// already holds a database made before `REGION` files; the name is written
+/// to `REGION` once the open succeeds.
+pub fn open_or_create(dir: &Path, region: Option<&str>, sync: SyncPolicy) -> CliResult<Database> {
+    let (name, record) = resolve_region(dir, region)?;
+    let db = Database::open(dir, DatabaseOptions::new(name.as_str()).sync(sync))?;
+    if record {
+        write_region_file(dir, &name)?;
+    }
+    Ok(db)
+}
+
+/// The region name `REGION` records in `dir`, if the file exists.
+pub fn recorded_region(dir: &Path) -> CliResult<Option<String>> {
+    let path = dir.join(REGION_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let name = text.trim_end_matches(['\n', '\r']).to_string();
+            if name.is_empty() {
+                return Err(file_error(&path, "the region file is empty"));
+            }
+            Ok(Some(name))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(file_error(&path, e)),
+    }
+}
+
+/// The region to open `dir` with, and whether to record it in `REGION`.
+fn resolve_region(dir: &Path, asked: Option<&str>) -> CliResult<(String, bool)> {
+    if let Some(stored) = recorded_region(dir)? {
+        return match asked {
+            Some(a) if a != stored => Err(CliError::arg(format!(
+                "{} holds region '{stored}', not '{a}' (its {REGION_FILE} file says so)",
+                dir.display()
+            ))),
+            _ => Ok((stored, false)),
+        };
+    }
+    if let Some(a) = asked {
+        return Ok((a.to_string(), true));
+    }
+    if holds_database(dir) {
+        return Ok((LEGACY_REGION.to_string(), true));
+    }
+    Ok((fresh_region_name(dir)?, true))
+}
+
+/// Whether `dir` already holds log segments or checkpoints.
+fn holds_database(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries.flatten().any(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            (name.starts_with("wal-") && name.ends_with(".log"))
+                || (name.starts_with("checkpoint-") && name.ends_with(".snap"))
+        })
+    })
+}
+
+/// `<directory name>-<8 hex digits from the OS>`, e.g. `db-b-3f9a1c0e`.
+fn fresh_region_name(dir: &Path) -> CliResult<String> {
+    let base: String = dir
+        .canonicalize()
+        .ok()
+        .as_deref()
+        .unwrap_or(dir)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .take(40)
+        .collect();
+    let base = if base.is_empty() || base.chars().all(|c| c == '.') {
+        "region".to_string()
+    } else {
+        base
+    };
+    Ok(format!("{base}-{:08x}", random_u64()? as u32))
+}
+
+/// 64 random bits from the operating system.
+pub fn random_u64() -> CliResult<u64> {
+    getrandom::u64().map_err(|e| {
+        CliError::new(
+            crate::error::FILE_IO,
+            format!("reading the operating system's randomness: {e}"),
+        )
+    })
+}
+
+fn write_region_file(dir: &Path, name: &str) -> CliResult<()> {
+    let path = dir.join(REGION_FILE);
+    let tmp = dir.join(format!("{REGION_FILE}.partial"));
+    std::fs::write(&tmp, format!("{name}\n")).map_err(|e| file_error(&tmp, e))?;
+    std::fs::rename(&tmp, &path).map_err(|e| file_error(&path, e))
 }
 
 /// A table's schema.

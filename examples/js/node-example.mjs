@@ -1,7 +1,9 @@
-// Two regions in one Node process: write in each, ship the change logs
-// both ways, and check that their digests agree. Then a snapshot round trip.
+// Two regions in one Node process: write in each, sync them (a whole
+// session with syncWith, then one driven frame by frame as a transport
+// would), find and repair a divergence, and end with a snapshot round trip.
 //   cd examples/js && npm install && node node-example.mjs
-import { Database, INF_MAX, INF_MIN, TablesyncError, double } from 'tablesync';
+// (sync-over-http.mjs does the same against a `tablesync serve` server.)
+import { Database, INF_MAX, INF_MIN, SyncSession, TablesyncError, double, respond } from 'tablesync';
 
 const schema = { primaryKey: [['uid', 'INTEGER']], maxVersions: 2 };
 const eu = Database.memory('eu');
@@ -21,16 +23,40 @@ try {
   console.log(`refused: ${e.code}`);
 }
 
-// Sync: each region sends what the other lacks (here simply everything; duplicates are skipped).
-const fromEu = eu.changesSince(0, 1000);
-const fromUs = us.changesSince(0, 1000);
-console.log('eu → us', us.applyChanges(fromEu.records));
-console.log('us → eu', eu.applyChanges(fromUs.records));
+// Sync: one session moves what each side lacks, both ways (mode "auto":
+// change records while the logs cover each other, else only differing rows).
+const report = eu.syncWith(us, { mode: 'auto', direction: 'both' });
+console.log(`synced: pulled ${report.recordsPulled} / pushed ${report.recordsPushed} records, ` +
+  `${report.roundTrips} round trips, ${report.bytesSent + report.bytesReceived} bytes, verified ${report.verified}`);
 
 const a = eu.tableDigest('users');
 const b = us.tableDigest('users');
 console.log(`digest eu ${a}\ndigest us ${b}`);
-if (a !== b) throw new Error('regions disagree');
+if (a !== b || !report.verified) throw new Error('regions disagree');
+
+// The same protocol over any transport: the initiator turns replies into
+// requests, the other side answers each frame with respond() (stateless).
+// Here the "wire" is a function call; it could be fetch, a WebSocket or a
+// BroadcastChannel between browser tabs.
+const ap = Database.memory('ap');
+const { session, request } = SyncSession.start(ap, { mode: 'full', direction: 'pull' });
+let frame = request;
+let frames = 0;
+while (frame instanceof Uint8Array) {
+  const reply = respond(eu, frame); // on the other side of the wire
+  frames += 1;
+  frame = session.receive(ap, reply);
+}
+console.log(`ap pulled ${frame.rowsPulled} rows in ${frames} frames, verified ${frame.verified}`);
+
+// verify() finds diverging rows without moving any; repair() moves only those.
+us.putRow('users', { uid: 3 }, { name: 'Linus', age: 28 });
+eu.updateRow('users', { uid: 2 }, { put: { age: 46 } });
+const check = eu.verify(us);
+console.log('differing keys:', check.tables[0].differingKeys);
+const fixed = eu.repair(us);
+console.log(`repair moved ${fixed.rowsPulled + fixed.rowsPushed} rows, verified ${fixed.verified}`);
+if (eu.tableDigest('users') !== us.tableDigest('users')) throw new Error('repair failed');
 
 for (const row of eu.scan('users', INF_MIN, INF_MAX)) {
   console.log(row.primaryKey.uid, row.columns);
@@ -42,7 +68,7 @@ console.log('adults:', eu.getRange('users', INF_MIN, INF_MAX, {
 // A snapshot is the whole region as bytes; importing it is byte-exact.
 const snapshot = eu.exportSnapshot();
 const restored = Database.importSnapshot(snapshot);
-console.log(`snapshot: ${snapshot.length} bytes, restored digest matches: ${restored.tableDigest('users') === a}`);
+console.log(`snapshot: ${snapshot.length} bytes, restored digest matches: ${restored.tableDigest('users') === eu.tableDigest('users')}`);
 console.log('version vector:', restored.versionVector());
 
-for (const db of [eu, us, restored]) db.free();
+for (const db of [eu, us, ap, restored]) db.free();

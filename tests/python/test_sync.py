@@ -176,6 +176,28 @@ def test_bad_arguments_are_refused_and_change_nothing(
     assert state(a) == before[0]
 
 
+def test_opposite_syncs_from_many_threads_do_not_deadlock() -> None:
+    a, b = region("a"), region("b")
+    errors: List[BaseException] = []
+
+    def work(src: tablesync.Database, dst: tablesync.Database, base: int) -> None:
+        try:
+            for i in range(20):
+                src.put_row("t", {"k": base + i}, {"v": src.region})
+                src.sync_with(dst, direction="both")
+        except BaseException as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(a, b, 0)), threading.Thread(target=work, args=(b, a, 1000))]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not errors
+    assert a.sync_with(b).verified
+    assert a.describe_table("t").row_count == b.describe_table("t").row_count == 40
+
+
 # ---- verify, repair, auto after truncation ---------------------------------------------
 
 

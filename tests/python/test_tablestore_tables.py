@@ -71,9 +71,11 @@ def test_constructor_rejects_empty_credentials_like_the_sdk(args, message):
     assert e.value.get_http_status() is None
 
 
-def test_http_endpoints_are_refused_until_the_sync_server_exists():
-    for ep in ("http://inst.cn-hangzhou.ots.aliyuncs.com", "https://inst.cn-hangzhou.ots.aliyuncs.com"):
-        with pytest.raises(OTSClientError, match="arrive with the sync server"):
+def test_cloud_endpoints_are_refused():
+    # http:// endpoints name a tablesync server (HOST:PORT; see test_tablestore_http.py).
+    for ep, why in (("http://inst.cn-hangzhou.ots.aliyuncs.com", "HOST:PORT"),
+                    ("https://inst.cn-hangzhou.ots.aliyuncs.com", "https endpoints are not supported")):
+        with pytest.raises(OTSClientError, match=why):
             OTSClient(ep, "id", "secret", "inst")
 
 

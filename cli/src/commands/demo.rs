@@ -4,7 +4,8 @@
 //! (group commit, fsync on close: the fast way to load; `--sync always`
 //! fsyncs every batch instead), reads, updates and deletes, shows the change
 //! log and the digest, then closes, reopens and checks that the digest and
-//! row count survived. Any mismatch ends with a `DemoCheckFailed` error.
+//! row count survived. Then a second region syncs with it
+//! (`demo_sync.rs`). Any mismatch ends with a `DemoCheckFailed` error.
 
 use crate::args::DemoArgs;
 use crate::error::{file_error, CliError, CliResult, DEMO_CHECK};
@@ -21,11 +22,11 @@ use tablesync::{
 /// Marker file that says a directory was made by the demo (and may be wiped).
 const MARKER: &str = ".tablesync-demo";
 /// The table the demo creates.
-const TABLE: &str = "users";
+pub(super) const TABLE: &str = "users";
 /// Rows per `batch_write` (the core's limit).
 const BATCH: u64 = 200;
 
-fn check(ok: bool, what: impl Into<String>) -> CliResult<()> {
+pub(super) fn check(ok: bool, what: impl Into<String>) -> CliResult<()> {
     if ok {
         Ok(())
     } else {
@@ -76,7 +77,7 @@ pub fn demo_columns(uid: u64) -> Vec<Column> {
     ]
 }
 
-fn key(uid: u64) -> PrimaryKey {
+pub(super) fn key(uid: u64) -> PrimaryKey {
     PrimaryKey::new([("uid", uid as i64)])
 }
 
@@ -87,7 +88,7 @@ fn show(label: &str, row: Option<&tablesync::Row>) {
     }
 }
 
-fn count_rows(db: &Database) -> CliResult<u64> {
+pub(super) fn count_rows(db: &Database) -> CliResult<u64> {
     Ok(db.describe_table(TABLE)?.row_count)
 }
 
@@ -116,7 +117,8 @@ fn load(db: &mut Database, rows: u64) -> CliResult<f64> {
 }
 
 /// Run the demo.
-pub fn run(a: &DemoArgs, region: &str, sync: SyncPolicy) -> CliResult<()> {
+pub fn run(a: &DemoArgs, region: Option<&str>, sync: SyncPolicy) -> CliResult<()> {
+    let region = region.unwrap_or("eu");
     if a.rows < 20 {
         return Err(CliError::arg("--rows must be at least 20"));
     }
@@ -135,7 +137,7 @@ pub fn run(a: &DemoArgs, region: &str, sync: SyncPolicy) -> CliResult<()> {
             ""
         }
     );
-    let mut db = open_or_create(&db_dir, region, sync)?;
+    let mut db = open_or_create(&db_dir, Some(region), sync)?;
 
     println!("==> create table '{TABLE}' (primary key uid INTEGER)");
     db.create_table(TableSchema::new(
@@ -276,7 +278,7 @@ pub fn run(a: &DemoArgs, region: &str, sync: SyncPolicy) -> CliResult<()> {
     db.close()?;
     drop(db);
     let started = Instant::now();
-    let mut db = open_or_create(&db_dir, region, sync)?;
+    let mut db = open_or_create(&db_dir, Some(region), sync)?;
     let reopen_ms = started.elapsed().as_secs_f64() * 1000.0;
     let after = db.table_digest(TABLE)?;
     let reopened_rows = count_rows(&db)?;
@@ -299,7 +301,8 @@ pub fn run(a: &DemoArgs, region: &str, sync: SyncPolicy) -> CliResult<()> {
         row.as_ref().and_then(|r| r.get("name")) == Some(&"Ada Lovelace".into()),
         "the update of uid=12 should survive reopen",
     )?;
-    db.close()?;
     println!("OK: digest, row count and updates survived close and reopen");
+    super::demo_sync::two_regions(&mut db, &a.dir, region, expected, sync)?;
+    db.close()?;
     Ok(())
 }

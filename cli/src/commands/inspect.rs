@@ -9,7 +9,7 @@ use std::path::Path;
 use tablesync::SyncPolicy;
 
 /// Print a table's digest, optionally after rehashing every row.
-pub fn digest(dir: &Path, region: &str, table: &str, verify: bool) -> CliResult<()> {
+pub fn digest(dir: &Path, region: Option<&str>, table: &str, verify: bool) -> CliResult<()> {
     let mut db = open_existing(dir, region, SyncPolicy::Always)?;
     let d = if verify {
         db.verify_table_digest(table)?
@@ -22,7 +22,7 @@ pub fn digest(dir: &Path, region: &str, table: &str, verify: bool) -> CliResult<
 }
 
 /// Print change-log records.
-pub fn log(dir: &Path, region: &str, since: u64, limit: usize) -> CliResult<()> {
+pub fn log(dir: &Path, region: Option<&str>, since: u64, limit: usize) -> CliResult<()> {
     let mut db = open_existing(dir, region, SyncPolicy::Always)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());

@@ -1,8 +1,14 @@
 //! One module per group of subcommands.
 
+mod copy;
 mod demo;
+mod demo_sync;
 mod inspect;
 mod rows;
+mod serve;
+mod sides;
+mod summary;
+mod sync;
 mod table;
 mod transfer;
 
@@ -10,9 +16,29 @@ use crate::args::{Cli, Command, ConditionArg};
 use crate::error::{CliError, CliResult, FILE_IO};
 use tablesync::{Condition, RowExistence, SyncPolicy};
 
+/// How a command that did not fail ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Done (exit status 0).
+    Done,
+    /// `verify` found differences (exit status 1).
+    Differ,
+}
+
 /// Run one parsed command line.
-pub fn run(cli: Cli) -> CliResult<()> {
-    let region = cli.region.as_str();
+pub fn run(cli: Cli) -> CliResult<Outcome> {
+    if let Command::Verify(a) = &cli.command {
+        return Ok(if sync::verify(a, cli.region.as_deref())? {
+            Outcome::Done
+        } else {
+            Outcome::Differ
+        });
+    }
+    run_other(cli).map(|()| Outcome::Done)
+}
+
+fn run_other(cli: Cli) -> CliResult<()> {
+    let region = cli.region.as_deref();
     let sync = |default: SyncPolicy| crate::open::sync_policy(cli.sync, default);
     match cli.command {
         Command::Demo(a) => demo::run(&a, region, sync(SyncPolicy::Batch)),
@@ -74,6 +100,10 @@ pub fn run(cli: Cli) -> CliResult<()> {
         Command::Export(a) => transfer::export(&a, region),
         Command::Digest { dir, table, verify } => inspect::digest(&dir, region, &table, verify),
         Command::Log { dir, since, limit } => inspect::log(&dir, region, since, limit),
+        Command::Sync(a) => sync::sync(&a, region, sync(SyncPolicy::Batch)),
+        Command::Verify(a) => sync::verify(&a, region).map(|_| ()),
+        Command::CopyTable(a) => copy::copy_table(&a, region, sync(SyncPolicy::Batch)),
+        Command::Serve(a) => serve::serve(&a, region, sync(SyncPolicy::Always)),
     }
 }
 

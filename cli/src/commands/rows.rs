@@ -26,7 +26,7 @@ fn read_options(max_versions: u32, columns: Vec<String>) -> GetOptions {
 #[allow(clippy::too_many_arguments)]
 pub fn put(
     dir: &Path,
-    region: &str,
+    region: Option<&str>,
     sync: SyncPolicy,
     table: &str,
     pk: &[String],
@@ -59,7 +59,7 @@ pub fn put(
 /// Read one row.
 pub fn get(
     dir: &Path,
-    region: &str,
+    region: Option<&str>,
     table: &str,
     pk: &[String],
     max_versions: u32,
@@ -80,7 +80,7 @@ pub fn get(
 /// Delete one row.
 pub fn delete(
     dir: &Path,
-    region: &str,
+    region: Option<&str>,
     sync: SyncPolicy,
     table: &str,
     pk: &[String],
@@ -96,7 +96,7 @@ pub fn delete(
 }
 
 /// Print a range as JSON Lines.
-pub fn scan(a: &ScanArgs, region: &str) -> CliResult<()> {
+pub fn scan(a: &ScanArgs, region: Option<&str>) -> CliResult<()> {
     if a.limit == Some(0) {
         return Err(CliError::arg("--limit must be at least 1"));
     }

@@ -8,7 +8,7 @@ use tablesync::{SyncPolicy, TableOptions, TableSchema};
 /// Create a table.
 pub fn create(
     dir: &Path,
-    region: &str,
+    region: Option<&str>,
     sync: SyncPolicy,
     table: &str,
     pk: &[String],
@@ -33,7 +33,7 @@ pub fn create(
 }
 
 /// List tables.
-pub fn list(dir: &Path, region: &str) -> CliResult<()> {
+pub fn list(dir: &Path, region: Option<&str>) -> CliResult<()> {
     let mut db = open_existing(dir, region, SyncPolicy::Always)?;
     for name in db.list_tables()? {
         let d = db.describe_table(&name)?;

@@ -156,7 +156,7 @@ impl<R: Read> Read for CountingReader<R> {
 }
 
 /// `tablesync import`.
-pub fn import(a: &ImportArgs, region: &str, sync: SyncPolicy) -> CliResult<()> {
+pub fn import(a: &ImportArgs, region: Option<&str>, sync: SyncPolicy) -> CliResult<()> {
     let format = format_of(&a.file, a.format)?;
     if !a.file.is_file() {
         return Err(file_error(&a.file, "no such file"));
@@ -254,7 +254,7 @@ fn scan_all<'a>(
 }
 
 /// `tablesync export`.
-pub fn export(a: &ExportArgs, region: &str) -> CliResult<()> {
+pub fn export(a: &ExportArgs, region: Option<&str>) -> CliResult<()> {
     let to_stdout = a.file.as_os_str() == "-";
     let format = if to_stdout {
         a.format.unwrap_or(Format::Jsonl)

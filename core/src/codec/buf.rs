@@ -24,6 +24,7 @@ pub fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
 
 /// A reader over a byte slice; every read checks bounds and reports
 /// truncation as [`Error::Corrupt`].
+#[derive(Clone)]
 pub struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,

@@ -9,4 +9,4 @@ mod accumulator;
 mod row_hash;
 
 pub use accumulator::{Accumulator, Digest};
-pub(crate) use row_hash::row_digest;
+pub(crate) use row_hash::{row_digest, row_digest_encoded};

@@ -3,7 +3,7 @@
 
 use super::row_state::RowState;
 use crate::codec::row_state::{decode_row_state, encode_row_state};
-use crate::digest::{row_digest, Accumulator, Digest};
+use crate::digest::{row_digest, row_digest_encoded, Accumulator, Digest};
 use crate::log::hlc::Stamp;
 use crate::log::record::{ChangeKind, ColumnOp};
 use crate::model::error::Result;
@@ -205,9 +205,14 @@ impl Table {
     /// Recompute every row digest from the states (a full rescan).
     pub fn rescan(&self) -> Result<Accumulator> {
         let mut acc = Accumulator::default();
+        let mut scratch = Vec::with_capacity(256);
         for (k, row) in &self.rows {
-            let st = row.decode()?;
-            if let Some(d) = row_digest(k, &st, self.schema.options.max_versions) {
+            if let Some(d) = row_digest_encoded(
+                k,
+                &row.state,
+                self.schema.options.max_versions,
+                &mut scratch,
+            )? {
                 acc.add(&d);
             }
         }

@@ -1,5 +1,7 @@
 // Headless Chromium loads the `web` build from a page served on 127.0.0.1
-// and runs a round trip (see roundtrip.mjs); the example page must work too.
+// and runs a round trip (see roundtrip.mjs); the example page must work too;
+// and a page syncs over fetch with a tablesync HTTP server on another
+// origin (see sync.mjs).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
@@ -8,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { serve } from './server.mjs';
+import { startServer } from '../helpers/sync-server.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..', '..', '..');
@@ -16,6 +19,9 @@ const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 let server;
 let browser;
 let profile;
+let syncDir;
+let syncServer;
+const SYNC_TOKEN = 'browser-token-19c2';
 
 before(async () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing (scripts/test-js installs it)`);
@@ -27,6 +33,8 @@ before(async () => {
     '/examples/': join(repo, 'examples', 'js'),
   });
   profile = mkdtempSync(join(tmpdir(), 'tablesync-chromium-'));
+  syncDir = mkdtempSync(join(tmpdir(), 'tablesync-browser-sync-'));
+  syncServer = await startServer(join(syncDir, 'region'), SYNC_TOKEN);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -41,7 +49,9 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await server?.close();
+  await syncServer?.stop();
   if (profile) rmSync(profile, { recursive: true, force: true });
+  if (syncDir) rmSync(syncDir, { recursive: true, force: true });
 });
 
 async function load(path) {
@@ -81,4 +91,20 @@ test('the example page in examples/js/browser works', async () => {
   assert.equal(result.ok, true, result.error);
   assert.match(result.digest, /^[0-9a-f]{64}$/);
   assert.equal(result.restoredDigest, result.digest);
+});
+
+test('a page syncs with a tablesync HTTP server on another origin (fetch, CORS)', async () => {
+  const query = new URLSearchParams({ server: syncServer.url, token: SYNC_TOKEN });
+  const { result, title, errors } = await load(`/test/sync.html?${query}`);
+  assert.deepEqual(errors, []);
+  assert.equal(result.ok, true, result.error);
+  assert.match(title, /done$/);
+  const r = result.report;
+  assert.notEqual(new URL(r.origin).port, new URL(r.server).port, 'cross-origin: the CORS path ran');
+  assert.deepEqual(r.push, { verified: true, moved: 50 });
+  assert.deepEqual(r.pull, { verified: true, equal: true });
+  assert.deepEqual(r.both, { verified: true, got: 'hello', equal: true });
+  assert.deepEqual(r.verify, { verified: true, differing: 0 });
+  assert.deepEqual(r.wrongToken, { code: 'Unauthorized', status: 401 });
+  assert.deepEqual(r.channel, { verified: true, equal: true });
 });

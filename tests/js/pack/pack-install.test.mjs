@@ -20,7 +20,15 @@ const row = db.getRow('users', { uid: 1 });
 let code = null;
 try { db.putRow('users', { uid: 1 }, {}, { condition: 'EXPECT_NOT_EXIST' }); } catch (e) { code = (e instanceof ${api}.TablesyncError) && e.code; }
 const copy = ${api}.Database.importSnapshot(db.exportSnapshot());
+const peer = ${api}.Database.memory('us');
+const synced = db.syncWith(peer, { mode: 'full' });
+const { session, request } = ${api}.SyncSession.start(peer, { mode: 'verify' });
+let check = request;
+while (check instanceof Uint8Array) check = session.receive(peer, ${api}.respond(db, check));
 console.log(JSON.stringify({
+  synced: synced.verified && peer.tableDigest('users') === db.tableDigest('users'),
+  hand: check.verified && check.mode === 'verify',
+  http: typeof ${api}.syncOverHttp,
   name: row.columns.name, age: row.columns.age, digest: db.tableDigest('users'),
   copyDigest: copy.tableDigest('users'), code, double: ${api}.double(1) instanceof ${api}.Double,
   infMin: ${api}.INF_MIN === Symbol.for('tablesync.INF_MIN'),
@@ -64,6 +72,9 @@ test('npm pack → npm install → require and import', () => {
     assert.equal(cjs.code, 'OTSConditionCheckFail');
     assert.equal(cjs.double, true);
     assert.equal(cjs.infMin, true);
+    assert.equal(cjs.synced, true, 'syncWith works from the installed package');
+    assert.equal(cjs.hand, true, 'SyncSession + respond work from the installed package');
+    assert.equal(cjs.http, 'function');
     const both = JSON.parse(execFileSync('node', ['both.mjs'], { cwd: app, encoding: 'utf8' }));
     assert.equal(both.same, true, 'require and import share one module instance');
   } finally {

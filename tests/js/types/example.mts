@@ -7,9 +7,18 @@ import init, {
   INF_MIN,
   IntegerOutOfRangeError,
   ManualClock,
+  SyncSession,
   TablesyncError,
   double,
+  respond,
+  syncOverHttp,
   type ChangeRecord,
+  type HttpSyncOptions,
+  type PrimaryKey,
+  type SyncDirection,
+  type SyncMode,
+  type SyncReport,
+  type TableOutcome,
   type ColumnCondition,
   type Row,
   type Value,
@@ -90,3 +99,41 @@ Database.memory('x', { integers: 'int' });
 db.putRow('users', { uid: 1 }, { when: new Date() });
 // @ts-expect-error the constructor is private
 new Database();
+
+// Sync between regions, by hand over any transport, and over HTTP.
+async function syncExamples(a: Database, b: Database): Promise<void> {
+  const report: SyncReport = a.syncWith(b, { mode: 'reconcile', direction: 'pull', tables: ['users'], maxFrameBytes: 1 << 20, initialSymbols: 64 });
+  const outcome: TableOutcome | undefined = report.tables[0];
+  const local: string | null = outcome?.local ?? null;
+  const keys: PrimaryKey[] = a.verify(b, { tables: ['users'] }).tables.flatMap((t) => t.differingKeys);
+  const repaired: boolean = a.repair(b).verified;
+  console.log(report.bytesSent + report.roundTrips + report.durationMs, report.fellBackToReconcile, local, keys, repaired);
+
+  const { session, request } = SyncSession.start(a, { mode: 'auto' });
+  let step: Uint8Array | SyncReport = request;
+  while (step instanceof Uint8Array) step = session.receive(a, respond(b, step, 1 << 20));
+  const sid: string = session.sessionId;
+  const done: SyncReport | null = session.report;
+  const s2 = new SyncSession();
+  const first: Uint8Array = s2.start(a);
+  s2.free();
+  console.log(step.verified, sid, done?.mode, first.length);
+
+  const opts: HttpSyncOptions = { direction: 'push', signal: new AbortController().signal, fetch: (url, init) => fetch(url, init) };
+  const overHttp: SyncReport = await syncOverHttp(a, 'http://127.0.0.1:8787', 'token', opts);
+  try {
+    await syncOverHttp(a, new URL('http://127.0.0.1:8787'), 'wrong');
+  } catch (e) {
+    if (e instanceof TablesyncError && e.code === 'Unauthorized') console.log(e.status === 401, overHttp.mode);
+  }
+  // @ts-expect-error unknown sync mode
+  a.syncWith(b, { mode: 'sideways' });
+  // @ts-expect-error verify takes only tables
+  a.verify(b, { mode: 'full' });
+  // @ts-expect-error the reply is bytes
+  session.receive(a, 'reply');
+  const dir: SyncDirection = 'both';
+  const mode: SyncMode = 'verify';
+  console.log(dir, mode);
+}
+void syncExamples;

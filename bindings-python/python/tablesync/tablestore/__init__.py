@@ -13,8 +13,10 @@ and the endpoint::
     consumed, row, _ = client.get_row("t", [("uid", 1)])
 
 Endpoints: ``memory://NAME`` (one in-memory region per name per process),
-``file:///abs/path`` or a directory path (durable). ``http(s)://`` tablesync
-servers come with the sync server.
+``file:///abs/path`` or a directory path (durable), or ``http://HOST:PORT``
+of a tablesync server (``tablesync serve`` / ``Database.serve``; the access
+key secret is its bearer token; see :mod:`tablesync.tablestore.client` for
+the consistency this gives).
 """
 
 from . import const, retry

@@ -6,7 +6,12 @@
 * ``file:///abs/path`` or a plain filesystem path — a durable region in that
   directory (``tablesync.Database.open``), shared by every client of this
   process given the same path, closed when the last of them is closed.
-* ``http://`` / ``https://`` — not yet: they arrive with the sync server.
+* ``http://HOST:PORT`` — a tablesync sync server (``tablesync serve`` or
+  ``Database.serve``). Each client keeps its own in-memory replica region
+  (named after the region with a random suffix) and syncs it with the
+  server around every request; the client's ``access_key_secret`` is the
+  server's bearer token. ``https://`` is refused: put a TLS-terminating
+  proxy in front of the server and talk to it over ``http://`` on loopback.
 
 An optional ``?region=NAME`` query (or the client's ``region`` keyword) names
 the tablesync region; by default the region is the instance name. File
@@ -17,6 +22,7 @@ endpoints also take ``?sync=always|batch|never`` (``tablesync.Database.open``'s
 import os
 import threading
 import time
+import uuid
 from urllib.parse import parse_qs, urlparse
 
 import tablesync as _ts
@@ -53,6 +59,8 @@ class Instance(object):
         self.lock = threading.RLock()
         self.extras = {}
         self.clients = 0
+        #: ``(base_url, token)`` of the server a replica syncs with, else ``None``.
+        self.remote = None
 
     def extras_of(self, table):
         """The per-table extras (defaults when the table was made elsewhere)."""
@@ -70,8 +78,17 @@ def _parse(end_point):
     url = urlparse(end_point)
     query = {k: v[-1] for k, v in parse_qs(url.query).items()}
     scheme = url.scheme.lower()
-    if scheme in ("http", "https"):
-        raise OTSClientError("tablesync server endpoints arrive with the sync server")
+    if scheme == "https":
+        raise OTSClientError(
+            "https endpoints are not supported: tablesync servers speak http; "
+            "terminate TLS in a proxy and use http:// on loopback"
+        )
+    if scheme == "http":
+        if not url.hostname or url.port is None:
+            raise OTSClientError("a server endpoint is http://HOST:PORT, got %r" % end_point)
+        if url.path not in ("", "/"):
+            raise OTSClientError("a server endpoint has no path: http://HOST:PORT, got %r" % end_point)
+        return "http", "http://%s" % url.netloc, query
     if scheme == "memory":
         name = (url.netloc + url.path).strip("/")
         if not name:
@@ -90,10 +107,20 @@ def _parse(end_point):
     )
 
 
-def acquire(end_point, region):
-    """The shared :class:`Instance` of an endpoint, counting one more client."""
+def acquire(end_point, region, token=None):
+    """The shared :class:`Instance` of an endpoint, counting one more client
+    (for a server endpoint: a new replica of this client's own)."""
     kind, key, query = _parse(end_point)
     region = query.get("region", region)
+    if kind == "http":
+        replica = "%s-%s" % (region[:200], uuid.uuid4().hex[:16])
+        try:
+            inst = Instance(kind, key, _ts.Database.memory(region=replica))
+        except _ts.TablesyncError as e:
+            raise OTSClientError("cannot make a replica for %s: %s (%s)" % (end_point, e.message, e.code)) from None
+        inst.remote = (key, token)
+        inst.clients = 1
+        return inst
     with _LOCK:
         try:
             if kind == "memory":
@@ -120,7 +147,12 @@ def adopt(database):
 
 
 def release(inst):
-    """One client fewer; a file database is closed when none is left."""
+    """One client fewer; a file database is closed when none is left, a
+    server endpoint's replica at once."""
+    if inst.kind == "http":
+        with inst.lock:
+            inst.database.close()
+        return
     with _LOCK:
         inst.clients -= 1
         if inst.clients > 0 or inst.kind != "file":

@@ -13,6 +13,30 @@ a conditional write (row expectation other than IGNORE, or a column
 condition) also costs one read unit. A read of a missing row costs one read
 unit.
 
+Server endpoints (``http://HOST:PORT`` of ``tablesync serve`` or
+``Database.serve``): the client keeps an in-memory replica region of its own
+and, inside each request, first pulls the tables involved from the server
+(``sync_url`` mode ``auto``, direction ``pull``), then runs the request on
+the replica, then — after a successful write — pushes those tables back
+(direction ``push``) before returning. ``access_key_secret`` is the server's
+bearer token. What that gives:
+
+* read-your-writes and monotonic reads for one client: a write is on the
+  server when the call returns, and every read starts by pulling;
+* another client sees a write from its next request on;
+* concurrent writes to the same row merge the way regions do (per column,
+  the later stamp wins) — nothing is lost or rejected as a conflict;
+* conditions (row existence, column conditions) and ``INCREMENT`` are
+  evaluated against the freshly pulled replica, not atomically on the
+  server: two clients racing can both pass the same
+  ``EXPECT_NOT_EXIST`` condition (the later write wins), and two racing
+  increments can count once. Use a single writer per row where that matters;
+* ``create_table`` creates the table on the server (the push carries the
+  schema and options); ``delete_table`` and option changes in
+  ``update_table`` do not travel through the sync protocol and raise
+  :class:`OTSClientError` (a missing table still reports
+  ``OTSObjectNotExist``). Reserved throughput is remembered per client.
+
 Differences from the service, all raising rather than silently diverging:
 secondary indexes, search indexes, SQL, time series and local transactions
 are not supported (:class:`OTSClientError`). Reserved throughput,
@@ -309,7 +333,7 @@ class OTSClient(object):
         self.end_point = end_point
         self.instance_name = instance_name
         region = kwargs.get("region") or instance_name
-        self._instance = _registry.acquire(end_point, region)
+        self._instance = _registry.acquire(end_point, region, token=access_key_secret)
 
     @classmethod
     def from_database(cls, database, instance_name="tablesync", **kwargs):
@@ -402,6 +426,39 @@ class OTSClient(object):
         self.logger.debug("OTS request %s (%s) failed: %s", api_name, request_id, err)
         return err
 
+    def _sync(self, direction, tables):
+        """Pull from / push to the server of a server endpoint (no-op otherwise)."""
+        remote = self._instance.remote
+        if remote is None:
+            return
+        url, token = remote
+        try:
+            self._instance.database.sync_url(url, token, mode="auto", direction=direction, tables=tables)
+        except (_ts.SyncError, _ts.CorruptData) as e:
+            if "HTTP 401" in e.message:
+                raise ServiceReject("OTSAuthFailed", "the tablesync server refused the access key secret") from None
+            if direction == "push":
+                raise OTSClientError(
+                    "written to this client's replica but not to the server %s (%s); "
+                    "the next successful write to the same table sends it" % (url, e.message)
+                ) from None
+            raise OTSClientError("tablesync server %s: %s" % (url, e.message)) from None
+
+    def _pull(self, tables):
+        """Bring the tables (a list, or ``None`` for all) up to date from the server."""
+        self._sync("pull", tables)
+
+    def _push(self, tables):
+        """Send this client's writes of the tables to the server."""
+        self._sync("push", tables)
+
+    def _remote_unsupported(self, what):
+        if self._instance.remote is not None:
+            raise OTSClientError(
+                "%s does not travel through a tablesync server endpoint (the sync protocol "
+                "carries rows and new tables only); run it on the server's database" % what
+            )
+
     @staticmethod
     def _no_transaction(transaction_id):
         if transaction_id is not None:
@@ -474,9 +531,11 @@ class OTSClient(object):
         with self._request("CreateTable"):
             if deviation is not None and deviation < 1:
                 raise ServiceReject("OTSParameterInvalid", "max_time_deviation must be positive")
+            self._pull([name])
             self._instance.database.create_table(
                 name, primary_key=schema, max_versions=max_version, time_to_live=ttl
             )
+            self._push([name])
             extras = _registry.TableExtras(
                 read, write, 86400 if deviation is None else deviation, True if allow_update is None else allow_update
             )
@@ -563,12 +622,17 @@ class OTSClient(object):
         """Delete a table and its rows. Returns ``None``."""
         name = self._table_name(table_name)
         with self._request("DeleteTable"):
+            if self._instance.remote is not None:
+                self._pull([name])
+                self._instance.database.describe_table(name)  # OTSObjectNotExist if missing
+                self._remote_unsupported("delete_table")
             self._instance.database.delete_table(name)
             self._instance.extras.pop(name, None)
 
     def list_table(self):
         """The table names, as a tuple."""
         with self._request("ListTable"):
+            self._pull(None)
             return tuple(self._instance.database.list_tables())
 
     def update_table(self, table_name, table_options=None, reserved_throughput=None):
@@ -579,8 +643,11 @@ class OTSClient(object):
         opts = None if table_options is None else self._options(table_options, for_create=False)
         cu = None if reserved_throughput is None else self._reserved(reserved_throughput, for_create=False)
         with self._request("UpdateTable") as request_id:
+            self._pull([name])
             db = self._instance.database
             db.describe_table(name)
+            if opts is not None and (opts[0] is not None or opts[1] is not None):
+                self._remote_unsupported("changing time_to_live or max_version")
             extras = self._instance.extras_of(name)
             if opts is not None:
                 ttl, max_version, deviation, allow_update = opts
@@ -632,6 +699,7 @@ class OTSClient(object):
         ``reserved_throughput_details``, ``secondary_indexes``)."""
         name = self._table_name(table_name)
         with self._request("DescribeTable") as request_id:
+            self._pull([name])
             desc = self._instance.database.describe_table(name)
             extras = self._instance.extras_of(name)
             schema = []
@@ -660,6 +728,7 @@ class OTSClient(object):
         pk = _values.primary_key(primary_key)
         with self._request("GetRow"):
             read = _Read(columns_to_get, column_filter, max_version, time_range, start_column, end_column)
+            self._pull([name])
             self._check_key_order(name, pk)
             row = self._instance.database.get_row(name, pk, **read.kwargs())
             sdk_row, size = read.convert(row)
@@ -673,7 +742,9 @@ class OTSClient(object):
         name = self._table_name(table_name)
         with self._request("PutRow"):
             w = _prepare_put(name, row, condition, return_type)
+            self._pull([name])
             written = self._execute(w)
+            self._push([name])
             return w.consumed(), w.result_row(written)
 
     def update_row(self, table_name, row, condition=None, return_type=None, transaction_id=None):
@@ -684,7 +755,9 @@ class OTSClient(object):
         name = self._table_name(table_name)
         with self._request("UpdateRow"):
             w = _prepare_update(name, row, condition, return_type)
+            self._pull([name])
             written = self._execute(w)
+            self._push([name])
             return w.consumed(), w.result_row(written)
 
     def delete_row(self, table_name, row, condition=None, return_type=None, transaction_id=None):
@@ -693,7 +766,9 @@ class OTSClient(object):
         name = self._table_name(table_name)
         with self._request("DeleteRow"):
             w = _prepare_delete(name, row, condition, return_type)
+            self._pull([name])
             written = self._execute(w)
+            self._push([name])
             return w.consumed(), w.result_row(written)
 
     # ------------------------------------------------------------------
@@ -716,6 +791,8 @@ class OTSClient(object):
             keys = [_values.primary_key(pk) for pk in item.primary_keys]
             plan.append((name, keys, item))
         with self._request("BatchGetRow"):
+            if plan:
+                self._pull(sorted({name for name, _, _ in plan}))
             requests, reads, schemas = [], [], {}
             for name, keys, item in plan:
                 read = _Read(item.columns_to_get, item.column_filter, item.max_version, item.time_range,
@@ -759,6 +836,8 @@ class OTSClient(object):
             for row_item in item.row_items:
                 plan.append((name, row_item))
         with self._request("BatchWriteRow"):
+            if plan:
+                self._pull(sorted({name for name, _ in plan}))
             prepared, schemas = [], {}
             for name, row_item in plan:
                 prepared.append(self._prepare_batch_item(name, row_item, schemas))
@@ -772,6 +851,9 @@ class OTSClient(object):
             if not plan:
                 raise ServiceReject("OTSParameterInvalid", "BatchWriteRow needs at least one row")
             results = self._instance.database.batch_write(ops) if ops else []
+            written = sorted({op["table"] for op, r in zip(ops, results) if r.ok})
+            if written:
+                self._push(written)
             response, k = {}, 0
             for item in request.items.values():
                 name = self._table_name(item.table_name)
@@ -840,6 +922,7 @@ class OTSClient(object):
             if limit is not None and limit <= 0:
                 raise ServiceReject("OTSParameterInvalid", "limit must be positive, got %d" % limit)
             read = _Read(columns_to_get, column_filter, max_version, time_range, start_column, end_column)
+            self._pull([name])
             schemas = {}
             self._check_key_order(name, start, schemas)
             self._check_key_order(name, end, schemas)

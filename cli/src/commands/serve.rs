@@ -1,0 +1,75 @@
+//! `serve`: one directory's region over HTTP until Ctrl-C or SIGTERM.
+
+use crate::args::ServeArgs;
+use crate::error::{CliError, CliResult};
+use crate::open::open_or_create;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::{mpsc, Arc, Mutex};
+use tablesync::SyncPolicy;
+use tablesync_http::{serve as start, ServerConfig};
+
+/// The addresses `listen` resolves to, or an argument error.
+fn resolve(listen: &str) -> CliResult<Vec<SocketAddr>> {
+    let addrs: Vec<SocketAddr> = listen
+        .to_socket_addrs()
+        .map_err(|e| CliError::arg(format!("--listen {listen:?}: {e} (expected HOST:PORT)")))?
+        .collect();
+    if addrs.is_empty() {
+        return Err(CliError::arg(format!(
+            "--listen {listen:?} resolves to no address"
+        )));
+    }
+    Ok(addrs)
+}
+
+/// `tablesync serve`.
+pub fn serve(a: &ServeArgs, region: Option<&str>, policy: SyncPolicy) -> CliResult<()> {
+    let token = a
+        .token
+        .clone()
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            CliError::arg("serve needs a bearer token: pass --token TOKEN or set TABLESYNC_TOKEN")
+        })?;
+    if a.max_body < 4096 {
+        return Err(CliError::arg("--max-body must be at least 4096 bytes"));
+    }
+    let addrs = resolve(&a.listen)?;
+    let db = open_or_create(&a.dir, region, policy)?;
+    let region = db.region().to_string();
+    let shared = Arc::new(Mutex::new(db));
+    let (tx, rx) = mpsc::channel::<()>();
+    ctrlc::set_handler(move || {
+        let _ = tx.send(());
+    })
+    .map_err(|e| CliError::new("StorageIo", format!("installing the signal handler: {e}")))?;
+    let handle = start(
+        shared.clone(),
+        ServerConfig {
+            listen: a.listen.clone(),
+            token,
+            max_body_bytes: a.max_body,
+        },
+    )?;
+    if !addrs.iter().all(|s| s.ip().is_loopback()) {
+        eprintln!(
+            "warning: listening on {}, which is not a loopback address: anyone who can reach it and holds the token can read and write region '{region}' over plain HTTP",
+            handle.addr()
+        );
+    }
+    println!(
+        "serving region '{region}' of {} at {} (Ctrl-C stops)",
+        a.dir.display(),
+        handle.url()
+    );
+    // Wait for Ctrl-C or SIGTERM; a closed channel means the handler is gone.
+    let _ = rx.recv();
+    handle.stop();
+    let mut db = match shared.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    };
+    db.close()?;
+    println!("stopped; region '{region}' closed");
+    Ok(())
+}
