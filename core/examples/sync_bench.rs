@@ -27,7 +27,7 @@ use tablesync::codec::record::encode_record;
 use tablesync::codec::row_state::decode_row_state;
 use tablesync::codec::schema::read_schema;
 use tablesync::log::hlc::hlc_millis;
-use tablesync::sync::{SyncConfig, SyncDirection, SyncMode, SyncReport};
+use tablesync::sync::{SyncConfig, SyncDirection, SyncMode, SyncReport, DEFAULT_INITIAL_SYMBOLS};
 use tablesync::{
     ChangeRecord, Column, Condition, Database, DatabaseOptions, ManualClock, PkColumn, PkType,
     PrimaryKey, TableSchema, WriteOp,
@@ -626,6 +626,45 @@ fn main() -> BoxResult<()> {
             diff.only_b.len()
         )
         .into());
+    }
+    // Verify finds the differing keys and moves nothing: the same job as
+    // negentropy's have/need ids. The first symbols sent trade bytes for
+    // round trips; the default is DEFAULT_INITIAL_SYMBOLS.
+    for m0 in [64u32, 128, 256, 512, 1024] {
+        let cfg = SyncConfig {
+            initial_symbols: m0,
+            ..config(SyncMode::Verify, SyncDirection::Both, 100 + m0 as u64)
+        };
+        let (r, took) = timed_sync(&mut a, &mut b, cfg, false)?;
+        let found = r
+            .tables
+            .iter()
+            .map(|t| t.differing_keys.len())
+            .sum::<usize>();
+        if found != args.diff || r.verified {
+            return Err(format!(
+                "verify found {found} differing keys, {} expected",
+                args.diff
+            )
+            .into());
+        }
+        let wire = r.bytes_sent + r.bytes_received;
+        if m0 == DEFAULT_INITIAL_SYMBOLS {
+            out.line(
+                "(b) verify (keys only, like negentropy): bytes",
+                &n(wire),
+                &n(neg.bytes),
+                Some(wire as f64 / neg.bytes as f64),
+                "-",
+                None,
+            );
+        }
+        println!(
+            "    verify with {m0:>4} first symbols: {:>7} B, {} round trips, {}",
+            n(wire),
+            r.round_trips,
+            ms(took)
+        );
     }
     let (r, took) = timed_sync(
         &mut a,

@@ -169,6 +169,15 @@ test('argument errors, an aborted session and a dead server', async () => {
     ctl.abort();
     await assert.rejects(syncOverHttp(db, server.url, TOKEN, { signal: ctl.signal }), { name: 'AbortError' });
     await assert.rejects(syncOverHttp(db, `${server.url}/nowhere`, TOKEN), { code: 'NotFound', status: 404 });
+    // The region freed while a frame is in flight: a clear error, no crash.
+    const doomed = region('doomed');
+    await assert.rejects(syncOverHttp(doomed, server.url, TOKEN, {
+      fetch: async (url, init) => {
+        const res = await fetch(url, init);
+        doomed.free();
+        return res;
+      },
+    }), { code: 'DatabaseClosed' });
     // A server that is gone: a network error with a stable code.
     const gone = await startServer(join(dir, 'gone'), TOKEN);
     await gone.stop();
