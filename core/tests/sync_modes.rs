@@ -288,3 +288,36 @@ fn rows_merged_by_sync_survive_a_reopen_of_a_durable_region() {
         d.verify_table_digest("t").unwrap();
     }
 }
+
+#[test]
+fn a_small_frame_cap_pages_every_mode() {
+    for mode in [
+        SyncMode::Incremental,
+        SyncMode::Full,
+        SyncMode::Hybrid,
+        SyncMode::Reconcile,
+    ] {
+        let clock = ManualClock::new(1_000_000);
+        let mut a = region("a", &clock);
+        let mut b = region("b", &clock);
+        for i in 0..3000 {
+            put(&mut b, i, "some longer value to fill the frames up");
+        }
+        put(&mut a, 5000, "a");
+        let config = SyncConfig {
+            max_frame_bytes: 8192,
+            initial_symbols: 64,
+            ..cfg(mode, SyncDirection::Both)
+        };
+        let r = a.sync_with(&mut b, config).unwrap();
+        assert!(r.verified, "{mode:?}: {r:?}");
+        assert!(
+            r.round_trips > 5,
+            "{mode:?} should need many small pages: {r:?}"
+        );
+        assert!(
+            r.bytes_received / r.round_trips as u64 <= 8192 + 64,
+            "{mode:?}: {r:?}"
+        );
+    }
+}

@@ -40,7 +40,10 @@ fn bump(db: &mut Database, uid: u64, by: i64) -> CliResult<()> {
 /// `n` existing uids spread over the table (uid 11 and up survive the deletes).
 fn spread(rows: u64, n: u64) -> Vec<u64> {
     let step = ((rows - 11) / n).max(1);
-    (0..n).map(|i| 11 + i * step).filter(|&u| u <= rows).collect()
+    (0..n)
+        .map(|i| 11 + i * step)
+        .filter(|&u| u <= rows)
+        .collect()
 }
 
 /// The second half of the demo. `eu` is the first region, open, holding
@@ -71,13 +74,7 @@ pub fn two_regions(
         us_dir.display()
     );
     let mut us = open_or_create(&us_dir, Some(&us_name), sync)?;
-    let seed = session(
-        &mut us,
-        eu,
-        SyncMode::Auto,
-        SyncDirection::Pull,
-        "seeding",
-    )?;
+    let seed = session(&mut us, eu, SyncMode::Auto, SyncDirection::Pull, "seeding")?;
     println!(
         "   '{us_name}' starts empty and pulls the whole change log of '{eu_name}': {} records in {} round trip{}, {} ms, {} bytes",
         seed.records_pulled,
@@ -97,7 +94,11 @@ pub fn two_regions(
     for uid in mid..mid + 3 {
         bump(eu, uid, 1)?;
     }
-    println!("   '{eu_name}': visits += 1 on uid {mid}, {}, {}", mid + 1, mid + 2);
+    println!(
+        "   '{eu_name}': visits += 1 on uid {mid}, {}, {}",
+        mid + 1,
+        mid + 2
+    );
     for uid in rows_loaded + 1..=rows_loaded + 2 {
         us.put_row(TABLE, key(uid), demo_columns(uid), Condition::ignore())?;
     }
@@ -118,7 +119,10 @@ pub fn two_regions(
     print_sync(&pull, &names, SyncDirection::Pull);
     check(
         pull.records_pulled == 3,
-        format!("the pull should bring 3 records, brought {}", pull.records_pulled),
+        format!(
+            "the pull should bring 3 records, brought {}",
+            pull.records_pulled
+        ),
     )?;
     println!("==> incremental push: '{us_name}' sends its 2 new rows");
     let push = session(
@@ -193,7 +197,10 @@ pub fn two_regions(
         heal.rows_pushed,
         moved as f64 * 100.0 / size.max(1) as f64
     );
-    check(heal.fell_back_to_reconcile, "auto should fall back to reconcile")?;
+    check(
+        heal.fell_back_to_reconcile,
+        "auto should fall back to reconcile",
+    )?;
     check(heal.verified, "the reconcile should leave equal digests")?;
     // Each differing row's state goes both ways at most once (plus a little slack).
     check(
@@ -202,7 +209,10 @@ pub fn two_regions(
     )?;
 
     println!("==> final digests");
-    let (d_eu, d_us) = (eu.verify_table_digest(TABLE)?, us.verify_table_digest(TABLE)?);
+    let (d_eu, d_us) = (
+        eu.verify_table_digest(TABLE)?,
+        us.verify_table_digest(TABLE)?,
+    );
     println!("   '{eu_name}' digest: {d_eu}");
     println!("   '{us_name}' digest: {d_us}");
     check(d_eu == d_us, "the two regions' digests should match")?;

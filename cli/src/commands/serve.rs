@@ -24,13 +24,9 @@ fn resolve(listen: &str) -> CliResult<Vec<SocketAddr>> {
 
 /// `tablesync serve`.
 pub fn serve(a: &ServeArgs, region: Option<&str>, policy: SyncPolicy) -> CliResult<()> {
-    let token = a
-        .token
-        .clone()
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            CliError::arg("serve needs a bearer token: pass --token TOKEN or set TABLESYNC_TOKEN")
-        })?;
+    let token = a.token.clone().filter(|t| !t.is_empty()).ok_or_else(|| {
+        CliError::arg("serve needs a bearer token: pass --token TOKEN or set TABLESYNC_TOKEN")
+    })?;
     if a.max_body < 4096 {
         return Err(CliError::arg("--max-body must be at least 4096 bytes"));
     }

@@ -33,7 +33,9 @@ impl Side {
                 "{s}: only http:// servers are supported (run `tablesync serve` behind a TLS proxy and reach it through a tunnel, or on loopback)"
             )))
         } else if s.is_empty() {
-            Err(CliError::arg("an empty side: give a directory or an http:// URL"))
+            Err(CliError::arg(
+                "an empty side: give a directory or an http:// URL",
+            ))
         } else {
             Ok(Side::Dir(PathBuf::from(s)))
         }

@@ -1,8 +1,6 @@
 //! `sync` and `verify` between two directories, or a directory and a server.
 
-use super::sides::{
-    initiator_direction, open_sides, run_session, session_id, Create, Side,
-};
+use super::sides::{initiator_direction, open_sides, run_session, session_id, Create, Side};
 use super::summary::{print_sync, print_verify, Sides};
 use crate::args::{DirectionArg, ModeArg, SyncArgs, VerifyArgs};
 use crate::error::CliResult;
@@ -45,22 +43,12 @@ fn describe(label: &str, given: &str, region: &Option<String>) {
 /// `tablesync sync`.
 pub fn sync(a: &SyncArgs, region: Option<&str>, policy: SyncPolicy) -> CliResult<()> {
     let (src, dst) = (Side::parse(&a.src)?, Side::parse(&a.dst)?);
-    let mut opened = open_sides(
-        &src,
-        &dst,
-        a.token.as_deref(),
-        region,
-        policy,
-        Create::Dst,
-    )?;
+    let mut opened = open_sides(&src, &dst, a.token.as_deref(), region, policy, Create::Dst)?;
     let from_src = direction(a.direction);
     let config = SyncConfig {
         tables: tables(&a.tables),
         session_id: session_id()?,
-        ..SyncConfig::new(
-            mode(a.mode),
-            initiator_direction(from_src, opened.swapped),
-        )
+        ..SyncConfig::new(mode(a.mode), initiator_direction(from_src, opened.swapped))
     };
     let report = run_session(
         &mut opened.initiator,
@@ -121,7 +109,10 @@ pub fn verify(a: &VerifyArgs, region: Option<&str>) -> CliResult<bool> {
     );
     let n = report.tables.len();
     if all {
-        println!("MATCH: {n} table{} identical", if n == 1 { "" } else { "s" });
+        println!(
+            "MATCH: {n} table{} identical",
+            if n == 1 { "" } else { "s" }
+        );
     } else {
         let differ = report
             .tables

@@ -514,10 +514,10 @@ impl Initiator {
         self.finish(db)
     }
 
-    /// `auto`, both ways, not yet reconciled, and some table still differs.
+    /// `auto`, not yet reconciled, and some table still differs after the
+    /// records moved (rows that came by reconcile or full sync are in no log).
     fn should_fall_back(&self, db: &Database) -> bool {
         if self.config.mode != SyncMode::Auto
-            || self.config.direction != super::SyncDirection::Both
             || self.auto_retried
             || self.report.fell_back_to_reconcile
         {
@@ -627,7 +627,12 @@ impl Initiator {
                 .map(|i| i.digest.to_hex());
             verified &= l.is_some() && l == r;
             let mut keys = self.differing.remove(t).unwrap_or_default();
-            keys.sort_by_key(|k| format!("{k:?}"));
+            // Key order: sort by the order-preserving encoding under the local schema.
+            if let Ok(tb) = db.table(t) {
+                keys.sort_by_cached_key(|k| {
+                    crate::codec::key::encode_key(&tb.schema, k).unwrap_or_default()
+                });
+            }
             keys.dedup();
             outcomes.push(TableOutcome {
                 table: t.clone(),

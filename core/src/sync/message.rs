@@ -704,8 +704,12 @@ fn check_size(payload: &[u8], cap: usize) -> Result<()> {
 }
 
 /// Encode a request frame.
+///
+/// `cap` bounds this frame and is sent along as the largest reply the
+/// initiator accepts, so the responder pages its answer to fit.
 pub fn encode_request(session: u64, index: u32, req: &Request, cap: usize) -> Result<Vec<u8>> {
     let mut p = header(session, index);
+    p.extend_from_slice(&(cap.min(u32::MAX as usize) as u32).to_le_bytes());
     req.encode_body(&mut p);
     check_size(&p, cap)?;
     Ok(encode_frame(MAGIC_SYNC, &p, true))
@@ -713,6 +717,11 @@ pub fn encode_request(session: u64, index: u32, req: &Request, cap: usize) -> Re
 
 /// Decode a request frame: `(session, index, request)`.
 pub fn decode_request(bytes: &[u8], cap: usize) -> Result<(u64, u32, Request)> {
+    decode_request_with_cap(bytes, cap).map(|(s, i, _, r)| (s, i, r))
+}
+
+/// Decode a request frame: `(session, index, largest reply accepted, request)`.
+pub fn decode_request_with_cap(bytes: &[u8], cap: usize) -> Result<(u64, u32, usize, Request)> {
     if bytes.len() > cap.saturating_add(64) {
         return Err(Error::corrupt(format!(
             "frame of {} bytes exceeds the cap of {cap}",
@@ -723,9 +732,15 @@ pub fn decode_request(bytes: &[u8], cap: usize) -> Result<(u64, u32, Request)> {
     let mut r = Reader::new(&p, "sync request");
     let session = r.u64_le()?;
     let index = r.u32_le()?;
+    let reply_cap = r.u32_le()? as usize;
+    if reply_cap < 4096 {
+        return Err(r.error(format!(
+            "reply cap {reply_cap} is below the 4096-byte minimum"
+        )));
+    }
     let req = Request::decode_body(&mut r)?;
     r.finish()?;
-    Ok((session, index, req))
+    Ok((session, index, reply_cap, req))
 }
 
 /// Encode a reply frame.

@@ -182,7 +182,9 @@ fn handle(db: &mut Database, req: Request, cap: usize) -> Result<(Reply, Option<
 /// `Failed` reply carrying the error's code.
 pub fn respond(db: &mut Database, request: &[u8], max_frame_bytes: usize) -> Result<Vec<u8>> {
     db.check_open()?;
-    let (session, index, req) = decode_request(request, max_frame_bytes)?;
+    let (session, index, reply_cap, req) = decode_request_with_cap(request, max_frame_bytes)?;
+    // Answer within the smaller of our cap and the one the initiator accepts.
+    let max_frame_bytes = max_frame_bytes.min(reply_cap);
     let (reply, tables) = match handle(db, req, max_frame_bytes) {
         Ok(x) => x,
         Err(e) => (

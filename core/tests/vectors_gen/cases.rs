@@ -999,7 +999,7 @@ pub fn sync_frames() -> J {
         infos: vec![],
     };
     json!({
-        "description": "Sync protocol frames (FORMAT.md §13): magic TSSY, lz4 payload = session u64 LE ‖ index u32 LE ‖ kind ‖ body.",
+        "description": "Sync protocol frames (FORMAT.md §13): magic TSSY, lz4 payload = session u64 LE ‖ index u32 LE ‖ (requests: reply cap u32 LE) ‖ kind ‖ body (‖ replies: table infos).",
         "requests": [
             {"session": "81985529216486895", "index": 1, "request": {"kind": "GET_SYMBOLS", "table": "users", "from": 0, "to": 4},
              "frame_hex": hex(&encode_request(0x0123456789abcdef, 1, &get_symbols, cap).unwrap())},
