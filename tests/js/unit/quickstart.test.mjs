@@ -10,7 +10,9 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const doc = readFileSync(resolve(here, '..', '..', '..', 'docs', 'js-quickstart.md'), 'utf8');
-const blocks = [...doc.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
+const readme = readFileSync(resolve(here, '..', '..', '..', 'README.md'), 'utf8');
+// The README's JS blocks run the same way as the guide's.
+const blocks = [...doc.matchAll(/```js\n([\s\S]*?)```/g), ...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
 
 test('the quickstart has code blocks', () => {
   assert.ok(blocks.length >= 2);
