@@ -22,6 +22,11 @@ use sqlite::Mode;
 use std::path::PathBuf;
 use tablesync::SyncPolicy;
 
+/// mimalloc instead of the system allocator: glibc's malloc spends more time
+/// than the engine on the many small row and record allocations.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 struct Args {
     rows: u64,
     mem_rows: u64,

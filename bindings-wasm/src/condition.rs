@@ -24,8 +24,12 @@ const SINGLE_KEYS: &[&str] = &[
 ];
 
 fn row_existence(v: &JsValue, what: &str) -> JsResult<RowExistence> {
-    let s = js::string(v, &what)?;
-    RowExistence::parse(&s).ok_or_else(|| {
+    parse_row_existence(&js::string(v, &what)?, what)
+}
+
+/// A row condition name (`IGNORE`, `EXPECT_EXIST`, `EXPECT_NOT_EXIST`).
+pub fn parse_row_existence(s: &str, what: &str) -> JsResult<RowExistence> {
+    RowExistence::parse(s).ok_or_else(|| {
         invalid(format!(
             "{what}: unknown row condition {s:?} (IGNORE, EXPECT_EXIST or EXPECT_NOT_EXIST)"
         ))

@@ -49,9 +49,7 @@ pub fn to_get_options(opts: &Option<JsValue>) -> JsResult<GetOptions> {
         out.columns = Some(names);
     }
     if let Some(v) = js::opt(opts, "maxVersions")? {
-        let n = require_integer(&v, &"maxVersions")?;
-        out.max_versions =
-            u32::try_from(n).map_err(|_| invalid(format!("maxVersions out of range: {n}")))?;
+        out.max_versions = max_versions(require_integer(&v, &"maxVersions")?)?;
     }
     if let Some(v) = js::opt(opts, "timeRange")? {
         out.time_range = Some(time_range(&v)?);
@@ -69,18 +67,31 @@ pub fn to_range_options(opts: &Option<JsValue>) -> JsResult<RangeOptions> {
         ..RangeOptions::default()
     };
     if let Some(v) = js::opt(opts, "direction")? {
-        let s = js::string(&v, &"direction")?;
-        out.direction = Direction::parse(&s)
-            .ok_or_else(|| invalid(format!("direction must be FORWARD or BACKWARD, got {s:?}")))?;
+        out.direction = direction(&js::string(&v, &"direction")?)?;
     }
     if let Some(v) = js::opt(opts, "limit")? {
-        let n = require_integer(&v, &"limit")?;
-        if n < 1 {
-            return Err(invalid(format!("limit must be at least 1, got {n}")));
-        }
-        out.limit = Some(usize::try_from(n).unwrap_or(usize::MAX));
+        out.limit = Some(limit(require_integer(&v, &"limit")?)?);
     }
     Ok(out)
+}
+
+/// The `maxVersions` option's value (1 and up; 0 is refused by the core).
+pub fn max_versions(n: i64) -> JsResult<u32> {
+    u32::try_from(n).map_err(|_| invalid(format!("maxVersions out of range: {n}")))
+}
+
+/// The `direction` option's value.
+pub fn direction(s: &str) -> JsResult<Direction> {
+    Direction::parse(s)
+        .ok_or_else(|| invalid(format!("direction must be FORWARD or BACKWARD, got {s:?}")))
+}
+
+/// The `limit` option's value (at least 1).
+pub fn limit(n: i64) -> JsResult<usize> {
+    if n < 1 {
+        return Err(invalid(format!("limit must be at least 1, got {n}")));
+    }
+    Ok(usize::try_from(n).unwrap_or(usize::MAX))
 }
 
 fn column_entry(item: &JsValue) -> JsResult<Column> {

@@ -32,7 +32,7 @@ fn err_result(error: JsValue) -> JsValue {
 }
 
 impl RawDatabase {
-    fn schema_of(&self, table: &str) -> JsResult<TableSchema> {
+    pub(crate) fn schema_of(&self, table: &str) -> JsResult<TableSchema> {
         Ok(self.db.describe_table(table).js()?.schema)
     }
 
@@ -45,7 +45,7 @@ impl RawDatabase {
 
     /// Auto-increment values are 64-bit stamps no JS number holds exactly:
     /// in number mode refuse the write up front rather than fail after it.
-    fn check_auto_increment(&self, pk: &PrimaryKey) -> JsResult<()> {
+    pub(crate) fn check_auto_increment(&self, pk: &PrimaryKey) -> JsResult<()> {
         if self.mode == IntegerMode::Number
             && pk.0.iter().any(|(_, v)| *v == PkValue::AutoIncrement)
         {

@@ -129,21 +129,45 @@ pub fn to_value(v: &JsValue, what: &dyn std::fmt::Display) -> JsResult<Value> {
     )))
 }
 
-/// An INTEGER as JS, following the integer mode.
-pub fn integer_to_js(i: i64, mode: IntegerMode, what: &dyn std::fmt::Display) -> JsResult<JsValue> {
+/// An INTEGER as the integer mode returns it to JS.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum JsInt {
+    /// A JS `number` (exact: within ±(2^53−1)).
+    Number(f64),
+    /// A JS `bigint`.
+    BigInt(i64),
+}
+
+/// How an INTEGER goes out in `mode`; `IntegerOutOfRange` when a number
+/// cannot hold it exactly.
+pub fn integer_out(i: i64, mode: IntegerMode, what: &dyn std::fmt::Display) -> JsResult<JsInt> {
     match mode {
-        IntegerMode::BigInt => Ok(JsValue::from(i)),
-        IntegerMode::Echo if i.unsigned_abs() > MAX_SAFE_INTEGER as u64 => Ok(JsValue::from(i)),
+        IntegerMode::BigInt => Ok(JsInt::BigInt(i)),
+        IntegerMode::Echo if i.unsigned_abs() > MAX_SAFE_INTEGER as u64 => Ok(JsInt::BigInt(i)),
         IntegerMode::Number | IntegerMode::Echo => {
             if i.unsigned_abs() > MAX_SAFE_INTEGER as u64 {
                 Err(integer_out_of_range(format!(
                     "{what}: {i} does not fit a JS number exactly; open the database with {{ integers: \"bigint\" }}"
                 )))
             } else {
-                Ok(JsValue::from_f64(i as f64))
+                Ok(JsInt::Number(i as f64))
             }
         }
     }
+}
+
+/// An INTEGER as JS, following the integer mode.
+pub fn integer_to_js(i: i64, mode: IntegerMode, what: &dyn std::fmt::Display) -> JsResult<JsValue> {
+    Ok(match integer_out(i, mode, what)? {
+        JsInt::Number(x) => JsValue::from_f64(x),
+        JsInt::BigInt(i) => JsValue::from(i),
+    })
+}
+
+/// Whether a DOUBLE goes out as a `Double` object: integral values (and −0)
+/// would come back as INTEGER if written as plain numbers.
+pub fn double_needs_wrapper(x: f64) -> bool {
+    x.is_finite() && x.fract() == 0.0
 }
 
 /// A timestamp (ms) as a JS number.
@@ -156,9 +180,7 @@ pub fn from_value(v: &Value, mode: IntegerMode, what: &dyn std::fmt::Display) ->
     Ok(match v {
         Value::Integer(i) => integer_to_js(*i, mode, &what)?,
         Value::Double(x) => {
-            if x.is_finite() && (x.fract() == 0.0) {
-                // Integral doubles (and −0) would come back as INTEGER if
-                // written as plain numbers; keep their type.
+            if double_needs_wrapper(*x) {
                 make_double(*x)
             } else {
                 JsValue::from_f64(*x)

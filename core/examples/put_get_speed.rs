@@ -5,6 +5,10 @@
 //! Run: `cargo run --release -p tablesync --example put_get_speed [N]`
 
 use std::time::Instant;
+
+/// The allocator the shipped binaries use (see README, "Performance").
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use tablesync::{
     Column, Condition, Database, DatabaseOptions, GetOptions, PkColumn, PkType, PrimaryKey,
     TableSchema, WriteOp,

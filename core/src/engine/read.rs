@@ -52,6 +52,9 @@ pub fn read_row(
     if stored.digest.is_none() {
         return Ok(None);
     }
+    if o.filter.is_none() {
+        return read_row_direct(schema, key, &stored.state, o, now_ms);
+    }
     let state = stored.decode()?;
     if !row_visible(&state, &schema.options, now_ms) {
         return Ok(None);
@@ -80,6 +83,80 @@ pub fn read_row(
     }
     Ok(Some(Row {
         primary_key: pk,
+        cells,
+    }))
+}
+
+/// [`read_row`] without a filter, straight from the encoded state (FORMAT.md
+/// §5): no intermediate row state is built, only the returned cells.
+/// Stored states are normalized, so every version holding a value is live.
+fn read_row_direct(
+    schema: &TableSchema,
+    key: &[u8],
+    state: &[u8],
+    o: &GetOptions,
+    now_ms: i64,
+) -> Result<Option<Row>> {
+    use crate::codec::buf::Reader;
+    use crate::codec::value::read_value_body;
+    let opts = &schema.options;
+    let expired_before = if opts.time_to_live < 0 {
+        i64::MIN
+    } else {
+        now_ms.saturating_sub(opts.time_to_live.saturating_mul(1000))
+    };
+    let mut r = Reader::new(state, "row state");
+    let n = r.count()?;
+    r.take(
+        n.checked_mul(16)
+            .ok_or_else(|| r.error("stamp table too large"))?,
+    )?;
+    r.varint()?; // deleted
+    r.varint()?; // live (the caller checked the row exists)
+    let mut cells = Vec::new();
+    let (mut has_live, mut has_unexpired) = (false, false);
+    for _ in 0..r.count()? {
+        let name = r.string()?;
+        r.varint()?; // cleared
+        let wanted = o
+            .columns
+            .as_ref()
+            .is_none_or(|cols| cols.iter().any(|c| c == name));
+        let (mut live_seen, mut returned) = (0u32, 0u32);
+        for _ in 0..r.count()? {
+            let ts = r.zigzag()?;
+            r.varint()?; // stamp
+            let tag = r.u8()?;
+            if tag == 0 {
+                continue;
+            }
+            has_live = true;
+            live_seen += 1;
+            let in_view = live_seen <= opts.max_versions && ts > expired_before;
+            has_unexpired |= in_view;
+            let in_range = o
+                .time_range
+                .as_ref()
+                .is_none_or(|t| ts >= t.start && ts < t.end);
+            if wanted && in_view && in_range && returned < o.max_versions {
+                returned += 1;
+                let value = read_value_body(&mut r, tag)?;
+                cells.push(Cell {
+                    name: name.to_string(),
+                    value,
+                    timestamp: ts,
+                });
+            } else {
+                read_value_body(&mut r, tag)?;
+            }
+        }
+    }
+    r.finish()?;
+    if has_live && !has_unexpired {
+        return Ok(None); // every version expired
+    }
+    Ok(Some(Row {
+        primary_key: decode_key(schema, key)?,
         cells,
     }))
 }

@@ -1,0 +1,243 @@
+//! The byte format of the row fast path: the JS layer (`js/wire.mjs`)
+//! encodes a call's arguments into one buffer, the `*Wire` methods of
+//! `RawDatabase` (`rows_wire.rs`) decode it in one pass, run the call and
+//! encode the result into one buffer that the JS layer turns into the same
+//! plain objects the field-by-field conversion makes. One crossing per
+//! call instead of one per property.
+//!
+//! Both buffers live in wasm memory: JS asks [`wire_in`] for room, copies
+//! its bytes there, calls the method with the length; the method returns
+//! the result's length and [`wire_out`] gives where it starts.
+//!
+//! All numbers are little-endian. `str` is a `u32` byte length then UTF-8.
+//!
+//! Values in (tag byte, then payload): [`STR`] str · [`INT`] f64 holding a
+//! safe integer · [`BIGINT`] i64 · [`DOUBLE`] f64 · [`TRUE`] · [`FALSE`] ·
+//! [`BIN`] u32 length + bytes · [`AUTO_INCREMENT`] · [`INF_MIN`] · [`INF_MAX`].
+//! Values out use the same tags, with [`INT`] meaning "a JS number" (an
+//! INTEGER in number mode or a non-integral DOUBLE) and [`DOUBLE`] meaning
+//! "a `Double` object". Names out are [`NAME_REF`] u32 id, [`NAME_DEF`] str
+//! (the next id of the database's name table) or [`NAME_LIT`] str.
+//!
+//! A malformed buffer is a `CorruptData` error, never a panic: the JS layer
+//! only sends well-formed ones, so this is a guard against bugs, not a path
+//! users take.
+
+use crate::error::{tablesync_error, JsResult};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use wasm_bindgen::prelude::*;
+
+/// A string.
+pub const STR: u8 = 0;
+/// In: a safe integer as f64. Out: a JS number.
+pub const INT: u8 = 1;
+/// A 64-bit integer (JS `bigint`).
+pub const BIGINT: u8 = 2;
+/// In: a DOUBLE. Out: a `Double` object.
+pub const DOUBLE: u8 = 3;
+/// `true`.
+pub const TRUE: u8 = 4;
+/// `false`.
+pub const FALSE: u8 = 5;
+/// Bytes (`Uint8Array`).
+pub const BIN: u8 = 6;
+/// The `AUTO_INCREMENT` symbol.
+pub const AUTO_INCREMENT: u8 = 7;
+/// The `INF_MIN` symbol.
+pub const INF_MIN: u8 = 8;
+/// The `INF_MAX` symbol.
+pub const INF_MAX: u8 = 9;
+/// No value (an optional timestamp left out).
+pub const NONE: u8 = 10;
+
+/// A name already in the table: u32 id.
+pub const NAME_REF: u8 = 0;
+/// A new name: str; it takes the next id.
+pub const NAME_DEF: u8 = 1;
+/// A name outside the table: str.
+pub const NAME_LIT: u8 = 2;
+
+/// Most names one database's table holds; later names go as literals.
+pub const MAX_NAMES: usize = 4096;
+/// Longest name the table keeps.
+const MAX_NAME_LEN: usize = 64;
+
+thread_local! {
+    static INPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    static OUTPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The `CorruptData` error of a malformed wire buffer.
+pub fn corrupt(what: &str) -> JsValue {
+    tablesync_error(
+        "CorruptData",
+        format!("CorruptData: malformed wire buffer ({what})"),
+    )
+}
+
+/// Room for `len` request bytes: their address in wasm memory (valid until
+/// the next call into the module).
+#[wasm_bindgen(js_name = wireIn)]
+pub fn wire_in(len: usize) -> usize {
+    INPUT.with(|b| match b.try_borrow_mut() {
+        Ok(mut b) => {
+            if b.len() < len {
+                b.resize(len, 0);
+            }
+            b.as_mut_ptr() as usize
+        }
+        // Unreachable (no JS runs while it is borrowed); 0 makes the next
+        // call fail with CorruptData rather than write anywhere.
+        Err(_) => 0,
+    })
+}
+
+/// Where the last `*Wire` call's result starts in wasm memory.
+#[wasm_bindgen(js_name = wireOut)]
+pub fn wire_out() -> usize {
+    OUTPUT.with(|b| b.try_borrow().map(|b| b.as_ptr() as usize).unwrap_or(0))
+}
+
+/// The wasm memory (for the JS layer's views of the wire buffers).
+#[wasm_bindgen(js_name = wireMemory)]
+pub fn wire_memory() -> JsValue {
+    wasm_bindgen::memory()
+}
+
+/// Run one wire call: `f` gets the first `len` request bytes and an empty
+/// result writer; returns the result's length.
+pub fn call(len: usize, f: impl FnOnce(&[u8], &mut Writer) -> JsResult<()>) -> JsResult<usize> {
+    // Take both buffers out of their slots: a call made from a user
+    // callback while this one runs gets buffers of its own.
+    let input = INPUT.with(|b| b.try_borrow_mut().map(|mut b| std::mem::take(&mut *b)));
+    let input = input.map_err(|_| corrupt("request buffer busy"))?;
+    let mut out = OUTPUT
+        .with(|b| b.try_borrow_mut().map(|mut b| std::mem::take(&mut *b)))
+        .unwrap_or_default();
+    out.clear();
+    let mut w = Writer(out);
+    let result = match input.get(..len) {
+        Some(bytes) => f(bytes, &mut w),
+        None => Err(corrupt("request longer than its buffer")),
+    };
+    let n = w.0.len();
+    INPUT.with(|b| {
+        if let Ok(mut b) = b.try_borrow_mut() {
+            *b = input;
+        }
+    });
+    OUTPUT.with(|b| {
+        if let Ok(mut b) = b.try_borrow_mut() {
+            *b = w.0;
+        }
+    });
+    result.map(|()| n)
+}
+
+/// The result buffer of a wire call.
+pub struct Writer(Vec<u8>);
+
+impl Writer {
+    /// One byte.
+    pub fn u8(&mut self, x: u8) {
+        self.0.push(x);
+    }
+    /// A little-endian u32.
+    pub fn u32(&mut self, x: u32) {
+        self.0.extend_from_slice(&x.to_le_bytes());
+    }
+    /// A length or count as u32 (saturating: nothing the core returns is that large).
+    pub fn len(&mut self, n: usize) {
+        self.u32(u32::try_from(n).unwrap_or(u32::MAX));
+    }
+    /// A little-endian f64.
+    pub fn f64(&mut self, x: f64) {
+        self.0.extend_from_slice(&x.to_le_bytes());
+    }
+    /// A little-endian i64.
+    pub fn i64(&mut self, x: i64) {
+        self.0.extend_from_slice(&x.to_le_bytes());
+    }
+    /// Length-prefixed bytes.
+    pub fn bytes(&mut self, b: &[u8]) {
+        self.len(b.len());
+        self.0.extend_from_slice(b);
+    }
+    /// A length-prefixed UTF-8 string.
+    pub fn str(&mut self, s: &str) {
+        self.bytes(s.as_bytes());
+    }
+    /// Bytes written so far.
+    pub fn written(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// FxHash (rustc's hasher): column names are short and the table bounded,
+/// so a fast hash beats a DoS-resistant one here.
+#[derive(Default)]
+pub struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// The names (columns, key columns) a database has sent to its JS side,
+/// by id: each is decoded once in JS and then referred to by number. The
+/// JS side keeps the same list (`Database`'s name table).
+#[derive(Default)]
+pub struct NameTable {
+    ids: HashMap<String, u32, BuildHasherDefault<FxHasher>>,
+}
+
+impl NameTable {
+    /// Write `name` as a reference, a definition or a literal.
+    pub fn write(&mut self, w: &mut Writer, name: &str) {
+        if let Some(&id) = self.ids.get(name) {
+            w.u8(NAME_REF);
+            w.u32(id);
+        } else if self.ids.len() < MAX_NAMES && name.len() <= MAX_NAME_LEN {
+            let id = self.ids.len() as u32;
+            self.ids.insert(name.to_string(), id);
+            w.u8(NAME_DEF);
+            w.str(name);
+        } else {
+            w.u8(NAME_LIT);
+            w.str(name);
+        }
+    }
+
+    /// How many names the table holds (a mark for [`NameTable::rollback`]).
+    pub fn mark(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Forget the names defined since `mark`: their definitions were in a
+    /// result that failed and never reached JS.
+    pub fn rollback(&mut self, mark: usize) {
+        if self.ids.len() > mark {
+            self.ids.retain(|_, id| (*id as usize) < mark);
+        }
+    }
+
+    /// Forget every name (the JS side lost track, e.g. after a decoding bug).
+    pub fn clear(&mut self) {
+        self.ids.clear();
+    }
+}
