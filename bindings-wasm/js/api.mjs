@@ -6,7 +6,11 @@
 // This layer only shapes the API: error classes, the `Double` wrapper, the
 // INF_MIN / INF_MAX symbols, `scan` as an iterable, `free()`, poisoning
 // after a panic, session ids from the host's randomness and the fetch
-// transport of `syncOverHttp`. Every conversion and check happens in Rust.
+// transport of `syncOverHttp`. Every check happens in Rust, and every
+// conversion too except on the row fast path: `createWireCodec`
+// (js/wire.mjs, inlined here by the build) encodes the arguments of putRow,
+// getRow, getRange, batchWrite and batchGet into one buffer and decodes
+// their results.
 
 /** Symbol of the smallest range bound (registered: the same in every copy of the package). */
 const INF_MIN = Symbol.for('tablesync.INF_MIN');
@@ -173,6 +177,8 @@ export function createApi(raw, load, host) {
   }
 
   const TOKEN = Symbol('tablesync.Database');
+  const wire = createWireCodec(raw, { Double, TablesyncError, INF_MIN, INF_MAX, AUTO_INCREMENT });
+  const SLOW = wire.SLOW;
 
   /** 8 random bytes from the host: a session id no other session shares. */
   function randomSessionId() {
@@ -223,12 +229,18 @@ export function createApi(raw, load, host) {
   /** One region: in-memory tables, change log and digests. */
   class Database {
     #raw;
+    // The names (columns, key columns) the row fast path has sent, by id.
+    #names = [];
+    // Whether INTEGER values come back as bigint (the fast path needs it
+    // for AUTO_INCREMENT, which number mode refuses).
+    #bigint;
 
     constructor(token, rawDb) {
       if (token !== TOKEN) {
         throw new TypeError('use Database.memory() or Database.importSnapshot() to make a Database');
       }
       this.#raw = rawDb;
+      this.#bigint = rawDb.integers === 'bigint';
     }
 
     #call(fn) {
@@ -326,10 +338,16 @@ export function createApi(raw, load, host) {
     }
 
     putRow(table, primaryKey, columns, opts) {
-      return this.#call((r) => r.putRow(table, primaryKey, columns, opts));
+      return this.#call((r) => {
+        const out = wire.putRow(r, this.#names, this.#bigint, table, primaryKey, columns, opts);
+        return out !== SLOW ? out : r.putRow(table, primaryKey, columns, opts);
+      });
     }
     getRow(table, primaryKey, opts) {
-      return this.#call((r) => r.getRow(table, primaryKey, opts));
+      return this.#call((r) => {
+        const out = wire.getRow(r, this.#names, table, primaryKey, opts);
+        return out !== SLOW ? out : r.getRow(table, primaryKey, opts);
+      });
     }
     updateRow(table, primaryKey, opts) {
       return this.#call((r) => r.updateRow(table, primaryKey, opts));
@@ -339,7 +357,10 @@ export function createApi(raw, load, host) {
     }
 
     getRange(table, start, end, opts) {
-      return this.#call((r) => r.getRange(table, start, end, opts));
+      return this.#call((r) => {
+        const out = wire.getRange(r, this.#names, table, start, end, opts);
+        return out !== SLOW ? out : r.getRange(table, start, end, opts);
+      });
     }
 
     /**
@@ -378,10 +399,16 @@ export function createApi(raw, load, host) {
     }
 
     batchWrite(ops) {
-      return this.#call((r) => r.batchWrite(ops));
+      return this.#call((r) => {
+        const out = wire.batchWrite(r, this.#names, this.#bigint, ops);
+        return out !== SLOW ? out : r.batchWrite(ops);
+      });
     }
     batchGet(requests) {
-      return this.#call((r) => r.batchGet(requests));
+      return this.#call((r) => {
+        const out = wire.batchGet(r, this.#names, requests);
+        return out !== SLOW ? out : r.batchGet(requests);
+      });
     }
 
     /**

@@ -31,10 +31,19 @@ if (exportLines.length !== 1 || !exportLines[0].startsWith('export function crea
   console.error(`api.mjs must have exactly one export, 'export function createApi(', found: ${JSON.stringify(exportLines)}`);
   process.exit(1);
 }
-writeFileSync(join(pkg, 'api.mjs'), api);
+// wire.mjs (the row fast path's codec) goes inline, ahead of the API: its
+// one export, `export function createWireCodec(`, becomes a plain function.
+const wireSrc = readFileSync(join(here, 'wire.mjs'), 'utf8');
+const wireExports = wireSrc.split('\n').filter((l) => /^\s*export\b/.test(l));
+if (wireExports.length !== 1 || !wireExports[0].startsWith('export function createWireCodec(')) {
+  console.error(`wire.mjs must have exactly one export, 'export function createWireCodec(', found: ${JSON.stringify(wireExports)}`);
+  process.exit(1);
+}
+const wire = wireSrc.replace(/^export function createWireCodec\(/m, 'function createWireCodec(');
+writeFileSync(join(pkg, 'api.mjs'), `${wire}\n${api}`);
 writeFileSync(
   join(pkg, 'api.cjs'),
-  `'use strict';\n${api.replace('export function createApi(', 'function createApi(')}\nmodule.exports = { createApi };\n`,
+  `'use strict';\n${wire}\n${api.replace('export function createApi(', 'function createApi(')}\nmodule.exports = { createApi };\n`,
 );
 
 copyFileSync(join(here, 'node-entry.cjs'), join(pkg, 'node', 'index.cjs'));

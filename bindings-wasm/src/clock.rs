@@ -2,13 +2,46 @@
 
 use crate::error::JsResult;
 use crate::value::require_integer;
+use std::cell::Cell;
 use std::sync::Arc;
 use tablesync::{Clock, FnClock};
 use wasm_bindgen::prelude::*;
 
-/// The host's wall clock (`Date.now()`).
+thread_local! {
+    /// `Date.now()` as read by the JS layer just before the current call
+    /// (see [`NowHint`]).
+    static NOW: Cell<Option<i64>> = const { Cell::new(None) };
+}
+
+/// The host's wall clock (`Date.now()`): read in JS at the start of a row
+/// fast-path call when the caller passed it, else through an import.
 pub fn js_clock() -> Arc<dyn Clock> {
-    Arc::new(FnClock(|| js_sys::Date::now() as i64))
+    Arc::new(FnClock(|| {
+        NOW.with(|n| n.get())
+            .unwrap_or_else(|| js_sys::Date::now() as i64)
+    }))
+}
+
+/// The host clock's reading for the duration of one call: the JS layer
+/// reads `Date.now()` as it makes the call (cheaper than a wasm→JS call per
+/// timestamp the core asks for). Ignored unless it is a whole number of
+/// milliseconds. The previous reading comes back when this is dropped.
+/// A database on a `ManualClock` never looks at it.
+pub struct NowHint(Option<i64>);
+
+impl NowHint {
+    /// Use `now` (ms since the epoch) as the host clock until dropped.
+    pub fn set(now: f64) -> NowHint {
+        let ms =
+            (now.is_finite() && now.fract() == 0.0 && now.abs() < 9.0e15).then_some(now as i64);
+        NowHint(NOW.with(|n| n.replace(ms.or(n.get()))))
+    }
+}
+
+impl Drop for NowHint {
+    fn drop(&mut self) {
+        NOW.with(|n| n.set(self.0));
+    }
 }
 
 /// A clock set by hand, shared by every database given it (deterministic

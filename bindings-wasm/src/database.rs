@@ -8,6 +8,8 @@ use crate::js;
 use crate::panic::guard;
 use crate::schema::{description_to_js, to_schema, to_table_options};
 use crate::value::IntegerMode;
+use crate::wire::NameTable;
+use std::cell::RefCell;
 use std::sync::Arc;
 use tablesync::{Clock, Database, DatabaseOptions};
 use wasm_bindgen::prelude::*;
@@ -19,6 +21,18 @@ const OPEN_KEYS: &[&str] = &["integers"];
 pub struct RawDatabase {
     pub(crate) db: Database,
     pub(crate) mode: IntegerMode,
+    /// Names sent to the JS side by the row fast path (`wire.rs`).
+    pub(crate) names: RefCell<NameTable>,
+}
+
+impl RawDatabase {
+    fn new(db: Database, mode: IntegerMode) -> Self {
+        RawDatabase {
+            db,
+            mode,
+            names: RefCell::new(NameTable::default()),
+        }
+    }
 }
 
 fn open_options(opts: &JsValue, what: &str) -> JsResult<IntegerMode> {
@@ -31,7 +45,7 @@ fn memory(region: &JsValue, opts: &JsValue, clock: Arc<dyn Clock>) -> JsResult<R
     let region = js::string(region, &"region")?;
     let mode = open_options(opts, "Database.memory options")?;
     let db = Database::memory(DatabaseOptions::with_clock(region, clock)).js()?;
-    Ok(RawDatabase { db, mode })
+    Ok(RawDatabase::new(db, mode))
 }
 
 fn import(bytes: &JsValue, opts: &JsValue, clock: Arc<dyn Clock>) -> JsResult<RawDatabase> {
@@ -44,7 +58,7 @@ fn import(bytes: &JsValue, opts: &JsValue, clock: Arc<dyn Clock>) -> JsResult<Ra
     })?;
     let mode = open_options(opts, "Database.importSnapshot options")?;
     let db = Database::import_snapshot(&bytes, clock).js()?;
-    Ok(RawDatabase { db, mode })
+    Ok(RawDatabase::new(db, mode))
 }
 
 #[wasm_bindgen]

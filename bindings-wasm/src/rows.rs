@@ -31,6 +31,17 @@ fn err_result(error: JsValue) -> JsValue {
     o.into()
 }
 
+/// Auto-increment values are 64-bit stamps no JS number holds exactly:
+/// in number mode refuse the write up front rather than fail after it.
+pub(crate) fn check_auto_increment(mode: IntegerMode, pk: &PrimaryKey) -> JsResult<()> {
+    if mode == IntegerMode::Number && pk.0.iter().any(|(_, v)| *v == PkValue::AutoIncrement) {
+        return Err(integer_out_of_range(
+            "auto-increment values are 64-bit and need a database opened with { integers: \"bigint\" }",
+        ));
+    }
+    Ok(())
+}
+
 impl RawDatabase {
     pub(crate) fn schema_of(&self, table: &str) -> JsResult<TableSchema> {
         Ok(self.db.describe_table(table).js()?.schema)
@@ -46,14 +57,7 @@ impl RawDatabase {
     /// Auto-increment values are 64-bit stamps no JS number holds exactly:
     /// in number mode refuse the write up front rather than fail after it.
     pub(crate) fn check_auto_increment(&self, pk: &PrimaryKey) -> JsResult<()> {
-        if self.mode == IntegerMode::Number
-            && pk.0.iter().any(|(_, v)| *v == PkValue::AutoIncrement)
-        {
-            return Err(integer_out_of_range(
-                "auto-increment values are 64-bit and need a database opened with { integers: \"bigint\" }",
-            ));
-        }
-        Ok(())
+        check_auto_increment(self.mode, pk)
     }
 
     fn write_op(&self, v: &JsValue) -> JsResult<WriteOp> {

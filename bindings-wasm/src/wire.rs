@@ -198,40 +198,67 @@ impl Hasher for FxHasher {
     }
 }
 
+/// Most slots [`NameTable::write`] keeps a hint for.
+const MAX_SLOTS: usize = 64;
+
 /// The names (columns, key columns) a database has sent to its JS side,
 /// by id: each is decoded once in JS and then referred to by number. The
 /// JS side keeps the same list (`Database`'s name table).
 #[derive(Default)]
 pub struct NameTable {
     ids: HashMap<String, u32, BuildHasherDefault<FxHasher>>,
+    by_id: Vec<String>,
+    /// The id last written at each slot (a cell's position in its row):
+    /// rows of one table repeat their names in the same places, so one
+    /// comparison usually finds the id without hashing.
+    hints: Vec<u32>,
 }
 
 impl NameTable {
-    /// Write `name` as a reference, a definition or a literal.
-    pub fn write(&mut self, w: &mut Writer, name: &str) {
-        if let Some(&id) = self.ids.get(name) {
+    /// Write `name` as a reference, a definition or a literal; `slot` is
+    /// its position in the row (or key) being written.
+    pub fn write(&mut self, w: &mut Writer, name: &str, slot: usize) {
+        if let Some(&id) = self.hints.get(slot) {
+            if self.by_id.get(id as usize).is_some_and(|s| s == name) {
+                w.u8(NAME_REF);
+                w.u32(id);
+                return;
+            }
+        }
+        let id = if let Some(&id) = self.ids.get(name) {
             w.u8(NAME_REF);
             w.u32(id);
-        } else if self.ids.len() < MAX_NAMES && name.len() <= MAX_NAME_LEN {
-            let id = self.ids.len() as u32;
+            id
+        } else if self.by_id.len() < MAX_NAMES && name.len() <= MAX_NAME_LEN {
+            let id = self.by_id.len() as u32;
             self.ids.insert(name.to_string(), id);
+            self.by_id.push(name.to_string());
             w.u8(NAME_DEF);
             w.str(name);
+            id
         } else {
             w.u8(NAME_LIT);
             w.str(name);
+            return;
+        };
+        if slot < MAX_SLOTS {
+            if self.hints.len() <= slot {
+                self.hints.resize(slot + 1, u32::MAX);
+            }
+            self.hints[slot] = id;
         }
     }
 
     /// How many names the table holds (a mark for [`NameTable::rollback`]).
     pub fn mark(&self) -> usize {
-        self.ids.len()
+        self.by_id.len()
     }
 
     /// Forget the names defined since `mark`: their definitions were in a
     /// result that failed and never reached JS.
     pub fn rollback(&mut self, mark: usize) {
-        if self.ids.len() > mark {
+        if self.by_id.len() > mark {
+            self.by_id.truncate(mark);
             self.ids.retain(|_, id| (*id as usize) < mark);
         }
     }
@@ -239,5 +266,7 @@ impl NameTable {
     /// Forget every name (the JS side lost track, e.g. after a decoding bug).
     pub fn clear(&mut self) {
         self.ids.clear();
+        self.by_id.clear();
+        self.hints.clear();
     }
 }

@@ -13,7 +13,7 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub region: Option<String>,
     /// When writes are fsynced: always, batch (group commit) or never.
-    /// Default: always, except `import` and `demo`, which load with batch.
+    /// Default: always, except `import`, `demo`, `sync` and `copy-table`, which use batch.
     #[arg(long, global = true, value_enum)]
     pub sync: Option<SyncArg>,
     /// What to do.
@@ -57,7 +57,8 @@ pub enum ConditionArg {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Walk through a durable region: load rows, read, update, delete, show
-    /// the change log and digest, reopen and check the digest again.
+    /// the change log and digest, reopen and check the digest again; then
+    /// sync it with a second region, incrementally and after a truncated log.
     Demo(DemoArgs),
     /// Create a table.
     CreateTable {
@@ -169,7 +170,8 @@ pub enum Command {
 /// Options of `demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Directory to (re)create; wiped first if it is empty or an earlier demo's.
+    /// Directory to (re)create, holding the regions `db` and `db-b`; wiped
+    /// first if it is empty or an earlier demo's.
     #[arg(long, default_value = "./tablesync-demo")]
     pub dir: PathBuf,
     /// Rows to load.

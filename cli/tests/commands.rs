@@ -197,7 +197,10 @@ fn log_prints_records_as_json_lines() {
     assert_eq!(recs.len(), 6);
     assert_eq!(recs[0]["cursor"], 1);
     assert_eq!(recs[0]["kind"], "PUT");
-    assert_eq!(recs[0]["origin"], "local");
+    // The origin is the directory's region, recorded in its REGION file.
+    let region = std::fs::read_to_string(std::path::Path::new(&db).join("REGION")).unwrap();
+    assert_eq!(recs[0]["origin"], region.trim());
+    assert!(region.starts_with("db-"), "{region}");
     assert_eq!(recs[0]["columns"][0]["op"], "PUT");
     assert_eq!(recs[5]["kind"], "DELETE");
     assert_eq!(

@@ -143,7 +143,7 @@ pub fn two_regions(
     for &uid in &eu_changed {
         bump(eu, uid, 10)?;
     }
-    let us_changed: Vec<u64> = spread(rows_loaded, 5).iter().map(|u| u + 1).collect();
+    let us_changed: Vec<u64> = spread(rows_loaded, 5).iter().map(|u| u + 2).collect();
     for &uid in &us_changed {
         us.put_row(
             TABLE,

@@ -22,6 +22,11 @@ fn resolve(listen: &str) -> CliResult<Vec<SocketAddr>> {
     Ok(addrs)
 }
 
+/// Whether every address is a loopback one (else `serve` warns).
+fn all_loopback(addrs: &[SocketAddr]) -> bool {
+    addrs.iter().all(|s| s.ip().is_loopback())
+}
+
 /// `tablesync serve`.
 pub fn serve(a: &ServeArgs, region: Option<&str>, policy: SyncPolicy) -> CliResult<()> {
     let token = a.token.clone().filter(|t| !t.is_empty()).ok_or_else(|| {
@@ -47,7 +52,7 @@ pub fn serve(a: &ServeArgs, region: Option<&str>, policy: SyncPolicy) -> CliResu
             max_body_bytes: a.max_body,
         },
     )?;
-    if !addrs.iter().all(|s| s.ip().is_loopback()) {
+    if !all_loopback(&addrs) {
         eprintln!(
             "warning: listening on {}, which is not a loopback address: anyone who can reach it and holds the token can read and write region '{region}' over plain HTTP",
             handle.addr()
@@ -68,4 +73,19 @@ pub fn serve(a: &ServeArgs, region: Option<&str>, policy: SyncPolicy) -> CliResu
     db.close()?;
     println!("stopped; region '{region}' closed");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_addresses_pass_without_a_warning() {
+        assert!(all_loopback(&resolve("127.0.0.1:7070").unwrap()));
+        assert!(all_loopback(&resolve("[::1]:0").unwrap()));
+        assert!(!all_loopback(&resolve("0.0.0.0:7070").unwrap()));
+        assert!(!all_loopback(&resolve("192.0.2.1:80").unwrap()));
+        assert!(resolve("no-port").is_err());
+        assert!(resolve("127.0.0.1:99999").is_err());
+    }
 }

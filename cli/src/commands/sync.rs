@@ -50,12 +50,19 @@ pub fn sync(a: &SyncArgs, region: Option<&str>, policy: SyncPolicy) -> CliResult
         session_id: session_id()?,
         ..SyncConfig::new(mode(a.mode), initiator_direction(from_src, opened.swapped))
     };
-    let report = run_session(
+    let report = match run_session(
         &mut opened.initiator,
         &mut |frame, cap| opened.remote.exchange(frame, cap),
         config,
         "syncing",
-    )?;
+    ) {
+        Ok(r) => r,
+        Err(e) => {
+            // Flush what a partial session applied; the session's error is the one to report.
+            let _ = opened.close();
+            return Err(e);
+        }
+    };
     let swapped = opened.swapped;
     describe("SRC", &a.src, &opened.src_region);
     describe("DST", &a.dst, &opened.dst_region);
@@ -88,12 +95,19 @@ pub fn verify(a: &VerifyArgs, region: Option<&str>) -> CliResult<bool> {
         session_id: session_id()?,
         ..SyncConfig::new(SyncMode::Verify, SyncDirection::Both)
     };
-    let report = run_session(
+    let report = match run_session(
         &mut opened.initiator,
         &mut |frame, cap| opened.remote.exchange(frame, cap),
         config,
         "verifying",
-    )?;
+    ) {
+        Ok(r) => r,
+        Err(e) => {
+            // Flush what a partial session applied; the session's error is the one to report.
+            let _ = opened.close();
+            return Err(e);
+        }
+    };
     let swapped = opened.swapped;
     describe("SRC", &a.src, &opened.src_region);
     describe("DST", &a.dst, &opened.dst_region);

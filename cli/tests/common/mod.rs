@@ -15,11 +15,25 @@ pub struct Run {
 
 /// Run `tablesync` with arguments.
 pub fn tablesync(args: &[&str]) -> Run {
-    let out: Output = Command::new(env!("CARGO_BIN_EXE_tablesync"))
-        .args(args)
-        .env_remove("RUST_BACKTRACE")
-        .output()
-        .expect("the tablesync binary runs");
+    tablesync_env(args, &[])
+}
+
+/// The `tablesync` binary as a command, with a clean environment for the
+/// variables it reads.
+pub fn command() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tablesync"));
+    c.env_remove("RUST_BACKTRACE").env_remove("TABLESYNC_TOKEN");
+    c
+}
+
+/// Run `tablesync` with arguments and extra environment variables.
+pub fn tablesync_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut c = command();
+    c.args(args);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let out: Output = c.output().expect("the tablesync binary runs");
     Run {
         ok: out.status.success(),
         code: out.status.code(),
@@ -76,4 +90,47 @@ pub fn digest(db: &str, table: &str) -> String {
     assert_eq!(d.len(), 64, "digest {d:?}");
     assert!(d.bytes().all(|b| b.is_ascii_hexdigit()));
     d
+}
+
+/// The value after `label` on the first line (trimmed) that starts with it.
+pub fn field<'a>(out: &'a str, label: &str) -> &'a str {
+    out.lines()
+        .find_map(|l| l.trim().strip_prefix(label))
+        .unwrap_or_else(|| panic!("no line starting {label:?} in:\n{out}"))
+        .trim()
+}
+
+/// Write JSON Lines rows `{"primary_key":{"uid":k},"columns":{"v":...},"timestamps":{"v":ts}}`
+/// for each `(k, v, ts)` into a new file and import them into `db`/`table`.
+pub fn load(dir: &Path, db: &str, table: &str, rows: &[(i64, &str, i64)]) {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let file = dir.join(format!("load-{n}.jsonl"));
+    let text: String = rows
+        .iter()
+        .map(|(k, v, ts)| {
+            format!(
+                "{{\"primary_key\":{{\"uid\":{k}}},\"columns\":{{\"v\":\"{v}\"}},\"timestamps\":{{\"v\":{ts}}}}}\n"
+            )
+        })
+        .collect();
+    std::fs::write(&file, text).unwrap();
+    ok(&[
+        "import",
+        db,
+        table,
+        &file.to_string_lossy(),
+        "--pk",
+        "uid:INTEGER",
+    ]);
+}
+
+/// The `v` column of row `uid`, or `None` if the row does not exist.
+pub fn value(db: &str, table: &str, uid: i64) -> Option<String> {
+    let out = ok(&["get", db, table, "--pk", &format!("uid={uid}")]);
+    let j: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    j.get("columns")
+        .and_then(|c| c.get("v"))
+        .and_then(|v| v.as_str())
+        .map(str::to_string)
 }

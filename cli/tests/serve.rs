@@ -1,0 +1,179 @@
+//! `tablesync serve` in one process, `sync` and `verify` against its URL
+//! from others, all on 127.0.0.1.
+
+mod common;
+use common::*;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+
+const TOKEN: &str = "s3cret-token";
+
+/// A running `tablesync serve`; killed if a test fails before stopping it.
+struct Server {
+    child: Option<Child>,
+    url: String,
+    stdout: BufReader<std::process::ChildStdout>,
+}
+
+impl Server {
+    fn start(dir: &str) -> Server {
+        let mut child = command()
+            .args(["serve", dir, "--listen", "127.0.0.1:0", "--token", TOKEN])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("tablesync serve starts");
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://127.0.0.1:"))
+            .unwrap_or_else(|| panic!("no URL in {line:?}"))
+            .to_string();
+        assert!(line.starts_with("serving region '"), "{line}");
+        Server {
+            child: Some(child),
+            url,
+            stdout,
+        }
+    }
+
+    /// Send SIGTERM and return the rest of stdout and the exit status.
+    fn stop(mut self) -> (String, std::process::ExitStatus) {
+        let mut child = self.child.take().unwrap();
+        let st = std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(st.success());
+        let status = child.wait().unwrap();
+        let mut rest = String::new();
+        for l in (&mut self.stdout).lines() {
+            rest.push_str(&l.unwrap());
+            rest.push('\n');
+        }
+        (rest, status)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+#[test]
+fn sync_and_verify_against_a_server_in_another_process() {
+    let tmp = tempfile::tempdir().unwrap();
+    let srv = p(tmp.path(), "srv");
+    let a = p(tmp.path(), "a");
+    let rows_srv: Vec<(i64, &str, i64)> = (1..=30).map(|k| (k, "srv", 1000)).collect();
+    let rows_a: Vec<(i64, &str, i64)> = (20..=50).map(|k| (k, "a", 2000)).collect();
+    load(tmp.path(), &srv, "t", &rows_srv);
+    load(tmp.path(), &a, "t", &rows_a);
+    let server = Server::start(&srv);
+    let url = server.url.clone();
+
+    // The served directory is locked by the server.
+    fails(&["tables", &srv], "StorageLocked");
+
+    // A wrong token: one error line, non-zero exit, nothing written.
+    let before = digest(&a, "t");
+    let line = fails(&["sync", &a, &url, "--token", "wrong"], "SyncError");
+    assert!(line.contains("401"), "{line}");
+    assert_eq!(digest(&a, "t"), before);
+    // No token at all is refused before any request.
+    fails(&["sync", &a, &url], "OTSParameterInvalid");
+
+    // Both ways, the directory initiating.
+    let out = ok(&["sync", &a, &url, "--token", TOKEN]);
+    assert!(field(&out, "verified:").starts_with("yes"), "{out}");
+    assert!(field(&out, "DST:").contains("(server)"), "{out}");
+    assert_eq!(field(&out, "into SRC:"), "30 records, 0 rows", "{out}");
+    assert_eq!(field(&out, "into DST:"), "31 records, 0 rows", "{out}");
+    assert_eq!(value(&a, "t", 1).as_deref(), Some("srv"));
+    let d = digest(&a, "t");
+    assert_eq!(field(&out, "DST digest:"), d);
+
+    // The token may come from the environment.
+    let r = tablesync_env(&["verify", &a, &url], &[("TABLESYNC_TOKEN", TOKEN)]);
+    assert_eq!(r.code, Some(0), "{}{}", r.stdout, r.stderr);
+
+    // The server as SRC: the new directory initiates and the direction is
+    // mirrored (push = SRC's changes into DST).
+    let c = p(tmp.path(), "c");
+    let out = ok(&["sync", &url, &c, "--token", TOKEN, "--direction", "push"]);
+    assert!(field(&out, "initiator:").starts_with("DST"), "{out}");
+    assert_eq!(field(&out, "into DST:"), "61 records, 0 rows", "{out}");
+    assert_eq!(field(&out, "into SRC:"), "0 records, 0 rows", "{out}");
+    assert_eq!(digest(&c, "t"), d);
+
+    // A change in c only: verify from the server's side lists it, exit 1.
+    load(tmp.path(), &c, "t", &[(99, "c", 3000)]);
+    let r = tablesync_env(&["verify", &url, &c], &[("TABLESYNC_TOKEN", TOKEN)]);
+    assert_eq!(r.code, Some(1), "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("{\"uid\":99}"), "{}", r.stdout);
+    assert_eq!(field(&r.stdout, "SRC digest:"), d);
+    // Pull into the server (DST's changes into SRC), then both match.
+    ok(&[
+        "sync",
+        &url,
+        &c,
+        "--token",
+        TOKEN,
+        "--direction",
+        "pull",
+        "--mode",
+        "reconcile",
+    ]);
+    let r = tablesync_env(&["verify", &c, &url], &[("TABLESYNC_TOKEN", TOKEN)]);
+    assert_eq!(r.code, Some(0), "{}{}", r.stdout, r.stderr);
+
+    // SIGTERM stops the server cleanly; its directory holds c's row.
+    let (rest, status) = server.stop();
+    assert!(status.success(), "{status:?}");
+    assert!(rest.contains("stopped;"), "{rest}");
+    assert_eq!(value(&srv, "t", 99).as_deref(), Some("c"));
+    assert_eq!(digest(&srv, "t"), digest(&c, "t"));
+}
+
+#[test]
+fn serve_refuses_to_start_without_a_token_or_with_a_bad_address() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = p(tmp.path(), "srv");
+    let line = fails(&["serve", &dir], "OTSParameterInvalid");
+    assert!(line.contains("TABLESYNC_TOKEN"), "{line}");
+    fails(&["serve", &dir, "--token", ""], "OTSParameterInvalid");
+    fails(
+        &["serve", &dir, "--token", "x", "--listen", "no-port"],
+        "OTSParameterInvalid",
+    );
+    fails(
+        &["serve", &dir, "--token", "x", "--max-body", "10"],
+        "OTSParameterInvalid",
+    );
+    // Nothing was created by the refused starts.
+    assert!(!tmp.path().join("srv").exists());
+}
+
+#[test]
+fn an_unreachable_server_is_one_error_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = p(tmp.path(), "a");
+    load(tmp.path(), &a, "t", &[(1, "a", 1)]);
+    let before = digest(&a, "t");
+    // Port 1 on loopback: nothing listens there.
+    let line = fails(
+        &["sync", &a, "http://127.0.0.1:1", "--token", TOKEN],
+        "SyncError",
+    );
+    assert!(line.contains("127.0.0.1:1"), "{line}");
+    let r = tablesync(&["verify", &a, "http://127.0.0.1:1", "--token", TOKEN]);
+    assert_eq!(r.code, Some(2), "verify's trouble status");
+    assert!(r.stderr.starts_with("error: SyncError: "), "{}", r.stderr);
+    assert_eq!(digest(&a, "t"), before);
+}
