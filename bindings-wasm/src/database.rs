@@ -11,7 +11,7 @@ use crate::value::IntegerMode;
 use crate::wire::NameTable;
 use std::cell::RefCell;
 use std::sync::Arc;
-use tablesync::{Clock, Database, DatabaseOptions};
+use tablesync::{Clock, Database, DatabaseOptions, PrimaryKey};
 use wasm_bindgen::prelude::*;
 
 const OPEN_KEYS: &[&str] = &["integers"];
@@ -23,6 +23,8 @@ pub struct RawDatabase {
     pub(crate) mode: IntegerMode,
     /// Names sent to the JS side by the row fast path (`wire.rs`).
     pub(crate) names: RefCell<NameTable>,
+    /// The key `getRow`'s fast path decodes into (kept to reuse its allocations).
+    pub(crate) scratch_key: RefCell<PrimaryKey>,
 }
 
 impl RawDatabase {
@@ -31,6 +33,7 @@ impl RawDatabase {
             db,
             mode,
             names: RefCell::new(NameTable::default()),
+            scratch_key: RefCell::new(PrimaryKey(Vec::new())),
         }
     }
 }

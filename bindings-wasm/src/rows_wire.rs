@@ -14,7 +14,7 @@ use crate::wire::{self, corrupt, NameTable};
 use crate::wire_in::{Reader, OP_DELETE, OP_PUT, OP_UPDATE};
 use crate::wire_out::{Out, RESULT_OK};
 use std::cell::RefCell;
-use tablesync::{GetRequest, WriteOp};
+use tablesync::{GetRequest, PrimaryKey, WriteOp};
 use wasm_bindgen::prelude::*;
 
 /// Run one wire call — `call` is the request's length, its side values
@@ -55,7 +55,9 @@ impl RawDatabase {
     /// `putRow` over the wire: table, key, columns, condition → the key.
     #[wasm_bindgen(js_name = putRowWire)]
     pub fn put_row_wire(&mut self, len: usize, side: JsValue, now: f64) -> JsResult<usize> {
-        let RawDatabase { db, mode, names } = self;
+        let RawDatabase {
+            db, mode, names, ..
+        } = self;
         let mode = *mode;
         run(names, mode, (len, &side, now), |r, out| {
             let table = r.str()?;
@@ -74,10 +76,17 @@ impl RawDatabase {
     pub fn get_row_wire(&self, len: usize, side: JsValue, now: f64) -> JsResult<usize> {
         run(&self.names, self.mode, (len, &side, now), |r, out| {
             let table = r.str()?;
-            let pk = r.primary_key()?;
+            // A call nested in a user callback gets a key of its own.
+            let mut own = None;
+            let mut scratch = self.scratch_key.try_borrow_mut().ok();
+            let pk = match scratch.as_deref_mut() {
+                Some(pk) => pk,
+                None => own.insert(PrimaryKey(Vec::new())),
+            };
+            r.primary_key_into(pk)?;
             let options = r.get_options()?;
             r.end()?;
-            let row = self.db.get_row(table, &pk, &options).js()?;
+            let row = self.db.get_row(table, pk, &options).js()?;
             out.opt_row(&row)
         })
     }
@@ -100,7 +109,9 @@ impl RawDatabase {
     /// `batchWrite` over the wire: operations → one result each.
     #[wasm_bindgen(js_name = batchWriteWire)]
     pub fn batch_write_wire(&mut self, len: usize, side: JsValue, now: f64) -> JsResult<usize> {
-        let RawDatabase { db, mode, names } = self;
+        let RawDatabase {
+            db, mode, names, ..
+        } = self;
         let mode = *mode;
         run(names, mode, (len, &side, now), |r, out| {
             let n = r.count(1)?;

@@ -9,7 +9,8 @@
 //! its bytes there, calls the method with the length; the method returns
 //! the result's length and [`wire_out`] gives where it starts.
 //!
-//! All numbers are little-endian. `str` is a `u32` byte length then UTF-8.
+//! All numbers are little-endian. `str` is a `u32` byte length then UTF-8
+//! (in results, the length's top bit, [`ASCII`], marks pure-ASCII strings).
 //!
 //! Values in (tag byte, then payload): [`STR`] str · [`INT`] f64 holding a
 //! safe integer · [`BIGINT`] i64 · [`DOUBLE`] f64 · [`TRUE`] · [`FALSE`] ·
@@ -51,6 +52,9 @@ pub const INF_MIN: u8 = 8;
 pub const INF_MAX: u8 = 9;
 /// No value (an optional timestamp left out).
 pub const NONE: u8 = 10;
+
+/// Flag of a result string's length word: the string is pure ASCII.
+pub const ASCII: u32 = 1 << 31;
 
 /// A name already in the table: u32 id.
 pub const NAME_REF: u8 = 0;
@@ -165,9 +169,12 @@ impl Writer {
         self.len(b.len());
         self.0.extend_from_slice(b);
     }
-    /// A length-prefixed UTF-8 string.
+    /// A UTF-8 string: its u32 byte length, with [`ASCII`] set when every
+    /// byte is ASCII (JS decodes those without a `TextDecoder`), then the bytes.
     pub fn str(&mut self, s: &str) {
-        self.bytes(s.as_bytes());
+        let n = u32::try_from(s.len()).unwrap_or(u32::MAX) & !ASCII;
+        self.u32(if s.is_ascii() { n | ASCII } else { n });
+        self.0.extend_from_slice(s.as_bytes());
     }
     /// Bytes written so far.
     pub fn written(&self) -> usize {

@@ -193,6 +193,27 @@ impl<'a> Reader<'a> {
         Ok(PrimaryKey(out))
     }
 
+    /// A primary key into `pk`, reusing its allocations (point reads
+    /// decode one key per call).
+    pub fn primary_key_into(&mut self, pk: &mut PrimaryKey) -> JsResult<()> {
+        let n = self.count(5)?;
+        pk.0.truncate(n);
+        for i in 0..n {
+            let name = self.str()?;
+            let tag = self.u8()?;
+            let value = self.pk_value_tagged(tag)?;
+            match pk.0.get_mut(i) {
+                Some(part) => {
+                    part.0.clear();
+                    part.0.push_str(name);
+                    part.1 = value;
+                }
+                None => pk.0.push((name.to_string(), value)),
+            }
+        }
+        Ok(())
+    }
+
     /// A range bound; `INF_MIN` / `INF_MAX` alone stand for every key column.
     pub fn range_bound(&mut self, schema: &TableSchema) -> JsResult<RangeBound> {
         let whole = match self.u8()? {

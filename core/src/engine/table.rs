@@ -80,8 +80,7 @@ impl Table {
         }
     }
 
-    /// Merge a record's effect into the row at `key` (one tree lookup for an
-    /// existing row, two for a new one).
+    /// Merge a record's effect into the row at `key` (one tree lookup).
     pub fn apply(
         &mut self,
         key: &[u8],
@@ -90,8 +89,9 @@ impl Table {
         ops: &[ColumnOp],
     ) -> Result<()> {
         let max_versions = self.schema.options.max_versions;
-        match self.rows.get_mut(key) {
-            Some(old) => {
+        match self.rows.entry(key.into()) {
+            std::collections::btree_map::Entry::Occupied(mut slot) => {
+                let old = slot.get_mut();
                 let mut state = decode_row_state(&old.state)?;
                 state.apply(stamp, kind, ops);
                 let new = make_row(key, &state, max_versions);
@@ -103,14 +103,14 @@ impl Table {
                 }
                 *old = new;
             }
-            None => {
+            std::collections::btree_map::Entry::Vacant(slot) => {
                 let mut state = RowState::default();
                 state.apply(stamp, kind, ops);
                 let new = make_row(key, &state, max_versions);
                 if let Some(d) = &new.digest {
                     self.acc.add(d);
                 }
-                self.rows.insert(key.into(), new);
+                slot.insert(new);
             }
         }
         Ok(())
