@@ -10,7 +10,7 @@ use crate::log::ChangePage;
 use crate::model::error::{Error, Result};
 use crate::model::schema::validate_name;
 use crate::storage::WalEntry;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashSet};
 
 /// What [`Database::apply_changes`] did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -116,7 +116,7 @@ impl Database {
     /// invalid nothing is applied. Any order, any duplicates: same state.
     pub fn apply_changes(&mut self, records: &[ChangeRecord]) -> Result<ApplyStats> {
         self.check_open()?;
-        let mut seen = BTreeSet::new();
+        let mut seen = HashSet::with_capacity(records.len());
         let mut fresh = Vec::new();
         let mut stats = ApplyStats::default();
         for r in records {
