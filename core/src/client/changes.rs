@@ -8,6 +8,7 @@ use crate::log::record::{ChangeKind, ChangeRecord, ColumnOp};
 use crate::log::version_vector::VersionVector;
 use crate::log::ChangePage;
 use crate::model::error::{Error, Result};
+use crate::model::primary_key::PrimaryKey;
 use crate::model::schema::validate_name;
 use crate::storage::WalEntry;
 use std::collections::{BTreeMap, HashSet};
@@ -52,7 +53,7 @@ impl Database {
         Ok(self.log.next_cursor())
     }
 
-    fn validate_record(&self, r: &ChangeRecord) -> Result<ChangeRecord> {
+    fn validate_record(&self, r: &ChangeRecord) -> Result<(PrimaryKey, Vec<u8>)> {
         if r.origin.is_empty() || r.origin.len() > 255 {
             return Err(Error::invalid("record origin must be 1–255 bytes"));
         }
@@ -64,6 +65,7 @@ impl Database {
         }
         let t = self.table(&r.table)?;
         let primary_key = normalize_key(&t.schema, &r.primary_key)?;
+        let key = crate::codec::key::encode_key(&t.schema, &primary_key)?;
         if r.kind == ChangeKind::Delete && !r.columns.is_empty() {
             return Err(Error::invalid(
                 "a DELETE record carries no column operations",
@@ -105,10 +107,7 @@ impl Database {
                 _ => {}
             }
         }
-        Ok(ChangeRecord {
-            primary_key,
-            ..r.clone()
-        })
+        Ok((primary_key, key))
     }
 
     /// Merge records from other regions (or this one). Records this region
@@ -116,30 +115,66 @@ impl Database {
     /// invalid nothing is applied. Any order, any duplicates: same state.
     pub fn apply_changes(&mut self, records: &[ChangeRecord]) -> Result<ApplyStats> {
         self.check_open()?;
-        let mut seen = HashSet::with_capacity(records.len());
-        let mut fresh = Vec::new();
-        let mut stats = ApplyStats::default();
-        for r in records {
+        let keep = self.fresh_records(records.iter())?;
+        let fresh = keep
+            .iter()
+            .map(|(i, pk, k)| (records[*i].clone(), pk.clone(), k.clone()));
+        let stats = ApplyStats {
+            applied: keep.len() as u64,
+            skipped: (records.len() - keep.len()) as u64,
+        };
+        self.commit_fresh(fresh.collect())?;
+        Ok(stats)
+    }
+
+    /// [`apply_changes`](Self::apply_changes) taking the records by value
+    /// (no copies; what the sync layer uses).
+    pub fn apply_changes_owned(&mut self, records: Vec<ChangeRecord>) -> Result<ApplyStats> {
+        self.check_open()?;
+        let keep = self.fresh_records(records.iter())?;
+        let stats = ApplyStats {
+            applied: keep.len() as u64,
+            skipped: (records.len() - keep.len()) as u64,
+        };
+        let mut slots: Vec<Option<ChangeRecord>> = records.into_iter().map(Some).collect();
+        let fresh = keep
+            .into_iter()
+            .map(|(i, pk, k)| (slots[i].take().expect("each index once"), pk, k))
+            .collect();
+        self.commit_fresh(fresh)?;
+        Ok(stats)
+    }
+
+    /// Indexes of the records to apply (new to this region, first of their
+    /// duplicates), each validated, with its normalized and encoded key.
+    fn fresh_records<'a>(
+        &self,
+        records: impl Iterator<Item = &'a ChangeRecord>,
+    ) -> Result<Vec<(usize, PrimaryKey, Vec<u8>)>> {
+        let mut seen = HashSet::new();
+        let mut keep = Vec::new();
+        for (i, r) in records.enumerate() {
             if self.log.contains(&r.origin, r.seq) || !seen.insert((r.origin.as_str(), r.seq)) {
-                stats.skipped += 1;
                 continue;
             }
-            fresh.push(self.validate_record(r)?);
+            let (pk, key) = self.validate_record(r)?;
+            keep.push((i, pk, key));
         }
+        Ok(keep)
+    }
+
+    fn commit_fresh(&mut self, fresh: Vec<(ChangeRecord, PrimaryKey, Vec<u8>)>) -> Result<()> {
         if fresh.is_empty() {
-            return Ok(stats);
+            return Ok(());
         }
-        stats.applied = fresh.len() as u64;
-        let mut cursor = self.log.next_cursor();
-        let entries = fresh
-            .into_iter()
-            .map(|mut r| {
-                r.cursor = cursor;
-                cursor += 1;
-                WalEntry::Record(r)
-            })
-            .collect();
-        self.commit_entries(entries)?;
-        Ok(stats)
+        let mut keys = Vec::with_capacity(fresh.len());
+        let mut entries = Vec::with_capacity(fresh.len());
+        for (cursor, (mut r, pk, key)) in (self.log.next_cursor()..).zip(fresh) {
+            r.cursor = cursor;
+            r.primary_key = pk;
+            keys.push(key);
+            entries.push(WalEntry::Record(r));
+        }
+        self.commit_keyed(entries, keys)
     }
 }

@@ -255,7 +255,11 @@ impl Database {
     }
 
     /// Like `commit_entries`, with the encoded keys of the first records when known.
-    fn commit_keyed(&mut self, entries: Vec<WalEntry>, keys: Vec<Vec<u8>>) -> Result<()> {
+    pub(crate) fn commit_keyed(
+        &mut self,
+        entries: Vec<WalEntry>,
+        keys: Vec<Vec<u8>>,
+    ) -> Result<()> {
         let now = self.now_ms();
         self.storage.append(&entries, now)?;
         let mut keys = keys.into_iter();

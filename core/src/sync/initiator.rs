@@ -182,15 +182,16 @@ impl Initiator {
         ))
     }
 
-    fn apply(&mut self, db: &mut Database, batch: &ChangeBatch) -> Result<()> {
-        let stats = db.apply_changes(&batch.records)?;
-        self.report.records_pulled += stats.applied;
+    fn apply(&mut self, db: &mut Database, batch: ChangeBatch) -> Result<()> {
         if batch.more && batch.records.is_empty() {
             return Err(Error::Sync(
                 "the responder sent an empty page that claims more".into(),
             ));
         }
-        if batch.more {
+        let more = batch.more;
+        let stats = db.apply_changes_owned(batch.records)?;
+        self.report.records_pulled += stats.applied;
+        if more {
             self.steps.push_front(Step::PullChanges);
         }
         Ok(())
@@ -276,7 +277,7 @@ impl Initiator {
                     SyncMode::Incremental => {
                         if pulls {
                             let b = changes.ok_or_else(|| Error::LogGap("the remote log no longer covers this region; use reconcile or auto".into()))?;
-                            self.apply(db, &b)?;
+                            self.apply(db, b)?;
                         }
                         if pushes {
                             if !db.log_covers(&vv) {
@@ -289,7 +290,7 @@ impl Initiator {
                         let mut reconciled = false;
                         if pulls {
                             match changes {
-                                Some(b) => self.apply(db, &b)?,
+                                Some(b) => self.apply(db, b)?,
                                 None => {
                                     self.report.fell_back_to_reconcile = true;
                                     self.plan_reconcile(db, symbols.clone())?;
@@ -342,7 +343,7 @@ impl Initiator {
                     SyncMode::Reconcile | SyncMode::Verify => self.plan_reconcile(db, symbols)?,
                 }
             }
-            (Step::PullChanges, Reply::Changes(b)) => self.apply(db, &b)?,
+            (Step::PullChanges, Reply::Changes(b)) => self.apply(db, b)?,
             (
                 Step::PullRows { table, .. },
                 Reply::Rows {

@@ -107,7 +107,7 @@ fn handle(db: &mut Database, req: Request, cap: usize) -> Result<(Reply, Option<
             (Reply::Changes(batch), tables)
         }
         Request::PushChanges { records } => {
-            let stats = db.apply_changes(&records)?;
+            let stats = db.apply_changes_owned(records)?;
             (
                 Reply::Ack {
                     records: stats.applied,
