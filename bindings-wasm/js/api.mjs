@@ -244,16 +244,22 @@ export function createApi(raw, load, host) {
     }
 
     #call(fn) {
-      checkUsable();
-      const r = this.#raw;
-      if (!r) {
-        throw new TablesyncError('DatabaseClosed: the database was freed', 'DatabaseClosed');
-      }
+      const r = this.#live();
       try {
         return fn(r);
       } catch (e) {
         throw translate(e);
       }
+    }
+
+    // The raw region, or throw if unusable (the row methods inline #call with it).
+    #live() {
+      checkUsable();
+      const r = this.#raw;
+      if (!r) {
+        throw new TablesyncError('DatabaseClosed: the database was freed', 'DatabaseClosed');
+      }
+      return r;
     }
 
     static #unwrap(db) {
@@ -337,17 +343,25 @@ export function createApi(raw, load, host) {
       return this.#call((r) => r.deleteTable(name));
     }
 
+    // The row methods try the fast path (js/wire.mjs) and fall back to the
+    // field-by-field one when its encoder declines the arguments.
     putRow(table, primaryKey, columns, opts) {
-      return this.#call((r) => {
+      const r = this.#live();
+      try {
         const out = wire.putRow(r, this.#names, this.#bigint, table, primaryKey, columns, opts);
         return out !== SLOW ? out : r.putRow(table, primaryKey, columns, opts);
-      });
+      } catch (e) {
+        throw translate(e);
+      }
     }
     getRow(table, primaryKey, opts) {
-      return this.#call((r) => {
+      const r = this.#live();
+      try {
         const out = wire.getRow(r, this.#names, table, primaryKey, opts);
         return out !== SLOW ? out : r.getRow(table, primaryKey, opts);
-      });
+      } catch (e) {
+        throw translate(e);
+      }
     }
     updateRow(table, primaryKey, opts) {
       return this.#call((r) => r.updateRow(table, primaryKey, opts));
@@ -357,10 +371,13 @@ export function createApi(raw, load, host) {
     }
 
     getRange(table, start, end, opts) {
-      return this.#call((r) => {
+      const r = this.#live();
+      try {
         const out = wire.getRange(r, this.#names, table, start, end, opts);
         return out !== SLOW ? out : r.getRange(table, start, end, opts);
-      });
+      } catch (e) {
+        throw translate(e);
+      }
     }
 
     /**
@@ -399,16 +416,22 @@ export function createApi(raw, load, host) {
     }
 
     batchWrite(ops) {
-      return this.#call((r) => {
+      const r = this.#live();
+      try {
         const out = wire.batchWrite(r, this.#names, this.#bigint, ops);
         return out !== SLOW ? out : r.batchWrite(ops);
-      });
+      } catch (e) {
+        throw translate(e);
+      }
     }
     batchGet(requests) {
-      return this.#call((r) => {
+      const r = this.#live();
+      try {
         const out = wire.batchGet(r, this.#names, requests);
         return out !== SLOW ? out : r.batchGet(requests);
-      });
+      } catch (e) {
+        throw translate(e);
+      }
     }
 
     /**

@@ -442,7 +442,7 @@ export function createWireCodec(raw, { Double, TablesyncError, INF_MIN, INF_MAX,
 
   /** Fresh views of wasm memory when it has grown (growth detaches the old buffer). */
   function refreshMemory() {
-    if (mem.byteLength !== 0) return;
+    if (mem.length !== 0) return; // a detached view has length 0
     if (memory === null) memory = raw.wireMemory();
     mem = new Uint8Array(memory.buffer);
     memView = new DataView(memory.buffer);
@@ -458,6 +458,7 @@ export function createWireCodec(raw, { Double, TablesyncError, INF_MIN, INF_MAX,
     } else {
       mem.set(buf.subarray(0, n), at);
     }
+    if (side !== undefined) raw.wireSide(side);
     return n;
   }
 
@@ -465,9 +466,9 @@ export function createWireCodec(raw, { Double, TablesyncError, INF_MIN, INF_MAX,
 
   let rpos = 0;
 
-  /** Start reading the result of the call that just returned. */
-  function receive() {
-    rpos = raw.wireOut();
+  /** Start reading the result at `at` (where the call that just returned put it). */
+  function receive(at) {
+    rpos = at;
     refreshMemory();
   }
 
@@ -600,7 +601,9 @@ export function createWireCodec(raw, { Double, TablesyncError, INF_MIN, INF_MAX,
   //
   // Each call: claim the codec (a call from user code inside another one —
   // a getter — takes the slow path), encode (false: decline, nothing sent),
-  // send, run the wasm method, decode its result.
+  // send, run the wasm method, decode its result. Writes pass `Date.now()`
+  // for the clock (cheaper read here than through a wasm import for each
+  // timestamp); reads pass NaN, as most never look at the time.
 
   function begin() {
     if (busy) return false;
@@ -614,9 +617,9 @@ export function createWireCodec(raw, { Double, TablesyncError, INF_MIN, INF_MAX,
     side = undefined;
   }
 
-  /** Decode the result with `read(names)`; a decoding bug resets both name tables. */
-  function finish(r, names, read) {
-    receive();
+  /** Decode the result at `at` with `read(names)`; a decoding bug resets both name tables. */
+  function finish(r, names, read, at) {
+    receive(at);
     try {
       return read(names);
     } catch (e) {
@@ -635,8 +638,8 @@ export function createWireCodec(raw, { Double, TablesyncError, INF_MIN, INF_MAX,
         return SLOW;
       }
       condition(nullish(opts) ? undefined : opts.condition);
-      r.putRowWire(send(), side, Date.now());
-      return finish(r, names, rkey);
+      const at = r.putRowWire(send(), Date.now());
+      return finish(r, names, rkey, at);
     } finally {
       end();
     }
@@ -650,8 +653,8 @@ export function createWireCodec(raw, { Double, TablesyncError, INF_MIN, INF_MAX,
       if (!pairs(primaryKey, pkValue, false) || !optionsOk(opts, GET_KEYS) || !readOptions(opts, false)) {
         return SLOW;
       }
-      r.getRowWire(send(), side, Date.now());
-      return finish(r, names, roptRow);
+      const at = r.getRowWire(send(), NaN);
+      return finish(r, names, roptRow, at);
     } finally {
       end();
     }
@@ -673,8 +676,8 @@ export function createWireCodec(raw, { Double, TablesyncError, INF_MIN, INF_MAX,
       if (!bound(start) || !bound(stop) || !optionsOk(opts, RANGE_KEYS) || !readOptions(opts, true)) {
         return SLOW;
       }
-      r.getRangeWire(send(), side, Date.now());
-      return finish(r, names, rpage);
+      const at = r.getRangeWire(send(), NaN);
+      return finish(r, names, rpage, at);
     } finally {
       end();
     }
@@ -696,8 +699,8 @@ export function createWireCodec(raw, { Double, TablesyncError, INF_MIN, INF_MAX,
       const n = ops.length;
       u32(n);
       for (let i = 0; i < n; i++) if (!writeOp(ops[i], bigintMode)) return SLOW;
-      r.batchWriteWire(send(), side, Date.now());
-      return finish(r, names, rwriteResults);
+      const at = r.batchWriteWire(send(), Date.now());
+      return finish(r, names, rwriteResults, at);
     } finally {
       end();
     }
@@ -727,8 +730,8 @@ export function createWireCodec(raw, { Double, TablesyncError, INF_MIN, INF_MAX,
       const n = requests.length;
       u32(n);
       for (let i = 0; i < n; i++) if (!getRequest(requests[i])) return SLOW;
-      r.batchGetWire(send(), side, Date.now());
-      return finish(r, names, rgetResults);
+      const at = r.batchGetWire(send(), NaN);
+      return finish(r, names, rgetResults, at);
     } finally {
       end();
     }

@@ -3,8 +3,9 @@
 //! The fallback these replace (the `compiler_builtins` one, linked weakly)
 //! compares one byte per step, and wasm has no libc to provide a better
 //! one. Ordered maps of encoded keys compare keys on every lookup, so a
-//! point read spent a tenth of its time there. Only compiled for wasm32;
-//! native builds use the platform's libc.
+//! point read spent about a tenth of its time there. The C names are only
+//! exported on wasm32: native builds keep the platform's libc (and these
+//! stay plain Rust functions, for the tests).
 
 /// The ordering of the first `n` bytes at `a` and `b`, as C's `memcmp`:
 /// negative, zero or positive.

@@ -17,24 +17,27 @@ use std::cell::RefCell;
 use tablesync::{GetRequest, PrimaryKey, WriteOp};
 use wasm_bindgen::prelude::*;
 
-/// Run one wire call — `call` is the request's length, its side values
-/// and the host's `Date.now()` — decoding with a [`Reader`] and writing the
-/// result with an [`Out`]. Names a failed result defined are forgotten again (JS never
-/// saw them). A call made while the name table is in use (from a user
-/// callback inside another call) sends its names as literals.
+/// Run one wire call: `call` is the request's length and the host's
+/// `Date.now()` (NaN: none), its side values those handed to
+/// [`wire::wire_side`]. Decodes with a [`Reader`], writes the result with
+/// an [`Out`] and returns where the result starts. Names a failed result
+/// defined are forgotten again (JS never saw them). A call made while the
+/// name table is in use (from a user callback inside another call) sends
+/// its names as literals.
 fn run(
     names: &RefCell<NameTable>,
     mode: IntegerMode,
-    call: (usize, &JsValue, f64),
+    call: (usize, f64),
     f: impl FnOnce(&mut Reader, &mut Out) -> JsResult<()>,
 ) -> JsResult<usize> {
+    let side = wire::take_side();
     guard()?;
-    let (len, side, now) = call;
+    let (len, now) = call;
     let _now = NowHint::set(now);
     let mut table = names.try_borrow_mut().ok();
     let mark = table.as_ref().map(|t| t.mark());
     let result = wire::call(len, |input, w| {
-        let mut r = Reader::new(input, side);
+        let mut r = Reader::new(input, &side);
         let mut out = Out {
             w,
             names: table.as_deref_mut(),
@@ -53,13 +56,14 @@ fn run(
 #[wasm_bindgen]
 impl RawDatabase {
     /// `putRow` over the wire: table, key, columns, condition → the key.
+    /// Like every `*Wire` method, returns where its result starts.
     #[wasm_bindgen(js_name = putRowWire)]
-    pub fn put_row_wire(&mut self, len: usize, side: JsValue, now: f64) -> JsResult<usize> {
+    pub fn put_row_wire(&mut self, len: usize, now: f64) -> JsResult<usize> {
         let RawDatabase {
             db, mode, names, ..
         } = self;
         let mode = *mode;
-        run(names, mode, (len, &side, now), |r, out| {
+        run(names, mode, (len, now), |r, out| {
             let table = r.str()?;
             let pk = r.primary_key()?;
             check_auto_increment(mode, &pk)?;
@@ -73,8 +77,8 @@ impl RawDatabase {
 
     /// `getRow` over the wire: table, key, read options → an optional row.
     #[wasm_bindgen(js_name = getRowWire)]
-    pub fn get_row_wire(&self, len: usize, side: JsValue, now: f64) -> JsResult<usize> {
-        run(&self.names, self.mode, (len, &side, now), |r, out| {
+    pub fn get_row_wire(&self, len: usize, now: f64) -> JsResult<usize> {
+        run(&self.names, self.mode, (len, now), |r, out| {
             let table = r.str()?;
             // A call nested in a user callback gets a key of its own.
             let mut own = None;
@@ -93,8 +97,8 @@ impl RawDatabase {
 
     /// `getRange` over the wire: table, start, end, range options → a page.
     #[wasm_bindgen(js_name = getRangeWire)]
-    pub fn get_range_wire(&self, len: usize, side: JsValue, now: f64) -> JsResult<usize> {
-        run(&self.names, self.mode, (len, &side, now), |r, out| {
+    pub fn get_range_wire(&self, len: usize, now: f64) -> JsResult<usize> {
+        run(&self.names, self.mode, (len, now), |r, out| {
             let table = r.str()?;
             let schema = self.schema_of(table)?;
             let start = r.range_bound(&schema)?;
@@ -108,12 +112,12 @@ impl RawDatabase {
 
     /// `batchWrite` over the wire: operations → one result each.
     #[wasm_bindgen(js_name = batchWriteWire)]
-    pub fn batch_write_wire(&mut self, len: usize, side: JsValue, now: f64) -> JsResult<usize> {
+    pub fn batch_write_wire(&mut self, len: usize, now: f64) -> JsResult<usize> {
         let RawDatabase {
             db, mode, names, ..
         } = self;
         let mode = *mode;
-        run(names, mode, (len, &side, now), |r, out| {
+        run(names, mode, (len, now), |r, out| {
             let n = r.count(1)?;
             let mut ops = Vec::with_capacity(n);
             for _ in 0..n {
@@ -163,8 +167,8 @@ impl RawDatabase {
 
     /// `batchGet` over the wire: requests → one result each.
     #[wasm_bindgen(js_name = batchGetWire)]
-    pub fn batch_get_wire(&self, len: usize, side: JsValue, now: f64) -> JsResult<usize> {
-        run(&self.names, self.mode, (len, &side, now), |r, out| {
+    pub fn batch_get_wire(&self, len: usize, now: f64) -> JsResult<usize> {
+        run(&self.names, self.mode, (len, now), |r, out| {
             let n = r.count(1)?;
             let mut reqs = Vec::with_capacity(n);
             for _ in 0..n {

@@ -6,8 +6,8 @@
 //! call instead of one per property.
 //!
 //! Both buffers live in wasm memory: JS asks [`wire_in`] for room, copies
-//! its bytes there, calls the method with the length; the method returns
-//! the result's length and [`wire_out`] gives where it starts.
+//! its bytes there, hands over any side values with [`wire_side`], calls
+//! the method with the length; the method returns where its result starts.
 //!
 //! All numbers are little-endian. `str` is a `u32` byte length then UTF-8
 //! (in results, the length's top bit, [`ASCII`], marks pure-ASCII strings).
@@ -25,7 +25,7 @@
 //! users take.
 
 use crate::error::{tablesync_error, JsResult};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use wasm_bindgen::prelude::*;
@@ -71,6 +71,19 @@ const MAX_NAME_LEN: usize = 64;
 thread_local! {
     static INPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
     static OUTPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    static SIDE: Cell<Option<JsValue>> = const { Cell::new(None) };
+}
+
+/// Hand over the side values (a JS array) of the next `*Wire` call. Calls
+/// without any skip this (a JS value argument costs a table slot per call).
+#[wasm_bindgen(js_name = wireSide)]
+pub fn wire_side(side: JsValue) {
+    SIDE.with(|s| s.set(Some(side)));
+}
+
+/// The side values handed over for this call (`undefined` when none).
+pub fn take_side() -> JsValue {
+    SIDE.with(|s| s.take()).unwrap_or(JsValue::UNDEFINED)
 }
 
 /// The `CorruptData` error of a malformed wire buffer.
@@ -98,12 +111,6 @@ pub fn wire_in(len: usize) -> usize {
     })
 }
 
-/// Where the last `*Wire` call's result starts in wasm memory.
-#[wasm_bindgen(js_name = wireOut)]
-pub fn wire_out() -> usize {
-    OUTPUT.with(|b| b.try_borrow().map(|b| b.as_ptr() as usize).unwrap_or(0))
-}
-
 /// The wasm memory (for the JS layer's views of the wire buffers).
 #[wasm_bindgen(js_name = wireMemory)]
 pub fn wire_memory() -> JsValue {
@@ -111,7 +118,8 @@ pub fn wire_memory() -> JsValue {
 }
 
 /// Run one wire call: `f` gets the first `len` request bytes and an empty
-/// result writer; returns the result's length.
+/// result writer; returns where the result starts in wasm memory (the JS
+/// decoder knows where it ends).
 pub fn call(len: usize, f: impl FnOnce(&[u8], &mut Writer) -> JsResult<()>) -> JsResult<usize> {
     // Take both buffers out of their slots: a call made from a user
     // callback while this one runs gets buffers of its own.
@@ -126,7 +134,7 @@ pub fn call(len: usize, f: impl FnOnce(&[u8], &mut Writer) -> JsResult<()>) -> J
         Some(bytes) => f(bytes, &mut w),
         None => Err(corrupt("request longer than its buffer")),
     };
-    let n = w.0.len();
+    let at = w.0.as_ptr() as usize;
     INPUT.with(|b| {
         if let Ok(mut b) = b.try_borrow_mut() {
             *b = input;
@@ -137,7 +145,7 @@ pub fn call(len: usize, f: impl FnOnce(&[u8], &mut Writer) -> JsResult<()>) -> J
             *b = w.0;
         }
     });
-    result.map(|()| n)
+    result.map(|()| at)
 }
 
 /// The result buffer of a wire call.
@@ -275,5 +283,72 @@ impl NameTable {
         self.ids.clear();
         self.by_id.clear();
         self.hints.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn written(w: &Writer) -> Vec<u8> {
+        w.0.clone()
+    }
+
+    #[test]
+    fn names_are_defined_once_then_referred_to() {
+        let mut t = NameTable::default();
+        let mut w = Writer(Vec::new());
+        t.write(&mut w, "age", 0);
+        t.write(&mut w, "name", 1);
+        t.write(&mut w, "age", 0); // the slot's hint
+        t.write(&mut w, "name", 0); // a hint miss: found by hashing
+        let mut want = vec![NAME_DEF, 3, 0, 0, 0x80, b'a', b'g', b'e'];
+        want.extend([NAME_DEF, 4, 0, 0, 0x80, b'n', b'a', b'm', b'e']);
+        want.extend([NAME_REF, 0, 0, 0, 0, NAME_REF, 1, 0, 0, 0]);
+        assert_eq!(written(&w), want);
+    }
+
+    #[test]
+    fn rollback_forgets_names_a_failed_result_defined() {
+        let mut t = NameTable::default();
+        let mut w = Writer(Vec::new());
+        t.write(&mut w, "a", 0);
+        let mark = t.mark();
+        t.write(&mut w, "b", 1);
+        t.rollback(mark);
+        let mut w = Writer(Vec::new());
+        t.write(&mut w, "b", 1);
+        t.write(&mut w, "a", 0);
+        assert_eq!(
+            written(&w),
+            vec![NAME_DEF, 1, 0, 0, 0x80, b'b', NAME_REF, 0, 0, 0, 0]
+        );
+    }
+
+    #[test]
+    fn long_names_and_a_full_table_go_as_literals() {
+        let mut t = NameTable::default();
+        let mut w = Writer(Vec::new());
+        let long = "x".repeat(MAX_NAME_LEN + 1);
+        t.write(&mut w, &long, 0);
+        assert_eq!(w.0[0], NAME_LIT);
+        for i in 0..MAX_NAMES {
+            t.write(&mut Writer(Vec::new()), &format!("c{i}"), 0);
+        }
+        let mut w = Writer(Vec::new());
+        t.write(&mut w, "one-more", 0);
+        assert_eq!(w.0[0], NAME_LIT);
+        assert_eq!(t.mark(), MAX_NAMES);
+    }
+
+    #[test]
+    fn strings_flag_pure_ascii() {
+        let mut w = Writer(Vec::new());
+        w.str("é");
+        w.str("e");
+        assert_eq!(
+            written(&w),
+            vec![2, 0, 0, 0, 0xc3, 0xa9, 1, 0, 0, 0x80, b'e']
+        );
     }
 }
