@@ -70,6 +70,7 @@ fn sample_requests(src: &Database) -> Vec<Request> {
             table: "t".into(),
             from: 0,
             to: 8,
+            content: true,
         },
         Request::Exchange {
             table: "t".into(),

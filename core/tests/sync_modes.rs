@@ -321,3 +321,29 @@ fn a_small_frame_cap_pages_every_mode() {
         );
     }
 }
+
+#[test]
+fn after_a_full_sync_the_next_auto_session_moves_nothing() {
+    let clock = ManualClock::new(1_000_000);
+    let mut a = region("a", &clock);
+    let mut b = region("b", &clock);
+    for i in 0..500 {
+        put(&mut a, i, "a");
+        put(&mut b, 1000 + i, "b");
+    }
+    let r = a
+        .sync_with(&mut b, cfg(SyncMode::Full, SyncDirection::Both))
+        .unwrap();
+    assert!(r.verified, "{r:?}");
+    assert_eq!(a.version_vector().unwrap(), b.version_vector().unwrap());
+    let again = a
+        .sync_with(&mut b, cfg(SyncMode::Auto, SyncDirection::Both))
+        .unwrap();
+    assert!(again.verified);
+    assert_eq!(
+        (again.records_pulled, again.records_pushed),
+        (0, 0),
+        "{again:?}"
+    );
+    assert!(again.bytes_sent + again.bytes_received < 1024, "{again:?}");
+}

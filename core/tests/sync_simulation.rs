@@ -286,12 +286,26 @@ fn run(seed: u64) {
                 "t",
                 RangeBound::new([("k", PkBound::InfMin)]),
                 RangeBound::new([("k", PkBound::InfMax)]),
-                RangeOptions::default(),
+                RangeOptions {
+                    read: GetOptions {
+                        max_versions: 2,
+                        ..GetOptions::default()
+                    },
+                    ..RangeOptions::default()
+                },
             )
             .map(|r| format!("{:?}", r.unwrap()))
             .collect()
         };
         let want_rows = dump(&reference);
+        for r in &done {
+            if format!("{:?}", r.primary_key.0[0].1) == "Integer(32)" {
+                eprintln!(
+                    "record {} {} stamp {} {:?} {:?}",
+                    r.origin, r.seq, r.stamp, r.kind, r.columns
+                );
+            }
+        }
         for (i, db) in dbs.iter().enumerate() {
             let got = dump(db);
             for (w, g) in want_rows.iter().zip(&got) {

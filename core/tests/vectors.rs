@@ -398,7 +398,10 @@ fn sync_frames_decode_to_their_messages() {
         let (session, index, req) = decode_request(&unhex(s(&x["frame_hex"])), 1 << 20).unwrap();
         assert_eq!(session, uint_str(&x["session"]));
         assert_eq!(index as u64, x["index"].as_u64().unwrap());
-        let Request::GetSymbols { table, from, to } = req else {
+        let Request::GetSymbols {
+            table, from, to, ..
+        } = req
+        else {
             panic!("{req:?}")
         };
         assert_eq!(

@@ -3,7 +3,7 @@
 use super::message::*;
 use super::responder::{differs, stored_of};
 use super::riblt::{self, Symbol};
-use super::rows::{selection, vv_minus, vv_union};
+use super::rows::{selection, vv_minus, vv_union, IdKind};
 use super::{SyncConfig, SyncMode, SyncReport, TableOutcome};
 use crate::client::Database;
 use crate::codec::key::decode_key;
@@ -315,6 +315,17 @@ impl Initiator {
                             );
                             self.whole_table(&t, lr, rr);
                         }
+                        // Whole row states of every table carry the effects of every
+                        // record the sender held: record that, so the next `auto`
+                        // session does not send those records again.
+                        if self.config.tables.is_none() {
+                            if pulls {
+                                self.steps.push_back(Step::MarkHeldLocal(vv.clone()));
+                            }
+                            if pushes {
+                                self.steps.push_back(Step::MarkHeldRemote);
+                            }
+                        }
                     }
                     SyncMode::Hybrid => {
                         for t in self.selection.clone() {
@@ -493,6 +504,7 @@ impl Initiator {
                         table: table.clone(),
                         from: 0,
                         to: m,
+                        content: self.id_kind() == IdKind::Content,
                     };
                     return self.send(
                         Step::Reconcile {
@@ -530,6 +542,15 @@ impl Initiator {
             .any(|t| differs(t, &local, &self.remote_infos))
     }
 
+    /// Verify compares visible content; everything else reconciles exact states.
+    fn id_kind(&self) -> IdKind {
+        if self.config.mode == SyncMode::Verify {
+            IdKind::Content
+        } else {
+            IdKind::State
+        }
+    }
+
     fn reconcile(
         &mut self,
         db: &mut Database,
@@ -537,7 +558,7 @@ impl Initiator {
         symbols: Vec<Symbol>,
     ) -> Result<Option<SessionStep>> {
         let m = symbols.len();
-        let ids = db.row_ids(&table)?;
+        let ids = db.row_ids(&table, self.id_kind())?;
         let local = riblt::encode(ids.iter().copied(), 0, m);
         match riblt::decode(&local, &symbols) {
             Some(diff) => {
@@ -545,7 +566,7 @@ impl Initiator {
                 if self.config.mode == SyncMode::Verify {
                     let t = db.table(&table)?;
                     let keys = db
-                        .rows_with_ids(&table, &local_only)?
+                        .rows_with_ids(&table, &local_only, IdKind::Content)?
                         .iter()
                         .map(|(k, _)| decode_key(&t.schema, k))
                         .collect::<Result<Vec<_>>>()?;
@@ -563,7 +584,7 @@ impl Initiator {
                     return self.send(Step::Resolve { table }, req).map(Some);
                 }
                 let rows = if self.config.direction.pushes() {
-                    db.rows_with_ids(&table, &local_only)?
+                    db.rows_with_ids(&table, &local_only, IdKind::State)?
                 } else {
                     Vec::new()
                 };
@@ -605,6 +626,7 @@ impl Initiator {
                     table: table.clone(),
                     from: m as u32,
                     to: to as u32,
+                    content: self.id_kind() == IdKind::Content,
                 };
                 self.send(Step::Reconcile { table, symbols }, req).map(Some)
             }

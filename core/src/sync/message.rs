@@ -117,6 +117,8 @@ pub enum Request {
         from: u32,
         /// End index (exclusive).
         to: u32,
+        /// Code rows by visible content (verify) instead of exact state (reconcile).
+        content: bool,
     },
     /// Rows for the responder to merge, and ids whose rows it should return (after merging).
     Exchange {
@@ -457,11 +459,17 @@ impl Request {
                 put_bytes(out, table.as_bytes());
                 put_rows(out, rows);
             }
-            Request::GetSymbols { table, from, to } => {
+            Request::GetSymbols {
+                table,
+                from,
+                to,
+                content,
+            } => {
                 out.push(6);
                 put_bytes(out, table.as_bytes());
                 put_varint(out, *from as u64);
                 put_varint(out, *to as u64);
+                out.push(*content as u8);
             }
             Request::Exchange { table, rows, want } => {
                 out.push(7);
@@ -533,7 +541,13 @@ impl Request {
                 let table = r.string()?.to_string();
                 let from = u32::try_from(r.varint()?).map_err(|_| r.error("index out of range"))?;
                 let to = u32::try_from(r.varint()?).map_err(|_| r.error("index out of range"))?;
-                Request::GetSymbols { table, from, to }
+                let content = read_bool(r)?;
+                Request::GetSymbols {
+                    table,
+                    from,
+                    to,
+                    content,
+                }
             }
             7 => {
                 let table = r.string()?.to_string();

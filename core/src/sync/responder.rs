@@ -2,7 +2,7 @@
 
 use super::message::*;
 use super::riblt;
-use super::rows::selection;
+use super::rows::{selection, IdKind};
 use super::SyncMode;
 use crate::client::Database;
 use crate::model::error::{Error, Result};
@@ -41,8 +41,14 @@ pub(crate) fn first_symbols(requested: u32, a: u64, b: u64, budget: usize) -> u3
     requested.max(hint).min((budget / 24) as u32).max(1)
 }
 
-fn symbols_for(db: &Database, table: &str, from: u32, to: u32) -> Result<SymbolBatch> {
-    let ids = db.row_ids(table)?;
+fn symbols_for(
+    db: &Database,
+    table: &str,
+    from: u32,
+    to: u32,
+    kind: IdKind,
+) -> Result<SymbolBatch> {
+    let ids = db.row_ids(table, kind)?;
     Ok(SymbolBatch {
         table: table.to_string(),
         from,
@@ -71,12 +77,17 @@ fn hello(db: &mut Database, h: Hello, cap: usize) -> Result<Reply> {
         _ => false,
     };
     let mut symbols = Vec::new();
+    let kind = if h.mode == SyncMode::Verify {
+        IdKind::Content
+    } else {
+        IdKind::State
+    };
     if reconcile {
         for name in selection(&h.tables, &h.infos, &infos) {
             let (a, b) = (stored_of(&name, &h.infos), stored_of(&name, &infos));
             if differs(&name, &h.infos, &infos) && a > 0 && b > 0 {
                 let m = first_symbols(h.initial_symbols, a, b, page_budget(cap));
-                symbols.push(symbols_for(db, &name, 0, m)?);
+                symbols.push(symbols_for(db, &name, 0, m, kind)?);
             }
         }
     }
@@ -130,19 +141,32 @@ fn handle(db: &mut Database, req: Request, cap: usize) -> Result<(Reply, Option<
                 None,
             )
         }
-        Request::GetSymbols { table, from, to } => {
+        Request::GetSymbols {
+            table,
+            from,
+            to,
+            content,
+        } => {
             if to <= from || (to - from) as usize > page_budget(cap) / 24 {
                 return Err(Error::invalid(format!(
                     "symbol range [{from}, {to}) is empty or too large"
                 )));
             }
-            (Reply::Symbols(symbols_for(db, &table, from, to)?), None)
+            let kind = if content {
+                IdKind::Content
+            } else {
+                IdKind::State
+            };
+            (
+                Reply::Symbols(symbols_for(db, &table, from, to, kind)?),
+                None,
+            )
         }
         Request::Exchange { table, rows, want } => {
             // Ids name rows as they were before this merge; return them as they are after.
             let want: HashSet<u64> = want.into_iter().collect();
             let keys: Vec<Vec<u8>> = db
-                .rows_with_ids(&table, &want)?
+                .rows_with_ids(&table, &want, IdKind::State)?
                 .into_iter()
                 .map(|(k, _)| k)
                 .collect();
@@ -158,7 +182,7 @@ fn handle(db: &mut Database, req: Request, cap: usize) -> Result<(Reply, Option<
         Request::ResolveIds { table, ids } => {
             let want: HashSet<u64> = ids.into_iter().collect();
             let rows = db
-                .rows_with_ids(&table, &want)?
+                .rows_with_ids(&table, &want, IdKind::Content)?
                 .into_iter()
                 .map(|(k, _)| (k, Vec::new()))
                 .collect();

@@ -14,9 +14,21 @@ use sha2::{Digest as _, Sha256};
 use std::collections::{BTreeSet, HashSet};
 use std::ops::Bound;
 
-/// The reconcile id of a stored row: the first 8 bytes (LE) of its digest,
-/// or for a tombstone SHA-256("tablesync.tomb.v1" ‖ key ‖ state)[..8].
-pub(crate) fn row_id(key: &[u8], row: &StoredRow) -> u64 {
+/// Which rows count as equal when coding symbols.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum IdKind {
+    /// Equal visible content (verify: what the digests compare).
+    Content,
+    /// Equal merged state, tombstones and stamps included (reconcile: after
+    /// it, both sides hold exactly the same states).
+    State,
+}
+
+/// The id of a stored row (FORMAT.md §13.1).
+pub(crate) fn row_id(key: &[u8], row: &StoredRow, kind: IdKind) -> u64 {
+    if kind == IdKind::State {
+        return state_id(key, &row.state);
+    }
     match &row.digest {
         Some(d) => u64::from_le_bytes(d[..8].try_into().expect("8")),
         None => {
@@ -28,6 +40,29 @@ pub(crate) fn row_id(key: &[u8], row: &StoredRow) -> u64 {
             u64::from_le_bytes(h.finalize()[..8].try_into().expect("8"))
         }
     }
+}
+
+/// A fast 64-bit hash of key ‖ encoded state: each little-endian 8-byte word
+/// (the last one zero-padded) is folded in with the splitmix64 finalizer,
+/// then the total length.
+pub(crate) fn state_id(key: &[u8], state: &[u8]) -> u64 {
+    fn mix(mut z: u64) -> u64 {
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    let mut h: u64 = 0x7461_626c_6573_796e ^ key.len() as u64; // "tablesyn"
+    for part in [key, state] {
+        let mut chunks = part.chunks_exact(8);
+        for c in &mut chunks {
+            h = mix(h ^ u64::from_le_bytes(c.try_into().expect("8")));
+        }
+        let rest = chunks.remainder();
+        let mut last = [0u8; 8];
+        last[..rest.len()].copy_from_slice(rest);
+        h = mix(h ^ u64::from_le_bytes(last) ^ ((rest.len() as u64) << 56));
+    }
+    mix(h ^ (key.len() + state.len()) as u64)
 }
 
 /// The table names a session covers: the selection, or every table of both sides.
@@ -134,23 +169,28 @@ impl Database {
     }
 
     /// Reconcile ids of every stored row of a table.
-    pub(crate) fn row_ids(&self, table: &str) -> Result<Vec<u64>> {
+    pub(crate) fn row_ids(&self, table: &str, kind: IdKind) -> Result<Vec<u64>> {
         Ok(self
             .table(table)?
             .iter()
-            .map(|(k, r)| row_id(k, r))
+            .map(|(k, r)| row_id(k, r, kind))
             .collect())
     }
 
     /// Rows whose reconcile ids are in `ids`.
-    pub(crate) fn rows_with_ids(&self, table: &str, ids: &HashSet<u64>) -> Result<Vec<RowBytes>> {
+    pub(crate) fn rows_with_ids(
+        &self,
+        table: &str,
+        ids: &HashSet<u64>,
+        kind: IdKind,
+    ) -> Result<Vec<RowBytes>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
         Ok(self
             .table(table)?
             .iter()
-            .filter(|(k, r)| ids.contains(&row_id(k, r)))
+            .filter(|(k, r)| ids.contains(&row_id(k, r, kind)))
             .map(|(k, r)| (k.to_vec(), r.state.to_vec()))
             .collect())
     }

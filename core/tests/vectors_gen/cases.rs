@@ -978,6 +978,7 @@ pub fn sync_frames() -> J {
         table: "users".into(),
         from: 0,
         to: 4,
+        content: false,
     };
     let ack = ReplyEnvelope {
         reply: Reply::Ack {
