@@ -174,29 +174,7 @@ fn write_op(rng: &mut Rng) -> WriteOp {
 }
 
 fn run_write(db: &mut Database, op: WriteOp) {
-    let r = match op {
-        WriteOp::Put {
-            table,
-            primary_key,
-            columns,
-            condition,
-        } => db
-            .put_row(&table, primary_key, columns, condition)
-            .map(|_| ()),
-        WriteOp::Update {
-            table,
-            primary_key,
-            update,
-            condition,
-        } => db
-            .update_row(&table, primary_key, update, condition)
-            .map(|_| ()),
-        WriteOp::Delete {
-            table,
-            primary_key,
-            condition,
-        } => db.delete_row(&table, primary_key, condition),
-    };
+    let r = db.write(op).map(|_| ());
     if let Err(e) = r {
         // Conditions and increments of non-integers may fail; nothing else may.
         assert!(

@@ -441,29 +441,7 @@ fn to_write_op(w: &Write) -> WriteOp {
 }
 
 fn run_write(db: &mut Database, w: &Write) -> Result<(), String> {
-    let r = match to_write_op(w) {
-        WriteOp::Put {
-            table,
-            primary_key,
-            columns,
-            condition,
-        } => db
-            .put_row(&table, primary_key, columns, condition)
-            .map(|_| ()),
-        WriteOp::Update {
-            table,
-            primary_key,
-            update,
-            condition,
-        } => db
-            .update_row(&table, primary_key, update, condition)
-            .map(|_| ()),
-        WriteOp::Delete {
-            table,
-            primary_key,
-            condition,
-        } => db.delete_row(&table, primary_key, condition),
-    };
+    let r = db.write(to_write_op(w)).map(|_| ());
     r.map_err(|e| e.code().to_string())
 }
 

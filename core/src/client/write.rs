@@ -199,6 +199,33 @@ impl Database {
         Ok(())
     }
 
+    /// Run one write operation on its own (`put_row`, `update_row` or
+    /// `delete_row`); returns the row's key.
+    pub fn write(&mut self, op: WriteOp) -> Result<PrimaryKey> {
+        match op {
+            WriteOp::Put {
+                table,
+                primary_key,
+                columns,
+                condition,
+            } => self.put_row(&table, primary_key, columns, condition),
+            WriteOp::Update {
+                table,
+                primary_key,
+                update,
+                condition,
+            } => self.update_row(&table, primary_key, update, condition),
+            WriteOp::Delete {
+                table,
+                primary_key,
+                condition,
+            } => {
+                self.delete_row(&table, primary_key.clone(), condition)?;
+                Ok(primary_key)
+            }
+        }
+    }
+
     /// Run up to 200 writes; each succeeds or fails on its own (one result
     /// per operation, in order), and the successful ones are committed with
     /// one log append. Two operations on the same row are rejected as a whole.

@@ -99,29 +99,7 @@ pub fn apply_op(db: &mut Database, op: &J) -> Result<(), String> {
             )
             .map_err(code),
         "put_row" | "update_row" | "delete_row" => {
-            let r = match write_op_from_json(op) {
-                WriteOp::Put {
-                    table,
-                    primary_key,
-                    columns,
-                    condition,
-                } => db
-                    .put_row(&table, primary_key, columns, condition)
-                    .map(|_| ()),
-                WriteOp::Update {
-                    table,
-                    primary_key,
-                    update,
-                    condition,
-                } => db
-                    .update_row(&table, primary_key, update, condition)
-                    .map(|_| ()),
-                WriteOp::Delete {
-                    table,
-                    primary_key,
-                    condition,
-                } => db.delete_row(&table, primary_key, condition),
-            };
+            let r = db.write(write_op_from_json(op)).map(|_| ());
             r.map_err(code)
         }
         "batch_write" => {
