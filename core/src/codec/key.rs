@@ -8,7 +8,7 @@
 use super::buf::Reader;
 use crate::model::error::{Error, Result};
 use crate::model::limits::MAX_PK_VALUE_SIZE;
-use crate::model::primary_key::{PkBound, PkType, PkValue, PrimaryKey, RangeBound};
+use crate::model::primary_key::{PkBound, PkValue, PrimaryKey, RangeBound};
 use crate::model::schema::TableSchema;
 
 /// Tag of INF_MIN.
@@ -222,6 +222,3 @@ pub fn key_types_match(schema: &TableSchema, values: &[PkValue]) -> bool {
             .zip(&schema.primary_key)
             .all(|(v, c)| v.pk_type() == Some(c.pk_type))
 }
-
-#[allow(dead_code)]
-fn _assert_types(_: PkType) {}
