@@ -64,6 +64,10 @@ struct Names {
 
 impl Names {
     fn id(&mut self, name: &str) -> u32 {
+        // Records mostly repeat the last few names: compare before hashing.
+        if let Some(i) = self.names.iter().rev().take(4).position(|n| n == name) {
+            return (self.names.len() - 1 - i) as u32;
+        }
         if let Some(id) = self.ids.get(name) {
             return *id;
         }
