@@ -30,11 +30,15 @@ impl Default for ServerConfig {
     }
 }
 
+/// Worker threads per server: a slow client holds one of them, not the server
+/// (the region itself is still used by one request at a time).
+pub const WORKERS: usize = 4;
+
 /// A running server; dropping it does not stop it, [`ServerHandle::stop`] does.
 pub struct ServerHandle {
     server: Arc<Server>,
     addr: SocketAddr,
-    thread: Option<JoinHandle<()>>,
+    threads: Vec<JoinHandle<()>>,
 }
 
 impl ServerHandle {
@@ -46,16 +50,18 @@ impl ServerHandle {
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
-    /// Stop accepting requests and wait for the worker to finish.
-    pub fn stop(mut self) {
-        self.server.unblock();
-        if let Some(t) = self.thread.take() {
+    /// Stop accepting requests and wait for the workers to finish.
+    pub fn stop(self) {
+        for _ in &self.threads {
+            self.server.unblock();
+        }
+        for t in self.threads {
             let _ = t.join();
         }
     }
     /// Serve until the process ends.
-    pub fn join(mut self) {
-        if let Some(t) = self.thread.take() {
+    pub fn join(self) {
+        for t in self.threads {
             let _ = t.join();
         }
     }
@@ -166,15 +172,20 @@ pub fn serve(db: Arc<Mutex<Database>>, cfg: ServerConfig) -> Result<ServerHandle
         .to_ip()
         .ok_or_else(|| Error::Io("the server is not on an IP address".into()))?;
     let server = Arc::new(server);
-    let s2 = server.clone();
-    let thread = std::thread::spawn(move || {
-        for req in s2.incoming_requests() {
-            handle(&db, &cfg, req);
-        }
-    });
+    let cfg = Arc::new(cfg);
+    let threads = (0..WORKERS)
+        .map(|_| {
+            let (server, db, cfg) = (server.clone(), db.clone(), cfg.clone());
+            std::thread::spawn(move || {
+                for req in server.incoming_requests() {
+                    handle(&db, &cfg, req);
+                }
+            })
+        })
+        .collect();
     Ok(ServerHandle {
         server,
         addr,
-        thread: Some(thread),
+        threads,
     })
 }
