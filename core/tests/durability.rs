@@ -408,6 +408,14 @@ fn directory_with_rows(rows: i64) -> (tempfile::TempDir, PathBuf) {
     (dir, seg)
 }
 
+/// Rows of `users` after opening the directory again.
+fn users_after_reopen(dir: &Path) -> u64 {
+    open(dir, SyncPolicy::Always)
+        .describe_table("users")
+        .unwrap()
+        .row_count
+}
+
 fn reopen_err(dir: &Path) -> tablesync::Error {
     let clock = Arc::new(ManualClock::new(T0));
     Database::open(dir, options(&clock, SyncPolicy::Always)).unwrap_err()
@@ -428,13 +436,7 @@ fn a_byte_corrupted_in_the_middle_of_the_log_is_reported() {
         assert_eq!(std::fs::read(&seg).unwrap(), damaged);
     }
     std::fs::write(&seg, &bytes).unwrap();
-    assert_eq!(
-        open(dir.path(), SyncPolicy::Always)
-            .describe_table("users")
-            .unwrap()
-            .row_count,
-        50
-    );
+    assert_eq!(users_after_reopen(dir.path()), 50);
 }
 
 #[test]
@@ -517,13 +519,7 @@ fn damage_in_an_earlier_segment_or_a_missing_segment_is_reported() {
     assert_eq!(reopen_err(dir.path()).code(), "CorruptData");
     std::fs::write(&first, &saved).unwrap();
 
-    assert_eq!(
-        open(dir.path(), SyncPolicy::Always)
-            .describe_table("users")
-            .unwrap()
-            .row_count,
-        60
-    );
+    assert_eq!(users_after_reopen(dir.path()), 60);
 }
 
 #[test]
@@ -550,13 +546,7 @@ fn a_corrupted_newest_checkpoint_is_reported() {
     std::fs::write(&ck, &bytes[..bytes.len() - 5]).unwrap();
     assert_eq!(reopen_err(dir.path()).code(), "CorruptData");
     std::fs::write(&ck, &bytes).unwrap();
-    assert_eq!(
-        open(dir.path(), SyncPolicy::Always)
-            .describe_table("users")
-            .unwrap()
-            .row_count,
-        11
-    );
+    assert_eq!(users_after_reopen(dir.path()), 11);
 }
 
 #[test]
