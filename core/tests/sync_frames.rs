@@ -46,6 +46,7 @@ fn sample_requests(src: &Database) -> Vec<Request> {
                 rows: 1,
                 stored: 1,
                 digest: Digest([7; 32]),
+                state_sum: 0x0123_4567_89ab_cdef,
             }],
             schemas: vec![TableSchema::new(
                 "t",
@@ -279,7 +280,7 @@ fn oversized_and_unknown_version_frames_are_rejected() {
     // A frame of a future version with a valid checksum.
     let good = encode_request(1, 1, &sample_requests(&src)[1], CAP).unwrap();
     let mut v2 = encode_frame(MAGIC_SYNC, &[0u8; 13], false);
-    v2[4] = 2;
+    v2[4] = SYNC_FRAME_VERSION + 1;
     let crc = {
         let mut h = crc32fast::Hasher::new();
         h.update(&v2[..10]);
@@ -289,6 +290,20 @@ fn oversized_and_unknown_version_frames_are_rejected() {
     v2[10..14].copy_from_slice(&crc.to_le_bytes());
     assert_eq!(
         respond(&mut target, &v2, CAP).unwrap_err().code(),
+        "UnsupportedVersion"
+    );
+    // A version-1 frame (before table infos carried state sums) is refused too.
+    let mut v1 = good.clone();
+    v1[4] = 1;
+    let crc = {
+        let mut h = crc32fast::Hasher::new();
+        h.update(&v1[..10]);
+        h.update(&v1[FRAME_HEADER_LEN..]);
+        h.finalize()
+    };
+    v1[10..14].copy_from_slice(&crc.to_le_bytes());
+    assert_eq!(
+        respond(&mut target, &v1, CAP).unwrap_err().code(),
         "UnsupportedVersion"
     );
     assert!(respond(&mut target, &good, CAP).is_ok());

@@ -423,7 +423,19 @@ fn sync_frames_decode_to_their_messages() {
         )
         .unwrap();
         match (s(&x["reply"]["kind"]), env.reply) {
-            ("ACK", Reply::Ack { records, rows }) => assert_eq!((records, rows), (3, 0)),
+            ("ACK", Reply::Ack { records, rows }) => {
+                assert_eq!((records, rows), (3, 0));
+                let want = &arr(&x["infos"])[0];
+                let info = &env.infos[0];
+                assert_eq!(info.name, s(&want["table"]));
+                assert_eq!(info.rows, want["rows"].as_u64().unwrap());
+                assert_eq!(info.stored, want["stored"].as_u64().unwrap());
+                assert_eq!(info.digest.to_hex(), s(&want["digest"]));
+                assert_eq!(
+                    info.state_sum,
+                    u64::from_str_radix(s(&want["state_sum"]), 16).unwrap()
+                );
+            }
             ("SYMBOLS", Reply::Symbols(b)) => {
                 assert_eq!(b.symbols[0].id, 0x0102030405060708);
                 assert_eq!(b.symbols[0].count, -1);

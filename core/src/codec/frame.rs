@@ -28,6 +28,17 @@ fn crc(header: &[u8], payload: &[u8]) -> u32 {
 
 /// Wrap `payload` in a frame, lz4-compressing it when `compress` is set.
 pub fn encode_frame(magic: [u8; 4], payload: &[u8], compress: bool) -> Vec<u8> {
+    encode_frame_version(magic, FRAME_VERSION, payload, compress)
+}
+
+/// [`encode_frame`] for a frame kind with a format version of its own
+/// (sync frames: [`crate::sync::message::SYNC_FRAME_VERSION`]).
+pub fn encode_frame_version(
+    magic: [u8; 4],
+    version: u8,
+    payload: &[u8],
+    compress: bool,
+) -> Vec<u8> {
     let body: std::borrow::Cow<'_, [u8]> = if compress {
         lz4_flex::compress_prepend_size(payload).into()
     } else {
@@ -35,7 +46,7 @@ pub fn encode_frame(magic: [u8; 4], payload: &[u8], compress: bool) -> Vec<u8> {
     };
     let mut out = Vec::with_capacity(FRAME_HEADER_LEN + body.len());
     out.extend_from_slice(&magic);
-    out.push(FRAME_VERSION);
+    out.push(version);
     out.push(if compress { FLAG_LZ4 } else { 0 });
     out.extend_from_slice(&(body.len() as u32).to_le_bytes());
     let c = crc(&out[..10], &body);
@@ -47,6 +58,16 @@ pub fn encode_frame(magic: [u8; 4], payload: &[u8], compress: bool) -> Vec<u8> {
 /// Check and unwrap a frame that fills `bytes` exactly; returns the
 /// (decompressed) payload. `max_payload` caps the uncompressed size.
 pub fn decode_frame(magic: [u8; 4], bytes: &[u8], max_payload: usize) -> Result<Vec<u8>> {
+    decode_frame_version(magic, FRAME_VERSION, bytes, max_payload)
+}
+
+/// [`decode_frame`] for a frame kind whose current format version is `version`.
+pub fn decode_frame_version(
+    magic: [u8; 4],
+    version: u8,
+    bytes: &[u8],
+    max_payload: usize,
+) -> Result<Vec<u8>> {
     if bytes.len() < FRAME_HEADER_LEN {
         return Err(Error::corrupt(format!(
             "frame of {} bytes is truncated",
@@ -72,9 +93,9 @@ pub fn decode_frame(magic: [u8; 4], bytes: &[u8], max_payload: usize) -> Result<
     if crc(&bytes[..10], body) != stored {
         return Err(Error::corrupt("frame checksum mismatch"));
     }
-    if bytes[4] != FRAME_VERSION {
+    if bytes[4] != version {
         return Err(Error::UnsupportedVersion(format!(
-            "frame version {} (this build reads {FRAME_VERSION})",
+            "frame version {} (this build reads {version})",
             bytes[4]
         )));
     }

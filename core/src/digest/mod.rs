@@ -7,6 +7,8 @@
 
 mod accumulator;
 mod row_hash;
+mod state_id;
 
 pub use accumulator::{Accumulator, Digest};
 pub(crate) use row_hash::{row_digest, row_digest_encoded};
+pub use state_id::state_id;

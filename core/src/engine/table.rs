@@ -3,7 +3,7 @@
 
 use super::row_state::RowState;
 use crate::codec::row_state::{decode_row_state, encode_row_state};
-use crate::digest::{row_digest, row_digest_encoded, Accumulator, Digest};
+use crate::digest::{row_digest, row_digest_encoded, state_id, Accumulator, Digest};
 use crate::log::hlc::Stamp;
 use crate::log::record::{ChangeKind, ColumnOp};
 use crate::model::error::Result;
@@ -43,6 +43,8 @@ pub struct Table {
     pub schema: TableSchema,
     rows: BTreeMap<Box<[u8]>, StoredRow>,
     acc: Accumulator,
+    /// Wrapping sum of every stored row's state id (tombstones included).
+    state_sum: u64,
 }
 
 impl Table {
@@ -52,6 +54,7 @@ impl Table {
             schema,
             rows: BTreeMap::new(),
             acc: Accumulator::default(),
+            state_sum: 0,
         }
     }
 
@@ -70,10 +73,12 @@ impl Table {
         if let Some(d) = &new.digest {
             self.acc.add(d);
         }
+        self.state_sum = self.state_sum.wrapping_add(state_id(key, &new.state));
         if let Some(old) = self.rows.get_mut(key) {
             if let Some(d) = &old.digest {
                 self.acc.remove(d);
             }
+            self.state_sum = self.state_sum.wrapping_sub(state_id(key, &old.state));
             *old = new;
         } else {
             self.rows.insert(key.into(), new);
@@ -101,6 +106,10 @@ impl Table {
                 if let Some(d) = &new.digest {
                     self.acc.add(d);
                 }
+                self.state_sum = self
+                    .state_sum
+                    .wrapping_sub(state_id(key, &old.state))
+                    .wrapping_add(state_id(key, &new.state));
                 *old = new;
             }
             std::collections::btree_map::Entry::Vacant(slot) => {
@@ -110,6 +119,7 @@ impl Table {
                 if let Some(d) = &new.digest {
                     self.acc.add(d);
                 }
+                self.state_sum = self.state_sum.wrapping_add(state_id(key, &new.state));
                 slot.insert(new);
             }
         }
@@ -195,6 +205,12 @@ impl Table {
     /// The table digest, from the running accumulator (O(1)).
     pub fn digest(&self) -> Digest {
         self.acc.digest()
+    }
+
+    /// Wrapping sum of the state ids (FORMAT.md §13.1) of every stored row,
+    /// tombstones included (O(1)): equal sums mean equal merged states.
+    pub fn state_sum(&self) -> u64 {
+        self.state_sum
     }
 
     /// The running accumulator.

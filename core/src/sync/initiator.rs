@@ -50,7 +50,9 @@ enum Step {
         next: Option<Vec<u8>>,
     },
     MarkHeldLocal(VersionVector),
-    MarkHeldRemote,
+    /// Tell the responder it holds what this region held when the rows it
+    /// was sent were read (the version vector taken before the first page).
+    MarkHeldRemote(VersionVector),
 }
 
 /// Drives one session from the initiating side.
@@ -202,7 +204,7 @@ impl Initiator {
         let mut by_table: BTreeMap<String, Vec<Symbol>> =
             symbols.into_iter().map(|b| (b.table, b.symbols)).collect();
         for t in self.selection.clone() {
-            if !differs(&t, &local_infos, &self.remote_infos) {
+            if !differs(&t, &local_infos, &self.remote_infos, self.id_kind()) {
                 continue;
             }
             let (lr, rr) = (
@@ -323,7 +325,12 @@ impl Initiator {
                                 self.steps.push_back(Step::MarkHeldLocal(vv.clone()));
                             }
                             if pushes {
-                                self.steps.push_back(Step::MarkHeldRemote);
+                                // Taken now, before any page is read: a local write
+                                // that lands between two pages (another thread, while
+                                // a reply is in flight) may miss the pages already
+                                // sent, so it must not be claimed as held remotely.
+                                let base = db.log.version_vector().clone();
+                                self.steps.push_back(Step::MarkHeldRemote(base));
                             }
                         }
                     }
@@ -345,7 +352,7 @@ impl Initiator {
                         if pushes {
                             let base = db.log.version_vector().clone();
                             if self.config.tables.is_none() {
-                                self.steps.push_back(Step::MarkHeldRemote);
+                                self.steps.push_back(Step::MarkHeldRemote(base.clone()));
                             }
                             self.pushed = vv_union(&self.pushed, &base);
                             self.steps.push_back(Step::PushChanges { more: true });
@@ -413,7 +420,7 @@ impl Initiator {
                     });
                 }
             }
-            (Step::MarkHeldRemote, Reply::Ack { .. }) => {}
+            (Step::MarkHeldRemote(_), Reply::Ack { .. }) => {}
             (_, reply) => return Err(Self::unexpected(&reply)),
         }
         Ok(())
@@ -485,12 +492,12 @@ impl Initiator {
                     let entries = vv_minus(&vv, db.log.version_vector());
                     db.mark_held(entries)?;
                 }
-                Step::MarkHeldRemote => {
-                    let entries = vv_minus(db.log.version_vector(), &self.remote_vv);
+                Step::MarkHeldRemote(base) => {
+                    let entries = vv_minus(&base, &self.remote_vv);
                     if entries.is_empty() {
                         continue;
                     }
-                    return self.send(Step::MarkHeldRemote, Request::MarkHeld { entries });
+                    return self.send(Step::MarkHeldRemote(base), Request::MarkHeld { entries });
                 }
                 Step::FetchSymbols { table } => {
                     let local = db.table_infos(&self.config.tables);
@@ -539,7 +546,7 @@ impl Initiator {
         let local = db.table_infos(&self.config.tables);
         self.selection
             .iter()
-            .any(|t| differs(t, &local, &self.remote_infos))
+            .any(|t| differs(t, &local, &self.remote_infos, IdKind::State))
     }
 
     /// Verify compares visible content; everything else reconciles exact states.

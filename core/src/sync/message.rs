@@ -9,7 +9,7 @@ use super::riblt::Symbol;
 use super::{SyncDirection, SyncMode};
 use crate::client::snapshot::{put_vv, read_vv};
 use crate::codec::buf::{put_bytes, put_varint, put_zigzag, Reader};
-use crate::codec::frame::{decode_frame, encode_frame};
+use crate::codec::frame::{decode_frame_version, encode_frame_version};
 use crate::codec::record::{put_record, read_record};
 use crate::codec::schema::{put_schema, read_schema};
 use crate::digest::Digest;
@@ -21,6 +21,11 @@ use crate::model::schema::TableSchema;
 /// Magic of a sync frame.
 pub const MAGIC_SYNC: [u8; 4] = *b"TSSY";
 
+/// Format version of sync frames (FORMAT.md §13). Version 2 added each
+/// table's state sum to the table infos; a version-1 peer is refused with
+/// `UnsupportedVersion`.
+pub const SYNC_FRAME_VERSION: u8 = 2;
+
 /// A table's row count and digest.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TableInfo {
@@ -30,8 +35,11 @@ pub struct TableInfo {
     pub rows: u64,
     /// Stored entries, tombstones included.
     pub stored: u64,
-    /// Table digest.
+    /// Table digest (visible content).
     pub digest: Digest,
+    /// Wrapping sum of the rows' state ids (exact merged states, tombstones
+    /// included): tables with equal content can still hold different states.
+    pub state_sum: u64,
 }
 
 /// `(encoded key, encoded row state)`.
@@ -243,6 +251,7 @@ fn put_infos(out: &mut Vec<u8>, infos: &[TableInfo]) {
         put_varint(out, i.rows);
         put_varint(out, i.stored);
         out.extend_from_slice(&i.digest.0);
+        out.extend_from_slice(&i.state_sum.to_le_bytes());
     }
 }
 
@@ -254,11 +263,13 @@ fn read_infos(r: &mut Reader<'_>) -> Result<Vec<TableInfo>> {
         let rows = r.varint()?;
         let stored = r.varint()?;
         let digest = Digest(r.take(32)?.try_into().expect("32"));
+        let state_sum = u64::from_le_bytes(r.take(8)?.try_into().expect("8"));
         v.push(TableInfo {
             name,
             rows,
             stored,
             digest,
+            state_sum,
         });
     }
     Ok(v)
@@ -726,7 +737,12 @@ pub fn encode_request(session: u64, index: u32, req: &Request, cap: usize) -> Re
     p.extend_from_slice(&(cap.min(u32::MAX as usize) as u32).to_le_bytes());
     req.encode_body(&mut p);
     check_size(&p, cap)?;
-    Ok(encode_frame(MAGIC_SYNC, &p, true))
+    Ok(encode_frame_version(
+        MAGIC_SYNC,
+        SYNC_FRAME_VERSION,
+        &p,
+        true,
+    ))
 }
 
 /// Decode a request frame: `(session, index, request)`.
@@ -742,7 +758,7 @@ pub fn decode_request_with_cap(bytes: &[u8], cap: usize) -> Result<(u64, u32, us
             bytes.len()
         )));
     }
-    let p = decode_frame(MAGIC_SYNC, bytes, cap)?;
+    let p = decode_frame_version(MAGIC_SYNC, SYNC_FRAME_VERSION, bytes, cap)?;
     let mut r = Reader::new(&p, "sync request");
     let session = r.u64_le()?;
     let index = r.u32_le()?;
@@ -763,7 +779,12 @@ pub fn encode_reply(session: u64, index: u32, env: &ReplyEnvelope, cap: usize) -
     env.reply.encode_body(&mut p);
     put_infos(&mut p, &env.infos);
     check_size(&p, cap)?;
-    Ok(encode_frame(MAGIC_SYNC, &p, true))
+    Ok(encode_frame_version(
+        MAGIC_SYNC,
+        SYNC_FRAME_VERSION,
+        &p,
+        true,
+    ))
 }
 
 /// Decode a reply frame, checking it answers `(session, index)`.
@@ -774,7 +795,7 @@ pub fn decode_reply(bytes: &[u8], cap: usize, session: u64, index: u32) -> Resul
             bytes.len()
         )));
     }
-    let p = decode_frame(MAGIC_SYNC, bytes, cap)?;
+    let p = decode_frame_version(MAGIC_SYNC, SYNC_FRAME_VERSION, bytes, cap)?;
     let mut r = Reader::new(&p, "sync reply");
     let s = r.u64_le()?;
     let i = r.u32_le()?;

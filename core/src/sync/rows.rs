@@ -4,6 +4,7 @@ use super::message::{ChangeBatch, RowBytes, TableInfo};
 use crate::client::Database;
 use crate::codec::key::decode_key;
 use crate::codec::row_state::decode_row_state;
+use crate::digest::state_id;
 use crate::engine::table::StoredRow;
 use crate::log::record::ChangeRecord;
 use crate::log::version_vector::VersionVector;
@@ -42,29 +43,6 @@ pub(crate) fn row_id(key: &[u8], row: &StoredRow, kind: IdKind) -> u64 {
     }
 }
 
-/// A fast 64-bit hash of key ‖ encoded state: each little-endian 8-byte word
-/// (the last one zero-padded) is folded in with the splitmix64 finalizer,
-/// then the total length.
-pub(crate) fn state_id(key: &[u8], state: &[u8]) -> u64 {
-    fn mix(mut z: u64) -> u64 {
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    let mut h: u64 = 0x7461_626c_6573_796e ^ key.len() as u64; // "tablesyn"
-    for part in [key, state] {
-        let mut chunks = part.chunks_exact(8);
-        for c in &mut chunks {
-            h = mix(h ^ u64::from_le_bytes(c.try_into().expect("8")));
-        }
-        let rest = chunks.remainder();
-        let mut last = [0u8; 8];
-        last[..rest.len()].copy_from_slice(rest);
-        h = mix(h ^ u64::from_le_bytes(last) ^ ((rest.len() as u64) << 56));
-    }
-    mix(h ^ (key.len() + state.len()) as u64)
-}
-
 /// The table names a session covers: the selection, or every table of both sides.
 pub(crate) fn selection(
     tables: &Option<Vec<String>>,
@@ -92,6 +70,7 @@ impl Database {
                 rows: t.row_count(),
                 stored: t.stored_count() as u64,
                 digest: t.digest(),
+                state_sum: t.state_sum(),
             })
             .collect()
     }

@@ -985,7 +985,13 @@ pub fn sync_frames() -> J {
             records: 3,
             rows: 0,
         },
-        infos: vec![],
+        infos: vec![TableInfo {
+            name: "users".into(),
+            rows: 2,
+            stored: 3,
+            digest: tablesync::Digest([0xab; 32]),
+            state_sum: 0x0011_2233_4455_6677,
+        }],
     };
     let symbols = ReplyEnvelope {
         reply: Reply::Symbols(SymbolBatch {
@@ -1000,13 +1006,14 @@ pub fn sync_frames() -> J {
         infos: vec![],
     };
     json!({
-        "description": "Sync protocol frames (FORMAT.md §13): magic TSSY, lz4 payload = session u64 LE ‖ index u32 LE ‖ (requests: reply cap u32 LE) ‖ kind ‖ body (‖ replies: table infos).",
+        "description": "Sync protocol frames (FORMAT.md §13): magic TSSY, version 2, lz4 payload = session u64 LE ‖ index u32 LE ‖ (requests: reply cap u32 LE) ‖ kind ‖ body (‖ replies: table infos with state sums).",
         "requests": [
             {"session": "81985529216486895", "index": 1, "request": {"kind": "GET_SYMBOLS", "table": "users", "from": 0, "to": 4},
              "frame_hex": hex(&encode_request(0x0123456789abcdef, 1, &get_symbols, cap).unwrap())},
         ],
         "replies": [
             {"session": "81985529216486895", "index": 1, "reply": {"kind": "ACK", "records": 3, "rows": 0},
+             "infos": [{"table": "users", "rows": 2, "stored": 3, "digest": "ab".repeat(32), "state_sum": "0011223344556677"}],
              "frame_hex": hex(&encode_reply(0x0123456789abcdef, 1, &ack, cap).unwrap())},
             {"session": "81985529216486895", "index": 2, "reply": {"kind": "SYMBOLS", "table": "users", "from": 0,
               "symbols": [["0102030405060708", "1112131415161718", -1]]},
