@@ -930,7 +930,8 @@ impl Database {
     /// Sync with a region served over HTTP (`Database.serve` or
     /// `tablesync serve`) at `url` with bearer `token`; same options as
     /// `sync_with`. The GIL and this database are free during network I/O.
-    #[pyo3(signature = (url, token, mode="auto", direction="both", tables=None, max_frame_bytes=None, initial_symbols=None))]
+    /// `ca_file` (PEM) trusts a private CA for an https:// server.
+    #[pyo3(signature = (url, token, mode="auto", direction="both", tables=None, max_frame_bytes=None, initial_symbols=None, ca_file=None))]
     #[allow(clippy::too_many_arguments)]
     fn sync_url(
         &self,
@@ -942,6 +943,7 @@ impl Database {
         tables: Option<&Bound<'_, PyAny>>,
         max_frame_bytes: Option<&Bound<'_, PyAny>>,
         initial_symbols: Option<&Bound<'_, PyAny>>,
+        ca_file: Option<std::path::PathBuf>,
     ) -> PyResult<SyncReport> {
         let cfg = config_from_py(
             py,
@@ -952,26 +954,51 @@ impl Database {
             initial_symbols,
             None,
         )?;
-        let r = crate::remote_sync::sync_url(py, &self.shared, url, token, cfg)?;
+        let r = crate::remote_sync::sync_url(py, &self.shared, url, token, ca_file, cfg)?;
         Ok(SyncReport::new(r))
     }
 
     /// Serve this database over HTTP on `listen` (`"HOST:PORT"`, port 0
     /// picks a free one) to clients presenting `token`; returns a running
     /// `Server`. The database stays usable from Python meanwhile.
-    #[pyo3(signature = (listen="127.0.0.1:0", *, token, max_body_bytes=None))]
+    /// `tls_cert`/`tls_key` (PEM files) serve https://; `read_tokens` are
+    /// bearer tokens that may only read; plain http off loopback needs
+    /// `insecure_http=True`.
+    #[pyo3(signature = (listen="127.0.0.1:0", *, token, max_body_bytes=None, tls_cert=None, tls_key=None, read_tokens=None, insecure_http=false))]
+    #[allow(clippy::too_many_arguments)]
     fn serve(
         &self,
         py: Python<'_>,
         listen: &str,
         token: &str,
         max_body_bytes: Option<&Bound<'_, PyAny>>,
+        tls_cert: Option<std::path::PathBuf>,
+        tls_key: Option<std::path::PathBuf>,
+        read_tokens: Option<Vec<String>>,
+        insecure_http: bool,
     ) -> PyResult<Server> {
         self.shared.run(py, false, |_| Ok(()))?;
+        let tls = match (tls_cert, tls_key) {
+            (Some(cert), Some(key)) => Some(tablesync_http::TlsFiles { cert, key }),
+            (None, None) => None,
+            _ => {
+                return Err(pyo3::exceptions::PyValueError::new_err(
+                    "tls_cert and tls_key go together",
+                ))
+            }
+        };
         let cfg = tablesync_http::ServerConfig {
             listen: listen.to_string(),
             token: token.to_string(),
+            tokens: read_tokens
+                .unwrap_or_default()
+                .into_iter()
+                .map(|t| (t, tablesync_http::Access::ReadOnly))
+                .collect(),
             max_body_bytes: max_frame_from_py(max_body_bytes)?,
+            tls,
+            insecure_http,
+            ..tablesync_http::ServerConfig::default()
         };
         let arc = self.shared.arc();
         let handle = py.detach(move || tablesync_http::serve(arc, cfg)).py()?;

@@ -11,6 +11,7 @@ pub mod change_page;
 pub mod conditions;
 pub mod database;
 pub mod errors;
+pub mod feed;
 pub mod markers;
 pub mod options;
 pub mod range_page;
@@ -53,5 +54,7 @@ fn _tablesync(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<sync_session::SyncSession>()?;
     m.add_class::<server::Server>()?;
     m.add_function(wrap_pyfunction!(sync_session::respond, m)?)?;
+    m.add_class::<feed::Feed>()?;
+    m.add_function(wrap_pyfunction!(feed::follow, m)?)?;
     Ok(())
 }

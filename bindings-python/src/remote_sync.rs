@@ -9,7 +9,7 @@ use crate::errors::IntoPyResult;
 use crate::shared::Shared;
 use pyo3::prelude::*;
 use tablesync::sync::{Initiator, SessionStep, SyncConfig, SyncReport};
-use tablesync_http::HttpRemote;
+use tablesync_http::{ClientOptions, HttpRemote};
 
 /// Run a whole session between `shared` (initiating) and the server at `url`.
 pub fn sync_url(
@@ -17,9 +17,14 @@ pub fn sync_url(
     shared: &Shared,
     url: &str,
     token: &str,
+    ca_file: Option<std::path::PathBuf>,
     config: SyncConfig,
 ) -> PyResult<SyncReport> {
-    let remote = HttpRemote::new(url, token).py()?;
+    let opts = ClientOptions {
+        ca_file,
+        ..ClientOptions::default()
+    };
+    let remote = HttpRemote::with_options(url, token, &opts).py()?;
     let cap = config.max_frame_bytes;
     let mut session = Initiator::new(config);
     let s = &mut session;

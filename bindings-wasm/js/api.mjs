@@ -683,12 +683,70 @@ export function createApi(raw, load, host) {
     }
   }
 
+  /**
+   * Follow the change feed of the region a tablesync server hosts at `url`
+   * (`GET url/v1/changes` long polls): `onRecords(records, next)` is called
+   * with each non-empty batch of change records (JSON, docs/SERVER.md) as
+   * soon as they commit. Options: `token` (required), `after` (cursor to
+   * start from, default 0 = oldest kept), `wait` (ms a poll is held, default
+   * 25000), `fetch`, `signal`, `onError(e)` (default: stop on the first
+   * error). Returns `{ close(), done }`; `done` settles when it stops.
+   */
+  function subscribe(url, onRecords, opts) {
+    checkOptions(opts, 'subscribe options');
+    if (typeof url !== 'string' && !(url instanceof URL)) {
+      throw new TypeError('subscribe: url must be a string or URL');
+    }
+    if (typeof onRecords !== 'function') {
+      throw new TypeError('subscribe: onRecords must be a function');
+    }
+    const { token, after = 0, wait = 25000, fetch: fetchImpl = globalThis.fetch, signal, onError } = opts ?? {};
+    if (typeof token !== 'string' || token === '') {
+      throw new TypeError('subscribe: opts.token must be a non-empty string');
+    }
+    if (typeof fetchImpl !== 'function') {
+      throw new TypeError('subscribe: no fetch function (pass opts.fetch)');
+    }
+    const base = `${String(url).replace(/\/+$/, '')}/v1/changes`;
+    const stop = new AbortController();
+    const abort = () => stop.abort();
+    signal?.addEventListener('abort', abort, { once: true });
+    let cursor = after;
+    const done = (async () => {
+      while (!stop.signal.aborted) {
+        try {
+          const res = await fetchImpl(`${base}?after=${cursor}&wait=${wait}`, {
+            headers: { Authorization: `Bearer ${token}` },
+            signal: stop.signal,
+          });
+          if (res.status !== 200) {
+            const code = res.headers.get(ERROR_CODE_HEADER) || 'HttpError';
+            const err = new TablesyncError(`${code}: GET ${base} answered HTTP ${res.status}`, code);
+            err.status = res.status;
+            throw err;
+          }
+          const page = await res.json();
+          cursor = page.next;
+          if (page.records.length > 0) await onRecords(page.records, page.next);
+        } catch (e) {
+          if (stop.signal.aborted) break;
+          if (typeof onError !== 'function') throw e;
+          await onError(e);
+          // Do not spin on a failing server.
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+      }
+    })().finally(() => signal?.removeEventListener('abort', abort));
+    return { close: abort, done };
+  }
+
   return {
     init,
     Database,
     SyncSession,
     respond,
     syncOverHttp,
+    subscribe,
     TablesyncError,
     IntegerOutOfRangeError,
     Double,

@@ -8,6 +8,7 @@ export const {
   SyncSession,
   respond,
   syncOverHttp,
+  subscribe,
   TablesyncError,
   IntegerOutOfRangeError,
   Double,

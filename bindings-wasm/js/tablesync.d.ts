@@ -311,6 +311,41 @@ export interface SyncReport {
  * caps its replies by its own limit (`--max-body`), so keep the two equal
  * (a smaller value here rejects larger replies with `CorruptData`).
  */
+/** A JSON change record of the server's feed (docs/SERVER.md). */
+export interface FeedRecord {
+  cursor: number;
+  origin: string;
+  seq: number;
+  stamp: number;
+  table: string;
+  kind: 'PUT' | 'UPDATE' | 'DELETE';
+  primary_key: Record<string, unknown>;
+  columns: Array<Record<string, unknown>>;
+}
+
+/** Options of `subscribe`. */
+export interface SubscribeOptions {
+  /** Bearer token of the server (required). */
+  token: string;
+  /** Cursor to start from (default 0: the oldest record kept). */
+  after?: number;
+  /** Milliseconds the server holds an empty poll (default 25000). */
+  wait?: number;
+  /** The fetch to use (default: the global `fetch`). */
+  fetch?: (input: string, init: RequestInit) => Promise<Response>;
+  /** Stops the subscription. */
+  signal?: AbortSignal;
+  /** Called with each failed poll (then retried after 1 s); without it the first error ends `done`. */
+  onError?: (e: unknown) => void | Promise<void>;
+}
+
+/** Follow a server's change feed; `onRecords` gets each batch as it commits. */
+export function subscribe(
+  url: string | URL,
+  onRecords: (records: FeedRecord[], next: number) => void | Promise<void>,
+  opts: SubscribeOptions,
+): { close(): void; done: Promise<void> };
+
 export interface HttpSyncOptions extends SyncOptions {
   /** The fetch to use (default: the global `fetch`). */
   fetch?: (input: string, init: RequestInit) => Promise<Response>;

@@ -14,6 +14,7 @@ export const {
   SyncSession,
   respond,
   syncOverHttp,
+  subscribe,
   TablesyncError,
   IntegerOutOfRangeError,
   Double,

@@ -226,6 +226,12 @@ pub struct SyncArgs {
     /// Bearer token of the server side.
     #[arg(long, env = "TABLESYNC_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// PEM file of the CA that signed an https:// server's certificate.
+    #[arg(long, value_name = "PATH")]
+    pub ca: Option<PathBuf>,
+    /// Allow plain http:// to a server that is not on loopback.
+    #[arg(long)]
+    pub insecure_http: bool,
 }
 
 /// Options of `verify`.
@@ -244,6 +250,12 @@ pub struct VerifyArgs {
     /// Bearer token of the server side.
     #[arg(long, env = "TABLESYNC_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// PEM file of the CA that signed an https:// server's certificate.
+    #[arg(long, value_name = "PATH")]
+    pub ca: Option<PathBuf>,
+    /// Allow plain http:// to a server that is not on loopback.
+    #[arg(long)]
+    pub insecure_http: bool,
 }
 
 /// Options of `copy-table`.
@@ -267,12 +279,37 @@ pub struct ServeArgs {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:7070", value_name = "HOST:PORT")]
     pub listen: String,
-    /// Bearer token clients must present (required).
-    #[arg(long, env = "TABLESYNC_TOKEN", hide_env_values = true)]
+    /// Read-write bearer token on the command line (visible to other users
+    /// in the process list: prefer TABLESYNC_TOKEN or --token-file).
+    #[arg(long)]
     pub token: Option<String>,
+    /// File whose first line is the read-write bearer token.
+    #[arg(long, value_name = "PATH")]
+    pub token_file: Option<PathBuf>,
+    /// File of read-only bearer tokens, one per line.
+    #[arg(long, value_name = "PATH")]
+    pub read_token_file: Option<PathBuf>,
     /// Largest request body accepted, and the frame cap, in bytes.
     #[arg(long = "max-body", value_name = "BYTES", default_value_t = tablesync::sync::DEFAULT_MAX_FRAME_BYTES)]
     pub max_body: usize,
+    /// PEM certificate chain: serve https:// (with --tls-key).
+    #[arg(long, value_name = "PATH", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, value_name = "PATH", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Allow plain http:// on an address that is not loopback.
+    #[arg(long)]
+    pub insecure_http: bool,
+    /// Requests handled at once; more are answered 503 with Retry-After.
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    pub max_in_flight: usize,
+    /// Seconds a stop waits for requests in flight.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub shutdown_grace: u64,
+    /// Log format on stderr: text or json.
+    #[arg(long, value_name = "FORMAT", default_value = "text")]
+    pub log_format: String,
 }
 
 /// Options of `scan`.

@@ -17,8 +17,14 @@ struct Server {
 
 impl Server {
     fn start(dir: &str) -> Server {
+        Server::start_with(dir, &["--token", TOKEN], &[])
+    }
+
+    fn start_with(dir: &str, args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = command()
-            .args(["serve", dir, "--listen", "127.0.0.1:0", "--token", TOKEN])
+            .args(["serve", dir, "--listen", "127.0.0.1:0"])
+            .args(args)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -28,7 +34,7 @@ impl Server {
         stdout.read_line(&mut line).unwrap();
         let url = line
             .split_whitespace()
-            .find(|w| w.starts_with("http://127.0.0.1:"))
+            .find(|w| w.starts_with("http://127.0.0.1:") || w.starts_with("https://127.0.0.1:"))
             .unwrap_or_else(|| panic!("no URL in {line:?}"))
             .to_string();
         assert!(line.starts_with("serving region '"), "{line}");
@@ -176,4 +182,77 @@ fn an_unreachable_server_is_one_error_line() {
     assert_eq!(r.code, Some(2), "verify's trouble status");
     assert!(r.stderr.starts_with("error: SyncError: "), "{}", r.stderr);
     assert_eq!(digest(&a, "t"), before);
+}
+
+#[test]
+fn sigterm_during_a_stream_of_writes_loses_no_acknowledged_write() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    let tmp = tempfile::tempdir().unwrap();
+    let srv = p(tmp.path(), "srv");
+    load(tmp.path(), &srv, "t", &[(0, "seed", 1)]);
+    // The token comes from the environment, not argv.
+    let server = Server::start_with(
+        &srv,
+        &["--shutdown-grace", "5"],
+        &[("TABLESYNC_TOKEN", TOKEN)],
+    );
+    let url = server.url.clone();
+    let acked = Arc::new(Mutex::new(Vec::<i64>::new()));
+    let count = Arc::new(AtomicUsize::new(0));
+    let writers: Vec<_> = (0..4i64)
+        .map(|w| {
+            let (url, acked, count) = (url.clone(), acked.clone(), count.clone());
+            std::thread::spawn(move || {
+                let c = tablesync_http::RowClient::new(
+                    &url,
+                    TOKEN,
+                    &tablesync_http::ClientOptions::default(),
+                )
+                .unwrap();
+                for i in 0..5000i64 {
+                    let k = 1 + w * 100_000 + i;
+                    let r = c.put_row(
+                        "t",
+                        serde_json::json!({ "uid": k }),
+                        serde_json::json!({ "v": "w" }),
+                        "EXPECT_NOT_EXIST",
+                    );
+                    if r.is_err() {
+                        break;
+                    }
+                    acked.lock().unwrap().push(k);
+                    count.fetch_add(1, Ordering::SeqCst);
+                }
+            })
+        })
+        .collect();
+    let t = std::time::Instant::now();
+    while count.load(Ordering::SeqCst) < 40 && t.elapsed() < std::time::Duration::from_secs(60) {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let (rest, status) = server.stop();
+    for w in writers {
+        w.join().unwrap();
+    }
+    assert!(status.success(), "{status:?} {rest}");
+    assert!(rest.contains("stopped;"), "{rest}");
+    let acked = acked.lock().unwrap().clone();
+    assert!(acked.len() >= 40, "{} writes acknowledged", acked.len());
+    let region = std::fs::read_to_string(std::path::Path::new(&srv).join("REGION")).unwrap();
+    let db =
+        tablesync::Database::open(&srv, tablesync::DatabaseOptions::new(region.trim())).unwrap();
+    for k in &acked {
+        let row = db
+            .get_row(
+                "t",
+                &tablesync::PrimaryKey::new([("uid", *k)]),
+                &tablesync::GetOptions::default(),
+            )
+            .unwrap();
+        assert!(
+            row.is_some(),
+            "acknowledged row {k} is missing after SIGTERM"
+        );
+    }
 }

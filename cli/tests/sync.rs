@@ -191,8 +191,14 @@ fn two_directories_of_one_region_are_refused() {
         ],
         "OTSParameterInvalid",
     );
+    // https:// is a server side now; this one cannot be reached.
     fails(
         &["sync", &a, "https://example.invalid", "--token", "x"],
+        "SyncError",
+    );
+    // Plain http:// off loopback is refused before any connection.
+    fails(
+        &["sync", &a, "http://192.0.2.1:7070", "--token", "x"],
         "OTSParameterInvalid",
     );
     fails(&["sync", &a, &b, "--mode", "sideways"], "UsageError");

@@ -1,44 +1,43 @@
-//! The region server.
+//! The listener: accepts connections (TLS or not), applies the head
+//! timeout and size limit, and shuts down gracefully within a bound.
 
-use crate::{ERROR_CODE_HEADER, SYNC_PATH};
-use std::io::Read;
+use crate::auth::Tokens;
+use crate::config::ServerConfig;
+use crate::metrics::Metrics;
+use crate::region::{Region, SharedDb};
+use crate::routes::{router, App};
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::thread::JoinHandle;
-use tablesync::sync::{respond, DEFAULT_MAX_FRAME_BYTES};
-use tablesync::{Database, Error, Result};
-use tiny_http::{Header, Method, Request, Response, Server};
+use std::time::Duration;
+use tablesync::{Error, Result};
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Semaphore};
+use tokio_rustls::TlsAcceptor;
 
-/// How a server runs.
+/// Asks a running server to stop; clone it into a signal handler.
 #[derive(Clone, Debug)]
-pub struct ServerConfig {
-    /// Address to listen on (loopback unless told otherwise).
-    pub listen: String,
-    /// Bearer token clients must present.
-    pub token: String,
-    /// Largest request body accepted (also the frame cap).
-    pub max_body_bytes: usize,
-}
+pub struct Stopper(Arc<watch::Sender<bool>>);
 
-impl Default for ServerConfig {
-    fn default() -> Self {
-        ServerConfig {
-            listen: "127.0.0.1:0".into(),
-            token: String::new(),
-            max_body_bytes: DEFAULT_MAX_FRAME_BYTES,
-        }
+impl Stopper {
+    /// Begin a graceful shutdown (idempotent; returns at once).
+    pub fn stop(&self) {
+        self.0.send_replace(true);
     }
 }
 
-/// Worker threads per server: a slow client holds one of them, not the server
-/// (the region itself is still used by one request at a time).
-pub const WORKERS: usize = 4;
-
-/// A running server; dropping it does not stop it, [`ServerHandle::stop`] does.
+/// A running server. [`ServerHandle::stop`] stops it; dropping it does not.
 pub struct ServerHandle {
-    server: Arc<Server>,
     addr: SocketAddr,
-    threads: Vec<JoinHandle<()>>,
+    tls: bool,
+    stopper: Stopper,
+    app: Arc<App>,
+    thread: Option<JoinHandle<()>>,
 }
 
 impl ServerHandle {
@@ -46,146 +45,185 @@ impl ServerHandle {
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
-    /// The sync URL of this server.
+
+    /// The base URL: `http://HOST:PORT` or `https://HOST:PORT`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
-    /// Stop accepting requests and wait for the workers to finish.
-    pub fn stop(self) {
-        for _ in &self.threads {
-            self.server.unblock();
-        }
-        for t in self.threads {
+
+    /// A handle that stops the server from another thread.
+    pub fn stopper(&self) -> Stopper {
+        self.stopper.clone()
+    }
+
+    /// Whether a panic in a handler failed the region (its in-memory state
+    /// must then not be checkpointed).
+    pub fn region_failed(&self) -> bool {
+        self.app.region.failed()
+    }
+
+    /// Stop accepting, let requests in flight finish (at most the
+    /// configured grace), then return whether the region failed (see
+    /// [`ServerHandle::region_failed`]).
+    pub fn stop(mut self) -> bool {
+        self.stopper.stop();
+        self.wait()
+    }
+
+    /// Serve until a [`Stopper`] stops the server; returns whether the region failed.
+    pub fn join(mut self) -> bool {
+        self.wait()
+    }
+
+    fn wait(&mut self) -> bool {
+        if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
-    }
-    /// Serve until the process ends.
-    pub fn join(self) {
-        for t in self.threads {
-            let _ = t.join();
-        }
+        self.app.region.failed()
     }
 }
 
-fn text(status: u16, code: &str, msg: &str) -> Response<std::io::Cursor<Vec<u8>>> {
-    let mut r = Response::from_string(format!("{code}: {msg}\n")).with_status_code(status);
-    if let Ok(h) = Header::from_bytes(ERROR_CODE_HEADER.as_bytes(), code.as_bytes()) {
-        r.add_header(h);
-    }
-    r
+fn loopback(addr: &SocketAddr) -> bool {
+    addr.ip().is_loopback()
 }
 
-fn authorized(req: &Request, token: &str) -> bool {
-    let want = format!("Bearer {token}");
-    req.headers().iter().any(|h| {
-        h.field.equiv("Authorization")
-            && constant_time_eq(h.value.as_str().as_bytes(), want.as_bytes())
-    })
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// Let browser pages on other origins call the server (the bearer token,
-/// not the origin, is what grants access).
-fn with_cors<R: std::io::Read>(mut r: Response<R>) -> Response<R> {
-    for (k, v) in [
-        ("Access-Control-Allow-Origin", "*"),
-        ("Access-Control-Allow-Methods", "POST, OPTIONS"),
-        (
-            "Access-Control-Allow-Headers",
-            "Authorization, Content-Type",
-        ),
-        ("Access-Control-Expose-Headers", ERROR_CODE_HEADER),
-        ("Access-Control-Max-Age", "600"),
-    ] {
-        if let Ok(h) = Header::from_bytes(k.as_bytes(), v.as_bytes()) {
-            r.add_header(h);
-        }
-    }
-    r
-}
-
-fn handle(db: &Mutex<Database>, cfg: &ServerConfig, mut req: Request) {
-    if *req.method() == Method::Options {
-        let _ = req.respond(with_cors(Response::empty(204)));
-        return;
-    }
-    let resp = if req.url() != SYNC_PATH {
-        text(404, "NotFound", "unknown path")
-    } else if *req.method() != Method::Post {
-        text(405, "MethodNotAllowed", "use POST")
-    } else if !authorized(&req, &cfg.token) {
-        text(401, "Unauthorized", "missing or wrong bearer token")
-    } else if req
-        .body_length()
-        .is_some_and(|n| n > cfg.max_body_bytes + 64)
-    {
-        text(
-            413,
-            "RequestTooLarge",
-            "request body exceeds the server's limit",
-        )
-    } else {
-        let mut body = Vec::new();
-        let limit = (cfg.max_body_bytes + 65) as u64;
-        match req.as_reader().take(limit).read_to_end(&mut body) {
-            Err(e) => text(400, "BadRequest", &e.to_string()),
-            Ok(_) if body.len() as u64 >= limit => text(
-                413,
-                "RequestTooLarge",
-                "request body exceeds the server's limit",
-            ),
-            Ok(_) => {
-                let mut guard = match db.lock() {
-                    Ok(g) => g,
-                    Err(p) => p.into_inner(),
-                };
-                match respond(&mut guard, &body, cfg.max_body_bytes) {
-                    Ok(bytes) => Response::from_data(bytes)
-                        .with_status_code(200)
-                        .with_header(
-                            Header::from_bytes(
-                                &b"Content-Type"[..],
-                                &b"application/octet-stream"[..],
-                            )
-                            .expect("static header"),
-                        ),
-                    Err(e) => text(400, e.code(), &e.message()),
-                }
-            }
-        }
-    };
-    let _ = req.respond(with_cors(resp));
-}
-
-/// Start serving `db` on `cfg.listen` in a background thread.
-pub fn serve(db: Arc<Mutex<Database>>, cfg: ServerConfig) -> Result<ServerHandle> {
-    if cfg.token.is_empty() {
+/// Start serving `db` on `cfg.listen` in a background thread (its own tokio
+/// runtime). Fails if no token is configured, the address cannot be bound,
+/// the TLS files are unusable, or plain http is asked on a non-loopback
+/// address without `insecure_http`.
+pub fn serve(db: impl Into<SharedDb>, cfg: ServerConfig) -> Result<ServerHandle> {
+    let tokens = Tokens::new(&cfg.all_tokens());
+    if tokens.is_empty() {
         return Err(Error::invalid("a server needs a non-empty bearer token"));
     }
-    let server = Server::http(&cfg.listen)
+    let tls = match &cfg.tls {
+        Some(files) => Some(TlsAcceptor::from(crate::tls::server_config(files)?)),
+        None => None,
+    };
+    let std_listener = std::net::TcpListener::bind(&cfg.listen)
         .map_err(|e| Error::Io(format!("listen on {}: {e}", cfg.listen)))?;
-    let addr = server
-        .server_addr()
-        .to_ip()
-        .ok_or_else(|| Error::Io("the server is not on an IP address".into()))?;
-    let server = Arc::new(server);
-    let cfg = Arc::new(cfg);
-    let threads = (0..WORKERS)
-        .map(|_| {
-            let (server, db, cfg) = (server.clone(), db.clone(), cfg.clone());
-            std::thread::spawn(move || {
-                for req in server.incoming_requests() {
-                    handle(&db, &cfg, req);
-                }
-            })
+    let addr = std_listener
+        .local_addr()
+        .map_err(|e| Error::Io(format!("listen on {}: {e}", cfg.listen)))?;
+    if tls.is_none() && !loopback(&addr) && !cfg.insecure_http {
+        return Err(Error::invalid(format!(
+            "refusing plain http on {addr}, which is not a loopback address: give a TLS certificate and key, or allow it explicitly (insecure http)"
+        )));
+    }
+    std_listener
+        .set_nonblocking(true)
+        .map_err(|e| Error::Io(e.to_string()))?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("tablesync-http")
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Io(format!("starting the server runtime: {e}")))?;
+    let listener = {
+        let _guard = rt.enter();
+        TcpListener::from_std(std_listener).map_err(|e| Error::Io(e.to_string()))?
+    };
+    let metrics = Arc::new(Metrics::new());
+    let app = Arc::new(App {
+        region: Arc::new(Region::new(db.into(), cfg.fault_hook.clone())),
+        tokens,
+        metrics,
+        slots: Semaphore::new(cfg.max_in_flight.max(1)),
+        stopping: AtomicBool::new(false),
+        cfg,
+    });
+    let (tx, rx) = watch::channel(false);
+    let stopper = Stopper(Arc::new(tx));
+    let tls_on = tls.is_some();
+    let run_app = app.clone();
+    let thread = std::thread::Builder::new()
+        .name("tablesync-http-accept".into())
+        .spawn(move || {
+            rt.block_on(run(listener, run_app, tls, rx));
+            // Connections still open after the grace period are cut here.
+            rt.shutdown_timeout(Duration::from_secs(1));
         })
-        .collect();
+        .map_err(|e| Error::Io(format!("starting the server thread: {e}")))?;
+    tracing::info!(%addr, tls = tls_on, "serving");
     Ok(ServerHandle {
-        server,
         addr,
-        threads,
+        tls: tls_on,
+        stopper,
+        app,
+        thread: Some(thread),
     })
+}
+
+async fn run(
+    listener: TcpListener,
+    app: Arc<App>,
+    tls: Option<TlsAcceptor>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let graceful = GracefulShutdown::new();
+    let conns = Arc::new(Semaphore::new(app.cfg.max_connections.max(1)));
+    let service = router(app.clone());
+    let header_timeout = app.cfg.header_timeout;
+    let max_buf = app.cfg.max_header_bytes.max(8192);
+    loop {
+        let permit = tokio::select! {
+            p = conns.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+            _ = stop.wait_for(|s| *s) => break,
+        };
+        let (stream, peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    // Out of descriptors and the like: wait a little.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = stop.wait_for(|s| *s) => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let svc = TowerToHyperService::new(service.clone());
+        let watcher = graceful.watcher();
+        let tls = tls.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let mut builder = http1::Builder::new();
+            builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .max_buf_size(max_buf)
+                .keep_alive(true);
+            let r = match tls {
+                Some(acceptor) => {
+                    let Ok(Ok(s)) =
+                        tokio::time::timeout(header_timeout, acceptor.accept(stream)).await
+                    else {
+                        tracing::debug!(%peer, "TLS handshake failed or timed out");
+                        return;
+                    };
+                    watcher
+                        .watch(builder.serve_connection(TokioIo::new(s), svc))
+                        .await
+                }
+                None => {
+                    watcher
+                        .watch(builder.serve_connection(TokioIo::new(stream), svc))
+                        .await
+                }
+            };
+            if let Err(e) = r {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    app.stopping.store(true, Ordering::SeqCst);
+    tokio::select! {
+        _ = graceful.shutdown() => tracing::info!("every connection closed"),
+        _ = tokio::time::sleep(app.cfg.shutdown_grace) => {
+            tracing::warn!("shutdown grace period over; cutting the remaining connections");
+        }
+    }
 }

@@ -32,6 +32,7 @@ from ._tablesync import (
     CorruptData,
     Database,
     DatabaseClosed,
+    Feed,
     InternalError,
     InvalidArgument,
     KeyMarker,
@@ -49,6 +50,7 @@ from ._tablesync import (
     TableOutcome,
     TablesyncError,
     __version__,
+    follow,
     respond,
 )
 
@@ -67,6 +69,7 @@ __all__ = [
     "Database",
     "DatabaseClosed",
     "Expr",
+    "Feed",
     "InternalError",
     "InvalidArgument",
     "KeyMarker",
@@ -85,5 +88,6 @@ __all__ = [
     "TablesyncError",
     "__version__",
     "col",
+    "follow",
     "respond",
 ]

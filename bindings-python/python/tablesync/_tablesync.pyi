@@ -291,6 +291,24 @@ class Server:
     def __enter__(self) -> Self: ...
     def __exit__(self, *_args: object) -> bool: ...
 
+@final
+class Feed:
+    """A server's change records as they commit (dicts; see docs/SERVER.md)."""
+
+    @property
+    def cursor(self) -> int: ...
+    def __iter__(self) -> Self: ...
+    def __next__(self) -> Dict[str, Any]: ...
+
+def follow(
+    url: str,
+    token: str,
+    *,
+    after: int = 0,
+    wait_ms: int = 25000,
+    ca_file: Optional[Union[str, os.PathLike[str]]] = None,
+) -> Feed: ...
+
 # ---- the database ---------------------------------------------------------------
 
 @final
@@ -434,7 +452,16 @@ class Database:
         tables: Optional[Sequence[str]] = None,
         max_frame_bytes: Optional[int] = None,
         initial_symbols: Optional[int] = None,
+        ca_file: Optional[Union[str, os.PathLike[str]]] = None,
     ) -> SyncReport: ...
     def serve(
-        self, listen: str = "127.0.0.1:0", *, token: str, max_body_bytes: Optional[int] = None
+        self,
+        listen: str = "127.0.0.1:0",
+        *,
+        token: str,
+        max_body_bytes: Optional[int] = None,
+        tls_cert: Optional[Union[str, os.PathLike[str]]] = None,
+        tls_key: Optional[Union[str, os.PathLike[str]]] = None,
+        read_tokens: Optional[Sequence[str]] = None,
+        insecure_http: bool = False,
     ) -> Server: ...

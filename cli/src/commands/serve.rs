@@ -1,12 +1,15 @@
-//! `serve`: one directory's region over HTTP until Ctrl-C or SIGTERM.
+//! `serve`: one directory's region over HTTP(S) until Ctrl-C or SIGTERM,
+//! then a graceful stop, a checkpoint and a clean close.
 
 use crate::args::ServeArgs;
 use crate::error::{CliError, CliResult};
 use crate::open::open_or_create;
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::sync::{mpsc, Arc, Mutex};
+use std::path::Path;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
 use tablesync::SyncPolicy;
-use tablesync_http::{serve as start, ServerConfig};
+use tablesync_http::{serve as start, Access, ServerConfig, TlsFiles};
 
 /// The addresses `listen` resolves to, or an argument error.
 fn resolve(listen: &str) -> CliResult<Vec<SocketAddr>> {
@@ -22,39 +25,124 @@ fn resolve(listen: &str) -> CliResult<Vec<SocketAddr>> {
     Ok(addrs)
 }
 
-/// Whether every address is a loopback one (else `serve` warns).
+/// Whether every address is a loopback one (else plain http needs `--insecure-http`).
 fn all_loopback(addrs: &[SocketAddr]) -> bool {
     addrs.iter().all(|s| s.ip().is_loopback())
 }
 
+/// The non-empty lines of a token file.
+fn token_lines(path: &Path) -> CliResult<Vec<String>> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        CliError::new(
+            crate::error::FILE_IO,
+            format!("reading {}: {e}", path.display()),
+        )
+    })?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect())
+}
+
+/// The read-write token: `--token-file`, else TABLESYNC_TOKEN, else `--token`.
+fn read_write_token(a: &ServeArgs) -> CliResult<String> {
+    let missing = || {
+        CliError::arg("serve needs a bearer token: set TABLESYNC_TOKEN or pass --token-file PATH")
+    };
+    if let Some(f) = &a.token_file {
+        return token_lines(f)?.into_iter().next().ok_or_else(missing);
+    }
+    if let Some(t) = std::env::var("TABLESYNC_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty())
+    {
+        return Ok(t);
+    }
+    a.token
+        .clone()
+        .filter(|t| !t.is_empty())
+        .ok_or_else(missing)
+}
+
+/// Install the `tracing` subscriber (stderr; `text` or `json`).
+fn init_logs(format: &str) -> CliResult<()> {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TABLESYNC_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let r = match format {
+        "text" => builder.try_init(),
+        "json" => builder.json().try_init(),
+        other => {
+            return Err(CliError::arg(format!(
+                "--log-format {other:?}: expected text or json"
+            )))
+        }
+    };
+    // A subscriber already installed (tests) is fine.
+    let _ = r;
+    Ok(())
+}
+
 /// `tablesync serve`.
 pub fn serve(a: &ServeArgs, region: Option<&str>, policy: SyncPolicy) -> CliResult<()> {
-    let token = a.token.clone().filter(|t| !t.is_empty()).ok_or_else(|| {
-        CliError::arg("serve needs a bearer token: pass --token TOKEN or set TABLESYNC_TOKEN")
-    })?;
+    let token = read_write_token(a)?;
+    let read_tokens = match &a.read_token_file {
+        Some(f) => token_lines(f)?,
+        None => Vec::new(),
+    };
     if a.max_body < 4096 {
         return Err(CliError::arg("--max-body must be at least 4096 bytes"));
     }
+    if a.max_in_flight == 0 {
+        return Err(CliError::arg("--max-in-flight must be at least 1"));
+    }
     let addrs = resolve(&a.listen)?;
+    let tls = match (&a.tls_cert, &a.tls_key) {
+        (Some(cert), Some(key)) => Some(TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        }),
+        _ => None,
+    };
+    if tls.is_none() && !a.insecure_http && !all_loopback(&addrs) {
+        return Err(CliError::arg(format!(
+            "--listen {}: plain http off loopback sends tokens in clear; give --tls-cert/--tls-key or --insecure-http",
+            a.listen
+        )));
+    }
+    init_logs(&a.log_format)?;
+    if a.token.is_some() && std::env::var_os("TABLESYNC_TOKEN").is_none() && a.token_file.is_none()
+    {
+        eprintln!("warning: --token is visible to other users in the process list; prefer TABLESYNC_TOKEN or --token-file");
+    }
     let db = open_or_create(&a.dir, region, policy)?;
     let region = db.region().to_string();
-    let shared = Arc::new(Mutex::new(db));
-    let (tx, rx) = mpsc::channel::<()>();
-    ctrlc::set_handler(move || {
-        let _ = tx.send(());
-    })
-    .map_err(|e| CliError::new("StorageIo", format!("installing the signal handler: {e}")))?;
-    let handle = start(
-        shared.clone(),
-        ServerConfig {
-            listen: a.listen.clone(),
-            token,
-            max_body_bytes: a.max_body,
-        },
-    )?;
-    if !all_loopback(&addrs) {
+    let shared = Arc::new(RwLock::new(db));
+    let cfg = ServerConfig {
+        listen: a.listen.clone(),
+        token,
+        tokens: read_tokens
+            .into_iter()
+            .map(|t| (t, Access::ReadOnly))
+            .collect(),
+        max_body_bytes: a.max_body,
+        max_in_flight: a.max_in_flight,
+        shutdown_grace: Duration::from_secs(a.shutdown_grace),
+        tls,
+        insecure_http: a.insecure_http,
+        ..ServerConfig::default()
+    };
+    let handle = start(shared.clone(), cfg)?;
+    let stopper = handle.stopper();
+    ctrlc::set_handler(move || stopper.stop())
+        .map_err(|e| CliError::new("StorageIo", format!("installing the signal handler: {e}")))?;
+    if !all_loopback(&addrs) && a.insecure_http {
         eprintln!(
-            "warning: listening on {}, which is not a loopback address: anyone who can reach it and holds the token can read and write region '{region}' over plain HTTP",
+            "warning: listening on {} over plain HTTP: tokens and data travel in clear",
             handle.addr()
         );
     }
@@ -63,13 +151,18 @@ pub fn serve(a: &ServeArgs, region: Option<&str>, policy: SyncPolicy) -> CliResu
         a.dir.display(),
         handle.url()
     );
-    // Wait for Ctrl-C or SIGTERM; a closed channel means the handler is gone.
-    let _ = rx.recv();
-    handle.stop();
-    let mut db = match shared.lock() {
-        Ok(g) => g,
-        Err(p) => p.into_inner(),
-    };
+    let failed = handle.join();
+    let mut db = shared.write().unwrap_or_else(PoisonError::into_inner);
+    if failed {
+        // The in-memory state may be half-updated: no checkpoint of it; the
+        // log holds every acknowledged write for the next open.
+        db.close()?;
+        return Err(CliError::new(
+            "RegionFailed",
+            format!("a request failed inside region '{region}'; closed without a checkpoint"),
+        ));
+    }
+    db.checkpoint()?;
     db.close()?;
     println!("stopped; region '{region}' closed");
     Ok(())

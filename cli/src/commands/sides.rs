@@ -8,7 +8,7 @@ use indicatif::HumanBytes;
 use std::path::{Path, PathBuf};
 use tablesync::sync::{respond, Initiator, SessionStep, SyncConfig, SyncDirection, SyncReport};
 use tablesync::{Database, SyncPolicy};
-use tablesync_http::HttpRemote;
+use tablesync_http::{ClientOptions, HttpRemote};
 
 /// One side as given on the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,15 +23,14 @@ impl Side {
     /// Read a command-line side: `http://…` is a server, anything else a directory.
     pub fn parse(s: &str) -> CliResult<Side> {
         let lower = s.to_ascii_lowercase();
-        if lower.starts_with("http://") {
-            if s.len() <= "http://".len() {
+        if let Some(scheme) = ["http://", "https://"]
+            .into_iter()
+            .find(|p| lower.starts_with(p))
+        {
+            if s.len() <= scheme.len() {
                 return Err(CliError::arg(format!("{s:?} names no host")));
             }
             Ok(Side::Url(s.to_string()))
-        } else if lower.starts_with("https://") {
-            Err(CliError::arg(format!(
-                "{s}: only http:// servers are supported (run `tablesync serve` behind a TLS proxy and reach it through a tunnel, or on loopback)"
-            )))
         } else if s.is_empty() {
             Err(CliError::arg(
                 "an empty side: give a directory or an http:// URL",
@@ -97,6 +96,7 @@ pub fn open_sides(
     src: &Side,
     dst: &Side,
     token: Option<&str>,
+    client: &ClientOptions,
     region: Option<&str>,
     sync: SyncPolicy,
     create: Create,
@@ -111,7 +111,7 @@ pub fn open_sides(
                 "{url} is a server: pass --token TOKEN or set TABLESYNC_TOKEN"
             ))
         })?;
-        Ok(HttpRemote::new(url, token)?)
+        Ok(HttpRemote::with_options(url, token, client)?)
     };
     match (src, dst) {
         (Side::Url(_), Side::Url(_)) => Err(CliError::arg(
@@ -230,4 +230,13 @@ pub fn run_session(
     };
     bar.finish_and_clear();
     Ok(report)
+}
+
+/// How `sync` and `verify` reach a server: `--ca`, `--insecure-http`.
+pub fn client_options(ca: Option<std::path::PathBuf>, insecure_http: bool) -> ClientOptions {
+    ClientOptions {
+        ca_file: ca,
+        insecure_http,
+        ..ClientOptions::default()
+    }
 }

@@ -1,6 +1,8 @@
 //! `sync` and `verify` between two directories, or a directory and a server.
 
-use super::sides::{initiator_direction, open_sides, run_session, session_id, Create, Side};
+use super::sides::{
+    client_options, initiator_direction, open_sides, run_session, session_id, Create, Side,
+};
 use super::summary::{print_sync, print_verify, Sides};
 use crate::args::{DirectionArg, ModeArg, SyncArgs, VerifyArgs};
 use crate::error::CliResult;
@@ -43,7 +45,16 @@ fn describe(label: &str, given: &str, region: &Option<String>) {
 /// `tablesync sync`.
 pub fn sync(a: &SyncArgs, region: Option<&str>, policy: SyncPolicy) -> CliResult<()> {
     let (src, dst) = (Side::parse(&a.src)?, Side::parse(&a.dst)?);
-    let mut opened = open_sides(&src, &dst, a.token.as_deref(), region, policy, Create::Dst)?;
+    let client = client_options(a.ca.clone(), a.insecure_http);
+    let mut opened = open_sides(
+        &src,
+        &dst,
+        a.token.as_deref(),
+        &client,
+        region,
+        policy,
+        Create::Dst,
+    )?;
     let from_src = direction(a.direction);
     let config = SyncConfig {
         tables: tables(&a.tables),
@@ -82,10 +93,12 @@ pub fn sync(a: &SyncArgs, region: Option<&str>, policy: SyncPolicy) -> CliResult
 /// `tablesync verify`; returns whether every table matches.
 pub fn verify(a: &VerifyArgs, region: Option<&str>) -> CliResult<bool> {
     let (src, dst) = (Side::parse(&a.src)?, Side::parse(&a.dst)?);
+    let client = client_options(a.ca.clone(), a.insecure_http);
     let mut opened = open_sides(
         &src,
         &dst,
         a.token.as_deref(),
+        &client,
         region,
         SyncPolicy::Always,
         Create::Never,

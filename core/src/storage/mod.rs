@@ -52,8 +52,9 @@ pub struct Recovered {
     pub entries: Vec<WalEntry>,
 }
 
-/// A database's persistence.
-pub trait Storage: Send {
+/// A database's persistence (`Sync` too, so a `Database` can be shared
+/// behind a `RwLock` by readers on several threads).
+pub trait Storage: Send + Sync {
     /// Read back what earlier sessions left. Called once, before any append.
     fn recover(&mut self) -> Result<Recovered>;
     /// Append entries (one commit); durable per the sync policy when this returns.

@@ -1,0 +1,157 @@
+//! Prometheus metrics (text exposition through `prometheus-client`).
+
+use prometheus_client::encoding::{text::encode, EncodeLabelSet};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+/// Labels of a request counter.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteStatus {
+    /// The matched route (`/v1/sync`, ...) or `other`.
+    pub route: String,
+    /// The HTTP status code.
+    pub status: u16,
+}
+
+/// Labels naming a route.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabel {
+    /// The matched route or `other`.
+    pub route: String,
+}
+
+/// Labels naming a table.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TableLabel {
+    /// The table name.
+    pub table: String,
+}
+
+/// Labels naming why a request was refused early.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabel {
+    /// `unauthorized`, `too_large`, `busy`, `body_timeout`, `forbidden`.
+    pub reason: String,
+}
+
+/// Every metric the server keeps.
+pub struct Metrics {
+    registry: Registry,
+    /// Requests by route and status.
+    pub requests: Family<RouteStatus, Counter>,
+    /// Request latency by route.
+    pub latency: Family<RouteLabel, Histogram>,
+    /// Request body bytes received.
+    pub bytes_in: Counter,
+    /// Response body bytes sent.
+    pub bytes_out: Counter,
+    /// Writes committed through the server.
+    pub commits: Counter,
+    /// Sync sessions opened (hello frames answered).
+    pub sync_sessions: Counter,
+    /// Requests refused before their body was read, by reason.
+    pub refused: Family<ReasonLabel, Counter>,
+    /// Rows per table, sampled at each scrape.
+    pub table_rows: Family<TableLabel, Gauge>,
+    /// 1 while the region serves requests, 0 once a panic failed it.
+    pub ready: Gauge,
+    /// Requests being handled now.
+    pub in_flight: Gauge,
+}
+
+impl Metrics {
+    /// A fresh set, registered under the `tablesync` prefix.
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("tablesync");
+        let requests = Family::<RouteStatus, Counter>::default();
+        let latency = Family::<RouteLabel, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.0005, 2.0, 16))
+        });
+        let m = Metrics {
+            requests,
+            latency,
+            bytes_in: Counter::default(),
+            bytes_out: Counter::default(),
+            commits: Counter::default(),
+            sync_sessions: Counter::default(),
+            refused: Family::default(),
+            table_rows: Family::default(),
+            ready: Gauge::default(),
+            in_flight: Gauge::default(),
+            registry: Registry::default(),
+        };
+        registry.register(
+            "http_requests",
+            "HTTP requests by route and status",
+            m.requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency by route",
+            m.latency.clone(),
+        );
+        registry.register(
+            "http_request_bytes",
+            "Request body bytes received",
+            m.bytes_in.clone(),
+        );
+        registry.register(
+            "http_response_bytes",
+            "Response body bytes sent",
+            m.bytes_out.clone(),
+        );
+        registry.register(
+            "commits",
+            "Writes committed by the server",
+            m.commits.clone(),
+        );
+        registry.register(
+            "sync_sessions",
+            "Sync sessions opened (hello frames answered)",
+            m.sync_sessions.clone(),
+        );
+        registry.register(
+            "http_refused",
+            "Requests refused before their body was read, by reason",
+            m.refused.clone(),
+        );
+        registry.register("table_rows", "Rows per table", m.table_rows.clone());
+        registry.register(
+            "region_ready",
+            "1 while the region serves requests",
+            m.ready.clone(),
+        );
+        registry.register(
+            "http_in_flight",
+            "Requests being handled",
+            m.in_flight.clone(),
+        );
+        Metrics { registry, ..m }
+    }
+
+    /// Count a refusal.
+    pub fn refuse(&self, reason: &str) {
+        self.refused
+            .get_or_create(&ReasonLabel {
+                reason: reason.into(),
+            })
+            .inc();
+    }
+
+    /// The text exposition of every metric.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = encode(&mut out, &self.registry);
+        out
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,168 @@
+//! The served region: a database behind a lock, a "failed" latch set by a
+//! panic in a handler, and a signal raised after every commit.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use tablesync::{Database, Error};
+use tokio::sync::watch;
+
+/// A database shared with the server. With [`SharedDb::RwLock`] reads run in
+/// parallel; with [`SharedDb::Mutex`] (what the Python binding shares with its
+/// own callers) every request takes the one lock in turn.
+#[derive(Clone, Debug)]
+pub enum SharedDb {
+    /// One request at a time.
+    Mutex(Arc<Mutex<Database>>),
+    /// Readers in parallel, one writer at a time.
+    RwLock(Arc<RwLock<Database>>),
+}
+
+impl From<Arc<Mutex<Database>>> for SharedDb {
+    fn from(db: Arc<Mutex<Database>>) -> Self {
+        SharedDb::Mutex(db)
+    }
+}
+
+impl From<Arc<RwLock<Database>>> for SharedDb {
+    fn from(db: Arc<RwLock<Database>>) -> Self {
+        SharedDb::RwLock(db)
+    }
+}
+
+impl From<Database> for SharedDb {
+    fn from(db: Database) -> Self {
+        SharedDb::RwLock(Arc::new(RwLock::new(db)))
+    }
+}
+
+impl SharedDb {
+    /// Run `f` with the database for reading.
+    pub fn with_read<T>(&self, f: impl FnOnce(&Database) -> T) -> T {
+        match self {
+            SharedDb::Mutex(m) => f(&m.lock().unwrap_or_else(PoisonError::into_inner)),
+            SharedDb::RwLock(l) => f(&l.read().unwrap_or_else(PoisonError::into_inner)),
+        }
+    }
+
+    /// Run `f` with the database for writing.
+    pub fn with_write<T>(&self, f: impl FnOnce(&mut Database) -> T) -> T {
+        match self {
+            SharedDb::Mutex(m) => f(&mut m.lock().unwrap_or_else(PoisonError::into_inner)),
+            SharedDb::RwLock(l) => f(&mut l.write().unwrap_or_else(PoisonError::into_inner)),
+        }
+    }
+}
+
+/// Why a region call did not produce a value.
+#[derive(Debug)]
+pub enum Refusal {
+    /// The database answered with an error (nothing was applied).
+    Db(Error),
+    /// An earlier panic left the region closed to requests.
+    Failed,
+    /// This call panicked; the region is now failed.
+    Panicked,
+}
+
+impl From<Error> for Refusal {
+    fn from(e: Error) -> Self {
+        Refusal::Db(e)
+    }
+}
+
+/// The served region.
+pub struct Region {
+    db: SharedDb,
+    failed: AtomicBool,
+    commits: watch::Sender<u64>,
+    fault: Option<crate::config::FaultHook>,
+}
+
+impl Region {
+    /// Wrap `db`.
+    pub fn new(db: SharedDb, fault: Option<crate::config::FaultHook>) -> Region {
+        let (commits, _) = watch::channel(0);
+        Region {
+            db,
+            failed: AtomicBool::new(false),
+            commits,
+            fault,
+        }
+    }
+
+    /// Whether a panic closed the region.
+    pub fn failed(&self) -> bool {
+        self.failed.load(Ordering::SeqCst)
+    }
+
+    /// Whether the database is open (and not failed).
+    pub fn ready(&self) -> bool {
+        !self.failed() && self.db.with_read(|db| !db.is_closed())
+    }
+
+    /// A receiver that changes after every write.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.commits.subscribe()
+    }
+
+    /// Run a read. A panic inside it fails the region too (its state may be
+    /// inconsistent in ways the read revealed).
+    pub fn read<T>(&self, f: impl FnOnce(&Database) -> tablesync::Result<T>) -> Result<T, Refusal> {
+        if self.failed() {
+            return Err(Refusal::Failed);
+        }
+        let r = self
+            .db
+            .with_read(|db| catch_unwind(AssertUnwindSafe(|| f(db))));
+        self.settle(r)
+    }
+
+    /// Run a write named `op` under the write lock; on success the commit
+    /// signal fires. A panic fails the region: no later request is served
+    /// from a possibly half-updated database.
+    pub fn write<T>(
+        &self,
+        op: &str,
+        f: impl FnOnce(&mut Database) -> tablesync::Result<T>,
+    ) -> Result<T, Refusal> {
+        if self.failed() {
+            return Err(Refusal::Failed);
+        }
+        let r = self.db.with_write(|db| {
+            // Checked again under the lock: a writer that panicked while we
+            // waited must not be followed.
+            if self.failed() {
+                return None;
+            }
+            Some(catch_unwind(AssertUnwindSafe(|| {
+                if let Some(h) = &self.fault {
+                    (h.0)(op);
+                }
+                f(db)
+            })))
+        });
+        let Some(r) = r else {
+            return Err(Refusal::Failed);
+        };
+        let out = self.settle(r);
+        if out.is_ok() {
+            self.commits.send_modify(|n| *n += 1);
+        }
+        out
+    }
+
+    fn settle<T>(&self, r: std::thread::Result<tablesync::Result<T>>) -> Result<T, Refusal> {
+        match r {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => Err(Refusal::Db(e)),
+            Err(_) => {
+                self.failed.store(true, Ordering::SeqCst);
+                tracing::error!("a handler panicked; the region refuses further requests");
+                // Wake long polls so they see the failure.
+                self.commits.send_modify(|n| *n += 1);
+                Err(Refusal::Panicked)
+            }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! Operations endpoints: liveness, readiness, metrics.
+
+use super::{stopping, AppState};
+use crate::metrics::TableLabel;
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+/// `GET /healthz`: the process answers.
+pub async fn healthz() -> Response {
+    (StatusCode::OK, "ok\n").into_response()
+}
+
+/// `GET /readyz`: the region is open, not failed, and not shutting down.
+pub async fn readyz(State(app): State<AppState>) -> Response {
+    let region = app.region.clone();
+    let ready = tokio::task::spawn_blocking(move || region.ready())
+        .await
+        .unwrap_or(false);
+    if ready && !stopping(&app) {
+        (StatusCode::OK, "ready\n").into_response()
+    } else {
+        super::error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "NotReady",
+            "the region is closed, failed or shutting down",
+        )
+    }
+}
+
+/// `GET /metrics`: Prometheus text exposition (row counts sampled now).
+pub async fn metrics(State(app): State<AppState>) -> Response {
+    let region = app.region.clone();
+    let (ready, counts) = tokio::task::spawn_blocking(move || {
+        let counts = region.read(|db| {
+            let mut out = Vec::new();
+            for t in db.list_tables()? {
+                let n = db.describe_table(&t)?.row_count;
+                out.push((t, n));
+            }
+            Ok(out)
+        });
+        (region.ready(), counts)
+    })
+    .await
+    .unwrap_or((false, Ok(Vec::new())));
+    app.metrics.ready.set(i64::from(ready));
+    if let Ok(counts) = counts {
+        for (table, n) in counts {
+            app.metrics
+                .table_rows
+                .get_or_create(&TableLabel { table })
+                .set(n as i64);
+        }
+    }
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        app.metrics.render(),
+    )
+        .into_response()
+}
