@@ -165,12 +165,16 @@ pub fn serve(db: Arc<Mutex<Database>>, cfg: ServerConfig) -> Result<ServerHandle
     if cfg.token.is_empty() {
         return Err(Error::invalid("a server needs a non-empty bearer token"));
     }
-    let server = Server::http(&cfg.listen)
-        .map_err(|e| Error::Io(format!("listen on {}: {e}", cfg.listen)))?;
+    let server = Server::http(&cfg.listen).map_err(|e| {
+        Error::io(
+            format!("listen on {}", cfg.listen),
+            std::io::Error::other(e),
+        )
+    })?;
     let addr = server
         .server_addr()
         .to_ip()
-        .ok_or_else(|| Error::Io("the server is not on an IP address".into()))?;
+        .ok_or_else(|| Error::io_msg("the server is not on an IP address"))?;
     let server = Arc::new(server);
     let cfg = Arc::new(cfg);
     let threads = (0..WORKERS)

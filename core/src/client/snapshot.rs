@@ -30,11 +30,12 @@ pub(crate) fn put_vv(out: &mut Vec<u8>, vv: &VersionVector) {
         put_varint(out, *n);
     }
     put_varint(out, vv.out_of_order().len() as u64);
-    for (o, set) in vv.out_of_order() {
+    for (o, ranges) in vv.out_of_order() {
         put_bytes(out, o.as_bytes());
-        put_varint(out, set.len() as u64);
-        for s in set {
-            put_varint(out, *s);
+        put_varint(out, ranges.len() as u64);
+        for (first, last) in ranges {
+            put_varint(out, *first);
+            put_varint(out, *last);
         }
     }
 }
@@ -49,8 +50,12 @@ pub(crate) fn read_vv(r: &mut Reader<'_>) -> Result<VersionVector> {
     for _ in 0..r.count()? {
         let o = r.string()?.to_string();
         for _ in 0..r.count()? {
-            let s = r.varint()?;
-            vv.insert(&o, s);
+            let first = r.varint()?;
+            let last = r.varint()?;
+            if first == 0 || first > last {
+                return Err(r.error("empty or zero sequence range"));
+            }
+            vv.insert_range(&o, first, last);
         }
     }
     Ok(vv)
@@ -156,5 +161,7 @@ pub(crate) fn decode(
         retention: Retention::default(),
         closed: false,
         origin_ids: Default::default(),
+        max_drift_ms: super::remote_checks::DEFAULT_MAX_CLOCK_DRIFT_MS,
+        health: Default::default(),
     })
 }

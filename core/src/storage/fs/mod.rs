@@ -253,7 +253,7 @@ impl FsStorage {
 
     fn check_failed(&self) -> Result<()> {
         match &self.failed {
-            Some(why) => Err(Error::Io(format!(
+            Some(why) => Err(Error::Stopped(format!(
                 "storage stopped after an earlier failure ({why}); reopen the directory"
             ))),
             None => Ok(()),
