@@ -129,24 +129,21 @@ pub(crate) fn decode(
             return Err(r.error("duplicate table"));
         }
     }
-    let n = r.count()?;
-    let mut records = Vec::with_capacity(n);
-    for _ in 0..n {
+    // Log entry: cursor ‖ record bytes (length ≥ 1 byte, record ≥ 15).
+    let mut last_cursor: Option<u64> = None;
+    let records = r.read_vec(16, |r| {
         let cursor = r.varint()?;
         let b = r.bytes()?;
         let mut rr = Reader::new(b, "change record");
         let mut rec = read_record(&mut rr)?;
         rr.finish()?;
         rec.cursor = cursor;
-        if records
-            .last()
-            .is_some_and(|p: &crate::log::record::ChangeRecord| p.cursor >= cursor)
-            || cursor >= next_cursor
-        {
+        if last_cursor.is_some_and(|p| p >= cursor) || cursor >= next_cursor {
             return Err(r.error("log records out of order"));
         }
-        records.push(rec);
-    }
+        last_cursor = Some(cursor);
+        Ok(rec)
+    })?;
     r.finish()?;
     if region.is_empty() {
         return Err(Error::corrupt("snapshot has an empty region name"));

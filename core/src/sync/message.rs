@@ -224,14 +224,7 @@ fn put_opt_tables(out: &mut Vec<u8>, t: &Option<Vec<String>>) {
 fn read_opt_tables(r: &mut Reader<'_>) -> Result<Option<Vec<String>>> {
     match r.u8()? {
         0 => Ok(None),
-        1 => {
-            let n = r.count()?;
-            let mut v = Vec::with_capacity(n);
-            for _ in 0..n {
-                v.push(r.string()?.to_string());
-            }
-            Ok(Some(v))
-        }
+        1 => Ok(Some(r.read_vec(1, |r| Ok(r.string()?.to_string()))?)),
         b => Err(r.error(format!("bad option byte {b}"))),
     }
 }
@@ -247,21 +240,19 @@ fn put_infos(out: &mut Vec<u8>, infos: &[TableInfo]) {
 }
 
 fn read_infos(r: &mut Reader<'_>) -> Result<Vec<TableInfo>> {
-    let n = r.count()?;
-    let mut v = Vec::with_capacity(n);
-    for _ in 0..n {
+    // name (≥ 1) ‖ rows ‖ stored ‖ digest (32).
+    r.read_vec(35, |r| {
         let name = r.string()?.to_string();
         let rows = r.varint()?;
         let stored = r.varint()?;
         let digest = Digest(r.take(32)?.try_into().expect("32"));
-        v.push(TableInfo {
+        Ok(TableInfo {
             name,
             rows,
             stored,
             digest,
-        });
-    }
-    Ok(v)
+        })
+    })
 }
 
 fn put_schemas(out: &mut Vec<u8>, s: &[TableSchema]) {
@@ -272,12 +263,8 @@ fn put_schemas(out: &mut Vec<u8>, s: &[TableSchema]) {
 }
 
 fn read_schemas(r: &mut Reader<'_>) -> Result<Vec<TableSchema>> {
-    let n = r.count()?;
-    let mut v = Vec::with_capacity(n);
-    for _ in 0..n {
-        v.push(read_schema(r)?);
-    }
-    Ok(v)
+    // name ‖ key column count ‖ max_versions ‖ time_to_live, at least.
+    r.read_vec(4, read_schema)
 }
 
 fn put_records(out: &mut Vec<u8>, recs: &[ChangeRecord]) {
@@ -288,12 +275,8 @@ fn put_records(out: &mut Vec<u8>, recs: &[ChangeRecord]) {
 }
 
 fn read_records(r: &mut Reader<'_>) -> Result<Vec<ChangeRecord>> {
-    let n = r.count()?;
-    let mut v = Vec::with_capacity(n);
-    for _ in 0..n {
-        v.push(read_record(r)?);
-    }
-    Ok(v)
+    // version ‖ origin ‖ seq ‖ stamp (8) ‖ table ‖ kind ‖ two counts: ≥ 15 bytes.
+    r.read_vec(15, read_record)
 }
 
 fn put_batch(out: &mut Vec<u8>, b: &ChangeBatch) {
@@ -326,14 +309,11 @@ fn put_rows(out: &mut Vec<u8>, rows: &[RowBytes]) {
 }
 
 fn read_rows(r: &mut Reader<'_>) -> Result<Vec<RowBytes>> {
-    let n = r.count()?;
-    let mut v = Vec::with_capacity(n);
-    for _ in 0..n {
+    r.read_vec(2, |r| {
         let k = r.bytes()?.to_vec();
         let s = r.bytes()?.to_vec();
-        v.push((k, s));
-    }
-    Ok(v)
+        Ok((k, s))
+    })
 }
 
 fn put_opt_bytes(out: &mut Vec<u8>, b: &Option<Vec<u8>>) {
@@ -368,17 +348,16 @@ fn put_symbols(out: &mut Vec<u8>, b: &SymbolBatch) {
 fn read_symbols(r: &mut Reader<'_>) -> Result<SymbolBatch> {
     let table = r.string()?.to_string();
     let from = u32::try_from(r.varint()?).map_err(|_| r.error("symbol index out of range"))?;
-    let n = r.count()?;
-    let mut symbols = Vec::with_capacity(n);
-    for _ in 0..n {
+    // id (8) ‖ check (8) ‖ count (≥ 1).
+    let symbols = r.read_vec(17, |r| {
         let id = r.u64_le()?;
         let check = r.u64_le()?;
-        symbols.push(Symbol {
+        Ok(Symbol {
             id,
             check,
             count: r.zigzag()?,
-        });
-    }
+        })
+    })?;
     Ok(SymbolBatch {
         table,
         from,
@@ -394,12 +373,7 @@ fn put_ids(out: &mut Vec<u8>, ids: &[u64]) {
 }
 
 fn read_ids(r: &mut Reader<'_>) -> Result<Vec<u64>> {
-    let n = r.count()?;
-    let mut v = Vec::with_capacity(n);
-    for _ in 0..n {
-        v.push(r.u64_le()?);
-    }
-    Ok(v)
+    r.read_vec(8, |r| r.u64_le())
 }
 
 fn put_held(out: &mut Vec<u8>, e: &[(String, u64, u64)]) {
@@ -412,18 +386,15 @@ fn put_held(out: &mut Vec<u8>, e: &[(String, u64, u64)]) {
 }
 
 fn read_held(r: &mut Reader<'_>) -> Result<Vec<(String, u64, u64)>> {
-    let n = r.count()?;
-    let mut v = Vec::with_capacity(n);
-    for _ in 0..n {
+    r.read_vec(3, |r| {
         let o = r.string()?.to_string();
         let from = r.varint()?;
         let to = r.varint()?;
         if from == 0 || from > to {
             return Err(r.error("empty or zero range"));
         }
-        v.push((o, from, to));
-    }
-    Ok(v)
+        Ok((o, from, to))
+    })
 }
 
 impl Request {
@@ -648,11 +619,8 @@ impl Reply {
                 } else {
                     None
                 };
-                let n = r.count()?;
-                let mut symbols = Vec::with_capacity(n);
-                for _ in 0..n {
-                    symbols.push(read_symbols(r)?);
-                }
+                // table ‖ from ‖ count, at least.
+                let symbols = r.read_vec(3, read_symbols)?;
                 Reply::Welcome {
                     region,
                     vv,

@@ -104,11 +104,8 @@ pub fn encode_record(out: &mut Vec<u8>, seq: u64, entries: &[WalEntry]) -> Resul
 
 fn decode_payload(payload: &[u8]) -> Result<Vec<WalEntry>> {
     let mut r = Reader::new(payload, "log record");
-    let n = r.count()?;
-    let mut entries = Vec::with_capacity(n.min(1024));
-    for _ in 0..n {
-        entries.push(WalEntry::decode(r.bytes()?)?);
-    }
+    // Entry: length ‖ at least its type byte.
+    let entries = r.read_vec(2, |r| WalEntry::decode(r.bytes()?))?;
     r.finish()?;
     Ok(entries)
 }
