@@ -4,7 +4,7 @@
 use super::database::Database;
 use crate::clock::Clock;
 use crate::codec::buf::{put_bytes, put_varint, Reader};
-use crate::codec::frame::{decode_frame, encode_frame, MAGIC_SNAPSHOT};
+use crate::codec::frame::{decode_frame, try_encode_frame, MAGIC_SNAPSHOT};
 use crate::codec::record::read_record;
 use crate::codec::schema::{put_schema, read_schema};
 use crate::engine::table::Table;
@@ -87,7 +87,14 @@ impl Database {
             put_varint(&mut p, e.cursor);
             put_bytes(&mut p, &e.bytes);
         }
-        Ok(encode_frame(MAGIC_SNAPSHOT, &p, true))
+        // A frame's length is 32 bits: refuse what could not be read back.
+        if p.len() > MAX_SNAPSHOT_BYTES {
+            return Err(Error::invalid(format!(
+                "the region's snapshot of {} bytes exceeds the {MAX_SNAPSHOT_BYTES}-byte limit",
+                p.len()
+            )));
+        }
+        try_encode_frame(MAGIC_SNAPSHOT, &p, true, usize::MAX)
     }
 
     /// An in-memory region restored from [`export_snapshot`](Self::export_snapshot) bytes.

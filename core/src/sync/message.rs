@@ -9,7 +9,7 @@ use super::riblt::Symbol;
 use super::{SyncDirection, SyncMode};
 use crate::client::snapshot::{put_vv, read_vv};
 use crate::codec::buf::{put_bytes, put_varint, put_zigzag, Reader};
-use crate::codec::frame::{decode_frame, encode_frame};
+use crate::codec::frame::{decode_frame, try_encode_frame};
 use crate::codec::record::{put_record, read_record};
 use crate::codec::schema::{put_schema, read_schema};
 use crate::digest::Digest;
@@ -694,7 +694,7 @@ pub fn encode_request(session: u64, index: u32, req: &Request, cap: usize) -> Re
     p.extend_from_slice(&(cap.min(u32::MAX as usize) as u32).to_le_bytes());
     req.encode_body(&mut p);
     check_size(&p, cap)?;
-    Ok(encode_frame(MAGIC_SYNC, &p, true))
+    try_encode_frame(MAGIC_SYNC, &p, true, usize::MAX)
 }
 
 /// Decode a request frame: `(session, index, request)`.
@@ -731,7 +731,7 @@ pub fn encode_reply(session: u64, index: u32, env: &ReplyEnvelope, cap: usize) -
     env.reply.encode_body(&mut p);
     put_infos(&mut p, &env.infos);
     check_size(&p, cap)?;
-    Ok(encode_frame(MAGIC_SYNC, &p, true))
+    try_encode_frame(MAGIC_SYNC, &p, true, usize::MAX)
 }
 
 /// Decode a reply frame, checking it answers `(session, index)`.

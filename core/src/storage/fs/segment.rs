@@ -123,6 +123,11 @@ pub struct SegmentScan {
     pub valid_len: u64,
     /// Why the bytes after `valid_len` were judged a torn final write, if any.
     pub torn: Option<String>,
+    /// The torn final record was whole (its full length present) but failed
+    /// its checksum with a payload that is not all zeros: under
+    /// `sync=always` that record may have been acknowledged, so recovery
+    /// treats it as corruption instead of cutting it.
+    pub damaged_final: bool,
 }
 
 fn all_zero(b: &[u8]) -> bool {
@@ -202,6 +207,7 @@ pub fn scan_segment(
         if crc(payload) != payload_crc {
             if all_zero(&rest[total..]) {
                 scan.torn = torn_or_corrupt(format!("final record {seq} fails its checksum"))?;
+                scan.damaged_final = !all_zero(payload);
                 break;
             }
             return Err(corrupt(
