@@ -7,7 +7,7 @@ use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::PyType;
-use tablesync::Error;
+use tablesync::{Error, ErrorClass};
 
 create_exception!(
     tablesync,
@@ -71,6 +71,36 @@ create_exception!(
 );
 create_exception!(
     tablesync,
+    StorageStopped,
+    StorageError,
+    "The region stopped accepting writes after a failed fsync; reopen it (`StorageStopped`)."
+);
+create_exception!(
+    tablesync,
+    ClockDrift,
+    SyncError,
+    "A remote stamp lies further ahead of this region's clock than allowed (`ClockDrift`)."
+);
+create_exception!(
+    tablesync,
+    PeerProtocolViolation,
+    SyncError,
+    "A peer sent well-formed bytes that break the protocol's rules (`PeerProtocolViolation`)."
+);
+create_exception!(
+    tablesync,
+    Unauthorized,
+    TablesyncError,
+    "The peer is not allowed to do this (`Unauthorized`)."
+);
+create_exception!(
+    tablesync,
+    StaleEpoch,
+    TablesyncError,
+    "A request carried an epoch older than the region's (`StaleEpoch`)."
+);
+create_exception!(
+    tablesync,
     InternalError,
     TablesyncError,
     "A bug inside tablesync (a Rust panic); the database involved is closed."
@@ -81,22 +111,25 @@ pub const INTEGER_OUT_OF_RANGE: &str = "IntegerOutOfRange";
 /// Code of [`InternalError`].
 pub const INTERNAL_ERROR: &str = "InternalError";
 
-/// The Python class for a core error. Exhaustive on purpose: a new core
-/// variant must be given a class here before the crate builds.
+/// The Python class for a core error. Exhaustive on purpose (over the
+/// core's [`ErrorClass`], since [`Error`] itself is `#[non_exhaustive]`):
+/// a new class must be given an exception here before the crate builds.
 fn class_of<'py>(py: Python<'py>, e: &Error) -> Bound<'py, PyType> {
-    match e {
-        Error::ParameterInvalid(_)
-        | Error::InvalidPk(_)
-        | Error::OutOfColumnCountLimit(_)
-        | Error::OutOfRowSizeLimit(_) => py.get_type::<InvalidArgument>(),
-        Error::ConditionCheckFail(_) => py.get_type::<ConditionCheckFailed>(),
-        Error::ObjectNotExist(_) => py.get_type::<NotFound>(),
-        Error::ObjectAlreadyExist(_) => py.get_type::<AlreadyExists>(),
-        Error::Corrupt(_) | Error::UnsupportedVersion(_) => py.get_type::<CorruptData>(),
-        Error::Io(_) | Error::Locked(_) => py.get_type::<StorageError>(),
-        Error::Closed => py.get_type::<DatabaseClosed>(),
-        Error::Sync(_) => py.get_type::<SyncError>(),
-        Error::LogGap(_) => py.get_type::<LogGap>(),
+    match e.class() {
+        ErrorClass::InvalidArgument => py.get_type::<InvalidArgument>(),
+        ErrorClass::ConditionCheckFailed => py.get_type::<ConditionCheckFailed>(),
+        ErrorClass::NotFound => py.get_type::<NotFound>(),
+        ErrorClass::AlreadyExists => py.get_type::<AlreadyExists>(),
+        ErrorClass::CorruptData => py.get_type::<CorruptData>(),
+        ErrorClass::Storage => py.get_type::<StorageError>(),
+        ErrorClass::StorageStopped => py.get_type::<StorageStopped>(),
+        ErrorClass::Closed => py.get_type::<DatabaseClosed>(),
+        ErrorClass::Sync => py.get_type::<SyncError>(),
+        ErrorClass::LogGap => py.get_type::<LogGap>(),
+        ErrorClass::ClockDrift => py.get_type::<ClockDrift>(),
+        ErrorClass::PeerViolation => py.get_type::<PeerProtocolViolation>(),
+        ErrorClass::Unauthorized => py.get_type::<Unauthorized>(),
+        ErrorClass::StaleEpoch => py.get_type::<StaleEpoch>(),
     }
 }
 
@@ -178,7 +211,7 @@ impl<T> IntoPyResult<T> for Result<T, Error> {
 /// of `code` and `message` (so user-made instances have them too).
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
-    let classes: [(&str, Bound<'_, PyType>, &str); 11] = [
+    let classes: [(&str, Bound<'_, PyType>, &str); 16] = [
         (
             "TablesyncError",
             py.get_type::<TablesyncError>(),
@@ -209,6 +242,23 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         ),
         ("SyncError", py.get_type::<SyncError>(), "SyncError"),
         ("LogGap", py.get_type::<LogGap>(), "LogGap"),
+        (
+            "StorageStopped",
+            py.get_type::<StorageStopped>(),
+            "StorageStopped",
+        ),
+        ("ClockDrift", py.get_type::<ClockDrift>(), "ClockDrift"),
+        (
+            "PeerProtocolViolation",
+            py.get_type::<PeerProtocolViolation>(),
+            "PeerProtocolViolation",
+        ),
+        (
+            "Unauthorized",
+            py.get_type::<Unauthorized>(),
+            "Unauthorized",
+        ),
+        ("StaleEpoch", py.get_type::<StaleEpoch>(), "StaleEpoch"),
         (
             "InternalError",
             py.get_type::<InternalError>(),

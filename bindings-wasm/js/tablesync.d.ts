@@ -562,6 +562,10 @@ export type ErrorCode =
   | 'LogGap'
   | 'StorageIo'
   | 'StorageLocked'
+  | 'StorageStopped'
+  | 'ClockDrift'
+  | 'PeerProtocolViolation'
+  | 'StaleEpoch'
   | 'DatabaseClosed'
   | 'SyncError'
   | 'Unauthorized'
@@ -574,11 +578,30 @@ export type ErrorCode =
   | 'InternalPanic'
   | 'Poisoned';
 
+/** Families of core errors (`TablesyncError.kind`). */
+export type ErrorKind =
+  | 'InvalidArgument'
+  | 'ConditionCheckFailed'
+  | 'NotFound'
+  | 'AlreadyExists'
+  | 'CorruptData'
+  | 'StorageError'
+  | 'StorageStopped'
+  | 'DatabaseClosed'
+  | 'SyncError'
+  | 'LogGap'
+  | 'ClockDrift'
+  | 'PeerProtocolViolation'
+  | 'Unauthorized'
+  | 'StaleEpoch';
+
 /** Every failed tablesync operation throws this (wrong JS types throw `TypeError`). */
 export class TablesyncError extends Error {
   constructor(message: string, code: ErrorCode | string, options?: { cause?: unknown });
   /** Stable code, e.g. `OTSConditionCheckFail`. */
   readonly code: ErrorCode | string;
+  /** The error's family when it comes from the core, e.g. `PeerProtocolViolation`, `StorageStopped`. */
+  readonly kind?: ErrorKind;
   /** The HTTP status, on errors of `syncOverHttp` answered by the server. */
   status?: number;
 }

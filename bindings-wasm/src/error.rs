@@ -73,9 +73,39 @@ pub fn tablesync_error(code: &str, message: impl AsRef<str>) -> JsValue {
     made.unwrap_or_else(|| with_code(js_sys::Error::new(message), code))
 }
 
-/// The JS form of a core error: a `TablesyncError` carrying the core's stable code.
+/// The `kind` a JS error of this family carries. Exhaustive on purpose
+/// (over the core's `ErrorClass`, since the core `Error` is
+/// `#[non_exhaustive]`): a new family breaks the build until it is named here.
+pub fn kind_of(class: tablesync::ErrorClass) -> &'static str {
+    use tablesync::ErrorClass as C;
+    match class {
+        C::InvalidArgument => "InvalidArgument",
+        C::ConditionCheckFailed => "ConditionCheckFailed",
+        C::NotFound => "NotFound",
+        C::AlreadyExists => "AlreadyExists",
+        C::CorruptData => "CorruptData",
+        C::Storage => "StorageError",
+        C::StorageStopped => "StorageStopped",
+        C::Closed => "DatabaseClosed",
+        C::Sync => "SyncError",
+        C::LogGap => "LogGap",
+        C::ClockDrift => "ClockDrift",
+        C::PeerViolation => "PeerProtocolViolation",
+        C::Unauthorized => "Unauthorized",
+        C::StaleEpoch => "StaleEpoch",
+    }
+}
+
+/// The JS form of a core error: a `TablesyncError` carrying the core's
+/// stable code and its family as `.kind`.
 pub fn core_error(e: tablesync::Error) -> JsValue {
-    tablesync_error(e.code(), format!("{}: {}", e.code(), e.message()))
+    let v = tablesync_error(e.code(), format!("{}: {}", e.code(), e.message()));
+    let _ = js_sys::Reflect::set(
+        &v,
+        &JsValue::from_str("kind"),
+        &JsValue::from_str(kind_of(e.class())),
+    );
+    v
 }
 
 /// A parameter error (`OTSParameterInvalid`): right JS type, wrong value.

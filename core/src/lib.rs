@@ -45,6 +45,7 @@ pub use client::changes::ApplyStats;
 pub use client::digest::RangeDigest;
 pub use client::options::DatabaseOptions;
 pub use client::read::Scan;
+pub use client::remote_checks::Health;
 pub use client::types::*;
 pub use client::Database;
 #[cfg(feature = "fs")]
@@ -56,7 +57,7 @@ pub use log::record::{ChangeKind, ChangeRecord, ColumnOp};
 pub use log::version_vector::VersionVector;
 pub use log::{ChangePage, Retention};
 pub use model::condition::{ColumnCondition, CompareOp, Condition, RowExistence};
-pub use model::error::{Error, Result};
+pub use model::error::{Error, ErrorClass, Result};
 pub use model::primary_key::{PkBound, PkType, PkValue, PrimaryKey, RangeBound};
 pub use model::schema::{PkColumn, TableOptions, TableSchema};
 pub use model::value::{Value, ValueType};

@@ -291,10 +291,9 @@ fn run(seed: u64) {
             }
         }
     }
-    let mut reference = Database::memory(DatabaseOptions::with_clock(
-        "ref",
-        Arc::new(ManualClock::new(0)),
-    ))
+    let mut reference = Database::memory(
+        DatabaseOptions::with_clock("ref", Arc::new(ManualClock::new(0))).max_clock_drift(i64::MAX),
+    )
     .unwrap();
     reference.create_table(schema()).unwrap();
     reference.apply_changes(&done).unwrap();

@@ -102,10 +102,10 @@ pub fn serve(db: impl Into<SharedDb>, cfg: ServerConfig) -> Result<ServerHandle>
         None => None,
     };
     let std_listener = std::net::TcpListener::bind(&cfg.listen)
-        .map_err(|e| Error::Io(format!("listen on {}: {e}", cfg.listen)))?;
+        .map_err(|e| Error::io_msg(format!("listen on {}: {e}", cfg.listen)))?;
     let addr = std_listener
         .local_addr()
-        .map_err(|e| Error::Io(format!("listen on {}: {e}", cfg.listen)))?;
+        .map_err(|e| Error::io_msg(format!("listen on {}: {e}", cfg.listen)))?;
     if tls.is_none() && !loopback(&addr) && !cfg.insecure_http {
         return Err(Error::invalid(format!(
             "refusing plain http on {addr}, which is not a loopback address: give a TLS certificate and key, or allow it explicitly (insecure http)"
@@ -113,16 +113,16 @@ pub fn serve(db: impl Into<SharedDb>, cfg: ServerConfig) -> Result<ServerHandle>
     }
     std_listener
         .set_nonblocking(true)
-        .map_err(|e| Error::Io(e.to_string()))?;
+        .map_err(|e| Error::io_msg(e.to_string()))?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("tablesync-http")
         .enable_all()
         .build()
-        .map_err(|e| Error::Io(format!("starting the server runtime: {e}")))?;
+        .map_err(|e| Error::io_msg(format!("starting the server runtime: {e}")))?;
     let listener = {
         let _guard = rt.enter();
-        TcpListener::from_std(std_listener).map_err(|e| Error::Io(e.to_string()))?
+        TcpListener::from_std(std_listener).map_err(|e| Error::io_msg(e.to_string()))?
     };
     let metrics = Arc::new(Metrics::new());
     let app = Arc::new(App {
@@ -144,7 +144,7 @@ pub fn serve(db: impl Into<SharedDb>, cfg: ServerConfig) -> Result<ServerHandle>
             // Connections still open after the grace period are cut here.
             rt.shutdown_timeout(Duration::from_secs(1));
         })
-        .map_err(|e| Error::Io(format!("starting the server thread: {e}")))?;
+        .map_err(|e| Error::io_msg(format!("starting the server thread: {e}")))?;
     tracing::info!(%addr, tls = tls_on, "serving");
     Ok(ServerHandle {
         addr,

@@ -14,6 +14,7 @@ __all__ = [
     "BatchGetResult",
     "BatchResult",
     "ChangePage",
+    "ClockDrift",
     "ConditionCheckFailed",
     "CorruptData",
     "Database",
@@ -26,17 +27,21 @@ __all__ = [
     "LogGap",
     "NotFound",
     "PK_AUTO_INCR",
+    "PeerProtocolViolation",
     "RangePage",
     "Row",
     "Scan",
     "Server",
+    "StaleEpoch",
     "StorageError",
+    "StorageStopped",
     "SyncError",
     "SyncReport",
     "SyncSession",
     "TableDescription",
     "TableOutcome",
     "TablesyncError",
+    "Unauthorized",
     "__version__",
     "respond",
 ]
@@ -88,6 +93,11 @@ class StorageError(TablesyncError): ...
 class DatabaseClosed(TablesyncError): ...
 class SyncError(TablesyncError): ...
 class LogGap(SyncError): ...
+class StorageStopped(StorageError): ...
+class ClockDrift(SyncError): ...
+class PeerProtocolViolation(SyncError): ...
+class Unauthorized(TablesyncError): ...
+class StaleEpoch(TablesyncError): ...
 class InternalError(TablesyncError): ...
 
 # ---- results ------------------------------------------------------------------

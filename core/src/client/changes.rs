@@ -2,6 +2,7 @@
 //! from other regions.
 
 use super::database::Database;
+use super::remote_checks::MAX_SEQ;
 use crate::codec::key::normalize_key;
 use crate::engine::write::check_cell_size;
 use crate::log::record::{ChangeKind, ChangeRecord, ColumnOp};
@@ -53,7 +54,7 @@ impl Database {
         Ok(self.log.next_cursor())
     }
 
-    fn validate_record(&self, r: &ChangeRecord) -> Result<(PrimaryKey, Vec<u8>)> {
+    fn validate_record(&self, r: &ChangeRecord, from_peer: bool) -> Result<(PrimaryKey, Vec<u8>)> {
         if r.origin.is_empty() || r.origin.len() > 255 {
             return Err(Error::invalid("record origin must be 1–255 bytes"));
         }
@@ -63,6 +64,18 @@ impl Database {
         if r.stamp == 0 {
             return Err(Error::invalid("record stamp must be non-zero"));
         }
+        // Findings of issue 12: no upper bound on seq (the next local
+        // sequence number overflowed), claims of a peer on this region's own
+        // records, and a far-future stamp that pinned the HLC.
+        if from_peer {
+            self.check_seq_claim(&r.origin, r.seq, r.seq)?;
+        } else if r.seq > MAX_SEQ {
+            return Err(Error::invalid(format!(
+                "record sequence number {} exceeds {MAX_SEQ}",
+                r.seq
+            )));
+        }
+        self.check_remote_stamp(&r.origin, r.stamp)?;
         let t = self.table(&r.table)?;
         let primary_key = normalize_key(&t.schema, &r.primary_key)?;
         let key = crate::codec::key::encode_key(&t.schema, &primary_key)?;
@@ -115,7 +128,7 @@ impl Database {
     /// invalid nothing is applied. Any order, any duplicates: same state.
     pub fn apply_changes(&mut self, records: &[ChangeRecord]) -> Result<ApplyStats> {
         self.check_open()?;
-        let keep = self.fresh_records(records.iter())?;
+        let keep = self.fresh_records(records.iter(), false)?;
         let fresh = keep
             .iter()
             .map(|(i, pk, k)| (records[*i].clone(), pk.clone(), k.clone()));
@@ -130,8 +143,20 @@ impl Database {
     /// [`apply_changes`](Self::apply_changes) taking the records by value
     /// (no copies; what the sync layer uses).
     pub fn apply_changes_owned(&mut self, records: Vec<ChangeRecord>) -> Result<ApplyStats> {
+        self.apply_owned(records, false)
+    }
+
+    /// [`apply_changes_owned`](Self::apply_changes_owned) for records a
+    /// peer sent: also refuses records of this region's own name above its
+    /// last sequence number (a user may re-apply its own region's records,
+    /// e.g. to seed a durable copy; a peer may not invent them).
+    pub(crate) fn apply_peer_changes(&mut self, records: Vec<ChangeRecord>) -> Result<ApplyStats> {
+        self.apply_owned(records, true)
+    }
+
+    fn apply_owned(&mut self, records: Vec<ChangeRecord>, from_peer: bool) -> Result<ApplyStats> {
         self.check_open()?;
-        let keep = self.fresh_records(records.iter())?;
+        let keep = self.fresh_records(records.iter(), from_peer)?;
         let stats = ApplyStats {
             applied: keep.len() as u64,
             skipped: (records.len() - keep.len()) as u64,
@@ -150,6 +175,7 @@ impl Database {
     fn fresh_records<'a>(
         &self,
         records: impl Iterator<Item = &'a ChangeRecord>,
+        from_peer: bool,
     ) -> Result<Vec<(usize, PrimaryKey, Vec<u8>)>> {
         let mut seen = HashSet::new();
         let mut keep = Vec::new();
@@ -157,7 +183,7 @@ impl Database {
             if self.log.contains(&r.origin, r.seq) || !seen.insert((r.origin.as_str(), r.seq)) {
                 continue;
             }
-            let (pk, key) = self.validate_record(r)?;
+            let (pk, key) = self.validate_record(r, from_peer)?;
             keep.push((i, pk, key));
         }
         Ok(keep)

@@ -28,6 +28,10 @@ pub struct Database {
     pub(crate) closed: bool,
     /// Region ids of origins seen, so applying records hashes each name once.
     pub(crate) origin_ids: std::collections::HashMap<String, u64>,
+    /// Largest lead (ms) of a remote stamp over the clock.
+    pub(crate) max_drift_ms: i64,
+    /// Refusal and background-failure counters.
+    pub(crate) health: super::remote_checks::HealthCounters,
 }
 
 /// A local mutation waiting for its stamp.
@@ -75,6 +79,9 @@ impl Database {
         mut storage: Box<dyn Storage>,
     ) -> Result<Database> {
         check_region(&options.region)?;
+        if options.max_clock_drift_ms < 0 {
+            return Err(Error::invalid("max_clock_drift_ms must not be negative"));
+        }
         let recovered = storage.recover()?;
         let mut db = match recovered.snapshot {
             Some(bytes) => {
@@ -97,9 +104,12 @@ impl Database {
                 retention: options.retention,
                 closed: false,
                 origin_ids: Default::default(),
+                max_drift_ms: options.max_clock_drift_ms,
+                health: Default::default(),
             },
         };
         db.retention = options.retention;
+        db.max_drift_ms = options.max_clock_drift_ms;
         for e in recovered.entries {
             db.replay(e)?;
         }
@@ -138,10 +148,15 @@ impl Database {
             WalEntry::TruncateLog { cursor } => self.log.truncate_before(cursor),
             WalEntry::MergeRows { table, rows } => {
                 if let Some(t) = self.tables.get_mut(&table) {
+                    let mut newest = 0;
                     for (k, st) in &rows {
                         let state = crate::codec::row_state::decode_row_state(st)?;
+                        newest = newest.max(state.max_hlc());
                         t.merge_state(k, &state)?;
                     }
+                    // Merged rows move the clock like records do, so a later
+                    // local write is never stamped below a row it overwrites.
+                    self.log.observe(newest);
                 }
             }
             WalEntry::MarkHeld { entries } => {
@@ -270,7 +285,18 @@ impl Database {
         self.after_commit()
     }
 
+    /// Background work after a durable commit: retention and automatic
+    /// checkpoints. Their failures are counted in [`health`](Self::health),
+    /// never returned: the write itself is durable, and reporting it as
+    /// failed would make a caller retry (and apply an increment twice).
     pub(crate) fn after_commit(&mut self) -> Result<()> {
+        if let Err(e) = self.background_work() {
+            self.note_background_error(&e);
+        }
+        Ok(())
+    }
+
+    fn background_work(&mut self) -> Result<()> {
         let now = self.now_ms();
         let cut = self.log.retention_cut(&self.retention, now);
         let excess = cut.saturating_sub(self.log.first_cursor());

@@ -6,6 +6,7 @@ pub mod database;
 pub mod digest;
 pub mod options;
 pub mod read;
+pub mod remote_checks;
 pub mod snapshot;
 pub mod types;
 pub mod write;

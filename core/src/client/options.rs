@@ -19,6 +19,10 @@ pub struct DatabaseOptions {
     pub retention: Retention,
     /// Write a checkpoint after this many log bytes (durable databases).
     pub checkpoint_bytes: u64,
+    /// Refuse remote stamps (records, merged rows) more than this many ms
+    /// ahead of the clock: one far-future stamp would otherwise pin the
+    /// hybrid logical clock. Refusals are counted in `Database::health`.
+    pub max_clock_drift_ms: i64,
 }
 
 impl DatabaseOptions {
@@ -30,6 +34,7 @@ impl DatabaseOptions {
             sync: SyncPolicy::Always,
             retention: Retention::default(),
             checkpoint_bytes: 64 * 1024 * 1024,
+            max_clock_drift_ms: super::remote_checks::DEFAULT_MAX_CLOCK_DRIFT_MS,
         }
     }
 
@@ -51,6 +56,12 @@ impl DatabaseOptions {
         self
     }
 
+    /// Set the largest lead (ms) a remote stamp may have over the clock.
+    pub fn max_clock_drift(mut self, ms: i64) -> Self {
+        self.max_clock_drift_ms = ms;
+        self
+    }
+
     /// Set the checkpoint threshold.
     pub fn checkpoint_bytes(mut self, bytes: u64) -> Self {
         self.checkpoint_bytes = bytes;
@@ -65,6 +76,7 @@ impl std::fmt::Debug for DatabaseOptions {
             .field("sync", &self.sync)
             .field("retention", &self.retention)
             .field("checkpoint_bytes", &self.checkpoint_bytes)
+            .field("max_clock_drift_ms", &self.max_clock_drift_ms)
             .finish()
     }
 }

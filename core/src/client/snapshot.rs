@@ -4,7 +4,7 @@
 use super::database::Database;
 use crate::clock::Clock;
 use crate::codec::buf::{put_bytes, put_varint, Reader};
-use crate::codec::frame::{decode_frame, encode_frame, MAGIC_SNAPSHOT};
+use crate::codec::frame::{decode_frame, try_encode_frame, MAGIC_SNAPSHOT};
 use crate::codec::record::read_record;
 use crate::codec::schema::{put_schema, read_schema};
 use crate::engine::table::Table;
@@ -30,11 +30,12 @@ pub(crate) fn put_vv(out: &mut Vec<u8>, vv: &VersionVector) {
         put_varint(out, *n);
     }
     put_varint(out, vv.out_of_order().len() as u64);
-    for (o, set) in vv.out_of_order() {
+    for (o, ranges) in vv.out_of_order() {
         put_bytes(out, o.as_bytes());
-        put_varint(out, set.len() as u64);
-        for s in set {
-            put_varint(out, *s);
+        put_varint(out, ranges.len() as u64);
+        for (first, last) in ranges {
+            put_varint(out, *first);
+            put_varint(out, *last);
         }
     }
 }
@@ -49,8 +50,12 @@ pub(crate) fn read_vv(r: &mut Reader<'_>) -> Result<VersionVector> {
     for _ in 0..r.count()? {
         let o = r.string()?.to_string();
         for _ in 0..r.count()? {
-            let s = r.varint()?;
-            vv.insert(&o, s);
+            let first = r.varint()?;
+            let last = r.varint()?;
+            if first == 0 || first > last {
+                return Err(r.error("empty or zero sequence range"));
+            }
+            vv.insert_range(&o, first, last);
         }
     }
     Ok(vv)
@@ -82,7 +87,14 @@ impl Database {
             put_varint(&mut p, e.cursor);
             put_bytes(&mut p, &e.bytes);
         }
-        Ok(encode_frame(MAGIC_SNAPSHOT, &p, true))
+        // A frame's length is 32 bits: refuse what could not be read back.
+        if p.len() > MAX_SNAPSHOT_BYTES {
+            return Err(Error::invalid(format!(
+                "the region's snapshot of {} bytes exceeds the {MAX_SNAPSHOT_BYTES}-byte limit",
+                p.len()
+            )));
+        }
+        try_encode_frame(MAGIC_SNAPSHOT, &p, true, usize::MAX)
     }
 
     /// An in-memory region restored from [`export_snapshot`](Self::export_snapshot) bytes.
@@ -124,24 +136,21 @@ pub(crate) fn decode(
             return Err(r.error("duplicate table"));
         }
     }
-    let n = r.count()?;
-    let mut records = Vec::with_capacity(n);
-    for _ in 0..n {
+    // Log entry: cursor ‖ record bytes (length ≥ 1 byte, record ≥ 15).
+    let mut last_cursor: Option<u64> = None;
+    let records = r.read_vec(16, |r| {
         let cursor = r.varint()?;
         let b = r.bytes()?;
         let mut rr = Reader::new(b, "change record");
         let mut rec = read_record(&mut rr)?;
         rr.finish()?;
         rec.cursor = cursor;
-        if records
-            .last()
-            .is_some_and(|p: &crate::log::record::ChangeRecord| p.cursor >= cursor)
-            || cursor >= next_cursor
-        {
+        if last_cursor.is_some_and(|p| p >= cursor) || cursor >= next_cursor {
             return Err(r.error("log records out of order"));
         }
-        records.push(rec);
-    }
+        last_cursor = Some(cursor);
+        Ok(rec)
+    })?;
     r.finish()?;
     if region.is_empty() {
         return Err(Error::corrupt("snapshot has an empty region name"));
@@ -156,5 +165,7 @@ pub(crate) fn decode(
         retention: Retention::default(),
         closed: false,
         origin_ids: Default::default(),
+        max_drift_ms: super::remote_checks::DEFAULT_MAX_CLOCK_DRIFT_MS,
+        health: Default::default(),
     })
 }

@@ -104,13 +104,41 @@ impl<'a> Reader<'a> {
         Err(self.error("varint longer than 10 bytes"))
     }
     /// A varint that must fit in `usize` and not exceed the bytes left
-    /// (used for counts of items that each take at least one byte).
+    /// (used for counts of items that each take at least one byte and are
+    /// not collected; lists go through [`read_vec`](Self::read_vec)).
     pub fn count(&mut self) -> Result<usize> {
         let n = self.varint()?;
         if n > self.remaining() as u64 {
             return Err(self.error(format!("count {n} exceeds the bytes left")));
         }
         Ok(n as usize)
+    }
+    /// A `count` of items that each take at least `min_item_bytes` encoded
+    /// bytes, then the items, each read by `item`. Every decoder of outside
+    /// bytes reads its lists through this: a count the bytes left cannot
+    /// hold is refused before anything is reserved, and the up-front
+    /// reservation never exceeds the bytes left (so a small hostile input
+    /// cannot make the reader reserve memory by count × item size).
+    pub fn read_vec<T>(
+        &mut self,
+        min_item_bytes: usize,
+        mut item: impl FnMut(&mut Self) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        let n = self.varint()?;
+        let fit = self.remaining() / min_item_bytes.max(1);
+        if n > fit as u64 {
+            return Err(self.error(format!(
+                "count {n} exceeds what the {} bytes left can hold",
+                self.remaining()
+            )));
+        }
+        let n = n as usize;
+        let by_bytes = self.remaining().max(256) / std::mem::size_of::<T>().max(1);
+        let mut v = Vec::with_capacity(n.min(by_bytes));
+        for _ in 0..n {
+            v.push(item(self)?);
+        }
+        Ok(v)
     }
     /// Zigzag varint.
     pub fn zigzag(&mut self) -> Result<i64> {

@@ -26,33 +26,73 @@ fn crc(header: &[u8], payload: &[u8]) -> u32 {
     h.finalize()
 }
 
-/// Wrap `payload` in a frame, lz4-compressing it when `compress` is set.
-pub fn encode_frame(magic: [u8; 4], payload: &[u8], compress: bool) -> Vec<u8> {
-    encode_frame_version(magic, FRAME_VERSION, payload, compress)
+/// Largest stored (possibly compressed) payload a frame can describe: its
+/// length field is 32 bits.
+pub const MAX_FRAME_STORED: usize = u32::MAX as usize;
+
+/// [`encode_frame`], refusing a payload whose stored form exceeds
+/// `max_stored` bytes (at most [`MAX_FRAME_STORED`]) instead of writing a
+/// frame no reader can read back.
+pub fn try_encode_frame(
+    magic: [u8; 4],
+    payload: &[u8],
+    compress: bool,
+    max_stored: usize,
+) -> Result<Vec<u8>> {
+    try_encode_frame_version(magic, FRAME_VERSION, payload, compress, max_stored)
 }
 
-/// [`encode_frame`] for a frame kind with a format version of its own
+/// [`try_encode_frame`] for a frame kind with a format version of its own
 /// (sync frames: [`crate::sync::message::SYNC_FRAME_VERSION`]).
-pub fn encode_frame_version(
+pub fn try_encode_frame_version(
     magic: [u8; 4],
     version: u8,
     payload: &[u8],
     compress: bool,
-) -> Vec<u8> {
+    max_stored: usize,
+) -> Result<Vec<u8>> {
+    let max_stored = max_stored.min(MAX_FRAME_STORED);
     let body: std::borrow::Cow<'_, [u8]> = if compress {
         lz4_flex::compress_prepend_size(payload).into()
     } else {
         payload.into()
     };
+    if body.len() > max_stored || payload.len() > u32::MAX as usize {
+        return Err(Error::invalid(format!(
+            "a frame of {} bytes ({} stored) exceeds the {max_stored}-byte limit of the format",
+            payload.len(),
+            body.len()
+        )));
+    }
+    Ok(frame_of(magic, version, &body, compress))
+}
+
+fn frame_of(magic: [u8; 4], version: u8, body: &[u8], compress: bool) -> Vec<u8> {
     let mut out = Vec::with_capacity(FRAME_HEADER_LEN + body.len());
     out.extend_from_slice(&magic);
     out.push(version);
     out.push(if compress { FLAG_LZ4 } else { 0 });
     out.extend_from_slice(&(body.len() as u32).to_le_bytes());
-    let c = crc(&out[..10], &body);
+    let c = crc(&out[..10], body);
     out.extend_from_slice(&c.to_le_bytes());
-    out.extend_from_slice(&body);
+    out.extend_from_slice(body);
     out
+}
+
+/// Wrap `payload` in a frame, lz4-compressing it when `compress` is set.
+/// The caller guarantees the stored payload fits in 32 bits (sync frames
+/// are capped far below); use [`try_encode_frame`] otherwise.
+pub fn encode_frame(magic: [u8; 4], payload: &[u8], compress: bool) -> Vec<u8> {
+    let body: std::borrow::Cow<'_, [u8]> = if compress {
+        lz4_flex::compress_prepend_size(payload).into()
+    } else {
+        payload.into()
+    };
+    assert!(
+        body.len() <= MAX_FRAME_STORED,
+        "frame payload over 4 GiB: use try_encode_frame"
+    );
+    frame_of(magic, FRAME_VERSION, &body, compress)
 }
 
 /// Check and unwrap a frame that fills `bytes` exactly; returns the
@@ -133,5 +173,21 @@ pub fn decode_frame_version(
             )));
         }
         Ok(body.to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Finding: checkpoints over 4 GiB were written with a 32-bit length and
+    /// could not be read back. A frame that does not fit is now refused.
+    #[test]
+    fn a_frame_that_cannot_be_read_back_is_refused() {
+        let payload = vec![7u8; 5000];
+        assert!(try_encode_frame(MAGIC_SNAPSHOT, &payload, false, 4999).is_err());
+        let f = try_encode_frame(MAGIC_SNAPSHOT, &payload, false, 5000).unwrap();
+        assert_eq!(decode_frame(MAGIC_SNAPSHOT, &f, 5000).unwrap(), payload);
+        assert_eq!(f, encode_frame(MAGIC_SNAPSHOT, &payload, false));
     }
 }

@@ -79,18 +79,15 @@ pub fn read_record(r: &mut Reader<'_>) -> Result<ChangeRecord> {
         3 => ChangeKind::Delete,
         k => return Err(r.error(format!("unknown record kind {k}"))),
     };
-    let n = r.count()?;
-    let mut pk = Vec::with_capacity(n);
-    for _ in 0..n {
+    // Key column: name (≥ 1) ‖ value (≥ 1). Column op: tag ‖ name (≥ 1).
+    let pk = r.read_vec(2, |r| {
         let name = r.string()?.to_string();
-        pk.push((name, read_pk_value(r)?));
-    }
-    let n = r.count()?;
-    let mut columns = Vec::with_capacity(n);
-    for _ in 0..n {
+        Ok((name, read_pk_value(r)?))
+    })?;
+    let columns = r.read_vec(2, |r| {
         let op = r.u8()?;
         let name = r.string()?.to_string();
-        columns.push(match op {
+        Ok(match op {
             1 => {
                 let timestamp = r.zigzag()?;
                 ColumnOp::Put {
@@ -105,8 +102,8 @@ pub fn read_record(r: &mut Reader<'_>) -> Result<ChangeRecord> {
             },
             3 => ColumnOp::DeleteAllVersions { name },
             o => return Err(r.error(format!("unknown column op {o}"))),
-        });
-    }
+        })
+    })?;
     Ok(ChangeRecord {
         cursor: 0,
         origin,

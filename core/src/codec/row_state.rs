@@ -83,43 +83,42 @@ fn stamp_ref(r: &mut Reader<'_>, table: &[Stamp]) -> Result<Stamp> {
 /// Decode a state that fills `bytes` exactly.
 pub fn decode_row_state(bytes: &[u8]) -> Result<RowState> {
     let mut r = Reader::new(bytes, "row state");
-    let n = r.count()?;
-    let mut table = Vec::with_capacity(n);
-    for _ in 0..n {
+    let table = r.read_vec(16, |r| {
         let hlc = r.u64_le()?;
         let origin = r.u64_le()?;
-        table.push(Stamp { hlc, origin });
-    }
+        Ok(Stamp { hlc, origin })
+    })?;
     let deleted = stamp_ref(&mut r, &table)?;
     let live = stamp_ref(&mut r, &table)?;
-    let ncols = r.count()?;
-    let mut columns: Vec<ColumnState> = Vec::with_capacity(ncols);
-    for _ in 0..ncols {
+    // Column: name (≥ 1) ‖ cleared ref ‖ version count. Version: ts ‖ stamp ref ‖ tag.
+    let mut last_name: Option<String> = None;
+    let columns = r.read_vec(3, |r| {
         let name = r.string()?.to_string();
-        if columns.last().is_some_and(|c| c.name >= name) {
+        if last_name.as_ref().is_some_and(|l| *l >= name) {
             return Err(r.error("columns out of order"));
         }
-        let cleared = stamp_ref(&mut r, &table)?;
-        let nv = r.count()?;
-        let mut versions: Vec<Version> = Vec::with_capacity(nv);
-        for _ in 0..nv {
+        last_name = Some(name.clone());
+        let cleared = stamp_ref(r, &table)?;
+        let mut last_ts: Option<i64> = None;
+        let versions = r.read_vec(3, |r| {
             let ts = r.zigzag()?;
-            if versions.last().is_some_and(|v| v.ts <= ts) {
+            if last_ts.is_some_and(|l| l <= ts) {
                 return Err(r.error("versions out of order"));
             }
-            let stamp = stamp_ref(&mut r, &table)?;
+            last_ts = Some(ts);
+            let stamp = stamp_ref(r, &table)?;
             let value = match r.u8()? {
                 0 => None,
-                tag => Some(read_value_body(&mut r, tag)?),
+                tag => Some(read_value_body(r, tag)?),
             };
-            versions.push(Version { ts, stamp, value });
-        }
-        columns.push(ColumnState {
+            Ok(Version { ts, stamp, value })
+        })?;
+        Ok(ColumnState {
             name,
             cleared,
             versions,
-        });
-    }
+        })
+    })?;
     r.finish()?;
     Ok(RowState {
         deleted,

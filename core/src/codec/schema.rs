@@ -30,9 +30,8 @@ pub fn put_schema(out: &mut Vec<u8>, s: &TableSchema) {
 /// Read a schema and validate it.
 pub fn read_schema(r: &mut Reader<'_>) -> Result<TableSchema> {
     let name = r.string()?.to_string();
-    let n = r.count()?;
-    let mut primary_key = Vec::with_capacity(n);
-    for _ in 0..n {
+    // Key column: name (≥ 1) ‖ type ‖ auto-increment flag.
+    let primary_key = r.read_vec(3, |r| {
         let cname = r.string()?.to_string();
         let pk_type = match r.u8()? {
             1 => PkType::Integer,
@@ -45,12 +44,12 @@ pub fn read_schema(r: &mut Reader<'_>) -> Result<TableSchema> {
             1 => true,
             b => return Err(r.error(format!("bad auto-increment flag {b}"))),
         };
-        primary_key.push(PkColumn {
+        Ok(PkColumn {
             name: cname,
             pk_type,
             auto_increment,
-        });
-    }
+        })
+    })?;
     let max_versions =
         u32::try_from(r.varint()?).map_err(|_| r.error("max_versions out of range"))?;
     let time_to_live = r.zigzag()?;

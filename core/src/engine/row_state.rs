@@ -50,6 +50,14 @@ impl RowState {
         !self.live.is_zero() && self.live >= self.deleted
     }
 
+    /// The largest HLC value of any stamp in the state (0 when none).
+    pub fn max_hlc(&self) -> u64 {
+        let cols = self.columns.iter().flat_map(|c| {
+            std::iter::once(c.cleared.hlc).chain(c.versions.iter().map(|v| v.stamp.hlc))
+        });
+        cols.fold(self.deleted.hlc.max(self.live.hlc), u64::max)
+    }
+
     /// Whether the state holds nothing at all.
     pub fn is_empty(&self) -> bool {
         self.deleted.is_zero() && self.live.is_zero() && self.columns.is_empty()

@@ -288,6 +288,11 @@ impl ChangeLog {
         }
     }
 
+    /// Account for an HLC value that arrived without a record (merged rows).
+    pub fn observe(&mut self, hlc: u64) {
+        self.hlc.observe(hlc);
+    }
+
     /// Drop records before `cursor`.
     pub fn truncate_before(&mut self, cursor: u64) {
         while self.records.front().is_some_and(|r| r.cursor < cursor) {

@@ -142,27 +142,23 @@ impl WalEntry {
             },
             E_MERGE_ROWS => {
                 let table = r.string()?.to_string();
-                let n = r.count()?;
-                let mut rows = Vec::with_capacity(n);
-                for _ in 0..n {
+                let rows = r.read_vec(2, |r| {
                     let k = r.bytes()?.to_vec();
                     let st = r.bytes()?.to_vec();
-                    rows.push((k, st));
-                }
+                    Ok((k, st))
+                })?;
                 WalEntry::MergeRows { table, rows }
             }
             E_MARK_HELD => {
-                let n = r.count()?;
-                let mut entries = Vec::with_capacity(n);
-                for _ in 0..n {
+                let entries = r.read_vec(3, |r| {
                     let o = r.string()?.to_string();
                     let from = r.varint()?;
                     let to = r.varint()?;
                     if from == 0 || from > to {
                         return Err(r.error("empty or zero range"));
                     }
-                    entries.push((o, from, to));
-                }
+                    Ok((o, from, to))
+                })?;
                 WalEntry::MarkHeld { entries }
             }
             t => return Err(r.error(format!("unknown WAL entry type {t}"))),

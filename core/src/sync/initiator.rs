@@ -154,6 +154,7 @@ impl Initiator {
         ) {
             Ok(env) => env,
             Err(e) => {
+                db.note_peer_error(&e);
                 self.inflight = Some(step);
                 return Err(e);
             }
@@ -171,7 +172,8 @@ impl Initiator {
         let r = self
             .handle(db, step, env.reply)
             .and_then(|_| self.advance(db));
-        if r.is_err() {
+        if let Err(e) = &r {
+            db.note_peer_error(e);
             self.finished = true;
         }
         r
@@ -191,7 +193,7 @@ impl Initiator {
             ));
         }
         let more = batch.more;
-        let stats = db.apply_changes_owned(batch.records)?;
+        let stats = db.apply_peer_changes(batch.records)?;
         self.report.records_pulled += stats.applied;
         if more {
             self.steps.push_front(Step::PullChanges);
@@ -384,6 +386,9 @@ impl Initiator {
             (Step::Reconcile { table, mut symbols }, Reply::Symbols(b)) => {
                 if b.table != table || b.from as usize != symbols.len() || b.symbols.is_empty() {
                     return Err(Error::Sync("symbols out of sequence".into()));
+                }
+                if symbols.len() + b.symbols.len() > budget(self.config.max_frame_bytes) / 24 {
+                    return Err(Error::peer("more symbols than were asked for"));
                 }
                 symbols.extend(b.symbols);
                 self.steps.push_front(Step::Reconcile { table, symbols });
@@ -612,10 +617,13 @@ impl Initiator {
                 self.send(Step::Exchange { table }, req).map(Some)
             }
             None => {
-                let most = ids
-                    .len()
-                    .max(stored_of(&table, &self.remote_infos) as usize);
-                let limit = (4 * most + 1024).min(budget(self.config.max_frame_bytes) / 24);
+                // The remote row count is the peer's number: saturate.
+                let most = (ids.len() as u64).max(stored_of(&table, &self.remote_infos));
+                let limit = most
+                    .saturating_mul(4)
+                    .saturating_add(1024)
+                    .min((budget(self.config.max_frame_bytes) / 24) as u64)
+                    as usize;
                 if m >= limit && self.config.mode == SyncMode::Verify {
                     return Err(Error::Sync(format!(
                         "table '{table}' differs in too many rows to list them; use reconcile or full"

@@ -9,7 +9,7 @@ use super::riblt::Symbol;
 use super::{SyncDirection, SyncMode};
 use crate::client::snapshot::{put_vv, read_vv};
 use crate::codec::buf::{put_bytes, put_varint, put_zigzag, Reader};
-use crate::codec::frame::{decode_frame_version, encode_frame_version};
+use crate::codec::frame::{decode_frame_version, try_encode_frame_version};
 use crate::codec::record::{put_record, read_record};
 use crate::codec::schema::{put_schema, read_schema};
 use crate::digest::Digest;
@@ -232,14 +232,7 @@ fn put_opt_tables(out: &mut Vec<u8>, t: &Option<Vec<String>>) {
 fn read_opt_tables(r: &mut Reader<'_>) -> Result<Option<Vec<String>>> {
     match r.u8()? {
         0 => Ok(None),
-        1 => {
-            let n = r.count()?;
-            let mut v = Vec::with_capacity(n);
-            for _ in 0..n {
-                v.push(r.string()?.to_string());
-            }
-            Ok(Some(v))
-        }
+        1 => Ok(Some(r.read_vec(1, |r| Ok(r.string()?.to_string()))?)),
         b => Err(r.error(format!("bad option byte {b}"))),
     }
 }
@@ -256,23 +249,21 @@ fn put_infos(out: &mut Vec<u8>, infos: &[TableInfo]) {
 }
 
 fn read_infos(r: &mut Reader<'_>) -> Result<Vec<TableInfo>> {
-    let n = r.count()?;
-    let mut v = Vec::with_capacity(n);
-    for _ in 0..n {
+    // name (≥ 1) ‖ rows ‖ stored ‖ digest (32) ‖ state sum (8).
+    r.read_vec(43, |r| {
         let name = r.string()?.to_string();
         let rows = r.varint()?;
         let stored = r.varint()?;
         let digest = Digest(r.take(32)?.try_into().expect("32"));
         let state_sum = u64::from_le_bytes(r.take(8)?.try_into().expect("8"));
-        v.push(TableInfo {
+        Ok(TableInfo {
             name,
             rows,
             stored,
             digest,
             state_sum,
-        });
-    }
-    Ok(v)
+        })
+    })
 }
 
 fn put_schemas(out: &mut Vec<u8>, s: &[TableSchema]) {
@@ -283,12 +274,8 @@ fn put_schemas(out: &mut Vec<u8>, s: &[TableSchema]) {
 }
 
 fn read_schemas(r: &mut Reader<'_>) -> Result<Vec<TableSchema>> {
-    let n = r.count()?;
-    let mut v = Vec::with_capacity(n);
-    for _ in 0..n {
-        v.push(read_schema(r)?);
-    }
-    Ok(v)
+    // name ‖ key column count ‖ max_versions ‖ time_to_live, at least.
+    r.read_vec(4, read_schema)
 }
 
 fn put_records(out: &mut Vec<u8>, recs: &[ChangeRecord]) {
@@ -299,12 +286,8 @@ fn put_records(out: &mut Vec<u8>, recs: &[ChangeRecord]) {
 }
 
 fn read_records(r: &mut Reader<'_>) -> Result<Vec<ChangeRecord>> {
-    let n = r.count()?;
-    let mut v = Vec::with_capacity(n);
-    for _ in 0..n {
-        v.push(read_record(r)?);
-    }
-    Ok(v)
+    // version ‖ origin ‖ seq ‖ stamp (8) ‖ table ‖ kind ‖ two counts: ≥ 15 bytes.
+    r.read_vec(15, read_record)
 }
 
 fn put_batch(out: &mut Vec<u8>, b: &ChangeBatch) {
@@ -337,14 +320,11 @@ fn put_rows(out: &mut Vec<u8>, rows: &[RowBytes]) {
 }
 
 fn read_rows(r: &mut Reader<'_>) -> Result<Vec<RowBytes>> {
-    let n = r.count()?;
-    let mut v = Vec::with_capacity(n);
-    for _ in 0..n {
+    r.read_vec(2, |r| {
         let k = r.bytes()?.to_vec();
         let s = r.bytes()?.to_vec();
-        v.push((k, s));
-    }
-    Ok(v)
+        Ok((k, s))
+    })
 }
 
 fn put_opt_bytes(out: &mut Vec<u8>, b: &Option<Vec<u8>>) {
@@ -379,17 +359,16 @@ fn put_symbols(out: &mut Vec<u8>, b: &SymbolBatch) {
 fn read_symbols(r: &mut Reader<'_>) -> Result<SymbolBatch> {
     let table = r.string()?.to_string();
     let from = u32::try_from(r.varint()?).map_err(|_| r.error("symbol index out of range"))?;
-    let n = r.count()?;
-    let mut symbols = Vec::with_capacity(n);
-    for _ in 0..n {
+    // id (8) ‖ check (8) ‖ count (≥ 1).
+    let symbols = r.read_vec(17, |r| {
         let id = r.u64_le()?;
         let check = r.u64_le()?;
-        symbols.push(Symbol {
+        Ok(Symbol {
             id,
             check,
             count: r.zigzag()?,
-        });
-    }
+        })
+    })?;
     Ok(SymbolBatch {
         table,
         from,
@@ -405,12 +384,7 @@ fn put_ids(out: &mut Vec<u8>, ids: &[u64]) {
 }
 
 fn read_ids(r: &mut Reader<'_>) -> Result<Vec<u64>> {
-    let n = r.count()?;
-    let mut v = Vec::with_capacity(n);
-    for _ in 0..n {
-        v.push(r.u64_le()?);
-    }
-    Ok(v)
+    r.read_vec(8, |r| r.u64_le())
 }
 
 fn put_held(out: &mut Vec<u8>, e: &[(String, u64, u64)]) {
@@ -423,18 +397,15 @@ fn put_held(out: &mut Vec<u8>, e: &[(String, u64, u64)]) {
 }
 
 fn read_held(r: &mut Reader<'_>) -> Result<Vec<(String, u64, u64)>> {
-    let n = r.count()?;
-    let mut v = Vec::with_capacity(n);
-    for _ in 0..n {
+    r.read_vec(3, |r| {
         let o = r.string()?.to_string();
         let from = r.varint()?;
         let to = r.varint()?;
         if from == 0 || from > to {
             return Err(r.error("empty or zero range"));
         }
-        v.push((o, from, to));
-    }
-    Ok(v)
+        Ok((o, from, to))
+    })
 }
 
 impl Request {
@@ -659,11 +630,8 @@ impl Reply {
                 } else {
                     None
                 };
-                let n = r.count()?;
-                let mut symbols = Vec::with_capacity(n);
-                for _ in 0..n {
-                    symbols.push(read_symbols(r)?);
-                }
+                // table ‖ from ‖ count, at least.
+                let symbols = r.read_vec(3, read_symbols)?;
                 Reply::Welcome {
                     region,
                     vv,
@@ -737,12 +705,7 @@ pub fn encode_request(session: u64, index: u32, req: &Request, cap: usize) -> Re
     p.extend_from_slice(&(cap.min(u32::MAX as usize) as u32).to_le_bytes());
     req.encode_body(&mut p);
     check_size(&p, cap)?;
-    Ok(encode_frame_version(
-        MAGIC_SYNC,
-        SYNC_FRAME_VERSION,
-        &p,
-        true,
-    ))
+    try_encode_frame_version(MAGIC_SYNC, SYNC_FRAME_VERSION, &p, true, usize::MAX)
 }
 
 /// Decode a request frame: `(session, index, request)`.
@@ -779,12 +742,7 @@ pub fn encode_reply(session: u64, index: u32, env: &ReplyEnvelope, cap: usize) -
     env.reply.encode_body(&mut p);
     put_infos(&mut p, &env.infos);
     check_size(&p, cap)?;
-    Ok(encode_frame_version(
-        MAGIC_SYNC,
-        SYNC_FRAME_VERSION,
-        &p,
-        true,
-    ))
+    try_encode_frame_version(MAGIC_SYNC, SYNC_FRAME_VERSION, &p, true, usize::MAX)
 }
 
 /// Decode a reply frame, checking it answers `(session, index)`.

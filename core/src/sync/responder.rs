@@ -131,7 +131,7 @@ fn handle(db: &mut Database, req: Request, cap: usize) -> Result<(Reply, Option<
             (Reply::Changes(batch), tables)
         }
         Request::PushChanges { records } => {
-            let stats = db.apply_changes_owned(records)?;
+            let stats = db.apply_peer_changes(records)?;
             (
                 Reply::Ack {
                     records: stats.applied,
@@ -219,15 +219,19 @@ fn handle(db: &mut Database, req: Request, cap: usize) -> Result<(Reply, Option<
 /// `Failed` reply carrying the error's code.
 pub fn respond(db: &mut Database, request: &[u8], max_frame_bytes: usize) -> Result<Vec<u8>> {
     db.check_open()?;
-    let (session, index, reply_cap, req) = decode_request_with_cap(request, max_frame_bytes)?;
+    let (session, index, reply_cap, req) =
+        decode_request_with_cap(request, max_frame_bytes).inspect_err(|e| db.note_peer_error(e))?;
     // Answer within the smaller of our cap and the one the initiator accepts.
     let max_frame_bytes = max_frame_bytes.min(reply_cap);
     let (reply, tables) = match handle(db, req, max_frame_bytes) {
         Ok(x) => x,
         Err(e) => (
-            Reply::Failed {
-                code: e.code().to_string(),
-                message: e.message(),
+            {
+                db.note_peer_error(&e);
+                Reply::Failed {
+                    code: e.code().to_string(),
+                    message: e.message(),
+                }
             },
             None,
         ),

@@ -24,7 +24,9 @@ impl Symbol {
     fn toggle(&mut self, id: u64, sign: i64) {
         self.id ^= id;
         self.check ^= check(id);
-        self.count += sign;
+        // Counts come from the peer: wrap rather than overflow (a symbol
+        // with a garbage count is simply never pure, and decoding fails).
+        self.count = self.count.wrapping_add(sign);
     }
     fn is_zero(&self) -> bool {
         self.id == 0 && self.check == 0 && self.count == 0
@@ -114,7 +116,7 @@ pub fn decode(local: &[Symbol], remote: &[Symbol]) -> Option<Difference> {
         .map(|(a, b)| Symbol {
             id: a.id ^ b.id,
             check: a.check ^ b.check,
-            count: a.count - b.count,
+            count: a.count.wrapping_sub(b.count),
         })
         .collect();
     let mut queue: Vec<usize> = (0..m).filter(|&i| diff[i].is_pure()).collect();
@@ -137,7 +139,7 @@ pub fn decode(local: &[Symbol], remote: &[Symbol]) -> Option<Difference> {
         let mut seq = Indices::new(id);
         let mut j = 0u64;
         while (j as usize) < m {
-            diff[j as usize].toggle(id, -sign);
+            diff[j as usize].toggle(id, sign.wrapping_neg());
             if diff[j as usize].is_pure() {
                 queue.push(j as usize);
             }
@@ -194,6 +196,31 @@ mod tests {
         let mut parts = encode(a.clone(), 0, 100);
         parts.extend(encode(a, 100, 300));
         assert_eq!(whole, parts);
+    }
+
+    /// Finding: counts supplied by the peer fed signed arithmetic that
+    /// overflowed (a panic in debug builds) in `decode`.
+    #[test]
+    fn hostile_counts_do_not_overflow() {
+        let a = ids(0..100);
+        let local = encode(a, 0, 16);
+        let remote: Vec<Symbol> = (0..16)
+            .map(|i| Symbol {
+                id: i,
+                check: 0,
+                count: if i % 2 == 0 { i64::MIN } else { i64::MAX },
+            })
+            .collect();
+        assert_eq!(decode(&local, &remote), None);
+        let pure_max = vec![
+            Symbol {
+                id: 7,
+                check: check(7),
+                count: -1
+            };
+            4
+        ];
+        let _ = decode(&encode([7u64], 0, 4), &pure_max);
     }
 
     #[test]

@@ -3,7 +3,6 @@
 use super::message::{ChangeBatch, RowBytes, TableInfo};
 use crate::client::Database;
 use crate::codec::key::decode_key;
-use crate::codec::row_state::decode_row_state;
 use crate::digest::state_id;
 use crate::engine::table::StoredRow;
 use crate::log::record::ChangeRecord;
@@ -210,11 +209,13 @@ impl Database {
     }
 
     /// Validate and durably merge whole row states. Returns rows merged.
+    /// Each state is checked like a record (names, sizes, timestamps, clock
+    /// drift) before anything is written; one bad row refuses them all.
     pub fn merge_rows(&mut self, table: &str, rows: Vec<RowBytes>) -> Result<u64> {
         let t = self.table(table)?;
         for (k, st) in &rows {
             decode_key(&t.schema, k)?;
-            decode_row_state(st)?;
+            self.check_remote_row(&t.schema, st)?;
         }
         if rows.is_empty() {
             return Ok(0);
@@ -227,8 +228,14 @@ impl Database {
         Ok(n)
     }
 
-    /// Durably record `(origin, from, to)` ranges as held without log entries.
+    /// Durably record `(origin, from, to)` ranges as held without log
+    /// entries. Every range is checked first (non-empty, within
+    /// [`MAX_SEQ`](crate::client::remote_checks::MAX_SEQ), no claim on this
+    /// region's own records above its sequence); any bad one refuses all.
     pub(crate) fn mark_held(&mut self, entries: Vec<(String, u64, u64)>) -> Result<()> {
+        for (o, from, to) in &entries {
+            self.check_seq_claim(o, *from, *to)?;
+        }
         let fresh = vv_minus(&ranges_to_vv(&entries), self.log.version_vector());
         if fresh.is_empty() {
             return Ok(());
@@ -246,42 +253,30 @@ pub(crate) fn ranges_to_vv(entries: &[(String, u64, u64)]) -> VersionVector {
     vv
 }
 
-/// `(origin, from, to)` ranges held by `a` and not by `b`.
+/// `(origin, from, to)` ranges held by `a` and not by `b`: one entry per
+/// gap, whatever its span.
 pub(crate) fn vv_minus(a: &VersionVector, b: &VersionVector) -> Vec<(String, u64, u64)> {
-    fn add(out: &mut Vec<(String, u64, u64)>, o: &str, from: u64, to: u64) {
-        match out.last_mut() {
-            Some((lo, _, t)) if lo == o && *t + 1 == from => *t = to,
-            _ => out.push((o.to_string(), from, to)),
-        }
-    }
     let mut out = Vec::new();
-    for (o, n) in a.contiguous() {
-        let floor = b.get(o);
-        if *n <= floor {
-            continue;
-        }
-        let holes: Vec<u64> = b
-            .out_of_order()
-            .get(o)
-            .map(|s| {
-                s.iter()
-                    .copied()
-                    .filter(|x| *x > floor && *x <= *n)
-                    .collect()
-            })
-            .unwrap_or_default();
-        let mut start = floor + 1;
-        for h in holes.iter().copied().chain(std::iter::once(n + 1)) {
-            if start < h {
-                add(&mut out, o, start, h - 1);
+    for o in a.origins() {
+        let theirs = b.ranges(o);
+        for (from, to) in a.ranges(o) {
+            // The first number of the part of [from, to] not yet covered by b.
+            let mut start = Some(from);
+            for &(bf, bl) in &theirs {
+                let Some(s) = start else { break };
+                if bl < s {
+                    continue;
+                }
+                if bf > to {
+                    break;
+                }
+                if bf > s {
+                    out.push((o.to_string(), s, bf - 1));
+                }
+                start = if bl >= to { None } else { Some(bl + 1) };
             }
-            start = h + 1;
-        }
-    }
-    for (o, set) in a.out_of_order() {
-        for s in set {
-            if !b.contains(o, *s) {
-                add(&mut out, o, *s, *s);
+            if let Some(s) = start {
+                out.push((o.to_string(), s, to));
             }
         }
     }

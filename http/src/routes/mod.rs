@@ -101,7 +101,7 @@ pub fn status_of(e: &Error) -> StatusCode {
         Error::ConditionCheckFail(_) => StatusCode::CONFLICT,
         Error::ObjectNotExist(_) => StatusCode::NOT_FOUND,
         Error::ObjectAlreadyExist(_) => StatusCode::CONFLICT,
-        Error::Io(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        Error::Io { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         Error::Locked(_) | Error::Closed => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::BAD_REQUEST,
     }

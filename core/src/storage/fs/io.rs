@@ -8,7 +8,7 @@ use std::path::Path;
 
 /// An [`Error::Io`] naming what was being done.
 pub fn io_error(what: impl std::fmt::Display, e: std::io::Error) -> Error {
-    Error::Io(format!("{what}: {e}"))
+    Error::io(what.to_string(), e)
 }
 
 /// Make a directory's entries (created, renamed, deleted files) durable.

@@ -169,10 +169,17 @@ impl FsStorage {
                 "segment_bytes and batch_entries must be positive and batch_millis not negative",
             ));
         }
+        let existed = dir.is_dir();
         std::fs::create_dir_all(dir)
             .map_err(|e| io_error(format_args!("creating {}", dir.display()), e))?;
+        if !existed {
+            // The new directory's own entry must be durable too.
+            if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+                io::sync_dir(parent)?;
+            }
+        }
         let lock = lock_dir(dir)?;
-        let mut state = recovery::recover_dir(dir)?;
+        let mut state = recovery::recover_dir(dir, options.sync)?;
         let (active, start, len) = match state.tail {
             Some(t) => (
                 open_for_append(&dir.join(segment_name(t.start)))?,
@@ -253,7 +260,7 @@ impl FsStorage {
 
     fn check_failed(&self) -> Result<()> {
         match &self.failed {
-            Some(why) => Err(Error::Io(format!(
+            Some(why) => Err(Error::Stopped(format!(
                 "storage stopped after an earlier failure ({why}); reopen the directory"
             ))),
             None => Ok(()),
@@ -376,7 +383,24 @@ impl Storage for FsStorage {
         self.check_failed()?;
         let covers = self.next_seq;
         let header = checkpoint::checkpoint_header(covers, snapshot);
-        write_file_atomic(&self.dir, &checkpoint_name(covers), &[&header, snapshot])?;
+        let name = checkpoint_name(covers);
+        write_file_atomic(&self.dir, &name, &[&header, snapshot])?;
+        // Read it back before anything it covers goes: the previous
+        // checkpoint and the old segments stay until this one is proven.
+        let back = std::fs::read(self.dir.join(&name))
+            .map_err(|e| io_error(format_args!("reading back {name}"), e))
+            .and_then(|b| checkpoint::decode_checkpoint(b, &name, covers));
+        match back {
+            Ok(b) if b == snapshot => {}
+            Ok(_) | Err(_) => {
+                if self.checkpoint != Some(covers) {
+                    let _ = std::fs::remove_file(self.dir.join(&name));
+                }
+                return Err(Error::corrupt(format!(
+                    "checkpoint {name} did not read back as written; kept the previous one"
+                )));
+            }
+        }
         // Continue in a fresh segment so every older file is fully covered.
         if self.next_seq > self.active_start {
             self.roll(false)?;

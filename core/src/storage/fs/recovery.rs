@@ -4,10 +4,12 @@
 
 use super::checkpoint::decode_checkpoint;
 use super::io::io_error;
+use super::io::write_file_atomic;
 use super::names::{checkpoint_name, classify, segment_name, FileKind};
 use super::segment::scan_segment;
 use crate::model::error::{Error, Result};
 use crate::storage::Recovered;
+use crate::storage::SyncPolicy;
 use std::fs::OpenOptions;
 use std::path::Path;
 
@@ -40,6 +42,13 @@ pub struct DirState {
     pub obsolete: Vec<String>,
     /// Description of a torn final record that was dropped, if any.
     pub torn: Option<String>,
+    /// Side file holding the bytes cut from the tail, if any were.
+    pub saved_tail: Option<String>,
+}
+
+/// Name of the side file that keeps the bytes cut from `segment` at `offset`.
+pub fn torn_name(segment: &str, offset: u64) -> String {
+    format!("{segment}.torn-{offset}")
 }
 
 fn read(dir: &Path, name: &str) -> Result<Vec<u8>> {
@@ -48,7 +57,12 @@ fn read(dir: &Path, name: &str) -> Result<Vec<u8>> {
 
 /// Recover `dir` (which the caller has locked). A torn final record of the
 /// last segment is truncated away on disk; any other damage is an error.
-pub fn recover_dir(dir: &Path) -> Result<DirState> {
+///
+/// Under [`SyncPolicy::Always`] a final record that is whole but fails its
+/// checksum was possibly acknowledged: it is `CorruptData`, and the file is
+/// left as it is (only `tablesync repair` cuts it). Otherwise the cut bytes
+/// are first saved to `<segment>.torn-<offset>` (kept, never read back).
+pub fn recover_dir(dir: &Path, sync: SyncPolicy) -> Result<DirState> {
     let mut state = DirState::default();
     let mut checkpoints = Vec::new();
     let mut segments = Vec::new();
@@ -120,7 +134,20 @@ pub fn recover_dir(dir: &Path) -> Result<DirState> {
         state.bytes_since_checkpoint += scan.kept_bytes;
         wal_next = scan.next_seq;
         if is_last {
+            if scan.damaged_final && sync == SyncPolicy::Always {
+                return Err(Error::corrupt(format!(
+                    "log segment {name}: {} at byte {}; under sync=always that record may have been acknowledged, so it is not cut (`tablesync repair` cuts it and keeps the bytes)",
+                    scan.torn.as_deref().unwrap_or("damaged final record"),
+                    scan.valid_len
+                )));
+            }
             if let Some(why) = scan.torn {
+                let cut = &bytes[scan.valid_len as usize..];
+                if !cut.is_empty() {
+                    let side = torn_name(&name, scan.valid_len);
+                    write_file_atomic(dir, &side, &[cut])?;
+                    state.saved_tail = Some(side);
+                }
                 let f = OpenOptions::new()
                     .write(true)
                     .open(dir.join(&name))
@@ -128,7 +155,10 @@ pub fn recover_dir(dir: &Path) -> Result<DirState> {
                 f.set_len(scan.valid_len)
                     .and_then(|()| f.sync_all())
                     .map_err(|e| io_error(format_args!("truncating {name}"), e))?;
-                state.torn = Some(format!("{name}: {why}"));
+                state.torn = Some(match &state.saved_tail {
+                    Some(side) => format!("{name}: {why} (cut bytes kept in {side})"),
+                    None => format!("{name}: {why}"),
+                });
             }
             state.tail = Some(Tail {
                 start,

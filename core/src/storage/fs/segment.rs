@@ -104,11 +104,8 @@ pub fn encode_record(out: &mut Vec<u8>, seq: u64, entries: &[WalEntry]) -> Resul
 
 fn decode_payload(payload: &[u8]) -> Result<Vec<WalEntry>> {
     let mut r = Reader::new(payload, "log record");
-    let n = r.count()?;
-    let mut entries = Vec::with_capacity(n.min(1024));
-    for _ in 0..n {
-        entries.push(WalEntry::decode(r.bytes()?)?);
-    }
+    // Entry: length ‖ at least its type byte.
+    let entries = r.read_vec(2, |r| WalEntry::decode(r.bytes()?))?;
     r.finish()?;
     Ok(entries)
 }
@@ -126,6 +123,11 @@ pub struct SegmentScan {
     pub valid_len: u64,
     /// Why the bytes after `valid_len` were judged a torn final write, if any.
     pub torn: Option<String>,
+    /// The torn final record was whole (its full length present) but failed
+    /// its checksum with a payload that is not all zeros: under
+    /// `sync=always` that record may have been acknowledged, so recovery
+    /// treats it as corruption instead of cutting it.
+    pub damaged_final: bool,
 }
 
 fn all_zero(b: &[u8]) -> bool {
@@ -205,6 +207,7 @@ pub fn scan_segment(
         if crc(payload) != payload_crc {
             if all_zero(&rest[total..]) {
                 scan.torn = torn_or_corrupt(format!("final record {seq} fails its checksum"))?;
+                scan.damaged_final = !all_zero(payload);
                 break;
             }
             return Err(corrupt(
