@@ -7,8 +7,8 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use serde_json::{json, Map, Number, Value as Json};
 use tablesync::{
-    ChangeRecord, ColumnOp, Error, PkBound, PkValue, PrimaryKey, RangeBound, Result, Row,
-    TableSchema, Value,
+    ChangeRecord, ColumnCondition, ColumnOp, CompareOp, Error, PkBound, PkValue, PrimaryKey,
+    RangeBound, Result, Row, TableSchema, Value,
 };
 
 fn binary_of(o: &Map<String, Json>) -> Option<Result<Vec<u8>>> {
@@ -169,6 +169,52 @@ pub fn of_row(row: &Row) -> Json {
             .or_insert_with(|| of_value(&c.value));
     }
     json!({"primary_key": of_pk(&row.primary_key), "columns": cols})
+}
+
+/// A column condition, in the Python binding's dict form:
+/// `{"column", "op": "=="|"!="|">"|">="|"<"|"<=", "value", "pass_if_missing"?,
+/// "latest_version_only"?}`, `{"and": [...]}`, `{"or": [...]}`, `{"not": C}`.
+pub fn to_column_condition(j: &Json) -> Result<ColumnCondition> {
+    let o = j
+        .as_object()
+        .ok_or_else(|| Error::invalid("a column condition is a JSON object"))?;
+    let list = |k: &str| -> Result<Vec<ColumnCondition>> {
+        o[k].as_array()
+            .ok_or_else(|| Error::invalid(format!("'{k}' takes a list of conditions")))?
+            .iter()
+            .map(to_column_condition)
+            .collect()
+    };
+    if o.contains_key("and") {
+        return Ok(ColumnCondition::And(list("and")?));
+    }
+    if o.contains_key("or") {
+        return Ok(ColumnCondition::Or(list("or")?));
+    }
+    if let Some(n) = o.get("not") {
+        return Ok(ColumnCondition::Not(Box::new(to_column_condition(n)?)));
+    }
+    let column = o
+        .get("column")
+        .and_then(Json::as_str)
+        .ok_or_else(|| Error::invalid("a column condition names its 'column'"))?;
+    let op = o
+        .get("op")
+        .and_then(Json::as_str)
+        .and_then(CompareOp::parse)
+        .ok_or_else(|| Error::invalid("a column condition's 'op' is ==, !=, >, >=, < or <="))?;
+    let value = to_value(
+        o.get("value")
+            .ok_or_else(|| Error::invalid("a column condition needs a 'value'"))?,
+    )?;
+    let flag = |k: &str| o.get(k).and_then(Json::as_bool).unwrap_or(true);
+    Ok(ColumnCondition::Single {
+        column: column.to_string(),
+        op,
+        value,
+        pass_if_missing: flag("pass_if_missing"),
+        latest_version_only: flag("latest_version_only"),
+    })
 }
 
 /// A change record as JSON: `{"cursor", "origin", "seq", "stamp", "table",

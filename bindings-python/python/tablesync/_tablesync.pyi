@@ -18,6 +18,7 @@ __all__ = [
     "CorruptData",
     "Database",
     "DatabaseClosed",
+    "Feed",
     "INF_MAX",
     "INF_MIN",
     "InternalError",
@@ -38,6 +39,7 @@ __all__ = [
     "TableOutcome",
     "TablesyncError",
     "__version__",
+    "follow",
     "respond",
 ]
 
