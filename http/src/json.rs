@@ -269,4 +269,41 @@ mod tests {
         assert!(to_value(&json!(null)).is_err());
         assert!(to_value(&json!({"$binary": "%%"})).is_err());
     }
+
+    /// The golden vectors in tests/vectors/http_json.json.
+    #[test]
+    fn golden_vectors_hold() {
+        let v: Json =
+            serde_json::from_str(include_str!("../../tests/vectors/http_json.json")).unwrap();
+        for case in v["values"].as_array().unwrap() {
+            let text = case["text"].as_str().unwrap();
+            let want = match case["type"].as_str().unwrap() {
+                "INTEGER" => Value::Integer(text.parse().unwrap()),
+                "DOUBLE" => Value::Double(match text {
+                    "NaN" => f64::NAN,
+                    "inf" => f64::INFINITY,
+                    "-inf" => f64::NEG_INFINITY,
+                    t => t.parse().unwrap(),
+                }),
+                "BOOLEAN" => Value::Boolean(text == "true"),
+                "STRING" => Value::String(text.into()),
+                "BINARY" => Value::Binary(
+                    (0..text.len())
+                        .step_by(2)
+                        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+                        .collect(),
+                ),
+                t => panic!("unknown type {t}"),
+            };
+            let got = to_value(&case["json"]).unwrap();
+            match (&got, &want) {
+                (Value::Double(a), Value::Double(b)) if a.is_nan() => assert!(b.is_nan()),
+                _ => assert_eq!(got, want, "{case}"),
+            }
+            assert_eq!(of_value(&want), case["json"], "{case}");
+        }
+        for bad in v["rejects"].as_array().unwrap() {
+            assert!(to_value(bad).is_err(), "{bad}");
+        }
+    }
 }
