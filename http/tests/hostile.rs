@@ -99,6 +99,15 @@ fn slow_and_oversized_clients_do_not_stall_a_good_one() {
             t.elapsed()
         );
     }
+    // A keep-alive connection that went quiet after one request is closed
+    // too (an idle connection costs a slot until then).
+    let mut idle = TcpStream::connect(addr).unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut first = [0u8; 256];
+    idle.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    assert!(idle.read(&mut first).unwrap() > 0);
+    slow_bodies.push(idle);
     // The slow clients were cut off by the head and body timeouts.
     std::thread::sleep(Duration::from_millis(900));
     for s in slow_heads.iter_mut().chain(slow_bodies.iter_mut()) {
