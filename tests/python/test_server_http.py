@@ -88,3 +88,45 @@ def test_read_only_tokens_and_the_change_feed(served):
     assert got[0][1] - committed < 2.0
     assert feed.cursor == got[1][0]["cursor"] + 1
     assert db.get_row("t", {"id": 1})["b"] == b"\x00\x01"
+
+
+def _openssl(*args, cwd):
+    import subprocess
+
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def _certs(d, name):
+    """A CA and a certificate for 127.0.0.1 signed by it (the openssl CLI)."""
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    _openssl("req", "-x509", *ec, "-keyout", name + "-ca.key", "-out", name + "-ca.pem", "-days", "2",
+             "-subj", "/CN=%s test CA" % name, "-addext", "basicConstraints=critical,CA:TRUE",
+             "-addext", "keyUsage=critical,keyCertSign", cwd=d)
+    _openssl("req", *ec, "-keyout", name + "-key.pem", "-out", name + ".csr", "-subj", "/CN=127.0.0.1", cwd=d)
+    (d / (name + ".ext")).write_text("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
+    _openssl("x509", "-req", "-in", name + ".csr", "-CA", name + "-ca.pem", "-CAkey", name + "-ca.key",
+             "-CAcreateserial", "-out", name + "-cert.pem", "-days", "2", "-extfile", name + ".ext", cwd=d)
+    return d / (name + "-ca.pem"), d / (name + "-cert.pem"), d / (name + "-key.pem")
+
+
+def test_https_with_a_private_ca(tmp_path):
+    ca, cert, key = _certs(tmp_path, "good")
+    other_ca, _, _ = _certs(tmp_path, "other")
+    db = tablesync.Database.memory("server")
+    db.create_table("t", primary_key=[("id", "INTEGER")])
+    db.put_row("t", {"id": 1}, {"v": "server"})
+    with db.serve(token=TOKEN, tls_cert=str(cert), tls_key=key) as server:
+        assert server.url.startswith("https://127.0.0.1:")
+        laptop = tablesync.Database.memory("laptop")
+        with pytest.raises(tablesync.SyncError):
+            laptop.sync_url(server.url, TOKEN, ca_file=str(other_ca))
+        with pytest.raises(tablesync.SyncError):
+            laptop.sync_url(server.url, TOKEN)
+        report = laptop.sync_url(server.url, TOKEN, ca_file=ca)
+        assert report.verified
+        assert laptop.get_row("t", {"id": 1})["v"] == "server"
+        feed = tablesync.follow(server.url, TOKEN, wait_ms=0, ca_file=str(ca))
+        assert next(feed)["primary_key"] == {"id": 1}
+    with pytest.raises(ValueError, match="together"):
+        db.serve(token=TOKEN, tls_cert=str(cert))
+    db.close()
