@@ -203,3 +203,33 @@ fn a_panicking_handler_answers_500_and_the_region_refuses_writes_after_it() {
         assert!(row.is_some(), "row {k}");
     }
 }
+
+#[test]
+fn long_polls_do_not_take_the_request_slots() {
+    let cfg = ServerConfig {
+        max_in_flight: 1,
+        max_feeds: 2,
+        ..quick_timeouts()
+    };
+    let handle = serve(Arc::new(RwLock::new(region("server"))), cfg).unwrap();
+    let addr = handle.addr();
+    // Two long polls fill the feed slots...
+    let polls: Vec<TcpStream> = (0..2)
+        .map(|_| {
+            let mut s = TcpStream::connect(addr).unwrap();
+            s.write_all(b"GET /v1/changes?wait=3000 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer rw\r\n\r\n")
+                .unwrap();
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    // ...a third is turned away at once, while other requests still pass.
+    let third = get(addr, "/v1/changes?wait=3000", Some("rw"));
+    assert!(third.starts_with("HTTP/1.1 503"), "{third}");
+    let t = Instant::now();
+    let ok = get(addr, "/healthz", None);
+    assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
+    assert!(t.elapsed() < Duration::from_secs(1));
+    drop(polls);
+    handle.stop();
+}
