@@ -276,6 +276,7 @@ fn metrics_parse_as_prometheus_text_and_count_requests() {
     assert_eq!(find("tablesync_commits_total", None), 3.0);
     assert_eq!(find("tablesync_table_rows", Some(("table", "t"))), 3.0);
     assert_eq!(find("tablesync_region_ready", None), 1.0);
+    assert_eq!(find("tablesync_log_records", None), 3.0);
     assert_eq!(
         find(
             "tablesync_http_requests_total",
