@@ -256,3 +256,99 @@ fn sigterm_during_a_stream_of_writes_loses_no_acknowledged_write() {
         );
     }
 }
+
+/// A CA and a certificate for 127.0.0.1 signed by it: (ca, cert, key) paths.
+fn test_certs(dir: &std::path::Path, name: &str) -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(DnType::CommonName, format!("{name} CA"));
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .unwrap()
+        .signed_by(&key, &issuer)
+        .unwrap();
+    let path = |f: &str| {
+        dir.join(format!("{name}-{f}"))
+            .to_string_lossy()
+            .to_string()
+    };
+    let out = (path("ca.pem"), path("cert.pem"), path("key.pem"));
+    std::fs::write(&out.0, ca_cert.pem()).unwrap();
+    std::fs::write(&out.1, cert.pem()).unwrap();
+    std::fs::write(&out.2, key.serialize_pem()).unwrap();
+    out
+}
+
+#[test]
+fn serve_over_tls_with_a_token_file_and_sync_with_a_private_ca() {
+    let tmp = tempfile::tempdir().unwrap();
+    let srv = p(tmp.path(), "srv");
+    let a = p(tmp.path(), "a");
+    load(tmp.path(), &srv, "t", &[(1, "srv", 1000)]);
+    load(tmp.path(), &a, "t", &[(2, "a", 2000)]);
+    let (ca, cert, key) = test_certs(tmp.path(), "good");
+    let (other_ca, _, _) = test_certs(tmp.path(), "other");
+    let token_file = p(tmp.path(), "token");
+    std::fs::write(&token_file, format!("{TOKEN}\n")).unwrap();
+    let server = Server::start_with(
+        &srv,
+        &[
+            "--token-file",
+            &token_file,
+            "--tls-cert",
+            &cert,
+            "--tls-key",
+            &key,
+            "--log-format",
+            "json",
+        ],
+        &[],
+    );
+    let url = server.url.clone();
+    assert!(url.starts_with("https://127.0.0.1:"), "{url}");
+    // Without the CA, or with another one, the server is not trusted.
+    let line = fails(&["sync", &a, &url, "--token", TOKEN], "SyncError");
+    assert!(line.contains("https://"), "{line}");
+    fails(
+        &["sync", &a, &url, "--token", TOKEN, "--ca", &other_ca],
+        "SyncError",
+    );
+    assert_eq!(value(&a, "t", 1), None);
+    let out = ok(&["sync", &a, &url, "--token", TOKEN, "--ca", &ca]);
+    assert!(field(&out, "verified:").starts_with("yes"), "{out}");
+    assert_eq!(value(&a, "t", 1).as_deref(), Some("srv"));
+    let r = tablesync_env(
+        &["verify", &a, &url, "--ca", &ca],
+        &[("TABLESYNC_TOKEN", TOKEN)],
+    );
+    assert_eq!(r.code, Some(0), "{}{}", r.stdout, r.stderr);
+    let (rest, status) = server.stop();
+    assert!(status.success(), "{status:?}");
+    assert!(rest.contains("stopped;"), "{rest}");
+    assert_eq!(value(&srv, "t", 2).as_deref(), Some("a"));
+}
+
+#[test]
+fn serve_refuses_plain_http_off_loopback_and_half_tls_options() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = p(tmp.path(), "srv");
+    let line = fails(
+        &["serve", &dir, "--token", "x", "--listen", "0.0.0.0:0"],
+        "OTSParameterInvalid",
+    );
+    assert!(line.contains("--insecure-http"), "{line}");
+    fails(
+        &["serve", &dir, "--token", "x", "--tls-cert", "c.pem"],
+        "UsageError",
+    );
+    fails(
+        &["serve", &dir, "--token", "x", "--log-format", "xml"],
+        "OTSParameterInvalid",
+    );
+    assert!(!tmp.path().join("srv").exists());
+}

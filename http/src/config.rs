@@ -57,6 +57,12 @@ pub struct ServerConfig {
     pub request_timeout: Duration,
     /// Requests handled at once; more are answered 503 with `Retry-After`.
     pub max_in_flight: usize,
+    /// Change-feed requests (long polls, event streams) at once; counted
+    /// apart from `max_in_flight` since they wait by design.
+    pub max_feeds: usize,
+    /// Time a client has to take a response's bytes (a stalled reader is
+    /// disconnected).
+    pub write_timeout: Duration,
     /// Open connections at once; more wait in the listen backlog.
     pub max_connections: usize,
     /// Longest time `stop` waits for requests in flight before cutting them.
@@ -85,6 +91,8 @@ impl Default for ServerConfig {
             body_timeout: Duration::from_secs(30),
             request_timeout: Duration::from_secs(120),
             max_in_flight: 64,
+            max_feeds: 256,
+            write_timeout: Duration::from_secs(30),
             max_connections: 1024,
             shutdown_grace: Duration::from_secs(10),
             max_wait: Duration::from_secs(60),

@@ -7,8 +7,8 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use serde_json::{json, Map, Number, Value as Json};
 use tablesync::{
-    ChangeRecord, ColumnOp, Error, PkBound, PkValue, PrimaryKey, RangeBound, Result, Row,
-    TableSchema, Value,
+    ChangeRecord, ColumnCondition, ColumnOp, CompareOp, Error, PkBound, PkValue, PrimaryKey,
+    RangeBound, Result, Row, TableSchema, Value,
 };
 
 fn binary_of(o: &Map<String, Json>) -> Option<Result<Vec<u8>>> {
@@ -171,6 +171,52 @@ pub fn of_row(row: &Row) -> Json {
     json!({"primary_key": of_pk(&row.primary_key), "columns": cols})
 }
 
+/// A column condition, in the Python binding's dict form:
+/// `{"column", "op": "=="|"!="|">"|">="|"<"|"<=", "value", "pass_if_missing"?,
+/// "latest_version_only"?}`, `{"and": [...]}`, `{"or": [...]}`, `{"not": C}`.
+pub fn to_column_condition(j: &Json) -> Result<ColumnCondition> {
+    let o = j
+        .as_object()
+        .ok_or_else(|| Error::invalid("a column condition is a JSON object"))?;
+    let list = |k: &str| -> Result<Vec<ColumnCondition>> {
+        o[k].as_array()
+            .ok_or_else(|| Error::invalid(format!("'{k}' takes a list of conditions")))?
+            .iter()
+            .map(to_column_condition)
+            .collect()
+    };
+    if o.contains_key("and") {
+        return Ok(ColumnCondition::And(list("and")?));
+    }
+    if o.contains_key("or") {
+        return Ok(ColumnCondition::Or(list("or")?));
+    }
+    if let Some(n) = o.get("not") {
+        return Ok(ColumnCondition::Not(Box::new(to_column_condition(n)?)));
+    }
+    let column = o
+        .get("column")
+        .and_then(Json::as_str)
+        .ok_or_else(|| Error::invalid("a column condition names its 'column'"))?;
+    let op = o
+        .get("op")
+        .and_then(Json::as_str)
+        .and_then(CompareOp::parse)
+        .ok_or_else(|| Error::invalid("a column condition's 'op' is ==, !=, >, >=, < or <="))?;
+    let value = to_value(
+        o.get("value")
+            .ok_or_else(|| Error::invalid("a column condition needs a 'value'"))?,
+    )?;
+    let flag = |k: &str| o.get(k).and_then(Json::as_bool).unwrap_or(true);
+    Ok(ColumnCondition::Single {
+        column: column.to_string(),
+        op,
+        value,
+        pass_if_missing: flag("pass_if_missing"),
+        latest_version_only: flag("latest_version_only"),
+    })
+}
+
 /// A change record as JSON: `{"cursor", "origin", "seq", "stamp", "table",
 /// "kind", "primary_key", "columns": [{"put"|"delete_version"|"delete_all": NAME, ...}]}`.
 pub fn of_record(r: &ChangeRecord) -> Json {
@@ -222,5 +268,42 @@ mod tests {
         }
         assert!(to_value(&json!(null)).is_err());
         assert!(to_value(&json!({"$binary": "%%"})).is_err());
+    }
+
+    /// The golden vectors in tests/vectors/http_json.json.
+    #[test]
+    fn golden_vectors_hold() {
+        let v: Json =
+            serde_json::from_str(include_str!("../../tests/vectors/http_json.json")).unwrap();
+        for case in v["values"].as_array().unwrap() {
+            let text = case["text"].as_str().unwrap();
+            let want = match case["type"].as_str().unwrap() {
+                "INTEGER" => Value::Integer(text.parse().unwrap()),
+                "DOUBLE" => Value::Double(match text {
+                    "NaN" => f64::NAN,
+                    "inf" => f64::INFINITY,
+                    "-inf" => f64::NEG_INFINITY,
+                    t => t.parse().unwrap(),
+                }),
+                "BOOLEAN" => Value::Boolean(text == "true"),
+                "STRING" => Value::String(text.into()),
+                "BINARY" => Value::Binary(
+                    (0..text.len())
+                        .step_by(2)
+                        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+                        .collect(),
+                ),
+                t => panic!("unknown type {t}"),
+            };
+            let got = to_value(&case["json"]).unwrap();
+            match (&got, &want) {
+                (Value::Double(a), Value::Double(b)) if a.is_nan() => assert!(b.is_nan()),
+                _ => assert_eq!(got, want, "{case}"),
+            }
+            assert_eq!(of_value(&want), case["json"], "{case}");
+        }
+        for bad in v["rejects"].as_array().unwrap() {
+            assert!(to_value(bad).is_err(), "{bad}");
+        }
     }
 }

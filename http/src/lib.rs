@@ -24,6 +24,7 @@ mod region;
 mod routes;
 mod rows_client;
 mod server;
+mod timed_io;
 mod tls;
 
 pub use client::{sync_url, ClientOptions, HttpRemote};

@@ -60,6 +60,10 @@ pub struct Metrics {
     pub ready: Gauge,
     /// Requests being handled now.
     pub in_flight: Gauge,
+    /// Change records the log keeps, sampled at each scrape.
+    pub log_records: Gauge,
+    /// Cursor the next change record will get, sampled at each scrape.
+    pub log_next_cursor: Gauge,
 }
 
 impl Metrics {
@@ -81,6 +85,8 @@ impl Metrics {
             table_rows: Family::default(),
             ready: Gauge::default(),
             in_flight: Gauge::default(),
+            log_records: Gauge::default(),
+            log_next_cursor: Gauge::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -128,6 +134,16 @@ impl Metrics {
             "http_in_flight",
             "Requests being handled",
             m.in_flight.clone(),
+        );
+        registry.register(
+            "log_records",
+            "Change records the log keeps",
+            m.log_records.clone(),
+        );
+        registry.register(
+            "log_next_cursor",
+            "Cursor the next change record will get",
+            m.log_next_cursor.clone(),
         );
         Metrics { registry, ..m }
     }

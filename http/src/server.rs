@@ -6,6 +6,7 @@ use crate::config::ServerConfig;
 use crate::metrics::Metrics;
 use crate::region::{Region, SharedDb};
 use crate::routes::{router, App};
+use crate::timed_io::TimedIo;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -130,6 +131,7 @@ pub fn serve(db: impl Into<SharedDb>, cfg: ServerConfig) -> Result<ServerHandle>
         tokens,
         metrics,
         slots: Semaphore::new(cfg.max_in_flight.max(1)),
+        feed_slots: Semaphore::new(cfg.max_feeds.max(1)),
         stopping: AtomicBool::new(false),
         cfg,
     });
@@ -166,6 +168,7 @@ async fn run(
     let service = router(app.clone());
     let header_timeout = app.cfg.header_timeout;
     let max_buf = app.cfg.max_header_bytes.max(8192);
+    let write_timeout = app.cfg.write_timeout;
     loop {
         let permit = tokio::select! {
             p = conns.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
@@ -184,6 +187,8 @@ async fn run(
             _ = stop.wait_for(|s| *s) => break,
         };
         let _ = stream.set_nodelay(true);
+        // Stalled writes end the connection (TLS rides on top of it).
+        let stream = TimedIo::new(stream, write_timeout);
         let svc = TowerToHyperService::new(service.clone());
         let watcher = graceful.watcher();
         let tls = tls.clone();

@@ -99,6 +99,15 @@ fn slow_and_oversized_clients_do_not_stall_a_good_one() {
             t.elapsed()
         );
     }
+    // A keep-alive connection that went quiet after one request is closed
+    // too (an idle connection costs a slot until then).
+    let mut idle = TcpStream::connect(addr).unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut first = [0u8; 256];
+    idle.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    assert!(idle.read(&mut first).unwrap() > 0);
+    slow_bodies.push(idle);
     // The slow clients were cut off by the head and body timeouts.
     std::thread::sleep(Duration::from_millis(900));
     for s in slow_heads.iter_mut().chain(slow_bodies.iter_mut()) {
@@ -193,4 +202,34 @@ fn a_panicking_handler_answers_500_and_the_region_refuses_writes_after_it() {
             .unwrap();
         assert!(row.is_some(), "row {k}");
     }
+}
+
+#[test]
+fn long_polls_do_not_take_the_request_slots() {
+    let cfg = ServerConfig {
+        max_in_flight: 1,
+        max_feeds: 2,
+        ..quick_timeouts()
+    };
+    let handle = serve(Arc::new(RwLock::new(region("server"))), cfg).unwrap();
+    let addr = handle.addr();
+    // Two long polls fill the feed slots...
+    let polls: Vec<TcpStream> = (0..2)
+        .map(|_| {
+            let mut s = TcpStream::connect(addr).unwrap();
+            s.write_all(b"GET /v1/changes?wait=3000 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer rw\r\n\r\n")
+                .unwrap();
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    // ...a third is turned away at once, while other requests still pass.
+    let third = get(addr, "/v1/changes?wait=3000", Some("rw"));
+    assert!(third.starts_with("HTTP/1.1 503"), "{third}");
+    let t = Instant::now();
+    let ok = get(addr, "/healthz", None);
+    assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
+    assert!(t.elapsed() < Duration::from_secs(1));
+    drop(polls);
+    handle.stop();
 }

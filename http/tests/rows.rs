@@ -132,6 +132,30 @@ fn row_operations_run_at_the_region_and_read_only_tokens_only_read() {
         .collect();
     assert_eq!(keys, vec![json!(1), json!(2)]);
     assert_eq!(page["next_start"], json!({"k": 3}));
+    // Column conditions are checked at the region too.
+    let cond =
+        |v: i64| json!({"row": "EXPECT_EXIST", "column": {"column": "v", "op": "==", "value": v}});
+    let put_if = |v: i64| {
+        rw.call(
+            "/v1/row/put",
+            &json!({"table": "t", "primary_key": {"k": 2}, "columns": [["v", 20, 1000], ["w", 1.5]], "condition": cond(v)}),
+        )
+    };
+    assert_eq!(put_if(7).unwrap_err().code(), "OTSConditionCheckFail");
+    put_if(2).unwrap();
+    let row = ro.get_row("t", json!({"k": 2})).unwrap().unwrap();
+    assert_eq!(row["columns"], json!({"v": 20, "w": 1.5}));
+    // One version deleted by its timestamp.
+    rw.call(
+        "/v1/row/update",
+        &json!({"table": "t", "primary_key": {"k": 2}, "delete": [["v", 1000]],
+                "condition": {"row": "IGNORE", "column": {"or": [
+                    {"column": "w", "op": ">", "value": 1.0},
+                    {"not": {"column": "v", "op": "<", "value": 0}}]}}}),
+    )
+    .unwrap();
+    let row = ro.get_row("t", json!({"k": 2})).unwrap().unwrap();
+    assert_eq!(row["columns"], json!({"w": 1.5}));
     rw.delete_row("t", json!({"k": 3}), "EXPECT_EXIST").unwrap();
     assert!(ro.get_row("t", json!({"k": 3})).unwrap().is_none());
     // Bad input: typed errors, nothing applied.
@@ -252,6 +276,7 @@ fn metrics_parse_as_prometheus_text_and_count_requests() {
     assert_eq!(find("tablesync_commits_total", None), 3.0);
     assert_eq!(find("tablesync_table_rows", Some(("table", "t"))), 3.0);
     assert_eq!(find("tablesync_region_ready", None), 1.0);
+    assert_eq!(find("tablesync_log_records", None), 3.0);
     assert_eq!(
         find(
             "tablesync_http_requests_total",

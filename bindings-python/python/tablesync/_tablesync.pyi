@@ -19,6 +19,7 @@ __all__ = [
     "CorruptData",
     "Database",
     "DatabaseClosed",
+    "Feed",
     "INF_MAX",
     "INF_MIN",
     "InternalError",
@@ -43,6 +44,7 @@ __all__ = [
     "TablesyncError",
     "Unauthorized",
     "__version__",
+    "follow",
     "respond",
 ]
 

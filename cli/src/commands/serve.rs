@@ -72,6 +72,7 @@ fn init_logs(format: &str) -> CliResult<()> {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     let r = match format {
         "text" => builder.try_init(),

@@ -36,6 +36,8 @@ pub struct App {
     pub cfg: ServerConfig,
     /// Request slots (back-pressure).
     pub slots: Semaphore,
+    /// Change-feed slots: long polls and streams wait, so they get their own.
+    pub feed_slots: Semaphore,
     /// Set when shutdown starts (readyz turns 503).
     pub stopping: AtomicBool,
 }
@@ -184,7 +186,12 @@ async fn guard(State(app): State<AppState>, mut req: Request, next: Next) -> Res
     if req.method() == Method::OPTIONS {
         return StatusCode::NO_CONTENT.into_response();
     }
-    let Ok(_slot) = app.slots.try_acquire() else {
+    let pool = if req.uri().path() == "/v1/changes" {
+        &app.feed_slots
+    } else {
+        &app.slots
+    };
+    let Ok(_slot) = pool.try_acquire() else {
         app.metrics.refuse("busy");
         let mut r = error(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -38,14 +38,22 @@ pub async fn metrics(State(app): State<AppState>) -> Response {
                 let n = db.describe_table(&t)?.row_count;
                 out.push((t, n));
             }
-            Ok(out)
+            let next = db.next_cursor()?;
+            let oldest = db
+                .changes_since(0, 1)?
+                .records
+                .first()
+                .map_or(next, |r| r.cursor);
+            Ok((out, next, next - oldest))
         });
         (region.ready(), counts)
     })
     .await
-    .unwrap_or((false, Ok(Vec::new())));
+    .unwrap_or((false, Ok((Vec::new(), 0, 0))));
     app.metrics.ready.set(i64::from(ready));
-    if let Ok(counts) = counts {
+    if let Ok((counts, next, kept)) = counts {
+        app.metrics.log_next_cursor.set(next as i64);
+        app.metrics.log_records.set(kept as i64);
         for (table, n) in counts {
             app.metrics
                 .table_rows

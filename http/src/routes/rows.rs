@@ -4,7 +4,7 @@
 
 use super::{blocking, error, read_body, require_write, AppState};
 use crate::config::Access;
-use crate::json::{of_bound, of_pk, of_row, to_bound, to_pk, to_value};
+use crate::json::{of_bound, of_pk, of_row, to_bound, to_column_condition, to_pk, to_value};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -45,28 +45,78 @@ fn schema(db: &Database, j: &J) -> Result<TableSchema> {
     Ok(db.describe_table(text(j, "table")?)?.schema)
 }
 
+/// A write condition: `"IGNORE"|"EXPECT_EXIST"|"EXPECT_NOT_EXIST"`, or
+/// `{"row": EXPECTATION, "column": COLUMN_CONDITION}`.
 fn condition(j: &J) -> Result<Condition> {
     let Some(c) = j.get("condition") else {
         return Ok(Condition::ignore());
     };
-    let name = c.as_str().ok_or_else(|| {
-        Error::invalid("condition must be IGNORE, EXPECT_EXIST or EXPECT_NOT_EXIST")
-    })?;
-    let row_existence = RowExistence::parse(name)
-        .ok_or_else(|| Error::invalid(format!("unknown condition {name:?}")))?;
+    let (row, column) = match c {
+        J::String(s) => (s.as_str(), None),
+        J::Object(o) => (
+            o.get("row").and_then(J::as_str).unwrap_or("IGNORE"),
+            o.get("column"),
+        ),
+        _ => {
+            return Err(Error::invalid(
+                "condition must be a row expectation or {\"row\", \"column\"}",
+            ))
+        }
+    };
+    let row_existence = RowExistence::parse(row)
+        .ok_or_else(|| Error::invalid(format!("unknown row expectation {row:?}")))?;
     Ok(Condition {
         row_existence,
-        column_condition: None,
+        column_condition: column.map(to_column_condition).transpose()?,
     })
 }
 
+/// Columns to put: `{"name": value}`, or `[[name, value], [name, value, timestamp]]`.
 fn columns(j: Option<&J>) -> Result<Vec<Column>> {
     let Some(j) = j else { return Ok(Vec::new()) };
+    if let Some(list) = j.as_array() {
+        return list
+            .iter()
+            .map(|c| {
+                let parts = c.as_array().filter(|p| p.len() == 2 || p.len() == 3);
+                let parts = parts.ok_or_else(|| {
+                    Error::invalid("a column is [name, value] or [name, value, timestamp]")
+                })?;
+                let name = parts[0]
+                    .as_str()
+                    .ok_or_else(|| Error::invalid("column names are strings"))?;
+                let mut col = Column::new(name, to_value(&parts[1])?);
+                if let Some(ts) = parts.get(2).filter(|t| !t.is_null()) {
+                    col.timestamp = Some(
+                        ts.as_i64()
+                            .ok_or_else(|| Error::invalid("timestamps are integers"))?,
+                    );
+                }
+                Ok(col)
+            })
+            .collect();
+    }
     let o = j
         .as_object()
-        .ok_or_else(|| Error::invalid("columns must be a JSON object"))?;
+        .ok_or_else(|| Error::invalid("columns must be a JSON object or list"))?;
     o.iter()
         .map(|(n, v)| Ok(Column::new(n.clone(), to_value(v)?)))
+        .collect()
+}
+
+/// Single versions to delete: `[[name, timestamp], ...]`.
+fn versions(j: Option<&J>) -> Result<Vec<(String, i64)>> {
+    let Some(j) = j else { return Ok(Vec::new()) };
+    j.as_array()
+        .ok_or_else(|| Error::invalid("delete must be a list of [name, timestamp]"))?
+        .iter()
+        .map(|p| match p.as_array().map(Vec::as_slice) {
+            Some([J::String(n), t]) => t
+                .as_i64()
+                .map(|t| (n.clone(), t))
+                .ok_or_else(|| Error::invalid("timestamps are integers")),
+            _ => Err(Error::invalid("delete items are [name, timestamp]")),
+        })
         .collect()
 }
 
@@ -83,8 +133,21 @@ fn names(j: Option<&J>) -> Result<Vec<String>> {
         .collect()
 }
 
+/// Increments: `{"name": delta}` or `[[name, delta], ...]`.
 fn increments(j: Option<&J>) -> Result<Vec<(String, i64)>> {
     let Some(j) = j else { return Ok(Vec::new()) };
+    if let Some(list) = j.as_array() {
+        return list
+            .iter()
+            .map(|p| match p.as_array().map(Vec::as_slice) {
+                Some([J::String(n), d]) => d
+                    .as_i64()
+                    .map(|d| (n.clone(), d))
+                    .ok_or_else(|| Error::invalid("increments are integers")),
+                _ => Err(Error::invalid("increment items are [name, delta]")),
+            })
+            .collect();
+    }
     let o: &Map<String, J> = j
         .as_object()
         .ok_or_else(|| Error::invalid("increment must be an object of integers"))?;
@@ -113,6 +176,7 @@ fn write_op(db: &Database, op: &str, j: &J) -> Result<WriteOp> {
         "update" => {
             let mut update = RowUpdate::new();
             update.put = columns(j.get("put"))?;
+            update.delete = versions(j.get("delete"))?;
             update.delete_all = names(j.get("delete_all"))?;
             update.increment = increments(j.get("increment"))?;
             WriteOp::Update {

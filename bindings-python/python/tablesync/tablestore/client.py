@@ -14,24 +14,22 @@ condition) also costs one read unit. A read of a missing row costs one read
 unit.
 
 Server endpoints (``http://HOST:PORT`` of ``tablesync serve`` or
-``Database.serve``): the client keeps an in-memory replica region of its own
-and, inside each request, first pulls the tables involved from the server
-(``sync_url`` mode ``auto``, direction ``pull``), then runs the request on
-the replica, then — after a successful write — pushes those tables back
-(direction ``push``) before returning. ``access_key_secret`` is the server's
-bearer token. What that gives:
+``Database.serve``): every write (``put_row``, ``update_row``,
+``delete_row``, ``batch_write_row``) runs at the server through its row API
+(``POST /v1/row/...``, docs/SERVER.md): the server checks the condition and
+applies the write under its region's write lock. Reads run on an in-memory
+replica region of the client's own, which first pulls the tables involved
+from the server (``sync_url`` mode ``auto``, direction ``pull``).
+``access_key_secret`` is the server's bearer token. What that gives:
 
 * read-your-writes and monotonic reads for one client: a write is on the
   server when the call returns, and every read starts by pulling;
 * another client sees a write from its next request on;
-* concurrent writes to the same row merge the way regions do (per column,
-  the later stamp wins) — nothing is lost or rejected as a conflict;
 * conditions (row existence, column conditions) and ``INCREMENT`` are
-  evaluated against the freshly pulled replica, not atomically on the
-  server: two clients racing can both pass the same
-  ``EXPECT_NOT_EXIST`` condition (the later write wins), and two racing
-  increments can count once. Use a single writer per row where that matters;
-* ``create_table`` creates the table on the server (the push carries the
+  atomic at the server: of two clients racing an ``EXPECT_NOT_EXIST`` put,
+  exactly one succeeds and the other gets ``OTSConditionCheckFail``; two
+  racing increments both count;
+* ``create_table`` creates the table on the server (a push carries the
   schema and options); ``delete_table`` and option changes in
   ``update_table`` do not travel through the sync protocol and raise
   :class:`OTSClientError` (a missing table still reports
@@ -54,7 +52,7 @@ from contextlib import contextmanager
 
 import tablesync as _ts
 
-from . import _registry, _values
+from . import _registry, _remote, _values
 from ._conditions import ServiceReject, column_filter, is_conditional, write_condition
 from ._values import (
     attribute_value,
@@ -444,6 +442,15 @@ class OTSClient(object):
                 ) from None
             raise OTSClientError("tablesync server %s: %s" % (url, e.message)) from None
 
+    def _at_server(self, fn, arg):
+        """Call ``fn(url, token, arg)`` of :mod:`._remote` (a write run at the
+        server; this client's replica sees it from its next pull on)."""
+        url, token = self._instance.remote
+        try:
+            return fn(url, token, arg)
+        except _remote.RemoteError as e:
+            raise OTSClientError("tablesync server %s: %s" % (url, e)) from None
+
     def _pull(self, tables):
         """Bring the tables (a list, or ``None`` for all) up to date from the server."""
         self._sync("pull", tables)
@@ -502,8 +509,11 @@ class OTSClient(object):
                     )
 
     def _execute(self, w):
-        """Run one prepared write on the database; the written key."""
+        """Run one prepared write on the database (on a server endpoint: at
+        the server, condition included); the written key."""
         self._check_write(w)
+        if self._instance.remote is not None:
+            return self._at_server(_remote.write, self._batch_op(w))
         db = self._instance.database
         if w.kind == BatchWriteRowType.PUT:
             return db.put_row(w.table, w.pk, w.columns, condition=w.condition)
@@ -850,7 +860,10 @@ class OTSClient(object):
                 ops.append(self._batch_op(p))
             if not plan:
                 raise ServiceReject("OTSParameterInvalid", "BatchWriteRow needs at least one row")
-            results = self._instance.database.batch_write(ops) if ops else []
+            if self._instance.remote is not None:
+                results = self._at_server(_remote.batch, ops) if ops else []
+            else:
+                results = self._instance.database.batch_write(ops) if ops else []
             written = sorted({op["table"] for op, r in zip(ops, results) if r.ok})
             if written:
                 self._push(written)
