@@ -71,6 +71,12 @@ create_exception!(
 );
 create_exception!(
     tablesync,
+    StaleClusterMap,
+    TablesyncError,
+    "The request was routed with an old cluster map (`StaleClusterMap`): refresh the map and retry."
+);
+create_exception!(
+    tablesync,
     InternalError,
     TablesyncError,
     "A bug inside tablesync (a Rust panic); the database involved is closed."
@@ -97,6 +103,7 @@ fn class_of<'py>(py: Python<'py>, e: &Error) -> Bound<'py, PyType> {
         Error::Closed => py.get_type::<DatabaseClosed>(),
         Error::Sync(_) => py.get_type::<SyncError>(),
         Error::LogGap(_) => py.get_type::<LogGap>(),
+        Error::StaleClusterMap { .. } => py.get_type::<StaleClusterMap>(),
     }
 }
 
@@ -178,7 +185,7 @@ impl<T> IntoPyResult<T> for Result<T, Error> {
 /// of `code` and `message` (so user-made instances have them too).
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
-    let classes: [(&str, Bound<'_, PyType>, &str); 11] = [
+    let classes: [(&str, Bound<'_, PyType>, &str); 12] = [
         (
             "TablesyncError",
             py.get_type::<TablesyncError>(),
@@ -209,6 +216,11 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         ),
         ("SyncError", py.get_type::<SyncError>(), "SyncError"),
         ("LogGap", py.get_type::<LogGap>(), "LogGap"),
+        (
+            "StaleClusterMap",
+            py.get_type::<StaleClusterMap>(),
+            "StaleClusterMap",
+        ),
         (
             "InternalError",
             py.get_type::<InternalError>(),

@@ -529,6 +529,7 @@ export type ErrorCode =
   | 'StorageLocked'
   | 'DatabaseClosed'
   | 'SyncError'
+  | 'StaleClusterMap'
   | 'Unauthorized'
   | 'HttpError'
   | 'NetworkError'

@@ -49,6 +49,15 @@ pub enum Error {
     /// A sync session failed (`SyncError`).
     #[error("SyncError: {0}")]
     Sync(String),
+    /// A request carried a cluster-map epoch older than the region's
+    /// (`StaleClusterMap`): the client must fetch the current map and retry.
+    #[error("StaleClusterMap: request map epoch {request_epoch}, current epoch {current_epoch}")]
+    StaleClusterMap {
+        /// The epoch the request was routed with.
+        request_epoch: u64,
+        /// The epoch the region holds.
+        current_epoch: u64,
+    },
 }
 
 impl Error {
@@ -69,6 +78,7 @@ impl Error {
             Error::Locked(_) => "StorageLocked",
             Error::Closed => "DatabaseClosed",
             Error::Sync(_) => "SyncError",
+            Error::StaleClusterMap { .. } => "StaleClusterMap",
         }
     }
 
@@ -89,6 +99,12 @@ impl Error {
             | Error::Locked(m)
             | Error::Sync(m) => m.clone(),
             Error::Closed => "the database is closed".into(),
+            Error::StaleClusterMap {
+                request_epoch,
+                current_epoch,
+            } => format!(
+                "request map epoch {request_epoch}, current epoch {current_epoch}: refresh the cluster map"
+            ),
         }
     }
 
