@@ -71,6 +71,8 @@ struct Sim {
     replies: BTreeMap<TxnId, Vec<Outcome>>,
     /// Percent chance of a crash inside an action list (0 in the quiet phase).
     crash_pct: u64,
+    /// Transactions a participant held prepared across a restart.
+    in_doubt_restarts: Vec<TxnId>,
 }
 
 const COORD: &str = "c";
@@ -104,7 +106,7 @@ impl Sim {
                 .iter()
                 .map(|&p| {
                     let op = Op {
-                        key: vec![rng.below(2) as u8],
+                        key: vec![rng.below(4) as u8],
                         expect: if rng.chance(30) {
                             Some(rng.below(2) as i64)
                         } else {
@@ -130,6 +132,7 @@ impl Sim {
             txns,
             replies: BTreeMap::new(),
             crash_pct: 4,
+            in_doubt_restarts: vec![],
         }
     }
 
@@ -201,6 +204,7 @@ impl Sim {
         } else if !self.parts[who].up {
             let node = &mut self.parts[who];
             node.sm = Participant::recover(node.name.clone(), &node.durable, self.now);
+            self.in_doubt_restarts.extend(node.sm.in_doubt());
             node.up = true;
         }
     }
@@ -368,6 +372,7 @@ fn two_phase_commit_survives_faults_in_10000_seeded_runs() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000);
     let (mut committed, mut aborted, mut crashes_seen) = (0, 0, 0);
+    let (mut two_phase_commits, mut in_doubt_then_committed) = (0, 0);
     for seed in 0..runs {
         let mut sim = Sim::new(seed);
         sim.faulty_phase(80);
@@ -376,9 +381,17 @@ fn two_phase_commit_survives_faults_in_10000_seeded_runs() {
         }
         sim.quiet_phase();
         sim.check(seed);
-        for (id, _) in &sim.txns {
+        for (id, parts) in &sim.txns {
             match sim.replies[id][0] {
-                Outcome::Committed => committed += 1,
+                Outcome::Committed => {
+                    committed += 1;
+                    if parts.len() > 1 {
+                        two_phase_commits += 1;
+                        if sim.in_doubt_restarts.contains(id) {
+                            in_doubt_then_committed += 1;
+                        }
+                    }
+                }
                 Outcome::Aborted(_) => aborted += 1,
             }
         }
@@ -387,6 +400,18 @@ fn two_phase_commit_survives_faults_in_10000_seeded_runs() {
     assert!(committed > runs / 2, "committed {committed}");
     assert!(aborted > runs / 10, "aborted {aborted}");
     assert!(crashes_seen > runs / 10, "crashes {crashes_seen}");
+    assert!(
+        two_phase_commits > runs / 2,
+        "two-phase commits {two_phase_commits}"
+    );
+    assert!(
+        in_doubt_then_committed > runs / 100,
+        "participants restarted in doubt, then committed: {in_doubt_then_committed}"
+    );
+    eprintln!(
+        "{runs} runs: {committed} committed ({two_phase_commits} two-phase, \
+         {in_doubt_then_committed} after an in-doubt restart), {aborted} aborted"
+    );
 }
 
 #[test]

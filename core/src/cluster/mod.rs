@@ -10,6 +10,8 @@
 //! - [`balance`]: EWMA latency-weighted replica choice with locality.
 //! - [`quorum`]: QUORUM reads and writes of one key (newest wins, written back).
 //! - [`txn`]: two-phase commit coordinator and participant.
+//! - [`map_change`]: moving partitions between regions under a new epoch
+//!   without two writable homes.
 //!
 //! Nothing here does I/O: messages and the clock come in, messages and
 //! "persist this" actions go out.
@@ -18,6 +20,7 @@ pub mod ack;
 pub mod balance;
 pub mod hash;
 pub mod map;
+pub mod map_change;
 pub mod map_codec;
 pub mod merge;
 pub mod mode;
