@@ -10,6 +10,8 @@
 //! - [`balance`]: EWMA latency-weighted replica choice with locality.
 //! - [`quorum`]: QUORUM reads and writes of one key (newest wins, written back).
 //! - [`txn`]: two-phase commit coordinator and participant.
+//! - [`client`]: a cluster client's routing and protocol state (what the
+//!   Rust, Python and JS drivers embed).
 //! - [`map_change`]: moving partitions between regions under a new epoch
 //!   without two writable homes.
 //!
@@ -18,6 +20,7 @@
 
 pub mod ack;
 pub mod balance;
+pub mod client;
 pub mod hash;
 pub mod map;
 pub mod map_change;
