@@ -101,6 +101,12 @@ create_exception!(
 );
 create_exception!(
     tablesync,
+    StaleClusterMap,
+    TablesyncError,
+    "The request was routed with an old cluster map (`StaleClusterMap`): refresh the map and retry."
+);
+create_exception!(
+    tablesync,
     InternalError,
     TablesyncError,
     "A bug inside tablesync (a Rust panic); the database involved is closed."
@@ -130,6 +136,7 @@ fn class_of<'py>(py: Python<'py>, e: &Error) -> Bound<'py, PyType> {
         ErrorClass::PeerViolation => py.get_type::<PeerProtocolViolation>(),
         ErrorClass::Unauthorized => py.get_type::<Unauthorized>(),
         ErrorClass::StaleEpoch => py.get_type::<StaleEpoch>(),
+        ErrorClass::StaleClusterMap => py.get_type::<StaleClusterMap>(),
     }
 }
 
@@ -211,7 +218,7 @@ impl<T> IntoPyResult<T> for Result<T, Error> {
 /// of `code` and `message` (so user-made instances have them too).
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
-    let classes: [(&str, Bound<'_, PyType>, &str); 16] = [
+    let classes: [(&str, Bound<'_, PyType>, &str); 17] = [
         (
             "TablesyncError",
             py.get_type::<TablesyncError>(),
@@ -259,6 +266,11 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
             "Unauthorized",
         ),
         ("StaleEpoch", py.get_type::<StaleEpoch>(), "StaleEpoch"),
+        (
+            "StaleClusterMap",
+            py.get_type::<StaleClusterMap>(),
+            "StaleClusterMap",
+        ),
         (
             "InternalError",
             py.get_type::<InternalError>(),

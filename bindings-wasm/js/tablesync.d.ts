@@ -568,6 +568,7 @@ export type ErrorCode =
   | 'StaleEpoch'
   | 'DatabaseClosed'
   | 'SyncError'
+  | 'StaleClusterMap'
   | 'Unauthorized'
   | 'HttpError'
   | 'NetworkError'

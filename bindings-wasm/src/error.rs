@@ -93,6 +93,7 @@ pub fn kind_of(class: tablesync::ErrorClass) -> &'static str {
         C::PeerViolation => "PeerProtocolViolation",
         C::Unauthorized => "Unauthorized",
         C::StaleEpoch => "StaleEpoch",
+        C::StaleClusterMap => "StaleClusterMap",
     }
 }
 

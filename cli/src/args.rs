@@ -165,6 +165,8 @@ pub enum Command {
     CopyTable(CopyTableArgs),
     /// Serve a directory's region over HTTP for `sync` and `verify`.
     Serve(ServeArgs),
+    /// Create, change and print a cluster map file (datacenters, placements, epochs).
+    Cluster(crate::cluster_args::ClusterArgs),
 }
 
 /// Options of `demo`.

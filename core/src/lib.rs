@@ -33,6 +33,7 @@
 
 pub mod client;
 pub mod clock;
+pub mod cluster;
 pub mod codec;
 pub mod digest;
 pub mod engine;

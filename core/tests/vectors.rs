@@ -447,3 +447,51 @@ fn sync_frames_decode_to_their_messages() {
         }
     }
 }
+
+#[test]
+fn cluster_maps_decode_encode_route_and_reject() {
+    use tablesync::cluster::{ClusterMap, EpochCheck};
+    let v = load("cluster_map.json");
+    for c in arr(&v["maps"]) {
+        let bytes = unhex(s(&c["frame_hex"]));
+        let m = ClusterMap::from_bytes(&bytes).unwrap();
+        assert_eq!(vectors_gen::cluster::map_json(&m), c["map"]);
+        assert_eq!(m.to_bytes(), bytes);
+        assert_eq!(
+            hex(&tablesync::cluster::map_codec::map_payload(&m)),
+            s(&c["payload_hex"])
+        );
+    }
+    for h in arr(&v["hashes"]) {
+        let got = tablesync::cluster::hash::hash_bytes(&unhex(s(&h["bytes_hex"])));
+        assert_eq!(got.to_string(), s(&h["hash"]));
+    }
+    let maps = arr(&v["maps"]);
+    let full = ClusterMap::from_bytes(&unhex(s(&maps[maps.len() - 1]["frame_hex"]))).unwrap();
+    for r in arr(&v["routes"]) {
+        let key = unhex(s(&r["key_hex"]));
+        let route = full.route_key(s(&r["table"]), &key).unwrap();
+        assert_eq!(route.partition as u64, r["partition"].as_u64().unwrap());
+        let reps: Vec<J> = route
+            .replicas
+            .iter()
+            .map(|x| serde_json::json!([x.datacenter, x.region]))
+            .collect();
+        assert_eq!(J::Array(reps), r["replicas"]);
+    }
+    for bad in arr(&v["invalid"]) {
+        let e = ClusterMap::from_bytes(&unhex(s(&bad["frame_hex"]))).unwrap_err();
+        assert_eq!(e.code(), s(&bad["error"]), "{}", s(&bad["why"]));
+    }
+    for c in arr(&v["epoch_checks"]) {
+        let mut m = full.clone();
+        m.epoch = s(&c["map_epoch"]).parse().unwrap();
+        let got = m.check_request_epoch(s(&c["request_epoch"]).parse().unwrap());
+        match (got, c["error"].as_str()) {
+            (Err(e), Some(code)) => assert_eq!(e.code(), code),
+            (Ok(EpochCheck::Current), None) => assert_eq!(s(&c["status"]), "CURRENT"),
+            (Ok(EpochCheck::RegionBehind), None) => assert_eq!(s(&c["status"]), "REGION_BEHIND"),
+            (got, want) => panic!("epoch check gave {got:?}, expected {want:?}"),
+        }
+    }
+}

@@ -1,5 +1,6 @@
 //! One module per group of subcommands.
 
+mod cluster;
 mod copy;
 mod demo;
 mod demo_sync;
@@ -104,6 +105,7 @@ fn run_other(cli: Cli) -> CliResult<()> {
         Command::Verify(a) => sync::verify(&a, region).map(|_| ()),
         Command::CopyTable(a) => copy::copy_table(&a, region, sync(SyncPolicy::Batch)),
         Command::Serve(a) => serve::serve(&a, region, sync(SyncPolicy::Always)),
+        Command::Cluster(a) => cluster::run(&a),
     }
 }
 

@@ -63,6 +63,15 @@ pub enum Error {
     /// A sync session failed (`SyncError`).
     #[error("SyncError: {0}")]
     Sync(String),
+    /// A request carried a cluster-map epoch older than the region's
+    /// (`StaleClusterMap`): the client must fetch the current map and retry.
+    #[error("StaleClusterMap: request map epoch {request_epoch}, current epoch {current_epoch}")]
+    StaleClusterMap {
+        /// The epoch the request was routed with.
+        request_epoch: u64,
+        /// The epoch the region holds.
+        current_epoch: u64,
+    },
     /// The peer is not allowed to do this (`Unauthorized`).
     #[error("Unauthorized: {0}")]
     Unauthorized(String),
@@ -147,6 +156,8 @@ pub enum ErrorClass {
     Unauthorized,
     /// A request carried a stale epoch.
     StaleEpoch,
+    /// A request was routed with an old cluster map.
+    StaleClusterMap,
 }
 
 impl Error {
@@ -168,6 +179,7 @@ impl Error {
             Error::Locked(_) => "StorageLocked",
             Error::Closed => "DatabaseClosed",
             Error::Sync(_) => "SyncError",
+            Error::StaleClusterMap { .. } => "StaleClusterMap",
             Error::Unauthorized(_) => "Unauthorized",
             Error::StaleEpoch(_) => "StaleEpoch",
             Error::ClockDrift { .. } => "ClockDrift",
@@ -195,6 +207,7 @@ impl Error {
             Error::PeerViolation(_) => ErrorClass::PeerViolation,
             Error::Unauthorized(_) => ErrorClass::Unauthorized,
             Error::StaleEpoch(_) => ErrorClass::StaleEpoch,
+            Error::StaleClusterMap { .. } => ErrorClass::StaleClusterMap,
         }
     }
 
@@ -218,6 +231,12 @@ impl Error {
             | Error::PeerViolation(m)
             | Error::Sync(m) => m.clone(),
             Error::Closed => "the database is closed".into(),
+            Error::StaleClusterMap {
+                request_epoch,
+                current_epoch,
+            } => format!(
+                "request map epoch {request_epoch}, current epoch {current_epoch}: refresh the cluster map"
+            ),
             Error::Io { .. } | Error::ClockDrift { .. } => {
                 let full = self.to_string();
                 full.split_once(": ")

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod cases;
+pub mod cluster;
 pub mod json;
 pub mod runner;
 
@@ -38,5 +39,6 @@ pub fn generate_all() -> Vec<(&'static str, String)> {
         ("digests.json", to_text(&cases::digests())),
         ("snapshot.json", to_text(&cases::snapshot())),
         ("sync_frames.json", to_text(&cases::sync_frames())),
+        ("cluster_map.json", to_text(&cluster::cluster_map())),
     ]
 }

@@ -1,0 +1,268 @@
+//! `tablesync cluster …`: create, change and print a cluster map file.
+//! Every change writes the next epoch (atomically: temporary file, then rename).
+
+use crate::cluster_args::{ClusterArgs, ClusterCommand, KeyType};
+use crate::error::{file_error, CliError, CliResult};
+use serde_json::{json, Value as J};
+use std::path::Path;
+use tablesync::cluster::{
+    ClusterMap, Consistency, Datacenter, Placement, RangePartition, RegionEndpoint, TablePlacement,
+    WriteMode,
+};
+use tablesync::codec::key::{decode_key_values, encode_key_values};
+use tablesync::PkValue;
+
+fn load(file: &Path) -> CliResult<ClusterMap> {
+    let bytes = std::fs::read(file).map_err(|e| file_error(file, e))?;
+    ClusterMap::from_bytes(&bytes).map_err(|e| CliError::from(e).context(file.display()))
+}
+
+fn save(file: &Path, m: &ClusterMap) -> CliResult<()> {
+    let tmp = file.with_extension("tmp");
+    std::fs::write(&tmp, m.to_bytes()).map_err(|e| file_error(&tmp, e))?;
+    std::fs::rename(&tmp, file).map_err(|e| file_error(file, e))?;
+    println!("{}: epoch {}", file.display(), m.epoch);
+    Ok(())
+}
+
+/// Parse `NAME=REGION@ENDPOINT[,REGION@ENDPOINT…]`.
+pub fn parse_dc(s: &str) -> CliResult<Datacenter> {
+    let (name, regions) = s.split_once('=').ok_or_else(|| {
+        CliError::arg(format!("datacenter {s:?}: expected NAME=REGION@ENDPOINT,…"))
+    })?;
+    let regions = regions
+        .split(',')
+        .map(|r| {
+            let (n, e) = r
+                .split_once('@')
+                .ok_or_else(|| CliError::arg(format!("region {r:?}: expected REGION@ENDPOINT")))?;
+            Ok(RegionEndpoint {
+                name: n.to_string(),
+                endpoint: e.to_string(),
+            })
+        })
+        .collect::<CliResult<Vec<_>>>()?;
+    Ok(Datacenter {
+        name: name.to_string(),
+        regions,
+    })
+}
+
+/// Parse a write mode: `async`, `semi-sync:MS`, `sync:LEVEL`.
+pub fn parse_mode(s: &str) -> CliResult<WriteMode> {
+    let bad = || {
+        CliError::arg(format!(
+            "write mode {s:?}: expected async, semi-sync:MS or sync:LEVEL"
+        ))
+    };
+    let lower = s.to_ascii_lowercase();
+    if lower == "async" {
+        return Ok(WriteMode::Async);
+    }
+    if let Some(ms) = lower.strip_prefix("semi-sync:") {
+        return Ok(WriteMode::SemiSync {
+            timeout_ms: ms.parse().map_err(|_| bad())?,
+        });
+    }
+    if let Some(level) = s.get(5..).filter(|_| lower.starts_with("sync:")) {
+        return Consistency::parse(level)
+            .map(WriteMode::Sync)
+            .ok_or_else(bad);
+    }
+    Err(bad())
+}
+
+fn key_bytes(value: &str, t: KeyType) -> CliResult<Vec<u8>> {
+    let v = match t {
+        KeyType::Integer => PkValue::Integer(
+            value
+                .parse()
+                .map_err(|_| CliError::arg(format!("{value:?} is not an integer")))?,
+        ),
+        KeyType::String => PkValue::String(value.to_string()),
+        KeyType::Binary => {
+            if value.len() % 2 != 0 || !value.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(CliError::arg(format!("{value:?} is not hex")));
+            }
+            PkValue::Binary(
+                (0..value.len())
+                    .step_by(2)
+                    .map(|i| u8::from_str_radix(&value[i..i + 2], 16).expect("hex"))
+                    .collect(),
+            )
+        }
+    };
+    Ok(encode_key_values([&v]))
+}
+
+fn key_json(bytes: &[u8]) -> J {
+    if bytes.is_empty() {
+        return json!("INF_MIN");
+    }
+    match decode_key_values(bytes)
+        .ok()
+        .and_then(|v| v.into_iter().next())
+    {
+        Some(PkValue::Integer(i)) => json!(i),
+        Some(PkValue::String(s)) => json!(s),
+        Some(PkValue::Binary(b)) => json!(b.iter().map(|x| format!("{x:02x}")).collect::<String>()),
+        _ => json!(null),
+    }
+}
+
+fn map_json(m: &ClusterMap) -> CliResult<J> {
+    let dcs: Vec<J> = m
+        .datacenters
+        .iter()
+        .map(|d| {
+            json!({"name": d.name, "regions": d.regions.iter()
+                .map(|r| json!({"name": r.name, "endpoint": r.endpoint})).collect::<Vec<_>>()})
+        })
+        .collect();
+    let mut tables = Vec::new();
+    for t in &m.tables {
+        let placement = match &t.placement {
+            Placement::Hash { buckets } => {
+                // Buckets per home datacenter: the share each one leads.
+                let mut homes = std::collections::BTreeMap::<String, u64>::new();
+                for b in 0..*buckets {
+                    *homes
+                        .entry(m.route_partition(&t.table, b)?.home().datacenter.clone())
+                        .or_default() += 1;
+                }
+                json!({"kind": "hash", "buckets": buckets, "home_buckets": homes})
+            }
+            Placement::Range { partitions } => {
+                let ps: Vec<J> = partitions
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| {
+                        let end = partitions.get(i + 1).map(|n| key_json(&n.start)).unwrap_or(json!("INF_MAX"));
+                        json!({"id": p.id, "start": key_json(&p.start), "end": end, "datacenters": p.datacenters})
+                    })
+                    .collect();
+                json!({"kind": "range", "partitions": ps})
+            }
+        };
+        tables.push(json!({
+            "table": t.table,
+            "replication_factor": t.replication_factor,
+            "write_mode": t.write_mode.name(),
+            "placement": placement,
+        }));
+    }
+    Ok(json!({"epoch": m.epoch, "datacenters": dcs, "tables": tables}))
+}
+
+/// Run `tablesync cluster …`.
+pub fn run(a: &ClusterArgs) -> CliResult<()> {
+    match &a.command {
+        ClusterCommand::Init { file, dc } => {
+            if file.exists() {
+                return Err(CliError::arg(format!("{} already exists", file.display())));
+            }
+            let dcs = dc
+                .iter()
+                .map(|d| parse_dc(d))
+                .collect::<CliResult<Vec<_>>>()?;
+            save(file, &ClusterMap::new(dcs)?)
+        }
+        ClusterCommand::Show { file } => {
+            let m = load(file)?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&map_json(&m)?).expect("json")
+            );
+            Ok(())
+        }
+        ClusterCommand::AddDc { file, dc } => {
+            save(file, &load(file)?.add_datacenter(parse_dc(dc)?)?)
+        }
+        ClusterCommand::RemoveDc { file, name } => {
+            save(file, &load(file)?.remove_datacenter(name)?)
+        }
+        ClusterCommand::AddTable {
+            file,
+            table,
+            hash,
+            split,
+            key_type,
+            rf,
+            mode,
+        } => {
+            let placement = match hash {
+                Some(b) => Placement::Hash { buckets: *b },
+                None => {
+                    let mut starts = split
+                        .iter()
+                        .map(|s| key_bytes(s, *key_type))
+                        .collect::<CliResult<Vec<_>>>()?;
+                    starts.sort();
+                    starts.dedup();
+                    let mut partitions = vec![RangePartition {
+                        id: 0,
+                        start: vec![],
+                        datacenters: vec![],
+                    }];
+                    for (i, s) in starts.into_iter().enumerate() {
+                        partitions.push(RangePartition {
+                            id: i as u32 + 1,
+                            start: s,
+                            datacenters: vec![],
+                        });
+                    }
+                    Placement::Range { partitions }
+                }
+            };
+            let m = load(file)?.add_table(TablePlacement {
+                table: table.clone(),
+                replication_factor: *rf,
+                write_mode: parse_mode(mode)?,
+                placement,
+            })?;
+            save(file, &m)
+        }
+        ClusterCommand::Split {
+            file,
+            table,
+            partition,
+            at,
+            key_type,
+        } => {
+            let (m, id) = load(file)?.split(table, *partition, key_bytes(at, *key_type)?)?;
+            println!("new partition {id}");
+            save(file, &m)
+        }
+        ClusterCommand::Move {
+            file,
+            table,
+            partition,
+            datacenters,
+        } => {
+            let dcs = datacenters.split(',').map(str::to_string).collect();
+            save(file, &load(file)?.move_partition(table, *partition, dcs)?)
+        }
+        ClusterCommand::SetMode { file, table, mode } => {
+            save(file, &load(file)?.set_write_mode(table, parse_mode(mode)?)?)
+        }
+        ClusterCommand::Route {
+            file,
+            table,
+            key,
+            key_type,
+        } => {
+            let m = load(file)?;
+            let r = m.route_key(table, &key_bytes(key, *key_type)?)?;
+            let replicas: Vec<J> = r
+                .replicas
+                .iter()
+                .map(|x| json!({"datacenter": x.datacenter, "region": x.region, "endpoint": x.endpoint}))
+                .collect();
+            println!(
+                "{}",
+                json!({"epoch": r.epoch, "table": r.table, "partition": r.partition, "replicas": replicas})
+            );
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! The multi-datacenter cluster, sans-IO (docs/CLUSTER.md).
+//!
+//! - [`map`]: datacenters, regions, per-table placement (hash by rendezvous,
+//!   or ordered ranges), replication factor and write mode, under an epoch;
+//!   [`map_codec`] gives its bytes (FORMAT.md §16).
+//! - [`route`]: key → partition → replicas (home first), ranges → sub-ranges;
+//!   [`merge`] merges per-partition pages back in key order.
+//! - [`mode`], [`ack`], [`semisync`]: write modes and consistency levels as a
+//!   per-request state machine; semi-sync degradation and recovery.
+//! - [`balance`]: EWMA latency-weighted replica choice with locality.
+//! - [`quorum`]: QUORUM reads and writes of one key (newest wins, written back).
+//! - [`txn`]: two-phase commit coordinator and participant.
+//! - [`client`]: a cluster client's routing and protocol state (what the
+//!   Rust, Python and JS drivers embed).
+//! - [`map_change`]: moving partitions between regions under a new epoch
+//!   without two writable homes.
+//!
+//! Nothing here does I/O: messages and the clock come in, messages and
+//! "persist this" actions go out.
+
+pub mod ack;
+pub mod balance;
+pub mod client;
+pub mod hash;
+pub mod map;
+pub mod map_change;
+pub mod map_codec;
+pub mod merge;
+pub mod mode;
+pub mod quorum;
+pub mod route;
+pub mod semisync;
+pub mod txn;
+
+pub use map::{
+    ClusterMap, Datacenter, EpochCheck, Placement, RangePartition, RegionEndpoint, TablePlacement,
+};
+pub use mode::{Consistency, ReadLevel, WriteMode};
+pub use route::{Replica, Route, SubRange};
