@@ -85,7 +85,10 @@ pub fn content_md5(body: &[u8]) -> String {
 }
 
 /// The `x-ots-*` headers, lower-cased names, as `name:value` sorted and joined by `\n`.
-fn canonical_headers<'a>(headers: impl Iterator<Item = (&'a str, &'a str)>, skip: &[&str]) -> String {
+fn canonical_headers<'a>(
+    headers: impl Iterator<Item = (&'a str, &'a str)>,
+    skip: &[&str],
+) -> String {
     let mut items: Vec<String> = headers
         .filter_map(|(k, v)| {
             let k = k.to_ascii_lowercase();
@@ -251,7 +254,15 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
 }
 
 /// Parse `YYYY-MM-DDTHH:MM:SS[.fff]Z` to Unix milliseconds.
@@ -317,8 +328,16 @@ mod tests {
             parse_iso8601_ms("2023-11-14T22:13:20.000Z"),
             Some(1_700_000_000_000)
         );
-        assert_eq!(parse_iso8601_ms("2023-11-14T22:13:20Z"), Some(1_700_000_000_000));
-        for bad in ["", "2023-11-14 22:13:20.000Z", "2023-13-14T22:13:20.000Z", "2023-11-14T22:13:20.000"] {
+        assert_eq!(
+            parse_iso8601_ms("2023-11-14T22:13:20Z"),
+            Some(1_700_000_000_000)
+        );
+        for bad in [
+            "",
+            "2023-11-14 22:13:20.000Z",
+            "2023-13-14T22:13:20.000Z",
+            "2023-11-14T22:13:20.000",
+        ] {
             assert_eq!(parse_iso8601_ms(bad), None, "{bad}");
         }
     }

@@ -6,8 +6,8 @@ use crate::pb;
 use crate::plainbuffer::{decode_variant, PbCell, PbValue};
 use prost::Message;
 use tablesync::{
-    ColumnCondition, CompareOp, Condition, PkBound, PkType, PkValue, PrimaryKey, RangeBound,
-    Row, RowExistence, TableSchema, Value,
+    ColumnCondition, CompareOp, Condition, PkBound, PkType, PkValue, PrimaryKey, RangeBound, Row,
+    RowExistence, TableSchema, Value,
 };
 
 /// The service's name of a key value's type, as its messages print it.
@@ -274,7 +274,9 @@ fn filter(bytes: &[u8], depth: usize) -> OtsResult<ColumnCondition> {
                     }
                     Ok(ColumnCondition::Not(Box::new(subs.remove(0))))
                 }
-                Ok(pb::LogicalOperator::LoAnd) | Ok(pb::LogicalOperator::LoOr) if subs.len() < 2 => {
+                Ok(pb::LogicalOperator::LoAnd) | Ok(pb::LogicalOperator::LoOr)
+                    if subs.len() < 2 =>
+                {
                     Err(OtsError::invalid(
                         "The AND and OR combinators take at least two sub filters.",
                     ))
@@ -290,7 +292,10 @@ fn filter(bytes: &[u8], depth: usize) -> OtsResult<ColumnCondition> {
         Ok(pb::FilterType::FtColumnPagination) => Err(OtsError::unsupported(
             "The column pagination filter is not supported by tablesync.",
         )),
-        Err(_) => Err(OtsError::invalid(format!("Invalid filter type: {}.", f.r#type))),
+        Err(_) => Err(OtsError::invalid(format!(
+            "Invalid filter type: {}.",
+            f.r#type
+        ))),
     }
 }
 

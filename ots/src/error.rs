@@ -77,7 +77,9 @@ impl From<CoreError> for OtsError {
                 OtsError::new(400, "OTSOutOfColumnCountLimit", m)
             }
             CoreError::OutOfRowSizeLimit(m) => OtsError::new(400, "OTSOutOfRowSizeLimit", m),
-            CoreError::Closed => OtsError::new(503, "OTSServerUnavailable", "The database is closed."),
+            CoreError::Closed => {
+                OtsError::new(503, "OTSServerUnavailable", "The database is closed.")
+            }
             other => OtsError::new(
                 500,
                 "OTSInternalServerError",

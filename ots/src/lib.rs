@@ -7,9 +7,14 @@
 //! unchanged.
 #![warn(missing_docs)]
 
+pub mod api;
 pub mod auth;
+pub mod convert;
 pub mod error;
 pub mod pb;
 pub mod plainbuffer;
-pub mod convert;
-pub mod api;
+pub mod server;
+
+pub use auth::AccessKeys;
+pub use error::{OtsError, OtsResult};
+pub use server::{Config, Server, ServerHandle};

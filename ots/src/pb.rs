@@ -2,4 +2,7 @@
 //! service's published `table_store.proto` and `table_store_filter.proto`.
 #![allow(missing_docs, clippy::all)]
 
-include!(concat!(env!("OUT_DIR"), "/com.aliyun.tablestore.protocol.rs"));
+include!(concat!(
+    env!("OUT_DIR"),
+    "/com.aliyun.tablestore.protocol.rs"
+));

@@ -29,9 +29,13 @@ fn all_loopback(addrs: &[SocketAddr]) -> bool {
 
 /// `tablesync serve`.
 pub fn serve(a: &ServeArgs, region: Option<&str>, policy: SyncPolicy) -> CliResult<()> {
-    let token = a.token.clone().filter(|t| !t.is_empty()).ok_or_else(|| {
-        CliError::arg("serve needs a bearer token: pass --token TOKEN or set TABLESYNC_TOKEN")
-    })?;
+    let token = a.token.clone().filter(|t| !t.is_empty());
+    if token.is_none() && a.tablestore_listen.is_none() {
+        return Err(CliError::arg(
+            "serve needs a bearer token: pass --token TOKEN or set TABLESYNC_TOKEN",
+        ));
+    }
+    let ots_config = super::serve_ots::config(a)?;
     if a.max_body < 4096 {
         return Err(CliError::arg("--max-body must be at least 4096 bytes"));
     }
@@ -44,6 +48,12 @@ pub fn serve(a: &ServeArgs, region: Option<&str>, policy: SyncPolicy) -> CliResu
         let _ = tx.send(());
     })
     .map_err(|e| CliError::new("StorageIo", format!("installing the signal handler: {e}")))?;
+    let ots = super::serve_ots::start(a, ots_config, shared.clone())?;
+    // Without a token only the Tablestore endpoint runs.
+    let Some(token) = token else {
+        let _ = rx.recv();
+        return super::serve_ots::stop(ots, shared, &region);
+    };
     let handle = start(
         shared.clone(),
         ServerConfig {
@@ -66,6 +76,7 @@ pub fn serve(a: &ServeArgs, region: Option<&str>, policy: SyncPolicy) -> CliResu
     // Wait for Ctrl-C or SIGTERM; a closed channel means the handler is gone.
     let _ = rx.recv();
     handle.stop();
+    drop(ots);
     let mut db = match shared.lock() {
         Ok(g) => g,
         Err(p) => p.into_inner(),

@@ -1,7 +1,9 @@
 //! BatchGetRow and BatchWriteRow: per-row results, the whole batch run under
 //! the region's lock.
 
-use super::rows::{decode_write, no_transaction, op_parts, precheck, read_one, read_spec, return_row, return_spec};
+use super::rows::{
+    decode_write, no_transaction, op_parts, precheck, read_one, read_spec, return_row, return_spec,
+};
 use super::{consumed, schema};
 use crate::convert::{check_key, from_row, to_primary_key, KeyUse};
 use crate::error::{OtsError, OtsResult};
@@ -162,8 +164,9 @@ pub fn batch_write_row(
             };
             let slot = (|| -> OtsResult<Slot> {
                 let s = s.as_ref().map_err(Clone::clone)?;
-                let kind = pb::OperationType::try_from(r.r#type)
-                    .map_err(|_| OtsError::invalid(format!("Invalid operation type: {}.", r.r#type)))?;
+                let kind = pb::OperationType::try_from(r.r#type).map_err(|_| {
+                    OtsError::invalid(format!("Invalid operation type: {}.", r.r#type))
+                })?;
                 let w = decode_write(s, kind, &r.row_change, &r.condition)?;
                 if precheck(db, &w)? {
                     return Ok(Slot::Skipped(op_parts(&w.op).1.clone()));

@@ -3,15 +3,15 @@
 
 use super::{consumed, schema};
 use crate::convert::{
-    check_key, from_primary_key, from_row, holds_on_missing_row, to_column_condition,
-    to_condition, to_primary_key, to_value, KeyUse,
+    check_key, from_primary_key, from_row, holds_on_missing_row, to_column_condition, to_condition,
+    to_primary_key, to_value, KeyUse,
 };
 use crate::error::{OtsError, OtsResult};
 use crate::pb;
 use crate::plainbuffer::{decode_row, encode_pk_row, encode_row, CellOp, PbRow};
 use tablesync::{
-    Column, Condition, Database, GetOptions, PrimaryKey, Row, RowExistence, RowUpdate,
-    TableSchema, TimeRange, WriteOp,
+    Column, Condition, Database, GetOptions, PrimaryKey, Row, RowExistence, RowUpdate, TableSchema,
+    TimeRange, WriteOp,
 };
 
 /// Read options of a GetRow, a BatchGetRow table or a GetRange.
@@ -350,7 +350,11 @@ pub(super) fn op_parts(op: &WriteOp) -> (&str, &PrimaryKey, &Condition) {
 
 /// Whether the row exists now (auto-increment puts never name an existing row).
 fn row_exists(db: &Database, table: &str, pk: &PrimaryKey) -> OtsResult<bool> {
-    if pk.0.iter().any(|(_, v)| *v == tablesync::PkValue::AutoIncrement) {
+    if pk
+        .0
+        .iter()
+        .any(|(_, v)| *v == tablesync::PkValue::AutoIncrement)
+    {
         return Ok(false);
     }
     let opts = GetOptions::default();
@@ -383,11 +387,7 @@ pub(super) fn precheck(db: &Database, w: &Write) -> OtsResult<bool> {
     Ok(false)
 }
 
-fn write_one(
-    db: &mut Database,
-    w: Write,
-    ret: &ReturnSpec,
-) -> OtsResult<Option<Vec<u8>>> {
+fn write_one(db: &mut Database, w: Write, ret: &ReturnSpec) -> OtsResult<Option<Vec<u8>>> {
     let skip = precheck(db, &w)?;
     let (table, pk, _) = op_parts(&w.op);
     let (table, pk) = (table.to_string(), pk.clone());
@@ -414,7 +414,12 @@ pub fn update_row(
     no_transaction(req.transaction_id.as_deref())?;
     let s = schema(db, &req.table_name)?;
     let ret = return_spec(req.return_content.as_ref())?;
-    let w = decode_write(&s, pb::OperationType::Update, &req.row_change, &req.condition)?;
+    let w = decode_write(
+        &s,
+        pb::OperationType::Update,
+        &req.row_change,
+        &req.condition,
+    )?;
     let row = write_one(db, w, &ret)?;
     Ok(pb::UpdateRowResponse {
         consumed: consumed(0, 1),
@@ -429,7 +434,12 @@ pub fn delete_row(
     no_transaction(req.transaction_id.as_deref())?;
     let s = schema(db, &req.table_name)?;
     let ret = return_spec(req.return_content.as_ref())?;
-    let w = decode_write(&s, pb::OperationType::Delete, &req.primary_key, &req.condition)?;
+    let w = decode_write(
+        &s,
+        pb::OperationType::Delete,
+        &req.primary_key,
+        &req.condition,
+    )?;
     let row = write_one(db, w, &ret)?;
     Ok(pb::DeleteRowResponse {
         consumed: consumed(0, 1),

@@ -122,7 +122,10 @@ pub fn create_table(
     Ok(pb::CreateTableResponse {})
 }
 
-pub fn list_table(db: &mut Database, _req: pb::ListTableRequest) -> OtsResult<pb::ListTableResponse> {
+pub fn list_table(
+    db: &mut Database,
+    _req: pb::ListTableRequest,
+) -> OtsResult<pb::ListTableResponse> {
     Ok(pb::ListTableResponse {
         table_names: db.list_tables()?,
     })

@@ -8,7 +8,11 @@ const fn make_table() -> [u8; 256] {
         let mut c = i as u8;
         let mut bit = 0;
         while bit < 8 {
-            c = if c & 0x80 != 0 { (c << 1) ^ 0x07 } else { c << 1 };
+            c = if c & 0x80 != 0 {
+                (c << 1) ^ 0x07
+            } else {
+                c << 1
+            };
             bit += 1;
         }
         table[i] = c;
@@ -49,8 +53,14 @@ mod tests {
     #[test]
     fn table_matches_the_published_one() {
         // First and last rows of the SDK's CRC8_TABLE.
-        assert_eq!(&TABLE[..8], &[0x00, 0x07, 0x0e, 0x09, 0x1c, 0x1b, 0x12, 0x15]);
-        assert_eq!(&TABLE[248..], &[0xe6, 0xe1, 0xe8, 0xef, 0xfa, 0xfd, 0xf4, 0xf3]);
+        assert_eq!(
+            &TABLE[..8],
+            &[0x00, 0x07, 0x0e, 0x09, 0x1c, 0x1b, 0x12, 0x15]
+        );
+        assert_eq!(
+            &TABLE[248..],
+            &[0xe6, 0xe1, 0xe8, 0xef, 0xfa, 0xfd, 0xf4, 0xf3]
+        );
         // CRC-8/SMBUS check value.
         assert_eq!(bytes(0, b"123456789"), 0xf4);
     }

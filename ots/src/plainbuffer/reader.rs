@@ -65,7 +65,10 @@ impl<'a> Reader<'a> {
 
     fn expect_tag(&self, want: u8, what: &str) -> Result<(), DecodeError> {
         if self.last_tag != want {
-            return self.fail(format!("expected {what}, found tag 0x{:02x}", self.last_tag));
+            return self.fail(format!(
+                "expected {what}, found tag 0x{:02x}",
+                self.last_tag
+            ));
         }
         Ok(())
     }

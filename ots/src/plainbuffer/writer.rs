@@ -79,7 +79,12 @@ impl RowWriter {
     }
 
     /// Append one row.
-    pub fn row(&mut self, primary_key: &[(String, PbValue)], cells: &[PbCell], delete_marker: bool) {
+    pub fn row(
+        &mut self,
+        primary_key: &[(String, PbValue)],
+        cells: &[PbCell],
+        delete_marker: bool,
+    ) {
         self.buf.push(tag::ROW_PK);
         let mut row_crc = 0u8;
         for (name, v) in primary_key {
@@ -125,7 +130,11 @@ impl RowWriter {
 }
 
 /// One row with its header.
-pub fn encode_row(primary_key: &[(String, PbValue)], cells: &[PbCell], delete_marker: bool) -> Vec<u8> {
+pub fn encode_row(
+    primary_key: &[(String, PbValue)],
+    cells: &[PbCell],
+    delete_marker: bool,
+) -> Vec<u8> {
     let mut w = RowWriter::new();
     w.row(primary_key, cells, delete_marker);
     w.finish()
