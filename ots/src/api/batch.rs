@@ -158,10 +158,7 @@ pub fn batch_write_row(
     for t in &req.tables {
         let s = schema(db, &t.table_name);
         for r in &t.rows {
-            let ret = match return_spec(r.return_content.as_ref()) {
-                Ok(x) => x,
-                Err(e) => return Err(e),
-            };
+            let ret = return_spec(r.return_content.as_ref())?;
             let slot = (|| -> OtsResult<Slot> {
                 let s = s.as_ref().map_err(Clone::clone)?;
                 let kind = pb::OperationType::try_from(r.r#type).map_err(|_| {

@@ -111,7 +111,7 @@ pub fn create_table(
         });
     }
     let options = options_from(req.table_options.as_ref(), TableOptions::default())?;
-    if db.list_tables()?.iter().any(|n| *n == meta.table_name) {
+    if db.list_tables()?.contains(&meta.table_name) {
         return Err(OtsError::new(
             409,
             "OTSObjectAlreadyExist",
