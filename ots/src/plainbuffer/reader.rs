@@ -58,7 +58,11 @@ impl<'a> Reader<'a> {
         self.last_tag = if self.pos == self.buf.len() {
             0
         } else {
-            self.u8()?
+            match self.u8()? {
+                // 0 stands for the end of the input; as a byte it is no tag.
+                0 => return self.fail("tag 0x00"),
+                t => t,
+            }
         };
         Ok(())
     }
