@@ -132,6 +132,12 @@ impl Server {
                             return;
                         }
                     };
+                    use axum::serve::ListenerExt;
+                    // Small request/response pairs: without TCP_NODELAY,
+                    // Nagle and delayed ACKs add tens of milliseconds.
+                    let listener = listener.tap_io(|tcp| {
+                        let _ = tcp.set_nodelay(true);
+                    });
                     let app = axum::Router::new().fallback(handle).with_state(shared);
                     let _ = axum::serve(listener, app)
                         .with_graceful_shutdown(async {
