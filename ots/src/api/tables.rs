@@ -144,6 +144,7 @@ pub fn describe_table(
         },
         reserved_throughput_details: reserved_details(),
         table_options: pb_options(&s.options),
+        table_status: Some(pb::TableStatus::Active as i32),
         stream_details: Some(pb::StreamDetails {
             enable_stream: false,
             stream_id: None,

@@ -58,11 +58,9 @@ impl<'a> Reader<'a> {
         self.last_tag = if self.pos == self.buf.len() {
             0
         } else {
-            match self.u8()? {
-                // 0 stands for the end of the input; as a byte it is no tag.
-                0 => return self.fail("tag 0x00"),
-                t => t,
-            }
+            // A 0x00 byte ends the buffer like its end does (the Node SDK
+            // pads its buffers with zeros); `rest_is_padding` checks the rest.
+            self.u8()?
         };
         Ok(())
     }
@@ -257,6 +255,17 @@ impl<'a> Reader<'a> {
         Ok(row)
     }
 
+    /// After the last row: only zero padding may follow.
+    fn rest_is_padding(&self) -> Result<(), DecodeError> {
+        match self.buf[self.pos..].iter().position(|b| *b != 0) {
+            None => Ok(()),
+            Some(i) => Err(DecodeError {
+                offset: self.pos + i,
+                reason: "bytes after the row".into(),
+            }),
+        }
+    }
+
     fn header(&mut self) -> Result<(), DecodeError> {
         let h = self.u32()?;
         if h != HEADER {
@@ -274,9 +283,10 @@ pub fn decode_row(buf: &[u8]) -> Result<PbRow, DecodeError> {
     let mut r = Reader::new(buf);
     r.header()?;
     let row = r.row()?;
-    if r.last_tag != 0 || r.pos != buf.len() {
-        return r.fail("bytes after the row");
+    if r.last_tag != 0 {
+        return r.fail(format!("tag 0x{:02x} after the row", r.last_tag));
     }
+    r.rest_is_padding()?;
     Ok(row)
 }
 
@@ -291,6 +301,7 @@ pub fn decode_rows(buf: &[u8]) -> Result<Vec<PbRow>, DecodeError> {
     while r.last_tag != 0 {
         rows.push(r.row()?);
     }
+    r.rest_is_padding()?;
     Ok(rows)
 }
 

@@ -51,9 +51,15 @@ fn huge_length_prefixes_fail_before_allocating() {
 }
 
 #[test]
-fn trailing_bytes_after_a_row_are_refused() {
+fn zero_padding_after_a_row_is_accepted_other_bytes_are_not() {
+    // The Node SDK sends buffers padded with zeros.
     let r = sample();
     let mut bytes = encode_pk_row(&r.primary_key);
-    bytes.push(0);
+    bytes.extend_from_slice(&[0, 0, 0]);
+    assert_eq!(decode_row(&bytes).unwrap().primary_key, r.primary_key);
+    bytes.push(7);
     assert!(decode_row(&bytes).is_err());
+    let mut two = encode_pk_row(&r.primary_key);
+    two.push(0x01);
+    assert!(decode_row(&two).is_err());
 }
