@@ -22,25 +22,19 @@ const ID: &str = "load";
 const SECRET: &str = "load-secret";
 
 fn signed_request(api: &str, body: &[u8], host: &str) -> Vec<u8> {
-    use hmac::{KeyInit, Mac};
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_millis() as i64;
-    let mut headers = [
+    let headers = [
         ("x-ots-accesskeyid", ID.to_string()),
         ("x-ots-apiversion", "2015-12-31".to_string()),
         ("x-ots-contentmd5", content_md5(body)),
         ("x-ots-date", format_iso8601_ms(now)),
         ("x-ots-instancename", "load".to_string()),
     ];
-    headers.sort();
-    let canon: Vec<String> = headers.iter().map(|(k, v)| format!("{k}:{v}")).collect();
-    let string = format!("/{api}\nPOST\n\n{}\n", canon.join("\n"));
-    let mut mac = <hmac::Hmac<sha1::Sha1> as KeyInit>::new_from_slice(SECRET.as_bytes()).unwrap();
-    mac.update(string.as_bytes());
-    use base64::Engine;
-    let sig = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    let pairs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let sig = tablesync_ots::auth::request_signature(SECRET, &format!("/{api}"), &pairs);
     let mut req = format!(
         "POST /{api} HTTP/1.1\r\nhost: {host}\r\ncontent-length: {}\r\nx-ots-signature: {sig}\r\n",
         body.len()

@@ -167,24 +167,7 @@ pub fn verify_request(
             "Mismatch between MD5 value of request body and x-ots-contentmd5 in header.",
         ));
     }
-    let mut pairs: Vec<(&str, &str)> = query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| p.split_once('=').unwrap_or((p, "")))
-        .collect();
-    pairs.sort();
-    let sorted_query = pairs
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("&");
-    let mut string = format!(
-        "{path}\nPOST\n{sorted_query}\n{}\n",
-        canonical_headers(
-            headers.pairs.iter().copied(),
-            &["x-ots-signature", "x-ots-signaturev4"]
-        )
-    );
+    let mut string = signing_string(path, query, &headers.pairs);
     let (expected, signing_key) = if v4.is_some() {
         let date = headers.require("x-ots-signdate")?;
         let region = headers.require("x-ots-signregion")?;
@@ -204,6 +187,37 @@ pub fn verify_request(
         access_key_id: id.to_string(),
         signing_key,
     })
+}
+
+/// The string a request signature covers: `path`, `POST`, the sorted query
+/// and the canonical `x-ots-*` headers (the signature headers left out).
+pub fn signing_string(path: &str, query: &str, headers: &[(&str, &str)]) -> String {
+    let mut pairs: Vec<(&str, &str)> = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| p.split_once('=').unwrap_or((p, "")))
+        .collect();
+    pairs.sort();
+    let sorted_query = pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&");
+    format!(
+        "{path}\nPOST\n{sorted_query}\n{}\n",
+        canonical_headers(
+            headers.iter().copied(),
+            &["x-ots-signature", "x-ots-signaturev4"]
+        )
+    )
+}
+
+/// A client's `x-ots-signature` (v2) over `headers` for `path`.
+pub fn request_signature(secret: &str, path: &str, headers: &[(&str, &str)]) -> String {
+    b64(&hmac_sha1(
+        secret.as_bytes(),
+        signing_string(path, "", headers).as_bytes(),
+    ))
 }
 
 /// The v4 signing key: base64 of an HMAC-SHA256 chain over the sign date,
