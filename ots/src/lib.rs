@@ -5,6 +5,22 @@
 //! PlainBuffer, signed `x-ots-*` headers, errors as the service's `Error`
 //! message. Point an official SDK's endpoint at the server and it runs
 //! unchanged.
+//!
+//! # Quick start
+//!
+//! ```
+//! use std::sync::{Arc, Mutex};
+//! use tablesync::{Database, DatabaseOptions};
+//! use tablesync_ots::{AccessKeys, Config, Server};
+//!
+//! let db = Arc::new(Mutex::new(Database::memory(DatabaseOptions::new("eu"))?));
+//! let keys = AccessKeys::parse("my-key-id:my-key-secret\n").unwrap();
+//! let server = Server::start(db, "127.0.0.1:0", Config::new("demo", keys)).unwrap();
+//! // OTSClient(server.url(), "my-key-id", "my-key-secret", "demo") now works.
+//! assert!(server.url().starts_with("http://127.0.0.1:"));
+//! server.stop();
+//! # Ok::<(), tablesync::Error>(())
+//! ```
 #![warn(missing_docs)]
 
 pub mod api;
