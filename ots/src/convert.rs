@@ -321,15 +321,3 @@ pub fn to_condition(c: &pb::Condition) -> OtsResult<Condition> {
         column_condition,
     })
 }
-
-/// Whether a column condition holds on a row that does not exist.
-pub fn holds_on_missing_row(c: &ColumnCondition) -> bool {
-    match c {
-        ColumnCondition::Single {
-            pass_if_missing, ..
-        } => *pass_if_missing,
-        ColumnCondition::And(v) => v.iter().all(holds_on_missing_row),
-        ColumnCondition::Or(v) => v.iter().any(holds_on_missing_row),
-        ColumnCondition::Not(x) => !holds_on_missing_row(x),
-    }
-}

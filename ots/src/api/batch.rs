@@ -2,7 +2,7 @@
 //! the region's lock.
 
 use super::rows::{
-    decode_write, no_transaction, op_parts, precheck, read_one, read_spec, return_row, return_spec,
+    decode_write, no_transaction, precheck, read_one, read_spec, return_row, return_spec,
 };
 use super::{consumed, schema};
 use crate::convert::{check_key, from_row, to_primary_key, KeyUse};
@@ -124,8 +124,6 @@ fn failed_write(e: &OtsError) -> pb::RowInBatchWriteRowResponse {
 /// Where a row's result comes from.
 enum Slot {
     Failed(OtsError),
-    /// Succeeded without writing (UpdateRow deleting columns of a missing row).
-    Skipped(tablesync::PrimaryKey),
     /// Index into the operations handed to the core's batch.
     Op(usize),
 }
@@ -165,9 +163,7 @@ pub fn batch_write_row(
                     OtsError::invalid(format!("Invalid operation type: {}.", r.r#type))
                 })?;
                 let w = decode_write(s, kind, &r.row_change, &r.condition)?;
-                if precheck(db, &w)? {
-                    return Ok(Slot::Skipped(op_parts(&w.op).1.clone()));
-                }
+                precheck(db, &w)?;
                 ops.push(w.op);
                 Ok(Slot::Op(ops.len() - 1))
             })();
@@ -184,7 +180,6 @@ pub fn batch_write_row(
     for (table, slot, ret) in slots {
         let row = match slot {
             Slot::Failed(e) => failed_write(&e),
-            Slot::Skipped(pk) => ok_write(db, &table, &pk, &ret),
             Slot::Op(i) => match &results[i] {
                 Ok(pk) => ok_write(db, &table, pk, &ret),
                 Err(e) => failed_write(&OtsError::from(e.clone())),

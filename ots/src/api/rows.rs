@@ -3,8 +3,8 @@
 
 use super::{consumed, schema};
 use crate::convert::{
-    check_key, from_primary_key, from_row, holds_on_missing_row, to_column_condition, to_condition,
-    to_primary_key, to_value, KeyUse,
+    check_key, from_primary_key, from_row, to_column_condition, to_condition, to_primary_key,
+    to_value, KeyUse,
 };
 use crate::error::{OtsError, OtsResult};
 use crate::pb;
@@ -204,8 +204,6 @@ pub(super) fn return_row(
 /// A decoded, key-checked write.
 pub(super) struct Write {
     pub op: WriteOp,
-    /// An UpdateRow that only deletes columns: on a missing row it writes nothing.
-    pub deletes_only: bool,
 }
 
 fn put_columns(row: &PbRow) -> OtsResult<Vec<Column>> {
@@ -292,14 +290,12 @@ pub(super) fn decode_write(
                 columns: put_columns(&row)?,
                 condition,
             },
-            deletes_only: false,
         },
         pb::OperationType::Update => {
             let update = update_changes(&row)?;
             if update.is_empty() {
                 return Err(OtsError::invalid("UpdateRow needs at least one column."));
             }
-            let deletes_only = update.put.is_empty() && update.increment.is_empty();
             Write {
                 op: WriteOp::Update {
                     table,
@@ -307,7 +303,6 @@ pub(super) fn decode_write(
                     update,
                     condition,
                 },
-                deletes_only,
             }
         }
         pb::OperationType::Delete => {
@@ -320,7 +315,6 @@ pub(super) fn decode_write(
                     primary_key,
                     condition,
                 },
-                deletes_only: false,
             }
         }
     })
@@ -361,37 +355,26 @@ fn row_exists(db: &Database, table: &str, pk: &PrimaryKey) -> OtsResult<bool> {
     Ok(db.get_row(table, pk, &opts)?.is_some())
 }
 
-/// The service checks the row-existence expectation before anything else
-/// about the columns; and an UpdateRow that only deletes columns of a
-/// missing row leaves it missing. Returns `Ok(true)` when the write must be
-/// skipped (it succeeded without changing anything).
-pub(super) fn precheck(db: &Database, w: &Write) -> OtsResult<bool> {
+/// The service checks the row-existence expectation before anything about
+/// the columns; the core checks the columns first, so check it here too
+/// (under the same lock, so the answer cannot change before the write).
+pub(super) fn precheck(db: &Database, w: &Write) -> OtsResult<()> {
     let (table, pk, cond) = op_parts(&w.op);
-    if cond.row_existence == RowExistence::Ignore && !w.deletes_only {
-        return Ok(false);
+    if cond.row_existence == RowExistence::Ignore {
+        return Ok(());
     }
     let exists = row_exists(db, table, pk)?;
     match cond.row_existence {
-        RowExistence::ExpectExist if !exists => return Err(OtsError::condition_failed()),
-        RowExistence::ExpectNotExist if exists => return Err(OtsError::condition_failed()),
-        _ => {}
+        RowExistence::ExpectExist if !exists => Err(OtsError::condition_failed()),
+        RowExistence::ExpectNotExist if exists => Err(OtsError::condition_failed()),
+        _ => Ok(()),
     }
-    if w.deletes_only && !exists {
-        if let Some(c) = &cond.column_condition {
-            if !holds_on_missing_row(c) {
-                return Err(OtsError::condition_failed());
-            }
-        }
-        return Ok(true);
-    }
-    Ok(false)
 }
 
 fn write_one(db: &mut Database, w: Write, ret: &ReturnSpec) -> OtsResult<Option<Vec<u8>>> {
-    let skip = precheck(db, &w)?;
-    let (table, pk, _) = op_parts(&w.op);
-    let (table, pk) = (table.to_string(), pk.clone());
-    let pk = if skip { pk } else { db.write(w.op)? };
+    precheck(db, &w)?;
+    let table = op_parts(&w.op).0.to_string();
+    let pk = db.write(w.op)?;
     return_row(db, &table, &pk, ret)
 }
 
