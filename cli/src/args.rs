@@ -312,6 +312,17 @@ pub struct ServeArgs {
     /// Log format on stderr: text or json.
     #[arg(long, value_name = "FORMAT", default_value = "text")]
     pub log_format: String,
+    /// Also speak Tablestore's wire protocol here: the official SDKs connect
+    /// with endpoint `http://HOST:PORT` (see docs/tablestore.md).
+    #[arg(long = "tablestore-listen", value_name = "HOST:PORT")]
+    pub tablestore_listen: Option<String>,
+    /// Instance name the Tablestore SDKs must give (with --tablestore-listen).
+    #[arg(long, default_value = "tablesync", value_name = "NAME")]
+    pub instance: String,
+    /// File of `ACCESS_KEY_ID:ACCESS_KEY_SECRET` lines the Tablestore endpoint
+    /// accepts (required with --tablestore-listen).
+    #[arg(long = "access-key-file", value_name = "FILE")]
+    pub access_key_file: Option<PathBuf>,
 }
 
 /// Options of `scan`.

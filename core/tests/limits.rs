@@ -137,6 +137,10 @@ fn names_follow_the_tablestore_pattern() {
                 vec![PkColumn::new(bad, PkType::Integer)],
             ))
         });
+    }
+    // Attribute columns take any 1–255 bytes without control characters
+    // (the service's own example writes `postal code`).
+    for bad in ["", "a\nb", "a\u{0}b", &name(256)] {
         rejected(&mut db, "OTSParameterInvalid", |db| {
             db.put_row(
                 "users",
@@ -153,6 +157,15 @@ fn names_follow_the_tablestore_pattern() {
                 Condition::ignore(),
             )
         });
+    }
+    for good in ["postal code", "a-b", "é", "a.b", "1abc"] {
+        db.put_row(
+            "users",
+            uid(4),
+            vec![Column::new(good, 1)],
+            Condition::ignore(),
+        )
+        .unwrap();
     }
     for good in ["a", "_", "_x9", "A_b_C", &name(255)] {
         db.create_table(TableSchema::new(

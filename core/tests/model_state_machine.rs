@@ -110,13 +110,17 @@ impl Model {
         Ok(row)
     }
 
-    /// What `update_row` does: `Ok(new row)` or the error code.
-    fn update(&self, w: &UpdateW, now: i64) -> Result<ModelRow, &'static str> {
+    /// What `update_row` does: `Ok(Some(new row))`, `Ok(None)` when it only
+    /// deletes columns of a missing row (which stays missing), or the error code.
+    fn update(&self, w: &UpdateW, now: i64) -> Result<Option<ModelRow>, &'static str> {
         self.check(&w.key, &w.cond)?;
         if w.put.is_empty() && w.incr.is_empty() && w.del.is_empty() && w.del_all.is_empty() {
             return Err("OTSParameterInvalid");
         }
         let current = self.rows.get(&w.key);
+        if current.is_none() && w.put.is_empty() && w.incr.is_empty() {
+            return Ok(None);
+        }
         let mut written = std::collections::BTreeSet::new();
         let mut puts = Vec::new();
         for (c, v, ts) in &w.put {
@@ -151,7 +155,7 @@ impl Model {
             row.entry(c).or_default().insert(ts, v);
         }
         row.retain(|_, vs| !vs.is_empty());
-        Ok(row)
+        Ok(Some(row))
     }
 
     fn delete(&self, w: &DeleteW) -> Result<(), &'static str> {
@@ -449,7 +453,7 @@ fn run_write(db: &mut Database, w: &Write) -> Result<(), String> {
 fn model_write(m: &Model, w: &Write, now: i64) -> Result<Option<ModelRow>, &'static str> {
     match w {
         Write::Put(w) => m.put(w, now).map(Some),
-        Write::Update(w) => m.update(w, now).map(Some),
+        Write::Update(w) => m.update(w, now),
         Write::Delete(w) => m.delete(w).map(|_| None),
     }
 }

@@ -476,6 +476,40 @@ fn deleting_versions_and_columns() {
     )
     .unwrap();
     assert!(get(&db, "t", 2, mv(1)).is_some());
+    // An update that only deletes columns of a missing row leaves it missing
+    // (Tablestore's rule), alone or in a batch, and logs nothing.
+    let cursor = db.next_cursor().unwrap();
+    db.update_row(
+        "t",
+        id(3),
+        RowUpdate::new().delete_all("a").delete("b", 5),
+        Condition::ignore(),
+    )
+    .unwrap();
+    let r = db
+        .batch_write(vec![WriteOp::Update {
+            table: "t".into(),
+            primary_key: id(4),
+            update: RowUpdate::new().delete_all("a"),
+            condition: Condition::ignore(),
+        }])
+        .unwrap();
+    assert_eq!(r, vec![Ok(id(4))]);
+    assert!(get(&db, "t", 3, mv(1)).is_none());
+    assert!(get(&db, "t", 4, mv(1)).is_none());
+    assert_eq!(db.next_cursor().unwrap(), cursor);
+    // Its condition is still checked.
+    assert_eq!(
+        db.update_row(
+            "t",
+            id(3),
+            RowUpdate::new().delete_all("a"),
+            Condition::row(RowExistence::ExpectExist),
+        )
+        .unwrap_err()
+        .code(),
+        "OTSConditionCheckFail"
+    );
     db.verify_table_digest("t").unwrap();
 }
 

@@ -75,7 +75,7 @@ def test_too_many_leaves(db: tablesync.Database) -> None:
         {"or": []},
         {"and": [{"column": "a", "op": "==", "value": 1}], "or": []},
         {"row": "EXPECT_EXIST", "bogus": 1},
-        {"column": "bad name", "op": "==", "value": 1},
+        {"column": "bad\nname", "op": "==", "value": 1},
     ],
 )
 def test_malformed_conditions_are_invalid_argument(db: tablesync.Database, bad: object) -> None:

@@ -165,5 +165,5 @@ def test_limits_are_errors_not_truncation(db: tablesync.Database) -> None:
         db.put_row("users", {"uid": 1}, {"big": b"x" * (2 * 1024 * 1024 + 1)})
     assert ei.value.code == "OTSOutOfRowSizeLimit"
     with pytest.raises(tablesync.InvalidArgument):
-        db.put_row("users", {"uid": 1}, {"bad name": 1})
+        db.put_row("users", {"uid": 1}, {"bad\nname": 1})
     assert db.next_cursor() == 1

@@ -7,6 +7,7 @@ mod demo_sync;
 mod inspect;
 mod rows;
 mod serve;
+mod serve_ots;
 mod sides;
 mod summary;
 mod sync;

@@ -90,7 +90,14 @@ fn init_logs(format: &str) -> CliResult<()> {
 
 /// `tablesync serve`.
 pub fn serve(a: &ServeArgs, region: Option<&str>, policy: SyncPolicy) -> CliResult<()> {
-    let token = read_write_token(a)?;
+    // With --tablestore-listen the sync server is optional: it runs only
+    // when a token is given.
+    let token = match read_write_token(a) {
+        Ok(t) => Some(t),
+        Err(_) if a.tablestore_listen.is_some() => None,
+        Err(e) => return Err(e),
+    };
+    let ots_config = super::serve_ots::config(a)?;
     let read_tokens = match &a.read_token_file {
         Some(f) => token_lines(f)?,
         None => Vec::new(),
@@ -123,6 +130,17 @@ pub fn serve(a: &ServeArgs, region: Option<&str>, policy: SyncPolicy) -> CliResu
     let db = open_or_create(&a.dir, region, policy)?;
     let region = db.region().to_string();
     let shared = Arc::new(RwLock::new(db));
+    let ots = super::serve_ots::start(a, ots_config, shared.clone())?;
+    // Without a token only the Tablestore endpoint runs.
+    let Some(token) = token else {
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        ctrlc::set_handler(move || {
+            let _ = tx.send(());
+        })
+        .map_err(|e| CliError::new("StorageIo", format!("installing the signal handler: {e}")))?;
+        let _ = rx.recv();
+        return super::serve_ots::stop(ots, shared, &region);
+    };
     let cfg = ServerConfig {
         listen: a.listen.clone(),
         token,
@@ -153,6 +171,9 @@ pub fn serve(a: &ServeArgs, region: Option<&str>, policy: SyncPolicy) -> CliResu
         handle.url()
     );
     let failed = handle.join();
+    if let Some(h) = ots {
+        h.stop();
+    }
     let mut db = shared.write().unwrap_or_else(PoisonError::into_inner);
     if failed {
         // The in-memory state may be half-updated: no checkpoint of it; the

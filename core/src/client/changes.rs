@@ -10,7 +10,7 @@ use crate::log::version_vector::VersionVector;
 use crate::log::ChangePage;
 use crate::model::error::{Error, Result};
 use crate::model::primary_key::PrimaryKey;
-use crate::model::schema::validate_name;
+use crate::model::schema::validate_column_name;
 use crate::storage::WalEntry;
 use std::collections::{BTreeMap, HashSet};
 
@@ -91,7 +91,7 @@ impl Database {
             )));
         }
         for op in &r.columns {
-            validate_name(op.name(), "column")?;
+            validate_column_name(op.name(), "column")?;
             if t.schema.primary_key.iter().any(|c| c.name == op.name()) {
                 return Err(Error::invalid(format!(
                     "'{}' is a primary-key column",

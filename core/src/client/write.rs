@@ -7,7 +7,7 @@ use crate::engine::condition::{evaluate, validate};
 use crate::engine::table::Table;
 use crate::engine::visible::{row_visible, Visible};
 use crate::engine::write::{put_ops, update_ops};
-use crate::log::record::ChangeKind;
+use crate::log::record::{ChangeKind, ColumnOp};
 use crate::model::condition::{Condition, RowExistence};
 use crate::model::error::{Error, Result};
 use crate::model::limits::MAX_BATCH_WRITE_ROWS;
@@ -57,6 +57,20 @@ fn check_condition(
 }
 
 impl Database {
+    /// Whether a prepared write changes nothing: an update that only deletes
+    /// columns of a row that does not exist leaves it absent (as Tablestore
+    /// does), rather than creating a key-only row.
+    fn changes_nothing(&self, p: &Pending, now: i64) -> Result<bool> {
+        if p.kind != ChangeKind::Update || p.ops.iter().any(|o| matches!(o, ColumnOp::Put { .. })) {
+            return Ok(false);
+        }
+        let t = self.table(&p.table)?;
+        let state = t.state(&p.key)?;
+        Ok(!state
+            .as_ref()
+            .is_some_and(|s| row_visible(s, &t.schema.options, now)))
+    }
+
     fn prepare_put(
         &self,
         table: &str,
@@ -188,6 +202,9 @@ impl Database {
     ) -> Result<PrimaryKey> {
         let now = self.now_ms();
         let (p, _) = self.prepare_update(table, &pk, &update, &condition, now)?;
+        if self.changes_nothing(&p, now)? {
+            return Ok(p.primary_key);
+        }
         Ok(self.commit_local(vec![p])?.remove(0))
     }
 
@@ -289,11 +306,13 @@ impl Database {
             prepared.push(r.map(|(p, _)| p));
         }
         let mut ok = Vec::new();
+        // Ok(Ok(i)): committed as ok[i]; Ok(Err(key)): succeeded without a change.
         let mut slots = Vec::with_capacity(prepared.len());
         for r in prepared {
             match r {
+                Ok(p) if self.changes_nothing(&p, now)? => slots.push(Ok(Err(p.primary_key))),
                 Ok(p) => {
-                    slots.push(Ok(ok.len()));
+                    slots.push(Ok(Ok(ok.len())));
                     ok.push(p);
                 }
                 Err(e) => slots.push(Err(e)),
@@ -306,7 +325,12 @@ impl Database {
         };
         Ok(slots
             .into_iter()
-            .map(|s| s.map(|i| keys[i].clone()))
+            .map(|s| {
+                s.map(|slot| match slot {
+                    Ok(i) => keys[i].clone(),
+                    Err(key) => key,
+                })
+            })
             .collect())
     }
 }

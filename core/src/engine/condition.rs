@@ -28,7 +28,7 @@ pub fn validate(c: &ColumnCondition) -> Result<()> {
                         "condition has more than {MAX_CONDITION_LEAVES} comparisons"
                     )));
                 }
-                crate::model::schema::validate_name(column, "condition column")?;
+                crate::model::schema::validate_column_name(column, "condition column")?;
                 crate::engine::write::check_cell_size(column, value)
             }
             ColumnCondition::And(v) | ColumnCondition::Or(v) => {

@@ -6,7 +6,7 @@ use super::visible::{row_visible, Visible};
 use crate::client::types::{Cell, GetOptions, Row};
 use crate::codec::key::decode_key;
 use crate::model::error::{Error, Result};
-use crate::model::schema::{validate_name, TableSchema};
+use crate::model::schema::{validate_column_name, TableSchema};
 
 /// Check read options.
 pub fn validate_get_options(o: &GetOptions) -> Result<()> {
@@ -22,7 +22,7 @@ pub fn validate_get_options(o: &GetOptions) -> Result<()> {
             )));
         }
         for c in cols {
-            validate_name(c, "column")?;
+            validate_column_name(c, "column")?;
         }
     }
     if let Some(r) = &o.time_range {

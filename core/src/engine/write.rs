@@ -5,7 +5,7 @@ use crate::client::types::{Column, RowUpdate};
 use crate::log::record::ColumnOp;
 use crate::model::error::{Error, Result};
 use crate::model::limits::*;
-use crate::model::schema::{validate_name, TableSchema};
+use crate::model::schema::{validate_column_name, TableSchema};
 use crate::model::value::Value;
 use std::collections::HashSet;
 
@@ -43,7 +43,7 @@ pub fn check_cell_size(name: &str, value: &Value) -> Result<()> {
 }
 
 fn check_attr_name(schema: &TableSchema, name: &str) -> Result<()> {
-    validate_name(name, "column")?;
+    validate_column_name(name, "column")?;
     if schema.primary_key.iter().any(|c| c.name == name) {
         return Err(Error::invalid(format!(
             "'{name}' is a primary-key column and cannot be written as an attribute"

@@ -161,3 +161,16 @@ pub fn validate_name(name: &str, what: &str) -> Result<()> {
         )))
     }
 }
+
+/// Check an attribute column name: 1–255 bytes of UTF-8 without control
+/// characters. The service accepts names such as `postal code` here (its own
+/// `get_row` example writes one); table and primary-key column names keep
+/// the strict pattern of [`validate_name`].
+pub fn validate_column_name(name: &str, what: &str) -> Result<()> {
+    if name.is_empty() || name.len() > MAX_NAME_LEN || name.chars().any(char::is_control) {
+        return Err(Error::invalid(format!(
+            "invalid {what} name {name:?}: must be 1 to {MAX_NAME_LEN} bytes without control characters"
+        )));
+    }
+    Ok(())
+}

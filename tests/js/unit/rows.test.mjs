@@ -146,7 +146,7 @@ test('row errors: codes, nothing changed', () => {
       [() => db.putRow('users', { uid: 1, x: 2 }, { a: 1 }), 'OTSInvalidPK'],
       [() => db.putRow('pair', { a: 'x' }, { a: 1 }), 'OTSInvalidPK'],
       [() => db.putRow('pair', { a: 'x'.repeat(1025), b: new Uint8Array(1) }, { c: 1 }), 'OTSInvalidPK'],
-      [() => db.putRow('users', { uid: 1 }, { 'bad name': 1 }), 'OTSParameterInvalid'],
+      [() => db.putRow('users', { uid: 1 }, { 'bad\nname': 1 }), 'OTSParameterInvalid'],
       [() => db.putRow('users', { uid: 1 }, { uid: 1 }), 'OTSParameterInvalid'],
       [() => db.putRow('users', { uid: 1 }, Object.fromEntries(Array.from({ length: 1025 }, (_, i) => [`c${i}`, i]))), 'OTSOutOfColumnCountLimit'],
       [() => db.putRow('users', { uid: 1 }, { big: 'x'.repeat(2 * 1024 * 1024 + 1) }), 'OTSOutOfRowSizeLimit'],

@@ -1,0 +1,323 @@
+//! Between the wire (PlainBuffer values, protobuf filters) and the core's types,
+//! with the service's validation messages.
+
+use crate::error::{OtsError, OtsResult};
+use crate::pb;
+use crate::plainbuffer::{decode_variant, PbCell, PbValue};
+use prost::Message;
+use tablesync::{
+    ColumnCondition, CompareOp, Condition, PkBound, PkType, PkValue, PrimaryKey, RangeBound, Row,
+    RowExistence, TableSchema, Value,
+};
+
+/// The service's name of a key value's type, as its messages print it.
+fn vt_name(v: &PbValue) -> &'static str {
+    match v {
+        PbValue::Integer(_) => "VT_INTEGER",
+        PbValue::Double(_) => "VT_DOUBLE",
+        PbValue::Boolean(_) => "VT_BOOLEAN",
+        PbValue::String(_) => "VT_STRING",
+        PbValue::Binary(_) => "VT_BLOB",
+        PbValue::Null => "VT_NULL",
+        PbValue::InfMin => "VT_INF_MIN",
+        PbValue::InfMax => "VT_INF_MAX",
+        PbValue::AutoIncrement => "VT_AUTO_INCREMENT",
+    }
+}
+
+fn pk_type_vt(t: PkType) -> &'static str {
+    match t {
+        PkType::Integer => "VT_INTEGER",
+        PkType::String => "VT_STRING",
+        PkType::Binary => "VT_BLOB",
+    }
+}
+
+/// How a key's parts may be given.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum KeyUse {
+    /// A concrete row key.
+    Row,
+    /// A PutRow key: the auto-increment column may be `PK_AUTO_INCR`.
+    Put,
+    /// A range bound: `INF_MIN` / `INF_MAX` allowed.
+    Bound,
+}
+
+/// Check a key's size, names and types against the schema, with the service's messages.
+pub fn check_key(schema: &TableSchema, pk: &[(String, PbValue)], usage: KeyUse) -> OtsResult<()> {
+    if pk.len() != schema.primary_key.len() {
+        return Err(OtsError::invalid(format!(
+            "Validate PK size fail. Input: {}, Meta: {}.",
+            pk.len(),
+            schema.primary_key.len()
+        )));
+    }
+    for ((name, v), col) in pk.iter().zip(&schema.primary_key) {
+        if *name != col.name {
+            return Err(OtsError::invalid(format!(
+                "Validate PK name fail. Input: {name}, Meta: {}.",
+                col.name
+            )));
+        }
+        let ok = match v {
+            PbValue::Integer(_) => col.pk_type == PkType::Integer,
+            PbValue::String(_) => col.pk_type == PkType::String,
+            PbValue::Binary(_) => col.pk_type == PkType::Binary,
+            PbValue::InfMin | PbValue::InfMax => usage == KeyUse::Bound,
+            PbValue::AutoIncrement => usage == KeyUse::Put && col.auto_increment,
+            _ => false,
+        };
+        if !ok {
+            if matches!(v, PbValue::AutoIncrement) {
+                return Err(OtsError::invalid(format!(
+                    "Validate PK fail. The auto-increment value is only allowed in PutRow for the auto-increment column; column: {name}."
+                )));
+            }
+            if matches!(v, PbValue::InfMin | PbValue::InfMax) {
+                return Err(OtsError::invalid(format!(
+                    "Validate PK fail. INF_MIN and INF_MAX are only allowed in range bounds; column: {name}."
+                )));
+            }
+            return Err(OtsError::invalid(format!(
+                "Validate PK type fail. Input: {}, Meta: {}.",
+                vt_name(v),
+                pk_type_vt(col.pk_type)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A checked key as the core's `PrimaryKey`.
+pub fn to_primary_key(pk: &[(String, PbValue)]) -> OtsResult<PrimaryKey> {
+    let mut out = Vec::with_capacity(pk.len());
+    for (n, v) in pk {
+        let v = match v {
+            PbValue::Integer(i) => PkValue::Integer(*i),
+            PbValue::String(s) => PkValue::String(s.clone()),
+            PbValue::Binary(b) => PkValue::Binary(b.clone()),
+            PbValue::AutoIncrement => PkValue::AutoIncrement,
+            other => {
+                return Err(OtsError::invalid(format!(
+                    "Invalid primary key value type {} for column {n}.",
+                    vt_name(other)
+                )))
+            }
+        };
+        out.push((n.clone(), v));
+    }
+    Ok(PrimaryKey(out))
+}
+
+/// A checked range bound as the core's `RangeBound`.
+pub fn to_range_bound(pk: &[(String, PbValue)]) -> OtsResult<RangeBound> {
+    let mut out = Vec::with_capacity(pk.len());
+    for (n, v) in pk {
+        let b = match v {
+            PbValue::InfMin => PkBound::InfMin,
+            PbValue::InfMax => PkBound::InfMax,
+            PbValue::Integer(i) => PkBound::Value(PkValue::Integer(*i)),
+            PbValue::String(s) => PkBound::Value(PkValue::String(s.clone())),
+            PbValue::Binary(b) => PkBound::Value(PkValue::Binary(b.clone())),
+            other => {
+                return Err(OtsError::invalid(format!(
+                    "Invalid range bound type {} for column {n}.",
+                    vt_name(other)
+                )))
+            }
+        };
+        out.push((n.clone(), b));
+    }
+    Ok(RangeBound(out))
+}
+
+/// The core's key as PlainBuffer key parts.
+pub fn from_primary_key(pk: &PrimaryKey) -> Vec<(String, PbValue)> {
+    pk.0.iter()
+        .map(|(n, v)| {
+            let v = match v {
+                PkValue::Integer(i) => PbValue::Integer(*i),
+                PkValue::String(s) => PbValue::String(s.clone()),
+                PkValue::Binary(b) => PbValue::Binary(b.clone()),
+                PkValue::AutoIncrement => PbValue::AutoIncrement,
+            };
+            (n.clone(), v)
+        })
+        .collect()
+}
+
+/// The core's range bound as PlainBuffer key parts.
+pub fn from_range_bound(b: &RangeBound) -> Vec<(String, PbValue)> {
+    b.0.iter()
+        .map(|(n, v)| {
+            let v = match v {
+                PkBound::InfMin => PbValue::InfMin,
+                PkBound::InfMax => PbValue::InfMax,
+                PkBound::Value(PkValue::Integer(i)) => PbValue::Integer(*i),
+                PkBound::Value(PkValue::String(s)) => PbValue::String(s.clone()),
+                PkBound::Value(PkValue::Binary(b)) => PbValue::Binary(b.clone()),
+                PkBound::Value(PkValue::AutoIncrement) => PbValue::AutoIncrement,
+            };
+            (n.clone(), v)
+        })
+        .collect()
+}
+
+/// An attribute value from the wire.
+pub fn to_value(name: &str, v: &PbValue) -> OtsResult<Value> {
+    Ok(match v {
+        PbValue::Integer(i) => Value::Integer(*i),
+        PbValue::Double(d) => Value::Double(*d),
+        PbValue::Boolean(b) => Value::Boolean(*b),
+        PbValue::String(s) => Value::String(s.clone()),
+        PbValue::Binary(b) => Value::Binary(b.clone()),
+        other => {
+            return Err(OtsError::invalid(format!(
+                "Invalid column value type {} of column {name}.",
+                vt_name(other)
+            )))
+        }
+    })
+}
+
+/// An attribute value for the wire.
+pub fn from_value(v: &Value) -> PbValue {
+    match v {
+        Value::Integer(i) => PbValue::Integer(*i),
+        Value::Double(d) => PbValue::Double(*d),
+        Value::Boolean(b) => PbValue::Boolean(*b),
+        Value::String(s) => PbValue::String(s.clone()),
+        Value::Binary(b) => PbValue::Binary(b.clone()),
+    }
+}
+
+/// A row for the wire: its key and every returned cell version with its timestamp.
+pub fn from_row(row: &Row) -> (Vec<(String, PbValue)>, Vec<PbCell>) {
+    let cells = row
+        .cells
+        .iter()
+        .map(|c| PbCell {
+            name: c.name.clone(),
+            value: Some(from_value(&c.value)),
+            op: None,
+            timestamp: Some(c.timestamp),
+        })
+        .collect();
+    (from_primary_key(&row.primary_key), cells)
+}
+
+/// Deepest filter nesting accepted (the core checks its own bound again).
+const MAX_FILTER_DEPTH: usize = 32;
+
+/// A serialized `Filter` (column conditions and read filters) as the core's condition.
+pub fn to_column_condition(bytes: &[u8]) -> OtsResult<ColumnCondition> {
+    filter(bytes, 0)
+}
+
+fn filter(bytes: &[u8], depth: usize) -> OtsResult<ColumnCondition> {
+    if depth > MAX_FILTER_DEPTH {
+        return Err(OtsError::invalid(format!(
+            "The filter is nested deeper than {MAX_FILTER_DEPTH} levels."
+        )));
+    }
+    let f = pb::Filter::decode(bytes)?;
+    match pb::FilterType::try_from(f.r#type) {
+        Ok(pb::FilterType::FtSingleColumnValue) => {
+            let s = pb::SingleColumnValueFilter::decode(f.filter.as_slice())?;
+            let op = match pb::ComparatorType::try_from(s.comparator) {
+                Ok(pb::ComparatorType::CtEqual) => CompareOp::Equal,
+                Ok(pb::ComparatorType::CtNotEqual) => CompareOp::NotEqual,
+                Ok(pb::ComparatorType::CtGreaterThan) => CompareOp::Greater,
+                Ok(pb::ComparatorType::CtGreaterEqual) => CompareOp::GreaterEqual,
+                Ok(pb::ComparatorType::CtLessThan) => CompareOp::Less,
+                Ok(pb::ComparatorType::CtLessEqual) => CompareOp::LessEqual,
+                Ok(pb::ComparatorType::CtExist) | Ok(pb::ComparatorType::CtNotExist) => {
+                    return Err(OtsError::unsupported(
+                        "The EXIST and NOT_EXIST comparators are not supported by tablesync.",
+                    ))
+                }
+                Err(_) => {
+                    return Err(OtsError::invalid(format!(
+                        "Invalid comparator type: {}.",
+                        s.comparator
+                    )))
+                }
+            };
+            if s.value_trans_rule.is_some() {
+                return Err(OtsError::unsupported(
+                    "Filters with a value transfer rule are not supported by tablesync.",
+                ));
+            }
+            let v = decode_variant(&s.column_value)?;
+            let value = to_value(&s.column_name, &v)?;
+            Ok(ColumnCondition::Single {
+                column: s.column_name,
+                op,
+                value,
+                pass_if_missing: !s.filter_if_missing,
+                latest_version_only: s.latest_version_only,
+            })
+        }
+        Ok(pb::FilterType::FtCompositeColumnValue) => {
+            let c = pb::CompositeColumnValueFilter::decode(f.filter.as_slice())?;
+            let mut subs = Vec::with_capacity(c.sub_filters.len());
+            for sf in &c.sub_filters {
+                subs.push(filter(&sf.encode_to_vec(), depth + 1)?);
+            }
+            match pb::LogicalOperator::try_from(c.combinator) {
+                Ok(pb::LogicalOperator::LoNot) => {
+                    if subs.len() != 1 {
+                        return Err(OtsError::invalid(
+                            "The NOT combinator takes exactly one sub filter.",
+                        ));
+                    }
+                    Ok(ColumnCondition::Not(Box::new(subs.remove(0))))
+                }
+                Ok(pb::LogicalOperator::LoAnd) | Ok(pb::LogicalOperator::LoOr)
+                    if subs.len() < 2 =>
+                {
+                    Err(OtsError::invalid(
+                        "The AND and OR combinators take at least two sub filters.",
+                    ))
+                }
+                Ok(pb::LogicalOperator::LoAnd) => Ok(ColumnCondition::And(subs)),
+                Ok(pb::LogicalOperator::LoOr) => Ok(ColumnCondition::Or(subs)),
+                Err(_) => Err(OtsError::invalid(format!(
+                    "Invalid logical operator: {}.",
+                    c.combinator
+                ))),
+            }
+        }
+        Ok(pb::FilterType::FtColumnPagination) => Err(OtsError::unsupported(
+            "The column pagination filter is not supported by tablesync.",
+        )),
+        Err(_) => Err(OtsError::invalid(format!(
+            "Invalid filter type: {}.",
+            f.r#type
+        ))),
+    }
+}
+
+/// A request's `Condition` as the core's.
+pub fn to_condition(c: &pb::Condition) -> OtsResult<Condition> {
+    let row_existence = match pb::RowExistenceExpectation::try_from(c.row_existence) {
+        Ok(pb::RowExistenceExpectation::Ignore) => RowExistence::Ignore,
+        Ok(pb::RowExistenceExpectation::ExpectExist) => RowExistence::ExpectExist,
+        Ok(pb::RowExistenceExpectation::ExpectNotExist) => RowExistence::ExpectNotExist,
+        Err(_) => {
+            return Err(OtsError::invalid(format!(
+                "Invalid row existence expectation: {}.",
+                c.row_existence
+            )))
+        }
+    };
+    let column_condition = match &c.column_condition {
+        Some(b) if !b.is_empty() => Some(to_column_condition(b)?),
+        _ => None,
+    };
+    Ok(Condition {
+        row_existence,
+        column_condition,
+    })
+}
