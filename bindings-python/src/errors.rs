@@ -95,7 +95,7 @@ fn class_of<'py>(py: Python<'py>, e: &Error) -> Bound<'py, PyType> {
         Error::Corrupt(_) | Error::UnsupportedVersion(_) => py.get_type::<CorruptData>(),
         Error::Io(_) | Error::Locked(_) => py.get_type::<StorageError>(),
         Error::Closed => py.get_type::<DatabaseClosed>(),
-        Error::Sync(_) => py.get_type::<SyncError>(),
+        Error::Sync(_) | Error::StaleEpoch(_) => py.get_type::<SyncError>(),
         Error::LogGap(_) => py.get_type::<LogGap>(),
     }
 }

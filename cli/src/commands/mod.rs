@@ -3,10 +3,14 @@
 mod copy;
 mod demo;
 mod demo_sync;
+mod failover;
 mod inspect;
+mod replicate;
+mod replicate_plot;
 mod rows;
 mod serve;
 mod sides;
+mod status;
 mod summary;
 mod sync;
 mod table;
@@ -104,6 +108,10 @@ fn run_other(cli: Cli) -> CliResult<()> {
         Command::Verify(a) => sync::verify(&a, region).map(|_| ()),
         Command::CopyTable(a) => copy::copy_table(&a, region, sync(SyncPolicy::Batch)),
         Command::Serve(a) => serve::serve(&a, region, sync(SyncPolicy::Always)),
+        Command::Replicate(a) => replicate::replicate(&a, region, sync(SyncPolicy::Batch)),
+        Command::Status(a) => status::status(&a, region),
+        Command::Failover(a) => failover::failover(&a),
+        Command::Failback(a) => failover::failback(&a),
     }
 }
 

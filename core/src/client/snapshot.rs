@@ -156,5 +156,6 @@ pub(crate) fn decode(
         retention: Retention::default(),
         closed: false,
         origin_ids: Default::default(),
+        write_guard: None,
     })
 }

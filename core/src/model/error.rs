@@ -49,6 +49,10 @@ pub enum Error {
     /// A sync session failed (`SyncError`).
     #[error("SyncError: {0}")]
     Sync(String),
+    /// A write reached a region that is not the write-primary of the
+    /// group's current epoch, or carried an older epoch (`StaleEpoch`).
+    #[error("StaleEpoch: {0}")]
+    StaleEpoch(String),
 }
 
 impl Error {
@@ -69,6 +73,7 @@ impl Error {
             Error::Locked(_) => "StorageLocked",
             Error::Closed => "DatabaseClosed",
             Error::Sync(_) => "SyncError",
+            Error::StaleEpoch(_) => "StaleEpoch",
         }
     }
 
@@ -87,7 +92,8 @@ impl Error {
             | Error::LogGap(m)
             | Error::Io(m)
             | Error::Locked(m)
-            | Error::Sync(m) => m.clone(),
+            | Error::Sync(m)
+            | Error::StaleEpoch(m) => m.clone(),
             Error::Closed => "the database is closed".into(),
         }
     }
