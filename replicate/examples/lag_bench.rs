@@ -32,8 +32,12 @@ fn main() -> Result<()> {
     let b = Arc::new(Mutex::new(Database::memory(DatabaseOptions::new("b"))?));
     a.lock().unwrap().create_table(schema.clone())?;
     b.lock().unwrap().create_table(schema)?;
-    let server = tablesync_http::serve(b.clone(), tablesync_http::ServerConfig::default())?;
-    let remote = tablesync_http::HttpRemote::new(&server.url(), "")?;
+    let cfg = tablesync_http::ServerConfig {
+        token: "bench".into(),
+        ..tablesync_http::ServerConfig::default()
+    };
+    let server = tablesync_http::serve(b.clone(), cfg)?;
+    let remote = tablesync_http::HttpRemote::new(&server.url(), "bench")?;
     let link = LinkHandle::spawn(
         a.clone(),
         Peer::Http(remote),

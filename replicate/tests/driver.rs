@@ -124,8 +124,12 @@ fn a_link_saved_in_a_directory_resumes_from_its_cursor() {
 #[test]
 fn realtime_push_to_an_http_server() {
     let (a, b) = (region("a"), region("b"));
-    let server = tablesync_http::serve(b.clone(), tablesync_http::ServerConfig::default()).unwrap();
-    let remote = tablesync_http::HttpRemote::new(&server.url(), "").unwrap();
+    let cfg = tablesync_http::ServerConfig {
+        token: "t0ken".into(),
+        ..tablesync_http::ServerConfig::default()
+    };
+    let server = tablesync_http::serve(b.clone(), cfg).unwrap();
+    let remote = tablesync_http::HttpRemote::new(&server.url(), "t0ken").unwrap();
     let link = LinkHandle::spawn(
         a.clone(),
         Peer::Http(remote),

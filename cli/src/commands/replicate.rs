@@ -162,6 +162,10 @@ pub fn replicate(a: &ReplicateArgs, region: Option<&str>, policy: SyncPolicy) ->
     }
     stop.store(true, Ordering::SeqCst);
     let written = loader.map(|h| h.join().unwrap_or(0));
+    // Let what was committed drain (bounded) before stopping.
+    if !link.wait_idle(Duration::from_secs(10)) {
+        eprintln!("\nthe link still has records pending; they go with its next run");
+    }
     let samples = link.samples();
     let status = link.stop()?;
     eprintln!("\r{}", line(&status, started.elapsed()));
