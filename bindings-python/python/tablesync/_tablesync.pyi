@@ -23,6 +23,8 @@ __all__ = [
     "InternalError",
     "InvalidArgument",
     "KeyMarker",
+    "Link",
+    "LinkStatus",
     "LogGap",
     "NotFound",
     "PK_AUTO_INCR",

@@ -23,6 +23,10 @@ fn direction(d: DirectionArg) -> SyncDirection {
     }
 }
 
+fn trigger_of(s: &str) -> Option<Trigger> {
+    Trigger::parse(s).ok()
+}
+
 fn line(s: &LinkStatus, elapsed: Duration) -> String {
     format!(
         "{:>6.1}s  {:<8} lag {:>6} ms  pending {:>7}  shipped {:>9} records {:>10} bytes  rpo {}{}",
@@ -144,6 +148,10 @@ pub fn replicate(a: &ReplicateArgs, region: Option<&str>, policy: SyncPolicy) ->
         a.trigger,
         direction(a.direction).name()
     );
+    if matches!(trigger_of(&a.trigger), Some(Trigger::Manual)) {
+        // A manual link run by hand: one session now.
+        link.trigger()?;
+    }
     let stop = Arc::new(AtomicBool::new(false));
     let s2 = stop.clone();
     let _ = ctrlc::set_handler(move || s2.store(true, Ordering::SeqCst));
