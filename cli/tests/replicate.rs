@@ -68,6 +68,12 @@ fn failover_reports_lost_writes_and_failback_resyncs_first() {
         out.contains("seq 3..=3"),
         "the unreplicated write is reported: {out}"
     );
+    // The old primary now refuses writes; the new one takes them.
+    fails(
+        &["put", &eu, "t", "--pk", "uid=4", "--col", "v=\"stale\""],
+        "StaleEpoch",
+    );
+    ok(&["put", &us, "t", "--pk", "uid=5", "--col", "v=\"new\""]);
     fails(
         &["failover", &eu, &us, "--promote", &region_of(&eu)],
         "OTSParameterInvalid",
@@ -82,6 +88,11 @@ fn failover_reports_lost_writes_and_failback_resyncs_first() {
     );
     let status = ok(&["status", &us]);
     assert!(status.contains("epoch 3"), "{status}");
+    ok(&["put", &eu, "t", "--pk", "uid=6", "--col", "v=\"back\""]);
+    fails(
+        &["put", &us, "t", "--pk", "uid=7", "--col", "v=\"stale\""],
+        "StaleEpoch",
+    );
 }
 
 fn region_of(dir: &str) -> String {

@@ -33,6 +33,19 @@ impl Fence {
         self.until_ms.store(until_ms, Ordering::SeqCst);
     }
 
+    /// A fence for a region that is not running a [`GroupNode`](super::GroupNode)
+    /// (a directory opened by a tool): open while `region` is the primary
+    /// of the persisted `state` and need not resync, closed otherwise.
+    pub fn from_state(state: &super::GroupState, region: &str) -> Fence {
+        let f = Fence::default();
+        if state.primary == region && !state.needs_resync && state.voted_epoch <= state.epoch {
+            f.set(state.epoch, i64::MIN, i64::MAX);
+        } else {
+            f.close(state.epoch);
+        }
+        f
+    }
+
     /// Refuse every write (not the primary).
     pub(crate) fn close(&self, epoch: u64) {
         self.set(epoch, i64::MAX, i64::MIN);
