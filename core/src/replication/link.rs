@@ -20,8 +20,9 @@ use crate::sync::{Initiator, SessionStep, SyncConfig, SyncDirection, SyncMode, S
 
 /// Records read from the log per delayed batch.
 const DELAYED_PAGE: usize = 1000;
-/// Records scanned at most to compute `pending` and `lag_ms`.
-const STATUS_SCAN: usize = 200_000;
+/// Records decoded at most to compute `pending` and `lag_ms` exactly;
+/// beyond them, every later record counts as pending (an upper bound).
+const STATUS_SCAN: usize = 8_192;
 /// First retry back-off (ms); doubles per failure up to `max_backoff_ms`.
 const BASE_BACKOFF_MS: i64 = 100;
 
@@ -584,6 +585,9 @@ impl Link {
                     }
                 }
                 cursor = page.next_cursor;
+            }
+            if scanned >= STATUS_SCAN {
+                pending += db.next_cursor().unwrap_or(cursor).saturating_sub(cursor);
             }
         }
         let lag_ms = if self.config.direction.pushes() {

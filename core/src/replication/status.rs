@@ -30,7 +30,8 @@ pub struct LinkStatus {
     /// Sessions (or batches) that failed or timed out.
     pub sessions_failed: u64,
     /// Local records (selected tables, not from the peer) the peer is not
-    /// yet known to hold. Pull-only links report 0.
+    /// yet known to hold; exact up to 8,192 unshipped records, beyond that
+    /// every later record is counted (an upper bound). Pull-only links report 0.
     pub pending: u64,
     /// Age (ms) of the oldest committed-but-unapplied record: for links that
     /// push, the oldest pending record's commit time (HLC) to now; for
