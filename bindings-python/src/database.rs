@@ -1005,6 +1005,70 @@ impl Database {
         Ok(Server::new(handle))
     }
 
+    /// Replicate to `target` (another `Database`, or an `http://` URL of a
+    /// `tablesync serve` server with `token`) on a background thread;
+    /// returns the running `Link`. `trigger`: `"realtime"`,
+    /// `"delayed:300ms"`, `"periodic:10s"` or `"manual"`; `direction`:
+    /// `"push"`, `"pull"` or `"both"`.
+    #[pyo3(signature = (target, trigger="realtime", direction="push", tables=None, *, token="", name=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn replicate(
+        &self,
+        py: Python<'_>,
+        target: &Bound<'_, PyAny>,
+        trigger: &str,
+        direction: &str,
+        tables: Option<Vec<String>>,
+        token: &str,
+        name: Option<String>,
+    ) -> PyResult<crate::link::Link> {
+        use tablesync::replication::{LinkConfig, Trigger};
+        use tablesync_replicate::{DriverOptions, LinkHandle, Peer};
+        let trigger = Trigger::parse(trigger).py()?;
+        let direction = tablesync::sync::SyncDirection::parse(direction).ok_or_else(|| {
+            invalid(format!(
+                "direction must be 'push', 'pull' or 'both', not {direction:?}"
+            ))
+        })?;
+        let (peer, peer_region) = if let Ok(url) = target.extract::<String>() {
+            let remote = tablesync_http::HttpRemote::new(&url, token).py()?;
+            (Peer::Http(remote), url)
+        } else {
+            let other = database_arg(target, "target")?;
+            if other.get().shared.same(&self.shared) {
+                return Err(invalid("a region cannot replicate to itself"));
+            }
+            (
+                Peer::Local(other.get().shared.arc()),
+                other.get().region.clone(),
+            )
+        };
+        let name = name.unwrap_or_else(|| {
+            let clean: String = peer_region
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .take(100)
+                .collect();
+            format!("to-{clean}")
+        });
+        let config = LinkConfig::new(name, peer_region)
+            .trigger(trigger)
+            .direction(direction)
+            .tables(tables);
+        self.shared.run(py, false, |_| Ok(()))?;
+        let src = self.shared.arc();
+        let handle = py
+            .detach(move || LinkHandle::spawn(src, peer, config, DriverOptions::default()))
+            .py()?;
+        Ok(crate::link::Link::new(handle))
+    }
+
     fn __repr__(&self, py: Python<'_>) -> String {
         let tables = self.shared.run_raw(py, false, |db| db.list_tables());
         match tables {

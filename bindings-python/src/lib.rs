@@ -12,6 +12,7 @@ pub mod conditions;
 pub mod database;
 pub mod errors;
 pub mod feed;
+pub mod link;
 pub mod markers;
 pub mod options;
 pub mod range_page;
@@ -53,6 +54,8 @@ fn _tablesync(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<sync_report::TableOutcome>()?;
     m.add_class::<sync_session::SyncSession>()?;
     m.add_class::<server::Server>()?;
+    m.add_class::<link::Link>()?;
+    m.add_class::<link::LinkStatus>()?;
     m.add_function(wrap_pyfunction!(sync_session::respond, m)?)?;
     m.add_class::<feed::Feed>()?;
     m.add_function(wrap_pyfunction!(feed::follow, m)?)?;

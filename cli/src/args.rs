@@ -167,6 +167,18 @@ pub enum Command {
     Serve(ServeArgs),
     /// Create, change and print a cluster map file (datacenters, placements, epochs).
     Cluster(crate::cluster_args::ClusterArgs),
+    /// Run a replication link from a directory to a directory or server in
+    /// the foreground, with a live lag line and an optional SVG plot.
+    Replicate(ReplicateArgs),
+    /// One screen about a region directory: tables, digests, version vector,
+    /// saved links (lag, pending) and group role.
+    Status(StatusArgs),
+    /// Make a region the write-primary of its group under a new epoch
+    /// (offline: every directory of the group, no process holding them).
+    Failover(FailoverArgs),
+    /// Resync a former primary with the current one until the digests
+    /// match, then make it primary again under a new epoch.
+    Failback(FailbackArgs),
 }
 
 /// Options of `demo`.
@@ -382,4 +394,75 @@ pub struct ExportArgs {
     /// Leave out version timestamps (an import then stamps values anew, so the digest changes).
     #[arg(long)]
     pub no_timestamps: bool,
+}
+
+/// Options of `replicate`.
+#[derive(Debug, Args)]
+pub struct ReplicateArgs {
+    /// Source database directory (the link runs here).
+    pub src: PathBuf,
+    /// Peer: a database directory or an http:// URL.
+    pub dst: String,
+    /// realtime, delayed:30s, periodic:10s or manual.
+    #[arg(long, default_value = "realtime")]
+    pub trigger: String,
+    /// Which way data moves, seen from SRC.
+    #[arg(long, value_enum, default_value_t = DirectionArg::Push)]
+    pub direction: DirectionArg,
+    /// Only this table (repeatable; default: every table).
+    #[arg(long = "table", value_name = "TABLE")]
+    pub tables: Vec<String>,
+    /// Bearer token of the server (when DST is a URL).
+    #[arg(long, env = "TABLESYNC_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Stop after this long (e.g. 30s, 5m); default: until Ctrl-C.
+    #[arg(long)]
+    pub duration: Option<String>,
+    /// Write an SVG plot of lag and throughput over the run here.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
+    /// Also write this many rows per second into SRC's table `load`
+    /// (created if missing), to watch the link under load.
+    #[arg(long, value_name = "ROWS_PER_SEC")]
+    pub load: Option<u64>,
+    /// Bytes per generated row (with --load).
+    #[arg(long, default_value_t = 1024)]
+    pub load_bytes: usize,
+    /// Link name (its state is kept in SRC/links/NAME.link).
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+/// Options of `status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// A database directory (an http:// URL needs the server's status endpoint, not there yet).
+    pub target: String,
+    /// Refresh every second until Ctrl-C.
+    #[arg(long)]
+    pub watch: bool,
+}
+
+/// Options of `failover`.
+#[derive(Debug, Args)]
+pub struct FailoverArgs {
+    /// The group's directories, in promotion preference order.
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Region to promote.
+    #[arg(long)]
+    pub promote: String,
+}
+
+/// Options of `failback`.
+#[derive(Debug, Args)]
+pub struct FailbackArgs {
+    /// The former primary's directory (to resync and promote).
+    pub dir: PathBuf,
+    /// The current primary's directory.
+    #[arg(long)]
+    pub primary: PathBuf,
+    /// The group's other directories (they learn the new epoch too).
+    #[arg(long = "member", value_name = "DIR")]
+    pub members: Vec<PathBuf>,
 }

@@ -42,9 +42,14 @@ pub fn open_existing(dir: &Path, region: Option<&str>, sync: SyncPolicy) -> CliR
 /// to `REGION` once the open succeeds.
 pub fn open_or_create(dir: &Path, region: Option<&str>, sync: SyncPolicy) -> CliResult<Database> {
     let (name, record) = resolve_region(dir, region)?;
-    let db = Database::open(dir, DatabaseOptions::new(name.as_str()).sync(sync))?;
+    let mut db = Database::open(dir, DatabaseOptions::new(name.as_str()).sync(sync))?;
     if record {
         write_region_file(dir, &name)?;
+    }
+    // A region of a failover group writes only while it is the primary.
+    if let Some(g) = tablesync::replication::files::load_group(dir)? {
+        let fence = tablesync::replication::Fence::from_state(&g, &name);
+        db.set_write_guard(Some(std::sync::Arc::new(fence)));
     }
     Ok(db)
 }

@@ -39,10 +39,12 @@ pub mod digest;
 pub mod engine;
 pub mod log;
 pub mod model;
+pub mod replication;
 pub mod storage;
 pub mod sync;
 
 pub use client::changes::ApplyStats;
+pub use client::database::WriteGuard;
 pub use client::digest::RangeDigest;
 pub use client::options::DatabaseOptions;
 pub use client::read::Scan;

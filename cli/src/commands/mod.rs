@@ -4,11 +4,15 @@ mod cluster;
 mod copy;
 mod demo;
 mod demo_sync;
+mod failover;
 mod inspect;
+mod replicate;
+mod replicate_plot;
 mod rows;
 mod serve;
 mod serve_ots;
 mod sides;
+mod status;
 mod summary;
 mod sync;
 mod table;
@@ -107,6 +111,10 @@ fn run_other(cli: Cli) -> CliResult<()> {
         Command::CopyTable(a) => copy::copy_table(&a, region, sync(SyncPolicy::Batch)),
         Command::Serve(a) => serve::serve(&a, region, sync(SyncPolicy::Always)),
         Command::Cluster(a) => cluster::run(&a),
+        Command::Replicate(a) => replicate::replicate(&a, region, sync(SyncPolicy::Batch)),
+        Command::Status(a) => status::status(&a, region),
+        Command::Failover(a) => failover::failover(&a),
+        Command::Failback(a) => failover::failback(&a),
     }
 }
 

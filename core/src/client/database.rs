@@ -32,6 +32,16 @@ pub struct Database {
     pub(crate) max_drift_ms: i64,
     /// Refusal and background-failure counters.
     pub(crate) health: super::remote_checks::HealthCounters,
+    /// Asked before every local write (never for merged records).
+    pub(crate) write_guard: Option<Arc<dyn WriteGuard>>,
+}
+
+/// A check run before every local write commits (put, update, delete,
+/// batch write). Records merged from other regions are not checked: they
+/// were accepted where they were written. Replication's epoch fence is one.
+pub trait WriteGuard: Send + Sync {
+    /// `Ok` to let the write commit; an error (e.g. `StaleEpoch`) refuses it.
+    fn check(&self, now_ms: i64) -> Result<()>;
 }
 
 /// A local mutation waiting for its stamp.
@@ -106,6 +116,7 @@ impl Database {
                 origin_ids: Default::default(),
                 max_drift_ms: options.max_clock_drift_ms,
                 health: Default::default(),
+                write_guard: None,
             },
         };
         db.retention = options.retention;
@@ -194,6 +205,12 @@ impl Database {
             }
         }
         Ok(())
+    }
+
+    /// Install (or remove, with `None`) the check every local write passes
+    /// first; see [`WriteGuard`].
+    pub fn set_write_guard(&mut self, guard: Option<Arc<dyn WriteGuard>>) {
+        self.write_guard = guard;
     }
 
     /// This region's name.
@@ -321,6 +338,9 @@ impl Database {
     /// fails only if storage does, and then changes nothing.
     pub(crate) fn commit_local(&mut self, items: Vec<Pending>) -> Result<Vec<PrimaryKey>> {
         let now = self.now_ms();
+        if let Some(g) = &self.write_guard {
+            g.check(now)?;
+        }
         let mut hlc = Hlc::resume(self.log.hlc_last());
         let first_seq = self.log.local_seq() + 1;
         let first_cursor = self.log.next_cursor();

@@ -167,5 +167,6 @@ pub(crate) fn decode(
         origin_ids: Default::default(),
         max_drift_ms: super::remote_checks::DEFAULT_MAX_CLOCK_DRIFT_MS,
         health: Default::default(),
+        write_guard: None,
     })
 }

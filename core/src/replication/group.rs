@@ -1,0 +1,631 @@
+//! A region group: one write-primary per epoch, heartbeats, leases,
+//! elections and failover/failback (sans-IO).
+//!
+//! Safety rests on three rules, all measured on each member's own clock
+//! (clocks may be offset from each other; they must run at the same rate):
+//! 1. the primary writes only while a majority acknowledged one of its
+//!    heartbeats sent less than `lease_ms` ago, at its epoch;
+//! 2. a member that votes for epoch `e` stops acknowledging heartbeats of
+//!    any epoch below `e`, and votes at most once per epoch (persisted);
+//! 3. a candidate that wins a majority still waits `lease_ms` before its
+//!    first write.
+//!
+//! Any two majorities share a member, so the old primary's lease has lapsed
+//! before the new one writes: no two members write in overlapping time, and
+//! a member of an older epoch refuses writes (`StaleEpoch`).
+
+use super::detector::{DetectorConfig, FailureDetector, PeerHealth, PeerView};
+use super::fence::Fence;
+use super::group_msg::{GroupMsg, Handover};
+use super::group_state::{GroupState, LostRange};
+use crate::client::Database;
+use crate::model::error::{Error, Result};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+/// Lost ranges kept in the persisted state.
+const MAX_LOST: usize = 64;
+
+/// A group's settings (the same on every member).
+#[derive(Clone, Debug, PartialEq)]
+pub struct GroupConfig {
+    /// Members, in promotion preference order; the first leads epoch 1.
+    pub members: Vec<String>,
+    /// Failure detection (heartbeat period, phi thresholds, error count).
+    pub detector: DetectorConfig,
+    /// Primary's write lease after a majority ack (ms).
+    pub lease_ms: i64,
+    /// A standby asks for votes once the primary has been silent this long
+    /// (ms; larger than `lease_ms`).
+    pub grace_ms: i64,
+    /// Promote a standby automatically when the primary is down.
+    pub auto_failover: bool,
+    /// A candidate gives up an election after this long (ms).
+    pub election_timeout_ms: i64,
+}
+
+impl GroupConfig {
+    /// Defaults for these members: 100 ms heartbeats, 1 s lease, 1.5 s grace.
+    pub fn new(members: Vec<String>) -> Self {
+        GroupConfig {
+            members,
+            detector: DetectorConfig::default(),
+            lease_ms: 1_000,
+            grace_ms: 1_500,
+            auto_failover: true,
+            election_timeout_ms: 1_000,
+        }
+    }
+
+    fn validate(&self, me: &str) -> Result<()> {
+        if self.members.is_empty() || !self.members.iter().any(|m| m == me) {
+            return Err(Error::invalid(format!(
+                "region '{me}' is not a member of the group"
+            )));
+        }
+        let set: BTreeSet<_> = self.members.iter().collect();
+        if set.len() != self.members.len() {
+            return Err(Error::invalid("group members must be distinct"));
+        }
+        if self.lease_ms <= 0 || self.grace_ms <= self.lease_ms {
+            return Err(Error::invalid(
+                "lease_ms must be positive and grace_ms larger than lease_ms",
+            ));
+        }
+        if self.detector.heartbeat_ms <= 0 || self.election_timeout_ms <= 0 {
+            return Err(Error::invalid(
+                "heartbeat_ms and election_timeout_ms must be positive",
+            ));
+        }
+        Ok(())
+    }
+
+    fn majority(&self) -> usize {
+        self.members.len() / 2 + 1
+    }
+}
+
+/// What the driver does next.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GroupAction {
+    /// Deliver `bytes` to member `to` (its [`GroupNode::on_message`]).
+    Send {
+        /// Recipient.
+        to: String,
+        /// Frame.
+        bytes: Vec<u8>,
+    },
+}
+
+/// This member's role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Write-primary of the current epoch.
+    Primary,
+    /// Asking for votes.
+    Candidate,
+    /// Following the primary.
+    Standby,
+}
+
+/// A member's view of the group.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GroupStatus {
+    /// This member.
+    pub me: String,
+    /// Role.
+    pub role: Role,
+    /// Current epoch.
+    pub epoch: u64,
+    /// Primary of the epoch.
+    pub primary: String,
+    /// Whether a local write would pass now.
+    pub writable: bool,
+    /// Must resync before it may lead again.
+    pub needs_resync: bool,
+    /// Each peer as seen from here.
+    pub peers: Vec<PeerView>,
+    /// Writes reported lost in failovers.
+    pub lost: Vec<LostRange>,
+}
+
+struct Candidacy {
+    epoch: u64,
+    started_ms: i64,
+    votes: BTreeSet<String>,
+    held_seq: u64,
+    old_primary: String,
+}
+
+/// One member of a region group.
+pub struct GroupNode {
+    me: String,
+    config: GroupConfig,
+    st: GroupState,
+    fence: Arc<Fence>,
+    detector: FailureDetector,
+    last_heard_primary: i64,
+    /// Primary: latest own heartbeat send time each member acknowledged.
+    acks: BTreeMap<String, i64>,
+    next_hb_ms: i64,
+    candidacy: Option<Candidacy>,
+    open_at_ms: i64,
+    voted_at_ms: i64,
+    /// Last local time the primary's lease was valid.
+    lease_ok_ms: i64,
+    /// Stepped down from `(epoch, last own seq)`; lost ranges not yet known.
+    unreported: Option<(u64, u64)>,
+    dirty: bool,
+}
+
+impl GroupNode {
+    /// A member `me`, from its persisted state (`None`: a new group, epoch
+    /// 1 led by the first member). Install [`fence`](Self::fence) as the
+    /// region's write guard.
+    pub fn new(
+        me: &str,
+        config: GroupConfig,
+        state: Option<GroupState>,
+        now_ms: i64,
+    ) -> Result<GroupNode> {
+        config.validate(me)?;
+        let st = state.unwrap_or_else(|| GroupState::initial(&config.members[0]));
+        let mut detector = FailureDetector::new(config.detector.clone());
+        for m in config.members.iter().filter(|m| *m != me) {
+            detector.watch(m, now_ms);
+        }
+        let fence = Arc::new(Fence::default());
+        fence.close(st.epoch);
+        let mut node = GroupNode {
+            me: me.to_string(),
+            // A restarted primary waits a full lease before writing again:
+            // it cannot know whether its old lease was already used up.
+            open_at_ms: now_ms.saturating_add(config.lease_ms),
+            config,
+            st,
+            fence,
+            detector,
+            last_heard_primary: now_ms,
+            acks: BTreeMap::new(),
+            next_hb_ms: now_ms,
+            candidacy: None,
+            voted_at_ms: now_ms,
+            lease_ok_ms: now_ms,
+            unreported: None,
+            dirty: false,
+        };
+        node.refresh_fence(now_ms);
+        Ok(node)
+    }
+
+    /// The fence to install with [`Database::set_write_guard`].
+    pub fn fence(&self) -> Arc<Fence> {
+        self.fence.clone()
+    }
+
+    /// The durable state (persist it when [`take_dirty`](Self::take_dirty) says so,
+    /// before sending the actions that follow).
+    pub fn state(&self) -> &GroupState {
+        &self.st
+    }
+
+    /// Whether the durable state changed since the last call.
+    pub fn take_dirty(&mut self) -> bool {
+        std::mem::take(&mut self.dirty)
+    }
+
+    /// This member's name.
+    pub fn me(&self) -> &str {
+        &self.me
+    }
+
+    fn is_primary(&self) -> bool {
+        self.st.primary == self.me
+    }
+
+    /// Role now.
+    pub fn role(&self) -> Role {
+        if self.is_primary() {
+            Role::Primary
+        } else if self.candidacy.is_some() {
+            Role::Candidate
+        } else {
+            Role::Standby
+        }
+    }
+
+    fn promised(&self) -> u64 {
+        self.st.epoch.max(self.st.voted_epoch)
+    }
+
+    fn others(&self) -> impl Iterator<Item = &String> {
+        self.config.members.iter().filter(move |m| **m != self.me)
+    }
+
+    fn broadcast(&self, msg: &GroupMsg) -> Vec<GroupAction> {
+        let bytes = msg.encode();
+        self.others()
+            .map(|m| GroupAction::Send {
+                to: m.clone(),
+                bytes: bytes.clone(),
+            })
+            .collect()
+    }
+
+    fn lease_until(&self) -> i64 {
+        let need = self.config.majority() - 1; // besides this member
+        if need == 0 {
+            return i64::MAX;
+        }
+        let mut times: Vec<i64> = self
+            .others()
+            .filter_map(|m| self.acks.get(m).copied())
+            .collect();
+        if times.len() < need {
+            return i64::MIN;
+        }
+        times.sort_unstable_by(|a, b| b.cmp(a));
+        times[need - 1].saturating_add(self.config.lease_ms)
+    }
+
+    fn refresh_fence(&mut self, _now_ms: i64) {
+        if self.is_primary() && self.st.voted_epoch <= self.st.epoch {
+            self.fence
+                .set(self.st.epoch, self.open_at_ms, self.lease_until());
+        } else {
+            self.fence.close(self.st.epoch);
+        }
+    }
+
+    /// Move to a newer epoch learnt from a peer.
+    fn adopt(
+        &mut self,
+        db: &Database,
+        epoch: u64,
+        primary: &str,
+        handover: Option<Handover>,
+        now_ms: i64,
+    ) {
+        if epoch <= self.st.epoch {
+            return;
+        }
+        if self.is_primary() {
+            // Stepping down: what this region wrote that the new primary
+            // lacked at promotion is reported (once the handover is known),
+            // then merged back on resync.
+            self.st.needs_resync = true;
+            let last = db
+                .version_vector()
+                .ok()
+                .and_then(|v| v.get(&self.me).copied())
+                .unwrap_or(0);
+            self.unreported = Some((self.st.epoch, last));
+        }
+        self.st.epoch = epoch;
+        self.st.primary = primary.to_string();
+        self.st.handover = handover;
+        self.report_lost();
+        self.candidacy = None;
+        self.acks.clear();
+        self.last_heard_primary = now_ms;
+        self.dirty = true;
+        self.refresh_fence(now_ms);
+    }
+
+    /// Record the writes a handover away from this member left behind.
+    fn report_lost(&mut self) {
+        let Some((old_epoch, last)) = self.unreported else {
+            return;
+        };
+        let Some(h) = self.st.handover.as_ref() else {
+            return;
+        };
+        if h.epoch != self.st.epoch {
+            return;
+        }
+        self.unreported = None;
+        if h.from == self.me && last > h.held_seq {
+            self.st.lost.push(LostRange {
+                origin: self.me.clone(),
+                from_seq: h.held_seq + 1,
+                to_seq: last,
+                epoch: old_epoch,
+            });
+            let n = self.st.lost.len();
+            if n > MAX_LOST {
+                self.st.lost.drain(..n - MAX_LOST);
+            }
+            self.dirty = true;
+        }
+    }
+
+    /// Time passed: heartbeats, election timeouts, automatic failover.
+    pub fn tick(&mut self, db: &Database, now_ms: i64) -> Vec<GroupAction> {
+        let mut out = Vec::new();
+        if now_ms >= self.next_hb_ms {
+            self.next_hb_ms = now_ms.saturating_add(self.config.detector.heartbeat_ms);
+            out.extend(self.broadcast(&GroupMsg::Heartbeat {
+                from: self.me.clone(),
+                epoch: self.st.epoch,
+                primary: self.st.primary.clone(),
+                sent_ms: now_ms,
+                handover: self.st.handover.clone(),
+            }));
+        }
+        if let Some(c) = &self.candidacy {
+            if now_ms - c.started_ms >= self.config.election_timeout_ms {
+                self.candidacy = None;
+            }
+        }
+        // A primary that voted for a successor which never took over, or
+        // that has gone without a lease for the grace period (a majority
+        // promised a newer epoch nobody won), asks for votes again.
+        if self.lease_until() > now_ms {
+            self.lease_ok_ms = now_ms;
+        }
+        if self.is_primary()
+            && self.candidacy.is_none()
+            && now_ms - self.voted_at_ms >= 2 * self.config.election_timeout_ms
+            && (self.st.voted_epoch > self.st.epoch
+                || now_ms - self.lease_ok_ms >= self.config.grace_ms)
+        {
+            out.extend(self.stand(db, now_ms, false));
+        }
+        if self.config.auto_failover
+            && !self.is_primary()
+            && self.candidacy.is_none()
+            && !self.st.needs_resync
+            && now_ms - self.last_heard_primary >= self.config.grace_ms
+            && self.preferred_candidate(now_ms)
+        {
+            out.extend(self.stand(db, now_ms, false));
+        }
+        self.refresh_fence(now_ms);
+        out
+    }
+
+    /// Whether this member is the most preferred one that looks alive
+    /// (the primary excluded).
+    fn preferred_candidate(&self, now_ms: i64) -> bool {
+        for m in &self.config.members {
+            if *m == self.st.primary {
+                continue;
+            }
+            if *m == self.me {
+                return true;
+            }
+            let up = self
+                .detector
+                .view(m, now_ms)
+                .is_some_and(|v| v.health == PeerHealth::Up);
+            if up {
+                return false;
+            }
+        }
+        false
+    }
+
+    fn stand(&mut self, db: &Database, now_ms: i64, forced: bool) -> Vec<GroupAction> {
+        let epoch = self.promised() + 1;
+        self.st.voted_epoch = epoch;
+        self.st.voted_for = self.me.clone();
+        self.voted_at_ms = now_ms;
+        self.dirty = true;
+        let old = self.st.primary.clone();
+        let held_seq = db
+            .version_vector()
+            .ok()
+            .and_then(|v| v.get(&old).copied())
+            .unwrap_or(0);
+        let mut votes = BTreeSet::new();
+        votes.insert(self.me.clone());
+        self.candidacy = Some(Candidacy {
+            epoch,
+            started_ms: now_ms,
+            votes,
+            held_seq,
+            old_primary: old,
+        });
+        let out = self.broadcast(&GroupMsg::VoteRequest {
+            from: self.me.clone(),
+            epoch,
+            forced,
+        });
+        self.maybe_win(now_ms);
+        self.refresh_fence(now_ms);
+        out
+    }
+
+    fn maybe_win(&mut self, now_ms: i64) {
+        let Some(c) = &self.candidacy else {
+            return;
+        };
+        if c.votes.len() < self.config.majority() {
+            return;
+        }
+        let c = self.candidacy.take().expect("checked");
+        self.st.handover = Some(Handover {
+            epoch: c.epoch,
+            from: c.old_primary,
+            to: self.me.clone(),
+            held_seq: c.held_seq,
+        });
+        self.st.epoch = c.epoch;
+        self.st.primary = self.me.clone();
+        self.st.needs_resync = false;
+        self.acks.clear();
+        self.open_at_ms = now_ms.saturating_add(self.config.lease_ms);
+        self.lease_ok_ms = now_ms;
+        self.next_hb_ms = now_ms; // announce at once
+        self.dirty = true;
+    }
+
+    /// Manual failover (or failback): ask the others to make this member
+    /// primary now, without waiting for the primary to be detected down.
+    /// Refused (`OTSParameterInvalid`) while this member must still resync.
+    pub fn promote(&mut self, db: &Database, now_ms: i64) -> Result<Vec<GroupAction>> {
+        if self.st.needs_resync {
+            return Err(Error::invalid(format!(
+                "region '{}' led an older epoch and must resync until digests match before it can lead",
+                self.me
+            )));
+        }
+        if self.is_primary() {
+            return Ok(Vec::new());
+        }
+        Ok(self.stand(db, now_ms, true))
+    }
+
+    /// The failback check passed: this member's digests match the
+    /// primary's (a verified sync with it), so it may lead again.
+    pub fn mark_resynced(&mut self) {
+        if self.st.needs_resync {
+            self.st.needs_resync = false;
+            self.dirty = true;
+        }
+    }
+
+    /// An error or timeout talking to `peer` (passive detection).
+    pub fn on_error(&mut self, peer: &str, now_ms: i64) {
+        self.detector.error(peer, now_ms);
+    }
+
+    /// A message from another member. Undecodable bytes are an error and
+    /// change nothing.
+    pub fn on_message(
+        &mut self,
+        db: &Database,
+        bytes: &[u8],
+        now_ms: i64,
+    ) -> Result<Vec<GroupAction>> {
+        let msg = GroupMsg::decode(bytes)?;
+        let from = match &msg {
+            GroupMsg::Heartbeat { from, .. }
+            | GroupMsg::Ack { from, .. }
+            | GroupMsg::VoteRequest { from, .. }
+            | GroupMsg::Vote { from, .. } => from.clone(),
+        };
+        if from == self.me || !self.config.members.contains(&from) {
+            return Err(Error::invalid(format!(
+                "group message from '{from}', not another member"
+            )));
+        }
+        self.detector.heard(&from, now_ms);
+        let mut out = Vec::new();
+        match msg {
+            GroupMsg::Heartbeat {
+                epoch,
+                primary,
+                sent_ms,
+                handover,
+                ..
+            } => {
+                if epoch > self.st.epoch && primary != self.me {
+                    self.adopt(db, epoch, &primary, handover, now_ms);
+                } else if epoch == self.st.epoch && self.st.handover.is_none() && handover.is_some()
+                {
+                    self.st.handover = handover;
+                    self.dirty = true;
+                    self.report_lost();
+                }
+                if epoch == self.st.epoch && primary == from && self.st.primary == from {
+                    self.last_heard_primary = now_ms;
+                }
+                let accepted =
+                    epoch >= self.promised() && epoch == self.st.epoch && primary == from;
+                out.push(GroupAction::Send {
+                    to: from.clone(),
+                    bytes: GroupMsg::Ack {
+                        from: self.me.clone(),
+                        epoch: self.st.epoch,
+                        primary: self.st.primary.clone(),
+                        hb_epoch: epoch,
+                        echo_ms: sent_ms,
+                        accepted,
+                    }
+                    .encode(),
+                });
+            }
+            GroupMsg::Ack {
+                epoch,
+                primary,
+                hb_epoch,
+                echo_ms,
+                accepted,
+                ..
+            } => {
+                if epoch > self.st.epoch && primary != self.me {
+                    self.adopt(db, epoch, &primary, None, now_ms);
+                }
+                if self.is_primary() && accepted && hb_epoch == self.st.epoch && echo_ms <= now_ms {
+                    let e = self.acks.entry(from.clone()).or_insert(i64::MIN);
+                    *e = (*e).max(echo_ms);
+                }
+            }
+            GroupMsg::VoteRequest { epoch, forced, .. } => {
+                // The primary itself only yields to a manual (forced) request;
+                // once it votes, its fence closes (rule 2 applies to it too).
+                let primary_down = !self.is_primary()
+                    && (self.st.primary == from
+                        || now_ms - self.last_heard_primary >= self.config.grace_ms);
+                let fresh = epoch > self.promised() && (forced || primary_down);
+                // A repeated request (the first answer was lost) gets the same vote.
+                let again = epoch == self.st.voted_epoch
+                    && self.st.voted_for == from
+                    && epoch > self.st.epoch;
+                let granted = fresh || again;
+                if fresh {
+                    self.voted_at_ms = now_ms;
+                    self.st.voted_epoch = epoch;
+                    self.st.voted_for = from.clone();
+                    self.dirty = true;
+                }
+                out.push(GroupAction::Send {
+                    to: from.clone(),
+                    bytes: GroupMsg::Vote {
+                        from: self.me.clone(),
+                        // Refused: the highest epoch promised here, so the
+                        // candidate's next try can go above it.
+                        epoch: if granted {
+                            epoch
+                        } else {
+                            epoch.max(self.promised())
+                        },
+                        granted,
+                    }
+                    .encode(),
+                });
+            }
+            GroupMsg::Vote { epoch, granted, .. } => {
+                if let Some(c) = self.candidacy.as_mut() {
+                    if granted && c.epoch == epoch {
+                        c.votes.insert(from.clone());
+                    }
+                }
+                if !granted && self.candidacy.is_some() && epoch > self.st.voted_epoch {
+                    // Skip past epochs others already promised.
+                    self.st.voted_epoch = epoch;
+                    self.st.voted_for = String::new();
+                    self.dirty = true;
+                }
+                self.maybe_win(now_ms);
+            }
+        }
+        self.refresh_fence(now_ms);
+        Ok(out)
+    }
+
+    /// This member's view now.
+    pub fn status(&self, now_ms: i64) -> GroupStatus {
+        GroupStatus {
+            me: self.me.clone(),
+            role: self.role(),
+            epoch: self.st.epoch,
+            primary: self.st.primary.clone(),
+            writable: self.fence.writable(now_ms),
+            needs_resync: self.st.needs_resync,
+            peers: self.detector.views(now_ms),
+            lost: self.st.lost.clone(),
+        }
+    }
+}

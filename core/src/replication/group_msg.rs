@@ -1,0 +1,199 @@
+//! Messages between the members of a region group (frame `TSGP`,
+//! docs/FORMAT.md "Replication frames").
+
+use crate::codec::buf::{put_bytes, put_varint, put_zigzag, Reader};
+use crate::codec::frame::{decode_frame, encode_frame};
+use crate::model::error::Result;
+
+/// Magic of a group message.
+pub const MAGIC_GROUP: [u8; 4] = *b"TSGP";
+
+/// A change of primary: at `epoch`, `to` replaced `from`, holding `from`'s
+/// writes up to `held_seq`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Handover {
+    /// Epoch that began.
+    pub epoch: u64,
+    /// Previous primary.
+    pub from: String,
+    /// New primary.
+    pub to: String,
+    /// Highest contiguous sequence of `from` the new primary held.
+    pub held_seq: u64,
+}
+
+/// One group message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GroupMsg {
+    /// Periodic liveness + epoch announcement.
+    Heartbeat {
+        /// Sender.
+        from: String,
+        /// Sender's epoch.
+        epoch: u64,
+        /// Sender's idea of the primary.
+        primary: String,
+        /// Sender's local time (echoed in the ack).
+        sent_ms: i64,
+        /// The handover that began the sender's epoch, if known.
+        handover: Option<Handover>,
+    },
+    /// Answer to a heartbeat.
+    Ack {
+        /// Sender.
+        from: String,
+        /// Sender's epoch.
+        epoch: u64,
+        /// Sender's primary.
+        primary: String,
+        /// Epoch of the heartbeat answered.
+        hb_epoch: u64,
+        /// `sent_ms` of the heartbeat answered.
+        echo_ms: i64,
+        /// Whether the ack counts toward the heartbeat sender's lease.
+        accepted: bool,
+    },
+    /// A candidate asks for votes for `epoch`.
+    VoteRequest {
+        /// Candidate.
+        from: String,
+        /// Epoch it wants to lead.
+        epoch: u64,
+        /// Manual failover: skip the "primary is down" check.
+        forced: bool,
+    },
+    /// A vote.
+    Vote {
+        /// Voter.
+        from: String,
+        /// Epoch voted on.
+        epoch: u64,
+        /// Granted or not.
+        granted: bool,
+    },
+}
+
+fn put_str(p: &mut Vec<u8>, s: &str) {
+    put_bytes(p, s.as_bytes());
+}
+
+impl GroupMsg {
+    /// Encode as a frame.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut p = Vec::with_capacity(64);
+        match self {
+            GroupMsg::Heartbeat {
+                from,
+                epoch,
+                primary,
+                sent_ms,
+                handover,
+            } => {
+                p.push(1);
+                put_str(&mut p, from);
+                put_varint(&mut p, *epoch);
+                put_str(&mut p, primary);
+                put_zigzag(&mut p, *sent_ms);
+                match handover {
+                    None => p.push(0),
+                    Some(h) => {
+                        p.push(1);
+                        put_varint(&mut p, h.epoch);
+                        put_str(&mut p, &h.from);
+                        put_str(&mut p, &h.to);
+                        put_varint(&mut p, h.held_seq);
+                    }
+                }
+            }
+            GroupMsg::Ack {
+                from,
+                epoch,
+                primary,
+                hb_epoch,
+                echo_ms,
+                accepted,
+            } => {
+                p.push(2);
+                put_str(&mut p, from);
+                put_varint(&mut p, *epoch);
+                put_str(&mut p, primary);
+                put_varint(&mut p, *hb_epoch);
+                put_zigzag(&mut p, *echo_ms);
+                p.push(*accepted as u8);
+            }
+            GroupMsg::VoteRequest {
+                from,
+                epoch,
+                forced,
+            } => {
+                p.push(3);
+                put_str(&mut p, from);
+                put_varint(&mut p, *epoch);
+                p.push(*forced as u8);
+            }
+            GroupMsg::Vote {
+                from,
+                epoch,
+                granted,
+            } => {
+                p.push(4);
+                put_str(&mut p, from);
+                put_varint(&mut p, *epoch);
+                p.push(*granted as u8);
+            }
+        }
+        encode_frame(MAGIC_GROUP, &p, false)
+    }
+
+    /// Decode a frame.
+    pub fn decode(bytes: &[u8]) -> Result<GroupMsg> {
+        let p = decode_frame(MAGIC_GROUP, bytes, 64 * 1024)?;
+        let mut r = Reader::new(&p, "group message");
+        let flag = |r: &mut Reader<'_>| -> Result<bool> {
+            match r.u8()? {
+                0 => Ok(false),
+                1 => Ok(true),
+                b => Err(r.error(format!("flag byte {b}"))),
+            }
+        };
+        let m = match r.u8()? {
+            1 => GroupMsg::Heartbeat {
+                from: r.string()?.into(),
+                epoch: r.varint()?,
+                primary: r.string()?.into(),
+                sent_ms: r.zigzag()?,
+                handover: if flag(&mut r)? {
+                    Some(Handover {
+                        epoch: r.varint()?,
+                        from: r.string()?.into(),
+                        to: r.string()?.into(),
+                        held_seq: r.varint()?,
+                    })
+                } else {
+                    None
+                },
+            },
+            2 => GroupMsg::Ack {
+                from: r.string()?.into(),
+                epoch: r.varint()?,
+                primary: r.string()?.into(),
+                hb_epoch: r.varint()?,
+                echo_ms: r.zigzag()?,
+                accepted: flag(&mut r)?,
+            },
+            3 => GroupMsg::VoteRequest {
+                from: r.string()?.into(),
+                epoch: r.varint()?,
+                forced: flag(&mut r)?,
+            },
+            4 => GroupMsg::Vote {
+                from: r.string()?.into(),
+                epoch: r.varint()?,
+                granted: flag(&mut r)?,
+            },
+            k => return Err(r.error(format!("unknown message kind {k}"))),
+        };
+        r.finish()?;
+        Ok(m)
+    }
+}

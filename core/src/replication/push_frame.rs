@@ -1,0 +1,178 @@
+//! Record push: the frames a delayed link uses to ship exactly the records
+//! it chose (docs/FORMAT.md, "Replication frames").
+//!
+//! Request `TSRP`: `session u64 LE ‖ batch u64 LE ‖ count varint ‖ records`
+//! (each a §7 change record). Ack `TSRA`: `session u64 LE ‖ batch u64 LE ‖
+//! status u8` then, for status 0, `applied varint ‖ skipped varint`, for
+//! status 1, `code string ‖ message string`.
+
+use crate::codec::buf::{put_bytes, put_varint, Reader};
+use crate::codec::frame::{decode_frame, encode_frame};
+use crate::codec::record::{put_record, read_record};
+use crate::log::record::ChangeRecord;
+use crate::model::error::{Error, Result};
+
+/// Magic of a record-push request.
+pub const MAGIC_PUSH: [u8; 4] = *b"TSRP";
+/// Magic of a record-push acknowledgement.
+pub const MAGIC_PUSH_ACK: [u8; 4] = *b"TSRA";
+
+/// A batch of records to merge at the target.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PushBatch {
+    /// Session id chosen by the link (from its seed).
+    pub session: u64,
+    /// Batch number within the session.
+    pub batch: u64,
+    /// The records.
+    pub records: Vec<ChangeRecord>,
+}
+
+/// What the target did with a batch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PushAck {
+    /// Echo of the batch's session.
+    pub session: u64,
+    /// Echo of the batch number.
+    pub batch: u64,
+    /// `Ok((applied, skipped))`, or the target's error `(code, message)`.
+    pub outcome: std::result::Result<(u64, u64), (String, String)>,
+}
+
+/// Encode a batch (lz4-compressed frame).
+pub fn encode_push(b: &PushBatch) -> Vec<u8> {
+    let mut p = Vec::with_capacity(64 + b.records.len() * 64);
+    p.extend_from_slice(&b.session.to_le_bytes());
+    p.extend_from_slice(&b.batch.to_le_bytes());
+    put_varint(&mut p, b.records.len() as u64);
+    for r in &b.records {
+        put_record(&mut p, r);
+    }
+    encode_frame(MAGIC_PUSH, &p, true)
+}
+
+/// Decode a batch; `cap` bounds the uncompressed payload.
+pub fn decode_push(bytes: &[u8], cap: usize) -> Result<PushBatch> {
+    let p = decode_frame(MAGIC_PUSH, bytes, cap)?;
+    let mut r = Reader::new(&p, "record push");
+    let session = r.u64_le()?;
+    let batch = r.u64_le()?;
+    let n = r.count()?;
+    let mut records = Vec::with_capacity(n.min(4096));
+    for _ in 0..n {
+        records.push(read_record(&mut r)?);
+    }
+    r.finish()?;
+    Ok(PushBatch {
+        session,
+        batch,
+        records,
+    })
+}
+
+/// Encode an acknowledgement.
+pub fn encode_ack(a: &PushAck) -> Vec<u8> {
+    let mut p = Vec::with_capacity(64);
+    p.extend_from_slice(&a.session.to_le_bytes());
+    p.extend_from_slice(&a.batch.to_le_bytes());
+    match &a.outcome {
+        Ok((applied, skipped)) => {
+            p.push(0);
+            put_varint(&mut p, *applied);
+            put_varint(&mut p, *skipped);
+        }
+        Err((code, message)) => {
+            p.push(1);
+            put_bytes(&mut p, code.as_bytes());
+            put_bytes(&mut p, message.as_bytes());
+        }
+    }
+    encode_frame(MAGIC_PUSH_ACK, &p, false)
+}
+
+/// Decode an acknowledgement.
+pub fn decode_ack(bytes: &[u8]) -> Result<PushAck> {
+    let p = decode_frame(MAGIC_PUSH_ACK, bytes, 64 * 1024)?;
+    let mut r = Reader::new(&p, "record push ack");
+    let session = r.u64_le()?;
+    let batch = r.u64_le()?;
+    let outcome = match r.u8()? {
+        0 => Ok((r.varint()?, r.varint()?)),
+        1 => Err((r.string()?.to_string(), r.string()?.to_string())),
+        s => return Err(r.error(format!("unknown ack status {s}"))),
+    };
+    r.finish()?;
+    Ok(PushAck {
+        session,
+        batch,
+        outcome,
+    })
+}
+
+/// Whether `bytes` starts like a frame with `magic`.
+pub(crate) fn has_magic(bytes: &[u8], magic: [u8; 4]) -> bool {
+    bytes.len() >= 4 && bytes[..4] == magic
+}
+
+/// Turn an ack's error back into a core error (stable code kept).
+pub(crate) fn remote_error(code: &str, message: &str) -> Error {
+    Error::Sync(format!("peer refused the batch with {code}: {message}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log::record::{ChangeKind, ColumnOp};
+    use crate::model::primary_key::PrimaryKey;
+    use crate::model::value::Value;
+
+    fn rec(seq: u64) -> ChangeRecord {
+        ChangeRecord {
+            cursor: 0,
+            origin: "eu".into(),
+            seq,
+            stamp: 7 << 16,
+            table: "t".into(),
+            kind: ChangeKind::Put,
+            primary_key: PrimaryKey::new([("k", seq as i64)]),
+            columns: vec![ColumnOp::Put {
+                name: "v".into(),
+                value: Value::from("x"),
+                timestamp: 7,
+            }],
+        }
+    }
+
+    #[test]
+    fn push_and_ack_round_trip_and_reject_damage() {
+        let b = PushBatch {
+            session: 9,
+            batch: 2,
+            records: vec![rec(1), rec(2)],
+        };
+        let bytes = encode_push(&b);
+        assert_eq!(decode_push(&bytes, 1 << 20).unwrap(), b);
+        let mut bad = bytes.clone();
+        let last = bad.len() - 1;
+        bad[last] ^= 1;
+        assert_eq!(
+            decode_push(&bad, 1 << 20).unwrap_err().code(),
+            "CorruptData"
+        );
+        assert_eq!(
+            decode_push(&bytes[..10], 1 << 20).unwrap_err().code(),
+            "CorruptData"
+        );
+        for outcome in [
+            Ok((3, 1)),
+            Err(("OTSObjectNotExist".to_string(), "no t".to_string())),
+        ] {
+            let a = PushAck {
+                session: 9,
+                batch: 2,
+                outcome,
+            };
+            assert_eq!(decode_ack(&encode_ack(&a)).unwrap(), a);
+        }
+    }
+}

@@ -1,0 +1,82 @@
+"""Replication links from Python: db.replicate(...) -> Link."""
+
+import time
+
+import pytest
+
+import tablesync
+
+
+def _region(name: str) -> tablesync.Database:
+    db = tablesync.Database.memory(name)
+    db.create_table("t", primary_key=[("k", "INTEGER")])
+    return db
+
+
+def test_realtime_push_to_another_database() -> None:
+    a, b = _region("a"), _region("b")
+    link = a.replicate(b, trigger="realtime", direction="push")
+    for k in range(50):
+        a.put_row("t", {"k": k}, {"v": k})
+    assert link.wait_idle(10.0)
+    assert a.table_digest("t") == b.table_digest("t")
+    s = link.status()
+    assert s.state == "running"
+    assert s.pending == 0 and s.lag_ms == 0
+    assert s.records_shipped >= 50 and s.bytes_shipped > 0
+    assert s.last_success is not None
+    link.stop()
+    assert link.status().state == "stopped"
+
+
+def test_manual_moves_nothing_until_triggered_and_pause_resume() -> None:
+    a, b = _region("a"), _region("b")
+    link = a.replicate(b, trigger="manual", direction="both")
+    a.put_row("t", {"k": 1}, {"v": "a"})
+    b.put_row("t", {"k": 2}, {"v": "b"})
+    time.sleep(0.05)
+    s = link.status()
+    assert (s.pending, s.bytes_shipped, s.rpo_ms) == (1, 0, None)
+    link.trigger()
+    assert link.wait_idle(10.0)
+    assert a.table_digest("t") == b.table_digest("t")
+    link.pause()
+    assert link.status().state == "paused"
+    with pytest.raises(tablesync.InvalidArgument):
+        link.trigger()
+    link.resume()
+    link.stop()
+
+
+def test_delayed_waits_before_shipping() -> None:
+    a, b = _region("a"), _region("b")
+    link = a.replicate(b, trigger="delayed:300ms")
+    a.put_row("t", {"k": 1}, {"v": 1})
+    time.sleep(0.1)
+    assert b.get_row("t", {"k": 1}) is None
+    assert link.wait_idle(10.0)
+    assert b.get_row("t", {"k": 1}) is not None
+    link.stop()
+
+
+def test_bad_arguments_raise() -> None:
+    a, b = _region("a"), _region("b")
+    with pytest.raises(tablesync.InvalidArgument):
+        a.replicate(b, trigger="sometimes")
+    with pytest.raises(tablesync.InvalidArgument):
+        a.replicate(b, direction="sideways")
+    with pytest.raises(tablesync.InvalidArgument):
+        a.replicate(a)
+    with pytest.raises(TypeError):
+        a.replicate(42)  # type: ignore[arg-type]
+
+
+def test_replicate_to_a_server_url() -> None:
+    a, b = _region("a"), _region("b")
+    with b.serve(token="s3cret") as server:
+        link = a.replicate(server.url, token="s3cret")
+        for k in range(20):
+            a.put_row("t", {"k": k}, {"v": k})
+        assert link.wait_idle(10.0)
+        link.stop()
+    assert a.table_digest("t") == b.table_digest("t")
