@@ -92,7 +92,10 @@ fn class_of<'py>(py: Python<'py>, e: &Error) -> Bound<'py, PyType> {
         Error::ConditionCheckFail(_) => py.get_type::<ConditionCheckFailed>(),
         Error::ObjectNotExist(_) => py.get_type::<NotFound>(),
         Error::ObjectAlreadyExist(_) => py.get_type::<AlreadyExists>(),
-        Error::Corrupt(_) | Error::UnsupportedVersion(_) => py.get_type::<CorruptData>(),
+        Error::Corrupt(_) | Error::UnsupportedVersion(_) | Error::BackupCorrupt(_) => {
+            py.get_type::<CorruptData>()
+        }
+        Error::BackupKeyInvalid(_) => py.get_type::<InvalidArgument>(),
         Error::Io(_) | Error::Locked(_) => py.get_type::<StorageError>(),
         Error::Closed => py.get_type::<DatabaseClosed>(),
         Error::Sync(_) => py.get_type::<SyncError>(),

@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 pub mod apply_stats;
+pub mod backup;
 pub mod batch;
 pub mod batch_results;
 pub mod change_page;
@@ -53,5 +54,9 @@ fn _tablesync(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<sync_session::SyncSession>()?;
     m.add_class::<server::Server>()?;
     m.add_function(wrap_pyfunction!(sync_session::respond, m)?)?;
+    m.add_class::<backup::BackupInfo>()?;
+    m.add_class::<backup::VerifyReport>()?;
+    m.add_class::<backup::Backups>()?;
+    m.add_function(wrap_pyfunction!(backup::restore, m)?)?;
     Ok(())
 }

@@ -165,6 +165,10 @@ pub enum Command {
     CopyTable(CopyTableArgs),
     /// Serve a directory's region over HTTP for `sync` and `verify`.
     Serve(ServeArgs),
+    /// Back up, list, verify and prune backups.
+    Backup(crate::backup_args::BackupArgs),
+    /// Restore a backup (latest, named, or any point in time) into a directory.
+    Restore(crate::backup_args::RestoreArgs),
 }
 
 /// Options of `demo`.

@@ -8,6 +8,7 @@
 //! `tablesync serve` server). See `docs/cli.md`.
 
 mod args;
+mod backup_args;
 mod commands;
 mod csvfmt;
 mod error;

@@ -25,6 +25,8 @@ from ._tablesync import (
     PK_AUTO_INCR,
     AlreadyExists,
     ApplyStats,
+    BackupInfo,
+    Backups,
     BatchGetResult,
     BatchResult,
     ChangePage,
@@ -48,8 +50,10 @@ from ._tablesync import (
     TableDescription,
     TableOutcome,
     TablesyncError,
+    VerifyReport,
     __version__,
     respond,
+    restore,
 )
 
 __all__ = [
@@ -58,6 +62,8 @@ __all__ = [
     "PK_AUTO_INCR",
     "AlreadyExists",
     "ApplyStats",
+    "BackupInfo",
+    "Backups",
     "BatchGetResult",
     "BatchResult",
     "ChangePage",
@@ -83,7 +89,9 @@ __all__ = [
     "TableDescription",
     "TableOutcome",
     "TablesyncError",
+    "VerifyReport",
     "__version__",
     "col",
     "respond",
+    "restore",
 ]

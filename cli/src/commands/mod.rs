@@ -1,5 +1,6 @@
 //! One module per group of subcommands.
 
+mod backup;
 mod copy;
 mod demo;
 mod demo_sync;
@@ -33,6 +34,9 @@ pub fn run(cli: Cli) -> CliResult<Outcome> {
         } else {
             Outcome::Differ
         });
+    }
+    if let Command::Backup(a) = &cli.command {
+        return backup::run(a, cli.region.as_deref());
     }
     run_other(cli).map(|()| Outcome::Done)
 }
@@ -104,6 +108,8 @@ fn run_other(cli: Cli) -> CliResult<()> {
         Command::Verify(a) => sync::verify(&a, region).map(|_| ()),
         Command::CopyTable(a) => copy::copy_table(&a, region, sync(SyncPolicy::Batch)),
         Command::Serve(a) => serve::serve(&a, region, sync(SyncPolicy::Always)),
+        Command::Restore(a) => backup::restore(&a, region, sync(SyncPolicy::Batch)),
+        Command::Backup(a) => backup::run(&a, region).map(|_| ()),
     }
 }
 

@@ -49,6 +49,12 @@ pub enum Error {
     /// A sync session failed (`SyncError`).
     #[error("SyncError: {0}")]
     Sync(String),
+    /// A backup repository object is missing, damaged or inconsistent (`BackupCorrupt`).
+    #[error("BackupCorrupt: {0}")]
+    BackupCorrupt(String),
+    /// A backup key, passphrase or key file does not open the repository (`BackupKeyInvalid`).
+    #[error("BackupKeyInvalid: {0}")]
+    BackupKeyInvalid(String),
 }
 
 impl Error {
@@ -69,6 +75,8 @@ impl Error {
             Error::Locked(_) => "StorageLocked",
             Error::Closed => "DatabaseClosed",
             Error::Sync(_) => "SyncError",
+            Error::BackupCorrupt(_) => "BackupCorrupt",
+            Error::BackupKeyInvalid(_) => "BackupKeyInvalid",
         }
     }
 
@@ -87,7 +95,9 @@ impl Error {
             | Error::LogGap(m)
             | Error::Io(m)
             | Error::Locked(m)
-            | Error::Sync(m) => m.clone(),
+            | Error::Sync(m)
+            | Error::BackupCorrupt(m)
+            | Error::BackupKeyInvalid(m) => m.clone(),
             Error::Closed => "the database is closed".into(),
         }
     }

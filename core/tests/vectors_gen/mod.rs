@@ -38,5 +38,6 @@ pub fn generate_all() -> Vec<(&'static str, String)> {
         ("digests.json", to_text(&cases::digests())),
         ("snapshot.json", to_text(&cases::snapshot())),
         ("sync_frames.json", to_text(&cases::sync_frames())),
+        ("backup.json", to_text(&cases::backup())),
     ]
 }
