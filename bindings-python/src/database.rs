@@ -120,6 +120,11 @@ fn database_arg<'py>(obj: &Bound<'py, PyAny>, what: &str) -> PyResult<Bound<'py,
 }
 
 impl Database {
+    /// Wrap a core database that uses the system clock.
+    pub(crate) fn from_core(db: CoreDb) -> Self {
+        Self::wrap(db, None)
+    }
+
     fn wrap(db: CoreDb, manual_clock: Option<ManualClock>) -> Self {
         Database {
             region: db.region().to_string(),
@@ -700,6 +705,22 @@ impl Database {
             return Err(e);
         }
         Ok(copied)
+    }
+
+    /// Back this region up into the repository directory `repo` (created,
+    /// and encrypted under `passphrase` / `key_file` if given, when missing):
+    /// incremental when an earlier backup can be continued, else full.
+    #[pyo3(signature = (repo, tables=None, passphrase=None, *, key_file=None, full=false))]
+    fn backup(
+        &self,
+        py: Python<'_>,
+        repo: &str,
+        tables: Option<Vec<String>>,
+        passphrase: Option<&Bound<'_, PyAny>>,
+        key_file: Option<std::path::PathBuf>,
+        full: bool,
+    ) -> PyResult<crate::backup::BackupInfo> {
+        crate::backup::backup(py, &self.shared, repo, tables, passphrase, key_file, full)
     }
 
     /// The table's SHA-256 digest: 64 lowercase hex characters, O(1).

@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 pub mod apply_stats;
+pub mod backup;
 pub mod batch;
 pub mod batch_results;
 pub mod change_page;
@@ -59,5 +60,9 @@ fn _tablesync(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sync_session::respond, m)?)?;
     m.add_class::<feed::Feed>()?;
     m.add_function(wrap_pyfunction!(feed::follow, m)?)?;
+    m.add_class::<backup::BackupInfo>()?;
+    m.add_class::<backup::VerifyReport>()?;
+    m.add_class::<backup::Backups>()?;
+    m.add_function(wrap_pyfunction!(backup::restore, m)?)?;
     Ok(())
 }

@@ -179,6 +179,10 @@ pub enum Command {
     /// Resync a former primary with the current one until the digests
     /// match, then make it primary again under a new epoch.
     Failback(FailbackArgs),
+    /// Back up, list, verify and prune backups.
+    Backup(crate::backup_args::BackupArgs),
+    /// Restore a backup (latest, named, or any point in time) into a directory.
+    Restore(crate::backup_args::RestoreArgs),
 }
 
 /// Options of `demo`.

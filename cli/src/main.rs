@@ -9,6 +9,7 @@
 
 mod args;
 mod cluster_args;
+mod backup_args;
 mod commands;
 mod csvfmt;
 mod error;

@@ -134,7 +134,8 @@ pub fn random_u64() -> CliResult<u64> {
     })
 }
 
-fn write_region_file(dir: &Path, name: &str) -> CliResult<()> {
+/// Record `name` in the directory's `REGION` file.
+pub fn write_region_file(dir: &Path, name: &str) -> CliResult<()> {
     let path = dir.join(REGION_FILE);
     let tmp = dir.join(format!("{REGION_FILE}.partial"));
     std::fs::write(&tmp, format!("{name}\n")).map_err(|e| file_error(&tmp, e))?;

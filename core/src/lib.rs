@@ -31,6 +31,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod backup;
 pub mod client;
 pub mod clock;
 pub mod cluster;

@@ -25,6 +25,8 @@ from ._tablesync import (
     PK_AUTO_INCR,
     AlreadyExists,
     ApplyStats,
+    BackupInfo,
+    Backups,
     BatchGetResult,
     BatchResult,
     ChangePage,
@@ -57,9 +59,11 @@ from ._tablesync import (
     TableOutcome,
     TablesyncError,
     Unauthorized,
+    VerifyReport,
     __version__,
     follow,
     respond,
+    restore,
 )
 
 __all__ = [
@@ -68,6 +72,8 @@ __all__ = [
     "PK_AUTO_INCR",
     "AlreadyExists",
     "ApplyStats",
+    "BackupInfo",
+    "Backups",
     "BatchGetResult",
     "BatchResult",
     "ChangePage",
@@ -102,8 +108,10 @@ __all__ = [
     "TableOutcome",
     "TablesyncError",
     "Unauthorized",
+    "VerifyReport",
     "__version__",
     "col",
     "follow",
     "respond",
+    "restore",
 ]

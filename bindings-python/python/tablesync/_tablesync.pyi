@@ -11,6 +11,8 @@ __version__: str
 __all__ = [
     "AlreadyExists",
     "ApplyStats",
+    "BackupInfo",
+    "Backups",
     "BatchGetResult",
     "BatchResult",
     "ChangePage",
@@ -49,6 +51,8 @@ __all__ = [
     "__version__",
     "follow",
     "respond",
+    "VerifyReport",
+    "restore",
 ]
 
 # ---- values -----------------------------------------------------------------
@@ -473,6 +477,15 @@ class Database:
         target: Optional[Database] = None,
         progress: Optional[Callable[[int, int], object]] = None,
     ) -> int: ...
+    def backup(
+        self,
+        repo: str,
+        tables: Optional[Sequence[str]] = None,
+        passphrase: Union[str, bytes, None] = None,
+        *,
+        key_file: Union[str, os.PathLike[str], None] = None,
+        full: bool = False,
+    ) -> BackupInfo: ...
     def table_digest(self, table: str) -> str: ...
     def verify_table_digest(self, table: str) -> str: ...
     def range_digest(
@@ -531,3 +544,88 @@ class Database:
         token: str = "",
         name: Optional[str] = None,
     ) -> Link: ...
+
+# ---- backups ------------------------------------------------------------------------
+
+@final
+class BackupInfo:
+    """One backup in a repository."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def parent(self) -> Optional[str]: ...
+    @property
+    def created_ms(self) -> int: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def point(self) -> int: ...
+    @property
+    def covers_from(self) -> int: ...
+    @property
+    def tables(self) -> List[str]: ...
+    @property
+    def rows(self) -> int: ...
+    @property
+    def records(self) -> int: ...
+    @property
+    def bytes(self) -> int: ...
+    @property
+    def new_bytes(self) -> int: ...
+    @property
+    def created(self) -> bool: ...
+
+@final
+class VerifyReport:
+    """What Backups.verify() found."""
+
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def manifests(self) -> int: ...
+    @property
+    def chunks_referenced(self) -> int: ...
+    @property
+    def chunks_checked(self) -> int: ...
+    @property
+    def bytes_read(self) -> int: ...
+    @property
+    def unreferenced_chunks(self) -> int: ...
+    @property
+    def backups_replayed(self) -> int: ...
+    @property
+    def problems(self) -> List[str]: ...
+
+@final
+class Backups:
+    """A backup repository (a directory)."""
+
+    def __new__(
+        cls,
+        repo: str,
+        *,
+        passphrase: Union[str, bytes, None] = None,
+        key_file: Union[str, os.PathLike[str], None] = None,
+    ) -> Backups: ...
+    def list(self) -> List[BackupInfo]: ...
+    def verify(self, deep: bool = False, sample: Optional[Tuple[int, int]] = None) -> VerifyReport: ...
+    def prune(
+        self, keep_last: Optional[int] = None, keep_daily: Optional[int] = None, dry_run: bool = False
+    ) -> List[str]: ...
+
+def restore(
+    repo: str,
+    dest: Union[str, os.PathLike[str], None] = None,
+    *,
+    at: Any = None,
+    at_stamp: Optional[int] = None,
+    backup: Optional[str] = None,
+    tables: Optional[Sequence[str]] = None,
+    rename: Optional[Mapping[str, str]] = None,
+    region: Optional[str] = None,
+    passphrase: Union[str, bytes, None] = None,
+    key_file: Union[str, os.PathLike[str], None] = None,
+) -> Database: ...

@@ -1,6 +1,7 @@
 //! One module per group of subcommands.
 
 mod cluster;
+mod backup;
 mod copy;
 mod demo;
 mod demo_sync;
@@ -39,6 +40,9 @@ pub fn run(cli: Cli) -> CliResult<Outcome> {
         } else {
             Outcome::Differ
         });
+    }
+    if let Command::Backup(a) = &cli.command {
+        return backup::run(a, cli.region.as_deref());
     }
     run_other(cli).map(|()| Outcome::Done)
 }
@@ -115,6 +119,8 @@ fn run_other(cli: Cli) -> CliResult<()> {
         Command::Status(a) => status::status(&a, region),
         Command::Failover(a) => failover::failover(&a),
         Command::Failback(a) => failover::failback(&a),
+        Command::Restore(a) => backup::restore(&a, region, sync(SyncPolicy::Batch)),
+        Command::Backup(a) => backup::run(&a, region).map(|_| ()),
     }
 }
 

@@ -1,5 +1,6 @@
 //! The public façade: [`Database`], its options and request/response types.
 
+pub mod backup;
 pub mod changes;
 pub mod copy;
 pub mod database;

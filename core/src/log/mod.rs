@@ -184,6 +184,10 @@ impl ChangeLog {
     pub fn origin_of(&self, e: &LogEntry) -> &str {
         self.names.name(e.origin)
     }
+    /// The table of an entry.
+    pub fn table_of(&self, e: &LogEntry) -> &str {
+        self.names.name(e.table)
+    }
     /// Whether an entry belongs to one of `tables` (`None`: all).
     pub fn in_tables(&self, e: &LogEntry, tables: &Option<Vec<String>>) -> bool {
         match tables {

@@ -63,6 +63,12 @@ pub enum Error {
     /// A sync session failed (`SyncError`).
     #[error("SyncError: {0}")]
     Sync(String),
+    /// A backup repository object is missing, damaged or inconsistent (`BackupCorrupt`).
+    #[error("BackupCorrupt: {0}")]
+    BackupCorrupt(String),
+    /// A backup key, passphrase or key file does not open the repository (`BackupKeyInvalid`).
+    #[error("BackupKeyInvalid: {0}")]
+    BackupKeyInvalid(String),
     /// A request carried a cluster-map epoch older than the region's
     /// (`StaleClusterMap`): the client must fetch the current map and retry.
     #[error("StaleClusterMap: request map epoch {request_epoch}, current epoch {current_epoch}")]
@@ -179,6 +185,8 @@ impl Error {
             Error::Locked(_) => "StorageLocked",
             Error::Closed => "DatabaseClosed",
             Error::Sync(_) => "SyncError",
+            Error::BackupCorrupt(_) => "BackupCorrupt",
+            Error::BackupKeyInvalid(_) => "BackupKeyInvalid",
             Error::StaleClusterMap { .. } => "StaleClusterMap",
             Error::Unauthorized(_) => "Unauthorized",
             Error::StaleEpoch(_) => "StaleEpoch",
@@ -197,7 +205,10 @@ impl Error {
             Error::ConditionCheckFail(_) => ErrorClass::ConditionCheckFailed,
             Error::ObjectNotExist(_) => ErrorClass::NotFound,
             Error::ObjectAlreadyExist(_) => ErrorClass::AlreadyExists,
-            Error::Corrupt(_) | Error::UnsupportedVersion(_) => ErrorClass::CorruptData,
+            Error::Corrupt(_) | Error::UnsupportedVersion(_) | Error::BackupCorrupt(_) => {
+                ErrorClass::CorruptData
+            }
+            Error::BackupKeyInvalid(_) => ErrorClass::InvalidArgument,
             Error::Io { .. } | Error::Locked(_) => ErrorClass::Storage,
             Error::Stopped(_) => ErrorClass::StorageStopped,
             Error::Closed => ErrorClass::Closed,
@@ -229,7 +240,9 @@ impl Error {
             | Error::Unauthorized(m)
             | Error::StaleEpoch(m)
             | Error::PeerViolation(m)
-            | Error::Sync(m) => m.clone(),
+            | Error::Sync(m)
+            | Error::BackupCorrupt(m)
+            | Error::BackupKeyInvalid(m) => m.clone(),
             Error::Closed => "the database is closed".into(),
             Error::StaleClusterMap {
                 request_epoch,

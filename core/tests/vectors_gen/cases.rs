@@ -1021,3 +1021,84 @@ pub fn sync_frames() -> J {
         ],
     })
 }
+
+// ---- backup repositories ---------------------------------------------------
+
+/// A repository's objects as `{name: hex}`.
+fn repo_objects(store: &tablesync::backup::MemoryStore) -> J {
+    J::Object(
+        store
+            .snapshot()
+            .iter()
+            .map(|(n, b)| (n.clone(), J::String(hex(b))))
+            .collect(),
+    )
+}
+
+/// `backup.json`: two small repositories (plain with a full and an
+/// incremental backup; encrypted under a passphrase with one full backup).
+pub fn backup() -> J {
+    use std::sync::Arc;
+    use tablesync::backup::{
+        BackupOptions, KdfParams, KeySource, MemoryStore, Repository, INIT_RANDOM_LEN,
+    };
+    let ops = vec![
+        create(&users()),
+        json!({"op": "put_row", "table": "users", "primary_key": uid(1),
+               "columns": [col("name", st("Ada"), 1000), col("age", int(36), 1000)]}),
+        json!({"op": "put_row", "table": "users", "primary_key": uid(2), "columns": [col("name", st("Bob"), 1000)]}),
+    ];
+    let more = vec![
+        json!({"now": (CLOCK_MS + 5).to_string(), "op": "delete_row", "table": "users", "primary_key": uid(2)}),
+        json!({"op": "put_row", "table": "users", "primary_key": uid(3), "columns": [col("name", st("Cy"), 2000)]}),
+    ];
+    let passphrase = "correct horse battery staple";
+    let kdf = KdfParams::insecure_for_tests();
+    let (mut db, clock) = open("eu", CLOCK_MS);
+    run_ops(&mut db, &clock, &ops, "backup");
+    let plain = Arc::new(MemoryStore::new());
+    let repo =
+        Repository::init(Box::new(plain.clone()), None, &[0x11; INIT_RANDOM_LEN]).expect("init");
+    let full = db
+        .backup(&repo, &BackupOptions::default(), &mut |_| {})
+        .expect("full")
+        .info;
+    let full_tables = describe_tables(&db);
+    let full_digest = db.table_digest("users").expect("digest").to_hex();
+    let sealed = Arc::new(MemoryStore::new());
+    let key = KeySource::Passphrase(passphrase.as_bytes().to_vec());
+    let erepo = Repository::init(
+        Box::new(sealed.clone()),
+        Some((&key, kdf)),
+        &[0x22; INIT_RANDOM_LEN],
+    )
+    .expect("init");
+    let efull = db
+        .backup(&erepo, &BackupOptions::default(), &mut |_| {})
+        .expect("full")
+        .info;
+    run_ops(&mut db, &clock, &more, "backup");
+    let inc = db
+        .backup(&repo, &BackupOptions::default(), &mut |_| {})
+        .expect("incremental")
+        .info;
+    let info = |b: &tablesync::backup::BackupInfo| {
+        json!({"id": b.id, "kind": b.kind.name(), "parent": b.parent, "point": b.point.to_string(),
+               "covers_from": b.covers_from.to_string(), "created_ms": b.created_ms.to_string(),
+               "rows": b.rows.to_string(), "records": b.records.to_string()})
+    };
+    json!({
+        "description": "Backup repositories (FORMAT.md §19). Replaying `ops` on region `eu` (clock as in digests.json) and backing up gives the `full` backup of `plain` (random bytes 0x11 × 88) and of `encrypted` (random bytes 0x22 × 88, Argon2id m=64 KiB t=1 p=1 over `passphrase`); replaying `more_ops` then gives the `incremental` backup of `plain`. Restoring the latest backup of each repository gives `tables` / `final_tables`; restoring `full` by id gives `full_tables`.",
+        "region": "eu",
+        "clock_ms": CLOCK_MS.to_string(),
+        "ops": ops,
+        "more_ops": more,
+        "passphrase": passphrase,
+        "plain": {"objects": repo_objects(&plain), "backups": [info(&full), info(&inc)]},
+        "encrypted": {"objects": repo_objects(&sealed), "backups": [info(&efull)]},
+        "full_digest": full_digest,
+        "full_tables": full_tables,
+        "final_digest": db.table_digest("users").expect("digest").to_hex(),
+        "final_tables": describe_tables(&db),
+    })
+}

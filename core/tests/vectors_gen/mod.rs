@@ -40,5 +40,6 @@ pub fn generate_all() -> Vec<(&'static str, String)> {
         ("snapshot.json", to_text(&cases::snapshot())),
         ("sync_frames.json", to_text(&cases::sync_frames())),
         ("cluster_map.json", to_text(&cluster::cluster_map())),
+        ("backup.json", to_text(&cases::backup())),
     ]
 }

@@ -1,0 +1,547 @@
+//! `tablesync backup create|list|verify|prune|rekey` and `tablesync restore`.
+
+use super::Outcome;
+use crate::backup_args::{
+    BackupArgs, BackupCommand, BackupCreateArgs, BackupPruneArgs, BackupRekeyArgs, BackupRepoArgs,
+    BackupVerifyArgs, KeyArgs, RestoreArgs,
+};
+use crate::error::{file_error, CliError, CliResult};
+use crate::open::{open_existing, open_or_create, recorded_region, write_region_file};
+use indicatif::{HumanBytes, ProgressBar, ProgressStyle};
+use serde_json::json;
+use std::path::Path;
+use std::time::{Duration, Instant};
+use tablesync::backup::{
+    BackupInfo, BackupMode, BackupOptions, KdfParams, KeySource, Progress, PrunePolicy, Repository,
+    RestoreOptions, RestorePoint, VerifyOptions, INIT_RANDOM_LEN, SLOT_RANDOM_LEN,
+};
+use tablesync::{Database, DatabaseOptions, SyncPolicy};
+
+/// Code of a `backup verify` that found problems.
+pub const BACKUP_CHECK: &str = "BackupCheckFailed";
+
+fn read_file(path: &Path) -> CliResult<Vec<u8>> {
+    std::fs::read(path).map_err(|e| file_error(path, e))
+}
+
+/// The key the arguments name, if any.
+fn key_source(k: &KeyArgs) -> CliResult<Option<KeySource>> {
+    if let Some(p) = &k.passphrase_file {
+        let mut b = read_file(p)?;
+        while b.last().is_some_and(|c| *c == b'\n' || *c == b'\r') {
+            b.pop();
+        }
+        if b.is_empty() {
+            return Err(CliError::arg(format!(
+                "{}: the passphrase is empty",
+                p.display()
+            )));
+        }
+        return Ok(Some(KeySource::Passphrase(b)));
+    }
+    if let Some(p) = &k.key_file {
+        return Ok(Some(KeySource::KeyFile(read_file(p)?)));
+    }
+    Ok(None)
+}
+
+fn random<const N: usize>() -> CliResult<[u8; N]> {
+    let mut b = [0u8; N];
+    getrandom::fill(&mut b)
+        .map_err(|e| CliError::new("StorageIo", format!("no randomness from the OS: {e}")))?;
+    Ok(b)
+}
+
+fn open_repo(location: &str, k: &KeyArgs) -> CliResult<Repository> {
+    let key = key_source(k)?;
+    let store = tablesync_store::open_store(location)?;
+    Ok(Repository::open(store, key.as_ref())?)
+}
+
+fn open_or_init_repo(location: &str, k: &KeyArgs) -> CliResult<Repository> {
+    let key = key_source(k)?;
+    let store = tablesync_store::open_store(location)?;
+    if store.exists(tablesync::backup::CONFIG_NAME)? {
+        return Ok(Repository::open(store, key.as_ref())?);
+    }
+    let r = random::<INIT_RANDOM_LEN>()?;
+    Ok(Repository::init(
+        store,
+        key.as_ref().map(|k| (k, KdfParams::default())),
+        &r,
+    )?)
+}
+
+/// A progress bar over items, showing bytes, rate and ETA.
+fn bar(what: &str) -> ProgressBar {
+    let pb = ProgressBar::new(0);
+    pb.set_style(
+        ProgressStyle::with_template(
+            "{msg:>10} [{bar:30.cyan/blue}] {human_pos}/{human_len} items, {prefix} ({per_sec}, eta {eta})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    pb.set_message(what.to_string());
+    pb
+}
+
+fn on_progress(pb: &ProgressBar, p: Progress, started: Instant) {
+    pb.set_length(p.total.max(p.done));
+    pb.set_position(p.done);
+    let secs = started.elapsed().as_secs_f64().max(1e-3);
+    pb.set_prefix(format!(
+        "{} at {}/s",
+        HumanBytes(p.bytes),
+        HumanBytes((p.bytes as f64 / secs) as u64)
+    ));
+}
+
+/// RFC 3339 text of a Unix time in milliseconds (UTC).
+pub fn format_ms(ms: i64) -> String {
+    let days = ms.div_euclid(86_400_000);
+    let rem = ms.rem_euclid(86_400_000);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3_600_000,
+        rem / 60_000 % 60,
+        rem / 1000 % 60,
+        rem % 1000
+    )
+}
+
+/// Unix milliseconds of an RFC 3339 time (`Z` or `±HH:MM` offset).
+pub fn parse_time(s: &str) -> CliResult<i64> {
+    let bad = || {
+        CliError::arg(format!(
+            "'{s}' is not an RFC 3339 time such as 2026-12-01T10:00:00Z"
+        ))
+    };
+    let b = s.as_bytes();
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't' | b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return Err(bad());
+    }
+    let num = |r: std::ops::Range<usize>| -> CliResult<i64> {
+        s.get(r)
+            .filter(|t| t.bytes().all(|c| c.is_ascii_digit()))
+            .and_then(|t| t.parse().ok())
+            .ok_or_else(bad)
+    };
+    let (y, mo, d, h, mi, sec) = (
+        num(0..4)?,
+        num(5..7)?,
+        num(8..10)?,
+        num(11..13)?,
+        num(14..16)?,
+        num(17..19)?,
+    );
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
+        return Err(bad());
+    }
+    let mut i = 19;
+    let mut ms = 0i64;
+    if b.get(i) == Some(&b'.') {
+        let start = i + 1;
+        i = start;
+        while b.get(i).is_some_and(|c| c.is_ascii_digit()) {
+            i += 1;
+        }
+        if i == start {
+            return Err(bad());
+        }
+        let frac = &s[start..i.min(start + 3)];
+        ms = frac.parse::<i64>().map_err(|_| bad())? * 10i64.pow(3 - frac.len() as u32);
+    }
+    let offset_min = match &s[i..] {
+        "Z" | "z" => 0,
+        o if o.len() == 6 && (o.starts_with('+') || o.starts_with('-')) && &o[3..4] == ":" => {
+            let v = num(i + 1..i + 3)? * 60 + num(i + 4..i + 6)?;
+            if o.starts_with('-') {
+                -v
+            } else {
+                v
+            }
+        }
+        _ => return Err(bad()),
+    };
+    // Days from civil (inverse of format_ms).
+    let y2 = if mo <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let mp = (mo + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Ok(days * 86_400_000 + h * 3_600_000 + mi * 60_000 + sec * 1000 + ms - offset_min * 60_000)
+}
+
+/// `1s`, `500ms`, `2m`, `1h`.
+pub fn parse_interval(s: &str) -> CliResult<Duration> {
+    let (n, unit) = s
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or((s, "s"), |i| (&s[..i], &s[i..]));
+    let n: u64 = n
+        .parse()
+        .map_err(|_| CliError::arg(format!("'{s}' is not an interval such as 1s or 500ms")))?;
+    let ms = match unit {
+        "ms" => n,
+        "s" => n * 1000,
+        "m" => n * 60_000,
+        "h" => n * 3_600_000,
+        _ => return Err(CliError::arg(format!("'{s}': unit must be ms, s, m or h"))),
+    };
+    if ms == 0 {
+        return Err(CliError::arg("the interval must be positive"));
+    }
+    Ok(Duration::from_millis(ms))
+}
+
+fn info_json(b: &BackupInfo) -> serde_json::Value {
+    json!({
+        "id": b.id,
+        "kind": b.kind.name(),
+        "parent": b.parent,
+        "created": format_ms(b.created_ms),
+        "created_ms": b.created_ms,
+        "region": b.region,
+        "point": b.point,
+        "covers_from": b.covers_from,
+        "tables": b.tables,
+        "rows": b.rows,
+        "records": b.records,
+        "bytes": b.bytes,
+        "new_bytes": b.new_bytes,
+    })
+}
+
+fn info_line(b: &BackupInfo) -> String {
+    format!(
+        "{}  {:<11} {}  {} tables, {} rows, {} records, {} ({} new)",
+        &b.id[..16],
+        b.kind.name(),
+        format_ms(b.created_ms),
+        b.tables.len(),
+        b.rows,
+        b.records,
+        HumanBytes(b.bytes),
+        HumanBytes(b.new_bytes)
+    )
+}
+
+/// `tablesync backup …`: `Differ` when verify finds problems.
+pub fn run(a: &BackupArgs, region: Option<&str>) -> CliResult<Outcome> {
+    match &a.command {
+        BackupCommand::Create(c) => create(c, region).map(|()| Outcome::Done),
+        BackupCommand::List(l) => list(l).map(|()| Outcome::Done),
+        BackupCommand::Verify(v) => verify(v),
+        BackupCommand::Prune(p) => prune(p).map(|()| Outcome::Done),
+        BackupCommand::Rekey(r) => rekey(r).map(|()| Outcome::Done),
+    }
+}
+
+fn backup_once(a: &BackupCreateArgs, region: Option<&str>, repo: &Repository) -> CliResult<()> {
+    let db = open_existing(&a.dir, region, SyncPolicy::Always)?;
+    let opts = BackupOptions {
+        tables: (!a.tables.is_empty()).then(|| a.tables.clone()),
+        mode: if a.full {
+            BackupMode::Full
+        } else {
+            BackupMode::Auto
+        },
+        ..Default::default()
+    };
+    let pb = bar("backing up");
+    if a.json || a.continuous {
+        pb.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let started = Instant::now();
+    let out = db.backup(repo, &opts, &mut |p| on_progress(&pb, p, started))?;
+    pb.finish_and_clear();
+    drop(db);
+    let secs = started.elapsed().as_secs_f64();
+    if a.json {
+        let mut j = info_json(&out.info);
+        j["created_now"] = json!(out.created);
+        j["seconds"] = json!(secs);
+        println!("{j}");
+    } else if out.created {
+        println!("{}  ({secs:.2}s)", info_line(&out.info));
+    } else if !a.continuous {
+        println!("nothing changed since backup {}", &out.info.id[..16]);
+    }
+    Ok(())
+}
+
+fn create(a: &BackupCreateArgs, region: Option<&str>) -> CliResult<()> {
+    let repo = open_or_init_repo(&a.repo, &a.key)?;
+    if !a.continuous {
+        return backup_once(a, region, &repo);
+    }
+    let interval = parse_interval(&a.interval)?;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        let _ = ctrlc::set_handler(move || stop.store(true, std::sync::atomic::Ordering::SeqCst));
+    }
+    let mut round = 0u64;
+    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+        let started = Instant::now();
+        match backup_once(a, region, &repo) {
+            Ok(()) => {}
+            // Another process holds the directory: try again next round.
+            Err(e) if e.code == "StorageLocked" => eprintln!("{}", e.line()),
+            Err(e) => return Err(e),
+        }
+        round += 1;
+        if a.rounds.is_some_and(|n| round >= n) {
+            break;
+        }
+        if let Some(rest) = interval.checked_sub(started.elapsed()) {
+            std::thread::sleep(rest);
+        }
+    }
+    Ok(())
+}
+
+fn list(a: &BackupRepoArgs) -> CliResult<()> {
+    let repo = open_repo(&a.repo, &a.key)?;
+    let all = repo.list()?;
+    if a.json {
+        println!(
+            "{}",
+            serde_json::Value::Array(all.iter().map(info_json).collect())
+        );
+    } else if all.is_empty() {
+        println!("no backups");
+    } else {
+        for b in &all {
+            println!("{}", info_line(b));
+        }
+    }
+    Ok(())
+}
+
+fn parse_sample(s: &str) -> CliResult<(u32, u32)> {
+    let bad = || CliError::arg(format!("--sample '{s}' must be n/t with 1 ≤ n ≤ t"));
+    let (n, t) = s.split_once('/').ok_or_else(bad)?;
+    let (n, t): (u32, u32) = (n.parse().map_err(|_| bad())?, t.parse().map_err(|_| bad())?);
+    if n == 0 || n > t {
+        return Err(bad());
+    }
+    Ok((n, t))
+}
+
+fn verify(a: &BackupVerifyArgs) -> CliResult<Outcome> {
+    let repo = open_repo(&a.repo, &a.key)?;
+    let opts = VerifyOptions {
+        deep: a.deep,
+        sample: a.sample.as_deref().map(parse_sample).transpose()?,
+    };
+    let pb = bar("verifying");
+    if a.json {
+        pb.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let started = Instant::now();
+    let rep = Database::verify_backups(&repo, opts, &mut |p| on_progress(&pb, p, started))?;
+    pb.finish_and_clear();
+    if a.json {
+        println!(
+            "{}",
+            json!({
+                "ok": rep.ok(),
+                "manifests": rep.manifests,
+                "chunks_referenced": rep.chunks_referenced,
+                "chunks_checked": rep.chunks_checked,
+                "bytes_read": rep.bytes_read,
+                "unreferenced_chunks": rep.unreferenced_chunks,
+                "backups_replayed": rep.backups_replayed,
+                "problems": rep.problems,
+            })
+        );
+    } else {
+        for p in &rep.problems {
+            println!("problem: {p}");
+        }
+        println!(
+            "{}: {} manifests, {}/{} chunks checked ({}), {} backups replayed, {} unreferenced chunks",
+            if rep.ok() { "ok" } else { "FAILED" },
+            rep.manifests,
+            rep.chunks_checked,
+            rep.chunks_referenced,
+            HumanBytes(rep.bytes_read),
+            rep.backups_replayed,
+            rep.unreferenced_chunks
+        );
+    }
+    if rep.ok() {
+        Ok(Outcome::Done)
+    } else {
+        if !a.json {
+            eprintln!(
+                "{}",
+                CliError::new(BACKUP_CHECK, format!("{} problems", rep.problems.len())).line()
+            );
+        }
+        Ok(Outcome::Differ)
+    }
+}
+
+fn prune(a: &BackupPruneArgs) -> CliResult<()> {
+    let repo = open_repo(&a.repo, &a.key)?;
+    let policy = PrunePolicy {
+        keep_last: a.keep_last,
+        keep_daily: a.keep_daily,
+    };
+    let rep = tablesync::backup::prune(&repo, policy, a.dry_run)?;
+    if a.json {
+        println!(
+            "{}",
+            json!({"kept": rep.kept, "removed": rep.removed, "chunks_removed": rep.chunks_removed, "dry_run": a.dry_run})
+        );
+    } else {
+        let verb = if a.dry_run { "would remove" } else { "removed" };
+        println!(
+            "kept {} backups; {verb} {} backups and {} chunks",
+            rep.kept.len(),
+            rep.removed.len(),
+            rep.chunks_removed
+        );
+    }
+    Ok(())
+}
+
+fn rekey(a: &BackupRekeyArgs) -> CliResult<()> {
+    let old = key_source(&a.key)?
+        .ok_or_else(|| CliError::arg("give the current --passphrase-file or --key-file"))?;
+    let new = key_source(&KeyArgs {
+        passphrase_file: a.new_passphrase_file.clone(),
+        key_file: a.new_key_file.clone(),
+    })?
+    .ok_or_else(|| CliError::arg("give --new-passphrase-file or --new-key-file"))?;
+    let store = tablesync_store::open_store(&a.repo)?;
+    let mut repo = Repository::open(store, Some(&old))?;
+    repo.rotate_key(
+        &old,
+        &new,
+        KdfParams::default(),
+        &random::<SLOT_RANDOM_LEN>()?,
+    )?;
+    println!("re-wrapped the data key; no chunk was rewritten");
+    Ok(())
+}
+
+/// `tablesync restore`.
+pub fn restore(a: &RestoreArgs, region: Option<&str>, policy: SyncPolicy) -> CliResult<()> {
+    let repo = open_repo(&a.repo, &a.key)?;
+    let point = match (&a.backup, &a.at, a.at_stamp) {
+        (Some(id), _, _) => RestorePoint::Backup(id.clone()),
+        (_, Some(t), _) => RestorePoint::at_millis(parse_time(t)?),
+        (_, _, Some(s)) => RestorePoint::Stamp(s),
+        _ => RestorePoint::Latest,
+    };
+    if a.as_name.is_some() && a.tables.len() != 1 {
+        return Err(CliError::arg("--as renames exactly one --table"));
+    }
+    let opts = RestoreOptions {
+        point,
+        tables: (!a.tables.is_empty()).then(|| a.tables.clone()),
+        rename: a
+            .as_name
+            .iter()
+            .map(|n| (a.tables[0].clone(), n.clone()))
+            .collect(),
+        ..Default::default()
+    };
+    // The restored region keeps the backed-up region's name unless --region says otherwise
+    // (or the destination directory already has one).
+    let existing = a.dest.is_dir() && recorded_region(&a.dest)?.is_some();
+    let (tip, _) = tablesync::backup::plan(&repo, &opts.point)?;
+    let source_region = repo.manifest(&tip)?.region;
+    let name = match (existing, region) {
+        (true, _) => recorded_region(&a.dest)?.expect("checked"),
+        (false, Some(r)) => r.to_string(),
+        (false, None) => source_region,
+    };
+    let pb = bar("restoring");
+    if a.json {
+        pb.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let started = Instant::now();
+    let (mem, report) = Database::restore_from(
+        &repo,
+        &opts,
+        DatabaseOptions::new(name.as_str()),
+        &mut |p| on_progress(&pb, p, started),
+    )?;
+    pb.finish_and_clear();
+    if existing {
+        let Some(new_name) = &a.as_name else {
+            return Err(CliError::arg(format!(
+                "{} already holds a database: restore into a new directory, or one table with --table T --as NAME",
+                a.dest.display()
+            )));
+        };
+        let mut dst = open_or_create(&a.dest, None, policy)?;
+        mem.copy_table_to(new_name, &mut dst, new_name, &mut |_| {})?;
+        let d = dst.table_digest(new_name)?;
+        if d != mem.table_digest(new_name)? {
+            return Err(CliError::new(
+                "BackupCorrupt",
+                "the copied table's digest differs",
+            ));
+        }
+        dst.close()?;
+    } else {
+        let mut db =
+            mem.save_to_directory(&a.dest, DatabaseOptions::new(name.as_str()).sync(policy))?;
+        db.close()?;
+        write_region_file(&a.dest, &name)?;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    if a.json {
+        println!(
+            "{}",
+            json!({
+                "backup": report.backup,
+                "chain": report.chain,
+                "stamp": if report.stamp == u64::MAX { serde_json::Value::Null } else { json!(report.stamp) },
+                "from_history": report.from_history,
+                "rows": report.rows,
+                "records_applied": report.records_applied,
+                "records_skipped": report.records_skipped,
+                "points_checked": report.points_checked,
+                "tables": report.tables.iter().map(|(n, d, r)| json!({"table": n, "digest": d, "rows": r})).collect::<Vec<_>>(),
+                "seconds": secs,
+            })
+        );
+    } else {
+        for (n, d, r) in &report.tables {
+            println!("{n}: {r} rows, digest {d}");
+        }
+        println!(
+            "restored from backup {} (chain of {}), {} rows + {} records, digests checked at {} backup points ({secs:.2}s)",
+            &report.backup[..16],
+            report.chain.len(),
+            report.rows,
+            report.records_applied,
+            report.points_checked
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,138 @@
+//! Chunk payloads (rows or change records) and the content-defined cut
+//! rule that keeps unchanged key ranges in identical chunks across full
+//! backups (FORMAT.md §19.5).
+
+use crate::codec::buf::{put_bytes, put_varint, Reader};
+use crate::model::error::Result;
+
+/// Chunk payload type byte: rows.
+pub const CHUNK_ROWS: u8 = 1;
+/// Chunk payload type byte: change records.
+pub const CHUNK_RECORDS: u8 = 2;
+
+/// Chunk sizes (uncompressed payload bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChunkSizes {
+    /// No cut before this many bytes.
+    pub min: usize,
+    /// Always cut at this many bytes.
+    pub max: usize,
+    /// After `min`, cut after a row whose key hash is 0 modulo this.
+    pub divisor: u64,
+}
+
+impl Default for ChunkSizes {
+    /// About 1 MiB on average for rows of ~1 KiB: 256 KiB … 4 MiB.
+    fn default() -> Self {
+        ChunkSizes {
+            min: 256 << 10,
+            max: 4 << 20,
+            divisor: 768,
+        }
+    }
+}
+
+/// FNV-1a over the key: the boundary test (not a security property).
+pub fn key_hash(key: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key {
+        h ^= *b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// Collects items into chunk payloads.
+#[derive(Debug)]
+pub struct ChunkBuilder {
+    kind: u8,
+    sizes: ChunkSizes,
+    items: Vec<u8>,
+    count: u64,
+}
+
+impl ChunkBuilder {
+    /// A builder of `CHUNK_ROWS` or `CHUNK_RECORDS` payloads.
+    pub fn new(kind: u8, sizes: ChunkSizes) -> Self {
+        ChunkBuilder {
+            kind,
+            sizes,
+            items: Vec::new(),
+            count: 0,
+        }
+    }
+
+    /// Add a row; returns a finished payload when the cut rule says so.
+    pub fn push_row(&mut self, key: &[u8], state: &[u8]) -> Option<Vec<u8>> {
+        put_bytes(&mut self.items, key);
+        put_bytes(&mut self.items, state);
+        self.count += 1;
+        let n = self.items.len();
+        if n >= self.sizes.max
+            || (n >= self.sizes.min && key_hash(key) % self.sizes.divisor.max(1) == 0)
+        {
+            return self.take();
+        }
+        None
+    }
+
+    /// Add an encoded change record; returns a payload once `min` is reached.
+    pub fn push_record(&mut self, record: &[u8]) -> Option<Vec<u8>> {
+        put_bytes(&mut self.items, record);
+        self.count += 1;
+        if self.items.len() >= self.sizes.min {
+            return self.take();
+        }
+        None
+    }
+
+    /// The pending payload, if any items are waiting.
+    pub fn take(&mut self) -> Option<Vec<u8>> {
+        if self.count == 0 {
+            return None;
+        }
+        let mut p = Vec::with_capacity(self.items.len() + 11);
+        p.push(self.kind);
+        put_varint(&mut p, self.count);
+        p.append(&mut self.items);
+        self.count = 0;
+        Some(p)
+    }
+}
+
+/// A decoded chunk.
+#[derive(Debug)]
+pub enum ChunkItems<'a> {
+    /// `(key, row state)` pairs in key order.
+    Rows(Vec<(&'a [u8], &'a [u8])>),
+    /// Encoded change records.
+    Records(Vec<&'a [u8]>),
+}
+
+/// Parse a chunk payload (items are checked by the caller).
+pub fn decode_chunk(payload: &[u8]) -> Result<ChunkItems<'_>> {
+    let mut r = Reader::new(payload, "backup chunk");
+    let kind = r.u8()?;
+    let n = r.count()?;
+    let out = match kind {
+        CHUNK_ROWS => {
+            let mut v = Vec::with_capacity(n);
+            for _ in 0..n {
+                let k = r.bytes()?;
+                let s = r.bytes()?;
+                v.push((k, s));
+            }
+            ChunkItems::Rows(v)
+        }
+        CHUNK_RECORDS => {
+            let mut v = Vec::with_capacity(n);
+            for _ in 0..n {
+                v.push(r.bytes()?);
+            }
+            ChunkItems::Records(v)
+        }
+        k => return Err(r.error(format!("unknown chunk type {k}"))),
+    };
+    r.finish()?;
+    Ok(out)
+}

@@ -1,0 +1,279 @@
+//! Backup manifests: what one backup holds and where it sits in its chain
+//! (FORMAT.md §19.6).
+
+use crate::codec::buf::{put_bytes, put_varint, put_zigzag, Reader};
+use crate::codec::schema::{put_schema, read_schema};
+use crate::digest::Digest;
+use crate::log::version_vector::VersionVector;
+use crate::model::error::{Error, Result};
+use crate::model::schema::TableSchema;
+
+/// Manifest encoding version.
+pub const MANIFEST_VERSION: u8 = 1;
+
+/// A 32-byte object id (content hash).
+pub type ObjectId = [u8; 32];
+
+/// Hex of an id.
+pub fn id_hex(id: &ObjectId) -> String {
+    Digest(*id).to_hex()
+}
+
+/// Full or incremental.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackupKind {
+    /// Every row, plus the retained change log.
+    Full,
+    /// Only the change records since the parent.
+    Incremental,
+}
+
+impl BackupKind {
+    /// `full` / `incremental`.
+    pub fn name(self) -> &'static str {
+        match self {
+            BackupKind::Full => "full",
+            BackupKind::Incremental => "incremental",
+        }
+    }
+}
+
+/// One table in a manifest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableEntry {
+    /// Schema at the backup point.
+    pub schema: TableSchema,
+    /// Rows that exist at the backup point.
+    pub rows: u64,
+    /// Table digest at the backup point (FORMAT.md §10.2).
+    pub digest: Digest,
+    /// Chunks of `(key, row state)` in key order (full backups only).
+    pub chunks: Vec<ObjectId>,
+}
+
+/// What one backup holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Manifest {
+    /// Full or incremental.
+    pub kind: BackupKind,
+    /// The parent backup (incrementals only).
+    pub parent: Option<ObjectId>,
+    /// Wall-clock milliseconds when the backup was taken.
+    pub created_ms: i64,
+    /// Source region.
+    pub region: String,
+    /// First source log cursor whose record this backup holds.
+    pub first_cursor: u64,
+    /// Source log cursor after the last record this backup holds.
+    pub next_cursor: u64,
+    /// Earliest stamp the chain ending here can restore (0: all history).
+    pub covers_from: u64,
+    /// The backup point: the source's last HLC value; every record held has a stamp ≤ it.
+    pub point: u64,
+    /// Whether the full backup's records rebuild its rows from empty tables.
+    pub history_complete: bool,
+    /// The source's version vector at the point.
+    pub version_vector: VersionVector,
+    /// Records the source had dropped (retention) or held without records.
+    pub dropped: VersionVector,
+    /// Tables at the point, in name order.
+    pub tables: Vec<TableEntry>,
+    /// Change records held.
+    pub records: u64,
+    /// Chunks of change records, in cursor order.
+    pub log_chunks: Vec<ObjectId>,
+    /// Uncompressed bytes of every chunk this backup references.
+    pub bytes: u64,
+    /// Stored bytes of the chunks this backup wrote (not already in the repository).
+    pub new_bytes: u64,
+}
+
+/// A version vector as in FORMAT.md §11 (the backup layer sits below the
+/// client layer, so it carries its own copy of these few lines).
+fn put_vv(out: &mut Vec<u8>, vv: &VersionVector) {
+    put_varint(out, vv.contiguous().len() as u64);
+    for (o, n) in vv.contiguous() {
+        put_bytes(out, o.as_bytes());
+        put_varint(out, *n);
+    }
+    put_varint(out, vv.out_of_order().len() as u64);
+    for (o, ranges) in vv.out_of_order() {
+        put_bytes(out, o.as_bytes());
+        put_varint(out, ranges.len() as u64);
+        for (first, last) in ranges {
+            put_varint(out, *first);
+            put_varint(out, *last);
+        }
+    }
+}
+
+fn read_vv(r: &mut Reader<'_>) -> Result<VersionVector> {
+    let mut map = std::collections::BTreeMap::new();
+    for _ in 0..r.count()? {
+        let o = r.string()?.to_string();
+        map.insert(o, r.varint()?);
+    }
+    let mut vv = VersionVector::from_map(map);
+    for _ in 0..r.count()? {
+        let o = r.string()?.to_string();
+        for _ in 0..r.count()? {
+            let first = r.varint()?;
+            let last = r.varint()?;
+            if first == 0 || first > last {
+                return Err(r.error("empty or zero sequence range"));
+            }
+            vv.insert_range(&o, first, last);
+        }
+    }
+    Ok(vv)
+}
+
+fn put_ids(out: &mut Vec<u8>, ids: &[ObjectId]) {
+    put_varint(out, ids.len() as u64);
+    for id in ids {
+        out.extend_from_slice(id);
+    }
+}
+
+fn read_ids(r: &mut Reader<'_>) -> Result<Vec<ObjectId>> {
+    let n = r.count()?;
+    if n.saturating_mul(32) > r.remaining() {
+        return Err(r.error("chunk id list longer than the manifest"));
+    }
+    (0..n)
+        .map(|_| Ok(r.take(32)?.try_into().expect("32")))
+        .collect()
+}
+
+impl Manifest {
+    /// The payload bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut p = vec![MANIFEST_VERSION];
+        p.push(match self.kind {
+            BackupKind::Full => 1,
+            BackupKind::Incremental => 2,
+        });
+        match &self.parent {
+            Some(id) => put_bytes(&mut p, id),
+            None => put_bytes(&mut p, &[]),
+        }
+        put_zigzag(&mut p, self.created_ms);
+        put_bytes(&mut p, self.region.as_bytes());
+        put_varint(&mut p, self.first_cursor);
+        put_varint(&mut p, self.next_cursor);
+        p.extend_from_slice(&self.covers_from.to_le_bytes());
+        p.extend_from_slice(&self.point.to_le_bytes());
+        p.push(u8::from(self.history_complete));
+        put_vv(&mut p, &self.version_vector);
+        put_vv(&mut p, &self.dropped);
+        put_varint(&mut p, self.tables.len() as u64);
+        for t in &self.tables {
+            put_schema(&mut p, &t.schema);
+            put_varint(&mut p, t.rows);
+            p.extend_from_slice(&t.digest.0);
+            put_ids(&mut p, &t.chunks);
+        }
+        put_varint(&mut p, self.records);
+        put_ids(&mut p, &self.log_chunks);
+        put_varint(&mut p, self.bytes);
+        put_varint(&mut p, self.new_bytes);
+        p
+    }
+
+    /// Parse and check a payload.
+    pub fn decode(payload: &[u8]) -> Result<Manifest> {
+        let mut r = Reader::new(payload, "backup manifest");
+        let v = r.u8()?;
+        if v != MANIFEST_VERSION {
+            return Err(Error::UnsupportedVersion(format!(
+                "backup manifest version {v} (this build reads {MANIFEST_VERSION})"
+            )));
+        }
+        let kind = match r.u8()? {
+            1 => BackupKind::Full,
+            2 => BackupKind::Incremental,
+            k => return Err(r.error(format!("unknown backup kind {k}"))),
+        };
+        let parent = match r.bytes()? {
+            [] => None,
+            b if b.len() == 32 => Some(b.try_into().expect("32")),
+            _ => return Err(r.error("parent id is not 32 bytes")),
+        };
+        if (kind == BackupKind::Full) != parent.is_none() {
+            return Err(r.error("a full backup has no parent; an incremental has one"));
+        }
+        let created_ms = r.zigzag()?;
+        let region = r.string()?.to_string();
+        let first_cursor = r.varint()?;
+        let next_cursor = r.varint()?;
+        let covers_from = r.u64_le()?;
+        let point = r.u64_le()?;
+        let history_complete = match r.u8()? {
+            0 => false,
+            1 => true,
+            _ => return Err(r.error("bad flag")),
+        };
+        let version_vector = read_vv(&mut r)?;
+        let dropped = read_vv(&mut r)?;
+        let mut tables: Vec<TableEntry> = Vec::new();
+        for _ in 0..r.count()? {
+            let schema = read_schema(&mut r)?;
+            if tables.last().is_some_and(|t| t.schema.name >= schema.name) {
+                return Err(r.error("tables out of name order"));
+            }
+            let rows = r.varint()?;
+            let digest = Digest(r.take(32)?.try_into().expect("32"));
+            let chunks = read_ids(&mut r)?;
+            if kind == BackupKind::Incremental && !chunks.is_empty() {
+                return Err(r.error("an incremental backup holds no row chunks"));
+            }
+            tables.push(TableEntry {
+                schema,
+                rows,
+                digest,
+                chunks,
+            });
+        }
+        let records = r.varint()?;
+        let log_chunks = read_ids(&mut r)?;
+        let bytes = r.varint()?;
+        let new_bytes = r.varint()?;
+        r.finish()?;
+        if region.is_empty() || first_cursor > next_cursor || covers_from > point {
+            return Err(Error::BackupCorrupt(
+                "backup manifest fields are inconsistent".into(),
+            ));
+        }
+        Ok(Manifest {
+            kind,
+            parent,
+            created_ms,
+            region,
+            first_cursor,
+            next_cursor,
+            covers_from,
+            point,
+            history_complete,
+            version_vector,
+            dropped,
+            tables,
+            records,
+            log_chunks,
+            bytes,
+            new_bytes,
+        })
+    }
+
+    /// Every chunk id the manifest references.
+    pub fn chunk_ids(&self) -> impl Iterator<Item = &ObjectId> {
+        self.tables
+            .iter()
+            .flat_map(|t| t.chunks.iter())
+            .chain(self.log_chunks.iter())
+    }
+
+    /// The entry of a table.
+    pub fn table(&self, name: &str) -> Option<&TableEntry> {
+        self.tables.iter().find(|t| t.schema.name == name)
+    }
+}

@@ -1,0 +1,184 @@
+//! `Database` as a backup source and restore target, and the façade
+//! methods over the backup layer.
+
+use super::database::Database;
+use super::options::DatabaseOptions;
+use crate::backup::{
+    create_backup, restore, verify, BackupOptions, BackupOutcome, BackupSource, Progress,
+    RecordVisitor, Repository, RestoreOptions, RestoreReport, RestoreTarget, RowVisitor,
+    VerifyOptions, VerifyReport,
+};
+use crate::clock::{Clock, ManualClock};
+use crate::digest::Digest;
+use crate::log::record::ChangeRecord;
+use crate::log::version_vector::VersionVector;
+use crate::model::error::{Error, Result};
+use crate::model::schema::TableSchema;
+use std::sync::Arc;
+
+impl BackupSource for Database {
+    fn backup_region(&self) -> Result<String> {
+        self.check_open()?;
+        Ok(self.region.clone())
+    }
+    fn backup_schemas(&self) -> Result<Vec<TableSchema>> {
+        self.check_open()?;
+        Ok(self.tables.values().map(|t| t.schema.clone()).collect())
+    }
+    fn backup_table_digest(&self, table: &str) -> Result<(Digest, u64)> {
+        let t = self.table(table)?;
+        Ok((t.digest(), t.row_count()))
+    }
+    fn backup_rows(&self, table: &str, each: &mut RowVisitor<'_>) -> Result<()> {
+        for (k, row) in self.table(table)?.iter() {
+            each(k, &row.state)?;
+        }
+        Ok(())
+    }
+    fn backup_cursors(&self) -> Result<(u64, u64)> {
+        self.check_open()?;
+        Ok((self.log.first_cursor(), self.log.next_cursor()))
+    }
+    fn backup_records(&self, from: u64, each: &mut RecordVisitor<'_>) -> Result<()> {
+        self.check_open()?;
+        let first = self.log.first_cursor();
+        if from < first && from < self.log.next_cursor() {
+            return Err(Error::LogGap(format!(
+                "records before cursor {first} were dropped (asked from {from})"
+            )));
+        }
+        let skip = from.saturating_sub(first) as usize;
+        for e in self.log.entries().iter().skip(skip) {
+            each(e.cursor, e.stamp, &e.bytes)?;
+        }
+        Ok(())
+    }
+    fn backup_hlc(&self) -> Result<u64> {
+        self.check_open()?;
+        Ok(self.log.hlc_last())
+    }
+    fn backup_version_vectors(&self) -> Result<(VersionVector, VersionVector)> {
+        self.check_open()?;
+        Ok((
+            self.log.version_vector().clone(),
+            self.log.dropped().clone(),
+        ))
+    }
+}
+
+impl RestoreTarget for Database {
+    fn restore_create_table(&mut self, schema: TableSchema) -> Result<()> {
+        self.create_table(schema)
+    }
+    fn restore_merge_rows(&mut self, table: &str, rows: Vec<(Vec<u8>, Vec<u8>)>) -> Result<()> {
+        self.merge_rows(table, rows).map(|_| ())
+    }
+    fn restore_apply_records(&mut self, records: Vec<ChangeRecord>) -> Result<()> {
+        self.apply_changes_owned(records).map(|_| ())
+    }
+    fn restore_mark_held(&mut self, vv: &VersionVector) -> Result<()> {
+        let mut ranges = Vec::new();
+        for (o, n) in vv.contiguous() {
+            if *n > 0 {
+                ranges.push((o.clone(), 1, *n));
+            }
+        }
+        for (o, held) in vv.out_of_order() {
+            for (first, last) in held {
+                ranges.push((o.clone(), *first, *last));
+            }
+        }
+        if ranges.is_empty() {
+            return Ok(());
+        }
+        self.mark_held(ranges)
+    }
+    fn restore_table_digest(&self, table: &str) -> Result<(Digest, u64)> {
+        self.backup_table_digest(table)
+    }
+}
+
+fn scratch(
+    region: String,
+    clock: Arc<dyn Clock>,
+) -> impl FnMut() -> Result<Box<dyn RestoreTarget>> {
+    move || {
+        let db = Database::memory(DatabaseOptions::with_clock(region.clone(), clock.clone()))?;
+        Ok(Box::new(db) as Box<dyn RestoreTarget>)
+    }
+}
+
+impl Database {
+    /// Back this region up into `repo` (full or incremental per `options`).
+    /// `options.now_ms` of 0 takes the database clock's time.
+    pub fn backup(
+        &self,
+        repo: &Repository,
+        options: &BackupOptions,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<BackupOutcome> {
+        self.check_open()?;
+        let mut opts = options.clone();
+        if opts.now_ms == 0 {
+            opts.now_ms = self.now_ms();
+        }
+        let mut make = scratch(self.region.clone(), self.clock.clone());
+        create_backup(repo, self, &opts, &mut make, progress)
+    }
+
+    /// Rebuild a region in memory from `repo`. Fails (`BackupCorrupt`) if any
+    /// object is damaged or a digest differs from its manifest.
+    pub fn restore_from(
+        repo: &Repository,
+        options: &RestoreOptions,
+        db_options: DatabaseOptions,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<(Database, RestoreReport)> {
+        let mut db = Database::memory(db_options)?;
+        let report = restore(repo, options, &mut db, progress)?;
+        Ok((db, report))
+    }
+
+    /// Check a repository without restoring (see [`crate::backup::verify`]).
+    pub fn verify_backups(
+        repo: &Repository,
+        options: VerifyOptions,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<VerifyReport> {
+        let mut make = scratch("verify".into(), Arc::new(ManualClock::new(0)));
+        verify(repo, options, &mut make, progress)
+    }
+
+    /// Write this region into a new durable directory (which must hold no
+    /// database yet) and open it there.
+    #[cfg(feature = "fs")]
+    pub fn save_to_directory(
+        &self,
+        dir: impl AsRef<std::path::Path>,
+        options: DatabaseOptions,
+    ) -> Result<Database> {
+        use crate::storage::Storage;
+        self.check_open()?;
+        if options.region != self.region {
+            return Err(Error::invalid(format!(
+                "the snapshot is of region '{}', not '{}'",
+                self.region, options.region
+            )));
+        }
+        let mut storage = crate::storage::fs::FsStorage::open(
+            dir.as_ref(),
+            options.sync,
+            options.checkpoint_bytes,
+        )?;
+        let rec = storage.recover()?;
+        if rec.snapshot.is_some() || !rec.entries.is_empty() {
+            return Err(Error::ObjectAlreadyExist(format!(
+                "{} already holds a database",
+                dir.as_ref().display()
+            )));
+        }
+        storage.checkpoint(&self.export_snapshot()?)?;
+        drop(storage);
+        Database::open(dir, options)
+    }
+}
