@@ -1,5 +1,6 @@
 //! One module per group of subcommands.
 
+mod check;
 mod copy;
 mod demo;
 mod demo_sync;
@@ -27,6 +28,14 @@ pub enum Outcome {
 
 /// Run one parsed command line.
 pub fn run(cli: Cli) -> CliResult<Outcome> {
+    if let Command::Check { dir } | Command::Repair { dir } = &cli.command {
+        let repair = matches!(cli.command, Command::Repair { .. });
+        return Ok(if check::run(dir, repair)? {
+            Outcome::Done
+        } else {
+            Outcome::Differ
+        });
+    }
     if let Command::Verify(a) = &cli.command {
         return Ok(if sync::verify(a, cli.region.as_deref())? {
             Outcome::Done
@@ -104,6 +113,7 @@ fn run_other(cli: Cli) -> CliResult<()> {
         Command::Verify(a) => sync::verify(&a, region).map(|_| ()),
         Command::CopyTable(a) => copy::copy_table(&a, region, sync(SyncPolicy::Batch)),
         Command::Serve(a) => serve::serve(&a, region, sync(SyncPolicy::Always)),
+        Command::Check { dir } | Command::Repair { dir } => check::run(&dir, false).map(|_| ()),
     }
 }
 
