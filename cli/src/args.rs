@@ -183,6 +183,20 @@ pub enum Command {
     Backup(crate::backup_args::BackupArgs),
     /// Restore a backup (latest, named, or any point in time) into a directory.
     Restore(crate::backup_args::RestoreArgs),
+    /// Check a database directory read-only: every checkpoint, every log
+    /// segment, and every table's digest recomputed from its rows. Exit
+    /// status 1 when damage is found.
+    Check {
+        /// Database directory.
+        dir: PathBuf,
+    },
+    /// Repair what can be repaired without guessing: cut a damaged or torn
+    /// log tail and move leftover temp files aside, keeping every removed
+    /// byte (`*.torn-<offset>`, `repair-<n>/`); then check again.
+    Repair {
+        /// Database directory.
+        dir: PathBuf,
+    },
 }
 
 /// Options of `demo`.

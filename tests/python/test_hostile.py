@@ -131,8 +131,14 @@ def test_huge_stamps_and_timestamps_are_handled() -> None:
     db.create_table("users", [("uid", "INTEGER")])
     rec = {"origin": "x", "seq": 1, "stamp": 2**64 - 1, "table": "users", "kind": "PUT",
            "primary_key": {"uid": 1}, "columns": [{"name": "a", "op": "PUT", "value": 1, "timestamp": 2**63 - 1}]}
+    # Issue 12: a stamp far ahead of the clock would pin the HLC: refused and counted.
+    with pytest.raises(tablesync.ClockDrift):
+        db.apply_changes([rec])
+    rec["stamp"] = T0 << 16
     db.apply_changes([rec])
-    db.apply_changes([dict(rec, seq=2**64 - 1), dict(rec, origin="y", seq=2**64 - 1, stamp=2**64 - 1)])
+    # Sequence numbers above 2**63 - 1 are refused (the next local one would overflow).
+    with pytest.raises(tablesync.InvalidArgument):
+        db.apply_changes([dict(rec, seq=2**64 - 1), dict(rec, origin="y", seq=2**64 - 1)])
     # A local write after observing the largest stamp must not wrap around.
     try:
         db.put_row("users", {"uid": 2}, {"a": 1})

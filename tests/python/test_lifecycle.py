@@ -102,3 +102,18 @@ def test_bad_region_and_sync_policy() -> None:
 
 def test_version() -> None:
     assert isinstance(tablesync.__version__, str) and tablesync.__version__.count(".") == 2
+
+
+def test_hardening_exception_classes() -> None:
+    # Issue 12: codes of their own for a stopped region, clock drift, peer
+    # protocol violations, unauthorized peers and stale epochs.
+    for cls, parent, code in (
+        (tablesync.StorageStopped, tablesync.StorageError, "StorageStopped"),
+        (tablesync.ClockDrift, tablesync.SyncError, "ClockDrift"),
+        (tablesync.PeerProtocolViolation, tablesync.SyncError, "PeerProtocolViolation"),
+        (tablesync.Unauthorized, tablesync.TablesyncError, "Unauthorized"),
+        (tablesync.StaleEpoch, tablesync.TablesyncError, "StaleEpoch"),
+    ):
+        assert issubclass(cls, parent) and issubclass(cls, tablesync.TablesyncError)
+        assert cls.code == code
+        assert cls.__name__ in tablesync.__all__

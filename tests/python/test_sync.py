@@ -503,7 +503,10 @@ def test_two_processes_round_trip() -> None:
         assert child.stdout is not None and child.stdin is not None
         url = child.stdout.readline().strip()
         assert url.startswith("http://127.0.0.1:"), child.stderr.read() if child.stderr else ""
-        laptop = region("laptop")
+        # The server runs on the system clock: so do these regions (a region
+        # refuses stamps more than its clock drift ahead of its own clock).
+        laptop = tablesync.Database.memory("laptop")
+        laptop.create_table("t", primary_key=[("k", "INTEGER")])
         laptop.put_row("t", {"k": 500}, {"v": "laptop"})
         with pytest.raises(tablesync.SyncError, match="401"):
             laptop.sync_url(url, "nope")
@@ -511,7 +514,8 @@ def test_two_processes_round_trip() -> None:
         assert r.verified and laptop.describe_table("t").row_count == 101
         assert value(laptop, 3) == "server"
         # A third region sees the laptop's row through the server.
-        third = region("third")
+        third = tablesync.Database.memory("third")
+        third.create_table("t", primary_key=[("k", "INTEGER")])
         assert third.sync_url(url, "tok-123", direction="pull").verified
         assert value(third, 500) == "laptop"
         digest = laptop.table_digest("t")

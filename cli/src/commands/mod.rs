@@ -2,6 +2,7 @@
 
 mod cluster;
 mod backup;
+mod check;
 mod copy;
 mod demo;
 mod demo_sync;
@@ -34,6 +35,14 @@ pub enum Outcome {
 
 /// Run one parsed command line.
 pub fn run(cli: Cli) -> CliResult<Outcome> {
+    if let Command::Check { dir } | Command::Repair { dir } = &cli.command {
+        let repair = matches!(cli.command, Command::Repair { .. });
+        return Ok(if check::run(dir, repair)? {
+            Outcome::Done
+        } else {
+            Outcome::Differ
+        });
+    }
     if let Command::Verify(a) = &cli.command {
         return Ok(if sync::verify(a, cli.region.as_deref())? {
             Outcome::Done
@@ -121,6 +130,7 @@ fn run_other(cli: Cli) -> CliResult<()> {
         Command::Failback(a) => failover::failback(&a),
         Command::Restore(a) => backup::restore(&a, region, sync(SyncPolicy::Batch)),
         Command::Backup(a) => backup::run(&a, region).map(|_| ()),
+        Command::Check { dir } | Command::Repair { dir } => check::run(&dir, false).map(|_| ()),
     }
 }
 

@@ -5,6 +5,8 @@ pub mod changes;
 pub mod copy;
 pub mod database;
 pub mod digest;
+#[cfg(feature = "fs")]
+pub mod offline;
 pub mod options;
 pub mod read;
 pub mod remote_checks;
@@ -13,3 +15,4 @@ pub mod types;
 pub mod write;
 
 pub use database::Database;
+pub use options::DatabaseOptions;

@@ -88,7 +88,7 @@ impl Database {
             put_bytes(&mut p, &e.bytes);
         }
         // A frame's length is 32 bits: refuse what could not be read back.
-        if p.len() > MAX_SNAPSHOT_BYTES {
+        if p.len() as u64 > MAX_SNAPSHOT_BYTES as u64 {
             return Err(Error::invalid(format!(
                 "the region's snapshot of {} bytes exceeds the {MAX_SNAPSHOT_BYTES}-byte limit",
                 p.len()

@@ -51,15 +51,16 @@ pub fn try_encode_frame_version(
     compress: bool,
     max_stored: usize,
 ) -> Result<Vec<u8>> {
-    let max_stored = max_stored.min(MAX_FRAME_STORED);
+    // In u64: on 32-bit targets usize cannot exceed the format's limit anyway.
+    let limit = (max_stored as u64).min(u32::MAX as u64);
     let body: std::borrow::Cow<'_, [u8]> = if compress {
         lz4_flex::compress_prepend_size(payload).into()
     } else {
         payload.into()
     };
-    if body.len() > max_stored || payload.len() > u32::MAX as usize {
+    if body.len() as u64 > limit || payload.len() as u64 > u32::MAX as u64 {
         return Err(Error::invalid(format!(
-            "a frame of {} bytes ({} stored) exceeds the {max_stored}-byte limit of the format",
+            "a frame of {} bytes ({} stored) exceeds the {limit}-byte limit of the format",
             payload.len(),
             body.len()
         )));
@@ -89,7 +90,7 @@ pub fn encode_frame(magic: [u8; 4], payload: &[u8], compress: bool) -> Vec<u8> {
         payload.into()
     };
     assert!(
-        body.len() <= MAX_FRAME_STORED,
+        body.len() as u64 <= u32::MAX as u64,
         "frame payload over 4 GiB: use try_encode_frame"
     );
     frame_of(magic, FRAME_VERSION, &body, compress)

@@ -17,14 +17,19 @@
 //! (a write cut short by a crash) and reports damage anywhere else as
 //! [`Error::Corrupt`], never skipping it.
 
+mod check;
 mod checkpoint;
 mod io;
 mod names;
 mod recovery;
 mod segment;
 
-pub use checkpoint::{CHECKPOINT_HEADER_LEN, CHECKPOINT_VERSION, MAGIC_CHECKPOINT};
+pub use check::{repair_files, scan_dir, CheckReport, ReadOnly, RepairReport};
+pub use checkpoint::{
+    decode_checkpoint, CHECKPOINT_HEADER_LEN, CHECKPOINT_VERSION, MAGIC_CHECKPOINT,
+};
 pub use names::{checkpoint_name, segment_name, LOCK_FILE};
+pub use segment::{scan_segment, SegmentScan};
 pub use segment::{MAX_RECORD_PAYLOAD, RECORD_HEADER_LEN, SEGMENT_HEADER_LEN, SEGMENT_VERSION};
 
 use super::{Recovered, Storage, SyncPolicy, WalEntry};

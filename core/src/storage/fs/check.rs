@@ -1,0 +1,219 @@
+//! Offline check and repair of a region directory's files (the storage
+//! half of `tablesync check DIR` / `tablesync repair DIR`; the façade's
+//! `client::offline` replays what this reads and checks the digests).
+//!
+//! [`scan_dir`] only reads: every checkpoint and every segment.
+//! [`repair_files`] fixes only what can be fixed without guessing — a
+//! damaged or torn tail of the last segment, leftover temp files — and keeps
+//! every byte it removes in a side file or a `repair-<n>/` folder.
+
+use super::checkpoint::decode_checkpoint;
+use super::io::{io_error, sync_dir, write_file_atomic};
+use super::names::{checkpoint_name, classify, segment_name, FileKind};
+use super::recovery::torn_name;
+use super::segment::scan_segment;
+use crate::digest::Digest;
+use crate::model::error::{Error, Result};
+use crate::storage::{Recovered, Storage, WalEntry};
+use std::path::Path;
+
+/// What a directory check found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CheckReport {
+    /// The region the directory holds (from its checkpoint), if known (filled by the façade).
+    pub region: Option<String>,
+    /// Checkpoint files read.
+    pub checkpoints: Vec<String>,
+    /// Segment files read.
+    pub segments: Vec<String>,
+    /// Commit records read in the segments still needed.
+    pub records: u64,
+    /// A torn tail opening would cut (normal after a crash under batch/never).
+    pub torn_tail: Option<String>,
+    /// Tables and their digests, each recomputed from the rows and checked (filled by the façade).
+    pub tables: Vec<(String, Digest)>,
+    /// Damage found; empty when the directory is sound.
+    pub problems: Vec<String>,
+}
+
+impl CheckReport {
+    /// Whether no damage was found.
+    pub fn is_ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// What a repair did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RepairReport {
+    /// What was changed, one line each (with where the removed bytes went).
+    pub actions: Vec<String>,
+    /// What the check finds afterwards.
+    pub after: CheckReport,
+}
+
+/// A storage that hands back what a scan read and refuses every write.
+pub struct ReadOnly(pub Option<Recovered>);
+
+impl Storage for ReadOnly {
+    fn recover(&mut self) -> Result<Recovered> {
+        Ok(self.0.take().unwrap_or_default())
+    }
+    fn append(&mut self, _: &[WalEntry], _: i64) -> Result<()> {
+        Err(Error::invalid(
+            "the directory is opened read-only for a check",
+        ))
+    }
+    fn flush(&mut self) -> Result<()> {
+        Ok(())
+    }
+    fn checkpoint_due(&self) -> bool {
+        false
+    }
+    fn checkpoint(&mut self, _: &[u8]) -> Result<()> {
+        Ok(())
+    }
+    fn is_durable(&self) -> bool {
+        false
+    }
+}
+
+fn list(dir: &Path) -> Result<(Vec<u64>, Vec<u64>, Vec<String>)> {
+    let (mut cps, mut segs, mut temps) = (Vec::new(), Vec::new(), Vec::new());
+    for e in std::fs::read_dir(dir)
+        .map_err(|e| io_error(format_args!("listing {}", dir.display()), e))?
+    {
+        let e = e.map_err(|e| io_error(format_args!("listing {}", dir.display()), e))?;
+        let Some(name) = e.file_name().to_str().map(str::to_string) else {
+            continue;
+        };
+        match classify(&name) {
+            FileKind::Checkpoint(n) => cps.push(n),
+            FileKind::Segment(n) => segs.push(n),
+            FileKind::Temp => temps.push(name),
+            FileKind::Other => {}
+        }
+    }
+    cps.sort_unstable();
+    segs.sort_unstable();
+    Ok((cps, segs, temps))
+}
+
+fn read(dir: &Path, name: &str) -> Result<Vec<u8>> {
+    std::fs::read(dir.join(name)).map_err(|e| io_error(format_args!("reading {name}"), e))
+}
+
+/// Read every checkpoint and segment of `dir` without changing it (no lock
+/// is taken and nothing is cut); returns the findings and what a replay needs.
+pub fn scan_dir(dir: &Path) -> Result<(CheckReport, Recovered)> {
+    let mut rep = CheckReport::default();
+    let (cps, segs, _) = list(dir)?;
+    let mut recovered = Recovered::default();
+    let mut covered = 1;
+    for (i, &n) in cps.iter().enumerate() {
+        let name = checkpoint_name(n);
+        rep.checkpoints.push(name.clone());
+        match read(dir, &name).and_then(|b| decode_checkpoint(b, &name, n)) {
+            Ok(snap) if i + 1 == cps.len() => {
+                covered = n;
+                recovered.snapshot = Some(snap);
+            }
+            Ok(_) => {}
+            Err(e) => rep.problems.push(e.to_string()),
+        }
+    }
+    let first = segs.iter().rposition(|&s| s <= covered).unwrap_or(0);
+    let mut next = None;
+    for (i, &start) in segs.iter().enumerate() {
+        let name = segment_name(start);
+        rep.segments.push(name.clone());
+        let is_last = i + 1 == segs.len();
+        let bytes = match read(dir, &name) {
+            Ok(b) => b,
+            Err(e) => {
+                rep.problems.push(e.to_string());
+                continue;
+            }
+        };
+        if i >= first && next.is_some_and(|n| n != start) {
+            rep.problems.push(format!(
+                "{name} starts at record {start}, the segment before it ends before {}",
+                next.unwrap_or(0)
+            ));
+        }
+        match scan_segment(&bytes, &name, start, is_last, covered) {
+            Ok(scan) => {
+                rep.records += scan.next_seq - start;
+                if i >= first {
+                    recovered.entries.extend(scan.entries);
+                }
+                next = Some(scan.next_seq);
+                if let Some(t) = scan.torn {
+                    let t = format!("{name}: {t}");
+                    if scan.damaged_final {
+                        rep.problems.push(format!(
+                            "{t} (a whole final record fails its checksum: under sync=always it was acknowledged)"
+                        ));
+                    }
+                    rep.torn_tail = Some(t);
+                }
+            }
+            Err(e) => rep.problems.push(e.to_string()),
+        }
+    }
+    if segs.first().is_some_and(|&s| s > covered) {
+        rep.problems
+            .push(format!("records {covered} to {} are missing", segs[0] - 1));
+    }
+    Ok((rep, recovered))
+}
+
+/// Repair what can be repaired without guessing, keeping what is removed:
+/// leftover `*.tmp` files move to `repair-<n>/`, and a damaged or torn tail
+/// of the last segment is saved to `<segment>.torn-<offset>` and cut. Other
+/// damage is left alone and reported by the check that follows (sync the
+/// region from a peer instead). Takes the directory's lock.
+pub fn repair_files(dir: &Path) -> Result<Vec<String>> {
+    let _lock = super::lock_dir(dir)?;
+    let mut actions = Vec::new();
+    let (_, segs, temps) = list(dir)?;
+    if !temps.is_empty() {
+        let mut n = 1;
+        while dir.join(format!("repair-{n}")).exists() {
+            n += 1;
+        }
+        let keep = dir.join(format!("repair-{n}"));
+        std::fs::create_dir(&keep)
+            .map_err(|e| io_error(format_args!("creating {}", keep.display()), e))?;
+        for t in &temps {
+            std::fs::rename(dir.join(t), keep.join(t))
+                .map_err(|e| io_error(format_args!("moving {t}"), e))?;
+            actions.push(format!("moved {t} to repair-{n}/"));
+        }
+        sync_dir(dir)?;
+    }
+    if let Some(&start) = segs.last() {
+        let name = segment_name(start);
+        let bytes = read(dir, &name)?;
+        if let Ok(scan) = scan_segment(&bytes, &name, start, true, u64::MAX) {
+            if scan.torn.is_some() && (scan.valid_len as usize) < bytes.len() {
+                let side = torn_name(&name, scan.valid_len);
+                write_file_atomic(dir, &side, &[&bytes[scan.valid_len as usize..]])?;
+                let f = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(dir.join(&name))
+                    .map_err(|e| io_error(format_args!("opening {name}"), e))?;
+                f.set_len(scan.valid_len)
+                    .and_then(|()| f.sync_all())
+                    .map_err(|e| io_error(format_args!("truncating {name}"), e))?;
+                actions.push(format!(
+                    "cut {name} at byte {} ({}); the {} cut bytes are in {side}",
+                    scan.valid_len,
+                    scan.torn.as_deref().unwrap_or("torn tail"),
+                    bytes.len() - scan.valid_len as usize
+                ));
+            }
+        }
+    }
+    Ok(actions)
+}
