@@ -4,7 +4,9 @@
 use super::database::Database;
 use crate::clock::Clock;
 use crate::codec::buf::{put_bytes, put_varint, Reader};
-use crate::codec::frame::{decode_frame, try_encode_frame, MAGIC_SNAPSHOT};
+use crate::codec::frame::{
+    decode_frame_version, try_encode_frame_version, FRAME_HEADER_LEN, MAGIC_SNAPSHOT,
+};
 use crate::codec::record::read_record;
 use crate::codec::schema::{put_schema, read_schema};
 use crate::engine::table::Table;
@@ -22,6 +24,12 @@ pub const MAX_SNAPSHOT_BYTES: usize = if usize::BITS >= 64 {
 } else {
     u32::MAX as usize
 };
+
+/// Format version of snapshot and checkpoint frames (FORMAT.md §2, §11).
+/// Version 2 encodes the sequence numbers held out of order as ranges;
+/// version 1 (one number each) is still read, so a checkpoint written by an
+/// older build opens, and the next checkpoint rewrites it as version 2.
+pub const SNAPSHOT_VERSION: u8 = 2;
 
 pub(crate) fn put_vv(out: &mut Vec<u8>, vv: &VersionVector) {
     put_varint(out, vv.contiguous().len() as u64);
@@ -61,6 +69,28 @@ pub(crate) fn read_vv(r: &mut Reader<'_>) -> Result<VersionVector> {
     Ok(vv)
 }
 
+/// A version vector in the version-1 layout: per origin, a count of single
+/// sequence numbers held out of order.
+fn read_vv_v1(r: &mut Reader<'_>) -> Result<VersionVector> {
+    let mut map = BTreeMap::new();
+    for _ in 0..r.count()? {
+        let o = r.string()?.to_string();
+        map.insert(o, r.varint()?);
+    }
+    let mut vv = VersionVector::from_map(map);
+    for _ in 0..r.count()? {
+        let o = r.string()?.to_string();
+        for _ in 0..r.count()? {
+            let seq = r.varint()?;
+            if seq == 0 {
+                return Err(r.error("sequence number 0"));
+            }
+            vv.insert_range(&o, seq, seq);
+        }
+    }
+    Ok(vv)
+}
+
 impl Database {
     /// The whole region (tables, rows, change log, clocks) as one frame:
     /// lz4-compressed, checksummed, byte-exact on import.
@@ -94,7 +124,7 @@ impl Database {
                 p.len()
             )));
         }
-        try_encode_frame(MAGIC_SNAPSHOT, &p, true, usize::MAX)
+        try_encode_frame_version(MAGIC_SNAPSHOT, SNAPSHOT_VERSION, &p, true, usize::MAX)
     }
 
     /// An in-memory region restored from [`export_snapshot`](Self::export_snapshot) bytes.
@@ -109,7 +139,11 @@ pub(crate) fn decode(
     clock: Arc<dyn Clock>,
     storage: Box<dyn Storage>,
 ) -> Result<Database> {
-    let payload = decode_frame(MAGIC_SNAPSHOT, bytes, MAX_SNAPSHOT_BYTES)?;
+    // Version 1 differs only in how version vectors are laid out.
+    let legacy = bytes.len() >= FRAME_HEADER_LEN && bytes[4] == 1;
+    let version = if legacy { 1 } else { SNAPSHOT_VERSION };
+    let payload = decode_frame_version(MAGIC_SNAPSHOT, version, bytes, MAX_SNAPSHOT_BYTES)?;
+    let read_vv = if legacy { read_vv_v1 } else { read_vv };
     let mut r = Reader::new(&payload, "snapshot");
     let region = r.string()?.to_string();
     let hlc_last = r.u64_le()?;
