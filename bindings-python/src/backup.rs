@@ -113,7 +113,10 @@ fn key_from_py(
         }
         (None, Some(path)) => {
             let b = std::fs::read(&path).map_err(|e| {
-                crate::errors::to_py_err(tablesync::Error::io_msg(format!("{}: {e}", path.display())))
+                crate::errors::to_py_err(tablesync::Error::io_msg(format!(
+                    "{}: {e}",
+                    path.display()
+                )))
             })?;
             Ok(Some(KeySource::KeyFile(b)))
         }

@@ -8,8 +8,8 @@
 //! `tablesync serve` server). See `docs/cli.md`.
 
 mod args;
-mod cluster_args;
 mod backup_args;
+mod cluster_args;
 mod commands;
 mod csvfmt;
 mod error;

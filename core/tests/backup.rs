@@ -104,14 +104,20 @@ fn random_write(db: &mut Database, model: &mut ModelRows, rng: &mut Rng) {
         }
         5..=7 => {
             let mut u = RowUpdate::default();
-            let row = model.entry(k).or_default();
             if rng.below(2) == 0 {
                 let a = rng.below(1000) as i64;
                 u.put.push(Column::new("a", a));
-                row.insert("a".into(), Value::from(a));
+                model
+                    .entry(k)
+                    .or_default()
+                    .insert("a".into(), Value::from(a));
             } else {
+                // An update that only deletes columns leaves a missing row
+                // missing (as the service does).
                 u.delete_all.push("b".into());
-                row.remove("b");
+                if let Some(row) = model.get_mut(&k) {
+                    row.remove("b");
+                }
             }
             db.update_row("t", pk, u, Condition::ignore()).unwrap();
         }

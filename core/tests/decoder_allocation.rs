@@ -9,10 +9,11 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use tablesync::codec::buf::put_varint;
-use tablesync::codec::frame::{encode_frame, MAGIC_SNAPSHOT};
+use tablesync::codec::frame::{encode_frame_version, MAGIC_SNAPSHOT, SNAPSHOT_VERSION};
 use tablesync::codec::record::decode_record;
 use tablesync::codec::row_state::decode_row_state;
 use tablesync::storage::WalEntry;
+use tablesync::sync::message::SYNC_FRAME_VERSION;
 use tablesync::sync::message::{decode_reply, decode_request, MAGIC_SYNC};
 use tablesync::{Database, ManualClock};
 
@@ -89,7 +90,7 @@ fn hostile_counts_reserve_at_most_a_few_times_the_input() {
             prefix.extend_from_slice(&[1, b't']); // table name
         }
         let payload = hostile(&prefix, N);
-        let frame = encode_frame(MAGIC_SYNC, &payload, true);
+        let frame = encode_frame_version(MAGIC_SYNC, SYNC_FRAME_VERSION, &payload, true);
         assert!(frame.len() < 4096, "a small frame: {} bytes", frame.len());
         assert_bounded(&format!("sync request kind {kind}"), payload.len(), || {
             assert!(decode_request(&frame, 1 << 22).is_err());
@@ -101,7 +102,7 @@ fn hostile_counts_reserve_at_most_a_few_times_the_input() {
     prefix.extend_from_slice(&1u32.to_le_bytes());
     prefix.push(102);
     let payload = hostile(&prefix, N);
-    let frame = encode_frame(MAGIC_SYNC, &payload, true);
+    let frame = encode_frame_version(MAGIC_SYNC, SYNC_FRAME_VERSION, &payload, true);
     assert_bounded("sync reply", payload.len(), || {
         assert!(decode_reply(&frame, 1 << 22, 1, 1).is_err());
     });
@@ -134,7 +135,7 @@ fn hostile_counts_reserve_at_most_a_few_times_the_input() {
     snap.extend_from_slice(&0u64.to_le_bytes());
     snap.extend_from_slice(&[0, 1, 0, 0, 0, 0, 0]); // seq, cursor, two empty vectors, no tables
     let snap = hostile(&snap, N);
-    let frame = encode_frame(MAGIC_SNAPSHOT, &snap, true);
+    let frame = encode_frame_version(MAGIC_SNAPSHOT, SNAPSHOT_VERSION, &snap, true);
     assert_bounded("snapshot", snap.len(), || {
         assert!(Database::import_snapshot(&frame, Arc::new(ManualClock::new(0))).is_err());
     });

@@ -7,12 +7,13 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use tablesync::codec::frame::{encode_frame, MAGIC_SNAPSHOT};
+use tablesync::codec::frame::{encode_frame_version, MAGIC_SNAPSHOT, SNAPSHOT_VERSION};
 use tablesync::codec::key::decode_key_values;
 use tablesync::codec::record::decode_record;
 use tablesync::codec::row_state::decode_row_state;
 use tablesync::storage::fs::{decode_checkpoint, scan_segment};
 use tablesync::storage::WalEntry;
+use tablesync::sync::message::SYNC_FRAME_VERSION;
 use tablesync::sync::message::{decode_reply, decode_request, MAGIC_SYNC};
 use tablesync::{Database, ManualClock};
 
@@ -24,7 +25,7 @@ fn decode_all(target: &str, data: &[u8]) {
             let _ = decode_reply(data, 1 << 20, 0, 0);
         }
         "sync_message" => {
-            let frame = encode_frame(MAGIC_SYNC, data, false);
+            let frame = encode_frame_version(MAGIC_SYNC, SYNC_FRAME_VERSION, data, false);
             let _ = decode_request(&frame, 1 << 20);
             let _ = decode_reply(&frame, 1 << 20, 0, 0);
         }
@@ -45,7 +46,10 @@ fn decode_all(target: &str, data: &[u8]) {
         }
         "snapshot" => {
             let _ = Database::import_snapshot(data, clock());
-            let _ = Database::import_snapshot(&encode_frame(MAGIC_SNAPSHOT, data, true), clock());
+            let _ = Database::import_snapshot(
+                &encode_frame_version(MAGIC_SNAPSHOT, SNAPSHOT_VERSION, data, true),
+                clock(),
+            );
         }
         "key" => {
             let _ = decode_key_values(data);

@@ -191,6 +191,7 @@ fn visible(db: &Database) -> Visible {
 
 fn write(db: &mut Database, key: i64, kind: u8, value: i64) -> Option<Acked> {
     let pk = PrimaryKey::new([("k", key)]);
+    let before = db.next_cursor().unwrap();
     let r = match kind {
         0 | 1 => db.put_row(
             "t",
@@ -234,7 +235,12 @@ fn write(db: &mut Database, key: i64, kind: u8, value: i64) -> Option<Acked> {
             .map(|_| pk),
     };
     r.ok()?;
-    let cursor = db.next_cursor().unwrap() - 1;
+    // A write that changes nothing (deleting columns of a missing row) logs nothing.
+    let cursor = db
+        .next_cursor()
+        .unwrap()
+        .checked_sub(1)
+        .filter(|c| *c >= before)?;
     let rec = db.changes_since(cursor, 1).unwrap().records.remove(0);
     Some(Acked {
         stamp: (rec.stamp, region_id(&rec.origin)),

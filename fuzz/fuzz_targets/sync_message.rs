@@ -5,15 +5,22 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use std::sync::Arc;
-use tablesync::codec::frame::encode_frame;
-use tablesync::sync::message::{decode_reply, decode_request, encode_request, MAGIC_SYNC};
+use tablesync::codec::frame::encode_frame_version;
+use tablesync::sync::message::{
+    decode_reply, decode_request, encode_request, MAGIC_SYNC, SYNC_FRAME_VERSION,
+};
 use tablesync::sync::respond;
 use tablesync::{Database, DatabaseOptions, ManualClock, PkColumn, PkType, TableSchema};
 
 const CAP: usize = 1 << 20;
 
 fuzz_target!(|data: &[u8]| {
-    let frame = encode_frame(MAGIC_SYNC, data, data.first().is_some_and(|b| b & 1 == 1));
+    let frame = encode_frame_version(
+        MAGIC_SYNC,
+        SYNC_FRAME_VERSION,
+        data,
+        data.first().is_some_and(|b| b & 1 == 1),
+    );
     if let Ok((session, index, req)) = decode_request(&frame, CAP) {
         let again = encode_request(session, index, &req, CAP).expect("re-encodes");
         let (_, _, back) = decode_request(&again, CAP).expect("decodes again");

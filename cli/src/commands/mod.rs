@@ -1,8 +1,8 @@
 //! One module per group of subcommands.
 
-mod cluster;
 mod backup;
 mod check;
+mod cluster;
 mod copy;
 mod demo;
 mod demo_sync;

@@ -56,7 +56,11 @@ pub fn start(
 }
 
 /// Stop the endpoint and close the region (when it runs alone).
-pub fn stop(handle: Option<ServerHandle>, db: Arc<RwLock<Database>>, region: &str) -> CliResult<()> {
+pub fn stop(
+    handle: Option<ServerHandle>,
+    db: Arc<RwLock<Database>>,
+    region: &str,
+) -> CliResult<()> {
     if let Some(h) = handle {
         h.stop();
     }

@@ -91,7 +91,7 @@ impl RestoreTarget for Database {
         if ranges.is_empty() {
             return Ok(());
         }
-        self.mark_held(ranges)
+        self.mark_held_restored(ranges)
     }
     fn restore_table_digest(&self, table: &str) -> Result<(Digest, u64)> {
         self.backup_table_digest(table)
@@ -103,7 +103,10 @@ fn scratch(
     clock: Arc<dyn Clock>,
 ) -> impl FnMut() -> Result<Box<dyn RestoreTarget>> {
     move || {
-        let db = Database::memory(DatabaseOptions::with_clock(region.clone(), clock.clone()))?;
+        // Replaying this region's own history: no drift limit on its stamps.
+        let options =
+            DatabaseOptions::with_clock(region.clone(), clock.clone()).max_clock_drift(i64::MAX);
+        let db = Database::memory(options)?;
         Ok(Box::new(db) as Box<dyn RestoreTarget>)
     }
 }
@@ -134,8 +137,14 @@ impl Database {
         db_options: DatabaseOptions,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<(Database, RestoreReport)> {
-        let mut db = Database::memory(db_options)?;
+        // A backup is this region's own history, not a peer's claim: its
+        // stamps may lie ahead of the restoring clock (a restore into a
+        // region whose clock is behind, or a deep verify at time 0). The
+        // drift limit applies again once the region is handed back.
+        let drift = db_options.max_clock_drift_ms;
+        let mut db = Database::memory(db_options.max_clock_drift(i64::MAX))?;
         let report = restore(repo, options, &mut db, progress)?;
+        db.max_drift_ms = drift;
         Ok((db, report))
     }
 

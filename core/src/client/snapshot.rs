@@ -6,6 +6,7 @@ use crate::clock::Clock;
 use crate::codec::buf::{put_bytes, put_varint, Reader};
 use crate::codec::frame::{
     decode_frame_version, try_encode_frame_version, FRAME_HEADER_LEN, MAGIC_SNAPSHOT,
+    SNAPSHOT_VERSION,
 };
 use crate::codec::record::read_record;
 use crate::codec::schema::{put_schema, read_schema};
@@ -24,12 +25,6 @@ pub const MAX_SNAPSHOT_BYTES: usize = if usize::BITS >= 64 {
 } else {
     u32::MAX as usize
 };
-
-/// Format version of snapshot and checkpoint frames (FORMAT.md §2, §11).
-/// Version 2 encodes the sequence numbers held out of order as ranges;
-/// version 1 (one number each) is still read, so a checkpoint written by an
-/// older build opens, and the next checkpoint rewrites it as version 2.
-pub const SNAPSHOT_VERSION: u8 = 2;
 
 pub(crate) fn put_vv(out: &mut Vec<u8>, vv: &VersionVector) {
     put_varint(out, vv.contiguous().len() as u64);
@@ -139,7 +134,9 @@ pub(crate) fn decode(
     clock: Arc<dyn Clock>,
     storage: Box<dyn Storage>,
 ) -> Result<Database> {
-    // Version 1 differs only in how version vectors are laid out.
+    // Version 1 differs only in how version vectors are laid out: a
+    // checkpoint written by an older build opens, and the next checkpoint
+    // rewrites it as version 2.
     let legacy = bytes.len() >= FRAME_HEADER_LEN && bytes[4] == 1;
     let version = if legacy { 1 } else { SNAPSHOT_VERSION };
     let payload = decode_frame_version(MAGIC_SNAPSHOT, version, bytes, MAX_SNAPSHOT_BYTES)?;

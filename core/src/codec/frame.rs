@@ -16,6 +16,9 @@ pub const FLAG_LZ4: u8 = 1;
 
 /// Magic of a database snapshot (checkpoint or exported snapshot).
 pub const MAGIC_SNAPSHOT: [u8; 4] = *b"TSSN";
+/// Format version of snapshot frames (FORMAT.md §11): 2 lists held
+/// sequence numbers as ranges; version 1 is still read.
+pub const SNAPSHOT_VERSION: u8 = 2;
 /// Magic of a write-ahead-log segment header.
 pub const MAGIC_WAL: [u8; 4] = *b"TSWL";
 
@@ -94,6 +97,21 @@ pub fn encode_frame(magic: [u8; 4], payload: &[u8], compress: bool) -> Vec<u8> {
         "frame payload over 4 GiB: use try_encode_frame"
     );
     frame_of(magic, FRAME_VERSION, &body, compress)
+}
+
+/// [`encode_frame`] for a frame kind with a format version of its own
+/// (snapshots: [`SNAPSHOT_VERSION`]; sync: `sync::message::SYNC_FRAME_VERSION`).
+pub fn encode_frame_version(
+    magic: [u8; 4],
+    version: u8,
+    payload: &[u8],
+    compress: bool,
+) -> Vec<u8> {
+    let mut f = encode_frame(magic, payload, compress);
+    f[4] = version;
+    let c = crc(&f[..10], &f[FRAME_HEADER_LEN..]);
+    f[10..14].copy_from_slice(&c.to_le_bytes());
+    f
 }
 
 /// Check and unwrap a frame that fills `bytes` exactly; returns the

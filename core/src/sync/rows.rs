@@ -236,6 +236,26 @@ impl Database {
         for (o, from, to) in &entries {
             self.check_seq_claim(o, *from, *to)?;
         }
+        self.commit_held(entries)
+    }
+
+    /// [`mark_held`](Self::mark_held) for a restore of this region's own
+    /// backup: its own records may be claimed (the claim moves its sequence
+    /// on); every other check still applies.
+    pub(crate) fn mark_held_restored(&mut self, entries: Vec<(String, u64, u64)>) -> Result<()> {
+        for (o, from, to) in &entries {
+            if o != self.region() {
+                self.check_seq_claim(o, *from, *to)?;
+            } else if *from == 0 || from > to || *to > crate::client::remote_checks::MAX_SEQ {
+                return Err(Error::invalid(format!(
+                    "sequence range {from}..={to} of '{o}' is empty, starts at 0 or is too large"
+                )));
+            }
+        }
+        self.commit_held(entries)
+    }
+
+    fn commit_held(&mut self, entries: Vec<(String, u64, u64)>) -> Result<()> {
         let fresh = vv_minus(&ranges_to_vv(&entries), self.log.version_vector());
         if fresh.is_empty() {
             return Ok(());

@@ -951,8 +951,13 @@ pub fn snapshot() -> J {
     let (mut db, clock) = open("eu", CLOCK_MS);
     run_ops(&mut db, &clock, &ops, "snapshot");
     let snap = db.export_snapshot().expect("export");
-    let payload =
-        tablesync::codec::frame::decode_frame(MAGIC_SNAPSHOT, &snap, usize::MAX).expect("frame");
+    let payload = tablesync::codec::frame::decode_frame_version(
+        MAGIC_SNAPSHOT,
+        tablesync::codec::frame::SNAPSHOT_VERSION,
+        &snap,
+        usize::MAX,
+    )
+    .expect("frame");
     json!({
         "description": "A whole-region snapshot (FORMAT.md §11). Replaying `ops` (clock as in digests.json) and calling export_snapshot gives `snapshot_hex`; import_snapshot(snapshot_hex) gives a region with `tables` and re-exports the same bytes.",
         "region": "eu",
