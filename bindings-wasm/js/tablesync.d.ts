@@ -569,6 +569,8 @@ export type ErrorCode =
   | 'DatabaseClosed'
   | 'SyncError'
   | 'StaleClusterMap'
+  | 'BackupCorrupt'
+  | 'BackupKeyInvalid'
   | 'Unauthorized'
   | 'HttpError'
   | 'NetworkError'
@@ -594,7 +596,8 @@ export type ErrorKind =
   | 'ClockDrift'
   | 'PeerProtocolViolation'
   | 'Unauthorized'
-  | 'StaleEpoch';
+  | 'StaleEpoch'
+  | 'StaleClusterMap';
 
 /** Every failed tablesync operation throws this (wrong JS types throw `TypeError`). */
 export class TablesyncError extends Error {

@@ -373,7 +373,13 @@ fn snapshot_replays_imports_and_reexports() {
     let snap = unhex(s(&v["snapshot_hex"]));
     assert_eq!(db.export_snapshot().unwrap(), snap);
     assert_eq!(
-        hex(&decode_frame(*b"TSSN", &snap, usize::MAX).unwrap()),
+        hex(&tablesync::codec::frame::decode_frame_version(
+            *b"TSSN",
+            tablesync::codec::frame::SNAPSHOT_VERSION,
+            &snap,
+            usize::MAX
+        )
+        .unwrap()),
         s(&v["payload_hex"])
     );
     let imported = Database::import_snapshot(&snap, Arc::new(ManualClock::new(CLOCK_MS))).unwrap();

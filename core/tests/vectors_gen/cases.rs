@@ -685,7 +685,7 @@ pub fn frames() -> J {
     let mut bad_crc = good.clone();
     bad_crc[14] ^= 1;
     let mut v2 = good.clone();
-    v2[4] = 2;
+    v2[4] = 9;
     let mut flags = good.clone();
     flags[5] = 2;
     let mut longer = good.clone();
@@ -699,7 +699,7 @@ pub fn frames() -> J {
             {"frame_hex": hex(&good[..10]), "error": "CorruptData", "why": "shorter than the header"},
             {"frame_hex": hex(&bad_magic), "error": "CorruptData", "why": "bad magic"},
             {"frame_hex": hex(&bad_crc), "error": "CorruptData", "why": "checksum mismatch"},
-            {"frame_hex": hex(&with_crc(v2)), "error": "UnsupportedVersion", "why": "frame version 2"},
+            {"frame_hex": hex(&with_crc(v2)), "error": "UnsupportedVersion", "why": "frame version 9 (no magic has it)"},
             {"frame_hex": hex(&with_crc(flags)), "error": "UnsupportedVersion", "why": "unknown flag bit"},
             {"frame_hex": hex(&longer), "error": "CorruptData", "why": "length field disagrees with the bytes"},
             {"frame_hex": hex(&with_crc(bad_lz4)), "error": "CorruptData", "why": "lz4 flag on a payload that is not lz4"},
