@@ -328,6 +328,8 @@ def follow(
     wait_ms: int = 25000,
     ca_file: Optional[Union[str, os.PathLike[str]]] = None,
 ) -> Feed: ...
+
+@final
 class LinkStatus:
     """A replication link's status at one moment."""
 
