@@ -5,6 +5,7 @@ use crate::codec::buf::{put_bytes, put_varint, put_zigzag, Reader};
 use crate::codec::schema::{put_schema, read_schema};
 use crate::digest::Digest;
 use crate::log::version_vector::VersionVector;
+use crate::log::vv_codec::{put_vv, read_vv};
 use crate::model::error::{Error, Result};
 use crate::model::schema::TableSchema;
 
@@ -86,46 +87,6 @@ pub struct Manifest {
     pub bytes: u64,
     /// Stored bytes of the chunks this backup wrote (not already in the repository).
     pub new_bytes: u64,
-}
-
-/// A version vector as in FORMAT.md §11 (the backup layer sits below the
-/// client layer, so it carries its own copy of these few lines).
-fn put_vv(out: &mut Vec<u8>, vv: &VersionVector) {
-    put_varint(out, vv.contiguous().len() as u64);
-    for (o, n) in vv.contiguous() {
-        put_bytes(out, o.as_bytes());
-        put_varint(out, *n);
-    }
-    put_varint(out, vv.out_of_order().len() as u64);
-    for (o, ranges) in vv.out_of_order() {
-        put_bytes(out, o.as_bytes());
-        put_varint(out, ranges.len() as u64);
-        for (first, last) in ranges {
-            put_varint(out, *first);
-            put_varint(out, *last);
-        }
-    }
-}
-
-fn read_vv(r: &mut Reader<'_>) -> Result<VersionVector> {
-    let mut map = std::collections::BTreeMap::new();
-    for _ in 0..r.count()? {
-        let o = r.string()?.to_string();
-        map.insert(o, r.varint()?);
-    }
-    let mut vv = VersionVector::from_map(map);
-    for _ in 0..r.count()? {
-        let o = r.string()?.to_string();
-        for _ in 0..r.count()? {
-            let first = r.varint()?;
-            let last = r.varint()?;
-            if first == 0 || first > last {
-                return Err(r.error("empty or zero sequence range"));
-            }
-            vv.insert_range(&o, first, last);
-        }
-    }
-    Ok(vv)
 }
 
 fn put_ids(out: &mut Vec<u8>, ids: &[ObjectId]) {

@@ -4,6 +4,7 @@
 pub mod hlc;
 pub mod record;
 pub mod version_vector;
+pub(crate) mod vv_codec;
 
 use crate::codec::record::{decode_record, encode_record};
 use crate::model::error::{Error, Result};

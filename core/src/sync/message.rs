@@ -7,7 +7,6 @@
 
 use super::riblt::Symbol;
 use super::{SyncDirection, SyncMode};
-use crate::client::snapshot::{put_vv, read_vv};
 use crate::codec::buf::{put_bytes, put_varint, put_zigzag, Reader};
 use crate::codec::frame::{decode_frame_version, try_encode_frame_version};
 use crate::codec::record::{put_record, read_record};
@@ -15,6 +14,7 @@ use crate::codec::schema::{put_schema, read_schema};
 use crate::digest::Digest;
 use crate::log::record::ChangeRecord;
 use crate::log::version_vector::VersionVector;
+use crate::log::vv_codec::{put_vv, read_vv};
 use crate::model::error::{Error, Result};
 use crate::model::schema::TableSchema;
 
