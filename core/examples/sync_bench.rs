@@ -23,7 +23,7 @@ use std::error::Error as StdError;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tablesync::codec::buf::Reader;
-use tablesync::codec::frame::{decode_frame, MAGIC_SNAPSHOT};
+use tablesync::codec::frame::{decode_frame_version, MAGIC_SNAPSHOT, SNAPSHOT_VERSION};
 use tablesync::codec::record::encode_record;
 use tablesync::codec::row_state::decode_row_state;
 use tablesync::codec::schema::read_schema;
@@ -204,7 +204,12 @@ fn stored_rows(db: &Database) -> BoxResult<Vec<(Vec<u8>, Vec<u8>)>> {
         }
         Ok(())
     }
-    let payload = decode_frame(MAGIC_SNAPSHOT, &db.export_snapshot()?, 1 << 36)?;
+    let payload = decode_frame_version(
+        MAGIC_SNAPSHOT,
+        SNAPSHOT_VERSION,
+        &db.export_snapshot()?,
+        1 << 36,
+    )?;
     let mut r = Reader::new(&payload, "snapshot");
     r.string()?; // region
     r.u64_le()?; // hlc_last
