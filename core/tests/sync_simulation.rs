@@ -373,16 +373,28 @@ fn pair(dbs: &mut [Database], i: usize, j: usize) -> (&mut Database, &mut Databa
 /// between them moved nothing; the first later took an older live state of
 /// the row from a third region by reconcile and showed the deleted row
 /// again. Sessions now compare exact states (state sums), see
-/// `sync::responder::differs`.
-const ISSUE_8_SEEDS: [u64; 9] = [2845, 3653, 4266, 10667, 10978, 11785, 16984, 18655, 19515];
-
-#[test]
-fn issue_8_seeds_converge() {
-    for seed in ISSUE_8_SEEDS {
-        if std::panic::catch_unwind(|| run(seed)).is_err() {
-            panic!("issue 8 regression seed {seed} failed; replay with SYNC_SIM_SEED={seed}");
+/// `sync::responder::differs`. Each seed is its own test.
+macro_rules! issue_8_seeds {
+    ($($name:ident: $seed:expr,)*) => {$(
+        #[test]
+        fn $name() {
+            if std::panic::catch_unwind(|| run($seed)).is_err() {
+                panic!("issue 8 regression seed {}; replay with SYNC_SIM_SEED={}", $seed, $seed);
+            }
         }
-    }
+    )*};
+}
+
+issue_8_seeds! {
+    issue_8_seed_2845: 2845,
+    issue_8_seed_3653: 3653,
+    issue_8_seed_4266: 4266,
+    issue_8_seed_10667: 10667,
+    issue_8_seed_10978: 10978,
+    issue_8_seed_11785: 11785,
+    issue_8_seed_16984: 16984,
+    issue_8_seed_18655: 18655,
+    issue_8_seed_19515: 19515,
 }
 
 /// `SYNC_SIM_SEEDS` seeds (default 2,000), spread over the machine's cores.
