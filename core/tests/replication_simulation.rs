@@ -30,25 +30,8 @@ const CAP: usize = 1 << 20;
 const T0: i64 = 1_700_000_000_000;
 const STEP_MS: i64 = 20;
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn chance(&mut self, per_mille: u64) -> bool {
-        self.below(1000) < per_mille
-    }
-    fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + self.below((hi - lo + 1) as u64) as i64
-    }
-}
+mod common;
+use common::Rng;
 
 fn schema() -> TableSchema {
     TableSchema::new("t", vec![PkColumn::new("k", PkType::Integer)])
@@ -118,16 +101,16 @@ impl World {
         if self.cut(from, to) {
             return;
         }
-        let copies = if self.faults && self.rng.chance(20) {
+        let copies = if self.faults && self.rng.per_mille(20) {
             2
         } else {
             1
         };
         for _ in 0..copies {
-            if self.faults && self.rng.chance(30) {
+            if self.faults && self.rng.per_mille(30) {
                 continue; // lost
             }
-            let delay = if self.faults && self.rng.chance(20) {
+            let delay = if self.faults && self.rng.per_mille(20) {
                 self.rng.range(200, 1500)
             } else {
                 self.rng.range(1, 40)
@@ -501,20 +484,20 @@ fn run(seed: u64) {
         w.deliver();
         w.tick_all();
         let rng = &mut w.rng;
-        if rng.chance(8) && w.partitions.is_empty() {
+        if rng.per_mille(8) && w.partitions.is_empty() {
             let p = rng.below(n as u64) as usize;
             let until = now + rng.range(500, 3000);
             w.partitions.push((p, until));
             w.log(|| format!("partition r{p} until {}", until - T0));
         }
-        if w.rng.chance(5) {
+        if w.rng.per_mille(5) {
             let i = w.rng.below(n as u64) as usize;
             if w.up(i) {
                 let until = now + w.rng.range(200, 3000);
                 w.crash(i, until);
             }
         }
-        if w.rng.chance(4) {
+        if w.rng.per_mille(4) {
             // Manual failover (or failback) to a random member.
             let i = w.rng.below(n as u64) as usize;
             if w.up(i) {
@@ -531,19 +514,19 @@ fn run(seed: u64) {
                 }
             }
         }
-        if w.rng.chance(10) {
+        if w.rng.per_mille(10) {
             let i = w.rng.below(n as u64) as usize;
             if let Some(db) = w.regions[i].db.as_mut() {
                 let next = db.next_cursor().unwrap();
                 db.truncate_log(next.saturating_sub(3)).unwrap();
             }
         }
-        if w.rng.chance(40) {
+        if w.rng.per_mille(40) {
             w.failback();
         }
         // Clients write to a random region (only the primary accepts).
         for _ in 0..2 {
-            if w.rng.chance(300) {
+            if w.rng.per_mille(300) {
                 let i = w.rng.below(n as u64) as usize;
                 if w.up(i) {
                     w.write(i);
