@@ -182,6 +182,11 @@ export function createApi(raw, load, host) {
 
   /** 8 random bytes from the host: a session id no other session shares. */
   function randomSessionId() {
+    return randomBytes(8);
+  }
+
+  /** `n` random bytes from the host's `crypto.getRandomValues`. */
+  function randomBytes(n) {
     const c = host?.crypto ?? globalThis.crypto;
     if (!c || typeof c.getRandomValues !== 'function') {
       throw new TablesyncError(
@@ -189,7 +194,7 @@ export function createApi(raw, load, host) {
         'NoRandomness',
       );
     }
-    return c.getRandomValues(new Uint8Array(8));
+    return c.getRandomValues(new Uint8Array(n));
   }
 
   function checkOptions(opts, what) {
@@ -201,6 +206,11 @@ export function createApi(raw, load, host) {
   // The raw region of a Database (set by Database's static block): for the
   // session functions below, which live outside the class.
   let rawOf;
+  // `onCommit(db, fn)`: call `fn()` after each local write; returns the remover.
+  let onCommit;
+  // Random bytes a backup repository needs (id, data key, salt, nonce):
+  // INIT_RANDOM_LEN of core/src/backup/repo.rs.
+  const BACKUP_RANDOM_LEN = 88;
 
   /** Run `fn(raw)` on `db`'s raw region, as the Database methods do. */
   function withRaw(db, what, fn) {
@@ -234,6 +244,12 @@ export function createApi(raw, load, host) {
     // Whether INTEGER values come back as bigint (the fast path needs it
     // for AUTO_INCREMENT, which number mode refuses).
     #bigint;
+    // Commit listeners (replication links), or null.
+    #listeners = null;
+
+    #notify() {
+      if (this.#listeners) for (const f of this.#listeners) f();
+    }
 
     constructor(token, rawDb) {
       if (token !== TOKEN) {
@@ -276,6 +292,10 @@ export function createApi(raw, load, host) {
           throw new TablesyncError(`DatabaseClosed: ${what} was freed`, 'DatabaseClosed');
         }
         return db.#raw;
+      };
+      onCommit = (db, fn) => {
+        (db.#listeners ??= new Set()).add(fn);
+        return () => db.#listeners?.delete(fn);
       };
     }
 
@@ -328,7 +348,9 @@ export function createApi(raw, load, host) {
     }
 
     createTable(name, opts) {
-      return this.#call((r) => r.createTable(name, opts));
+      const res = this.#call((r) => r.createTable(name, opts));
+      this.#notify();
+      return res;
     }
     listTables() {
       return this.#call((r) => r.listTables());
@@ -349,7 +371,9 @@ export function createApi(raw, load, host) {
       const r = this.#live();
       try {
         const out = wire.putRow(r, this.#names, this.#bigint, table, primaryKey, columns, opts);
-        return out !== SLOW ? out : r.putRow(table, primaryKey, columns, opts);
+        const res = out !== SLOW ? out : r.putRow(table, primaryKey, columns, opts);
+        if (this.#listeners) this.#notify();
+        return res;
       } catch (e) {
         throw translate(e);
       }
@@ -364,10 +388,14 @@ export function createApi(raw, load, host) {
       }
     }
     updateRow(table, primaryKey, opts) {
-      return this.#call((r) => r.updateRow(table, primaryKey, opts));
+      const res = this.#call((r) => r.updateRow(table, primaryKey, opts));
+      this.#notify();
+      return res;
     }
     deleteRow(table, primaryKey, opts) {
-      return this.#call((r) => r.deleteRow(table, primaryKey, opts));
+      const res = this.#call((r) => r.deleteRow(table, primaryKey, opts));
+      this.#notify();
+      return res;
     }
 
     getRange(table, start, end, opts) {
@@ -419,7 +447,9 @@ export function createApi(raw, load, host) {
       const r = this.#live();
       try {
         const out = wire.batchWrite(r, this.#names, this.#bigint, ops);
-        return out !== SLOW ? out : r.batchWrite(ops);
+        const res = out !== SLOW ? out : r.batchWrite(ops);
+        if (this.#listeners) this.#notify();
+        return res;
       } catch (e) {
         throw translate(e);
       }
@@ -493,7 +523,9 @@ export function createApi(raw, load, host) {
       return this.#call((r) => r.versionVector());
     }
     applyChanges(records) {
-      return this.#call((r) => r.applyChanges(records));
+      const res = this.#call((r) => r.applyChanges(records));
+      this.#notify();
+      return res;
     }
     nextCursor() {
       return this.#call((r) => r.nextCursor());
@@ -501,6 +533,69 @@ export function createApi(raw, load, host) {
 
     exportSnapshot() {
       return this.#call((r) => r.exportSnapshot());
+    }
+
+    /**
+     * Replicate with the region a tablesync server hosts at `url`: a `Link`
+     * run by the core's link state machine over fetch. Options: `token`
+     * (required), `trigger` (`realtime` default, `delayed:300ms`,
+     * `periodic:10s`, `manual`), `direction` (`both` default, `push`,
+     * `pull`), `tables`, `name`, `peer`, `pollMs`, `timeoutMs`,
+     * `maxBackoffMs`, `fetch`, `feed` (follow the change feed; default on
+     * for realtime links that pull), `start` (default true).
+     */
+    replicate(url, opts) {
+      checkUsable();
+      if (typeof url !== 'string' && !(url instanceof URL)) {
+        throw new TypeError('replicate: url must be a string or URL');
+      }
+      checkOptions(opts, 'replicate options');
+      try {
+        return Link.create(this, url, opts);
+      } catch (e) {
+        throw translate(e);
+      }
+    }
+
+    /**
+     * Back this region up into a one-file repository bundle (FORMAT.md
+     * §19.8): a full backup, or with `parent` (an earlier bundle) an
+     * incremental one on top of it; returns the new bundle. Options:
+     * `passphrase` (encrypt: XChaCha20-Poly1305, Argon2id), `parent`,
+     * `tables`, `full`. With `write(name, bytes)` the repository's objects
+     * (only those new since `parent`) go to that sink instead — a
+     * directory written this way is a repository `tablesync restore` reads —
+     * and the result is a Promise of the backup's info.
+     */
+    backup(opts) {
+      checkOptions(opts, 'backup options');
+      const { write, ...rest } = opts ?? {};
+      if (write !== undefined && typeof write !== 'function') {
+        throw new TypeError("backup option 'write' must be a function (name, bytes)");
+      }
+      const out = this.#call((r) => r.backup(rest, randomBytes(BACKUP_RANDOM_LEN)));
+      if (write === undefined) return out.bundle;
+      return (async () => {
+        for (const [name, bytes] of out.written) await write(name, bytes);
+        return { ...out.info, bundle: out.bundle };
+      })();
+    }
+
+    /**
+     * A region rebuilt in memory from a backup bundle: the latest backup,
+     * `backup` (id prefix), `at` (a Date or ms) or `atStamp` (an HLC stamp);
+     * all tables, `tables`, or one `table` restored `as` another name.
+     * `passphrase` opens an encrypted bundle (a wrong one is
+     * `BackupKeyInvalid`); every digest is checked (`BackupCorrupt`).
+     */
+    static restore(bytes, opts) {
+      return guarded(() => new Database(TOKEN, raw.RawDatabase.restoreBundle(bytes, opts)));
+    }
+
+    /** The backups a bundle holds, oldest first. */
+    static listBackups(bytes, opts) {
+      checkOptions(opts, 'listBackups options');
+      return guarded(() => raw.listBackups(bytes, opts?.passphrase));
     }
 
     /** Release the region's memory; later calls throw `DatabaseClosed`. Idempotent. */
@@ -740,9 +835,19 @@ export function createApi(raw, load, host) {
     return { close: abort, done };
   }
 
+  const { Link } = createLinkApi({
+    raw,
+    withRaw,
+    onCommit: (db, fn) => onCommit(db, fn),
+    randomBytes,
+    post,
+    TablesyncError,
+  });
+
   return {
     init,
     Database,
+    Link,
     SyncSession,
     respond,
     syncOverHttp,

@@ -39,7 +39,15 @@ if (wireExports.length !== 1 || !wireExports[0].startsWith('export function crea
   console.error(`wire.mjs must have exactly one export, 'export function createWireCodec(', found: ${JSON.stringify(wireExports)}`);
   process.exit(1);
 }
-const wire = wireSrc.replace(/^export function createWireCodec\(/m, 'function createWireCodec(');
+const wire0 = wireSrc.replace(/^export function createWireCodec\(/m, 'function createWireCodec(');
+// link.mjs (replication links over fetch) the same way.
+const linkSrc = readFileSync(join(here, 'link.mjs'), 'utf8');
+const linkExports = linkSrc.split('\n').filter((l) => /^\s*export\b/.test(l));
+if (linkExports.length !== 1 || !linkExports[0].startsWith('export function createLinkApi(')) {
+  console.error(`link.mjs must have exactly one export, 'export function createLinkApi(', found: ${JSON.stringify(linkExports)}`);
+  process.exit(1);
+}
+const wire = `${wire0}\n${linkSrc.replace(/^export function createLinkApi\(/m, 'function createLinkApi(')}`;
 writeFileSync(join(pkg, 'api.mjs'), `${wire}\n${api}`);
 writeFileSync(
   join(pkg, 'api.cjs'),

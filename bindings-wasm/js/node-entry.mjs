@@ -5,6 +5,7 @@ import api from './index.cjs';
 export const {
   init,
   Database,
+  Link,
   SyncSession,
   respond,
   syncOverHttp,

@@ -11,6 +11,7 @@ const api = createApi(raw, (input) =>
 export const {
   init,
   Database,
+  Link,
   SyncSession,
   respond,
   syncOverHttp,

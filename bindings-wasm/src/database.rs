@@ -28,6 +28,11 @@ pub struct RawDatabase {
 }
 
 impl RawDatabase {
+    /// Wrap a core region (restores build one).
+    pub(crate) fn from_parts(db: Database, mode: IntegerMode) -> Self {
+        Self::new(db, mode)
+    }
+
     fn new(db: Database, mode: IntegerMode) -> Self {
         RawDatabase {
             db,

@@ -10,12 +10,14 @@
 //! in the JS layer.
 #![warn(missing_docs)]
 
+pub mod backup;
 pub mod clock;
 pub mod condition;
 pub mod database;
 pub mod error;
 pub mod js;
 pub mod key;
+pub mod link;
 pub mod memcmp;
 pub mod options;
 pub mod panic;
@@ -35,4 +37,5 @@ pub mod wire_in;
 pub mod wire_out;
 
 pub use database::RawDatabase;
+pub use link::RawLink;
 pub use session::RawSyncSession;

@@ -22,6 +22,7 @@
 //! `Database` implements [`BackupSource`] and [`RestoreTarget`]; its
 //! `backup` / `restore_from` methods wrap these functions.
 
+mod bundle;
 mod chunk;
 mod config;
 mod create;
@@ -35,6 +36,9 @@ mod source;
 mod store;
 mod verify;
 
+pub use bundle::{
+    bundle_store, decode_bundle, encode_bundle, encode_objects, BUNDLE_VERSION, MAGIC_BUNDLE,
+};
 pub use chunk::{
     decode_chunk, key_hash, ChunkBuilder, ChunkItems, ChunkSizes, CHUNK_RECORDS, CHUNK_ROWS,
 };
