@@ -346,6 +346,139 @@ export function subscribe(
   opts: SubscribeOptions,
 ): { close(): void; done: Promise<void> };
 
+/** A link's trigger: `realtime`, `delayed:300ms`, `periodic:10s`, `manual`. */
+export type LinkTrigger = 'realtime' | 'manual' | `delayed:${string}` | `periodic:${string}`;
+
+/** Options of `db.replicate(url, opts)`. */
+export interface ReplicateOptions {
+  /** Bearer token of the server (required). */
+  token: string;
+  /** When sessions run (default `realtime`). */
+  trigger?: LinkTrigger;
+  /** Push (local → server), pull, or both (default). A delayed link only pushes. */
+  direction?: SyncDirection;
+  /** Tables to replicate (default: all). */
+  tables?: string[];
+  /** Link name, `[A-Za-z0-9._-]{1,128}` (default `js-link`). */
+  name?: string;
+  /** The server's region name (default `server`). */
+  peer?: string;
+  /** How often a realtime pulling link polls the server (ms; 2000 with the feed, else 200). */
+  pollMs?: number;
+  /** A frame with no reply for this long is abandoned and retried (ms, default 5000). */
+  timeoutMs?: number;
+  /** Largest retry back-off after failures (ms, default 5000). */
+  maxBackoffMs?: number;
+  /** The fetch to use (default: the global `fetch`). */
+  fetch?: (input: string, init: RequestInit) => Promise<Response>;
+  /** Follow the server's change feed to pull at once (default: realtime links that pull). */
+  feed?: boolean;
+  /** Start at once (default true); else call `start()`. */
+  start?: boolean;
+}
+
+/** A link's status: the link object of docs/SERVER.md "Links", plus a few counters. */
+export interface LinkStatus {
+  name: string;
+  peer: string;
+  url: string;
+  direction: SyncDirection;
+  trigger: string;
+  /** `failing` while the last attempt failed (see `last_error`). */
+  state: 'created' | 'running' | 'paused' | 'stopped' | 'failing';
+  /** Age (ms) of the oldest local record the server does not hold yet (pull-only: time since the last session began). */
+  lag_ms: number;
+  /** Local records the server is not yet known to hold. */
+  pending: number;
+  records_shipped: number;
+  bytes_shipped: number;
+  /** `Date.now()` of the last successful session, or null. */
+  last_success_ms: number | null;
+  last_error: string | null;
+  /** Recovery-point estimate (ms); null for a manual link with pending records. */
+  rpo_ms: number | null;
+  in_flight: boolean;
+  sessions_ok: number;
+  sessions_failed: number;
+}
+
+/** A replication link between a Database and a tablesync server (`db.replicate`). */
+export class Link {
+  private constructor();
+  /** The server's base URL. */
+  readonly url: string;
+  /** `created`, `running`, `paused` or `stopped`. */
+  readonly state: 'created' | 'running' | 'paused' | 'stopped';
+  /** Start a link made with `start: false`. */
+  start(): void;
+  /** Stop moving data, keeping the cursors. */
+  pause(): void;
+  /** Run again after `pause()`; catches up at once. */
+  resume(): void;
+  /** Run one session now (what makes a `manual` link move). */
+  trigger(): void;
+  /** Stop for good (timers, feed and requests end). */
+  stop(): void;
+  /** Status now. */
+  status(): LinkStatus;
+  /** The link's durable state (configuration, cursors). */
+  encodeState(): Uint8Array;
+}
+
+/** Options of `db.backup()`. */
+export interface BackupOptions {
+  /** Encrypt the repository (XChaCha20-Poly1305, key from Argon2id); needed again with `parent`. */
+  passphrase?: string;
+  /** An earlier bundle: the new backup is an incremental on top of it. */
+  parent?: Uint8Array;
+  /** Tables to back up (default: all). */
+  tables?: string[];
+  /** Always a full backup. */
+  full?: boolean;
+  /** `insecure-test`: cheap Argon2id costs (tests only, never for real data). */
+  kdf?: 'insecure-test';
+}
+
+/** One backup of a bundle. */
+export interface BackupInfo {
+  id: string;
+  kind: 'full' | 'incremental';
+  parent: string | null;
+  createdMs: number;
+  region: string;
+  /** Backup point (HLC stamp). */
+  point: bigint;
+  /** Earliest restorable stamp of its chain. */
+  coversFrom: bigint;
+  tables: string[];
+  rows: number;
+  records: number;
+  bytes: number;
+  newBytes: number;
+}
+
+/** Options of `Database.restore()`. */
+export interface RestoreOptions {
+  /** Everything committed at or before this time (a Date or ms since the epoch). */
+  at?: Date | number;
+  /** Everything stamped at or before this HLC stamp. */
+  atStamp?: bigint | number;
+  /** A backup id (or a unique prefix of ≥ 4 hex digits). */
+  backup?: string;
+  /** One table to restore. */
+  table?: string;
+  /** Tables to restore. */
+  tables?: string[];
+  /** Restore `table` under this name. */
+  as?: string;
+  /** The passphrase of an encrypted bundle. */
+  passphrase?: string;
+  /** Region name of the restored database (default: the backup's). */
+  region?: string;
+  /** How INTEGER values are returned. */
+  integers?: 'number' | 'bigint';
+}
+
 export interface HttpSyncOptions extends SyncOptions {
   /** The fetch to use (default: the global `fetch`). */
   fetch?: (input: string, init: RequestInit) => Promise<Response>;
@@ -543,6 +676,19 @@ export class Database {
 
   /** The whole region as bytes (`Database.importSnapshot` restores it byte-exactly). */
   exportSnapshot(): Uint8Array;
+
+  /** Replicate with the region a tablesync server hosts at `url` (a running `Link`). */
+  replicate(url: string | URL, opts: ReplicateOptions): Link;
+  /** Back up into a one-file repository bundle (an incremental with `parent`). */
+  backup(opts?: BackupOptions): Uint8Array;
+  /** Back up into a sink: `write` gets each repository object new since `parent`. */
+  backup(
+    opts: BackupOptions & { write: (name: string, bytes: Uint8Array) => void | Promise<void> },
+  ): Promise<BackupInfo & { bundle: Uint8Array }>;
+  /** A region rebuilt in memory from a bundle (digests checked). */
+  static restore(bytes: Uint8Array, opts?: RestoreOptions): Database;
+  /** The backups a bundle holds, oldest first. */
+  static listBackups(bytes: Uint8Array, opts?: { passphrase?: string }): BackupInfo[];
 
   /** Release the region's memory; later calls throw `DatabaseClosed`. */
   free(): void;

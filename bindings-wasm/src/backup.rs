@@ -125,7 +125,7 @@ fn restore_point(opts: &Option<JsValue>) -> JsResult<RestorePoint> {
             v.as_f64()
                 .ok_or_else(|| type_error("option 'at' must be a Date or ms since the epoch"))?
         };
-        if !ms.is_finite() || ms < 0.0 || ms > 9.0e15 {
+        if !ms.is_finite() || !(0.0..=9.0e15).contains(&ms) {
             return Err(invalid("option 'at' is not a valid time"));
         }
         return Ok(RestorePoint::at_millis(ms as i64));

@@ -34,9 +34,7 @@ pub struct RawLink {
 fn positive_ms(v: Option<JsValue>, what: &str, default: i64) -> JsResult<i64> {
     let Some(v) = v else { return Ok(default) };
     match v.as_f64() {
-        Some(n) if n.is_finite() && n.fract() == 0.0 && n >= 1.0 && n <= 86_400_000.0 => {
-            Ok(n as i64)
-        }
+        Some(n) if n.fract() == 0.0 && (1.0..=86_400_000.0).contains(&n) => Ok(n as i64),
         _ => Err(type_error(format!(
             "link option '{what}' must be a whole number of milliseconds in 1..=86400000"
         ))),
