@@ -1,6 +1,9 @@
 // Type-checked (tsc --noEmit) use of the package through its ES-module types.
 import init, {
   AUTO_INCREMENT,
+  type BackupInfo,
+  type Link,
+  type LinkStatus,
   Database,
   Double,
   INF_MAX,
@@ -137,3 +140,26 @@ async function syncExamples(a: Database, b: Database): Promise<void> {
   console.log(dir, mode);
 }
 void syncExamples;
+
+// Replication links and backups.
+async function linkAndBackupExamples(db: Database): Promise<void> {
+  const link: Link = db.replicate('http://127.0.0.1:8787', { token: 't', trigger: 'periodic:10s', direction: 'push' });
+  link.pause();
+  link.resume();
+  link.trigger();
+  const s: LinkStatus = link.status();
+  const lag: number = s.lag_ms;
+  const err: string | null = s.last_error;
+  console.log(lag, err, s.rpo_ms ?? 'unbounded', link.state, link.url, link.encodeState().length);
+  link.stop();
+  // @ts-expect-error unknown trigger
+  db.replicate('http://x', { token: 't', trigger: 'sometimes' });
+  const bundle: Uint8Array = db.backup({ passphrase: 'p' });
+  const more: Uint8Array = db.backup({ parent: bundle, passphrase: 'p', tables: ['t'] });
+  const info: BackupInfo & { bundle: Uint8Array } = await db.backup({ write: (name: string, bytes: Uint8Array) => { console.log(name, bytes.length); } });
+  const list: BackupInfo[] = Database.listBackups(more, { passphrase: 'p' });
+  const point: bigint = list[0].point;
+  const r: Database = Database.restore(more, { at: new Date(), passphrase: 'p', table: 't', as: 't_old' });
+  console.log(info.id, point, r.region);
+}
+void linkAndBackupExamples;
