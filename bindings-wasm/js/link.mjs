@@ -44,6 +44,9 @@ export function createLinkApi({ raw, withRaw, onCommit, randomBytes, post, Table
     #commitQueued = false;
     #online = null;
     #fatal = null;
+    // Number of the latest frame sent: a transport error of an older one
+    // (a session abandoned since) must not fail the current one.
+    #sent = 0;
 
     constructor(token, db, url, opts) {
       if (token !== TOKEN) throw new TypeError('use db.replicate(url, opts) to make a Link');
@@ -210,11 +213,12 @@ export function createLinkApi({ raw, withRaw, onCommit, randomBytes, post, Table
     }
 
     async #send(frame) {
+      const n = ++this.#sent;
       let reply;
       try {
         reply = await post(this.#fetch, this.#endpoint, this.#token, frame, this.#abort.signal);
       } catch (e) {
-        if (this.#raw.state !== 'running') return;
+        if (this.#raw.state !== 'running' || n !== this.#sent) return;
         this.#raw.onTransportError(Date.now(), String(e?.code ?? 'NetworkError'), String(e?.message ?? e));
         this.#schedule();
         return;
@@ -222,16 +226,22 @@ export function createLinkApi({ raw, withRaw, onCommit, randomBytes, post, Table
       this.#act((l, r, now) => l.onReply(r, reply, now));
     }
 
-    // Follow the server's change feed; each batch of new records wakes the link.
+    // Follow the server's change feed; each batch of new records wakes the
+    // link. It starts at the server's end of log (a cursor past the end
+    // answers at once with `next` = that end), and starts there again after
+    // any error (say a log gap after a long time offline): the link's own
+    // session on waking catches up whatever the feed skipped.
     async #watch() {
       const base = `${this.#url}/v1/changes`;
       const signal = this.#abort.signal;
-      let after = 0;
-      let caughtUp = false;
+      let after = null;
       while (!signal.aborted) {
         try {
-          const wait = caughtUp ? FEED_WAIT_MS : 0;
-          const res = await this.#fetch(`${base}?after=${after}&wait=${wait}`, {
+          const fresh = after === null;
+          const query = fresh
+            ? `after=${Number.MAX_SAFE_INTEGER}&wait=0&limit=1`
+            : `after=${after}&wait=${FEED_WAIT_MS}`;
+          const res = await this.#fetch(`${base}?${query}`, {
             headers: { Authorization: `Bearer ${this.#token}` },
             signal,
           });
@@ -240,10 +250,10 @@ export function createLinkApi({ raw, withRaw, onCommit, randomBytes, post, Table
           }
           const page = await res.json();
           after = page.next;
-          if (page.records.length === 0) caughtUp = true;
-          else if (caughtUp) this.#wake();
+          if (fresh || page.records.length > 0) this.#wake();
         } catch {
           if (signal.aborted) break;
+          after = null;
           await sleep(1000, signal);
         }
       }
