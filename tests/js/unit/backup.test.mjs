@@ -64,6 +64,11 @@ function replay(db, clock, ops) {
 
 test('the golden repositories (written by Rust) restore to the pinned digests', () => {
   const plain = bundleOf(hexObjects(V.plain.objects));
+  // The bundle layout as pinned in backup_bundle.json (read by Rust too).
+  const B = loadVectors('backup_bundle.json');
+  assert.equal(R.toHex(plain), B.plain);
+  assert.equal(R.toHex(bundleOf(hexObjects(V.encrypted.objects))), B.encrypted);
+  assert.equal(Database.restore(R.fromHex(B.plain)).tableDigest('users'), B.final_digest);
   const latest = Database.restore(plain);
   assert.equal(latest.region, V.region);
   assert.equal(latest.tableDigest('users'), V.final_digest);
