@@ -169,3 +169,43 @@ test('bad options are refused with TypeError or a typed error', () => {
   assert.throws(() => db.replicate(server.url, { token: TOKEN, direction: 'sideways' }),
     (e) => e.code === 'OTSParameterInvalid');
 });
+
+test('an unreachable server: the link reports failing, backs off, and recovers nothing lost', async () => {
+  const db = Database.memory('js-dead');
+  db.createTable('dead_t', { primaryKey: [['id', 'INTEGER']] });
+  db.putRow('dead_t', { id: 1 }, { v: 1 });
+  let calls = 0;
+  let down = true;
+  const flaky = (url, init) => {
+    calls += 1;
+    return down ? Promise.reject(new TypeError('fetch failed')) : fetch(url, init);
+  };
+  const link = db.replicate(server.url, { token: TOKEN, direction: 'push', fetch: flaky, maxBackoffMs: 400, name: 'flaky' });
+  try {
+    await until(() => link.status().sessions_failed >= 2, 5_000, 'failed attempts');
+    const s = link.status();
+    assert.equal(s.state, 'failing', JSON.stringify(s));
+    assert.match(s.last_error, /NetworkError/);
+    assert.ok(s.pending >= 1);
+    const before = calls;
+    await sleep(300);
+    assert.ok(calls - before <= 3, `backs off (${calls - before} attempts in 300 ms)`);
+    down = false;
+    await until(() => link.status().pending === 0, 10_000, 'recovery');
+    assert.equal(link.status().state, 'running');
+    assert.equal(link.status().last_error, null);
+    assert.equal(await serverDigest('dead_t'), db.tableDigest('dead_t'));
+  } finally {
+    link.stop();
+  }
+});
+
+test('freeing the database stops its link', async () => {
+  const db = Database.memory('js-freed');
+  const link = db.replicate(server.url, { token: TOKEN, trigger: 'periodic:50ms', direction: 'push', name: 'freed' });
+  await sleep(100);
+  db.free();
+  await sleep(200);
+  assert.equal(link.state, 'stopped');
+  assert.throws(() => link.status(), (e) => e.code === 'DatabaseClosed');
+});
