@@ -219,7 +219,11 @@ export function createLinkApi({ raw, withRaw, onCommit, randomBytes, post, Table
         reply = await post(this.#fetch, this.#endpoint, this.#token, frame, this.#abort.signal);
       } catch (e) {
         if (this.#raw.state !== 'running' || n !== this.#sent) return;
-        this.#raw.onTransportError(Date.now(), String(e?.code ?? 'NetworkError'), String(e?.message ?? e));
+        const code = String(e?.code ?? 'NetworkError');
+        const message = String(e?.message ?? e);
+        // TablesyncError messages already start with their code.
+        const detail = message.startsWith(`${code}: `) ? message.slice(code.length + 2) : message;
+        this.#raw.onTransportError(Date.now(), code, detail);
         this.#schedule();
         return;
       }
