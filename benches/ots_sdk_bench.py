@@ -5,6 +5,8 @@ protocol's overhead, as ratios from the same run.
 
 Run (a venv holding both `tablestore` and the `tablesync` package):
   TABLESYNC_BIN=target/release/tablesync python benches/ots_sdk_bench.py [ROWS]
+ROWS defaults to 200 (tiny, to check it works); quote figures from 5000
+(or OTS_BENCH_ROWS=5000).
 
 Figures need a quiet machine; on a shared one, run it tiny to check it works.
 A side whose package is missing is reported as such (and the ratio omitted).
@@ -16,7 +18,7 @@ import sys
 import tempfile
 import time
 
-N = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+N = int(sys.argv[1]) if len(sys.argv) > 1 else int(os.environ.get("OTS_BENCH_ROWS", "200"))
 BATCH = 100
 
 

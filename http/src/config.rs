@@ -24,9 +24,11 @@ pub struct TlsFiles {
     pub key: PathBuf,
 }
 
-/// A test-only hook run inside the region's write lock before each write,
-/// with the name of the operation (`"sync"`, `"put"`, ...); a hook that
-/// panics simulates a bug in the write path.
+/// A test-only hook run inside the region's lock before each region call,
+/// with the name of the operation: writes (`"sync"`, `"put"`, ...) under the
+/// write lock, reads (`"read:get"`, `"read:range"`, `"read:changes"`,
+/// `"read:sync"`, `"read:metrics"`) under the read lock. A hook that panics
+/// simulates a bug; one that sleeps holds the lock (a slow request).
 #[derive(Clone)]
 pub struct FaultHook(pub Arc<dyn Fn(&str) + Send + Sync>);
 

@@ -18,6 +18,7 @@
 mod auth;
 mod client;
 mod config;
+mod digest_age;
 mod json;
 mod metrics;
 mod region;

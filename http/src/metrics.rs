@@ -6,6 +6,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
+use std::sync::atomic::AtomicU64;
 
 /// Labels of a request counter.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -64,6 +65,13 @@ pub struct Metrics {
     pub log_records: Gauge,
     /// Cursor the next change record will get, sampled at each scrape.
     pub log_next_cursor: Gauge,
+    /// Times the log was fsynced since the region opened, sampled at each scrape.
+    pub log_fsyncs: Gauge,
+    /// Bytes of write-ahead log on disk, sampled at each scrape.
+    pub log_bytes: Gauge,
+    /// Seconds since each table's digest last changed (or since the server
+    /// started, for a table unchanged since), sampled at each scrape.
+    pub digest_age: Family<TableLabel, Gauge<f64, AtomicU64>>,
 }
 
 impl Metrics {
@@ -87,6 +95,9 @@ impl Metrics {
             in_flight: Gauge::default(),
             log_records: Gauge::default(),
             log_next_cursor: Gauge::default(),
+            log_fsyncs: Gauge::default(),
+            log_bytes: Gauge::default(),
+            digest_age: Family::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -144,6 +155,21 @@ impl Metrics {
             "log_next_cursor",
             "Cursor the next change record will get",
             m.log_next_cursor.clone(),
+        );
+        registry.register(
+            "log_fsyncs",
+            "Times the write-ahead log was fsynced since the region opened",
+            m.log_fsyncs.clone(),
+        );
+        registry.register(
+            "log_bytes",
+            "Bytes of write-ahead log segments on disk",
+            m.log_bytes.clone(),
+        );
+        registry.register(
+            "table_digest_age_seconds",
+            "Seconds since the table's digest last changed (at most the server's uptime)",
+            m.digest_age.clone(),
         );
         Metrics { registry, ..m }
     }

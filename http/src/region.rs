@@ -2,8 +2,9 @@
 //! panic in a handler, and a signal raised after every commit.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 use tablesync::{Database, Error};
 use tokio::sync::watch;
 
@@ -77,18 +78,35 @@ pub struct Region {
     failed: AtomicBool,
     commits: watch::Sender<u64>,
     fault: Option<crate::config::FaultHook>,
+    ages: crate::digest_age::DigestAges,
+    /// Writers queue here, not on the database lock, so at most one writer
+    /// ever waits there: a reader then waits for at most the commit in
+    /// progress (a writer-preferring lock would otherwise make it wait for
+    /// every queued writer).
+    writers: Mutex<()>,
+    /// Readers blocked on the database lock: the next writer lets them in
+    /// first (the lock lets a writer barge past readers it just woke).
+    waiting_readers: AtomicUsize,
 }
+
+/// How long a writer holding its turn lets blocked readers go first.
+const READERS_FIRST: Duration = Duration::from_millis(5);
 
 impl Region {
     /// Wrap `db`.
     pub fn new(db: SharedDb, fault: Option<crate::config::FaultHook>) -> Region {
         let (commits, _) = watch::channel(0);
-        Region {
+        let r = Region {
             db,
             failed: AtomicBool::new(false),
             commits,
             fault,
-        }
+            ages: Default::default(),
+            writers: Mutex::new(()),
+            waiting_readers: AtomicUsize::new(0),
+        };
+        r.db.with_read(|db| r.ages.observe(db));
+        r
     }
 
     /// Whether a panic closed the region.
@@ -101,20 +119,37 @@ impl Region {
         !self.failed() && self.db.with_read(|db| !db.is_closed())
     }
 
+    /// When each table's digest last changed.
+    pub fn digest_ages(&self) -> &crate::digest_age::DigestAges {
+        &self.ages
+    }
+
     /// A receiver that changes after every write.
     pub fn subscribe(&self) -> watch::Receiver<u64> {
         self.commits.subscribe()
     }
 
-    /// Run a read. A panic inside it fails the region too (its state may be
+    /// Run a read named `op` under the read lock (in parallel with other
+    /// reads). A panic inside it fails the region too (its state may be
     /// inconsistent in ways the read revealed).
-    pub fn read<T>(&self, f: impl FnOnce(&Database) -> tablesync::Result<T>) -> Result<T, Refusal> {
+    pub fn read<T>(
+        &self,
+        op: &str,
+        f: impl FnOnce(&Database) -> tablesync::Result<T>,
+    ) -> Result<T, Refusal> {
         if self.failed() {
             return Err(Refusal::Failed);
         }
-        let r = self
-            .db
-            .with_read(|db| catch_unwind(AssertUnwindSafe(|| f(db))));
+        self.waiting_readers.fetch_add(1, Ordering::SeqCst);
+        let r = self.db.with_read(|db| {
+            self.waiting_readers.fetch_sub(1, Ordering::SeqCst);
+            catch_unwind(AssertUnwindSafe(|| {
+                if let Some(h) = &self.fault {
+                    (h.0)(op);
+                }
+                f(db)
+            }))
+        });
         self.settle(r)
     }
 
@@ -129,6 +164,11 @@ impl Region {
         if self.failed() {
             return Err(Refusal::Failed);
         }
+        let _turn = self.writers.lock().unwrap_or_else(PoisonError::into_inner);
+        let t = Instant::now();
+        while self.waiting_readers.load(Ordering::SeqCst) > 0 && t.elapsed() < READERS_FIRST {
+            std::thread::yield_now();
+        }
         let r = self.db.with_write(|db| {
             // Checked again under the lock: a writer that panicked while we
             // waited must not be followed.
@@ -139,7 +179,11 @@ impl Region {
                 if let Some(h) = &self.fault {
                     (h.0)(op);
                 }
-                f(db)
+                let out = f(db);
+                if out.is_ok() {
+                    self.ages.observe(db);
+                }
+                out
             })))
         });
         let Some(r) = r else {

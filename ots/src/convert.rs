@@ -232,10 +232,18 @@ fn filter(bytes: &[u8], depth: usize) -> OtsResult<ColumnCondition> {
                 Ok(pb::ComparatorType::CtGreaterEqual) => CompareOp::GreaterEqual,
                 Ok(pb::ComparatorType::CtLessThan) => CompareOp::Less,
                 Ok(pb::ComparatorType::CtLessEqual) => CompareOp::LessEqual,
-                Ok(pb::ComparatorType::CtExist) | Ok(pb::ComparatorType::CtNotExist) => {
-                    return Err(OtsError::unsupported(
-                        "The EXIST and NOT_EXIST comparators are not supported by tablesync.",
-                    ))
+                Ok(c @ (pb::ComparatorType::CtExist | pb::ComparatorType::CtNotExist)) => {
+                    if s.value_trans_rule.is_some() {
+                        return Err(OtsError::unsupported(
+                            "Filters with a value transfer rule are not supported by tablesync.",
+                        ));
+                    }
+                    let exists = column_exists(&s.column_name, s.latest_version_only);
+                    return Ok(if c == pb::ComparatorType::CtExist {
+                        exists
+                    } else {
+                        ColumnCondition::Not(Box::new(exists))
+                    });
                 }
                 Err(_) => {
                     return Err(OtsError::invalid(format!(
@@ -297,6 +305,23 @@ fn filter(bytes: &[u8], depth: usize) -> OtsResult<ColumnCondition> {
             f.r#type
         ))),
     }
+}
+
+/// `CT_EXIST` on `column` as a core condition: true when the column has a
+/// value (its latest one, or any, per `latest_version_only`). The
+/// comparison value the SDK sends with EXIST is a placeholder and ignored;
+/// `x == 0 OR x != 0` holds for every present value (a value of another
+/// type is "not equal"), and `filter_if_missing` does not apply: a missing
+/// column fails EXIST and passes NOT_EXIST.
+fn column_exists(column: &str, latest_version_only: bool) -> ColumnCondition {
+    let leg = |op| ColumnCondition::Single {
+        column: column.to_string(),
+        op,
+        value: tablesync::Value::Integer(0),
+        pass_if_missing: false,
+        latest_version_only,
+    };
+    ColumnCondition::Or(vec![leg(CompareOp::Equal), leg(CompareOp::NotEqual)])
 }
 
 /// A request's `Condition` as the core's.

@@ -122,6 +122,18 @@ assert.equal(seen, 12); // rows 1..11 and 99
 assert.equal(pages, 3);
 checks++;
 
+// ColumnPaginationFilter(limit, offset): attribute columns in name order.
+await call('putRow', { tableName: table, condition: ignore(), primaryKey: pk(50),
+  attributeColumns: [{ a: 1 }, { b: 2 }, { c: 3 }, { d: 4 }, { e: 5 }].map((o) =>
+    Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Long.fromNumber(v)]))) });
+got = await call('getRow', { tableName: table, primaryKey: pk(50), maxVersions: 1,
+  columnFilter: new TableStore.ColumnPaginationFilter(2, 1) });
+assert.deepEqual(got.row.attributes.map((a) => a.columnName), ['b', 'c']);
+got = await call('getRow', { tableName: table, primaryKey: pk(50), maxVersions: 1,
+  columnFilter: new TableStore.ColumnPaginationFilter(10, 4) });
+assert.deepEqual(got.row.attributes.map((a) => a.columnName), ['e']);
+checks++;
+
 await call('deleteRow', { tableName: table, condition: ignore(), primaryKey: pk(1) });
 got = await call('getRow', { tableName: table, primaryKey: pk(1), maxVersions: 1 });
 assert.ok(got.row.primaryKey == null, 'the deleted row is gone');

@@ -172,6 +172,36 @@ def test_filters_on_get_row_and_get_range(client, table):
     assert [r.primary_key[0][1] for r in rows] == [9, 1, 0]
 
 
+def test_exist_and_not_exist_comparators(client, table):
+    # SingleColumnRegexCondition without a regex rule is how the SDK sends
+    # CT_EXIST / CT_NOT_EXIST (its column value is a placeholder).
+    from tablestore import SingleColumnRegexCondition
+    for i in range(6):
+        cols = [("v", i)] + ([("tag", "x" if i % 4 else 7)] if i % 2 else [])
+        client.put_row(table, Row([("uid", i), ("name", "e")], cols))
+    lo, hi = [("uid", INF_MIN), ("name", INF_MIN)], [("uid", INF_MAX), ("name", INF_MAX)]
+    has = SingleColumnRegexCondition("tag", ComparatorType.EXIST)
+    _, _, rows, _ = client.get_range(table, Direction.FORWARD, lo, hi, column_filter=has)
+    assert [r.primary_key[0][1] for r in rows] == [1, 3, 5]
+    lacks = SingleColumnRegexCondition("tag", ComparatorType.NOT_EXIST)
+    _, _, rows, _ = client.get_range(table, Direction.FORWARD, lo, hi, column_filter=lacks)
+    assert [r.primary_key[0][1] for r in rows] == [0, 2, 4]
+    assert client.get_row(table, [("uid", 1), ("name", "e")], column_filter=has)[1] is not None
+    assert client.get_row(table, [("uid", 2), ("name", "e")], column_filter=has)[1] is None
+    # As a write condition: put only where the column is absent.
+    client.put_row(table, Row([("uid", 2), ("name", "e")], [("v", 20)]),
+                   Condition(RowExistenceExpectation.EXPECT_EXIST, lacks))
+    assert names(client.get_row(table, [("uid", 2), ("name", "e")])[1])["v"] == 20
+    status, code, message = service_error(client.put_row, table, Row([("uid", 1), ("name", "e")], [("v", 10)]),
+                                          Condition(RowExistenceExpectation.EXPECT_EXIST, lacks))
+    assert (status, code, message) == (403, "OTSConditionCheckFail", "Condition check failed.")
+    both = CompositeColumnCondition(LogicalOperator.AND)
+    both.add_sub_condition(has)
+    both.add_sub_condition(SingleColumnCondition("v", 3, ComparatorType.GREATER_EQUAL))
+    _, _, rows, _ = client.get_range(table, Direction.FORWARD, lo, hi, column_filter=both)
+    assert [r.primary_key[0][1] for r in rows] == [3, 5]
+
+
 def test_get_range_pages_by_limit_rows_and_bytes(client, table):
     # 5,001 small rows: a page without a limit stops at 5,000.
     for start in range(0, 5001, 200):

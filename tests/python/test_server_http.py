@@ -130,3 +130,35 @@ def test_https_with_a_private_ca(tmp_path):
     with pytest.raises(ValueError, match="together"):
         db.serve(token=TOKEN, tls_cert=str(cert))
     db.close()
+
+
+def test_tablestore_client_over_https_with_a_private_ca(tmp_path):
+    ca, cert, key = _certs(tmp_path, "ots")
+    other_ca, _, _ = _certs(tmp_path, "stranger")
+    db = tablesync.Database.memory("server")
+    db.create_table("t", primary_key=[("id", "INTEGER")])
+    db.put_row("t", {"id": 1}, {"v": "server"})
+    with db.serve(token=TOKEN, tls_cert=str(cert), tls_key=key) as server:
+        assert server.url.startswith("https://")
+        c = OTSClient(server.url, "id", TOKEN, "inst", ca_file=str(ca))
+        # Reads pull over TLS; conditional writes run at the server over TLS.
+        _, row, _ = c.get_row("t", [("id", 1)], max_version=1)
+        assert row.attribute_columns[0][:2] == ("v", "server")
+        c.put_row("t", Row([("id", 2)], [("v", "tls")]), Condition(RowExistenceExpectation.EXPECT_NOT_EXIST))
+        with pytest.raises(OTSServiceError) as e:
+            c.put_row("t", Row([("id", 2)], [("v", "again")]), Condition(RowExistenceExpectation.EXPECT_NOT_EXIST))
+        assert e.value.code == "OTSConditionCheckFail"
+        assert db.get_row("t", {"id": 2})["v"] == "tls"
+        c.close()
+        # A certificate from another CA, or none trusted at all, is refused.
+        for kwargs in ({"ca_file": str(other_ca)}, {}):
+            bad = OTSClient(server.url, "id", TOKEN, "inst", **kwargs)
+            with pytest.raises(tablesync.tablestore.OTSClientError):
+                bad.put_row("t", Row([("id", 3)], [("v", "no")]), Condition(RowExistenceExpectation.IGNORE))
+            with pytest.raises(tablesync.tablestore.OTSClientError):
+                bad.get_row("t", [("id", 1)], max_version=1)
+            bad.close()
+        assert db.get_row("t", {"id": 3}) is None
+    with pytest.raises(tablesync.tablestore.OTSClientError, match="https"):
+        OTSClient("http://127.0.0.1:1", "id", TOKEN, "inst", ca_file=str(ca))
+    db.close()

@@ -72,9 +72,9 @@ def test_constructor_rejects_empty_credentials_like_the_sdk(args, message):
 
 
 def test_cloud_endpoints_are_refused():
-    # http:// endpoints name a tablesync server (HOST:PORT; see test_tablestore_http.py).
+    # http(s):// endpoints name a tablesync server (HOST:PORT; see test_tablestore_http.py).
     for ep, why in (("http://inst.cn-hangzhou.ots.aliyuncs.com", "HOST:PORT"),
-                    ("https://inst.cn-hangzhou.ots.aliyuncs.com", "https endpoints are not supported")):
+                    ("https://inst.cn-hangzhou.ots.aliyuncs.com", "https://HOST:PORT")):
         with pytest.raises(OTSClientError, match=why):
             OTSClient(ep, "id", "secret", "inst")
 

@@ -4,11 +4,13 @@
 //! only, bounded in count and time.
 //!
 //! ```text
-//! cargo run --release -p tablesync-bench --bin http-load -- [--requests N] [--seconds S] [--quick]
+//! cargo run --release -p tablesync-bench --bin http-load -- [--requests N] [--seconds S] [--quick|--full]
 //! ```
-//! `--requests` (default 4,000) is each phase's total, split over the
+//! `--requests` (default 256, tiny) is each phase's total, split over the
 //! connections; `--seconds` (default 20) caps each phase; `--quick` runs
-//! 64 requests a phase as a smoke test. Figures need a quiet machine.
+//! 64 requests a phase as a smoke test; `--full` (or `HTTP_LOAD_FULL=1`)
+//! runs 20,000 requests a phase capped at 30 s, the size to quote.
+//! Figures need a quiet machine.
 
 mod reference;
 
@@ -27,9 +29,12 @@ struct Args {
 
 fn args() -> Args {
     let mut a = Args {
-        requests: 4000,
+        requests: 256,
         seconds: 20,
     };
+    if std::env::var("HTTP_LOAD_FULL").is_ok_and(|v| v == "1") {
+        (a.requests, a.seconds) = (20_000, 30);
+    }
     let mut it = std::env::args().skip(1);
     while let Some(x) = it.next() {
         let mut num = |name: &str| -> u64 {
@@ -41,8 +46,9 @@ fn args() -> Args {
             "--requests" => a.requests = num("--requests") as usize,
             "--seconds" => a.seconds = num("--seconds"),
             "--quick" => a.requests = 64,
+            "--full" => (a.requests, a.seconds) = (20_000, 30),
             _ => {
-                eprintln!("usage: http-load [--requests N] [--seconds S] [--quick]");
+                eprintln!("usage: http-load [--requests N] [--seconds S] [--quick|--full]");
                 std::process::exit(2);
             }
         }

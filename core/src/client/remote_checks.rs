@@ -43,6 +43,11 @@ pub struct Health {
 }
 
 impl Database {
+    /// The storage's monitoring counters (log fsyncs, log bytes on disk).
+    pub fn storage_stats(&self) -> crate::storage::StorageStats {
+        self.storage.stats()
+    }
+
     /// Refusal counters and background failures since opening.
     pub fn health(&self) -> Health {
         let h = &self.health;

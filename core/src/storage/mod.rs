@@ -68,4 +68,17 @@ pub trait Storage: Send + Sync {
     fn checkpoint(&mut self, snapshot: &[u8]) -> Result<()>;
     /// Whether this storage survives the process (false for memory).
     fn is_durable(&self) -> bool;
+    /// Counters for monitoring (zeros for a storage that keeps none).
+    fn stats(&self) -> StorageStats {
+        StorageStats::default()
+    }
+}
+
+/// A storage's monitoring counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StorageStats {
+    /// Times appended log data was fsynced since opening.
+    pub log_syncs: u64,
+    /// Bytes of write-ahead log segments on disk now.
+    pub log_bytes: u64,
 }

@@ -23,7 +23,7 @@ pub mod riblt;
 mod rows;
 
 pub use initiator::{Initiator, SessionStep};
-pub use responder::respond;
+pub use responder::{respond, respond_read};
 
 use crate::model::error::{Error, Result};
 use crate::model::primary_key::PrimaryKey;

@@ -69,9 +69,21 @@ fn symbols_for(
     })
 }
 
-fn hello(db: &mut Database, h: Hello, cap: usize) -> Result<Reply> {
+/// Whether answering `h` must create tables first (a pushing session that
+/// names tables this region lacks). Mismatched primary keys are left to
+/// [`Database::ensure_tables`], which refuses them.
+fn hello_creates_tables(db: &Database, h: &Hello) -> bool {
+    h.direction.pushes()
+        && h.mode != SyncMode::Verify
+        && h.schemas.iter().any(|s| {
+            h.tables.as_ref().is_none_or(|t| t.contains(&s.name)) && !db.has_table(&s.name)
+        })
+}
+
+fn hello(db: &Database, h: &Hello, cap: usize) -> Result<Reply> {
     if h.direction.pushes() && h.mode != SyncMode::Verify {
-        db.ensure_tables(&h.schemas, &h.tables)?;
+        // Only checks here: creation happened under the write borrow.
+        db.check_table_keys(&h.schemas, &h.tables)?;
     }
     let infos = db.table_infos(&h.tables);
     let covers_peer = db.log_covers(&h.vv);
@@ -115,20 +127,101 @@ fn hello(db: &mut Database, h: Hello, cap: usize) -> Result<Reply> {
     })
 }
 
-fn handle(db: &mut Database, req: Request, cap: usize) -> Result<(Reply, Option<Vec<String>>)> {
+/// A reply and the tables whose infos travel with it.
+type Answer = (Reply, Option<Vec<String>>);
+
+/// Whether answering `req` may change the database.
+fn writes(db: &Database, req: &Request) -> bool {
+    match req {
+        Request::Hello(h) => hello_creates_tables(db, h),
+        Request::PushChanges { .. }
+        | Request::PushRows { .. }
+        | Request::Exchange { .. }
+        | Request::MarkHeld { .. } => true,
+        Request::GetChanges { .. }
+        | Request::GetRows { .. }
+        | Request::GetSymbols { .. }
+        | Request::ResolveIds { .. } => false,
+    }
+}
+
+/// Answer a request that changes nothing (see [`writes`]).
+fn handle_read(db: &Database, req: &Request, cap: usize) -> Result<Answer> {
     Ok(match req {
-        Request::Hello(h) => {
-            let tables = h.tables.clone();
-            (hello(db, h, cap)?, tables)
-        }
+        Request::Hello(h) => (hello(db, h, cap)?, h.tables.clone()),
         Request::GetChanges { vv, tables } => {
-            if !db.log_covers(&vv) {
+            if !db.log_covers(vv) {
                 return Err(Error::LogGap(
                     "records the peer lacks were dropped from this log".into(),
                 ));
             }
-            let batch = db.changes_for(&vv, &tables, page_budget(cap))?;
-            (Reply::Changes(batch), tables)
+            let batch = db.changes_for(vv, tables, page_budget(cap))?;
+            (Reply::Changes(batch), tables.clone())
+        }
+        Request::GetRows { table, after } => {
+            let (rows, next) = db.rows_page(table, after.as_deref(), page_budget(cap))?;
+            (
+                Reply::Rows {
+                    table: table.clone(),
+                    rows,
+                    next,
+                },
+                None,
+            )
+        }
+        Request::GetSymbols {
+            table,
+            from,
+            to,
+            content,
+        } => {
+            let (from, to) = (*from, *to);
+            if to <= from || (to - from) as usize > page_budget(cap) / 24 {
+                return Err(Error::invalid(format!(
+                    "symbol range [{from}, {to}) is empty or too large"
+                )));
+            }
+            let kind = if *content {
+                IdKind::Content
+            } else {
+                IdKind::State
+            };
+            (
+                Reply::Symbols(symbols_for(db, table, from, to, kind)?),
+                None,
+            )
+        }
+        Request::ResolveIds { table, ids } => {
+            let want: HashSet<u64> = ids.iter().copied().collect();
+            let rows = db
+                .rows_with_ids(table, &want, IdKind::Content)?
+                .into_iter()
+                .map(|(k, _)| (k, Vec::new()))
+                .collect();
+            (
+                Reply::RowsBack {
+                    table: table.clone(),
+                    rows,
+                },
+                None,
+            )
+        }
+        Request::PushChanges { .. }
+        | Request::PushRows { .. }
+        | Request::Exchange { .. }
+        | Request::MarkHeld { .. } => {
+            return Err(Error::invalid("this sync request needs the write path"))
+        }
+    })
+}
+
+fn handle(db: &mut Database, req: Request, cap: usize) -> Result<Answer> {
+    Ok(match req {
+        Request::Hello(h) => {
+            if h.direction.pushes() && h.mode != SyncMode::Verify {
+                db.ensure_tables(&h.schemas, &h.tables)?;
+            }
+            (hello(db, &h, cap)?, h.tables)
         }
         Request::PushChanges { records } => {
             let stats = db.apply_peer_changes(records)?;
@@ -140,10 +233,6 @@ fn handle(db: &mut Database, req: Request, cap: usize) -> Result<(Reply, Option<
                 None,
             )
         }
-        Request::GetRows { table, after } => {
-            let (rows, next) = db.rows_page(&table, after.as_deref(), page_budget(cap))?;
-            (Reply::Rows { table, rows, next }, None)
-        }
         Request::PushRows { table, rows } => {
             let n = db.merge_rows(&table, rows)?;
             (
@@ -151,27 +240,6 @@ fn handle(db: &mut Database, req: Request, cap: usize) -> Result<(Reply, Option<
                     records: 0,
                     rows: n,
                 },
-                None,
-            )
-        }
-        Request::GetSymbols {
-            table,
-            from,
-            to,
-            content,
-        } => {
-            if to <= from || (to - from) as usize > page_budget(cap) / 24 {
-                return Err(Error::invalid(format!(
-                    "symbol range [{from}, {to}) is empty or too large"
-                )));
-            }
-            let kind = if content {
-                IdKind::Content
-            } else {
-                IdKind::State
-            };
-            (
-                Reply::Symbols(symbols_for(db, &table, from, to, kind)?),
                 None,
             )
         }
@@ -192,15 +260,6 @@ fn handle(db: &mut Database, req: Request, cap: usize) -> Result<(Reply, Option<
                 None,
             )
         }
-        Request::ResolveIds { table, ids } => {
-            let want: HashSet<u64> = ids.into_iter().collect();
-            let rows = db
-                .rows_with_ids(&table, &want, IdKind::Content)?
-                .into_iter()
-                .map(|(k, _)| (k, Vec::new()))
-                .collect();
-            (Reply::RowsBack { table, rows }, None)
-        }
         Request::MarkHeld { entries } => {
             db.mark_held(entries)?;
             (
@@ -211,7 +270,33 @@ fn handle(db: &mut Database, req: Request, cap: usize) -> Result<(Reply, Option<
                 None,
             )
         }
+        other => handle_read(db, &other, cap)?,
     })
+}
+
+/// Encode the reply to a handled request (a failure becomes `Failed`).
+fn finish(
+    db: &Database,
+    session: u64,
+    index: u32,
+    answer: Result<Answer>,
+    cap: usize,
+) -> Result<Vec<u8>> {
+    let (reply, tables) = match answer {
+        Ok(x) => x,
+        Err(e) => {
+            db.note_peer_error(&e);
+            (
+                Reply::Failed {
+                    code: e.code().to_string(),
+                    message: e.message(),
+                },
+                None,
+            )
+        }
+    };
+    let infos = db.table_infos(&tables);
+    encode_reply(session, index, &ReplyEnvelope { reply, infos }, cap)
 }
 
 /// Answer one request frame. A frame that cannot be decoded is an error
@@ -222,25 +307,29 @@ pub fn respond(db: &mut Database, request: &[u8], max_frame_bytes: usize) -> Res
     let (session, index, reply_cap, req) =
         decode_request_with_cap(request, max_frame_bytes).inspect_err(|e| db.note_peer_error(e))?;
     // Answer within the smaller of our cap and the one the initiator accepts.
-    let max_frame_bytes = max_frame_bytes.min(reply_cap);
-    let (reply, tables) = match handle(db, req, max_frame_bytes) {
-        Ok(x) => x,
-        Err(e) => (
-            {
-                db.note_peer_error(&e);
-                Reply::Failed {
-                    code: e.code().to_string(),
-                    message: e.message(),
-                }
-            },
-            None,
-        ),
-    };
-    let infos = db.table_infos(&tables);
-    encode_reply(
-        session,
-        index,
-        &ReplyEnvelope { reply, infos },
-        max_frame_bytes,
-    )
+    let cap = max_frame_bytes.min(reply_cap);
+    let answer = handle(db, req, cap);
+    finish(db, session, index, answer, cap)
+}
+
+/// Answer one request frame through a shared borrow, when answering it
+/// changes nothing (infos, digests, change and row pages, symbols, and a
+/// hello whose tables all exist). Returns `Ok(None)` for a frame that needs
+/// [`respond`] (pushed changes or rows, exchanges, held marks, a hello that
+/// creates tables), so a server can answer reads under a read lock and take
+/// its write lock only for those. The reply is the one [`respond`] gives.
+pub fn respond_read(
+    db: &Database,
+    request: &[u8],
+    max_frame_bytes: usize,
+) -> Result<Option<Vec<u8>>> {
+    db.check_open()?;
+    let (session, index, reply_cap, req) =
+        decode_request_with_cap(request, max_frame_bytes).inspect_err(|e| db.note_peer_error(e))?;
+    if writes(db, &req) {
+        return Ok(None);
+    }
+    let cap = max_frame_bytes.min(reply_cap);
+    let answer = handle_read(db, &req, cap);
+    finish(db, session, index, answer, cap).map(Some)
 }

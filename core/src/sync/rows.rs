@@ -108,6 +108,34 @@ impl Database {
         Ok(())
     }
 
+    /// Whether this region has table `name`.
+    pub(crate) fn has_table(&self, name: &str) -> bool {
+        self.tables.contains_key(name)
+    }
+
+    /// Refuse selected schemas whose table exists here with another primary
+    /// key (the check [`ensure_tables`](Self::ensure_tables) makes, without creating).
+    pub(crate) fn check_table_keys(
+        &self,
+        schemas: &[TableSchema],
+        tables: &Option<Vec<String>>,
+    ) -> Result<()> {
+        for s in schemas {
+            if tables.as_ref().is_some_and(|t| !t.contains(&s.name)) {
+                continue;
+            }
+            if let Some(t) = self.tables.get(&s.name) {
+                if t.schema.primary_key != s.primary_key {
+                    return Err(Error::Sync(format!(
+                        "table '{}' has a different primary key on the other side",
+                        s.name
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Whether this log still has every record a peer holding `peer` lacks.
     pub(crate) fn log_covers(&self, peer: &VersionVector) -> bool {
         self.log.dropped().is_covered_by(peer)

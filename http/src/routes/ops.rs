@@ -32,7 +32,7 @@ pub async fn readyz(State(app): State<AppState>) -> Response {
 pub async fn metrics(State(app): State<AppState>) -> Response {
     let region = app.region.clone();
     let (ready, counts) = tokio::task::spawn_blocking(move || {
-        let counts = region.read(|db| {
+        let counts = region.read("read:metrics", |db| {
             let mut out = Vec::new();
             for t in db.list_tables()? {
                 let n = db.describe_table(&t)?.row_count;
@@ -44,15 +44,25 @@ pub async fn metrics(State(app): State<AppState>) -> Response {
                 .records
                 .first()
                 .map_or(next, |r| r.cursor);
-            Ok((out, next, next - oldest))
+            region.digest_ages().observe(db);
+            Ok((out, next, next - oldest, db.storage_stats()))
         });
         (region.ready(), counts)
     })
     .await
-    .unwrap_or((false, Ok((Vec::new(), 0, 0))));
+    .unwrap_or((false, Ok((Vec::new(), 0, 0, Default::default()))));
     app.metrics.ready.set(i64::from(ready));
-    if let Ok((counts, next, kept)) = counts {
+    if let Ok((counts, next, kept, storage)) = counts {
         app.metrics.log_next_cursor.set(next as i64);
+        app.metrics.log_fsyncs.set(storage.log_syncs as i64);
+        app.metrics.log_bytes.set(storage.log_bytes as i64);
+        app.metrics.digest_age.clear();
+        for (table, age) in app.region.digest_ages().ages() {
+            app.metrics
+                .digest_age
+                .get_or_create(&TableLabel { table })
+                .set(age.as_secs_f64());
+        }
         app.metrics.log_records.set(kept as i64);
         for (table, n) in counts {
             app.metrics

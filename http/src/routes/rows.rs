@@ -255,7 +255,7 @@ pub async fn get_row(State(app): State<AppState>, body: Body) -> Response {
     };
     let region = app.region.clone();
     let r = blocking(move || {
-        region.read(|db| {
+        region.read("read:get", |db| {
             let s = schema(db, &j)?;
             let pk = to_pk(&s, field(&j, "primary_key")?)?;
             db.get_row(&s.name, &pk, &GetOptions::default())
@@ -277,7 +277,7 @@ pub async fn range(State(app): State<AppState>, body: Body) -> Response {
     };
     let region = app.region.clone();
     let r = blocking(move || {
-        region.read(|db| {
+        region.read("read:range", |db| {
             let s = schema(db, &j)?;
             let start = to_bound(&s, field(&j, "start")?)?;
             let end = to_bound(&s, field(&j, "end")?)?;

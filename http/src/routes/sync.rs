@@ -8,7 +8,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use tablesync::sync::message::{decode_request, Request};
-use tablesync::sync::respond;
+use tablesync::sync::{respond, respond_read};
 
 /// Whether a request frame changes the region.
 fn writes(req: &Request) -> bool {
@@ -22,7 +22,10 @@ fn writes(req: &Request) -> bool {
 }
 
 /// Answer one sync frame. Read-only tokens may only send frames that write
-/// nothing. Every frame runs under the write lock (the responder needs it).
+/// nothing. Frames that change nothing (hello, change and row pages,
+/// symbols) are answered under the read lock, in parallel with other reads;
+/// pushes, exchanges, held marks and a hello that creates tables take the
+/// write lock.
 pub async fn sync(
     State(app): State<AppState>,
     Extension(access): Extension<Access>,
@@ -43,7 +46,15 @@ pub async fn sync(
         }
     }
     let region = app.region.clone();
-    let r = blocking(move || region.write("sync", |db| respond(db, &bytes, cap))).await;
+    let r = blocking(move || {
+        if !is_write {
+            if let Some(reply) = region.read("read:sync", |db| respond_read(db, &bytes, cap))? {
+                return Ok(reply);
+            }
+        }
+        region.write("sync", |db| respond(db, &bytes, cap))
+    })
+    .await;
     match r {
         Ok(reply) => {
             if is_write {

@@ -21,6 +21,9 @@ pub(super) struct ReadSpec {
     pub start_column: Option<String>,
     /// Only columns `< end_column` (by name).
     pub end_column: Option<String>,
+    /// `ColumnPaginationFilter`: skip this many attribute columns, then
+    /// keep at most `.1` (columns in name order, every kept version).
+    pub pagination: Option<(usize, usize)>,
 }
 
 impl ReadSpec {
@@ -32,8 +35,38 @@ impl ReadSpec {
                     && self.end_column.as_ref().is_none_or(|e| c.name < *e)
             });
         }
+        if let Some((offset, limit)) = self.pagination {
+            // Cells come grouped by column in name order.
+            let mut seen = 0usize;
+            let mut last: Option<String> = None;
+            row.cells.retain(|c| {
+                if last.as_deref() != Some(c.name.as_str()) {
+                    seen += 1;
+                    last = Some(c.name.clone());
+                }
+                seen > offset && seen - offset <= limit
+            });
+        }
         row
     }
+}
+
+/// The offset and limit of a serialized `ColumnPaginationFilter`, or `None`
+/// for any other filter.
+fn pagination(bytes: &[u8]) -> OtsResult<Option<(usize, usize)>> {
+    use prost::Message;
+    let f = pb::Filter::decode(bytes)?;
+    if pb::FilterType::try_from(f.r#type) != Ok(pb::FilterType::FtColumnPagination) {
+        return Ok(None);
+    }
+    let p = pb::ColumnPaginationFilter::decode(f.filter.as_slice())?;
+    if p.offset < 0 || p.limit < 0 {
+        return Err(OtsError::invalid(format!(
+            "Invalid column pagination: offset {} and limit {} must not be negative.",
+            p.offset, p.limit
+        )));
+    }
+    Ok(Some((p.offset as usize, p.limit as usize)))
 }
 
 pub(super) fn read_spec(
@@ -89,8 +122,12 @@ pub(super) fn read_spec(
             ))
         }
     };
+    let pagination = match filter {
+        Some(b) if !b.is_empty() => pagination(b)?,
+        _ => None,
+    };
     let filter = match filter {
-        Some(b) if !b.is_empty() => Some(to_column_condition(b)?),
+        Some(b) if !b.is_empty() && pagination.is_none() => Some(to_column_condition(b)?),
         _ => None,
     };
     Ok(ReadSpec {
@@ -102,6 +139,7 @@ pub(super) fn read_spec(
         },
         start_column,
         end_column,
+        pagination,
     })
 }
 

@@ -10,8 +10,10 @@
   ``Database.serve``). Each client keeps its own in-memory replica region
   (named after the region with a random suffix) and syncs it with the
   server around every request; the client's ``access_key_secret`` is the
-  server's bearer token. ``https://`` is refused: put a TLS-terminating
-  proxy in front of the server and talk to it over ``http://`` on loopback.
+  server's bearer token.
+* ``https://HOST:PORT`` — the same over TLS (``tablesync serve --tls-cert
+  --tls-key``); the client's ``ca_file`` keyword (PEM) trusts a private CA,
+  otherwise the system's roots are used.
 
 An optional ``?region=NAME`` query (or the client's ``region`` keyword) names
 the tablesync region; by default the region is the instance name. File
@@ -61,6 +63,8 @@ class Instance(object):
         self.clients = 0
         #: ``(base_url, token)`` of the server a replica syncs with, else ``None``.
         self.remote = None
+        #: PEM file of the CA an ``https://`` server's certificate chains to.
+        self.ca_file = None
 
     def extras_of(self, table):
         """The per-table extras (defaults when the table was made elsewhere)."""
@@ -78,17 +82,12 @@ def _parse(end_point):
     url = urlparse(end_point)
     query = {k: v[-1] for k, v in parse_qs(url.query).items()}
     scheme = url.scheme.lower()
-    if scheme == "https":
-        raise OTSClientError(
-            "https endpoints are not supported: tablesync servers speak http; "
-            "terminate TLS in a proxy and use http:// on loopback"
-        )
-    if scheme == "http":
+    if scheme in ("http", "https"):
         if not url.hostname or url.port is None:
-            raise OTSClientError("a server endpoint is http://HOST:PORT, got %r" % end_point)
+            raise OTSClientError("a server endpoint is %s://HOST:PORT, got %r" % (scheme, end_point))
         if url.path not in ("", "/"):
-            raise OTSClientError("a server endpoint has no path: http://HOST:PORT, got %r" % end_point)
-        return "http", "http://%s" % url.netloc, query
+            raise OTSClientError("a server endpoint has no path: %s://HOST:PORT, got %r" % (scheme, end_point))
+        return "http", "%s://%s" % (scheme, url.netloc), query
     if scheme == "memory":
         name = (url.netloc + url.path).strip("/")
         if not name:
@@ -107,10 +106,13 @@ def _parse(end_point):
     )
 
 
-def acquire(end_point, region, token=None):
+def acquire(end_point, region, token=None, ca_file=None):
     """The shared :class:`Instance` of an endpoint, counting one more client
-    (for a server endpoint: a new replica of this client's own)."""
+    (for a server endpoint: a new replica of this client's own; ``ca_file``
+    trusts a private CA for ``https://``)."""
     kind, key, query = _parse(end_point)
+    if ca_file is not None and not key.startswith("https://"):
+        raise OTSClientError("ca_file is for https:// endpoints, got %r" % end_point)
     region = query.get("region", region)
     if kind == "http":
         replica = "%s-%s" % (region[:200], uuid.uuid4().hex[:16])
@@ -119,6 +121,7 @@ def acquire(end_point, region, token=None):
         except _ts.TablesyncError as e:
             raise OTSClientError("cannot make a replica for %s: %s (%s)" % (end_point, e.message, e.code)) from None
         inst.remote = (key, token)
+        inst.ca_file = None if ca_file is None else os.fspath(ca_file)
         inst.clients = 1
         return inst
     with _LOCK:

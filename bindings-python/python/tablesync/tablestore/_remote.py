@@ -9,6 +9,7 @@ fraction (or ``{"$double": "NaN"|"inf"|"-inf"}``), BINARY ``{"$binary": base64}`
 import base64
 import json
 import math
+import ssl
 import urllib.error
 import urllib.request
 
@@ -100,9 +101,18 @@ def decode_key(pk, names):
     return {name: _from_json(pk[name]) for name in names if name in pk}
 
 
-def call(url, token, path, body):
+def _context(url, ca_file):
+    """The TLS context of an ``https://`` server: the system roots, or only
+    the CA in ``ca_file`` (PEM) when given; ``None`` for ``http://``."""
+    if not url.startswith("https://"):
+        return None
+    return ssl.create_default_context(cafile=ca_file)
+
+
+def call(url, token, path, body, ca_file=None):
     """POST ``body`` (JSON) to ``url + path``; the decoded answer. Errors the
-    server reports raise :class:`ServiceReject` with its code."""
+    server reports raise :class:`ServiceReject` with its code. ``ca_file``
+    trusts a private CA for an ``https://`` server."""
     req = urllib.request.Request(
         url + path,
         data=json.dumps(body).encode("utf-8"),
@@ -110,7 +120,7 @@ def call(url, token, path, body):
         method="POST",
     )
     try:
-        with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:
+        with urllib.request.urlopen(req, timeout=TIMEOUT, context=_context(url, ca_file)) as resp:
             return json.loads(resp.read().decode("utf-8"))
     except urllib.error.HTTPError as e:
         code = e.headers.get("X-Tablesync-Error") or "HttpError"
@@ -139,13 +149,13 @@ class BatchItem(object):
         self.error = None if self.ok else BatchItem._Err(answer.get("code"), answer.get("message"))
 
 
-def write(url, token, op):
+def write(url, token, op, ca_file=None):
     """Run one write (``op`` in the client's dict form) at the server; the written key."""
-    answer = call(url, token, "/v1/row/" + op["op"], encode_op(op))
+    answer = call(url, token, "/v1/row/" + op["op"], encode_op(op), ca_file)
     return decode_key(answer["primary_key"], [n for n, _ in op["primary_key"]])
 
 
-def batch(url, token, ops):
+def batch(url, token, ops, ca_file=None):
     """Run a batch at the server; one :class:`BatchItem` per op."""
-    answer = call(url, token, "/v1/row/batch", {"ops": [encode_op(o) for o in ops]})
+    answer = call(url, token, "/v1/row/batch", {"ops": [encode_op(o) for o in ops]}, ca_file)
     return [BatchItem(a, [n for n, _ in o["primary_key"]]) for a, o in zip(answer["results"], ops)]

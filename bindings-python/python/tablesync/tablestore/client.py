@@ -316,7 +316,8 @@ class OTSClient(object):
     SDK) but grant nothing locally. Keyword arguments of the SDK
     (``sts_token``, ``encoding``, ``socket_timeout``, ``max_connection``,
     ``logger_name``, ``retry_policy``, ``ssl_version``) are accepted; ``region``
-    names the tablesync region (default: the instance name).
+    names the tablesync region (default: the instance name); ``ca_file`` (PEM)
+    trusts a private CA for an ``https://`` server endpoint.
     """
 
     DEFAULT_ENCODING = "utf8"
@@ -331,7 +332,7 @@ class OTSClient(object):
         self.end_point = end_point
         self.instance_name = instance_name
         region = kwargs.get("region") or instance_name
-        self._instance = _registry.acquire(end_point, region, token=access_key_secret)
+        self._instance = _registry.acquire(end_point, region, token=access_key_secret, ca_file=kwargs.get("ca_file"))
 
     @classmethod
     def from_database(cls, database, instance_name="tablesync", **kwargs):
@@ -431,7 +432,9 @@ class OTSClient(object):
             return
         url, token = remote
         try:
-            self._instance.database.sync_url(url, token, mode="auto", direction=direction, tables=tables)
+            self._instance.database.sync_url(
+                url, token, mode="auto", direction=direction, tables=tables, ca_file=self._instance.ca_file
+            )
         except (_ts.SyncError, _ts.CorruptData) as e:
             if "HTTP 401" in e.message:
                 raise ServiceReject("OTSAuthFailed", "the tablesync server refused the access key secret") from None
@@ -447,7 +450,7 @@ class OTSClient(object):
         server; this client's replica sees it from its next pull on)."""
         url, token = self._instance.remote
         try:
-            return fn(url, token, arg)
+            return fn(url, token, arg, ca_file=self._instance.ca_file)
         except _remote.RemoteError as e:
             raise OTSClientError("tablesync server %s: %s" % (url, e)) from None
 
