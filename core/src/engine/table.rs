@@ -43,6 +43,24 @@ fn make_row(key: &[u8], state: &RowState, max_versions: u32) -> StoredRow {
     }
 }
 
+/// Whether `stamp` is greater than every stamp in an encoded row state
+/// (FORMAT.md §5: the stamp table comes first, so nothing else is read).
+fn newer_than_all(state: &[u8], stamp: Stamp) -> Result<bool> {
+    let mut r = crate::codec::buf::Reader::new(state, "row state");
+    let n = r.count()?;
+    let table = r.take(
+        n.checked_mul(16)
+            .ok_or_else(|| r.error("stamp table too large"))?,
+    )?;
+    Ok(table.chunks_exact(16).all(|c| {
+        let (hlc, origin) = c.split_at(8);
+        Stamp {
+            hlc: u64::from_le_bytes(hlc.try_into().unwrap_or_default()),
+            origin: u64::from_le_bytes(origin.try_into().unwrap_or_default()),
+        } < stamp
+    }))
+}
+
 /// A table: schema, rows and digest.
 #[derive(Clone, Debug)]
 pub struct Table {
@@ -126,7 +144,13 @@ impl Table {
         match self.rows.entry(key.into()) {
             std::collections::btree_map::Entry::Occupied(mut slot) => {
                 let old = slot.get_mut();
-                let mut state = decode_row_state(&old.state)?;
+                // A whole-row put newer than everything the row holds leaves
+                // nothing of it (all below the new row tombstone): no decode.
+                let mut state = if kind == ChangeKind::Put && newer_than_all(&old.state, stamp)? {
+                    RowState::default()
+                } else {
+                    decode_row_state(&old.state)?
+                };
                 state.apply(stamp, kind, ops);
                 state.trim(max_versions);
                 let new = make_row(key, &state, max_versions);
