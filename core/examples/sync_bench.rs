@@ -315,12 +315,22 @@ struct NegRun {
     time: Duration,
 }
 
-/// CPU time this thread has run (`/proc/thread-self/schedstat`, Linux);
-/// `None` elsewhere.
+/// CPU time this thread has run (`CLOCK_THREAD_CPUTIME_ID`); `None` where
+/// there is no such clock.
+#[cfg(unix)]
 fn cpu_time() -> Option<Duration> {
-    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let ns: u64 = s.split_whitespace().next()?.parse().ok()?;
-    Some(Duration::from_nanos(ns))
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec for the duration of the call.
+    let r = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    (r == 0).then(|| Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
+}
+
+#[cfg(not(unix))]
+fn cpu_time() -> Option<Duration> {
+    None
 }
 
 /// Initiator over `a`, responder over `b`, no frame size limit.
