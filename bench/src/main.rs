@@ -10,11 +10,17 @@
 //! rows as a smoke test (CI runs it so this code keeps working). Timings are
 //! printed, never asserted; results are checked for correctness (rows found,
 //! digests equal) and a wrong result exits non-zero.
+//!
+//! `--scaling` instead measures batched put and point get against table size
+//! (100,000 → 1,000,000 rows; 2,000 → 20,000 with `--quick`) for tablesync
+//! and SQLite in-memory, prints the ratios and draws `--plot PATH` (default
+//! `docs/benchmarks-scaling.svg`).
 
 mod data;
 mod memory;
 mod ours;
 mod report;
+mod scaling;
 mod sqlite;
 
 use report::Line;
@@ -34,10 +40,12 @@ struct Args {
     dir: Option<PathBuf>,
     skip_memory: bool,
     memory_child: Option<memory::Kind>,
+    scaling: bool,
+    plot: PathBuf,
 }
 
 fn usage() -> ! {
-    eprintln!("usage: bench-compare [--rows N] [--mem-rows M] [--quick] [--dir D] [--skip-memory]");
+    eprintln!("usage: bench-compare [--rows N] [--mem-rows M] [--quick] [--dir D] [--skip-memory] [--scaling [--plot PATH]]");
     std::process::exit(2)
 }
 
@@ -49,6 +57,8 @@ fn parse_args() -> Args {
         dir: None,
         skip_memory: false,
         memory_child: None,
+        scaling: false,
+        plot: PathBuf::from("docs/benchmarks-scaling.svg"),
     };
     let mut rows_given = false;
     let mut mem_given = false;
@@ -77,6 +87,8 @@ fn parse_args() -> Args {
             }
             "--quick" => a.quick = true,
             "--skip-memory" => a.skip_memory = true,
+            "--scaling" => a.scaling = true,
+            "--plot" => a.plot = PathBuf::from(value("--plot")),
             "--dir" => a.dir = Some(PathBuf::from(value("--dir"))),
             "--memory-child" => {
                 let v = value("--memory-child");
@@ -143,6 +155,22 @@ fn main() {
     }
     .or_fail("creating a temporary directory");
     let dir = tmp.path();
+    if a.scaling {
+        let sizes: &[u64] = if a.quick {
+            &[2_000, 5_000, 10_000, 20_000]
+        } else {
+            &[100_000, 250_000, 500_000, 750_000, 1_000_000]
+        };
+        println!(
+            "bench-compare --scaling: batched put and point get vs table size; release build: {}",
+            !cfg!(debug_assertions)
+        );
+        let points = scaling::measure(sizes, dir).unwrap_or_else(|e| fail(e));
+        scaling::print(&points);
+        scaling::plot(&a.plot, &points).unwrap_or_else(|e| fail(e));
+        println!("plot written to {}", a.plot.display());
+        return;
+    }
     let n = a.rows;
     println!(
         "bench-compare: {n} rows (memory: {} rows){}; release build: {}",

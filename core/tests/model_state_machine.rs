@@ -22,8 +22,9 @@ const KEY_STRS: [&str; 3] = ["", "a", "b\0"];
 // ---- the reference model ----------------------------------------------------
 
 type Key = (i64, String);
-/// column → (timestamp → value); every live version (reads show the newest 3).
-type ModelRow = BTreeMap<String, BTreeMap<i64, Value>>;
+/// column → (timestamp → value, `None` for a deleted version); reads show
+/// the values among the newest 3 versions (a deleted version takes a place).
+type ModelRow = BTreeMap<String, BTreeMap<i64, Option<Value>>>;
 
 #[derive(Clone, Debug, Default)]
 struct Model {
@@ -36,7 +37,7 @@ fn visible(row: &ModelRow, col: &str) -> Vec<(i64, Value)> {
             vs.iter()
                 .rev()
                 .take(MAX_VERSIONS as usize)
-                .map(|(t, v)| (*t, v.clone()))
+                .filter_map(|(t, v)| v.clone().map(|v| (*t, v)))
                 .collect()
         })
         .unwrap_or_default()
@@ -102,7 +103,7 @@ impl Model {
         for (c, v, ts) in &w.cols {
             let ts = ts.unwrap_or(now);
             let e = row.entry(c.to_string()).or_default();
-            if e.insert(ts, v.clone()).is_some() {
+            if e.insert(ts, Some(v.clone())).is_some() {
                 return Err("OTSParameterInvalid");
             }
         }
@@ -141,18 +142,25 @@ impl Model {
             }
             puts.push((c.to_string(), now, Value::Integer(base + by)));
         }
-        // Deletes act on the row as it was; versions the same update writes win.
+        // Deletes act on the row as it was; versions the same update writes
+        // win. A deleted version stays as a tombstone that takes one of the
+        // newest places (FORMAT.md §5.1); delete-all clears older ones only.
         let mut row = current.cloned().unwrap_or_default();
-        for (c, ts) in &w.del {
-            if let Some(vs) = row.get_mut(*c) {
-                vs.remove(ts);
-            }
-        }
         for c in &w.del_all {
             row.remove(*c);
         }
+        for (c, ts) in &w.del {
+            // Deleting a version the row does not hold is not recorded.
+            let held = current
+                .and_then(|r| r.get(*c))
+                .and_then(|vs| vs.get(ts))
+                .is_some_and(Option::is_some);
+            if held {
+                row.entry(c.to_string()).or_default().insert(*ts, None);
+            }
+        }
         for (c, ts, v) in puts {
-            row.entry(c).or_default().insert(ts, v);
+            row.entry(c).or_default().insert(ts, Some(v));
         }
         row.retain(|_, vs| !vs.is_empty());
         Ok(Some(row))

@@ -140,20 +140,21 @@ fn oracle(writes: &[Acked]) -> Visible {
             }
         }
         let mut cells: Vec<(String, i64, Value)> = Vec::new();
-        let mut per_column: BTreeMap<String, Vec<(i64, Value)>> = BTreeMap::new();
+        // A deleted version takes one of the newest places (FORMAT.md §5.1).
+        let mut per_column: BTreeMap<String, Vec<(i64, Option<Value>)>> = BTreeMap::new();
         for ((name, ts), (stamp, value)) in versions {
             let floor = row_floor.max(cleared.get(&name).copied().unwrap_or((0, 0)));
             if stamp < floor {
                 continue;
             }
-            if let Some(v) = value {
-                per_column.entry(name).or_default().push((ts, v));
-            }
+            per_column.entry(name).or_default().push((ts, value));
         }
         for (name, mut vs) in per_column {
             vs.sort_by_key(|v| std::cmp::Reverse(v.0));
             for (ts, v) in vs.into_iter().take(MAX_VERSIONS as usize) {
-                cells.push((name.clone(), ts, v));
+                if let Some(v) = v {
+                    cells.push((name.clone(), ts, v));
+                }
             }
         }
         out.insert(key, cells);

@@ -17,7 +17,7 @@ def make_region(name: str) -> tablesync.Database:
 
 def test_changes_since_shape(db: tablesync.Database) -> None:
     db.put_row("users", {"uid": 1}, {"name": "Ada", "age": 36})
-    db.update_row("users", {"uid": 1}, put=[("age", 37, 5)], delete=[("age", 1)], delete_all=["name"])
+    db.update_row("users", {"uid": 1}, put=[("age", 37, 5)], delete=[("age", T0)], delete_all=["name"])
     db.delete_row("users", {"uid": 1})
     page = db.changes_since()
     assert isinstance(page, tablesync.ChangePage)
@@ -35,7 +35,8 @@ def test_changes_since_shape(db: tablesync.Database) -> None:
     assert upd["kind"] == "UPDATE" and upd["seq"] == 2 and upd["stamp"] == (T0 << 16) + 1
     assert {c["op"] for c in upd["columns"]} == {"PUT", "DELETE_ONE_VERSION", "DELETE_ALL_VERSIONS"}
     assert {"name": "name", "op": "DELETE_ALL_VERSIONS"} in upd["columns"]
-    assert {"name": "age", "op": "DELETE_ONE_VERSION", "timestamp": 1} in upd["columns"]
+    # A version delete is logged when the row holds that version (FORMAT.md §5.1).
+    assert {"name": "age", "op": "DELETE_ONE_VERSION", "timestamp": T0} in upd["columns"]
     assert dele["kind"] == "DELETE" and dele["columns"] == []
     records, nxt = page
     assert nxt == 4 and records == page.records

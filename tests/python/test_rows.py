@@ -67,8 +67,9 @@ def test_versions_timestamps_and_time_range(empty_db: tablesync.Database) -> Non
         ("v", 3, 300), ("v", 2, 200)]
     assert db.get_row("t", {"k": 1}, max_versions=3, time_range=300).cells == [("v", 3, 300)]
     db.update_row("t", {"k": 1}, delete=[("v", 300)])
-    # The deleted version is gone; the next older live version is visible again.
-    assert [c[2] for c in db.get_row("t", {"k": 1}, max_versions=3).cells] == [400, 200, 100]
+    # The deleted version is gone but keeps its place among the newest 3
+    # (FORMAT.md §5.1): 100 was trimmed when 400 arrived and stays hidden.
+    assert [c[2] for c in db.get_row("t", {"k": 1}, max_versions=3).cells] == [400, 200]
     with pytest.raises(tablesync.InvalidArgument):
         db.get_row("t", {"k": 1}, max_versions=0)
     with pytest.raises(TypeError):

@@ -140,7 +140,14 @@ impl Database {
             .as_ref()
             .filter(|s| row_visible(s, &t.schema.options, now))
             .map(|s| Visible::of(s, &t.schema.options, now, None));
-        let ops = update_ops(&t.schema, key.len(), update, visible.as_ref(), now)?;
+        let ops = update_ops(
+            &t.schema,
+            key.len(),
+            update,
+            visible.as_ref(),
+            state.as_ref(),
+            now,
+        )?;
         Ok((
             Pending {
                 table: table.to_string(),

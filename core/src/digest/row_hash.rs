@@ -77,25 +77,25 @@ pub(crate) fn row_digest_encoded(
         let name = r.bytes()?;
         r.varint()?; // cleared
         let nv = r.count()?;
-        // Two passes over the versions: count the live ones, then hash them.
+        // Two passes over the versions: count the live ones among the newest
+        // `max_versions`, then hash them.
         let mut first = r.clone();
-        let mut live_count = 0u64;
-        for _ in 0..nv {
+        let mut taken = 0u64;
+        for _ in 0..nv.min(max_versions as usize) {
             if skip_version(&mut first)?.is_some() {
-                live_count += 1;
+                taken += 1;
             }
         }
-        let taken = live_count.min(max_versions as u64);
         if taken > 0 {
             put_bytes(scratch, name);
             put_varint(scratch, taken);
         }
         let mut written = 0u64;
-        for _ in 0..nv {
+        for i in 0..nv {
             let ts = r.zigzag()?;
             r.varint()?; // stamp ref
             let start = r.position();
-            if skip_value(&mut r)? && written < taken {
+            if skip_value(&mut r)? && (i as u64) < u64::from(max_versions) && written < taken {
                 written += 1;
                 scratch.extend_from_slice(&ts.to_le_bytes());
                 scratch.extend_from_slice(&state[start..r.position()]);

@@ -122,17 +122,19 @@ fn read_row_direct(
             .columns
             .as_ref()
             .is_none_or(|cols| cols.iter().any(|c| c == name));
-        let (mut live_seen, mut returned) = (0u32, 0u32);
+        let (mut seen, mut returned) = (0u32, 0u32);
         for _ in 0..r.count()? {
             let ts = r.zigzag()?;
             r.varint()?; // stamp
             let tag = r.u8()?;
+            // A version tombstone takes one of the newest `max_versions` places.
+            seen = seen.saturating_add(1);
             if tag == 0 {
                 continue;
             }
-            has_live = true;
-            live_seen += 1;
-            let in_view = live_seen <= opts.max_versions && ts > expired_before;
+            let in_top = seen <= opts.max_versions;
+            has_live |= in_top;
+            let in_view = in_top && ts > expired_before;
             has_unexpired |= in_view;
             let in_range = o
                 .time_range

@@ -63,6 +63,18 @@ impl RowState {
         self.deleted.is_zero() && self.live.is_zero() && self.columns.is_empty()
     }
 
+    /// Whether the column holds a value (not a tombstone) at `ts`.
+    pub fn has_value(&self, name: &str, ts: i64) -> bool {
+        self.columns
+            .binary_search_by(|c| c.name.as_str().cmp(name))
+            .ok()
+            .and_then(|i| {
+                let vs = &self.columns[i].versions;
+                vs.binary_search_by(|x| ts.cmp(&x.ts)).ok().map(|j| &vs[j])
+            })
+            .is_some_and(|v| v.value.is_some())
+    }
+
     fn column_mut(&mut self, name: &str) -> &mut ColumnState {
         let idx = match self.columns.binary_search_by(|c| c.name.as_str().cmp(name)) {
             Ok(i) => i,
@@ -166,14 +178,48 @@ impl RowState {
         });
     }
 
-    /// Live versions of a column, newest first, at most `max_versions`.
+    /// Drop the versions `max_versions` can never show again (FORMAT.md
+    /// §5.1): a version is dropped when at least `max_versions` versions of
+    /// its column (values or tombstones) have a newer timestamp *and* a stamp
+    /// at least as great. Whatever arrives later, such a version stays
+    /// outside the newest `max_versions` or under a floor that also removes
+    /// it, so reads and digests are unchanged; and the rule is a function of
+    /// the merged versions, so any order of the same records trims to the
+    /// same state. A cell updated with server-assigned timestamps keeps at
+    /// most `max_versions` versions.
+    pub fn trim(&mut self, max_versions: u32) {
+        let k = max_versions.max(1) as usize;
+        // The k greatest stamps among the kept, newer versions (ascending).
+        let mut top: Vec<Stamp> = Vec::new();
+        for col in &mut self.columns {
+            if col.versions.len() <= k {
+                continue;
+            }
+            top.clear();
+            col.versions.retain(|v| {
+                if top.len() == k && top[0] >= v.stamp {
+                    return false;
+                }
+                let at = top.partition_point(|s| *s < v.stamp);
+                top.insert(at, v.stamp);
+                if top.len() > k {
+                    top.remove(0);
+                }
+                true
+            });
+        }
+    }
+
+    /// The versions reads and digests see of a column: the live ones among
+    /// its newest `max_versions` versions (a version tombstone takes a
+    /// place), newest first.
     pub fn live_versions<'a>(
         col: &'a ColumnState,
         max_versions: u32,
     ) -> impl Iterator<Item = (i64, &'a Value)> + 'a {
         col.versions
             .iter()
-            .filter_map(|v| v.value.as_ref().map(|val| (v.ts, val)))
             .take(max_versions as usize)
+            .filter_map(|v| v.value.as_ref().map(|val| (v.ts, val)))
     }
 }

@@ -3,6 +3,7 @@
 
 use super::row_state::RowState;
 use crate::codec::row_state::{decode_row_state, encode_row_state};
+use crate::digest::riblt::{Symbol, SymbolCache};
 use crate::digest::{row_digest, row_digest_encoded, state_id, Accumulator, Digest};
 use crate::log::hlc::Stamp;
 use crate::log::record::{ChangeKind, ColumnOp};
@@ -10,6 +11,7 @@ use crate::model::error::Result;
 use crate::model::schema::{TableOptions, TableSchema};
 use std::collections::BTreeMap;
 use std::ops::Bound;
+use std::sync::OnceLock;
 
 /// A row as held: its digest (if it exists) and its encoded state.
 #[derive(Clone, Debug)]
@@ -18,6 +20,9 @@ pub struct StoredRow {
     pub digest: Option<[u8; 32]>,
     /// Encoded [`RowState`].
     pub state: Box<[u8]>,
+    /// [`state_id`] of the key and `state` (FORMAT.md §13.1), kept so writes
+    /// and reconcile need not rehash stored states.
+    pub state_id: u64,
 }
 
 impl StoredRow {
@@ -30,10 +35,30 @@ impl StoredRow {
 
 /// The stored form of a state: its digest and encoding.
 fn make_row(key: &[u8], state: &RowState, max_versions: u32) -> StoredRow {
+    let bytes = encode_row_state(state);
     StoredRow {
         digest: row_digest(key, state, max_versions),
-        state: encode_row_state(state).into_boxed_slice(),
+        state_id: state_id(key, &bytes),
+        state: bytes.into_boxed_slice(),
     }
+}
+
+/// Whether `stamp` is greater than every stamp in an encoded row state
+/// (FORMAT.md §5: the stamp table comes first, so nothing else is read).
+fn newer_than_all(state: &[u8], stamp: Stamp) -> Result<bool> {
+    let mut r = crate::codec::buf::Reader::new(state, "row state");
+    let n = r.count()?;
+    let table = r.take(
+        n.checked_mul(16)
+            .ok_or_else(|| r.error("stamp table too large"))?,
+    )?;
+    Ok(table.chunks_exact(16).all(|c| {
+        let (hlc, origin) = c.split_at(8);
+        Stamp {
+            hlc: u64::from_le_bytes(hlc.try_into().unwrap_or_default()),
+            origin: u64::from_le_bytes(origin.try_into().unwrap_or_default()),
+        } < stamp
+    }))
 }
 
 /// A table: schema, rows and digest.
@@ -45,6 +70,9 @@ pub struct Table {
     acc: Accumulator,
     /// Wrapping sum of every stored row's state id (tombstones included).
     state_sum: u64,
+    /// Reconcile symbols of the stored rows' state ids, built on first use
+    /// and then kept up to date by every write.
+    symbols: OnceLock<SymbolCache>,
 }
 
 impl Table {
@@ -55,6 +83,7 @@ impl Table {
             rows: BTreeMap::new(),
             acc: Accumulator::default(),
             state_sum: 0,
+            symbols: OnceLock::new(),
         }
     }
 
@@ -73,15 +102,33 @@ impl Table {
         if let Some(d) = &new.digest {
             self.acc.add(d);
         }
-        self.state_sum = self.state_sum.wrapping_add(state_id(key, &new.state));
-        if let Some(old) = self.rows.get_mut(key) {
+        let new_id = new.state_id;
+        let old_id = if let Some(old) = self.rows.get_mut(key) {
             if let Some(d) = &old.digest {
                 self.acc.remove(d);
             }
-            self.state_sum = self.state_sum.wrapping_sub(state_id(key, &old.state));
+            let id = old.state_id;
             *old = new;
+            Some(id)
         } else {
             self.rows.insert(key.into(), new);
+            None
+        };
+        self.ids_changed(old_id, new_id);
+    }
+
+    /// Keep the state sum and the reconcile symbols in step with a row whose
+    /// state id went from `old` (none: a new row) to `new`.
+    fn ids_changed(&mut self, old: Option<u64>, new: u64) {
+        self.state_sum = self
+            .state_sum
+            .wrapping_sub(old.unwrap_or(0))
+            .wrapping_add(new);
+        if let Some(cache) = self.symbols.get_mut() {
+            if let Some(old) = old {
+                cache.remove(old);
+            }
+            cache.add(new);
         }
     }
 
@@ -97,8 +144,15 @@ impl Table {
         match self.rows.entry(key.into()) {
             std::collections::btree_map::Entry::Occupied(mut slot) => {
                 let old = slot.get_mut();
-                let mut state = decode_row_state(&old.state)?;
+                // A whole-row put newer than everything the row holds leaves
+                // nothing of it (all below the new row tombstone): no decode.
+                let mut state = if kind == ChangeKind::Put && newer_than_all(&old.state, stamp)? {
+                    RowState::default()
+                } else {
+                    decode_row_state(&old.state)?
+                };
                 state.apply(stamp, kind, ops);
+                state.trim(max_versions);
                 let new = make_row(key, &state, max_versions);
                 if let Some(d) = &old.digest {
                     self.acc.remove(d);
@@ -106,21 +160,21 @@ impl Table {
                 if let Some(d) = &new.digest {
                     self.acc.add(d);
                 }
-                self.state_sum = self
-                    .state_sum
-                    .wrapping_sub(state_id(key, &old.state))
-                    .wrapping_add(state_id(key, &new.state));
+                let ids = (old.state_id, new.state_id);
                 *old = new;
+                self.ids_changed(Some(ids.0), ids.1);
             }
             std::collections::btree_map::Entry::Vacant(slot) => {
                 let mut state = RowState::default();
                 state.apply(stamp, kind, ops);
+                state.trim(max_versions);
                 let new = make_row(key, &state, max_versions);
                 if let Some(d) = &new.digest {
                     self.acc.add(d);
                 }
-                self.state_sum = self.state_sum.wrapping_add(state_id(key, &new.state));
+                let id = new.state_id;
                 slot.insert(new);
+                self.ids_changed(None, id);
             }
         }
         Ok(())
@@ -130,6 +184,7 @@ impl Table {
     pub fn merge_state(&mut self, key: &[u8], incoming: &RowState) -> Result<()> {
         let mut state = self.state(key)?.unwrap_or_default();
         state.merge(incoming);
+        state.trim(self.schema.options.max_versions);
         if state.is_empty() {
             return Ok(());
         }
@@ -211,6 +266,20 @@ impl Table {
     /// tombstones included (O(1)): equal sums mean equal merged states.
     pub fn state_sum(&self) -> u64 {
         self.state_sum
+    }
+
+    /// Reconcile symbols `[from, to)` of the stored rows' state ids (every
+    /// stored row, tombstones included), when `to` is within the symbols a
+    /// table keeps up to date ([`SymbolCache::LEN`]); `None` beyond. The
+    /// first call builds them from every row; later writes keep them.
+    pub fn state_symbols(&self, from: usize, to: usize) -> Option<Vec<Symbol>> {
+        if to > SymbolCache::LEN || from > to {
+            return None;
+        }
+        let cache = self
+            .symbols
+            .get_or_init(|| SymbolCache::new(self.rows.values().map(|r| r.state_id)));
+        cache.get(from, to).map(<[Symbol]>::to_vec)
     }
 
     /// The running accumulator.

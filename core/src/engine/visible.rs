@@ -48,14 +48,16 @@ impl<'a> Visible<'a> {
 }
 
 /// Whether a row is visible to reads: it exists, and it has a visible
-/// version or never had attribute columns at all (a key-only row).
+/// version or has no live version among any column's newest `max_versions`
+/// (a key-only row).
 pub fn row_visible(state: &RowState, options: &TableOptions, now_ms: i64) -> bool {
     if !state.exists() {
         return false;
     }
-    let has_live = state
-        .columns
-        .iter()
-        .any(|c| c.versions.iter().any(|v| v.value.is_some()));
+    let has_live = state.columns.iter().any(|c| {
+        RowState::live_versions(c, options.max_versions)
+            .next()
+            .is_some()
+    });
     !has_live || !Visible::of(state, options, now_ms, None).columns.is_empty()
 }

@@ -1,5 +1,6 @@
 //! Turning write requests into validated column operations.
 
+use super::row_state::RowState;
 use super::visible::Visible;
 use crate::client::types::{Column, RowUpdate};
 use crate::log::record::ColumnOp;
@@ -117,12 +118,17 @@ pub fn put_ops(
     Ok(ops)
 }
 
-/// Column operations of an `update_row`; increments read `current`.
+/// Column operations of an `update_row`; increments read `current`. A
+/// version delete is kept only when `state` holds a value at that timestamp:
+/// a version tombstone takes one of the newest `max_versions` places
+/// (FORMAT.md §5.1), so deleting a version the row does not hold must not
+/// hide the ones it does.
 pub fn update_ops(
     schema: &TableSchema,
     key_size: usize,
     update: &RowUpdate,
     current: Option<&Visible<'_>>,
+    state: Option<&RowState>,
     now_ms: i64,
 ) -> Result<Vec<ColumnOp>> {
     if update.is_empty() {
@@ -179,6 +185,9 @@ pub fn update_ops(
     for (name, ts) in &update.delete {
         check_attr_name(schema, name)?;
         check_ts(name, *ts)?;
+        if !state.is_some_and(|s| s.has_value(name, *ts)) {
+            continue;
+        }
         ops.push(ColumnOp::DeleteOneVersion {
             name: name.clone(),
             timestamp: *ts,

@@ -570,8 +570,7 @@ impl Initiator {
         symbols: Vec<Symbol>,
     ) -> Result<Option<SessionStep>> {
         let m = symbols.len();
-        let ids = db.row_ids(&table, self.id_kind())?;
-        let local = riblt::encode(ids.iter().copied(), 0, m);
+        let local = db.symbols(&table, self.id_kind(), 0, m)?;
         match riblt::decode(&local, &symbols) {
             Some(diff) => {
                 let local_only: HashSet<u64> = diff.local_only.iter().copied().collect();
@@ -618,7 +617,8 @@ impl Initiator {
             }
             None => {
                 // The remote row count is the peer's number: saturate.
-                let most = (ids.len() as u64).max(stored_of(&table, &self.remote_infos));
+                let stored = db.table(&table)?.stored_count() as u64;
+                let most = stored.max(stored_of(&table, &self.remote_infos));
                 let limit = most
                     .saturating_mul(4)
                     .saturating_add(1024)

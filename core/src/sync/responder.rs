@@ -1,7 +1,6 @@
 //! The responder: stateless, one request frame in, one reply frame out.
 
 use super::message::*;
-use super::riblt;
 use super::rows::{selection, IdKind};
 use super::SyncMode;
 use crate::client::Database;
@@ -61,11 +60,10 @@ fn symbols_for(
     to: u32,
     kind: IdKind,
 ) -> Result<SymbolBatch> {
-    let ids = db.row_ids(table, kind)?;
     Ok(SymbolBatch {
         table: table.to_string(),
         from,
-        symbols: riblt::encode(ids, from as usize, to as usize),
+        symbols: db.symbols(table, kind, from as usize, to as usize)?,
     })
 }
 

@@ -1,9 +1,9 @@
 //! What the sync layer reads from and merges into a database.
 
 use super::message::{ChangeBatch, RowBytes, TableInfo};
+use super::riblt::{self, Symbol};
 use crate::client::Database;
 use crate::codec::key::decode_key;
-use crate::digest::state_id;
 use crate::engine::table::StoredRow;
 use crate::log::record::ChangeRecord;
 use crate::log::version_vector::VersionVector;
@@ -27,7 +27,7 @@ pub(crate) enum IdKind {
 /// The id of a stored row (FORMAT.md §13.1).
 pub(crate) fn row_id(key: &[u8], row: &StoredRow, kind: IdKind) -> u64 {
     if kind == IdKind::State {
-        return state_id(key, &row.state);
+        return row.state_id;
     }
     match &row.digest {
         Some(d) => u64::from_le_bytes(d[..8].try_into().expect("8")),
@@ -174,13 +174,26 @@ impl Database {
         Ok(ChangeBatch { records, more })
     }
 
-    /// Reconcile ids of every stored row of a table.
-    pub(crate) fn row_ids(&self, table: &str, kind: IdKind) -> Result<Vec<u64>> {
-        Ok(self
-            .table(table)?
-            .iter()
-            .map(|(k, r)| row_id(k, r, kind))
-            .collect())
+    /// Reconcile symbols `[from, to)` of a table: state-id symbols come from
+    /// the table's incrementally kept cache when it covers them.
+    pub(crate) fn symbols(
+        &self,
+        table: &str,
+        kind: IdKind,
+        from: usize,
+        to: usize,
+    ) -> Result<Vec<Symbol>> {
+        let t = self.table(table)?;
+        if kind == IdKind::State {
+            if let Some(s) = t.state_symbols(from, to) {
+                return Ok(s);
+            }
+        }
+        Ok(riblt::encode(
+            t.iter().map(|(k, r)| row_id(k, r, kind)),
+            from,
+            to,
+        ))
     }
 
     /// Rows whose reconcile ids are in `ids`.
