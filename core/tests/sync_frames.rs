@@ -292,20 +292,23 @@ fn oversized_and_unknown_version_frames_are_rejected() {
         respond(&mut target, &v2, CAP).unwrap_err().code(),
         "UnsupportedVersion"
     );
-    // A version-1 frame (before table infos carried state sums) is refused too.
-    let mut v1 = good.clone();
-    v1[4] = 1;
-    let crc = {
-        let mut h = crc32fast::Hasher::new();
-        h.update(&v1[..10]);
-        h.update(&v1[FRAME_HEADER_LEN..]);
-        h.finalize()
-    };
-    v1[10..14].copy_from_slice(&crc.to_le_bytes());
-    assert_eq!(
-        respond(&mut target, &v1, CAP).unwrap_err().code(),
-        "UnsupportedVersion"
-    );
+    // Version 1 (before table infos carried state sums) and version 2 (before
+    // the max_versions rule of FORMAT §5.1) are refused too.
+    for old_version in [1u8, 2] {
+        let mut old = good.clone();
+        old[4] = old_version;
+        let crc = {
+            let mut h = crc32fast::Hasher::new();
+            h.update(&old[..10]);
+            h.update(&old[FRAME_HEADER_LEN..]);
+            h.finalize()
+        };
+        old[10..14].copy_from_slice(&crc.to_le_bytes());
+        assert_eq!(
+            respond(&mut target, &old, CAP).unwrap_err().code(),
+            "UnsupportedVersion"
+        );
+    }
     assert!(respond(&mut target, &good, CAP).is_ok());
     assert_eq!(state(&target), before);
 }

@@ -22,9 +22,11 @@ use crate::model::schema::TableSchema;
 pub const MAGIC_SYNC: [u8; 4] = *b"TSSY";
 
 /// Format version of sync frames (FORMAT.md §13). Version 2 added each
-/// table's state sum to the table infos; a version-1 peer is refused with
-/// `UnsupportedVersion`.
-pub const SYNC_FRAME_VERSION: u8 = 2;
+/// table's state sum to the table infos; version 3 marks the `max_versions`
+/// rule of FORMAT.md §5.1 (a version tombstone takes a place), under which
+/// digests of some rows differ from version-2 builds. Older peers are refused
+/// with `UnsupportedVersion` rather than reported as diverged.
+pub const SYNC_FRAME_VERSION: u8 = 3;
 
 /// A table's row count and digest.
 #[derive(Clone, Debug, PartialEq, Eq)]
