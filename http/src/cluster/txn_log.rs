@@ -148,3 +148,53 @@ impl TxnLog {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(i: u128) -> TxnId {
+        TxnId(i)
+    }
+
+    #[test]
+    fn collect_keeps_unfinished_and_the_newest_finished() {
+        let decided = |i| {
+            TxnRecord::Coord(CoordRecord::Decided {
+                txn: t(i),
+                commit: true,
+                participants: vec!["a".into()],
+                reason: String::new(),
+            })
+        };
+        let mut recs = Vec::new();
+        for i in 0..5 {
+            recs.push(decided(i));
+            recs.push(TxnRecord::Coord(CoordRecord::Finished { txn: t(i) }));
+        }
+        recs.push(decided(9)); // decided, not finished: always kept
+        recs.push(TxnRecord::Part(PartRecord::Aborted {
+            txn: t(10),
+            reason: "x".into(),
+        }));
+        let kept = collect(recs, 2);
+        let ids: Vec<u128> = kept.iter().map(|r| r.txn().0).collect();
+        // Finished 0..=4 and 10: the newest two (4 and 10) stay, with 9.
+        assert_eq!(ids, vec![4, 4, 9, 10]);
+    }
+
+    #[test]
+    fn a_torn_tail_is_dropped_and_the_file_rewritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = TxnRecord::Part(PartRecord::Committed { txn: t(1) });
+        let mut bytes = encode_txn_record(&r);
+        bytes.extend(&encode_txn_record(&r)[..5]);
+        std::fs::write(dir.path().join(TXN_LOG), &bytes).unwrap();
+        let (mut log, recs) = TxnLog::open(dir.path(), 100).unwrap();
+        assert_eq!(recs, vec![r.clone()]);
+        log.append(&r).unwrap();
+        drop(log);
+        let (_, recs) = TxnLog::open(dir.path(), 100).unwrap();
+        assert_eq!(recs.len(), 2);
+    }
+}
