@@ -29,7 +29,7 @@ const MAX_QUEUED: usize = 1_000_000;
 const FORWARD_BATCH: usize = 500;
 
 /// How a region takes part in a cluster (`ServerConfig::cluster`).
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ClusterConfig {
     /// Directory for the stored map (`map.tscm`) and 2PC records (`txn.log`).
     pub dir: PathBuf,
@@ -43,6 +43,20 @@ pub struct ClusterConfig {
     pub tick: Duration,
     /// Finished transactions whose records are kept (for late duplicates).
     pub keep_done: usize,
+    /// Injected one-way delay per peer endpoint (benchmarks).
+    pub peer_delay: Option<super::peer::DelayFn>,
+}
+
+impl std::fmt::Debug for ClusterConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClusterConfig")
+            .field("dir", &self.dir)
+            .field("region", &self.region)
+            .field("tick", &self.tick)
+            .field("keep_done", &self.keep_done)
+            .field("peer_delay", &self.peer_delay.is_some())
+            .finish()
+    }
 }
 
 impl ClusterConfig {
@@ -59,6 +73,7 @@ impl ClusterConfig {
             },
             tick: Duration::from_millis(100),
             keep_done: 10_000,
+            peer_delay: None,
         }
     }
 }
@@ -222,8 +237,10 @@ impl ClusterNode {
         } else {
             cfg.peer_token.clone()
         };
+        let mut peers = Peers::new(token, cfg.peer_options.clone());
+        peers.delay = cfg.peer_delay.clone();
         let node = Arc::new(ClusterNode {
-            peers: Peers::new(token, cfg.peer_options.clone()),
+            peers,
             map: RwLock::new(map),
             txn: Mutex::new(TxnState { coord, part, log }),
             outcomes: Mutex::new(HashMap::new()),
