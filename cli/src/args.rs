@@ -209,6 +209,11 @@ pub struct DemoArgs {
     /// Rows to load.
     #[arg(long, default_value_t = 100_000)]
     pub rows: u64,
+    /// Instead: three local datacenters (child `serve` processes on
+    /// loopback), hash- and range-placed tables, every write mode, 2PC, one
+    /// datacenter killed, status and a per-partition digest check.
+    #[arg(long)]
+    pub cluster: bool,
 }
 
 /// Sync mode of `sync`.
@@ -353,6 +358,10 @@ pub struct ServeArgs {
     /// accepts (required with --tablestore-listen).
     #[arg(long = "access-key-file", value_name = "FILE")]
     pub access_key_file: Option<PathBuf>,
+    /// Take part in a cluster as this region (its name in the map): serve
+    /// `/v1/cluster/*`, keeping the map and 2PC records in DIR/cluster.
+    #[arg(long)]
+    pub cluster: bool,
 }
 
 /// Options of `scan`.

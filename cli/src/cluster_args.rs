@@ -123,4 +123,21 @@ pub enum ClusterCommand {
         #[arg(long, value_enum, default_value_t)]
         key_type: KeyType,
     },
+    /// Push the map file to every region in it (each installs it if newer).
+    Push {
+        /// The map file.
+        file: PathBuf,
+        /// Bearer token of the regions (or TABLESYNC_TOKEN).
+        #[arg(long, env = "TABLESYNC_TOKEN", hide_env_values = true)]
+        token: String,
+    },
+    /// Per-datacenter health, forwarding lag and per-partition digests, asked
+    /// of every region in the map held by the region at URL.
+    Status {
+        /// Any region of the cluster: `http://HOST:PORT`.
+        url: String,
+        /// Bearer token of the regions (or TABLESYNC_TOKEN).
+        #[arg(long, env = "TABLESYNC_TOKEN", hide_env_values = true)]
+        token: String,
+    },
 }

@@ -79,6 +79,8 @@ pub struct ServerConfig {
     /// Test-only fault injection (see [`FaultHook`]).
     #[doc(hidden)]
     pub fault_hook: Option<FaultHook>,
+    /// Take part in a cluster (docs/CLUSTER.md): `/v1/cluster/*` routes.
+    pub cluster: Option<crate::cluster::ClusterConfig>,
 }
 
 impl Default for ServerConfig {
@@ -101,6 +103,7 @@ impl Default for ServerConfig {
             tls: None,
             insecure_http: false,
             fault_hook: None,
+            cluster: None,
         }
     }
 }

@@ -17,6 +17,7 @@
 
 mod auth;
 mod client;
+pub mod cluster;
 mod config;
 mod digest_age;
 mod json;

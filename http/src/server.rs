@@ -81,6 +81,9 @@ impl ServerHandle {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+        if let Some(c) = &self.app.cluster {
+            c.shutdown();
+        }
         self.app.region.failed()
     }
 }
@@ -126,8 +129,18 @@ pub fn serve(db: impl Into<SharedDb>, cfg: ServerConfig) -> Result<ServerHandle>
         TcpListener::from_std(std_listener).map_err(|e| Error::io_msg(e.to_string()))?
     };
     let metrics = Arc::new(Metrics::new());
+    let region = Arc::new(Region::new(db.into(), cfg.fault_hook.clone()));
+    let cluster = match &cfg.cluster {
+        Some(c) => Some(crate::cluster::ClusterNode::open(
+            c.clone(),
+            region.clone(),
+            &cfg.token,
+        )?),
+        None => None,
+    };
     let app = Arc::new(App {
-        region: Arc::new(Region::new(db.into(), cfg.fault_hook.clone())),
+        region,
+        cluster,
         tokens,
         metrics,
         slots: Semaphore::new(cfg.max_in_flight.max(1)),

@@ -264,5 +264,33 @@ pub fn run(a: &ClusterArgs) -> CliResult<()> {
             );
             Ok(())
         }
+        ClusterCommand::Push { file, token } => {
+            let m = load(file)?;
+            let failed = super::cluster_status::push(&m, token)?;
+            if failed.is_empty() {
+                println!("map epoch {} installed on every region", m.epoch);
+                Ok(())
+            } else {
+                Err(CliError::new(
+                    "ClusterPushFailed",
+                    format!(
+                        "regions that did not take epoch {}: {}",
+                        m.epoch,
+                        failed.join(", ")
+                    ),
+                ))
+            }
+        }
+        ClusterCommand::Status { url, token } => {
+            let report = super::cluster_status::status(url, token)?;
+            print!("{}", report.text);
+            if report.digests_differ {
+                return Err(CliError::new(
+                    "DigestMismatch",
+                    "replicas of some partition hold different rows (see above)",
+                ));
+            }
+            Ok(())
+        }
     }
 }

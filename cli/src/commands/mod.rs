@@ -3,8 +3,10 @@
 mod backup;
 mod check;
 mod cluster;
+mod cluster_status;
 mod copy;
 mod demo;
+mod demo_cluster;
 mod demo_sync;
 mod failover;
 mod inspect;
@@ -60,6 +62,7 @@ fn run_other(cli: Cli) -> CliResult<()> {
     let region = cli.region.as_deref();
     let sync = |default: SyncPolicy| crate::open::sync_policy(cli.sync, default);
     match cli.command {
+        Command::Demo(a) if a.cluster => demo_cluster::run(&a),
         Command::Demo(a) => demo::run(&a, region, sync(SyncPolicy::Batch)),
         Command::CreateTable {
             dir,

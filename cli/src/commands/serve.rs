@@ -9,6 +9,7 @@ use std::path::Path;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 use tablesync::SyncPolicy;
+use tablesync_http::cluster::ClusterConfig;
 use tablesync_http::{serve as start, Access, ServerConfig, TlsFiles};
 
 /// The addresses `listen` resolves to, or an argument error.
@@ -153,6 +154,9 @@ pub fn serve(a: &ServeArgs, region: Option<&str>, policy: SyncPolicy) -> CliResu
         shutdown_grace: Duration::from_secs(a.shutdown_grace),
         tls,
         insecure_http: a.insecure_http,
+        cluster: a
+            .cluster
+            .then(|| ClusterConfig::new(a.dir.join("cluster"), region.clone())),
         ..ServerConfig::default()
     };
     let handle = start(shared.clone(), cfg)?;

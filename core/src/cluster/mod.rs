@@ -31,6 +31,7 @@ pub mod quorum;
 pub mod route;
 pub mod semisync;
 pub mod txn;
+pub mod wire;
 
 pub use map::{
     ClusterMap, Datacenter, EpochCheck, Placement, RangePartition, RegionEndpoint, TablePlacement,

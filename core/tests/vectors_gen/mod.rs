@@ -5,6 +5,7 @@
 
 pub mod cases;
 pub mod cluster;
+pub mod cluster_wire;
 pub mod json;
 pub mod runner;
 
@@ -40,6 +41,7 @@ pub fn generate_all() -> Vec<(&'static str, String)> {
         ("snapshot.json", to_text(&cases::snapshot())),
         ("sync_frames.json", to_text(&cases::sync_frames())),
         ("cluster_map.json", to_text(&cluster::cluster_map())),
+        ("cluster_wire.json", to_text(&cluster_wire::cluster_wire())),
         ("backup.json", to_text(&cases::backup())),
     ]
 }

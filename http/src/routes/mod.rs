@@ -40,6 +40,8 @@ pub struct App {
     pub feed_slots: Semaphore,
     /// Set when shutdown starts (readyz turns 503).
     pub stopping: AtomicBool,
+    /// The region's cluster role, when started with a cluster directory.
+    pub cluster: Option<Arc<crate::cluster::ClusterNode>>,
 }
 
 /// Shared state handle.
@@ -59,6 +61,7 @@ pub fn router(app: AppState) -> Router {
         .route("/v1/row/range", post(rows::range))
         .route("/v1/row/batch", post(rows::batch))
         .route("/v1/changes", get(changes::changes))
+        .merge(crate::cluster::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(app.clone(), guard))

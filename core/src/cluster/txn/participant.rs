@@ -77,6 +77,11 @@ impl<O: TxnOp> Participant<O> {
         self.locks.len()
     }
 
+    /// Whether a prepared transaction holds a lock on `key`.
+    pub fn is_locked(&self, key: &[u8]) -> bool {
+        self.locks.contains_key(key)
+    }
+
     /// Whether `txn` committed here (`Some(false)`: aborted).
     pub fn decided(&self, txn: TxnId) -> Option<bool> {
         self.done.get(&txn).copied()
