@@ -178,7 +178,7 @@ struct Store<'a>(&'a Region);
 impl TxnStore<RowWrite> for Store<'_> {
     fn check(&self, ops: &[RowWrite]) -> std::result::Result<(), String> {
         self.0
-            .read(|db| {
+            .read("read:cluster-check", |db| {
                 for w in ops {
                     check_condition(db, w)?;
                 }
@@ -332,7 +332,7 @@ impl ClusterNode {
             }
             ClusterMsg::Get { epoch, table, key } => {
                 self.checked_map(epoch)?;
-                let row = self.region.read(|db| read_row(db, &table, &key))?;
+                let row = self.region.read("read:cluster-get", |db| read_row(db, &table, &key))?;
                 Ok(vec![ClusterMsg::Rows {
                     rows: row.into_iter().collect(),
                     next: Vec::new(),
@@ -348,7 +348,7 @@ impl ClusterNode {
                 self.checked_map(epoch)?;
                 let (rows, next) = self
                     .region
-                    .read(|db| read_range(db, &table, &start, &end, limit as usize))?;
+                    .read("read:cluster-range", |db| read_range(db, &table, &start, &end, limit as usize))?;
                 Ok(vec![ClusterMsg::Rows { rows, next }])
             }
             ClusterMsg::Begin { txn, epoch, parts } => {

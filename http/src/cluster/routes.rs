@@ -147,7 +147,7 @@ async fn status(State(app): State<AppState>) -> Response {
                     if !holds {
                         continue;
                     }
-                    let acc = region.read(|db| {
+                    let acc = region.read("read:cluster-status", |db| {
                         if id == u32::MAX {
                             let d = db.table_digest(&t.table)?;
                             let rows = db.describe_table(&t.table)?.row_count;
