@@ -353,6 +353,27 @@ pub struct ServeArgs {
     /// accepts (required with --tablestore-listen).
     #[arg(long = "access-key-file", value_name = "FILE")]
     pub access_key_file: Option<PathBuf>,
+    /// Host a replication link and heartbeats to this peer region
+    /// (repeatable; NAME must be the peer's region name; it gets this
+    /// server's token).
+    #[arg(long = "peer", value_name = "NAME=URL")]
+    pub peers: Vec<String>,
+    /// Trigger of the hosted links: realtime, periodic:10s or manual.
+    #[arg(long, default_value = "realtime", value_name = "TRIGGER")]
+    pub link_trigger: String,
+    /// Which way the hosted links move data, seen from this region.
+    #[arg(long, value_enum, default_value_t = DirectionArg::Push)]
+    pub link_direction: DirectionArg,
+    /// Heartbeat period to each peer (e.g. 100ms, 1s).
+    #[arg(long, default_value = "100ms", value_name = "DURATION")]
+    pub heartbeat: String,
+    /// Phi at which a peer is considered down.
+    #[arg(long, default_value_t = 8.0, value_name = "PHI")]
+    pub phi_threshold: f64,
+    /// Write-primary of epoch 1 when DIR holds no group state yet (without
+    /// it every region writes, last writer wins, until a failover).
+    #[arg(long, value_name = "REGION")]
+    pub group_primary: Option<String>,
 }
 
 /// Options of `scan`.
@@ -454,7 +475,7 @@ pub struct ReplicateArgs {
 /// Options of `status`.
 #[derive(Debug, Args)]
 pub struct StatusArgs {
-    /// A database directory (an http:// URL needs the server's status endpoint, not there yet).
+    /// A database directory, or a server's URL (reads its GET /v1/links).
     pub target: String,
     /// Refresh every second until Ctrl-C.
     #[arg(long)]

@@ -77,6 +77,9 @@ pub struct ServerConfig {
     /// Test-only fault injection (see [`FaultHook`]).
     #[doc(hidden)]
     pub fault_hook: Option<FaultHook>,
+    /// Replication links and group membership hosted by this server
+    /// (`GET /v1/links`, the group routes); `None`: those routes answer 404.
+    pub hosting: Option<crate::hosting::Hosting>,
 }
 
 impl Default for ServerConfig {
@@ -99,6 +102,7 @@ impl Default for ServerConfig {
             tls: None,
             insecure_http: false,
             fault_hook: None,
+            hosting: None,
         }
     }
 }
