@@ -480,27 +480,39 @@ pub struct StatusArgs {
     /// Refresh every second until Ctrl-C.
     #[arg(long)]
     pub watch: bool,
+    /// Bearer token of the server (when TARGET is a URL).
+    #[arg(long, env = "TABLESYNC_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
 }
 
 /// Options of `failover`.
 #[derive(Debug, Args)]
 pub struct FailoverArgs {
-    /// The group's directories, in promotion preference order.
+    /// The group's directories, in promotion preference order; or the URL
+    /// of the running `serve --peer` server to promote.
     #[arg(required = true)]
     pub dirs: Vec<PathBuf>,
     /// Region to promote.
     #[arg(long)]
     pub promote: String,
+    /// Bearer token (read-write) of the server (when given a URL).
+    #[arg(long, env = "TABLESYNC_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
 }
 
 /// Options of `failback`.
 #[derive(Debug, Args)]
 pub struct FailbackArgs {
-    /// The former primary's directory (to resync and promote).
+    /// The former primary's directory (to resync and promote), or the URL
+    /// of its running `serve --peer` server (which resyncs with the primary
+    /// it knows).
     pub dir: PathBuf,
-    /// The current primary's directory.
+    /// The current primary's directory (with a directory).
     #[arg(long)]
-    pub primary: PathBuf,
+    pub primary: Option<PathBuf>,
+    /// Bearer token (read-write) of the server (when given a URL).
+    #[arg(long, env = "TABLESYNC_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
     /// The group's other directories (they learn the new epoch too).
     #[arg(long = "member", value_name = "DIR")]
     pub members: Vec<PathBuf>,

@@ -199,6 +199,16 @@ fn sigkill_failover_writes_continue_restart_rejoins_failback_loses_nothing() {
     // Detection: b's view of a goes down.
     let detect = wait_for("b to see a down", 10, || peer_state(&b.links()) == "down");
     eprintln!("detected a down after {detect:?}");
+    let screen = tablesync_env(&["status", &b.url], &[("TABLESYNC_TOKEN", TOKEN)]);
+    assert!(screen.ok, "{}", screen.stderr);
+    assert!(
+        screen
+            .stdout
+            .lines()
+            .any(|l| l.trim().starts_with('a') && l.contains("down")),
+        "{}",
+        screen.stdout
+    );
 
     // Failover to b.
     let rb = b.client(None);
@@ -263,9 +273,14 @@ fn sigkill_failover_writes_continue_restart_rejoins_failback_loses_nothing() {
     assert_eq!(e.code(), "OTSParameterInvalid", "{e}");
 
     // Failback: resync until digests match, then a leads epoch 3.
-    let fb = ra.call("/v1/group/failback", &json!({})).unwrap();
-    assert_eq!(fb["epoch"], 3, "{fb}");
-    assert_eq!(fb["primary"], "a");
+    let fb = tablesync_env(&["failback", &a.url], &[("TABLESYNC_TOKEN", TOKEN)]);
+    assert!(fb.ok, "{}{}", fb.stdout, fb.stderr);
+    assert!(fb.stdout.contains("epoch 3: 'a'"), "{}", fb.stdout);
+    let l = a.links();
+    assert_eq!(
+        (l["epoch"].as_u64(), l["primary"].as_str()),
+        (Some(3), Some("a"))
+    );
     wait_for("b to adopt epoch 3", 10, || {
         let l = b.links();
         l["epoch"] == json!(3) && l["role"] == "standby"

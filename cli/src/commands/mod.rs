@@ -7,6 +7,7 @@ mod copy;
 mod demo;
 mod demo_sync;
 mod failover;
+mod group_remote;
 mod inspect;
 mod replicate;
 mod replicate_plot;
