@@ -6,7 +6,7 @@
 //! - one heartbeat thread per peer: `POST /v1/group/heartbeat` every
 //!   `--heartbeat`, both sides feeding the core's phi-accrual
 //!   [`FailureDetector`] (errors count as passive evidence);
-//! - the group state (epoch, primary, lost ranges) in `DIR/group`, and a
+//! - the group state (epoch, primary, lost ranges) in `group.state`, and a
 //!   write guard that lets local writes pass only on the primary of the
 //!   current epoch, and only once this process has exchanged a heartbeat
 //!   with every peer (or was promoted here): a restarted old primary learns
