@@ -13,7 +13,6 @@ mod replicate;
 mod replicate_plot;
 mod rows;
 mod serve;
-mod serve_links;
 mod serve_ots;
 mod sides;
 mod status;

@@ -1,7 +1,6 @@
 //! `serve`: one directory's region over HTTP(S) until Ctrl-C or SIGTERM,
 //! then a graceful stop, a checkpoint and a clean close.
 
-use super::serve_links::{Host, HostOptions, PeerSpec};
 use crate::args::ServeArgs;
 use crate::error::{CliError, CliResult};
 use crate::open::open_or_create;
@@ -12,6 +11,7 @@ use std::time::Duration;
 use tablesync::replication::{parse_duration_ms, Trigger};
 use tablesync::{Database, SyncPolicy};
 use tablesync_http::{serve as start, Access, Hosting, ServerConfig, SharedDb, TlsFiles};
+use tablesync_replicate::{Host, HostOptions, PeerSpec};
 
 /// The addresses `listen` resolves to, or an argument error.
 fn resolve(listen: &str) -> CliResult<Vec<SocketAddr>> {
@@ -211,7 +211,7 @@ fn host_options(a: &ServeArgs, token: &str) -> CliResult<HostOptions> {
 }
 
 /// `serve --peer …`: the region behind one lock shared by the server and
-/// the hosted links, heartbeats and fence (see `serve_links`).
+/// the hosted links, heartbeats and fence (`tablesync_replicate::host`).
 fn serve_with_peers(
     a: &ServeArgs,
     db: Database,
@@ -238,7 +238,7 @@ fn serve_with_peers(
     let opts = host_options(a, &token)?;
     let region = db.region().to_string();
     let shared = Arc::new(Mutex::new(db));
-    let host = Host::start(a.dir.clone(), shared.clone(), peers, opts)?;
+    let host = Host::start(Some(a.dir.clone()), shared.clone(), peers, opts)?;
     let cfg = ServerConfig {
         listen: a.listen.clone(),
         token,

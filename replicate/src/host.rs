@@ -1,5 +1,7 @@
-//! `serve --peer NAME=URL`: the links, heartbeats and epoch fence a server
-//! hosts (docs/SERVER.md "Links").
+//! What a server started with peers hosts (`tablesync serve --peer
+//! NAME=URL`, Python `Database.serve(peers=...)`): links, heartbeats and the
+//! epoch fence (docs/SERVER.md "Links"). Install it in the server with
+//! [`tablesync_http::ServerConfig::hosting`].
 //!
 //! - one replication link per peer (the `replicate` crate's driver thread,
 //!   state in `DIR/links/`), trigger and direction from the command line;
@@ -23,6 +25,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use crate::{DriverOptions, LinkHandle, Peer};
 use serde_json::{json, Value as J};
 use tablesync::replication::{
     files, DetectorConfig, FailureDetector, GroupState, Handover, LinkConfig, LostRange, Trigger,
@@ -30,7 +33,6 @@ use tablesync::replication::{
 use tablesync::sync::{SyncConfig, SyncDirection};
 use tablesync::{Database, Error, Result, WriteGuard};
 use tablesync_http::{ClientOptions, HttpRemote, LinkHost, RowClient};
-use tablesync_replicate::{DriverOptions, LinkHandle, Peer};
 
 /// One `--peer NAME=URL`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -115,7 +117,7 @@ struct HostedLink {
 /// Everything `serve --peer` hosts.
 pub struct Host {
     me: String,
-    dir: PathBuf,
+    dir: Option<PathBuf>,
     db: Arc<Mutex<Database>>,
     peers: Vec<PeerSpec>,
     opts: HostOptions,
@@ -203,9 +205,10 @@ fn esc(label: &str) -> String {
 }
 
 impl Host {
-    /// Start the links and heartbeats of `db` (served from `dir`) to `peers`.
+    /// Start the links and heartbeats of `db` to `peers`; link and group
+    /// state is kept in the region directory `dir` (`None`: in memory only).
     pub fn start(
-        dir: PathBuf,
+        dir: Option<PathBuf>,
         db: Arc<Mutex<Database>>,
         peers: Vec<PeerSpec>,
         opts: HostOptions,
@@ -237,12 +240,18 @@ impl Host {
                 )));
             }
         }
-        let st = match files::load_group(&dir)? {
+        let saved = match &dir {
+            Some(d) => files::load_group(d)?,
+            None => None,
+        };
+        let st = match saved {
             Some(s) => s,
             None => match &opts.group_primary {
                 Some(p) => {
                     let s = GroupState::initial(p);
-                    files::save_group(&dir, &s)?;
+                    if let Some(d) = &dir {
+                        files::save_group(d, &s)?;
+                    }
                     s
                 }
                 None => no_group(),
@@ -288,7 +297,7 @@ impl Host {
                 Peer::Http(remote),
                 config,
                 DriverOptions {
-                    state_dir: Some(host.dir.clone()),
+                    state_dir: host.dir.clone(),
                     sample_every_ms: 0,
                     ..DriverOptions::default()
                 },
@@ -369,7 +378,10 @@ impl Host {
     }
 
     fn save(&self, g: &Group) -> Result<()> {
-        files::save_group(&self.dir, &g.st)
+        match &self.dir {
+            Some(d) => files::save_group(d, &g.st),
+            None => Ok(()),
+        }
     }
 
     /// A peer's `{from, epoch, primary, handover}` (a heartbeat or its answer).
