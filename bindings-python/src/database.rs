@@ -44,6 +44,31 @@ pub struct Database {
     manual_clock: Option<ManualClock>,
 }
 
+/// `peers=`: a dict `{name: url}` or a sequence of `"NAME=URL"`.
+fn peers_from_py(peers: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<tablesync_replicate::PeerSpec>> {
+    let Some(p) = peers.filter(|p| !p.is_none()) else {
+        return Ok(Vec::new());
+    };
+    let items: Vec<String> = if let Ok(d) = p.cast::<pyo3::types::PyDict>() {
+        let mut v = Vec::new();
+        for (k, u) in d.iter() {
+            v.push(format!(
+                "{}={}",
+                k.extract::<String>()?,
+                u.extract::<String>()?
+            ));
+        }
+        v
+    } else {
+        p.extract::<Vec<String>>()
+            .map_err(|_| invalid("peers must be a dict {name: url} or a list of 'NAME=URL'"))?
+    };
+    items
+        .iter()
+        .map(|s| tablesync_replicate::PeerSpec::parse(s).py())
+        .collect()
+}
+
 /// The clock for `clock=`: `None` → the system clock; an int → a manual
 /// clock starting at that many ms (moved with `set_time` / `advance_time`).
 fn clock_from_py(
@@ -985,7 +1010,13 @@ impl Database {
     /// `tls_cert`/`tls_key` (PEM files) serve https://; `read_tokens` are
     /// bearer tokens that may only read; plain http off loopback needs
     /// `insecure_http=True`.
-    #[pyo3(signature = (listen="127.0.0.1:0", *, token, max_body_bytes=None, tls_cert=None, tls_key=None, read_tokens=None, insecure_http=false))]
+    ///
+    /// `peers` (`{"eu": "http://…"}` or `["eu=http://…"]`) hosts one
+    /// replication link and heartbeats per peer, with `link_trigger`,
+    /// `link_direction`, `heartbeat` (e.g. `"100ms"`), `phi_threshold` and
+    /// `group_primary`, as `tablesync serve --peer` (docs/SERVER.md "Links";
+    /// link and group state stay in memory here). The peers get `token`.
+    #[pyo3(signature = (listen="127.0.0.1:0", *, token, max_body_bytes=None, tls_cert=None, tls_key=None, read_tokens=None, insecure_http=false, peers=None, link_trigger="realtime", link_direction="push", heartbeat="100ms", phi_threshold=8.0, group_primary=None))]
     #[allow(clippy::too_many_arguments)]
     fn serve(
         &self,
@@ -997,6 +1028,12 @@ impl Database {
         tls_key: Option<std::path::PathBuf>,
         read_tokens: Option<Vec<String>>,
         insecure_http: bool,
+        peers: Option<&Bound<'_, PyAny>>,
+        link_trigger: &str,
+        link_direction: &str,
+        heartbeat: &str,
+        phi_threshold: f64,
+        group_primary: Option<String>,
     ) -> PyResult<Server> {
         self.shared.run(py, false, |_| Ok(()))?;
         let tls = match (tls_cert, tls_key) {
@@ -1021,9 +1058,42 @@ impl Database {
             insecure_http,
             ..tablesync_http::ServerConfig::default()
         };
+        let specs = peers_from_py(peers)?;
         let arc = self.shared.arc();
-        let handle = py.detach(move || tablesync_http::serve(arc, cfg)).py()?;
-        Ok(Server::new(handle))
+        if specs.is_empty() {
+            let handle = py.detach(move || tablesync_http::serve(arc, cfg)).py()?;
+            return Ok(Server::new(handle));
+        }
+        let direction = tablesync::sync::SyncDirection::parse(link_direction).ok_or_else(|| {
+            invalid(format!(
+                "link_direction must be 'push', 'pull' or 'both', not {link_direction:?}"
+            ))
+        })?;
+        let opts = tablesync_replicate::HostOptions {
+            trigger: tablesync::replication::Trigger::parse(link_trigger).py()?,
+            direction,
+            heartbeat_ms: tablesync::replication::parse_duration_ms(heartbeat).py()?,
+            phi_threshold,
+            token: token.to_string(),
+            group_primary,
+        };
+        let (handle, host) = py
+            .detach(move || {
+                let host = tablesync_replicate::Host::start(None, arc.clone(), specs, opts)?;
+                let cfg = tablesync_http::ServerConfig {
+                    hosting: Some(tablesync_http::Hosting(host.clone())),
+                    ..cfg
+                };
+                match tablesync_http::serve(arc, cfg) {
+                    Ok(h) => Ok((h, host)),
+                    Err(e) => {
+                        host.stop();
+                        Err(e)
+                    }
+                }
+            })
+            .py()?;
+        Ok(Server::with_host(handle, host))
     }
 
     /// Replicate to `target` (another `Database`, or an `http://` URL of a

@@ -2,8 +2,9 @@
 
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use tablesync_http::ServerHandle;
+use tablesync_replicate::Host;
 
 /// A running sync server for one database (`POST /v1/sync`, bearer token).
 /// The database stays usable from Python meanwhile: requests take its lock
@@ -13,6 +14,8 @@ use tablesync_http::ServerHandle;
 #[pyclass(frozen, module = "tablesync._tablesync")]
 pub struct Server {
     handle: Mutex<Option<ServerHandle>>,
+    /// Links and heartbeats hosted with `peers=` (stopped after the server).
+    links: Mutex<Option<Arc<Host>>>,
     url: String,
     host: String,
     port: u16,
@@ -27,7 +30,24 @@ impl Server {
             host: addr.ip().to_string(),
             port: addr.port(),
             handle: Mutex::new(Some(handle)),
+            links: Mutex::new(None),
         }
+    }
+
+    /// Wrap a running server that hosts links.
+    pub fn with_host(handle: ServerHandle, host: Arc<Host>) -> Self {
+        let s = Server::new(handle);
+        *s.links
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(host);
+        s
+    }
+
+    fn take_host(&self) -> Option<Arc<Host>> {
+        self.links
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
     }
 
     fn take(&self) -> Option<ServerHandle> {
@@ -69,8 +89,14 @@ impl Server {
 
     /// Stop accepting requests and wait for the one in progress. Idempotent.
     fn stop(&self, py: Python<'_>) {
+        let host = self.take_host();
         if let Some(h) = self.take() {
-            py.detach(move || h.stop());
+            py.detach(move || {
+                h.stop();
+                if let Some(host) = host {
+                    host.stop();
+                }
+            });
         }
     }
 
@@ -97,10 +123,16 @@ impl Drop for Server {
     fn drop(&mut self) {
         // Joining here could wait for a database lock held by a thread that
         // waits for the GIL this drop holds: stop from another thread.
+        let host = self.take_host();
         if let Some(h) = self.take() {
             let _ = std::thread::Builder::new()
                 .name("tablesync-server-stop".into())
-                .spawn(move || h.stop());
+                .spawn(move || {
+                    h.stop();
+                    if let Some(host) = host {
+                        host.stop();
+                    }
+                });
         }
     }
 }

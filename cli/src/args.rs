@@ -362,6 +362,27 @@ pub struct ServeArgs {
     /// `/v1/cluster/*`, keeping the map and 2PC records in DIR/cluster.
     #[arg(long)]
     pub cluster: bool,
+    /// Host a replication link and heartbeats to this peer region
+    /// (repeatable; NAME must be the peer's region name; it gets this
+    /// server's token).
+    #[arg(long = "peer", value_name = "NAME=URL")]
+    pub peers: Vec<String>,
+    /// Trigger of the hosted links: realtime, periodic:10s or manual.
+    #[arg(long, default_value = "realtime", value_name = "TRIGGER")]
+    pub link_trigger: String,
+    /// Which way the hosted links move data, seen from this region.
+    #[arg(long, value_enum, default_value_t = DirectionArg::Push)]
+    pub link_direction: DirectionArg,
+    /// Heartbeat period to each peer (e.g. 100ms, 1s).
+    #[arg(long, default_value = "100ms", value_name = "DURATION")]
+    pub heartbeat: String,
+    /// Phi at which a peer is considered down.
+    #[arg(long, default_value_t = 8.0, value_name = "PHI")]
+    pub phi_threshold: f64,
+    /// Write-primary of epoch 1 when DIR holds no group state yet (without
+    /// it every region writes, last writer wins, until a failover).
+    #[arg(long, value_name = "REGION")]
+    pub group_primary: Option<String>,
 }
 
 /// Options of `scan`.
@@ -463,32 +484,44 @@ pub struct ReplicateArgs {
 /// Options of `status`.
 #[derive(Debug, Args)]
 pub struct StatusArgs {
-    /// A database directory (an http:// URL needs the server's status endpoint, not there yet).
+    /// A database directory, or a server's URL (reads its GET /v1/links).
     pub target: String,
     /// Refresh every second until Ctrl-C.
     #[arg(long)]
     pub watch: bool,
+    /// Bearer token of the server (when TARGET is a URL).
+    #[arg(long, env = "TABLESYNC_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
 }
 
 /// Options of `failover`.
 #[derive(Debug, Args)]
 pub struct FailoverArgs {
-    /// The group's directories, in promotion preference order.
+    /// The group's directories, in promotion preference order; or the URL
+    /// of the running `serve --peer` server to promote.
     #[arg(required = true)]
     pub dirs: Vec<PathBuf>,
     /// Region to promote.
     #[arg(long)]
     pub promote: String,
+    /// Bearer token (read-write) of the server (when given a URL).
+    #[arg(long, env = "TABLESYNC_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
 }
 
 /// Options of `failback`.
 #[derive(Debug, Args)]
 pub struct FailbackArgs {
-    /// The former primary's directory (to resync and promote).
+    /// The former primary's directory (to resync and promote), or the URL
+    /// of its running `serve --peer` server (which resyncs with the primary
+    /// it knows).
     pub dir: PathBuf,
-    /// The current primary's directory.
+    /// The current primary's directory (with a directory).
     #[arg(long)]
-    pub primary: PathBuf,
+    pub primary: Option<PathBuf>,
+    /// Bearer token (read-write) of the server (when given a URL).
+    #[arg(long, env = "TABLESYNC_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
     /// The group's other directories (they learn the new epoch too).
     #[arg(long = "member", value_name = "DIR")]
     pub members: Vec<PathBuf>,

@@ -112,6 +112,7 @@ pub(crate) fn status_error(status: u16, code: Option<&str>, body: &[u8]) -> Erro
         Some("OTSObjectNotExist") => Error::ObjectNotExist(msg),
         Some("OTSParameterInvalid") => Error::ParameterInvalid(msg),
         Some("OTSInvalidPK") => Error::InvalidPk(msg),
+        Some("StaleEpoch") => Error::StaleEpoch(msg),
         _ => Error::Sync(format!("server answered HTTP {status}: {msg}")),
     }
 }

@@ -81,6 +81,9 @@ pub struct ServerConfig {
     pub fault_hook: Option<FaultHook>,
     /// Take part in a cluster (docs/CLUSTER.md): `/v1/cluster/*` routes.
     pub cluster: Option<crate::cluster::ClusterConfig>,
+    /// Replication links and group membership hosted by this server
+    /// (`GET /v1/links`, the group routes); `None`: those routes answer 404.
+    pub hosting: Option<crate::hosting::Hosting>,
 }
 
 impl Default for ServerConfig {
@@ -104,6 +107,7 @@ impl Default for ServerConfig {
             insecure_http: false,
             fault_hook: None,
             cluster: None,
+            hosting: None,
         }
     }
 }

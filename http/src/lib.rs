@@ -7,7 +7,9 @@
 //! - `POST /v1/row/{get,put,update,delete,range,batch}` run row operations
 //!   at the region (JSON; conditions checked under the write lock);
 //! - `GET /v1/changes` is the change feed (long poll or Server-Sent Events);
-//! - `GET /healthz`, `GET /readyz` and `GET /metrics` (Prometheus text).
+//! - `GET /healthz`, `GET /readyz` and `GET /metrics` (Prometheus text);
+//! - `GET /` is the dashboard page; `GET /v1/links` and `POST /v1/group/…`
+//!   answer when the server hosts links ([`ServerConfig::hosting`]).
 //!
 //! Every route but the health checks needs `Authorization: Bearer TOKEN`,
 //! checked before the body is read. docs/SERVER.md describes the limits,
@@ -20,6 +22,8 @@ mod client;
 pub mod cluster;
 mod config;
 mod digest_age;
+mod dashboard;
+mod hosting;
 mod json;
 mod metrics;
 mod region;
@@ -31,6 +35,7 @@ mod tls;
 
 pub use client::{sync_url, ClientOptions, HttpRemote};
 pub use config::{Access, FaultHook, ServerConfig, TlsFiles};
+pub use hosting::{Hosting, LinkHost, EPOCH_HEADER};
 pub use region::SharedDb;
 pub use rows_client::{Changes, RowClient};
 pub use server::{serve, ServerHandle, Stopper};

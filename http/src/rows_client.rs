@@ -16,6 +16,7 @@ pub struct RowClient {
     base: String,
     token: String,
     agent: ureq::Agent,
+    epoch: Option<u64>,
 }
 
 impl RowClient {
@@ -25,7 +26,27 @@ impl RowClient {
             base: base_url.trim_end_matches('/').to_string(),
             token: token.to_string(),
             agent: agent_for(base_url, opts)?,
+            epoch: None,
         })
+    }
+
+    /// Send `X-Tablesync-Epoch: EPOCH` with every call: a server hosting a
+    /// region group refuses the writes (`StaleEpoch`) unless it is at that epoch.
+    pub fn with_epoch(mut self, epoch: Option<u64>) -> RowClient {
+        self.epoch = epoch;
+        self
+    }
+
+    /// GET `path` (e.g. `/v1/links`) and return the JSON answer.
+    pub fn get(&self, path: &str) -> Result<J> {
+        let url = format!("{}{path}", self.base);
+        let r = self
+            .agent
+            .get(&url)
+            .header("Authorization", &format!("Bearer {}", self.token))
+            .call()
+            .map_err(|e| Error::Sync(format!("GET {url}: {e}")));
+        self.answer(r, &url)
     }
 
     fn answer(&self, resp: Result<ureq::http::Response<ureq::Body>>, what: &str) -> Result<J> {
@@ -52,11 +73,15 @@ impl RowClient {
     /// POST a JSON body to `path` (e.g. `/v1/row/put`) and return the JSON answer.
     pub fn call(&self, path: &str, body: &J) -> Result<J> {
         let url = format!("{}{path}", self.base);
-        let r = self
+        let mut req = self
             .agent
             .post(&url)
             .header("Authorization", &format!("Bearer {}", self.token))
-            .header("Content-Type", "application/json")
+            .header("Content-Type", "application/json");
+        if let Some(e) = self.epoch {
+            req = req.header(crate::EPOCH_HEADER, &e.to_string());
+        }
+        let r = req
             .send(body.to_string().as_bytes())
             .map_err(|e| Error::Sync(format!("POST {url}: {e}")));
         self.answer(r, &url)

@@ -32,5 +32,7 @@
 #![warn(missing_docs)]
 
 mod driver;
+pub mod host;
 
 pub use driver::{DriverOptions, LinkHandle, Peer, Sample};
+pub use host::{Host, HostOptions, PeerSpec};

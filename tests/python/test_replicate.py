@@ -80,3 +80,54 @@ def test_replicate_to_a_server_url() -> None:
         assert link.wait_idle(10.0)
         link.stop()
     assert a.table_digest("t") == b.table_digest("t")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _links(url: str, token: str) -> dict:  # type: ignore[type-arg]
+    import json
+    import urllib.request
+
+    req = urllib.request.Request(url + "/v1/links", headers={"Authorization": "Bearer " + token})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read())  # type: ignore[no-any-return]
+
+
+def test_serve_with_peers_hosts_links_heartbeats_and_the_fence() -> None:
+    token = "py-peers-token"
+    a, b = _region("a"), _region("b")
+    pa, pb = _free_port(), _free_port()
+    sa = a.serve(f"127.0.0.1:{pa}", token=token, peers={"b": f"http://127.0.0.1:{pb}"}, group_primary="a")
+    sb = b.serve(f"127.0.0.1:{pb}", token=token, peers=[f"a=http://127.0.0.1:{pa}"], group_primary="a")
+    try:
+        deadline = time.time() + 10
+        while True:
+            doc = _links(sa.url, token)
+            if doc["writable"] and doc["peers"][0]["state"] == "up":
+                break
+            assert time.time() < deadline, doc
+            time.sleep(0.05)
+        assert (doc["region"], doc["role"], doc["epoch"]) == ("a", "primary", 1)
+        assert doc["links"][0]["name"] == "a->b"
+        # Only the primary takes local writes.
+        with pytest.raises(tablesync.StaleEpoch):
+            b.put_row("t", {"k": 99}, {"v": 0})
+        for k in range(20):
+            a.put_row("t", {"k": k}, {"v": k})
+        while a.table_digest("t") != b.table_digest("t"):
+            assert time.time() < deadline + 10
+            time.sleep(0.05)
+        assert _links(sb.url, token)["role"] == "standby"
+    finally:
+        sa.stop()
+        sb.stop()
+    # Stopped: the fence is gone, the region writes again.
+    b.put_row("t", {"k": 100}, {"v": 1})
+    with pytest.raises(tablesync.InvalidArgument):
+        a.serve(token=token, peers=["no-url"])

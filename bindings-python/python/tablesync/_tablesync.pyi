@@ -535,6 +535,12 @@ class Database:
         tls_key: Optional[Union[str, os.PathLike[str]]] = None,
         read_tokens: Optional[Sequence[str]] = None,
         insecure_http: bool = False,
+        peers: Optional[Union[Mapping[str, str], Sequence[str]]] = None,
+        link_trigger: str = "realtime",
+        link_direction: _SyncDirection = "push",
+        heartbeat: str = "100ms",
+        phi_threshold: float = 8.0,
+        group_primary: Optional[str] = None,
     ) -> Server: ...
     def replicate(
         self,

@@ -117,6 +117,11 @@ fn close(members: Vec<Member>) -> CliResult<()> {
 
 /// `tablesync failover DIR… --promote REGION`.
 pub fn failover(a: &FailoverArgs) -> CliResult<()> {
+    if let [one] = a.dirs.as_slice() {
+        if let Some(url) = super::group_remote::url_of(one) {
+            return super::group_remote::failover(&url, a.token.as_deref(), &a.promote);
+        }
+    }
     let mut members = open_group(&a.dirs)?;
     let (epoch, lost) = promote(&mut members, &a.promote)?;
     println!("epoch {epoch}: '{}' is the write-primary", a.promote);
@@ -132,7 +137,14 @@ pub fn failover(a: &FailoverArgs) -> CliResult<()> {
 
 /// `tablesync failback DIR --primary DIR [--member DIR]…`.
 pub fn failback(a: &FailbackArgs) -> CliResult<()> {
-    let mut dirs = vec![a.primary.clone(), a.dir.clone()];
+    if let Some(url) = super::group_remote::url_of(&a.dir) {
+        return super::group_remote::failback(&url, a.token.as_deref());
+    }
+    let primary = a
+        .primary
+        .clone()
+        .ok_or_else(|| CliError::arg("failback DIR needs --primary DIR"))?;
+    let mut dirs = vec![primary, a.dir.clone()];
     dirs.extend(a.members.iter().cloned());
     let mut members = open_group(&dirs)?;
     let region = members[1].db.region().to_string();

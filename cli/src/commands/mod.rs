@@ -9,6 +9,7 @@ mod demo;
 mod demo_cluster;
 mod demo_sync;
 mod failover;
+mod group_remote;
 mod inspect;
 mod replicate;
 mod replicate_plot;

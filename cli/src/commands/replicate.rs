@@ -15,7 +15,8 @@ use tablesync::{
 };
 use tablesync_replicate::{DriverOptions, LinkHandle, Peer};
 
-fn direction(d: DirectionArg) -> SyncDirection {
+/// The sync direction of a `--direction` argument.
+pub(super) fn direction(d: DirectionArg) -> SyncDirection {
     match d {
         DirectionArg::Pull => SyncDirection::Pull,
         DirectionArg::Push => SyncDirection::Push,

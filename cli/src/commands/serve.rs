@@ -6,11 +6,13 @@ use crate::error::{CliError, CliResult};
 use crate::open::open_or_create;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::Path;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
-use tablesync::SyncPolicy;
+use tablesync::replication::{parse_duration_ms, Trigger};
+use tablesync::{Database, SyncPolicy};
 use tablesync_http::cluster::ClusterConfig;
-use tablesync_http::{serve as start, Access, ServerConfig, TlsFiles};
+use tablesync_http::{serve as start, Access, Hosting, ServerConfig, SharedDb, TlsFiles};
+use tablesync_replicate::{Host, HostOptions, PeerSpec};
 
 /// The addresses `listen` resolves to, or an argument error.
 fn resolve(listen: &str) -> CliResult<Vec<SocketAddr>> {
@@ -129,6 +131,9 @@ pub fn serve(a: &ServeArgs, region: Option<&str>, policy: SyncPolicy) -> CliResu
         eprintln!("warning: --token is visible to other users in the process list; prefer TABLESYNC_TOKEN or --token-file");
     }
     let db = open_or_create(&a.dir, region, policy)?;
+    if !a.peers.is_empty() {
+        return serve_with_peers(a, db, token, read_tokens, tls, &addrs);
+    }
     let region = db.region().to_string();
     let shared = Arc::new(RwLock::new(db));
     let ots = super::serve_ots::start(a, ots_config, shared.clone())?;
@@ -182,6 +187,103 @@ pub fn serve(a: &ServeArgs, region: Option<&str>, policy: SyncPolicy) -> CliResu
     if failed {
         // The in-memory state may be half-updated: no checkpoint of it; the
         // log holds every acknowledged write for the next open.
+        db.close()?;
+        return Err(CliError::new(
+            "RegionFailed",
+            format!("a request failed inside region '{region}'; closed without a checkpoint"),
+        ));
+    }
+    db.checkpoint()?;
+    db.close()?;
+    println!("stopped; region '{region}' closed");
+    Ok(())
+}
+
+/// The hosting options of `serve --peer`.
+fn host_options(a: &ServeArgs, token: &str) -> CliResult<HostOptions> {
+    let trigger = Trigger::parse(&a.link_trigger)?;
+    let heartbeat_ms = parse_duration_ms(&a.heartbeat)
+        .map_err(|e| CliError::arg(format!("--heartbeat {:?}: {}", a.heartbeat, e.message())))?;
+    Ok(HostOptions {
+        trigger,
+        direction: super::replicate::direction(a.link_direction),
+        heartbeat_ms,
+        phi_threshold: a.phi_threshold,
+        token: token.to_string(),
+        group_primary: a.group_primary.clone(),
+    })
+}
+
+/// `serve --peer …`: the region behind one lock shared by the server and
+/// the hosted links, heartbeats and fence (`tablesync_replicate::host`).
+fn serve_with_peers(
+    a: &ServeArgs,
+    db: Database,
+    token: Option<String>,
+    read_tokens: Vec<String>,
+    tls: Option<TlsFiles>,
+    addrs: &[SocketAddr],
+) -> CliResult<()> {
+    let Some(token) = token else {
+        return Err(CliError::arg(
+            "--peer needs a bearer token (TABLESYNC_TOKEN or --token-file)",
+        ));
+    };
+    if a.tablestore_listen.is_some() {
+        return Err(CliError::arg(
+            "--peer and --tablestore-listen cannot be combined yet",
+        ));
+    }
+    let peers = a
+        .peers
+        .iter()
+        .map(|p| PeerSpec::parse(p))
+        .collect::<tablesync::Result<Vec<_>>>()?;
+    let opts = host_options(a, &token)?;
+    let region = db.region().to_string();
+    let shared = Arc::new(Mutex::new(db));
+    let host = Host::start(Some(a.dir.clone()), shared.clone(), peers, opts)?;
+    let cfg = ServerConfig {
+        listen: a.listen.clone(),
+        token,
+        tokens: read_tokens
+            .into_iter()
+            .map(|t| (t, Access::ReadOnly))
+            .collect(),
+        max_body_bytes: a.max_body,
+        max_in_flight: a.max_in_flight,
+        shutdown_grace: Duration::from_secs(a.shutdown_grace),
+        tls,
+        insecure_http: a.insecure_http,
+        hosting: Some(Hosting(host.clone())),
+        ..ServerConfig::default()
+    };
+    let handle = match start(SharedDb::Mutex(shared.clone()), cfg) {
+        Ok(h) => h,
+        Err(e) => {
+            host.stop();
+            return Err(e.into());
+        }
+    };
+    let stopper = handle.stopper();
+    ctrlc::set_handler(move || stopper.stop())
+        .map_err(|e| CliError::new("StorageIo", format!("installing the signal handler: {e}")))?;
+    if !all_loopback(addrs) && a.insecure_http {
+        eprintln!(
+            "warning: listening on {} over plain HTTP: tokens and data travel in clear",
+            handle.addr()
+        );
+    }
+    println!(
+        "serving region '{region}' of {} at {} with links to {} (Ctrl-C stops)",
+        a.dir.display(),
+        handle.url(),
+        a.peers.join(", ")
+    );
+    let failed = handle.join();
+    host.stop();
+    let mut db = shared.lock().unwrap_or_else(PoisonError::into_inner);
+    if failed {
         db.close()?;
         return Err(CliError::new(
             "RegionFailed",

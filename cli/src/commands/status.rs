@@ -2,7 +2,7 @@
 
 use super::sides::Side;
 use crate::args::StatusArgs;
-use crate::error::{CliError, CliResult};
+use crate::error::CliResult;
 use crate::open::open_existing;
 use std::path::Path;
 use tablesync::replication::files;
@@ -91,11 +91,7 @@ fn screen(dir: &Path, region: Option<&str>) -> CliResult<String> {
 pub fn status(a: &StatusArgs, region: Option<&str>) -> CliResult<()> {
     let dir = match Side::parse(&a.target)? {
         Side::Dir(d) => d,
-        Side::Url(u) => {
-            return Err(CliError::arg(format!(
-                "{u}: status over HTTP needs the server's status endpoint (not served yet); give a directory"
-            )))
-        }
+        Side::Url(u) => return super::group_remote::status(&u, a.token.as_deref(), a.watch),
     };
     loop {
         let text = screen(&dir, region)?;

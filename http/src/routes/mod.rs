@@ -1,6 +1,7 @@
 //! The routes and the guard every request passes before its body is read.
 
 mod changes;
+mod links;
 mod ops;
 mod rows;
 mod sync;
@@ -62,6 +63,10 @@ pub fn router(app: AppState) -> Router {
         .route("/v1/row/batch", post(rows::batch))
         .route("/v1/changes", get(changes::changes))
         .merge(crate::cluster::routes())
+        .route("/", get(crate::dashboard::index))
+        .route("/dashboard.js", get(crate::dashboard::script))
+        .route("/v1/links", get(links::links))
+        .route("/v1/group/{op}", post(links::group))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(app.clone(), guard))
@@ -106,6 +111,7 @@ pub fn status_of(e: &Error) -> StatusCode {
         Error::ConditionCheckFail(_) => StatusCode::CONFLICT,
         Error::ObjectNotExist(_) => StatusCode::NOT_FOUND,
         Error::ObjectAlreadyExist(_) => StatusCode::CONFLICT,
+        Error::StaleEpoch(_) => StatusCode::CONFLICT,
         Error::Io { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         Error::Locked(_) | Error::Closed => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::BAD_REQUEST,
@@ -180,7 +186,7 @@ fn too_large() -> Response {
 
 /// Routes anyone may call.
 fn public(path: &str) -> bool {
-    matches!(path, "/healthz" | "/readyz")
+    matches!(path, "/healthz" | "/readyz" | "/" | "/dashboard.js")
 }
 
 /// Before any body byte is read: CORS preflight, back-pressure, token,
@@ -226,6 +232,10 @@ async fn guard(State(app): State<AppState>, mut req: Request, next: Next) -> Res
             }
         }
     }
+    let epoch_claim = epoch_claim(&app, &req);
+    if let Some(r) = check_epoch(&app, epoch_claim).await {
+        return r;
+    }
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -245,6 +255,34 @@ async fn guard(State(app): State<AppState>, mut req: Request, next: Next) -> Res
             "the request took longer than the server allows",
         )
     })
+}
+
+/// The epoch header of a row write, if the server hosts a group.
+fn epoch_claim(app: &AppState, req: &Request) -> Option<HeaderValue> {
+    app.cfg.hosting.as_ref()?;
+    if req.method() != Method::POST || !req.uri().path().starts_with("/v1/row/") {
+        return None;
+    }
+    req.headers().get(crate::EPOCH_HEADER).cloned()
+}
+
+/// A row write carrying `X-Tablesync-Epoch` on a server that hosts a
+/// group: refused (`StaleEpoch`) unless it names the region's epoch.
+async fn check_epoch(app: &AppState, claim: Option<HeaderValue>) -> Option<Response> {
+    let host = app.cfg.hosting.clone()?;
+    let v = claim?;
+    let Some(epoch) = v.to_str().ok().and_then(|s| s.trim().parse::<u64>().ok()) else {
+        return Some(error(
+            StatusCode::BAD_REQUEST,
+            "OTSParameterInvalid",
+            "X-Tablesync-Epoch must be an unsigned integer",
+        ));
+    };
+    match tokio::task::spawn_blocking(move || host.0.check_epoch(epoch)).await {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(refused(Refusal::Db(e))),
+        Err(_) => Some(refused(Refusal::Panicked)),
+    }
 }
 
 /// Metrics, a log line and CORS headers for every response.
@@ -287,7 +325,7 @@ async fn observe(State(app): State<AppState>, req: Request, next: Next) -> Respo
     );
     h.insert(
         header::ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static("Authorization, Content-Type"),
+        HeaderValue::from_static("Authorization, Content-Type, X-Tablesync-Epoch"),
     );
     h.insert(
         header::ACCESS_CONTROL_EXPOSE_HEADERS,

@@ -71,12 +71,20 @@ pub async fn metrics(State(app): State<AppState>) -> Response {
                 .set(n as i64);
         }
     }
+    let mut text = app.metrics.render();
+    if let Some(host) = app.cfg.hosting.clone() {
+        if let Ok(extra) = tokio::task::spawn_blocking(move || host.0.metrics()).await {
+            // The link and peer families go before the closing `# EOF`.
+            let body = text.strip_suffix("# EOF\n").unwrap_or(&text).to_string();
+            text = format!("{body}{extra}# EOF\n");
+        }
+    }
     (
         [(
             header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        app.metrics.render(),
+        text,
     )
         .into_response()
 }

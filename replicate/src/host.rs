@@ -1,0 +1,727 @@
+//! What a server started with peers hosts (`tablesync serve --peer
+//! NAME=URL`, Python `Database.serve(peers=...)`): links, heartbeats and the
+//! epoch fence (docs/SERVER.md "Links"). Install it in the server with
+//! [`tablesync_http::ServerConfig::hosting`].
+//!
+//! - one replication link per peer (the `replicate` crate's driver thread,
+//!   state in `DIR/links/`), trigger and direction from the command line;
+//! - one heartbeat thread per peer: `POST /v1/group/heartbeat` every
+//!   `--heartbeat`, both sides feeding the core's phi-accrual
+//!   [`FailureDetector`] (errors count as passive evidence);
+//! - the group state (epoch, primary, lost ranges) in `group.state`, and a
+//!   write guard that lets local writes pass only on the primary of the
+//!   current epoch, and only once this process has exchanged a heartbeat
+//!   with every peer (or was promoted here): a restarted old primary learns
+//!   the newer epoch before it can accept a write.
+//!
+//! Failover is manual (`POST /v1/group/failover`): the core's voting
+//! [`GroupNode`](tablesync::replication::GroupNode) needs a majority,
+//! which a two-region group loses with either region.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crate::{DriverOptions, LinkHandle, Peer};
+use serde_json::{json, Value as J};
+use tablesync::replication::{
+    files, DetectorConfig, FailureDetector, GroupState, Handover, LinkConfig, LostRange, Trigger,
+};
+use tablesync::sync::{SyncConfig, SyncDirection};
+use tablesync::{Database, Error, Result, WriteGuard};
+use tablesync_http::{ClientOptions, HttpRemote, LinkHost, RowClient};
+
+/// One `--peer NAME=URL`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PeerSpec {
+    /// The peer's region name.
+    pub name: String,
+    /// Its base URL.
+    pub url: String,
+}
+
+impl PeerSpec {
+    /// Parse `NAME=URL`.
+    pub fn parse(s: &str) -> Result<PeerSpec> {
+        let (name, url) = s
+            .split_once('=')
+            .ok_or_else(|| Error::invalid(format!("--peer {s:?}: expected NAME=URL")))?;
+        if name.is_empty() || !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(Error::invalid(format!(
+                "--peer {s:?}: expected NAME=http(s)://HOST:PORT"
+            )));
+        }
+        Ok(PeerSpec {
+            name: name.to_string(),
+            url: url.trim_end_matches('/').to_string(),
+        })
+    }
+}
+
+/// How the hosted links and heartbeats run.
+#[derive(Clone, Debug)]
+pub struct HostOptions {
+    /// Trigger of every link.
+    pub trigger: Trigger,
+    /// Direction of every link, seen from this region.
+    pub direction: SyncDirection,
+    /// Heartbeat period (ms).
+    pub heartbeat_ms: i64,
+    /// Phi at which a peer is down.
+    pub phi_threshold: f64,
+    /// Bearer token presented to the peers.
+    pub token: String,
+    /// Primary of epoch 1 when the directory holds no group state yet
+    /// (`None`: every region writes, last writer wins, until a failover).
+    pub group_primary: Option<String>,
+}
+
+/// The write guard: open only on the current primary (see the module docs).
+#[derive(Debug, Default)]
+struct GroupFence {
+    open: AtomicBool,
+    epoch: AtomicU64,
+}
+
+impl WriteGuard for GroupFence {
+    fn check(&self, _now_ms: i64) -> Result<()> {
+        if self.open.load(Ordering::SeqCst) {
+            Ok(())
+        } else {
+            Err(Error::StaleEpoch(format!(
+                "this region is not the write-primary of epoch {} (or has not yet heard from its peers)",
+                self.epoch.load(Ordering::SeqCst)
+            )))
+        }
+    }
+}
+
+struct Group {
+    /// Epoch 0 with no primary: no group (every region writes).
+    st: GroupState,
+    detector: FailureDetector,
+    /// Peers a heartbeat was exchanged with since start.
+    joined: BTreeSet<String>,
+    /// Promoted by this process.
+    promoted_here: bool,
+}
+
+struct HostedLink {
+    peer: PeerSpec,
+    handle: LinkHandle,
+}
+
+/// Everything `serve --peer` hosts.
+pub struct Host {
+    me: String,
+    dir: Option<PathBuf>,
+    db: Arc<Mutex<Database>>,
+    peers: Vec<PeerSpec>,
+    opts: HostOptions,
+    group: Mutex<Group>,
+    fence: Arc<GroupFence>,
+    links: Mutex<Vec<HostedLink>>,
+    stop: Arc<AtomicBool>,
+    beats: Mutex<Vec<JoinHandle<()>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn wall_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// A link name made of `[A-Za-z0-9._-]`.
+fn link_name(peer: &str) -> String {
+    let safe: String = peer
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(120)
+        .collect();
+    format!("to-{safe}")
+}
+
+fn no_group() -> GroupState {
+    GroupState {
+        epoch: 0,
+        primary: String::new(),
+        voted_epoch: 0,
+        voted_for: String::new(),
+        needs_resync: false,
+        handover: None,
+        lost: Vec::new(),
+    }
+}
+
+fn handover_json(h: &Option<Handover>) -> J {
+    match h {
+        None => J::Null,
+        Some(h) => json!({"epoch": h.epoch, "from": h.from, "to": h.to, "held_seq": h.held_seq}),
+    }
+}
+
+fn handover_of(j: &J) -> Result<Option<Handover>> {
+    if j.is_null() {
+        return Ok(None);
+    }
+    let num = |k: &str| {
+        j.get(k)
+            .and_then(J::as_u64)
+            .ok_or_else(|| Error::invalid(format!("handover.{k} must be an unsigned integer")))
+    };
+    let text = |k: &str| {
+        j.get(k)
+            .and_then(J::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| Error::invalid(format!("handover.{k} must be a string")))
+    };
+    Ok(Some(Handover {
+        epoch: num("epoch")?,
+        from: text("from")?,
+        to: text("to")?,
+        held_seq: num("held_seq")?,
+    }))
+}
+
+fn esc(label: &str) -> String {
+    label
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+impl Host {
+    /// Start the links and heartbeats of `db` to `peers`; link and group
+    /// state is kept in the region directory `dir` (`None`: in memory only).
+    pub fn start(
+        dir: Option<PathBuf>,
+        db: Arc<Mutex<Database>>,
+        peers: Vec<PeerSpec>,
+        opts: HostOptions,
+    ) -> Result<Arc<Host>> {
+        if matches!(opts.trigger, Trigger::Delayed(_)) {
+            return Err(Error::invalid(
+                "--link-trigger delayed:… needs a peer that answers record pushes; servers answer sync frames only (use realtime, periodic or manual)",
+            ));
+        }
+        if opts.heartbeat_ms <= 0 || opts.phi_threshold <= 0.0 {
+            return Err(Error::invalid(
+                "--heartbeat and --phi-threshold must be positive",
+            ));
+        }
+        let me = lock(&db).region().to_string();
+        let mut names = BTreeSet::new();
+        for p in &peers {
+            if p.name == me || !names.insert(p.name.clone()) {
+                return Err(Error::invalid(format!(
+                    "--peer {}: peer names must be distinct and differ from this region",
+                    p.name
+                )));
+            }
+        }
+        if let Some(p) = &opts.group_primary {
+            if *p != me && !names.contains(p) {
+                return Err(Error::invalid(format!(
+                    "--group-primary {p}: not this region nor a --peer"
+                )));
+            }
+        }
+        let saved = match &dir {
+            Some(d) => files::load_group(d)?,
+            None => None,
+        };
+        let st = match saved {
+            Some(s) => s,
+            None => match &opts.group_primary {
+                Some(p) => {
+                    let s = GroupState::initial(p);
+                    if let Some(d) = &dir {
+                        files::save_group(d, &s)?;
+                    }
+                    s
+                }
+                None => no_group(),
+            },
+        };
+        let now = wall_ms();
+        let mut detector = FailureDetector::new(DetectorConfig {
+            heartbeat_ms: opts.heartbeat_ms,
+            suspect_phi: (opts.phi_threshold / 2.0).min(3.0),
+            down_phi: opts.phi_threshold,
+            ..DetectorConfig::default()
+        });
+        for p in &peers {
+            detector.watch(&p.name, now);
+        }
+        let fence = Arc::new(GroupFence::default());
+        lock(&db).set_write_guard(Some(fence.clone()));
+        let host = Arc::new(Host {
+            me,
+            dir,
+            db,
+            peers,
+            opts,
+            group: Mutex::new(Group {
+                st,
+                detector,
+                joined: BTreeSet::new(),
+                promoted_here: false,
+            }),
+            fence,
+            links: Mutex::new(Vec::new()),
+            stop: Arc::new(AtomicBool::new(false)),
+            beats: Mutex::new(Vec::new()),
+        });
+        host.refresh(&lock(&host.group));
+        for p in host.peers.clone() {
+            let remote = HttpRemote::with_options(&p.url, &host.opts.token, &link_client())?;
+            let config = LinkConfig::new(link_name(&p.name), p.name.clone())
+                .trigger(host.opts.trigger.clone())
+                .direction(host.opts.direction);
+            let handle = LinkHandle::spawn(
+                host.db.clone(),
+                Peer::Http(remote),
+                config,
+                DriverOptions {
+                    state_dir: host.dir.clone(),
+                    sample_every_ms: 0,
+                    ..DriverOptions::default()
+                },
+            )?;
+            lock(&host.links).push(HostedLink { peer: p, handle });
+        }
+        for p in host.peers.clone() {
+            let h2 = host.clone();
+            let client = RowClient::new(
+                &p.url,
+                &host.opts.token,
+                &beat_client(host.opts.heartbeat_ms),
+            )?;
+            let t = std::thread::Builder::new()
+                .name(format!("tablesync-heartbeat-{}", p.name))
+                .spawn(move || h2.beat_loop(&p, &client))
+                .map_err(|e| Error::io_msg(format!("starting a heartbeat thread: {e}")))?;
+            lock(&host.beats).push(t);
+        }
+        Ok(host)
+    }
+
+    /// Stop heartbeats and links (their state is saved in `DIR/links/`).
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        for t in std::mem::take(&mut *lock(&self.beats)) {
+            let _ = t.join();
+        }
+        for l in std::mem::take(&mut *lock(&self.links)) {
+            let _ = l.handle.stop();
+        }
+        lock(&self.db).set_write_guard(None);
+    }
+
+    fn beat_loop(&self, peer: &PeerSpec, client: &RowClient) {
+        let period = Duration::from_millis(self.opts.heartbeat_ms as u64);
+        while !self.stop.load(Ordering::SeqCst) {
+            let started = std::time::Instant::now();
+            let body = self.state_json();
+            match client.call("/v1/group/heartbeat", &body) {
+                Ok(reply) => {
+                    if let Err(e) = self.on_peer_state(&reply) {
+                        tracing::warn!(peer = %peer.name, error = %e, "bad heartbeat answer");
+                    }
+                }
+                Err(e) => {
+                    tracing::debug!(peer = %peer.name, error = %e, "heartbeat failed");
+                    lock(&self.group).detector.error(&peer.name, wall_ms());
+                }
+            }
+            let rest = period.saturating_sub(started.elapsed());
+            // Sleep in slices so a stop is prompt.
+            let until = std::time::Instant::now() + rest;
+            while std::time::Instant::now() < until && !self.stop.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(10).min(rest));
+            }
+        }
+    }
+
+    fn state_json(&self) -> J {
+        let g = lock(&self.group);
+        json!({
+            "from": self.me,
+            "epoch": g.st.epoch,
+            "primary": g.st.primary,
+            "handover": handover_json(&g.st.handover),
+        })
+    }
+
+    /// Open or close the write guard from the group state.
+    fn refresh(&self, g: &Group) {
+        let open = g.st.epoch == 0
+            || (g.st.primary == self.me
+                && !g.st.needs_resync
+                && (g.promoted_here || g.joined.len() == self.peers.len()));
+        self.fence.epoch.store(g.st.epoch, Ordering::SeqCst);
+        self.fence.open.store(open, Ordering::SeqCst);
+    }
+
+    fn save(&self, g: &Group) -> Result<()> {
+        match &self.dir {
+            Some(d) => files::save_group(d, &g.st),
+            None => Ok(()),
+        }
+    }
+
+    /// A peer's `{from, epoch, primary, handover}` (a heartbeat or its answer).
+    fn on_peer_state(&self, j: &J) -> Result<()> {
+        let from = j
+            .get("from")
+            .and_then(J::as_str)
+            .ok_or_else(|| Error::invalid("heartbeat: 'from' must be a string"))?;
+        if !self.peers.iter().any(|p| p.name == from) {
+            return Err(Error::invalid(format!(
+                "heartbeat from '{from}', which is not a peer of this region"
+            )));
+        }
+        let epoch = j
+            .get("epoch")
+            .and_then(J::as_u64)
+            .ok_or_else(|| Error::invalid("heartbeat: 'epoch' must be an unsigned integer"))?;
+        let primary = j
+            .get("primary")
+            .and_then(J::as_str)
+            .ok_or_else(|| Error::invalid("heartbeat: 'primary' must be a string"))?
+            .to_string();
+        let handover = handover_of(j.get("handover").unwrap_or(&J::Null))?;
+        // Read the version vector before taking the group lock (the lock
+        // order is database, then group, everywhere).
+        let newer = epoch > lock(&self.group).st.epoch;
+        let own_last = if newer {
+            lock(&self.db)
+                .version_vector()?
+                .get(&self.me)
+                .copied()
+                .unwrap_or(0)
+        } else {
+            0
+        };
+        let mut g = lock(&self.group);
+        g.detector.heard(from, wall_ms());
+        if epoch > g.st.epoch {
+            let old_epoch = g.st.epoch;
+            if g.st.primary == self.me && old_epoch > 0 {
+                // Stepping down: what this region acknowledged and the new
+                // primary did not hold is reported, then merged back by the
+                // links and the failback resync.
+                g.st.needs_resync = true;
+                if let Some(h) = &handover {
+                    if h.from == self.me && own_last > h.held_seq {
+                        g.st.lost.push(LostRange {
+                            origin: self.me.clone(),
+                            from_seq: h.held_seq + 1,
+                            to_seq: own_last,
+                            epoch: old_epoch,
+                        });
+                        let n = g.st.lost.len();
+                        if n > 64 {
+                            g.st.lost.drain(..n - 64);
+                        }
+                    }
+                }
+            }
+            g.st.epoch = epoch;
+            g.st.primary = primary.clone();
+            g.st.voted_epoch = epoch;
+            g.st.voted_for = primary;
+            g.st.handover = handover;
+            g.promoted_here = false;
+            self.save(&g)?;
+            tracing::info!(epoch, primary = %g.st.primary, "adopted a newer epoch");
+        }
+        g.joined.insert(from.to_string());
+        self.refresh(&g);
+        Ok(())
+    }
+
+    fn peer_url(&self, name: &str) -> Option<&str> {
+        self.peers
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| p.url.as_str())
+    }
+
+    /// Become primary under a new epoch and tell the peers at once.
+    fn promote(&self) -> Result<J> {
+        let vv = lock(&self.db).version_vector()?;
+        let answer = {
+            let mut g = lock(&self.group);
+            if g.st.needs_resync {
+                return Err(Error::invalid(format!(
+                    "region '{}' led an older epoch; it must resync first (POST /v1/group/failback)",
+                    self.me
+                )));
+            }
+            if g.st.primary == self.me && g.st.epoch > 0 {
+                return Ok(json!({"epoch": g.st.epoch, "primary": self.me, "changed": false}));
+            }
+            let old = g.st.primary.clone();
+            let held = vv.get(&old).copied().unwrap_or(0);
+            let epoch = g.st.epoch.max(g.st.voted_epoch) + 1;
+            g.st.epoch = epoch;
+            g.st.primary = self.me.clone();
+            g.st.voted_epoch = epoch;
+            g.st.voted_for = self.me.clone();
+            g.st.needs_resync = false;
+            g.st.handover = Some(Handover {
+                epoch,
+                from: old.clone(),
+                to: self.me.clone(),
+                held_seq: held,
+            });
+            g.promoted_here = true;
+            self.save(&g)?;
+            self.refresh(&g);
+            tracing::info!(epoch, from = %old, "promoted to write-primary");
+            json!({"epoch": epoch, "primary": self.me, "from": old, "held_seq": held, "changed": true})
+        };
+        // Best effort: the peers learn the epoch now rather than at the
+        // next heartbeat.
+        let body = self.state_json();
+        for p in &self.peers {
+            if let Ok(c) = RowClient::new(
+                &p.url,
+                &self.opts.token,
+                &beat_client(self.opts.heartbeat_ms),
+            ) {
+                if let Ok(reply) = c.call("/v1/group/heartbeat", &body) {
+                    let _ = self.on_peer_state(&reply);
+                }
+            }
+        }
+        Ok(answer)
+    }
+
+    fn role(&self, st: &GroupState) -> &'static str {
+        if st.epoch == 0 {
+            "writer"
+        } else if st.primary == self.me {
+            "primary"
+        } else {
+            "standby"
+        }
+    }
+}
+
+fn link_client() -> ClientOptions {
+    ClientOptions {
+        timeout: Duration::from_secs(30),
+        connect_timeout: Duration::from_secs(2),
+        ..ClientOptions::default()
+    }
+}
+
+fn beat_client(heartbeat_ms: i64) -> ClientOptions {
+    let t = Duration::from_millis((heartbeat_ms * 5).clamp(200, 5_000) as u64);
+    ClientOptions {
+        timeout: t,
+        connect_timeout: t,
+        ..ClientOptions::default()
+    }
+}
+
+impl LinkHost for Host {
+    fn links(&self) -> J {
+        let links: Vec<J> = lock(&self.links)
+            .iter()
+            .map(|l| {
+                let s = l.handle.status();
+                let state = if s.last_error.is_some() && s.state.name() == "running" {
+                    "failing"
+                } else {
+                    s.state.name()
+                };
+                json!({
+                    "name": format!("{}->{}", self.me, l.peer.name),
+                    "peer": l.peer.name,
+                    "url": l.peer.url,
+                    "direction": s.direction,
+                    "trigger": s.trigger,
+                    "state": state,
+                    "lag_ms": s.lag_ms,
+                    "pending": s.pending,
+                    "records_shipped": s.records_shipped,
+                    "bytes_shipped": s.bytes_shipped,
+                    "last_success_ms": s.last_success_ms,
+                    "last_error": s.last_error,
+                    "rpo_ms": s.rpo_ms,
+                })
+            })
+            .collect();
+        let g = lock(&self.group);
+        let now = wall_ms();
+        let peers: Vec<J> = g
+            .detector
+            .views(now)
+            .into_iter()
+            .map(|v| {
+                json!({
+                    "name": v.peer,
+                    "url": self.peer_url(&v.peer),
+                    "state": v.health.name(),
+                    "phi": if v.phi.is_finite() { v.phi } else { 1e9 },
+                    "last_heard_ms": v.last_heard_ms,
+                })
+            })
+            .collect();
+        let lost: Vec<J> = g
+            .st
+            .lost
+            .iter()
+            .map(|r| json!({"origin": r.origin, "from_seq": r.from_seq, "to_seq": r.to_seq, "epoch": r.epoch}))
+            .collect();
+        json!({
+            "region": self.me,
+            "epoch": g.st.epoch,
+            "role": self.role(&g.st),
+            "primary": g.st.primary,
+            "writable": self.fence.open.load(Ordering::SeqCst),
+            "needs_resync": g.st.needs_resync,
+            "lost": lost,
+            "links": links,
+            "peers": peers,
+        })
+    }
+
+    fn metrics(&self) -> String {
+        let mut lag = String::from("# TYPE tablesync_link_lag_ms gauge\n# HELP tablesync_link_lag_ms Age of the oldest committed-but-unapplied record\n");
+        let mut pending = String::from("# TYPE tablesync_link_pending gauge\n# HELP tablesync_link_pending Records the peer is not yet known to hold\n");
+        let mut recs = String::from("# TYPE tablesync_link_records_shipped counter\n# HELP tablesync_link_records_shipped Records moved over the link\n");
+        let mut bytes = String::from("# TYPE tablesync_link_bytes_shipped counter\n# HELP tablesync_link_bytes_shipped Bytes on the wire over the link\n");
+        for l in lock(&self.links).iter() {
+            let s = l.handle.status();
+            let name = esc(&format!("{}->{}", self.me, l.peer.name));
+            lag.push_str(&format!(
+                "tablesync_link_lag_ms{{link=\"{name}\"}} {}\n",
+                s.lag_ms
+            ));
+            pending.push_str(&format!(
+                "tablesync_link_pending{{link=\"{name}\"}} {}\n",
+                s.pending
+            ));
+            recs.push_str(&format!(
+                "tablesync_link_records_shipped_total{{link=\"{name}\"}} {}\n",
+                s.records_shipped
+            ));
+            bytes.push_str(&format!(
+                "tablesync_link_bytes_shipped_total{{link=\"{name}\"}} {}\n",
+                s.bytes_shipped
+            ));
+        }
+        let mut phi = String::from("# TYPE tablesync_peer_phi gauge\n# HELP tablesync_peer_phi Phi-accrual suspicion of the peer\n");
+        let mut up = String::from("# TYPE tablesync_peer_up gauge\n# HELP tablesync_peer_up 1 while the peer is up, 0 when suspect or down\n");
+        let g = lock(&self.group);
+        for v in g.detector.views(wall_ms()) {
+            let name = esc(&v.peer);
+            let p = if v.phi.is_finite() { v.phi } else { 1e9 };
+            phi.push_str(&format!("tablesync_peer_phi{{peer=\"{name}\"}} {p}\n"));
+            up.push_str(&format!(
+                "tablesync_peer_up{{peer=\"{name}\"}} {}\n",
+                i32::from(v.health.name() == "up")
+            ));
+        }
+        let epoch = format!(
+            "# TYPE tablesync_group_epoch gauge\n# HELP tablesync_group_epoch Current epoch of the region group (0: no group)\ntablesync_group_epoch {}\n",
+            g.st.epoch
+        );
+        format!("{lag}{pending}{recs}{bytes}{phi}{up}{epoch}")
+    }
+
+    fn heartbeat(&self, body: &J) -> Result<J> {
+        self.on_peer_state(body)?;
+        Ok(self.state_json())
+    }
+
+    fn failover(&self, _body: &J) -> Result<J> {
+        self.promote()
+    }
+
+    fn failback(&self, _body: &J) -> Result<J> {
+        let primary = lock(&self.group).st.primary.clone();
+        if primary == self.me {
+            return Ok(
+                json!({"epoch": lock(&self.group).st.epoch, "primary": self.me, "changed": false, "rounds": 0}),
+            );
+        }
+        let url = self.peer_url(&primary).ok_or_else(|| {
+            Error::invalid(format!(
+                "the primary '{primary}' is not a --peer of this server; cannot resync with it"
+            ))
+        })?;
+        let remote = HttpRemote::with_options(url, &self.opts.token, &link_client())?;
+        let mut rounds = 0;
+        let mut verified = false;
+        while rounds < 5 && !verified {
+            rounds += 1;
+            let mut db = lock(&self.db);
+            let report = tablesync_http::sync_url(&mut db, &remote, SyncConfig::default())?;
+            verified = report.verified;
+        }
+        if !verified {
+            return Err(Error::Sync(format!(
+                "digests still differ from '{primary}' after {rounds} resync rounds"
+            )));
+        }
+        {
+            let mut g = lock(&self.group);
+            g.st.needs_resync = false;
+            self.save(&g)?;
+        }
+        let mut answer = self.promote()?;
+        answer["rounds"] = json!(rounds);
+        Ok(answer)
+    }
+
+    fn check_epoch(&self, epoch: u64) -> Result<()> {
+        let e = lock(&self.group).st.epoch;
+        if e != 0 && epoch != e {
+            return Err(Error::StaleEpoch(format!(
+                "the write carries epoch {epoch}, the region is at epoch {e}"
+            )));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peers_parse_and_link_names_are_safe() {
+        let p = PeerSpec::parse("eu=http://127.0.0.1:7071/").unwrap();
+        assert_eq!(p.name, "eu");
+        assert_eq!(p.url, "http://127.0.0.1:7071");
+        assert!(PeerSpec::parse("eu").is_err());
+        assert!(PeerSpec::parse("=http://x").is_err());
+        assert!(PeerSpec::parse("eu=ftp://x").is_err());
+        assert_eq!(link_name("eu west/1"), "to-eu_west_1");
+        assert!(LinkConfig::new(link_name("a b>c"), "x").validate().is_ok());
+    }
+
+    #[test]
+    fn metric_labels_are_escaped() {
+        assert_eq!(esc("a\"b\\c"), "a\\\"b\\\\c");
+    }
+}
