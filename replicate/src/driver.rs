@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+use tablesync::replication::push_frame::MAGIC_PUSH;
 use tablesync::replication::{respond, Link, LinkAction, LinkConfig, LinkStatus};
 use tablesync::{Database, Error, Result};
 use tablesync_http::HttpRemote;
@@ -244,6 +245,7 @@ impl Drop for LinkHandle {
 fn carry(peer: &Peer, frame: &[u8], cap: usize) -> Result<Vec<u8>> {
     match peer {
         Peer::Local(db) => respond(&mut lock(db), frame, cap),
+        Peer::Http(remote) if frame.starts_with(&MAGIC_PUSH) => remote.push_round_trip(frame, cap),
         Peer::Http(remote) => remote.round_trip(frame, cap),
     }
 }

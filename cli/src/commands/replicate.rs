@@ -104,11 +104,6 @@ pub fn replicate(a: &ReplicateArgs, region: Option<&str>, policy: SyncPolicy) ->
             (Peer::Local(db.clone()), name, Some(db))
         }
         Side::Url(url) => {
-            if matches!(trigger, Trigger::Delayed(_)) {
-                return Err(CliError::arg(
-                    "delayed links need a directory peer until servers host replication",
-                ));
-            }
             let remote = tablesync_http::HttpRemote::new(&url, a.token.as_deref().unwrap_or(""))?;
             (Peer::Http(remote), url.clone(), None)
         }

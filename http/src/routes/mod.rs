@@ -2,6 +2,7 @@
 
 mod changes;
 mod ops;
+mod replicate;
 mod rows;
 mod sync;
 
@@ -49,6 +50,7 @@ pub type AppState = Arc<App>;
 pub fn router(app: AppState) -> Router {
     Router::new()
         .route(crate::SYNC_PATH, post(sync::sync))
+        .route(crate::REPLICATE_PATH, post(replicate::replicate))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
