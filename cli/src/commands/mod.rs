@@ -9,6 +9,7 @@ mod demo_sync;
 mod failover;
 mod inspect;
 mod replicate;
+mod replicate_bench;
 mod replicate_plot;
 mod rows;
 mod serve;

@@ -25,9 +25,14 @@ const DELAYED_PAGE: usize = 1000;
 /// beyond them, every later record counts as pending (an upper bound).
 const STATUS_SCAN: usize = 8_192;
 /// A realtime link on the one-frame path still runs an `auto` session this
-/// often (ms): rows that reached this region by reconcile are in no log
-/// batch and no version vector; the session's digest check finds them.
+/// often (ms), when it has nothing to push: rows that reached this region
+/// by reconcile are in no log batch and no version vector; the session's
+/// digest check finds them.
 pub const CATCHUP_EVERY_MS: i64 = 1_000;
+/// Under a load that never lets the push path go idle, the catch-up session
+/// runs anyway once it is this late (ms). (A session that runs while
+/// writes land reconciles the rows written meanwhile, so it is put off.)
+pub const CATCHUP_MAX_DEFER_MS: i64 = 30_000;
 /// First retry back-off (ms); doubles per failure up to `max_backoff_ms`.
 const BASE_BACKOFF_MS: i64 = 100;
 
@@ -431,7 +436,7 @@ impl Link {
                 if self.push_ready
                     && self.dirty
                     && !requested
-                    && now_ms < self.catchup_at_ms
+                    && now_ms < self.catchup_at_ms.saturating_add(CATCHUP_MAX_DEFER_MS)
                     && !(self.config.direction.pulls()
                         && self.next_due_ms.is_some_and(|t| now_ms >= t)) =>
             {
@@ -442,6 +447,8 @@ impl Link {
         if let Some(d) = delay {
             match self.record_batch(db, now_ms, d) {
                 Ok(Some(batch)) => return Some(batch),
+                // Nothing to push: the catch-up session, when due.
+                Ok(None) if d == 0 && now_ms >= self.catchup_at_ms => {}
                 Ok(None) => return None,
                 Err(Error::LogGap(_)) => self.push_ready = false, // behind retention: reconcile below
                 Err(e) => {
@@ -590,8 +597,10 @@ impl Link {
     }
 
     fn finish_sync(&mut self, report: SyncReport, started_ms: i64, start_cursor: u64, now_ms: i64) {
-        self.records_shipped +=
-            report.records_pulled + report.records_pushed + report.rows_pulled + report.rows_pushed;
+        // Change records only: rows a reconcile moved are counted in bytes
+        // (their records may follow by the log later; counting both counted
+        // one write twice).
+        self.records_shipped += report.records_pulled + report.records_pushed;
         if self.config.direction.pushes() {
             self.acked_cursor = self.acked_cursor.max(start_cursor);
             // The link has a cursor: new commits go as one-frame batches.
@@ -648,28 +657,27 @@ impl Link {
     /// Status now: counters, pending records and lag (reads the local log).
     pub fn status(&self, db: &Database, now_ms: i64) -> LinkStatus {
         let (mut pending, mut oldest) = (0u64, None::<i64>);
-        if self.config.direction.pushes() {
-            let mut cursor = self.acked_cursor.max(1);
-            let mut scanned = 0usize;
-            while scanned < STATUS_SCAN {
-                let Ok(page) = db.changes_since(cursor, 4096) else {
-                    break;
-                };
-                if page.records.is_empty() {
+        if self.config.direction.pushes() && db.check_open().is_ok() {
+            // The log's entries, undecoded: origin, table and stamp are enough.
+            let log = &db.log;
+            let first = log.first_cursor();
+            let from = self.acked_cursor.max(1);
+            let skip = from.saturating_sub(first) as usize;
+            for (scanned, e) in log.entries().iter().skip(skip).enumerate() {
+                if scanned == STATUS_SCAN {
+                    // Beyond the scan every later record counts (an upper bound).
+                    pending += log.next_cursor().saturating_sub(e.cursor);
                     break;
                 }
-                scanned += page.records.len();
-                for r in &page.records {
-                    if self.selected(r) {
-                        pending += 1;
-                        let t = hlc_millis(r.stamp);
-                        oldest = Some(oldest.map_or(t, |o| o.min(t)));
-                    }
+                if log.origin_of(e) != self.config.peer && log.in_tables(e, &self.config.tables) {
+                    pending += 1;
+                    let t = hlc_millis(e.stamp);
+                    oldest = Some(oldest.map_or(t, |o| o.min(t)));
                 }
-                cursor = page.next_cursor;
             }
-            if scanned >= STATUS_SCAN {
-                pending += db.next_cursor().unwrap_or(cursor).saturating_sub(cursor);
+            if from < first {
+                // Dropped before the link shipped them: pending, age unknown.
+                pending += first - from;
             }
         }
         let lag_ms = if self.config.direction.pushes() {
