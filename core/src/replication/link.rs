@@ -92,6 +92,8 @@ pub struct Link {
     /// (`TSRP`) once an `auto` session succeeded (it has a cursor), until an
     /// error, a log gap or a peer missing records sends it back to `auto`.
     push_ready: bool,
+    /// The parsed schedule of a `cron:` trigger.
+    cron: Option<croner::Cron>,
     /// When the one-frame path runs its next `auto` catch-up session.
     catchup_at_ms: i64,
 }
@@ -100,7 +102,12 @@ impl Link {
     /// A link in state `created`; `seed` feeds its session ids.
     pub fn new(config: LinkConfig, seed: u64) -> Result<Link> {
         config.validate()?;
+        let cron = match &config.trigger {
+            Trigger::Cron(e) => Some(super::cron::parse_cron(e)?),
+            _ => None,
+        };
         Ok(Link {
+            cron,
             config,
             state: LinkState::Created,
             rng: SplitMix::new(seed),
@@ -410,7 +417,7 @@ impl Link {
                     || (self.push_ready && now_ms >= self.catchup_at_ms)
             }
             Trigger::Manual => false,
-            Trigger::Periodic(_) | Trigger::Delayed(_) => at(self.next_due_ms),
+            Trigger::Periodic(_) | Trigger::Delayed(_) | Trigger::Cron(_) => at(self.next_due_ms),
         }
     }
 
@@ -610,6 +617,8 @@ impl Link {
         self.succeeded(started_ms, now_ms);
         self.next_due_ms = match self.config.trigger {
             Trigger::Periodic(p) => Some(started_ms.saturating_add(p).max(now_ms)),
+            // The next fire time; a schedule that never fires again stops.
+            Trigger::Cron(_) => self.next_fire(now_ms),
             Trigger::Realtime if self.config.direction.pulls() => {
                 // Pulled something: the peer may have more; ask again at once.
                 if report.records_pulled + report.rows_pulled > 0 {
@@ -688,6 +697,10 @@ impl Link {
         let window = match self.config.trigger {
             Trigger::Realtime => Some(0),
             Trigger::Periodic(p) | Trigger::Delayed(p) => Some(p),
+            // The gap between the next two fires.
+            Trigger::Cron(_) => self
+                .next_fire(now_ms)
+                .and_then(|a| self.next_fire(a).map(|b| b - a)),
             Trigger::Manual if pending == 0 => Some(0),
             Trigger::Manual => None,
         };
@@ -708,6 +721,13 @@ impl Link {
             lag_ms,
             rpo_ms: window.map(|w| w.max(lag_ms)),
         }
+    }
+
+    /// The cron trigger's first fire time after `after_ms`.
+    fn next_fire(&self, after_ms: i64) -> Option<i64> {
+        self.cron
+            .as_ref()
+            .and_then(|c| super::cron::next_fire_ms(c, after_ms))
     }
 
     /// Mark the restored link so its first tick catches up.

@@ -22,6 +22,7 @@
 //! simulation in `core/tests/replication_simulation.rs`).
 
 mod config;
+pub mod cron;
 pub mod detector;
 mod fence;
 mod group;
