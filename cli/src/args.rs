@@ -470,9 +470,11 @@ pub struct ReplicateArgs {
     #[arg(long, value_name = "FILE.svg")]
     pub plot: Option<PathBuf>,
     /// Also write this many rows per second into SRC's table `load`
-    /// (created if missing), to watch the link under load.
-    #[arg(long, value_name = "ROWS_PER_SEC")]
-    pub load: Option<u64>,
+    /// (created if missing), to watch the link under load, and print lag
+    /// p50/p99 and throughput; `max` writes as fast as the link keeps its
+    /// lag under 500 ms and compares with local writes without a link.
+    #[arg(long, value_name = "ROWS_PER_SEC|max")]
+    pub load: Option<String>,
     /// Bytes per generated row (with --load).
     #[arg(long, default_value_t = 1024)]
     pub load_bytes: usize,

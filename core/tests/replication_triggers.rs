@@ -431,3 +431,43 @@ fn bad_configurations_are_refused() {
     l.stop();
     assert!(l.resume(0).is_err());
 }
+
+#[test]
+fn cron_runs_one_session_per_fire_time_and_survives_a_restart() {
+    // Starts at 1,000,000 ms (a whole second), sim clock in 250 ms steps.
+    let clock = ManualClock::new(1_000_000);
+    let (mut a, mut b) = (region("a", &clock), region("b", &clock));
+    let trigger = Trigger::parse("cron:*/5 * * * * *").unwrap();
+    let mut link = Link::new(LinkConfig::new("ab", "b").trigger(trigger.clone()), 11).unwrap();
+    link.start(clock.now_ms()).unwrap();
+    let mut session_times = Vec::new();
+    for step in 0..120 {
+        if step % 4 == 0 {
+            put(&mut a, step, "c");
+        }
+        let before = link.status(&a, clock.now_ms()).sessions_ok;
+        commit(&mut link, &mut a, &mut b, clock.now_ms());
+        tick(&mut link, &mut a, &mut b, clock.now_ms());
+        if link.status(&a, clock.now_ms()).sessions_ok > before {
+            session_times.push(clock.now_ms());
+        }
+        // The link asks to be woken no later than the next multiple of 5 s.
+        let wake = link.next_wake().unwrap();
+        assert!(wake <= (clock.now_ms() / 5_000 + 1) * 5_000, "wake {wake}");
+        clock.advance(250);
+    }
+    // 30 s: the catch-up at start, then one session at each 5 s mark.
+    assert_eq!(session_times[0], 1_000_000);
+    assert_eq!(
+        &session_times[1..],
+        &[1_005_000, 1_010_000, 1_015_000, 1_020_000, 1_025_000][..]
+    );
+    let s = link.status(&a, clock.now_ms());
+    assert_eq!(
+        (s.trigger.as_str(), s.rpo_ms),
+        ("cron:*/5 * * * * *", Some(s.lag_ms.max(5_000)))
+    );
+    // The expression is part of the saved state.
+    let back = Link::decode_state(&link.encode_state(), 1).unwrap();
+    assert_eq!(back.config().trigger, trigger);
+}

@@ -11,7 +11,7 @@ use tablesync::replication::{
     GroupMsg, GroupState, Handover, Link, LinkConfig, LostRange, Trigger,
 };
 use tablesync::sync::SyncDirection;
-use tablesync::{ChangeKind, ChangeRecord, ColumnOp, PrimaryKey, Value};
+use tablesync::{ChangeKind, ChangeRecord, ColumnOp, PrimaryKey, Value, VersionVector};
 
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
@@ -51,6 +51,12 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
         session: 0x0102_0304_0506_0708,
         batch: 1,
         outcome: Ok((2, 0)),
+        vv: Some({
+            let mut vv = VersionVector::new();
+            vv.insert_range("eu", 1, 2);
+            vv.insert_range("us", 5, 6);
+            vv
+        }),
     };
     let ack_err = PushAck {
         session: 9,
@@ -59,6 +65,7 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
             "OTSObjectNotExist".into(),
             "table 'users' does not exist".into(),
         )),
+        vv: None,
     };
     let link = Link::new(
         LinkConfig::new("eu-to-us", "us")
@@ -154,6 +161,11 @@ fn replication_frames_match_the_golden_vectors() {
         let bytes = unhex(v["hex"].as_str().unwrap());
         match v["name"].as_str().unwrap() {
             "record_push" => assert_eq!(decode_push(&bytes, 1 << 20).unwrap().records.len(), 2),
+            "record_push_ack" => {
+                let vv = decode_ack(&bytes).unwrap().vv.unwrap();
+                assert!(vv.holds_range("eu", 1, 2) && vv.holds_range("us", 5, 6));
+                assert!(!vv.contains("us", 4));
+            }
             n if n.starts_with("record_push_ack") => {
                 decode_ack(&bytes).unwrap();
             }

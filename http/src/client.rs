@@ -1,7 +1,7 @@
 //! The client side: carry an initiator's frames to a server, over http://
 //! (loopback unless allowed) or https:// (with an optional private CA).
 
-use crate::{ERROR_CODE_HEADER, SYNC_PATH};
+use crate::{ERROR_CODE_HEADER, REPLICATE_PATH, SYNC_PATH};
 use std::io::Read;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -121,6 +121,7 @@ pub(crate) fn status_error(status: u16, code: Option<&str>, body: &[u8]) -> Erro
 #[derive(Clone, Debug)]
 pub struct HttpRemote {
     url: String,
+    replicate_url: String,
     token: String,
     agent: ureq::Agent,
 }
@@ -137,6 +138,7 @@ impl HttpRemote {
         let agent = agent_for(base_url, opts)?;
         Ok(HttpRemote {
             url: format!("{}{SYNC_PATH}", base_url.trim_end_matches('/')),
+            replicate_url: format!("{}{REPLICATE_PATH}", base_url.trim_end_matches('/')),
             token: token.to_string(),
             agent,
         })
@@ -144,13 +146,23 @@ impl HttpRemote {
 
     /// Send one request frame, return the reply frame (at most `cap` + 64 bytes).
     pub fn round_trip(&self, frame: &[u8], cap: usize) -> Result<Vec<u8>> {
+        self.post_frame(&self.url, frame, cap)
+    }
+
+    /// Send one replication record-push frame (`TSRP`) to
+    /// [`REPLICATE_PATH`]; returns its ack frame.
+    pub fn push_round_trip(&self, frame: &[u8], cap: usize) -> Result<Vec<u8>> {
+        self.post_frame(&self.replicate_url, frame, cap)
+    }
+
+    fn post_frame(&self, url: &str, frame: &[u8], cap: usize) -> Result<Vec<u8>> {
         let mut resp = self
             .agent
-            .post(&self.url)
+            .post(url)
             .header("Authorization", &format!("Bearer {}", self.token))
             .header("Content-Type", "application/octet-stream")
             .send(frame)
-            .map_err(|e| Error::Sync(format!("POST {}: {e}", self.url)))?;
+            .map_err(|e| Error::Sync(format!("POST {url}: {e}")))?;
         let status = resp.status().as_u16();
         let code = resp
             .headers()

@@ -4,6 +4,8 @@
 //! The server hosts one region:
 //! - `POST /v1/sync` takes a sync request frame and answers with a reply
 //!   frame (`application/octet-stream`);
+//! - `POST /v1/replicate` takes a replication record push and answers with
+//!   its ack (the one-frame path of realtime and delayed links);
 //! - `POST /v1/row/{get,put,update,delete,range,batch}` run row operations
 //!   at the region (JSON; conditions checked under the write lock);
 //! - `GET /v1/changes` is the change feed (long poll or Server-Sent Events);
@@ -42,5 +44,7 @@ pub use server::{serve, ServerHandle, Stopper};
 
 /// The path of the sync endpoint.
 pub const SYNC_PATH: &str = "/v1/sync";
+/// The path of the replication record-push endpoint (`TSRP` in, `TSRA` out).
+pub const REPLICATE_PATH: &str = "/v1/replicate";
 /// Response header carrying an error code.
 pub const ERROR_CODE_HEADER: &str = "X-Tablesync-Error";

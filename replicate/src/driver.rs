@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+use tablesync::replication::push_frame::MAGIC_PUSH;
 use tablesync::replication::{respond, Link, LinkAction, LinkConfig, LinkStatus};
 use tablesync::{Database, Error, Result};
 use tablesync_http::HttpRemote;
@@ -244,7 +245,35 @@ impl Drop for LinkHandle {
 fn carry(peer: &Peer, frame: &[u8], cap: usize) -> Result<Vec<u8>> {
     match peer {
         Peer::Local(db) => respond(&mut lock(db), frame, cap),
+        Peer::Http(remote) if frame.starts_with(&MAGIC_PUSH) => remote.push_round_trip(frame, cap),
         Peer::Http(remote) => remote.round_trip(frame, cap),
+    }
+}
+
+/// Keep a status sample when one is due.
+fn sample(
+    inner: &mut Inner,
+    db: &Database,
+    now: i64,
+    opts: &DriverOptions,
+    started: Instant,
+    last_sample: &mut Option<Instant>,
+) {
+    if opts.sample_every_ms == 0
+        || last_sample.is_some_and(|t| (t.elapsed().as_millis() as u64) < opts.sample_every_ms)
+    {
+        return;
+    }
+    *last_sample = Some(Instant::now());
+    let s = inner.link.status(db, now);
+    if inner.samples.len() < MAX_SAMPLES {
+        inner.samples.push(Sample {
+            t_ms: started.elapsed().as_millis() as u64,
+            lag_ms: s.lag_ms,
+            pending: s.pending,
+            records_shipped: s.records_shipped,
+            bytes_shipped: s.bytes_shipped,
+        });
     }
 }
 
@@ -276,22 +305,7 @@ fn run(
             } else {
                 inner.link.tick(&mut db, now)
             };
-            if opts.sample_every_ms > 0
-                && last_sample
-                    .is_none_or(|t| t.elapsed().as_millis() as u64 >= opts.sample_every_ms)
-            {
-                last_sample = Some(Instant::now());
-                let s = inner.link.status(&db, now);
-                if inner.samples.len() < MAX_SAMPLES {
-                    inner.samples.push(Sample {
-                        t_ms: started.elapsed().as_millis() as u64,
-                        lag_ms: s.lag_ms,
-                        pending: s.pending,
-                        records_shipped: s.records_shipped,
-                        bytes_shipped: s.bytes_shipped,
-                    });
-                }
-            }
+            sample(&mut inner, &db, now, &opts, started, &mut last_sample);
             if let Some(dir) = &state_dir {
                 if last_save.elapsed() >= Duration::from_secs(1) {
                     last_save = Instant::now();
@@ -321,6 +335,8 @@ fn run(
                 Ok(bytes) => actions.extend(inner.link.on_reply(&mut db, &bytes, now)),
                 Err(e) => inner.link.on_transport_error(now, e),
             }
+            // Under steady load batches follow one another here: sample too.
+            sample(&mut inner, &db, now, &opts, started, &mut last_sample);
         }
         {
             let mut inner = lock(&shared.inner);

@@ -5,8 +5,8 @@
 //! cursor), ticks the link on the region's clock, and carries its frames to
 //! the peer — another region in this process ([`Peer::Local`], answered by
 //! [`tablesync::replication::respond`]) or a `tablesync serve` server
-//! ([`Peer::Http`]; servers answer sync frames, so `delayed` links need a
-//! local peer until servers host replication).
+//! ([`Peer::Http`]: sync frames go to `POST /v1/sync`, record pushes — the
+//! one-frame path of realtime and delayed links — to `POST /v1/replicate`).
 //!
 //! ```
 //! use std::sync::{Arc, Mutex};

@@ -59,7 +59,8 @@ fn realtime_both_ways_between_two_regions_in_process() {
     assert_eq!(digest(&a), digest(&b));
     let s = link.stop().unwrap();
     assert_eq!(s.state, LinkState::Stopped);
-    assert!(s.records_shipped >= 400, "{s:?}");
+    // Exact: every record is counted once, however it travelled.
+    assert_eq!(s.records_shipped, 400, "{s:?}");
 }
 
 #[test]
@@ -124,12 +125,21 @@ fn a_link_saved_in_a_directory_resumes_from_its_cursor() {
 #[test]
 fn realtime_push_to_an_http_server() {
     let (a, b) = (region("a"), region("b"));
+    // Count the server's write operations by kind.
+    let ops = Arc::new(Mutex::new(std::collections::BTreeMap::<String, u64>::new()));
+    let o2 = ops.clone();
     let cfg = tablesync_http::ServerConfig {
         token: "t0ken".into(),
+        fault_hook: Some(tablesync_http::FaultHook(Arc::new(move |op: &str| {
+            *o2.lock().unwrap().entry(op.to_string()).or_default() += 1;
+        }))),
         ..tablesync_http::ServerConfig::default()
     };
     let server = tablesync_http::serve(b.clone(), cfg).unwrap();
     let remote = tablesync_http::HttpRemote::new(&server.url(), "t0ken").unwrap();
+    for k in 0..20 {
+        put(&a, k);
+    }
     let link = LinkHandle::spawn(
         a.clone(),
         Peer::Http(remote),
@@ -137,12 +147,24 @@ fn realtime_push_to_an_http_server() {
         DriverOptions::default(),
     )
     .unwrap();
-    for k in 0..100 {
+    assert!(link.wait_idle(WAIT));
+    let after_first_contact = ops.lock().unwrap().clone();
+    assert!(after_first_contact.get("sync").copied().unwrap_or(0) >= 1);
+    for k in 20..100 {
         put(&a, k);
+        std::thread::sleep(Duration::from_millis(1));
     }
     assert!(link.wait_idle(WAIT));
     assert_eq!(digest(&a), digest(&b));
     let s = link.stop().unwrap();
     assert!(s.bytes_shipped > 0 && s.last_error.is_none(), "{s:?}");
+    assert_eq!(s.records_shipped, 100, "{s:?}");
+    let ops = ops.lock().unwrap().clone();
+    // Live commits went through POST /v1/replicate, one frame per batch;
+    // sync sessions ran only for catch-up (at most one a second).
+    let pushes = ops.get("replicate").copied().unwrap_or(0);
+    assert!((1..=80).contains(&pushes), "{ops:?}");
+    let syncs = ops.get("sync").copied().unwrap_or(0) - after_first_contact["sync"];
+    assert!(syncs <= 6 * 4, "catch-up sessions only: {ops:?}");
     server.stop();
 }

@@ -12,6 +12,7 @@ mod failover;
 mod group_remote;
 mod inspect;
 mod replicate;
+mod replicate_bench;
 mod replicate_plot;
 mod rows;
 mod serve;

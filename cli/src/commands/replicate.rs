@@ -1,18 +1,17 @@
 //! `tablesync replicate SRC DST`: one link in the foreground.
 
+use super::replicate_bench::{figures, load_schema, load_writer, local_write_rate, report, Load};
 use super::replicate_plot::write_plot;
 use super::sides::Side;
 use crate::args::{DirectionArg, ReplicateArgs};
 use crate::error::{CliError, CliResult};
 use crate::open::{open_existing, open_or_create};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tablesync::replication::{parse_duration_ms, LinkConfig, LinkStatus, Trigger};
 use tablesync::sync::SyncDirection;
-use tablesync::{
-    Column, Condition, Database, PkColumn, PkType, PrimaryKey, SyncPolicy, TableSchema,
-};
+use tablesync::SyncPolicy;
 use tablesync_replicate::{DriverOptions, LinkHandle, Peer};
 
 /// The sync direction of a `--direction` argument.
@@ -45,40 +44,6 @@ fn line(s: &LinkStatus, elapsed: Duration) -> String {
     )
 }
 
-/// Write `rate` rows per second of `bytes` bytes into `load` (paced in
-/// 10 ms slices) until `stop`.
-fn load_writer(
-    db: Arc<Mutex<Database>>,
-    rate: u64,
-    bytes: usize,
-    stop: Arc<AtomicBool>,
-) -> std::thread::JoinHandle<u64> {
-    std::thread::spawn(move || {
-        let payload = "x".repeat(bytes.max(1));
-        let start = Instant::now();
-        let mut written = 0u64;
-        while !stop.load(Ordering::Relaxed) {
-            let due = (start.elapsed().as_secs_f64() * rate as f64) as u64;
-            while written < due {
-                let mut g = db.lock().unwrap_or_else(|p| p.into_inner());
-                let r = g.put_row(
-                    "load",
-                    PrimaryKey::new([("k", written as i64)]),
-                    vec![Column::new("v", payload.as_str())],
-                    Condition::ignore(),
-                );
-                drop(g);
-                if r.is_err() {
-                    return written;
-                }
-                written += 1;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        written
-    })
-}
-
 /// Run the link until `--duration` passes or Ctrl-C.
 pub fn replicate(a: &ReplicateArgs, region: Option<&str>, policy: SyncPolicy) -> CliResult<()> {
     let trigger = Trigger::parse(&a.trigger)?;
@@ -88,12 +53,15 @@ pub fn replicate(a: &ReplicateArgs, region: Option<&str>, policy: SyncPolicy) ->
         .map(parse_duration_ms)
         .transpose()?
         .map(|ms| Duration::from_millis(ms as u64));
+    let load = a.load.as_deref().map(Load::parse).transpose()?;
+    // The same-run reference of `--load max`: local writes, no link.
+    let reference = match load {
+        Some(Load::Max) => Some(local_write_rate(&a.src, policy, a.load_bytes, 2.0)?),
+        _ => None,
+    };
     let mut src_db = open_existing(&a.src, region, policy)?;
-    if a.load.is_some() && !src_db.list_tables()?.iter().any(|t| t == "load") {
-        src_db.create_table(TableSchema::new(
-            "load",
-            vec![PkColumn::new("k", PkType::Integer)],
-        ))?;
+    if load.is_some() && !src_db.list_tables()?.iter().any(|t| t == "load") {
+        src_db.create_table(load_schema("load"))?;
     }
     let src_region = src_db.region().to_string();
     let src = Arc::new(Mutex::new(src_db));
@@ -105,11 +73,6 @@ pub fn replicate(a: &ReplicateArgs, region: Option<&str>, policy: SyncPolicy) ->
             (Peer::Local(db.clone()), name, Some(db))
         }
         Side::Url(url) => {
-            if matches!(trigger, Trigger::Delayed(_)) {
-                return Err(CliError::arg(
-                    "delayed links need a directory peer until servers host replication",
-                ));
-            }
             let remote = tablesync_http::HttpRemote::new(&url, a.token.as_deref().unwrap_or(""))?;
             (Peer::Http(remote), url.clone(), None)
         }
@@ -139,6 +102,8 @@ pub fn replicate(a: &ReplicateArgs, region: Option<&str>, policy: SyncPolicy) ->
         config,
         DriverOptions {
             state_dir: Some(a.src.clone()),
+            // Lag percentiles need dense samples.
+            sample_every_ms: if load.is_some() { 10 } else { 100 },
             ..DriverOptions::default()
         },
     )?;
@@ -156,20 +121,27 @@ pub fn replicate(a: &ReplicateArgs, region: Option<&str>, policy: SyncPolicy) ->
     let stop = Arc::new(AtomicBool::new(false));
     let s2 = stop.clone();
     let _ = ctrlc::set_handler(move || s2.store(true, Ordering::SeqCst));
-    let loader = a
-        .load
-        .map(|rate| load_writer(src.clone(), rate, a.load_bytes, stop.clone()));
+    let lag = Arc::new(AtomicI64::new(0));
+    let loader = load.map(|l| load_writer(src.clone(), l, a.load_bytes, stop.clone(), lag.clone()));
     let started = Instant::now();
     let mut last_print = Instant::now() - Duration::from_secs(1);
     while !stop.load(Ordering::SeqCst) && duration.is_none_or(|d| started.elapsed() < d) {
-        if last_print.elapsed() >= Duration::from_millis(500) {
-            last_print = Instant::now();
+        if load == Some(Load::Max) || last_print.elapsed() >= Duration::from_millis(500) {
             let s = link.status();
-            eprint!("\r{}", line(&s, started.elapsed()));
+            lag.store(s.lag_ms, Ordering::Relaxed);
+            if last_print.elapsed() >= Duration::from_millis(500) {
+                last_print = Instant::now();
+                eprint!("\r{}", line(&s, started.elapsed()));
+            }
         }
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(Duration::from_millis(if load == Some(Load::Max) {
+            5
+        } else {
+            50
+        }));
     }
     stop.store(true, Ordering::SeqCst);
+    let load_ms = started.elapsed().as_millis() as u64;
     let written = loader.map(|h| h.join().unwrap_or(0));
     // Let what was committed drain (bounded) before stopping.
     if !link.wait_idle(Duration::from_secs(10)) {
@@ -178,8 +150,10 @@ pub fn replicate(a: &ReplicateArgs, region: Option<&str>, policy: SyncPolicy) ->
     let samples = link.samples();
     let status = link.stop()?;
     eprintln!("\r{}", line(&status, started.elapsed()));
-    if let Some(w) = written {
+    if let (Some(w), Some(l)) = (written, load) {
         println!("load: {w} rows written into 'load'");
+        let f = figures(&samples, load_ms);
+        print!("{}", report(&f, l, w, load_ms as f64 / 1000.0, reference));
     }
     if let Some(path) = &a.plot {
         write_plot(path, &samples).map_err(|e| {

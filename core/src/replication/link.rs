@@ -15,6 +15,7 @@ use crate::client::Database;
 use crate::codec::record::encode_record;
 use crate::log::hlc::hlc_millis;
 use crate::log::record::ChangeRecord;
+use crate::log::version_vector::VersionVector;
 use crate::model::error::{Error, Result};
 use crate::sync::{Initiator, SessionStep, SyncConfig, SyncDirection, SyncMode, SyncReport};
 
@@ -23,6 +24,15 @@ const DELAYED_PAGE: usize = 1000;
 /// Records decoded at most to compute `pending` and `lag_ms` exactly;
 /// beyond them, every later record counts as pending (an upper bound).
 const STATUS_SCAN: usize = 8_192;
+/// A realtime link on the one-frame path still runs an `auto` session this
+/// often (ms), when it has nothing to push: rows that reached this region
+/// by reconcile are in no log batch and no version vector; the session's
+/// digest check finds them.
+pub const CATCHUP_EVERY_MS: i64 = 1_000;
+/// Under a load that never lets the push path go idle, the catch-up session
+/// runs anyway once it is this late (ms). (A session that runs while
+/// writes land reconciles the rows written meanwhile, so it is put off.)
+pub const CATCHUP_MAX_DEFER_MS: i64 = 30_000;
 /// First retry back-off (ms); doubles per failure up to `max_backoff_ms`.
 const BASE_BACKOFF_MS: i64 = 100;
 
@@ -46,9 +56,13 @@ enum Inflight {
         session: u64,
         batch: u64,
         end_cursor: u64,
-        count: u64,
         bytes: u64,
         deadline_ms: i64,
+        /// The local version vector when a realtime batch took every
+        /// unshipped record: if the peer's vv in the ack does not cover it,
+        /// the region holds records no log batch carries (held ranges from
+        /// a reconcile) and the link catches up with an `auto` session.
+        check_vv: Option<VersionVector>,
     },
 }
 
@@ -74,13 +88,26 @@ pub struct Link {
     failures_in_row: u32,
     last_error: Option<String>,
     batch_no: u64,
+    /// A realtime link that pushes ships new records as one-frame batches
+    /// (`TSRP`) once an `auto` session succeeded (it has a cursor), until an
+    /// error, a log gap or a peer missing records sends it back to `auto`.
+    push_ready: bool,
+    /// The parsed schedule of a `cron:` trigger.
+    cron: Option<croner::Cron>,
+    /// When the one-frame path runs its next `auto` catch-up session.
+    catchup_at_ms: i64,
 }
 
 impl Link {
     /// A link in state `created`; `seed` feeds its session ids.
     pub fn new(config: LinkConfig, seed: u64) -> Result<Link> {
         config.validate()?;
+        let cron = match &config.trigger {
+            Trigger::Cron(e) => Some(super::cron::parse_cron(e)?),
+            _ => None,
+        };
         Ok(Link {
+            cron,
             config,
             state: LinkState::Created,
             rng: SplitMix::new(seed),
@@ -99,6 +126,8 @@ impl Link {
             failures_in_row: 0,
             last_error: None,
             batch_no: 0,
+            push_ready: false,
+            catchup_at_ms: i64::MAX,
         })
     }
 
@@ -282,9 +311,9 @@ impl Link {
                 session,
                 batch,
                 end_cursor,
-                count,
                 bytes,
                 deadline_ms,
+                check_vv,
             }) => {
                 let ack = match decode_ack(reply) {
                     Ok(a) if a.session == session && a.batch == batch => a,
@@ -293,21 +322,35 @@ impl Link {
                             session,
                             batch,
                             end_cursor,
-                            count,
                             bytes,
                             deadline_ms,
+                            check_vv,
                         });
                         return Vec::new();
                     }
                 };
                 match ack.outcome {
-                    Ok(_) => {
+                    Ok((applied, _skipped)) => {
                         self.acked_cursor = self.acked_cursor.max(end_cursor);
-                        self.records_shipped += count;
+                        // Records the peer newly applied: a batch resent after
+                        // a lost ack counts once.
+                        self.records_shipped += applied;
                         self.bytes_shipped += bytes + reply.len() as u64;
                         self.succeeded(now_ms, now_ms);
-                        // More may be eligible already.
-                        self.next_due_ms = Some(now_ms);
+                        if self.config.trigger == Trigger::Realtime {
+                            // More may have landed while this batch flew.
+                            self.dirty = true;
+                            let covered = match (&check_vv, &ack.vv) {
+                                (Some(mine), Some(peer)) => mine.is_covered_by(peer),
+                                _ => true,
+                            };
+                            if !covered {
+                                self.push_ready = false;
+                            }
+                        } else {
+                            // More may be eligible already.
+                            self.next_due_ms = Some(now_ms);
+                        }
                     }
                     Err((code, message)) => self.fail(now_ms, remote_error(&code, &message)),
                 }
@@ -335,9 +378,18 @@ impl Link {
             }
             None => {
                 let retry = (self.failures_in_row > 0).then_some(self.retry_at_ms);
+                let catchup = self.push_ready.then_some(self.catchup_at_ms);
                 let due = match self.config.trigger {
-                    Trigger::Realtime if self.config.direction.pulls() => self.next_due_ms,
-                    Trigger::Realtime if self.dirty => Some(i64::MIN),
+                    Trigger::Realtime if self.dirty && self.config.direction.pushes() => {
+                        Some(i64::MIN)
+                    }
+                    Trigger::Realtime if self.config.direction.pulls() => {
+                        match (self.next_due_ms, catchup) {
+                            (Some(a), Some(b)) => Some(a.min(b)),
+                            (a, b) => a.or(b),
+                        }
+                    }
+                    Trigger::Realtime if catchup.is_some() => catchup,
                     Trigger::Manual if self.requested => Some(i64::MIN),
                     Trigger::Manual | Trigger::Realtime => None,
                     _ => self.next_due_ms,
@@ -360,10 +412,12 @@ impl Link {
         let at = |t: Option<i64>| t.is_some_and(|t| now_ms >= t);
         match self.config.trigger {
             Trigger::Realtime => {
-                (self.dirty && self.config.direction.pushes()) || at(self.next_due_ms)
+                (self.dirty && self.config.direction.pushes())
+                    || at(self.next_due_ms)
+                    || (self.push_ready && now_ms >= self.catchup_at_ms)
             }
             Trigger::Manual => false,
-            Trigger::Periodic(_) | Trigger::Delayed(_) => at(self.next_due_ms),
+            Trigger::Periodic(_) | Trigger::Delayed(_) | Trigger::Cron(_) => at(self.next_due_ms),
         }
     }
 
@@ -380,12 +434,30 @@ impl Link {
 
     /// Start a session or a delayed batch; `None` when there is nothing to send.
     fn begin(&mut self, db: &mut Database, now_ms: i64) -> Option<Vec<u8>> {
-        self.requested = false;
-        if let Trigger::Delayed(d) = self.config.trigger {
-            match self.delayed_batch(db, now_ms, d) {
+        let requested = std::mem::take(&mut self.requested);
+        let delay = match self.config.trigger {
+            Trigger::Delayed(d) => Some(d),
+            // The one-frame path: new commits since the cursor, unless a
+            // pull poll or trigger() asks for a whole session.
+            Trigger::Realtime
+                if self.push_ready
+                    && self.dirty
+                    && !requested
+                    && now_ms < self.catchup_at_ms.saturating_add(CATCHUP_MAX_DEFER_MS)
+                    && !(self.config.direction.pulls()
+                        && self.next_due_ms.is_some_and(|t| now_ms >= t)) =>
+            {
+                Some(0)
+            }
+            _ => None,
+        };
+        if let Some(d) = delay {
+            match self.record_batch(db, now_ms, d) {
                 Ok(Some(batch)) => return Some(batch),
+                // Nothing to push: the catch-up session, when due.
+                Ok(None) if d == 0 && now_ms >= self.catchup_at_ms => {}
                 Ok(None) => return None,
-                Err(Error::LogGap(_)) => {} // behind retention: reconcile below
+                Err(Error::LogGap(_)) => self.push_ready = false, // behind retention: reconcile below
                 Err(e) => {
                     self.fail(now_ms, e);
                     return None;
@@ -433,15 +505,27 @@ impl Link {
                 .is_none_or(|t| t.contains(&r.table))
     }
 
-    /// The next batch of records committed at least `delay` ms ago, or
-    /// `LogGap` when retention dropped records the link has not shipped.
-    fn delayed_batch(
+    /// The next batch of records committed at least `delay` ms ago (a
+    /// realtime link passes 0: every unshipped record, whatever its stamp),
+    /// or `LogGap` when retention dropped records the link has not shipped.
+    fn record_batch(
         &mut self,
         db: &mut Database,
         now_ms: i64,
         delay: i64,
     ) -> Result<Option<Vec<u8>>> {
-        let cutoff = now_ms.saturating_sub(delay);
+        let realtime = self.config.trigger == Trigger::Realtime;
+        let cutoff = if realtime {
+            i64::MAX
+        } else {
+            now_ms.saturating_sub(delay)
+        };
+        // Taken before the log is read: what the batch must bring the peer to.
+        let vv_before = if realtime && self.config.tables.is_none() {
+            Some(db.version_vector_full()?)
+        } else {
+            None
+        };
         let budget = self.config.max_frame_bytes / 2;
         loop {
             let from = self.acked_cursor.max(1);
@@ -457,6 +541,7 @@ impl Link {
                 )));
             }
             let full = page.records.len() == DELAYED_PAGE;
+            let page_next = page.next_cursor;
             let mut end = from;
             let mut size = 0usize;
             let mut records = Vec::new();
@@ -486,41 +571,54 @@ impl Link {
                     continue; // a page of records the peer needs nothing from
                 }
                 self.dirty = false;
-                // Records may also arrive from other regions: look again
-                // after a poll period if nothing is waiting.
-                self.next_due_ms = Some(wake.unwrap_or(now_ms.saturating_add(self.config.poll_ms)));
+                if !realtime {
+                    // Records may also arrive from other regions: look again
+                    // after a poll period if nothing is waiting.
+                    self.next_due_ms =
+                        Some(wake.unwrap_or(now_ms.saturating_add(self.config.poll_ms)));
+                }
                 return Ok(None);
             }
+            // The vv check holds only when this batch takes every record.
+            let complete = wake.is_none() && !full && end >= page_next;
             self.batch_no += 1;
             let session = self.rng.next_u64();
-            let count = records.len() as u64;
             let bytes = encode_push(&PushBatch {
                 session,
                 batch: self.batch_no,
                 records,
             });
-            self.next_due_ms = wake;
+            if !realtime {
+                self.next_due_ms = wake;
+            }
             self.inflight = Some(Inflight::Push {
                 session,
                 batch: self.batch_no,
                 end_cursor: end,
-                count,
                 bytes: bytes.len() as u64,
                 deadline_ms: now_ms.saturating_add(self.config.timeout_ms),
+                check_vv: if complete { vv_before } else { None },
             });
             return Ok(Some(bytes));
         }
     }
 
     fn finish_sync(&mut self, report: SyncReport, started_ms: i64, start_cursor: u64, now_ms: i64) {
-        self.records_shipped +=
-            report.records_pulled + report.records_pushed + report.rows_pulled + report.rows_pushed;
+        // Change records only: rows a reconcile moved are counted in bytes
+        // (their records may follow by the log later; counting both counted
+        // one write twice).
+        self.records_shipped += report.records_pulled + report.records_pushed;
         if self.config.direction.pushes() {
             self.acked_cursor = self.acked_cursor.max(start_cursor);
+            // The link has a cursor: new commits go as one-frame batches.
+            self.push_ready = self.config.trigger == Trigger::Realtime;
+            self.catchup_at_ms = now_ms.saturating_add(CATCHUP_EVERY_MS);
         }
         self.succeeded(started_ms, now_ms);
         self.next_due_ms = match self.config.trigger {
             Trigger::Periodic(p) => Some(started_ms.saturating_add(p).max(now_ms)),
+            // The next fire time; a schedule that never fires again stops.
+            Trigger::Cron(_) => self.next_fire(now_ms),
             Trigger::Realtime if self.config.direction.pulls() => {
                 // Pulled something: the peer may have more; ask again at once.
                 if report.records_pulled + report.rows_pulled > 0 {
@@ -546,6 +644,8 @@ impl Link {
 
     fn fail(&mut self, now_ms: i64, e: Error) {
         self.inflight = None;
+        // Catch up with a whole session after any error.
+        self.push_ready = false;
         self.sessions_failed += 1;
         self.failures_in_row = self.failures_in_row.saturating_add(1);
         let backoff = BASE_BACKOFF_MS
@@ -566,28 +666,27 @@ impl Link {
     /// Status now: counters, pending records and lag (reads the local log).
     pub fn status(&self, db: &Database, now_ms: i64) -> LinkStatus {
         let (mut pending, mut oldest) = (0u64, None::<i64>);
-        if self.config.direction.pushes() {
-            let mut cursor = self.acked_cursor.max(1);
-            let mut scanned = 0usize;
-            while scanned < STATUS_SCAN {
-                let Ok(page) = db.changes_since(cursor, 4096) else {
-                    break;
-                };
-                if page.records.is_empty() {
+        if self.config.direction.pushes() && db.check_open().is_ok() {
+            // The log's entries, undecoded: origin, table and stamp are enough.
+            let log = &db.log;
+            let first = log.first_cursor();
+            let from = self.acked_cursor.max(1);
+            let skip = from.saturating_sub(first) as usize;
+            for (scanned, e) in log.entries().iter().skip(skip).enumerate() {
+                if scanned == STATUS_SCAN {
+                    // Beyond the scan every later record counts (an upper bound).
+                    pending += log.next_cursor().saturating_sub(e.cursor);
                     break;
                 }
-                scanned += page.records.len();
-                for r in &page.records {
-                    if self.selected(r) {
-                        pending += 1;
-                        let t = hlc_millis(r.stamp);
-                        oldest = Some(oldest.map_or(t, |o| o.min(t)));
-                    }
+                if log.origin_of(e) != self.config.peer && log.in_tables(e, &self.config.tables) {
+                    pending += 1;
+                    let t = hlc_millis(e.stamp);
+                    oldest = Some(oldest.map_or(t, |o| o.min(t)));
                 }
-                cursor = page.next_cursor;
             }
-            if scanned >= STATUS_SCAN {
-                pending += db.next_cursor().unwrap_or(cursor).saturating_sub(cursor);
+            if from < first {
+                // Dropped before the link shipped them: pending, age unknown.
+                pending += first - from;
             }
         }
         let lag_ms = if self.config.direction.pushes() {
@@ -598,6 +697,10 @@ impl Link {
         let window = match self.config.trigger {
             Trigger::Realtime => Some(0),
             Trigger::Periodic(p) | Trigger::Delayed(p) => Some(p),
+            // The gap between the next two fires.
+            Trigger::Cron(_) => self
+                .next_fire(now_ms)
+                .and_then(|a| self.next_fire(a).map(|b| b - a)),
             Trigger::Manual if pending == 0 => Some(0),
             Trigger::Manual => None,
         };
@@ -618,6 +721,13 @@ impl Link {
             lag_ms,
             rpo_ms: window.map(|w| w.max(lag_ms)),
         }
+    }
+
+    /// The cron trigger's first fire time after `after_ms`.
+    fn next_fire(&self, after_ms: i64) -> Option<i64> {
+        self.cron
+            .as_ref()
+            .and_then(|c| super::cron::next_fire_ms(c, after_ms))
     }
 
     /// Mark the restored link so its first tick catches up.

@@ -22,6 +22,7 @@
 //! simulation in `core/tests/replication_simulation.rs`).
 
 mod config;
+pub mod cron;
 pub mod detector;
 mod fence;
 mod group;
@@ -41,7 +42,7 @@ pub use fence::Fence;
 pub use group::{GroupAction, GroupConfig, GroupNode, GroupStatus, Role};
 pub use group_msg::{GroupMsg, Handover};
 pub use group_state::{GroupState, LostRange};
-pub use link::{Link, LinkAction};
+pub use link::{Link, LinkAction, CATCHUP_EVERY_MS, CATCHUP_MAX_DEFER_MS};
 pub use respond::respond;
 pub use rng::SplitMix;
 #[cfg(feature = "fs")]

@@ -2,20 +2,26 @@
 //! it chose (docs/FORMAT.md, "Replication frames").
 //!
 //! Request `TSRP`: `session u64 LE ‖ batch u64 LE ‖ count varint ‖ records`
-//! (each a §7 change record). Ack `TSRA`: `session u64 LE ‖ batch u64 LE ‖
-//! status u8` then, for status 0, `applied varint ‖ skipped varint`, for
-//! status 1, `code string ‖ message string`.
+//! (each a §7 change record). Ack `TSRA` (frame version 2): `session u64 LE ‖
+//! batch u64 LE ‖ status u8` then, for status 0, `applied varint ‖ skipped
+//! varint ‖ vv` (the peer's version vector after the merge, §11 layout), for
+//! status 1, `code string ‖ message string`. Version-1 acks (no vv) are
+//! still read.
 
 use crate::codec::buf::{put_bytes, put_varint, Reader};
-use crate::codec::frame::{decode_frame, encode_frame};
+use crate::codec::frame::{decode_frame, decode_frame_version, encode_frame, encode_frame_version};
 use crate::codec::record::{put_record, read_record};
 use crate::log::record::ChangeRecord;
+use crate::log::version_vector::VersionVector;
+use crate::log::vv_codec::{put_vv, read_vv};
 use crate::model::error::{Error, Result};
 
 /// Magic of a record-push request.
 pub const MAGIC_PUSH: [u8; 4] = *b"TSRP";
 /// Magic of a record-push acknowledgement.
 pub const MAGIC_PUSH_ACK: [u8; 4] = *b"TSRA";
+/// Frame version of acks written now: 2 carries the peer's version vector.
+pub const PUSH_ACK_VERSION: u8 = 2;
 
 /// A batch of records to merge at the target.
 #[derive(Clone, Debug, PartialEq)]
@@ -37,6 +43,9 @@ pub struct PushAck {
     pub batch: u64,
     /// `Ok((applied, skipped))`, or the target's error `(code, message)`.
     pub outcome: std::result::Result<(u64, u64), (String, String)>,
+    /// The target's version vector after the merge (`None` in a version-1
+    /// ack or an error ack).
+    pub vv: Option<VersionVector>,
 }
 
 /// Encode a batch (lz4-compressed frame).
@@ -80,6 +89,7 @@ pub fn encode_ack(a: &PushAck) -> Vec<u8> {
             p.push(0);
             put_varint(&mut p, *applied);
             put_varint(&mut p, *skipped);
+            put_vv(&mut p, a.vv.as_ref().unwrap_or(&VersionVector::new()));
         }
         Err((code, message)) => {
             p.push(1);
@@ -87,18 +97,34 @@ pub fn encode_ack(a: &PushAck) -> Vec<u8> {
             put_bytes(&mut p, message.as_bytes());
         }
     }
-    encode_frame(MAGIC_PUSH_ACK, &p, false)
+    encode_frame_version(MAGIC_PUSH_ACK, PUSH_ACK_VERSION, &p, false)
 }
 
-/// Decode an acknowledgement.
+/// Largest acknowledgement payload read (a version vector of many origins
+/// with held ranges fits).
+const ACK_CAP: usize = 1 << 20;
+
+/// Decode an acknowledgement (version 2, or version 1 without a vv).
 pub fn decode_ack(bytes: &[u8]) -> Result<PushAck> {
-    let p = decode_frame(MAGIC_PUSH_ACK, bytes, 64 * 1024)?;
+    let v1 = bytes.get(4) == Some(&1);
+    let p = if v1 {
+        decode_frame(MAGIC_PUSH_ACK, bytes, ACK_CAP)?
+    } else {
+        decode_frame_version(MAGIC_PUSH_ACK, PUSH_ACK_VERSION, bytes, ACK_CAP)?
+    };
     let mut r = Reader::new(&p, "record push ack");
     let session = r.u64_le()?;
     let batch = r.u64_le()?;
-    let outcome = match r.u8()? {
-        0 => Ok((r.varint()?, r.varint()?)),
-        1 => Err((r.string()?.to_string(), r.string()?.to_string())),
+    let (outcome, vv) = match r.u8()? {
+        0 => {
+            let counts = (r.varint()?, r.varint()?);
+            let vv = if v1 { None } else { Some(read_vv(&mut r)?) };
+            (Ok(counts), vv)
+        }
+        1 => (
+            Err((r.string()?.to_string(), r.string()?.to_string())),
+            None,
+        ),
         s => return Err(r.error(format!("unknown ack status {s}"))),
     };
     r.finish()?;
@@ -106,6 +132,7 @@ pub fn decode_ack(bytes: &[u8]) -> Result<PushAck> {
         session,
         batch,
         outcome,
+        vv,
     })
 }
 
@@ -163,16 +190,33 @@ mod tests {
             decode_push(&bytes[..10], 1 << 20).unwrap_err().code(),
             "CorruptData"
         );
-        for outcome in [
-            Ok((3, 1)),
-            Err(("OTSObjectNotExist".to_string(), "no t".to_string())),
+        let mut vv = VersionVector::new();
+        vv.insert_range("eu", 1, 2);
+        vv.insert_range("us", 5, 9);
+        for (outcome, vv) in [
+            (Ok((3, 1)), Some(vv)),
+            (
+                Err(("OTSObjectNotExist".to_string(), "no t".to_string())),
+                None,
+            ),
         ] {
             let a = PushAck {
                 session: 9,
                 batch: 2,
                 outcome,
+                vv,
             };
             assert_eq!(decode_ack(&encode_ack(&a)).unwrap(), a);
         }
+        // A version-1 ack (no vv) still reads.
+        let mut p = Vec::new();
+        p.extend_from_slice(&9u64.to_le_bytes());
+        p.extend_from_slice(&2u64.to_le_bytes());
+        p.extend_from_slice(&[0, 3, 1]);
+        let v1 = decode_ack(&encode_frame(MAGIC_PUSH_ACK, &p, false)).unwrap();
+        assert_eq!((v1.outcome, v1.vv), (Ok((3, 1)), None));
+        // An unknown version is refused with a stable code.
+        let v3 = encode_frame_version(MAGIC_PUSH_ACK, 3, &p, false);
+        assert_eq!(decode_ack(&v3).unwrap_err().code(), "UnsupportedVersion");
     }
 }

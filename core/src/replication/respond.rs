@@ -6,8 +6,10 @@ use crate::model::error::Result;
 use crate::sync::message::MAGIC_SYNC;
 
 /// Answer one frame a link sent: sync frames go to
-/// [`crate::sync::respond`], record pushes (delayed links) are merged with
-/// [`Database::apply_changes_owned`] (all or nothing) and acknowledged.
+/// [`crate::sync::respond`], record pushes (delayed links, and realtime
+/// links once they have a cursor) are merged with the checks of a sync
+/// push (all or nothing) and acknowledged with this region's new version
+/// vector.
 /// A frame that cannot be decoded is an error (there is no one to answer).
 pub fn respond(db: &mut Database, frame: &[u8], max_frame_bytes: usize) -> Result<Vec<u8>> {
     if has_magic(frame, MAGIC_SYNC) {
@@ -25,14 +27,20 @@ pub fn respond(db: &mut Database, frame: &[u8], max_frame_bytes: usize) -> Resul
         ));
     }
     db.check_open()?;
-    let batch = decode_push(frame, max_frame_bytes)?;
-    let outcome = match db.apply_changes_owned(batch.records) {
-        Ok(s) => Ok((s.applied, s.skipped)),
-        Err(e) => Err((e.code().to_string(), e.message())),
+    let batch = decode_push(frame, max_frame_bytes).inspect_err(|e| db.note_peer_error(e))?;
+    // The same validated path as a sync push (claims on this region's own
+    // sequence numbers, clock drift, all or nothing).
+    let (outcome, vv) = match db.apply_peer_changes(batch.records) {
+        Ok(s) => (Ok((s.applied, s.skipped)), Some(db.version_vector_full()?)),
+        Err(e) => {
+            db.note_peer_error(&e);
+            (Err((e.code().to_string(), e.message())), None)
+        }
     };
     Ok(encode_ack(&PushAck {
         session: batch.session,
         batch: batch.batch,
         outcome,
+        vv,
     }))
 }

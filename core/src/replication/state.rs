@@ -35,6 +35,9 @@ impl Link {
         let (kind, ms) = c.trigger.byte();
         p.push(kind);
         put_zigzag(&mut p, ms);
+        if let Trigger::Cron(e) = &c.trigger {
+            put_bytes(&mut p, e.as_bytes());
+        }
         put_zigzag(&mut p, c.poll_ms);
         put_zigzag(&mut p, c.timeout_ms);
         put_zigzag(&mut p, c.max_backoff_ms);
@@ -72,7 +75,11 @@ impl Link {
         };
         let kind = r.u8()?;
         let ms = r.zigzag()?;
-        let trigger = Trigger::from_byte(kind, ms).ok_or_else(|| r.error("unknown trigger"))?;
+        let trigger = if kind == 5 {
+            Trigger::Cron(r.string()?.to_string())
+        } else {
+            Trigger::from_byte(kind, ms).ok_or_else(|| r.error("unknown trigger"))?
+        };
         let mut config = LinkConfig::new(name, peer)
             .direction(direction)
             .tables(tables)

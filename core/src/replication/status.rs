@@ -21,7 +21,9 @@ pub struct LinkStatus {
     pub last_success_ms: Option<i64>,
     /// The last failure, if the link has not succeeded since.
     pub last_error: Option<String>,
-    /// Records moved (pushed + pulled) over the link's life.
+    /// Change records the peer (pushed) or this region (pulled) newly
+    /// applied over the link's life, each counted once; rows a reconcile
+    /// moved are not counted (their bytes are).
     pub records_shipped: u64,
     /// Bytes on the wire (sent + received) over the link's life.
     pub bytes_shipped: u64,

@@ -17,6 +17,9 @@ pub enum Trigger {
     Periodic(i64),
     /// Nothing moves until [`Link::trigger`](super::Link::trigger).
     Manual,
+    /// One session at each fire time of this cron expression (UTC; 5
+    /// fields, or 6 with seconds first; see [`super::cron`]).
+    Cron(String),
 }
 
 /// Parse a duration such as `300ms`, `10s`, `5m`, `2h` or `1d` (a bare
@@ -48,8 +51,7 @@ pub fn parse_duration_ms(s: &str) -> Result<i64> {
 impl Trigger {
     /// Parse `realtime`, `delayed:300ms`, `periodic:10s` or `manual`.
     ///
-    /// `cron:` expressions are refused with `OTSParameterInvalid` in this
-    /// build (see the replication section of docs/FORMAT.md).
+    /// `cron:<expression>` takes 5 or 6 fields (`cron:*/5 * * * * *`).
     pub fn parse(s: &str) -> Result<Trigger> {
         let s = s.trim();
         let (kind, arg) = match s.split_once(':') {
@@ -73,11 +75,12 @@ impl Trigger {
                 }
                 Ok(Trigger::Periodic(ms))
             }
-            ("cron", Some(_)) => Err(Error::invalid(
-                "cron triggers are not supported yet; use periodic:<duration>",
-            )),
+            ("cron", Some(e)) => {
+                super::cron::parse_cron(e)?;
+                Ok(Trigger::Cron(e.trim().to_string()))
+            }
             _ => Err(Error::invalid(format!(
-                "trigger {s:?} is not realtime, delayed:<d>, periodic:<d> or manual"
+                "trigger {s:?} is not realtime, delayed:<d>, periodic:<d>, cron:<expr> or manual"
             ))),
         }
     }
@@ -89,6 +92,7 @@ impl Trigger {
             Trigger::Manual => "manual".into(),
             Trigger::Delayed(ms) => format!("delayed:{ms}ms"),
             Trigger::Periodic(ms) => format!("periodic:{ms}ms"),
+            Trigger::Cron(e) => format!("cron:{e}"),
         }
     }
 
@@ -98,6 +102,7 @@ impl Trigger {
             Trigger::Delayed(ms) => (2, *ms),
             Trigger::Periodic(ms) => (3, *ms),
             Trigger::Manual => (4, 0),
+            Trigger::Cron(_) => (5, 0),
         }
     }
 
@@ -132,7 +137,17 @@ mod tests {
             Trigger::parse("delayed:2m").unwrap(),
             Trigger::Delayed(120_000)
         );
-        for t in ["realtime", "manual", "delayed:5s", "periodic:250ms"] {
+        assert_eq!(
+            Trigger::parse("cron:*/5 * * * * *").unwrap(),
+            Trigger::Cron("*/5 * * * * *".into())
+        );
+        for t in [
+            "realtime",
+            "manual",
+            "delayed:5s",
+            "periodic:250ms",
+            "cron:0 */2 * * *",
+        ] {
             let p = Trigger::parse(t).unwrap();
             assert_eq!(Trigger::parse(&p.name()).unwrap(), p);
         }
@@ -143,7 +158,8 @@ mod tests {
             "periodic:-1s",
             "periodic:10y",
             "soon",
-            "cron:* * * * *",
+            "cron:61 * * * *",
+            "cron:",
             "delayed:999999999d",
         ] {
             assert_eq!(

@@ -3,6 +3,7 @@
 mod changes;
 mod links;
 mod ops;
+mod replicate;
 mod rows;
 mod sync;
 
@@ -52,6 +53,7 @@ pub type AppState = Arc<App>;
 pub fn router(app: AppState) -> Router {
     Router::new()
         .route(crate::SYNC_PATH, post(sync::sync))
+        .route(crate::REPLICATE_PATH, post(replicate::replicate))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
