@@ -30,7 +30,7 @@ pub use check::{repair_files, scan_dir, CheckReport, ReadOnly, RepairReport};
 pub use checkpoint::{
     decode_checkpoint, CHECKPOINT_HEADER_LEN, CHECKPOINT_VERSION, MAGIC_CHECKPOINT,
 };
-pub use names::{checkpoint_name, segment_name, LOCK_FILE};
+pub use names::{checkpoint_name, segment_name, LOCK_FILE, SYNC_FAILED_FILE};
 pub use segment::{scan_segment, SegmentScan};
 pub use segment::{MAX_RECORD_PAYLOAD, RECORD_HEADER_LEN, SEGMENT_HEADER_LEN, SEGMENT_VERSION};
 
@@ -167,12 +167,21 @@ impl<V: Vfs> VfsStorage<V> {
         }
         let lock = vfs.lock(dir)?;
         let mut state = recovery::recover_dir(&vfs, dir, options.sync)?;
+        let sync_failed = vfs.read(&dir.join(SYNC_FAILED_FILE)).is_ok();
         let (active, start, len) = match state.tail {
-            Some(t) => (
-                open_for_append(&vfs, &dir.join(segment_name(t.start)))?,
-                t.start,
-                t.len,
-            ),
+            Some(t) => {
+                let name = segment_name(t.start);
+                if sync_failed {
+                    // After a failed fsync the page cache may hold log bytes
+                    // the disk lost, and fsyncing again would not write them
+                    // (the kernel marked them clean): rewrite the segment
+                    // from what recovery read, into fresh durable pages.
+                    let mut bytes = read_file(&vfs, dir, &name)?;
+                    bytes.truncate(t.len as usize);
+                    write_file_atomic(&vfs, dir, &name, &[&bytes])?;
+                }
+                (open_for_append(&vfs, &dir.join(name))?, t.start, t.len)
+            }
             None => {
                 let f = create_segment(&vfs, dir, state.next_seq)?;
                 state
@@ -182,6 +191,9 @@ impl<V: Vfs> VfsStorage<V> {
                 (f, state.next_seq, SEGMENT_HEADER_LEN as u64)
             }
         };
+        if sync_failed {
+            state.obsolete.push(SYNC_FAILED_FILE.to_string());
+        }
         remove_files(&vfs, dir, &state.obsolete)?;
         Ok(VfsStorage {
             vfs,
@@ -262,7 +274,11 @@ impl<V: Vfs> VfsStorage<V> {
 
     fn sync_active(&mut self) -> Result<()> {
         if let Err(e) = self.active.sync_data() {
-            // After a failed fsync the page cache state is unknown: stop.
+            // After a failed fsync the page cache state is unknown: stop,
+            // and leave a mark so that the next open does not trust the
+            // cached bytes of this segment (best effort: if even this
+            // fails, the disk is gone).
+            let _ = write_file_atomic(&self.vfs, &self.dir, SYNC_FAILED_FILE, &[b"1"]);
             return Err(self.fail(io_error(
                 format_args!("syncing {}", segment_name(self.active_start)),
                 e,
@@ -420,7 +436,8 @@ impl<V: Vfs> Storage for VfsStorage<V> {
 impl<V: Vfs> Drop for VfsStorage<V> {
     fn drop(&mut self) {
         if self.unsynced && self.failed.is_none() {
-            let _ = self.active.sync_data();
+            // A failure here leaves the SYNC-FAILED mark for the next open.
+            let _ = self.sync_active();
         }
         // The lock is released when `_lock` drops, after this.
     }
