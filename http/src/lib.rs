@@ -18,7 +18,9 @@
 mod auth;
 mod client;
 mod config;
-mod json;
+/// The JSON forms of values, keys, rows and conditions (public for the fuzz targets).
+#[doc(hidden)]
+pub mod json;
 mod metrics;
 mod region;
 mod routes;
