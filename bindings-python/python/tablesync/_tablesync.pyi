@@ -22,6 +22,7 @@ __all__ = [
     "Database",
     "DatabaseClosed",
     "Feed",
+    "Health",
     "INF_MAX",
     "INF_MIN",
     "InternalError",
