@@ -201,15 +201,40 @@ impl Database {
     }
 }
 
+/// Apply the `max_clock_drift=` option (ms, ≥ 0; `None` keeps the default).
+fn with_max_drift(
+    opts: DatabaseOptions,
+    max_clock_drift: Option<&Bound<'_, PyAny>>,
+) -> PyResult<DatabaseOptions> {
+    match max_clock_drift.filter(|b| !b.is_none()) {
+        None => Ok(opts),
+        Some(b) => {
+            let ms = int_from_py(b, "max_clock_drift")?;
+            if ms < 0 {
+                return Err(invalid("max_clock_drift must be ≥ 0 ms"));
+            }
+            Ok(opts.max_clock_drift(ms))
+        }
+    }
+}
+
 #[pymethods]
 impl Database {
     /// An in-memory region. `clock`: `None` for the system clock, or an int
     /// (ms since the epoch) to start a manual clock (tests, simulations).
     #[staticmethod]
-    #[pyo3(signature = (region="a", *, clock=None))]
-    fn memory(py: Python<'_>, region: &str, clock: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+    /// `max_clock_drift`: the largest lead in ms a remote stamp may have over
+    /// this region's clock (default 60,000); records further ahead are
+    /// refused (`ClockDrift`) and counted in `health()`.
+    #[pyo3(signature = (region="a", *, clock=None, max_clock_drift=None))]
+    fn memory(
+        py: Python<'_>,
+        region: &str,
+        clock: Option<&Bound<'_, PyAny>>,
+        max_clock_drift: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
         let (c, manual) = clock_from_py(clock)?;
-        let opts = DatabaseOptions::with_clock(region, c);
+        let opts = with_max_drift(DatabaseOptions::with_clock(region, c), max_clock_drift)?;
         let db = py.detach(|| CoreDb::memory(opts)).py()?;
         Ok(Self::wrap(db, manual))
     }
@@ -218,7 +243,9 @@ impl Database {
     /// from its checkpoint and log. `sync`: `"always"` (fsync every commit),
     /// `"batch"` (group commit) or `"never"`.
     #[staticmethod]
-    #[pyo3(signature = (path, region="a", sync="always", *, clock=None, checkpoint_bytes=None))]
+    /// `max_clock_drift` as for `memory()`.
+    #[pyo3(signature = (path, region="a", sync="always", *, clock=None, checkpoint_bytes=None, max_clock_drift=None))]
+    #[allow(clippy::too_many_arguments)]
     fn open(
         py: Python<'_>,
         path: std::path::PathBuf,
@@ -226,6 +253,7 @@ impl Database {
         sync: &str,
         clock: Option<&Bound<'_, PyAny>>,
         checkpoint_bytes: Option<&Bound<'_, PyAny>>,
+        max_clock_drift: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let policy = SyncPolicy::parse(sync).ok_or_else(|| {
             invalid(format!(
@@ -233,7 +261,8 @@ impl Database {
             ))
         })?;
         let (c, manual) = clock_from_py(clock)?;
-        let mut opts = DatabaseOptions::with_clock(region, c).sync(policy);
+        let mut opts =
+            with_max_drift(DatabaseOptions::with_clock(region, c), max_clock_drift)?.sync(policy);
         if let Some(b) = checkpoint_bytes.filter(|b| !b.is_none()) {
             let n = uint_from_py(b, "checkpoint_bytes")?;
             if n == 0 {
@@ -299,6 +328,18 @@ impl Database {
     fn __exit__(&self, py: Python<'_>, _args: &Bound<'_, PyTuple>) -> PyResult<bool> {
         self.close(py)?;
         Ok(false)
+    }
+
+    /// Refusals of peer input and background failures since opening.
+    fn health(&self, py: Python<'_>) -> PyResult<crate::health::Health> {
+        self.shared
+            .run(py, false, |db| Ok(crate::health::Health::new(db.health())))
+    }
+
+    /// The largest lead (ms) a remote stamp may have over this region's clock.
+    #[getter]
+    fn max_clock_drift(&self, py: Python<'_>) -> PyResult<i64> {
+        self.shared.run(py, false, |db| Ok(db.max_clock_drift_ms()))
     }
 
     /// Force everything written so far to stable storage.

@@ -13,6 +13,7 @@ pub mod conditions;
 pub mod database;
 pub mod errors;
 pub mod feed;
+pub mod health;
 pub mod link;
 pub mod markers;
 pub mod options;
@@ -52,6 +53,7 @@ fn _tablesync(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<table_description::TableDescription>()?;
     m.add_class::<scan::Scan>()?;
     m.add_class::<sync_report::SyncReport>()?;
+    m.add_class::<health::Health>()?;
     m.add_class::<sync_report::TableOutcome>()?;
     m.add_class::<sync_session::SyncSession>()?;
     m.add_class::<server::Server>()?;

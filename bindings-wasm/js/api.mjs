@@ -342,6 +342,16 @@ export function createApi(raw, load, host) {
       return this.#call((r) => r.integers);
     }
 
+    /** The largest lead (ms) a remote stamp may have over this region's clock. */
+    get maxClockDrift() {
+      return this.#call((r) => r.maxClockDrift);
+    }
+
+    /** Refusals of peer input and background failures since the region was made. */
+    health() {
+      return this.#call((r) => r.health());
+    }
+
     /** Whether `free()` was called. */
     get freed() {
       return this.#raw === null;

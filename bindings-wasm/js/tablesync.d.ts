@@ -590,6 +590,24 @@ export interface OpenOptions {
   integers?: 'number' | 'bigint';
   /** A hand-set clock (default: `Date.now()`). */
   clock?: ManualClock;
+  /**
+   * The largest lead in ms a remote stamp may have over this region's clock
+   * (default 60000); records further ahead are refused with `ClockDrift` and
+   * counted in `health()`. `Database.memory` only.
+   */
+  maxClockDrift?: number;
+}
+
+/** What went wrong without failing a call (`Database.health()`). */
+export interface Health {
+  /** Remote stamps refused for lying too far in the future. */
+  clockDriftRefusals: number;
+  /** Requests or replies refused as malformed or against the protocol. */
+  peerViolations: number;
+  /** Background checkpoints or retention steps that failed after a commit. */
+  backgroundFailures: number;
+  /** The last background failure's message, or `null`. */
+  lastBackgroundError: string | null;
 }
 
 /** A clock set by hand, shared by the databases given it. */
@@ -618,6 +636,10 @@ export class Database {
   readonly region: string;
   /** How INTEGER values are returned. */
   readonly integers: 'number' | 'bigint';
+  /** The largest lead (ms) a remote stamp may have over this region's clock. */
+  readonly maxClockDrift: number;
+  /** Refusals of peer input and background failures so far. */
+  health(): Health;
   /** Whether `free()` was called. */
   readonly freed: boolean;
 

@@ -7,14 +7,14 @@ use crate::error::{type_error, IntoJs, JsResult};
 use crate::js;
 use crate::panic::guard;
 use crate::schema::{description_to_js, to_schema, to_table_options};
-use crate::value::IntegerMode;
+use crate::value::{require_integer, IntegerMode};
 use crate::wire::NameTable;
 use std::cell::RefCell;
 use std::sync::Arc;
 use tablesync::{Clock, Database, DatabaseOptions, PrimaryKey};
 use wasm_bindgen::prelude::*;
 
-const OPEN_KEYS: &[&str] = &["integers"];
+const OPEN_KEYS: &[&str] = &["integers", "maxClockDrift"];
 
 /// One in-memory region, as the JS layer sees it.
 #[wasm_bindgen]
@@ -43,16 +43,32 @@ impl RawDatabase {
     }
 }
 
-fn open_options(opts: &JsValue, what: &str) -> JsResult<IntegerMode> {
+/// The integer mode and the `maxClockDrift` option (ms, ≥ 0) of an open call.
+fn open_options(opts: &JsValue, what: &str) -> JsResult<(IntegerMode, Option<i64>)> {
     let opts = js::options(opts, OPEN_KEYS, what)?;
-    IntegerMode::parse(js::opt(&opts, "integers")?)
+    let mode = IntegerMode::parse(js::opt(&opts, "integers")?)?;
+    let drift = match js::opt(&opts, "maxClockDrift")? {
+        None => None,
+        Some(v) => {
+            let ms = require_integer(&v, &"maxClockDrift")?;
+            if ms < 0 {
+                return Err(crate::error::invalid("maxClockDrift must be ≥ 0 ms"));
+            }
+            Some(ms)
+        }
+    };
+    Ok((mode, drift))
 }
 
 fn memory(region: &JsValue, opts: &JsValue, clock: Arc<dyn Clock>) -> JsResult<RawDatabase> {
     guard()?;
     let region = js::string(region, &"region")?;
-    let mode = open_options(opts, "Database.memory options")?;
-    let db = Database::memory(DatabaseOptions::with_clock(region, clock)).js()?;
+    let (mode, drift) = open_options(opts, "Database.memory options")?;
+    let mut options = DatabaseOptions::with_clock(region, clock);
+    if let Some(ms) = drift {
+        options = options.max_clock_drift(ms);
+    }
+    let db = Database::memory(options).js()?;
     Ok(RawDatabase::new(db, mode))
 }
 
@@ -64,7 +80,7 @@ fn import(bytes: &JsValue, opts: &JsValue, clock: Arc<dyn Clock>) -> JsResult<Ra
             js::type_name(bytes)
         ))
     })?;
-    let mode = open_options(opts, "Database.importSnapshot options")?;
+    let (mode, _) = open_options(opts, "Database.importSnapshot options")?;
     let db = Database::import_snapshot(&bytes, clock).js()?;
     Ok(RawDatabase::new(db, mode))
 }
@@ -112,6 +128,41 @@ impl RawDatabase {
     #[wasm_bindgen(getter)]
     pub fn integers(&self) -> String {
         self.mode.name().to_string()
+    }
+
+    /// The largest lead (ms) a remote stamp may have over this region's clock.
+    #[wasm_bindgen(getter, js_name = maxClockDrift)]
+    pub fn max_clock_drift(&self) -> f64 {
+        self.db.max_clock_drift_ms() as f64
+    }
+
+    /// `{ clockDriftRefusals, peerViolations, backgroundFailures,
+    /// lastBackgroundError }`: refusals of peer input and background failures.
+    pub fn health(&self) -> JsResult<JsValue> {
+        guard()?;
+        let h = self.db.health();
+        let o = js_sys::Object::new();
+        js::set(
+            &o,
+            "clockDriftRefusals",
+            &JsValue::from(h.clock_drift_refusals as f64),
+        );
+        js::set(
+            &o,
+            "peerViolations",
+            &JsValue::from(h.peer_violations as f64),
+        );
+        js::set(
+            &o,
+            "backgroundFailures",
+            &JsValue::from(h.background_failures as f64),
+        );
+        let last = match h.last_background_error {
+            Some(m) => JsValue::from(m),
+            None => JsValue::NULL,
+        };
+        js::set(&o, "lastBackgroundError", &last);
+        Ok(o.into())
     }
 
     /// Create a table.

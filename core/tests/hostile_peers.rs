@@ -317,3 +317,40 @@ fn a_huge_remote_row_count_does_not_overflow() {
         assert!(r.round_trips > 0);
     }
 }
+
+/// What the Python and JS `health()` tests rely on: pulling, by a sync
+/// session, from a region whose clock is 10 minutes ahead fails with
+/// `ClockDrift`, is counted, and changes nothing; a larger limit accepts it.
+#[test]
+fn a_session_pulling_from_a_clock_far_ahead_is_refused_and_counted() {
+    let ahead_clock = ManualClock::new(T0 + 600_000);
+    let clock = ManualClock::new(T0);
+    let mut ahead = region("ahead", &ahead_clock);
+    put(&mut ahead, 1, "x");
+    let mut behind = region("behind", &clock);
+    let before = state_of(&behind);
+    let cfg = SyncConfig {
+        mode: SyncMode::Incremental,
+        direction: SyncDirection::Pull,
+        ..SyncConfig::default()
+    };
+    behind.sync_with(&mut ahead, cfg.clone()).unwrap_err();
+    assert!(behind.health().clock_drift_refusals >= 1);
+    assert_eq!(state_of(&behind), before);
+    let mut patient = Database::memory(
+        DatabaseOptions::with_clock("patient", Arc::new(clock.clone())).max_clock_drift(3_600_000),
+    )
+    .unwrap();
+    patient
+        .create_table(TableSchema::new(
+            "t",
+            vec![PkColumn::new("k", PkType::Integer)],
+        ))
+        .unwrap();
+    patient.sync_with(&mut ahead, cfg).unwrap();
+    assert_eq!(patient.health().clock_drift_refusals, 0);
+    assert_eq!(
+        patient.table_digest("t").unwrap(),
+        ahead.table_digest("t").unwrap()
+    );
+}

@@ -26,7 +26,9 @@ mod config;
 mod digest_age;
 mod dashboard;
 mod hosting;
-mod json;
+/// The JSON forms of values, keys, rows and conditions (public for the fuzz targets).
+#[doc(hidden)]
+pub mod json;
 mod metrics;
 mod region;
 mod routes;

@@ -22,6 +22,7 @@ __all__ = [
     "Database",
     "DatabaseClosed",
     "Feed",
+    "Health",
     "INF_MAX",
     "INF_MIN",
     "InternalError",
@@ -239,6 +240,19 @@ class TableOutcome:
     def differing_keys(self) -> List[Dict[str, Union[int, str, bytes]]]: ...
 
 @final
+class Health:
+    """Refusals of peer input and background failures of a region."""
+
+    @property
+    def clock_drift_refusals(self) -> int: ...
+    @property
+    def peer_violations(self) -> int: ...
+    @property
+    def background_failures(self) -> int: ...
+    @property
+    def last_background_error(self) -> Optional[str]: ...
+
+@final
 class SyncReport:
     """What a sync session did."""
 
@@ -378,7 +392,9 @@ class Database:
     """One region: tables, change log and storage."""
 
     @staticmethod
-    def memory(region: str = "a", *, clock: Optional[int] = None) -> Database: ...
+    def memory(
+        region: str = "a", *, clock: Optional[int] = None, max_clock_drift: Optional[int] = None
+    ) -> Database: ...
     @staticmethod
     def open(
         path: Union[str, os.PathLike[str]],
@@ -387,6 +403,7 @@ class Database:
         *,
         clock: Optional[int] = None,
         checkpoint_bytes: Optional[int] = None,
+        max_clock_drift: Optional[int] = None,
     ) -> Database: ...
     @staticmethod
     def import_snapshot(data: Union[bytes, bytearray], *, clock: Optional[int] = None) -> Database: ...
@@ -399,6 +416,9 @@ class Database:
     def close(self) -> None: ...
     def __enter__(self) -> Self: ...
     def __exit__(self, *_args: object) -> bool: ...
+    @property
+    def max_clock_drift(self) -> int: ...
+    def health(self) -> Health: ...
     def flush(self) -> None: ...
     def checkpoint(self) -> None: ...
     def now_ms(self) -> int: ...

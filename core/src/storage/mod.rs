@@ -1,5 +1,6 @@
 //! Where a database keeps its bytes: the [`Storage`] trait, an in-memory
-//! implementation, and (feature `fs`) a durable directory.
+//! implementation, and a durable directory ([`fs::VfsStorage`]) kept in a
+//! [`vfs::Vfs`]: the real file system (feature `fs`) or a simulated disk.
 //!
 //! The database computes each change, hands it to [`Storage::append`] and
 //! only then applies it in memory, so a write that storage refused changes
@@ -8,8 +9,8 @@
 mod memory;
 mod wal_entry;
 
-#[cfg(feature = "fs")]
 pub mod fs;
+pub mod vfs;
 
 pub use memory::MemoryStorage;
 pub use wal_entry::WalEntry;

@@ -14,6 +14,7 @@ use super::recovery::torn_name;
 use super::segment::scan_segment;
 use crate::digest::Digest;
 use crate::model::error::{Error, Result};
+use crate::storage::vfs::{RealFs, Vfs};
 use crate::storage::{Recovered, Storage, WalEntry};
 use std::path::Path;
 
@@ -174,7 +175,7 @@ pub fn scan_dir(dir: &Path) -> Result<(CheckReport, Recovered)> {
 /// damage is left alone and reported by the check that follows (sync the
 /// region from a peer instead). Takes the directory's lock.
 pub fn repair_files(dir: &Path) -> Result<Vec<String>> {
-    let _lock = super::lock_dir(dir)?;
+    let _lock = RealFs.lock(dir)?;
     let mut actions = Vec::new();
     let (_, segs, temps) = list(dir)?;
     if !temps.is_empty() {
@@ -190,7 +191,7 @@ pub fn repair_files(dir: &Path) -> Result<Vec<String>> {
                 .map_err(|e| io_error(format_args!("moving {t}"), e))?;
             actions.push(format!("moved {t} to repair-{n}/"));
         }
-        sync_dir(dir)?;
+        sync_dir(&RealFs, dir)?;
     }
     if let Some(&start) = segs.last() {
         let name = segment_name(start);
@@ -198,7 +199,7 @@ pub fn repair_files(dir: &Path) -> Result<Vec<String>> {
         if let Ok(scan) = scan_segment(&bytes, &name, start, true, u64::MAX) {
             if scan.torn.is_some() && (scan.valid_len as usize) < bytes.len() {
                 let side = torn_name(&name, scan.valid_len);
-                write_file_atomic(dir, &side, &[&bytes[scan.valid_len as usize..]])?;
+                write_file_atomic(&RealFs, dir, &side, &[&bytes[scan.valid_len as usize..]])?;
                 let f = std::fs::OpenOptions::new()
                     .write(true)
                     .open(dir.join(&name))

@@ -17,6 +17,7 @@
 //! (a write cut short by a crash) and reports damage anywhere else as
 //! [`Error::Corrupt`], never skipping it.
 
+#[cfg(feature = "fs")]
 mod check;
 mod checkpoint;
 mod io;
@@ -24,20 +25,22 @@ mod names;
 mod recovery;
 mod segment;
 
+#[cfg(feature = "fs")]
 pub use check::{repair_files, scan_dir, CheckReport, ReadOnly, RepairReport};
 pub use checkpoint::{
     decode_checkpoint, CHECKPOINT_HEADER_LEN, CHECKPOINT_VERSION, MAGIC_CHECKPOINT,
 };
-pub use names::{checkpoint_name, segment_name, LOCK_FILE};
+pub use names::{checkpoint_name, segment_name, LOCK_FILE, SYNC_FAILED_FILE};
 pub use segment::{scan_segment, SegmentScan};
 pub use segment::{MAX_RECORD_PAYLOAD, RECORD_HEADER_LEN, SEGMENT_HEADER_LEN, SEGMENT_VERSION};
 
 use super::{Recovered, Storage, SyncPolicy, WalEntry};
 use crate::model::error::{Error, Result};
-use io::{io_error, open_for_append, remove_files, write_file_atomic};
+#[cfg(feature = "fs")]
+use crate::storage::vfs::RealFs;
+use crate::storage::vfs::{Vfs, VfsFile};
+use io::{io_error, open_for_append, read_file, remove_files, write_file_atomic};
 use segment::{encode_record, segment_header};
-use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 /// A segment rolls over to a new file once it would grow past this size.
@@ -94,13 +97,20 @@ impl Default for FsOptions {
     }
 }
 
-/// A database directory: write-ahead log segments, checkpoints and a lock.
-pub struct FsStorage {
+/// A database directory on the real file system (see [`VfsStorage`]).
+#[cfg(feature = "fs")]
+pub type FsStorage = VfsStorage<RealFs>;
+
+/// A database directory: write-ahead log segments, checkpoints and a lock,
+/// kept in any [`Vfs`] (the real file system, or a simulated disk for
+/// power-loss and fault tests).
+pub struct VfsStorage<V: Vfs> {
+    vfs: V,
     dir: PathBuf,
     options: FsOptions,
-    /// Held for the storage's lifetime; closing it releases the lock.
-    lock: File,
-    active: File,
+    /// Held for the storage's lifetime; dropping it releases the lock.
+    _lock: V::Lock,
+    active: V::File,
     active_start: u64,
     active_len: u64,
     /// Starts of the segment files present, ascending (the active one last).
@@ -117,50 +127,14 @@ pub struct FsStorage {
     failed: Option<String>,
 }
 
-fn lock_dir(dir: &Path) -> Result<File> {
-    let path = dir.join(LOCK_FILE);
-    let mut f = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(|e| io_error(format_args!("opening {}", path.display()), e))?;
-    match fs4::FileExt::try_lock(&f) {
-        Ok(()) => {}
-        Err(fs4::TryLockError::WouldBlock) => {
-            let mut owner = String::new();
-            let _ = f.read_to_string(&mut owner);
-            let owner = owner.trim();
-            return Err(Error::Locked(format!(
-                "{} is open elsewhere{}",
-                dir.display(),
-                if owner.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (process {owner})")
-                }
-            )));
-        }
-        Err(fs4::TryLockError::Error(e)) => {
-            return Err(io_error(format_args!("locking {}", path.display()), e))
-        }
-    }
-    // Record the owner for the error message above; failures here are harmless.
-    let _ = f
-        .set_len(0)
-        .and_then(|()| f.rewind())
-        .and_then(|_| write!(f, "{}", std::process::id()));
-    Ok(f)
-}
-
-fn create_segment(dir: &Path, start: u64) -> Result<File> {
+fn create_segment<V: Vfs>(vfs: &V, dir: &Path, start: u64) -> Result<V::File> {
     let name = segment_name(start);
-    write_file_atomic(dir, &name, &[&segment_header(start)])?;
-    open_for_append(&dir.join(name))
+    write_file_atomic(vfs, dir, &name, &[&segment_header(start)])?;
+    open_for_append(vfs, &dir.join(name))
 }
 
-impl FsStorage {
+#[cfg(feature = "fs")]
+impl VfsStorage<RealFs> {
     /// Open or create `dir` and recover it; fails with [`Error::Locked`] if
     /// another handle has it open and [`Error::Corrupt`] if it is damaged.
     pub fn open(dir: &Path, sync: SyncPolicy, checkpoint_bytes: u64) -> Result<FsStorage> {
@@ -169,30 +143,47 @@ impl FsStorage {
 
     /// [`open`](Self::open) with every option.
     pub fn open_with(dir: &Path, options: FsOptions) -> Result<FsStorage> {
+        Self::open_in(RealFs, dir, options)
+    }
+}
+
+impl<V: Vfs> VfsStorage<V> {
+    /// Open or create `dir` in file system `vfs` and recover it (as
+    /// [`FsStorage::open_with`] does on the real file system).
+    pub fn open_in(vfs: V, dir: &Path, options: FsOptions) -> Result<VfsStorage<V>> {
         if options.segment_bytes == 0 || options.batch_entries == 0 || options.batch_millis < 0 {
             return Err(Error::invalid(
                 "segment_bytes and batch_entries must be positive and batch_millis not negative",
             ));
         }
-        let existed = dir.is_dir();
-        std::fs::create_dir_all(dir)
+        let existed = vfs.is_dir(dir);
+        vfs.create_dir_all(dir)
             .map_err(|e| io_error(format_args!("creating {}", dir.display()), e))?;
         if !existed {
             // The new directory's own entry must be durable too.
             if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
-                io::sync_dir(parent)?;
+                io::sync_dir(&vfs, parent)?;
             }
         }
-        let lock = lock_dir(dir)?;
-        let mut state = recovery::recover_dir(dir, options.sync)?;
+        let lock = vfs.lock(dir)?;
+        let mut state = recovery::recover_dir(&vfs, dir, options.sync)?;
+        let sync_failed = vfs.read(&dir.join(SYNC_FAILED_FILE)).is_ok();
         let (active, start, len) = match state.tail {
-            Some(t) => (
-                open_for_append(&dir.join(segment_name(t.start)))?,
-                t.start,
-                t.len,
-            ),
+            Some(t) => {
+                let name = segment_name(t.start);
+                if sync_failed {
+                    // After a failed fsync the page cache may hold log bytes
+                    // the disk lost, and fsyncing again would not write them
+                    // (the kernel marked them clean): rewrite the segment
+                    // from what recovery read, into fresh durable pages.
+                    let mut bytes = read_file(&vfs, dir, &name)?;
+                    bytes.truncate(t.len as usize);
+                    write_file_atomic(&vfs, dir, &name, &[&bytes])?;
+                }
+                (open_for_append(&vfs, &dir.join(name))?, t.start, t.len)
+            }
             None => {
-                let f = create_segment(dir, state.next_seq)?;
+                let f = create_segment(&vfs, dir, state.next_seq)?;
                 state
                     .obsolete
                     .extend(state.segments.drain(..).map(segment_name));
@@ -200,11 +191,15 @@ impl FsStorage {
                 (f, state.next_seq, SEGMENT_HEADER_LEN as u64)
             }
         };
-        remove_files(dir, &state.obsolete)?;
-        Ok(FsStorage {
+        if sync_failed {
+            state.obsolete.push(SYNC_FAILED_FILE.to_string());
+        }
+        remove_files(&vfs, dir, &state.obsolete)?;
+        Ok(VfsStorage {
+            vfs,
             dir: dir.to_path_buf(),
             options,
-            lock,
+            _lock: lock,
             active,
             active_start: start,
             active_len: len,
@@ -279,7 +274,11 @@ impl FsStorage {
 
     fn sync_active(&mut self) -> Result<()> {
         if let Err(e) = self.active.sync_data() {
-            // After a failed fsync the page cache state is unknown: stop.
+            // After a failed fsync the page cache state is unknown: stop,
+            // and leave a mark so that the next open does not trust the
+            // cached bytes of this segment (best effort: if even this
+            // fails, the disk is gone).
+            let _ = write_file_atomic(&self.vfs, &self.dir, SYNC_FAILED_FILE, &[b"1"]);
             return Err(self.fail(io_error(
                 format_args!("syncing {}", segment_name(self.active_start)),
                 e,
@@ -300,10 +299,14 @@ impl FsStorage {
         }
         let start = self.next_seq;
         let name = segment_name(start);
-        write_file_atomic(&self.dir, &name, &[&segment_header(start)])?;
+        // A failure here (an fsync of the new file or of the directory)
+        // leaves the directory's state unknown: stop, as after any failed fsync.
+        if let Err(e) = write_file_atomic(&self.vfs, &self.dir, &name, &[&segment_header(start)]) {
+            return Err(self.fail(e));
+        }
         // The new file is in place: appending anywhere else now would split
         // the sequence, so failing to open it stops the storage.
-        let f = match open_for_append(&self.dir.join(&name)) {
+        let f = match open_for_append(&self.vfs, &self.dir.join(&name)) {
             Ok(f) => f,
             Err(e) => return Err(self.fail(e)),
         };
@@ -331,7 +334,7 @@ impl FsStorage {
     }
 }
 
-impl Storage for FsStorage {
+impl<V: Vfs> Storage for VfsStorage<V> {
     fn stats(&self) -> crate::storage::StorageStats {
         // Sealed segments are sized from the file system; the active one is
         // tracked (a segment that vanished meanwhile counts as empty).
@@ -339,8 +342,7 @@ impl Storage for FsStorage {
             .segments
             .iter()
             .filter(|&&s| s != self.active_start)
-            .filter_map(|&s| std::fs::metadata(self.dir.join(segment_name(s))).ok())
-            .map(|m| m.len())
+            .filter_map(|&s| self.vfs.len(&self.dir.join(segment_name(s))).ok())
             .sum();
         crate::storage::StorageStats {
             log_syncs: self.syncs,
@@ -405,17 +407,16 @@ impl Storage for FsStorage {
         let covers = self.next_seq;
         let header = checkpoint::checkpoint_header(covers, snapshot);
         let name = checkpoint_name(covers);
-        write_file_atomic(&self.dir, &name, &[&header, snapshot])?;
+        write_file_atomic(&self.vfs, &self.dir, &name, &[&header, snapshot])?;
         // Read it back before anything it covers goes: the previous
         // checkpoint and the old segments stay until this one is proven.
-        let back = std::fs::read(self.dir.join(&name))
-            .map_err(|e| io_error(format_args!("reading back {name}"), e))
+        let back = read_file(&self.vfs, &self.dir, &name)
             .and_then(|b| checkpoint::decode_checkpoint(b, &name, covers));
         match back {
             Ok(b) if b == snapshot => {}
             Ok(_) | Err(_) => {
                 if self.checkpoint != Some(covers) {
-                    let _ = std::fs::remove_file(self.dir.join(&name));
+                    let _ = self.vfs.remove(&self.dir.join(&name));
                 }
                 return Err(Error::corrupt(format!(
                     "checkpoint {name} did not read back as written; kept the previous one"
@@ -439,7 +440,7 @@ impl Storage for FsStorage {
         self.since_checkpoint = 0;
         let active = self.active_start;
         self.segments.retain(|&s| s >= active);
-        remove_files(&self.dir, &obsolete)
+        remove_files(&self.vfs, &self.dir, &obsolete)
     }
 
     fn is_durable(&self) -> bool {
@@ -447,21 +448,19 @@ impl Storage for FsStorage {
     }
 }
 
-impl Drop for FsStorage {
+impl<V: Vfs> Drop for VfsStorage<V> {
     fn drop(&mut self) {
         if self.unsynced && self.failed.is_none() {
-            let _ = self.active.sync_data();
+            // A failure here leaves the SYNC-FAILED mark for the next open.
+            let _ = self.sync_active();
         }
-        // Unlock explicitly rather than only closing the file: a child process
-        // forked meanwhile shares the open file (until it execs), and an
-        // `flock` lock lasts as long as any copy of it unless unlocked.
-        let _ = fs4::FileExt::unlock(&self.lock);
+        // The lock is released when `_lock` drops, after this.
     }
 }
 
-impl std::fmt::Debug for FsStorage {
+impl<V: Vfs> std::fmt::Debug for VfsStorage<V> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FsStorage")
+        f.debug_struct("VfsStorage")
             .field("dir", &self.dir)
             .field("options", &self.options)
             .field("segments", &self.segments)

@@ -5,6 +5,10 @@ use std::path::{Path, PathBuf};
 
 /// The lock file every process takes before touching the directory.
 pub const LOCK_FILE: &str = "LOCK";
+/// Marker written when an fsync of the log failed: the log's last segment
+/// may hold bytes that are only in the OS page cache (fsyncgate), so the
+/// next open rewrites that segment before trusting it.
+pub const SYNC_FAILED_FILE: &str = "SYNC-FAILED";
 /// Suffix of files still being written (deleted on recovery).
 pub const TEMP_SUFFIX: &str = ".tmp";
 

@@ -3,14 +3,13 @@
 //! corruption.
 
 use super::checkpoint::decode_checkpoint;
-use super::io::io_error;
-use super::io::write_file_atomic;
+use super::io::{io_error, read_file, truncate_file, write_file_atomic};
 use super::names::{checkpoint_name, classify, segment_name, FileKind};
-use super::segment::scan_segment;
+use super::segment::{scan_segment, scan_unsynced_tail};
 use crate::model::error::{Error, Result};
+use crate::storage::vfs::Vfs;
 use crate::storage::Recovered;
 use crate::storage::SyncPolicy;
-use std::fs::OpenOptions;
 use std::path::Path;
 
 /// The segment that appends continue in.
@@ -51,10 +50,6 @@ pub fn torn_name(segment: &str, offset: u64) -> String {
     format!("{segment}.torn-{offset}")
 }
 
-fn read(dir: &Path, name: &str) -> Result<Vec<u8>> {
-    std::fs::read(dir.join(name)).map_err(|e| io_error(format_args!("reading {name}"), e))
-}
-
 /// Recover `dir` (which the caller has locked). A torn final record of the
 /// last segment is truncated away on disk; any other damage is an error.
 ///
@@ -62,17 +57,14 @@ fn read(dir: &Path, name: &str) -> Result<Vec<u8>> {
 /// checksum was possibly acknowledged: it is `CorruptData`, and the file is
 /// left as it is (only `tablesync repair` cuts it). Otherwise the cut bytes
 /// are first saved to `<segment>.torn-<offset>` (kept, never read back).
-pub fn recover_dir(dir: &Path, sync: SyncPolicy) -> Result<DirState> {
+pub fn recover_dir<V: Vfs>(vfs: &V, dir: &Path, sync: SyncPolicy) -> Result<DirState> {
     let mut state = DirState::default();
     let mut checkpoints = Vec::new();
     let mut segments = Vec::new();
-    let entries = std::fs::read_dir(dir)
+    let entries = vfs
+        .list(dir)
         .map_err(|e| io_error(format_args!("listing {}", dir.display()), e))?;
-    for entry in entries {
-        let entry = entry.map_err(|e| io_error(format_args!("listing {}", dir.display()), e))?;
-        let Some(name) = entry.file_name().to_str().map(str::to_string) else {
-            continue;
-        };
+    for name in entries {
         match classify(&name) {
             FileKind::Segment(n) => segments.push(n),
             FileKind::Checkpoint(n) => checkpoints.push(n),
@@ -88,7 +80,8 @@ pub fn recover_dir(dir: &Path, sync: SyncPolicy) -> Result<DirState> {
     let covered = match checkpoints.pop() {
         Some(n) => {
             let name = checkpoint_name(n);
-            state.recovered.snapshot = Some(decode_checkpoint(read(dir, &name)?, &name, n)?);
+            state.recovered.snapshot =
+                Some(decode_checkpoint(read_file(vfs, dir, &name)?, &name, n)?);
             state.checkpoint = Some(n);
             state
                 .obsolete
@@ -128,8 +121,12 @@ pub fn recover_dir(dir: &Path, sync: SyncPolicy) -> Result<DirState> {
             )));
         }
         let is_last = i + 1 == needed.len();
-        let bytes = read(dir, &name)?;
-        let scan = scan_segment(&bytes, &name, start, is_last, covered)?;
+        let bytes = read_file(vfs, dir, &name)?;
+        let scan = if is_last && sync != SyncPolicy::Always {
+            scan_unsynced_tail(&bytes, &name, start, covered)?
+        } else {
+            scan_segment(&bytes, &name, start, is_last, covered)?
+        };
         state.recovered.entries.extend(scan.entries);
         state.bytes_since_checkpoint += scan.kept_bytes;
         wal_next = scan.next_seq;
@@ -145,16 +142,10 @@ pub fn recover_dir(dir: &Path, sync: SyncPolicy) -> Result<DirState> {
                 let cut = &bytes[scan.valid_len as usize..];
                 if !cut.is_empty() {
                     let side = torn_name(&name, scan.valid_len);
-                    write_file_atomic(dir, &side, &[cut])?;
+                    write_file_atomic(vfs, dir, &side, &[cut])?;
                     state.saved_tail = Some(side);
                 }
-                let f = OpenOptions::new()
-                    .write(true)
-                    .open(dir.join(&name))
-                    .map_err(|e| io_error(format_args!("opening {name}"), e))?;
-                f.set_len(scan.valid_len)
-                    .and_then(|()| f.sync_all())
-                    .map_err(|e| io_error(format_args!("truncating {name}"), e))?;
+                truncate_file(vfs, dir, &name, scan.valid_len)?;
                 state.torn = Some(match &state.saved_tail {
                     Some(side) => format!("{name}: {why} (cut bytes kept in {side})"),
                     None => format!("{name}: {why}"),

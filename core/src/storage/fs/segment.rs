@@ -146,6 +146,31 @@ pub fn scan_segment(
     is_last: bool,
     keep_from: u64,
 ) -> Result<SegmentScan> {
+    scan(bytes, name, first_seq, is_last, keep_from, false)
+}
+
+/// [`scan_segment`] for the last segment of a region whose sync policy is
+/// `batch` or `never`: there, the writes after the last fsync may have
+/// reached the disk in any order (a power loss can keep a later record and
+/// lose an earlier one), so any damaged record ends the log as a torn tail
+/// instead of being [`Error::Corrupt`]. Recovery saves the cut bytes.
+pub fn scan_unsynced_tail(
+    bytes: &[u8],
+    name: &str,
+    first_seq: u64,
+    keep_from: u64,
+) -> Result<SegmentScan> {
+    scan(bytes, name, first_seq, true, keep_from, true)
+}
+
+fn scan(
+    bytes: &[u8],
+    name: &str,
+    first_seq: u64,
+    is_last: bool,
+    keep_from: u64,
+    lenient: bool,
+) -> Result<SegmentScan> {
     check_segment_header(bytes, name, first_seq)?;
     let mut scan = SegmentScan {
         next_seq: first_seq,
@@ -156,6 +181,41 @@ pub fn scan_segment(
         Error::corrupt(format!("log segment {name}: {why} at byte {off}"))
     };
     while off < bytes.len() {
+        if lenient {
+            match next_record(bytes, off, &mut scan, is_last, keep_from, &corrupt) {
+                Ok(Some(next)) => off = next,
+                Ok(None) => break,
+                Err(e) => {
+                    scan.torn = Some(format!(
+                        "{} (unsynced writes may land out of order)",
+                        e.message()
+                    ));
+                    scan.damaged_final = false;
+                    break;
+                }
+            }
+            continue;
+        }
+        match next_record(bytes, off, &mut scan, is_last, keep_from, &corrupt)? {
+            Some(next) => off = next,
+            None => break,
+        }
+    }
+    scan.valid_len = off as u64;
+    Ok(scan)
+}
+
+/// Read the record at `off` into `scan`: the offset after it, `None` when
+/// the log ends there (torn tail, noted in `scan.torn`), or an error.
+fn next_record(
+    bytes: &[u8],
+    off: usize,
+    scan: &mut SegmentScan,
+    is_last: bool,
+    keep_from: u64,
+    corrupt: &dyn Fn(usize, String) -> Error,
+) -> Result<Option<usize>> {
+    {
         let rest = &bytes[off..];
         let torn_or_corrupt = |why: String| -> Result<Option<String>> {
             if is_last {
@@ -169,7 +229,7 @@ pub fn scan_segment(
         };
         if rest.len() < RECORD_HEADER_LEN {
             scan.torn = torn_or_corrupt("incomplete record header".into())?;
-            break;
+            return Ok(None);
         }
         let h = &rest[..RECORD_HEADER_LEN];
         let len = u32::from_le_bytes(h[..4].try_into().expect("4")) as usize;
@@ -179,7 +239,7 @@ pub fn scan_segment(
         if crc(&h[..16]) != header_crc {
             if all_zero(rest) {
                 scan.torn = torn_or_corrupt("zero-filled tail".into())?;
-                break;
+                return Ok(None);
             }
             return Err(corrupt(off, "record header checksum mismatch".into()));
         }
@@ -201,14 +261,14 @@ pub fn scan_segment(
                 "record {seq} cut short ({} of {total} bytes)",
                 rest.len()
             ))?;
-            break;
+            return Ok(None);
         }
         let payload = &rest[RECORD_HEADER_LEN..total];
         if crc(payload) != payload_crc {
             if all_zero(&rest[total..]) {
                 scan.torn = torn_or_corrupt(format!("final record {seq} fails its checksum"))?;
                 scan.damaged_final = !all_zero(payload);
-                break;
+                return Ok(None);
             }
             return Err(corrupt(
                 off,
@@ -221,11 +281,9 @@ pub fn scan_segment(
             scan.entries.extend(entries);
             scan.kept_bytes += total as u64;
         }
-        off += total;
         scan.next_seq += 1;
+        Ok(Some(off + total))
     }
-    scan.valid_len = off as u64;
-    Ok(scan)
 }
 
 #[cfg(test)]
