@@ -114,3 +114,4 @@ def test_s3_backup_list_verify_restore_prune(s3_endpoint: str, tmp_path: pathlib
     assert sorted(backups.prune(keep_last=1)) == sorted([full.id, inc.id])
     assert len(backups.list()) == 1
     assert backups.verify().ok
+
