@@ -569,7 +569,7 @@ export function createApi(raw, load, host) {
 
     /**
      * Back this region up into a one-file repository bundle (FORMAT.md
-     * §19.8): a full backup, or with `parent` (an earlier bundle) an
+     * §19.9): a full backup, or with `parent` (an earlier bundle) an
      * incremental one on top of it; returns the new bundle. Options:
      * `passphrase` (encrypt: XChaCha20-Poly1305, Argon2id), `parent`,
      * `tables`, `full`. With `write(name, bytes)` the repository's objects

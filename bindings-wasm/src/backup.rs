@@ -1,5 +1,5 @@
 //! Backups of `RawDatabase` into a one-file repository bundle (FORMAT.md
-//! §19.8) held in memory, and restores from one: the core's backup module
+//! §19.9) held in memory, and restores from one: the core's backup module
 //! over its `MemoryStore`. The JS layer (`db.backup()`,
 //! `Database.restore()`) supplies randomness and the sink.
 

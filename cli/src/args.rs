@@ -430,7 +430,9 @@ pub struct ImportArgs {
 /// Options of `export`.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// Database directory.
+    /// Database directory, or a backup repository (a directory or an
+    /// s3://, oss://, gs://, az:// URL): then the table as of the latest
+    /// backup, --backup, --at or --at-stamp.
     pub dir: PathBuf,
     /// Table name.
     pub table: String,
@@ -442,6 +444,18 @@ pub struct ExportArgs {
     /// Leave out version timestamps (an import then stamps values anew, so the digest changes).
     #[arg(long)]
     pub no_timestamps: bool,
+    /// From a repository: the table as of this time (RFC 3339).
+    #[arg(long, conflicts_with_all = ["at_stamp", "backup"])]
+    pub at: Option<String>,
+    /// From a repository: the table as of this HLC stamp.
+    #[arg(long, conflicts_with = "backup")]
+    pub at_stamp: Option<u64>,
+    /// From a repository: the table as of this backup (id or unique prefix).
+    #[arg(long)]
+    pub backup: Option<String>,
+    /// Keys and endpoint of a repository.
+    #[command(flatten)]
+    pub key: crate::backup_args::KeyArgs,
 }
 
 /// Options of `replicate`.

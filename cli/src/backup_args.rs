@@ -12,6 +12,11 @@ pub struct KeyArgs {
     /// Key file (its bytes are the key; use at least 32 random bytes).
     #[arg(long, value_name = "FILE")]
     pub key_file: Option<PathBuf>,
+    /// Endpoint of an S3-compatible server for an `s3://` or `oss://` REPO
+    /// (default: TABLESYNC_S3_ENDPOINT, else AWS_ENDPOINT_URL, else AWS);
+    /// plain http:// only on a loopback address.
+    #[arg(long, value_name = "URL")]
+    pub s3_endpoint: Option<String>,
 }
 
 /// `tablesync backup …`.
@@ -44,7 +49,7 @@ pub enum BackupCommand {
 pub struct BackupCreateArgs {
     /// Database directory.
     pub dir: PathBuf,
-    /// Repository (directory).
+    /// Repository: a directory, or a URL (s3://bucket/prefix, oss://…, gs://…, az://…).
     pub repo: String,
     /// Only this table (repeatable; default: every table).
     #[arg(long = "table", value_name = "TABLE")]
@@ -72,7 +77,7 @@ pub struct BackupCreateArgs {
 /// Options of `backup list`.
 #[derive(Debug, Args)]
 pub struct BackupRepoArgs {
-    /// Repository.
+    /// Repository: a directory, or a URL (s3://bucket/prefix, oss://…, gs://…, az://…).
     pub repo: String,
     /// Keys.
     #[command(flatten)]
@@ -85,7 +90,7 @@ pub struct BackupRepoArgs {
 /// Options of `backup verify`.
 #[derive(Debug, Args)]
 pub struct BackupVerifyArgs {
-    /// Repository.
+    /// Repository: a directory, or a URL (s3://bucket/prefix, oss://…, gs://…, az://…).
     pub repo: String,
     /// Also replay every chain in memory and compare digests.
     #[arg(long)]
@@ -104,7 +109,7 @@ pub struct BackupVerifyArgs {
 /// Options of `backup prune`.
 #[derive(Debug, Args)]
 pub struct BackupPruneArgs {
-    /// Repository.
+    /// Repository: a directory, or a URL (s3://bucket/prefix, oss://…, gs://…, az://…).
     pub repo: String,
     /// Keep the newest N backups (and their chains).
     #[arg(long)]
@@ -126,7 +131,7 @@ pub struct BackupPruneArgs {
 /// Options of `backup rekey`.
 #[derive(Debug, Args)]
 pub struct BackupRekeyArgs {
-    /// Repository.
+    /// Repository: a directory, or a URL (s3://bucket/prefix, oss://…, gs://…, az://…).
     pub repo: String,
     /// The current key.
     #[command(flatten)]
@@ -142,7 +147,7 @@ pub struct BackupRekeyArgs {
 /// Options of `restore`.
 #[derive(Debug, Args)]
 pub struct RestoreArgs {
-    /// Repository.
+    /// Repository: a directory, or a URL (s3://bucket/prefix, oss://…, gs://…, az://…).
     pub repo: String,
     /// Destination: a new database directory, or (with --table and --as) an existing one.
     pub dest: PathBuf,

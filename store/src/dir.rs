@@ -7,8 +7,7 @@ use std::path::{Path, PathBuf};
 use tablesync::backup::ObjectStore;
 use tablesync::{Error, Result};
 
-/// Suffix of files being written (ignored by `list`, removed by `open`).
-const TMP_SUFFIX: &str = ".tmp";
+use crate::name::{check_name, TMP_SUFFIX};
 
 /// An [`ObjectStore`] over a directory.
 #[derive(Debug, Clone)]
@@ -18,24 +17,6 @@ pub struct DirStore {
 
 fn io(path: &Path, e: std::io::Error) -> Error {
     Error::io_msg(format!("{}: {e}", path.display()))
-}
-
-/// Object names are relative `/`-separated paths of safe characters.
-fn check_name(name: &str) -> Result<()> {
-    let ok = !name.is_empty()
-        && !name.starts_with('/')
-        && !name.ends_with(TMP_SUFFIX)
-        && name
-            .split('/')
-            .all(|p| !p.is_empty() && p != "." && p != "..")
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '_' | '.'));
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::invalid(format!("bad object name {name:?}")))
-    }
 }
 
 fn sync_dir(dir: &Path) -> Result<()> {

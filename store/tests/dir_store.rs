@@ -43,7 +43,7 @@ fn objects_round_trip_and_list_by_prefix() {
     DirStore::open(dir.path()).unwrap();
     assert!(!dir.path().join("chunks/ab/ab03.tmp").exists());
     assert_eq!(
-        open_store("s3://bucket/x").err().map(|e| e.code()),
+        open_store("ftp://bucket/x").err().map(|e| e.code()),
         Some("OTSParameterInvalid")
     );
 }

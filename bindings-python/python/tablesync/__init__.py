@@ -18,6 +18,7 @@ on one side, ``db.sync_url(url, token)`` on the other) or over any transport
 See ``docs/python-quickstart.md`` for more.
 """
 
+from ._export import export
 from ._expr import Col, Expr, col
 from ._tablesync import (
     INF_MAX,
@@ -68,6 +69,7 @@ from ._tablesync import (
 )
 
 __all__ = [
+    "export",
     "INF_MAX",
     "INF_MIN",
     "PK_AUTO_INCR",

@@ -52,15 +52,24 @@ fn random<const N: usize>() -> CliResult<[u8; N]> {
     Ok(b)
 }
 
+/// The object store a REPO argument names (a directory or a URL).
+fn open_store(location: &str, k: &KeyArgs) -> CliResult<Box<dyn tablesync::backup::ObjectStore>> {
+    let mut opts = tablesync_store::StoreOptions::from_env();
+    if let Some(e) = &k.s3_endpoint {
+        opts.endpoint = Some(e.clone());
+    }
+    Ok(tablesync_store::open_store_with(location, &opts)?)
+}
+
 fn open_repo(location: &str, k: &KeyArgs) -> CliResult<Repository> {
     let key = key_source(k)?;
-    let store = tablesync_store::open_store(location)?;
+    let store = open_store(location, k)?;
     Ok(Repository::open(store, key.as_ref())?)
 }
 
 fn open_or_init_repo(location: &str, k: &KeyArgs) -> CliResult<Repository> {
     let key = key_source(k)?;
-    let store = tablesync_store::open_store(location)?;
+    let store = open_store(location, k)?;
     if store.exists(tablesync::backup::CONFIG_NAME)? {
         return Ok(Repository::open(store, key.as_ref())?);
     }
@@ -70,6 +79,40 @@ fn open_or_init_repo(location: &str, k: &KeyArgs) -> CliResult<Repository> {
         key.as_ref().map(|k| (k, KdfParams::default())),
         &r,
     )?)
+}
+
+/// Whether a location names a backup repository: an object-storage URL,
+/// `file://…`, or a directory holding a repository's config object.
+pub fn is_repository(location: &str) -> bool {
+    location.contains("://")
+        || Path::new(location)
+            .join(tablesync::backup::CONFIG_NAME)
+            .is_file()
+}
+
+/// One table of a repository as of `point`, restored into memory (every
+/// digest checked on the way).
+pub fn table_at(
+    location: &str,
+    k: &KeyArgs,
+    table: &str,
+    point: RestorePoint,
+) -> CliResult<Database> {
+    let repo = open_repo(location, k)?;
+    let opts = RestoreOptions {
+        point,
+        tables: Some(vec![table.to_string()]),
+        ..Default::default()
+    };
+    let (tip, _) = tablesync::backup::plan(&repo, &opts.point)?;
+    let region = repo.manifest(&tip)?.region;
+    let (db, _) = Database::restore_from(
+        &repo,
+        &opts,
+        DatabaseOptions::new(region.as_str()),
+        &mut |_| {},
+    )?;
+    Ok(db)
 }
 
 /// A progress bar over items, showing bytes, rate and ETA.
@@ -432,9 +475,10 @@ fn rekey(a: &BackupRekeyArgs) -> CliResult<()> {
     let new = key_source(&KeyArgs {
         passphrase_file: a.new_passphrase_file.clone(),
         key_file: a.new_key_file.clone(),
+        ..Default::default()
     })?
     .ok_or_else(|| CliError::arg("give --new-passphrase-file or --new-key-file"))?;
-    let store = tablesync_store::open_store(&a.repo)?;
+    let store = open_store(&a.repo, &a.key)?;
     let mut repo = Repository::open(store, Some(&old))?;
     repo.rotate_key(
         &old,

@@ -253,6 +253,17 @@ fn scan_all<'a>(
     )
 }
 
+/// The point of a repository an export reads.
+fn point_of(a: &ExportArgs) -> CliResult<tablesync::backup::RestorePoint> {
+    use tablesync::backup::RestorePoint;
+    Ok(match (&a.backup, &a.at, a.at_stamp) {
+        (Some(id), _, _) => RestorePoint::Backup(id.clone()),
+        (_, Some(t), _) => RestorePoint::at_millis(super::backup::parse_time(t)?),
+        (_, _, Some(s)) => RestorePoint::Stamp(s),
+        _ => RestorePoint::Latest,
+    })
+}
+
 /// `tablesync export`.
 pub fn export(a: &ExportArgs, region: Option<&str>) -> CliResult<()> {
     let to_stdout = a.file.as_os_str() == "-";
@@ -261,7 +272,17 @@ pub fn export(a: &ExportArgs, region: Option<&str>) -> CliResult<()> {
     } else {
         format_of(&a.file, a.format)?
     };
-    let mut db = open_existing(&a.dir, region, SyncPolicy::Always)?;
+    let loc = a.dir.to_string_lossy();
+    let mut db = if super::backup::is_repository(&loc) {
+        super::backup::table_at(&loc, &a.key, &a.table, point_of(a)?)?
+    } else if a.at.is_some() || a.at_stamp.is_some() || a.backup.is_some() {
+        return Err(CliError::arg(format!(
+            "{}: --at, --at-stamp and --backup read a backup repository, not a database directory",
+            a.dir.display()
+        )));
+    } else {
+        open_existing(&a.dir, region, SyncPolicy::Always)?
+    };
     let d = db.describe_table(&a.table)?;
     let schema = d.schema;
     let options = RangeOptions {

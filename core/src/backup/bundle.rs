@@ -1,4 +1,4 @@
-//! A whole repository in one byte string (FORMAT.md §19.8): what the JS
+//! A whole repository in one byte string (FORMAT.md §19.9): what the JS
 //! `db.backup()` returns and `Database.restore(bytes)` reads, for hosts
 //! with no directory (browsers keep it in IndexedDB).
 //!
@@ -136,7 +136,7 @@ mod tests {
     #[test]
     fn round_trip_and_pinned_bytes() {
         let b = encode_objects(&sample()).unwrap();
-        // Pinned layout (FORMAT.md §19.8); the checksum is the last 32 bytes.
+        // Pinned layout (FORMAT.md §19.9); the checksum is the last 32 bytes.
         let body = hex(&b[..b.len() - 32]);
         assert_eq!(
             body,

@@ -95,6 +95,25 @@ fn find_parent(
     Ok(best)
 }
 
+/// Whether the parent's version vector plus the records since it cover
+/// everything the region holds now (`vv`).
+fn records_explain(
+    src: &dyn BackupSource,
+    parent: &Manifest,
+    next_cursor: u64,
+    vv: &crate::log::version_vector::VersionVector,
+) -> Result<bool> {
+    let mut expected = parent.version_vector.clone();
+    src.backup_records(parent.next_cursor, &mut |cursor, _stamp, bytes| {
+        if cursor < next_cursor {
+            let r = decode_record(bytes)?;
+            expected.insert(&r.origin, r.seq);
+        }
+        Ok(())
+    })?;
+    Ok(vv.is_covered_by(&expected))
+}
+
 /// Take a backup of `src` into `repo`. Chunks go first, the manifest last,
 /// so an interrupted backup never appears; chunks already stored are not
 /// written again, so the next run resumes where it stopped. `scratch` makes
@@ -142,6 +161,23 @@ pub fn create_backup(
                 _ => None,
             }
         }
+    };
+
+    // Rows that arrived by full, hybrid or reconcile sync carry no change
+    // records: the region's version vector then holds more than the parent's
+    // plus the records since it. Such an incremental could not rebuild the
+    // rows, so take a full backup instead (Auto), or refuse (Incremental).
+    let parent = match parent {
+        Some((_, m)) if !records_explain(src, &m, next_cursor, &vv)? => {
+            if options.mode == BackupMode::Incremental {
+                return Err(Error::LogGap(
+                    "rows arrived by sync without change records since the last backup: take a full backup"
+                        .into(),
+                ));
+            }
+            None
+        }
+        p => p,
     };
 
     let mut tables = Vec::with_capacity(schemas.len());

@@ -1,5 +1,5 @@
 // db.backup() / Database.restore() (one-file repository bundles, FORMAT.md
-// §19.8): the golden repositories of tests/vectors/backup.json (written by
+// §19.9): the golden repositories of tests/vectors/backup.json (written by
 // Rust) restore here to the pinned digests; the same script replayed here
 // backs up into byte-identical objects (so Rust and the CLI read what JS
 // writes); backup → write more → incremental → restore at a time equals a
@@ -17,7 +17,7 @@ const { Database, ManualClock, TablesyncError } = api;
 const V = loadVectors('backup.json');
 const R = makeReplayer(api);
 
-/** A bundle (FORMAT.md §19.8) written independently of the Rust codec. */
+/** A bundle (FORMAT.md §19.9) written independently of the Rust codec. */
 function bundleOf(objects) {
   const names = Object.keys(objects).sort();
   const parts = [Buffer.from('TSBN'), Buffer.from([1])];
