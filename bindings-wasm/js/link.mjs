@@ -2,7 +2,8 @@
 // returns a `Link` that keeps `db` and a tablesync server's region in step.
 // The decisions (when a session starts, retries, back-off, cursors, lag) are
 // the core's sans-IO link state machine (`RawLink`, through wasm); this
-// layer only carries its frames over fetch (`POST url/v1/sync`), wakes it
+// layer only carries its frames over fetch (`POST url/v1/sync`; record
+// pushes to `POST url/v1/replicate`), wakes it
 // with `setTimeout`, with the database's local commits (pushes) and with the
 // server's change feed (`GET url/v1/changes` long polls, for pulls).
 // scripts/build-wasm inlines this file ahead of api.mjs; its one export,
@@ -36,6 +37,8 @@ export function createLinkApi({ raw, withRaw, onCommit, randomBytes, post, Table
     #db;
     #url;
     #endpoint;
+    /** Where record pushes (`TSRP` frames: the one-frame path) go. */
+    #pushEndpoint;
     #token;
     #fetch;
     #timer = null;
@@ -64,6 +67,7 @@ export function createLinkApi({ raw, withRaw, onCommit, randomBytes, post, Table
       this.#db = db;
       this.#url = String(url).replace(/\/+$/, '');
       this.#endpoint = `${this.#url}/v1/sync`;
+      this.#pushEndpoint = `${this.#url}/v1/replicate`;
       this.#token = o.token;
       this.#fetch = fetchImpl;
       const trigger = o.trigger ?? 'realtime';
@@ -216,7 +220,11 @@ export function createLinkApi({ raw, withRaw, onCommit, randomBytes, post, Table
       const n = ++this.#sent;
       let reply;
       try {
-        reply = await post(this.#fetch, this.#endpoint, this.#token, frame, this.#abort.signal);
+        // Record pushes (magic `TSRP`, FORMAT.md §18) have their own route;
+        // sync frames (`TSSY`) go to /v1/sync.
+        const isPush = frame[0] === 0x54 && frame[1] === 0x53 && frame[2] === 0x52 && frame[3] === 0x50;
+        const endpoint = isPush ? this.#pushEndpoint : this.#endpoint;
+        reply = await post(this.#fetch, endpoint, this.#token, frame, this.#abort.signal);
       } catch (e) {
         if (this.#raw.state !== 'running' || n !== this.#sent) return;
         const code = String(e?.code ?? 'NetworkError');
