@@ -23,8 +23,8 @@ mod auth;
 mod client;
 pub mod cluster;
 mod config;
-mod digest_age;
 mod dashboard;
+mod digest_age;
 mod hosting;
 /// The JSON forms of values, keys, rows and conditions (public for the fuzz targets).
 #[doc(hidden)]

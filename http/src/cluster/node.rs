@@ -332,7 +332,9 @@ impl ClusterNode {
             }
             ClusterMsg::Get { epoch, table, key } => {
                 self.checked_map(epoch)?;
-                let row = self.region.read("read:cluster-get", |db| read_row(db, &table, &key))?;
+                let row = self
+                    .region
+                    .read("read:cluster-get", |db| read_row(db, &table, &key))?;
                 Ok(vec![ClusterMsg::Rows {
                     rows: row.into_iter().collect(),
                     next: Vec::new(),
@@ -346,9 +348,9 @@ impl ClusterNode {
                 limit,
             } => {
                 self.checked_map(epoch)?;
-                let (rows, next) = self
-                    .region
-                    .read("read:cluster-range", |db| read_range(db, &table, &start, &end, limit as usize))?;
+                let (rows, next) = self.region.read("read:cluster-range", |db| {
+                    read_range(db, &table, &start, &end, limit as usize)
+                })?;
                 Ok(vec![ClusterMsg::Rows { rows, next }])
             }
             ClusterMsg::Begin { txn, epoch, parts } => {
