@@ -28,6 +28,9 @@ def test_block_runs(i: int, tmp_path: Path) -> None:
         assert "[(True, None), (False, 'OTSConditionCheckFail')]" in out.stdout
         assert "1 {'uid': 2}" in out.stdout
         assert "{'uid': 1} {'admin': True, 'age': 37, 'logins': 1, 'name': 'Ada'}" in out.stdout
+    elif "correct horse" in BLOCKS[i]:
+        # The backup block: verify ok, the restored past differs, 2 rows exported.
+        assert out.stdout.split() == ["True", "True", "2"]
     else:
         assert out.stdout.strip() == "21.5"
 
