@@ -184,19 +184,7 @@ pub fn serve(a: &ServeArgs, region: Option<&str>, policy: SyncPolicy) -> CliResu
         h.stop();
     }
     let mut db = shared.write().unwrap_or_else(PoisonError::into_inner);
-    if failed {
-        // The in-memory state may be half-updated: no checkpoint of it; the
-        // log holds every acknowledged write for the next open.
-        db.close()?;
-        return Err(CliError::new(
-            "RegionFailed",
-            format!("a request failed inside region '{region}'; closed without a checkpoint"),
-        ));
-    }
-    db.checkpoint()?;
-    db.close()?;
-    println!("stopped; region '{region}' closed");
-    Ok(())
+    close_region(&mut db, failed, &region)
 }
 
 /// The hosting options of `serve --peer`.
@@ -283,6 +271,14 @@ fn serve_with_peers(
     let failed = handle.join();
     host.stop();
     let mut db = shared.lock().unwrap_or_else(PoisonError::into_inner);
+    close_region(&mut db, failed, &region)
+}
+
+/// Close the served region once the server stopped: with a checkpoint, or,
+/// after a request failed inside it (the in-memory state may be
+/// half-updated), without one — the log holds every acknowledged write for
+/// the next open.
+fn close_region(db: &mut Database, failed: bool, region: &str) -> CliResult<()> {
     if failed {
         db.close()?;
         return Err(CliError::new(
