@@ -768,6 +768,18 @@ issue_12_seeds! {
     issue_12_seed_367: 367,
 }
 
+// Seeds found by the 20,000-seed long run (session 3): a short write was
+// taken back with `set_len`, but the segment still counted as synced, so
+// the next segment roll did not seal it; a power loss that kept the
+// partial bytes and lost the cut left a torn segment that was no longer
+// the last, and the region refused to reopen (`CorruptData`). A taken-back
+// write now marks the segment unsynced.
+issue_12_seeds! {
+    issue_12_seed_655: 655,
+    issue_12_seed_6247: 6247,
+    issue_12_seed_6977: 6977,
+}
+
 /// `SYNC_SIM_SEEDS` seeds (default 500), spread over the machine's cores.
 #[test]
 fn regions_converge_over_a_faulty_network() {
