@@ -9,31 +9,10 @@ use tablesync::backup::{
     BackupKind, BackupMode, BackupOptions, MemoryStore, Repository, RestoreOptions, INIT_RANDOM_LEN,
 };
 use tablesync::sync::{SyncConfig, SyncDirection, SyncMode};
-use tablesync::{
-    Column, Condition, Database, DatabaseOptions, ManualClock, PkColumn, PkType, PrimaryKey,
-    TableSchema,
-};
+use tablesync::{Database, DatabaseOptions, ManualClock};
 
-fn region(name: &str, clock: &ManualClock) -> Database {
-    let mut db =
-        Database::memory(DatabaseOptions::with_clock(name, Arc::new(clock.clone()))).unwrap();
-    db.create_table(TableSchema::new(
-        "t",
-        vec![PkColumn::new("k", PkType::Integer)],
-    ))
-    .unwrap();
-    db
-}
-
-fn put(db: &mut Database, k: i64, v: &str) {
-    db.put_row(
-        "t",
-        PrimaryKey::new([("k", k)]),
-        vec![Column::new("v", v)],
-        Condition::ignore(),
-    )
-    .unwrap();
-}
+mod common;
+use common::{put, region};
 
 fn backup(db: &Database, repo: &Repository, mode: BackupMode) -> tablesync::Result<BackupKind> {
     let opts = BackupOptions {

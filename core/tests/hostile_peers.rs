@@ -11,29 +11,11 @@ use tablesync::sync::message::*;
 use tablesync::sync::{respond, Initiator, SessionStep, SyncConfig, SyncDirection, SyncMode};
 use tablesync::*;
 
+mod common;
+use common::{put, region};
+
 const CAP: usize = 1 << 20;
 const T0: i64 = 1_700_000_000_000;
-
-fn region(name: &str, clock: &ManualClock) -> Database {
-    let mut db =
-        Database::memory(DatabaseOptions::with_clock(name, Arc::new(clock.clone()))).unwrap();
-    db.create_table(TableSchema::new(
-        "t",
-        vec![PkColumn::new("k", PkType::Integer)],
-    ))
-    .unwrap();
-    db
-}
-
-fn put(db: &mut Database, k: i64, v: &str) {
-    db.put_row(
-        "t",
-        PrimaryKey::new([("k", k)]),
-        vec![Column::new("v", v)],
-        Condition::ignore(),
-    )
-    .unwrap();
-}
 
 /// Send one request frame; return the decoded reply.
 fn ask(db: &mut Database, req: Request) -> Reply {

@@ -3,35 +3,16 @@
 //! by ONE `TSRA` ack; `auto` sessions only catch up (first contact, errors,
 //! records no log batch carries). Counts are exact.
 
-use std::sync::Arc;
 use tablesync::replication::push_frame::{decode_ack, MAGIC_PUSH, MAGIC_PUSH_ACK};
 use tablesync::replication::{respond, Link, LinkAction, LinkConfig, CATCHUP_EVERY_MS};
 use tablesync::sync::message::MAGIC_SYNC;
 use tablesync::sync::{SyncConfig, SyncDirection, SyncMode};
 use tablesync::*;
 
+mod common;
+use common::{put, region};
+
 const CAP: usize = sync::DEFAULT_MAX_FRAME_BYTES;
-
-fn region(name: &str, clock: &ManualClock) -> Database {
-    let mut db =
-        Database::memory(DatabaseOptions::with_clock(name, Arc::new(clock.clone()))).unwrap();
-    db.create_table(TableSchema::new(
-        "t",
-        vec![PkColumn::new("k", PkType::Integer)],
-    ))
-    .unwrap();
-    db
-}
-
-fn put(db: &mut Database, k: i64, v: &str) {
-    db.put_row(
-        "t",
-        PrimaryKey::new([("k", k)]),
-        vec![Column::new("v", v)],
-        Condition::ignore(),
-    )
-    .unwrap();
-}
 
 fn same(a: &Database, b: &Database) -> bool {
     a.table_digest("t").unwrap() == b.table_digest("t").unwrap()

@@ -2,33 +2,14 @@
 //! explicit clock: realtime, delayed(D), periodic, manual, pause/resume,
 //! paused past log retention, status (lag, pending, RPO), persisted state.
 
-use std::sync::Arc;
 use tablesync::replication::{respond, Link, LinkAction, LinkConfig, LinkState, Trigger};
 use tablesync::sync::SyncDirection;
 use tablesync::*;
 
+mod common;
+use common::{put, region};
+
 const CAP: usize = sync::DEFAULT_MAX_FRAME_BYTES;
-
-fn region(name: &str, clock: &ManualClock) -> Database {
-    let mut db =
-        Database::memory(DatabaseOptions::with_clock(name, Arc::new(clock.clone()))).unwrap();
-    db.create_table(TableSchema::new(
-        "t",
-        vec![PkColumn::new("k", PkType::Integer)],
-    ))
-    .unwrap();
-    db
-}
-
-fn put(db: &mut Database, k: i64, v: &str) {
-    db.put_row(
-        "t",
-        PrimaryKey::new([("k", k)]),
-        vec![Column::new("v", v)],
-        Condition::ignore(),
-    )
-    .unwrap();
-}
 
 fn get(db: &Database, k: i64) -> Option<String> {
     let row = db

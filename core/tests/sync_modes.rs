@@ -4,26 +4,8 @@ use std::sync::Arc;
 use tablesync::sync::{SyncConfig, SyncDirection, SyncMode};
 use tablesync::*;
 
-fn region(name: &str, clock: &ManualClock) -> Database {
-    let mut db =
-        Database::memory(DatabaseOptions::with_clock(name, Arc::new(clock.clone()))).unwrap();
-    db.create_table(TableSchema::new(
-        "t",
-        vec![PkColumn::new("k", PkType::Integer)],
-    ))
-    .unwrap();
-    db
-}
-
-fn put(db: &mut Database, k: i64, v: &str) {
-    db.put_row(
-        "t",
-        PrimaryKey::new([("k", k)]),
-        vec![Column::new("v", v)],
-        Condition::ignore(),
-    )
-    .unwrap();
-}
+mod common;
+use common::{put, region};
 
 fn get(db: &Database, k: i64) -> Option<String> {
     db.get_row("t", &PrimaryKey::new([("k", k)]), &GetOptions::default())

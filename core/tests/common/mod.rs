@@ -1,4 +1,4 @@
-//! Helpers shared by the seeded simulation tests (each test file that needs
+//! Helpers shared by the core's integration tests (each test file that needs
 //! them declares `mod common;`).
 
 #![allow(dead_code)]
@@ -32,4 +32,34 @@ impl Rng {
     pub fn range(&mut self, lo: i64, hi: i64) -> i64 {
         lo + self.below((hi - lo + 1) as u64) as i64
     }
+}
+
+use std::sync::Arc;
+use tablesync::{
+    Column, Condition, Database, DatabaseOptions, ManualClock, PkColumn, PkType, PrimaryKey,
+    TableSchema,
+};
+
+/// An in-memory region `name` on `clock` with one table `t` keyed by
+/// integer `k`.
+pub fn region(name: &str, clock: &ManualClock) -> Database {
+    let mut db =
+        Database::memory(DatabaseOptions::with_clock(name, Arc::new(clock.clone()))).unwrap();
+    db.create_table(TableSchema::new(
+        "t",
+        vec![PkColumn::new("k", PkType::Integer)],
+    ))
+    .unwrap();
+    db
+}
+
+/// Put `v = v` into row `k` of table `t`, unconditionally.
+pub fn put(db: &mut Database, k: i64, v: &str) {
+    db.put_row(
+        "t",
+        PrimaryKey::new([("k", k)]),
+        vec![Column::new("v", v)],
+        Condition::ignore(),
+    )
+    .unwrap();
 }
