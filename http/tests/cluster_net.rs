@@ -245,6 +245,42 @@ fn three_datacenters_route_replicate_commit_and_survive_one_down() {
         .unwrap();
     assert!(two.committed, "{two:?}");
     assert_eq!(two.participants, 2);
+    // A committed transaction met the table's write mode (sync QUORUM)
+    // before it was acknowledged: a majority of replicas hold both rows now,
+    // not after forwarding.
+    for (key, v) in [(10, 7), (2000, 8)] {
+        let holding = urls
+            .iter()
+            .filter(|u| {
+                let rows = peers()
+                    .call(
+                        u,
+                        &[ClusterMsg::Get {
+                            epoch: map.epoch,
+                            table: "events".into(),
+                            key: ikey(key),
+                        }],
+                    )
+                    .unwrap();
+                match rows.last() {
+                    Some(ClusterMsg::Rows { rows, .. }) => {
+                        rows.first().and_then(|r| {
+                            r.columns.iter().find_map(|c| match c {
+                                ColumnOp::Put {
+                                    name,
+                                    value: Value::Integer(i),
+                                    ..
+                                } if name == "v" => Some(*i),
+                                _ => None,
+                            })
+                        }) == Some(v)
+                    }
+                    other => panic!("{other:?}"),
+                }
+            })
+            .count();
+        assert!(holding >= 2, "key {key}: {holding} of 3 replicas hold it");
+    }
     // A failed condition on one partition aborts the other's write too.
     let bad = c
         .batch(vec![

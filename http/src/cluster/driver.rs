@@ -609,16 +609,16 @@ impl Cluster {
             let (r, table, key) = (r.clone(), table.to_string(), key.to_vec());
             std::thread::spawn(move || {
                 let res = peers.call(&r.endpoint, &[ClusterMsg::Get { epoch, table, key }]);
-                let _ = tx.send(res);
+                let _ = tx.send((r, res));
             });
         }
         drop(tx);
-        let mut got: Vec<Option<ChangeRecord>> = Vec::new();
+        let mut got: Vec<(Replica, Option<ChangeRecord>)> = Vec::new();
         let mut errors = Vec::new();
         while got.len() < need {
-            match rx.recv() {
-                Ok(Ok(mut msgs)) => match msgs.pop() {
-                    Some(ClusterMsg::Rows { rows, .. }) => got.push(rows.into_iter().next()),
+            match rx.recv().map(|(r, res)| res.map(|m| (r, m))) {
+                Ok(Ok((r, mut msgs))) => match msgs.pop() {
+                    Some(ClusterMsg::Rows { rows, .. }) => got.push((r, rows.into_iter().next())),
                     other => errors.push(Error::Sync(format!("unexpected answer {other:?}"))),
                 },
                 Ok(Err(e)) => {
@@ -641,7 +641,43 @@ impl Cluster {
                 }
             }
         }
-        Ok(got.into_iter().max_by_key(newest).flatten().map(record_row))
+        let best = got
+            .iter()
+            .map(|(_, rec)| rec.clone())
+            .max_by_key(newest)
+            .flatten();
+        if let Some(rec) = &best {
+            self.write_back(epoch, rec, &got);
+        }
+        Ok(best.map(record_row))
+    }
+
+    /// The second phase of a `QUORUM` read: the newest answer is written to
+    /// the replicas of the quorum that answered with an older row, before
+    /// the read returns, so a later `QUORUM` read cannot see an older value
+    /// than this one did. A replica that fails the write-back catches up
+    /// through forwarding; the read still answers.
+    fn write_back(&self, epoch: u64, rec: &ChangeRecord, got: &[(Replica, Option<ChangeRecord>)]) {
+        let ts = newest(&Some(rec.clone()));
+        let stale: Vec<&Replica> = got
+            .iter()
+            .filter(|(_, r)| newest(r) < ts)
+            .map(|(r, _)| r)
+            .collect();
+        std::thread::scope(|s| {
+            for r in stale {
+                let peers = self.peers.clone();
+                let msg = ClusterMsg::Apply {
+                    epoch,
+                    records: vec![rec.clone()],
+                };
+                s.spawn(move || {
+                    if let Err(e) = peers.call(&r.endpoint, &[msg]) {
+                        tracing::debug!(region = %r.region, error = %e.error, "QUORUM write-back failed");
+                    }
+                });
+            }
+        });
     }
 
     /// Rows with primary keys in `[start, end)` — each given as leading

@@ -12,11 +12,13 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError, RwLock, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tablesync::cluster::ack::{WriteRequest, WriteStatus};
+use tablesync::cluster::route::Replica;
 use tablesync::cluster::txn::{
     Action, CoordRecord, Coordinator, Msg, Outcome, PartRecord, Participant, TxnId, TxnStore,
 };
 use tablesync::cluster::wire::{ClusterMsg, RowWrite, TxnRecord};
-use tablesync::cluster::{ClusterMap, EpochCheck};
+use tablesync::cluster::{ClusterMap, EpochCheck, WriteMode};
 use tablesync::codec::key::encode_key_values;
 use tablesync::{ChangeRecord, Error, Result, RowExistence};
 
@@ -449,11 +451,13 @@ impl ClusterNode {
         txn: TxnId,
         parts: Vec<(String, Vec<RowWrite>)>,
     ) -> std::result::Result<Vec<ClusterMsg>, NodeError> {
+        let mut applied = Vec::new();
         let acts = {
             let mut st = lock(&self.txn);
             let acts = coord_acts(st.coord.begin(txn, parts, now_ms()));
-            self.persist_inline(&mut st, acts)?
+            self.persist_inline(&mut st, acts, &mut applied)?
         };
+        self.replicate_applied(applied);
         self.execute(acts, None);
         let deadline = std::time::Instant::now() + Duration::from_secs(8);
         let mut outcomes = lock(&self.outcomes);
@@ -476,25 +480,127 @@ impl ClusterNode {
     /// Feed a 2PC message to the coordinator or participant; durable
     /// actions are carried out under the state lock, in order; the sends
     /// and replies are returned.
+    ///
+    /// Records a commit applied here reach the partition's other replicas
+    /// as the table's write mode asks before the acknowledgement is
+    /// returned, so a committed transaction is as durable and as visible
+    /// to `QUORUM` reads as a single-row write.
     fn deliver(&self, m: Msg<RowWrite>) -> std::result::Result<Vec<Act>, NodeError> {
-        let mut st = lock(&self.txn);
-        let acts = match m {
-            Msg::Prepare { .. } | Msg::Decision { .. } | Msg::OnePhase { .. } => {
-                let store = Store(&self.region);
-                part_acts(st.part.on_message(m, &store, now_ms()))
-            }
-            _ => coord_acts(st.coord.on_message(m, now_ms())),
+        let mut applied = Vec::new();
+        let acts = {
+            let mut st = lock(&self.txn);
+            let acts = match m {
+                Msg::Prepare { .. } | Msg::Decision { .. } | Msg::OnePhase { .. } => {
+                    let store = Store(&self.region);
+                    part_acts(st.part.on_message(m, &store, now_ms()))
+                }
+                _ => coord_acts(st.coord.on_message(m, now_ms())),
+            };
+            self.persist_inline(&mut st, acts, &mut applied)?
         };
-        self.persist_inline(&mut st, acts)
+        self.replicate_applied(applied);
+        Ok(acts)
+    }
+
+    /// Send records committed here to the other replicas of their
+    /// partitions and wait (bounded by the peer timeout) until the table's
+    /// write mode is met; replicas that did not answer get them through
+    /// the forwarding queue.
+    fn replicate_applied(&self, records: Vec<ChangeRecord>) {
+        if records.is_empty() {
+            return;
+        }
+        let Some(map) = self.map() else { return };
+        let mut groups: BTreeMap<(String, u32), (Vec<Replica>, Vec<ChangeRecord>)> =
+            BTreeMap::new();
+        for rec in records {
+            let key = encode_key_values(rec.primary_key.0.iter().map(|(_, v)| v));
+            let Ok(route) = map.route_key(&rec.table, &key) else {
+                continue;
+            };
+            groups
+                .entry((route.table.clone(), route.partition))
+                .or_insert_with(|| (route.replicas.clone(), Vec::new()))
+                .1
+                .push(rec);
+        }
+        for ((table, _), (replicas, recs)) in groups {
+            let mode = map
+                .table(&table)
+                .map(|t| t.write_mode)
+                .unwrap_or(WriteMode::Async);
+            let home_dc = replicas
+                .iter()
+                .find(|r| r.region == self.cfg.region)
+                .map(|r| r.datacenter.clone())
+                .unwrap_or_default();
+            let now = now_ms();
+            let deadline = now + self.cfg.peer_options.timeout.as_millis() as i64;
+            let mut req =
+                WriteRequest::new(mode, replicas.clone(), home_dc, now, false, Some(deadline));
+            req.on_ack(&self.cfg.region, now);
+            let others: Vec<Replica> = replicas
+                .into_iter()
+                .filter(|r| r.region != self.cfg.region)
+                .collect();
+            let mut reached: Vec<String> = Vec::new();
+            if *req.status() == WriteStatus::Pending {
+                let (tx, rx) = std::sync::mpsc::channel();
+                for r in &others {
+                    let (tx, peers, r) = (tx.clone(), self.peers.clone(), r.clone());
+                    let msg = ClusterMsg::Apply {
+                        epoch: map.epoch,
+                        records: recs.clone(),
+                    };
+                    std::thread::spawn(move || {
+                        let ok = peers.call(&r.endpoint, &[msg]).is_ok();
+                        let _ = tx.send((r.region, ok));
+                    });
+                }
+                drop(tx);
+                while *req.status() == WriteStatus::Pending {
+                    match rx.recv_timeout(Duration::from_millis(5)) {
+                        Ok((region, true)) => {
+                            req.on_ack(&region, now_ms());
+                            reached.push(region);
+                        }
+                        Ok((region, false)) => {
+                            req.on_failure(&region, now_ms());
+                        }
+                        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                            req.on_tick(now_ms());
+                        }
+                        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+                    }
+                }
+                if let WriteStatus::Failed(why) = req.status() {
+                    tracing::warn!(%table, %why, "a committed transaction's records did not reach its write mode; forwarding them");
+                }
+            }
+            let mut q = lock(&self.queues);
+            for r in others.iter().filter(|r| !reached.contains(&r.region)) {
+                let e = q.entry(r.region.clone()).or_default();
+                for rec in &recs {
+                    if e.records.len() >= MAX_QUEUED {
+                        e.records.pop_front();
+                        e.dropped += 1;
+                    }
+                    e.records.push_back(rec.clone());
+                }
+            }
+        }
     }
 
     /// Run `Persist` and `Apply` actions now (in order, under the lock);
     /// return the rest. A failure stops before any later action: nothing
     /// that depended on it is sent.
+    /// Records the commits write are added to `applied` for
+    /// [`Self::replicate_applied`] (called once the state lock is released).
     fn persist_inline(
         &self,
         st: &mut TxnState,
         acts: Vec<Act>,
+        applied: &mut Vec<ChangeRecord>,
     ) -> std::result::Result<Vec<Act>, NodeError> {
         let mut rest = Vec::new();
         for a in acts {
@@ -510,9 +616,7 @@ impl ClusterNode {
                         .write("cluster_txn_apply", |db| write_capture(db, dbops))?;
                     st.log
                         .append(&TxnRecord::Part(PartRecord::Committed { txn }))?;
-                    if let Some(map) = self.map() {
-                        self.enqueue(&map, &records);
-                    }
+                    applied.extend(records);
                 }
                 other => rest.push(other),
             }
@@ -578,16 +682,18 @@ impl ClusterNode {
     }
 
     fn tick(&self) {
+        let mut applied = Vec::new();
         let acts = {
             let mut st = lock(&self.txn);
             let now = now_ms();
             let mut acts = coord_acts(st.coord.tick(now));
             acts.extend(part_acts(st.part.tick(now)));
-            match self.persist_inline(&mut st, acts) {
+            match self.persist_inline(&mut st, acts, &mut applied) {
                 Ok(a) => a,
                 Err(_) => return,
             }
         };
+        self.replicate_applied(applied);
         self.execute(acts, None);
         self.forward();
     }
