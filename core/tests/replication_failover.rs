@@ -2,7 +2,7 @@
 //! perfect in-process network with one region cut off at will.
 
 use std::sync::Arc;
-use tablesync::replication::{GroupAction, GroupConfig, GroupNode, PeerHealth, Role};
+use tablesync::replication::{GroupAction, GroupConfig, GroupMsg, GroupNode, PeerHealth, Role};
 use tablesync::*;
 
 const T0: i64 = 1_700_000_000_000;
@@ -243,4 +243,69 @@ fn failover_rto_from_last_write_on_the_old_primary_to_first_on_the_new() {
     println!("failover RTO (simulated, 100 ms heartbeats, 1 s lease, 1.5 s grace): {rto} ms (target ≤ 2000 ms)");
     assert!(rto > 0, "the two primaries' write windows overlap");
     assert!(rto <= 2_000, "RTO {rto} ms");
+}
+
+#[test]
+fn the_freshest_standby_is_elected_even_when_it_comes_later_in_preference() {
+    let mut net = Net::new(3);
+    net.run(1_200);
+    for k in 0..10 {
+        net.write(0, k).unwrap();
+    }
+    // r2 (last in preference) holds all ten writes, r1 only the first four.
+    let all = net.dbs[0].changes_since(0, 10).unwrap().records;
+    net.dbs[2].apply_changes(&all).unwrap();
+    net.dbs[1].apply_changes(&all[..4]).unwrap();
+    net.run(300); // heartbeats carry the new freshness
+    net.cut = Some(0);
+    net.run(4_000);
+    assert_eq!(net.primary(1), "r2", "r1 knows r2 is fresher");
+    assert_eq!(net.primary(2), "r2");
+    assert_eq!(net.nodes[2].role(), Role::Primary);
+    assert_eq!(net.nodes[2].state().handover.as_ref().unwrap().held_seq, 10);
+    net.write(2, 100).unwrap();
+    // Nothing acknowledged by r0 was lost: r2 held all of it.
+    net.cut = None;
+    net.run(300);
+    let s = net.nodes[0].status(net.clock.now_ms());
+    assert_eq!((s.epoch, s.primary.as_str()), (2, "r2"));
+    assert!(s.lost.is_empty(), "{s:?}");
+}
+
+#[test]
+fn a_stale_candidate_never_wins_an_automatic_election() {
+    let mut net = Net::new(3);
+    net.run(1_200);
+    for k in 0..5 {
+        net.write(0, k).unwrap();
+    }
+    let all = net.dbs[0].changes_since(0, 5).unwrap().records;
+    net.dbs[2].apply_changes(&all).unwrap();
+    net.cut = Some(0);
+    net.run(2_000);
+    // r1 (stale: none of r0's writes) asks r2 for a vote, claiming its own
+    // freshness; r2 holds more and refuses, and its vote stays unspent.
+    let now = net.clock.now_ms();
+    let promised = net.nodes[2].state().voted_epoch;
+    let req = GroupMsg::VoteRequest {
+        from: "r1".into(),
+        epoch: promised + 5,
+        forced: false,
+        freshness: 0,
+    }
+    .encode();
+    let answer = net.nodes[2].on_message(&net.dbs[2], &req, now).unwrap();
+    let GroupAction::Send { to, bytes } = &answer[0];
+    assert_eq!(to, "r1");
+    match GroupMsg::decode(bytes).unwrap() {
+        GroupMsg::Vote { granted, .. } => assert!(!granted, "a stale candidate got a vote"),
+        m => panic!("unexpected answer {m:?}"),
+    }
+    assert_eq!(net.nodes[2].state().voted_epoch, promised);
+    // However long the election runs, r1 never leads.
+    for _ in 0..40 {
+        net.run(100);
+        assert_ne!(net.nodes[1].role(), Role::Primary);
+    }
+    assert_eq!(net.primary(2), "r2");
 }

@@ -369,10 +369,12 @@ impl World {
 }
 
 fn random_trigger(rng: &mut Rng, allow_manual: bool) -> Trigger {
-    match rng.below(if allow_manual { 4 } else { 3 }) {
+    match rng.below(if allow_manual { 5 } else { 4 }) {
         0 => Trigger::Realtime,
         1 => Trigger::Periodic(rng.range(100, 1500)),
         2 => Trigger::Delayed(rng.range(100, 2000)),
+        // A cron schedule with a seconds field: one session every 1-3 s.
+        3 => Trigger::Cron(format!("*/{} * * * * *", rng.range(1, 4))),
         _ => Trigger::Manual,
     }
 }

@@ -87,6 +87,7 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
         primary: "us".into(),
         sent_ms: 1_700_000_000_123,
         handover: Some(handover.clone()),
+        freshness: 47,
     };
     let ack = GroupMsg::Ack {
         from: "ap".into(),
@@ -100,6 +101,7 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
         from: "us".into(),
         epoch: 2,
         forced: false,
+        freshness: 47,
     };
     let vote = GroupMsg::Vote {
         from: "ap".into(),

@@ -16,7 +16,7 @@
 
 use super::detector::{DetectorConfig, FailureDetector, PeerHealth, PeerView};
 use super::fence::Fence;
-use super::group_msg::{GroupMsg, Handover};
+use super::group_msg::{freshness, GroupMsg, Handover};
 use super::group_state::{GroupState, LostRange};
 use crate::client::Database;
 use crate::model::error::{Error, Result};
@@ -155,6 +155,8 @@ pub struct GroupNode {
     lease_ok_ms: i64,
     /// Stepped down from `(epoch, last own seq)`; lost ranges not yet known.
     unreported: Option<(u64, u64)>,
+    /// Freshness each other member last reported (heartbeats, vote requests).
+    peer_fresh: BTreeMap<String, u64>,
     dirty: bool,
 }
 
@@ -192,6 +194,7 @@ impl GroupNode {
             voted_at_ms: now_ms,
             lease_ok_ms: now_ms,
             unreported: None,
+            peer_fresh: BTreeMap::new(),
             dirty: false,
         };
         node.refresh_fence(now_ms);
@@ -350,6 +353,7 @@ impl GroupNode {
                 primary: self.st.primary.clone(),
                 sent_ms: now_ms,
                 handover: self.st.handover.clone(),
+                freshness: own_freshness(db),
             }));
         }
         if let Some(c) = &self.candidacy {
@@ -376,7 +380,7 @@ impl GroupNode {
             && self.candidacy.is_none()
             && !self.st.needs_resync
             && now_ms - self.last_heard_primary >= self.config.grace_ms
-            && self.preferred_candidate(now_ms)
+            && self.preferred_candidate(own_freshness(db), now_ms)
         {
             out.extend(self.stand(db, now_ms, false));
         }
@@ -384,25 +388,30 @@ impl GroupNode {
         out
     }
 
-    /// Whether this member is the most preferred one that looks alive
-    /// (the primary excluded).
-    fn preferred_candidate(&self, now_ms: i64) -> bool {
-        for m in &self.config.members {
-            if *m == self.st.primary {
+    /// Whether this member should stand in an automatic election: no other
+    /// live standby reported more writes than `mine`, nor as many while
+    /// being earlier in the members' preference order (the primary
+    /// excluded). The voters check freshness again, so a member that
+    /// stands on stale news of its peers still cannot win over a fresher one.
+    fn preferred_candidate(&self, mine: u64, now_ms: i64) -> bool {
+        let my_rank = self.config.members.iter().position(|m| *m == self.me);
+        for (rank, m) in self.config.members.iter().enumerate() {
+            if *m == self.st.primary || *m == self.me {
                 continue;
-            }
-            if *m == self.me {
-                return true;
             }
             let up = self
                 .detector
                 .view(m, now_ms)
                 .is_some_and(|v| v.health == PeerHealth::Up);
-            if up {
+            if !up {
+                continue;
+            }
+            let theirs = self.peer_fresh.get(m).copied().unwrap_or(0);
+            if theirs > mine || (theirs == mine && Some(rank) < my_rank) {
                 return false;
             }
         }
-        false
+        true
     }
 
     fn stand(&mut self, db: &Database, now_ms: i64, forced: bool) -> Vec<GroupAction> {
@@ -430,6 +439,7 @@ impl GroupNode {
             from: self.me.clone(),
             epoch,
             forced,
+            freshness: own_freshness(db),
         });
         self.maybe_win(now_ms);
         self.refresh_fence(now_ms);
@@ -518,8 +528,10 @@ impl GroupNode {
                 primary,
                 sent_ms,
                 handover,
+                freshness,
                 ..
             } => {
+                self.peer_fresh.insert(from.clone(), freshness);
                 if epoch > self.st.epoch && primary != self.me {
                     self.adopt(db, epoch, &primary, handover, now_ms);
                 } else if epoch == self.st.epoch && self.st.handover.is_none() && handover.is_some()
@@ -562,13 +574,25 @@ impl GroupNode {
                     *e = (*e).max(echo_ms);
                 }
             }
-            GroupMsg::VoteRequest { epoch, forced, .. } => {
+            GroupMsg::VoteRequest {
+                epoch,
+                forced,
+                freshness,
+                ..
+            } => {
+                self.peer_fresh.insert(from.clone(), freshness);
                 // The primary itself only yields to a manual (forced) request;
                 // once it votes, its fence closes (rule 2 applies to it too).
                 let primary_down = !self.is_primary()
                     && (self.st.primary == from
                         || now_ms - self.last_heard_primary >= self.config.grace_ms);
-                let fresh = epoch > self.promised() && (forced || primary_down);
+                // Candidate freshness: an automatic election never makes a
+                // member primary while a voter holds more writes than it
+                // (that voter stands itself instead). A manual failover
+                // skips the check; what it leaves behind is reported as
+                // lost ranges.
+                let up_to_date = forced || freshness >= own_freshness(db);
+                let fresh = epoch > self.promised() && (forced || primary_down) && up_to_date;
                 // A repeated request (the first answer was lost) gets the same vote.
                 let again = epoch == self.st.voted_epoch
                     && self.st.voted_for == from
@@ -628,4 +652,9 @@ impl GroupNode {
             lost: self.st.lost.clone(),
         }
     }
+}
+
+/// This region's freshness now (0 if its vector cannot be read).
+fn own_freshness(db: &Database) -> u64 {
+    db.version_vector().map(|v| freshness(&v)).unwrap_or(0)
 }

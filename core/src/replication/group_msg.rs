@@ -37,6 +37,8 @@ pub enum GroupMsg {
         sent_ms: i64,
         /// The handover that began the sender's epoch, if known.
         handover: Option<Handover>,
+        /// The sender's freshness ([`freshness`]) when it sent this.
+        freshness: u64,
     },
     /// Answer to a heartbeat.
     Ack {
@@ -59,8 +61,11 @@ pub enum GroupMsg {
         from: String,
         /// Epoch it wants to lead.
         epoch: u64,
-        /// Manual failover: skip the "primary is down" check.
+        /// Manual failover: skip the "primary is down" and freshness checks.
         forced: bool,
+        /// The candidate's freshness ([`freshness`]): a voter that holds
+        /// more refuses an automatic election.
+        freshness: u64,
     },
     /// A vote.
     Vote {
@@ -71,6 +76,26 @@ pub enum GroupMsg {
         /// Granted or not.
         granted: bool,
     },
+}
+
+/// How up to date a region is, for elections: the number of writes its
+/// version vector holds (the sum of each origin's highest contiguous
+/// sequence). In a group with one writer per epoch, a region holding more
+/// of the writes acknowledged so far is the fresher candidate.
+pub fn freshness(version_vector: &std::collections::BTreeMap<String, u64>) -> u64 {
+    version_vector
+        .values()
+        .fold(0u64, |acc, v| acc.saturating_add(*v))
+}
+
+/// A trailing varint added after the first version of a message (absent
+/// in older frames: 0).
+fn optional_varint(r: &mut Reader<'_>) -> Result<u64> {
+    if r.is_empty() {
+        Ok(0)
+    } else {
+        r.varint()
+    }
 }
 
 fn put_str(p: &mut Vec<u8>, s: &str) {
@@ -88,6 +113,7 @@ impl GroupMsg {
                 primary,
                 sent_ms,
                 handover,
+                freshness,
             } => {
                 p.push(1);
                 put_str(&mut p, from);
@@ -104,6 +130,7 @@ impl GroupMsg {
                         put_varint(&mut p, h.held_seq);
                     }
                 }
+                put_varint(&mut p, *freshness);
             }
             GroupMsg::Ack {
                 from,
@@ -125,11 +152,13 @@ impl GroupMsg {
                 from,
                 epoch,
                 forced,
+                freshness,
             } => {
                 p.push(3);
                 put_str(&mut p, from);
                 put_varint(&mut p, *epoch);
                 p.push(*forced as u8);
+                put_varint(&mut p, *freshness);
             }
             GroupMsg::Vote {
                 from,
@@ -172,6 +201,7 @@ impl GroupMsg {
                 } else {
                     None
                 },
+                freshness: optional_varint(&mut r)?,
             },
             2 => GroupMsg::Ack {
                 from: r.string()?.into(),
@@ -185,6 +215,7 @@ impl GroupMsg {
                 from: r.string()?.into(),
                 epoch: r.varint()?,
                 forced: flag(&mut r)?,
+                freshness: optional_varint(&mut r)?,
             },
             4 => GroupMsg::Vote {
                 from: r.string()?.into(),
