@@ -1117,6 +1117,7 @@ impl Database {
             phi_threshold,
             token: token.to_string(),
             group_primary,
+            ca_file: None,
         };
         let (handle, host) = py
             .detach(move || {

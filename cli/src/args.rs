@@ -383,6 +383,11 @@ pub struct ServeArgs {
     /// it every region writes, last writer wins, until a failover).
     #[arg(long, value_name = "REGION")]
     pub group_primary: Option<String>,
+    /// PEM file of the private CA that signed the https peers'
+    /// certificates (links and heartbeats trust it instead of the public
+    /// web roots).
+    #[arg(long = "ca", value_name = "FILE")]
+    pub peer_ca: Option<PathBuf>,
 }
 
 /// Options of `scan`.

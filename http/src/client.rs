@@ -124,6 +124,8 @@ pub struct HttpRemote {
     replicate_url: String,
     token: String,
     agent: ureq::Agent,
+    /// Epoch stamped on every frame (`None`: no header).
+    epoch: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 }
 
 impl HttpRemote {
@@ -141,7 +143,16 @@ impl HttpRemote {
             replicate_url: format!("{}{REPLICATE_PATH}", base_url.trim_end_matches('/')),
             token: token.to_string(),
             agent,
+            epoch: None,
         })
+    }
+
+    /// Send `X-Tablesync-Epoch` with the value of `epoch` (read at each
+    /// request) on every frame: a server hosting a region group refuses
+    /// peer records sent under an older epoch than its own (`StaleEpoch`).
+    pub fn with_epoch(mut self, epoch: std::sync::Arc<std::sync::atomic::AtomicU64>) -> Self {
+        self.epoch = Some(epoch);
+        self
     }
 
     /// Send one request frame, return the reply frame (at most `cap` + 64 bytes).
@@ -156,11 +167,18 @@ impl HttpRemote {
     }
 
     fn post_frame(&self, url: &str, frame: &[u8], cap: usize) -> Result<Vec<u8>> {
-        let mut resp = self
+        let mut req = self
             .agent
             .post(url)
             .header("Authorization", &format!("Bearer {}", self.token))
-            .header("Content-Type", "application/octet-stream")
+            .header("Content-Type", "application/octet-stream");
+        if let Some(e) = &self.epoch {
+            let e = e.load(std::sync::atomic::Ordering::SeqCst);
+            if e > 0 {
+                req = req.header(crate::EPOCH_HEADER, &e.to_string());
+            }
+        }
+        let mut resp = req
             .send(frame)
             .map_err(|e| Error::Sync(format!("POST {url}: {e}")))?;
         let status = resp.status().as_u16();

@@ -30,6 +30,13 @@ pub trait LinkHost: Send + Sync {
     /// Refuse (`StaleEpoch`) a write that carries another epoch than the
     /// region's.
     fn check_epoch(&self, epoch: u64) -> Result<()>;
+    /// Refuse (`StaleEpoch`) peer records (a sync or a replication push)
+    /// sent under an epoch older than the region's: a fenced old primary
+    /// that has not learnt the new epoch. A newer epoch passes (the region
+    /// learns it from the group). By default, the row-write check.
+    fn check_peer_epoch(&self, epoch: u64) -> Result<()> {
+        self.check_epoch(epoch)
+    }
 }
 
 /// A shared [`LinkHost`] in a [`ServerConfig`](crate::ServerConfig).

@@ -14,13 +14,20 @@
 //!   with every peer (or was promoted here): a restarted old primary learns
 //!   the newer epoch before it can accept a write.
 //!
-//! Failover is manual (`POST /v1/group/failover`): the core's voting
-//! [`GroupNode`](tablesync::replication::GroupNode) needs a majority,
-//! which a two-region group loses with either region.
+//! With two regions, failover is manual (`POST /v1/group/failover`): a
+//! voting group needs a majority, which a pair loses with either region.
+//! With three or more regions (`--peer` twice or more) and a group, the
+//! host runs the core's voting [`GroupNode`]: its `TSGP` messages travel
+//! hex-encoded in the heartbeat route's JSON (`{"from", "msgs": [..]}`, the
+//! answers come back the same way), one sender thread per peer; a ticker
+//! drives heartbeats, phi-accrual detection and the election, so a dead
+//! primary is replaced by the freshest live standby without a command,
+//! under a new epoch, and the node's lease fence is the write guard.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -28,7 +35,8 @@ use std::time::Duration;
 use crate::{DriverOptions, LinkHandle, Peer};
 use serde_json::{json, Value as J};
 use tablesync::replication::{
-    files, DetectorConfig, FailureDetector, GroupState, Handover, LinkConfig, LostRange, Trigger,
+    files, DetectorConfig, FailureDetector, GroupAction, GroupConfig, GroupNode, GroupState,
+    Handover, LinkConfig, LostRange, Role, Trigger,
 };
 use tablesync::sync::{SyncConfig, SyncDirection};
 use tablesync::{Database, Error, Result, WriteGuard};
@@ -77,6 +85,9 @@ pub struct HostOptions {
     /// Primary of epoch 1 when the directory holds no group state yet
     /// (`None`: every region writes, last writer wins, until a failover).
     pub group_primary: Option<String>,
+    /// PEM file of the CA that signed the https peers' certificates
+    /// (`None`: the public web roots).
+    pub ca_file: Option<PathBuf>,
 }
 
 /// The write guard: open only on the current primary (see the module docs).
@@ -107,6 +118,9 @@ struct Group {
     joined: BTreeSet<String>,
     /// Promoted by this process.
     promoted_here: bool,
+    /// Three regions or more in a group: the core's voting member (then
+    /// `st` mirrors its state and `detector` is unused).
+    node: Option<GroupNode>,
 }
 
 struct HostedLink {
@@ -126,6 +140,10 @@ pub struct Host {
     links: Mutex<Vec<HostedLink>>,
     stop: Arc<AtomicBool>,
     beats: Mutex<Vec<JoinHandle<()>>>,
+    /// Voting mode: one queue of group frames per peer.
+    outboxes: Mutex<BTreeMap<String, mpsc::Sender<Vec<u8>>>>,
+    /// The epoch stamped on link traffic to peers (`X-Tablesync-Epoch`).
+    link_epoch: Arc<AtomicU64>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -258,17 +276,34 @@ impl Host {
             },
         };
         let now = wall_ms();
-        let mut detector = FailureDetector::new(DetectorConfig {
+        let det_cfg = DetectorConfig {
             heartbeat_ms: opts.heartbeat_ms,
             suspect_phi: (opts.phi_threshold / 2.0).min(3.0),
             down_phi: opts.phi_threshold,
             ..DetectorConfig::default()
-        });
+        };
+        let mut detector = FailureDetector::new(det_cfg.clone());
         for p in &peers {
             detector.watch(&p.name, now);
         }
         let fence = Arc::new(GroupFence::default());
-        lock(&db).set_write_guard(Some(fence.clone()));
+        let node = if st.epoch > 0 && peers.len() >= 2 {
+            let mut members: Vec<String> = peers.iter().map(|p| p.name.clone()).collect();
+            members.push(me.clone());
+            members.sort();
+            let mut cfg = GroupConfig::new(members);
+            cfg.detector = det_cfg;
+            cfg.lease_ms = (opts.heartbeat_ms * 10).max(1_000);
+            cfg.grace_ms = cfg.lease_ms * 3 / 2;
+            cfg.election_timeout_ms = cfg.lease_ms;
+            let node = GroupNode::new(&me, cfg, Some(st.clone()), now)?;
+            lock(&db).set_write_guard(Some(node.fence()));
+            Some(node)
+        } else {
+            lock(&db).set_write_guard(Some(fence.clone()));
+            None
+        };
+        let link_epoch = Arc::new(AtomicU64::new(st.epoch));
         let host = Arc::new(Host {
             me,
             dir,
@@ -280,15 +315,20 @@ impl Host {
                 detector,
                 joined: BTreeSet::new(),
                 promoted_here: false,
+                node,
             }),
             fence,
             links: Mutex::new(Vec::new()),
             stop: Arc::new(AtomicBool::new(false)),
             beats: Mutex::new(Vec::new()),
+            outboxes: Mutex::new(BTreeMap::new()),
+            link_epoch,
         });
         host.refresh(&lock(&host.group));
         for p in host.peers.clone() {
-            let remote = HttpRemote::with_options(&p.url, &host.opts.token, &link_client())?;
+            let remote =
+                HttpRemote::with_options(&p.url, &host.opts.token, &link_client(&host.opts))?
+                    .with_epoch(host.link_epoch.clone());
             let config = LinkConfig::new(link_name(&p.name), p.name.clone())
                 .trigger(host.opts.trigger.clone())
                 .direction(host.opts.direction);
@@ -304,13 +344,13 @@ impl Host {
             )?;
             lock(&host.links).push(HostedLink { peer: p, handle });
         }
+        if lock(&host.group).node.is_some() {
+            host.start_voting()?;
+            return Ok(host);
+        }
         for p in host.peers.clone() {
             let h2 = host.clone();
-            let client = RowClient::new(
-                &p.url,
-                &host.opts.token,
-                &beat_client(host.opts.heartbeat_ms),
-            )?;
+            let client = RowClient::new(&p.url, &host.opts.token, &beat_client(&host.opts))?;
             let t = std::thread::Builder::new()
                 .name(format!("tablesync-heartbeat-{}", p.name))
                 .spawn(move || h2.beat_loop(&p, &client))
@@ -375,6 +415,7 @@ impl Host {
                 && (g.promoted_here || g.joined.len() == self.peers.len()));
         self.fence.epoch.store(g.st.epoch, Ordering::SeqCst);
         self.fence.open.store(open, Ordering::SeqCst);
+        self.link_epoch.store(g.st.epoch, Ordering::SeqCst);
     }
 
     fn save(&self, g: &Group) -> Result<()> {
@@ -500,11 +541,7 @@ impl Host {
         // next heartbeat.
         let body = self.state_json();
         for p in &self.peers {
-            if let Ok(c) = RowClient::new(
-                &p.url,
-                &self.opts.token,
-                &beat_client(self.opts.heartbeat_ms),
-            ) {
+            if let Ok(c) = RowClient::new(&p.url, &self.opts.token, &beat_client(&self.opts)) {
                 if let Ok(reply) = c.call("/v1/group/heartbeat", &body) {
                     let _ = self.on_peer_state(&reply);
                 }
@@ -524,19 +561,236 @@ impl Host {
     }
 }
 
-fn link_client() -> ClientOptions {
+/// Hex of a group frame (carried in the heartbeat route's JSON).
+fn to_hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn from_hex(s: &str) -> Result<Vec<u8>> {
+    if s.len() % 2 != 0 || s.len() > 256 * 1024 {
+        return Err(Error::invalid(
+            "heartbeat: 'msgs' entries must be even-length hex",
+        ));
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| {
+            u8::from_str_radix(&s[i..i + 2], 16)
+                .map_err(|_| Error::invalid("heartbeat: 'msgs' entries must be hex"))
+        })
+        .collect()
+}
+
+/// Most group frames sent to one peer in one request.
+const MAX_BATCH: usize = 256;
+
+impl Host {
+    /// Voting mode: the ticker and one sender thread per peer.
+    fn start_voting(self: &Arc<Self>) -> Result<()> {
+        for p in self.peers.clone() {
+            let (tx, rx) = mpsc::channel::<Vec<u8>>();
+            lock(&self.outboxes).insert(p.name.clone(), tx);
+            let h2 = self.clone();
+            let client = RowClient::new(&p.url, &self.opts.token, &beat_client(&self.opts))?;
+            let t = std::thread::Builder::new()
+                .name(format!("tablesync-group-{}", p.name))
+                .spawn(move || h2.send_loop(&p, &client, rx))
+                .map_err(|e| Error::io_msg(format!("starting a group sender thread: {e}")))?;
+            lock(&self.beats).push(t);
+        }
+        let h2 = self.clone();
+        let t = std::thread::Builder::new()
+            .name("tablesync-group-tick".into())
+            .spawn(move || h2.tick_loop())
+            .map_err(|e| Error::io_msg(format!("starting the group ticker: {e}")))?;
+        lock(&self.beats).push(t);
+        Ok(())
+    }
+
+    /// Run `f` on the node (database, then group: the lock order), persist
+    /// its state if it changed, mirror it, then send what it asks to.
+    fn with_node<T>(
+        &self,
+        f: impl FnOnce(&mut GroupNode, &Database, i64) -> Result<(T, Vec<GroupAction>)>,
+    ) -> Result<(T, Vec<GroupAction>)> {
+        let db = lock(&self.db);
+        let mut g = lock(&self.group);
+        let Some(node) = g.node.as_mut() else {
+            return Err(Error::invalid(
+                "this region does not run a voting group (it needs three regions or more)",
+            ));
+        };
+        let (t, acts) = f(node, &db, wall_ms())?;
+        let dirty = node.take_dirty();
+        let st = node.state().clone();
+        drop(db);
+        if dirty || st != g.st {
+            if st.epoch != g.st.epoch || st.primary != g.st.primary {
+                tracing::info!(epoch = st.epoch, primary = %st.primary, "group epoch changed");
+            }
+            g.st = st;
+            // Persisted before anything that depends on it is sent.
+            self.save(&g)?;
+        }
+        self.link_epoch.store(g.st.epoch, Ordering::SeqCst);
+        self.fence.epoch.store(g.st.epoch, Ordering::SeqCst);
+        Ok((t, acts))
+    }
+
+    /// Queue frames for their recipients (dropped for unknown names).
+    fn dispatch(&self, acts: Vec<GroupAction>) {
+        let out = lock(&self.outboxes);
+        for GroupAction::Send { to, bytes } in acts {
+            if let Some(tx) = out.get(&to) {
+                let _ = tx.send(bytes);
+            }
+        }
+    }
+
+    fn tick_loop(&self) {
+        let period = Duration::from_millis((self.opts.heartbeat_ms / 5).clamp(5, 50) as u64);
+        while !self.stop.load(Ordering::SeqCst) {
+            match self.with_node(|n, db, now| Ok(((), n.tick(db, now)))) {
+                Ok(((), acts)) => self.dispatch(acts),
+                Err(e) => tracing::warn!(error = %e, "group tick failed"),
+            }
+            std::thread::sleep(period);
+        }
+    }
+
+    fn send_loop(&self, peer: &PeerSpec, client: &RowClient, rx: mpsc::Receiver<Vec<u8>>) {
+        while !self.stop.load(Ordering::SeqCst) {
+            let first = match rx.recv_timeout(Duration::from_millis(50)) {
+                Ok(b) => b,
+                Err(mpsc::RecvTimeoutError::Timeout) => continue,
+                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            };
+            let mut batch = vec![first];
+            while let Ok(b) = rx.try_recv() {
+                batch.push(b);
+            }
+            if batch.len() > MAX_BATCH {
+                // Behind (the peer was slow): the newest frames matter.
+                batch.drain(..batch.len() - MAX_BATCH);
+            }
+            let body = json!({
+                "from": self.me,
+                "msgs": batch.iter().map(|b| to_hex(b)).collect::<Vec<_>>(),
+            });
+            match client.call("/v1/group/heartbeat", &body) {
+                Ok(reply) => {
+                    if let Err(e) = self.on_group_frames(&peer.name, &reply) {
+                        tracing::warn!(peer = %peer.name, error = %e, "bad group answer");
+                    }
+                }
+                Err(e) => {
+                    tracing::debug!(peer = %peer.name, error = %e, "group message failed");
+                    let _ = self.with_node(|n, _, now| {
+                        n.on_error(&peer.name, now);
+                        Ok(((), Vec::new()))
+                    });
+                }
+            }
+        }
+    }
+
+    /// Feed `{"msgs": [hex..]}` from `from` to the node; returns the frames
+    /// addressed back to `from` (others are queued for their recipients).
+    fn on_group_frames(&self, from: &str, j: &J) -> Result<Vec<Vec<u8>>> {
+        let msgs = j
+            .get("msgs")
+            .and_then(J::as_array)
+            .ok_or_else(|| Error::invalid("heartbeat: 'msgs' must be an array"))?;
+        if msgs.len() > MAX_BATCH {
+            return Err(Error::invalid(format!(
+                "heartbeat: at most {MAX_BATCH} group messages a request"
+            )));
+        }
+        let frames = msgs
+            .iter()
+            .map(|m| {
+                m.as_str()
+                    .ok_or_else(|| Error::invalid("heartbeat: 'msgs' entries must be strings"))
+                    .and_then(from_hex)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut back = Vec::new();
+        for f in frames {
+            let (_, acts) = self.with_node(|n, db, now| Ok(((), n.on_message(db, &f, now)?)))?;
+            let mut others = Vec::new();
+            for a in acts {
+                let GroupAction::Send { to, bytes } = a;
+                if to == from {
+                    back.push(bytes);
+                } else {
+                    others.push(GroupAction::Send { to, bytes });
+                }
+            }
+            self.dispatch(others);
+        }
+        Ok(back)
+    }
+
+    /// Manual promotion in voting mode: stand (forced) and wait for the
+    /// election.
+    fn promote_voting(&self) -> Result<J> {
+        let (before, acts) = self.with_node(|n, db, now| {
+            let before = n.state().clone();
+            if before.primary == n.me() {
+                return Ok((None, Vec::new()));
+            }
+            let acts = n.promote(db, now)?;
+            Ok((Some(before), acts))
+        })?;
+        let Some(before) = before else {
+            let g = lock(&self.group);
+            return Ok(json!({"epoch": g.st.epoch, "primary": self.me, "changed": false}));
+        };
+        self.dispatch(acts);
+        let t = std::time::Instant::now();
+        let limit =
+            Duration::from_millis((self.opts.heartbeat_ms * 50).clamp(3_000, 30_000) as u64);
+        loop {
+            {
+                let g = lock(&self.group);
+                let role = g.node.as_ref().map(GroupNode::role);
+                if role == Some(Role::Primary) && g.st.epoch > before.epoch {
+                    let h = g.st.handover.clone();
+                    return Ok(json!({
+                        "epoch": g.st.epoch,
+                        "primary": self.me,
+                        "from": before.primary,
+                        "held_seq": h.map(|h| h.held_seq).unwrap_or(0),
+                        "changed": true,
+                    }));
+                }
+            }
+            if t.elapsed() > limit {
+                return Err(Error::Sync(format!(
+                    "no majority voted for '{}' within {limit:?}",
+                    self.me
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+fn link_client(opts: &HostOptions) -> ClientOptions {
     ClientOptions {
         timeout: Duration::from_secs(30),
         connect_timeout: Duration::from_secs(2),
+        ca_file: opts.ca_file.clone(),
         ..ClientOptions::default()
     }
 }
 
-fn beat_client(heartbeat_ms: i64) -> ClientOptions {
-    let t = Duration::from_millis((heartbeat_ms * 5).clamp(200, 5_000) as u64);
+fn beat_client(opts: &HostOptions) -> ClientOptions {
+    let t = Duration::from_millis((opts.heartbeat_ms * 5).clamp(200, 5_000) as u64);
     ClientOptions {
         timeout: t,
         connect_timeout: t,
+        ca_file: opts.ca_file.clone(),
         ..ClientOptions::default()
     }
 }
@@ -571,9 +825,19 @@ impl LinkHost for Host {
             .collect();
         let g = lock(&self.group);
         let now = wall_ms();
-        let peers: Vec<J> = g
-            .detector
-            .views(now)
+        let views = match &g.node {
+            Some(n) => n.status(now).peers,
+            None => g.detector.views(now),
+        };
+        let writable = match &g.node {
+            Some(n) => n.status(now).writable,
+            None => self.fence.open.load(Ordering::SeqCst),
+        };
+        let role = match g.node.as_ref().map(GroupNode::role) {
+            Some(Role::Candidate) => "candidate",
+            _ => self.role(&g.st),
+        };
+        let peers: Vec<J> = views
             .into_iter()
             .map(|v| {
                 json!({
@@ -594,9 +858,10 @@ impl LinkHost for Host {
         json!({
             "region": self.me,
             "epoch": g.st.epoch,
-            "role": self.role(&g.st),
+            "role": role,
             "primary": g.st.primary,
-            "writable": self.fence.open.load(Ordering::SeqCst),
+            "writable": writable,
+            "voting": g.node.is_some(),
             "needs_resync": g.st.needs_resync,
             "lost": lost,
             "links": links,
@@ -632,7 +897,11 @@ impl LinkHost for Host {
         let mut phi = String::from("# TYPE tablesync_peer_phi gauge\n# HELP tablesync_peer_phi Phi-accrual suspicion of the peer\n");
         let mut up = String::from("# TYPE tablesync_peer_up gauge\n# HELP tablesync_peer_up 1 while the peer is up, 0 when suspect or down\n");
         let g = lock(&self.group);
-        for v in g.detector.views(wall_ms()) {
+        let views = match &g.node {
+            Some(n) => n.status(wall_ms()).peers,
+            None => g.detector.views(wall_ms()),
+        };
+        for v in views {
             let name = esc(&v.peer);
             let p = if v.phi.is_finite() { v.phi } else { 1e9 };
             phi.push_str(&format!("tablesync_peer_phi{{peer=\"{name}\"}} {p}\n"));
@@ -649,11 +918,29 @@ impl LinkHost for Host {
     }
 
     fn heartbeat(&self, body: &J) -> Result<J> {
+        let voting = lock(&self.group).node.is_some();
+        if voting || body.get("msgs").is_some() {
+            let from = body
+                .get("from")
+                .and_then(J::as_str)
+                .ok_or_else(|| Error::invalid("heartbeat: 'from' must be a string"))?;
+            if !self.peers.iter().any(|p| p.name == from) {
+                return Err(Error::invalid(format!(
+                    "heartbeat from '{from}', which is not a peer of this region"
+                )));
+            }
+            let back = self.on_group_frames(from, body)?;
+            let msgs: Vec<String> = back.iter().map(|b| to_hex(b)).collect();
+            return Ok(json!({"from": self.me, "msgs": msgs}));
+        }
         self.on_peer_state(body)?;
         Ok(self.state_json())
     }
 
     fn failover(&self, _body: &J) -> Result<J> {
+        if lock(&self.group).node.is_some() {
+            return self.promote_voting();
+        }
         self.promote()
     }
 
@@ -669,7 +956,8 @@ impl LinkHost for Host {
                 "the primary '{primary}' is not a --peer of this server; cannot resync with it"
             ))
         })?;
-        let remote = HttpRemote::with_options(url, &self.opts.token, &link_client())?;
+        let remote = HttpRemote::with_options(url, &self.opts.token, &link_client(&self.opts))?
+            .with_epoch(self.link_epoch.clone());
         let mut rounds = 0;
         let mut verified = false;
         while rounds < 5 && !verified {
@@ -683,14 +971,34 @@ impl LinkHost for Host {
                 "digests still differ from '{primary}' after {rounds} resync rounds"
             )));
         }
-        {
+        let voting = lock(&self.group).node.is_some();
+        if voting {
+            self.with_node(|n, _, _| {
+                n.mark_resynced();
+                Ok(((), Vec::new()))
+            })?;
+        } else {
             let mut g = lock(&self.group);
             g.st.needs_resync = false;
             self.save(&g)?;
         }
-        let mut answer = self.promote()?;
+        let mut answer = if voting {
+            self.promote_voting()?
+        } else {
+            self.promote()?
+        };
         answer["rounds"] = json!(rounds);
         Ok(answer)
+    }
+
+    fn check_peer_epoch(&self, epoch: u64) -> Result<()> {
+        let e = lock(&self.group).st.epoch;
+        if e != 0 && epoch < e {
+            return Err(Error::StaleEpoch(format!(
+                "peer records sent under epoch {epoch}; the region is at epoch {e} (a fenced old primary must learn the new epoch and resync)"
+            )));
+        }
+        Ok(())
     }
 
     fn check_epoch(&self, epoch: u64) -> Result<()> {

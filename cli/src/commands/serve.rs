@@ -199,6 +199,7 @@ fn host_options(a: &ServeArgs, token: &str) -> CliResult<HostOptions> {
         phi_threshold: a.phi_threshold,
         token: token.to_string(),
         group_primary: a.group_primary.clone(),
+        ca_file: a.peer_ca.clone(),
     })
 }
 

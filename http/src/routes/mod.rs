@@ -238,6 +238,10 @@ async fn guard(State(app): State<AppState>, mut req: Request, next: Next) -> Res
     if let Some(r) = check_epoch(&app, epoch_claim).await {
         return r;
     }
+    let peer_claim = peer_epoch_claim(&app, &req);
+    if let Some(r) = check_peer_epoch(&app, peer_claim).await {
+        return r;
+    }
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -266,6 +270,36 @@ fn epoch_claim(app: &AppState, req: &Request) -> Option<HeaderValue> {
         return None;
     }
     req.headers().get(crate::EPOCH_HEADER).cloned()
+}
+
+/// The epoch header of peer records (a sync or replication push), if the
+/// server hosts a group.
+fn peer_epoch_claim(app: &AppState, req: &Request) -> Option<HeaderValue> {
+    app.cfg.hosting.as_ref()?;
+    let path = req.uri().path();
+    if req.method() != Method::POST || (path != crate::SYNC_PATH && path != crate::REPLICATE_PATH) {
+        return None;
+    }
+    req.headers().get(crate::EPOCH_HEADER).cloned()
+}
+
+/// Peer records carrying `X-Tablesync-Epoch` on a server that hosts a
+/// group: refused (`StaleEpoch`) when sent under an older epoch.
+async fn check_peer_epoch(app: &AppState, claim: Option<HeaderValue>) -> Option<Response> {
+    let host = app.cfg.hosting.clone()?;
+    let v = claim?;
+    let Some(epoch) = v.to_str().ok().and_then(|s| s.trim().parse::<u64>().ok()) else {
+        return Some(error(
+            StatusCode::BAD_REQUEST,
+            "OTSParameterInvalid",
+            "X-Tablesync-Epoch must be an unsigned integer",
+        ));
+    };
+    match tokio::task::spawn_blocking(move || host.0.check_peer_epoch(epoch)).await {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(refused(Refusal::Db(e))),
+        Err(_) => Some(refused(Refusal::Panicked)),
+    }
 }
 
 /// A row write carrying `X-Tablesync-Epoch` on a server that hosts a
