@@ -367,7 +367,8 @@ pub struct ServeArgs {
     /// server's token).
     #[arg(long = "peer", value_name = "NAME=URL")]
     pub peers: Vec<String>,
-    /// Trigger of the hosted links: realtime, periodic:10s or manual.
+    /// Trigger of the hosted links: realtime, delayed:30s (with the push
+    /// direction), periodic:10s, cron:EXPR or manual.
     #[arg(long, default_value = "realtime", value_name = "TRIGGER")]
     pub link_trigger: String,
     /// Which way the hosted links move data, seen from this region.

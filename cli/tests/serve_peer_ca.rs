@@ -178,7 +178,10 @@ fn https_peers_signed_by_a_private_ca_replicate_and_a_wrong_ca_is_refused() {
     wait_for("the link to report the refused certificate", 15, || {
         a.links()["links"][0]["last_error"].is_string()
     });
-    let err = a.links()["links"][0]["last_error"].as_str().unwrap().to_string();
+    let err = a.links()["links"][0]["last_error"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(err.contains("https://127.0.0.1"), "{err}");
     assert!(!has(&b.client(), 3));
 }

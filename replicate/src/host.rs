@@ -231,9 +231,11 @@ impl Host {
         peers: Vec<PeerSpec>,
         opts: HostOptions,
     ) -> Result<Arc<Host>> {
-        if matches!(opts.trigger, Trigger::Delayed(_)) {
+        // `delayed:D` ships chosen records as record pushes, which the
+        // peers answer on `POST /v1/replicate`; it moves data one way only.
+        if matches!(opts.trigger, Trigger::Delayed(_)) && opts.direction != SyncDirection::Push {
             return Err(Error::invalid(
-                "--link-trigger delayed:… needs a peer that answers record pushes; servers answer sync frames only (use realtime, periodic or manual)",
+                "--link-trigger delayed:… pushes records to the peers: use --link-direction push",
             ));
         }
         if opts.heartbeat_ms <= 0 || opts.phi_threshold <= 0.0 {
