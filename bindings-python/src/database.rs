@@ -42,6 +42,9 @@ pub struct Database {
     region: String,
     durable: bool,
     manual_clock: Option<ManualClock>,
+    /// The directory of a durable region (`serve(peers=...)` keeps its
+    /// link cursors and group state there).
+    dir: Option<std::path::PathBuf>,
 }
 
 /// `peers=`: a dict `{name: url}` or a sequence of `"NAME=URL"`.
@@ -156,6 +159,7 @@ impl Database {
             durable: db.is_durable(),
             shared: Shared::new(db),
             manual_clock,
+            dir: None,
         }
     }
 
@@ -271,7 +275,9 @@ impl Database {
             opts = opts.checkpoint_bytes(n);
         }
         let db = py.detach(|| CoreDb::open(&path, opts)).py()?;
-        Ok(Self::wrap(db, manual))
+        let mut d = Self::wrap(db, manual);
+        d.dir = Some(path);
+        Ok(d)
     }
 
     /// An in-memory region restored from `export_snapshot()` bytes.
@@ -1055,9 +1061,12 @@ impl Database {
     /// `peers` (`{"eu": "http://…"}` or `["eu=http://…"]`) hosts one
     /// replication link and heartbeats per peer, with `link_trigger`,
     /// `link_direction`, `heartbeat` (e.g. `"100ms"`), `phi_threshold` and
-    /// `group_primary`, as `tablesync serve --peer` (docs/SERVER.md "Links";
-    /// link and group state stay in memory here). The peers get `token`.
-    #[pyo3(signature = (listen="127.0.0.1:0", *, token, max_body_bytes=None, tls_cert=None, tls_key=None, read_tokens=None, insecure_http=false, peers=None, link_trigger="realtime", link_direction="push", heartbeat="100ms", phi_threshold=8.0, group_primary=None))]
+    /// `group_primary`, as `tablesync serve --peer` (docs/SERVER.md "Links").
+    /// A region opened with `Database.open(path)` keeps its link cursors and
+    /// group state (epoch, primary, lost ranges) in `path`, so they survive
+    /// a reopen; a memory region keeps them in memory. The peers get
+    /// `token`; `ca_file` (PEM) trusts a private CA for https:// peers.
+    #[pyo3(signature = (listen="127.0.0.1:0", *, token, max_body_bytes=None, tls_cert=None, tls_key=None, read_tokens=None, insecure_http=false, peers=None, link_trigger="realtime", link_direction="push", heartbeat="100ms", phi_threshold=8.0, group_primary=None, ca_file=None))]
     #[allow(clippy::too_many_arguments)]
     fn serve(
         &self,
@@ -1075,6 +1084,7 @@ impl Database {
         heartbeat: &str,
         phi_threshold: f64,
         group_primary: Option<String>,
+        ca_file: Option<std::path::PathBuf>,
     ) -> PyResult<Server> {
         self.shared.run(py, false, |_| Ok(()))?;
         let tls = match (tls_cert, tls_key) {
@@ -1117,11 +1127,12 @@ impl Database {
             phi_threshold,
             token: token.to_string(),
             group_primary,
-            ca_file: None,
+            ca_file,
         };
+        let dir = self.dir.clone();
         let (handle, host) = py
             .detach(move || {
-                let host = tablesync_replicate::Host::start(None, arc.clone(), specs, opts)?;
+                let host = tablesync_replicate::Host::start(dir, arc.clone(), specs, opts)?;
                 let cfg = tablesync_http::ServerConfig {
                     hosting: Some(tablesync_http::Hosting(host.clone())),
                     ..cfg

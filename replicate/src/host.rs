@@ -38,7 +38,7 @@ use tablesync::replication::{
     files, DetectorConfig, FailureDetector, GroupAction, GroupConfig, GroupNode, GroupState,
     Handover, LinkConfig, LostRange, Role, Trigger,
 };
-use tablesync::sync::{SyncConfig, SyncDirection};
+use tablesync::sync::{Initiator, SessionStep, SyncConfig, SyncDirection};
 use tablesync::{Database, Error, Result, WriteGuard};
 use tablesync_http::{ClientOptions, HttpRemote, LinkHost, RowClient};
 
@@ -563,6 +563,29 @@ impl Host {
     }
 }
 
+/// One sync session with `remote` that takes the database lock for each
+/// step only, never across a round trip: writes, reads and the links keep
+/// going while a failback resyncs (what lands meanwhile is caught by the
+/// next round; the last round's digests must match).
+fn sync_unlocked(
+    db: &Mutex<Database>,
+    remote: &HttpRemote,
+    config: SyncConfig,
+) -> Result<tablesync::sync::SyncReport> {
+    let cap = config.max_frame_bytes;
+    let mut session = Initiator::new(config);
+    let mut step = session.start(&mut lock(db))?;
+    loop {
+        match step {
+            SessionStep::Send(bytes) => {
+                let reply = remote.round_trip(&bytes, cap)?;
+                step = session.receive(&mut lock(db), &reply)?;
+            }
+            SessionStep::Done(report) => return Ok(report),
+        }
+    }
+}
+
 /// Hex of a group frame (carried in the heartbeat route's JSON).
 fn to_hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
@@ -962,10 +985,9 @@ impl LinkHost for Host {
             .with_epoch(self.link_epoch.clone());
         let mut rounds = 0;
         let mut verified = false;
-        while rounds < 5 && !verified {
+        while rounds < 10 && !verified {
             rounds += 1;
-            let mut db = lock(&self.db);
-            let report = tablesync_http::sync_url(&mut db, &remote, SyncConfig::default())?;
+            let report = sync_unlocked(&self.db, &remote, SyncConfig::default())?;
             verified = report.verified;
         }
         if !verified {

@@ -131,3 +131,42 @@ def test_serve_with_peers_hosts_links_heartbeats_and_the_fence() -> None:
     b.put_row("t", {"k": 100}, {"v": 1})
     with pytest.raises(tablesync.InvalidArgument):
         a.serve(token=token, peers=["no-url"])
+
+
+def test_serve_with_peers_keeps_link_and_group_state_in_a_durable_region(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    token = "py-peers-durable"
+    path = tmp_path / "a"
+    a = tablesync.Database.open(path, region="a")
+    a.create_table("t", primary_key=[("k", "INTEGER")])
+    b = _region("b")
+    pa, pb = _free_port(), _free_port()
+    sa = a.serve(f"127.0.0.1:{pa}", token=token, peers={"b": f"http://127.0.0.1:{pb}"}, group_primary="a")
+    sb = b.serve(f"127.0.0.1:{pb}", token=token, peers={"a": f"http://127.0.0.1:{pa}"}, group_primary="a")
+    try:
+        deadline = time.time() + 15
+        while not _links(sa.url, token)["writable"]:
+            assert time.time() < deadline
+            time.sleep(0.05)
+        for k in range(10):
+            a.put_row("t", {"k": k}, {"v": k})
+        while a.table_digest("t") != b.table_digest("t"):
+            assert time.time() < deadline
+            time.sleep(0.05)
+        shipped = _links(sa.url, token)["links"][0]["records_shipped"]
+        assert shipped >= 10
+    finally:
+        sa.stop()
+        sb.stop()
+    a.close()
+    assert (path / "group.state").exists()
+    # Reopened with another group_primary: the saved epoch-1 group (led by
+    # "a") and the link's counters come back from the directory.
+    a = tablesync.Database.open(path, region="a")
+    sa = a.serve(f"127.0.0.1:{pa}", token=token, peers={"b": f"http://127.0.0.1:{pb}"}, group_primary="b")
+    try:
+        doc = _links(sa.url, token)
+        assert (doc["epoch"], doc["primary"]) == (1, "a")
+        assert doc["links"][0]["records_shipped"] >= shipped
+    finally:
+        sa.stop()
+        a.close()

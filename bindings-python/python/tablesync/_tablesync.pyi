@@ -561,6 +561,7 @@ class Database:
         heartbeat: str = "100ms",
         phi_threshold: float = 8.0,
         group_primary: Optional[str] = None,
+        ca_file: Optional[Union[str, os.PathLike[str]]] = None,
     ) -> Server: ...
     def replicate(
         self,
