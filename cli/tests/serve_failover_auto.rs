@@ -206,8 +206,8 @@ fn sigkill_of_the_primary_elects_a_new_one_without_a_command() {
     // No command: b or c is elected under epoch 2, and both agree.
     let mut new_primary = None;
     wait_for("a new primary elected automatically", 20, || {
-        for i in 1..3 {
-            let l = nodes[i].links();
+        for (i, n) in nodes.iter().enumerate().skip(1) {
+            let l = n.links();
             if l["role"] == "primary" && l["epoch"].as_u64() >= Some(2) {
                 new_primary = Some(i);
                 return true;
