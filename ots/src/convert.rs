@@ -86,7 +86,7 @@ pub fn check_key(schema: &TableSchema, pk: &[(String, PbValue)], usage: KeyUse) 
             )));
         }
     }
-    Ok(())
+    crate::limits::check_pk_lengths(pk)
 }
 
 /// A checked key as the core's `PrimaryKey`.
@@ -277,7 +277,7 @@ fn filter(bytes: &[u8], depth: usize) -> OtsResult<ColumnCondition> {
                 Ok(pb::LogicalOperator::LoNot) => {
                     if subs.len() != 1 {
                         return Err(OtsError::invalid(
-                            "The NOT combinator takes exactly one sub filter.",
+                            "Invalid NOT operator: the number of sub-filters must be 1.",
                         ));
                     }
                     Ok(ColumnCondition::Not(Box::new(subs.remove(0))))
@@ -286,7 +286,7 @@ fn filter(bytes: &[u8], depth: usize) -> OtsResult<ColumnCondition> {
                     if subs.len() < 2 =>
                 {
                     Err(OtsError::invalid(
-                        "The AND and OR combinators take at least two sub filters.",
+                        "Invalid AND/OR operator: the number of sub-filters must be 2.",
                     ))
                 }
                 Ok(pb::LogicalOperator::LoAnd) => Ok(ColumnCondition::And(subs)),
@@ -298,7 +298,7 @@ fn filter(bytes: &[u8], depth: usize) -> OtsResult<ColumnCondition> {
             }
         }
         Ok(pb::FilterType::FtColumnPagination) => Err(OtsError::unsupported(
-            "The column pagination filter is not supported by tablesync.",
+            "A ColumnPaginationFilter inside an AND/OR/NOT filter is not supported by tablesync; use it as the whole filter.",
         )),
         Err(_) => Err(OtsError::invalid(format!(
             "Invalid filter type: {}.",
