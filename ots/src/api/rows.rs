@@ -4,8 +4,8 @@
 use super::wide::{skip_returned, split, Resume, MAX_ROW_PART_BYTES};
 use super::{consumed, schema};
 use crate::convert::{
-    check_key, from_primary_key, from_row, to_column_condition, to_condition, to_primary_key,
-    to_value, KeyUse,
+    check_key, from_primary_key, from_row, to_condition, to_primary_key, to_read_filter, to_value,
+    KeyUse,
 };
 use crate::error::{OtsError, OtsResult};
 use crate::limits::{check_cells, check_columns_to_get, check_write_bytes, row_data_bytes};
@@ -23,9 +23,10 @@ pub(super) struct ReadSpec {
     pub start_column: Option<String>,
     /// Only columns `< end_column` (by name).
     pub end_column: Option<String>,
-    /// `ColumnPaginationFilter`: skip this many attribute columns, then
-    /// keep at most `.1` (columns in name order, every kept version).
-    pub pagination: Option<(usize, usize)>,
+    /// `ColumnPaginationFilter`s (the whole filter, or inside AND/OR/NOT),
+    /// applied in order: skip `.0` attribute columns, then keep at most
+    /// `.1` (columns in name order, every kept version).
+    pub pagination: Vec<(usize, usize)>,
 }
 
 impl ReadSpec {
@@ -37,7 +38,7 @@ impl ReadSpec {
                     && self.end_column.as_ref().is_none_or(|e| c.name < *e)
             });
         }
-        if let Some((offset, limit)) = self.pagination {
+        for &(offset, limit) in &self.pagination {
             // Cells come grouped by column in name order.
             let mut seen = 0usize;
             let mut last: Option<String> = None;
@@ -51,28 +52,6 @@ impl ReadSpec {
         }
         row
     }
-}
-
-/// The offset and limit of a serialized `ColumnPaginationFilter`, or `None`
-/// for any other filter.
-fn pagination(bytes: &[u8]) -> OtsResult<Option<(usize, usize)>> {
-    use prost::Message;
-    let f = pb::Filter::decode(bytes)?;
-    if pb::FilterType::try_from(f.r#type) != Ok(pb::FilterType::FtColumnPagination) {
-        return Ok(None);
-    }
-    let p = pb::ColumnPaginationFilter::decode(f.filter.as_slice())?;
-    if p.offset < 0 {
-        return Err(OtsError::invalid(
-            "Offset in ColumnPaginationFilter must be greater than or equal to 0.",
-        ));
-    }
-    if p.limit < 0 {
-        return Err(OtsError::invalid(
-            "Limit in ColumnPaginationFilter must be greater than 0.",
-        ));
-    }
-    Ok(Some((p.offset as usize, p.limit as usize)))
 }
 
 pub(super) fn read_spec(
@@ -129,13 +108,9 @@ pub(super) fn read_spec(
             ))
         }
     };
-    let pagination = match filter {
-        Some(b) if !b.is_empty() => pagination(b)?,
-        _ => None,
-    };
-    let filter = match filter {
-        Some(b) if !b.is_empty() && pagination.is_none() => Some(to_column_condition(b)?),
-        _ => None,
+    let (filter, pagination) = match filter {
+        Some(b) if !b.is_empty() => to_read_filter(b)?,
+        _ => (None, Vec::new()),
     };
     Ok(ReadSpec {
         options: GetOptions {
