@@ -144,20 +144,20 @@ const composite = (op, ...subs) => {
 const aIs = (v) => new TableStore.SingleColumnCondition('a', Long.fromNumber(v),
   TableStore.ComparatorType.EQUAL, false);
 const page = () => new TableStore.ColumnPaginationFilter(2, 1);
-const cols = (r) => (r.row.attributes || []).map((a) => a.columnName);
+const colNames = (r) => (r.row.attributes || []).map((a) => a.columnName);
 got = await call('getRow', { tableName: table, primaryKey: pk(50), maxVersions: 1,
   columnFilter: composite(TableStore.LogicalOperator.AND, aIs(1), page()) });
-assert.deepEqual(cols(got), ['b', 'c'], 'AND(a == 1, page): the row, paginated');
+assert.deepEqual(colNames(got), ['b', 'c'], 'AND(a == 1, page): the row, paginated');
 got = await call('getRow', { tableName: table, primaryKey: pk(50), maxVersions: 1,
   columnFilter: composite(TableStore.LogicalOperator.AND, aIs(9), page()) });
 assert.ok(got.row.primaryKey == null, 'AND(a == 9, page): filtered out');
 got = await call('getRow', { tableName: table, primaryKey: pk(50), maxVersions: 1,
   columnFilter: composite(TableStore.LogicalOperator.OR, aIs(9), page()) });
-assert.deepEqual(cols(got), ['b', 'c'], 'OR(a == 9, page): every row passes, paginated');
+assert.deepEqual(colNames(got), ['b', 'c'], 'OR(a == 9, page): every row passes, paginated');
 got = await call('getRow', { tableName: table, primaryKey: pk(50), maxVersions: 1,
   columnFilter: composite(TableStore.LogicalOperator.AND, aIs(1),
     composite(TableStore.LogicalOperator.NOT, composite(TableStore.LogicalOperator.AND, aIs(9), page()))) });
-assert.deepEqual(cols(got), ['b', 'c'], 'AND(a == 1, NOT(AND(a == 9, page))): nested, paginated');
+assert.deepEqual(colNames(got), ['b', 'c'], 'AND(a == 1, NOT(AND(a == 9, page))): nested, paginated');
 got = await call('getRow', { tableName: table, primaryKey: pk(50), maxVersions: 1,
   columnFilter: composite(TableStore.LogicalOperator.NOT, page()) });
 assert.ok(got.row.primaryKey == null, 'NOT(page): no row passes');
