@@ -307,6 +307,10 @@ fn filter(bytes: &[u8], depth: usize) -> OtsResult<ColumnCondition> {
     }
 }
 
+/// A read filter: the row condition (`None`: every row passes) and the
+/// `(offset, limit)` of each `ColumnPaginationFilter`, in order.
+pub type ReadFilter = (Option<ColumnCondition>, Vec<(usize, usize)>);
+
 /// A read's serialized `Filter`: its row condition (`None`: every row
 /// passes) and its `ColumnPaginationFilter`s, wherever they sit.
 ///
@@ -315,7 +319,7 @@ fn filter(bytes: &[u8], depth: usize) -> OtsResult<ColumnCondition> {
 /// like the constant TRUE: `AND(page, f)` is `f`, `OR(page, f)` passes
 /// every row, `NOT(page)` passes none; the columns are paginated in each
 /// case.
-pub fn to_read_filter(bytes: &[u8]) -> OtsResult<(Option<ColumnCondition>, Vec<(usize, usize)>)> {
+pub fn to_read_filter(bytes: &[u8]) -> OtsResult<ReadFilter> {
     let mut pages = Vec::new();
     let cond = match read_filter(bytes, 0, &mut pages)? {
         Folded::True => None,
