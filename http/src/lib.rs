@@ -40,7 +40,7 @@ mod tls;
 pub use client::{sync_url, ClientOptions, HttpRemote};
 pub use config::{Access, FaultHook, ServerConfig, TlsFiles};
 pub use hosting::{Hosting, LinkHost, EPOCH_HEADER};
-pub use region::SharedDb;
+pub use region::{Refusal, Region, SharedDb};
 pub use rows_client::{Changes, RowClient};
 pub use server::{serve, ServerHandle, Stopper};
 

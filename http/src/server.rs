@@ -58,6 +58,12 @@ impl ServerHandle {
         self.stopper.clone()
     }
 
+    /// The served region, for another endpoint to share its read and write
+    /// paths (the Tablestore endpoint of `serve --tablestore-listen`).
+    pub fn region(&self) -> Arc<Region> {
+        self.app.region.clone()
+    }
+
     /// Whether a panic in a handler failed the region (its in-memory state
     /// must then not be checkpointed).
     pub fn region_failed(&self) -> bool {

@@ -86,7 +86,7 @@ pub fn check_key(schema: &TableSchema, pk: &[(String, PbValue)], usage: KeyUse) 
             )));
         }
     }
-    Ok(())
+    crate::limits::check_pk_lengths(pk)
 }
 
 /// A checked key as the core's `PrimaryKey`.
@@ -277,7 +277,7 @@ fn filter(bytes: &[u8], depth: usize) -> OtsResult<ColumnCondition> {
                 Ok(pb::LogicalOperator::LoNot) => {
                     if subs.len() != 1 {
                         return Err(OtsError::invalid(
-                            "The NOT combinator takes exactly one sub filter.",
+                            "Invalid NOT operator: the number of sub-filters must be 1.",
                         ));
                     }
                     Ok(ColumnCondition::Not(Box::new(subs.remove(0))))
@@ -286,7 +286,7 @@ fn filter(bytes: &[u8], depth: usize) -> OtsResult<ColumnCondition> {
                     if subs.len() < 2 =>
                 {
                     Err(OtsError::invalid(
-                        "The AND and OR combinators take at least two sub filters.",
+                        "Invalid AND/OR operator: the number of sub-filters must be 2.",
                     ))
                 }
                 Ok(pb::LogicalOperator::LoAnd) => Ok(ColumnCondition::And(subs)),
@@ -297,13 +297,132 @@ fn filter(bytes: &[u8], depth: usize) -> OtsResult<ColumnCondition> {
                 ))),
             }
         }
-        Ok(pb::FilterType::FtColumnPagination) => Err(OtsError::unsupported(
-            "The column pagination filter is not supported by tablesync.",
+        Ok(pb::FilterType::FtColumnPagination) => Err(OtsError::invalid(
+            "Invalid type of sub-filter: a ColumnPaginationFilter filters the columns a read returns; it has no meaning in a write condition.",
         )),
         Err(_) => Err(OtsError::invalid(format!(
             "Invalid filter type: {}.",
             f.r#type
         ))),
+    }
+}
+
+/// A read filter: the row condition (`None`: every row passes) and the
+/// `(offset, limit)` of each `ColumnPaginationFilter`, in order.
+pub type ReadFilter = (Option<ColumnCondition>, Vec<(usize, usize)>);
+
+/// A read's serialized `Filter`: its row condition (`None`: every row
+/// passes) and its `ColumnPaginationFilter`s, wherever they sit.
+///
+/// A pagination filter is a predicate every row meets; its offset and
+/// limit apply to the returned columns. Nested in a composite it folds
+/// like the constant TRUE: `AND(page, f)` is `f`, `OR(page, f)` passes
+/// every row, `NOT(page)` passes none; the columns are paginated in each
+/// case.
+pub fn to_read_filter(bytes: &[u8]) -> OtsResult<ReadFilter> {
+    let mut pages = Vec::new();
+    let cond = match read_filter(bytes, 0, &mut pages)? {
+        Folded::True => None,
+        // A condition no row meets: a column both exists and does not.
+        Folded::False => Some(ColumnCondition::And(vec![
+            column_exists("_", false),
+            ColumnCondition::Not(Box::new(column_exists("_", false))),
+        ])),
+        Folded::Cond(c) => Some(c),
+    };
+    Ok((cond, pages))
+}
+
+/// A read filter with its pagination filters folded out.
+enum Folded {
+    True,
+    False,
+    Cond(ColumnCondition),
+}
+
+fn read_filter(bytes: &[u8], depth: usize, pages: &mut Vec<(usize, usize)>) -> OtsResult<Folded> {
+    if depth > MAX_FILTER_DEPTH {
+        return Err(OtsError::invalid(format!(
+            "The filter is nested deeper than {MAX_FILTER_DEPTH} levels."
+        )));
+    }
+    let f = pb::Filter::decode(bytes)?;
+    match pb::FilterType::try_from(f.r#type) {
+        Ok(pb::FilterType::FtColumnPagination) => {
+            let p = pb::ColumnPaginationFilter::decode(f.filter.as_slice())?;
+            if p.offset < 0 {
+                return Err(OtsError::invalid(
+                    "Offset in ColumnPaginationFilter must be greater than or equal to 0.",
+                ));
+            }
+            if p.limit < 0 {
+                return Err(OtsError::invalid(
+                    "Limit in ColumnPaginationFilter must be greater than 0.",
+                ));
+            }
+            pages.push((p.offset as usize, p.limit as usize));
+            Ok(Folded::True)
+        }
+        Ok(pb::FilterType::FtCompositeColumnValue) => {
+            let c = pb::CompositeColumnValueFilter::decode(f.filter.as_slice())?;
+            let mut subs = Vec::with_capacity(c.sub_filters.len());
+            for sf in &c.sub_filters {
+                subs.push(read_filter(&sf.encode_to_vec(), depth + 1, pages)?);
+            }
+            let op = pb::LogicalOperator::try_from(c.combinator).map_err(|_| {
+                OtsError::invalid(format!("Invalid logical operator: {}.", c.combinator))
+            })?;
+            match op {
+                pb::LogicalOperator::LoNot => {
+                    if subs.len() != 1 {
+                        return Err(OtsError::invalid(
+                            "Invalid NOT operator: the number of sub-filters must be 1.",
+                        ));
+                    }
+                    Ok(match subs.remove(0) {
+                        Folded::True => Folded::False,
+                        Folded::False => Folded::True,
+                        Folded::Cond(c) => Folded::Cond(ColumnCondition::Not(Box::new(c))),
+                    })
+                }
+                _ if subs.len() < 2 => Err(OtsError::invalid(
+                    "Invalid AND/OR operator: the number of sub-filters must be 2.",
+                )),
+                pb::LogicalOperator::LoAnd => {
+                    if subs.iter().any(|s| matches!(s, Folded::False)) {
+                        return Ok(Folded::False);
+                    }
+                    Ok(join(subs, ColumnCondition::And, Folded::True))
+                }
+                pb::LogicalOperator::LoOr => {
+                    if subs.iter().any(|s| matches!(s, Folded::True)) {
+                        return Ok(Folded::True);
+                    }
+                    Ok(join(subs, ColumnCondition::Or, Folded::False))
+                }
+            }
+        }
+        _ => filter(bytes, depth).map(Folded::Cond),
+    }
+}
+
+/// The conditions among `subs` joined by `op`; `empty` when none is left.
+fn join(
+    subs: Vec<Folded>,
+    op: fn(Vec<ColumnCondition>) -> ColumnCondition,
+    empty: Folded,
+) -> Folded {
+    let mut conds: Vec<ColumnCondition> = subs
+        .into_iter()
+        .filter_map(|s| match s {
+            Folded::Cond(c) => Some(c),
+            _ => None,
+        })
+        .collect();
+    match conds.len() {
+        0 => empty,
+        1 => Folded::Cond(conds.remove(0)),
+        _ => Folded::Cond(op(conds)),
     }
 }
 

@@ -27,6 +27,7 @@ pub mod api;
 pub mod auth;
 pub mod convert;
 pub mod error;
+pub mod limits;
 pub mod pb;
 pub mod plainbuffer;
 pub mod server;

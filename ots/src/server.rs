@@ -1,7 +1,7 @@
 //! The HTTP endpoint: axum on a tokio runtime of its own thread, one POST
 //! route per API (`/PutRow`, …), signed responses.
 
-use crate::api::dispatch;
+use crate::api::{dispatch_read, dispatch_write, is_write};
 use crate::auth::{self, AccessKeys, RequestHeaders, Verified};
 use crate::error::OtsError;
 use crate::pb;
@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 use tablesync::Database;
+use tablesync_http::{Refusal, Region, SharedDb};
 
 /// Default largest request body (the service's own limit is lower; rows up
 /// to the core's limits still fit).
@@ -43,7 +44,7 @@ impl Config {
 }
 
 struct Shared {
-    db: Arc<RwLock<Database>>,
+    region: Arc<Region>,
     config: Config,
     requests: AtomicU64,
     started_ms: u64,
@@ -102,6 +103,19 @@ impl Server {
         listen: &str,
         config: Config,
     ) -> std::io::Result<ServerHandle> {
+        let region = Arc::new(Region::new(SharedDb::RwLock(db), None));
+        Self::start_on(region, listen, config)
+    }
+
+    /// Serve a region another endpoint serves too (the sync server's, from
+    /// `tablesync_http::ServerHandle::region`): reads take its read path,
+    /// writes its write path, so both endpoints share one writer queue and
+    /// one commit signal.
+    pub fn start_on(
+        region: Arc<Region>,
+        listen: &str,
+        config: Config,
+    ) -> std::io::Result<ServerHandle> {
         let std_listener = std::net::TcpListener::bind(listen)?;
         std_listener.set_nonblocking(true)?;
         let addr = std_listener.local_addr()?;
@@ -111,7 +125,7 @@ impl Server {
             .enable_io()
             .build()?;
         let shared = Arc::new(Shared {
-            db,
+            region,
             config,
             requests: AtomicU64::new(0),
             started_ms: now_ms() as u64,
@@ -276,17 +290,29 @@ async fn handle(State(st): State<Arc<Shared>>, req: Request) -> Response {
     let api = path.trim_start_matches('/').to_string();
     let shared = st.clone();
     let result = tokio::task::spawn_blocking(move || {
-        let mut db = match shared.db.write() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        };
-        dispatch(&mut db, &api, &body)
+        // Reads take the region's read path (in parallel with each other);
+        // only writes queue for the write lock.
+        if is_write(&api) {
+            shared
+                .region
+                .write(&api, |db| Ok(dispatch_write(db, &api, &body)))
+        } else {
+            shared
+                .region
+                .read(&api, |db| Ok(dispatch_read(db, &api, &body)))
+        }
     })
     .await;
     match result {
-        Ok(Ok(body)) => st.respond(&path, 200, body, Some(&verified)),
-        Ok(Err(e)) => st.error(&path, &e, Some(&verified)),
-        Err(_) => st.error(
+        Ok(Ok(Ok(body))) => st.respond(&path, 200, body, Some(&verified)),
+        Ok(Ok(Err(e))) => st.error(&path, &e, Some(&verified)),
+        Ok(Err(Refusal::Db(e))) => st.error(&path, &OtsError::from(e), Some(&verified)),
+        Ok(Err(Refusal::Failed)) => st.error(
+            &path,
+            &OtsError::new(503, "OTSServerUnavailable", "Server is not available."),
+            Some(&verified),
+        ),
+        Ok(Err(Refusal::Panicked)) | Err(_) => st.error(
             &path,
             &OtsError::new(500, "OTSInternalServerError", "Internal server error."),
             Some(&verified),

@@ -134,6 +134,46 @@ got = await call('getRow', { tableName: table, primaryKey: pk(50), maxVersions: 
 assert.deepEqual(got.row.attributes.map((a) => a.columnName), ['e']);
 checks++;
 
+// ColumnPaginationFilter inside AND/OR/NOT: it holds for every row and
+// paginates the returned columns; the other sub-filters decide the row.
+const composite = (op, ...subs) => {
+  const c = new TableStore.CompositeCondition(op);
+  subs.forEach((x) => c.addSubCondition(x));
+  return c;
+};
+const aIs = (v) => new TableStore.SingleColumnCondition('a', Long.fromNumber(v),
+  TableStore.ComparatorType.EQUAL, false);
+const page = () => new TableStore.ColumnPaginationFilter(2, 1);
+const colNames = (r) => (r.row.attributes || []).map((a) => a.columnName);
+got = await call('getRow', { tableName: table, primaryKey: pk(50), maxVersions: 1,
+  columnFilter: composite(TableStore.LogicalOperator.AND, aIs(1), page()) });
+assert.deepEqual(colNames(got), ['b', 'c'], 'AND(a == 1, page): the row, paginated');
+got = await call('getRow', { tableName: table, primaryKey: pk(50), maxVersions: 1,
+  columnFilter: composite(TableStore.LogicalOperator.AND, aIs(9), page()) });
+assert.ok(got.row.primaryKey == null, 'AND(a == 9, page): filtered out');
+got = await call('getRow', { tableName: table, primaryKey: pk(50), maxVersions: 1,
+  columnFilter: composite(TableStore.LogicalOperator.OR, aIs(9), page()) });
+assert.deepEqual(colNames(got), ['b', 'c'], 'OR(a == 9, page): every row passes, paginated');
+got = await call('getRow', { tableName: table, primaryKey: pk(50), maxVersions: 1,
+  columnFilter: composite(TableStore.LogicalOperator.AND, aIs(1),
+    composite(TableStore.LogicalOperator.NOT, composite(TableStore.LogicalOperator.AND, aIs(9), page()))) });
+assert.deepEqual(colNames(got), ['b', 'c'], 'AND(a == 1, NOT(AND(a == 9, page))): nested, paginated');
+got = await call('getRow', { tableName: table, primaryKey: pk(50), maxVersions: 1,
+  columnFilter: composite(TableStore.LogicalOperator.NOT, page()) });
+assert.ok(got.row.primaryKey == null, 'NOT(page): no row passes');
+got = await call('getRange', { tableName: table, direction: TableStore.Direction.FORWARD, maxVersions: 1,
+  inclusiveStartPrimaryKey: [{ uid: Long.fromNumber(50) }, { name: TableStore.INF_MIN }],
+  exclusiveEndPrimaryKey: [{ uid: Long.fromNumber(51) }, { name: TableStore.INF_MAX }],
+  columnFilter: composite(TableStore.LogicalOperator.AND, aIs(1), page()) });
+assert.deepEqual(got.rows.map((r) => r.attributes.map((a) => a.columnName)), [['b', 'c']]);
+const inWrite = await serviceError('updateRow', { tableName: table, primaryKey: pk(50),
+  condition: new TableStore.Condition(TableStore.RowExistenceExpectation.IGNORE,
+    composite(TableStore.LogicalOperator.AND, aIs(1), page())),
+  updateOfAttributeColumns: [{ PUT: [{ z: Long.fromNumber(1) }] }] });
+assert.equal(inWrite.status, 400);
+assert.match(inWrite.message, /OTSParameterInvalid[\s\S]*Invalid type of sub-filter/);
+checks++;
+
 await call('deleteRow', { tableName: table, condition: ignore(), primaryKey: pk(1) });
 got = await call('getRow', { tableName: table, primaryKey: pk(1), maxVersions: 1 });
 assert.ok(got.row.primaryKey == null, 'the deleted row is gone');

@@ -136,9 +136,9 @@ pub fn serve(a: &ServeArgs, region: Option<&str>, policy: SyncPolicy) -> CliResu
     }
     let region = db.region().to_string();
     let shared = Arc::new(RwLock::new(db));
-    let ots = super::serve_ots::start(a, ots_config, shared.clone())?;
     // Without a token only the Tablestore endpoint runs.
     let Some(token) = token else {
+        let ots = super::serve_ots::start(a, ots_config, shared.clone(), None)?;
         let (tx, rx) = std::sync::mpsc::channel::<()>();
         ctrlc::set_handler(move || {
             let _ = tx.send(());
@@ -165,6 +165,9 @@ pub fn serve(a: &ServeArgs, region: Option<&str>, policy: SyncPolicy) -> CliResu
         ..ServerConfig::default()
     };
     let handle = start(shared.clone(), cfg)?;
+    // The Tablestore endpoint shares the sync server's region: one writer
+    // queue, one commit signal, reads on its read path.
+    let ots = super::serve_ots::start(a, ots_config, shared.clone(), Some(handle.region()))?;
     let stopper = handle.stopper();
     ctrlc::set_handler(move || stopper.stop())
         .map_err(|e| CliError::new("StorageIo", format!("installing the signal handler: {e}")))?;

@@ -31,17 +31,23 @@ pub fn config(a: &ServeArgs) -> CliResult<Option<Config>> {
 }
 
 /// Start the endpoint when configured, and say where it listens.
+/// With `region` (the sync server's) it serves that region; otherwise its own
+/// over `db`.
 pub fn start(
     a: &ServeArgs,
     config: Option<Config>,
     db: Arc<RwLock<Database>>,
+    region: Option<Arc<tablesync_http::Region>>,
 ) -> CliResult<Option<ServerHandle>> {
     let (Some(listen), Some(config)) = (&a.tablestore_listen, config) else {
         return Ok(None);
     };
     let instance = config.instance.clone();
-    let handle = Server::start(db, listen, config)
-        .map_err(|e| CliError::new("StorageIo", format!("--tablestore-listen {listen}: {e}")))?;
+    let handle = match region {
+        Some(r) => Server::start_on(r, listen, config),
+        None => Server::start(db, listen, config),
+    }
+    .map_err(|e| CliError::new("StorageIo", format!("--tablestore-listen {listen}: {e}")))?;
     if !handle.addr().ip().is_loopback() {
         eprintln!(
             "warning: the Tablestore endpoint listens on {}, which is not a loopback address (plain HTTP)",

@@ -2,13 +2,16 @@
 //! the region's lock.
 
 use super::rows::{
-    decode_write, no_transaction, precheck, read_one, read_spec, return_row, return_spec,
+    decode_write, encode_read_row, no_transaction, precheck, read_part, read_spec, return_row,
+    return_spec,
 };
+use super::wide::Resume;
 use super::{consumed, schema};
-use crate::convert::{check_key, from_row, to_primary_key, KeyUse};
+use crate::convert::{check_key, to_primary_key, KeyUse};
 use crate::error::{OtsError, OtsResult};
+use crate::limits::{check_write_bytes, row_data_bytes};
 use crate::pb;
-use crate::plainbuffer::{decode_row, encode_row};
+use crate::plainbuffer::decode_row;
 use tablesync::Database;
 
 /// Most rows of one BatchGetRow.
@@ -48,26 +51,23 @@ fn get_table(
         t.end_column.clone(),
     )?;
     let mut out = Vec::with_capacity(t.primary_key.len());
-    for bytes in &t.primary_key {
-        let one = || -> OtsResult<Vec<u8>> {
+    for (i, bytes) in t.primary_key.iter().enumerate() {
+        let one = || -> OtsResult<(Vec<u8>, Option<Vec<u8>>)> {
             let row = decode_row(bytes)?;
             check_key(&s, &row.primary_key, KeyUse::Row)?;
             let pk = to_primary_key(&row.primary_key)?;
-            Ok(match read_one(db, &t.table_name, &pk, &spec)? {
-                Some(r) => {
-                    let (pk, cells) = from_row(&r);
-                    encode_row(&pk, &cells, false)
-                }
-                None => Vec::new(),
-            })
+            // Tokens pair with keys by position (the SDKs send none, or one a key).
+            let resume = Resume::decode(t.token.get(i).map(Vec::as_slice))?;
+            let (row, next) = read_part(db, &t.table_name, &pk, &spec, resume.as_ref())?;
+            Ok((encode_read_row(row.as_ref()), next))
         };
         out.push(match one() {
-            Ok(row) => pb::RowInBatchGetRowResponse {
+            Ok((row, next_token)) => pb::RowInBatchGetRowResponse {
                 is_ok: true,
                 error: None,
                 consumed: Some(consumed(1, 0)),
                 row: Some(row),
-                next_token: None,
+                next_token,
             },
             Err(e) => failed_get(&e),
         });
@@ -76,7 +76,7 @@ fn get_table(
 }
 
 pub fn batch_get_row(
-    db: &mut Database,
+    db: &Database,
     req: pb::BatchGetRowRequest,
 ) -> OtsResult<pb::BatchGetRowResponse> {
     let n: usize = req.tables.iter().map(|t| t.primary_key.len()).sum();
@@ -151,6 +151,15 @@ pub fn batch_write_row(
             )));
         }
     }
+    // The whole request's data size (rows that do not decode fail on their own).
+    let bytes: usize = req
+        .tables
+        .iter()
+        .flat_map(|t| &t.rows)
+        .filter_map(|r| decode_row(&r.row_change).ok())
+        .map(|r| row_data_bytes(&r))
+        .sum();
+    check_write_bytes("BatchWriteRow", bytes)?;
     let mut slots: Vec<(String, Slot, super::rows::ReturnSpec)> = Vec::with_capacity(n);
     let mut ops = Vec::new();
     for t in &req.tables {

@@ -2,6 +2,7 @@
 //! `next_start_primary_key` where the next page starts.
 
 use super::rows::{no_transaction, read_spec};
+use super::wide::{skip_returned, split, Resume};
 use super::{consumed, schema};
 use crate::convert::{check_key, from_range_bound, from_row, to_range_bound, KeyUse};
 use crate::error::{OtsError, OtsResult};
@@ -14,7 +15,7 @@ pub const MAX_PAGE_ROWS: usize = 5000;
 /// Most bytes of one page's rows (the page stops at the first row past it).
 pub const MAX_PAGE_BYTES: usize = 4 * 1024 * 1024;
 
-pub fn get_range(db: &mut Database, req: pb::GetRangeRequest) -> OtsResult<pb::GetRangeResponse> {
+pub fn get_range(db: &Database, req: pb::GetRangeRequest) -> OtsResult<pb::GetRangeResponse> {
     no_transaction(req.transaction_id.as_deref())?;
     let s = schema(db, &req.table_name)?;
     let direction = match pb::Direction::try_from(req.direction) {
@@ -71,14 +72,32 @@ pub fn get_range(db: &mut Database, req: pb::GetRangeRequest) -> OtsResult<pb::G
             }
             other => OtsError::from(other),
         })?;
+    let resume = Resume::decode(req.token.as_deref())?;
     let mut w = RowWriter::new();
     let mut next: Option<RangeBound> = page.next_start;
+    let mut next_token = None;
     for (i, row) in page.rows.into_iter().enumerate() {
         if i > 0 && w.len() >= MAX_PAGE_BYTES {
             next = Some(RangeBound::from(row.primary_key.clone()));
             break;
         }
-        let row = spec.trim(row);
+        let mut row = spec.trim(row);
+        if i == 0 {
+            // A token continues the page's first row, the start key's.
+            if let Some(r) = &resume {
+                if RangeBound::from(row.primary_key.clone()) == start {
+                    skip_returned(&mut row, r);
+                }
+            }
+            // A first row wider than a page comes in parts.
+            if let Some(t) = split(&mut row, MAX_PAGE_BYTES) {
+                next = Some(RangeBound::from(row.primary_key.clone()));
+                next_token = Some(t);
+                let (pk, cells) = from_row(&row);
+                w.row(&pk, &cells, false);
+                break;
+            }
+        }
         let (pk, cells) = from_row(&row);
         w.row(&pk, &cells, false);
     }
@@ -88,6 +107,6 @@ pub fn get_range(db: &mut Database, req: pb::GetRangeRequest) -> OtsResult<pb::G
         consumed: consumed(read_cu, 0),
         rows,
         next_start_primary_key: next.map(|b| encode_pk_row(&from_range_bound(&b))),
-        next_token: None,
+        next_token,
     })
 }

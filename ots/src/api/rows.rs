@@ -1,12 +1,14 @@
 //! GetRow, PutRow, UpdateRow and DeleteRow, plus the pieces batches and
 //! ranges share: read options, write decoding, return contents.
 
+use super::wide::{skip_returned, split, Resume, MAX_ROW_PART_BYTES};
 use super::{consumed, schema};
 use crate::convert::{
-    check_key, from_primary_key, from_row, to_column_condition, to_condition, to_primary_key,
-    to_value, KeyUse,
+    check_key, from_primary_key, from_row, to_condition, to_primary_key, to_read_filter, to_value,
+    KeyUse,
 };
 use crate::error::{OtsError, OtsResult};
+use crate::limits::{check_cells, check_columns_to_get, check_write_bytes, row_data_bytes};
 use crate::pb;
 use crate::plainbuffer::{decode_row, encode_pk_row, encode_row, CellOp, PbRow};
 use tablesync::{
@@ -21,9 +23,10 @@ pub(super) struct ReadSpec {
     pub start_column: Option<String>,
     /// Only columns `< end_column` (by name).
     pub end_column: Option<String>,
-    /// `ColumnPaginationFilter`: skip this many attribute columns, then
-    /// keep at most `.1` (columns in name order, every kept version).
-    pub pagination: Option<(usize, usize)>,
+    /// `ColumnPaginationFilter`s (the whole filter, or inside AND/OR/NOT),
+    /// applied in order: skip `.0` attribute columns, then keep at most
+    /// `.1` (columns in name order, every kept version).
+    pub pagination: Vec<(usize, usize)>,
 }
 
 impl ReadSpec {
@@ -35,7 +38,7 @@ impl ReadSpec {
                     && self.end_column.as_ref().is_none_or(|e| c.name < *e)
             });
         }
-        if let Some((offset, limit)) = self.pagination {
+        for &(offset, limit) in &self.pagination {
             // Cells come grouped by column in name order.
             let mut seen = 0usize;
             let mut last: Option<String> = None;
@@ -51,24 +54,6 @@ impl ReadSpec {
     }
 }
 
-/// The offset and limit of a serialized `ColumnPaginationFilter`, or `None`
-/// for any other filter.
-fn pagination(bytes: &[u8]) -> OtsResult<Option<(usize, usize)>> {
-    use prost::Message;
-    let f = pb::Filter::decode(bytes)?;
-    if pb::FilterType::try_from(f.r#type) != Ok(pb::FilterType::FtColumnPagination) {
-        return Ok(None);
-    }
-    let p = pb::ColumnPaginationFilter::decode(f.filter.as_slice())?;
-    if p.offset < 0 || p.limit < 0 {
-        return Err(OtsError::invalid(format!(
-            "Invalid column pagination: offset {} and limit {} must not be negative.",
-            p.offset, p.limit
-        )));
-    }
-    Ok(Some((p.offset as usize, p.limit as usize)))
-}
-
 pub(super) fn read_spec(
     schema: &TableSchema,
     columns_to_get: &[String],
@@ -78,6 +63,7 @@ pub(super) fn read_spec(
     start_column: Option<String>,
     end_column: Option<String>,
 ) -> OtsResult<ReadSpec> {
+    check_columns_to_get(columns_to_get.len())?;
     let columns = if columns_to_get.is_empty() {
         None
     } else {
@@ -122,13 +108,9 @@ pub(super) fn read_spec(
             ))
         }
     };
-    let pagination = match filter {
-        Some(b) if !b.is_empty() => pagination(b)?,
-        _ => None,
-    };
-    let filter = match filter {
-        Some(b) if !b.is_empty() && pagination.is_none() => Some(to_column_condition(b)?),
-        _ => None,
+    let (filter, pagination) = match filter {
+        Some(b) if !b.is_empty() => to_read_filter(b)?,
+        _ => (None, Vec::new()),
     };
     Ok(ReadSpec {
         options: GetOptions {
@@ -153,7 +135,26 @@ pub(super) fn read_one(
     Ok(db.get_row(table, pk, &spec.options)?.map(|r| spec.trim(r)))
 }
 
-fn encode_read_row(row: Option<&Row>) -> Vec<u8> {
+/// Read one part of a row: the cells after `resume` that fit one response,
+/// and the `next_token` of the rest when some are left.
+pub(super) fn read_part(
+    db: &Database,
+    table: &str,
+    pk: &PrimaryKey,
+    spec: &ReadSpec,
+    resume: Option<&Resume>,
+) -> OtsResult<(Option<Row>, Option<Vec<u8>>)> {
+    let Some(mut row) = read_one(db, table, pk, spec)? else {
+        return Ok((None, None));
+    };
+    if let Some(r) = resume {
+        skip_returned(&mut row, r);
+    }
+    let next = split(&mut row, MAX_ROW_PART_BYTES);
+    Ok((Some(row), next))
+}
+
+pub(super) fn encode_read_row(row: Option<&Row>) -> Vec<u8> {
     match row {
         None => Vec::new(),
         Some(r) => {
@@ -163,7 +164,7 @@ fn encode_read_row(row: Option<&Row>) -> Vec<u8> {
     }
 }
 
-pub fn get_row(db: &mut Database, req: pb::GetRowRequest) -> OtsResult<pb::GetRowResponse> {
+pub fn get_row(db: &Database, req: pb::GetRowRequest) -> OtsResult<pb::GetRowResponse> {
     let s = schema(db, &req.table_name)?;
     if req.transaction_id.is_some() {
         return Err(OtsError::unsupported(
@@ -182,11 +183,12 @@ pub fn get_row(db: &mut Database, req: pb::GetRowRequest) -> OtsResult<pb::GetRo
         req.start_column,
         req.end_column,
     )?;
-    let row = read_one(db, &req.table_name, &pk, &spec)?;
+    let resume = Resume::decode(req.token.as_deref())?;
+    let (row, next_token) = read_part(db, &req.table_name, &pk, &spec, resume.as_ref())?;
     Ok(pb::GetRowResponse {
         consumed: consumed(1, 0),
         row: encode_read_row(row.as_ref()),
-        next_token: None,
+        next_token,
     })
 }
 
@@ -242,6 +244,8 @@ pub(super) fn return_row(
 /// A decoded, key-checked write.
 pub(super) struct Write {
     pub op: WriteOp,
+    /// Its data size, as the service counts it against the 4 MiB limit.
+    pub bytes: usize,
 }
 
 fn put_columns(row: &PbRow) -> OtsResult<Vec<Column>> {
@@ -249,12 +253,12 @@ fn put_columns(row: &PbRow) -> OtsResult<Vec<Column>> {
     for c in &row.cells {
         if c.op.is_some() {
             return Err(OtsError::invalid(format!(
-                "Column {} of a PutRow may not carry an update type.",
+                "OpType cannot be given for column name:{} in PutRow.",
                 c.name
             )));
         }
         let v = c.value.as_ref().ok_or_else(|| {
-            OtsError::invalid(format!("Column {} of a PutRow has no value.", c.name))
+            OtsError::invalid("Invalid request of put row: find cells without values.")
         })?;
         out.push(Column {
             name: c.name.clone(),
@@ -317,6 +321,8 @@ pub(super) fn decode_write(
         KeyUse::Row
     };
     check_key(s, &row.primary_key, usage)?;
+    check_cells(&row)?;
+    let bytes = row_data_bytes(&row);
     let primary_key = to_primary_key(&row.primary_key)?;
     let condition = to_condition(condition)?;
     let table = s.name.clone();
@@ -328,11 +334,12 @@ pub(super) fn decode_write(
                 columns: put_columns(&row)?,
                 condition,
             },
+            bytes,
         },
         pb::OperationType::Update => {
             let update = update_changes(&row)?;
             if update.is_empty() {
-                return Err(OtsError::invalid("UpdateRow needs at least one column."));
+                return Err(OtsError::invalid("Attribute column is missing."));
             }
             Write {
                 op: WriteOp::Update {
@@ -341,11 +348,14 @@ pub(super) fn decode_write(
                     update,
                     condition,
                 },
+                bytes,
             }
         }
         pb::OperationType::Delete => {
             if !row.cells.is_empty() {
-                return Err(OtsError::invalid("DeleteRow takes no attribute columns."));
+                return Err(OtsError::invalid(
+                    "Invalid delete row request: unexpected cells in request.",
+                ));
             }
             Write {
                 op: WriteOp::Delete {
@@ -353,6 +363,7 @@ pub(super) fn decode_write(
                     primary_key,
                     condition,
                 },
+                bytes,
             }
         }
     })
@@ -421,6 +432,7 @@ pub fn put_row(db: &mut Database, req: pb::PutRowRequest) -> OtsResult<pb::PutRo
     let s = schema(db, &req.table_name)?;
     let ret = return_spec(req.return_content.as_ref())?;
     let w = decode_write(&s, pb::OperationType::Put, &req.row, &req.condition)?;
+    check_write_bytes("PutRow", w.bytes)?;
     let row = write_one(db, w, &ret)?;
     Ok(pb::PutRowResponse {
         consumed: consumed(0, 1),
@@ -441,6 +453,7 @@ pub fn update_row(
         &req.row_change,
         &req.condition,
     )?;
+    check_write_bytes("UpdateRow", w.bytes)?;
     let row = write_one(db, w, &ret)?;
     Ok(pb::UpdateRowResponse {
         consumed: consumed(0, 1),

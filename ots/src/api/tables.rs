@@ -122,17 +122,14 @@ pub fn create_table(
     Ok(pb::CreateTableResponse {})
 }
 
-pub fn list_table(
-    db: &mut Database,
-    _req: pb::ListTableRequest,
-) -> OtsResult<pb::ListTableResponse> {
+pub fn list_table(db: &Database, _req: pb::ListTableRequest) -> OtsResult<pb::ListTableResponse> {
     Ok(pb::ListTableResponse {
         table_names: db.list_tables()?,
     })
 }
 
 pub fn describe_table(
-    db: &mut Database,
+    db: &Database,
     req: pb::DescribeTableRequest,
 ) -> OtsResult<pb::DescribeTableResponse> {
     let s = schema(db, &req.table_name)?;
@@ -193,7 +190,7 @@ pub fn delete_table(
 
 /// One split covering the whole table (a region is one partition).
 pub fn compute_split_points(
-    db: &mut Database,
+    db: &Database,
     req: pb::ComputeSplitPointsBySizeRequest,
 ) -> OtsResult<pb::ComputeSplitPointsBySizeResponse> {
     let s = schema(db, &req.table_name)?;
