@@ -26,7 +26,9 @@ mod recovery;
 mod segment;
 
 #[cfg(feature = "fs")]
-pub use check::{repair_files, scan_dir, CheckReport, ReadOnly, RepairReport};
+pub use check::{
+    repair_files, repair_files_in, scan_dir, scan_dir_in, CheckReport, ReadOnly, RepairReport,
+};
 pub use checkpoint::{
     decode_checkpoint, CHECKPOINT_HEADER_LEN, CHECKPOINT_VERSION, MAGIC_CHECKPOINT,
 };
