@@ -196,7 +196,10 @@ fn a_torn_tail_is_cut_and_kept() {
         .into_iter()
         .filter(|n| n.contains(".torn-"))
         .collect();
-    assert_eq!(side, vec![format!("{}.torn-{}", segment_name(1), sound.len())]);
+    assert_eq!(
+        side,
+        vec![format!("{}.torn-{}", segment_name(1), sound.len())]
+    );
     assert_eq!(fs.read(&dir().join(&side[0])).unwrap(), [7, 0, 0]);
     fs.crash(CrashMode::DropUnsynced);
     let db = open(&fs, SyncPolicy::Always).unwrap();
@@ -274,7 +277,10 @@ fn leftover_temp_files_move_to_a_repair_folder() {
         .collect();
     assert_eq!(tmp, vec![tmp_name], "{:?}", names(&fs, ""));
     let fixed = repair_dir_in(&fs, dir()).unwrap();
-    assert_eq!(fixed.actions, vec![format!("moved {} to repair-1/", tmp[0])]);
+    assert_eq!(
+        fixed.actions,
+        vec![format!("moved {} to repair-1/", tmp[0])]
+    );
     fs.crash(CrashMode::DropUnsynced);
     let moved = dir().join("repair-1").join(&tmp[0]);
     assert_eq!(fs.read(&moved).unwrap(), b"half a checkpoint");
@@ -288,10 +294,7 @@ fn leftover_temp_files_move_to_a_repair_folder() {
 fn failures_are_typed_errors_and_change_nothing() {
     let fs = disk(6);
     let missing = Path::new("/data/nowhere");
-    assert_eq!(
-        check_dir_in(&fs, missing).unwrap_err().code(),
-        "StorageIo"
-    );
+    assert_eq!(check_dir_in(&fs, missing).unwrap_err().code(), "StorageIo");
     assert!(repair_dir_in(&fs, missing).is_err());
 
     fill(&fs, SyncPolicy::Always, 3, false);

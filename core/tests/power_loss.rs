@@ -270,8 +270,7 @@ fn cut_during_recovery(
 /// crash test above fail on the old open as well).
 #[test]
 fn always_survives_a_second_crash_during_recovery() {
-    let (points, longest, losses) =
-        cut_during_recovery(SyncPolicy::Always, 1, |a| a.rows.len());
+    let (points, longest, losses) = cut_during_recovery(SyncPolicy::Always, 1, |a| a.rows.len());
     assert!(points > 100, "only {points} crash points inside recoveries");
     assert!(losses.is_empty(), "acknowledged writes lost: {losses:#?}");
     eprintln!(
