@@ -30,28 +30,11 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use wasm_bindgen::prelude::*;
 
-/// A string.
-pub const STR: u8 = 0;
-/// In: a safe integer as f64. Out: a JS number.
-pub const INT: u8 = 1;
-/// A 64-bit integer (JS `bigint`).
-pub const BIGINT: u8 = 2;
-/// In: a DOUBLE. Out: a `Double` object.
-pub const DOUBLE: u8 = 3;
-/// `true`.
-pub const TRUE: u8 = 4;
-/// `false`.
-pub const FALSE: u8 = 5;
-/// Bytes (`Uint8Array`).
-pub const BIN: u8 = 6;
-/// The `AUTO_INCREMENT` symbol.
-pub const AUTO_INCREMENT: u8 = 7;
-/// The `INF_MIN` symbol.
-pub const INF_MIN: u8 = 8;
-/// The `INF_MAX` symbol.
-pub const INF_MAX: u8 = 9;
-/// No value (an optional timestamp left out).
-pub const NONE: u8 = 10;
+// The value tags, shared with the request reader in the core (out, [`INT`]
+// means "a JS number" and [`DOUBLE`] "a `Double` object").
+pub use tablesync::codec::row_wire::{
+    AUTO_INCREMENT, BIGINT, BIN, DOUBLE, FALSE, INF_MAX, INF_MIN, INT, NONE, STR, TRUE,
+};
 
 /// Flag of a result string's length word: the string is pure ASCII.
 pub const ASCII: u32 = 1 << 31;

@@ -8,6 +8,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use tablesync::cluster::map_codec::read_map_payload;
 use tablesync::codec::buf::put_varint;
 use tablesync::codec::frame::{encode_frame_version, MAGIC_SNAPSHOT, SNAPSHOT_VERSION};
 use tablesync::codec::record::decode_record;
@@ -138,5 +139,12 @@ fn hostile_counts_reserve_at_most_a_few_times_the_input() {
     let frame = encode_frame_version(MAGIC_SNAPSHOT, SNAPSHOT_VERSION, &snap, true);
     assert_bounded("snapshot", snap.len(), || {
         assert!(Database::import_snapshot(&frame, Arc::new(ManualClock::new(0))).is_err());
+    });
+
+    // A cluster map whose datacenter count claims every byte left (it was
+    // reserved as count × the size of a datacenter).
+    let map = hostile(&1u64.to_le_bytes(), N);
+    assert_bounded("cluster map", map.len(), || {
+        assert!(read_map_payload(&map).is_err());
     });
 }

@@ -11,11 +11,21 @@ use tablesync::codec::frame::{encode_frame_version, MAGIC_SNAPSHOT, SNAPSHOT_VER
 use tablesync::codec::key::decode_key_values;
 use tablesync::codec::record::decode_record;
 use tablesync::codec::row_state::decode_row_state;
+use tablesync::codec::row_wire::{decode_request as decode_js_wire, WireCall};
 use tablesync::storage::fs::{decode_checkpoint, scan_segment};
 use tablesync::storage::WalEntry;
 use tablesync::sync::message::SYNC_FRAME_VERSION;
 use tablesync::sync::message::{decode_reply, decode_request, MAGIC_SYNC};
 use tablesync::{Database, ManualClock};
+
+/// The calls of the `js_wire` target, picked by its first byte.
+const CALLS: [WireCall; 5] = [
+    WireCall::PutRow,
+    WireCall::GetRow,
+    WireCall::GetRange,
+    WireCall::BatchWrite,
+    WireCall::BatchGet,
+];
 
 fn decode_all(target: &str, data: &[u8]) {
     let clock = || Arc::new(ManualClock::new(1_700_000_000_000));
@@ -56,6 +66,11 @@ fn decode_all(target: &str, data: &[u8]) {
         }
         "row_state" => {
             let _ = decode_row_state(data);
+        }
+        "js_wire" => {
+            if let Some((&pick, body)) = data.split_first() {
+                let _ = decode_js_wire(CALLS[pick as usize % CALLS.len()], body);
+            }
         }
         _ => {}
     }

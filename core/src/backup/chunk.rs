@@ -113,24 +113,15 @@ pub enum ChunkItems<'a> {
 pub fn decode_chunk(payload: &[u8]) -> Result<ChunkItems<'_>> {
     let mut r = Reader::new(payload, "backup chunk");
     let kind = r.u8()?;
-    let n = r.count()?;
+    // Lists through `read_vec` (issue 12: reservations bounded by the bytes
+    // left, not by a count times the item size).
     let out = match kind {
-        CHUNK_ROWS => {
-            let mut v = Vec::with_capacity(n);
-            for _ in 0..n {
-                let k = r.bytes()?;
-                let s = r.bytes()?;
-                v.push((k, s));
-            }
-            ChunkItems::Rows(v)
-        }
-        CHUNK_RECORDS => {
-            let mut v = Vec::with_capacity(n);
-            for _ in 0..n {
-                v.push(r.bytes()?);
-            }
-            ChunkItems::Records(v)
-        }
+        CHUNK_ROWS => ChunkItems::Rows(r.read_vec(2, |r| {
+            let k = r.bytes()?;
+            let s = r.bytes()?;
+            Ok((k, s))
+        })?),
+        CHUNK_RECORDS => ChunkItems::Records(r.read_vec(1, |r| r.bytes())?),
         k => return Err(r.error(format!("unknown chunk type {k}"))),
     };
     r.finish()?;

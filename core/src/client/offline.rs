@@ -1,18 +1,25 @@
 //! Offline check and repair of a durable region's directory:
 //! [`check_dir`] reads every checkpoint and segment, replays them in memory
 //! and recomputes every table's digest from its rows; [`repair_dir`] cuts a
-//! damaged tail (keeping the bytes) and checks again.
+//! damaged tail (keeping the bytes) and checks again. The `*_in` forms do
+//! the same on any [`Vfs`] (the simulated disk in tests).
 
 use super::{Database, DatabaseOptions};
 use crate::clock::ManualClock;
 use crate::model::error::Result;
-use crate::storage::fs::{repair_files, scan_dir, CheckReport, ReadOnly, RepairReport};
+use crate::storage::fs::{repair_files_in, scan_dir_in, CheckReport, ReadOnly, RepairReport};
+use crate::storage::vfs::{RealFs, Vfs};
 use std::path::Path;
 use std::sync::Arc;
 
 /// Check `dir` read-only (no lock, nothing cut or written).
 pub fn check_dir(dir: &Path) -> Result<CheckReport> {
-    let (mut rep, recovered) = scan_dir(dir)?;
+    check_dir_in(&RealFs, dir)
+}
+
+/// Check `dir` on `vfs` read-only (no lock, nothing cut or written).
+pub fn check_dir_in<V: Vfs>(vfs: &V, dir: &Path) -> Result<CheckReport> {
+    let (mut rep, recovered) = scan_dir_in(vfs, dir)?;
     if let Some(snap) = &recovered.snapshot {
         match Database::import_snapshot(snap, Arc::new(ManualClock::new(0))) {
             Ok(db) => rep.region = Some(db.region().to_string()),
@@ -44,9 +51,14 @@ pub fn check_dir(dir: &Path) -> Result<CheckReport> {
 /// [`repair_files`](crate::storage::fs::repair_files)), keeping every
 /// removed byte, then check again.
 pub fn repair_dir(dir: &Path) -> Result<RepairReport> {
-    let actions = repair_files(dir)?;
+    repair_dir_in(&RealFs, dir)
+}
+
+/// [`repair_dir`] on `vfs`.
+pub fn repair_dir_in<V: Vfs>(vfs: &V, dir: &Path) -> Result<RepairReport> {
+    let actions = repair_files_in(vfs, dir)?;
     Ok(RepairReport {
         actions,
-        after: check_dir(dir)?,
+        after: check_dir_in(vfs, dir)?,
     })
 }

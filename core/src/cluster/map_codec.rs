@@ -118,58 +118,47 @@ fn u32_field(r: &mut Reader<'_>, what: &str) -> Result<u32> {
 pub fn read_map_payload(bytes: &[u8]) -> Result<ClusterMap> {
     let mut r = Reader::new(bytes, "cluster map");
     let epoch = r.u64_le()?;
-    let n = r.count()?;
-    let mut datacenters = Vec::with_capacity(n);
-    for _ in 0..n {
+    // Lists through `read_vec` (issue 12: reservations bounded by the bytes
+    // left, not by a count times the item size).
+    let datacenters = r.read_vec(2, |r| {
         let name = r.string()?.to_string();
-        let k = r.count()?;
-        let mut regions = Vec::with_capacity(k);
-        for _ in 0..k {
-            regions.push(RegionEndpoint {
+        let regions = r.read_vec(2, |r| {
+            Ok(RegionEndpoint {
                 name: r.string()?.to_string(),
                 endpoint: r.string()?.to_string(),
-            });
-        }
-        datacenters.push(Datacenter { name, regions });
-    }
-    let n = r.count()?;
-    let mut tables = Vec::with_capacity(n);
-    for _ in 0..n {
+            })
+        })?;
+        Ok(Datacenter { name, regions })
+    })?;
+    let tables = r.read_vec(4, |r| {
         let table = r.string()?.to_string();
         let replication_factor = r.u8()?;
-        let write_mode = read_write_mode(&mut r)?;
+        let write_mode = read_write_mode(r)?;
         let placement = match r.u8()? {
             1 => Placement::Hash {
-                buckets: u32_field(&mut r, "bucket count")?,
+                buckets: u32_field(r, "bucket count")?,
             },
-            2 => {
-                let k = r.count()?;
-                let mut partitions = Vec::with_capacity(k);
-                for _ in 0..k {
-                    let id = u32_field(&mut r, "partition id")?;
+            2 => Placement::Range {
+                partitions: r.read_vec(3, |r| {
+                    let id = u32_field(r, "partition id")?;
                     let start = r.bytes()?.to_vec();
-                    let d = r.count()?;
-                    let mut dcs = Vec::with_capacity(d);
-                    for _ in 0..d {
-                        dcs.push(r.string()?.to_string());
-                    }
-                    partitions.push(RangePartition {
+                    let datacenters = r.read_vec(1, |r| Ok(r.string()?.to_string()))?;
+                    Ok(RangePartition {
                         id,
                         start,
-                        datacenters: dcs,
-                    });
-                }
-                Placement::Range { partitions }
-            }
+                        datacenters,
+                    })
+                })?,
+            },
             x => return Err(r.error(format!("unknown placement kind {x}"))),
         };
-        tables.push(TablePlacement {
+        Ok(TablePlacement {
             table,
             replication_factor,
             write_mode,
             placement,
-        });
-    }
+        })
+    })?;
     r.finish()?;
     let m = ClusterMap {
         epoch,

@@ -6,5 +6,6 @@ pub mod frame;
 pub mod key;
 pub mod record;
 pub mod row_state;
+pub mod row_wire;
 pub mod schema;
 pub mod value;

@@ -63,14 +63,7 @@ impl Link {
             SyncDirection::from_byte(r.u8()?).ok_or_else(|| r.error("unknown direction"))?;
         let tables = match r.u8()? {
             0 => None,
-            1 => {
-                let n = r.count()?;
-                let mut t = Vec::with_capacity(n);
-                for _ in 0..n {
-                    t.push(r.string()?.to_string());
-                }
-                Some(t)
-            }
+            1 => Some(r.read_vec(1, |r| Ok(r.string()?.to_string()))?),
             _ => return Err(r.error("bad table-selection flag")),
         };
         let kind = r.u8()?;

@@ -6,6 +6,10 @@
 //! [`repair_files`] fixes only what can be fixed without guessing — a
 //! damaged or torn tail of the last segment, leftover temp files — and keeps
 //! every byte it removes in a side file or a `repair-<n>/` folder.
+//!
+//! Both reach the files through a [`Vfs`] ([`scan_dir_in`],
+//! [`repair_files_in`]), so they run on the simulated disk too; the plain
+//! functions use the real file system.
 
 use super::checkpoint::decode_checkpoint;
 use super::io::{io_error, sync_dir, write_file_atomic};
@@ -14,7 +18,7 @@ use super::recovery::torn_name;
 use super::segment::scan_segment;
 use crate::digest::Digest;
 use crate::model::error::{Error, Result};
-use crate::storage::vfs::{RealFs, Vfs};
+use crate::storage::vfs::{RealFs, Vfs, VfsFile};
 use crate::storage::{Recovered, Storage, WalEntry};
 use std::path::Path;
 
@@ -79,15 +83,12 @@ impl Storage for ReadOnly {
     }
 }
 
-fn list(dir: &Path) -> Result<(Vec<u64>, Vec<u64>, Vec<String>)> {
+fn list<V: Vfs>(vfs: &V, dir: &Path) -> Result<(Vec<u64>, Vec<u64>, Vec<String>)> {
     let (mut cps, mut segs, mut temps) = (Vec::new(), Vec::new(), Vec::new());
-    for e in std::fs::read_dir(dir)
-        .map_err(|e| io_error(format_args!("listing {}", dir.display()), e))?
-    {
-        let e = e.map_err(|e| io_error(format_args!("listing {}", dir.display()), e))?;
-        let Some(name) = e.file_name().to_str().map(str::to_string) else {
-            continue;
-        };
+    let names = vfs
+        .list(dir)
+        .map_err(|e| io_error(format_args!("listing {}", dir.display()), e))?;
+    for name in names {
         match classify(&name) {
             FileKind::Checkpoint(n) => cps.push(n),
             FileKind::Segment(n) => segs.push(n),
@@ -97,24 +98,38 @@ fn list(dir: &Path) -> Result<(Vec<u64>, Vec<u64>, Vec<String>)> {
     }
     cps.sort_unstable();
     segs.sort_unstable();
+    temps.sort_unstable();
     Ok((cps, segs, temps))
 }
 
-fn read(dir: &Path, name: &str) -> Result<Vec<u8>> {
-    std::fs::read(dir.join(name)).map_err(|e| io_error(format_args!("reading {name}"), e))
+fn read<V: Vfs>(vfs: &V, dir: &Path, name: &str) -> Result<Vec<u8>> {
+    vfs.read(&dir.join(name))
+        .map_err(|e| io_error(format_args!("reading {name}"), e))
 }
 
-/// Read every checkpoint and segment of `dir` without changing it (no lock
-/// is taken and nothing is cut); returns the findings and what a replay needs.
+/// [`scan_dir_in`] on the real file system.
 pub fn scan_dir(dir: &Path) -> Result<(CheckReport, Recovered)> {
+    scan_dir_in(&RealFs, dir)
+}
+
+/// Read every checkpoint and segment of `dir` on `vfs` without changing it
+/// (no lock is taken and nothing is cut); returns the findings and what a
+/// replay needs.
+pub fn scan_dir_in<V: Vfs>(vfs: &V, dir: &Path) -> Result<(CheckReport, Recovered)> {
+    if !vfs.is_dir(dir) {
+        return Err(io_error(
+            format_args!("checking {}", dir.display()),
+            std::io::Error::new(std::io::ErrorKind::NotFound, "no such directory"),
+        ));
+    }
     let mut rep = CheckReport::default();
-    let (cps, segs, _) = list(dir)?;
+    let (cps, segs, _) = list(vfs, dir)?;
     let mut recovered = Recovered::default();
     let mut covered = 1;
     for (i, &n) in cps.iter().enumerate() {
         let name = checkpoint_name(n);
         rep.checkpoints.push(name.clone());
-        match read(dir, &name).and_then(|b| decode_checkpoint(b, &name, n)) {
+        match read(vfs, dir, &name).and_then(|b| decode_checkpoint(b, &name, n)) {
             Ok(snap) if i + 1 == cps.len() => {
                 covered = n;
                 recovered.snapshot = Some(snap);
@@ -129,7 +144,7 @@ pub fn scan_dir(dir: &Path) -> Result<(CheckReport, Recovered)> {
         let name = segment_name(start);
         rep.segments.push(name.clone());
         let is_last = i + 1 == segs.len();
-        let bytes = match read(dir, &name) {
+        let bytes = match read(vfs, dir, &name) {
             Ok(b) => b,
             Err(e) => {
                 rep.problems.push(e.to_string());
@@ -169,40 +184,49 @@ pub fn scan_dir(dir: &Path) -> Result<(CheckReport, Recovered)> {
     Ok((rep, recovered))
 }
 
+/// [`repair_files_in`] on the real file system.
+pub fn repair_files(dir: &Path) -> Result<Vec<String>> {
+    repair_files_in(&RealFs, dir)
+}
+
 /// Repair what can be repaired without guessing, keeping what is removed:
 /// leftover `*.tmp` files move to `repair-<n>/`, and a damaged or torn tail
 /// of the last segment is saved to `<segment>.torn-<offset>` and cut. Other
 /// damage is left alone and reported by the check that follows (sync the
-/// region from a peer instead). Takes the directory's lock.
-pub fn repair_files(dir: &Path) -> Result<Vec<String>> {
-    let _lock = RealFs.lock(dir)?;
+/// region from a peer instead). Takes the directory's lock; every change is
+/// synced (files and directory entries) before it is reported.
+pub fn repair_files_in<V: Vfs>(vfs: &V, dir: &Path) -> Result<Vec<String>> {
+    let _lock = vfs.lock(dir)?;
     let mut actions = Vec::new();
-    let (_, segs, temps) = list(dir)?;
+    let (_, segs, temps) = list(vfs, dir)?;
     if !temps.is_empty() {
+        let taken = vfs
+            .list(dir)
+            .map_err(|e| io_error(format_args!("listing {}", dir.display()), e))?;
         let mut n = 1;
-        while dir.join(format!("repair-{n}")).exists() {
+        while taken.contains(&format!("repair-{n}")) {
             n += 1;
         }
         let keep = dir.join(format!("repair-{n}"));
-        std::fs::create_dir(&keep)
+        vfs.create_dir_all(&keep)
             .map_err(|e| io_error(format_args!("creating {}", keep.display()), e))?;
         for t in &temps {
-            std::fs::rename(dir.join(t), keep.join(t))
+            vfs.rename(&dir.join(t), &keep.join(t))
                 .map_err(|e| io_error(format_args!("moving {t}"), e))?;
             actions.push(format!("moved {t} to repair-{n}/"));
         }
-        sync_dir(&RealFs, dir)?;
+        sync_dir(vfs, &keep)?;
+        sync_dir(vfs, dir)?;
     }
     if let Some(&start) = segs.last() {
         let name = segment_name(start);
-        let bytes = read(dir, &name)?;
+        let bytes = read(vfs, dir, &name)?;
         if let Ok(scan) = scan_segment(&bytes, &name, start, true, u64::MAX) {
             if scan.torn.is_some() && (scan.valid_len as usize) < bytes.len() {
                 let side = torn_name(&name, scan.valid_len);
-                write_file_atomic(&RealFs, dir, &side, &[&bytes[scan.valid_len as usize..]])?;
-                let f = std::fs::OpenOptions::new()
-                    .write(true)
-                    .open(dir.join(&name))
+                write_file_atomic(vfs, dir, &side, &[&bytes[scan.valid_len as usize..]])?;
+                let mut f = vfs
+                    .open_append(&dir.join(&name))
                     .map_err(|e| io_error(format_args!("opening {name}"), e))?;
                 f.set_len(scan.valid_len)
                     .and_then(|()| f.sync_all())

@@ -26,7 +26,9 @@ mod recovery;
 mod segment;
 
 #[cfg(feature = "fs")]
-pub use check::{repair_files, scan_dir, CheckReport, ReadOnly, RepairReport};
+pub use check::{
+    repair_files, repair_files_in, scan_dir, scan_dir_in, CheckReport, ReadOnly, RepairReport,
+};
 pub use checkpoint::{
     decode_checkpoint, CHECKPOINT_HEADER_LEN, CHECKPOINT_VERSION, MAGIC_CHECKPOINT,
 };
@@ -156,12 +158,19 @@ impl<V: Vfs> VfsStorage<V> {
                 "segment_bytes and batch_entries must be positive and batch_millis not negative",
             ));
         }
-        let existed = vfs.is_dir(dir);
+        // The directories this open creates: the region's and any missing
+        // ancestor (issue 12: a new `/data` whose own entry was never synced
+        // takes every acknowledged write of `/data/region` with it in a
+        // power loss). Each entry is durable once its parent is synced.
+        let created: Vec<&Path> = dir
+            .ancestors()
+            .filter(|p| !p.as_os_str().is_empty())
+            .take_while(|p| !vfs.is_dir(p))
+            .collect();
         vfs.create_dir_all(dir)
             .map_err(|e| io_error(format_args!("creating {}", dir.display()), e))?;
-        if !existed {
-            // The new directory's own entry must be durable too.
-            if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        for new in created.iter().rev() {
+            if let Some(parent) = new.parent().filter(|p| !p.as_os_str().is_empty()) {
                 io::sync_dir(&vfs, parent)?;
             }
         }

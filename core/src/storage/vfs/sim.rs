@@ -119,7 +119,9 @@ impl SimFs {
         let durable = s.durable_ns.clone();
         s.ns = durable
             .iter()
-            .filter(|(p, _)| State::parent_exists(&durable, p))
+            // An entry survives only if every directory above it does (a
+            // synced entry under a directory whose own entry was lost is gone).
+            .filter(|(p, _)| p.ancestors().all(|a| State::parent_exists(&durable, a)))
             .map(|(p, n)| (p.clone(), *n))
             .collect();
         s.durable_ns = s.ns.clone();
