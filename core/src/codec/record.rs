@@ -3,16 +3,52 @@
 use super::buf::{put_bytes, put_varint, put_zigzag, Reader};
 use super::key::{put_pk_value, read_pk_value};
 use super::value::{put_value, read_value};
-use crate::log::record::{ChangeKind, ChangeRecord, ColumnOp};
+use crate::log::record::{ChangeKind, ChangeRecord, ColumnOp, OpRef};
 use crate::model::error::Result;
 use crate::model::primary_key::PrimaryKey;
 
 /// Current record encoding version.
 pub const RECORD_VERSION: u8 = 1;
 
+/// The fields of a record, borrowed: what [`put_record_parts`] encodes.
+#[derive(Clone, Copy, Debug)]
+pub struct RecordParts<'a> {
+    /// Region that made the mutation.
+    pub origin: &'a str,
+    /// The origin's sequence number.
+    pub seq: u64,
+    /// HLC stamp.
+    pub stamp: u64,
+    /// Table.
+    pub table: &'a str,
+    /// Kind.
+    pub kind: ChangeKind,
+    /// Full primary key.
+    pub primary_key: &'a PrimaryKey,
+}
+
 /// Append a record: version byte, origin, seq, stamp (u64 LE), table, kind,
 /// key columns (name ‖ key part), column operations.
 pub fn put_record(out: &mut Vec<u8>, r: &ChangeRecord) {
+    let ops: Vec<OpRef<'_>> = r.columns.iter().map(ColumnOp::as_op_ref).collect();
+    put_record_parts(
+        out,
+        &RecordParts {
+            origin: &r.origin,
+            seq: r.seq,
+            stamp: r.stamp,
+            table: &r.table,
+            kind: r.kind,
+            primary_key: &r.primary_key,
+        },
+        &ops,
+    );
+}
+
+/// Append a record from borrowed parts (the same bytes as [`put_record`]):
+/// the write path encodes each record once, straight from the caller's
+/// columns, and hands those bytes to the WAL and the change log.
+pub fn put_record_parts(out: &mut Vec<u8>, r: &RecordParts<'_>, ops: &[OpRef<'_>]) {
     out.push(RECORD_VERSION);
     put_bytes(out, r.origin.as_bytes());
     put_varint(out, r.seq);
@@ -28,30 +64,46 @@ pub fn put_record(out: &mut Vec<u8>, r: &ChangeRecord) {
         put_bytes(out, name.as_bytes());
         put_pk_value(out, v);
     }
-    put_varint(out, r.columns.len() as u64);
-    for c in &r.columns {
-        match c {
-            ColumnOp::Put {
+    put_varint(out, ops.len() as u64);
+    for c in ops {
+        match *c {
+            OpRef::Put {
                 name,
                 value,
                 timestamp,
             } => {
                 out.push(1);
                 put_bytes(out, name.as_bytes());
-                put_zigzag(out, *timestamp);
+                put_zigzag(out, timestamp);
                 put_value(out, value);
             }
-            ColumnOp::DeleteOneVersion { name, timestamp } => {
+            OpRef::DeleteOneVersion { name, timestamp } => {
                 out.push(2);
                 put_bytes(out, name.as_bytes());
-                put_zigzag(out, *timestamp);
+                put_zigzag(out, timestamp);
             }
-            ColumnOp::DeleteAllVersions { name } => {
+            OpRef::DeleteAllVersions { name } => {
                 out.push(3);
                 put_bytes(out, name.as_bytes());
             }
         }
     }
+}
+
+/// An upper bound of [`put_record_parts`]'s output size, so the record
+/// buffer is allocated once at (nearly) its final size.
+pub fn record_size_hint(r: &RecordParts<'_>, ops: &[OpRef<'_>]) -> usize {
+    let mut n = 1 + 10 + r.origin.len() + 10 + 8 + 10 + r.table.len() + 1 + 10 + 10;
+    for (name, v) in &r.primary_key.0 {
+        n += 10 + name.len() + 11 + v.size();
+    }
+    for c in ops {
+        n += 1 + 10 + c.name().len() + 10;
+        if let OpRef::Put { value, .. } = c {
+            n += 11 + value.size();
+        }
+    }
+    n
 }
 
 /// Encode a record into a new buffer.

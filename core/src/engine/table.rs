@@ -6,7 +6,8 @@ use crate::codec::row_state::{decode_row_state, encode_row_state};
 use crate::digest::riblt::{Symbol, SymbolCache};
 use crate::digest::{row_digest, row_digest_encoded, state_id, Accumulator, Digest};
 use crate::log::hlc::Stamp;
-use crate::log::record::{ChangeKind, ColumnOp};
+use super::fresh_put::fresh_put_state;
+use crate::log::record::{ChangeKind, ColumnOp, OpRef};
 use crate::model::error::Result;
 use crate::model::schema::{TableOptions, TableSchema};
 use std::collections::BTreeMap;
@@ -73,6 +74,8 @@ pub struct Table {
     /// Reconcile symbols of the stored rows' state ids, built on first use
     /// and then kept up to date by every write.
     symbols: OnceLock<SymbolCache>,
+    /// Reused buffer for row-digest input.
+    scratch: Vec<u8>,
 }
 
 impl Table {
@@ -84,6 +87,7 @@ impl Table {
             acc: Accumulator::default(),
             state_sum: 0,
             symbols: OnceLock::new(),
+            scratch: Vec::new(),
         }
     }
 
@@ -99,6 +103,12 @@ impl Table {
 
     fn store(&mut self, key: &[u8], state: &RowState) {
         let new = make_row(key, state, self.schema.options.max_versions);
+        self.replace(key, new);
+    }
+
+    /// Put `new` under `key` (replacing what was there), keeping the
+    /// accumulator, the state sum and the symbols in step.
+    fn replace(&mut self, key: &[u8], new: StoredRow) {
         if let Some(d) = &new.digest {
             self.acc.add(d);
         }
@@ -132,7 +142,7 @@ impl Table {
         }
     }
 
-    /// Merge a record's effect into the row at `key` (one tree lookup).
+    /// Merge a record's effect into the row at `key`.
     pub fn apply(
         &mut self,
         key: &[u8],
@@ -140,43 +150,56 @@ impl Table {
         kind: ChangeKind,
         ops: &[ColumnOp],
     ) -> Result<()> {
+        let refs: Vec<OpRef<'_>> = ops.iter().map(ColumnOp::as_op_ref).collect();
+        self.apply_refs(key, stamp, kind, &refs)
+    }
+
+    /// Merge a record's effect, from borrowed operations, into the row at
+    /// `key`. A whole-row PUT newer than everything the row holds (every
+    /// local put) is encoded straight from its operations: no decode of the
+    /// old row and no [`RowState`] for the new one.
+    pub fn apply_refs(
+        &mut self,
+        key: &[u8],
+        stamp: Stamp,
+        kind: ChangeKind,
+        ops: &[OpRef<'_>],
+    ) -> Result<()> {
         let max_versions = self.schema.options.max_versions;
-        match self.rows.entry(key.into()) {
-            std::collections::btree_map::Entry::Occupied(mut slot) => {
-                let old = slot.get_mut();
-                // A whole-row put newer than everything the row holds leaves
-                // nothing of it (all below the new row tombstone): no decode.
-                let mut state = if kind == ChangeKind::Put && newer_than_all(&old.state, stamp)? {
-                    RowState::default()
-                } else {
-                    decode_row_state(&old.state)?
-                };
-                state.apply(stamp, kind, ops);
-                state.trim(max_versions);
-                let new = make_row(key, &state, max_versions);
-                if let Some(d) = &old.digest {
-                    self.acc.remove(d);
-                }
-                if let Some(d) = &new.digest {
-                    self.acc.add(d);
-                }
-                let ids = (old.state_id, new.state_id);
-                *old = new;
-                self.ids_changed(Some(ids.0), ids.1);
-            }
-            std::collections::btree_map::Entry::Vacant(slot) => {
-                let mut state = RowState::default();
-                state.apply(stamp, kind, ops);
-                state.trim(max_versions);
-                let new = make_row(key, &state, max_versions);
-                if let Some(d) = &new.digest {
-                    self.acc.add(d);
-                }
-                let id = new.state_id;
-                slot.insert(new);
-                self.ids_changed(None, id);
+        let old = self.rows.get(key);
+        let replaces = kind == ChangeKind::Put
+            && match old {
+                None => true,
+                Some(old) => newer_than_all(&old.state, stamp)?,
+            };
+        if replaces {
+            if let Some(bytes) = fresh_put_state(stamp, ops, max_versions) {
+                return self.store_encoded(key, bytes);
             }
         }
+        let mut state = match old {
+            // Nothing of the old row survives the put's row tombstone.
+            Some(_) if replaces => RowState::default(),
+            Some(old) => decode_row_state(&old.state)?,
+            None => RowState::default(),
+        };
+        state.apply_refs(stamp, kind, ops.iter().copied());
+        state.trim(max_versions);
+        self.store(key, &state);
+        Ok(())
+    }
+
+    /// Store an encoded, normalized and trimmed state under `key`, keeping
+    /// the digest, the state sum and the symbols in step.
+    fn store_encoded(&mut self, key: &[u8], bytes: Vec<u8>) -> Result<()> {
+        let max_versions = self.schema.options.max_versions;
+        let digest = row_digest_encoded(key, &bytes, max_versions, &mut self.scratch)?;
+        let new = StoredRow {
+            digest,
+            state_id: state_id(key, &bytes),
+            state: bytes.into_boxed_slice(),
+        };
+        self.replace(key, new);
         Ok(())
     }
 
