@@ -9,7 +9,7 @@ use common::Rng;
 use std::sync::Arc;
 use tablesync::codec::row_state::encode_row_state;
 use tablesync::engine::row_state::RowState;
-use tablesync::engine::table::Table;
+use tablesync::table::Table;
 use tablesync::storage::SyncPolicy;
 use tablesync::{
     ChangeKind, Column, ColumnOp, Condition, Database, DatabaseOptions, GetOptions, ManualClock,

@@ -2,7 +2,7 @@
 
 use super::options::DatabaseOptions;
 use crate::clock::Clock;
-use crate::engine::table::Table;
+use crate::table::Table;
 use crate::log::hlc::{region_id, Hlc, Stamp};
 use super::types::Column;
 use crate::codec::record::{put_record_parts, record_size_hint, RecordParts};

@@ -10,7 +10,7 @@ use crate::codec::frame::{
 };
 use crate::codec::record::read_record;
 use crate::codec::schema::{put_schema, read_schema};
-use crate::engine::table::Table;
+use crate::table::Table;
 use crate::log::hlc::region_id;
 use crate::log::vv_codec::{put_vv, read_vv, read_vv_v1};
 use crate::log::{ChangeLog, Retention};

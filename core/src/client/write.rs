@@ -4,7 +4,7 @@ use super::database::{Database, Pending, PendingOps};
 use super::types::{Column, RowUpdate, WriteOp};
 use crate::codec::key::{encode_key, normalize_key};
 use crate::engine::condition::{evaluate, validate};
-use crate::engine::table::Table;
+use crate::table::Table;
 use crate::engine::visible::{row_visible, Visible};
 use crate::engine::write::{check_put, update_ops};
 use crate::log::record::ChangeKind;
