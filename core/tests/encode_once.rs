@@ -117,7 +117,11 @@ fn every_apply_path_agrees() {
         let want = src.table_digest("t").unwrap();
         for (name, r) in [("apply_changes", &a), ("owned", &b), ("bytes", &c)] {
             assert_eq!(r.table_digest("t").unwrap(), want, "seed {seed} {name}");
-            assert_eq!(r.verify_table_digest("t").unwrap(), want, "seed {seed} {name}");
+            assert_eq!(
+                r.verify_table_digest("t").unwrap(),
+                want,
+                "seed {seed} {name}"
+            );
             let got = all_records(r);
             assert_eq!(got.len(), records.len());
             for (x, y) in got.iter().zip(&records) {
@@ -126,7 +130,10 @@ fn every_apply_path_agrees() {
             }
         }
         // Applying again skips everything.
-        assert_eq!(c.apply_change_bytes(&encoded).unwrap().skipped, records.len() as u64);
+        assert_eq!(
+            c.apply_change_bytes(&encoded).unwrap().skipped,
+            records.len() as u64
+        );
     }
 }
 
@@ -137,8 +144,13 @@ fn every_apply_path_agrees() {
 fn bytes_with_a_key_out_of_order_are_normalized() {
     let clock = ManualClock::new(1_000_000);
     let mut src = db("src", &clock);
-    src.put_row("t", key(1, "x"), vec![Column::new("c", 5i64)], Condition::ignore())
-        .unwrap();
+    src.put_row(
+        "t",
+        key(1, "x"),
+        vec![Column::new("c", 5i64)],
+        Condition::ignore(),
+    )
+    .unwrap();
     let mut rec = all_records(&src).remove(0);
     rec.primary_key = PrimaryKey(rec.primary_key.0.into_iter().rev().collect());
     let mut r = db("r", &clock);
@@ -154,8 +166,13 @@ fn bad_bytes_change_nothing() {
     let clock = ManualClock::new(1_000_000);
     let mut src = db("src", &clock);
     for i in 0..5 {
-        src.put_row("t", key(i, "x"), vec![Column::new("c", i)], Condition::ignore())
-            .unwrap();
+        src.put_row(
+            "t",
+            key(i, "x"),
+            vec![Column::new("c", i)],
+            Condition::ignore(),
+        )
+        .unwrap();
     }
     let mut encoded: Vec<Vec<u8>> = all_records(&src).iter().map(encode_record).collect();
     let mut r = db("r", &clock);

@@ -1,17 +1,17 @@
 //! The [`Database`] façade: one region's tables, log and storage.
 
 use super::options::DatabaseOptions;
-use crate::clock::Clock;
-use crate::table::Table;
-use crate::log::hlc::{region_id, Hlc, Stamp};
 use super::types::Column;
+use crate::clock::Clock;
 use crate::codec::record::{put_record_parts, record_size_hint, RecordParts};
+use crate::log::hlc::{region_id, Hlc, Stamp};
 use crate::log::record::{ChangeKind, ChangeRecord, ColumnOp, OpRef};
 use crate::log::{ChangeLog, Retention};
 use crate::model::error::{Error, Result};
 use crate::model::primary_key::{PkValue, PrimaryKey};
 use crate::model::schema::{TableOptions, TableSchema};
 use crate::storage::{MemoryStorage, Storage, WalEntry};
+use crate::table::Table;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

@@ -4,7 +4,6 @@ use super::database::{Database, Pending, PendingOps};
 use super::types::{Column, RowUpdate, WriteOp};
 use crate::codec::key::{encode_key, normalize_key};
 use crate::engine::condition::{evaluate, validate};
-use crate::table::Table;
 use crate::engine::visible::{row_visible, Visible};
 use crate::engine::write::{check_put, update_ops};
 use crate::log::record::ChangeKind;
@@ -12,6 +11,7 @@ use crate::model::condition::{Condition, RowExistence};
 use crate::model::error::{Error, Result};
 use crate::model::limits::MAX_BATCH_WRITE_ROWS;
 use crate::model::primary_key::{PkValue, PrimaryKey};
+use crate::table::Table;
 
 /// Check a write condition against the row as it is now.
 fn check_condition(

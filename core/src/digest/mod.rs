@@ -13,5 +13,5 @@ mod table_book;
 
 pub use accumulator::{Accumulator, Digest};
 pub(crate) use row_hash::row_digest_encoded;
-pub use table_book::TableBook;
 pub use state_id::state_id;
+pub use table_book::TableBook;

@@ -254,8 +254,7 @@ impl<B: RowBook> Table<B> {
         if recompute {
             for (k, row) in self.rows.iter_mut() {
                 let (digest, state_id) =
-                    self.book
-                        .fingerprint(k, &row.state, options.max_versions)?;
+                    self.book.fingerprint(k, &row.state, options.max_versions)?;
                 let new = StoredRow {
                     digest,
                     state_id,

@@ -219,7 +219,14 @@ impl ChangeLog {
     /// Append a record (local or remote); assigns and returns its cursor.
     pub fn append(&mut self, rec: &ChangeRecord, local_region: &str) -> u64 {
         let bytes = encode_record(rec).into_boxed_slice();
-        self.append_encoded(&rec.origin, rec.seq, rec.stamp, &rec.table, bytes, local_region)
+        self.append_encoded(
+            &rec.origin,
+            rec.seq,
+            rec.stamp,
+            &rec.table,
+            bytes,
+            local_region,
+        )
     }
 
     /// Append a record given as its encoding (FORMAT.md §7) and the fields
