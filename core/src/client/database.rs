@@ -3,7 +3,7 @@
 use super::options::DatabaseOptions;
 use super::types::Column;
 use crate::clock::Clock;
-use crate::codec::record::{put_record_parts, record_size_hint, RecordParts};
+use crate::codec::record::{put_record_parts, record_size, RecordParts};
 use crate::log::hlc::{region_id, Hlc, Stamp};
 use crate::log::record::{ChangeKind, ChangeRecord, ColumnOp, OpRef};
 use crate::log::{ChangeLog, Retention};
@@ -456,7 +456,7 @@ impl Database {
                         kind: s.kind,
                         primary_key: s.primary_key,
                     };
-                    let mut out = Vec::with_capacity(record_size_hint(&parts, &s.ops));
+                    let mut out = Vec::with_capacity(record_size(&parts, s.key.len(), &s.ops));
                     put_record_parts(&mut out, &parts, &s.ops);
                     out.into_boxed_slice()
                 }

@@ -6,6 +6,7 @@ use super::value::{put_value, read_value};
 use crate::log::record::{ChangeKind, ChangeRecord, ColumnOp, OpRef};
 use crate::model::error::Result;
 use crate::model::primary_key::PrimaryKey;
+use crate::model::value::Value;
 
 /// Current record encoding version.
 pub const RECORD_VERSION: u8 = 1;
@@ -90,20 +91,52 @@ pub fn put_record_parts(out: &mut Vec<u8>, r: &RecordParts<'_>, ops: &[OpRef<'_>
     }
 }
 
-/// An upper bound of [`put_record_parts`]'s output size, so the record
-/// buffer is allocated once at (nearly) its final size.
-pub fn record_size_hint(r: &RecordParts<'_>, ops: &[OpRef<'_>]) -> usize {
-    let mut n = 1 + 10 + r.origin.len() + 10 + 8 + 10 + r.table.len() + 1 + 10 + 10;
-    for (name, v) in &r.primary_key.0 {
-        n += 10 + name.len() + 11 + v.size();
-    }
+fn varint_len(v: u64) -> usize {
+    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
+}
+
+fn bytes_len(n: usize) -> usize {
+    varint_len(n as u64) + n
+}
+
+/// The exact length of [`put_record_parts`]'s output, given `key_len`: the
+/// length of the record's key values encoded in order (for a key in schema
+/// order, the encoded key's length), so the record buffer is allocated once
+/// at its final size.
+pub fn record_size(r: &RecordParts<'_>, key_len: usize, ops: &[OpRef<'_>]) -> usize {
+    let mut n = 1 + bytes_len(r.origin.len()) + varint_len(r.seq) + 8;
+    n += bytes_len(r.table.len()) + 1 + varint_len(r.primary_key.0.len() as u64);
+    n += r
+        .primary_key
+        .0
+        .iter()
+        .map(|(name, _)| bytes_len(name.len()))
+        .sum::<usize>()
+        + key_len;
+    n += varint_len(ops.len() as u64);
     for c in ops {
-        n += 1 + 10 + c.name().len() + 10;
-        if let OpRef::Put { value, .. } = c {
-            n += 11 + value.size();
+        n += 1 + bytes_len(c.name().len());
+        match *c {
+            OpRef::Put {
+                value, timestamp, ..
+            } => {
+                n += zigzag_len(timestamp) + 1;
+                n += match value {
+                    Value::Integer(_) | Value::Double(_) => 8,
+                    Value::Boolean(_) => 1,
+                    Value::String(s) => bytes_len(s.len()),
+                    Value::Binary(b) => bytes_len(b.len()),
+                };
+            }
+            OpRef::DeleteOneVersion { timestamp, .. } => n += zigzag_len(timestamp),
+            OpRef::DeleteAllVersions { .. } => {}
         }
     }
     n
+}
+
+fn zigzag_len(v: i64) -> usize {
+    varint_len(((v << 1) ^ (v >> 63)) as u64)
 }
 
 /// Encode a record into a new buffer.
@@ -174,4 +207,67 @@ pub fn decode_record(bytes: &[u8]) -> Result<ChangeRecord> {
     let rec = read_record(&mut r)?;
     r.finish()?;
     Ok(rec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::key::encode_key_values;
+    use crate::model::primary_key::PkValue;
+
+    /// `record_size` is the exact encoded length, across varint boundaries,
+    /// escaped key bytes and every value type.
+    #[test]
+    fn record_size_is_exact() {
+        let big = "s".repeat(300);
+        let values = [
+            Value::Integer(-1),
+            Value::Double(0.5),
+            Value::Boolean(true),
+            Value::String(big.clone()),
+            Value::Binary(vec![0; 129]),
+        ];
+        for (i, seq) in [1u64, 127, 128, 1 << 40, u64::MAX].into_iter().enumerate() {
+            let pk = PrimaryKey(vec![
+                ("a".into(), PkValue::Integer(i as i64)),
+                (
+                    "b".into(),
+                    PkValue::String(format!("x\0{}", "y".repeat(i * 70))),
+                ),
+                (
+                    "c".into(),
+                    PkValue::Binary(vec![0, 0, 1, 0xff][..i % 4].to_vec()),
+                ),
+            ]);
+            let parts = RecordParts {
+                origin: &big[..i * 60 + 1],
+                seq,
+                stamp: seq,
+                table: "t",
+                kind: ChangeKind::Update,
+                primary_key: &pk,
+            };
+            let mut ops: Vec<OpRef<'_>> = values
+                .iter()
+                .map(|value| OpRef::Put {
+                    name: "v",
+                    value,
+                    timestamp: -(seq as i64 >> 2),
+                })
+                .collect();
+            ops.push(OpRef::DeleteOneVersion {
+                name: &big[..200],
+                timestamp: seq as i64 >> 1,
+            });
+            ops.push(OpRef::DeleteAllVersions { name: "z" });
+            let key = encode_key_values(pk.0.iter().map(|(_, v)| v));
+            let mut out = Vec::new();
+            put_record_parts(&mut out, &parts, &ops[..i + 2]);
+            assert_eq!(
+                record_size(&parts, key.len(), &ops[..i + 2]),
+                out.len(),
+                "case {i}"
+            );
+        }
+    }
 }
