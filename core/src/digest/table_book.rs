@@ -1,9 +1,10 @@
 //! The digest bookkeeping of one table: what [`crate::engine::table::Table`]
 //! keeps in step with its rows through the [`RowBook`] it calls.
 
+use super::accumulator::Accumulator;
 use super::riblt::SymbolCache;
 use super::row_hash::row_digest_encoded;
-use super::{state_id, Accumulator};
+use super::state_id::state_id;
 use crate::engine::table::{RowBook, StoredRow};
 use crate::model::error::Result;
 use std::sync::OnceLock;
