@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::Instant;
 use tablesync::codec::buf::{put_bytes, put_varint};
 use tablesync::codec::key::encode_key_values;
+use tablesync::codec::record::decode_record;
 use tablesync::codec::value::put_value;
 use tablesync::digest::Accumulator;
 use tablesync::{
@@ -110,6 +111,40 @@ pub fn all_records(db: &Database) -> Result<Vec<ChangeRecord>> {
 pub fn apply(records: &[ChangeRecord], source: &Database) -> Result<(f64, u64, bool)> {
     let mut db = memory_db("replica")?;
     let (secs, stats) = timed(|| db.apply_changes(records));
+    let stats = stats?;
+    Ok((
+        secs,
+        stats.applied,
+        db.table_digest(TABLE)? == source.table_digest(TABLE)?,
+    ))
+}
+
+/// The path sync and replication use: records arrive encoded (FORMAT.md
+/// §7) in frames, are decoded and applied by value
+/// (`apply_changes_owned`, as `apply_peer_changes` does). Times decode and
+/// apply together into a fresh region; (seconds, applied, digest matches).
+pub fn apply_sync_path(encoded: &[Vec<u8>], source: &Database) -> Result<(f64, u64, bool)> {
+    let mut db = memory_db("replica")?;
+    let (secs, stats) = timed(|| -> Result<_> {
+        let records = encoded
+            .iter()
+            .map(|b| decode_record(b))
+            .collect::<Result<Vec<_>>>()?;
+        db.apply_changes_owned(records)
+    });
+    let stats = stats?;
+    Ok((
+        secs,
+        stats.applied,
+        db.table_digest(TABLE)? == source.table_digest(TABLE)?,
+    ))
+}
+
+/// `apply_change_bytes`: the encoded records applied with their own bytes
+/// kept for the log; (seconds, applied, digest matches).
+pub fn apply_bytes(encoded: &[Vec<u8>], source: &Database) -> Result<(f64, u64, bool)> {
+    let mut db = memory_db("replica")?;
+    let (secs, stats) = timed(|| db.apply_change_bytes(encoded));
     let stats = stats?;
     Ok((
         secs,

@@ -43,6 +43,7 @@ pub mod model;
 pub mod replication;
 pub mod storage;
 pub mod sync;
+pub mod table;
 
 pub use client::changes::ApplyStats;
 pub use client::database::WriteGuard;

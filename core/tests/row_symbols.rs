@@ -7,7 +7,7 @@ use common::Rng;
 use tablesync::digest::riblt::{encode, SymbolCache};
 use tablesync::digest::state_id;
 use tablesync::engine::row_state::RowState;
-use tablesync::engine::table::Table;
+use tablesync::table::Table;
 use tablesync::{ChangeKind, ColumnOp, PkColumn, PkType, Stamp, TableSchema, Value};
 
 fn key(i: u64) -> Vec<u8> {

@@ -9,8 +9,8 @@ use common::Rng;
 use std::sync::Arc;
 use tablesync::codec::row_state::encode_row_state;
 use tablesync::engine::row_state::RowState;
-use tablesync::engine::table::Table;
 use tablesync::storage::SyncPolicy;
+use tablesync::table::Table;
 use tablesync::{
     ChangeKind, Column, ColumnOp, Condition, Database, DatabaseOptions, GetOptions, ManualClock,
     PkColumn, PkType, PrimaryKey, Retention, RowUpdate, Stamp, TableOptions, TableSchema, Value,

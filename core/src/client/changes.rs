@@ -1,7 +1,7 @@
 //! The change log as seen from the façade: reading it, and merging records
 //! from other regions.
 
-use super::database::Database;
+use super::database::{Database, Staged};
 use super::remote_checks::MAX_SEQ;
 use crate::codec::key::normalize_key;
 use crate::engine::write::check_cell_size;
@@ -11,7 +11,6 @@ use crate::log::ChangePage;
 use crate::model::error::{Error, Result};
 use crate::model::primary_key::PrimaryKey;
 use crate::model::schema::validate_column_name;
-use crate::storage::WalEntry;
 use std::collections::{BTreeMap, HashSet};
 
 /// What [`Database::apply_changes`] did.
@@ -127,23 +126,29 @@ impl Database {
     /// already holds are skipped; the rest are validated first, and if any is
     /// invalid nothing is applied. Any order, any duplicates: same state.
     pub fn apply_changes(&mut self, records: &[ChangeRecord]) -> Result<ApplyStats> {
-        self.check_open()?;
-        let keep = self.fresh_records(records.iter(), false)?;
-        let fresh = keep
-            .iter()
-            .map(|(i, pk, k)| (records[*i].clone(), pk.clone(), k.clone()));
-        let stats = ApplyStats {
-            applied: keep.len() as u64,
-            skipped: (records.len() - keep.len()) as u64,
-        };
-        self.commit_fresh(fresh.collect())?;
-        Ok(stats)
+        self.apply_borrowed(records, Vec::new(), false)
     }
 
     /// [`apply_changes`](Self::apply_changes) taking the records by value
-    /// (no copies; what the sync layer uses).
+    /// (what the sync layer uses).
     pub fn apply_changes_owned(&mut self, records: Vec<ChangeRecord>) -> Result<ApplyStats> {
-        self.apply_owned(records, false)
+        self.apply_borrowed(&records, Vec::new(), false)
+    }
+
+    /// [`apply_changes`](Self::apply_changes) from encoded records (FORMAT.md
+    /// §7, as `changes_since` pages, sync frames and backups carry them):
+    /// each is decoded to be validated, and the given bytes themselves go to
+    /// the WAL and the change log (no second encoding). Bytes that do not
+    /// decode fail with `Corrupt` (or `UnsupportedVersion`) and nothing is
+    /// applied.
+    pub fn apply_change_bytes<B: AsRef<[u8]>>(&mut self, records: &[B]) -> Result<ApplyStats> {
+        self.check_open()?;
+        let decoded = records
+            .iter()
+            .map(|b| crate::codec::record::decode_record(b.as_ref()))
+            .collect::<Result<Vec<_>>>()?;
+        let bytes = records.iter().map(AsRef::as_ref).collect();
+        self.apply_borrowed(&decoded, bytes, false)
     }
 
     /// [`apply_changes_owned`](Self::apply_changes_owned) for records a
@@ -151,22 +156,54 @@ impl Database {
     /// last sequence number (a user may re-apply its own region's records,
     /// e.g. to seed a durable copy; a peer may not invent them).
     pub(crate) fn apply_peer_changes(&mut self, records: Vec<ChangeRecord>) -> Result<ApplyStats> {
-        self.apply_owned(records, true)
+        self.apply_borrowed(&records, Vec::new(), true)
     }
 
-    fn apply_owned(&mut self, records: Vec<ChangeRecord>, from_peer: bool) -> Result<ApplyStats> {
+    /// Validate, then commit the fresh records. `bytes` is empty or holds
+    /// each record's encoding, kept when the record's key is already in
+    /// normal form (so the bytes say exactly what is applied).
+    fn apply_borrowed(
+        &mut self,
+        records: &[ChangeRecord],
+        bytes: Vec<&[u8]>,
+        from_peer: bool,
+    ) -> Result<ApplyStats> {
         self.check_open()?;
         let keep = self.fresh_records(records.iter(), from_peer)?;
         let stats = ApplyStats {
             applied: keep.len() as u64,
             skipped: (records.len() - keep.len()) as u64,
         };
-        let mut slots: Vec<Option<ChangeRecord>> = records.into_iter().map(Some).collect();
-        let fresh = keep
-            .into_iter()
-            .map(|(i, pk, k)| (slots[i].take().expect("each index once"), pk, k))
+        if keep.is_empty() {
+            return Ok(stats);
+        }
+        let ids: Vec<u64> = keep
+            .iter()
+            .map(|(i, _, _)| self.origin_id(&records[*i].origin))
             .collect();
-        self.commit_fresh(fresh)?;
+        let staged = keep
+            .iter()
+            .zip(ids)
+            .map(|((i, pk, key), origin_id)| {
+                let r = &records[*i];
+                Staged {
+                    origin: &r.origin,
+                    origin_id,
+                    seq: r.seq,
+                    hlc: r.stamp,
+                    table: &r.table,
+                    kind: r.kind,
+                    primary_key: pk,
+                    key,
+                    ops: r.columns.iter().map(ColumnOp::as_op_ref).collect(),
+                    bytes: bytes
+                        .get(*i)
+                        .filter(|_| *pk == r.primary_key)
+                        .map(|b| Box::<[u8]>::from(*b)),
+                }
+            })
+            .collect();
+        self.commit_staged(staged)?;
         Ok(stats)
     }
 
@@ -187,20 +224,5 @@ impl Database {
             keep.push((i, pk, key));
         }
         Ok(keep)
-    }
-
-    fn commit_fresh(&mut self, fresh: Vec<(ChangeRecord, PrimaryKey, Vec<u8>)>) -> Result<()> {
-        if fresh.is_empty() {
-            return Ok(());
-        }
-        let mut keys = Vec::with_capacity(fresh.len());
-        let mut entries = Vec::with_capacity(fresh.len());
-        for (cursor, (mut r, pk, key)) in (self.log.next_cursor()..).zip(fresh) {
-            r.cursor = cursor;
-            r.primary_key = pk;
-            keys.push(key);
-            entries.push(WalEntry::Record(r));
-        }
-        self.commit_keyed(entries, keys)
     }
 }

@@ -1,6 +1,6 @@
 //! `copy_table`: a table's visible content into a new table, here or in another region.
 
-use super::database::{Database, Pending};
+use super::database::{Database, Pending, PendingOps};
 use super::types::CopyProgress;
 use crate::codec::key::decode_key;
 use crate::engine::row_state::RowState;
@@ -14,12 +14,12 @@ const COPY_CHUNK: usize = 1000;
 
 impl Database {
     /// Up to `COPY_CHUNK` existing rows after `after`, as PUT mutations for `target_table`.
-    fn copy_chunk(
+    fn copy_chunk<'a>(
         &self,
         source: &str,
-        target_table: &str,
+        target_table: &'a str,
         after: &Option<Vec<u8>>,
-    ) -> Result<(Vec<Pending>, Option<Vec<u8>>)> {
+    ) -> Result<(Vec<Pending<'a>>, Option<Vec<u8>>)> {
         let t = self.table(source)?;
         let lower = match after {
             None => t.iter().next().map(|(k, _)| k.to_vec()),
@@ -55,12 +55,12 @@ impl Database {
                 }
             }
             out.push(Pending {
-                table: target_table.to_string(),
+                table: target_table,
                 primary_key: decode_key(&t.schema, key)?,
                 auto_increment: None,
                 key: key.to_vec(),
                 kind: ChangeKind::Put,
-                ops,
+                ops: PendingOps::Owned(ops),
             });
         }
         Ok((out, last))

@@ -1,15 +1,17 @@
 //! The [`Database`] façade: one region's tables, log and storage.
 
 use super::options::DatabaseOptions;
+use super::types::Column;
 use crate::clock::Clock;
-use crate::engine::table::Table;
+use crate::codec::record::{put_record_parts, record_size, RecordParts};
 use crate::log::hlc::{region_id, Hlc, Stamp};
-use crate::log::record::{ChangeKind, ChangeRecord, ColumnOp};
+use crate::log::record::{ChangeKind, ChangeRecord, ColumnOp, OpRef};
 use crate::log::{ChangeLog, Retention};
 use crate::model::error::{Error, Result};
 use crate::model::primary_key::{PkValue, PrimaryKey};
 use crate::model::schema::{TableOptions, TableSchema};
 use crate::storage::{MemoryStorage, Storage, WalEntry};
+use crate::table::Table;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -45,15 +47,67 @@ pub trait WriteGuard: Send + Sync {
 }
 
 /// A local mutation waiting for its stamp.
-pub(crate) struct Pending {
-    pub table: String,
+pub(crate) struct Pending<'a> {
+    pub table: &'a str,
     pub primary_key: PrimaryKey,
     /// Index of an auto-increment key column to fill from the stamp.
     pub auto_increment: Option<usize>,
     /// The encoded key (empty when an auto-increment value is still to come).
     pub key: Vec<u8>,
     pub kind: ChangeKind,
-    pub ops: Vec<ColumnOp>,
+    pub ops: PendingOps<'a>,
+}
+
+/// A pending mutation's column operations.
+pub(crate) enum PendingOps<'a> {
+    /// A put's columns as the caller gave them (already validated); a
+    /// column without a timestamp gets `now`. Nothing is copied: the record
+    /// is encoded and the row built straight from these.
+    Columns { columns: &'a [Column], now: i64 },
+    /// Operations computed by the write (updates, copies).
+    Owned(Vec<ColumnOp>),
+}
+
+impl PendingOps<'_> {
+    /// The operations, borrowed.
+    pub fn refs(&self) -> Vec<OpRef<'_>> {
+        match self {
+            PendingOps::Columns { columns, now } => columns
+                .iter()
+                .map(|c| OpRef::Put {
+                    name: &c.name,
+                    value: &c.value,
+                    timestamp: c.timestamp.unwrap_or(*now),
+                })
+                .collect(),
+            PendingOps::Owned(ops) => ops.iter().map(ColumnOp::as_op_ref).collect(),
+        }
+    }
+
+    /// Whether any operation writes a value.
+    pub fn has_put(&self) -> bool {
+        match self {
+            PendingOps::Columns { columns, .. } => !columns.is_empty(),
+            PendingOps::Owned(ops) => ops.iter().any(|o| matches!(o, ColumnOp::Put { .. })),
+        }
+    }
+}
+
+/// A record ready to commit, borrowing everything it is made of.
+pub(crate) struct Staged<'a> {
+    pub origin: &'a str,
+    pub origin_id: u64,
+    pub seq: u64,
+    pub hlc: u64,
+    pub table: &'a str,
+    pub kind: ChangeKind,
+    pub primary_key: &'a PrimaryKey,
+    /// The encoded key.
+    pub key: &'a [u8],
+    pub ops: Vec<OpRef<'a>>,
+    /// The record's encoding when the caller already holds it (records
+    /// applied from bytes); otherwise it is encoded once here.
+    pub bytes: Option<Box<[u8]>>,
 }
 
 fn check_region(region: &str) -> Result<()> {
@@ -144,6 +198,13 @@ impl Database {
                 }
                 self.apply_record_unlogged(&rec, key)?;
                 self.log.append(&rec, &self.region);
+            }
+            WalEntry::RecordBytes { cursor, bytes } => {
+                let rec = ChangeRecord {
+                    cursor,
+                    ..crate::codec::record::decode_record(&bytes)?
+                };
+                return self.replay_keyed(WalEntry::Record(rec), key);
             }
             WalEntry::CreateTable(s) => {
                 self.tables.insert(s.name.clone(), Table::new(s));
@@ -336,43 +397,97 @@ impl Database {
 
     /// Stamp, log and apply local mutations. Validation is the caller's; this
     /// fails only if storage does, and then changes nothing.
-    pub(crate) fn commit_local(&mut self, items: Vec<Pending>) -> Result<Vec<PrimaryKey>> {
+    pub(crate) fn commit_local(&mut self, mut items: Vec<Pending<'_>>) -> Result<Vec<PrimaryKey>> {
         let now = self.now_ms();
         if let Some(g) = &self.write_guard {
             g.check(now)?;
         }
         let mut hlc = Hlc::resume(self.log.hlc_last());
         let first_seq = self.log.local_seq() + 1;
-        let first_cursor = self.log.next_cursor();
-        let mut entries = Vec::with_capacity(items.len());
-        let mut keys = Vec::with_capacity(items.len());
-        let mut encoded = Vec::with_capacity(items.len());
-        for (i, mut p) in items.into_iter().enumerate() {
-            let (seq, cursor) = (first_seq + i as u64, first_cursor + i as u64);
+        let mut stamps = Vec::with_capacity(items.len());
+        for p in &mut items {
             let stamp = hlc.tick(now);
-            let key = match p.auto_increment {
-                Some(i) => {
-                    p.primary_key.0[i].1 = PkValue::Integer(stamp as i64);
-                    let t = self.table(&p.table)?;
-                    crate::codec::key::encode_key(&t.schema, &p.primary_key)?
-                }
-                None => std::mem::take(&mut p.key),
-            };
-            encoded.push(key);
-            keys.push(p.primary_key.clone());
-            entries.push(WalEntry::Record(ChangeRecord {
-                cursor,
-                origin: self.region.clone(),
-                seq,
-                stamp,
+            stamps.push(stamp);
+            if let Some(i) = p.auto_increment {
+                p.primary_key.0[i].1 = PkValue::Integer(stamp as i64);
+                let t = self.table(p.table)?;
+                p.key = crate::codec::key::encode_key(&t.schema, &p.primary_key)?;
+            }
+        }
+        let region = self.region.clone();
+        let staged = items
+            .iter()
+            .zip(stamps)
+            .enumerate()
+            .map(|(i, (p, stamp))| Staged {
+                origin: &region,
+                origin_id: self.region_id,
+                seq: first_seq + i as u64,
+                hlc: stamp,
                 table: p.table,
                 kind: p.kind,
-                primary_key: p.primary_key,
-                columns: p.ops,
-            }));
+                primary_key: &p.primary_key,
+                key: &p.key,
+                ops: p.ops.refs(),
+                bytes: None,
+            })
+            .collect();
+        self.commit_staged(staged)?;
+        Ok(items.into_iter().map(|p| p.primary_key).collect())
+    }
+
+    /// Encode each record once (unless it came encoded), append those bytes
+    /// to storage, then merge each into its table and move its bytes into
+    /// the change log. Nothing changes if storage refuses.
+    pub(crate) fn commit_staged(&mut self, staged: Vec<Staged<'_>>) -> Result<()> {
+        let now = self.now_ms();
+        let first_cursor = self.log.next_cursor();
+        let mut staged = staged;
+        let mut entries = Vec::with_capacity(staged.len());
+        for (cursor, s) in (first_cursor..).zip(staged.iter_mut()) {
+            let bytes = match s.bytes.take() {
+                Some(b) => b,
+                None => {
+                    let parts = RecordParts {
+                        origin: s.origin,
+                        seq: s.seq,
+                        stamp: s.hlc,
+                        table: s.table,
+                        kind: s.kind,
+                        primary_key: s.primary_key,
+                    };
+                    let mut out = Vec::with_capacity(record_size(&parts, s.key.len(), &s.ops));
+                    put_record_parts(&mut out, &parts, &s.ops);
+                    out.into_boxed_slice()
+                }
+            };
+            entries.push(WalEntry::RecordBytes { cursor, bytes });
         }
-        self.commit_keyed(entries, encoded)?;
-        Ok(keys)
+        self.storage.append(&entries, now)?;
+        for (s, e) in staged.iter().zip(entries) {
+            // Every staged entry is `RecordBytes` (built just above).
+            let WalEntry::RecordBytes { bytes, .. } = e else {
+                continue;
+            };
+            if let Some(t) = self.tables.get_mut(s.table) {
+                t.apply_refs(s.key, Stamp::new(s.hlc, s.origin_id), s.kind, &s.ops)?;
+            }
+            self.log
+                .append_encoded(s.origin, s.seq, s.hlc, s.table, bytes, &self.region);
+        }
+        self.after_commit()
+    }
+
+    /// The 64-bit id of an origin region's name (hashed once per name).
+    pub(crate) fn origin_id(&mut self, origin: &str) -> u64 {
+        match self.origin_ids.get(origin) {
+            Some(id) => *id,
+            None => {
+                let id = region_id(origin);
+                self.origin_ids.insert(origin.to_string(), id);
+                id
+            }
+        }
     }
 
     /// Create a table.

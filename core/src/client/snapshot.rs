@@ -10,12 +10,12 @@ use crate::codec::frame::{
 };
 use crate::codec::record::read_record;
 use crate::codec::schema::{put_schema, read_schema};
-use crate::engine::table::Table;
 use crate::log::hlc::region_id;
 use crate::log::vv_codec::{put_vv, read_vv, read_vv_v1};
 use crate::log::{ChangeLog, Retention};
 use crate::model::error::{Error, Result};
 use crate::storage::{MemoryStorage, Storage};
+use crate::table::Table;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

@@ -1,17 +1,17 @@
 //! Writes: put, update, delete and batch write.
 
-use super::database::{Database, Pending};
+use super::database::{Database, Pending, PendingOps};
 use super::types::{Column, RowUpdate, WriteOp};
 use crate::codec::key::{encode_key, normalize_key};
 use crate::engine::condition::{evaluate, validate};
-use crate::engine::table::Table;
 use crate::engine::visible::{row_visible, Visible};
-use crate::engine::write::{put_ops, update_ops};
-use crate::log::record::{ChangeKind, ColumnOp};
+use crate::engine::write::{check_put, update_ops};
+use crate::log::record::ChangeKind;
 use crate::model::condition::{Condition, RowExistence};
 use crate::model::error::{Error, Result};
 use crate::model::limits::MAX_BATCH_WRITE_ROWS;
 use crate::model::primary_key::{PkValue, PrimaryKey};
+use crate::table::Table;
 
 /// Check a write condition against the row as it is now.
 fn check_condition(
@@ -61,24 +61,24 @@ impl Database {
     /// columns of a row that does not exist leaves it absent (as Tablestore
     /// does), rather than creating a key-only row.
     fn changes_nothing(&self, p: &Pending, now: i64) -> Result<bool> {
-        if p.kind != ChangeKind::Update || p.ops.iter().any(|o| matches!(o, ColumnOp::Put { .. })) {
+        if p.kind != ChangeKind::Update || p.ops.has_put() {
             return Ok(false);
         }
-        let t = self.table(&p.table)?;
+        let t = self.table(p.table)?;
         let state = t.state(&p.key)?;
         Ok(!state
             .as_ref()
             .is_some_and(|s| row_visible(s, &t.schema.options, now)))
     }
 
-    fn prepare_put(
+    fn prepare_put<'a>(
         &self,
-        table: &str,
+        table: &'a str,
         pk: &PrimaryKey,
-        columns: &[Column],
+        columns: &'a [Column],
         cond: &Condition,
         now: i64,
-    ) -> Result<(Pending, Vec<u8>)> {
+    ) -> Result<Pending<'a>> {
         let t = self.table(table)?;
         let mut pk = pk.clone();
         let mut auto_increment = None;
@@ -93,7 +93,7 @@ impl Database {
         }
         let mut pk = normalize_key(&t.schema, &pk)?;
         let key = encode_key(&t.schema, &pk)?;
-        let ops = put_ops(&t.schema, key.len(), columns, now)?;
+        check_put(&t.schema, key.len(), columns, now)?;
         if auto_increment.is_some() {
             if cond.row_existence != RowExistence::Ignore || cond.column_condition.is_some() {
                 return Err(Error::invalid(
@@ -106,31 +106,28 @@ impl Database {
         if let Some(i) = auto_increment {
             pk.0[i].1 = PkValue::AutoIncrement;
         }
-        Ok((
-            Pending {
-                table: table.to_string(),
-                primary_key: pk,
-                key: if auto_increment.is_some() {
-                    Vec::new()
-                } else {
-                    key.clone()
-                },
-                auto_increment,
-                kind: ChangeKind::Put,
-                ops,
+        Ok(Pending {
+            table,
+            primary_key: pk,
+            key: if auto_increment.is_some() {
+                Vec::new()
+            } else {
+                key
             },
-            key,
-        ))
+            auto_increment,
+            kind: ChangeKind::Put,
+            ops: PendingOps::Columns { columns, now },
+        })
     }
 
-    fn prepare_update(
+    fn prepare_update<'a>(
         &self,
-        table: &str,
+        table: &'a str,
         pk: &PrimaryKey,
         update: &RowUpdate,
         cond: &Condition,
         now: i64,
-    ) -> Result<(Pending, Vec<u8>)> {
+    ) -> Result<Pending<'a>> {
         let t = self.table(table)?;
         let pk = normalize_key(&t.schema, pk)?;
         let key = encode_key(&t.schema, &pk)?;
@@ -148,41 +145,35 @@ impl Database {
             state.as_ref(),
             now,
         )?;
-        Ok((
-            Pending {
-                table: table.to_string(),
-                primary_key: pk,
-                auto_increment: None,
-                key: key.clone(),
-                kind: ChangeKind::Update,
-                ops,
-            },
+        Ok(Pending {
+            table,
+            primary_key: pk,
+            auto_increment: None,
             key,
-        ))
+            kind: ChangeKind::Update,
+            ops: PendingOps::Owned(ops),
+        })
     }
 
-    fn prepare_delete(
+    fn prepare_delete<'a>(
         &self,
-        table: &str,
+        table: &'a str,
         pk: &PrimaryKey,
         cond: &Condition,
         now: i64,
-    ) -> Result<(Pending, Vec<u8>)> {
+    ) -> Result<Pending<'a>> {
         let t = self.table(table)?;
         let pk = normalize_key(&t.schema, pk)?;
         let key = encode_key(&t.schema, &pk)?;
         check_condition(t, &key, &pk, cond, now)?;
-        Ok((
-            Pending {
-                table: table.to_string(),
-                primary_key: pk,
-                auto_increment: None,
-                key: key.clone(),
-                kind: ChangeKind::Delete,
-                ops: Vec::new(),
-            },
+        Ok(Pending {
+            table,
+            primary_key: pk,
+            auto_increment: None,
             key,
-        ))
+            kind: ChangeKind::Delete,
+            ops: PendingOps::Owned(Vec::new()),
+        })
     }
 
     /// Replace a row (Tablestore `PutRow`). Returns the key, with an
@@ -195,7 +186,7 @@ impl Database {
         condition: Condition,
     ) -> Result<PrimaryKey> {
         let now = self.now_ms();
-        let (p, _) = self.prepare_put(table, &pk, &columns, &condition, now)?;
+        let p = self.prepare_put(table, &pk, &columns, &condition, now)?;
         Ok(self.commit_local(vec![p])?.remove(0))
     }
 
@@ -208,7 +199,7 @@ impl Database {
         condition: Condition,
     ) -> Result<PrimaryKey> {
         let now = self.now_ms();
-        let (p, _) = self.prepare_update(table, &pk, &update, &condition, now)?;
+        let p = self.prepare_update(table, &pk, &update, &condition, now)?;
         if self.changes_nothing(&p, now)? {
             return Ok(p.primary_key);
         }
@@ -218,7 +209,7 @@ impl Database {
     /// Delete a row (Tablestore `DeleteRow`).
     pub fn delete_row(&mut self, table: &str, pk: PrimaryKey, condition: Condition) -> Result<()> {
         let now = self.now_ms();
-        let (p, _) = self.prepare_delete(table, &pk, &condition, now)?;
+        let p = self.prepare_delete(table, &pk, &condition, now)?;
         self.commit_local(vec![p])?;
         Ok(())
     }
@@ -310,7 +301,7 @@ impl Database {
                     condition,
                 } => self.prepare_delete(table, primary_key, condition, now),
             };
-            prepared.push(r.map(|(p, _)| p));
+            prepared.push(r);
         }
         let mut ok = Vec::new();
         // Ok(Ok(i)): committed as ok[i]; Ok(Err(key)): succeeded without a change.

@@ -9,7 +9,9 @@ mod accumulator;
 pub mod riblt;
 mod row_hash;
 mod state_id;
+mod table_book;
 
 pub use accumulator::{Accumulator, Digest};
-pub(crate) use row_hash::{row_digest, row_digest_encoded};
+pub(crate) use row_hash::row_digest_encoded;
 pub use state_id::state_id;
+pub use table_book::TableBook;

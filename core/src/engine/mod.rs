@@ -2,6 +2,7 @@
 //! filters and write validation.
 
 pub mod condition;
+pub mod fresh_put;
 pub mod read;
 pub mod row_state;
 pub mod table;

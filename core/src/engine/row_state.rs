@@ -8,7 +8,7 @@
 //! any order of the same records gives the same state (and the same bytes).
 
 use crate::log::hlc::Stamp;
-use crate::log::record::{ChangeKind, ColumnOp};
+use crate::log::record::{ChangeKind, ColumnOp, OpRef};
 use crate::model::value::Value;
 
 /// One version of a cell: a value, or a tombstone for that timestamp.
@@ -107,6 +107,16 @@ impl RowState {
 
     /// Merge one change record's effect.
     pub fn apply(&mut self, stamp: Stamp, kind: ChangeKind, ops: &[ColumnOp]) {
+        self.apply_refs(stamp, kind, ops.iter().map(ColumnOp::as_op_ref));
+    }
+
+    /// Merge one change record's effect from borrowed operations.
+    pub fn apply_refs<'o>(
+        &mut self,
+        stamp: Stamp,
+        kind: ChangeKind,
+        ops: impl IntoIterator<Item = OpRef<'o>>,
+    ) {
         match kind {
             ChangeKind::Put => {
                 self.deleted = self.deleted.max(stamp);
@@ -117,27 +127,27 @@ impl RowState {
         }
         for op in ops {
             match op {
-                ColumnOp::Put {
+                OpRef::Put {
                     name,
                     value,
                     timestamp,
                 } => self.merge_version(
                     name,
                     Version {
-                        ts: *timestamp,
+                        ts: timestamp,
                         stamp,
                         value: Some(value.clone()),
                     },
                 ),
-                ColumnOp::DeleteOneVersion { name, timestamp } => self.merge_version(
+                OpRef::DeleteOneVersion { name, timestamp } => self.merge_version(
                     name,
                     Version {
-                        ts: *timestamp,
+                        ts: timestamp,
                         stamp,
                         value: None,
                     },
                 ),
-                ColumnOp::DeleteAllVersions { name } => {
+                OpRef::DeleteAllVersions { name } => {
                     let col = self.column_mut(name);
                     col.cleared = col.cleared.max(stamp);
                 }

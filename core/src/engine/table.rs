@@ -1,17 +1,34 @@
-//! One table in memory: rows as encoded states in key order, plus the
-//! running digest.
+//! One table in memory: rows as encoded states in key order, and the merge
+//! of records and whole states into them. What is kept in step with the
+//! rows (digests, state ids and their sums) is a [`RowBook`] the table
+//! calls, implemented above the engine (`crate::table`), so the engine
+//! imports nothing of the digest.
 
+use super::fresh_put::fresh_put_state;
 use super::row_state::RowState;
 use crate::codec::row_state::{decode_row_state, encode_row_state};
-use crate::digest::riblt::{Symbol, SymbolCache};
-use crate::digest::{row_digest, row_digest_encoded, state_id, Accumulator, Digest};
 use crate::log::hlc::Stamp;
-use crate::log::record::{ChangeKind, ColumnOp};
+use crate::log::record::{ChangeKind, ColumnOp, OpRef};
 use crate::model::error::Result;
 use crate::model::schema::{TableOptions, TableSchema};
 use std::collections::BTreeMap;
 use std::ops::Bound;
-use std::sync::OnceLock;
+
+/// What a table keeps in step with its rows. The table asks it for each
+/// new state's fingerprint and tells it of every stored row it replaces.
+pub trait RowBook: Clone + std::fmt::Debug + Default {
+    /// The row digest (`None` when the row does not exist) and the state id
+    /// of the encoded, normalized state `state` stored under `key`.
+    fn fingerprint(
+        &mut self,
+        key: &[u8],
+        state: &[u8],
+        max_versions: u32,
+    ) -> Result<(Option<[u8; 32]>, u64)>;
+    /// The row at a key became `new`; `old` is what it replaced (`None`: a
+    /// new key).
+    fn replaced(&mut self, old: Option<&StoredRow>, new: &StoredRow);
+}
 
 /// A row as held: its digest (if it exists) and its encoded state.
 #[derive(Clone, Debug)]
@@ -33,16 +50,6 @@ impl StoredRow {
     }
 }
 
-/// The stored form of a state: its digest and encoding.
-fn make_row(key: &[u8], state: &RowState, max_versions: u32) -> StoredRow {
-    let bytes = encode_row_state(state);
-    StoredRow {
-        digest: row_digest(key, state, max_versions),
-        state_id: state_id(key, &bytes),
-        state: bytes.into_boxed_slice(),
-    }
-}
-
 /// Whether `stamp` is greater than every stamp in an encoded row state
 /// (FORMAT.md §5: the stamp table comes first, so nothing else is read).
 fn newer_than_all(state: &[u8], stamp: Stamp) -> Result<bool> {
@@ -61,30 +68,28 @@ fn newer_than_all(state: &[u8], stamp: Stamp) -> Result<bool> {
     }))
 }
 
-/// A table: schema, rows and digest.
+/// A table: schema, rows, and the book kept in step with them.
 #[derive(Clone, Debug)]
-pub struct Table {
+pub struct Table<B: RowBook> {
     /// The schema.
     pub schema: TableSchema,
     rows: BTreeMap<Box<[u8]>, StoredRow>,
-    acc: Accumulator,
-    /// Wrapping sum of every stored row's state id (tombstones included).
-    state_sum: u64,
-    /// Reconcile symbols of the stored rows' state ids, built on first use
-    /// and then kept up to date by every write.
-    symbols: OnceLock<SymbolCache>,
+    book: B,
 }
 
-impl Table {
+impl<B: RowBook> Table<B> {
     /// An empty table.
     pub fn new(schema: TableSchema) -> Self {
         Table {
             schema,
             rows: BTreeMap::new(),
-            acc: Accumulator::default(),
-            state_sum: 0,
-            symbols: OnceLock::new(),
+            book: B::default(),
         }
+    }
+
+    /// What is kept in step with the rows.
+    pub fn book(&self) -> &B {
+        &self.book
     }
 
     /// The stored row under an encoded key.
@@ -97,42 +102,22 @@ impl Table {
         self.rows.get(key).map(|s| s.decode()).transpose()
     }
 
-    fn store(&mut self, key: &[u8], state: &RowState) {
-        let new = make_row(key, state, self.schema.options.max_versions);
-        if let Some(d) = &new.digest {
-            self.acc.add(d);
-        }
-        let new_id = new.state_id;
-        let old_id = if let Some(old) = self.rows.get_mut(key) {
-            if let Some(d) = &old.digest {
-                self.acc.remove(d);
-            }
-            let id = old.state_id;
+    fn store(&mut self, key: &[u8], state: &RowState) -> Result<()> {
+        self.store_encoded(key, encode_row_state(state))
+    }
+
+    /// Put `new` under `key` (replacing what was there) and tell the book.
+    fn replace(&mut self, key: &[u8], new: StoredRow) {
+        if let Some(old) = self.rows.get_mut(key) {
+            self.book.replaced(Some(old), &new);
             *old = new;
-            Some(id)
         } else {
+            self.book.replaced(None, &new);
             self.rows.insert(key.into(), new);
-            None
-        };
-        self.ids_changed(old_id, new_id);
-    }
-
-    /// Keep the state sum and the reconcile symbols in step with a row whose
-    /// state id went from `old` (none: a new row) to `new`.
-    fn ids_changed(&mut self, old: Option<u64>, new: u64) {
-        self.state_sum = self
-            .state_sum
-            .wrapping_sub(old.unwrap_or(0))
-            .wrapping_add(new);
-        if let Some(cache) = self.symbols.get_mut() {
-            if let Some(old) = old {
-                cache.remove(old);
-            }
-            cache.add(new);
         }
     }
 
-    /// Merge a record's effect into the row at `key` (one tree lookup).
+    /// Merge a record's effect into the row at `key`.
     pub fn apply(
         &mut self,
         key: &[u8],
@@ -140,43 +125,55 @@ impl Table {
         kind: ChangeKind,
         ops: &[ColumnOp],
     ) -> Result<()> {
+        let refs: Vec<OpRef<'_>> = ops.iter().map(ColumnOp::as_op_ref).collect();
+        self.apply_refs(key, stamp, kind, &refs)
+    }
+
+    /// Merge a record's effect, from borrowed operations, into the row at
+    /// `key`. A whole-row PUT newer than everything the row holds (every
+    /// local put) is encoded straight from its operations: no decode of the
+    /// old row and no [`RowState`] for the new one.
+    pub fn apply_refs(
+        &mut self,
+        key: &[u8],
+        stamp: Stamp,
+        kind: ChangeKind,
+        ops: &[OpRef<'_>],
+    ) -> Result<()> {
         let max_versions = self.schema.options.max_versions;
-        match self.rows.entry(key.into()) {
-            std::collections::btree_map::Entry::Occupied(mut slot) => {
-                let old = slot.get_mut();
-                // A whole-row put newer than everything the row holds leaves
-                // nothing of it (all below the new row tombstone): no decode.
-                let mut state = if kind == ChangeKind::Put && newer_than_all(&old.state, stamp)? {
-                    RowState::default()
-                } else {
-                    decode_row_state(&old.state)?
-                };
-                state.apply(stamp, kind, ops);
-                state.trim(max_versions);
-                let new = make_row(key, &state, max_versions);
-                if let Some(d) = &old.digest {
-                    self.acc.remove(d);
-                }
-                if let Some(d) = &new.digest {
-                    self.acc.add(d);
-                }
-                let ids = (old.state_id, new.state_id);
-                *old = new;
-                self.ids_changed(Some(ids.0), ids.1);
-            }
-            std::collections::btree_map::Entry::Vacant(slot) => {
-                let mut state = RowState::default();
-                state.apply(stamp, kind, ops);
-                state.trim(max_versions);
-                let new = make_row(key, &state, max_versions);
-                if let Some(d) = &new.digest {
-                    self.acc.add(d);
-                }
-                let id = new.state_id;
-                slot.insert(new);
-                self.ids_changed(None, id);
+        let old = self.rows.get(key);
+        let replaces = kind == ChangeKind::Put
+            && match old {
+                None => true,
+                Some(old) => newer_than_all(&old.state, stamp)?,
+            };
+        if replaces {
+            if let Some(bytes) = fresh_put_state(stamp, ops, max_versions) {
+                return self.store_encoded(key, bytes);
             }
         }
+        let mut state = match old {
+            // Nothing of the old row survives the put's row tombstone.
+            Some(_) if replaces => RowState::default(),
+            Some(old) => decode_row_state(&old.state)?,
+            None => RowState::default(),
+        };
+        state.apply_refs(stamp, kind, ops.iter().copied());
+        state.trim(max_versions);
+        self.store(key, &state)
+    }
+
+    /// Store an encoded, normalized and trimmed state under `key`, its
+    /// fingerprint from the book.
+    fn store_encoded(&mut self, key: &[u8], bytes: Vec<u8>) -> Result<()> {
+        let max_versions = self.schema.options.max_versions;
+        let (digest, state_id) = self.book.fingerprint(key, &bytes, max_versions)?;
+        let new = StoredRow {
+            digest,
+            state_id,
+            state: bytes.into_boxed_slice(),
+        };
+        self.replace(key, new);
         Ok(())
     }
 
@@ -188,15 +185,13 @@ impl Table {
         if state.is_empty() {
             return Ok(());
         }
-        self.store(key, &state);
-        Ok(())
+        self.store(key, &state)
     }
 
     /// Insert an encoded state as is (snapshot load); validates it by decoding.
     pub fn insert_encoded(&mut self, key: &[u8], state_bytes: &[u8]) -> Result<()> {
         let state = decode_row_state(state_bytes)?;
-        self.store(key, &state);
-        Ok(())
+        self.store(key, &state)
     }
 
     /// Rows (existing or tombstones) between two encoded bounds, `start`
@@ -247,72 +242,9 @@ impl Table {
         self.rows.iter().map(|(k, v)| (&**k, v))
     }
 
-    /// Number of rows that exist.
-    pub fn row_count(&self) -> u64 {
-        self.acc.count
-    }
-
     /// Number of stored entries including tombstones.
     pub fn stored_count(&self) -> usize {
         self.rows.len()
-    }
-
-    /// The table digest, from the running accumulator (O(1)).
-    pub fn digest(&self) -> Digest {
-        self.acc.digest()
-    }
-
-    /// Wrapping sum of the state ids (FORMAT.md §13.1) of every stored row,
-    /// tombstones included (O(1)): equal sums mean equal merged states.
-    pub fn state_sum(&self) -> u64 {
-        self.state_sum
-    }
-
-    /// Reconcile symbols `[from, to)` of the stored rows' state ids (every
-    /// stored row, tombstones included), when `to` is within the symbols a
-    /// table keeps up to date ([`SymbolCache::LEN`]); `None` beyond. The
-    /// first call builds them from every row; later writes keep them.
-    pub fn state_symbols(&self, from: usize, to: usize) -> Option<Vec<Symbol>> {
-        if to > SymbolCache::LEN || from > to {
-            return None;
-        }
-        let cache = self
-            .symbols
-            .get_or_init(|| SymbolCache::new(self.rows.values().map(|r| r.state_id)));
-        cache.get(from, to).map(<[Symbol]>::to_vec)
-    }
-
-    /// The running accumulator.
-    pub fn accumulator(&self) -> Accumulator {
-        self.acc
-    }
-
-    /// Recompute every row digest from the states (a full rescan).
-    pub fn rescan(&self) -> Result<Accumulator> {
-        let mut acc = Accumulator::default();
-        let mut scratch = Vec::with_capacity(256);
-        for (k, row) in &self.rows {
-            if let Some(d) = row_digest_encoded(
-                k,
-                &row.state,
-                self.schema.options.max_versions,
-                &mut scratch,
-            )? {
-                acc.add(&d);
-            }
-        }
-        Ok(acc)
-    }
-
-    /// The accumulator of rows in `[start, end)` (encoded keys), from cached row digests.
-    pub fn range_accumulator(&self, start: &[u8], end: &[u8]) -> Accumulator {
-        let mut acc = Accumulator::default();
-        for (_, row) in self.range(start, end) {
-            if let Some(d) = &row.digest {
-                acc.add(d);
-            }
-        }
-        acc
     }
 
     /// Change options; row digests are recomputed since `max_versions` shapes them.
@@ -320,15 +252,17 @@ impl Table {
         let recompute = options.max_versions != self.schema.options.max_versions;
         self.schema.options = options;
         if recompute {
-            let mut acc = Accumulator::default();
             for (k, row) in self.rows.iter_mut() {
-                let st = decode_row_state(&row.state)?;
-                row.digest = row_digest(k, &st, options.max_versions);
-                if let Some(d) = &row.digest {
-                    acc.add(d);
-                }
+                let (digest, state_id) =
+                    self.book.fingerprint(k, &row.state, options.max_versions)?;
+                let new = StoredRow {
+                    digest,
+                    state_id,
+                    state: std::mem::take(&mut row.state),
+                };
+                self.book.replaced(Some(row), &new);
+                *row = new;
             }
-            self.acc = acc;
         }
         Ok(())
     }

@@ -87,16 +87,18 @@ fn check_row_size(key_size: usize, ops: &[ColumnOp]) -> Result<()> {
     Ok(())
 }
 
-/// Column operations of a `put_row`.
-pub fn put_ops(
+/// Validate a `put_row`'s columns by borrowing them (nothing is copied:
+/// the record is then encoded straight from them); a column without a
+/// timestamp gets `now_ms`.
+pub fn check_put(
     schema: &TableSchema,
     key_size: usize,
     columns: &[Column],
     now_ms: i64,
-) -> Result<Vec<ColumnOp>> {
+) -> Result<()> {
     check_count(columns.len())?;
     let mut seen = Seen::default();
-    let mut ops = Vec::with_capacity(columns.len());
+    let mut size = key_size;
     for c in columns {
         check_attr_name(schema, &c.name)?;
         check_cell_size(&c.name, &c.value)?;
@@ -108,14 +110,32 @@ pub fn put_ops(
                 c.name
             )));
         }
-        ops.push(ColumnOp::Put {
+        size += c.name.len() + c.value.size();
+    }
+    if size > MAX_ROW_SIZE {
+        return Err(Error::OutOfRowSizeLimit(format!(
+            "row of {size} bytes exceeds {MAX_ROW_SIZE}"
+        )));
+    }
+    Ok(())
+}
+
+/// Column operations of a `put_row` (validated as [`check_put`] does).
+pub fn put_ops(
+    schema: &TableSchema,
+    key_size: usize,
+    columns: &[Column],
+    now_ms: i64,
+) -> Result<Vec<ColumnOp>> {
+    check_put(schema, key_size, columns, now_ms)?;
+    Ok(columns
+        .iter()
+        .map(|c| ColumnOp::Put {
             name: c.name.clone(),
             value: c.value.clone(),
-            timestamp: ts,
-        });
-    }
-    check_row_size(key_size, &ops)?;
-    Ok(ops)
+            timestamp: c.timestamp.unwrap_or(now_ms),
+        })
+        .collect())
 }
 
 /// Column operations of an `update_row`; increments read `current`. A

@@ -218,14 +218,44 @@ impl ChangeLog {
 
     /// Append a record (local or remote); assigns and returns its cursor.
     pub fn append(&mut self, rec: &ChangeRecord, local_region: &str) -> u64 {
+        let bytes = encode_record(rec).into_boxed_slice();
+        self.append_encoded(
+            &rec.origin,
+            rec.seq,
+            rec.stamp,
+            &rec.table,
+            bytes,
+            local_region,
+        )
+    }
+
+    /// Append a record given as its encoding (FORMAT.md §7) and the fields
+    /// the log filters on, which must be the encoding's; the bytes are kept
+    /// as they are (no second encoding). Returns the cursor.
+    pub fn append_encoded(
+        &mut self,
+        origin: &str,
+        seq: u64,
+        stamp: u64,
+        table: &str,
+        bytes: Box<[u8]>,
+        local_region: &str,
+    ) -> u64 {
         let cursor = self.next_cursor;
         self.next_cursor += 1;
-        if rec.origin == local_region {
-            self.local_seq = self.local_seq.max(rec.seq);
+        if origin == local_region {
+            self.local_seq = self.local_seq.max(seq);
         }
-        self.hlc.observe(rec.stamp);
-        self.vv.insert(&rec.origin, rec.seq);
-        let e = self.entry(rec, cursor);
+        self.hlc.observe(stamp);
+        self.vv.insert(origin, seq);
+        let e = LogEntry {
+            cursor,
+            seq,
+            stamp,
+            origin: self.names.id(origin),
+            table: self.names.id(table),
+            bytes,
+        };
         self.records.push_back(e);
         cursor
     }

@@ -100,3 +100,64 @@ pub struct ChangeRecord {
     /// Column operations (empty for `Delete`).
     pub columns: Vec<ColumnOp>,
 }
+
+/// A borrowed column operation: what a write hands to the record encoder and
+/// the table without copying names or values (the caller's `Column`s, or a
+/// [`ColumnOp`] already held).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum OpRef<'a> {
+    /// Write one version.
+    Put {
+        /// Column.
+        name: &'a str,
+        /// Value.
+        value: &'a Value,
+        /// Version timestamp (ms).
+        timestamp: i64,
+    },
+    /// Delete one version.
+    DeleteOneVersion {
+        /// Column.
+        name: &'a str,
+        /// Version timestamp (ms).
+        timestamp: i64,
+    },
+    /// Delete every version older than the record's stamp.
+    DeleteAllVersions {
+        /// Column.
+        name: &'a str,
+    },
+}
+
+impl<'a> OpRef<'a> {
+    /// The column name.
+    pub fn name(&self) -> &'a str {
+        match *self {
+            OpRef::Put { name, .. }
+            | OpRef::DeleteOneVersion { name, .. }
+            | OpRef::DeleteAllVersions { name } => name,
+        }
+    }
+}
+
+impl ColumnOp {
+    /// This operation, borrowed.
+    pub fn as_op_ref(&self) -> OpRef<'_> {
+        match self {
+            ColumnOp::Put {
+                name,
+                value,
+                timestamp,
+            } => OpRef::Put {
+                name,
+                value,
+                timestamp: *timestamp,
+            },
+            ColumnOp::DeleteOneVersion { name, timestamp } => OpRef::DeleteOneVersion {
+                name,
+                timestamp: *timestamp,
+            },
+            ColumnOp::DeleteAllVersions { name } => OpRef::DeleteAllVersions { name },
+        }
+    }
+}

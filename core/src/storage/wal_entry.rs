@@ -12,6 +12,16 @@ use crate::model::schema::{TableOptions, TableSchema};
 pub enum WalEntry {
     /// A change record appended to the log at `record.cursor`.
     Record(ChangeRecord),
+    /// A change record already encoded (FORMAT.md §7), appended to the log
+    /// at `cursor`: the write path encodes each record once and hands these
+    /// same bytes to the WAL and the change log. Written exactly as
+    /// [`WalEntry::Record`] (decoding gives a `Record`).
+    RecordBytes {
+        /// Log cursor.
+        cursor: u64,
+        /// The record's encoding.
+        bytes: Box<[u8]>,
+    },
     /// A table was created.
     CreateTable(TableSchema),
     /// A table's options changed.
@@ -63,6 +73,11 @@ impl WalEntry {
                 out.push(E_RECORD);
                 put_varint(out, r.cursor);
                 put_record(out, r);
+            }
+            WalEntry::RecordBytes { cursor, bytes } => {
+                out.push(E_RECORD);
+                put_varint(out, *cursor);
+                out.extend_from_slice(bytes);
             }
             WalEntry::CreateTable(s) => {
                 out.push(E_CREATE);

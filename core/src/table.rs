@@ -1,0 +1,73 @@
+//! A table as the database holds it: the engine's rows
+//! ([`crate::engine::table::Table`]) with the digest bookkeeping
+//! ([`TableBook`]) kept in step. This layer sits above both the engine and
+//! the digest, so neither imports the other's table code.
+
+use crate::digest::riblt::{Symbol, SymbolCache};
+use crate::digest::{row_digest_encoded, Accumulator, Digest, TableBook};
+use crate::model::error::Result;
+
+/// A table: schema, rows, running digest, state sum and reconcile symbols.
+pub type Table = crate::engine::table::Table<TableBook>;
+
+impl crate::engine::table::Table<TableBook> {
+    /// Number of rows that exist.
+    pub fn row_count(&self) -> u64 {
+        self.book().acc.count
+    }
+
+    /// The table digest, from the running accumulator (O(1)).
+    pub fn digest(&self) -> Digest {
+        self.book().acc.digest()
+    }
+
+    /// Wrapping sum of the state ids (FORMAT.md §13.1) of every stored row,
+    /// tombstones included (O(1)): equal sums mean equal merged states.
+    pub fn state_sum(&self) -> u64 {
+        self.book().state_sum
+    }
+
+    /// Reconcile symbols `[from, to)` of the stored rows' state ids (every
+    /// stored row, tombstones included), when `to` is within the symbols a
+    /// table keeps up to date ([`SymbolCache::LEN`]); `None` beyond. The
+    /// first call builds them from every row; later writes keep them.
+    pub fn state_symbols(&self, from: usize, to: usize) -> Option<Vec<Symbol>> {
+        if to > SymbolCache::LEN || from > to {
+            return None;
+        }
+        let cache = self
+            .book()
+            .symbols
+            .get_or_init(|| SymbolCache::new(self.iter().map(|(_, r)| r.state_id)));
+        cache.get(from, to).map(<[Symbol]>::to_vec)
+    }
+
+    /// The running accumulator.
+    pub fn accumulator(&self) -> Accumulator {
+        self.book().acc
+    }
+
+    /// Recompute every row digest from the states (a full rescan).
+    pub fn rescan(&self) -> Result<Accumulator> {
+        let mut acc = Accumulator::default();
+        let mut scratch = Vec::with_capacity(256);
+        let max_versions = self.schema.options.max_versions;
+        for (k, row) in self.iter() {
+            if let Some(d) = row_digest_encoded(k, &row.state, max_versions, &mut scratch)? {
+                acc.add(&d);
+            }
+        }
+        Ok(acc)
+    }
+
+    /// The accumulator of rows in `[start, end)` (encoded keys), from cached row digests.
+    pub fn range_accumulator(&self, start: &[u8], end: &[u8]) -> Accumulator {
+        let mut acc = Accumulator::default();
+        for (_, row) in self.range(start, end) {
+            if let Some(d) = &row.digest {
+                acc.add(d);
+            }
+        }
+        acc
+    }
+}
