@@ -116,12 +116,18 @@ fn a_new_directory_gets_its_manifest_at_creation() {
     assert_eq!(m.sync, SyncPolicy::Batch);
     assert_eq!(m.checkpoint_bytes, 1 << 20);
     assert_eq!(m.region_id(), db.region_id());
-    assert_eq!(std::fs::read(dir.join(MANIFEST_FILE)).unwrap()[4], DIR_FORMAT);
+    assert_eq!(
+        std::fs::read(dir.join(MANIFEST_FILE)).unwrap()[4],
+        DIR_FORMAT
+    );
     drop(db);
     // Reopening later (and with other options) keeps the creation record.
     clock.set(T0 + 86_400_000);
     let db = Database::open(&dir, options("eu", &clock).sync(SyncPolicy::Always)).unwrap();
-    assert!(db.get_row("t", &PrimaryKey::new([("k", 1)]), &Default::default()).unwrap().is_some());
+    assert!(db
+        .get_row("t", &PrimaryKey::new([("k", 1)]), &Default::default())
+        .unwrap()
+        .is_some());
     drop(db);
     assert_eq!(manifest_of(&dir), m);
 }
@@ -137,14 +143,20 @@ fn another_region_is_refused_from_the_first_open_on() {
     assert!(!before.keys().any(|n| n.starts_with("checkpoint-")));
     let e = open(&dir, "us", &clock).unwrap_err();
     assert_eq!(e.code(), "RegionMismatch", "{e}");
-    assert!(e.message().contains("'eu'") && e.message().contains("'us'"), "{e}");
+    assert!(
+        e.message().contains("'eu'") && e.message().contains("'us'"),
+        "{e}"
+    );
     assert_eq!(files(&dir), before, "a refused open changed the directory");
     // After a checkpoint too; and the storage alone (no database) refuses.
     let mut db = open(&dir, "eu", &clock).unwrap();
     db.checkpoint().unwrap();
     db.close().unwrap();
     let before = files(&dir);
-    assert_eq!(open(&dir, "us", &clock).unwrap_err().code(), "RegionMismatch");
+    assert_eq!(
+        open(&dir, "us", &clock).unwrap_err().code(),
+        "RegionMismatch"
+    );
     let e = FsStorage::open_region(&dir, FsOptions::default(), "us", T0).unwrap_err();
     assert_eq!(e.code(), "RegionMismatch");
     assert_eq!(files(&dir), before);
@@ -213,9 +225,15 @@ fn a_format_1_directory_with_only_a_log_is_migrated() {
     let m = manifest_of(&dir);
     assert_eq!(m.region, "eu");
     assert_eq!(m.migrated_from, Some(1));
-    assert_eq!(m.created_ms, T0, "the migration time (the creation time is unknown)");
+    assert_eq!(
+        m.created_ms, T0,
+        "the migration time (the creation time is unknown)"
+    );
     // Before the migration this directory opened as any region; now it is eu's.
-    assert_eq!(open(&dir, "us", &clock).unwrap_err().code(), "RegionMismatch");
+    assert_eq!(
+        open(&dir, "us", &clock).unwrap_err().code(),
+        "RegionMismatch"
+    );
     let db = open(&dir, "eu", &clock).unwrap();
     assert_eq!(db.table_digest("users").unwrap().to_hex(), LOG_ONLY_DIGEST);
 }
@@ -231,7 +249,10 @@ fn a_format_1_directory_with_a_checkpoint_is_migrated_only_as_its_region() {
     assert_eq!(e.code(), "RegionMismatch", "{e}");
     assert_eq!(files(&dir), before);
     let mut db = open(&dir, "eu", &clock).unwrap();
-    assert_eq!(db.table_digest("users").unwrap().to_hex(), CHECKPOINT_DIGEST);
+    assert_eq!(
+        db.table_digest("users").unwrap().to_hex(),
+        CHECKPOINT_DIGEST
+    );
     assert_eq!(db.describe_table("users").unwrap().row_count, 4);
     assert_eq!(manifest_of(&dir).migrated_from, Some(1));
     // The migrated directory keeps working: write, checkpoint, reopen.
@@ -260,8 +281,14 @@ fn the_fixtures_are_format_1() {
             .join("fixtures")
             .join(name);
         let names: Vec<String> = files(&dir).into_keys().collect();
-        assert!(!names.iter().any(|n| n == MANIFEST_FILE), "{name}: {names:?}");
-        assert!(names.iter().any(|n| n.starts_with("wal-")), "{name}: {names:?}");
+        assert!(
+            !names.iter().any(|n| n == MANIFEST_FILE),
+            "{name}: {names:?}"
+        );
+        assert!(
+            names.iter().any(|n| n.starts_with("wal-")),
+            "{name}: {names:?}"
+        );
     }
 }
 

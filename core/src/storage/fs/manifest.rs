@@ -253,6 +253,9 @@ mod tests {
         assert_eq!(e.code(), "UnsupportedVersion");
         // Even with a body this build cannot parse.
         b.truncate(MANIFEST_HEADER_LEN);
-        assert_eq!(decode_manifest(&b).unwrap_err().code(), "UnsupportedVersion");
+        assert_eq!(
+            decode_manifest(&b).unwrap_err().code(),
+            "UnsupportedVersion"
+        );
     }
 }
