@@ -11,11 +11,13 @@
 //!   a new directory (a checkpoint), then puts of uid 4, 5 and a put that
 //!   replaces uid 1 — a checkpoint plus a log tail after it.
 
+mod vectors_gen;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tablesync::storage::fs::{
-    read_manifest, FsOptions, FsStorage, Manifest, VfsStorage, DIR_FORMAT, MANIFEST_FILE,
+    decode_manifest, encode_manifest, read_manifest, FsOptions, FsStorage, Manifest, VfsStorage, DIR_FORMAT, MANIFEST_FILE,
 };
 use tablesync::storage::vfs::{CrashMode, RealFs, SimFs};
 use tablesync::{
@@ -332,5 +334,29 @@ fn a_power_loss_while_creating_leaves_a_directory_of_its_region() {
                 .unwrap_or_else(|e| panic!("cut after op {n} ({mode:?}): {e}"));
             assert_eq!(read_manifest(&fs, dir).unwrap().unwrap().region, "eu");
         }
+    }
+}
+
+/// `tests/vectors/storage_manifest.json`: every manifest decodes to its
+/// fields and encodes back to its bytes; every refused one fails with its code.
+#[test]
+fn the_golden_vectors_replay() {
+    let p = vectors_gen::vectors_dir().join("storage_manifest.json");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(p).expect("vector file")).expect("json");
+    let cases = v["manifests"].as_array().unwrap();
+    assert_eq!(cases.len(), vectors_gen::storage_manifest::samples().len());
+    for c in cases {
+        let bytes = vectors_gen::json::unhex(c["hex"].as_str().unwrap());
+        let m = decode_manifest(&bytes).unwrap();
+        assert_eq!(vectors_gen::storage_manifest::manifest_json(&m), c["manifest"]);
+        assert_eq!(encode_manifest(&m).unwrap(), bytes);
+    }
+    let invalid = v["invalid"].as_array().unwrap();
+    assert!(invalid.len() >= 10);
+    for c in invalid {
+        let bytes = vectors_gen::json::unhex(c["hex"].as_str().unwrap());
+        let e = decode_manifest(&bytes).unwrap_err();
+        assert_eq!(e.code(), c["error"].as_str().unwrap(), "{}: {e}", c["why"]);
     }
 }
