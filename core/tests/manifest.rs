@@ -17,7 +17,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tablesync::storage::fs::{
-    decode_manifest, encode_manifest, read_manifest, FsOptions, FsStorage, Manifest, VfsStorage, DIR_FORMAT, MANIFEST_FILE,
+    decode_manifest, encode_manifest, read_manifest, FsOptions, FsStorage, Manifest, VfsStorage,
+    DIR_FORMAT, MANIFEST_FILE,
 };
 use tablesync::storage::vfs::{CrashMode, RealFs, SimFs};
 use tablesync::{
@@ -349,7 +350,10 @@ fn the_golden_vectors_replay() {
     for c in cases {
         let bytes = vectors_gen::json::unhex(c["hex"].as_str().unwrap());
         let m = decode_manifest(&bytes).unwrap();
-        assert_eq!(vectors_gen::storage_manifest::manifest_json(&m), c["manifest"]);
+        assert_eq!(
+            vectors_gen::storage_manifest::manifest_json(&m),
+            c["manifest"]
+        );
         assert_eq!(encode_manifest(&m).unwrap(), bytes);
     }
     let invalid = v["invalid"].as_array().unwrap();
@@ -359,4 +363,26 @@ fn the_golden_vectors_replay() {
         let e = decode_manifest(&bytes).unwrap_err();
         assert_eq!(e.code(), c["error"].as_str().unwrap(), "{}: {e}", c["why"]);
     }
+}
+
+/// `tablesync check` (offline) reads the manifest: the region comes from
+/// it even before a checkpoint exists, and a damaged one is a problem.
+#[test]
+fn the_offline_check_reads_the_manifest() {
+    use tablesync::client::offline::check_dir;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("r");
+    let clock = ManualClock::new(T0);
+    new_region(&dir, &clock).close().unwrap();
+    let rep = check_dir(&dir).unwrap();
+    assert!(rep.is_ok(), "{rep:?}");
+    assert_eq!(rep.region.as_deref(), Some("eu"));
+    set_format(&dir, DIR_FORMAT + 1);
+    let rep = check_dir(&dir).unwrap();
+    assert!(
+        rep.problems
+            .iter()
+            .any(|p| p.contains("UnsupportedVersion")),
+        "{rep:?}"
+    );
 }

@@ -33,7 +33,11 @@ pub fn samples() -> Vec<Manifest> {
             -1,
             &FsOptions::new(SyncPolicy::Batch, 1 << 20).segment_bytes(4096),
         ),
-        Manifest::new(&"r".repeat(255), i64::MAX, &FsOptions::new(SyncPolicy::Never, 1)),
+        Manifest::new(
+            &"r".repeat(255),
+            i64::MAX,
+            &FsOptions::new(SyncPolicy::Never, 1),
+        ),
         migrated,
     ]
 }
@@ -69,7 +73,11 @@ pub fn invalid() -> Vec<(&'static str, Vec<u8>, &'static str)> {
     let mut b = good.clone();
     b[4] = 3;
     fix_header_crc(&mut b);
-    out.push(("directory format 3 (newer)", b.clone(), "UnsupportedVersion"));
+    out.push((
+        "directory format 3 (newer)",
+        b.clone(),
+        "UnsupportedVersion",
+    ));
     b.truncate(16);
     out.push((
         "directory format 3 with a body this build cannot parse",

@@ -21,7 +21,7 @@ use std::path::Path;
 /// What a directory check found.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CheckReport {
-    /// The region the directory holds (from its checkpoint), if known (filled by the façade).
+    /// The region the directory holds (from its manifest, else its checkpoint), if known.
     pub region: Option<String>,
     /// Checkpoint files read.
     pub checkpoints: Vec<String>,
@@ -108,6 +108,11 @@ fn read(dir: &Path, name: &str) -> Result<Vec<u8>> {
 /// is taken and nothing is cut); returns the findings and what a replay needs.
 pub fn scan_dir(dir: &Path) -> Result<(CheckReport, Recovered)> {
     let mut rep = CheckReport::default();
+    // The manifest names the region (a format-1 directory has none).
+    match super::manifest::read_manifest(&RealFs, dir) {
+        Ok(m) => rep.region = m.map(|m| m.region),
+        Err(e) => rep.problems.push(e.to_string()),
+    }
     let (cps, segs, _) = list(dir)?;
     let mut recovered = Recovered::default();
     let mut covered = 1;
