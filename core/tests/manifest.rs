@@ -386,3 +386,18 @@ fn the_offline_check_reads_the_manifest() {
         "{rep:?}"
     );
 }
+
+/// A manifest that cannot be read is an error, never taken for a missing
+/// one (which would migrate the directory and write a manifest over it).
+#[test]
+fn an_unreadable_manifest_is_an_error_not_a_migration() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("r");
+    let clock = ManualClock::new(T0);
+    new_region(&dir, &clock).close().unwrap();
+    std::fs::remove_file(dir.join(MANIFEST_FILE)).unwrap();
+    std::fs::create_dir(dir.join(MANIFEST_FILE)).unwrap();
+    let e = open(&dir, "us", &clock).unwrap_err();
+    assert_eq!(e.code(), "StorageIo", "{e}");
+    assert!(dir.join(MANIFEST_FILE).is_dir());
+}

@@ -4,7 +4,7 @@
 //! before manifests existed is first opened), read before anything else on
 //! every open. Byte format in `docs/FORMAT.md` §12 "Manifest".
 
-use super::io::{read_file, write_file_atomic};
+use super::io::{io_error, read_file, write_file_atomic};
 use super::names::MANIFEST_FILE;
 use super::FsOptions;
 use crate::log::hlc::region_id;
@@ -179,10 +179,16 @@ pub fn decode_manifest(bytes: &[u8]) -> Result<Manifest> {
 
 /// The manifest of `dir`, if it has one.
 pub fn read_manifest<V: Vfs>(vfs: &V, dir: &Path) -> Result<Option<Manifest>> {
-    if !vfs.is_dir(dir) || vfs.len(&dir.join(MANIFEST_FILE)).is_err() {
+    if !vfs.is_dir(dir) {
         return Ok(None);
     }
-    decode_manifest(&read_file(vfs, dir, MANIFEST_FILE)?).map(Some)
+    match vfs.len(&dir.join(MANIFEST_FILE)) {
+        Ok(_) => decode_manifest(&read_file(vfs, dir, MANIFEST_FILE)?).map(Some),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        // Anything else (unreadable, not a file) must not pass for "no
+        // manifest": that would migrate, i.e. write one over it.
+        Err(e) => Err(io_error(format_args!("reading {MANIFEST_FILE}"), e)),
+    }
 }
 
 /// Write `m` as `dir`'s manifest, atomically (temp file, fsync, rename,
