@@ -401,3 +401,18 @@ fn an_unreadable_manifest_is_an_error_not_a_migration() {
     assert_eq!(e.code(), "StorageIo", "{e}");
     assert!(dir.join(MANIFEST_FILE).is_dir());
 }
+
+/// An invalid region name is refused before a new directory records it.
+#[test]
+fn an_invalid_region_name_is_never_recorded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("r");
+    let clock = ManualClock::new(T0);
+    for bad in ["", "a\nb"] {
+        let e = open(&dir, bad, &clock).unwrap_err();
+        assert_eq!(e.code(), "OTSParameterInvalid", "{bad:?}: {e}");
+    }
+    assert!(read_manifest(&RealFs, &dir).unwrap().is_none());
+    new_region(&dir, &clock);
+    assert_eq!(manifest_of(&dir).region, "eu");
+}

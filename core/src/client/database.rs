@@ -75,6 +75,8 @@ impl Database {
     /// checkpoint and log. Fails with `StorageLocked` if another process has it.
     #[cfg(feature = "fs")]
     pub fn open(dir: impl AsRef<std::path::Path>, options: DatabaseOptions) -> Result<Database> {
+        // Before the storage opens: a new directory's manifest records the name.
+        check_region(&options.region)?;
         let storage = crate::storage::fs::FsStorage::open_region(
             dir.as_ref(),
             crate::storage::fs::FsOptions::new(options.sync, options.checkpoint_bytes),

@@ -71,9 +71,9 @@ fn sync_code(s: SyncPolicy) -> u8 {
 /// The manifest's bytes.
 pub fn encode_manifest(m: &Manifest) -> Result<Vec<u8>> {
     let region = m.region.as_bytes();
-    if region.is_empty() || region.len() > 255 {
+    if region.is_empty() || region.len() > 255 || m.region.chars().any(char::is_control) {
         return Err(Error::invalid(format!(
-            "region name {:?} must be 1–255 bytes",
+            "region name {:?} must be 1–255 bytes without control characters",
             m.region
         )));
     }
