@@ -8,7 +8,7 @@ use std::path::PathBuf;
 #[command(name = "tablesync", version, about, long_about = None)]
 pub struct Cli {
     /// Region name of the database directory. A directory keeps the region it
-    /// was created with (in its REGION file); a new one without --region gets
+    /// was created with (in its MANIFEST); a new one without --region gets
     /// `<directory name>-<8 random hex digits>`.
     #[arg(long, global = true)]
     pub region: Option<String>,

@@ -19,9 +19,11 @@ pub fn sync_policy(arg: Option<SyncArg>, default: SyncPolicy) -> SyncPolicy {
     }
 }
 
-/// File in a database directory that names its region (one line).
+/// File in which CLIs before the directory manifest recorded a directory's
+/// region (one line). Still read, so such a directory opens as the region
+/// it was created as (and its manifest then records it); never written.
 pub const REGION_FILE: &str = "REGION";
-/// Region of a directory made before `REGION` files existed.
+/// Region of a directory made before `REGION` files and manifests existed.
 pub const LEGACY_REGION: &str = "local";
 
 /// Open a database directory that must already exist.
@@ -34,18 +36,16 @@ pub fn open_existing(dir: &Path, region: Option<&str>, sync: SyncPolicy) -> CliR
 
 /// Open a database directory, creating it if missing.
 ///
-/// The region name is the directory's `REGION` file; `region` (from
-/// `--region`) must then agree with it. A directory without the file gets
-/// `region`, or else a fresh name (`<directory name>-<8 random hex digits>`,
-/// so two directories never share a region by accident), or `local` if it
-/// already holds a database made before `REGION` files; the name is written
-/// to `REGION` once the open succeeds.
+/// The region name is the one the directory's manifest records (the core
+/// refuses `region`, from `--region`, if it differs: `RegionMismatch`). A
+/// directory without a manifest gets `region`, or else the name of an old
+/// CLI's `REGION` file, or `local` if it already holds a database made
+/// before either existed, or else a fresh name (`<directory name>-<8 random
+/// hex digits>`, so two directories never share a region by accident); the
+/// core records it in the manifest.
 pub fn open_or_create(dir: &Path, region: Option<&str>, sync: SyncPolicy) -> CliResult<Database> {
-    let (name, record) = resolve_region(dir, region)?;
+    let name = resolve_region(dir, region)?;
     let mut db = Database::open(dir, DatabaseOptions::new(name.as_str()).sync(sync))?;
-    if record {
-        write_region_file(dir, &name)?;
-    }
     // A region of a failover group writes only while it is the primary.
     if let Some(g) = tablesync::replication::files::load_group(dir)? {
         let fence = tablesync::replication::Fence::from_state(&g, &name);
@@ -54,8 +54,17 @@ pub fn open_or_create(dir: &Path, region: Option<&str>, sync: SyncPolicy) -> Cli
     Ok(db)
 }
 
-/// The region name `REGION` records in `dir`, if the file exists.
+/// The region `dir` holds, as its manifest (or an old CLI's `REGION` file)
+/// records it, if either exists.
 pub fn recorded_region(dir: &Path) -> CliResult<Option<String>> {
+    if let Some(m) = tablesync::storage::fs::read_manifest(&tablesync::storage::vfs::RealFs, dir)? {
+        return Ok(Some(m.region));
+    }
+    legacy_region_file(dir)
+}
+
+/// The region name an old CLI's `REGION` file records in `dir`, if any.
+fn legacy_region_file(dir: &Path) -> CliResult<Option<String>> {
     let path = dir.join(REGION_FILE);
     match std::fs::read_to_string(&path) {
         Ok(text) => {
@@ -70,24 +79,29 @@ pub fn recorded_region(dir: &Path) -> CliResult<Option<String>> {
     }
 }
 
-/// The region to open `dir` with, and whether to record it in `REGION`.
-fn resolve_region(dir: &Path, asked: Option<&str>) -> CliResult<(String, bool)> {
-    if let Some(stored) = recorded_region(dir)? {
+/// The region to open `dir` with.
+fn resolve_region(dir: &Path, asked: Option<&str>) -> CliResult<String> {
+    if let Some(m) = tablesync::storage::fs::read_manifest(&tablesync::storage::vfs::RealFs, dir)? {
+        // A different --region is refused by the open (RegionMismatch).
+        return Ok(asked.map_or(m.region, str::to_string));
+    }
+    if let Some(stored) = legacy_region_file(dir)? {
         return match asked {
-            Some(a) if a != stored => Err(CliError::arg(format!(
+            Some(a) if a != stored => Err(tablesync::Error::RegionMismatch(format!(
                 "{} holds region '{stored}', not '{a}' (its {REGION_FILE} file says so)",
                 dir.display()
-            ))),
-            _ => Ok((stored, false)),
+            ))
+            .into()),
+            _ => Ok(stored),
         };
     }
     if let Some(a) = asked {
-        return Ok((a.to_string(), true));
+        return Ok(a.to_string());
     }
     if holds_database(dir) {
-        return Ok((LEGACY_REGION.to_string(), true));
+        return Ok(LEGACY_REGION.to_string());
     }
-    Ok((fresh_region_name(dir)?, true))
+    fresh_region_name(dir)
 }
 
 /// Whether `dir` already holds log segments or checkpoints.
@@ -132,14 +146,6 @@ pub fn random_u64() -> CliResult<u64> {
             format!("reading the operating system's randomness: {e}"),
         )
     })
-}
-
-/// Record `name` in the directory's `REGION` file.
-pub fn write_region_file(dir: &Path, name: &str) -> CliResult<()> {
-    let path = dir.join(REGION_FILE);
-    let tmp = dir.join(format!("{REGION_FILE}.partial"));
-    std::fs::write(&tmp, format!("{name}\n")).map_err(|e| file_error(&tmp, e))?;
-    std::fs::rename(&tmp, &path).map_err(|e| file_error(&path, e))
 }
 
 /// A table's schema.

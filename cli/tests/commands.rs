@@ -197,9 +197,16 @@ fn log_prints_records_as_json_lines() {
     assert_eq!(recs.len(), 6);
     assert_eq!(recs[0]["cursor"], 1);
     assert_eq!(recs[0]["kind"], "PUT");
-    // The origin is the directory's region, recorded in its REGION file.
-    let region = std::fs::read_to_string(std::path::Path::new(&db).join("REGION")).unwrap();
-    assert_eq!(recs[0]["origin"], region.trim());
+    // The origin is the directory's region, recorded in its MANIFEST.
+    let region = tablesync::storage::fs::read_manifest(
+        &tablesync::storage::vfs::RealFs,
+        std::path::Path::new(&db),
+    )
+    .unwrap()
+    .expect("a MANIFEST")
+    .region;
+    assert!(!std::path::Path::new(&db).join("REGION").exists());
+    assert_eq!(recs[0]["origin"], region.as_str());
     assert!(region.starts_with("db-"), "{region}");
     assert_eq!(recs[0]["columns"][0]["op"], "PUT");
     assert_eq!(recs[5]["kind"], "DELETE");

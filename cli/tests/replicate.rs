@@ -96,8 +96,11 @@ fn failover_reports_lost_writes_and_failback_resyncs_first() {
 }
 
 fn region_of(dir: &str) -> String {
-    std::fs::read_to_string(std::path::Path::new(dir).join("REGION"))
-        .unwrap()
-        .trim()
-        .to_string()
+    tablesync::storage::fs::read_manifest(
+        &tablesync::storage::vfs::RealFs,
+        std::path::Path::new(dir),
+    )
+    .unwrap()
+    .expect("a MANIFEST")
+    .region
 }

@@ -239,9 +239,14 @@ fn sigterm_during_a_stream_of_writes_loses_no_acknowledged_write() {
     assert!(rest.contains("stopped;"), "{rest}");
     let acked = acked.lock().unwrap().clone();
     assert!(acked.len() >= 40, "{} writes acknowledged", acked.len());
-    let region = std::fs::read_to_string(std::path::Path::new(&srv).join("REGION")).unwrap();
-    let db =
-        tablesync::Database::open(&srv, tablesync::DatabaseOptions::new(region.trim())).unwrap();
+    let region = tablesync::storage::fs::read_manifest(
+        &tablesync::storage::vfs::RealFs,
+        std::path::Path::new(&srv),
+    )
+    .unwrap()
+    .expect("a MANIFEST")
+    .region;
+    let db = tablesync::Database::open(&srv, tablesync::DatabaseOptions::new(region)).unwrap();
     for k in &acked {
         let row = db
             .get_row(

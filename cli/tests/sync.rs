@@ -120,10 +120,13 @@ fn reconcile_moves_only_the_differing_rows() {
 }
 
 fn region_of(dir: &str) -> String {
-    std::fs::read_to_string(Path::new(dir).join("REGION"))
-        .unwrap()
-        .trim()
-        .to_string()
+    tablesync::storage::fs::read_manifest(
+        &tablesync::storage::vfs::RealFs,
+        std::path::Path::new(dir),
+    )
+    .unwrap()
+    .expect("a MANIFEST")
+    .region
 }
 
 #[test]
@@ -138,10 +141,7 @@ fn directories_get_distinct_regions_and_keep_them() {
     let log = ok(&["log", &a, "--limit", "1"]);
     assert!(log.contains(&format!("\"origin\":\"{ra}\"")), "{log}");
     // Another --region is refused and changes nothing.
-    let line = fails(
-        &["tables", &a, "--region", "elsewhere"],
-        "OTSParameterInvalid",
-    );
+    let line = fails(&["tables", &a, "--region", "elsewhere"], "RegionMismatch");
     assert!(line.contains(&ra), "{line}");
     assert_eq!(region_of(&a), ra);
     // The same region, given explicitly, is fine.
@@ -167,7 +167,7 @@ fn two_directories_of_one_region_are_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let a = p(tmp.path(), "a");
     load(tmp.path(), &a, "t", &[(1, "a", 1)]);
-    // A copied directory keeps its REGION file.
+    // A copied directory keeps its MANIFEST.
     let b = p(tmp.path(), "b");
     std::fs::create_dir(&b).unwrap();
     for e in std::fs::read_dir(&a).unwrap() {
@@ -315,4 +315,33 @@ fn copy_table_between_and_within_directories() {
         &["copy-table", &p(tmp.path(), "absent"), "t", &other, "y"],
         "FileIo",
     );
+}
+
+/// A directory made by the CLI before manifests (region in its `REGION`
+/// file; fixture of the core's migration test) opens as that region, gets
+/// a MANIFEST naming it, and refuses another region from then on.
+#[test]
+fn an_old_directory_keeps_the_region_of_its_region_file() {
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/fixtures/dir_v1_log_only");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = p(tmp.path(), "old");
+    std::fs::create_dir(&dir).unwrap();
+    for e in std::fs::read_dir(&fixture).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), Path::new(&dir).join(e.file_name())).unwrap();
+    }
+    assert!(!Path::new(&dir).join("MANIFEST").exists());
+    fails(&["tables", &dir, "--region", "us"], "RegionMismatch");
+    assert!(!Path::new(&dir).join("MANIFEST").exists());
+    assert_eq!(
+        digest(&dir, "users"),
+        "f7773ec462a943975a52fa0b925fb679e01969d1154e9fca00a972014a92fbc2"
+    );
+    assert_eq!(region_of(&dir), "eu");
+    // The manifest is what decides now, whatever the old file says.
+    std::fs::remove_file(Path::new(&dir).join("REGION")).unwrap();
+    fails(&["tables", &dir, "--region", "us"], "RegionMismatch");
+    let log = ok(&["log", &dir, "--limit", "1"]);
+    assert!(log.contains("\"origin\":\"eu\""), "{log}");
 }

@@ -31,7 +31,9 @@ fn open(fs: &SimFs, sync: SyncPolicy) -> tablesync::Result<Database> {
     let fso = FsOptions::new(sync, options.checkpoint_bytes)
         .segment_bytes(400)
         .batch(u64::MAX, i64::MAX);
-    let storage = VfsStorage::open_in(fs.clone(), Path::new(DIR), fso)?;
+    // Through the manifest too, so its creation is among the crash points.
+    let now = options.clock.now_ms();
+    let storage = VfsStorage::open_region_in(fs.clone(), Path::new(DIR), fso, "power", now)?;
     Database::with_storage(options, Box::new(storage))
 }
 

@@ -252,8 +252,10 @@ impl Machine {
         let fso = FsOptions::new(self.sync, options.checkpoint_bytes)
             .segment_bytes(1500)
             .batch(u64::MAX, i64::MAX);
-        let storage = VfsStorage::open_in(self.disk.clone(), Path::new(DIR), fso)
-            .unwrap_or_else(|e| panic!("{}: reopening from its disk failed: {e}", self.name));
+        let now = self.clock.now_ms();
+        let storage =
+            VfsStorage::open_region_in(self.disk.clone(), Path::new(DIR), fso, &self.name, now)
+                .unwrap_or_else(|e| panic!("{}: reopening from its disk failed: {e}", self.name));
         let mut db = Database::with_storage(options, Box::new(storage))
             .unwrap_or_else(|e| panic!("{}: recovery failed: {e}", self.name));
         if db.list_tables().unwrap().is_empty() {

@@ -64,8 +64,23 @@ def test_wrong_region_for_directory(tmp_path: Path) -> None:
     with tablesync.Database.open(tmp_path, region="eu") as db:
         db.create_table("t", [("k", "INTEGER")])
         db.checkpoint()
-    with pytest.raises(tablesync.InvalidArgument):
+    with pytest.raises(tablesync.InvalidArgument) as e:
         tablesync.Database.open(tmp_path, region="us")
+    assert e.value.code == "RegionMismatch"
+
+
+def test_wrong_region_is_refused_before_any_checkpoint(tmp_path: Path) -> None:
+    # The directory's MANIFEST names its region from creation on.
+    with tablesync.Database.open(tmp_path, region="eu") as db:
+        db.create_table("t", [("k", "INTEGER")])
+    assert (tmp_path / "MANIFEST").exists()
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with pytest.raises(tablesync.InvalidArgument) as e:
+        tablesync.Database.open(tmp_path, region="us")
+    assert e.value.code == "RegionMismatch"
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    with tablesync.Database.open(tmp_path, region="eu") as db:
+        assert db.list_tables() == ["t"]
 
 
 def test_path_that_is_a_file(tmp_path: Path) -> None:

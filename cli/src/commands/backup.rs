@@ -6,7 +6,7 @@ use crate::backup_args::{
     BackupVerifyArgs, KeyArgs, RestoreArgs,
 };
 use crate::error::{file_error, CliError, CliResult};
-use crate::open::{open_existing, open_or_create, recorded_region, write_region_file};
+use crate::open::{open_existing, open_or_create, recorded_region};
 use indicatif::{HumanBytes, ProgressBar, ProgressStyle};
 use serde_json::json;
 use std::path::Path;
@@ -555,7 +555,6 @@ pub fn restore(a: &RestoreArgs, region: Option<&str>, policy: SyncPolicy) -> Cli
         let mut db =
             mem.save_to_directory(&a.dest, DatabaseOptions::new(name.as_str()).sync(policy))?;
         db.close()?;
-        write_region_file(&a.dest, &name)?;
     }
     let secs = started.elapsed().as_secs_f64();
     if a.json {

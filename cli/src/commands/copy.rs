@@ -21,7 +21,7 @@ pub fn copy_table(a: &CopyTableArgs, region: Option<&str>, policy: SyncPolicy) -
     let same = same_dir(&a.src_dir, &a.dst_dir);
     if !same && region.is_some() {
         return Err(CliError::arg(
-            "--region names one directory's region; with two directories each keeps its own (see its REGION file)",
+            "--region names one directory's region; with two directories each keeps its own (recorded in its MANIFEST)",
         ));
     }
     let mut src = open_existing(&a.src_dir, region, policy)?;

@@ -120,7 +120,7 @@ pub fn open_sides(
         (Side::Dir(a), Side::Dir(b)) => {
             if region.is_some() {
                 return Err(CliError::arg(
-                    "--region names one directory's region; with two directories each keeps its own (see its REGION file)",
+                    "--region names one directory's region; with two directories each keeps its own (recorded in its MANIFEST)",
                 ));
             }
             if same_dir(a, b) {
@@ -133,7 +133,7 @@ pub fn open_sides(
             let remote = open_dst(b, None)?;
             if initiator.region() == remote.region() {
                 return Err(CliError::arg(format!(
-                    "SRC and DST are both region '{}' (a copied directory keeps its REGION file); sync needs two different regions",
+                    "SRC and DST are both region '{}' (a copied directory keeps its MANIFEST); sync needs two different regions",
                     remote.region()
                 )));
             }

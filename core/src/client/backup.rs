@@ -174,10 +174,11 @@ impl Database {
                 self.region, options.region
             )));
         }
-        let mut storage = crate::storage::fs::FsStorage::open(
+        let mut storage = crate::storage::fs::FsStorage::open_region(
             dir.as_ref(),
-            options.sync,
-            options.checkpoint_bytes,
+            crate::storage::fs::FsOptions::new(options.sync, options.checkpoint_bytes),
+            &options.region,
+            options.clock.now_ms(),
         )?;
         let rec = storage.recover()?;
         if rec.snapshot.is_some() || !rec.entries.is_empty() {

@@ -129,10 +129,13 @@ impl Database {
     /// checkpoint and log. Fails with `StorageLocked` if another process has it.
     #[cfg(feature = "fs")]
     pub fn open(dir: impl AsRef<std::path::Path>, options: DatabaseOptions) -> Result<Database> {
-        let storage = crate::storage::fs::FsStorage::open(
+        // Before the storage opens: a new directory's manifest records the name.
+        check_region(&options.region)?;
+        let storage = crate::storage::fs::FsStorage::open_region(
             dir.as_ref(),
-            options.sync,
-            options.checkpoint_bytes,
+            crate::storage::fs::FsOptions::new(options.sync, options.checkpoint_bytes),
+            &options.region,
+            options.clock.now_ms(),
         )?;
         Self::with_storage(options, Box::new(storage))
     }
@@ -151,7 +154,7 @@ impl Database {
             Some(bytes) => {
                 let db = super::snapshot::decode(&bytes, options.clock.clone(), storage)?;
                 if db.region != options.region {
-                    return Err(Error::invalid(format!(
+                    return Err(Error::RegionMismatch(format!(
                         "this directory holds region '{}', not '{}'",
                         db.region, options.region
                     )));
@@ -178,6 +181,7 @@ impl Database {
         for e in recovered.entries {
             db.replay(e)?;
         }
+        db.storage.opened()?;
         Ok(db)
     }
 

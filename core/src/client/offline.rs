@@ -22,7 +22,15 @@ pub fn check_dir_in<V: Vfs>(vfs: &V, dir: &Path) -> Result<CheckReport> {
     let (mut rep, recovered) = scan_dir_in(vfs, dir)?;
     if let Some(snap) = &recovered.snapshot {
         match Database::import_snapshot(snap, Arc::new(ManualClock::new(0))) {
-            Ok(db) => rep.region = Some(db.region().to_string()),
+            Ok(db) => {
+                if let Some(m) = rep.region.as_deref().filter(|&m| m != db.region()) {
+                    rep.problems.push(format!(
+                        "the MANIFEST names region '{m}' but the newest checkpoint is of region '{}'",
+                        db.region()
+                    ));
+                }
+                rep.region = Some(db.region().to_string());
+            }
             Err(e) => rep.problems.push(format!("newest checkpoint: {e}")),
         }
     }

@@ -102,6 +102,10 @@ pub enum Error {
     /// (`PeerProtocolViolation`); nothing was applied.
     #[error("PeerProtocolViolation: {0}")]
     PeerViolation(String),
+    /// A durable directory was opened as a region other than the one its
+    /// manifest records (`RegionMismatch`); nothing was read or changed.
+    #[error("RegionMismatch: {0}")]
+    RegionMismatch(String),
 }
 
 /// An operating-system error kept as the source of [`Error::Io`]; compares
@@ -192,6 +196,7 @@ impl Error {
             Error::StaleEpoch(_) => "StaleEpoch",
             Error::ClockDrift { .. } => "ClockDrift",
             Error::PeerViolation(_) => "PeerProtocolViolation",
+            Error::RegionMismatch(_) => "RegionMismatch",
         }
     }
 
@@ -208,7 +213,7 @@ impl Error {
             Error::Corrupt(_) | Error::UnsupportedVersion(_) | Error::BackupCorrupt(_) => {
                 ErrorClass::CorruptData
             }
-            Error::BackupKeyInvalid(_) => ErrorClass::InvalidArgument,
+            Error::BackupKeyInvalid(_) | Error::RegionMismatch(_) => ErrorClass::InvalidArgument,
             Error::Io { .. } | Error::Locked(_) => ErrorClass::Storage,
             Error::Stopped(_) => ErrorClass::StorageStopped,
             Error::Closed => ErrorClass::Closed,
@@ -242,7 +247,8 @@ impl Error {
             | Error::PeerViolation(m)
             | Error::Sync(m)
             | Error::BackupCorrupt(m)
-            | Error::BackupKeyInvalid(m) => m.clone(),
+            | Error::BackupKeyInvalid(m)
+            | Error::RegionMismatch(m) => m.clone(),
             Error::Closed => "the database is closed".into(),
             Error::StaleClusterMap {
                 request_epoch,

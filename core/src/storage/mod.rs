@@ -69,6 +69,13 @@ pub trait Storage: Send + Sync {
     fn checkpoint(&mut self, snapshot: &[u8]) -> Result<()>;
     /// Whether this storage survives the process (false for memory).
     fn is_durable(&self) -> bool;
+    /// Called once by the database after it has replayed what
+    /// [`recover`](Self::recover) returned and found it to be its region's;
+    /// a storage records here what it deferred until then (a migrated
+    /// directory's manifest). An error fails the open.
+    fn opened(&mut self) -> Result<()> {
+        Ok(())
+    }
     /// Counters for monitoring (zeros for a storage that keeps none).
     fn stats(&self) -> StorageStats {
         StorageStats::default()

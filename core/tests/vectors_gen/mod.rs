@@ -8,6 +8,7 @@ pub mod cluster;
 pub mod cluster_wire;
 pub mod json;
 pub mod runner;
+pub mod storage_manifest;
 
 use std::path::PathBuf;
 
@@ -43,5 +44,9 @@ pub fn generate_all() -> Vec<(&'static str, String)> {
         ("cluster_map.json", to_text(&cluster::cluster_map())),
         ("cluster_wire.json", to_text(&cluster_wire::cluster_wire())),
         ("backup.json", to_text(&cases::backup())),
+        (
+            "storage_manifest.json",
+            to_text(&storage_manifest::storage_manifest()),
+        ),
     ]
 }

@@ -25,7 +25,7 @@ use std::path::Path;
 /// What a directory check found.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CheckReport {
-    /// The region the directory holds (from its checkpoint), if known (filled by the façade).
+    /// The region the directory holds (from its manifest, else its checkpoint), if known.
     pub region: Option<String>,
     /// Checkpoint files read.
     pub checkpoints: Vec<String>,
@@ -123,6 +123,11 @@ pub fn scan_dir_in<V: Vfs>(vfs: &V, dir: &Path) -> Result<(CheckReport, Recovere
         ));
     }
     let mut rep = CheckReport::default();
+    // The manifest names the region (a format-1 directory has none).
+    match super::manifest::read_manifest(vfs, dir) {
+        Ok(m) => rep.region = m.map(|m| m.region),
+        Err(e) => rep.problems.push(e.to_string()),
+    }
     let (cps, segs, _) = list(vfs, dir)?;
     let mut recovered = Recovered::default();
     let mut covered = 1;

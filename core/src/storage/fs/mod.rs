@@ -6,6 +6,7 @@
 //!
 //! ```text
 //! LOCK                                   exclusive lock, holds the owner's pid
+//! MANIFEST                               region, directory format, creation time, options
 //! checkpoint-<next_seq:020>.snap         snapshot covering records < next_seq
 //! wal-<first_seq:020>.log                log segment starting at record first_seq
 //! *.tmp                                  files being written (removed on open)
@@ -21,6 +22,7 @@
 mod check;
 mod checkpoint;
 mod io;
+mod manifest;
 mod names;
 mod recovery;
 mod segment;
@@ -32,7 +34,10 @@ pub use check::{
 pub use checkpoint::{
     decode_checkpoint, CHECKPOINT_HEADER_LEN, CHECKPOINT_VERSION, MAGIC_CHECKPOINT,
 };
-pub use names::{checkpoint_name, segment_name, LOCK_FILE, SYNC_FAILED_FILE};
+pub use manifest::{
+    decode_manifest, encode_manifest, read_manifest, Manifest, DIR_FORMAT, MAGIC_MANIFEST,
+};
+pub use names::{checkpoint_name, segment_name, LOCK_FILE, MANIFEST_FILE, SYNC_FAILED_FILE};
 pub use segment::{scan_segment, SegmentScan};
 pub use segment::{MAX_RECORD_PAYLOAD, RECORD_HEADER_LEN, SEGMENT_HEADER_LEN, SEGMENT_VERSION};
 
@@ -127,6 +132,12 @@ pub struct VfsStorage<V: Vfs> {
     recovered: Option<Recovered>,
     torn: Option<String>,
     failed: Option<String>,
+    /// The directory's manifest (once written; `None` for a directory
+    /// opened without a region that has none).
+    manifest: Option<Manifest>,
+    /// A manifest to write once the database accepted what recovery read
+    /// (a directory made before manifests existed: see [`Storage::opened`]).
+    pending_manifest: Option<Manifest>,
 }
 
 fn create_segment<V: Vfs>(vfs: &V, dir: &Path, start: u64) -> Result<V::File> {
@@ -147,12 +158,68 @@ impl VfsStorage<RealFs> {
     pub fn open_with(dir: &Path, options: FsOptions) -> Result<FsStorage> {
         Self::open_in(RealFs, dir, options)
     }
+
+    /// [`open_with`](Self::open_with) for region `region`: see
+    /// [`VfsStorage::open_region_in`].
+    pub fn open_region(
+        dir: &Path,
+        options: FsOptions,
+        region: &str,
+        now_ms: i64,
+    ) -> Result<FsStorage> {
+        Self::open_region_in(RealFs, dir, options, region, now_ms)
+    }
+}
+
+/// Whether `dir` holds log segments or checkpoints (a database).
+fn holds_database<V: Vfs>(vfs: &V, dir: &Path) -> Result<bool> {
+    let names = vfs
+        .list(dir)
+        .map_err(|e| io_error(format_args!("listing {}", dir.display()), e))?;
+    Ok(names.iter().any(|n| {
+        matches!(
+            names::classify(n),
+            names::FileKind::Segment(_) | names::FileKind::Checkpoint(_)
+        )
+    }))
 }
 
 impl<V: Vfs> VfsStorage<V> {
     /// Open or create `dir` in file system `vfs` and recover it (as
     /// [`FsStorage::open_with`] does on the real file system).
+    ///
+    /// Without a region this neither writes nor checks a region in the
+    /// manifest; a manifest that is there must still be of a format this
+    /// build reads (`UnsupportedVersion` otherwise, before any file changes).
     pub fn open_in(vfs: V, dir: &Path, options: FsOptions) -> Result<VfsStorage<V>> {
+        Self::open_inner(vfs, dir, options, None)
+    }
+
+    /// Open or create `dir` as the directory of region `region`.
+    ///
+    /// The manifest is read first, before recovery touches any file: a
+    /// directory of another region is [`Error::RegionMismatch`], one of a
+    /// newer directory format `UnsupportedVersion`. A new directory gets its
+    /// manifest (created at `now_ms`) before its first segment. A directory
+    /// made before manifests existed (format 1) is migrated: its manifest is
+    /// written by [`Storage::opened`], once the database has checked the
+    /// checkpoint's region and replayed the log.
+    pub fn open_region_in(
+        vfs: V,
+        dir: &Path,
+        options: FsOptions,
+        region: &str,
+        now_ms: i64,
+    ) -> Result<VfsStorage<V>> {
+        Self::open_inner(vfs, dir, options, Some((region, now_ms)))
+    }
+
+    fn open_inner(
+        vfs: V,
+        dir: &Path,
+        options: FsOptions,
+        expect: Option<(&str, i64)>,
+    ) -> Result<VfsStorage<V>> {
         if options.segment_bytes == 0 || options.batch_entries == 0 || options.batch_millis < 0 {
             return Err(Error::invalid(
                 "segment_bytes and batch_entries must be positive and batch_millis not negative",
@@ -175,6 +242,24 @@ impl<V: Vfs> VfsStorage<V> {
             }
         }
         let lock = vfs.lock(dir)?;
+        let mut manifest = manifest::read_manifest(&vfs, dir)?;
+        let mut pending_manifest = None;
+        match (&manifest, expect) {
+            (Some(m), Some((region, _))) if m.region != region => {
+                return Err(manifest::region_mismatch(dir, &m.region, region));
+            }
+            (None, Some((region, now_ms))) => {
+                let mut m = Manifest::new(region, now_ms, &options);
+                if holds_database(&vfs, dir)? {
+                    m.migrated_from = Some(1);
+                    pending_manifest = Some(m);
+                } else {
+                    manifest::write_manifest(&vfs, dir, &m)?;
+                    manifest = Some(m);
+                }
+            }
+            _ => {}
+        }
         let mut state = recovery::recover_dir(&vfs, dir, options.sync)?;
         let sync_failed = vfs.read(&dir.join(SYNC_FAILED_FILE)).is_ok();
         let (active, start, len) = match state.tail {
@@ -223,7 +308,14 @@ impl<V: Vfs> VfsStorage<V> {
             recovered: Some(state.recovered),
             torn: state.torn,
             failed: None,
+            manifest,
+            pending_manifest,
         })
+    }
+
+    /// The directory's manifest, if it has one (yet).
+    pub fn manifest(&self) -> Option<&Manifest> {
+        self.manifest.as_ref()
     }
 
     /// The directory.
@@ -459,6 +551,14 @@ impl<V: Vfs> Storage for VfsStorage<V> {
 
     fn is_durable(&self) -> bool {
         true
+    }
+
+    fn opened(&mut self) -> Result<()> {
+        if let Some(m) = self.pending_manifest.take() {
+            manifest::write_manifest(&self.vfs, &self.dir, &m)?;
+            self.manifest = Some(m);
+        }
+        Ok(())
     }
 }
 

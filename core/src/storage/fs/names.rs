@@ -9,6 +9,9 @@ pub const LOCK_FILE: &str = "LOCK";
 /// may hold bytes that are only in the OS page cache (fsyncgate), so the
 /// next open rewrites that segment before trusting it.
 pub const SYNC_FAILED_FILE: &str = "SYNC-FAILED";
+/// The directory's manifest: region, directory format version, creation
+/// time and options (see `manifest.rs`).
+pub const MANIFEST_FILE: &str = "MANIFEST";
 /// Suffix of files still being written (deleted on recovery).
 pub const TEMP_SUFFIX: &str = ".tmp";
 
@@ -59,6 +62,7 @@ pub fn classify(name: &str) -> FileKind {
     if let Some(base) = name.strip_suffix(TEMP_SUFFIX) {
         if number(base, SEGMENT_PREFIX, SEGMENT_SUFFIX).is_some()
             || number(base, CHECKPOINT_PREFIX, CHECKPOINT_SUFFIX).is_some()
+            || base == MANIFEST_FILE
         {
             return FileKind::Temp;
         }
@@ -104,5 +108,7 @@ mod tests {
             classify(&format!("{}{TEMP_SUFFIX}", segment_name(3))),
             FileKind::Temp
         );
+        assert_eq!(classify(MANIFEST_FILE), FileKind::Other);
+        assert_eq!(classify("MANIFEST.tmp"), FileKind::Temp);
     }
 }
