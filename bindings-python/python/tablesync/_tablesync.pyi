@@ -660,6 +660,8 @@ def restore(
 
 # The cluster client (issue 16).
 
+__all__ += ["Cluster", "ClusterBatch", "ClusterWrite"]
+
 @final
 class ClusterWrite:
     """An acknowledged cluster write."""
