@@ -1,4 +1,4 @@
-//! Load balancing of reads: replicas weighted by observed latency (EWMA),
+//! Load balancing of reads: replicas weighted by observed latency (peak EWMA),
 //! local datacenter preferred; a failing replica leaves the rotation for a
 //! while, a slow one is only probed now and then, and both come back once
 //! their answers are good again.
@@ -216,12 +216,16 @@ impl LoadBalancer {
         })
     }
 
-    /// A read from `replica` succeeded after `latency_ms`.
+    /// A read from `replica` succeeded after `latency_ms`. The average is a
+    /// peak EWMA: a sample above it is taken at once (one slow answer takes
+    /// a slowed replica out of the rotation), a faster one decays it by
+    /// `alpha` (a probe that finds it fast again brings it back).
     pub fn on_success(&mut self, replica: &Replica, latency_ms: f64, now_ms: i64) {
         let a = self.cfg.alpha;
         let s = self.stats(replica);
         s.ewma_ms = Some(match s.ewma_ms {
             None => latency_ms,
+            Some(e) if latency_ms > e => latency_ms,
             Some(e) => e + a * (latency_ms - e),
         });
         s.failures = 0;
