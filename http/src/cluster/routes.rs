@@ -168,16 +168,33 @@ async fn status(State(app): State<AppState>) -> Response {
                 }
             }
         }
+        let dc_of = |r: &str| {
+            map.as_ref()
+                .and_then(|m| m.datacenter_of_region(r))
+                .map(|d| d.name.clone())
+        };
         let lag: serde_json::Map<String, J> = node
             .forward_lag()
             .into_iter()
-            .map(|(r, (q, s, d))| (r, json!({"queued": q, "sent": s, "dropped": d})))
+            .map(|(r, (q, s, d))| {
+                let dc = dc_of(&r);
+                (
+                    r,
+                    json!({"datacenter": dc, "queued": q, "sent": s, "dropped": d}),
+                )
+            })
+            .collect();
+        let handled: serde_json::Map<String, J> = node
+            .handled()
+            .into_iter()
+            .map(|(k, n)| (k.to_string(), json!(n)))
             .collect();
         let (in_doubt, running, unfinished) = node.txn_status();
         Ok(json!({
             "region": node.name(),
             "epoch": map.as_ref().map(|m| m.epoch),
             "forward": lag,
+            "requests": handled,
             "txn": {"in_doubt": in_doubt, "running": running, "unacknowledged": unfinished},
             "digests": digests,
         }))
