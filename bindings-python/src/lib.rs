@@ -9,6 +9,7 @@ pub mod backup;
 pub mod batch;
 pub mod batch_results;
 pub mod change_page;
+pub mod cluster;
 pub mod conditions;
 pub mod database;
 pub mod errors;
@@ -66,5 +67,6 @@ fn _tablesync(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<backup::VerifyReport>()?;
     m.add_class::<backup::Backups>()?;
     m.add_function(wrap_pyfunction!(backup::restore, m)?)?;
+    cluster::register(m)?;
     Ok(())
 }

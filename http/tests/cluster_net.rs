@@ -378,6 +378,19 @@ fn three_datacenters_route_replicate_commit_and_survive_one_down() {
         assert!(ds.iter().all(|d| d["digest"] == ds[0]["digest"]), "{ds:?}");
         assert!(ds[0]["rows"].as_u64().unwrap() > 0);
     }
+    // The hash-placed table: one digest per bucket on each of its 2 replicas.
+    let mut hashed_rows = 0;
+    for bucket in 0..64u32 {
+        let ds: Vec<&serde_json::Value> = st
+            .iter()
+            .flat_map(|s| s["digests"].as_array().unwrap())
+            .filter(|d| d["table"] == "users" && d["partition"] == bucket)
+            .collect();
+        assert_eq!(ds.len(), 2, "bucket {bucket} on two replicas");
+        assert!(ds.iter().all(|d| d["digest"] == ds[0]["digest"]), "{ds:?}");
+        hashed_rows += ds[0]["rows"].as_u64().unwrap();
+    }
+    assert!(hashed_rows > 0);
     for s in &st {
         assert_eq!(s["txn"]["in_doubt"], 0);
         assert_eq!(s["epoch"], map2.epoch);

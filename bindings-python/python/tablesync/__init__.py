@@ -119,3 +119,8 @@ __all__ = [
     "respond",
     "restore",
 ]
+
+# The cluster client (issue 16), kept apart from the lists above for merges.
+from ._tablesync import Cluster, ClusterBatch, ClusterWrite  # noqa: E402
+
+__all__ += ["Cluster", "ClusterBatch", "ClusterWrite"]

@@ -658,3 +658,78 @@ def restore(
     passphrase: Union[str, bytes, None] = None,
     key_file: Union[str, os.PathLike[str], None] = None,
 ) -> Database: ...
+
+# The cluster client (issue 16).
+
+__all__ += ["Cluster", "ClusterBatch", "ClusterWrite"]
+
+@final
+class ClusterWrite:
+    """An acknowledged cluster write."""
+
+    @property
+    def home(self) -> str: ...
+    @property
+    def degraded(self) -> bool: ...
+
+@final
+class ClusterBatch:
+    """The outcome of `Cluster.batch_write`."""
+
+    @property
+    def committed(self) -> bool: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def txn(self) -> int: ...
+    @property
+    def participants(self) -> int: ...
+
+@final
+class Cluster:
+    """A client of a tablesync cluster (regions served with `tablesync serve --cluster`)."""
+
+    def __new__(
+        cls,
+        map_or_url: Union[str, bytes, os.PathLike[str]],
+        *,
+        token: str,
+        local_dc: Optional[str] = None,
+        ca_file: Union[str, os.PathLike[str], None] = None,
+        attempts: int = 5,
+        write_timeout: float = 10.0,
+        seed: Optional[int] = None,
+    ) -> Cluster: ...
+    @property
+    def map_epoch(self) -> int: ...
+    def map_bytes(self) -> bytes: ...
+    def refresh_map(self) -> int: ...
+    def push_map(self) -> List[str]: ...
+    def is_degraded(self, table: str) -> bool: ...
+    def requests_per_datacenter(self) -> Dict[str, int]: ...
+    def put_row(
+        self,
+        table: str,
+        primary_key: Any,
+        columns: Any = None,
+        condition: Any = None,
+        *,
+        mode: Optional[str] = None,
+    ) -> ClusterWrite: ...
+    def update_row(
+        self,
+        table: str,
+        primary_key: Any,
+        put: Any = None,
+        delete: Any = None,
+        delete_all: Optional[Sequence[str]] = None,
+        condition: Any = None,
+        *,
+        mode: Optional[str] = None,
+    ) -> ClusterWrite: ...
+    def delete_row(
+        self, table: str, primary_key: Any, condition: Any = None, *, mode: Optional[str] = None
+    ) -> ClusterWrite: ...
+    def get_row(self, table: str, primary_key: Any, level: str = "ONE") -> Optional[Row]: ...
+    def get_range(self, table: str, start: Any = None, end: Any = None, limit: int = 100) -> RangePage: ...
+    def batch_write(self, ops: Sequence[Mapping[str, Any]]) -> ClusterBatch: ...

@@ -5,6 +5,7 @@ use crate::error::{CliError, CliResult};
 use serde_json::Value as J;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use tablesync::cluster::map::Placement;
 use tablesync::cluster::wire::ClusterMsg;
 use tablesync::cluster::ClusterMap;
 use tablesync_http::cluster::{Peers, CLUSTER_STATUS_PATH};
@@ -113,9 +114,17 @@ fn status_of(map: &ClusterMap, p: &Peers) -> CliResult<Report> {
     let _ = writeln!(text, "per-partition digests (live replicas):");
     let mut differ = false;
     let mut agreeing = 0;
+    // Hash tables have a partition per bucket: one summary line per table
+    // (`ok`, `single replica`, `DIFFERS` counts), plus a line per bucket
+    // whose replicas differ.
+    let mut hash_summary: BTreeMap<String, (usize, usize, usize)> = BTreeMap::new();
     for ((table, part), reps) in &parts {
-        // Hash tables report one whole-table digest per region: comparable
-        // only when every region holds every bucket.
+        let hashed = map
+            .table(table)
+            .map(|t| matches!(t.placement, Placement::Hash { .. }))
+            .unwrap_or(false);
+        // A whole-table digest (older regions) is comparable only when
+        // every region holds every bucket.
         let comparable = part != "all"
             || map
                 .table(table)
@@ -133,6 +142,17 @@ fn status_of(map: &ClusterMap, p: &Peers) -> CliResult<Report> {
             differ = true;
             "DIFFERS"
         };
+        if hashed && part != "all" {
+            let e = hash_summary.entry(table.clone()).or_default();
+            match verdict {
+                "ok" => e.0 += 1,
+                "DIFFERS" => e.2 += 1,
+                _ => e.1 += 1,
+            }
+            if verdict != "DIFFERS" {
+                continue;
+            }
+        }
         let _ = writeln!(
             text,
             "  {table:<8} partition {part:<4} {}  {verdict}",
@@ -140,6 +160,13 @@ fn status_of(map: &ClusterMap, p: &Peers) -> CliResult<Report> {
                 .map(|(r, n, d)| format!("{r}={n} rows {}", &d[..d.len().min(12)]))
                 .collect::<Vec<_>>()
                 .join(", ")
+        );
+    }
+    for (table, (ok, single, differs)) in hash_summary {
+        let _ = writeln!(
+            text,
+            "  {table:<8} {} hash partitions: {ok} ok, {single} single replica, {differs} DIFFER",
+            ok + single + differs
         );
     }
     Ok(Report {

@@ -1,4 +1,4 @@
-//! Load balancing of reads: replicas weighted by observed latency (EWMA),
+//! Load balancing of reads: replicas weighted by observed latency (peak EWMA),
 //! local datacenter preferred; a failing replica leaves the rotation for a
 //! while, a slow one is only probed now and then, and both come back once
 //! their answers are good again.
@@ -48,6 +48,15 @@ struct Stats {
     requests: u64,
 }
 
+/// One read's replicas (see [`LoadBalancer::plan`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReadPlan<'a> {
+    /// The replica whose answer the read returns.
+    pub serve: &'a Replica,
+    /// A replica out of the rotation to probe beside the read, if one is due.
+    pub probe: Option<&'a Replica>,
+}
+
 /// Per-client replica chooser; all state is in memory, time comes in.
 #[derive(Clone, Debug)]
 pub struct LoadBalancer {
@@ -79,12 +88,44 @@ impl LoadBalancer {
     /// `random` is a uniform `u64` from the caller's seeded generator.
     /// Returns `None` only when `candidates` is empty. When every replica is
     /// out of the rotation, the one that has been out longest is tried.
+    ///
+    /// A probe that is due goes in the read's path here: the caller waits
+    /// for a slow replica. [`LoadBalancer::plan`] sends probes beside the
+    /// read instead.
     pub fn choose<'a>(
         &mut self,
         candidates: &[&'a Replica],
         now_ms: i64,
         random: u64,
     ) -> Option<&'a Replica> {
+        let p = self.pick(candidates, now_ms, random, false)?;
+        Some(p.probe.unwrap_or(p.serve))
+    }
+
+    /// Plan one read among `candidates` at `now_ms`: `serve` answers it,
+    /// chosen among the replicas in the rotation only, and `probe` (when one
+    /// is due) is a replica out of the rotation (slow, or back from down)
+    /// to send a copy of the read to in the background, whose latency is
+    /// reported with [`LoadBalancer::on_success`] / [`LoadBalancer::on_failure`]
+    /// but never waited for. So a slow datacenter's probes stay out of the
+    /// reads' latency, and it rejoins as soon as a probe finds it fast.
+    /// Returns `None` only when `candidates` is empty.
+    pub fn plan<'a>(
+        &mut self,
+        candidates: &[&'a Replica],
+        now_ms: i64,
+        random: u64,
+    ) -> Option<ReadPlan<'a>> {
+        self.pick(candidates, now_ms, random, true)
+    }
+
+    fn pick<'a>(
+        &mut self,
+        candidates: &[&'a Replica],
+        now_ms: i64,
+        random: u64,
+        hedge: bool,
+    ) -> Option<ReadPlan<'a>> {
         if candidates.is_empty() {
             return None;
         }
@@ -93,7 +134,6 @@ impl LoadBalancer {
         }
         let cfg = self.cfg.clone();
         let st = |r: &Replica| self.stats.get(&r.region).expect("inserted");
-        // A probe is due for one replica out of the rotation: send it this read.
         let up: Vec<&Replica> = candidates
             .iter()
             .copied()
@@ -114,10 +154,20 @@ impl LoadBalancer {
             let s = st(r);
             (s.ewma_ms.is_none() || !in_rotation(r)) && now_ms - s.last_probe >= cfg.probe_every_ms
         });
-        let chosen = if let Some(p) = probe {
+        // Hedged: a measured replica out of the rotation is probed beside
+        // the read; one never measured is as good as any, so it serves.
+        let (serve_probe, side_probe) = match probe {
+            Some(p) if hedge && st(p).ewma_ms.is_some() => (None, Some(p)),
+            other => (other, None),
+        };
+        let serve = if let Some(p) = serve_probe {
             Some(p)
         } else {
-            let rot: Vec<&Replica> = up.iter().copied().filter(|r| in_rotation(r)).collect();
+            let rot: Vec<&Replica> = up
+                .iter()
+                .copied()
+                .filter(|r| in_rotation(r) && Some(*r) != side_probe)
+                .collect();
             let local: Vec<&Replica> = rot
                 .iter()
                 .copied()
@@ -147,23 +197,35 @@ impl LoadBalancer {
                 }
                 Some(pick)
             }
-        };
-        if let Some(c) = chosen {
-            let s = self.stats(c);
-            s.requests += 1;
-            if probe.is_some() {
-                s.last_probe = now_ms;
-            }
+        }?;
+        // The side probe is pointless when it is the replica serving anyway.
+        let side_probe = side_probe.filter(|p| p.region != serve.region);
+        let s = self.stats(serve);
+        s.requests += 1;
+        if serve_probe.is_some() {
+            s.last_probe = now_ms;
         }
-        chosen
+        if let Some(p) = side_probe {
+            let s = self.stats(p);
+            s.requests += 1;
+            s.last_probe = now_ms;
+        }
+        Some(ReadPlan {
+            serve,
+            probe: side_probe,
+        })
     }
 
-    /// A read from `replica` succeeded after `latency_ms`.
+    /// A read from `replica` succeeded after `latency_ms`. The average is a
+    /// peak EWMA: a sample above it is taken at once (one slow answer takes
+    /// a slowed replica out of the rotation), a faster one decays it by
+    /// `alpha` (a probe that finds it fast again brings it back).
     pub fn on_success(&mut self, replica: &Replica, latency_ms: f64, now_ms: i64) {
         let a = self.cfg.alpha;
         let s = self.stats(replica);
         s.ewma_ms = Some(match s.ewma_ms {
             None => latency_ms,
+            Some(e) if latency_ms > e => latency_ms,
             Some(e) => e + a * (latency_ms - e),
         });
         s.failures = 0;

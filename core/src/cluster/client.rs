@@ -315,6 +315,26 @@ impl ClusterClient {
         })
     }
 
+    /// A `ONE` read of `encoded_key`, hedged: the replica to read from (in
+    /// the rotation, local first, EWMA-weighted) and, when one is due, a
+    /// replica out of the rotation to probe beside it (report both answers
+    /// with [`ClusterClient::on_read_reply`]; never wait for the probe).
+    pub fn read_one(
+        &mut self,
+        table: &str,
+        encoded_key: &[u8],
+        now_ms: i64,
+    ) -> Result<(Replica, Option<Replica>)> {
+        let route = self.map.route_key(table, encoded_key)?;
+        self.rng = self.rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let cands: Vec<&Replica> = route.by_locality(&self.local_dc);
+        let plan = self
+            .balancer
+            .plan(&cands, now_ms, mix64(self.rng))
+            .expect("a route has replicas");
+        Ok((plan.serve.clone(), plan.probe.cloned()))
+    }
+
     /// A read from `replica` finished (`latency_ms`) or failed (`None`).
     pub fn on_read_reply(&mut self, replica: &Replica, latency_ms: Option<f64>, now_ms: i64) {
         match latency_ms {

@@ -10,6 +10,7 @@
 //! - [`balance`]: EWMA latency-weighted replica choice with locality.
 //! - [`quorum`]: QUORUM reads and writes of one key (newest wins, written back).
 //! - [`txn`]: two-phase commit coordinator and participant.
+//! - [`digest`]: per-partition digests of a table (hash buckets too).
 //! - [`client`]: a cluster client's routing and protocol state (what the
 //!   Rust, Python and JS drivers embed).
 //! - [`map_change`]: moving partitions between regions under a new epoch
@@ -21,6 +22,7 @@
 pub mod ack;
 pub mod balance;
 pub mod client;
+pub mod digest;
 pub mod hash;
 pub mod map;
 pub mod map_change;

@@ -7,7 +7,7 @@ use crate::client::ClientOptions;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tablesync::cluster::balance::BalancerConfig;
 use tablesync::cluster::client::{ClusterClient, WriteEvent};
@@ -92,7 +92,7 @@ pub struct BatchOutcome {
 /// A client of a tablesync cluster: routes rows by the map, acknowledges
 /// writes per their mode, balances reads, runs batches as transactions.
 pub struct Cluster {
-    state: Mutex<ClusterClient>,
+    state: Arc<Mutex<ClusterClient>>,
     stash: Mutex<HashMap<u64, Vec<WriteEvent>>>,
     peers: Peers,
     seeds: Vec<String>,
@@ -168,7 +168,7 @@ impl Cluster {
         let mut core = ClusterClient::new(map, local.clone(), BalancerConfig::default(), opts.seed);
         core.write_timeout_ms = Some(opts.write_timeout_ms);
         Cluster {
-            state: Mutex::new(core),
+            state: Arc::new(Mutex::new(core)),
             stash: Mutex::new(HashMap::new()),
             peers,
             seeds,
@@ -544,6 +544,33 @@ impl Cluster {
         }
     }
 
+    /// Send a copy of a read to `replica` (out of the rotation) on a
+    /// thread of its own and report its latency to the balancer; nobody
+    /// waits for it, so a slow datacenter's probes stay out of the reads'
+    /// latency.
+    fn probe(&self, replica: Replica, epoch: u64, table: &str, key: &[u8]) {
+        let peers = self.peers.clone();
+        let state = Arc::clone(&self.state);
+        let start = self.start;
+        let msg = ClusterMsg::Get {
+            epoch,
+            table: table.to_string(),
+            key: key.to_vec(),
+        };
+        std::thread::spawn(move || {
+            let t0 = Instant::now();
+            let res = peers.call(&replica.endpoint, &[msg]);
+            let now = start.elapsed().as_millis() as i64;
+            let latency = match res {
+                Ok(_) => Some(t0.elapsed().as_secs_f64() * 1000.0),
+                // A refusal (stale map…) says nothing of the replica's health.
+                Err(e) if !(e.code.is_empty() || e.code == "RegionFailed") => return,
+                Err(_) => None,
+            };
+            lock(&state).on_read_reply(&replica, latency, now);
+        });
+    }
+
     /// Read a row at `level`: `ONE` the nearest healthy replica (falling
     /// back to the others), `LEADER` the home, `QUORUM` a majority (newest
     /// cell timestamp wins).
@@ -553,7 +580,15 @@ impl Cluster {
         for _ in 0..self.attempts {
             let (targets, route) = {
                 let mut st = lock(&self.state);
-                let t = st.read_targets(table, &key, level, self.now())?;
+                let t = if level == ReadLevel::One {
+                    let (serve, probe) = st.read_one(table, &key, self.now())?;
+                    if let Some(p) = probe {
+                        self.probe(p, st.map().epoch, table, &key);
+                    }
+                    vec![serve]
+                } else {
+                    st.read_targets(table, &key, level, self.now())?
+                };
                 (t, st.map().route_key(table, &key)?)
             };
             let r = match level {

@@ -5,6 +5,7 @@
 
 mod apply;
 mod driver;
+pub mod metrics;
 mod node;
 mod peer;
 mod routes;

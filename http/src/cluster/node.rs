@@ -138,6 +138,21 @@ pub struct ClusterNode {
     queues: Mutex<BTreeMap<String, Queue>>,
     peers: Peers,
     stop: AtomicBool,
+    handled: Mutex<BTreeMap<&'static str, u64>>,
+}
+
+/// The kind of a request, as `/metrics` counts it.
+fn msg_kind(m: &ClusterMsg) -> &'static str {
+    match m {
+        ClusterMsg::Write { .. } => "write",
+        ClusterMsg::Get { .. } => "get",
+        ClusterMsg::Range { .. } => "range",
+        ClusterMsg::Apply { .. } => "apply",
+        ClusterMsg::Begin { .. } => "begin",
+        ClusterMsg::Txn(_) => "txn",
+        ClusterMsg::MapGet | ClusterMsg::Map(_) => "map",
+        _ => "other",
+    }
 }
 
 fn now_ms() -> i64 {
@@ -249,6 +264,7 @@ impl ClusterNode {
             outcome_signal: Condvar::new(),
             queues: Mutex::new(BTreeMap::new()),
             stop: AtomicBool::new(false),
+            handled: Mutex::new(BTreeMap::new()),
             region,
             cfg,
         });
@@ -312,6 +328,7 @@ impl ClusterNode {
 
     /// Handle one request message; the reply messages.
     pub fn handle(&self, msg: ClusterMsg) -> std::result::Result<Vec<ClusterMsg>, NodeError> {
+        *lock(&self.handled).entry(msg_kind(&msg)).or_insert(0) += 1;
         match msg {
             ClusterMsg::MapGet => match self.map() {
                 Some(m) => Ok(vec![ClusterMsg::Map(m)]),
@@ -434,6 +451,12 @@ impl ClusterNode {
             .iter()
             .map(|(r, q)| (r.clone(), (q.records.len() as u64, q.sent, q.dropped)))
             .collect()
+    }
+
+    /// Requests handled so far, per kind (`write`, `get`, `range`, `apply`,
+    /// `begin`, `txn`, `map`, `other`).
+    pub fn handled(&self) -> BTreeMap<&'static str, u64> {
+        lock(&self.handled).clone()
     }
 
     /// 2PC state: `(in-doubt prepared, running, undecided-acks)`.

@@ -132,10 +132,27 @@ async fn status(State(app): State<AppState>) -> Response {
                             parts.push((p.id, p.start.clone(), end));
                         }
                     }
-                    Placement::Hash { .. } => {
-                        // One digest of the whole table: comparable between
-                        // regions that hold every bucket (rf = datacenters).
-                        parts.push((u32::MAX, Vec::new(), Vec::new()));
+                    Placement::Hash { buckets } => {
+                        // One digest per bucket this region holds (empty
+                        // ones too, so every replica reports it).
+                        let accs = region.read("read:cluster-status", |db| {
+                            db.partition_accumulators(map, &t.table)
+                        });
+                        if let Ok(accs) = accs {
+                            for id in 0..*buckets {
+                                let holds = map
+                                    .route_partition(&t.table, id)
+                                    .map(|r| r.replicas.iter().any(|x| x.region == node.name()))
+                                    .unwrap_or(false);
+                                if holds {
+                                    let a = accs.get(&id).copied().unwrap_or_default();
+                                    digests.push(json!({
+                                        "table": t.table, "partition": id, "placement": "hash",
+                                        "rows": a.count, "digest": a.digest().to_hex(),
+                                    }));
+                                }
+                            }
+                        }
                     }
                 }
                 for (id, start, end) in parts {
@@ -168,16 +185,33 @@ async fn status(State(app): State<AppState>) -> Response {
                 }
             }
         }
+        let dc_of = |r: &str| {
+            map.as_ref()
+                .and_then(|m| m.datacenter_of_region(r))
+                .map(|d| d.name.clone())
+        };
         let lag: serde_json::Map<String, J> = node
             .forward_lag()
             .into_iter()
-            .map(|(r, (q, s, d))| (r, json!({"queued": q, "sent": s, "dropped": d})))
+            .map(|(r, (q, s, d))| {
+                let dc = dc_of(&r);
+                (
+                    r,
+                    json!({"datacenter": dc, "queued": q, "sent": s, "dropped": d}),
+                )
+            })
+            .collect();
+        let handled: serde_json::Map<String, J> = node
+            .handled()
+            .into_iter()
+            .map(|(k, n)| (k.to_string(), json!(n)))
             .collect();
         let (in_doubt, running, unfinished) = node.txn_status();
         Ok(json!({
             "region": node.name(),
             "epoch": map.as_ref().map(|m| m.epoch),
             "forward": lag,
+            "requests": handled,
             "txn": {"in_doubt": in_doubt, "running": running, "unacknowledged": unfinished},
             "digests": digests,
         }))

@@ -79,6 +79,15 @@ pub async fn metrics(State(app): State<AppState>) -> Response {
             text = format!("{body}{extra}# EOF\n");
         }
     }
+    if let Some(node) = app.cluster.clone() {
+        if let Ok(extra) =
+            tokio::task::spawn_blocking(move || crate::cluster::metrics::render(&node)).await
+        {
+            // The cluster families go before the closing `# EOF` too.
+            let body = text.strip_suffix("# EOF\n").unwrap_or(&text).to_string();
+            text = format!("{body}{extra}# EOF\n");
+        }
+    }
     (
         [(
             header::CONTENT_TYPE,
