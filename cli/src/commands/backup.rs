@@ -315,9 +315,13 @@ impl Source {
         let Some(url) = super::group_remote::url_of(&a.dir) else {
             return Ok(Source::Dir);
         };
-        let token = a.token.as_deref().filter(|t| !t.is_empty()).ok_or_else(|| {
-            CliError::arg("a server needs a bearer token: set TABLESYNC_TOKEN or pass --token")
-        })?;
+        let token = a
+            .token
+            .as_deref()
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                CliError::arg("a server needs a bearer token: set TABLESYNC_TOKEN or pass --token")
+            })?;
         let opts = tablesync_http::ClientOptions {
             ca_file: a.ca.clone(),
             insecure_http: a.insecure_http,
@@ -346,10 +350,8 @@ impl Source {
                     }
                 }
                 let bytes = client.snapshot()?;
-                let db = Database::import_snapshot(
-                    &bytes,
-                    std::sync::Arc::new(tablesync::SystemClock),
-                )?;
+                let db =
+                    Database::import_snapshot(&bytes, std::sync::Arc::new(tablesync::SystemClock))?;
                 if let Some(r) = region.filter(|r| *r != db.region()) {
                     return Err(CliError::arg(format!(
                         "the server holds region '{}', not '{r}'",
