@@ -66,5 +66,6 @@ fn _tablesync(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<backup::VerifyReport>()?;
     m.add_class::<backup::Backups>()?;
     m.add_function(wrap_pyfunction!(backup::restore, m)?)?;
+    m.add_function(wrap_pyfunction!(backup::backup_server, m)?)?;
     Ok(())
 }

@@ -146,8 +146,7 @@ impl RowClient {
             .call()
             .map_err(|e| Error::Sync(format!("GET {url}: {e}")));
         let a = self.answer(r, &url)?;
-        Ok(a
-            .get("records")
+        Ok(a.get("records")
             .and_then(J::as_array)
             .is_some_and(|r| !r.is_empty()))
     }
@@ -181,6 +180,15 @@ impl RowClient {
             return Err(status_error(status, code.as_deref(), &body));
         }
         Ok(body)
+    }
+
+    /// The region at one consistent point, imported into memory (on the
+    /// system clock): a [`tablesync::backup::BackupSource`] with the
+    /// server's region name, rows, change log, cursors and version vectors,
+    /// so backing it up is backing the served region up.
+    pub fn snapshot_database(&self) -> Result<tablesync::Database> {
+        let bytes = self.snapshot()?;
+        tablesync::Database::import_snapshot(&bytes, std::sync::Arc::new(tablesync::SystemClock))
     }
 
     /// An endless iterator over change records from `after`, each long poll
