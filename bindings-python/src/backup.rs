@@ -201,6 +201,8 @@ pub fn backup_server(
         ..Default::default()
     };
     let client = tablesync_http::RowClient::new(url, token, &opts).py()?;
+    // The snapshot first: a wrong URL or token creates no repository.
+    let db = py.detach(|| client.snapshot_database()).py()?;
     let repo = open_repo(py, repo, key, true)?;
     let opts = BackupOptions {
         tables,
@@ -211,12 +213,7 @@ pub fn backup_server(
         },
         ..Default::default()
     };
-    let out = py
-        .detach(|| {
-            let db = client.snapshot_database()?;
-            db.backup(&repo, &opts, &mut |_| {})
-        })
-        .py()?;
+    let out = py.detach(|| db.backup(&repo, &opts, &mut |_| {})).py()?;
     Ok(BackupInfo::of(&out.info, out.created))
 }
 

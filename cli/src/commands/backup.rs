@@ -407,6 +407,10 @@ fn backup_once(
 
 fn create(a: &BackupCreateArgs, region: Option<&str>) -> CliResult<()> {
     let mut source = Source::of(a)?;
+    // A wrong URL or token is refused before REPO is created.
+    if let Source::Server { client, .. } = &source {
+        client.has_changes_since(0)?;
+    }
     let repo = open_or_init_repo(&a.repo, &a.key)?;
     if !a.continuous {
         return backup_once(a, region, &repo, &mut source);
