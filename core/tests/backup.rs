@@ -632,7 +632,7 @@ fn chunk_writer_threads_leave_the_repository_byte_identical() {
     let clock = ManualClock::new(T0);
     let mut db = new_db("a", &clock);
     let mut model = ModelRows::new();
-    let mut rng = Rng(0x5eed_0f_7ead5);
+    let mut rng = Rng(0x5ee_d0f7_ead5);
     for _ in 0..600 {
         clock.advance(1);
         random_write(&mut db, &mut model, &mut rng);

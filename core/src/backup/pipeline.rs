@@ -10,10 +10,12 @@ use super::manifest::ObjectId;
 use super::repo::Repository;
 use crate::model::error::Result;
 
+#[cfg(not(target_arch = "wasm32"))]
 /// Payloads waiting per worker before the reader blocks (bounds memory to
 /// about `workers × QUEUE_PER_WORKER` chunks).
 const QUEUE_PER_WORKER: usize = 2;
 
+#[cfg(not(target_arch = "wasm32"))]
 /// Most worker threads.
 const MAX_WORKERS: usize = 8;
 
