@@ -358,7 +358,6 @@ impl Source {
                         db.region()
                     )));
                 }
-                *next_cursor = Some(tablesync::backup::BackupSource::backup_cursors(&db)?.1);
                 Ok(Some(db))
             }
         }
@@ -390,6 +389,11 @@ fn backup_once(
     let started = Instant::now();
     let out = db.backup(repo, &opts, &mut |p| on_progress(&pb, p, started))?;
     pb.finish_and_clear();
+    // Only a snapshot that is safely backed up moves the cursor on, so a
+    // failed round is taken again next round even if nothing new commits.
+    if let Source::Server { next_cursor, .. } = source {
+        *next_cursor = Some(tablesync::backup::BackupSource::backup_cursors(&db)?.1);
+    }
     drop(db);
     let secs = started.elapsed().as_secs_f64();
     if a.json {
