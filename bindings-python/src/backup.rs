@@ -172,6 +172,51 @@ pub(crate) fn backup(
     Ok(BackupInfo::of(&out.info, out.created))
 }
 
+/// Back up the region a running `tablesync serve` (or `Database.serve`)
+/// at `url` holds into `repo` (created, and encrypted under `passphrase` /
+/// `key_file` if given, when missing), from the server's consistent
+/// snapshot (`GET /v1/snapshot`; a read-only `token` is enough):
+/// incremental when an earlier backup of that region can be continued,
+/// else full. `ca_file`: PEM of the CA of an https:// server.
+#[pyfunction]
+#[pyo3(signature = (url, repo, *, token, tables=None, passphrase=None, key_file=None, full=false, ca_file=None, insecure_http=false))]
+#[allow(clippy::too_many_arguments)]
+pub fn backup_server(
+    py: Python<'_>,
+    url: &str,
+    repo: &str,
+    token: &str,
+    tables: Option<Vec<String>>,
+    passphrase: Option<&Bound<'_, PyAny>>,
+    key_file: Option<PathBuf>,
+    full: bool,
+    ca_file: Option<PathBuf>,
+    insecure_http: bool,
+) -> PyResult<BackupInfo> {
+    let key = key_from_py(passphrase, key_file)?;
+    let opts = tablesync_http::ClientOptions {
+        ca_file,
+        insecure_http,
+        timeout: std::time::Duration::from_secs(3600),
+        ..Default::default()
+    };
+    let client = tablesync_http::RowClient::new(url, token, &opts).py()?;
+    // The snapshot first: a wrong URL or token creates no repository.
+    let db = py.detach(|| client.snapshot_database()).py()?;
+    let repo = open_repo(py, repo, key, true)?;
+    let opts = BackupOptions {
+        tables,
+        mode: if full {
+            BackupMode::Full
+        } else {
+            BackupMode::Auto
+        },
+        ..Default::default()
+    };
+    let out = py.detach(|| db.backup(&repo, &opts, &mut |_| {})).py()?;
+    Ok(BackupInfo::of(&out.info, out.created))
+}
+
 /// Restore a backup into a new `Database`: in memory, or durable in `dest`
 /// (a new directory). `at`: a `datetime` or seconds since the epoch;
 /// `at_stamp`: an HLC stamp; `backup`: an id or unique prefix; default the

@@ -68,5 +68,6 @@ fn _tablesync(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<backup::Backups>()?;
     m.add_function(wrap_pyfunction!(backup::restore, m)?)?;
     cluster::register(m)?;
+    m.add_function(wrap_pyfunction!(backup::backup_server, m)?)?;
     Ok(())
 }

@@ -30,9 +30,10 @@ pub struct BackupArgs {
 /// The backup subcommands.
 #[derive(Debug, Subcommand)]
 pub enum BackupCommand {
-    /// Back a database directory up into REPO (a directory, created and
-    /// initialised if missing): incremental when an earlier backup of the
-    /// same region and tables can be continued, else full.
+    /// Back a database directory, or the region a `tablesync serve` at an
+    /// http(s):// URL holds, up into REPO (created and initialised if
+    /// missing): incremental when an earlier backup of the same region and
+    /// tables can be continued, else full.
     Create(BackupCreateArgs),
     /// List the backups in REPO, oldest first.
     List(BackupRepoArgs),
@@ -47,10 +48,20 @@ pub enum BackupCommand {
 /// Options of `backup create`.
 #[derive(Debug, Args)]
 pub struct BackupCreateArgs {
-    /// Database directory.
+    /// Database directory, or the http(s):// URL of a running `tablesync
+    /// serve` (backed up from its consistent snapshot, GET /v1/snapshot).
     pub dir: PathBuf,
     /// Repository: a directory, or a URL (s3://bucket/prefix, oss://…, gs://…, az://…).
     pub repo: String,
+    /// Bearer token of the server (when DIR is a URL; a read-only token is enough).
+    #[arg(long, env = "TABLESYNC_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// PEM file of the CA that signed an https:// server's certificate.
+    #[arg(long, value_name = "PATH")]
+    pub ca: Option<PathBuf>,
+    /// Allow plain http:// to a server that is not on loopback.
+    #[arg(long)]
+    pub insecure_http: bool,
     /// Only this table (repeatable; default: every table).
     #[arg(long = "table", value_name = "TABLE")]
     pub tables: Vec<String>,

@@ -613,3 +613,92 @@ fn retention_between_backups_forces_a_full_backup() {
     let r = restore_at(&repo, RestorePoint::Latest).unwrap();
     assert_eq!(rows_of(&r, "t"), model);
 }
+
+/// Every object of a store, by name.
+fn objects(store: &MemoryStore) -> BTreeMap<String, Vec<u8>> {
+    store
+        .list("")
+        .unwrap()
+        .into_iter()
+        .map(|n| {
+            let b = store.get(&n).unwrap().unwrap();
+            (n, b)
+        })
+        .collect()
+}
+
+#[test]
+fn chunk_writer_threads_leave_the_repository_byte_identical() {
+    let clock = ManualClock::new(T0);
+    let mut db = new_db("a", &clock);
+    let mut model = ModelRows::new();
+    let mut rng = Rng(0x5ee_d0f7_ead5);
+    for _ in 0..600 {
+        clock.advance(1);
+        random_write(&mut db, &mut model, &mut rng);
+    }
+    let key = tablesync::backup::KeySource::Passphrase(b"pw".to_vec());
+    let kdf = tablesync::backup::KdfParams {
+        m_cost_kib: 64,
+        t_cost: 1,
+        p_cost: 1,
+    };
+    let mut repos = Vec::new();
+    let mut finals: Vec<tablesync::backup::Progress> = Vec::new();
+    for workers in [0, 1, 3, 8] {
+        let store = Arc::new(MemoryStore::new());
+        let repo = Repository::init(
+            Box::new(store.clone()),
+            Some((&key, kdf)),
+            &[9u8; INIT_RANDOM_LEN],
+        )
+        .unwrap();
+        let mut last = Default::default();
+        let opts = BackupOptions {
+            sizes: small_chunks(),
+            now_ms: T0,
+            workers: Some(workers),
+            ..Default::default()
+        };
+        let full = db.backup(&repo, &opts, &mut |p| last = p).unwrap();
+        assert!(full.created && full.info.rows > 0);
+        // Progress counts every item once, whatever the order chunks finished in.
+        finals.push(last);
+        repos.push((workers, store));
+    }
+    assert!(finals
+        .iter()
+        .all(|p| *p == finals[0] && p.done >= p.total && p.bytes > 0));
+    // An incremental on top, with threads, then again the comparison.
+    for _ in 0..50 {
+        clock.advance(1);
+        random_write(&mut db, &mut model, &mut rng);
+    }
+    for (workers, store) in &repos {
+        let repo = Repository::open(Box::new(store.clone()), Some(&key)).unwrap();
+        let opts = BackupOptions {
+            sizes: small_chunks(),
+            now_ms: T0 + 1,
+            workers: Some(*workers),
+            ..Default::default()
+        };
+        let inc = db.backup(&repo, &opts, &mut |_| {}).unwrap();
+        assert_eq!(inc.info.kind.name(), "incremental");
+    }
+    let inline = objects(&repos[0].1);
+    assert!(inline.keys().filter(|n| n.starts_with("chunks/")).count() > 10);
+    for (workers, store) in &repos[1..] {
+        assert!(
+            objects(store) == inline,
+            "{workers} workers wrote other bytes"
+        );
+    }
+    let (restored, _) = Database::restore_from(
+        &Repository::open(Box::new(repos[3].1.clone()), Some(&key)).unwrap(),
+        &RestoreOptions::default(),
+        DatabaseOptions::new("a"),
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(rows_of(&restored, "t"), model);
+}

@@ -9,6 +9,8 @@
 //! - `POST /v1/row/{get,put,update,delete,range,batch}` run row operations
 //!   at the region (JSON; conditions checked under the write lock);
 //! - `GET /v1/changes` is the change feed (long poll or Server-Sent Events);
+//! - `GET /v1/snapshot` is the whole region at one point (FORMAT.md §11),
+//!   what `tablesync backup create URL REPO` backs up;
 //! - `GET /healthz`, `GET /readyz` and `GET /metrics` (Prometheus text);
 //! - `GET /` is the dashboard page; `GET /v1/links` and `POST /v1/group/…`
 //!   answer when the server hosts links ([`ServerConfig::hosting`]).
@@ -48,5 +50,7 @@ pub use server::{serve, ServerHandle, Stopper};
 pub const SYNC_PATH: &str = "/v1/sync";
 /// The path of the replication record-push endpoint (`TSRP` in, `TSRA` out).
 pub const REPLICATE_PATH: &str = "/v1/replicate";
+/// The path of the consistent whole-region snapshot (`GET`, FORMAT.md §11).
+pub const SNAPSHOT_PATH: &str = "/v1/snapshot";
 /// Response header carrying an error code.
 pub const ERROR_CODE_HEADER: &str = "X-Tablesync-Error";

@@ -135,6 +135,62 @@ impl RowClient {
         Ok((records, next))
     }
 
+    /// Whether the change log holds a record with cursor ≥ `after` (one
+    /// record asked for, no waiting).
+    pub fn has_changes_since(&self, after: u64) -> Result<bool> {
+        let url = format!("{}/v1/changes?after={after}&limit=1", self.base);
+        let r = self
+            .agent
+            .get(&url)
+            .header("Authorization", &format!("Bearer {}", self.token))
+            .call()
+            .map_err(|e| Error::Sync(format!("GET {url}: {e}")));
+        let a = self.answer(r, &url)?;
+        Ok(a.get("records")
+            .and_then(J::as_array)
+            .is_some_and(|r| !r.is_empty()))
+    }
+
+    /// The whole region at one consistent point (`GET /v1/snapshot`): a
+    /// snapshot frame (FORMAT.md §11) for [`tablesync::Database::import_snapshot`].
+    pub fn snapshot(&self) -> Result<Vec<u8>> {
+        let url = format!("{}{}", self.base, crate::SNAPSHOT_PATH);
+        let mut resp = self
+            .agent
+            .get(&url)
+            .header("Authorization", &format!("Bearer {}", self.token))
+            .call()
+            .map_err(|e| Error::Sync(format!("GET {url}: {e}")))?;
+        let status = resp.status().as_u16();
+        let code = resp
+            .headers()
+            .get(ERROR_CODE_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        // A frame is at most its header plus a 32-bit payload length.
+        let cap = u64::from(u32::MAX) + 64;
+        let mut body = Vec::new();
+        resp.body_mut()
+            .with_config()
+            .limit(cap)
+            .reader()
+            .read_to_end(&mut body)
+            .map_err(|e| Error::Sync(format!("reading the snapshot from {url}: {e}")))?;
+        if status != 200 {
+            return Err(status_error(status, code.as_deref(), &body));
+        }
+        Ok(body)
+    }
+
+    /// The region at one consistent point, imported into memory (on the
+    /// system clock): a [`tablesync::backup::BackupSource`] with the
+    /// server's region name, rows, change log, cursors and version vectors,
+    /// so backing it up is backing the served region up.
+    pub fn snapshot_database(&self) -> Result<tablesync::Database> {
+        let bytes = self.snapshot()?;
+        tablesync::Database::import_snapshot(&bytes, std::sync::Arc::new(tablesync::SystemClock))
+    }
+
     /// An endless iterator over change records from `after`, each long poll
     /// waiting up to `wait`.
     pub fn subscribe(&self, after: u64, wait: Duration) -> Changes {

@@ -1,5 +1,11 @@
 //! A repository in a local directory: one file per object, written to a
 //! temporary name, fsynced and renamed, so a reader never sees half an object.
+//!
+//! Several processes may use one repository at once (a continuous backup
+//! shipping while `backup list`, `verify` or `restore` read): each write has
+//! a temporary name of its own (process id and a counter), and `open`
+//! removes only temporary files untouched for [`STALE_TMP`], the leftovers
+//! of writes that were cut short, never one another process is writing.
 
 use std::fs;
 use std::io::Write;
@@ -8,6 +14,22 @@ use tablesync::backup::ObjectStore;
 use tablesync::{Error, Result};
 
 use crate::name::{check_name, TMP_SUFFIX};
+
+/// Age after which a temporary file counts as the leftover of an
+/// interrupted write (a live write touches its file within seconds).
+pub const STALE_TMP: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// Numbers the temporary files of this process.
+static TMP_SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Whether the temporary file at `path` was last touched over [`STALE_TMP`] ago.
+fn stale(path: &Path) -> bool {
+    fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age > STALE_TMP)
+}
 
 /// An [`ObjectStore`] over a directory.
 #[derive(Debug, Clone)]
@@ -33,14 +55,14 @@ fn sync_dir(dir: &Path) -> Result<()> {
 
 impl DirStore {
     /// Open (creating if missing) a directory store; leftover temporary
-    /// files of interrupted writes are removed.
+    /// files of interrupted writes (untouched for [`STALE_TMP`]) are removed.
     pub fn open(root: impl AsRef<Path>) -> Result<DirStore> {
         let root = root.as_ref().to_path_buf();
         fs::create_dir_all(&root).map_err(|e| io(&root, e))?;
         let store = DirStore { root };
         let mut tmp = Vec::new();
         store.walk(&store.root.clone(), "", &mut |rel, path| {
-            if rel.ends_with(TMP_SUFFIX) {
+            if rel.ends_with(TMP_SUFFIX) && stale(path) {
                 tmp.push(path.to_path_buf());
             }
         })?;
@@ -99,12 +121,20 @@ impl ObjectStore for DirStore {
         let p = self.path(name)?;
         let dir = p.parent().expect("object path has a parent").to_path_buf();
         fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
-        let tmp = PathBuf::from(format!("{}{TMP_SUFFIX}", p.display()));
+        let seq = TMP_SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = PathBuf::from(format!(
+            "{}.{}-{seq}{TMP_SUFFIX}",
+            p.display(),
+            std::process::id()
+        ));
         let mut f = fs::File::create(&tmp).map_err(|e| io(&tmp, e))?;
         f.write_all(bytes).map_err(|e| io(&tmp, e))?;
         f.sync_all().map_err(|e| io(&tmp, e))?;
         drop(f);
-        fs::rename(&tmp, &p).map_err(|e| io(&p, e))?;
+        if let Err(e) = fs::rename(&tmp, &p) {
+            let _ = fs::remove_file(&tmp);
+            return Err(io(&p, e));
+        }
         sync_dir(&dir)
     }
 

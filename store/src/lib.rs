@@ -23,7 +23,7 @@ mod dir;
 mod name;
 
 pub use cloud::{CloudStore, StoreOptions};
-pub use dir::DirStore;
+pub use dir::{DirStore, STALE_TMP};
 
 use tablesync::backup::ObjectStore;
 use tablesync::{Error, Result};

@@ -37,11 +37,25 @@ fn objects_round_trip_and_list_by_prefix() {
             "{bad:?}"
         );
     }
-    // A write cut short leaves only a .tmp file, which is never listed and goes on open.
-    std::fs::write(dir.path().join("chunks/ab/ab03.tmp"), b"half").unwrap();
+    // A write cut short leaves only a .tmp file, which is never listed and
+    // goes on open once it is stale; a fresh one (another process writing
+    // right now, e.g. a continuous backup while `backup list` runs) stays.
+    let old = dir.path().join("chunks/ab/ab03.1-0.tmp");
+    let live = dir.path().join("chunks/ab/ab04.2-0.tmp");
+    std::fs::write(&old, b"half").unwrap();
+    std::fs::write(&live, b"being written").unwrap();
+    let long_ago = std::time::SystemTime::now() - tablesync_store::STALE_TMP * 2;
+    std::fs::File::options()
+        .write(true)
+        .open(&old)
+        .unwrap()
+        .set_modified(long_ago)
+        .unwrap();
     assert_eq!(s.list("chunks/ab").unwrap(), vec!["chunks/ab/ab01"]);
     DirStore::open(dir.path()).unwrap();
-    assert!(!dir.path().join("chunks/ab/ab03.tmp").exists());
+    assert!(!old.exists());
+    assert!(live.exists());
+    assert_eq!(s.list("chunks/ab").unwrap(), vec!["chunks/ab/ab01"]);
     assert_eq!(
         open_store("ftp://bucket/x").err().map(|e| e.code()),
         Some("OTSParameterInvalid")

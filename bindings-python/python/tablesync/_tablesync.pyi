@@ -54,6 +54,7 @@ __all__ = [
     "respond",
     "VerifyReport",
     "restore",
+    "backup_server",
 ]
 
 # ---- values -----------------------------------------------------------------
@@ -645,6 +646,18 @@ class Backups:
         self, keep_last: Optional[int] = None, keep_daily: Optional[int] = None, dry_run: bool = False
     ) -> List[str]: ...
 
+def backup_server(
+    url: str,
+    repo: str,
+    *,
+    token: str,
+    tables: Optional[Sequence[str]] = None,
+    passphrase: Union[str, bytes, None] = None,
+    key_file: Union[str, os.PathLike[str], None] = None,
+    full: bool = False,
+    ca_file: Union[str, os.PathLike[str], None] = None,
+    insecure_http: bool = False,
+) -> BackupInfo: ...
 def restore(
     repo: str,
     dest: Union[str, os.PathLike[str], None] = None,

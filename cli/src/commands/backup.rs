@@ -298,8 +298,81 @@ pub fn run(a: &BackupArgs, region: Option<&str>) -> CliResult<Outcome> {
     }
 }
 
-fn backup_once(a: &BackupCreateArgs, region: Option<&str>, repo: &Repository) -> CliResult<()> {
-    let db = open_existing(&a.dir, region, SyncPolicy::Always)?;
+/// Where `backup create` reads from: a directory, or a running server.
+enum Source {
+    /// A database directory (opened for each round).
+    Dir,
+    /// A `tablesync serve` at a URL, and the next cursor of the last
+    /// snapshot backed up (a round with no record since is skipped).
+    Server {
+        client: tablesync_http::RowClient,
+        next_cursor: Option<u64>,
+    },
+}
+
+impl Source {
+    fn of(a: &BackupCreateArgs) -> CliResult<Source> {
+        let Some(url) = super::group_remote::url_of(&a.dir) else {
+            return Ok(Source::Dir);
+        };
+        let token = a
+            .token
+            .as_deref()
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                CliError::arg("a server needs a bearer token: set TABLESYNC_TOKEN or pass --token")
+            })?;
+        let opts = tablesync_http::ClientOptions {
+            ca_file: a.ca.clone(),
+            insecure_http: a.insecure_http,
+            // A snapshot of a large region takes a while to send.
+            timeout: Duration::from_secs(3600),
+            ..Default::default()
+        };
+        Ok(Source::Server {
+            client: tablesync_http::RowClient::new(&url, token, &opts)?,
+            next_cursor: None,
+        })
+    }
+
+    /// The region to back up now, or `None` when a server's change log
+    /// holds nothing since the last round.
+    fn take(&mut self, a: &BackupCreateArgs, region: Option<&str>) -> CliResult<Option<Database>> {
+        match self {
+            Source::Dir => Ok(Some(open_existing(&a.dir, region, SyncPolicy::Always)?)),
+            Source::Server {
+                client,
+                next_cursor,
+            } => {
+                if let Some(c) = *next_cursor {
+                    if !client.has_changes_since(c)? {
+                        return Ok(None);
+                    }
+                }
+                let bytes = client.snapshot()?;
+                let db =
+                    Database::import_snapshot(&bytes, std::sync::Arc::new(tablesync::SystemClock))?;
+                if let Some(r) = region.filter(|r| *r != db.region()) {
+                    return Err(CliError::arg(format!(
+                        "the server holds region '{}', not '{r}'",
+                        db.region()
+                    )));
+                }
+                Ok(Some(db))
+            }
+        }
+    }
+}
+
+fn backup_once(
+    a: &BackupCreateArgs,
+    region: Option<&str>,
+    repo: &Repository,
+    source: &mut Source,
+) -> CliResult<()> {
+    let Some(db) = source.take(a, region)? else {
+        return Ok(());
+    };
     let opts = BackupOptions {
         tables: (!a.tables.is_empty()).then(|| a.tables.clone()),
         mode: if a.full {
@@ -316,6 +389,11 @@ fn backup_once(a: &BackupCreateArgs, region: Option<&str>, repo: &Repository) ->
     let started = Instant::now();
     let out = db.backup(repo, &opts, &mut |p| on_progress(&pb, p, started))?;
     pb.finish_and_clear();
+    // Only a snapshot that is safely backed up moves the cursor on, so a
+    // failed round is taken again next round even if nothing new commits.
+    if let Source::Server { next_cursor, .. } = source {
+        *next_cursor = Some(tablesync::backup::BackupSource::backup_cursors(&db)?.1);
+    }
     drop(db);
     let secs = started.elapsed().as_secs_f64();
     if a.json {
@@ -332,9 +410,14 @@ fn backup_once(a: &BackupCreateArgs, region: Option<&str>, repo: &Repository) ->
 }
 
 fn create(a: &BackupCreateArgs, region: Option<&str>) -> CliResult<()> {
+    let mut source = Source::of(a)?;
+    // A wrong URL or token is refused before REPO is created.
+    if let Source::Server { client, .. } = &source {
+        client.has_changes_since(0)?;
+    }
     let repo = open_or_init_repo(&a.repo, &a.key)?;
     if !a.continuous {
-        return backup_once(a, region, &repo);
+        return backup_once(a, region, &repo, &mut source);
     }
     let interval = parse_interval(&a.interval)?;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -345,10 +428,14 @@ fn create(a: &BackupCreateArgs, region: Option<&str>) -> CliResult<()> {
     let mut round = 0u64;
     while !stop.load(std::sync::atomic::Ordering::SeqCst) {
         let started = Instant::now();
-        match backup_once(a, region, &repo) {
+        match backup_once(a, region, &repo, &mut source) {
             Ok(()) => {}
-            // Another process holds the directory: try again next round.
-            Err(e) if e.code == "StorageLocked" => eprintln!("{}", e.line()),
+            // Another process holds the directory, or the server is busy
+            // or restarting: try again next round (a first round that fails
+            // is an error: a wrong token or URL should not loop).
+            Err(e) if round > 0 && matches!(e.code, "StorageLocked" | "SyncError") => {
+                eprintln!("{}", e.line())
+            }
             Err(e) => return Err(e),
         }
         round += 1;

@@ -3,6 +3,7 @@
 
 use super::chunk::{ChunkBuilder, ChunkSizes, CHUNK_RECORDS, CHUNK_ROWS};
 use super::manifest::{BackupKind, Manifest, ObjectId, TableEntry};
+use super::pipeline::{default_workers, Pipeline, Written};
 use super::repo::{BackupInfo, Repository};
 use super::source::{BackupSource, RestoreTarget};
 use super::Progress;
@@ -35,6 +36,10 @@ pub struct BackupOptions {
     pub now_ms: i64,
     /// Write an incremental even when nothing changed since the parent.
     pub keep_empty: bool,
+    /// Threads that compress, hash, encrypt and store chunks while the
+    /// calling thread reads (`None`: one per core; `Some(0)`: all on the
+    /// calling thread). The repository's bytes are the same either way.
+    pub workers: Option<usize>,
 }
 
 /// What [`create_backup`] did.
@@ -49,8 +54,8 @@ pub struct BackupOutcome {
 /// Records replayed into the scratch region per call.
 const REPLAY_BATCH: usize = 4096;
 
-struct Writer<'a> {
-    repo: &'a Repository,
+struct Writer<'a, 'p, 'r> {
+    pipe: &'p mut Pipeline<'r>,
     bytes: u64,
     new_bytes: u64,
     progress: &'a mut dyn FnMut(Progress),
@@ -58,18 +63,53 @@ struct Writer<'a> {
     total_items: u64,
 }
 
-impl Writer<'_> {
-    fn put(&mut self, payload: Vec<u8>, items: u64) -> Result<ObjectId> {
-        let (id, written) = self.repo.put_chunk(&payload)?;
-        self.bytes += payload.len() as u64;
-        self.new_bytes += written;
-        self.done_items += items;
-        (self.progress)(Progress {
-            done: self.done_items,
-            total: self.total_items,
-            bytes: self.bytes,
+impl Writer<'_, '_, '_> {
+    /// Hand a chunk to the pipeline; its submission index.
+    fn put(&mut self, payload: Vec<u8>, items: u64) -> Result<usize> {
+        let Writer {
+            pipe,
+            bytes,
+            new_bytes,
+            progress,
+            done_items,
+            total_items,
+        } = self;
+        pipe.submit(payload, items, &mut |w| {
+            Self::account(bytes, new_bytes, done_items, *total_items, progress, w)
+        })
+    }
+
+    /// Wait for every chunk; the ids of submissions `range`, in order.
+    fn ids(&mut self, range: std::ops::Range<usize>) -> Result<Vec<ObjectId>> {
+        let Writer {
+            pipe,
+            bytes,
+            new_bytes,
+            progress,
+            done_items,
+            total_items,
+        } = self;
+        pipe.ids(range, &mut |w| {
+            Self::account(bytes, new_bytes, done_items, *total_items, progress, w)
+        })
+    }
+
+    fn account(
+        bytes: &mut u64,
+        new_bytes: &mut u64,
+        done_items: &mut u64,
+        total_items: u64,
+        progress: &mut dyn FnMut(Progress),
+        w: &Written,
+    ) {
+        *bytes += w.payload_len;
+        *new_bytes += w.new_bytes;
+        *done_items += w.items;
+        progress(Progress {
+            done: *done_items,
+            total: total_items,
+            bytes: *bytes,
         });
-        Ok(id)
     }
 }
 
@@ -209,98 +249,117 @@ pub fn create_backup(
         }
     }
 
-    let mut w = Writer {
+    let (tables, log_chunks, records, history_complete, bytes, new_bytes) = Pipeline::run(
         repo,
-        bytes: 0,
-        new_bytes: 0,
-        progress,
-        done_items: 0,
-        total_items: next_cursor.saturating_sub(from_cursor)
-            + if parent.is_none() { total_rows } else { 0 },
-    };
+        options.workers.unwrap_or_else(default_workers),
+        |pipe| {
+            let mut w = Writer {
+                pipe,
+                bytes: 0,
+                new_bytes: 0,
+                progress,
+                done_items: 0,
+                total_items: next_cursor.saturating_sub(from_cursor)
+                    + if parent.is_none() { total_rows } else { 0 },
+            };
 
-    if parent.is_none() {
-        for t in tables.iter_mut() {
-            let mut b = ChunkBuilder::new(CHUNK_ROWS, options.sizes);
-            let mut chunks = Vec::new();
+            let mut table_chunks = Vec::new();
+            if parent.is_none() {
+                for t in tables.iter_mut() {
+                    let mut b = ChunkBuilder::new(CHUNK_ROWS, options.sizes);
+                    let first = w.pipe.submitted();
+                    let mut pending_items = 0u64;
+                    src.backup_rows(&t.schema.name, &mut |k, st| {
+                        pending_items += 1;
+                        if let Some(p) = b.push_row(k, st) {
+                            w.put(p, pending_items)?;
+                            pending_items = 0;
+                        }
+                        Ok(())
+                    })?;
+                    if let Some(p) = b.take() {
+                        w.put(p, pending_items)?;
+                    }
+                    table_chunks.push(first..w.pipe.submitted());
+                }
+            }
+
+            // The records since the parent (or the whole retained log), and for a
+            // full backup a replay of them into an empty region: if that rebuilds
+            // every table's digest, the chain covers all history.
+            let check_history = parent.is_none()
+                && dropped.contiguous().is_empty()
+                && dropped.out_of_order().is_empty()
+                && first_cursor <= 1;
+            let mut replay: Option<Box<dyn RestoreTarget>> = None;
+            if check_history {
+                let mut r = scratch()?;
+                for s in &schemas {
+                    r.restore_create_table(s.clone())?;
+                }
+                replay = Some(r);
+            }
+            let all_tables = options.tables.is_none();
+            let mut b = ChunkBuilder::new(CHUNK_RECORDS, options.sizes);
+            let log_first = w.pipe.submitted();
+            let mut records = 0u64;
             let mut pending_items = 0u64;
-            src.backup_rows(&t.schema.name, &mut |k, st| {
+            let mut batch = Vec::new();
+            src.backup_records(from_cursor, &mut |cursor, _stamp, bytes| {
+                if cursor >= next_cursor {
+                    return Ok(());
+                }
                 pending_items += 1;
-                if let Some(p) = b.push_row(k, st) {
-                    chunks.push(w.put(p, pending_items)?);
+                let decoded = if replay.is_some() || !all_tables {
+                    let r = decode_record(bytes)?;
+                    if !names.contains(&r.table) {
+                        return Ok(());
+                    }
+                    Some(r)
+                } else {
+                    None
+                };
+                records += 1;
+                if let (Some(rep), Some(rec)) = (replay.as_mut(), decoded) {
+                    batch.push(rec);
+                    if batch.len() >= REPLAY_BATCH {
+                        rep.restore_apply_records(std::mem::take(&mut batch))?;
+                    }
+                }
+                if let Some(p) = b.push_record(bytes) {
+                    w.put(p, pending_items)?;
                     pending_items = 0;
                 }
                 Ok(())
             })?;
             if let Some(p) = b.take() {
-                chunks.push(w.put(p, pending_items)?);
+                w.put(p, pending_items)?;
             }
-            t.chunks = chunks;
-        }
-    }
-
-    // The records since the parent (or the whole retained log), and for a
-    // full backup a replay of them into an empty region: if that rebuilds
-    // every table's digest, the chain covers all history.
-    let check_history = parent.is_none()
-        && dropped.contiguous().is_empty()
-        && dropped.out_of_order().is_empty()
-        && first_cursor <= 1;
-    let mut replay: Option<Box<dyn RestoreTarget>> = None;
-    if check_history {
-        let mut r = scratch()?;
-        for s in &schemas {
-            r.restore_create_table(s.clone())?;
-        }
-        replay = Some(r);
-    }
-    let all_tables = options.tables.is_none();
-    let mut b = ChunkBuilder::new(CHUNK_RECORDS, options.sizes);
-    let mut log_chunks = Vec::new();
-    let mut records = 0u64;
-    let mut pending_items = 0u64;
-    let mut batch = Vec::new();
-    src.backup_records(from_cursor, &mut |cursor, _stamp, bytes| {
-        if cursor >= next_cursor {
-            return Ok(());
-        }
-        pending_items += 1;
-        let decoded = if replay.is_some() || !all_tables {
-            let r = decode_record(bytes)?;
-            if !names.contains(&r.table) {
-                return Ok(());
+            let log_chunks = w.ids(log_first..w.pipe.submitted())?;
+            for (t, range) in tables.iter_mut().zip(table_chunks) {
+                t.chunks = w.ids(range)?;
             }
-            Some(r)
-        } else {
-            None
-        };
-        records += 1;
-        if let (Some(rep), Some(rec)) = (replay.as_mut(), decoded) {
-            batch.push(rec);
-            if batch.len() >= REPLAY_BATCH {
-                rep.restore_apply_records(std::mem::take(&mut batch))?;
-            }
-        }
-        if let Some(p) = b.push_record(bytes) {
-            log_chunks.push(w.put(p, pending_items)?);
-            pending_items = 0;
-        }
-        Ok(())
-    })?;
-    if let Some(p) = b.take() {
-        log_chunks.push(w.put(p, pending_items)?);
-    }
-    let history_complete = match replay.as_mut() {
-        Some(rep) => {
-            rep.restore_apply_records(std::mem::take(&mut batch))?;
-            let mut same = true;
-            for t in &tables {
-                same &= rep.restore_table_digest(&t.schema.name)? == (t.digest, t.rows);
-            }
-            same
-        }
-        None => false,
-    };
+            let history_complete = match replay.as_mut() {
+                Some(rep) => {
+                    rep.restore_apply_records(std::mem::take(&mut batch))?;
+                    let mut same = true;
+                    for t in &tables {
+                        same &= rep.restore_table_digest(&t.schema.name)? == (t.digest, t.rows);
+                    }
+                    same
+                }
+                None => false,
+            };
+            Ok((
+                tables,
+                log_chunks,
+                records,
+                history_complete,
+                w.bytes,
+                w.new_bytes,
+            ))
+        },
+    )?;
 
     let (kind, covers_from) = match &parent {
         Some((_, pm)) => (BackupKind::Incremental, pm.covers_from),
@@ -321,8 +380,8 @@ pub fn create_backup(
         tables,
         records,
         log_chunks,
-        bytes: w.bytes,
-        new_bytes: w.new_bytes,
+        bytes,
+        new_bytes,
     };
     let id = repo.put_manifest(&manifest)?;
     Ok(BackupOutcome {

@@ -29,6 +29,7 @@ mod create;
 mod crypto;
 mod manifest;
 mod object;
+mod pipeline;
 mod prune;
 mod repo;
 mod restore;

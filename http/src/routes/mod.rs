@@ -5,6 +5,7 @@ mod links;
 mod ops;
 mod replicate;
 mod rows;
+mod snapshot;
 mod sync;
 
 use crate::auth::Tokens;
@@ -64,6 +65,7 @@ pub fn router(app: AppState) -> Router {
         .route("/v1/row/range", post(rows::range))
         .route("/v1/row/batch", post(rows::batch))
         .route("/v1/changes", get(changes::changes))
+        .route(crate::SNAPSHOT_PATH, get(snapshot::snapshot))
         .merge(crate::cluster::routes())
         .route("/", get(crate::dashboard::index))
         .route("/dashboard.js", get(crate::dashboard::script))
