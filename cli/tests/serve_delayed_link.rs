@@ -6,89 +6,27 @@
 mod common;
 use common::*;
 use serde_json::json;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
-use tablesync_http::{ClientOptions, RowClient};
 
 const TOKEN: &str = "delayed-token";
 const DELAY: Duration = Duration::from_millis(2_000);
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+type Node = Served;
 
-struct Node {
-    child: Child,
-    url: String,
-    _stdout: BufReader<std::process::ChildStdout>,
-}
-
-impl Node {
+impl Served {
     fn start(dir: &str, region: &str, port: u16, extra: &[&str]) -> Node {
-        let mut child = command()
-            .args(["--region", region, "serve", dir])
+        let mut cmd = command();
+        cmd.args(["--region", region, "serve", dir])
             .args(["--listen", &format!("127.0.0.1:{port}")])
-            .args(extra)
-            .env("TABLESYNC_TOKEN", TOKEN)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("tablesync serve starts");
-        let mut line = String::new();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        stdout.read_line(&mut line).unwrap();
-        assert!(line.starts_with("serving region '"), "{line}");
-        Node {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-            _stdout: stdout,
-        }
+            .args(extra);
+        Served::spawn(
+            &mut cmd,
+            dir,
+            format!("http://127.0.0.1:{port}"),
+            TOKEN,
+            None,
+        )
     }
-
-    fn client(&self) -> RowClient {
-        let opts = ClientOptions {
-            timeout: Duration::from_secs(10),
-            ..ClientOptions::default()
-        };
-        RowClient::new(&self.url, TOKEN, &opts).unwrap()
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn seeded(tmp: &std::path::Path, name: &str) -> String {
-    let seed = tmp.join("seed.jsonl");
-    std::fs::write(
-        &seed,
-        "{\"primary_key\":{\"uid\":0},\"columns\":{\"v\":\"seed\"},\"timestamps\":{\"v\":1}}\n",
-    )
-    .unwrap();
-    let dir = p(tmp, name);
-    ok(&[
-        "--region",
-        name,
-        "import",
-        &dir,
-        "t",
-        &seed.to_string_lossy(),
-        "--pk",
-        "uid:INTEGER",
-    ]);
-    dir
-}
-
-fn has(c: &RowClient, k: i64) -> bool {
-    c.get_row("t", json!({ "uid": k })).unwrap().is_some()
 }
 
 #[test]
@@ -104,9 +42,9 @@ fn a_hosted_delayed_link_shows_nothing_before_the_delay_and_everything_after() {
         pa,
         &["--peer", &peer, "--link-trigger", "delayed:2s"],
     );
-    let links = a.client().get("/v1/links").unwrap();
+    let links = a.client(None).get("/v1/links").unwrap();
     assert_eq!(links["links"][0]["trigger"], "delayed:2000ms", "{links}");
-    let (ca, cb) = (a.client(), b.client());
+    let (ca, cb) = (a.client(None), b.client(None));
     let mut sent = Vec::new();
     for k in 1..=20i64 {
         sent.push(Instant::now()); // before the commit: a lower bound

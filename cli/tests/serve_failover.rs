@@ -7,122 +7,33 @@
 mod common;
 use common::*;
 use serde_json::{json, Value as J};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
-use tablesync_http::{ClientOptions, RowClient};
+use tablesync_http::RowClient;
 
 const TOKEN: &str = "failover-token";
 
-/// A free loopback port (bound then released).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A running `serve --peer`; killed when dropped.
-struct Node {
-    child: Option<Child>,
-    url: String,
-    dir: String,
-    /// Kept open: the server prints to it when it stops.
-    _stdout: BufReader<std::process::ChildStdout>,
-}
+type Node = Served;
 
-impl Node {
+impl Served {
     fn start(dir: &str, region: &str, port: u16, peer: &str, peer_port: u16) -> Node {
-        let mut child = command()
-            .args(["--region", region, "serve", dir])
+        let mut cmd = command();
+        cmd.args(["--region", region, "serve", dir])
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .args(["--peer", &format!("{peer}=http://127.0.0.1:{peer_port}")])
-            .args(["--group-primary", "a", "--heartbeat", "100ms"])
-            .env("TABLESYNC_TOKEN", TOKEN)
-            .stdout(Stdio::piped())
-            .stderr(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(format!("{dir}.log"))
-                    .unwrap(),
-            )
-            .spawn()
-            .expect("tablesync serve starts");
-        let mut line = String::new();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        stdout.read_line(&mut line).unwrap();
-        assert!(line.starts_with("serving region '"), "{line}");
-        Node {
-            child: Some(child),
-            url: format!("http://127.0.0.1:{port}"),
-            dir: dir.to_string(),
-            _stdout: stdout,
-        }
+            .args(["--group-primary", "a", "--heartbeat", "100ms"]);
+        Served::spawn(
+            &mut cmd,
+            dir,
+            format!("http://127.0.0.1:{port}"),
+            TOKEN,
+            None,
+        )
     }
-
-    fn client(&self, epoch: Option<u64>) -> RowClient {
-        let opts = ClientOptions {
-            timeout: Duration::from_secs(10),
-            ..ClientOptions::default()
-        };
-        RowClient::new(&self.url, TOKEN, &opts)
-            .unwrap()
-            .with_epoch(epoch)
-    }
-
-    fn links(&self) -> J {
-        self.client(None).get("/v1/links").unwrap()
-    }
-
-    fn kill9(&mut self) {
-        let mut c = self.child.take().unwrap();
-        c.kill().unwrap(); // SIGKILL
-        c.wait().unwrap();
-    }
-
-    fn term(&mut self) {
-        let mut c = self.child.take().unwrap();
-        let st = std::process::Command::new("kill")
-            .args(["-TERM", &c.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(st.success());
-        let status = c.wait().unwrap();
-        let log = std::fs::read_to_string(format!("{}.log", self.dir)).unwrap_or_default();
-        assert!(status.success(), "{status:?}; log:\n{log}");
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-/// Poll `f` every 50 ms until it holds (or panic after `secs`).
-fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool) -> Duration {
-    let t = Instant::now();
-    while !f() {
-        assert!(
-            t.elapsed() < Duration::from_secs(secs),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    t.elapsed()
 }
 
 fn put(c: &RowClient, k: i64) -> tablesync::Result<J> {
     c.put_row("t", json!({ "uid": k }), json!({ "v": "w" }), "IGNORE")
-}
-
-fn has(c: &RowClient, k: i64) -> bool {
-    c.get_row("t", json!({ "uid": k })).unwrap().is_some()
 }
 
 fn peer_state(links: &J) -> String {

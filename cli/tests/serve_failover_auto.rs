@@ -9,33 +9,18 @@
 mod common;
 use common::*;
 use serde_json::{json, Value as J};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tablesync_http::{ClientOptions, HttpRemote, RowClient};
+use tablesync_http::{HttpRemote, RowClient};
 
 const TOKEN: &str = "auto-failover-token";
 const NAMES: [&str; 3] = ["a", "b", "c"];
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A running `serve` with the two other regions as peers; killed on drop.
-struct Node {
-    child: Option<Child>,
-    url: String,
-    dir: String,
-    _stdout: BufReader<std::process::ChildStdout>,
-}
+type Node = Served;
 
-impl Node {
+impl Served {
     fn start(dir: &str, i: usize, ports: &[u16; 3]) -> Node {
         let mut cmd = command();
         cmd.args(["--region", NAMES[i], "serve", dir])
@@ -47,90 +32,13 @@ impl Node {
                 &format!("{}=http://127.0.0.1:{}", NAMES[j], ports[j]),
             ]);
         }
-        let mut child = cmd
-            .env("TABLESYNC_TOKEN", TOKEN)
-            .stdout(Stdio::piped())
-            .stderr(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(format!("{dir}.log"))
-                    .unwrap(),
-            )
-            .spawn()
-            .expect("tablesync serve starts");
-        let mut line = String::new();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        stdout.read_line(&mut line).unwrap();
-        assert!(line.starts_with("serving region '"), "{line}");
-        Node {
-            child: Some(child),
-            url: format!("http://127.0.0.1:{}", ports[i]),
-            dir: dir.to_string(),
-            _stdout: stdout,
-        }
+        let url = format!("http://127.0.0.1:{}", ports[i]);
+        Served::spawn(&mut cmd, dir, url, TOKEN, None)
     }
-
-    fn client(&self, epoch: Option<u64>) -> RowClient {
-        let opts = ClientOptions {
-            timeout: Duration::from_secs(10),
-            ..ClientOptions::default()
-        };
-        RowClient::new(&self.url, TOKEN, &opts)
-            .unwrap()
-            .with_epoch(epoch)
-    }
-
-    fn links(&self) -> J {
-        self.client(None).get("/v1/links").unwrap()
-    }
-
-    fn kill9(&mut self) {
-        let mut c = self.child.take().unwrap();
-        c.kill().unwrap(); // SIGKILL
-        c.wait().unwrap();
-    }
-
-    fn term(&mut self) {
-        let mut c = self.child.take().unwrap();
-        let st = std::process::Command::new("kill")
-            .args(["-TERM", &c.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(st.success());
-        let status = c.wait().unwrap();
-        let log = std::fs::read_to_string(format!("{}.log", self.dir)).unwrap_or_default();
-        assert!(status.success(), "{status:?}; log:\n{log}");
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool) -> Duration {
-    let t = Instant::now();
-    while !f() {
-        assert!(
-            t.elapsed() < Duration::from_secs(secs),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    t.elapsed()
 }
 
 fn put(c: &RowClient, k: i64) -> tablesync::Result<J> {
     c.put_row("t", json!({ "uid": k }), json!({ "v": "w" }), "IGNORE")
-}
-
-fn has(c: &RowClient, k: i64) -> bool {
-    c.get_row("t", json!({ "uid": k })).unwrap().is_some()
 }
 
 fn refused_stale(c: &RowClient, k: i64, stale_accepted: &mut u32) {
@@ -141,29 +49,7 @@ fn refused_stale(c: &RowClient, k: i64, stale_accepted: &mut u32) {
 }
 
 fn seed(tmp: &std::path::Path) -> Vec<String> {
-    let seed = tmp.join("seed.jsonl");
-    std::fs::write(
-        &seed,
-        "{\"primary_key\":{\"uid\":0},\"columns\":{\"v\":\"seed\"},\"timestamps\":{\"v\":1}}\n",
-    )
-    .unwrap();
-    NAMES
-        .iter()
-        .map(|r| {
-            let dir = p(tmp, r);
-            ok(&[
-                "--region",
-                r,
-                "import",
-                &dir,
-                "t",
-                &seed.to_string_lossy(),
-                "--pk",
-                "uid:INTEGER",
-            ]);
-            dir
-        })
-        .collect()
+    NAMES.iter().map(|r| seeded(tmp, r)).collect()
 }
 
 #[test]

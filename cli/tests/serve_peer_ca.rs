@@ -4,21 +4,10 @@
 
 mod common;
 use common::*;
-use serde_json::{json, Value as J};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
-use tablesync_http::{ClientOptions, RowClient};
+use serde_json::json;
+use tablesync_http::RowClient;
 
 const TOKEN: &str = "peer-ca-token";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// A CA and a certificate for 127.0.0.1 signed by it: (ca, cert, key) paths.
 fn test_certs(dir: &std::path::Path, name: &str) -> (String, String, String) {
@@ -47,14 +36,9 @@ fn test_certs(dir: &std::path::Path, name: &str) -> (String, String, String) {
     out
 }
 
-struct Node {
-    child: Child,
-    url: String,
-    ca: String,
-    _stdout: BufReader<std::process::ChildStdout>,
-}
+type Node = Served;
 
-impl Node {
+impl Served {
     #[allow(clippy::too_many_arguments)]
     fn start(
         dir: &str,
@@ -67,89 +51,20 @@ impl Node {
         trust: &str,
         own_ca: &str,
     ) -> Node {
-        let mut child = command()
-            .args(["--region", region, "serve", dir])
+        let mut cmd = command();
+        cmd.args(["--region", region, "serve", dir])
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .args(["--tls-cert", cert, "--tls-key", key, "--ca", trust])
             .args(["--peer", &format!("{peer}=https://127.0.0.1:{peer_port}")])
-            .args(["--heartbeat", "100ms"])
-            .env("TABLESYNC_TOKEN", TOKEN)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("tablesync serve starts");
-        let mut line = String::new();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        stdout.read_line(&mut line).unwrap();
-        assert!(line.starts_with("serving region '"), "{line}");
-        Node {
-            child,
-            url: format!("https://127.0.0.1:{port}"),
-            ca: own_ca.to_string(),
-            _stdout: stdout,
-        }
+            .args(["--heartbeat", "100ms"]);
+        let url = format!("https://127.0.0.1:{port}");
+        Served::spawn(&mut cmd, dir, url, TOKEN, Some(own_ca))
     }
-
-    fn client(&self) -> RowClient {
-        let opts = ClientOptions {
-            ca_file: Some(self.ca.clone().into()),
-            timeout: Duration::from_secs(10),
-            ..ClientOptions::default()
-        };
-        RowClient::new(&self.url, TOKEN, &opts).unwrap()
-    }
-
-    fn links(&self) -> J {
-        self.client().get("/v1/links").unwrap()
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
-    let t = Instant::now();
-    while !f() {
-        assert!(
-            t.elapsed() < Duration::from_secs(secs),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn seeded(tmp: &std::path::Path, name: &str) -> String {
-    let seed = tmp.join("seed.jsonl");
-    std::fs::write(
-        &seed,
-        "{\"primary_key\":{\"uid\":0},\"columns\":{\"v\":\"seed\"},\"timestamps\":{\"v\":1}}\n",
-    )
-    .unwrap();
-    let dir = p(tmp, name);
-    ok(&[
-        "--region",
-        name,
-        "import",
-        &dir,
-        "t",
-        &seed.to_string_lossy(),
-        "--pk",
-        "uid:INTEGER",
-    ]);
-    dir
 }
 
 fn put(c: &RowClient, k: i64) {
     c.put_row("t", json!({ "uid": k }), json!({ "v": "w" }), "IGNORE")
         .unwrap();
-}
-
-fn has(c: &RowClient, k: i64) -> bool {
-    c.get_row("t", json!({ "uid": k })).unwrap().is_some()
 }
 
 #[test]
@@ -164,17 +79,17 @@ fn https_peers_signed_by_a_private_ca_replicate_and_a_wrong_ca_is_refused() {
     wait_for("each side to see the other up", 15, || {
         a.links()["peers"][0]["state"] == "up" && b.links()["peers"][0]["state"] == "up"
     });
-    put(&a.client(), 1);
-    put(&b.client(), 2);
+    put(&a.client(None), 1);
+    put(&b.client(None), 2);
     wait_for("both writes on both sides", 15, || {
-        has(&a.client(), 2) && has(&b.client(), 1)
+        has(&a.client(None), 2) && has(&b.client(None), 1)
     });
     drop(a);
 
     // a again, now trusting another CA: b's certificate is refused, so
     // nothing reaches b and the link reports the error.
     let a = Node::start(&da, "a", pa, "b", pb, &cert, &key, &other_ca, &ca);
-    put(&a.client(), 3);
+    put(&a.client(None), 3);
     wait_for("the link to report the refused certificate", 15, || {
         a.links()["links"][0]["last_error"].is_string()
     });
@@ -183,5 +98,5 @@ fn https_peers_signed_by_a_private_ca_replicate_and_a_wrong_ca_is_refused() {
         .unwrap()
         .to_string();
     assert!(err.contains("https://127.0.0.1"), "{err}");
-    assert!(!has(&b.client(), 3));
+    assert!(!has(&b.client(None), 3));
 }

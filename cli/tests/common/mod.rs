@@ -134,3 +134,153 @@ pub fn value(db: &str, table: &str, uid: i64) -> Option<String> {
         .and_then(|v| v.as_str())
         .map(str::to_string)
 }
+
+/// A free TCP port on 127.0.0.1 (bound, then released for a child to take).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Poll `f` every 50 ms until it holds; panics after `secs` seconds.
+/// Returns how long it took.
+pub fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool) -> std::time::Duration {
+    let t = std::time::Instant::now();
+    while !f() {
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(secs),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    t.elapsed()
+}
+
+/// A region directory `tmp/name` for region `name`, made by `tablesync
+/// import` of one seed row (`uid` 0) into table `t` (`uid:INTEGER`).
+pub fn seeded(tmp: &Path, name: &str) -> String {
+    let seed = tmp.join("seed.jsonl");
+    std::fs::write(
+        &seed,
+        "{\"primary_key\":{\"uid\":0},\"columns\":{\"v\":\"seed\"},\"timestamps\":{\"v\":1}}\n",
+    )
+    .unwrap();
+    let dir = p(tmp, name);
+    ok(&[
+        "--region",
+        name,
+        "import",
+        &dir,
+        "t",
+        &seed.to_string_lossy(),
+        "--pk",
+        "uid:INTEGER",
+    ]);
+    dir
+}
+
+/// Whether row `uid = k` of table `t` is on the server `c` talks to.
+pub fn has(c: &tablesync_http::RowClient, k: i64) -> bool {
+    c.get_row("t", serde_json::json!({ "uid": k }))
+        .unwrap()
+        .is_some()
+}
+
+/// A `tablesync serve` child process, SIGKILLed when dropped.
+pub struct Served {
+    child: Option<std::process::Child>,
+    /// Its base URL.
+    pub url: String,
+    /// Its region directory (stderr goes to `DIR.log`).
+    pub dir: String,
+    token: String,
+    ca: Option<String>,
+    /// Kept open: the server prints to it when it stops.
+    _stdout: std::io::BufReader<std::process::ChildStdout>,
+}
+
+impl Served {
+    /// Start `cmd` (a `serve` command line) with `token`, stderr appended to
+    /// `DIR.log`, and wait for its "serving region" line. `ca`: the CA file
+    /// its clients trust (https).
+    pub fn spawn(
+        cmd: &mut Command,
+        dir: &str,
+        url: String,
+        token: &str,
+        ca: Option<&str>,
+    ) -> Served {
+        use std::io::BufRead;
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(format!("{dir}.log"))
+            .unwrap();
+        let mut child = cmd
+            .env("TABLESYNC_TOKEN", token)
+            .stdout(std::process::Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .expect("tablesync serve starts");
+        let mut line = String::new();
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        stdout.read_line(&mut line).unwrap();
+        assert!(line.starts_with("serving region '"), "{line}");
+        Served {
+            child: Some(child),
+            url,
+            dir: dir.to_string(),
+            token: token.to_string(),
+            ca: ca.map(str::to_string),
+            _stdout: stdout,
+        }
+    }
+
+    /// A row client for it (10 s timeout), sending `epoch` if given.
+    pub fn client(&self, epoch: Option<u64>) -> tablesync_http::RowClient {
+        let opts = tablesync_http::ClientOptions {
+            ca_file: self.ca.clone().map(Into::into),
+            timeout: std::time::Duration::from_secs(10),
+            ..tablesync_http::ClientOptions::default()
+        };
+        tablesync_http::RowClient::new(&self.url, &self.token, &opts)
+            .unwrap()
+            .with_epoch(epoch)
+    }
+
+    /// `GET /v1/links`.
+    pub fn links(&self) -> serde_json::Value {
+        self.client(None).get("/v1/links").unwrap()
+    }
+
+    /// SIGKILL, and reap it.
+    pub fn kill9(&mut self) {
+        let mut c = self.child.take().unwrap();
+        c.kill().unwrap();
+        c.wait().unwrap();
+    }
+
+    /// SIGTERM; it must exit cleanly (its log is shown if not).
+    pub fn term(&mut self) {
+        let mut c = self.child.take().unwrap();
+        let st = Command::new("kill")
+            .args(["-TERM", &c.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let status = c.wait().unwrap();
+        let log = std::fs::read_to_string(format!("{}.log", self.dir)).unwrap_or_default();
+        assert!(status.success(), "{status:?}; log:\n{log}");
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
