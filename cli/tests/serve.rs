@@ -262,33 +262,6 @@ fn sigterm_during_a_stream_of_writes_loses_no_acknowledged_write() {
     }
 }
 
-/// A CA and a certificate for 127.0.0.1 signed by it: (ca, cert, key) paths.
-fn test_certs(dir: &std::path::Path, name: &str) -> (String, String, String) {
-    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.distinguished_name
-        .push(DnType::CommonName, format!("{name} CA"));
-    let ca_cert = ca.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(ca, ca_key);
-    let key = KeyPair::generate().unwrap();
-    let cert = CertificateParams::new(vec!["127.0.0.1".to_string()])
-        .unwrap()
-        .signed_by(&key, &issuer)
-        .unwrap();
-    let path = |f: &str| {
-        dir.join(format!("{name}-{f}"))
-            .to_string_lossy()
-            .to_string()
-    };
-    let out = (path("ca.pem"), path("cert.pem"), path("key.pem"));
-    std::fs::write(&out.0, ca_cert.pem()).unwrap();
-    std::fs::write(&out.1, cert.pem()).unwrap();
-    std::fs::write(&out.2, key.serialize_pem()).unwrap();
-    out
-}
-
 #[test]
 fn serve_over_tls_with_a_token_file_and_sync_with_a_private_ca() {
     let tmp = tempfile::tempdir().unwrap();
