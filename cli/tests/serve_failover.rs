@@ -293,12 +293,8 @@ fn failover_detection_and_rto_figures() {
         rto.push(last_ack.elapsed());
         detect.push(down.unwrap());
     }
-    let q = |v: &mut Vec<Duration>, p: f64| {
-        v.sort();
-        v[((v.len() as f64 - 1.0) * p).round() as usize]
-    };
-    let (d50, d99) = (q(&mut detect, 0.5), q(&mut detect, 0.99));
-    let (r50, r99) = (q(&mut rto, 0.5), q(&mut rto, 0.99));
+    let (d50, d99) = (quantile(&mut detect, 0.5), quantile(&mut detect, 0.99));
+    let (r50, r99) = (quantile(&mut rto, 0.5), quantile(&mut rto, 0.99));
     println!("rounds {rounds} (100 ms heartbeats, phi threshold 8, loopback)");
     println!(
         "detection  p50 {d50:?}  p99 {d99:?}  target p99 1s  ratio {:.2}",

@@ -40,13 +40,17 @@ impl RowClient {
     /// GET `path` (e.g. `/v1/links`) and return the JSON answer.
     pub fn get(&self, path: &str) -> Result<J> {
         let url = format!("{}{path}", self.base);
-        let r = self
-            .agent
-            .get(&url)
+        let r = self.call_get(&url);
+        self.answer(r, &url)
+    }
+
+    /// GET `url` with the bearer token; a transport failure is one `Sync` error.
+    fn call_get(&self, url: &str) -> Result<ureq::http::Response<ureq::Body>> {
+        self.agent
+            .get(url)
             .header("Authorization", &format!("Bearer {}", self.token))
             .call()
-            .map_err(|e| Error::Sync(format!("GET {url}: {e}")));
-        self.answer(r, &url)
+            .map_err(|e| Error::Sync(format!("GET {url}: {e}")))
     }
 
     fn answer(&self, resp: Result<ureq::http::Response<ureq::Body>>, what: &str) -> Result<J> {
@@ -116,12 +120,7 @@ impl RowClient {
             self.base,
             wait.as_millis()
         );
-        let r = self
-            .agent
-            .get(&url)
-            .header("Authorization", &format!("Bearer {}", self.token))
-            .call()
-            .map_err(|e| Error::Sync(format!("GET {url}: {e}")));
+        let r = self.call_get(&url);
         let a = self.answer(r, &url)?;
         let next = a
             .get("next")
@@ -139,12 +138,7 @@ impl RowClient {
     /// record asked for, no waiting).
     pub fn has_changes_since(&self, after: u64) -> Result<bool> {
         let url = format!("{}/v1/changes?after={after}&limit=1", self.base);
-        let r = self
-            .agent
-            .get(&url)
-            .header("Authorization", &format!("Bearer {}", self.token))
-            .call()
-            .map_err(|e| Error::Sync(format!("GET {url}: {e}")));
+        let r = self.call_get(&url);
         let a = self.answer(r, &url)?;
         Ok(a.get("records")
             .and_then(J::as_array)
@@ -155,12 +149,7 @@ impl RowClient {
     /// snapshot frame (FORMAT.md §11) for [`tablesync::Database::import_snapshot`].
     pub fn snapshot(&self) -> Result<Vec<u8>> {
         let url = format!("{}{}", self.base, crate::SNAPSHOT_PATH);
-        let mut resp = self
-            .agent
-            .get(&url)
-            .header("Authorization", &format!("Bearer {}", self.token))
-            .call()
-            .map_err(|e| Error::Sync(format!("GET {url}: {e}")))?;
+        let mut resp = self.call_get(&url)?;
         let status = resp.status().as_u16();
         let code = resp
             .headers()

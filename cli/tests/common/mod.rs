@@ -311,3 +311,9 @@ pub fn test_certs(dir: &std::path::Path, name: &str) -> (String, String, String)
     std::fs::write(&out.2, key.serialize_pem()).unwrap();
     out
 }
+
+/// The `p` quantile (0.0–1.0, nearest rank) of `v`, which it sorts.
+pub fn quantile(v: &mut [std::time::Duration], p: f64) -> std::time::Duration {
+    v.sort();
+    v[((v.len() as f64 - 1.0) * p).round() as usize]
+}

@@ -237,11 +237,11 @@ async fn guard(State(app): State<AppState>, mut req: Request, next: Next) -> Res
         }
     }
     let epoch_claim = epoch_claim(&app, &req);
-    if let Some(r) = check_epoch(&app, epoch_claim).await {
+    if let Some(r) = check_epoch(&app, epoch_claim, EpochRule::Write).await {
         return r;
     }
     let peer_claim = peer_epoch_claim(&app, &req);
-    if let Some(r) = check_peer_epoch(&app, peer_claim).await {
+    if let Some(r) = check_epoch(&app, peer_claim, EpochRule::Peer).await {
         return r;
     }
     let declared = req
@@ -285,28 +285,22 @@ fn peer_epoch_claim(app: &AppState, req: &Request) -> Option<HeaderValue> {
     req.headers().get(crate::EPOCH_HEADER).cloned()
 }
 
-/// Peer records carrying `X-Tablesync-Epoch` on a server that hosts a
-/// group: refused (`StaleEpoch`) when sent under an older epoch.
-async fn check_peer_epoch(app: &AppState, claim: Option<HeaderValue>) -> Option<Response> {
-    let host = app.cfg.hosting.clone()?;
-    let v = claim?;
-    let Some(epoch) = v.to_str().ok().and_then(|s| s.trim().parse::<u64>().ok()) else {
-        return Some(error(
-            StatusCode::BAD_REQUEST,
-            "OTSParameterInvalid",
-            "X-Tablesync-Epoch must be an unsigned integer",
-        ));
-    };
-    match tokio::task::spawn_blocking(move || host.0.check_peer_epoch(epoch)).await {
-        Ok(Ok(())) => None,
-        Ok(Err(e)) => Some(refused(Refusal::Db(e))),
-        Err(_) => Some(refused(Refusal::Panicked)),
-    }
+/// Which epoch rule a claimed `X-Tablesync-Epoch` is held to.
+#[derive(Clone, Copy)]
+enum EpochRule {
+    /// A row write: refused unless it names the region's epoch.
+    Write,
+    /// Peer records: refused when sent under an older epoch.
+    Peer,
 }
 
-/// A row write carrying `X-Tablesync-Epoch` on a server that hosts a
-/// group: refused (`StaleEpoch`) unless it names the region's epoch.
-async fn check_epoch(app: &AppState, claim: Option<HeaderValue>) -> Option<Response> {
+/// A request carrying `X-Tablesync-Epoch` on a server that hosts a group:
+/// refused (`StaleEpoch`) when the claim breaks `rule`.
+async fn check_epoch(
+    app: &AppState,
+    claim: Option<HeaderValue>,
+    rule: EpochRule,
+) -> Option<Response> {
     let host = app.cfg.hosting.clone()?;
     let v = claim?;
     let Some(epoch) = v.to_str().ok().and_then(|s| s.trim().parse::<u64>().ok()) else {
@@ -316,7 +310,11 @@ async fn check_epoch(app: &AppState, claim: Option<HeaderValue>) -> Option<Respo
             "X-Tablesync-Epoch must be an unsigned integer",
         ));
     };
-    match tokio::task::spawn_blocking(move || host.0.check_epoch(epoch)).await {
+    let checked = tokio::task::spawn_blocking(move || match rule {
+        EpochRule::Write => host.0.check_epoch(epoch),
+        EpochRule::Peer => host.0.check_peer_epoch(epoch),
+    });
+    match checked.await {
         Ok(Ok(())) => None,
         Ok(Err(e)) => Some(refused(Refusal::Db(e))),
         Err(_) => Some(refused(Refusal::Panicked)),
