@@ -354,6 +354,27 @@ impl ObjectStore for Failing {
 }
 
 #[test]
+fn an_interrupted_init_leaves_no_repository_and_the_next_init_succeeds() {
+    let store = Arc::new(MemoryStore::new());
+    for allow in 0..2 {
+        let failing = Failing {
+            inner: store.clone(),
+            allow,
+            puts: AtomicUsize::new(0),
+        };
+        let e = Repository::init(Box::new(failing), None, &[5; INIT_RANDOM_LEN]).unwrap_err();
+        assert_eq!(e.code(), "StorageIo");
+        // The config is the commit point: no config, no repository.
+        let e = Repository::open(Box::new(store.clone()), None).unwrap_err();
+        assert_eq!(e.code(), "OTSObjectNotExist", "after {allow} writes");
+    }
+    let r = Repository::init(Box::new(store.clone()), None, &[5; INIT_RANDOM_LEN]).unwrap();
+    assert!(r.list().unwrap().is_empty());
+    let v = Database::verify_backups(&r, VerifyOptions::default(), &mut |_| {}).unwrap();
+    assert!(v.ok(), "{:?}", v.problems);
+}
+
+#[test]
 fn an_interrupted_backup_never_appears_and_the_next_run_resumes() {
     let clock = ManualClock::new(T0);
     let mut db = new_db("a", &clock);

@@ -165,13 +165,16 @@ impl Repository {
             false,
             None,
         )?;
-        store.put(CONFIG_NAME, &bytes)?;
         let repo = Repository {
             store,
             config,
             keys,
         };
+        // The empty index first, the config last: the config is what makes
+        // the store a repository, so a crash in between leaves no
+        // repository without an index (the next `init` starts over).
         repo.write_index(&Default::default())?;
+        repo.store.put(CONFIG_NAME, &bytes)?;
         Ok(repo)
     }
 
