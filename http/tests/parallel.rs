@@ -16,7 +16,7 @@ use tablesync_http::{
 };
 
 const SLOW_READ: Duration = Duration::from_millis(2500);
-const SLOW_COMMIT: Duration = Duration::from_millis(300);
+const SLOW_COMMIT: Duration = Duration::from_millis(600);
 
 fn served(hook: FaultHook) -> (tablesync_http::ServerHandle, RowClient, String) {
     let shared = Arc::new(RwLock::new(region("server")));

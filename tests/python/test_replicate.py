@@ -50,7 +50,9 @@ def test_manual_moves_nothing_until_triggered_and_pause_resume() -> None:
 
 def test_delayed_waits_before_shipping() -> None:
     a, b = _region("a"), _region("b")
-    link = a.replicate(b, trigger="delayed:300ms")
+    # A delay far above any scheduling pause of a loaded machine, so
+    # "not yet visible" cannot flake; wait_idle then waits it out.
+    link = a.replicate(b, trigger="delayed:2s")
     a.put_row("t", {"k": 1}, {"v": 1})
     time.sleep(0.1)
     assert b.get_row("t", {"k": 1}) is None
