@@ -18,6 +18,17 @@ export function createClusterApi({ raw, post, checkUsable, randomBytes, Tablesyn
   const UPDATE_KEYS = new Set(['put', 'delete', 'deleteAll', 'increment', 'condition', 'mode']);
   /** Codes meaning "the request never ran: fix the map (or wait) and retry". */
   const RETRY_CODES = new Set(['StaleClusterMap', 'NotHome', 'ClusterMapBehind', 'RowLocked']);
+  /** A parameter error, as the wasm layer makes them. */
+  function invalid(message) {
+    const e = new TablesyncError(`OTSParameterInvalid: ${message}`, 'OTSParameterInvalid');
+    e.kind = 'InvalidArgument';
+    return e;
+  }
+  function syncError(message) {
+    const e = new TablesyncError(`SyncError: ${message}`, 'SyncError');
+    e.kind = 'Sync';
+    return e;
+  }
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   const now = () => Date.now();
 
@@ -28,7 +39,7 @@ export function createClusterApi({ raw, post, checkUsable, randomBytes, Tablesyn
     }
     for (const k of Object.keys(obj)) {
       if (!allowed.has(k)) {
-        throw new TablesyncError(`InvalidArgument: unknown ${what} '${k}'`, 'InvalidArgument');
+        throw invalid(`unknown ${what} '${k}'`);
       }
     }
     return obj;
@@ -200,7 +211,7 @@ export function createClusterApi({ raw, post, checkUsable, randomBytes, Tablesyn
      * `"ONE"`, `"2"`). `opts.condition`: a row-existence condition.
      * Resolves to `{ home, degraded }`.
      */
-    putRow(table, primaryKey, columns, opts) {
+    async putRow(table, primaryKey, columns, opts) {
       const o = checkKeys(opts, WRITE_KEYS, 'putRow option');
       const op = { type: 'put', table, primaryKey, columns: columns ?? {} };
       if (o.condition !== undefined) op.condition = o.condition;
@@ -212,14 +223,14 @@ export function createClusterApi({ raw, post, checkUsable, randomBytes, Tablesyn
      * `opts.condition`, `opts.mode` (no increments: they would not replay
      * to the same value on every replica).
      */
-    updateRow(table, primaryKey, opts) {
+    async updateRow(table, primaryKey, opts) {
       const o = checkKeys(opts, UPDATE_KEYS, 'updateRow option');
       const { mode, ...rest } = o;
       return this.#write({ type: 'update', table, primaryKey, ...rest }, mode);
     }
 
     /** Delete a row (`opts.condition`, `opts.mode`). */
-    deleteRow(table, primaryKey, opts) {
+    async deleteRow(table, primaryKey, opts) {
       const o = checkKeys(opts, WRITE_KEYS, 'deleteRow option');
       const op = { type: 'delete', table, primaryKey };
       if (o.condition !== undefined) op.condition = o.condition;
@@ -233,7 +244,7 @@ export function createClusterApi({ raw, post, checkUsable, randomBytes, Tablesyn
       }
       // Encoded once: retries resend the same write with the same timestamps.
       const write = raw.RawCluster.encodeWrite(op, now());
-      let last = new TablesyncError('Sync: no attempt made', 'Sync');
+      let last = syncError('no attempt made');
       for (let attempt = 0; attempt < this.#attempts; attempt++) {
         const begun = this.#raw.beginWrite(write, mode ?? null, this.#ms());
         const out = await this.#runWrite(begun);
@@ -404,9 +415,8 @@ export function createClusterApi({ raw, post, checkUsable, randomBytes, Tablesyn
               errors.push(e);
               if (targets.length - errors.length < need) {
                 done = true;
-                reject(new TablesyncError(
-                  `Sync: QUORUM read: ${replies.length} of ${targets.length} replicas answered, ${need} needed (${errors.map((x) => x.message).join('; ')})`,
-                  'Sync',
+                reject(syncError(
+                  `QUORUM read: ${replies.length} of ${targets.length} replicas answered, ${need} needed (${errors.map((x) => x.message).join('; ')})`,
                 ));
               }
             },
@@ -473,13 +483,13 @@ export function createClusterApi({ raw, post, checkUsable, randomBytes, Tablesyn
     async batchWrite(ops) {
       checkUsable();
       if (!Array.isArray(ops)) throw new TypeError('batchWrite: ops must be an array of write objects');
-      if (ops.length === 0) throw new TablesyncError('InvalidArgument: an empty batch', 'InvalidArgument');
+      if (ops.length === 0) throw invalid('an empty batch');
       const t = now();
       const writes = ops.map((op) => raw.RawCluster.encodeWrite(op, t));
       const seq = this.#nextTxn++;
       const hi = this.#clientId;
       const txn = (hi << 64n) | seq;
-      let last = new TablesyncError('Sync: no attempt made', 'Sync');
+      let last = syncError('no attempt made');
       for (let attempt = 0; attempt < this.#attempts * 2; attempt++) {
         const plan = this.#raw.planBatch(writes, hi, seq);
         try {
