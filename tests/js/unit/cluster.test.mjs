@@ -204,6 +204,20 @@ test('a killed datacenter leaves the others serving', async () => {
   assert.equal(value(await c.getRow('events', { k: 700 }, { level: 'QUORUM' })), 1);
   // ALL cannot be met with a datacenter down: a typed error, not a hang.
   await assert.rejects(c.putRow('events', { k: 701 }, { v: 1 }, { mode: 'ALL' }), (e) => e instanceof TablesyncError);
+  // Semi-sync with ap down: a write whose other replica is in ap waits
+  // for T, then is acknowledged by its home alone and reported degraded;
+  // the table stays degraded (later writes never wait). Writes whose home
+  // is ap fail with a typed error.
+  const results = [];
+  for (let k = 800; k < 840; k++) {
+    try {
+      results.push(await c.putRow('users', { k }, { v: k }, { mode: 'semi-sync:250' }));
+    } catch (e) {
+      assert.ok(e instanceof TablesyncError, String(e));
+    }
+  }
+  assert.ok(results.some((w) => w.degraded), JSON.stringify(results));
+  assert.equal(c.isDegraded('users'), true);
   // A range over every partition still answers (from the live replicas).
   const page = await c.getRange('events', [600], [620], { limit: 100 });
   assert.deepEqual(page.rows.map((r) => r.primaryKey.k), Array.from({ length: 20 }, (_, i) => 600 + i));
