@@ -430,7 +430,9 @@ impl RawCluster {
         let map = ClusterMap::from_bytes(map).js()?;
         map.validate().js()?;
         if !(write_timeout_ms.is_finite() && write_timeout_ms >= 1.0) {
-            return Err(invalid("writeTimeoutMs must be a positive number of milliseconds"));
+            return Err(invalid(
+                "writeTimeoutMs must be a positive number of milliseconds",
+            ));
         }
         let local = if local_dc.is_empty() {
             map.datacenters
@@ -656,7 +658,9 @@ impl RawCluster {
         } else {
             Err(Error::Sync(format!("{region} did not apply the write")))
         };
-        let evs = self.core.on_write_reply(request as u64, region, result, now);
+        let evs = self
+            .core
+            .on_write_reply(request as u64, region, result, now);
         Ok(self.events(evs, now))
     }
 
@@ -768,12 +772,7 @@ impl RawCluster {
     /// newest row (by cell timestamp) and the write-backs `[{ replica,
     /// body }]` bringing the older members of the quorum up to it.
     #[wasm_bindgen(js_name = quorumResult)]
-    pub fn quorum_result(
-        &self,
-        replicas: Array,
-        replies: Array,
-        epoch: f64,
-    ) -> JsResult<JsValue> {
+    pub fn quorum_result(&self, replicas: Array, replies: Array, epoch: f64) -> JsResult<JsValue> {
         guard()?;
         let mut got: Vec<(Replica, Option<ChangeRecord>)> = Vec::new();
         for (r, b) in replicas.iter().zip(replies.iter()) {
@@ -853,7 +852,8 @@ impl RawCluster {
         let mut parts: BTreeMap<String, Vec<RowWrite>> = BTreeMap::new();
         let mut coordinator: Option<Replica> = None;
         for b in writes.iter() {
-            let bytes = js::as_bytes(&b).ok_or_else(|| type_error("a batch write must be bytes"))?;
+            let bytes =
+                js::as_bytes(&b).ok_or_else(|| type_error("a batch write must be bytes"))?;
             let w = write_from_bytes(&bytes)?;
             let route = map.route_key(&w.table, &w.encoded_key()).js()?;
             coordinator.get_or_insert_with(|| route.home().clone());

@@ -91,7 +91,11 @@ impl RawClusterRange {
                     js::set(
                         &r,
                         "replicas",
-                        &sub.route.replicas.iter().map(replica_to_js).collect::<Array>(),
+                        &sub.route
+                            .replicas
+                            .iter()
+                            .map(replica_to_js)
+                            .collect::<Array>(),
                     );
                     js::set(&r, "scatter", &JsValue::from_bool(sub.scatter));
                     let body = encode_messages(&[ClusterMsg::Range {

@@ -472,34 +472,39 @@ impl Model for TwoPc {
             Property::always("applied at most once per participant", |_, s: &World| {
                 s.parts.iter().all(|p| p.applied <= 1)
             }),
-            Property::always("every answer agrees with what was applied", |_, s: &World| {
-                let Some(first) = s.replies.first() else {
-                    return true;
-                };
-                if s.replies.iter().any(|r| r != first) {
-                    return false;
-                }
-                match first {
-                    Outcome::Committed => (0..2).all(|i| !s.part_aborted(i)),
-                    Outcome::Aborted(_) => s.parts.iter().all(|p| p.applied == 0),
-                }
-            }),
+            Property::always(
+                "every answer agrees with what was applied",
+                |_, s: &World| {
+                    let Some(first) = s.replies.first() else {
+                        return true;
+                    };
+                    if s.replies.iter().any(|r| r != first) {
+                        return false;
+                    }
+                    match first {
+                        Outcome::Committed => (0..2).all(|i| !s.part_aborted(i)),
+                        Outcome::Aborted(_) => s.parts.iter().all(|p| p.applied == 0),
+                    }
+                },
+            ),
             Property::always(
                 "healing resolves every in-doubt transaction, all or nothing",
-                |_, s: &World| [false, true].into_iter().all(|lose| {
-                    let h = s.clone().heal(lose);
-                    let resolved = h.parts.iter().all(|p| {
-                        let sm = p.sm.as_ref().expect("healed nodes are up");
-                        sm.in_doubt().is_empty() && sm.locked_keys() == 0
-                    });
-                    let same = h.parts[0].applied == h.parts[1].applied;
-                    let answer_kept = match s.replies.first() {
-                        Some(Outcome::Committed) => h.parts.iter().all(|p| p.applied == 1),
-                        Some(Outcome::Aborted(_)) => h.parts.iter().all(|p| p.applied == 0),
-                        None => true,
-                    };
-                    resolved && same && answer_kept
-                }),
+                |_, s: &World| {
+                    [false, true].into_iter().all(|lose| {
+                        let h = s.clone().heal(lose);
+                        let resolved = h.parts.iter().all(|p| {
+                            let sm = p.sm.as_ref().expect("healed nodes are up");
+                            sm.in_doubt().is_empty() && sm.locked_keys() == 0
+                        });
+                        let same = h.parts[0].applied == h.parts[1].applied;
+                        let answer_kept = match s.replies.first() {
+                            Some(Outcome::Committed) => h.parts.iter().all(|p| p.applied == 1),
+                            Some(Outcome::Aborted(_)) => h.parts.iter().all(|p| p.applied == 0),
+                            None => true,
+                        };
+                        resolved && same && answer_kept
+                    })
+                },
             ),
             // The model is not vacuous: both outcomes happen, a crash
             // leaves a participant in doubt, and a retry is answered.
@@ -513,9 +518,9 @@ impl Model for TwoPc {
                 "a prepared participant with its coordinator down",
                 |_, s: &World| {
                     !s.up(0)
-                        && s.parts.iter().any(|p| {
-                            p.sm.as_ref().is_some_and(|sm| !sm.in_doubt().is_empty())
-                        })
+                        && s.parts
+                            .iter()
+                            .any(|p| p.sm.as_ref().is_some_and(|sm| !sm.in_doubt().is_empty()))
                 },
             ),
             Property::sometimes("a retry answered", |_, s: &World| s.replies.len() >= 2),
@@ -549,7 +554,10 @@ fn bounds() -> TwoPc {
 fn two_phase_commit_is_atomic_and_resolves_under_every_fault_interleaving() {
     let model = bounds();
     let mut builder = model.checker();
-    if let Some(n) = std::env::var("TABLESYNC_2PC_MODEL_LIMIT").ok().and_then(|v| v.parse().ok()) {
+    if let Some(n) = std::env::var("TABLESYNC_2PC_MODEL_LIMIT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
         builder = builder.target_state_count(n);
     }
     let checker = builder.spawn_bfs().join();
