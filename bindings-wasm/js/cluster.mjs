@@ -290,8 +290,8 @@ export function createClusterApi({ raw, post, checkUsable, randomBytes, Tablesyn
               return { ok: true, value: { home: home.region, degraded: e.degraded } };
             }
             if (e.kind === 'failed') {
-              // A refusal by the home: its own error (condition, limits…).
-              const err = error && error.status && !RETRY_CODES.has(error.code) ? error : e.error;
+              // A refusal by the home (condition, limits…) or no answer: its own error.
+              const err = error && !RETRY_CODES.has(error.code) ? error : e.error;
               return { ok: false, retry: false, error: err };
             }
             if (e.kind === 'refresh') {
