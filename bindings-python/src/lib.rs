@@ -10,6 +10,7 @@ pub mod batch;
 pub mod batch_results;
 pub mod change_page;
 pub mod cluster;
+pub mod cluster_wire;
 pub mod conditions;
 pub mod database;
 pub mod errors;
@@ -68,6 +69,7 @@ fn _tablesync(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<backup::Backups>()?;
     m.add_function(wrap_pyfunction!(backup::restore, m)?)?;
     cluster::register(m)?;
+    cluster_wire::register(m)?;
     m.add_function(wrap_pyfunction!(backup::backup_server, m)?)?;
     Ok(())
 }

@@ -854,10 +854,20 @@ export function createApi(raw, load, host) {
     TablesyncError,
   });
 
+  const { Cluster, clusterWire } = createClusterApi({
+    raw,
+    post,
+    checkUsable,
+    randomBytes,
+    TablesyncError,
+  });
+
   return {
     init,
     Database,
     Link,
+    Cluster,
+    clusterWire,
     SyncSession,
     respond,
     syncOverHttp,

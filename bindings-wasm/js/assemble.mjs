@@ -47,7 +47,14 @@ if (linkExports.length !== 1 || !linkExports[0].startsWith('export function crea
   console.error(`link.mjs must have exactly one export, 'export function createLinkApi(', found: ${JSON.stringify(linkExports)}`);
   process.exit(1);
 }
-const wire = `${wire0}\n${linkSrc.replace(/^export function createLinkApi\(/m, 'function createLinkApi(')}`;
+// cluster.mjs (the cluster client over fetch) the same way.
+const clusterSrc = readFileSync(join(here, 'cluster.mjs'), 'utf8');
+const clusterExports = clusterSrc.split('\n').filter((l) => /^\s*export\b/.test(l));
+if (clusterExports.length !== 1 || !clusterExports[0].startsWith('export function createClusterApi(')) {
+  console.error(`cluster.mjs must have exactly one export, 'export function createClusterApi(', found: ${JSON.stringify(clusterExports)}`);
+  process.exit(1);
+}
+const wire = `${wire0}\n${linkSrc.replace(/^export function createLinkApi\(/m, 'function createLinkApi(')}\n${clusterSrc.replace(/^export function createClusterApi\(/m, 'function createClusterApi(')}`;
 writeFileSync(join(pkg, 'api.mjs'), `${wire}\n${api}`);
 writeFileSync(
   join(pkg, 'api.cjs'),

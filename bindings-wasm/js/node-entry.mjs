@@ -6,6 +6,8 @@ export const {
   init,
   Database,
   Link,
+  Cluster,
+  clusterWire,
   SyncSession,
   respond,
   syncOverHttp,

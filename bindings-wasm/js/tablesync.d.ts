@@ -425,6 +425,133 @@ export class Link {
   encodeState(): Uint8Array;
 }
 
+/**
+ * A cluster write mode: `async`, `semi-sync:MS`, `sync:LEVEL`, or a bare
+ * consistency level (`ONE`, `QUORUM`, `LOCAL_QUORUM`, `EACH_QUORUM`, `ALL`,
+ * or a number of datacenters such as `"2"`), any case.
+ */
+export type ClusterWriteMode = string;
+
+/** A cluster read level. */
+export type ClusterReadLevel = 'ONE' | 'QUORUM' | 'LEADER' | 'one' | 'quorum' | 'leader';
+
+/** Options of `Cluster.connect`. */
+export interface ClusterOptions {
+  /** Bearer token of the regions (required). */
+  token: string;
+  /** The client's datacenter: reads prefer it, `LOCAL_QUORUM` counts in it (default: the map's first). */
+  localDc?: string;
+  /** Attempts per operation across map refreshes and row-lock waits (default 5). */
+  attempts?: number;
+  /** Milliseconds before a synchronous write fails (default 10000). */
+  writeTimeoutMs?: number;
+  /** Milliseconds one call to a region may take (default writeTimeoutMs + 5000). */
+  requestTimeoutMs?: number;
+  /** Seed of the read balancer's random choices. */
+  seed?: number;
+  /** How INTEGER values come back (default `number`). */
+  integers?: 'number' | 'bigint';
+  /** The fetch function (default `globalThis.fetch`). */
+  fetch?: typeof fetch;
+}
+
+/** Options of a cluster `putRow` / `deleteRow`. */
+export interface ClusterWriteOptions {
+  /** A row-existence condition (column conditions are refused). */
+  condition?: RowExistence | { row: RowExistence };
+  /** Override the table's write mode for this write. */
+  mode?: ClusterWriteMode;
+}
+
+/** Options of a cluster `updateRow` (no increments). */
+export interface ClusterUpdateOptions extends ClusterWriteOptions {
+  put?: ColumnsInput;
+  delete?: ReadonlyArray<readonly [string, number] | { readonly name: string; readonly timestamp: number }>;
+  deleteAll?: ReadonlyArray<string>;
+}
+
+/** One write of a cluster `batchWrite`. */
+export type ClusterWriteOp =
+  | { type: 'put' | 'PUT'; table: string; primaryKey: PrimaryKeyInput; columns?: ColumnsInput; condition?: RowExistence | { row: RowExistence } }
+  | ({ type: 'update' | 'UPDATE'; table: string; primaryKey: PrimaryKeyInput } & Omit<ClusterUpdateOptions, 'mode'>)
+  | { type: 'delete' | 'DELETE'; table: string; primaryKey: PrimaryKeyInput; condition?: RowExistence | { row: RowExistence } };
+
+/** An acknowledged cluster write. */
+export interface ClusterWrite {
+  /** The region that committed it first (the partition's home). */
+  home: string;
+  /** Semi-sync fell back to the home alone for this write. */
+  degraded: boolean;
+}
+
+/** The outcome of a cluster `batchWrite`. */
+export interface ClusterBatch {
+  /** Committed on every participant (else aborted on every one). */
+  committed: boolean;
+  /** Why it aborted (`""` when committed). */
+  reason: string;
+  /** The transaction id (retries reuse it). */
+  txn: bigint;
+  /** Participant regions: 1 = one round, more = two-phase commit. */
+  participants: number;
+}
+
+/** A cluster range bound: unbounded, leading key values, a key object, or a page's `nextStart`. */
+export type ClusterRangeBound = null | undefined | ReadonlyArray<PkValue> | Readonly<Record<string, PkValue>> | Uint8Array;
+
+/** A page of a cluster range. */
+export interface ClusterRangePage {
+  rows: Row[];
+  /** The encoded key the next page starts at; `null` at the end. */
+  nextStart: Uint8Array | null;
+}
+
+/**
+ * A client of a tablesync cluster (`tablesync serve --cluster` regions):
+ * rows routed by the cluster map, writes acknowledged per their mode,
+ * reads balanced by latency with a locality preference, ranges merged
+ * across partitions, multi-partition batches by two-phase commit.
+ */
+export class Cluster {
+  private constructor();
+  /** Connect through a region's URL (its map is fetched) or with a map's bytes. */
+  static connect(mapOrUrl: string | URL | Uint8Array, opts: ClusterOptions): Promise<Cluster>;
+  /** The epoch of the map the client routes by. */
+  readonly mapEpoch: number;
+  /** The client's datacenter. */
+  readonly localDc: string;
+  /** The map's bytes (a `TSCM` frame). */
+  mapBytes(): Uint8Array;
+  /** Ask every reachable region for its map, adopt the newest; the epoch held afterwards. */
+  refreshMap(): Promise<number>;
+  /** Push this client's map to every region; the regions that did not take it. */
+  pushMap(): Promise<string[]>;
+  /** Whether semi-sync writes to `table` are degraded to async. */
+  isDegraded(table: string): boolean;
+  /** Reads sent per datacenter by this client. */
+  requestsPerDatacenter(): Record<string, number>;
+  putRow(table: string, primaryKey: PrimaryKeyInput, columns?: ColumnsInput, opts?: ClusterWriteOptions): Promise<ClusterWrite>;
+  updateRow(table: string, primaryKey: PrimaryKeyInput, opts?: ClusterUpdateOptions): Promise<ClusterWrite>;
+  deleteRow(table: string, primaryKey: PrimaryKeyInput, opts?: ClusterWriteOptions): Promise<ClusterWrite>;
+  getRow(table: string, primaryKey: PrimaryKeyInput, opts?: { level?: ClusterReadLevel }): Promise<Row | null>;
+  getRange(table: string, start: ClusterRangeBound, end: ClusterRangeBound, opts?: { limit?: number }): Promise<ClusterRangePage>;
+  batchWrite(ops: ReadonlyArray<ClusterWriteOp>): Promise<ClusterBatch>;
+  /** Release the wasm state. */
+  free(): void;
+}
+
+/** The cluster wire format (FORMAT.md §20), for tests and tools. */
+export const clusterWire: {
+  /** Kinds of the messages in a `TSCX` frame (`CorruptData` if damaged). */
+  messageKinds(frame: Uint8Array): string[];
+  /** Decode a `TSCX` frame and encode its messages again. */
+  reencodeMessages(frame: Uint8Array): Uint8Array;
+  /** Kind of a `TSCR` 2PC record frame. */
+  txnRecordKind(frame: Uint8Array): string;
+  /** Decode a `TSCR` record frame and encode it again. */
+  reencodeTxnRecord(frame: Uint8Array): Uint8Array;
+};
+
 /** Options of `db.backup()`. */
 export interface BackupOptions {
   /** Encrypt the repository (XChaCha20-Poly1305, key from Argon2id); needed again with `parent`. */

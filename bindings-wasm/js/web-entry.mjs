@@ -12,6 +12,8 @@ export const {
   init,
   Database,
   Link,
+  Cluster,
+  clusterWire,
   SyncSession,
   respond,
   syncOverHttp,

@@ -12,6 +12,9 @@
 
 pub mod backup;
 pub mod clock;
+pub mod cluster;
+pub mod cluster_range;
+pub mod cluster_wire;
 pub mod condition;
 pub mod database;
 pub mod error;
@@ -36,6 +39,8 @@ pub mod wire;
 pub mod wire_in;
 pub mod wire_out;
 
+pub use cluster::RawCluster;
+pub use cluster_range::RawClusterRange;
 pub use database::RawDatabase;
 pub use link::RawLink;
 pub use session::RawSyncSession;

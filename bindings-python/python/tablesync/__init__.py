@@ -126,3 +126,13 @@ __all__ = [
 from ._tablesync import Cluster, ClusterBatch, ClusterWrite  # noqa: E402
 
 __all__ += ["Cluster", "ClusterBatch", "ClusterWrite"]
+
+# The cluster wire format (FORMAT.md §20), for tests and tools.
+from ._tablesync import (  # noqa: E402
+    cluster_message_kinds,
+    cluster_messages_reencode,
+    txn_record_kind,
+    txn_record_reencode,
+)
+
+__all__ += ["cluster_message_kinds", "cluster_messages_reencode", "txn_record_kind", "txn_record_reencode"]

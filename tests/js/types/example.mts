@@ -1,5 +1,9 @@
 // Type-checked (tsc --noEmit) use of the package through its ES-module types.
 import init, {
+  Cluster,
+  clusterWire,
+  type ClusterBatch,
+  type ClusterWrite,
   AUTO_INCREMENT,
   type BackupInfo,
   type Link,
@@ -163,3 +167,26 @@ async function linkAndBackupExamples(db: Database): Promise<void> {
   console.log(info.id, point, r.region);
 }
 void linkAndBackupExamples;
+
+async function clusterExamples(): Promise<void> {
+  const c: Cluster = await Cluster.connect('http://127.0.0.1:7000', { token: 't', localDc: 'eu', attempts: 3 });
+  const w: ClusterWrite = await c.putRow('users', { k: 1 }, { v: 1 }, { mode: 'QUORUM', condition: 'EXPECT_NOT_EXIST' });
+  await c.updateRow('users', { k: 1 }, { put: { v: 2 }, deleteAll: ['w'], mode: 'semi-sync:300' });
+  await c.deleteRow('users', { k: 1 }, { mode: 'async' });
+  const row: Row | null = await c.getRow('users', { k: 1 }, { level: 'QUORUM' });
+  const page = await c.getRange('events', [40], { k: 2060 }, { limit: 100 });
+  const next: Uint8Array | null = page.nextStart;
+  if (next) await c.getRange('events', next, null);
+  const b: ClusterBatch = await c.batchWrite([
+    { type: 'put', table: 'events', primaryKey: { k: 20 }, columns: { v: 3 } },
+    { type: 'delete', table: 'events', primaryKey: { k: 250 }, condition: 'EXPECT_EXIST' },
+  ]);
+  const txn: bigint = b.txn;
+  const epoch: number = await c.refreshMap();
+  const missed: string[] = await c.pushMap();
+  const kinds: string[] = clusterWire.messageKinds(c.mapBytes());
+  // @ts-expect-error unknown read level
+  await c.getRow('users', { k: 1 }, { level: 'MOST' });
+  console.log(w.home, w.degraded, row, txn, epoch, missed, kinds, c.isDegraded('users'), c.requestsPerDatacenter(), c.mapEpoch);
+}
+void clusterExamples;
