@@ -335,13 +335,25 @@ impl Database {
         self.storage.flush()
     }
 
-    /// Write a checkpoint now (durable databases; a no-op in memory).
+    /// Write a checkpoint now (durable databases; a no-op in memory): a
+    /// delta holding only what changed since the last checkpoint when the
+    /// storage allows one, else a full snapshot.
     pub fn checkpoint(&mut self) -> Result<()> {
+        self.checkpoint_with(true)
+    }
+
+    /// Write a full checkpoint now (the whole region, replacing the deltas
+    /// written since the last full one; a no-op in memory).
+    pub fn checkpoint_full(&mut self) -> Result<()> {
+        self.checkpoint_with(false)
+    }
+
+    fn checkpoint_with(&mut self, delta_ok: bool) -> Result<()> {
         self.check_open()?;
         if !self.storage.is_durable() {
             return Ok(());
         }
-        let delta = if self.storage.delta_allowed() {
+        let delta = if delta_ok && self.storage.delta_allowed() {
             self.export_delta()?
         } else {
             None
