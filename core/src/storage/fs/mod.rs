@@ -38,7 +38,8 @@ pub use checkpoint::{
 };
 pub use delta::{decode_delta, DeltaLink, DELTA_HEADER_LEN, DELTA_VERSION, MAGIC_DELTA};
 pub use manifest::{
-    decode_manifest, encode_manifest, read_manifest, Manifest, DIR_FORMAT, MAGIC_MANIFEST,
+    decode_manifest, decode_manifest_format, encode_manifest, read_manifest,
+    read_manifest_format, Manifest, DIR_FORMAT, MAGIC_MANIFEST, OLDEST_MANIFEST_FORMAT,
 };
 pub use names::{checkpoint_name, delta_name, segment_name, LOCK_FILE, MANIFEST_FILE, SYNC_FAILED_FILE};
 pub use segment::{scan_segment, SegmentScan};
@@ -256,8 +257,21 @@ impl<V: Vfs> VfsStorage<V> {
             }
         }
         let lock = vfs.lock(dir)?;
-        let mut manifest = manifest::read_manifest(&vfs, dir)?;
-        let mut pending_manifest = None;
+        let (mut manifest, format) = match manifest::read_manifest_format(&vfs, dir)? {
+            Some((m, f)) => (Some(m), f),
+            None => (None, DIR_FORMAT),
+        };
+        // An older directory format (2: no delta checkpoints yet) holds
+        // nothing this build reads differently: its manifest is rewritten
+        // as this format once the database accepted the directory, before
+        // any delta is written (an older build must not open it then).
+        let mut pending_manifest = manifest
+            .as_ref()
+            .filter(|_| format < DIR_FORMAT)
+            .map(|m| Manifest {
+                migrated_from: m.migrated_from.or(Some(format)),
+                ..m.clone()
+            });
         match (&manifest, expect) {
             (Some(m), Some((region, _))) if m.region != region => {
                 return Err(manifest::region_mismatch(dir, &m.region, region));
@@ -592,6 +606,8 @@ impl<V: Vfs> Storage for VfsStorage<V> {
 
     fn checkpoint_delta(&mut self, payload: &[u8]) -> Result<()> {
         self.check_failed()?;
+        // A migrated directory's manifest names this format before any delta.
+        self.opened()?;
         let Some((base, _)) = self.base else {
             return Err(Error::invalid(
                 "a delta checkpoint needs a full checkpoint under it",
