@@ -99,7 +99,12 @@ fn a_checkpoint_writes_only_what_changed() {
     let mut db = open(&dir, &clock);
     db.create_table(schema("t")).unwrap();
     for k in 0..20_000 {
-        put(&mut db, "t", k, &format!("value number {k} {}", k * 7919 % 1009));
+        put(
+            &mut db,
+            "t",
+            k,
+            &format!("value number {k} {}", k * 7919 % 1009),
+        );
     }
     db.checkpoint().unwrap();
     let full = checkpoints(&dir);
@@ -324,7 +329,10 @@ fn the_storage_reports_its_chain() {
     chain(&dir, &clock);
     let mut s = FsStorage::open_with(&dir, FsOptions::new(SyncPolicy::Never, u64::MAX)).unwrap();
     assert_eq!(s.delta_checkpoints().len(), 3);
-    assert_eq!(s.checkpoint_seq(), Some(*s.delta_checkpoints().last().unwrap()));
+    assert_eq!(
+        s.checkpoint_seq(),
+        Some(*s.delta_checkpoints().last().unwrap())
+    );
     let r = s.recover().unwrap();
     assert!(r.snapshot.is_some());
     assert_eq!(r.deltas.len(), 3);
@@ -355,7 +363,10 @@ fn the_v2_fixture_is_format_2() {
     let (m, format) = read_manifest_format(&tablesync::storage::vfs::RealFs, &dir)
         .unwrap()
         .unwrap();
-    assert_eq!((m.region.as_str(), format, m.migrated_from), ("eu", 2, None));
+    assert_eq!(
+        (m.region.as_str(), format, m.migrated_from),
+        ("eu", 2, None)
+    );
     assert!(deltas(&dir).is_empty());
 }
 
@@ -370,7 +381,10 @@ fn a_format_2_directory_is_migrated() {
     // Another region is refused, and the refused open migrates nothing.
     let e = Database::open(&dir, options("us", &clock)).unwrap_err();
     assert_eq!(e.code(), "RegionMismatch", "{e}");
-    assert_eq!(std::fs::read(dir.join(MANIFEST_FILE)).unwrap(), manifest_before);
+    assert_eq!(
+        std::fs::read(dir.join(MANIFEST_FILE)).unwrap(),
+        manifest_before
+    );
     let mut db = open(&dir, &clock);
     assert_eq!(db.table_digest("users").unwrap().to_hex(), V2_DIGEST);
     assert_eq!(db.describe_table("users").unwrap().row_count, 4);
@@ -435,7 +449,10 @@ fn the_golden_vectors_replay() {
         })
         .collect();
     assert_eq!(files.len(), 3);
-    assert_eq!(files.iter().filter(|(n, _)| n.ends_with(".delta")).count(), 2);
+    assert_eq!(
+        files.iter().filter(|(n, _)| n.ends_with(".delta")).count(),
+        2
+    );
     let want = unhex(v["snapshot_hex"].as_str().unwrap());
     let clock = ManualClock::new(T0);
     let write_chain = |dir: &Path, damage: Option<(usize, usize)>| {

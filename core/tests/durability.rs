@@ -308,7 +308,10 @@ fn automatic_checkpoints_keep_one_checkpoint_and_bounded_log() {
     // One full checkpoint, and the deltas written since it (bounded).
     let cps = checkpoints(dir.path());
     assert_eq!(cps.iter().filter(|c| c.ends_with(".snap")).count(), 1);
-    assert!(cps.len() <= 1 + tablesync::storage::fs::MAX_DELTAS, "{cps:?}");
+    assert!(
+        cps.len() <= 1 + tablesync::storage::fs::MAX_DELTAS,
+        "{cps:?}"
+    );
     assert_eq!(segments(dir.path()).len(), 1);
     let seg = dir.path().join(&segments(dir.path())[0]);
     assert!(std::fs::metadata(seg).unwrap().len() < 4096 + 1024);

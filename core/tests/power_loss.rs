@@ -495,7 +495,10 @@ fn enospc_mid_delta_checkpoint_keeps_the_chain() {
     assert!(after.last() > before.last(), "{after:?}");
     drop(db);
     fs.crash(CrashMode::DropUnsynced);
-    assert_eq!(present(&fs, SyncPolicy::Always), (0..13).collect::<Vec<_>>());
+    assert_eq!(
+        present(&fs, SyncPolicy::Always),
+        (0..13).collect::<Vec<_>>()
+    );
 }
 
 /// A short write is taken back: later records do not sit after garbage.

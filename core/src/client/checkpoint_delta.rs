@@ -49,9 +49,9 @@ impl Database {
             } else {
                 put_varint(&mut p, changed.len() as u64);
                 for k in changed {
-                    let row = t.stored(k).ok_or_else(|| {
-                        Error::corrupt("a changed row is missing from its table")
-                    })?;
+                    let row = t
+                        .stored(k)
+                        .ok_or_else(|| Error::corrupt("a changed row is missing from its table"))?;
                     put_bytes(&mut p, k);
                     put_bytes(&mut p, &row.state);
                 }
@@ -68,14 +68,8 @@ impl Database {
             put_varint(&mut p, e.cursor);
             put_bytes(&mut p, &e.bytes);
         }
-        try_encode_frame_version(
-            MAGIC_DELTA_FRAME,
-            DELTA_FRAME_VERSION,
-            &p,
-            true,
-            usize::MAX,
-        )
-        .map(Some)
+        try_encode_frame_version(MAGIC_DELTA_FRAME, DELTA_FRAME_VERSION, &p, true, usize::MAX)
+            .map(Some)
     }
 
     /// Apply a delta frame on top of the state it was taken after.

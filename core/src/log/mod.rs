@@ -347,7 +347,12 @@ impl ChangeLog {
     /// before `first_cursor`, append `records` (cursor order, each with a
     /// cursor at or after the current next cursor; earlier ones are already
     /// held and skipped) and take the counters as given.
-    pub fn restore_tail(&mut self, first_cursor: u64, records: Vec<ChangeRecord>, tail: LogCounters) {
+    pub fn restore_tail(
+        &mut self,
+        first_cursor: u64,
+        records: Vec<ChangeRecord>,
+        tail: LogCounters,
+    ) {
         self.truncate_before(first_cursor);
         for r in &records {
             if r.cursor < self.next_cursor {

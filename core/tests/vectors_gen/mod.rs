@@ -49,6 +49,9 @@ pub fn generate_all() -> Vec<(&'static str, String)> {
             "storage_manifest.json",
             to_text(&storage_manifest::storage_manifest()),
         ),
-        ("storage_delta.json", to_text(&storage_delta::storage_delta())),
+        (
+            "storage_delta.json",
+            to_text(&storage_delta::storage_delta()),
+        ),
     ]
 }

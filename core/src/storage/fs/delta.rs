@@ -135,10 +135,7 @@ mod tests {
             assert_eq!(e.code(), "CorruptData", "cut {cut}");
         }
         assert_eq!(decode_delta(b, "c", 13).unwrap_err().code(), "CorruptData");
-        let back = DeltaLink {
-            prev: 12,
-            ..LINK
-        };
+        let back = DeltaLink { prev: 12, ..LINK };
         assert_eq!(
             decode_delta(file(back, b""), "c", 12).unwrap_err().code(),
             "CorruptData"

@@ -38,10 +38,12 @@ pub use checkpoint::{
 };
 pub use delta::{decode_delta, DeltaLink, DELTA_HEADER_LEN, DELTA_VERSION, MAGIC_DELTA};
 pub use manifest::{
-    decode_manifest, decode_manifest_format, encode_manifest, read_manifest,
-    read_manifest_format, Manifest, DIR_FORMAT, MAGIC_MANIFEST, OLDEST_MANIFEST_FORMAT,
+    decode_manifest, decode_manifest_format, encode_manifest, read_manifest, read_manifest_format,
+    Manifest, DIR_FORMAT, MAGIC_MANIFEST, OLDEST_MANIFEST_FORMAT,
 };
-pub use names::{checkpoint_name, delta_name, segment_name, LOCK_FILE, MANIFEST_FILE, SYNC_FAILED_FILE};
+pub use names::{
+    checkpoint_name, delta_name, segment_name, LOCK_FILE, MANIFEST_FILE, SYNC_FAILED_FILE,
+};
 pub use segment::{scan_segment, SegmentScan};
 pub use segment::{MAX_RECORD_PAYLOAD, RECORD_HEADER_LEN, SEGMENT_HEADER_LEN, SEGMENT_VERSION};
 
@@ -265,13 +267,14 @@ impl<V: Vfs> VfsStorage<V> {
         // nothing this build reads differently: its manifest is rewritten
         // as this format once the database accepted the directory, before
         // any delta is written (an older build must not open it then).
-        let mut pending_manifest = manifest
-            .as_ref()
-            .filter(|_| format < DIR_FORMAT)
-            .map(|m| Manifest {
-                migrated_from: m.migrated_from.or(Some(format)),
-                ..m.clone()
-            });
+        let mut pending_manifest =
+            manifest
+                .as_ref()
+                .filter(|_| format < DIR_FORMAT)
+                .map(|m| Manifest {
+                    migrated_from: m.migrated_from.or(Some(format)),
+                    ..m.clone()
+                });
         match (&manifest, expect) {
             (Some(m), Some((region, _))) if m.region != region => {
                 return Err(manifest::region_mismatch(dir, &m.region, region));
