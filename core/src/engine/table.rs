@@ -100,8 +100,9 @@ impl<B: RowBook> Table<B> {
         self.changed.get_or_insert_with(BTreeSet::new);
     }
 
-    /// The keys changed since changes were last cleared, ascending; `None`
-    /// when changes are not tracked.
+    /// The keys changed since changes were last cleared, ascending (empty
+    /// for a [fresh](Self::is_fresh) table, all of whose rows are changes);
+    /// `None` when changes are not tracked.
     pub fn changed_keys(&self) -> Option<&BTreeSet<Box<[u8]>>> {
         self.changed.as_ref()
     }
@@ -141,7 +142,8 @@ impl<B: RowBook> Table<B> {
 
     /// Put `new` under `key` (replacing what was there) and tell the book.
     fn replace(&mut self, key: &[u8], new: StoredRow) {
-        if let Some(c) = &mut self.changed {
+        // A fresh table's changes are all its rows: no need to list them.
+        if let Some(c) = self.changed.as_mut().filter(|_| !self.fresh) {
             if !c.contains(key) {
                 c.insert(key.into());
             }
