@@ -276,9 +276,15 @@ fn checkpoint_then_more_writes_reopen() {
 
     let mut db = open(dir.path(), SyncPolicy::Always);
     assert_eq!(observe(&db), before);
-    // A second checkpoint replaces the first.
+    // A second checkpoint is a delta on the first: only what changed.
     db.checkpoint().unwrap();
-    assert_eq!(checkpoints(dir.path()).len(), 1);
+    assert_eq!(
+        checkpoints(dir.path()),
+        vec![
+            "checkpoint-00000000000000000042.snap",
+            "checkpoint-00000000000000000073.delta"
+        ]
+    );
     assert_eq!(segments(dir.path()).len(), 1);
     put(&mut db, "users", 99, "last");
     let before = observe(&db);
@@ -299,7 +305,13 @@ fn automatic_checkpoints_keep_one_checkpoint_and_bounded_log() {
     }
     let before = observe(&db);
     db.close().unwrap();
-    assert_eq!(checkpoints(dir.path()).len(), 1);
+    // One full checkpoint, and the deltas written since it (bounded).
+    let cps = checkpoints(dir.path());
+    assert_eq!(cps.iter().filter(|c| c.ends_with(".snap")).count(), 1);
+    assert!(
+        cps.len() <= 1 + tablesync::storage::fs::MAX_DELTAS,
+        "{cps:?}"
+    );
     assert_eq!(segments(dir.path()).len(), 1);
     let seg = dir.path().join(&segments(dir.path())[0]);
     assert!(std::fs::metadata(seg).unwrap().len() < 4096 + 1024);

@@ -260,6 +260,9 @@ enum Op {
     Copy,
     Advance(i64),
     Reopen,
+    /// An explicit checkpoint (a delta on the last one when the storage
+    /// allows; a no-op in memory).
+    Checkpoint,
 }
 
 fn pk(key: &Key) -> PrimaryKey {
@@ -396,6 +399,7 @@ fn op_s() -> impl Strategy<Value = Op> {
         1 => Just(Op::Copy),
         2 => (0i64..3).prop_map(Op::Advance),
         1 => Just(Op::Reopen),
+        1 => Just(Op::Checkpoint),
     ]
 }
 
@@ -775,6 +779,7 @@ fn run_in(ops: Vec<Op>, dir: Option<&std::path::Path>) -> Result<(), TestCaseErr
                 db.delete_table(&target).unwrap();
             }
             Op::Advance(ms) => clock.advance(*ms),
+            Op::Checkpoint => db.checkpoint().unwrap(),
             Op::Reopen => {
                 db = match dir {
                     None => reopen_point(db, &clock),

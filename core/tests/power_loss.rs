@@ -367,7 +367,7 @@ fn failed_fsync_stops_the_region_until_reopened() {
     assert!(stopped >= 8, "only {stopped} failed fsyncs hit the log");
 }
 
-/// ENOSPC in the middle of a checkpoint: the write that triggered it is
+/// ENOSPC in the middle of a full checkpoint: the write that triggered it is
 /// still reported as durable, the old checkpoint is kept, and the region
 /// reopens with every row.
 #[test]
@@ -378,7 +378,7 @@ fn enospc_mid_checkpoint_keeps_the_old_checkpoint() {
     for k in 0..10 {
         put(&mut db, k).unwrap();
     }
-    db.checkpoint().unwrap();
+    db.checkpoint_full().unwrap();
     let checkpoints = |fs: &SimFs| -> Vec<String> {
         fs.files()
             .into_iter()
@@ -397,7 +397,7 @@ fn enospc_mid_checkpoint_keeps_the_old_checkpoint() {
         capacity: Some(used + 300),
         ..FaultPlan::default()
     });
-    let e = db.checkpoint().unwrap_err();
+    let e = db.checkpoint_full().unwrap_err();
     assert_eq!(e.code(), "StorageIo", "{e}");
     assert!(fs.stats().enospc > 0);
     assert_eq!(checkpoints(&fs), before, "the old checkpoint must stay");
@@ -428,6 +428,77 @@ fn enospc_mid_checkpoint_keeps_the_old_checkpoint() {
     let mut db = open(&fs, SyncPolicy::Always).unwrap();
     db.checkpoint()
         .expect("with space again a checkpoint succeeds");
+}
+
+/// The workload every cut runs through writes a full checkpoint and delta
+/// checkpoints on it, so the cuts land in every step of both.
+#[test]
+fn the_workload_writes_full_and_delta_checkpoints() {
+    let fs = SimFs::new(1);
+    let acked = workload(&fs, SyncPolicy::Always);
+    assert_eq!(acked.rows.len() as i64, ROWS);
+    let names: Vec<String> = fs
+        .files()
+        .into_iter()
+        .map(|(p, _)| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().any(|n| n.ends_with(".snap")), "{names:?}");
+    assert!(names.iter().any(|n| n.ends_with(".delta")), "{names:?}");
+}
+
+/// ENOSPC while writing a delta checkpoint: the checkpoint fails, the
+/// chain on disk is what it was, and the region reopens with every row; a
+/// later checkpoint (with room again) covers what the failed one held.
+#[test]
+fn enospc_mid_delta_checkpoint_keeps_the_chain() {
+    let fs = SimFs::new(11);
+    let mut db = open(&fs, SyncPolicy::Always).unwrap();
+    db.create_table(TABLE_SCHEMA.with(|s| s.clone())).unwrap();
+    for k in 0..6 {
+        put(&mut db, k).unwrap();
+    }
+    db.checkpoint().unwrap();
+    for k in 6..9 {
+        put(&mut db, k).unwrap();
+    }
+    db.checkpoint().unwrap();
+    let checkpoints = |fs: &SimFs| -> Vec<String> {
+        let mut v: Vec<String> = fs
+            .files()
+            .into_iter()
+            .map(|(p, _)| p.file_name().unwrap().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("checkpoint-"))
+            .collect();
+        v.sort();
+        v
+    };
+    let before = checkpoints(&fs);
+    assert_eq!(before.len(), 2, "{before:?}");
+    assert!(before[1].ends_with(".delta"), "{before:?}");
+    for k in 9..12 {
+        put(&mut db, k).unwrap();
+    }
+    let used: u64 = fs.files().iter().map(|(_, b)| b.len() as u64).sum();
+    // Not even room for a delta's header.
+    fs.set_faults(FaultPlan {
+        capacity: Some(used + 20),
+        ..FaultPlan::default()
+    });
+    let e = db.checkpoint().unwrap_err();
+    assert_eq!(e.code(), "StorageIo", "{e}");
+    assert_eq!(checkpoints(&fs), before, "the chain must stay as it was");
+    fs.set_faults(FaultPlan::default());
+    // The failed delta's rows go into the next one.
+    put(&mut db, 12).unwrap();
+    db.checkpoint().unwrap();
+    let after = checkpoints(&fs);
+    assert!(after.last() > before.last(), "{after:?}");
+    drop(db);
+    fs.crash(CrashMode::DropUnsynced);
+    assert_eq!(
+        present(&fs, SyncPolicy::Always),
+        (0..13).collect::<Vec<_>>()
+    );
 }
 
 /// A short write is taken back: later records do not sit after garbage.

@@ -127,8 +127,12 @@ fn a_failed_automatic_checkpoint_does_not_fail_the_write() {
     .unwrap();
     // A directory where the checkpoint's temp file should go makes writing
     // it fail (EISDIR, as ENOSPC or EIO would), whoever runs the test.
+    // (The checkpoint is a delta on the one the table creation wrote; the
+    // full name is blocked too.)
     let blocker = dir.join("checkpoint-00000000000000000003.snap.tmp");
     std::fs::create_dir(&blocker).unwrap();
+    let delta_blocker = dir.join("checkpoint-00000000000000000003.delta.tmp");
+    std::fs::create_dir(&delta_blocker).unwrap();
     let r = db.put_row(
         "t",
         PrimaryKey::new([("k", 1)]),
@@ -141,6 +145,7 @@ fn a_failed_automatic_checkpoint_does_not_fail_the_write() {
     assert!(h.last_background_error.is_some());
     drop(db);
     std::fs::remove_dir_all(&blocker).unwrap();
+    std::fs::remove_dir_all(&delta_blocker).unwrap();
     let db = open(&dir, SyncPolicy::Always).unwrap();
     assert!(db
         .get_row("t", &PrimaryKey::new([("k", 1)]), &GetOptions::default())

@@ -36,6 +36,9 @@ pub struct Database {
     pub(crate) health: super::remote_checks::HealthCounters,
     /// Asked before every local write (never for merged records).
     pub(crate) write_guard: Option<Arc<dyn WriteGuard>>,
+    /// The log's next cursor when the last checkpoint was taken: a delta
+    /// checkpoint holds the records from here on.
+    pub(crate) checkpointed_cursor: u64,
 }
 
 /// A check run before every local write commits (put, update, delete,
@@ -174,10 +177,19 @@ impl Database {
                 max_drift_ms: options.max_clock_drift_ms,
                 health: Default::default(),
                 write_guard: None,
+                checkpointed_cursor: 1,
             },
         };
         db.retention = options.retention;
         db.max_drift_ms = options.max_clock_drift_ms;
+        for d in &recovered.deltas {
+            db.apply_delta(d)?;
+        }
+        if db.storage.is_durable() {
+            // Rows replayed from the log below are what the next (delta)
+            // checkpoint must hold.
+            db.changes_checkpointed();
+        }
         for e in recovered.entries {
             db.replay(e)?;
         }
@@ -211,7 +223,11 @@ impl Database {
                 return self.replay_keyed(WalEntry::Record(rec), key);
             }
             WalEntry::CreateTable(s) => {
-                self.tables.insert(s.name.clone(), Table::new(s));
+                let mut t = Table::new(s);
+                if self.storage.is_durable() {
+                    t.track_changes();
+                }
+                self.tables.insert(t.schema.name.clone(), t);
             }
             WalEntry::UpdateTable { name, options } => {
                 if let Some(t) = self.tables.get_mut(&name) {
@@ -319,14 +335,38 @@ impl Database {
         self.storage.flush()
     }
 
-    /// Write a checkpoint now (durable databases; a no-op in memory).
+    /// Write a checkpoint now (durable databases; a no-op in memory): a
+    /// delta holding only what changed since the last checkpoint when the
+    /// storage allows one, else a full snapshot.
     pub fn checkpoint(&mut self) -> Result<()> {
+        self.checkpoint_with(true)
+    }
+
+    /// Write a full checkpoint now (the whole region, replacing the deltas
+    /// written since the last full one; a no-op in memory).
+    pub fn checkpoint_full(&mut self) -> Result<()> {
+        self.checkpoint_with(false)
+    }
+
+    fn checkpoint_with(&mut self, delta_ok: bool) -> Result<()> {
         self.check_open()?;
         if !self.storage.is_durable() {
             return Ok(());
         }
-        let snap = self.export_snapshot()?;
-        self.storage.checkpoint(&snap)
+        let delta = if delta_ok && self.storage.delta_allowed() {
+            self.export_delta()?
+        } else {
+            None
+        };
+        match delta {
+            Some(d) => self.storage.checkpoint_delta(&d)?,
+            None => {
+                let snap = self.export_snapshot()?;
+                self.storage.checkpoint(&snap)?;
+            }
+        }
+        self.changes_checkpointed();
+        Ok(())
     }
 
     /// Flush, release the directory lock and refuse further calls.

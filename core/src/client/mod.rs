@@ -2,6 +2,7 @@
 
 pub mod backup;
 pub mod changes;
+pub mod checkpoint_delta;
 pub mod copy;
 pub mod database;
 pub mod digest;

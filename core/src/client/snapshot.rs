@@ -139,5 +139,6 @@ pub(crate) fn decode(
         max_drift_ms: super::remote_checks::DEFAULT_MAX_CLOCK_DRIFT_MS,
         health: Default::default(),
         write_guard: None,
+        checkpointed_cursor: next_cursor,
     })
 }

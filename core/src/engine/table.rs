@@ -11,7 +11,7 @@ use crate::log::hlc::Stamp;
 use crate::log::record::{ChangeKind, ColumnOp, OpRef};
 use crate::model::error::Result;
 use crate::model::schema::{TableOptions, TableSchema};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 
 /// What a table keeps in step with its rows. The table asks it for each
@@ -75,6 +75,11 @@ pub struct Table<B: RowBook> {
     pub schema: TableSchema,
     rows: BTreeMap<Box<[u8]>, StoredRow>,
     book: B,
+    /// Keys whose row changed since [`clear_changes`](Self::clear_changes),
+    /// when changes are tracked (durable regions: incremental checkpoints).
+    changed: Option<BTreeSet<Box<[u8]>>>,
+    /// Whether the table was created since changes were last cleared.
+    fresh: bool,
 }
 
 impl<B: RowBook> Table<B> {
@@ -84,7 +89,36 @@ impl<B: RowBook> Table<B> {
             schema,
             rows: BTreeMap::new(),
             book: B::default(),
+            changed: None,
+            fresh: true,
         }
+    }
+
+    /// Start remembering which keys change (kept until
+    /// [`clear_changes`](Self::clear_changes)); what changed before is not known.
+    pub fn track_changes(&mut self) {
+        self.changed.get_or_insert_with(BTreeSet::new);
+    }
+
+    /// The keys changed since changes were last cleared, ascending (empty
+    /// for a [fresh](Self::is_fresh) table, all of whose rows are changes);
+    /// `None` when changes are not tracked.
+    pub fn changed_keys(&self) -> Option<&BTreeSet<Box<[u8]>>> {
+        self.changed.as_ref()
+    }
+
+    /// Whether the table was created after changes were last cleared (so
+    /// every row it holds is a change).
+    pub fn is_fresh(&self) -> bool {
+        self.fresh
+    }
+
+    /// Forget the changes so far (they were checkpointed); tracking goes on.
+    pub fn clear_changes(&mut self) {
+        if let Some(c) = &mut self.changed {
+            c.clear();
+        }
+        self.fresh = false;
     }
 
     /// What is kept in step with the rows.
@@ -108,6 +142,12 @@ impl<B: RowBook> Table<B> {
 
     /// Put `new` under `key` (replacing what was there) and tell the book.
     fn replace(&mut self, key: &[u8], new: StoredRow) {
+        // A fresh table's changes are all its rows: no need to list them.
+        if let Some(c) = self.changed.as_mut().filter(|_| !self.fresh) {
+            if !c.contains(key) {
+                c.insert(key.into());
+            }
+        }
         if let Some(old) = self.rows.get_mut(key) {
             self.book.replaced(Some(old), &new);
             *old = new;

@@ -85,6 +85,21 @@ impl Names {
     }
 }
 
+/// A log's counters as a checkpoint records them.
+#[derive(Clone, Debug, Default)]
+pub struct LogCounters {
+    /// Cursor the next record gets.
+    pub next_cursor: u64,
+    /// Last local sequence number handed out.
+    pub local_seq: u64,
+    /// Last HLC value handed out or observed.
+    pub hlc_last: u64,
+    /// What the region holds.
+    pub vv: VersionVector,
+    /// Records retention dropped (or held without a record).
+    pub dropped: VersionVector,
+}
+
 /// The log of one region.
 #[derive(Clone, Debug)]
 pub struct ChangeLog {
@@ -326,6 +341,32 @@ impl ChangeLog {
     /// Account for an HLC value that arrived without a record (merged rows).
     pub fn observe(&mut self, hlc: u64) {
         self.hlc.observe(hlc);
+    }
+
+    /// Bring a restored log up to a later checkpoint (a delta): drop records
+    /// before `first_cursor`, append `records` (cursor order, each with a
+    /// cursor at or after the current next cursor; earlier ones are already
+    /// held and skipped) and take the counters as given.
+    pub fn restore_tail(
+        &mut self,
+        first_cursor: u64,
+        records: Vec<ChangeRecord>,
+        tail: LogCounters,
+    ) {
+        self.truncate_before(first_cursor);
+        for r in &records {
+            if r.cursor < self.next_cursor {
+                continue;
+            }
+            let e = self.entry(r, r.cursor);
+            self.records.push_back(e);
+            self.next_cursor = r.cursor + 1;
+        }
+        self.next_cursor = tail.next_cursor;
+        self.local_seq = tail.local_seq;
+        self.hlc = Hlc::resume(tail.hlc_last);
+        self.vv = tail.vv;
+        self.dropped = tail.dropped;
     }
 
     /// Drop records before `cursor`.

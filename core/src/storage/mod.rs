@@ -49,7 +49,11 @@ impl SyncPolicy {
 pub struct Recovered {
     /// The newest checkpoint's snapshot bytes (see `codec::snapshot`), if any.
     pub snapshot: Option<Vec<u8>>,
-    /// Entries appended after that checkpoint, in order.
+    /// Delta checkpoints on top of that snapshot (each the bytes of
+    /// `Database`'s delta frame), oldest first: applied in order, they give
+    /// the state the newest checkpoint covers.
+    pub deltas: Vec<Vec<u8>>,
+    /// Entries appended after the newest checkpoint, in order.
     pub entries: Vec<WalEntry>,
 }
 
@@ -67,6 +71,20 @@ pub trait Storage: Send + Sync {
     /// Store a snapshot that covers every entry appended so far; entries it
     /// covers may then be discarded.
     fn checkpoint(&mut self, snapshot: &[u8]) -> Result<()>;
+    /// Whether the next checkpoint may be a delta (only what changed since
+    /// the last one, see [`checkpoint_delta`](Self::checkpoint_delta)); when
+    /// false the database writes a whole snapshot.
+    fn delta_allowed(&self) -> bool {
+        false
+    }
+    /// Store a delta that, applied on top of the newest checkpoint, covers
+    /// every entry appended so far; entries it covers may then be
+    /// discarded. Only called when [`delta_allowed`](Self::delta_allowed).
+    fn checkpoint_delta(&mut self, _delta: &[u8]) -> Result<()> {
+        Err(crate::model::error::Error::invalid(
+            "this storage keeps whole checkpoints only",
+        ))
+    }
     /// Whether this storage survives the process (false for memory).
     fn is_durable(&self) -> bool;
     /// Called once by the database after it has replayed what

@@ -8,6 +8,7 @@ pub mod cluster;
 pub mod cluster_wire;
 pub mod json;
 pub mod runner;
+pub mod storage_delta;
 pub mod storage_manifest;
 
 use std::path::PathBuf;
@@ -47,6 +48,10 @@ pub fn generate_all() -> Vec<(&'static str, String)> {
         (
             "storage_manifest.json",
             to_text(&storage_manifest::storage_manifest()),
+        ),
+        (
+            "storage_delta.json",
+            to_text(&storage_delta::storage_delta()),
         ),
     ]
 }

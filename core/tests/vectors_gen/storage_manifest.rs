@@ -71,16 +71,16 @@ pub fn invalid() -> Vec<(&'static str, Vec<u8>, &'static str)> {
     let good = encode_manifest(&samples()[0]).expect("encode");
     let mut out = Vec::new();
     let mut b = good.clone();
-    b[4] = 3;
+    b[4] = 4;
     fix_header_crc(&mut b);
     out.push((
-        "directory format 3 (newer)",
+        "directory format 4 (newer)",
         b.clone(),
         "UnsupportedVersion",
     ));
     b.truncate(16);
     out.push((
-        "directory format 3 with a body this build cannot parse",
+        "directory format 4 with a body this build cannot parse",
         b,
         "UnsupportedVersion",
     ));
@@ -89,7 +89,15 @@ pub fn invalid() -> Vec<(&'static str, Vec<u8>, &'static str)> {
     fix_header_crc(&mut b);
     out.push(("unknown flags", b, "UnsupportedVersion"));
     let mut b = good.clone();
-    b[4] = 3;
+    b[4] = 1;
+    fix_header_crc(&mut b);
+    out.push((
+        "directory format 1 (which had no manifest)",
+        b,
+        "UnsupportedVersion",
+    ));
+    let mut b = good.clone();
+    b[4] = 4;
     out.push(("version changed without its header CRC", b, "CorruptData"));
     let mut b = good.clone();
     b[0] = b'X';
@@ -108,7 +116,7 @@ pub fn invalid() -> Vec<(&'static str, Vec<u8>, &'static str)> {
     fix_body_crc(&mut b);
     out.push(("unknown sync policy", b, "CorruptData"));
     let mut b = good.clone();
-    b[49] = 2; // migrated from format 2 (not older)
+    b[49] = 3; // migrated from format 3 (not older)
     fix_body_crc(&mut b);
     out.push(("migrated from a format that is not older", b, "CorruptData"));
     let mut b = good;

@@ -12,8 +12,9 @@
 //! functions use the real file system.
 
 use super::checkpoint::decode_checkpoint;
+use super::delta::decode_delta;
 use super::io::{io_error, sync_dir, write_file_atomic};
-use super::names::{checkpoint_name, classify, segment_name, FileKind};
+use super::names::{checkpoint_name, classify, delta_name, segment_name, FileKind};
 use super::recovery::torn_name;
 use super::segment::scan_segment;
 use crate::digest::Digest;
@@ -83,8 +84,11 @@ impl Storage for ReadOnly {
     }
 }
 
-fn list<V: Vfs>(vfs: &V, dir: &Path) -> Result<(Vec<u64>, Vec<u64>, Vec<String>)> {
-    let (mut cps, mut segs, mut temps) = (Vec::new(), Vec::new(), Vec::new());
+type Listing = (Vec<u64>, Vec<u64>, Vec<String>, Vec<u64>);
+
+fn list<V: Vfs>(vfs: &V, dir: &Path) -> Result<Listing> {
+    let (mut cps, mut segs, mut temps, mut deltas) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let names = vfs
         .list(dir)
         .map_err(|e| io_error(format_args!("listing {}", dir.display()), e))?;
@@ -92,6 +96,7 @@ fn list<V: Vfs>(vfs: &V, dir: &Path) -> Result<(Vec<u64>, Vec<u64>, Vec<String>)
         match classify(&name) {
             FileKind::Checkpoint(n) => cps.push(n),
             FileKind::Segment(n) => segs.push(n),
+            FileKind::Delta(n) => deltas.push(n),
             FileKind::Temp => temps.push(name),
             FileKind::Other => {}
         }
@@ -99,7 +104,8 @@ fn list<V: Vfs>(vfs: &V, dir: &Path) -> Result<(Vec<u64>, Vec<u64>, Vec<String>)
     cps.sort_unstable();
     segs.sort_unstable();
     temps.sort_unstable();
-    Ok((cps, segs, temps))
+    deltas.sort_unstable();
+    Ok((cps, segs, temps, deltas))
 }
 
 fn read<V: Vfs>(vfs: &V, dir: &Path, name: &str) -> Result<Vec<u8>> {
@@ -128,7 +134,7 @@ pub fn scan_dir_in<V: Vfs>(vfs: &V, dir: &Path) -> Result<(CheckReport, Recovere
         Ok(m) => rep.region = m.map(|m| m.region),
         Err(e) => rep.problems.push(e.to_string()),
     }
-    let (cps, segs, _) = list(vfs, dir)?;
+    let (cps, segs, _, deltas) = list(vfs, dir)?;
     let mut recovered = Recovered::default();
     let mut covered = 1;
     for (i, &n) in cps.iter().enumerate() {
@@ -140,6 +146,33 @@ pub fn scan_dir_in<V: Vfs>(vfs: &V, dir: &Path) -> Result<(CheckReport, Recovere
                 recovered.snapshot = Some(snap);
             }
             Ok(_) => {}
+            Err(e) => rep.problems.push(e.to_string()),
+        }
+    }
+    // Delta checkpoints chained on the newest full one (older ones are
+    // leftovers a full checkpoint made obsolete).
+    let base = recovered.snapshot.as_ref().map(|_| covered);
+    for d in deltas {
+        let name = delta_name(d);
+        rep.checkpoints.push(name.clone());
+        if base.is_none_or(|b| d <= b) {
+            if base.is_none() && cps.is_empty() {
+                rep.problems
+                    .push(format!("{name} has no full checkpoint under it"));
+            }
+            continue;
+        }
+        match read(vfs, dir, &name).and_then(|b| decode_delta(b, &name, d)) {
+            Ok((link, payload)) if Some(link.base) == base && link.prev == covered => {
+                recovered.deltas.push(payload);
+                covered = d;
+            }
+            Ok((link, _)) => rep.problems.push(format!(
+                "{name} builds on base {} and checkpoint {}, but the chain holds base {} up to {covered}",
+                link.base,
+                link.prev,
+                base.unwrap_or(0)
+            )),
             Err(e) => rep.problems.push(e.to_string()),
         }
     }
@@ -203,7 +236,7 @@ pub fn repair_files(dir: &Path) -> Result<Vec<String>> {
 pub fn repair_files_in<V: Vfs>(vfs: &V, dir: &Path) -> Result<Vec<String>> {
     let _lock = vfs.lock(dir)?;
     let mut actions = Vec::new();
-    let (_, segs, temps) = list(vfs, dir)?;
+    let (_, segs, temps, _) = list(vfs, dir)?;
     if !temps.is_empty() {
         let taken = vfs
             .list(dir)

@@ -16,8 +16,12 @@ use std::path::Path;
 /// Magic of a manifest file.
 pub const MAGIC_MANIFEST: [u8; 4] = *b"TSMF";
 /// Directory format version this build writes and reads. A directory
-/// without a manifest is format 1 (migrated to this one on open).
-pub const DIR_FORMAT: u8 = 2;
+/// without a manifest is format 1; format 2 has no delta checkpoints.
+/// Both are migrated to this one on open.
+pub const DIR_FORMAT: u8 = 3;
+/// The oldest directory format with a manifest this build reads (and
+/// migrates: its manifest is rewritten as [`DIR_FORMAT`]).
+pub const OLDEST_MANIFEST_FORMAT: u8 = 2;
 /// Bytes before the body: magic, format, flags, reserved, header CRC, body length.
 pub const MANIFEST_HEADER_LEN: usize = 16;
 /// Fixed body bytes before the region name.
@@ -102,6 +106,12 @@ pub fn encode_manifest(m: &Manifest) -> Result<Vec<u8>> {
 /// format newer than [`DIR_FORMAT`] (or unknown flags) is `UnsupportedVersion`,
 /// judged from the header alone so a future body layout never reads as damage.
 pub fn decode_manifest(bytes: &[u8]) -> Result<Manifest> {
+    decode_manifest_format(bytes).map(|(m, _)| m)
+}
+
+/// [`decode_manifest`], with the directory format the header names (from
+/// [`OLDEST_MANIFEST_FORMAT`] to [`DIR_FORMAT`]).
+pub fn decode_manifest_format(bytes: &[u8]) -> Result<(Manifest, u8)> {
     let bad = |why: String| Error::corrupt(format!("{MANIFEST_FILE}: {why}"));
     if bytes.len() < MANIFEST_HEADER_LEN {
         return Err(bad(format!("truncated to {} bytes", bytes.len())));
@@ -113,7 +123,11 @@ pub fn decode_manifest(bytes: &[u8]) -> Result<Manifest> {
     if crc32fast::hash(&bytes[..8]) != header_crc {
         return Err(bad("header checksum mismatch".into()));
     }
-    if bytes[4] != DIR_FORMAT || bytes[5] != 0 || bytes[6..8] != [0, 0] {
+    let format = bytes[4];
+    if !(OLDEST_MANIFEST_FORMAT..=DIR_FORMAT).contains(&format)
+        || bytes[5] != 0
+        || bytes[6..8] != [0, 0]
+    {
         return Err(Error::UnsupportedVersion(format!(
             "{MANIFEST_FILE} says directory format {} flags {:#04x}; this build reads format {DIR_FORMAT} (and older directories, which it migrates)",
             bytes[4], bytes[5]
@@ -147,7 +161,7 @@ pub fn decode_manifest(bytes: &[u8]) -> Result<Manifest> {
     let segment_bytes = u64_at(25);
     let migrated_from = match body[33] {
         0 => None,
-        n if n < DIR_FORMAT => Some(n),
+        n if n < format => Some(n),
         n => return Err(bad(format!("migrated from format {n}, not an older one"))),
     };
     let n = body[34] as usize;
@@ -174,16 +188,21 @@ pub fn decode_manifest(bytes: &[u8]) -> Result<Manifest> {
             m.region
         )));
     }
-    Ok(m)
+    Ok((m, format))
 }
 
 /// The manifest of `dir`, if it has one.
 pub fn read_manifest<V: Vfs>(vfs: &V, dir: &Path) -> Result<Option<Manifest>> {
+    Ok(read_manifest_format(vfs, dir)?.map(|(m, _)| m))
+}
+
+/// [`read_manifest`], with the directory format its header names.
+pub fn read_manifest_format<V: Vfs>(vfs: &V, dir: &Path) -> Result<Option<(Manifest, u8)>> {
     if !vfs.is_dir(dir) {
         return Ok(None);
     }
     match vfs.len(&dir.join(MANIFEST_FILE)) {
-        Ok(_) => decode_manifest(&read_file(vfs, dir, MANIFEST_FILE)?).map(Some),
+        Ok(_) => decode_manifest_format(&read_file(vfs, dir, MANIFEST_FILE)?).map(Some),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         // Anything else (unreadable, not a file) must not pass for "no
         // manifest": that would migrate, i.e. write one over it.
@@ -263,5 +282,29 @@ mod tests {
             decode_manifest(&b).unwrap_err().code(),
             "UnsupportedVersion"
         );
+        // Older than any manifest.
+        let mut b = encode_manifest(&sample()).unwrap();
+        b[4] = 1;
+        let c = crc32fast::hash(&b[..8]);
+        b[8..12].copy_from_slice(&c.to_le_bytes());
+        assert_eq!(
+            decode_manifest(&b).unwrap_err().code(),
+            "UnsupportedVersion"
+        );
+    }
+
+    #[test]
+    fn a_format_2_manifest_is_read_with_its_format() {
+        let mut b = encode_manifest(&sample()).unwrap();
+        b[4] = 2;
+        let c = crc32fast::hash(&b[..8]);
+        b[8..12].copy_from_slice(&c.to_le_bytes());
+        assert_eq!(decode_manifest_format(&b).unwrap(), (sample(), 2));
+        // A format-2 manifest cannot say it was migrated from format 2.
+        let n = b.len();
+        b[MANIFEST_HEADER_LEN + 33] = 2;
+        let c = crc32fast::hash(&b[MANIFEST_HEADER_LEN..n - 4]);
+        b[n - 4..].copy_from_slice(&c.to_le_bytes());
+        assert_eq!(decode_manifest(&b).unwrap_err().code(), "CorruptData");
     }
 }

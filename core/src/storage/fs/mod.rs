@@ -8,6 +8,7 @@
 //! LOCK                                   exclusive lock, holds the owner's pid
 //! MANIFEST                               region, directory format, creation time, options
 //! checkpoint-<next_seq:020>.snap         snapshot covering records < next_seq
+//! checkpoint-<next_seq:020>.delta        what changed since the checkpoint before (format 3)
 //! wal-<first_seq:020>.log                log segment starting at record first_seq
 //! *.tmp                                  files being written (removed on open)
 //! ```
@@ -21,6 +22,7 @@
 #[cfg(feature = "fs")]
 mod check;
 mod checkpoint;
+mod delta;
 mod io;
 mod manifest;
 mod names;
@@ -34,10 +36,14 @@ pub use check::{
 pub use checkpoint::{
     decode_checkpoint, CHECKPOINT_HEADER_LEN, CHECKPOINT_VERSION, MAGIC_CHECKPOINT,
 };
+pub use delta::{decode_delta, DeltaLink, DELTA_HEADER_LEN, DELTA_VERSION, MAGIC_DELTA};
 pub use manifest::{
-    decode_manifest, encode_manifest, read_manifest, Manifest, DIR_FORMAT, MAGIC_MANIFEST,
+    decode_manifest, decode_manifest_format, encode_manifest, read_manifest, read_manifest_format,
+    Manifest, DIR_FORMAT, MAGIC_MANIFEST, OLDEST_MANIFEST_FORMAT,
 };
-pub use names::{checkpoint_name, segment_name, LOCK_FILE, MANIFEST_FILE, SYNC_FAILED_FILE};
+pub use names::{
+    checkpoint_name, delta_name, segment_name, LOCK_FILE, MANIFEST_FILE, SYNC_FAILED_FILE,
+};
 pub use segment::{scan_segment, SegmentScan};
 pub use segment::{MAX_RECORD_PAYLOAD, RECORD_HEADER_LEN, SEGMENT_HEADER_LEN, SEGMENT_VERSION};
 
@@ -52,6 +58,10 @@ use std::path::{Path, PathBuf};
 
 /// A segment rolls over to a new file once it would grow past this size.
 pub const DEFAULT_SEGMENT_BYTES: u64 = 64 * 1024 * 1024;
+/// At most this many delta checkpoints sit on a full one; the next
+/// checkpoint is full.
+pub const MAX_DELTAS: usize = 64;
+
 /// [`SyncPolicy::Batch`]: fsync once this many entries are pending.
 pub const DEFAULT_BATCH_ENTRIES: u64 = 4096;
 /// [`SyncPolicy::Batch`]: fsync once the oldest pending entry is this old (ms).
@@ -123,6 +133,11 @@ pub struct VfsStorage<V: Vfs> {
     /// Starts of the segment files present, ascending (the active one last).
     segments: Vec<u64>,
     checkpoint: Option<u64>,
+    /// The full checkpoint under the deltas, and its size in bytes.
+    base: Option<(u64, u64)>,
+    /// Delta checkpoints on top of `base` (ascending) and their total size.
+    deltas: Vec<u64>,
+    delta_bytes: u64,
     next_seq: u64,
     since_checkpoint: u64,
     pending_entries: u64,
@@ -179,7 +194,9 @@ fn holds_database<V: Vfs>(vfs: &V, dir: &Path) -> Result<bool> {
     Ok(names.iter().any(|n| {
         matches!(
             names::classify(n),
-            names::FileKind::Segment(_) | names::FileKind::Checkpoint(_)
+            names::FileKind::Segment(_)
+                | names::FileKind::Checkpoint(_)
+                | names::FileKind::Delta(_)
         )
     }))
 }
@@ -242,8 +259,22 @@ impl<V: Vfs> VfsStorage<V> {
             }
         }
         let lock = vfs.lock(dir)?;
-        let mut manifest = manifest::read_manifest(&vfs, dir)?;
-        let mut pending_manifest = None;
+        let (mut manifest, format) = match manifest::read_manifest_format(&vfs, dir)? {
+            Some((m, f)) => (Some(m), f),
+            None => (None, DIR_FORMAT),
+        };
+        // An older directory format (2: no delta checkpoints yet) holds
+        // nothing this build reads differently: its manifest is rewritten
+        // as this format once the database accepted the directory, before
+        // any delta is written (an older build must not open it then).
+        let mut pending_manifest =
+            manifest
+                .as_ref()
+                .filter(|_| format < DIR_FORMAT)
+                .map(|m| Manifest {
+                    migrated_from: m.migrated_from.or(Some(format)),
+                    ..m.clone()
+                });
         match (&manifest, expect) {
             (Some(m), Some((region, _))) if m.region != region => {
                 return Err(manifest::region_mismatch(dir, &m.region, region));
@@ -299,6 +330,9 @@ impl<V: Vfs> VfsStorage<V> {
             active_len: len,
             segments: state.segments,
             checkpoint: state.checkpoint,
+            base: state.base,
+            deltas: state.deltas.0,
+            delta_bytes: state.deltas.1,
             next_seq: state.next_seq,
             since_checkpoint: state.bytes_since_checkpoint,
             pending_entries: 0,
@@ -421,6 +455,32 @@ impl<V: Vfs> VfsStorage<V> {
         Ok(())
     }
 
+    /// A checkpoint covering the records before `covers` is in place:
+    /// continue in a fresh segment, and remove the segments it covers and
+    /// the `obsolete` files.
+    fn covered(&mut self, covers: u64, mut obsolete: Vec<String>) -> Result<()> {
+        // Continue in a fresh segment so every older file is fully covered.
+        if self.next_seq > self.active_start {
+            self.roll(false)?;
+        }
+        obsolete.extend(
+            self.segments
+                .iter()
+                .filter(|&&s| s < self.active_start)
+                .map(|&s| segment_name(s)),
+        );
+        self.checkpoint = Some(covers);
+        self.since_checkpoint = 0;
+        let active = self.active_start;
+        self.segments.retain(|&s| s >= active);
+        remove_files(&self.vfs, &self.dir, &obsolete)
+    }
+
+    /// The delta checkpoints on top of the newest full one (ascending).
+    pub fn delta_checkpoints(&self) -> &[u64] {
+        &self.deltas
+    }
+
     fn write_active(&mut self, bytes: &[u8]) -> Result<()> {
         if let Err(e) = self.active.write_all(bytes) {
             // Take a partial write back so no garbage sits before later records.
@@ -521,7 +581,7 @@ impl<V: Vfs> Storage for VfsStorage<V> {
         match back {
             Ok(b) if b == snapshot => {}
             Ok(_) | Err(_) => {
-                if self.checkpoint != Some(covers) {
+                if self.base.map(|(b, _)| b) != Some(covers) {
                     let _ = self.vfs.remove(&self.dir.join(&name));
                 }
                 return Err(Error::corrupt(format!(
@@ -529,24 +589,61 @@ impl<V: Vfs> Storage for VfsStorage<V> {
                 )));
             }
         }
-        // Continue in a fresh segment so every older file is fully covered.
-        if self.next_seq > self.active_start {
-            self.roll(false)?;
-        }
-        let mut obsolete: Vec<String> = self
-            .segments
-            .iter()
-            .filter(|&&s| s < self.active_start)
-            .map(|&s| segment_name(s))
-            .collect();
-        if let Some(old) = self.checkpoint.filter(|&c| c != covers) {
+        let mut obsolete: Vec<String> = self.deltas.drain(..).map(delta_name).collect();
+        if let Some((old, _)) = self.base.filter(|&(c, _)| c != covers) {
             obsolete.push(checkpoint_name(old));
         }
-        self.checkpoint = Some(covers);
-        self.since_checkpoint = 0;
-        let active = self.active_start;
-        self.segments.retain(|&s| s >= active);
-        remove_files(&self.vfs, &self.dir, &obsolete)
+        self.base = Some((covers, snapshot.len() as u64));
+        self.delta_bytes = 0;
+        self.covered(covers, obsolete)
+    }
+
+    fn delta_allowed(&self) -> bool {
+        match self.base {
+            Some((_, base_bytes)) => {
+                self.deltas.len() < MAX_DELTAS && self.delta_bytes.saturating_mul(2) <= base_bytes
+            }
+            None => false,
+        }
+    }
+
+    fn checkpoint_delta(&mut self, payload: &[u8]) -> Result<()> {
+        self.check_failed()?;
+        // A migrated directory's manifest names this format before any delta.
+        self.opened()?;
+        let Some((base, _)) = self.base else {
+            return Err(Error::invalid(
+                "a delta checkpoint needs a full checkpoint under it",
+            ));
+        };
+        let covers = self.next_seq;
+        let prev = self.checkpoint.unwrap_or(base);
+        if prev == covers {
+            // Nothing was appended since the newest checkpoint.
+            return Ok(());
+        }
+        let link = delta::DeltaLink {
+            base,
+            prev,
+            next_seq: covers,
+        };
+        let name = delta_name(covers);
+        let header = delta::delta_header(link, payload);
+        write_file_atomic(&self.vfs, &self.dir, &name, &[&header, payload])?;
+        let back = read_file(&self.vfs, &self.dir, &name)
+            .and_then(|b| delta::decode_delta(b, &name, covers));
+        match back {
+            Ok((l, b)) if l == link && b == payload => {}
+            Ok(_) | Err(_) => {
+                let _ = self.vfs.remove(&self.dir.join(&name));
+                return Err(Error::corrupt(format!(
+                    "delta checkpoint {name} did not read back as written; kept the previous checkpoint"
+                )));
+            }
+        }
+        self.deltas.push(covers);
+        self.delta_bytes += payload.len() as u64;
+        self.covered(covers, Vec::new())
     }
 
     fn is_durable(&self) -> bool {

@@ -19,6 +19,7 @@ const SEGMENT_PREFIX: &str = "wal-";
 const SEGMENT_SUFFIX: &str = ".log";
 const CHECKPOINT_PREFIX: &str = "checkpoint-";
 const CHECKPOINT_SUFFIX: &str = ".snap";
+const DELTA_SUFFIX: &str = ".delta";
 const DIGITS: usize = 20;
 
 /// What a directory entry is, judged by its name.
@@ -28,6 +29,9 @@ pub enum FileKind {
     Segment(u64),
     /// A checkpoint covering every record before this sequence number.
     Checkpoint(u64),
+    /// A delta checkpoint (directory format 3) covering every record
+    /// before this sequence number, on top of a full checkpoint.
+    Delta(u64),
     /// A file left half-written by a crash.
     Temp,
     /// The lock file, or anything this storage did not write.
@@ -42,6 +46,11 @@ pub fn segment_name(first_seq: u64) -> String {
 /// Name of the checkpoint covering the records before `next_seq`.
 pub fn checkpoint_name(next_seq: u64) -> String {
     format!("{CHECKPOINT_PREFIX}{next_seq:0DIGITS$}{CHECKPOINT_SUFFIX}")
+}
+
+/// Name of the delta checkpoint covering the records before `next_seq`.
+pub fn delta_name(next_seq: u64) -> String {
+    format!("{CHECKPOINT_PREFIX}{next_seq:0DIGITS$}{DELTA_SUFFIX}")
 }
 
 /// Path of a temp file that will be renamed to `final_name`.
@@ -62,6 +71,7 @@ pub fn classify(name: &str) -> FileKind {
     if let Some(base) = name.strip_suffix(TEMP_SUFFIX) {
         if number(base, SEGMENT_PREFIX, SEGMENT_SUFFIX).is_some()
             || number(base, CHECKPOINT_PREFIX, CHECKPOINT_SUFFIX).is_some()
+            || number(base, CHECKPOINT_PREFIX, DELTA_SUFFIX).is_some()
             || base == MANIFEST_FILE
         {
             return FileKind::Temp;
@@ -73,6 +83,9 @@ pub fn classify(name: &str) -> FileKind {
     }
     if let Some(n) = number(name, CHECKPOINT_PREFIX, CHECKPOINT_SUFFIX) {
         return FileKind::Checkpoint(n);
+    }
+    if let Some(n) = number(name, CHECKPOINT_PREFIX, DELTA_SUFFIX) {
+        return FileKind::Delta(n);
     }
     FileKind::Other
 }
@@ -86,6 +99,12 @@ mod tests {
         assert_eq!(segment_name(1), "wal-00000000000000000001.log");
         assert_eq!(classify(&segment_name(42)), FileKind::Segment(42));
         assert_eq!(classify(&checkpoint_name(7)), FileKind::Checkpoint(7));
+        assert_eq!(delta_name(7), "checkpoint-00000000000000000007.delta");
+        assert_eq!(classify(&delta_name(7)), FileKind::Delta(7));
+        assert_eq!(
+            classify(&format!("{}{TEMP_SUFFIX}", delta_name(3))),
+            FileKind::Temp
+        );
         assert_eq!(
             classify(&segment_name(u64::MAX)),
             FileKind::Segment(u64::MAX)

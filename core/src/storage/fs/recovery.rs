@@ -3,8 +3,9 @@
 //! corruption.
 
 use super::checkpoint::decode_checkpoint;
+use super::delta::decode_delta;
 use super::io::{io_error, read_file, truncate_file, write_file_atomic};
-use super::names::{checkpoint_name, classify, segment_name, FileKind};
+use super::names::{checkpoint_name, classify, delta_name, segment_name, FileKind};
 use super::segment::{scan_segment, scan_unsynced_tail};
 use crate::model::error::{Error, Result};
 use crate::storage::vfs::Vfs;
@@ -26,8 +27,14 @@ pub struct Tail {
 pub struct DirState {
     /// What the database replays.
     pub recovered: Recovered,
-    /// Sequence number the newest checkpoint covers up to (exclusive).
+    /// Sequence number the newest checkpoint (full or delta) covers up to
+    /// (exclusive).
     pub checkpoint: Option<u64>,
+    /// The newest full checkpoint's sequence number and size in bytes.
+    pub base: Option<(u64, u64)>,
+    /// The delta checkpoints on top of it (sequence numbers, ascending) and
+    /// their total size in bytes.
+    pub deltas: (Vec<u64>, u64),
     /// Starts of the segments still needed, ascending.
     pub segments: Vec<u64>,
     /// Where to continue appending; `None` when a new segment starting at
@@ -61,6 +68,7 @@ pub fn recover_dir<V: Vfs>(vfs: &V, dir: &Path, sync: SyncPolicy) -> Result<DirS
     let mut state = DirState::default();
     let mut checkpoints = Vec::new();
     let mut segments = Vec::new();
+    let mut deltas = Vec::new();
     let entries = vfs
         .list(dir)
         .map_err(|e| io_error(format_args!("listing {}", dir.display()), e))?;
@@ -68,20 +76,23 @@ pub fn recover_dir<V: Vfs>(vfs: &V, dir: &Path, sync: SyncPolicy) -> Result<DirS
         match classify(&name) {
             FileKind::Segment(n) => segments.push(n),
             FileKind::Checkpoint(n) => checkpoints.push(n),
+            FileKind::Delta(n) => deltas.push(n),
             FileKind::Temp => state.obsolete.push(name),
             FileKind::Other => {}
         }
     }
     checkpoints.sort_unstable();
     segments.sort_unstable();
+    deltas.sort_unstable();
 
     // The newest checkpoint must be whole: it was renamed into place only
     // after being synced, so damage there is never a torn write.
-    let covered = match checkpoints.pop() {
+    let mut covered = match checkpoints.pop() {
         Some(n) => {
             let name = checkpoint_name(n);
-            state.recovered.snapshot =
-                Some(decode_checkpoint(read_file(vfs, dir, &name)?, &name, n)?);
+            let snap = decode_checkpoint(read_file(vfs, dir, &name)?, &name, n)?;
+            state.base = Some((n, snap.len() as u64));
+            state.recovered.snapshot = Some(snap);
             state.checkpoint = Some(n);
             state
                 .obsolete
@@ -90,6 +101,36 @@ pub fn recover_dir<V: Vfs>(vfs: &V, dir: &Path, sync: SyncPolicy) -> Result<DirS
         }
         None => 1,
     };
+    // Deltas at or before the full checkpoint belong to an older chain (a
+    // full checkpoint was written after them); the rest must chain from it,
+    // each renamed into place whole after the one before it.
+    let base = state.base.map(|(n, _)| n);
+    for d in deltas {
+        let name = delta_name(d);
+        if base.is_none_or(|b| d <= b) {
+            if base.is_none() {
+                return Err(Error::corrupt(format!(
+                    "delta checkpoint {name} has no full checkpoint under it"
+                )));
+            }
+            state.obsolete.push(name);
+            continue;
+        }
+        let (link, payload) = decode_delta(read_file(vfs, dir, &name)?, &name, d)?;
+        if Some(link.base) != base || link.prev != covered {
+            return Err(Error::corrupt(format!(
+                "delta checkpoint {name} builds on base {} and checkpoint {}, but the chain holds base {} up to {covered}",
+                link.base,
+                link.prev,
+                base.unwrap_or(0)
+            )));
+        }
+        state.deltas.0.push(d);
+        state.deltas.1 += payload.len() as u64;
+        state.recovered.deltas.push(payload);
+        state.checkpoint = Some(d);
+        covered = d;
+    }
 
     if segments.is_empty() {
         state.next_seq = covered;

@@ -1,0 +1,185 @@
+//! Delta checkpoints (FORMAT.md §12.3): only what changed since the last
+//! checkpoint — the rows written since, the log records appended since and
+//! the region's counters — written on top of a full snapshot
+//! (`snapshot.rs`), so a checkpoint costs what changed, not the region's size.
+
+use super::database::Database;
+use crate::codec::buf::{put_bytes, put_varint, Reader};
+use crate::codec::frame::{decode_frame_version, try_encode_frame_version};
+use crate::codec::record::read_record;
+use crate::codec::schema::{put_schema, read_schema};
+use crate::log::vv_codec::{put_vv, read_vv};
+use crate::log::LogCounters;
+use crate::model::error::{Error, Result};
+use crate::table::Table;
+use std::collections::BTreeMap;
+
+/// Magic of a delta frame.
+pub const MAGIC_DELTA_FRAME: [u8; 4] = *b"TSDL";
+/// Format version of delta frames.
+pub const DELTA_FRAME_VERSION: u8 = 1;
+
+impl Database {
+    /// What changed since the last checkpoint, as a delta frame; `None` when
+    /// some table does not track its changes (then only a full snapshot is
+    /// right).
+    pub(crate) fn export_delta(&self) -> Result<Option<Vec<u8>>> {
+        self.check_open()?;
+        let mut p = Vec::with_capacity(4096);
+        put_bytes(&mut p, self.region.as_bytes());
+        p.extend_from_slice(&self.log.hlc_last().to_le_bytes());
+        put_varint(&mut p, self.log.local_seq());
+        put_varint(&mut p, self.log.next_cursor());
+        put_vv(&mut p, self.log.version_vector());
+        put_vv(&mut p, self.log.dropped());
+        put_varint(&mut p, self.log.first_cursor());
+        put_varint(&mut p, self.tables.len() as u64);
+        for t in self.tables.values() {
+            let Some(changed) = t.changed_keys() else {
+                return Ok(None);
+            };
+            put_schema(&mut p, &t.schema);
+            p.push(u8::from(t.is_fresh()));
+            if t.is_fresh() {
+                put_varint(&mut p, t.stored_count() as u64);
+                for (k, row) in t.iter() {
+                    put_bytes(&mut p, k);
+                    put_bytes(&mut p, &row.state);
+                }
+            } else {
+                put_varint(&mut p, changed.len() as u64);
+                for k in changed {
+                    let row = t
+                        .stored(k)
+                        .ok_or_else(|| Error::corrupt("a changed row is missing from its table"))?;
+                    put_bytes(&mut p, k);
+                    put_bytes(&mut p, &row.state);
+                }
+            }
+        }
+        // The records appended since the last checkpoint (those retention
+        // kept): cursors are consecutive from the log's first one.
+        let first = self.log.first_cursor();
+        let from = self.checkpointed_cursor.max(first);
+        let skip = (from - first) as usize;
+        let entries = self.log.entries();
+        put_varint(&mut p, entries.len().saturating_sub(skip) as u64);
+        for e in entries.iter().skip(skip) {
+            put_varint(&mut p, e.cursor);
+            put_bytes(&mut p, &e.bytes);
+        }
+        try_encode_frame_version(MAGIC_DELTA_FRAME, DELTA_FRAME_VERSION, &p, true, usize::MAX)
+            .map(Some)
+    }
+
+    /// Apply a delta frame on top of the state it was taken after.
+    pub(crate) fn apply_delta(&mut self, bytes: &[u8]) -> Result<()> {
+        let payload = decode_frame_version(
+            MAGIC_DELTA_FRAME,
+            DELTA_FRAME_VERSION,
+            bytes,
+            super::snapshot::MAX_SNAPSHOT_BYTES,
+        )?;
+        let mut r = Reader::new(&payload, "delta checkpoint");
+        let region = r.string()?;
+        if region != self.region {
+            return Err(Error::corrupt(format!(
+                "a delta checkpoint of region '{region}' follows a checkpoint of region '{}'",
+                self.region
+            )));
+        }
+        let hlc_last = r.u64_le()?;
+        let local_seq = r.varint()?;
+        let next_cursor = r.varint()?;
+        let vv = read_vv(&mut r)?;
+        let dropped = read_vv(&mut r)?;
+        let first_cursor = r.varint()?;
+        let mut old = std::mem::take(&mut self.tables);
+        let mut tables = BTreeMap::new();
+        for _ in 0..r.count()? {
+            let schema = read_schema(&mut r)?;
+            let fresh = match r.u8()? {
+                0 => false,
+                1 => true,
+                n => return Err(r.error(format!("fresh flag {n}"))),
+            };
+            let mut t = match old.remove(&schema.name) {
+                Some(mut t) if !fresh => {
+                    if t.schema.options != schema.options {
+                        t.set_options(schema.options)?;
+                    }
+                    t.schema = schema;
+                    t
+                }
+                None if !fresh => {
+                    return Err(r.error(format!(
+                        "table '{}' changed but the checkpoint before has none",
+                        schema.name
+                    )))
+                }
+                _ => Table::new(schema),
+            };
+            let mut prev: Option<&[u8]> = None;
+            for _ in 0..r.count()? {
+                let k = r.bytes()?;
+                let st = r.bytes()?;
+                if prev.is_some_and(|p| p >= k) {
+                    return Err(r.error("rows out of key order"));
+                }
+                crate::codec::key::decode_key(&t.schema, k)?;
+                t.insert_encoded(k, st)?;
+                prev = Some(k);
+            }
+            if tables.insert(t.schema.name.clone(), t).is_some() {
+                return Err(r.error("duplicate table"));
+            }
+        }
+        let held = self.log.next_cursor();
+        let mut last: Option<u64> = None;
+        let records = r.read_vec(16, |r| {
+            let cursor = r.varint()?;
+            let b = r.bytes()?;
+            let mut rr = Reader::new(b, "change record");
+            let mut rec = read_record(&mut rr)?;
+            rr.finish()?;
+            rec.cursor = cursor;
+            if last.is_some_and(|p| p + 1 != cursor) || cursor >= next_cursor {
+                return Err(r.error("log records out of order"));
+            }
+            last = Some(cursor);
+            Ok(rec)
+        })?;
+        r.finish()?;
+        if let Some(first) = records.first() {
+            if first.cursor > held.max(first_cursor) {
+                return Err(Error::corrupt(format!(
+                    "a delta checkpoint's records start at cursor {}, the log before it ends before {held}",
+                    first.cursor
+                )));
+            }
+        }
+        self.tables = tables;
+        self.log.restore_tail(
+            first_cursor,
+            records,
+            LogCounters {
+                next_cursor,
+                local_seq,
+                hlc_last,
+                vv,
+                dropped,
+            },
+        );
+        Ok(())
+    }
+
+    /// Track row changes from now on in every table and forget the ones so
+    /// far: the state up to here is checkpointed.
+    pub(crate) fn changes_checkpointed(&mut self) {
+        for t in self.tables.values_mut() {
+            t.track_changes();
+            t.clear_changes();
+        }
+        self.checkpointed_cursor = self.log.next_cursor();
+    }
+}
