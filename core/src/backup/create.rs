@@ -119,7 +119,8 @@ impl Writer<'_, '_, '_> {
     }
 }
 
-/// The newest backup an incremental could continue.
+/// The newest backup an incremental could continue (format 1 backups have
+/// no row ids and cannot be continued).
 fn find_parent(
     repo: &Repository,
     region: &str,
@@ -131,6 +132,7 @@ fn find_parent(
             && m.tables.iter().zip(tables).all(|(t, s)| &t.schema == s);
         if m.region == region
             && same_tables
+            && m.has_row_ids()
             && best
                 .as_ref()
                 .is_none_or(|(_, b)| m.next_cursor >= b.next_cursor)
@@ -274,15 +276,7 @@ pub fn create_backup(
                         m.next_cursor
                     )))
                 }
-                (BackupMode::Incremental, Some((id, m))) if !m.has_row_ids() => {
-                    return Err(Error::invalid(format!(
-                        "backup {} was written by repository format 1 (no row ids): take a full backup",
-                        id_hex(&id)
-                    )))
-                }
-                (_, Some((id, m))) if m.next_cursor >= first_cursor && m.has_row_ids() => {
-                    Some((id, m))
-                }
+                (_, Some((id, m))) if m.next_cursor >= first_cursor => Some((id, m)),
                 _ => None,
             }
         }
