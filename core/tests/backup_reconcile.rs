@@ -162,7 +162,11 @@ fn an_incremental_holds_only_the_rows_that_changed() {
     let store = Arc::new(MemoryStore::new());
     let repo = Repository::init(Box::new(store.clone()), None, &[9; INIT_RANDOM_LEN]).unwrap();
     for i in 0..5000 {
-        put(&mut b, i, "a fairly long value so that rows have some size to them");
+        put(
+            &mut b,
+            i,
+            "a fairly long value so that rows have some size to them",
+        );
     }
     let full = backup(&b, &repo);
     put(&mut b, 17, "changed");

@@ -7,14 +7,14 @@ use super::chunk::{
     CHUNK_ROWS,
 };
 use super::manifest::{id_hex, BackupKind, Manifest, ObjectId, TableEntry, MANIFEST_VERSION};
-use super::repo::as_backup;
-use std::collections::{HashMap, HashSet};
 use super::pipeline::{default_workers, Pipeline, Written};
+use super::repo::as_backup;
 use super::repo::{BackupInfo, Repository};
 use super::source::{BackupSource, RestoreTarget};
 use super::Progress;
 use crate::codec::record::decode_record;
 use crate::model::error::{Error, Result};
+use std::collections::{HashMap, HashSet};
 
 /// Full, incremental, or whichever fits.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -195,8 +195,7 @@ fn chain_row_ids(repo: &Repository, tip: &ObjectId, names: &[String]) -> Result<
             let Some(t) = m.table(name) else { continue };
             for cid in &t.id_chunks {
                 let payload = repo.get_chunk(cid)?;
-                let ChunkItems::RowIds(entries) = decode_chunk(&payload).map_err(as_backup)?
-                else {
+                let ChunkItems::RowIds(entries) = decode_chunk(&payload).map_err(as_backup)? else {
                     return Err(Error::BackupCorrupt(format!(
                         "chunk {} does not hold row ids",
                         id_hex(cid)

@@ -3,7 +3,9 @@
 //! chunks, with one manifest per backup (FORMAT.md §19).
 //!
 //! - [`create_backup`]: a full backup (every row, plus the retained change
-//!   log) or an incremental one (the change records since its parent);
+//!   log and each table's row-id map) or an incremental one (the change
+//!   records since its parent, and the rows whose state id changed since
+//!   it, so rows that arrived by reconcile sync are kept too);
 //!   the manifest is written last, so an interrupted backup never appears,
 //!   and chunks already stored are skipped, so the next run resumes.
 //! - [`restore`]: the latest backup, a named one, or any stamp the chain

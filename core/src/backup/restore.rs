@@ -331,7 +331,10 @@ pub fn restore(
     }
     if !options.skip_unused {
         for (_, m) in &chain {
-            r.read_unused(m.tables.iter().flat_map(|t| t.id_chunks.iter()), CHUNK_ROW_IDS)?;
+            r.read_unused(
+                m.tables.iter().flat_map(|t| t.id_chunks.iter()),
+                CHUNK_ROW_IDS,
+            )?;
         }
     }
     if whole {

@@ -5,8 +5,8 @@ use super::database::Database;
 use super::options::DatabaseOptions;
 use crate::backup::{
     create_backup, restore, verify, BackupOptions, BackupOutcome, BackupSource, Progress,
-    RecordVisitor, Repository, RestoreOptions, RestoreReport, RestoreTarget, RowIdVisitor, RowVisitor,
-    VerifyOptions, VerifyReport,
+    RecordVisitor, Repository, RestoreOptions, RestoreReport, RestoreTarget, RowIdVisitor,
+    RowVisitor, VerifyOptions, VerifyReport,
 };
 use crate::clock::{Clock, ManualClock};
 use crate::digest::Digest;

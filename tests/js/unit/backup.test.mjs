@@ -69,6 +69,8 @@ test('the golden repositories (written by Rust) restore to the pinned digests', 
   assert.equal(R.toHex(plain), B.plain);
   assert.equal(R.toHex(bundleOf(hexObjects(V.encrypted.objects))), B.encrypted);
   assert.equal(Database.restore(R.fromHex(B.plain)).tableDigest('users'), B.final_digest);
+  // Repository format 1 (before row ids) is still read.
+  assert.equal(Database.restore(R.fromHex(B.plain_format1)).tableDigest('users'), B.final_digest);
   const latest = Database.restore(plain);
   assert.equal(latest.region, V.region);
   assert.equal(latest.tableDigest('users'), V.final_digest);
