@@ -54,7 +54,10 @@ fn a_copy_follows_its_region_by_deltas_and_backs_up_the_same() {
             "delta {} bytes, snapshot {full_len}",
             delta.len()
         );
-        assert!(mirror.apply_snapshot_delta(&delta).unwrap(), "round {round}");
+        assert!(
+            mirror.apply_snapshot_delta(&delta).unwrap(),
+            "round {round}"
+        );
         assert_eq!(
             mirror.table_digest("t").unwrap(),
             a.table_digest("t").unwrap()

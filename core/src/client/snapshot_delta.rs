@@ -103,8 +103,7 @@ impl Database {
         self.check_open()?;
         let d = decode_delta(bytes)?;
         let same_tables = d.tables.len() == self.tables.len()
-            && d
-                .tables
+            && d.tables
                 .iter()
                 .zip(self.tables.values())
                 .all(|(a, b)| a.schema == b.schema);
