@@ -310,7 +310,7 @@ enum Source {
     Server {
         client: tablesync_http::RowClient,
         /// The region as of the last round backed up.
-        mirror: Option<Database>,
+        mirror: Option<Box<Database>>,
         /// Bytes the server sent for the current round, and whether they
         /// were a delta.
         fetched: (u64, bool),
@@ -358,7 +358,7 @@ impl Source {
                     if let Some(delta) = client.snapshot_delta(db.next_cursor()?)? {
                         *fetched = (delta.len() as u64, true);
                         if db.apply_snapshot_delta(&delta)? {
-                            return Ok(db);
+                            return Ok(*db);
                         }
                     }
                 }
@@ -409,7 +409,7 @@ fn backup_once(
     } = source
     {
         fetched = Some(*f);
-        *mirror = Some(db);
+        *mirror = Some(Box::new(db));
     } else {
         drop(db);
     }
