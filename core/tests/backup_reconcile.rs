@@ -113,6 +113,7 @@ fn reconciled_rows_get_into_incremental_backups() {
     assert_eq!(second.kind, BackupKind::Incremental);
     assert_eq!(second.records, 0, "the rows came without records");
     let at_second = b.table_digest("t").unwrap();
+    assert_ne!(at_second, at_first, "the reconcile changed the table");
     clock.advance(10);
     put(&mut b, 400, "local");
     let third = backup(&b, &repo);
