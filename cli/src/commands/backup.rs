@@ -354,15 +354,25 @@ impl Source {
             } => {
                 // A copy from the last round follows the server by a delta
                 // (small when little changed); a failed round dropped it.
+                let mut whole = None;
                 if let Some(mut db) = mirror.take() {
                     if let Some(delta) = client.snapshot_delta(db.next_cursor()?)? {
-                        *fetched = (delta.len() as u64, true);
-                        if db.apply_snapshot_delta(&delta)? {
-                            return Ok(*db);
+                        if delta.starts_with(b"TSSN") {
+                            // A server without deltas ignores `after` and
+                            // answers the whole snapshot: use it as such.
+                            whole = Some(delta);
+                        } else {
+                            *fetched = (delta.len() as u64, true);
+                            if db.apply_snapshot_delta(&delta)? {
+                                return Ok(*db);
+                            }
                         }
                     }
                 }
-                let bytes = client.snapshot()?;
+                let bytes = match whole {
+                    Some(b) => b,
+                    None => client.snapshot()?,
+                };
                 *fetched = (bytes.len() as u64, false);
                 let db =
                     Database::import_snapshot(&bytes, std::sync::Arc::new(tablesync::SystemClock))?;
