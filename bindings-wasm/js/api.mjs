@@ -572,22 +572,78 @@ export function createApi(raw, load, host) {
      * §19.9): a full backup, or with `parent` (an earlier bundle) an
      * incremental one on top of it; returns the new bundle. Options:
      * `passphrase` (encrypt: XChaCha20-Poly1305, Argon2id), `parent`,
-     * `tables`, `full`. With `write(name, bytes)` the repository's objects
-     * (only those new since `parent`) go to that sink instead — a
-     * directory written this way is a repository `tablesync restore` reads —
-     * and the result is a Promise of the backup's info.
+     * `tables`, `full`, `onProgress`. With `write(name, bytes)` the
+     * repository's objects (only those new since `parent`) go to that sink
+     * instead — a directory written this way is a repository `tablesync
+     * restore` reads — and the result is a Promise of the backup's info.
+     * With `sink` (a `WritableStream`, or any object whose `write(chunk)`
+     * returns a Promise, like a stream's writer), the new bundle is written
+     * to it in `sinkChunkBytes` pieces (default 64 KiB), each write awaited
+     * before the next, then `close()` is awaited if the sink has one; the
+     * result is a Promise of the backup's info. `onProgress(p)` gets
+     * `{ phase: 'backup', done, total, bytes }` while the backup is taken
+     * (items and uncompressed bytes), then `{ phase: 'write', done, total,
+     * bytes }` after each sink write (`write` or `sink`: bytes written of
+     * `total`).
      */
     backup(opts) {
       checkOptions(opts, 'backup options');
-      const { write, ...rest } = opts ?? {};
+      const { write, sink, sinkChunkBytes, onProgress, ...rest } = opts ?? {};
       if (write !== undefined && typeof write !== 'function') {
         throw new TypeError("backup option 'write' must be a function (name, bytes)");
       }
-      const out = this.#call((r) => r.backup(rest, randomBytes(BACKUP_RANDOM_LEN)));
-      if (write === undefined) return out.bundle;
+      if (onProgress !== undefined && typeof onProgress !== 'function') {
+        throw new TypeError("backup option 'onProgress' must be a function");
+      }
+      if (sink !== undefined) {
+        const ok = sink !== null && typeof sink === 'object'
+          && (typeof sink.write === 'function' || typeof sink.getWriter === 'function');
+        if (!ok) {
+          throw new TypeError("backup option 'sink' must be a WritableStream or have write(chunk)");
+        }
+        if (write !== undefined) throw new TypeError("give backup option 'write' or 'sink', not both");
+      }
+      const piece = sinkChunkBytes ?? 64 * 1024;
+      if (!Number.isInteger(piece) || piece < 1) {
+        throw new TypeError("backup option 'sinkChunkBytes' must be a positive integer");
+      }
+      const out = this.#call((r) => r.backup(
+        onProgress === undefined ? rest : { ...rest, onProgress },
+        randomBytes(BACKUP_RANDOM_LEN),
+      ));
+      if (write === undefined && sink === undefined) return out.bundle;
+      const progress = (done, total, bytes) => {
+        if (onProgress !== undefined) onProgress({ phase: 'write', done, total, bytes });
+      };
+      if (write !== undefined) {
+        return (async () => {
+          let bytes = 0;
+          let done = 0;
+          for (const [name, data] of out.written) {
+            await write(name, data);
+            bytes += data.length;
+            done += 1;
+            progress(done, out.written.length, bytes);
+          }
+          return { ...out.info, bundle: out.bundle };
+        })();
+      }
       return (async () => {
-        for (const [name, bytes] of out.written) await write(name, bytes);
-        return { ...out.info, bundle: out.bundle };
+        const writer = typeof sink.getWriter === 'function' ? sink.getWriter() : sink;
+        const total = out.bundle.length;
+        const pieces = Math.ceil(total / piece);
+        try {
+          for (let i = 0; i < pieces; i++) {
+            await writer.write(out.bundle.subarray(i * piece, Math.min(total, (i + 1) * piece)));
+            progress(i + 1, pieces, Math.min(total, (i + 1) * piece));
+          }
+          if (typeof writer.close === 'function') await writer.close();
+        } finally {
+          if (writer !== sink && typeof writer.releaseLock === 'function') {
+            try { writer.releaseLock(); } catch { /* already closed */ }
+          }
+        }
+        return { ...out.info, bundleBytes: total };
       })();
     }
 

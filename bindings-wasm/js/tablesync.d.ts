@@ -564,7 +564,23 @@ export interface BackupOptions {
   full?: boolean;
   /** `insecure-test`: cheap Argon2id costs (tests only, never for real data). */
   kdf?: 'insecure-test';
+  /** Called while the backup is taken (`phase: 'backup'`) and after each sink write (`phase: 'write'`). */
+  onProgress?: (p: BackupProgress) => void;
 }
+
+/** Progress of `db.backup()`. */
+export interface BackupProgress {
+  /** `backup`: items (rows, records) done of `total`, `bytes` uncompressed; `write`: sink writes done of `total`, `bytes` written. */
+  phase: 'backup' | 'write';
+  done: number;
+  total: number;
+  bytes: number;
+}
+
+/** An async byte sink: a `WritableStream`, or anything whose `write(chunk)` returns a Promise (a stream's writer). */
+export type BackupSink =
+  | WritableStream<Uint8Array>
+  | { write(chunk: Uint8Array): Promise<void>; close?(): Promise<void> };
 
 /** One backup of a bundle. */
 export interface BackupInfo {
@@ -834,6 +850,10 @@ export class Database {
   backup(
     opts: BackupOptions & { write: (name: string, bytes: Uint8Array) => void | Promise<void> },
   ): Promise<BackupInfo & { bundle: Uint8Array }>;
+  /** Back up into an async byte sink: the new bundle, in `sinkChunkBytes` pieces (default 64 KiB), each write awaited; then `close()` if present. */
+  backup(
+    opts: BackupOptions & { sink: BackupSink; sinkChunkBytes?: number },
+  ): Promise<BackupInfo & { bundleBytes: number }>;
   /** A region rebuilt in memory from a bundle (digests checked). */
   static restore(bytes: Uint8Array, opts?: RestoreOptions): Database;
   /** The backups a bundle holds, oldest first. */

@@ -18,8 +18,16 @@ use tablesync::backup::{
 };
 use tablesync::{Database, DatabaseOptions};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
-const BACKUP_KEYS: &[&str] = &["passphrase", "parent", "tables", "full", "kdf"];
+const BACKUP_KEYS: &[&str] = &[
+    "passphrase",
+    "parent",
+    "tables",
+    "full",
+    "kdf",
+    "onProgress",
+];
 const RESTORE_KEYS: &[&str] = &[
     "at",
     "atStamp",
@@ -202,7 +210,38 @@ impl RawDatabase {
                 (store, repo, BTreeMap::new())
             }
         };
-        let outcome = self.db.backup(&repo, &options, &mut |_| {}).js()?;
+        // `onProgress({ phase: 'backup', done, total, bytes })` while chunks
+        // are written; the first exception it throws fails the backup
+        // (after the backup, which nothing else observes, is dropped).
+        let on_progress = match js::opt(&opts, "onProgress")? {
+            None => None,
+            Some(f) => Some(f.dyn_into::<js_sys::Function>().map_err(|v| {
+                type_error(format!(
+                    "backup option 'onProgress' must be a function, got {}",
+                    js::type_name(&v)
+                ))
+            })?),
+        };
+        let mut thrown: Option<JsValue> = None;
+        let outcome = self
+            .db
+            .backup(&repo, &options, &mut |p| {
+                let (Some(f), None) = (&on_progress, &thrown) else {
+                    return;
+                };
+                let o = Object::new();
+                js::set(&o, "phase", &JsValue::from_str("backup"));
+                js::set(&o, "done", &JsValue::from_f64(p.done as f64));
+                js::set(&o, "total", &JsValue::from_f64(p.total as f64));
+                js::set(&o, "bytes", &JsValue::from_f64(p.bytes as f64));
+                if let Err(e) = f.call1(&JsValue::NULL, &o) {
+                    thrown = Some(e);
+                }
+            })
+            .js()?;
+        if let Some(e) = thrown {
+            return Err(e);
+        }
         let after = store.snapshot();
         let written = Array::new();
         for (name, bytes) in &after {

@@ -42,6 +42,9 @@ fn golden_bundles_round_trip_and_restore() {
     for (name, key, digest) in [
         ("plain", None, "final_digest"),
         ("encrypted", Some(&key), "full_digest"),
+        // Written by repository format 1: still read.
+        ("plain_format1", None, "final_digest"),
+        ("encrypted_format1", Some(&key), "full_digest"),
     ] {
         let bytes = unhex(v[name].as_str().unwrap());
         let objects = decode_bundle(&bytes).expect("decode");

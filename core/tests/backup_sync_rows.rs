@@ -36,7 +36,8 @@ fn restored_digest(repo: &Repository, clock: &ManualClock) -> tablesync::Digest 
 #[test]
 fn rows_received_without_records_get_into_the_next_backup() {
     // Reconcile moves rows without marking their records held (the version
-    // vector does not change), so it is not detected here: see FORMAT.md §19.7.
+    // vector does not change): incrementals keep those rows as changed rows
+    // (tests/backup_reconcile.rs).
     for mode in [SyncMode::Full, SyncMode::Hybrid] {
         let clock = ManualClock::new(1_000_000);
         let mut a = region("a", &clock);

@@ -397,6 +397,41 @@ fn snapshot_replays_imports_and_reexports() {
         .map(|(k, n)| (k.clone(), J::String(n.to_string())))
         .collect();
     assert_eq!(J::Object(vv), v["version_vector"]);
+
+    // The snapshot delta (FORMAT.md §11.1) brings a copy of the base region
+    // to the same tables.
+    let delta = unhex(s(&v["delta_hex"]));
+    assert_eq!(
+        hex(
+            &tablesync::codec::frame::decode_frame_version(*b"TSSD", 1, &delta, usize::MAX)
+                .unwrap()
+        ),
+        s(&v["delta_payload_hex"])
+    );
+    let base_ops = v["delta_base_ops"].as_u64().unwrap() as usize;
+    let (mut base, base_clock) = open(s(&v["region"]), int_str(&v["clock_ms"]));
+    run_ops(
+        &mut base,
+        &base_clock,
+        &arr(&v["ops"])[..base_ops],
+        "snapshot base",
+    );
+    assert_eq!(
+        base.next_cursor().unwrap().to_string(),
+        s(&v["delta_after"])
+    );
+    let mut copy = Database::import_snapshot(
+        &base.export_snapshot().unwrap(),
+        Arc::new(ManualClock::new(CLOCK_MS)),
+    )
+    .unwrap();
+    assert!(copy.apply_snapshot_delta(&delta).unwrap());
+    assert_eq!(describe_tables(&copy), v["tables"]);
+    assert_eq!(
+        db.export_snapshot_delta(uint_str(&v["delta_after"]))
+            .unwrap(),
+        delta
+    );
 }
 
 #[test]

@@ -171,6 +171,34 @@ impl RowClient {
         Ok(body)
     }
 
+    /// What changed since log cursor `after` (`GET /v1/snapshot?after=`):
+    /// a snapshot-delta frame (FORMAT.md §11.1) for
+    /// [`tablesync::Database::apply_snapshot_delta`], or `None` when the
+    /// server's log no longer reaches back to `after` (`LogGap`: take the
+    /// whole snapshot).
+    pub fn snapshot_delta(&self, after: u64) -> Result<Option<Vec<u8>>> {
+        let url = format!("{}{}?after={after}", self.base, crate::SNAPSHOT_PATH);
+        let mut resp = self.call_get(&url)?;
+        let status = resp.status().as_u16();
+        let code = resp
+            .headers()
+            .get(ERROR_CODE_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let mut body = Vec::new();
+        resp.body_mut()
+            .with_config()
+            .limit(u64::from(u32::MAX) + 64)
+            .reader()
+            .read_to_end(&mut body)
+            .map_err(|e| Error::Sync(format!("reading the snapshot delta from {url}: {e}")))?;
+        match (status, code.as_deref()) {
+            (200, _) => Ok(Some(body)),
+            (_, Some("LogGap")) => Ok(None),
+            _ => Err(status_error(status, code.as_deref(), &body)),
+        }
+    }
+
     /// The region at one consistent point, imported into memory (on the
     /// system clock): a [`tablesync::backup::BackupSource`] with the
     /// server's region name, rows, change log, cursors and version vectors,

@@ -65,6 +65,43 @@ def test_snapshot_import_reexports_identical_bytes() -> None:
     vs.assert_tables(db, SNAPSHOT["tables"])
 
 
+def test_snapshot_delta_vector_frame_cursors_and_base() -> None:
+    """The snapshot delta (FORMAT.md §11.1): frame header and CRC, the payload's
+    head decoded here, and the base region (replayed here) ends where it starts."""
+    import struct
+    import zlib
+
+    frame = bytes.fromhex(SNAPSHOT["delta_hex"])
+    assert frame[:4] == b"TSSD" and frame[4] == 1 and frame[5] == 1
+    (length, crc) = struct.unpack_from("<II", frame, 6)
+    assert length == len(frame) - 14
+    assert crc == zlib.crc32(frame[14:], zlib.crc32(frame[:10]))
+    p = bytes.fromhex(SNAPSHOT["delta_payload_hex"])
+    at = 0
+
+    def varint() -> int:
+        nonlocal at
+        v, shift = 0, 0
+        while True:
+            b = p[at]
+            at += 1
+            v |= (b & 0x7F) << shift
+            if b < 0x80:
+                return v
+            shift += 7
+
+    n = varint()
+    assert p[at : at + n].decode() == SNAPSHOT["region"]
+    at += n + 8
+    after, first, nxt = varint(), varint(), varint()
+    assert after == int(SNAPSHOT["delta_after"]) and first <= after
+    assert nxt == int(SNAPSHOT["next_cursor"])
+    assert nxt - after == int(SNAPSHOT["delta_records"])
+    db = tablesync.Database.memory(SNAPSHOT["region"], clock=int(SNAPSHOT["clock_ms"]))
+    vs.replay(db, SNAPSHOT["ops"][: SNAPSHOT["delta_base_ops"]])
+    assert db.next_cursor() == after
+
+
 def test_snapshot_replay_exports_identical_bytes() -> None:
     db = tablesync.Database.memory(SNAPSHOT["region"], clock=int(SNAPSHOT["clock_ms"]))
     vs.replay(db, SNAPSHOT["ops"])

@@ -302,11 +302,18 @@ pub fn run(a: &BackupArgs, region: Option<&str>) -> CliResult<Outcome> {
 enum Source {
     /// A database directory (opened for each round).
     Dir,
-    /// A `tablesync serve` at a URL, and the next cursor of the last
-    /// snapshot backed up (a round with no record since is skipped).
+    /// A `tablesync serve` at a URL. The first round imports the whole
+    /// snapshot; the copy is kept (`mirror`) and later rounds fetch only the
+    /// snapshot delta since its cursor (FORMAT.md §11.1), taking the whole
+    /// snapshot again when the delta does not reproduce the server's tables
+    /// (rows that arrived outside the log) or its log was truncated.
     Server {
         client: tablesync_http::RowClient,
-        next_cursor: Option<u64>,
+        /// The region as of the last round backed up.
+        mirror: Option<Box<Database>>,
+        /// Bytes the server sent for the current round, and whether they
+        /// were a delta.
+        fetched: (u64, bool),
     },
 }
 
@@ -331,25 +338,42 @@ impl Source {
         };
         Ok(Source::Server {
             client: tablesync_http::RowClient::new(&url, token, &opts)?,
-            next_cursor: None,
+            mirror: None,
+            fetched: (0, false),
         })
     }
 
-    /// The region to back up now, or `None` when a server's change log
-    /// holds nothing since the last round.
-    fn take(&mut self, a: &BackupCreateArgs, region: Option<&str>) -> CliResult<Option<Database>> {
+    /// The region to back up now.
+    fn take(&mut self, a: &BackupCreateArgs, region: Option<&str>) -> CliResult<Database> {
         match self {
-            Source::Dir => Ok(Some(open_existing(&a.dir, region, SyncPolicy::Always)?)),
+            Source::Dir => Ok(open_existing(&a.dir, region, SyncPolicy::Always)?),
             Source::Server {
                 client,
-                next_cursor,
+                mirror,
+                fetched,
             } => {
-                if let Some(c) = *next_cursor {
-                    if !client.has_changes_since(c)? {
-                        return Ok(None);
+                // A copy from the last round follows the server by a delta
+                // (small when little changed); a failed round dropped it.
+                let mut whole = None;
+                if let Some(mut db) = mirror.take() {
+                    if let Some(delta) = client.snapshot_delta(db.next_cursor()?)? {
+                        if delta.starts_with(b"TSSN") {
+                            // A server without deltas ignores `after` and
+                            // answers the whole snapshot: use it as such.
+                            whole = Some(delta);
+                        } else {
+                            *fetched = (delta.len() as u64, true);
+                            if db.apply_snapshot_delta(&delta)? {
+                                return Ok(*db);
+                            }
+                        }
                     }
                 }
-                let bytes = client.snapshot()?;
+                let bytes = match whole {
+                    Some(b) => b,
+                    None => client.snapshot()?,
+                };
+                *fetched = (bytes.len() as u64, false);
                 let db =
                     Database::import_snapshot(&bytes, std::sync::Arc::new(tablesync::SystemClock))?;
                 if let Some(r) = region.filter(|r| *r != db.region()) {
@@ -358,7 +382,7 @@ impl Source {
                         db.region()
                     )));
                 }
-                Ok(Some(db))
+                Ok(db)
             }
         }
     }
@@ -370,9 +394,7 @@ fn backup_once(
     repo: &Repository,
     source: &mut Source,
 ) -> CliResult<()> {
-    let Some(db) = source.take(a, region)? else {
-        return Ok(());
-    };
+    let db = source.take(a, region)?;
     let opts = BackupOptions {
         tables: (!a.tables.is_empty()).then(|| a.tables.clone()),
         mode: if a.full {
@@ -389,17 +411,29 @@ fn backup_once(
     let started = Instant::now();
     let out = db.backup(repo, &opts, &mut |p| on_progress(&pb, p, started))?;
     pb.finish_and_clear();
-    // Only a snapshot that is safely backed up moves the cursor on, so a
-    // failed round is taken again next round even if nothing new commits.
-    if let Source::Server { next_cursor, .. } = source {
-        *next_cursor = Some(tablesync::backup::BackupSource::backup_cursors(&db)?.1);
+    // Only a copy that is safely backed up is kept for the next round's
+    // delta: after a failed round, the whole snapshot is taken again.
+    let mut fetched = None;
+    if let Source::Server {
+        mirror, fetched: f, ..
+    } = source
+    {
+        fetched = Some(*f);
+        *mirror = Some(Box::new(db));
+    } else {
+        drop(db);
     }
-    drop(db);
     let secs = started.elapsed().as_secs_f64();
-    if a.json {
+    if a.json && (out.created || !a.continuous) {
         let mut j = info_json(&out.info);
         j["created_now"] = json!(out.created);
         j["seconds"] = json!(secs);
+        if let Some((bytes, delta)) = fetched {
+            // What the server sent for this round: the whole snapshot, or
+            // the delta since the last round (FORMAT.md §11.1).
+            j["fetched_bytes"] = json!(bytes);
+            j["fetched"] = json!(if delta { "delta" } else { "snapshot" });
+        }
         println!("{j}");
     } else if out.created {
         println!("{}  ({secs:.2}s)", info_line(&out.info));

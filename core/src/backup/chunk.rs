@@ -9,6 +9,15 @@ use crate::model::error::Result;
 pub const CHUNK_ROWS: u8 = 1;
 /// Chunk payload type byte: change records.
 pub const CHUNK_RECORDS: u8 = 2;
+/// Chunk payload type byte: row ids (key hash → state id sum), format 2.
+pub const CHUNK_ROW_IDS: u8 = 3;
+
+/// Row-id entries per chunk: no cut before this many.
+const IDS_MIN: usize = 4096;
+/// Row-id entries per chunk: always cut at this many.
+const IDS_MAX: usize = 65536;
+/// After `IDS_MIN`, cut after an entry whose key hash is 0 modulo this.
+const IDS_DIVISOR: u64 = 2048;
 
 /// Chunk sizes (uncompressed payload bytes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,6 +109,36 @@ impl ChunkBuilder {
     }
 }
 
+/// Row-id chunk payloads of `(key hash, id)` entries in strictly increasing
+/// key-hash order, cut where the key hashes say (FORMAT.md §19.5), so an
+/// unchanged stretch of the map gives identical chunks next time.
+pub fn row_id_payloads(entries: &[(u64, u64)]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, (h, _)) in entries.iter().enumerate() {
+        let n = i + 1 - start;
+        if n >= IDS_MAX || (n >= IDS_MIN && h % IDS_DIVISOR == 0) {
+            out.push(encode_row_ids(&entries[start..=i]));
+            start = i + 1;
+        }
+    }
+    if start < entries.len() {
+        out.push(encode_row_ids(&entries[start..]));
+    }
+    out
+}
+
+fn encode_row_ids(entries: &[(u64, u64)]) -> Vec<u8> {
+    let mut p = Vec::with_capacity(entries.len() * 16 + 11);
+    p.push(CHUNK_ROW_IDS);
+    put_varint(&mut p, entries.len() as u64);
+    for (h, id) in entries {
+        p.extend_from_slice(&h.to_le_bytes());
+        p.extend_from_slice(&id.to_le_bytes());
+    }
+    p
+}
+
 /// A decoded chunk.
 #[derive(Debug)]
 pub enum ChunkItems<'a> {
@@ -107,6 +146,19 @@ pub enum ChunkItems<'a> {
     Rows(Vec<(&'a [u8], &'a [u8])>),
     /// Encoded change records.
     Records(Vec<&'a [u8]>),
+    /// `(key hash, id)` entries in strictly increasing key-hash order.
+    RowIds(Vec<(u64, u64)>),
+}
+
+impl ChunkItems<'_> {
+    /// The chunk payload type byte.
+    pub fn kind(&self) -> u8 {
+        match self {
+            ChunkItems::Rows(_) => CHUNK_ROWS,
+            ChunkItems::Records(_) => CHUNK_RECORDS,
+            ChunkItems::RowIds(_) => CHUNK_ROW_IDS,
+        }
+    }
 }
 
 /// Parse a chunk payload (items are checked by the caller).
@@ -122,6 +174,13 @@ pub fn decode_chunk(payload: &[u8]) -> Result<ChunkItems<'_>> {
             Ok((k, s))
         })?),
         CHUNK_RECORDS => ChunkItems::Records(r.read_vec(1, |r| r.bytes())?),
+        CHUNK_ROW_IDS => {
+            let ids = r.read_vec(16, |r| Ok((r.u64_le()?, r.u64_le()?)))?;
+            if ids.windows(2).any(|w| w[0].0 >= w[1].0) {
+                return Err(r.error("row ids out of key-hash order"));
+            }
+            ChunkItems::RowIds(ids)
+        }
         k => return Err(r.error(format!("unknown chunk type {k}"))),
     };
     r.finish()?;

@@ -5,8 +5,9 @@ use super::crypto::{KdfParams, KeySlot, NONCE_LEN, SALT_LEN};
 use crate::codec::buf::{put_bytes, put_varint, Reader};
 use crate::model::error::{Error, Result};
 
-/// Repository format version this build writes and reads.
-pub const REPO_FORMAT_VERSION: u8 = 1;
+/// Repository format version this build writes (it reads 1 and 2; a
+/// version 1 repository is continued with version 2 manifests).
+pub const REPO_FORMAT_VERSION: u8 = 2;
 /// Name of the configuration object.
 pub const CONFIG_NAME: &str = "config";
 
@@ -55,9 +56,9 @@ impl RepoConfig {
     pub fn decode(payload: &[u8]) -> Result<RepoConfig> {
         let mut r = Reader::new(payload, "backup config");
         let v = r.u8()?;
-        if v != REPO_FORMAT_VERSION {
+        if !(1..=REPO_FORMAT_VERSION).contains(&v) {
             return Err(Error::UnsupportedVersion(format!(
-                "backup repository format {v} (this build reads {REPO_FORMAT_VERSION})"
+                "backup repository format {v} (this build reads 1 to {REPO_FORMAT_VERSION})"
             )));
         }
         let id: [u8; 16] = r.take(16)?.try_into().expect("16");

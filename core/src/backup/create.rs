@@ -1,14 +1,20 @@
 //! Taking a backup: a full one (every row plus the retained log) or an
-//! incremental one (the change records since its parent).
+//! incremental one (the change records since its parent, and the rows whose
+//! state changed since it, which catches rows that arrived outside the log).
 
-use super::chunk::{ChunkBuilder, ChunkSizes, CHUNK_RECORDS, CHUNK_ROWS};
-use super::manifest::{BackupKind, Manifest, ObjectId, TableEntry};
+use super::chunk::{
+    decode_chunk, key_hash, row_id_payloads, ChunkBuilder, ChunkItems, ChunkSizes, CHUNK_RECORDS,
+    CHUNK_ROWS,
+};
+use super::manifest::{id_hex, BackupKind, Manifest, ObjectId, TableEntry, MANIFEST_VERSION};
 use super::pipeline::{default_workers, Pipeline, Written};
+use super::repo::as_backup;
 use super::repo::{BackupInfo, Repository};
 use super::source::{BackupSource, RestoreTarget};
 use super::Progress;
 use crate::codec::record::decode_record;
 use crate::model::error::{Error, Result};
+use std::collections::{HashMap, HashSet};
 
 /// Full, incremental, or whichever fits.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -113,7 +119,8 @@ impl Writer<'_, '_, '_> {
     }
 }
 
-/// The newest backup an incremental could continue.
+/// The newest backup an incremental could continue (format 1 backups have
+/// no row ids and cannot be continued).
 fn find_parent(
     repo: &Repository,
     region: &str,
@@ -125,6 +132,7 @@ fn find_parent(
             && m.tables.iter().zip(tables).all(|(t, s)| &t.schema == s);
         if m.region == region
             && same_tables
+            && m.has_row_ids()
             && best
                 .as_ref()
                 .is_none_or(|(_, b)| m.next_cursor >= b.next_cursor)
@@ -152,6 +160,76 @@ fn records_explain(
         Ok(())
     })?;
     Ok(vv.is_covered_by(&expected))
+}
+
+/// Key hash → wrapping sum of the state ids of the rows with that key hash.
+type RowIds = HashMap<u64, u64>;
+
+/// Sort `(key hash, state id)` pairs into a row-id map's entries: one per
+/// key hash (ids of colliding keys summed), none with id 0.
+fn merge_ids(mut ids: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
+    ids.sort_unstable_by_key(|e| e.0);
+    let mut out: Vec<(u64, u64)> = Vec::with_capacity(ids.len());
+    for (h, id) in ids {
+        match out.last_mut() {
+            Some(last) if last.0 == h => last.1 = last.1.wrapping_add(id),
+            _ => out.push((h, id)),
+        }
+    }
+    out.retain(|e| e.1 != 0);
+    out
+}
+
+/// The row-id map of each of `names` at backup `tip`: its full backup's
+/// map with every incremental's changes applied in chain order.
+fn chain_row_ids(repo: &Repository, tip: &ObjectId, names: &[String]) -> Result<Vec<RowIds>> {
+    let mut maps: Vec<RowIds> = vec![HashMap::new(); names.len()];
+    for (id, m) in repo.chain(tip)? {
+        if !m.has_row_ids() {
+            return Err(Error::BackupCorrupt(format!(
+                "backup {} has no row ids (format 1)",
+                id_hex(&id)
+            )));
+        }
+        for (map, name) in maps.iter_mut().zip(names) {
+            let Some(t) = m.table(name) else { continue };
+            for cid in &t.id_chunks {
+                let payload = repo.get_chunk(cid)?;
+                let ChunkItems::RowIds(entries) = decode_chunk(&payload).map_err(as_backup)? else {
+                    return Err(Error::BackupCorrupt(format!(
+                        "chunk {} does not hold row ids",
+                        id_hex(cid)
+                    )));
+                };
+                for (h, v) in entries {
+                    if v == 0 {
+                        map.remove(&h);
+                    } else {
+                        map.insert(h, v);
+                    }
+                }
+            }
+        }
+    }
+    Ok(maps)
+}
+
+/// The entries of `now` that differ from `before` (id 0: gone), in key-hash order.
+fn row_id_changes(before: &RowIds, now: &[(u64, u64)]) -> Vec<(u64, u64)> {
+    let mut out: Vec<(u64, u64)> = now
+        .iter()
+        .filter(|(h, id)| before.get(h) != Some(id))
+        .copied()
+        .collect();
+    let present: HashSet<u64> = now.iter().map(|e| e.0).collect();
+    out.extend(
+        before
+            .keys()
+            .filter(|h| !present.contains(h))
+            .map(|h| (*h, 0)),
+    );
+    out.sort_unstable_by_key(|e| e.0);
+    out
 }
 
 /// Take a backup of `src` into `repo`. Chunks go first, the manifest last,
@@ -230,6 +308,7 @@ pub fn create_backup(
             rows,
             digest,
             chunks: Vec::new(),
+            id_chunks: Vec::new(),
         });
     }
     let from_cursor = parent.as_ref().map_or(first_cursor, |(_, m)| m.next_cursor);
@@ -249,6 +328,13 @@ pub fn create_backup(
         }
     }
 
+    // The parent's row ids: an incremental stores the rows whose state id
+    // changed since, so rows that arrived outside the log (reconcile) are kept.
+    let parent_ids = match &parent {
+        Some((pid, _)) => Some(chain_row_ids(repo, pid, &names)?),
+        None => None,
+    };
+
     let (tables, log_chunks, records, history_complete, bytes, new_bytes) = Pipeline::run(
         repo,
         options.workers.unwrap_or_else(default_workers),
@@ -264,24 +350,57 @@ pub fn create_backup(
             };
 
             let mut table_chunks = Vec::new();
-            if parent.is_none() {
-                for t in tables.iter_mut() {
-                    let mut b = ChunkBuilder::new(CHUNK_ROWS, options.sizes);
-                    let first = w.pipe.submitted();
-                    let mut pending_items = 0u64;
-                    src.backup_rows(&t.schema.name, &mut |k, st| {
-                        pending_items += 1;
-                        if let Some(p) = b.push_row(k, st) {
-                            w.put(p, pending_items)?;
-                            pending_items = 0;
-                        }
-                        Ok(())
-                    })?;
-                    if let Some(p) = b.take() {
-                        w.put(p, pending_items)?;
+            for (i, t) in tables.iter_mut().enumerate() {
+                let name = &t.schema.name;
+                let mut b = ChunkBuilder::new(CHUNK_ROWS, options.sizes);
+                let first = w.pipe.submitted();
+                let mut pending_items = 0u64;
+                let mut ids: Vec<(u64, u64)> = Vec::new();
+                let id_entries = match &parent_ids {
+                    None => {
+                        ids.reserve(t.rows as usize);
+                        src.backup_rows_with_ids(name, &mut |k, st, id| {
+                            ids.push((key_hash(k), id));
+                            pending_items += 1;
+                            if let Some(p) = b.push_row(k, st) {
+                                w.put(p, pending_items)?;
+                                pending_items = 0;
+                            }
+                            Ok(())
+                        })?;
+                        merge_ids(ids)
                     }
-                    table_chunks.push(first..w.pipe.submitted());
+                    Some(maps) => {
+                        src.backup_rows_with_ids(name, &mut |k, _st, id| {
+                            ids.push((key_hash(k), id));
+                            Ok(())
+                        })?;
+                        let changes = row_id_changes(&maps[i], &merge_ids(ids));
+                        let changed: HashSet<u64> = changes.iter().map(|e| e.0).collect();
+                        if !changed.is_empty() {
+                            src.backup_rows(name, &mut |k, st| {
+                                if !changed.contains(&key_hash(k)) {
+                                    return Ok(());
+                                }
+                                pending_items += 1;
+                                if let Some(p) = b.push_row(k, st) {
+                                    w.put(p, pending_items)?;
+                                    pending_items = 0;
+                                }
+                                Ok(())
+                            })?;
+                        }
+                        changes
+                    }
+                };
+                if let Some(p) = b.take() {
+                    w.put(p, pending_items)?;
                 }
+                let ids_first = w.pipe.submitted();
+                for p in row_id_payloads(&id_entries) {
+                    w.put(p, 0)?;
+                }
+                table_chunks.push((first..ids_first, ids_first..w.pipe.submitted()));
             }
 
             // The records since the parent (or the whole retained log), and for a
@@ -336,8 +455,9 @@ pub fn create_backup(
                 w.put(p, pending_items)?;
             }
             let log_chunks = w.ids(log_first..w.pipe.submitted())?;
-            for (t, range) in tables.iter_mut().zip(table_chunks) {
-                t.chunks = w.ids(range)?;
+            for (t, (rows, ids)) in tables.iter_mut().zip(table_chunks) {
+                t.chunks = w.ids(rows)?;
+                t.id_chunks = w.ids(ids)?;
             }
             let history_complete = match replay.as_mut() {
                 Some(rep) => {
@@ -366,6 +486,7 @@ pub fn create_backup(
         None => (BackupKind::Full, if history_complete { 0 } else { point }),
     };
     let manifest = Manifest {
+        version: MANIFEST_VERSION,
         kind,
         parent: parent.as_ref().map(|(id, _)| *id),
         created_ms: options.now_ms,

@@ -9,8 +9,10 @@ use crate::log::vv_codec::{put_vv, read_vv};
 use crate::model::error::{Error, Result};
 use crate::model::schema::TableSchema;
 
-/// Manifest encoding version.
-pub const MANIFEST_VERSION: u8 = 1;
+/// Manifest encoding version this build writes (it reads 1 and 2).
+/// Version 2 adds each table's row-id chunks and lets an incremental hold
+/// row chunks (the rows that changed since its parent).
+pub const MANIFEST_VERSION: u8 = 2;
 
 /// A 32-byte object id (content hash).
 pub type ObjectId = [u8; 32];
@@ -48,13 +50,21 @@ pub struct TableEntry {
     pub rows: u64,
     /// Table digest at the backup point (FORMAT.md §10.2).
     pub digest: Digest,
-    /// Chunks of `(key, row state)` in key order (full backups only).
+    /// Chunks of `(key, row state)` in key order: every stored row in a
+    /// full backup; in an incremental (version 2), the rows whose state
+    /// changed since the parent, whether by records or outside the log.
     pub chunks: Vec<ObjectId>,
+    /// Row-id chunks (version 2): in a full backup, the map of every row's
+    /// key hash to its state id; in an incremental, the entries that changed
+    /// since the parent (id 0: no row with that key hash any more).
+    pub id_chunks: Vec<ObjectId>,
 }
 
 /// What one backup holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Manifest {
+    /// Encoding version (1: no row ids; 2: row ids and row-level incrementals).
+    pub version: u8,
     /// Full or incremental.
     pub kind: BackupKind,
     /// The parent backup (incrementals only).
@@ -109,7 +119,7 @@ fn read_ids(r: &mut Reader<'_>) -> Result<Vec<ObjectId>> {
 impl Manifest {
     /// The payload bytes.
     pub fn encode(&self) -> Vec<u8> {
-        let mut p = vec![MANIFEST_VERSION];
+        let mut p = vec![self.version];
         p.push(match self.kind {
             BackupKind::Full => 1,
             BackupKind::Incremental => 2,
@@ -133,6 +143,9 @@ impl Manifest {
             put_varint(&mut p, t.rows);
             p.extend_from_slice(&t.digest.0);
             put_ids(&mut p, &t.chunks);
+            if self.version >= 2 {
+                put_ids(&mut p, &t.id_chunks);
+            }
         }
         put_varint(&mut p, self.records);
         put_ids(&mut p, &self.log_chunks);
@@ -145,9 +158,9 @@ impl Manifest {
     pub fn decode(payload: &[u8]) -> Result<Manifest> {
         let mut r = Reader::new(payload, "backup manifest");
         let v = r.u8()?;
-        if v != MANIFEST_VERSION {
+        if !(1..=MANIFEST_VERSION).contains(&v) {
             return Err(Error::UnsupportedVersion(format!(
-                "backup manifest version {v} (this build reads {MANIFEST_VERSION})"
+                "backup manifest version {v} (this build reads 1 to {MANIFEST_VERSION})"
             )));
         }
         let kind = match r.u8()? {
@@ -185,14 +198,20 @@ impl Manifest {
             let rows = r.varint()?;
             let digest = Digest(r.take(32)?.try_into().expect("32"));
             let chunks = read_ids(&mut r)?;
-            if kind == BackupKind::Incremental && !chunks.is_empty() {
-                return Err(r.error("an incremental backup holds no row chunks"));
+            if v == 1 && kind == BackupKind::Incremental && !chunks.is_empty() {
+                return Err(r.error("a version 1 incremental backup holds no row chunks"));
             }
+            let id_chunks = if v >= 2 {
+                read_ids(&mut r)?
+            } else {
+                Vec::new()
+            };
             tables.push(TableEntry {
                 schema,
                 rows,
                 digest,
                 chunks,
+                id_chunks,
             });
         }
         let records = r.varint()?;
@@ -206,6 +225,7 @@ impl Manifest {
             ));
         }
         Ok(Manifest {
+            version: v,
             kind,
             parent,
             created_ms,
@@ -229,8 +249,14 @@ impl Manifest {
     pub fn chunk_ids(&self) -> impl Iterator<Item = &ObjectId> {
         self.tables
             .iter()
-            .flat_map(|t| t.chunks.iter())
+            .flat_map(|t| t.chunks.iter().chain(t.id_chunks.iter()))
             .chain(self.log_chunks.iter())
+    }
+
+    /// Whether the manifest carries row ids (version 2 on), so that an
+    /// incremental can continue it.
+    pub fn has_row_ids(&self) -> bool {
+        self.version >= 2
     }
 
     /// The entry of a table.

@@ -3,7 +3,9 @@
 //! chunks, with one manifest per backup (FORMAT.md §19).
 //!
 //! - [`create_backup`]: a full backup (every row, plus the retained change
-//!   log) or an incremental one (the change records since its parent);
+//!   log and each table's row-id map) or an incremental one (the change
+//!   records since its parent, and the rows whose state id changed since
+//!   it, so rows that arrived by reconcile sync are kept too);
 //!   the manifest is written last, so an interrupted backup never appears,
 //!   and chunks already stored are skipped, so the next run resumes.
 //! - [`restore`]: the latest backup, a named one, or any stamp the chain
@@ -41,7 +43,8 @@ pub use bundle::{
     bundle_store, decode_bundle, encode_bundle, encode_objects, BUNDLE_VERSION, MAGIC_BUNDLE,
 };
 pub use chunk::{
-    decode_chunk, key_hash, ChunkBuilder, ChunkItems, ChunkSizes, CHUNK_RECORDS, CHUNK_ROWS,
+    decode_chunk, key_hash, row_id_payloads, ChunkBuilder, ChunkItems, ChunkSizes, CHUNK_RECORDS,
+    CHUNK_ROWS, CHUNK_ROW_IDS,
 };
 pub use config::{RepoConfig, CONFIG_NAME, REPO_FORMAT_VERSION};
 pub use create::{create_backup, BackupMode, BackupOptions, BackupOutcome};
@@ -53,7 +56,7 @@ pub use repo::{
     chunk_name, manifest_name, BackupInfo, Repository, INIT_RANDOM_LEN, SLOT_RANDOM_LEN,
 };
 pub use restore::{plan, restore, RestoreOptions, RestorePoint, RestoreReport};
-pub use source::{BackupSource, RecordVisitor, RestoreTarget, RowVisitor};
+pub use source::{BackupSource, RecordVisitor, RestoreTarget, RowIdVisitor, RowVisitor};
 pub use store::{MemoryStore, ObjectStore};
 pub use verify::{in_sample, verify, VerifyOptions, VerifyReport};
 

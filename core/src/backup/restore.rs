@@ -1,8 +1,9 @@
 //! Restoring: pick the chain, load the full backup's rows (or replay its
 //! log from empty tables when the point lies before it), replay the
-//! incrementals' records up to the requested stamp, and check digests.
+//! incrementals' records up to the requested stamp (and merge their changed
+//! rows when the stamp reaches their point), and check digests.
 
-use super::chunk::{decode_chunk, ChunkItems};
+use super::chunk::{decode_chunk, ChunkItems, CHUNK_ROWS, CHUNK_ROW_IDS};
 use super::manifest::{id_hex, Manifest, ObjectId};
 use super::repo::{as_backup, Repository};
 use super::source::RestoreTarget;
@@ -192,6 +193,26 @@ impl Replayer<'_> {
         Ok(())
     }
 
+    /// Read and check chunks that are not applied (so that any damage to
+    /// the chain fails the restore): each must hold items of `kind`.
+    fn read_unused<'c>(
+        &mut self,
+        ids: impl IntoIterator<Item = &'c ObjectId>,
+        kind: u8,
+    ) -> Result<()> {
+        for id in ids {
+            let payload = self.repo.get_chunk(id)?;
+            if decode_chunk(&payload).map_err(as_backup)?.kind() != kind {
+                return Err(Error::BackupCorrupt(format!(
+                    "chunk {} holds the wrong kind of items",
+                    id_hex(id)
+                )));
+            }
+            self.tick(payload.len());
+        }
+        Ok(())
+    }
+
     /// Compare the restored tables with a manifest's digests.
     fn check(&mut self, id: &ObjectId, m: &Manifest) -> Result<()> {
         for t in &m.tables {
@@ -292,10 +313,7 @@ pub fn restore(
     let mut whole;
     if from_history {
         if !options.skip_unused {
-            for id in full.tables.iter().flat_map(|t| t.chunks.iter()) {
-                let payload = repo.get_chunk(id)?;
-                r.tick(payload.len());
-            }
+            r.read_unused(full.tables.iter().flat_map(|t| t.chunks.iter()), CHUNK_ROWS)?;
         }
         whole = r.records(full)?;
     } else {
@@ -311,11 +329,27 @@ pub fn restore(
         r.target.restore_mark_held(&full.version_vector)?;
         whole = true;
     }
+    if !options.skip_unused {
+        for (_, m) in &chain {
+            r.read_unused(
+                m.tables.iter().flat_map(|t| t.id_chunks.iter()),
+                CHUNK_ROW_IDS,
+            )?;
+        }
+    }
     if whole {
         r.check(full_id, full)?;
     }
     for (id, m) in &chain[1..] {
         whole &= r.records(m)?;
+        // An incremental's rows (format 2) are the states at its point of
+        // the rows that changed since its parent, including rows that
+        // arrived outside the log: merged once the stamp reaches the point.
+        if stamp >= m.point {
+            r.rows(m)?;
+        } else if !options.skip_unused {
+            r.read_unused(m.tables.iter().flat_map(|t| t.chunks.iter()), CHUNK_ROWS)?;
+        }
         if whole {
             r.check(id, m)?;
         }

@@ -10,6 +10,9 @@ use crate::model::schema::TableSchema;
 
 /// Called with each row: encoded key (§3) and encoded row state (§5).
 pub type RowVisitor<'a> = dyn FnMut(&[u8], &[u8]) -> Result<()> + 'a;
+/// Called with each row: encoded key (§3), encoded row state (§5) and the
+/// state id of the two (§13.1).
+pub type RowIdVisitor<'a> = dyn FnMut(&[u8], &[u8], u64) -> Result<()> + 'a;
 /// Called with each record: cursor, stamp and encoding (§7).
 pub type RecordVisitor<'a> = dyn FnMut(u64, u64, &[u8]) -> Result<()> + 'a;
 
@@ -25,6 +28,14 @@ pub trait BackupSource {
     /// Every stored row of a table (tombstones included) in key order:
     /// encoded key (§3) and encoded row state (§5).
     fn backup_rows(&self, table: &str, each: &mut RowVisitor<'_>) -> Result<()>;
+    /// [`backup_rows`](Self::backup_rows) with each row's state id
+    /// ([`state_id`](crate::digest::state_id) of key and state);
+    /// sources that keep the ids override this to skip rehashing.
+    fn backup_rows_with_ids(&self, table: &str, each: &mut RowIdVisitor<'_>) -> Result<()> {
+        self.backup_rows(table, &mut |k, st| {
+            each(k, st, crate::digest::state_id(k, st))
+        })
+    }
     /// `(first cursor kept, next cursor)` of the change log.
     fn backup_cursors(&self) -> Result<(u64, u64)>;
     /// Records with cursor ≥ `from` in cursor order: cursor, stamp, encoding (§7).

@@ -5,8 +5,8 @@ use super::database::Database;
 use super::options::DatabaseOptions;
 use crate::backup::{
     create_backup, restore, verify, BackupOptions, BackupOutcome, BackupSource, Progress,
-    RecordVisitor, Repository, RestoreOptions, RestoreReport, RestoreTarget, RowVisitor,
-    VerifyOptions, VerifyReport,
+    RecordVisitor, Repository, RestoreOptions, RestoreReport, RestoreTarget, RowIdVisitor,
+    RowVisitor, VerifyOptions, VerifyReport,
 };
 use crate::clock::{Clock, ManualClock};
 use crate::digest::Digest;
@@ -32,6 +32,12 @@ impl BackupSource for Database {
     fn backup_rows(&self, table: &str, each: &mut RowVisitor<'_>) -> Result<()> {
         for (k, row) in self.table(table)?.iter() {
             each(k, &row.state)?;
+        }
+        Ok(())
+    }
+    fn backup_rows_with_ids(&self, table: &str, each: &mut RowIdVisitor<'_>) -> Result<()> {
+        for (k, row) in self.table(table)?.iter() {
+            each(k, &row.state, row.state_id)?;
         }
         Ok(())
     }

@@ -12,6 +12,7 @@ pub mod options;
 pub mod read;
 pub mod remote_checks;
 pub mod snapshot;
+pub mod snapshot_delta;
 pub mod types;
 pub mod write;
 

@@ -958,8 +958,26 @@ pub fn snapshot() -> J {
         usize::MAX,
     )
     .expect("frame");
+    // The snapshot delta (§11.1) from the state after the first ops.
+    let base_ops = 3;
+    let (mut base, base_clock) = open("eu", CLOCK_MS);
+    run_ops(&mut base, &base_clock, &ops[..base_ops], "snapshot base");
+    let after = base.next_cursor().expect("cursor");
+    let delta = db.export_snapshot_delta(after).expect("delta");
+    let delta_payload = tablesync::codec::frame::decode_frame_version(
+        tablesync::client::snapshot_delta::MAGIC_SNAPSHOT_DELTA,
+        tablesync::client::snapshot_delta::SNAPSHOT_DELTA_VERSION,
+        &delta,
+        usize::MAX,
+    )
+    .expect("delta frame");
     json!({
-        "description": "A whole-region snapshot (FORMAT.md §11). Replaying `ops` (clock as in digests.json) and calling export_snapshot gives `snapshot_hex`; import_snapshot(snapshot_hex) gives a region with `tables` and re-exports the same bytes.",
+        "description": "A whole-region snapshot (FORMAT.md §11). Replaying `ops` (clock as in digests.json) and calling export_snapshot gives `snapshot_hex`; import_snapshot(snapshot_hex) gives a region with `tables` and re-exports the same bytes. The snapshot delta (§11.1): replaying the first `delta_base_ops` ops gives a region whose next cursor is `delta_after`; export_snapshot_delta(delta_after) of the whole replay gives `delta_hex` (payload `delta_payload_hex`, holding `delta_records` records), and applying it to an import of the base region's snapshot returns true and gives `tables`.",
+        "delta_base_ops": base_ops,
+        "delta_after": after.to_string(),
+        "delta_records": (db.next_cursor().expect("cursor") - after).to_string(),
+        "delta_hex": hex(&delta),
+        "delta_payload_hex": hex(&delta_payload),
         "region": "eu",
         "clock_ms": CLOCK_MS.to_string(),
         "ops": ops,

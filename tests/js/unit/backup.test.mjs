@@ -69,6 +69,8 @@ test('the golden repositories (written by Rust) restore to the pinned digests', 
   assert.equal(R.toHex(plain), B.plain);
   assert.equal(R.toHex(bundleOf(hexObjects(V.encrypted.objects))), B.encrypted);
   assert.equal(Database.restore(R.fromHex(B.plain)).tableDigest('users'), B.final_digest);
+  // Repository format 1 (before row ids) is still read.
+  assert.equal(Database.restore(R.fromHex(B.plain_format1)).tableDigest('users'), B.final_digest);
   const latest = Database.restore(plain);
   assert.equal(latest.region, V.region);
   assert.equal(latest.tableDigest('users'), V.final_digest);
@@ -196,4 +198,64 @@ test('a write(name, bytes) sink gets the repository objects, only new ones next 
   assert.equal(inc.kind, 'incremental');
   assert.ok(written.includes(`manifests/${inc.id}`) && written.includes('index'));
   assert.ok(!written.includes('config') && !written.includes(`manifests/${info.id}`));
+});
+
+test('db.backup() reports progress and streams into an async sink', async () => {
+  const db = Database.memory('js-stream');
+  db.createTable('t', { primaryKey: [['id', 'INTEGER']] });
+  for (let i = 0; i < 400; i++) db.putRow('t', { id: i }, { v: `row ${i} `.repeat(20) });
+  // Progress while the backup is taken: monotonic, ending at the total.
+  const seen = [];
+  const bundle = db.backup({ onProgress: (p) => seen.push(p) });
+  assert.ok(seen.length >= 1);
+  assert.ok(seen.every((p) => p.phase === 'backup'));
+  for (let i = 1; i < seen.length; i++) {
+    assert.ok(seen[i].done >= seen[i - 1].done && seen[i].bytes >= seen[i - 1].bytes);
+  }
+  const last = seen[seen.length - 1];
+  assert.equal(last.done, last.total);
+  assert.equal(last.total, 400 + 400, 'rows and their records');
+
+  // A sink whose write(chunk) is a slow promise: each write is awaited
+  // before the next, the pieces concatenate to a bundle that restores.
+  const pieces = [];
+  let busy = false;
+  let closed = false;
+  const sink = {
+    async write(chunk) {
+      assert.ok(!busy, 'writes do not overlap');
+      busy = true;
+      await new Promise((r) => setImmediate(r));
+      pieces.push(Uint8Array.from(chunk));
+      busy = false;
+    },
+    async close() { closed = true; },
+  };
+  const progress = [];
+  const info = await db.backup({ sink, sinkChunkBytes: 1000, onProgress: (p) => progress.push(p) });
+  assert.equal(info.kind, 'full');
+  assert.ok(closed, 'close() awaited');
+  const streamed = Buffer.concat(pieces);
+  assert.equal(streamed.length, info.bundleBytes);
+  assert.ok(pieces.length > 1 && pieces.every((p) => p.length <= 1000));
+  assert.equal(Database.restore(new Uint8Array(streamed)).tableDigest('t'), db.tableDigest('t'));
+  const writes = progress.filter((p) => p.phase === 'write');
+  assert.equal(writes.length, pieces.length);
+  assert.equal(writes[writes.length - 1].bytes, streamed.length);
+  assert.ok(progress.findIndex((p) => p.phase === 'write') > progress.findIndex((p) => p.phase === 'backup'));
+
+  // A WHATWG WritableStream works the same (through its writer).
+  const got = [];
+  const ws = new WritableStream({ write(chunk) { got.push(Uint8Array.from(chunk)); } });
+  const again = await db.backup({ sink: ws, parent: bundle });
+  assert.equal(again.kind, 'full', 'nothing changed: the parent');
+  assert.equal(Database.restore(new Uint8Array(Buffer.concat(got))).tableDigest('t'), db.tableDigest('t'));
+
+  // A sink that fails rejects the promise; bad options are TypeErrors.
+  await assert.rejects(db.backup({ sink: { write: async () => { throw new Error('disk full'); } } }), /disk full/);
+  assert.throws(() => db.backup({ sink: {} }), TypeError);
+  assert.throws(() => db.backup({ sink, write: () => {} }), TypeError);
+  assert.throws(() => db.backup({ onProgress: 5 }), TypeError);
+  assert.throws(() => db.backup({ onProgress: () => { throw new RangeError('stop'); } }), RangeError);
+  assert.equal(Database.restore(bundle).tableDigest('t'), db.tableDigest('t'), 'the region is unchanged');
 });

@@ -70,6 +70,45 @@ test('snapshot vector: replaying the ops exports the same bytes', () => {
   }
 });
 
+test('snapshot delta vector (FORMAT.md §11.1): frame, cursors and base region', async () => {
+  const { crc32 } = await import('node:zlib');
+  const frame = Buffer.from(fromHex(snapshot.delta_hex));
+  assert.equal(frame.subarray(0, 4).toString('latin1'), 'TSSD');
+  assert.equal(frame[4], 1, 'version');
+  assert.equal(frame[5], 1, 'flags: lz4');
+  assert.equal(frame.readUInt32LE(6), frame.length - 14);
+  const crc = crc32(frame.subarray(10 + 4), crc32(frame.subarray(0, 10)));
+  assert.equal(frame.readUInt32LE(10), crc);
+  // Payload head, decoded here: region, hlc_last, after, first, next.
+  const p = Buffer.from(fromHex(snapshot.delta_payload_hex));
+  let at = 0;
+  const varint = () => {
+    let v = 0n;
+    for (let shift = 0n; ; shift += 7n) {
+      const b = p[at++];
+      v |= BigInt(b & 0x7f) << shift;
+      if (b < 0x80) return v;
+    }
+  };
+  const n = Number(varint());
+  assert.equal(p.subarray(at, at + n).toString('utf8'), snapshot.region);
+  at += n + 8;
+  const after = varint();
+  const first = varint();
+  const next = varint();
+  assert.equal(String(after), snapshot.delta_after);
+  assert.ok(first <= after);
+  assert.equal(String(next), snapshot.next_cursor);
+  assert.equal(String(next - after), snapshot.delta_records);
+  // The base region, replayed here, ends where the delta starts.
+  const base = replay({ ...snapshot, ops: snapshot.ops.slice(0, snapshot.delta_base_ops) });
+  try {
+    assert.equal(String(base.nextCursor()), snapshot.delta_after);
+  } finally {
+    base.free();
+  }
+});
+
 const frames = loadVectors('frames.json');
 
 for (const f of frames.invalid) {
