@@ -309,3 +309,95 @@ fn a_stale_candidate_never_wins_an_automatic_election() {
     }
     assert_eq!(net.primary(2), "r2");
 }
+
+/// Issue 13 (the short lost-range report of `serve_failover_auto`): a
+/// killed primary restarts from its persisted state and first learns the
+/// new epoch from an ACK to its own heartbeat, not from the new primary's
+/// heartbeat. It must report the writes the new primary lacked right then,
+/// not only once a heartbeat carrying the handover happens to arrive.
+#[test]
+fn a_restarted_old_primary_reports_its_lost_writes_as_soon_as_it_learns_the_epoch() {
+    let mut net = Net::new(3);
+    net.run(1_200);
+    for k in 0..10 {
+        net.write(0, k).unwrap();
+    }
+    let records = net.dbs[0].changes_since(0, 8).unwrap().records;
+    net.dbs[1].apply_changes(&records).unwrap();
+    net.dbs[2].apply_changes(&records).unwrap();
+    net.run(300); // freshness reaches the standbys
+    net.cut = Some(0);
+    net.run(4_000);
+    assert_eq!(
+        (net.primary(1), net.nodes[1].state().epoch),
+        ("r1".into(), 2)
+    );
+    // r0 restarts (same directory: its database and group state).
+    let now = net.clock.now_ms();
+    let saved = net.nodes[0].state().clone();
+    net.nodes[0] = GroupNode::new(
+        "r0",
+        GroupConfig::new(vec!["r0".into(), "r1".into(), "r2".into()]),
+        Some(saved),
+        now,
+    )
+    .unwrap();
+    net.dbs[0].set_write_guard(Some(net.nodes[0].fence()));
+    let s = net.nodes[0].status(now);
+    assert!(!s.lost_pending && s.lost.is_empty());
+    net.cut = None;
+    // Only r0's first heartbeat and the answers to it: r1's own heartbeat
+    // has not arrived yet.
+    let acts = net.nodes[0].tick(&net.dbs[0], now);
+    net.route(0, acts);
+    let s = net.nodes[0].status(now);
+    assert_eq!(
+        (s.epoch, s.primary.as_str(), s.role),
+        (2, "r1", Role::Standby)
+    );
+    assert!(s.needs_resync);
+    assert!(!s.lost_pending, "{s:?}");
+    let lost: Vec<_> = s
+        .lost
+        .iter()
+        .map(|l| (l.origin.as_str(), l.from_seq, l.to_seq, l.epoch))
+        .collect();
+    assert_eq!(lost, [("r0", 9, 10, 1)]);
+}
+
+/// The handover's held sequence is what the new primary holds when it
+/// wins, not when it stood: a record of the old primary that lands between
+/// the two is not reported lost.
+#[test]
+fn the_handover_counts_what_the_candidate_holds_when_it_wins() {
+    let mut net = Net::new(3);
+    net.run(1_200);
+    for k in 0..6 {
+        net.write(0, k).unwrap();
+    }
+    let records = net.dbs[0].changes_since(0, 6).unwrap().records;
+    net.dbs[1].apply_changes(&records[..4]).unwrap();
+    net.dbs[2].apply_changes(&records[..4]).unwrap();
+    net.run(300);
+    net.cut = Some(0);
+    // Stop as soon as r1 stands, before r2 has answered.
+    let mut stood = false;
+    for _ in 0..500 {
+        net.clock.advance(10);
+        let now = net.clock.now_ms();
+        let acts = net.nodes[1].tick(&net.dbs[1], now);
+        if net.nodes[1].role() == Role::Candidate {
+            // Two more of r0's records, in flight, reach r1.
+            net.dbs[1].apply_changes(&records[4..]).unwrap();
+            net.route(1, acts);
+            stood = true;
+            break;
+        }
+        net.route(1, acts);
+        let acts = net.nodes[2].tick(&net.dbs[2], now);
+        net.route(2, acts);
+    }
+    assert!(stood, "r1 never stood");
+    assert_eq!(net.primary(1), "r1");
+    assert_eq!(net.nodes[1].state().handover.as_ref().unwrap().held_seq, 6);
+}

@@ -96,6 +96,16 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
         hb_epoch: 2,
         echo_ms: 1_700_000_000_123,
         accepted: true,
+        handover: None,
+    };
+    let ack_handover = GroupMsg::Ack {
+        from: "eu".into(),
+        epoch: 2,
+        primary: "us".into(),
+        hb_epoch: 1,
+        echo_ms: 1_700_000_000_123,
+        accepted: false,
+        handover: Some(handover.clone()),
     };
     let vreq = GroupMsg::VoteRequest {
         from: "us".into(),
@@ -129,6 +139,7 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
         ("link_state", link.encode_state()),
         ("group_heartbeat", hb.encode()),
         ("group_ack", ack.encode()),
+        ("group_ack_handover", ack_handover.encode()),
         ("group_vote_request", vreq.encode()),
         ("group_vote", vote.encode()),
         ("group_state", state.encode()),

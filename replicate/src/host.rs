@@ -862,6 +862,7 @@ impl LinkHost for Host {
             Some(Role::Candidate) => "candidate",
             _ => self.role(&g.st),
         };
+        let lost_pending = g.node.as_ref().is_some_and(|n| n.status(now).lost_pending);
         let peers: Vec<J> = views
             .into_iter()
             .map(|v| {
@@ -889,6 +890,7 @@ impl LinkHost for Host {
             "voting": g.node.is_some(),
             "needs_resync": g.st.needs_resync,
             "lost": lost,
+            "lost_pending": lost_pending,
             "links": links,
             "peers": peers,
         })

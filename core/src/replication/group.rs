@@ -127,13 +127,16 @@ pub struct GroupStatus {
     pub peers: Vec<PeerView>,
     /// Writes reported lost in failovers.
     pub lost: Vec<LostRange>,
+    /// This member stepped down as primary and has not yet learnt the
+    /// handover that says which of its writes the new primary lacked:
+    /// `lost` is not final until this is false.
+    pub lost_pending: bool,
 }
 
 struct Candidacy {
     epoch: u64,
     started_ms: i64,
     votes: BTreeSet<String>,
-    held_seq: u64,
     old_primary: String,
 }
 
@@ -421,18 +424,12 @@ impl GroupNode {
         self.voted_at_ms = now_ms;
         self.dirty = true;
         let old = self.st.primary.clone();
-        let held_seq = db
-            .version_vector()
-            .ok()
-            .and_then(|v| v.get(&old).copied())
-            .unwrap_or(0);
         let mut votes = BTreeSet::new();
         votes.insert(self.me.clone());
         self.candidacy = Some(Candidacy {
             epoch,
             started_ms: now_ms,
             votes,
-            held_seq,
             old_primary: old,
         });
         let out = self.broadcast(&GroupMsg::VoteRequest {
@@ -441,12 +438,12 @@ impl GroupNode {
             forced,
             freshness: own_freshness(db),
         });
-        self.maybe_win(now_ms);
+        self.maybe_win(db, now_ms);
         self.refresh_fence(now_ms);
         out
     }
 
-    fn maybe_win(&mut self, now_ms: i64) {
+    fn maybe_win(&mut self, db: &Database, now_ms: i64) {
         let Some(c) = &self.candidacy else {
             return;
         };
@@ -454,11 +451,19 @@ impl GroupNode {
             return;
         }
         let c = self.candidacy.take().expect("checked");
+        // What the new primary holds of the old one's writes when it wins
+        // (not when it stood: records still in flight may have landed
+        // since), so the lost ranges name exactly what it lacks.
+        let held_seq = db
+            .version_vector()
+            .ok()
+            .and_then(|v| v.get(&c.old_primary).copied())
+            .unwrap_or(0);
         self.st.handover = Some(Handover {
             epoch: c.epoch,
             from: c.old_primary,
             to: self.me.clone(),
-            held_seq: c.held_seq,
+            held_seq,
         });
         self.st.epoch = c.epoch;
         self.st.primary = self.me.clone();
@@ -554,6 +559,7 @@ impl GroupNode {
                         hb_epoch: epoch,
                         echo_ms: sent_ms,
                         accepted,
+                        handover: self.st.handover.clone(),
                     }
                     .encode(),
                 });
@@ -564,10 +570,16 @@ impl GroupNode {
                 hb_epoch,
                 echo_ms,
                 accepted,
+                handover,
                 ..
             } => {
                 if epoch > self.st.epoch && primary != self.me {
-                    self.adopt(db, epoch, &primary, None, now_ms);
+                    self.adopt(db, epoch, &primary, handover, now_ms);
+                } else if epoch == self.st.epoch && self.st.handover.is_none() && handover.is_some()
+                {
+                    self.st.handover = handover;
+                    self.dirty = true;
+                    self.report_lost();
                 }
                 if self.is_primary() && accepted && hb_epoch == self.st.epoch && echo_ms <= now_ms {
                     let e = self.acks.entry(from.clone()).or_insert(i64::MIN);
@@ -632,7 +644,7 @@ impl GroupNode {
                     self.st.voted_for = String::new();
                     self.dirty = true;
                 }
-                self.maybe_win(now_ms);
+                self.maybe_win(db, now_ms);
             }
         }
         self.refresh_fence(now_ms);
@@ -650,6 +662,7 @@ impl GroupNode {
             needs_resync: self.st.needs_resync,
             peers: self.detector.views(now_ms),
             lost: self.st.lost.clone(),
+            lost_pending: self.unreported.is_some(),
         }
     }
 }

@@ -54,6 +54,10 @@ pub enum GroupMsg {
         echo_ms: i64,
         /// Whether the ack counts toward the heartbeat sender's lease.
         accepted: bool,
+        /// The handover that began the sender's epoch, if known: a member
+        /// that learns a newer epoch from an ack (a restarted old primary)
+        /// learns at once what it must report lost.
+        handover: Option<Handover>,
     },
     /// A candidate asks for votes for `epoch`.
     VoteRequest {
@@ -102,6 +106,22 @@ fn put_str(p: &mut Vec<u8>, s: &str) {
     put_bytes(p, s.as_bytes());
 }
 
+fn put_handover(p: &mut Vec<u8>, h: &Handover) {
+    put_varint(p, h.epoch);
+    put_str(p, &h.from);
+    put_str(p, &h.to);
+    put_varint(p, h.held_seq);
+}
+
+fn read_handover(r: &mut Reader<'_>) -> Result<Handover> {
+    Ok(Handover {
+        epoch: r.varint()?,
+        from: r.string()?.into(),
+        to: r.string()?.into(),
+        held_seq: r.varint()?,
+    })
+}
+
 impl GroupMsg {
     /// Encode as a frame.
     pub fn encode(&self) -> Vec<u8> {
@@ -124,10 +144,7 @@ impl GroupMsg {
                     None => p.push(0),
                     Some(h) => {
                         p.push(1);
-                        put_varint(&mut p, h.epoch);
-                        put_str(&mut p, &h.from);
-                        put_str(&mut p, &h.to);
-                        put_varint(&mut p, h.held_seq);
+                        put_handover(&mut p, h);
                     }
                 }
                 put_varint(&mut p, *freshness);
@@ -139,6 +156,7 @@ impl GroupMsg {
                 hb_epoch,
                 echo_ms,
                 accepted,
+                handover,
             } => {
                 p.push(2);
                 put_str(&mut p, from);
@@ -147,6 +165,12 @@ impl GroupMsg {
                 put_varint(&mut p, *hb_epoch);
                 put_zigzag(&mut p, *echo_ms);
                 p.push(*accepted as u8);
+                // Trailing and optional: absent when unknown (and in frames
+                // written before it was added).
+                if let Some(h) = handover {
+                    p.push(1);
+                    put_handover(&mut p, h);
+                }
             }
             GroupMsg::VoteRequest {
                 from,
@@ -192,12 +216,7 @@ impl GroupMsg {
                 primary: r.string()?.into(),
                 sent_ms: r.zigzag()?,
                 handover: if flag(&mut r)? {
-                    Some(Handover {
-                        epoch: r.varint()?,
-                        from: r.string()?.into(),
-                        to: r.string()?.into(),
-                        held_seq: r.varint()?,
-                    })
+                    Some(read_handover(&mut r)?)
                 } else {
                     None
                 },
@@ -210,6 +229,14 @@ impl GroupMsg {
                 hb_epoch: r.varint()?,
                 echo_ms: r.zigzag()?,
                 accepted: flag(&mut r)?,
+                handover: if r.is_empty() {
+                    None
+                } else {
+                    match r.u8()? {
+                        1 => Some(read_handover(&mut r)?),
+                        b => return Err(r.error(format!("handover flag byte {b}"))),
+                    }
+                },
             },
             3 => GroupMsg::VoteRequest {
                 from: r.string()?.into(),
