@@ -291,7 +291,7 @@ fn a_stale_candidate_never_wins_an_automatic_election() {
         from: "r1".into(),
         epoch: promised + 5,
         forced: false,
-        freshness: 0,
+        freshness: Default::default(),
     }
     .encode();
     let answer = net.nodes[2].on_message(&net.dbs[2], &req, now).unwrap();

@@ -87,7 +87,7 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
         primary: "us".into(),
         sent_ms: 1_700_000_000_123,
         handover: Some(handover.clone()),
-        freshness: 47,
+        freshness: [("eu".to_string(), 41), ("us".to_string(), 6)].into(),
     };
     let ack = GroupMsg::Ack {
         from: "ap".into(),
@@ -111,12 +111,13 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
         from: "us".into(),
         epoch: 2,
         forced: false,
-        freshness: 47,
+        freshness: [("eu".to_string(), 41), ("us".to_string(), 6)].into(),
     };
     let vote = GroupMsg::Vote {
         from: "ap".into(),
         epoch: 2,
         granted: true,
+        since_ack_ms: 180,
     };
     let state = GroupState {
         epoch: 2,
