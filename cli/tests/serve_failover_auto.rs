@@ -137,8 +137,17 @@ fn sigkill_of_the_primary_elects_a_new_one_without_a_command() {
     );
 
     // Peer records stamped with the old epoch (a fenced old primary that
-    // has not learnt the new one) are refused before they are read.
+    // has not learnt the new one), or not stamped at all (a client outside
+    // the group), are refused before they are read.
     for path_is_push in [false, true] {
+        let unstamped = HttpRemote::new(&nodes[np].url, TOKEN).unwrap();
+        let e = if path_is_push {
+            unstamped.push_round_trip(b"not a frame", 1 << 20)
+        } else {
+            unstamped.round_trip(b"not a frame", 1 << 20)
+        }
+        .unwrap_err();
+        assert_eq!(e.code(), "StaleEpoch", "{e}");
         let remote = HttpRemote::new(&nodes[np].url, TOKEN)
             .unwrap()
             .with_epoch(Arc::new(AtomicU64::new(1)));
