@@ -401,3 +401,88 @@ fn the_handover_counts_what_the_candidate_holds_when_it_wins() {
     assert_eq!(net.primary(1), "r1");
     assert_eq!(net.nodes[1].state().handover.as_ref().unwrap().held_seq, 6);
 }
+
+/// Heartbeats that stall for a while (a loaded machine) but less than the
+/// detector's threshold never start an election, however often it happens.
+/// With 100 ms heartbeats and the 50 ms deviation floor, phi reaches 8
+/// after about 360 ms of silence; a stall of up to 220 ms leaves at most
+/// 320 ms (one heartbeat period more).
+#[test]
+fn stalls_below_the_detection_threshold_never_elect() {
+    let mut net = Net::new(3);
+    net.run(1_200);
+    for round in 0..60 {
+        net.cut = Some(0);
+        net.run(180 + (round % 3) * 20);
+        net.cut = None;
+        net.run(700);
+        for i in 0..3 {
+            assert_eq!(net.nodes[i].state().epoch, 1, "round {round}: an election");
+            assert_ne!(net.nodes[i].role(), Role::Candidate, "round {round}");
+        }
+    }
+    net.write(0, 1).unwrap();
+}
+
+/// The group reads its region (the version vector, which a driver keeps
+/// behind the database lock) only when it needs it: for heartbeats and
+/// elections, not on every tick.
+#[test]
+fn ticks_between_heartbeats_do_not_read_the_region() {
+    use std::cell::Cell;
+    use std::collections::BTreeMap;
+    use tablesync::replication::GroupRegion;
+    struct Counting<'a>(&'a Database, &'a Cell<u32>);
+    impl GroupRegion for Counting<'_> {
+        fn version_vector(&self) -> Result<BTreeMap<String, u64>> {
+            self.1.set(self.1.get() + 1);
+            self.0.version_vector()
+        }
+    }
+    let mut net = Net::new(3);
+    net.run(1_200);
+    let reads = Cell::new(0);
+    // 1 s of 5 ms ticks on r1 (200 ticks, 10 heartbeat periods).
+    for _ in 0..200 {
+        net.clock.advance(5);
+        let now = net.clock.now_ms();
+        let region = Counting(&net.dbs[1], &reads);
+        let acts = net.nodes[1].tick(&region, now);
+        net.route(1, acts);
+    }
+    assert!(
+        reads.get() <= 11,
+        "{} region reads in 200 ticks",
+        reads.get()
+    );
+    assert!(reads.get() >= 9, "heartbeats carry the vector");
+}
+
+/// A killed primary (no more heartbeats) is replaced, and the new primary
+/// writes about one lease after the old one's last acknowledged heartbeat:
+/// the election starts at detection and overlaps the lease wait.
+#[test]
+fn a_killed_primary_is_replaced_about_one_lease_after_its_last_heartbeat() {
+    let mut net = Net::new(3);
+    net.run(1_200);
+    net.write(0, 0).unwrap();
+    let killed = net.clock.now_ms();
+    net.cut = Some(0);
+    let mut first_new = None;
+    let mut k = 1;
+    while first_new.is_none() {
+        net.run(10);
+        k += 1;
+        for i in 1..3 {
+            if first_new.is_none() && net.write(i, k).is_ok() {
+                first_new = Some(net.clock.now_ms() - killed);
+            }
+        }
+        assert!(k < 1_000, "no new primary within 10 s");
+    }
+    let rto = first_new.unwrap();
+    println!("RTO after a kill (simulated, 100 ms heartbeats, 1 s lease): {rto} ms");
+    // One lease (1 s) from the last acknowledged heartbeat, which is at
+    // most one heartbeat period before the kill, plus a tick.
+    assert!((900..=1_150).contains(&rto), "RTO {rto} ms");
+}
