@@ -164,7 +164,7 @@ pub enum Command {
     /// Copy a table's visible rows into a new table, in the same or another directory.
     CopyTable(CopyTableArgs),
     /// Serve a directory's region over HTTP for `sync` and `verify`.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Create, change and print a cluster map file (datacenters, placements, epochs).
     Cluster(crate::cluster_args::ClusterArgs),
     /// Run a replication link from a directory to a directory or server in

@@ -507,8 +507,13 @@ impl GroupNode {
         // lapsed. Every voter counted here stopped acknowledging it when it
         // voted, and any majority the old lease rests on shares a voter
         // with this one, so the old lease ends by the latest "last ack +
-        // lease" among them, measured as durations on local clocks.
-        self.open_at_ms = c.old_lease_end.max(now_ms);
+        // lease" among them, measured as durations on local clocks (so an
+        // offset between clocks does not matter).
+        // Clocks may run at slightly different rates: 1 % of the lease on top.
+        self.open_at_ms = c
+            .old_lease_end
+            .saturating_add(self.config.lease_ms / 100)
+            .max(now_ms);
         self.lease_ok_ms = now_ms;
         self.next_hb_ms = now_ms; // announce at once
         self.dirty = true;
