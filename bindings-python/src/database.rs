@@ -1061,12 +1061,14 @@ impl Database {
     /// `peers` (`{"eu": "http://…"}` or `["eu=http://…"]`) hosts one
     /// replication link and heartbeats per peer, with `link_trigger`,
     /// `link_direction`, `heartbeat` (e.g. `"100ms"`), `phi_threshold` and
-    /// `group_primary`, as `tablesync serve --peer` (docs/SERVER.md "Links").
+    /// `group_primary`, as `tablesync serve --peer` (docs/SERVER.md "Links");
+    /// in a voting group (three regions or more) `lease` and `grace`
+    /// (e.g. `"1s"`, `"1.5s"`) are `serve --lease` and `--grace`.
     /// A region opened with `Database.open(path)` keeps its link cursors and
     /// group state (epoch, primary, lost ranges) in `path`, so they survive
     /// a reopen; a memory region keeps them in memory. The peers get
     /// `token`; `ca_file` (PEM) trusts a private CA for https:// peers.
-    #[pyo3(signature = (listen="127.0.0.1:0", *, token, max_body_bytes=None, tls_cert=None, tls_key=None, read_tokens=None, insecure_http=false, peers=None, link_trigger="realtime", link_direction="push", heartbeat="100ms", phi_threshold=8.0, group_primary=None, ca_file=None))]
+    #[pyo3(signature = (listen="127.0.0.1:0", *, token, max_body_bytes=None, tls_cert=None, tls_key=None, read_tokens=None, insecure_http=false, peers=None, link_trigger="realtime", link_direction="push", heartbeat="100ms", phi_threshold=8.0, group_primary=None, ca_file=None, lease=None, grace=None))]
     #[allow(clippy::too_many_arguments)]
     fn serve(
         &self,
@@ -1085,6 +1087,8 @@ impl Database {
         phi_threshold: f64,
         group_primary: Option<String>,
         ca_file: Option<std::path::PathBuf>,
+        lease: Option<&str>,
+        grace: Option<&str>,
     ) -> PyResult<Server> {
         self.shared.run(py, false, |_| Ok(()))?;
         let tls = match (tls_cert, tls_key) {
@@ -1128,6 +1132,14 @@ impl Database {
             token: token.to_string(),
             group_primary,
             ca_file,
+            lease_ms: lease
+                .map(tablesync::replication::parse_duration_ms)
+                .transpose()
+                .py()?,
+            grace_ms: grace
+                .map(tablesync::replication::parse_duration_ms)
+                .transpose()
+                .py()?,
         };
         let dir = self.dir.clone();
         let (handle, host) = py
@@ -1153,8 +1165,12 @@ impl Database {
     /// `tablesync serve` server with `token`) on a background thread;
     /// returns the running `Link`. `trigger`: `"realtime"`,
     /// `"delayed:300ms"`, `"periodic:10s"` or `"manual"`; `direction`:
-    /// `"push"`, `"pull"` or `"both"`.
-    #[pyo3(signature = (target, trigger="realtime", direction="push", tables=None, *, token="", name=None))]
+    /// `"push"`, `"pull"` or `"both"`. Frames to a URL carry
+    /// `X-Tablesync-Epoch`: `epoch`, or by default the epoch of the region
+    /// group this region belongs to (its saved group state; 0 when none).
+    /// A server whose region is in a group refuses (`StaleEpoch`) frames
+    /// from an older epoch.
+    #[pyo3(signature = (target, trigger="realtime", direction="push", tables=None, *, token="", name=None, epoch=None))]
     #[allow(clippy::too_many_arguments)]
     fn replicate(
         &self,
@@ -1165,6 +1181,7 @@ impl Database {
         tables: Option<Vec<String>>,
         token: &str,
         name: Option<String>,
+        epoch: Option<u64>,
     ) -> PyResult<crate::link::Link> {
         use tablesync::replication::{LinkConfig, Trigger};
         use tablesync_replicate::{DriverOptions, LinkHandle, Peer};
@@ -1175,7 +1192,18 @@ impl Database {
             ))
         })?;
         let (peer, peer_region) = if let Ok(url) = target.extract::<String>() {
-            let remote = tablesync_http::HttpRemote::new(&url, token).py()?;
+            let epoch = match (epoch, &self.dir) {
+                (Some(e), _) => e,
+                (None, Some(d)) => tablesync::replication::files::load_group(d)
+                    .py()?
+                    .map_or(0, |g| g.epoch),
+                (None, None) => 0,
+            };
+            let remote = tablesync_http::HttpRemote::new(&url, token)
+                .py()?
+                .with_epoch(std::sync::Arc::new(std::sync::atomic::AtomicU64::new(
+                    epoch,
+                )));
             (Peer::Http(remote), url)
         } else {
             let other = database_arg(target, "target")?;

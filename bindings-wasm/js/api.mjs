@@ -781,12 +781,29 @@ export function createApi(raw, load, host) {
     return withRaw(db, 'respond: db', (r) => raw.respond(r, request, maxFrameBytes));
   }
 
-  async function post(fetchImpl, endpoint, token, body, signal) {
+  /** `opts.epoch` checked: a non-negative safe integer (default 0). */
+  function epochOption(epoch, what) {
+    if (epoch === undefined) return 0;
+    if (!Number.isSafeInteger(epoch) || epoch < 0) {
+      throw new TypeError(`${what}: epoch must be a non-negative integer`);
+    }
+    return epoch;
+  }
+
+  // Peer frames carry the epoch of the region group the sender belongs to
+  // (`X-Tablesync-Epoch`, docs/SERVER.md "Links"; 0: none): a server whose
+  // region is in a group refuses frames from an older epoch, and frames
+  // without the header, with `StaleEpoch`.
+  async function post(fetchImpl, endpoint, token, body, signal, epoch = 0) {
     let res;
     try {
       res = await fetchImpl(endpoint, {
         method: 'POST',
-        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/octet-stream' },
+        headers: {
+          Authorization: `Bearer ${token}`,
+          'Content-Type': 'application/octet-stream',
+          'X-Tablesync-Epoch': String(epoch),
+        },
         body,
         signal,
       });
@@ -826,16 +843,17 @@ export function createApi(raw, load, host) {
     if (typeof token !== 'string' || token === '') {
       throw new TypeError('syncOverHttp: token must be a non-empty string');
     }
-    const { fetch: fetchImpl = globalThis.fetch, signal, ...sessionOpts } = opts ?? {};
+    const { fetch: fetchImpl = globalThis.fetch, signal, epoch: epochOpt, ...sessionOpts } = opts ?? {};
     if (typeof fetchImpl !== 'function') {
       throw new TypeError('syncOverHttp: no fetch function (pass opts.fetch)');
     }
+    const epoch = epochOption(epochOpt, 'syncOverHttp');
     const endpoint = `${String(url).replace(/\/+$/, '')}${SYNC_PATH}`;
     const { session, request } = SyncSession.start(db, sessionOpts);
     try {
       let out = request;
       for (;;) {
-        const reply = await post(fetchImpl, endpoint, token, out, signal);
+        const reply = await post(fetchImpl, endpoint, token, out, signal, epoch);
         out = session.receive(db, reply);
         if (!(out instanceof Uint8Array)) return out;
       }

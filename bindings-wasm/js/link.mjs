@@ -13,7 +13,7 @@ export function createLinkApi({ raw, withRaw, onCommit, randomBytes, post, Table
   const TOKEN = Symbol('tablesync.Link');
   const LINK_KEYS = new Set([
     'trigger', 'direction', 'token', 'tables', 'name', 'peer', 'pollMs', 'timeoutMs',
-    'maxBackoffMs', 'fetch', 'feed', 'start',
+    'maxBackoffMs', 'fetch', 'feed', 'start', 'epoch',
   ]);
   /** How long one change-feed poll is held by the server (ms). */
   const FEED_WAIT_MS = 25000;
@@ -41,6 +41,8 @@ export function createLinkApi({ raw, withRaw, onCommit, randomBytes, post, Table
     #pushEndpoint;
     #token;
     #fetch;
+    /** Sent as `X-Tablesync-Epoch` with every frame. */
+    #epoch = 0;
     #timer = null;
     #abort = new AbortController();
     #unlisten = null;
@@ -70,6 +72,10 @@ export function createLinkApi({ raw, withRaw, onCommit, randomBytes, post, Table
       this.#pushEndpoint = `${this.#url}/v1/replicate`;
       this.#token = o.token;
       this.#fetch = fetchImpl;
+      if (o.epoch !== undefined && (!Number.isSafeInteger(o.epoch) || o.epoch < 0)) {
+        throw new TypeError('replicate: opts.epoch must be a non-negative integer');
+      }
+      this.#epoch = o.epoch ?? 0;
       const trigger = o.trigger ?? 'realtime';
       const direction = o.direction ?? 'both';
       const pulls = direction === 'pull' || direction === 'both';
@@ -224,7 +230,7 @@ export function createLinkApi({ raw, withRaw, onCommit, randomBytes, post, Table
         // sync frames (`TSSY`) go to /v1/sync.
         const isPush = frame[0] === 0x54 && frame[1] === 0x53 && frame[2] === 0x52 && frame[3] === 0x50;
         const endpoint = isPush ? this.#pushEndpoint : this.#endpoint;
-        reply = await post(this.#fetch, endpoint, this.#token, frame, this.#abort.signal);
+        reply = await post(this.#fetch, endpoint, this.#token, frame, this.#abort.signal, this.#epoch);
       } catch (e) {
         if (this.#raw.state !== 'running' || n !== this.#sent) return;
         const code = String(e?.code ?? 'NetworkError');

@@ -375,6 +375,12 @@ export interface ReplicateOptions {
   feed?: boolean;
   /** Start at once (default true); else call `start()`. */
   start?: boolean;
+  /**
+   * Epoch of the region group this region belongs to, sent as
+   * `X-Tablesync-Epoch` with every frame (default 0: none). A server whose
+   * region is in a group refuses (`StaleEpoch`) frames from an older epoch.
+   */
+  epoch?: number;
 }
 
 /** A link's status: the link object of docs/SERVER.md "Links", plus a few counters. */
@@ -627,6 +633,8 @@ export interface HttpSyncOptions extends SyncOptions {
   fetch?: (input: string, init: RequestInit) => Promise<Response>;
   /** Aborts the session between frames (the error is the signal's). */
   signal?: AbortSignal;
+  /** Epoch sent as `X-Tablesync-Epoch` (default 0), as `ReplicateOptions.epoch`. */
+  epoch?: number;
 }
 
 /**

@@ -164,7 +164,7 @@ pub enum Command {
     /// Copy a table's visible rows into a new table, in the same or another directory.
     CopyTable(CopyTableArgs),
     /// Serve a directory's region over HTTP for `sync` and `verify`.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Create, change and print a cluster map file (datacenters, placements, epochs).
     Cluster(crate::cluster_args::ClusterArgs),
     /// Run a replication link from a directory to a directory or server in
@@ -380,6 +380,18 @@ pub struct ServeArgs {
     /// Phi at which a peer is considered down.
     #[arg(long, default_value_t = 8.0, value_name = "PHI")]
     pub phi_threshold: f64,
+    /// Voting groups (three regions or more): the primary's write lease
+    /// (e.g. 500ms, 1s; default ten heartbeats, at least 1s). A new
+    /// primary writes no earlier than one lease after its voters last
+    /// acknowledged the old one, so a shorter lease means a shorter
+    /// failover.
+    #[arg(long, value_name = "DURATION")]
+    pub lease: Option<String>,
+    /// Voting groups: a standby stands for election once the primary has
+    /// been silent this long, even if phi has not crossed --phi-threshold
+    /// (default 1.5 leases); detection starts the election earlier.
+    #[arg(long, value_name = "DURATION")]
+    pub grace: Option<String>,
     /// Write-primary of epoch 1 when DIR holds no group state yet (without
     /// it every region writes, last writer wins, until a failover).
     #[arg(long, value_name = "REGION")]

@@ -291,7 +291,7 @@ fn a_stale_candidate_never_wins_an_automatic_election() {
         from: "r1".into(),
         epoch: promised + 5,
         forced: false,
-        freshness: 0,
+        freshness: Default::default(),
     }
     .encode();
     let answer = net.nodes[2].on_message(&net.dbs[2], &req, now).unwrap();
@@ -308,4 +308,181 @@ fn a_stale_candidate_never_wins_an_automatic_election() {
         assert_ne!(net.nodes[1].role(), Role::Primary);
     }
     assert_eq!(net.primary(2), "r2");
+}
+
+/// Issue 13 (the short lost-range report of `serve_failover_auto`): a
+/// killed primary restarts from its persisted state and first learns the
+/// new epoch from an ACK to its own heartbeat, not from the new primary's
+/// heartbeat. It must report the writes the new primary lacked right then,
+/// not only once a heartbeat carrying the handover happens to arrive.
+#[test]
+fn a_restarted_old_primary_reports_its_lost_writes_as_soon_as_it_learns_the_epoch() {
+    let mut net = Net::new(3);
+    net.run(1_200);
+    for k in 0..10 {
+        net.write(0, k).unwrap();
+    }
+    let records = net.dbs[0].changes_since(0, 8).unwrap().records;
+    net.dbs[1].apply_changes(&records).unwrap();
+    net.dbs[2].apply_changes(&records).unwrap();
+    net.run(300); // freshness reaches the standbys
+    net.cut = Some(0);
+    net.run(4_000);
+    assert_eq!(
+        (net.primary(1), net.nodes[1].state().epoch),
+        ("r1".into(), 2)
+    );
+    // r0 restarts (same directory: its database and group state).
+    let now = net.clock.now_ms();
+    let saved = net.nodes[0].state().clone();
+    net.nodes[0] = GroupNode::new(
+        "r0",
+        GroupConfig::new(vec!["r0".into(), "r1".into(), "r2".into()]),
+        Some(saved),
+        now,
+    )
+    .unwrap();
+    net.dbs[0].set_write_guard(Some(net.nodes[0].fence()));
+    let s = net.nodes[0].status(now);
+    assert!(!s.lost_pending && s.lost.is_empty());
+    net.cut = None;
+    // Only r0's first heartbeat and the answers to it: r1's own heartbeat
+    // has not arrived yet.
+    let acts = net.nodes[0].tick(&net.dbs[0], now);
+    net.route(0, acts);
+    let s = net.nodes[0].status(now);
+    assert_eq!(
+        (s.epoch, s.primary.as_str(), s.role),
+        (2, "r1", Role::Standby)
+    );
+    assert!(s.needs_resync);
+    assert!(!s.lost_pending, "{s:?}");
+    let lost: Vec<_> = s
+        .lost
+        .iter()
+        .map(|l| (l.origin.as_str(), l.from_seq, l.to_seq, l.epoch))
+        .collect();
+    assert_eq!(lost, [("r0", 9, 10, 1)]);
+}
+
+/// The handover's held sequence is what the new primary holds when it
+/// wins, not when it stood: a record of the old primary that lands between
+/// the two is not reported lost.
+#[test]
+fn the_handover_counts_what_the_candidate_holds_when_it_wins() {
+    let mut net = Net::new(3);
+    net.run(1_200);
+    for k in 0..6 {
+        net.write(0, k).unwrap();
+    }
+    let records = net.dbs[0].changes_since(0, 6).unwrap().records;
+    net.dbs[1].apply_changes(&records[..4]).unwrap();
+    net.dbs[2].apply_changes(&records[..4]).unwrap();
+    net.run(300);
+    net.cut = Some(0);
+    // Stop as soon as r1 stands, before r2 has answered.
+    let mut stood = false;
+    for _ in 0..500 {
+        net.clock.advance(10);
+        let now = net.clock.now_ms();
+        let acts = net.nodes[1].tick(&net.dbs[1], now);
+        if net.nodes[1].role() == Role::Candidate {
+            // Two more of r0's records, in flight, reach r1.
+            net.dbs[1].apply_changes(&records[4..]).unwrap();
+            net.route(1, acts);
+            stood = true;
+            break;
+        }
+        net.route(1, acts);
+        let acts = net.nodes[2].tick(&net.dbs[2], now);
+        net.route(2, acts);
+    }
+    assert!(stood, "r1 never stood");
+    assert_eq!(net.primary(1), "r1");
+    assert_eq!(net.nodes[1].state().handover.as_ref().unwrap().held_seq, 6);
+}
+
+/// Heartbeats that stall for a while (a loaded machine) but less than the
+/// detector's threshold never start an election, however often it happens.
+/// With 100 ms heartbeats and the 50 ms deviation floor, phi reaches 8
+/// after about 360 ms of silence; a stall of up to 220 ms leaves at most
+/// 320 ms (one heartbeat period more).
+#[test]
+fn stalls_below_the_detection_threshold_never_elect() {
+    let mut net = Net::new(3);
+    net.run(1_200);
+    for round in 0..60 {
+        net.cut = Some(0);
+        net.run(180 + (round % 3) * 20);
+        net.cut = None;
+        net.run(700);
+        for i in 0..3 {
+            assert_eq!(net.nodes[i].state().epoch, 1, "round {round}: an election");
+            assert_ne!(net.nodes[i].role(), Role::Candidate, "round {round}");
+        }
+    }
+    net.write(0, 1).unwrap();
+}
+
+/// The group reads its region (the version vector, which a driver keeps
+/// behind the database lock) only when it needs it: for heartbeats and
+/// elections, not on every tick.
+#[test]
+fn ticks_between_heartbeats_do_not_read_the_region() {
+    use std::cell::Cell;
+    use std::collections::BTreeMap;
+    use tablesync::replication::GroupRegion;
+    struct Counting<'a>(&'a Database, &'a Cell<u32>);
+    impl GroupRegion for Counting<'_> {
+        fn version_vector(&self) -> Result<BTreeMap<String, u64>> {
+            self.1.set(self.1.get() + 1);
+            self.0.version_vector()
+        }
+    }
+    let mut net = Net::new(3);
+    net.run(1_200);
+    let reads = Cell::new(0);
+    // 1 s of 5 ms ticks on r1 (200 ticks, 10 heartbeat periods).
+    for _ in 0..200 {
+        net.clock.advance(5);
+        let now = net.clock.now_ms();
+        let region = Counting(&net.dbs[1], &reads);
+        let acts = net.nodes[1].tick(&region, now);
+        net.route(1, acts);
+    }
+    assert!(
+        reads.get() <= 11,
+        "{} region reads in 200 ticks",
+        reads.get()
+    );
+    assert!(reads.get() >= 9, "heartbeats carry the vector");
+}
+
+/// A killed primary (no more heartbeats) is replaced, and the new primary
+/// writes about one lease after the old one's last acknowledged heartbeat:
+/// the election starts at detection and overlaps the lease wait.
+#[test]
+fn a_killed_primary_is_replaced_about_one_lease_after_its_last_heartbeat() {
+    let mut net = Net::new(3);
+    net.run(1_200);
+    net.write(0, 0).unwrap();
+    let killed = net.clock.now_ms();
+    net.cut = Some(0);
+    let mut first_new = None;
+    let mut k = 1;
+    while first_new.is_none() {
+        net.run(10);
+        k += 1;
+        for i in 1..3 {
+            if first_new.is_none() && net.write(i, k).is_ok() {
+                first_new = Some(net.clock.now_ms() - killed);
+            }
+        }
+        assert!(k < 1_000, "no new primary within 10 s");
+    }
+    let rto = first_new.unwrap();
+    println!("RTO after a kill (simulated, 100 ms heartbeats, 1 s lease): {rto} ms");
+    // One lease (1 s) from the last acknowledged heartbeat, which is at
+    // most one heartbeat period before the kill, plus a tick.
+    assert!((900..=1_150).contains(&rto), "RTO {rto} ms");
 }

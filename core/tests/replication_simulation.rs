@@ -612,6 +612,23 @@ fn run(seed: u64) {
         let owner = *by_epoch.entry(*e).or_insert(*i);
         assert_eq!(owner, *i, "seed {seed}: two regions wrote under epoch {e}");
     }
+    // The group settles too: an election won just as the digests matched
+    // (an old primary re-elected after failed elections) reaches every
+    // member with the winner's next heartbeats. At most 5 s more.
+    for _ in 0..250 {
+        let epochs: BTreeSet<_> = w
+            .regions
+            .iter()
+            .map(|r| r.node.as_ref().unwrap().state().epoch)
+            .collect();
+        if epochs.len() == 1 {
+            break;
+        }
+        w.now += STEP_MS;
+        w.set_clocks();
+        w.deliver();
+        w.tick_all();
+    }
     // Exactly one primary in the last epoch, and everyone agrees on it.
     let states: BTreeSet<_> = w
         .regions

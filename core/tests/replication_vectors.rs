@@ -87,7 +87,7 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
         primary: "us".into(),
         sent_ms: 1_700_000_000_123,
         handover: Some(handover.clone()),
-        freshness: 47,
+        freshness: [("eu".to_string(), 41), ("us".to_string(), 6)].into(),
     };
     let ack = GroupMsg::Ack {
         from: "ap".into(),
@@ -96,17 +96,28 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
         hb_epoch: 2,
         echo_ms: 1_700_000_000_123,
         accepted: true,
+        handover: None,
+    };
+    let ack_handover = GroupMsg::Ack {
+        from: "eu".into(),
+        epoch: 2,
+        primary: "us".into(),
+        hb_epoch: 1,
+        echo_ms: 1_700_000_000_123,
+        accepted: false,
+        handover: Some(handover.clone()),
     };
     let vreq = GroupMsg::VoteRequest {
         from: "us".into(),
         epoch: 2,
         forced: false,
-        freshness: 47,
+        freshness: [("eu".to_string(), 41), ("us".to_string(), 6)].into(),
     };
     let vote = GroupMsg::Vote {
         from: "ap".into(),
         epoch: 2,
         granted: true,
+        since_ack_ms: 180,
     };
     let state = GroupState {
         epoch: 2,
@@ -129,6 +140,7 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
         ("link_state", link.encode_state()),
         ("group_heartbeat", hb.encode()),
         ("group_ack", ack.encode()),
+        ("group_ack_handover", ack_handover.encode()),
         ("group_vote_request", vreq.encode()),
         ("group_vote", vote.encode()),
         ("group_state", state.encode()),

@@ -37,6 +37,14 @@ pub trait LinkHost: Send + Sync {
     fn check_peer_epoch(&self, epoch: u64) -> Result<()> {
         self.check_epoch(epoch)
     }
+    /// Refuse (`StaleEpoch`) peer records that carry no `X-Tablesync-Epoch`
+    /// at all once this region belongs to a group (has an epoch): every
+    /// link client of a member stamps its epoch, so an unstamped frame
+    /// comes from outside the group or from a client too old to be fenced.
+    /// By default, nothing is refused.
+    fn check_peer_unstamped(&self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// A shared [`LinkHost`] in a [`ServerConfig`](crate::ServerConfig).

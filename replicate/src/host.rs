@@ -35,8 +35,8 @@ use std::time::Duration;
 use crate::{DriverOptions, LinkHandle, Peer};
 use serde_json::{json, Value as J};
 use tablesync::replication::{
-    files, DetectorConfig, FailureDetector, GroupAction, GroupConfig, GroupNode, GroupState,
-    Handover, LinkConfig, LostRange, Role, Trigger,
+    files, DetectorConfig, FailureDetector, GroupAction, GroupConfig, GroupNode, GroupRegion,
+    GroupState, Handover, LinkConfig, LostRange, Role, Trigger,
 };
 use tablesync::sync::{Initiator, SessionStep, SyncConfig, SyncDirection};
 use tablesync::{Database, Error, Result, WriteGuard};
@@ -88,6 +88,62 @@ pub struct HostOptions {
     /// PEM file of the CA that signed the https peers' certificates
     /// (`None`: the public web roots).
     pub ca_file: Option<PathBuf>,
+    /// Voting groups: the primary's write lease (ms; `None`: ten
+    /// heartbeats, at least 1 s). A new primary writes no earlier than one
+    /// lease after its voters last acknowledged the old one.
+    pub lease_ms: Option<i64>,
+    /// Voting groups: a standby stands once the primary has been silent
+    /// this long even if its detector does not hold it down yet (ms;
+    /// `None`: 1.5 leases). Detection (phi over `phi_threshold`, or
+    /// repeated errors) starts the election earlier.
+    pub grace_ms: Option<i64>,
+}
+
+/// The host's clock: milliseconds that never go back (the process's
+/// monotonic clock, offset to the wall clock at start so status shows
+/// familiar times). Leases and failure detection are durations on it.
+#[derive(Clone, Copy, Debug)]
+struct MonoClock {
+    start: std::time::Instant,
+    wall0: i64,
+}
+
+impl MonoClock {
+    fn new() -> Self {
+        MonoClock {
+            start: std::time::Instant::now(),
+            wall0: wall_ms(),
+        }
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.wall0
+            .saturating_add(i64::try_from(self.start.elapsed().as_millis()).unwrap_or(i64::MAX))
+    }
+}
+
+/// The voting node's lease fence as the database's write guard, read on
+/// the host's monotonic clock (never the database's wall clock, which may
+/// jump).
+struct MonoFence {
+    fence: Arc<tablesync::replication::Fence>,
+    clock: MonoClock,
+}
+
+impl WriteGuard for MonoFence {
+    fn check(&self, _db_now_ms: i64) -> Result<()> {
+        self.fence.check(self.clock.now_ms())
+    }
+}
+
+/// The region as the voting node reads it: the database lock is taken only
+/// for the version-vector read, never across the node's own work.
+struct LockedRegion<'a>(&'a Mutex<Database>);
+
+impl GroupRegion for LockedRegion<'_> {
+    fn version_vector(&self) -> Result<std::collections::BTreeMap<String, u64>> {
+        lock(self.0).version_vector()
+    }
 }
 
 /// The write guard: open only on the current primary (see the module docs).
@@ -144,6 +200,8 @@ pub struct Host {
     outboxes: Mutex<BTreeMap<String, mpsc::Sender<Vec<u8>>>>,
     /// The epoch stamped on link traffic to peers (`X-Tablesync-Epoch`).
     link_epoch: Arc<AtomicU64>,
+    /// The voting node's clock.
+    clock: MonoClock,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -277,7 +335,8 @@ impl Host {
                 None => no_group(),
             },
         };
-        let now = wall_ms();
+        let clock = MonoClock::new();
+        let now = clock.now_ms();
         let det_cfg = DetectorConfig {
             heartbeat_ms: opts.heartbeat_ms,
             suspect_phi: (opts.phi_threshold / 2.0).min(3.0),
@@ -295,11 +354,23 @@ impl Host {
             members.sort();
             let mut cfg = GroupConfig::new(members);
             cfg.detector = det_cfg;
-            cfg.lease_ms = (opts.heartbeat_ms * 10).max(1_000);
-            cfg.grace_ms = cfg.lease_ms * 3 / 2;
+            cfg.lease_ms = opts
+                .lease_ms
+                .unwrap_or_else(|| (opts.heartbeat_ms * 10).max(1_000));
+            cfg.grace_ms = opts.grace_ms.unwrap_or(cfg.lease_ms * 3 / 2);
             cfg.election_timeout_ms = cfg.lease_ms;
+            if cfg.lease_ms < 2 * opts.heartbeat_ms {
+                return Err(Error::invalid(format!(
+                    "--lease-ms {} must be at least two heartbeats ({} ms)",
+                    cfg.lease_ms,
+                    2 * opts.heartbeat_ms
+                )));
+            }
             let node = GroupNode::new(&me, cfg, Some(st.clone()), now)?;
-            lock(&db).set_write_guard(Some(node.fence()));
+            lock(&db).set_write_guard(Some(Arc::new(MonoFence {
+                fence: node.fence(),
+                clock,
+            })));
             Some(node)
         } else {
             lock(&db).set_write_guard(Some(fence.clone()));
@@ -325,6 +396,7 @@ impl Host {
             beats: Mutex::new(Vec::new()),
             outboxes: Mutex::new(BTreeMap::new()),
             link_epoch,
+            clock,
         });
         host.refresh(&lock(&host.group));
         for p in host.peers.clone() {
@@ -387,7 +459,9 @@ impl Host {
                 }
                 Err(e) => {
                     tracing::debug!(peer = %peer.name, error = %e, "heartbeat failed");
-                    lock(&self.group).detector.error(&peer.name, wall_ms());
+                    lock(&self.group)
+                        .detector
+                        .error(&peer.name, self.clock.now_ms());
                 }
             }
             let rest = period.saturating_sub(started.elapsed());
@@ -461,7 +535,7 @@ impl Host {
             0
         };
         let mut g = lock(&self.group);
-        g.detector.heard(from, wall_ms());
+        g.detector.heard(from, self.clock.now_ms());
         if epoch > g.st.epoch {
             let old_epoch = g.st.epoch;
             if g.st.primary == self.me && old_epoch > 0 {
@@ -632,23 +706,24 @@ impl Host {
         Ok(())
     }
 
-    /// Run `f` on the node (database, then group: the lock order), persist
-    /// its state if it changed, mirror it, then send what it asks to.
+    /// Run `f` on the node under the group lock (the database is locked
+    /// only while the node reads its version vector, which most ticks do
+    /// not), persist its state if it changed, mirror it, then send what it
+    /// asks to. Lock order: group, then database.
     fn with_node<T>(
         &self,
-        f: impl FnOnce(&mut GroupNode, &Database, i64) -> Result<(T, Vec<GroupAction>)>,
+        f: impl FnOnce(&mut GroupNode, &dyn GroupRegion, i64) -> Result<(T, Vec<GroupAction>)>,
     ) -> Result<(T, Vec<GroupAction>)> {
-        let db = lock(&self.db);
         let mut g = lock(&self.group);
         let Some(node) = g.node.as_mut() else {
             return Err(Error::invalid(
                 "this region does not run a voting group (it needs three regions or more)",
             ));
         };
-        let (t, acts) = f(node, &db, wall_ms())?;
+        let region = LockedRegion(&self.db);
+        let (t, acts) = f(node, &region, self.clock.now_ms())?;
         let dirty = node.take_dirty();
         let st = node.state().clone();
-        drop(db);
         if dirty || st != g.st {
             if st.epoch != g.st.epoch || st.primary != g.st.primary {
                 tracing::info!(epoch = st.epoch, primary = %st.primary, "group epoch changed");
@@ -849,7 +924,7 @@ impl LinkHost for Host {
             })
             .collect();
         let g = lock(&self.group);
-        let now = wall_ms();
+        let now = self.clock.now_ms();
         let views = match &g.node {
             Some(n) => n.status(now).peers,
             None => g.detector.views(now),
@@ -862,6 +937,7 @@ impl LinkHost for Host {
             Some(Role::Candidate) => "candidate",
             _ => self.role(&g.st),
         };
+        let lost_pending = g.node.as_ref().is_some_and(|n| n.status(now).lost_pending);
         let peers: Vec<J> = views
             .into_iter()
             .map(|v| {
@@ -889,6 +965,7 @@ impl LinkHost for Host {
             "voting": g.node.is_some(),
             "needs_resync": g.st.needs_resync,
             "lost": lost,
+            "lost_pending": lost_pending,
             "links": links,
             "peers": peers,
         })
@@ -923,8 +1000,8 @@ impl LinkHost for Host {
         let mut up = String::from("# TYPE tablesync_peer_up gauge\n# HELP tablesync_peer_up 1 while the peer is up, 0 when suspect or down\n");
         let g = lock(&self.group);
         let views = match &g.node {
-            Some(n) => n.status(wall_ms()).peers,
-            None => g.detector.views(wall_ms()),
+            Some(n) => n.status(self.clock.now_ms()).peers,
+            None => g.detector.views(self.clock.now_ms()),
         };
         for v in views {
             let name = esc(&v.peer);
@@ -1020,6 +1097,16 @@ impl LinkHost for Host {
         if e != 0 && epoch < e {
             return Err(Error::StaleEpoch(format!(
                 "peer records sent under epoch {epoch}; the region is at epoch {e} (a fenced old primary must learn the new epoch and resync)"
+            )));
+        }
+        Ok(())
+    }
+
+    fn check_peer_unstamped(&self) -> Result<()> {
+        let e = lock(&self.group).st.epoch;
+        if e != 0 {
+            return Err(Error::StaleEpoch(format!(
+                "peer records must carry X-Tablesync-Epoch: this region belongs to a group at epoch {e}"
             )));
         }
         Ok(())

@@ -172,3 +172,52 @@ def test_serve_with_peers_keeps_link_and_group_state_in_a_durable_region(tmp_pat
     finally:
         sa.stop()
         a.close()
+
+
+def test_link_frames_carry_the_group_epoch_and_unstamped_ones_are_refused() -> None:
+    token = "py-epoch-token"
+    a, b = _region("a"), _region("b")
+    pa, pb = _free_port(), _free_port()
+    sa = a.serve(f"127.0.0.1:{pa}", token=token, peers={"b": f"http://127.0.0.1:{pb}"}, group_primary="a")
+    sb = b.serve(f"127.0.0.1:{pb}", token=token, peers={"a": f"http://127.0.0.1:{pa}"}, group_primary="a")
+    try:
+        assert _links(sb.url, token)["epoch"] == 1
+        c = _region("c")
+        c.put_row("t", {"k": 1}, {"v": 1})
+        # A region outside the group (epoch 0): its frames are refused.
+        stale = c.replicate(sb.url, token=token, trigger="manual", name="unstamped")
+        stale.trigger()
+        deadline = time.time() + 10
+        while stale.status().last_error is None:
+            assert time.time() < deadline, "the refused session never failed"
+            time.sleep(0.05)
+        assert "StaleEpoch" in (stale.status().last_error or "")
+        stale.stop()
+        assert b.get_row("t", {"k": 1}) is None
+        # Stamped with the group's epoch: accepted.
+        ok = c.replicate(sb.url, token=token, trigger="manual", name="stamped", epoch=1)
+        ok.trigger()
+        assert ok.wait_idle(10.0)
+        assert ok.status().last_error is None
+        ok.stop()
+        assert b.get_row("t", {"k": 1}) is not None
+    finally:
+        sa.stop()
+        sb.stop()
+
+
+def test_serve_lease_and_grace_are_checked() -> None:
+    token = "py-lease-token"
+    a = _region("a")
+    peers = {"b": f"http://127.0.0.1:{_free_port()}", "c": f"http://127.0.0.1:{_free_port()}"}
+    with pytest.raises(tablesync.InvalidArgument):
+        a.serve(token=token, peers=peers, group_primary="a", lease="soon")
+    # A lease shorter than two heartbeats cannot be kept.
+    with pytest.raises(tablesync.InvalidArgument):
+        a.serve(token=token, peers=peers, group_primary="a", heartbeat="100ms", lease="150ms")
+    s = a.serve(token=token, peers=peers, group_primary="a", lease="500ms", grace="400ms")
+    try:
+        doc = _links(s.url, token)
+        assert (doc["voting"], doc["epoch"], doc["lost_pending"]) == (True, 1, False)
+    finally:
+        s.stop()

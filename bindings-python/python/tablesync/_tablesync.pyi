@@ -563,6 +563,8 @@ class Database:
         phi_threshold: float = 8.0,
         group_primary: Optional[str] = None,
         ca_file: Optional[Union[str, os.PathLike[str]]] = None,
+        lease: Optional[str] = None,
+        grace: Optional[str] = None,
     ) -> Server: ...
     def replicate(
         self,
@@ -573,6 +575,7 @@ class Database:
         *,
         token: str = "",
         name: Optional[str] = None,
+        epoch: Optional[int] = None,
     ) -> Link: ...
 
 # ---- backups ------------------------------------------------------------------------

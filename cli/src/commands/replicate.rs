@@ -73,7 +73,11 @@ pub fn replicate(a: &ReplicateArgs, region: Option<&str>, policy: SyncPolicy) ->
             (Peer::Local(db.clone()), name, Some(db))
         }
         Side::Url(url) => {
-            let remote = tablesync_http::HttpRemote::new(&url, a.token.as_deref().unwrap_or(""))?;
+            // Frames carry the epoch of the group SRC belongs to (0: none),
+            // as every link client does (docs/SERVER.md "Links").
+            let epoch = tablesync::replication::files::load_group(&a.src)?.map_or(0, |g| g.epoch);
+            let remote = tablesync_http::HttpRemote::new(&url, a.token.as_deref().unwrap_or(""))?
+                .with_epoch(Arc::new(std::sync::atomic::AtomicU64::new(epoch)));
             (Peer::Http(remote), url.clone(), None)
         }
     };

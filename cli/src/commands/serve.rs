@@ -195,6 +195,14 @@ fn host_options(a: &ServeArgs, token: &str) -> CliResult<HostOptions> {
     let trigger = Trigger::parse(&a.link_trigger)?;
     let heartbeat_ms = parse_duration_ms(&a.heartbeat)
         .map_err(|e| CliError::arg(format!("--heartbeat {:?}: {}", a.heartbeat, e.message())))?;
+    let ms = |flag: &str, v: &Option<String>| -> CliResult<Option<i64>> {
+        v.as_deref()
+            .map(|d| {
+                parse_duration_ms(d)
+                    .map_err(|e| CliError::arg(format!("--{flag} {d:?}: {}", e.message())))
+            })
+            .transpose()
+    };
     Ok(HostOptions {
         trigger,
         direction: super::replicate::direction(a.link_direction),
@@ -203,6 +211,8 @@ fn host_options(a: &ServeArgs, token: &str) -> CliResult<HostOptions> {
         token: token.to_string(),
         group_primary: a.group_primary.clone(),
         ca_file: a.peer_ca.clone(),
+        lease_ms: ms("lease", &a.lease)?,
+        grace_ms: ms("grace", &a.grace)?,
     })
 }
 

@@ -16,10 +16,11 @@
 
 use super::detector::{DetectorConfig, FailureDetector, PeerHealth, PeerView};
 use super::fence::Fence;
-use super::group_msg::{freshness, GroupMsg, Handover};
+use super::group_msg::{fresher, GroupMsg, Handover, Vector};
 use super::group_state::{GroupState, LostRange};
 use crate::client::Database;
 use crate::model::error::{Error, Result};
+use std::collections::BTreeMap as Map;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -35,8 +36,12 @@ pub struct GroupConfig {
     pub detector: DetectorConfig,
     /// Primary's write lease after a majority ack (ms).
     pub lease_ms: i64,
-    /// A standby asks for votes once the primary has been silent this long
-    /// (ms; larger than `lease_ms`).
+    /// A standby asks for votes as soon as its failure detector holds the
+    /// primary down (phi over the threshold, or repeated errors), or once
+    /// the primary has been silent this long (ms), whichever comes first.
+    /// The new primary still writes only after the old lease has lapsed
+    /// (each vote says how long ago its voter last acknowledged the old
+    /// primary), so a short grace costs no safety.
     pub grace_ms: i64,
     /// Promote a standby automatically when the primary is down.
     pub auto_failover: bool,
@@ -67,10 +72,8 @@ impl GroupConfig {
         if set.len() != self.members.len() {
             return Err(Error::invalid("group members must be distinct"));
         }
-        if self.lease_ms <= 0 || self.grace_ms <= self.lease_ms {
-            return Err(Error::invalid(
-                "lease_ms must be positive and grace_ms larger than lease_ms",
-            ));
+        if self.lease_ms <= 0 || self.grace_ms <= 0 {
+            return Err(Error::invalid("lease_ms and grace_ms must be positive"));
         }
         if self.detector.heartbeat_ms <= 0 || self.election_timeout_ms <= 0 {
             return Err(Error::invalid(
@@ -127,14 +130,21 @@ pub struct GroupStatus {
     pub peers: Vec<PeerView>,
     /// Writes reported lost in failovers.
     pub lost: Vec<LostRange>,
+    /// This member stepped down as primary and has not yet learnt the
+    /// handover that says which of its writes the new primary lacked:
+    /// `lost` is not final until this is false.
+    pub lost_pending: bool,
 }
 
 struct Candidacy {
     epoch: u64,
     started_ms: i64,
     votes: BTreeSet<String>,
-    held_seq: u64,
     old_primary: String,
+    /// Local time by which the old primary's lease has certainly lapsed:
+    /// the latest, over this member and every granted vote, of "when the
+    /// voter last acknowledged a heartbeat" plus `lease_ms`.
+    old_lease_end: i64,
 }
 
 /// One member of a region group.
@@ -155,8 +165,12 @@ pub struct GroupNode {
     lease_ok_ms: i64,
     /// Stepped down from `(epoch, last own seq)`; lost ranges not yet known.
     unreported: Option<(u64, u64)>,
-    /// Freshness each other member last reported (heartbeats, vote requests).
-    peer_fresh: BTreeMap<String, u64>,
+    /// Version vector each other member last reported (heartbeats, vote
+    /// requests).
+    peer_fresh: BTreeMap<String, Map<String, u64>>,
+    /// Last local time this member accepted a primary's heartbeat (the
+    /// start time after a restart: it may have acked just before).
+    last_ack_ms: i64,
     dirty: bool,
 }
 
@@ -195,6 +209,7 @@ impl GroupNode {
             lease_ok_ms: now_ms,
             unreported: None,
             peer_fresh: BTreeMap::new(),
+            last_ack_ms: now_ms,
             dirty: false,
         };
         node.refresh_fence(now_ms);
@@ -283,7 +298,7 @@ impl GroupNode {
     /// Move to a newer epoch learnt from a peer.
     fn adopt(
         &mut self,
-        db: &Database,
+        db: &dyn GroupRegion,
         epoch: u64,
         primary: &str,
         handover: Option<Handover>,
@@ -295,7 +310,9 @@ impl GroupNode {
         if self.is_primary() {
             // Stepping down: what this region wrote that the new primary
             // lacked at promotion is reported (once the handover is known),
-            // then merged back on resync.
+            // then merged back on resync. The fence closes first, so no
+            // write lands after the last sequence number is read.
+            self.fence.close(self.st.epoch);
             self.st.needs_resync = true;
             let last = db
                 .version_vector()
@@ -343,7 +360,7 @@ impl GroupNode {
     }
 
     /// Time passed: heartbeats, election timeouts, automatic failover.
-    pub fn tick(&mut self, db: &Database, now_ms: i64) -> Vec<GroupAction> {
+    pub fn tick(&mut self, db: &dyn GroupRegion, now_ms: i64) -> Vec<GroupAction> {
         let mut out = Vec::new();
         if now_ms >= self.next_hb_ms {
             self.next_hb_ms = now_ms.saturating_add(self.config.detector.heartbeat_ms);
@@ -353,7 +370,7 @@ impl GroupNode {
                 primary: self.st.primary.clone(),
                 sent_ms: now_ms,
                 handover: self.st.handover.clone(),
-                freshness: own_freshness(db),
+                freshness: own_vector(db),
             }));
         }
         if let Some(c) = &self.candidacy {
@@ -379,8 +396,8 @@ impl GroupNode {
             && !self.is_primary()
             && self.candidacy.is_none()
             && !self.st.needs_resync
-            && now_ms - self.last_heard_primary >= self.config.grace_ms
-            && self.preferred_candidate(own_freshness(db), now_ms)
+            && self.primary_down(now_ms)
+            && self.preferred_candidate(&own_vector(db), now_ms)
         {
             out.extend(self.stand(db, now_ms, false));
         }
@@ -388,12 +405,25 @@ impl GroupNode {
         out
     }
 
+    /// Whether the primary of the current epoch is down from here: the
+    /// failure detector holds it down (its phi threshold or error count;
+    /// only once it was heard at least once since start, so a slow start
+    /// of the primary is not a failure), or it has been silent `grace_ms`.
+    fn primary_down(&self, now_ms: i64) -> bool {
+        if now_ms - self.last_heard_primary >= self.config.grace_ms {
+            return true;
+        }
+        self.detector
+            .view(&self.st.primary, now_ms)
+            .is_some_and(|v| v.health == PeerHealth::Down && v.last_heard_ms.is_some())
+    }
+
     /// Whether this member should stand in an automatic election: no other
     /// live standby reported more writes than `mine`, nor as many while
     /// being earlier in the members' preference order (the primary
     /// excluded). The voters check freshness again, so a member that
     /// stands on stale news of its peers still cannot win over a fresher one.
-    fn preferred_candidate(&self, mine: u64, now_ms: i64) -> bool {
+    fn preferred_candidate(&self, mine: &Vector, now_ms: i64) -> bool {
         let my_rank = self.config.members.iter().position(|m| *m == self.me);
         for (rank, m) in self.config.members.iter().enumerate() {
             if *m == self.st.primary || *m == self.me {
@@ -406,47 +436,48 @@ impl GroupNode {
             if !up {
                 continue;
             }
-            let theirs = self.peer_fresh.get(m).copied().unwrap_or(0);
-            if theirs > mine || (theirs == mine && Some(rank) < my_rank) {
-                return false;
+            let empty = Vector::new();
+            let theirs = self.peer_fresh.get(m).unwrap_or(&empty);
+            match fresher(theirs, mine) {
+                std::cmp::Ordering::Greater => return false,
+                std::cmp::Ordering::Equal if Some(rank) < my_rank => return false,
+                _ => {}
             }
         }
         true
     }
 
-    fn stand(&mut self, db: &Database, now_ms: i64, forced: bool) -> Vec<GroupAction> {
+    fn stand(&mut self, db: &dyn GroupRegion, now_ms: i64, forced: bool) -> Vec<GroupAction> {
         let epoch = self.promised() + 1;
         self.st.voted_epoch = epoch;
         self.st.voted_for = self.me.clone();
         self.voted_at_ms = now_ms;
         self.dirty = true;
         let old = self.st.primary.clone();
-        let held_seq = db
-            .version_vector()
-            .ok()
-            .and_then(|v| v.get(&old).copied())
-            .unwrap_or(0);
         let mut votes = BTreeSet::new();
         votes.insert(self.me.clone());
+        // This member stops accepting the old primary's heartbeats now
+        // (rule 2); its own last accepted one bounds the old lease too.
+        let old_lease_end = self.last_ack_ms.saturating_add(self.config.lease_ms);
         self.candidacy = Some(Candidacy {
             epoch,
             started_ms: now_ms,
             votes,
-            held_seq,
             old_primary: old,
+            old_lease_end,
         });
         let out = self.broadcast(&GroupMsg::VoteRequest {
             from: self.me.clone(),
             epoch,
             forced,
-            freshness: own_freshness(db),
+            freshness: own_vector(db),
         });
-        self.maybe_win(now_ms);
+        self.maybe_win(db, now_ms);
         self.refresh_fence(now_ms);
         out
     }
 
-    fn maybe_win(&mut self, now_ms: i64) {
+    fn maybe_win(&mut self, db: &dyn GroupRegion, now_ms: i64) {
         let Some(c) = &self.candidacy else {
             return;
         };
@@ -454,17 +485,35 @@ impl GroupNode {
             return;
         }
         let c = self.candidacy.take().expect("checked");
+        // What the new primary holds of the old one's writes when it wins
+        // (not when it stood: records still in flight may have landed
+        // since), so the lost ranges name exactly what it lacks.
+        let held_seq = db
+            .version_vector()
+            .ok()
+            .and_then(|v| v.get(&c.old_primary).copied())
+            .unwrap_or(0);
         self.st.handover = Some(Handover {
             epoch: c.epoch,
             from: c.old_primary,
             to: self.me.clone(),
-            held_seq: c.held_seq,
+            held_seq,
         });
         self.st.epoch = c.epoch;
         self.st.primary = self.me.clone();
         self.st.needs_resync = false;
         self.acks.clear();
-        self.open_at_ms = now_ms.saturating_add(self.config.lease_ms);
+        // Rule 3: no write before the old primary's lease has certainly
+        // lapsed. Every voter counted here stopped acknowledging it when it
+        // voted, and any majority the old lease rests on shares a voter
+        // with this one, so the old lease ends by the latest "last ack +
+        // lease" among them, measured as durations on local clocks (so an
+        // offset between clocks does not matter).
+        // Clocks may run at slightly different rates: 1 % of the lease on top.
+        self.open_at_ms = c
+            .old_lease_end
+            .saturating_add(self.config.lease_ms / 100)
+            .max(now_ms);
         self.lease_ok_ms = now_ms;
         self.next_hb_ms = now_ms; // announce at once
         self.dirty = true;
@@ -473,7 +522,7 @@ impl GroupNode {
     /// Manual failover (or failback): ask the others to make this member
     /// primary now, without waiting for the primary to be detected down.
     /// Refused (`OTSParameterInvalid`) while this member must still resync.
-    pub fn promote(&mut self, db: &Database, now_ms: i64) -> Result<Vec<GroupAction>> {
+    pub fn promote(&mut self, db: &dyn GroupRegion, now_ms: i64) -> Result<Vec<GroupAction>> {
         if self.st.needs_resync {
             return Err(Error::invalid(format!(
                 "region '{}' led an older epoch and must resync until digests match before it can lead",
@@ -504,7 +553,7 @@ impl GroupNode {
     /// change nothing.
     pub fn on_message(
         &mut self,
-        db: &Database,
+        db: &dyn GroupRegion,
         bytes: &[u8],
         now_ms: i64,
     ) -> Result<Vec<GroupAction>> {
@@ -545,6 +594,9 @@ impl GroupNode {
                 }
                 let accepted =
                     epoch >= self.promised() && epoch == self.st.epoch && primary == from;
+                if accepted {
+                    self.last_ack_ms = self.last_ack_ms.max(now_ms);
+                }
                 out.push(GroupAction::Send {
                     to: from.clone(),
                     bytes: GroupMsg::Ack {
@@ -554,6 +606,7 @@ impl GroupNode {
                         hb_epoch: epoch,
                         echo_ms: sent_ms,
                         accepted,
+                        handover: self.st.handover.clone(),
                     }
                     .encode(),
                 });
@@ -564,10 +617,16 @@ impl GroupNode {
                 hb_epoch,
                 echo_ms,
                 accepted,
+                handover,
                 ..
             } => {
                 if epoch > self.st.epoch && primary != self.me {
-                    self.adopt(db, epoch, &primary, None, now_ms);
+                    self.adopt(db, epoch, &primary, handover, now_ms);
+                } else if epoch == self.st.epoch && self.st.handover.is_none() && handover.is_some()
+                {
+                    self.st.handover = handover;
+                    self.dirty = true;
+                    self.report_lost();
                 }
                 if self.is_primary() && accepted && hb_epoch == self.st.epoch && echo_ms <= now_ms {
                     let e = self.acks.entry(from.clone()).or_insert(i64::MIN);
@@ -580,18 +639,18 @@ impl GroupNode {
                 freshness,
                 ..
             } => {
-                self.peer_fresh.insert(from.clone(), freshness);
+                self.peer_fresh.insert(from.clone(), freshness.clone());
                 // The primary itself only yields to a manual (forced) request;
                 // once it votes, its fence closes (rule 2 applies to it too).
-                let primary_down = !self.is_primary()
-                    && (self.st.primary == from
-                        || now_ms - self.last_heard_primary >= self.config.grace_ms);
+                let primary_down =
+                    !self.is_primary() && (self.st.primary == from || self.primary_down(now_ms));
                 // Candidate freshness: an automatic election never makes a
                 // member primary while a voter holds more writes than it
                 // (that voter stands itself instead). A manual failover
                 // skips the check; what it leaves behind is reported as
                 // lost ranges.
-                let up_to_date = forced || freshness >= own_freshness(db);
+                let up_to_date =
+                    forced || fresher(&freshness, &own_vector(db)) != std::cmp::Ordering::Less;
                 let fresh = epoch > self.promised() && (forced || primary_down) && up_to_date;
                 // A repeated request (the first answer was lost) gets the same vote.
                 let again = epoch == self.st.voted_epoch
@@ -616,14 +675,29 @@ impl GroupNode {
                             epoch.max(self.promised())
                         },
                         granted,
+                        since_ack_ms: if self.is_primary() {
+                            0
+                        } else {
+                            now_ms.saturating_sub(self.last_ack_ms).max(0) as u64
+                        },
                     }
                     .encode(),
                 });
             }
-            GroupMsg::Vote { epoch, granted, .. } => {
+            GroupMsg::Vote {
+                epoch,
+                granted,
+                since_ack_ms,
+                ..
+            } => {
                 if let Some(c) = self.candidacy.as_mut() {
                     if granted && c.epoch == epoch {
                         c.votes.insert(from.clone());
+                        let since = i64::try_from(since_ack_ms).unwrap_or(i64::MAX);
+                        let end = now_ms
+                            .saturating_sub(since)
+                            .saturating_add(self.config.lease_ms);
+                        c.old_lease_end = c.old_lease_end.max(end);
                     }
                 }
                 if !granted && self.candidacy.is_some() && epoch > self.st.voted_epoch {
@@ -632,7 +706,7 @@ impl GroupNode {
                     self.st.voted_for = String::new();
                     self.dirty = true;
                 }
-                self.maybe_win(now_ms);
+                self.maybe_win(db, now_ms);
             }
         }
         self.refresh_fence(now_ms);
@@ -650,11 +724,27 @@ impl GroupNode {
             needs_resync: self.st.needs_resync,
             peers: self.detector.views(now_ms),
             lost: self.st.lost.clone(),
+            lost_pending: self.unreported.is_some(),
         }
     }
 }
 
-/// This region's freshness now (0 if its vector cannot be read).
-fn own_freshness(db: &Database) -> u64 {
-    db.version_vector().map(|v| freshness(&v)).unwrap_or(0)
+/// This region's version vector now (empty if it cannot be read).
+fn own_vector(db: &dyn GroupRegion) -> Vector {
+    db.version_vector().unwrap_or_default()
+}
+
+/// What a group member reads of its region: its version vector (freshness
+/// for elections, the sequence numbers of handovers and lost ranges). A
+/// driver that keeps the database behind a lock implements it by locking
+/// only for this read, so the group's own state needs no database lock.
+pub trait GroupRegion {
+    /// `{origin: highest contiguous sequence}` the region holds.
+    fn version_vector(&self) -> Result<Vector>;
+}
+
+impl GroupRegion for Database {
+    fn version_vector(&self) -> Result<Vector> {
+        Database::version_vector(self)
+    }
 }

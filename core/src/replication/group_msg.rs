@@ -4,6 +4,12 @@
 use crate::codec::buf::{put_bytes, put_varint, put_zigzag, Reader};
 use crate::codec::frame::{decode_frame, encode_frame};
 use crate::model::error::Result;
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+/// A version vector as carried in group messages: `{origin: highest
+/// contiguous sequence}`.
+pub type Vector = BTreeMap<String, u64>;
 
 /// Magic of a group message.
 pub const MAGIC_GROUP: [u8; 4] = *b"TSGP";
@@ -37,8 +43,9 @@ pub enum GroupMsg {
         sent_ms: i64,
         /// The handover that began the sender's epoch, if known.
         handover: Option<Handover>,
-        /// The sender's freshness ([`freshness`]) when it sent this.
-        freshness: u64,
+        /// The sender's version vector when it sent this (its freshness,
+        /// compared with [`fresher`]).
+        freshness: Vector,
     },
     /// Answer to a heartbeat.
     Ack {
@@ -54,6 +61,10 @@ pub enum GroupMsg {
         echo_ms: i64,
         /// Whether the ack counts toward the heartbeat sender's lease.
         accepted: bool,
+        /// The handover that began the sender's epoch, if known: a member
+        /// that learns a newer epoch from an ack (a restarted old primary)
+        /// learns at once what it must report lost.
+        handover: Option<Handover>,
     },
     /// A candidate asks for votes for `epoch`.
     VoteRequest {
@@ -63,9 +74,9 @@ pub enum GroupMsg {
         epoch: u64,
         /// Manual failover: skip the "primary is down" and freshness checks.
         forced: bool,
-        /// The candidate's freshness ([`freshness`]): a voter that holds
-        /// more refuses an automatic election.
-        freshness: u64,
+        /// The candidate's version vector: a voter that is fresher
+        /// ([`fresher`]) refuses an automatic election.
+        freshness: Vector,
     },
     /// A vote.
     Vote {
@@ -75,17 +86,71 @@ pub enum GroupMsg {
         epoch: u64,
         /// Granted or not.
         granted: bool,
+        /// How long ago (ms, the voter's own clock) the voter last accepted
+        /// a heartbeat of any primary (0 if it is the primary or does not
+        /// know): the old primary's lease has lapsed `lease_ms` after that,
+        /// so the candidate opens for writes no earlier.
+        since_ack_ms: u64,
     },
 }
 
 /// How up to date a region is, for elections: the number of writes its
 /// version vector holds (the sum of each origin's highest contiguous
-/// sequence). In a group with one writer per epoch, a region holding more
-/// of the writes acknowledged so far is the fresher candidate.
-pub fn freshness(version_vector: &std::collections::BTreeMap<String, u64>) -> u64 {
+/// sequence). Shown in status; elections compare whole vectors
+/// ([`fresher`]).
+pub fn freshness(version_vector: &Vector) -> u64 {
     version_vector
         .values()
         .fold(0u64, |acc, v| acc.saturating_add(*v))
+}
+
+/// Whether `a` holds everything `b` holds (every origin's sequence at least
+/// as high).
+pub fn dominates(a: &Vector, b: &Vector) -> bool {
+    b.iter()
+        .all(|(o, n)| *n == 0 || a.get(o).is_some_and(|m| m >= n))
+}
+
+/// Freshness as a total order over version vectors, for elections:
+/// `Greater` when `a` is fresher than `b`. A vector that dominates another
+/// is fresher; equal vectors are `Equal`; two incomparable vectors (each
+/// holds writes the other lacks) are ordered deterministically — the one
+/// holding more writes, then the larger in `(origin, seq)` lexicographic
+/// order — so every member breaks the tie the same way.
+pub fn fresher(a: &Vector, b: &Vector) -> Ordering {
+    match (dominates(a, b), dominates(b, a)) {
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Greater,
+        (false, true) => Ordering::Less,
+        (false, false) => freshness(a)
+            .cmp(&freshness(b))
+            .then_with(|| a.iter().cmp(b.iter())),
+    }
+}
+
+fn put_vector(p: &mut Vec<u8>, v: &Vector) {
+    put_varint(p, v.len() as u64);
+    for (o, n) in v {
+        put_str(p, o);
+        put_varint(p, *n);
+    }
+}
+
+/// A trailing vector (absent in frames from before it: empty).
+fn optional_vector(r: &mut Reader<'_>) -> Result<Vector> {
+    let mut v = Vector::new();
+    if r.is_empty() {
+        return Ok(v);
+    }
+    let n = r.count()?;
+    for _ in 0..n {
+        let o = r.string()?.to_string();
+        let seq = r.varint()?;
+        if v.insert(o, seq).is_some() {
+            return Err(r.error("version vector names an origin twice"));
+        }
+    }
+    Ok(v)
 }
 
 /// A trailing varint added after the first version of a message (absent
@@ -100,6 +165,22 @@ fn optional_varint(r: &mut Reader<'_>) -> Result<u64> {
 
 fn put_str(p: &mut Vec<u8>, s: &str) {
     put_bytes(p, s.as_bytes());
+}
+
+fn put_handover(p: &mut Vec<u8>, h: &Handover) {
+    put_varint(p, h.epoch);
+    put_str(p, &h.from);
+    put_str(p, &h.to);
+    put_varint(p, h.held_seq);
+}
+
+fn read_handover(r: &mut Reader<'_>) -> Result<Handover> {
+    Ok(Handover {
+        epoch: r.varint()?,
+        from: r.string()?.into(),
+        to: r.string()?.into(),
+        held_seq: r.varint()?,
+    })
 }
 
 impl GroupMsg {
@@ -124,13 +205,10 @@ impl GroupMsg {
                     None => p.push(0),
                     Some(h) => {
                         p.push(1);
-                        put_varint(&mut p, h.epoch);
-                        put_str(&mut p, &h.from);
-                        put_str(&mut p, &h.to);
-                        put_varint(&mut p, h.held_seq);
+                        put_handover(&mut p, h);
                     }
                 }
-                put_varint(&mut p, *freshness);
+                put_vector(&mut p, freshness);
             }
             GroupMsg::Ack {
                 from,
@@ -139,6 +217,7 @@ impl GroupMsg {
                 hb_epoch,
                 echo_ms,
                 accepted,
+                handover,
             } => {
                 p.push(2);
                 put_str(&mut p, from);
@@ -147,6 +226,12 @@ impl GroupMsg {
                 put_varint(&mut p, *hb_epoch);
                 put_zigzag(&mut p, *echo_ms);
                 p.push(*accepted as u8);
+                // Trailing and optional: absent when unknown (and in frames
+                // written before it was added).
+                if let Some(h) = handover {
+                    p.push(1);
+                    put_handover(&mut p, h);
+                }
             }
             GroupMsg::VoteRequest {
                 from,
@@ -158,17 +243,19 @@ impl GroupMsg {
                 put_str(&mut p, from);
                 put_varint(&mut p, *epoch);
                 p.push(*forced as u8);
-                put_varint(&mut p, *freshness);
+                put_vector(&mut p, freshness);
             }
             GroupMsg::Vote {
                 from,
                 epoch,
                 granted,
+                since_ack_ms,
             } => {
                 p.push(4);
                 put_str(&mut p, from);
                 put_varint(&mut p, *epoch);
                 p.push(*granted as u8);
+                put_varint(&mut p, *since_ack_ms);
             }
         }
         encode_frame(MAGIC_GROUP, &p, false)
@@ -192,16 +279,11 @@ impl GroupMsg {
                 primary: r.string()?.into(),
                 sent_ms: r.zigzag()?,
                 handover: if flag(&mut r)? {
-                    Some(Handover {
-                        epoch: r.varint()?,
-                        from: r.string()?.into(),
-                        to: r.string()?.into(),
-                        held_seq: r.varint()?,
-                    })
+                    Some(read_handover(&mut r)?)
                 } else {
                     None
                 },
-                freshness: optional_varint(&mut r)?,
+                freshness: optional_vector(&mut r)?,
             },
             2 => GroupMsg::Ack {
                 from: r.string()?.into(),
@@ -210,21 +292,69 @@ impl GroupMsg {
                 hb_epoch: r.varint()?,
                 echo_ms: r.zigzag()?,
                 accepted: flag(&mut r)?,
+                handover: if r.is_empty() {
+                    None
+                } else {
+                    match r.u8()? {
+                        1 => Some(read_handover(&mut r)?),
+                        b => return Err(r.error(format!("handover flag byte {b}"))),
+                    }
+                },
             },
             3 => GroupMsg::VoteRequest {
                 from: r.string()?.into(),
                 epoch: r.varint()?,
                 forced: flag(&mut r)?,
-                freshness: optional_varint(&mut r)?,
+                freshness: optional_vector(&mut r)?,
             },
             4 => GroupMsg::Vote {
                 from: r.string()?.into(),
                 epoch: r.varint()?,
                 granted: flag(&mut r)?,
+                since_ack_ms: optional_varint(&mut r)?,
             },
             k => return Err(r.error(format!("unknown message kind {k}"))),
         };
         r.finish()?;
         Ok(m)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(pairs: &[(&str, u64)]) -> Vector {
+        pairs.iter().map(|(o, n)| (o.to_string(), *n)).collect()
+    }
+
+    #[test]
+    fn a_dominating_vector_is_fresher_whatever_the_sums() {
+        let a = v(&[("eu", 5), ("us", 1)]);
+        let b = v(&[("eu", 5)]);
+        assert_eq!(fresher(&a, &b), Ordering::Greater);
+        assert_eq!(fresher(&b, &a), Ordering::Less);
+        assert_eq!(fresher(&a, &a.clone()), Ordering::Equal);
+        // A zero entry holds nothing.
+        assert_eq!(fresher(&b, &v(&[("eu", 5), ("ap", 0)])), Ordering::Equal);
+    }
+
+    #[test]
+    fn incomparable_vectors_are_ordered_the_same_way_from_both_sides() {
+        // Each holds writes the other lacks; the sum decides, then the
+        // vectors' order, and the answer is antisymmetric.
+        let a = v(&[("eu", 9), ("us", 1)]);
+        let b = v(&[("eu", 3), ("us", 4)]);
+        assert_eq!(fresher(&a, &b), Ordering::Greater);
+        assert_eq!(fresher(&b, &a), Ordering::Less);
+        let c = v(&[("eu", 4), ("us", 3)]);
+        let d = v(&[("eu", 3), ("us", 4)]);
+        assert_ne!(fresher(&c, &d), Ordering::Equal);
+        assert_eq!(fresher(&c, &d), fresher(&d, &c).reverse());
+        // Sums would call e fresher than f, but f dominates nothing of e's
+        // and e lacks f's "ap" writes: incomparable, so the sum breaks it.
+        let e = v(&[("eu", 10)]);
+        let f = v(&[("eu", 2), ("ap", 1)]);
+        assert_eq!(fresher(&e, &f), Ordering::Greater);
     }
 }

@@ -241,8 +241,14 @@ async fn guard(State(app): State<AppState>, mut req: Request, next: Next) -> Res
         return r;
     }
     let peer_claim = peer_epoch_claim(&app, &req);
+    let unstamped_peer = peer_claim.is_none() && is_peer_frame(&app, &req);
     if let Some(r) = check_epoch(&app, peer_claim, EpochRule::Peer).await {
         return r;
+    }
+    if unstamped_peer {
+        if let Some(r) = check_unstamped_peer(&app).await {
+            return r;
+        }
     }
     let declared = req
         .headers()
@@ -277,12 +283,30 @@ fn epoch_claim(app: &AppState, req: &Request) -> Option<HeaderValue> {
 /// The epoch header of peer records (a sync or replication push), if the
 /// server hosts a group.
 fn peer_epoch_claim(app: &AppState, req: &Request) -> Option<HeaderValue> {
-    app.cfg.hosting.as_ref()?;
-    let path = req.uri().path();
-    if req.method() != Method::POST || (path != crate::SYNC_PATH && path != crate::REPLICATE_PATH) {
+    if !is_peer_frame(app, req) {
         return None;
     }
     req.headers().get(crate::EPOCH_HEADER).cloned()
+}
+
+/// Whether `req` carries peer records (a sync or replication push) to a
+/// server that hosts links.
+fn is_peer_frame(app: &AppState, req: &Request) -> bool {
+    let path = req.uri().path();
+    app.cfg.hosting.is_some()
+        && req.method() == Method::POST
+        && (path == crate::SYNC_PATH || path == crate::REPLICATE_PATH)
+}
+
+/// Peer records without `X-Tablesync-Epoch`: refused (`StaleEpoch`) once
+/// the hosted region belongs to a group.
+async fn check_unstamped_peer(app: &AppState) -> Option<Response> {
+    let host = app.cfg.hosting.clone()?;
+    match tokio::task::spawn_blocking(move || host.0.check_peer_unstamped()).await {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(refused(Refusal::Db(e))),
+        Err(_) => Some(refused(Refusal::Panicked)),
+    }
 }
 
 /// Which epoch rule a claimed `X-Tablesync-Epoch` is held to.

@@ -209,3 +209,32 @@ test('freeing the database stops its link', async () => {
   assert.equal(link.state, 'stopped');
   assert.throws(() => link.status(), (e) => e.code === 'DatabaseClosed');
 });
+
+test('every link and sync frame carries X-Tablesync-Epoch (the option, or 0)', async () => {
+  // A fetch that records the header and forwards to the real server.
+  const seen = [];
+  const recording = (input, init) => {
+    seen.push(new Headers(init?.headers).get('X-Tablesync-Epoch'));
+    return fetch(input, init);
+  };
+  const a = Database.memory('js-epoch');
+  a.createTable('epochs', { primaryKey: [['id', 'INTEGER']] });
+  a.putRow('epochs', { id: 1 }, { v: 1 });
+  await syncOverHttp(a, server.url, TOKEN, { fetch: recording, epoch: 7, direction: 'push' });
+  assert.ok(seen.length > 0 && seen.every((e) => e === '7'), JSON.stringify(seen));
+  seen.length = 0;
+  const link = a.replicate(server.url, { token: TOKEN, trigger: 'manual', direction: 'push', name: 'epoch-link', fetch: recording, epoch: 3 });
+  try {
+    link.trigger();
+    await until(() => seen.length > 0 && link.status().pending === 0 && !link.status().in_flight, 10_000, 'the manual session');
+    assert.ok(seen.every((e) => e === '3'), JSON.stringify(seen));
+  } finally {
+    link.stop();
+  }
+  seen.length = 0;
+  await syncOverHttp(a, server.url, TOKEN, { fetch: recording, direction: 'push' });
+  assert.ok(seen.length > 0 && seen.every((e) => e === '0'), JSON.stringify(seen));
+  assert.throws(() => a.replicate(server.url, { token: TOKEN, epoch: -1 }), TypeError);
+  await assert.rejects(syncOverHttp(a, server.url, TOKEN, { epoch: 1.5 }), TypeError);
+  a.free();
+});
