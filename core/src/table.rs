@@ -4,7 +4,9 @@
 //! the digest, so neither imports the other's table code.
 
 use crate::digest::riblt::{Symbol, SymbolCache};
-use crate::digest::{row_digest_encoded, Accumulator, Digest, TableBook};
+use crate::digest::{row_digest_encoded, Accumulator, Digest, IdIndex, TableBook};
+use std::collections::HashSet;
+use crate::engine::table::StoredRow;
 use crate::model::error::Result;
 
 /// A table: schema, rows, running digest, state sum and reconcile symbols.
@@ -40,6 +42,28 @@ impl crate::engine::table::Table<TableBook> {
             .symbols
             .get_or_init(|| SymbolCache::new(self.iter().map(|(_, r)| r.state_id)));
         cache.get(from, to).map(<[Symbol]>::to_vec)
+    }
+
+    /// The stored rows (tombstones included) whose state ids are in `ids`,
+    /// in key order, found through the table's id index: the first call
+    /// builds it from every row; later writes keep it, so a reconcile that
+    /// decoded a few differing ids does not scan the table.
+    pub fn rows_with_state_ids(&self, ids: &HashSet<u64>) -> Vec<(&[u8], &StoredRow)> {
+        if ids.is_empty() {
+            return Vec::new();
+        }
+        let index = self
+            .book()
+            .ids
+            .get_or_init(|| IdIndex::new(self.iter().map(|(k, r)| (r.state_id, k))));
+        let mut out: Vec<(&[u8], &StoredRow)> = ids
+            .iter()
+            .flat_map(|&id| index.keys(id).map(move |k| (id, k)))
+            .filter_map(|(id, k)| self.stored_entry(k).filter(|(_, r)| r.state_id == id))
+            .collect();
+        out.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        out.dedup_by(|a, b| a.0 == b.0);
+        out
     }
 
     /// The running accumulator.

@@ -1,9 +1,11 @@
-//! A table's reconcile symbols and state ids, kept up to date on every write,
-//! equal what a full recomputation over the stored rows gives.
+//! A table's reconcile symbols, state ids and keys by state id, kept up to
+//! date on every write, equal what a full recomputation over the stored rows
+//! gives.
 
 mod common;
 
 use common::Rng;
+use std::collections::HashSet;
 use tablesync::digest::riblt::{encode, SymbolCache};
 use tablesync::digest::state_id;
 use tablesync::engine::row_state::RowState;
@@ -48,9 +50,37 @@ fn check(t: &Table, what: &str) {
     assert_eq!(t.state_sum(), sum, "{what}: state sum");
     assert_eq!(
         t.state_symbols(0, SymbolCache::LEN).unwrap(),
-        encode(ids, 0, SymbolCache::LEN),
+        encode(ids.clone(), 0, SymbolCache::LEN),
         "{what}: symbols"
     );
+    check_id_index(t, &ids, what);
+}
+
+/// The id index finds exactly the rows a scan of the table finds, for one
+/// id at a time, for every id at once and for ids no row has.
+fn check_id_index(t: &Table, ids: &[u64], what: &str) {
+    let scan = |want: &HashSet<u64>| -> Vec<Vec<u8>> {
+        t.iter()
+            .filter(|(_, r)| want.contains(&r.state_id))
+            .map(|(k, _)| k.to_vec())
+            .collect()
+    };
+    let found = |want: &HashSet<u64>| -> Vec<Vec<u8>> {
+        t.rows_with_state_ids(want)
+            .into_iter()
+            .map(|(k, r)| {
+                assert_eq!(t.stored(k).map(|s| s.state_id), Some(r.state_id));
+                k.to_vec()
+            })
+            .collect()
+    };
+    for &id in ids {
+        let one: HashSet<u64> = [id].into();
+        assert_eq!(found(&one), scan(&one), "{what}: keys of id {id:#x}");
+    }
+    let all: HashSet<u64> = ids.iter().copied().chain([1, 2, 3]).collect();
+    assert_eq!(found(&all), scan(&all), "{what}: keys of every id");
+    assert!(found(&HashSet::new()).is_empty());
 }
 
 #[test]

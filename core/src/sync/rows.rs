@@ -206,6 +206,14 @@ impl Database {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
+        if kind == IdKind::State {
+            return Ok(self
+                .table(table)?
+                .rows_with_state_ids(ids)
+                .into_iter()
+                .map(|(k, r)| (k.to_vec(), r.state.to_vec()))
+                .collect());
+        }
         Ok(self
             .table(table)?
             .iter()
