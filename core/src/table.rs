@@ -5,9 +5,9 @@
 
 use crate::digest::riblt::{Symbol, SymbolCache};
 use crate::digest::{row_digest_encoded, Accumulator, Digest, IdIndex, TableBook};
-use std::collections::HashSet;
 use crate::engine::table::StoredRow;
 use crate::model::error::Result;
+use std::collections::HashSet;
 
 /// A table: schema, rows, running digest, state sum and reconcile symbols.
 pub type Table = crate::engine::table::Table<TableBook>;

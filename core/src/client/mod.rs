@@ -11,6 +11,7 @@ pub mod options;
 pub mod read;
 pub mod remote_checks;
 pub mod snapshot;
+mod sync_store;
 pub mod types;
 pub mod write;
 
