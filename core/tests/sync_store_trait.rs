@@ -91,9 +91,15 @@ impl SyncStore for Forward {
         self.note("changes_for");
         self.db.changes_for(peer, tables, max_bytes)
     }
-    fn apply_peer_records(&mut self, records: Vec<ChangeRecord>) -> Result<u64> {
+    fn apply_peer_records(&mut self, records: Vec<ChangeRecord>, encoded: &[&[u8]]) -> Result<u64> {
         self.note("apply_peer_records");
-        self.db.apply_peer_records(records)
+        // Frames hand over each record's bytes with it: exactly the record.
+        assert_eq!(encoded.len(), records.len());
+        for (r, b) in records.iter().zip(encoded) {
+            assert_eq!(&tablesync::codec::record::decode_record(b).unwrap(), r);
+            self.note("record_bytes");
+        }
+        self.db.apply_peer_records(records, encoded)
     }
     fn mark_held(&mut self, entries: Vec<(String, u64, u64)>) -> Result<()> {
         SyncStore::mark_held(&mut self.db, entries)
@@ -199,6 +205,10 @@ fn every_mode_converges_through_the_trait() {
             _ => a.called("merge_rows") + b.called("merge_rows"),
         };
         assert!(moved > 0, "{mode:?}: nothing went through the store");
+        if matches!(mode, SyncMode::Incremental | SyncMode::Auto) {
+            // 120 + 100 records crossed, each applied from its frame bytes.
+            assert_eq!(a.called("record_bytes") + b.called("record_bytes"), 220);
+        }
     }
 }
 

@@ -58,8 +58,8 @@ impl SyncStore for Database {
             .collect())
     }
 
-    fn apply_peer_records(&mut self, records: Vec<ChangeRecord>) -> Result<u64> {
-        Ok(self.apply_peer_changes(records)?.applied)
+    fn apply_peer_records(&mut self, records: Vec<ChangeRecord>, encoded: &[&[u8]]) -> Result<u64> {
+        Ok(self.apply_peer_change_bytes(&records, encoded)?.applied)
     }
 
     fn mark_held(&mut self, entries: Vec<(String, u64, u64)>) -> Result<()> {

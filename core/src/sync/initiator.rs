@@ -157,13 +157,13 @@ impl Initiator {
             .inflight
             .take()
             .ok_or_else(|| Error::Sync("no request is waiting for a reply".into()))?;
-        let env = match decode_reply(
+        let (env, encoded) = match decode_reply_spans(
             reply,
             self.config.max_frame_bytes,
             self.config.session_id,
             self.index,
         ) {
-            Ok(env) => env,
+            Ok(x) => x,
             Err(e) => {
                 db.note_peer_error(&e);
                 self.inflight = Some(step);
@@ -181,7 +181,7 @@ impl Initiator {
         }
         self.remote_infos = env.infos;
         let r = self
-            .handle(db, step, env.reply)
+            .handle(db, step, env.reply, &encoded)
             .and_then(|_| self.advance(db));
         if let Err(e) = &r {
             db.note_peer_error(e);
@@ -197,14 +197,20 @@ impl Initiator {
         ))
     }
 
-    fn apply(&mut self, db: &mut dyn SyncStore, batch: ChangeBatch) -> Result<()> {
+    /// Apply a page of records; `encoded` holds the bytes the frame carried them in.
+    fn apply(
+        &mut self,
+        db: &mut dyn SyncStore,
+        batch: ChangeBatch,
+        encoded: &RecordSpans,
+    ) -> Result<()> {
         if batch.more && batch.records.is_empty() {
             return Err(Error::Sync(
                 "the responder sent an empty page that claims more".into(),
             ));
         }
         let more = batch.more;
-        self.report.records_pulled += db.apply_peer_records(batch.records)?;
+        self.report.records_pulled += db.apply_peer_records(batch.records, &encoded.records())?;
         if more {
             self.steps.push_front(Step::PullChanges);
         }
@@ -263,7 +269,13 @@ impl Initiator {
         }
     }
 
-    fn handle(&mut self, db: &mut dyn SyncStore, step: Step, reply: Reply) -> Result<()> {
+    fn handle(
+        &mut self,
+        db: &mut dyn SyncStore,
+        step: Step,
+        reply: Reply,
+        encoded: &RecordSpans,
+    ) -> Result<()> {
         let pulls = self.config.direction.pulls();
         let pushes = self.config.direction.pushes();
         match (step, reply) {
@@ -291,7 +303,7 @@ impl Initiator {
                     SyncMode::Incremental => {
                         if pulls {
                             let b = changes.ok_or_else(|| Error::LogGap("the remote log no longer covers this region; use reconcile or auto".into()))?;
-                            self.apply(db, b)?;
+                            self.apply(db, b, encoded)?;
                         }
                         if pushes {
                             if !db.log_covers(&vv) {
@@ -304,7 +316,7 @@ impl Initiator {
                         let mut reconciled = false;
                         if pulls {
                             match changes {
-                                Some(b) => self.apply(db, b)?,
+                                Some(b) => self.apply(db, b, encoded)?,
                                 None => {
                                     self.report.fell_back_to_reconcile = true;
                                     self.plan_reconcile(db, symbols.clone())?;
@@ -373,7 +385,7 @@ impl Initiator {
                     SyncMode::Reconcile | SyncMode::Verify => self.plan_reconcile(db, symbols)?,
                 }
             }
-            (Step::PullChanges, Reply::Changes(b)) => self.apply(db, b)?,
+            (Step::PullChanges, Reply::Changes(b)) => self.apply(db, b, encoded)?,
             (
                 Step::PullRows { table, .. },
                 Reply::Rows {

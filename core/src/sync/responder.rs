@@ -214,7 +214,12 @@ fn handle_read(db: &dyn SyncStore, req: &Request, cap: usize) -> Result<Answer> 
     })
 }
 
-fn handle(db: &mut dyn SyncStore, req: Request, cap: usize) -> Result<Answer> {
+fn handle(
+    db: &mut dyn SyncStore,
+    req: Request,
+    cap: usize,
+    encoded: &RecordSpans,
+) -> Result<Answer> {
     Ok(match req {
         Request::Hello(h) => {
             if h.direction.pushes() && h.mode != SyncMode::Verify {
@@ -223,7 +228,7 @@ fn handle(db: &mut dyn SyncStore, req: Request, cap: usize) -> Result<Answer> {
             (hello(db, &h, cap)?, h.tables)
         }
         Request::PushChanges { records } => {
-            let applied = db.apply_peer_records(records)?;
+            let applied = db.apply_peer_records(records, &encoded.records())?;
             (
                 Reply::Ack {
                     records: applied,
@@ -312,11 +317,11 @@ pub fn respond_on(
     max_frame_bytes: usize,
 ) -> Result<Vec<u8>> {
     db.check_open()?;
-    let (session, index, reply_cap, req) =
-        decode_request_with_cap(request, max_frame_bytes).inspect_err(|e| db.note_peer_error(e))?;
+    let (session, index, reply_cap, req, encoded) =
+        decode_request_spans(request, max_frame_bytes).inspect_err(|e| db.note_peer_error(e))?;
     // Answer within the smaller of our cap and the one the initiator accepts.
     let cap = max_frame_bytes.min(reply_cap);
-    let answer = handle(db, req, cap);
+    let answer = handle(db, req, cap, &encoded);
     finish(db, session, index, answer, cap)
 }
 

@@ -63,7 +63,9 @@ pub trait SyncStore {
         max_bytes: usize,
     ) -> Result<ChangeBatch>;
     /// Validate and apply a peer's records; returns how many were new.
-    fn apply_peer_records(&mut self, records: Vec<ChangeRecord>) -> Result<u64>;
+    /// `encoded` is empty or holds each record's bytes as the frame carried
+    /// them, which the store may keep instead of encoding the record again.
+    fn apply_peer_records(&mut self, records: Vec<ChangeRecord>, encoded: &[&[u8]]) -> Result<u64>;
     /// Durably record `(origin, from, to)` ranges as held without log entries.
     fn mark_held(&mut self, entries: Vec<(String, u64, u64)>) -> Result<()>;
 
