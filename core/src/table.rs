@@ -47,7 +47,8 @@ impl crate::engine::table::Table<TableBook> {
     /// The stored rows (tombstones included) whose state ids are in `ids`,
     /// in key order, found through the table's id index: the first call
     /// builds it from every row; later writes keep it, so a reconcile that
-    /// decoded a few differing ids does not scan the table.
+    /// decoded a few differing ids does not scan the table. Each candidate
+    /// key is checked against its row's current state id.
     pub fn rows_with_state_ids(&self, ids: &HashSet<u64>) -> Vec<(&[u8], &StoredRow)> {
         if ids.is_empty() {
             return Vec::new();
@@ -58,7 +59,7 @@ impl crate::engine::table::Table<TableBook> {
             .get_or_init(|| IdIndex::new(self.iter().map(|(k, r)| (r.state_id, k))));
         let mut out: Vec<(&[u8], &StoredRow)> = ids
             .iter()
-            .flat_map(|&id| index.keys(id).map(move |k| (id, k)))
+            .flat_map(|&id| index.candidates(id).map(move |k| (id, k)))
             .filter_map(|(id, k)| self.stored_entry(k).filter(|(_, r)| r.state_id == id))
             .collect();
         out.sort_unstable_by(|a, b| a.0.cmp(b.0));

@@ -58,6 +58,11 @@ impl RowBook for TableBook {
                 index.remove(old, key);
             }
             index.add(new.state_id, key);
+            if index.is_oversized() {
+                // Many rows changed since the build: the next reconcile
+                // rebuilds it compactly.
+                self.ids = OnceLock::new();
+            }
         }
         if let Some(cache) = self.symbols.get_mut() {
             if let Some(old) = old_id {
