@@ -32,15 +32,24 @@ impl crate::engine::table::Table<TableBook> {
     /// Reconcile symbols `[from, to)` of the stored rows' state ids (every
     /// stored row, tombstones included), when `to` is within the symbols a
     /// table keeps up to date ([`SymbolCache::LEN`]); `None` beyond. The
-    /// first call builds them from every row; later writes keep them.
+    /// first call builds them (and the id index, in the same pass) from
+    /// every row; later writes keep them.
     pub fn state_symbols(&self, from: usize, to: usize) -> Option<Vec<Symbol>> {
         if to > SymbolCache::LEN || from > to {
             return None;
         }
-        let cache = self
-            .book()
-            .symbols
-            .get_or_init(|| SymbolCache::new(self.iter().map(|(_, r)| r.state_id)));
+        let book = self.book();
+        let cache = book.symbols.get_or_init(|| {
+            if book.ids.get().is_some() {
+                return SymbolCache::new(self.iter().map(|(_, r)| r.state_id));
+            }
+            // One pass over the rows builds the id index too: a reconcile
+            // that needs the symbols looks its differing rows up next.
+            let pairs: Vec<(u64, &[u8])> = self.iter().map(|(k, r)| (r.state_id, k)).collect();
+            let symbols = SymbolCache::new(pairs.iter().map(|(id, _)| *id));
+            let _ = book.ids.set(IdIndex::new(pairs));
+            symbols
+        });
         cache.get(from, to).map(<[Symbol]>::to_vec)
     }
 
