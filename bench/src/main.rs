@@ -347,6 +347,19 @@ fn main() {
         "rows/s",
         Some(1.0),
     ));
+    let (t, applied, same) = ours::apply_over_frames(&mut db).or_fail("sync session");
+    check(
+        applied == n && same,
+        "replica digest equals source after an incremental pull",
+    );
+    lines.push(line(
+        "apply over sync frames (incremental pull session, both sides)",
+        per_sec(applied, t),
+        "issue target",
+        2_000_000.0,
+        "rows/s",
+        Some(1.0),
+    ));
     let (t, applied, same) = ours::apply_bytes(&encoded, &db).or_fail("apply_change_bytes");
     check(
         applied == n && same,

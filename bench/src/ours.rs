@@ -140,6 +140,24 @@ pub fn apply_sync_path(encoded: &[Vec<u8>], source: &Database) -> Result<(f64, u
     ))
 }
 
+/// The records of `source` pulled by a fresh region in one `incremental`
+/// sync session, in process: every page goes through real frames (encode
+/// and lz4 on the sender, decode on the receiver, which applies the
+/// records from the frame bytes). Both sides' work is timed; (seconds,
+/// records applied, digest matches).
+pub fn apply_over_frames(source: &mut Database) -> Result<(f64, u64, bool)> {
+    use tablesync::sync::{SyncConfig, SyncDirection, SyncMode};
+    let mut db = memory_db("replica")?;
+    let config = SyncConfig::new(SyncMode::Incremental, SyncDirection::Pull);
+    let (secs, report) = timed(|| db.sync_with(source, config));
+    let report = report?;
+    Ok((
+        secs,
+        report.records_pulled,
+        db.table_digest(TABLE)? == source.table_digest(TABLE)?,
+    ))
+}
+
 /// `apply_change_bytes`: the encoded records applied with their own bytes
 /// kept for the log; (seconds, applied, digest matches).
 pub fn apply_bytes(encoded: &[Vec<u8>], source: &Database) -> Result<(f64, u64, bool)> {

@@ -4,8 +4,10 @@
 //! the digest, so neither imports the other's table code.
 
 use crate::digest::riblt::{Symbol, SymbolCache};
-use crate::digest::{row_digest_encoded, Accumulator, Digest, TableBook};
+use crate::digest::{row_digest_encoded, Accumulator, Digest, IdIndex, TableBook};
+use crate::engine::table::StoredRow;
 use crate::model::error::Result;
+use std::collections::HashSet;
 
 /// A table: schema, rows, running digest, state sum and reconcile symbols.
 pub type Table = crate::engine::table::Table<TableBook>;
@@ -30,16 +32,48 @@ impl crate::engine::table::Table<TableBook> {
     /// Reconcile symbols `[from, to)` of the stored rows' state ids (every
     /// stored row, tombstones included), when `to` is within the symbols a
     /// table keeps up to date ([`SymbolCache::LEN`]); `None` beyond. The
-    /// first call builds them from every row; later writes keep them.
+    /// first call builds them (and the id index, in the same pass) from
+    /// every row; later writes keep them.
     pub fn state_symbols(&self, from: usize, to: usize) -> Option<Vec<Symbol>> {
         if to > SymbolCache::LEN || from > to {
             return None;
         }
-        let cache = self
-            .book()
-            .symbols
-            .get_or_init(|| SymbolCache::new(self.iter().map(|(_, r)| r.state_id)));
+        let book = self.book();
+        let cache = book.symbols.get_or_init(|| {
+            if book.ids.get().is_some() {
+                return SymbolCache::new(self.iter().map(|(_, r)| r.state_id));
+            }
+            // One pass over the rows builds the id index too: a reconcile
+            // that needs the symbols looks its differing rows up next.
+            let pairs: Vec<(u64, &[u8])> = self.iter().map(|(k, r)| (r.state_id, k)).collect();
+            let symbols = SymbolCache::new(pairs.iter().map(|(id, _)| *id));
+            let _ = book.ids.set(IdIndex::new(pairs));
+            symbols
+        });
         cache.get(from, to).map(<[Symbol]>::to_vec)
+    }
+
+    /// The stored rows (tombstones included) whose state ids are in `ids`,
+    /// in key order, found through the table's id index: the first call
+    /// builds it from every row; later writes keep it, so a reconcile that
+    /// decoded a few differing ids does not scan the table. Each candidate
+    /// key is checked against its row's current state id.
+    pub fn rows_with_state_ids(&self, ids: &HashSet<u64>) -> Vec<(&[u8], &StoredRow)> {
+        if ids.is_empty() {
+            return Vec::new();
+        }
+        let index = self
+            .book()
+            .ids
+            .get_or_init(|| IdIndex::new(self.iter().map(|(k, r)| (r.state_id, k))));
+        let mut out: Vec<(&[u8], &StoredRow)> = ids
+            .iter()
+            .flat_map(|&id| index.candidates(id).map(move |k| (id, k)))
+            .filter_map(|(id, k)| self.stored_entry(k).filter(|(_, r)| r.state_id == id))
+            .collect();
+        out.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        out.dedup_by(|a, b| a.0 == b.0);
+        out
     }
 
     /// The running accumulator.

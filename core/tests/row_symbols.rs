@@ -1,9 +1,11 @@
-//! A table's reconcile symbols and state ids, kept up to date on every write,
-//! equal what a full recomputation over the stored rows gives.
+//! A table's reconcile symbols, state ids and keys by state id, kept up to
+//! date on every write, equal what a full recomputation over the stored rows
+//! gives.
 
 mod common;
 
 use common::Rng;
+use std::collections::HashSet;
 use tablesync::digest::riblt::{encode, SymbolCache};
 use tablesync::digest::state_id;
 use tablesync::engine::row_state::RowState;
@@ -48,9 +50,41 @@ fn check(t: &Table, what: &str) {
     assert_eq!(t.state_sum(), sum, "{what}: state sum");
     assert_eq!(
         t.state_symbols(0, SymbolCache::LEN).unwrap(),
-        encode(ids, 0, SymbolCache::LEN),
+        encode(ids.clone(), 0, SymbolCache::LEN),
         "{what}: symbols"
     );
+    check_id_index(t, &ids, what);
+}
+
+/// The id index finds exactly the rows a scan of the table finds, for one
+/// id at a time, for every id at once and for ids no row has.
+fn check_id_index(t: &Table, ids: &[u64], what: &str) {
+    let scan = |want: &HashSet<u64>| -> Vec<Vec<u8>> {
+        t.iter()
+            .filter(|(_, r)| want.contains(&r.state_id))
+            .map(|(k, _)| k.to_vec())
+            .collect()
+    };
+    let found = |want: &HashSet<u64>| -> Vec<Vec<u8>> {
+        t.rows_with_state_ids(want)
+            .into_iter()
+            .map(|(k, r)| {
+                assert_eq!(t.stored(k).map(|s| s.state_id), Some(r.state_id));
+                k.to_vec()
+            })
+            .collect()
+    };
+    let mut by_id: std::collections::HashMap<u64, Vec<Vec<u8>>> = Default::default();
+    for (k, r) in t.iter() {
+        by_id.entry(r.state_id).or_default().push(k.to_vec());
+    }
+    for &id in ids {
+        let one: HashSet<u64> = [id].into();
+        assert_eq!(found(&one), by_id[&id], "{what}: keys of id {id:#x}");
+    }
+    let all: HashSet<u64> = ids.iter().copied().chain([1, 2, 3]).collect();
+    assert_eq!(found(&all), scan(&all), "{what}: keys of every id");
+    assert!(found(&HashSet::new()).is_empty());
 }
 
 #[test]
@@ -96,5 +130,41 @@ fn kept_symbols_equal_recomputed_ones() {
             }
         }
         assert!(t.state_symbols(0, SymbolCache::LEN + 1).is_none());
+    }
+}
+
+/// Once more rows change after the id index was built than it keeps aside
+/// (a quarter of the table, at least 1,024), the table drops the index and
+/// the next lookup rebuilds it from the rows: lookups stay exact across.
+#[test]
+fn the_id_index_is_rebuilt_after_many_writes() {
+    let schema = TableSchema::new("t", vec![PkColumn::new("id", PkType::Integer)]);
+    let mut t = Table::new(schema);
+    let put = |t: &mut Table, i: u64, hlc: u64| {
+        let ops = vec![ColumnOp::Put {
+            name: "a".into(),
+            value: Value::Integer(hlc as i64),
+            timestamp: 1,
+        }];
+        t.apply(&key(i), Stamp::new(hlc, 1), ChangeKind::Put, &ops)
+            .unwrap();
+    };
+    let mut hlc = 1;
+    for i in 0..3000 {
+        hlc += 1;
+        put(&mut t, i, hlc);
+    }
+    let ids = |t: &Table| t.iter().map(|(_, r)| r.state_id).collect::<Vec<u64>>();
+    check_id_index(&t, &ids(&t), "built");
+    for round in 0..3 {
+        for i in (0..3000).step_by(2) {
+            hlc += 1;
+            put(&mut t, i, hlc);
+        }
+        check_id_index(
+            &t,
+            &ids(&t),
+            &format!("after rewriting half, round {round}"),
+        );
     }
 }

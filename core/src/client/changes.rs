@@ -159,6 +159,23 @@ impl Database {
         self.apply_borrowed(&records, Vec::new(), true)
     }
 
+    /// [`apply_peer_changes`](Self::apply_peer_changes) with each record's
+    /// bytes as a sync frame carried them (`encoded` empty, or one entry per
+    /// record): those bytes go to the WAL and the change log, so the record
+    /// is not encoded again.
+    pub(crate) fn apply_peer_change_bytes(
+        &mut self,
+        records: &[ChangeRecord],
+        encoded: &[&[u8]],
+    ) -> Result<ApplyStats> {
+        let bytes = if encoded.len() == records.len() {
+            encoded.to_vec()
+        } else {
+            Vec::new()
+        };
+        self.apply_borrowed(records, bytes, true)
+    }
+
     /// Validate, then commit the fresh records. `bytes` is empty or holds
     /// each record's encoding, kept when the record's key is already in
     /// normal form (so the bytes say exactly what is applied).

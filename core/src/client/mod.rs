@@ -13,6 +13,7 @@ pub mod read;
 pub mod remote_checks;
 pub mod snapshot;
 pub mod snapshot_delta;
+mod sync_store;
 pub mod types;
 pub mod write;
 

@@ -9,9 +9,9 @@
 
 use super::buf::{put_bytes, put_varint, put_zigzag, Reader};
 use super::value::{put_value, read_value_body};
-use crate::engine::row_state::{ColumnState, RowState, Version};
-use crate::log::hlc::Stamp;
 use crate::model::error::Result;
+use crate::model::row_state::{ColumnState, RowState, Version};
+use crate::model::stamp::Stamp;
 
 struct StampTable(Vec<Stamp>);
 

@@ -6,12 +6,14 @@
 //! O(1), and hashes the sum with the row count. `docs/FORMAT.md` pins the bytes.
 
 mod accumulator;
+mod id_index;
 pub mod riblt;
 mod row_hash;
 mod state_id;
 mod table_book;
 
 pub use accumulator::{Accumulator, Digest};
+pub use id_index::IdIndex;
 pub(crate) use row_hash::row_digest_encoded;
 pub use state_id::state_id;
 pub use table_book::TableBook;

@@ -2,6 +2,7 @@
 //! keeps in step with its rows through the [`RowBook`] it calls.
 
 use super::accumulator::Accumulator;
+use super::id_index::IdIndex;
 use super::riblt::SymbolCache;
 use super::row_hash::row_digest_encoded;
 use super::state_id::state_id;
@@ -19,6 +20,9 @@ pub struct TableBook {
     /// Reconcile symbols of the stored rows' state ids, built on first use
     /// and then kept up to date by every write.
     pub(crate) symbols: OnceLock<SymbolCache>,
+    /// Keys by state id, built on first use (the first reconcile) and then
+    /// kept up to date by every write.
+    pub(crate) ids: OnceLock<IdIndex>,
     /// Reused buffer for row-digest input.
     scratch: Vec<u8>,
 }
@@ -34,7 +38,7 @@ impl RowBook for TableBook {
         Ok((digest, state_id(key, state)))
     }
 
-    fn replaced(&mut self, old: Option<&StoredRow>, new: &StoredRow) {
+    fn replaced(&mut self, key: &[u8], old: Option<&StoredRow>, new: &StoredRow) {
         if let Some(d) = old.and_then(|o| o.digest.as_ref()) {
             self.acc.remove(d);
         }
@@ -46,10 +50,21 @@ impl RowBook for TableBook {
             .state_sum
             .wrapping_sub(old_id.unwrap_or(0))
             .wrapping_add(new.state_id);
-        if let Some(cache) = self.symbols.get_mut() {
-            if old_id == Some(new.state_id) {
-                return;
+        if old_id == Some(new.state_id) {
+            return;
+        }
+        if let Some(index) = self.ids.get_mut() {
+            if let Some(old) = old_id {
+                index.remove(old, key);
             }
+            index.add(new.state_id, key);
+            if index.is_oversized() {
+                // Many rows changed since the build: the next reconcile
+                // rebuilds it compactly.
+                self.ids = OnceLock::new();
+            }
+        }
+        if let Some(cache) = self.symbols.get_mut() {
             if let Some(old) = old_id {
                 cache.remove(old);
             }

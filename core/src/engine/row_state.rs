@@ -11,38 +11,7 @@ use crate::log::hlc::Stamp;
 use crate::log::record::{ChangeKind, ColumnOp, OpRef};
 use crate::model::value::Value;
 
-/// One version of a cell: a value, or a tombstone for that timestamp.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Version {
-    /// Version timestamp (ms).
-    pub ts: i64,
-    /// Stamp of the write that set it.
-    pub stamp: Stamp,
-    /// The value; `None` marks a deleted version.
-    pub value: Option<Value>,
-}
-
-/// The versions of one column.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ColumnState {
-    /// Column name.
-    pub name: String,
-    /// Greatest delete-all stamp (ZERO: none).
-    pub cleared: Stamp,
-    /// Versions, newest timestamp first.
-    pub versions: Vec<Version>,
-}
-
-/// The merged state of one row.
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct RowState {
-    /// Greatest row-tombstone stamp (ZERO: none).
-    pub deleted: Stamp,
-    /// Greatest stamp of a put or update (ZERO: none after the tombstone).
-    pub live: Stamp,
-    /// Columns in name order.
-    pub columns: Vec<ColumnState>,
-}
+pub use crate::model::row_state::{ColumnState, RowState, Version};
 
 impl RowState {
     /// Whether the row exists (ignoring TTL).

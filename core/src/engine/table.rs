@@ -25,9 +25,9 @@ pub trait RowBook: Clone + std::fmt::Debug + Default {
         state: &[u8],
         max_versions: u32,
     ) -> Result<(Option<[u8; 32]>, u64)>;
-    /// The row at a key became `new`; `old` is what it replaced (`None`: a
+    /// The row at `key` became `new`; `old` is what it replaced (`None`: a
     /// new key).
-    fn replaced(&mut self, old: Option<&StoredRow>, new: &StoredRow);
+    fn replaced(&mut self, key: &[u8], old: Option<&StoredRow>, new: &StoredRow);
 }
 
 /// A row as held: its digest (if it exists) and its encoded state.
@@ -131,6 +131,11 @@ impl<B: RowBook> Table<B> {
         self.rows.get(key)
     }
 
+    /// The stored row under an encoded key, with the key as the table holds it.
+    pub fn stored_entry(&self, key: &[u8]) -> Option<(&[u8], &StoredRow)> {
+        self.rows.get_key_value(key).map(|(k, v)| (&**k, v))
+    }
+
     /// The decoded state under an encoded key.
     pub fn state(&self, key: &[u8]) -> Result<Option<RowState>> {
         self.rows.get(key).map(|s| s.decode()).transpose()
@@ -149,10 +154,10 @@ impl<B: RowBook> Table<B> {
             }
         }
         if let Some(old) = self.rows.get_mut(key) {
-            self.book.replaced(Some(old), &new);
+            self.book.replaced(key, Some(old), &new);
             *old = new;
         } else {
-            self.book.replaced(None, &new);
+            self.book.replaced(key, None, &new);
             self.rows.insert(key.into(), new);
         }
     }
@@ -300,7 +305,7 @@ impl<B: RowBook> Table<B> {
                     state_id,
                     state: std::mem::take(&mut row.state),
                 };
-                self.book.replaced(Some(row), &new);
+                self.book.replaced(k, Some(row), &new);
                 *row = new;
             }
         }

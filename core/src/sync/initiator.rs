@@ -4,6 +4,7 @@ use super::message::*;
 use super::responder::{differs, stored_of};
 use super::riblt::{self, Symbol};
 use super::rows::{selection, vv_minus, vv_union, IdKind};
+use super::SyncStore;
 use super::{SyncConfig, SyncMode, SyncReport, TableOutcome};
 use crate::client::Database;
 use crate::codec::key::decode_key;
@@ -118,6 +119,11 @@ impl Initiator {
 
     /// The first request.
     pub fn start(&mut self, db: &mut Database) -> Result<SessionStep> {
+        self.start_on(db)
+    }
+
+    /// [`start`](Self::start) on any [`SyncStore`].
+    pub fn start_on(&mut self, db: &mut dyn SyncStore) -> Result<SessionStep> {
         db.check_open()?;
         self.config.validate()?;
         if self.index != 0 {
@@ -128,8 +134,8 @@ impl Initiator {
             mode: self.config.mode,
             direction: self.config.direction,
             tables: self.config.tables.clone(),
-            vv: db.log.version_vector().clone(),
-            dropped: db.log.dropped().clone(),
+            vv: db.version_vector().clone(),
+            dropped: db.dropped().clone(),
             infos: db.table_infos(&self.config.tables),
             schemas: db.schemas(&self.config.tables),
             initial_symbols: self.config.initial_symbols,
@@ -139,6 +145,11 @@ impl Initiator {
 
     /// Handle the responder's reply to the last request.
     pub fn receive(&mut self, db: &mut Database, reply: &[u8]) -> Result<SessionStep> {
+        self.receive_on(db, reply)
+    }
+
+    /// [`receive`](Self::receive) on any [`SyncStore`].
+    pub fn receive_on(&mut self, db: &mut dyn SyncStore, reply: &[u8]) -> Result<SessionStep> {
         if self.finished {
             return Err(Error::Sync("the session is over".into()));
         }
@@ -146,13 +157,13 @@ impl Initiator {
             .inflight
             .take()
             .ok_or_else(|| Error::Sync("no request is waiting for a reply".into()))?;
-        let env = match decode_reply(
+        let (env, encoded) = match decode_reply_spans(
             reply,
             self.config.max_frame_bytes,
             self.config.session_id,
             self.index,
         ) {
-            Ok(env) => env,
+            Ok(x) => x,
             Err(e) => {
                 db.note_peer_error(&e);
                 self.inflight = Some(step);
@@ -170,7 +181,7 @@ impl Initiator {
         }
         self.remote_infos = env.infos;
         let r = self
-            .handle(db, step, env.reply)
+            .handle(db, step, env.reply, &encoded)
             .and_then(|_| self.advance(db));
         if let Err(e) = &r {
             db.note_peer_error(e);
@@ -186,22 +197,27 @@ impl Initiator {
         ))
     }
 
-    fn apply(&mut self, db: &mut Database, batch: ChangeBatch) -> Result<()> {
+    /// Apply a page of records; `encoded` holds the bytes the frame carried them in.
+    fn apply(
+        &mut self,
+        db: &mut dyn SyncStore,
+        batch: ChangeBatch,
+        encoded: &RecordSpans,
+    ) -> Result<()> {
         if batch.more && batch.records.is_empty() {
             return Err(Error::Sync(
                 "the responder sent an empty page that claims more".into(),
             ));
         }
         let more = batch.more;
-        let stats = db.apply_peer_changes(batch.records)?;
-        self.report.records_pulled += stats.applied;
+        self.report.records_pulled += db.apply_peer_records(batch.records, &encoded.records())?;
         if more {
             self.steps.push_front(Step::PullChanges);
         }
         Ok(())
     }
 
-    fn plan_reconcile(&mut self, db: &Database, symbols: Vec<SymbolBatch>) -> Result<()> {
+    fn plan_reconcile(&mut self, db: &dyn SyncStore, symbols: Vec<SymbolBatch>) -> Result<()> {
         let local_infos = db.table_infos(&self.config.tables);
         let mut by_table: BTreeMap<String, Vec<Symbol>> =
             symbols.into_iter().map(|b| (b.table, b.symbols)).collect();
@@ -223,11 +239,11 @@ impl Initiator {
                 }
             } else if self.config.mode == SyncMode::Verify {
                 if lr > 0 {
-                    let tb = db.table(&t)?;
-                    let keys = tb
+                    let schema = db.schema(&t)?;
+                    let keys = db
+                        .existing_keys(&t)?
                         .iter()
-                        .filter(|(_, r)| r.digest.is_some())
-                        .map(|(k, _)| decode_key(&tb.schema, k))
+                        .map(|k| decode_key(schema, k))
                         .collect::<Result<Vec<_>>>()?;
                     self.differing.entry(t).or_default().extend(keys);
                 }
@@ -253,7 +269,13 @@ impl Initiator {
         }
     }
 
-    fn handle(&mut self, db: &mut Database, step: Step, reply: Reply) -> Result<()> {
+    fn handle(
+        &mut self,
+        db: &mut dyn SyncStore,
+        step: Step,
+        reply: Reply,
+        encoded: &RecordSpans,
+    ) -> Result<()> {
         let pulls = self.config.direction.pulls();
         let pushes = self.config.direction.pushes();
         match (step, reply) {
@@ -281,7 +303,7 @@ impl Initiator {
                     SyncMode::Incremental => {
                         if pulls {
                             let b = changes.ok_or_else(|| Error::LogGap("the remote log no longer covers this region; use reconcile or auto".into()))?;
-                            self.apply(db, b)?;
+                            self.apply(db, b, encoded)?;
                         }
                         if pushes {
                             if !db.log_covers(&vv) {
@@ -294,7 +316,7 @@ impl Initiator {
                         let mut reconciled = false;
                         if pulls {
                             match changes {
-                                Some(b) => self.apply(db, b)?,
+                                Some(b) => self.apply(db, b, encoded)?,
                                 None => {
                                     self.report.fell_back_to_reconcile = true;
                                     self.plan_reconcile(db, symbols.clone())?;
@@ -331,7 +353,7 @@ impl Initiator {
                                 // that lands between two pages (another thread, while
                                 // a reply is in flight) may miss the pages already
                                 // sent, so it must not be claimed as held remotely.
-                                let base = db.log.version_vector().clone();
+                                let base = db.version_vector().clone();
                                 self.steps.push_back(Step::MarkHeldRemote(base));
                             }
                         }
@@ -352,7 +374,7 @@ impl Initiator {
                             self.steps.push_back(Step::PullChanges);
                         }
                         if pushes {
-                            let base = db.log.version_vector().clone();
+                            let base = db.version_vector().clone();
                             if self.config.tables.is_none() {
                                 self.steps.push_back(Step::MarkHeldRemote(base.clone()));
                             }
@@ -363,7 +385,7 @@ impl Initiator {
                     SyncMode::Reconcile | SyncMode::Verify => self.plan_reconcile(db, symbols)?,
                 }
             }
-            (Step::PullChanges, Reply::Changes(b)) => self.apply(db, b)?,
+            (Step::PullChanges, Reply::Changes(b)) => self.apply(db, b, encoded)?,
             (
                 Step::PullRows { table, .. },
                 Reply::Rows {
@@ -405,7 +427,7 @@ impl Initiator {
                 if t2 != table {
                     return Err(Error::Sync("keys of another table".into()));
                 }
-                let schema = db.table(&table)?.schema.clone();
+                let schema = db.schema(&table)?.clone();
                 let keys = rows
                     .iter()
                     .map(|(k, _)| decode_key(&schema, k))
@@ -432,7 +454,7 @@ impl Initiator {
     }
 
     /// Run local steps until one needs the responder, or none are left.
-    fn advance(&mut self, db: &mut Database) -> Result<SessionStep> {
+    fn advance(&mut self, db: &mut dyn SyncStore) -> Result<SessionStep> {
         let cap = self.config.max_frame_bytes;
         loop {
             let Some(step) = self.steps.pop_front() else {
@@ -449,7 +471,7 @@ impl Initiator {
             match step {
                 Step::Hello => return Err(Error::Sync("hello twice".into())),
                 Step::PullChanges => {
-                    let mut vv = db.log.version_vector().clone();
+                    let mut vv = db.version_vector().clone();
                     if let Some(base) = &self.hybrid_base {
                         vv = vv_union(&vv, base);
                     }
@@ -494,7 +516,7 @@ impl Initiator {
                     );
                 }
                 Step::MarkHeldLocal(vv) => {
-                    let entries = vv_minus(&vv, db.log.version_vector());
+                    let entries = vv_minus(&vv, db.version_vector());
                     db.mark_held(entries)?;
                 }
                 Step::MarkHeldRemote(base) => {
@@ -541,7 +563,7 @@ impl Initiator {
 
     /// `auto`, not yet reconciled, and some table still differs after the
     /// records moved (rows that came by reconcile or full sync are in no log).
-    fn should_fall_back(&self, db: &Database) -> bool {
+    fn should_fall_back(&self, db: &dyn SyncStore) -> bool {
         if self.config.mode != SyncMode::Auto
             || self.auto_retried
             || self.report.fell_back_to_reconcile
@@ -565,7 +587,7 @@ impl Initiator {
 
     fn reconcile(
         &mut self,
-        db: &mut Database,
+        db: &mut dyn SyncStore,
         table: String,
         symbols: Vec<Symbol>,
     ) -> Result<Option<SessionStep>> {
@@ -575,11 +597,11 @@ impl Initiator {
             Some(diff) => {
                 let local_only: HashSet<u64> = diff.local_only.iter().copied().collect();
                 if self.config.mode == SyncMode::Verify {
-                    let t = db.table(&table)?;
+                    let schema = db.schema(&table)?;
                     let keys = db
                         .rows_with_ids(&table, &local_only, IdKind::Content)?
                         .iter()
-                        .map(|(k, _)| decode_key(&t.schema, k))
+                        .map(|(k, _)| decode_key(schema, k))
                         .collect::<Result<Vec<_>>>()?;
                     self.differing
                         .entry(table.clone())
@@ -617,7 +639,7 @@ impl Initiator {
             }
             None => {
                 // The remote row count is the peer's number: saturate.
-                let stored = db.table(&table)?.stored_count() as u64;
+                let stored = db.stored_count(&table)?;
                 let most = stored.max(stored_of(&table, &self.remote_infos));
                 let limit = most
                     .saturating_mul(4)
@@ -648,7 +670,7 @@ impl Initiator {
         }
     }
 
-    fn finish(&mut self, db: &mut Database) -> Result<SessionStep> {
+    fn finish(&mut self, db: &mut dyn SyncStore) -> Result<SessionStep> {
         self.finished = true;
         let local = db.table_infos(&self.config.tables);
         let mut verified = true;
@@ -666,9 +688,9 @@ impl Initiator {
             verified &= l.is_some() && l == r;
             let mut keys = self.differing.remove(t).unwrap_or_default();
             // Key order: sort by the order-preserving encoding under the local schema.
-            if let Ok(tb) = db.table(t) {
+            if let Ok(schema) = db.schema(t) {
                 keys.sort_by_cached_key(|k| {
-                    crate::codec::key::encode_key(&tb.schema, k).unwrap_or_default()
+                    crate::codec::key::encode_key(schema, k).unwrap_or_default()
                 });
             }
             keys.dedup();
@@ -683,52 +705,5 @@ impl Initiator {
         self.report.tables = outcomes;
         self.report.duration_ms = db.now_ms() - self.started_ms;
         Ok(SessionStep::Done(self.report.clone()))
-    }
-}
-
-impl Database {
-    /// Sync with another in-process region, this one initiating. The frames
-    /// go through the same encoding as over a network.
-    pub fn sync_with(&mut self, remote: &mut Database, config: SyncConfig) -> Result<SyncReport> {
-        let cap = config.max_frame_bytes;
-        let mut session = Initiator::new(config);
-        let mut step = session.start(self)?;
-        loop {
-            match step {
-                SessionStep::Send(bytes) => {
-                    let reply = super::respond(remote, &bytes, cap)?;
-                    step = session.receive(self, &reply)?;
-                }
-                SessionStep::Done(report) => return Ok(report),
-            }
-        }
-    }
-
-    /// Compare two regions' tables and find the differing keys; moves no rows.
-    pub fn verify_with(
-        &mut self,
-        remote: &mut Database,
-        tables: Option<Vec<String>>,
-    ) -> Result<SyncReport> {
-        let config = SyncConfig {
-            mode: SyncMode::Verify,
-            tables,
-            ..SyncConfig::default()
-        };
-        self.sync_with(remote, config)
-    }
-
-    /// Move only the differing rows, both ways, until the digests match.
-    pub fn repair_with(
-        &mut self,
-        remote: &mut Database,
-        tables: Option<Vec<String>>,
-    ) -> Result<SyncReport> {
-        let config = SyncConfig {
-            mode: SyncMode::Reconcile,
-            tables,
-            ..SyncConfig::default()
-        };
-        self.sync_with(remote, config)
     }
 }

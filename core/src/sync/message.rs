@@ -17,6 +17,7 @@ use crate::log::version_vector::VersionVector;
 use crate::log::vv_codec::{put_vv, read_vv};
 use crate::model::error::{Error, Result};
 use crate::model::schema::TableSchema;
+use std::ops::Range;
 
 /// Magic of a sync frame.
 pub const MAGIC_SYNC: [u8; 4] = *b"TSSY";
@@ -287,9 +288,15 @@ fn put_records(out: &mut Vec<u8>, recs: &[ChangeRecord]) {
     }
 }
 
-fn read_records(r: &mut Reader<'_>) -> Result<Vec<ChangeRecord>> {
+/// The records of a page, each one's span of the payload noted in `spans`.
+fn read_records(r: &mut Reader<'_>, spans: &mut Vec<Range<usize>>) -> Result<Vec<ChangeRecord>> {
     // version ‖ origin ‖ seq ‖ stamp (8) ‖ table ‖ kind ‖ two counts: ≥ 15 bytes.
-    r.read_vec(15, read_record)
+    r.read_vec(15, |r| {
+        let start = r.position();
+        let rec = read_record(r)?;
+        spans.push(start..r.position());
+        Ok(rec)
+    })
 }
 
 fn put_batch(out: &mut Vec<u8>, b: &ChangeBatch) {
@@ -305,8 +312,8 @@ fn read_bool(r: &mut Reader<'_>) -> Result<bool> {
     }
 }
 
-fn read_batch(r: &mut Reader<'_>) -> Result<ChangeBatch> {
-    let records = read_records(r)?;
+fn read_batch(r: &mut Reader<'_>, spans: &mut Vec<Range<usize>>) -> Result<ChangeBatch> {
+    let records = read_records(r, spans)?;
     Ok(ChangeBatch {
         records,
         more: read_bool(r)?,
@@ -473,7 +480,7 @@ impl Request {
         }
     }
 
-    fn decode_body(r: &mut Reader<'_>) -> Result<Request> {
+    fn decode_body(r: &mut Reader<'_>, spans: &mut Vec<Range<usize>>) -> Result<Request> {
         Ok(match r.u8()? {
             1 => {
                 let mode = SyncMode::from_byte(r.u8()?).ok_or_else(|| r.error("unknown mode"))?;
@@ -505,7 +512,7 @@ impl Request {
                 }
             }
             3 => Request::PushChanges {
-                records: read_records(r)?,
+                records: read_records(r, spans)?,
             },
             4 => {
                 let table = r.string()?.to_string();
@@ -619,7 +626,7 @@ impl Reply {
         }
     }
 
-    fn decode_body(r: &mut Reader<'_>) -> Result<Reply> {
+    fn decode_body(r: &mut Reader<'_>, spans: &mut Vec<Range<usize>>) -> Result<Reply> {
         Ok(match r.u8()? {
             101 => {
                 let region = r.string()?.to_string();
@@ -628,7 +635,7 @@ impl Reply {
                 let infos = read_infos(r)?;
                 let schemas = read_schemas(r)?;
                 let changes = if read_bool(r)? {
-                    Some(read_batch(r)?)
+                    Some(read_batch(r, spans)?)
                 } else {
                     None
                 };
@@ -644,7 +651,7 @@ impl Reply {
                     symbols,
                 }
             }
-            102 => Reply::Changes(read_batch(r)?),
+            102 => Reply::Changes(read_batch(r, spans)?),
             103 => {
                 let table = r.string()?.to_string();
                 let rows = read_rows(r)?;
@@ -717,6 +724,34 @@ pub fn decode_request(bytes: &[u8], cap: usize) -> Result<(u64, u32, Request)> {
 
 /// Decode a request frame: `(session, index, largest reply accepted, request)`.
 pub fn decode_request_with_cap(bytes: &[u8], cap: usize) -> Result<(u64, u32, usize, Request)> {
+    decode_request_spans(bytes, cap).map(|(s, i, c, r, _)| (s, i, c, r))
+}
+
+/// The encoded change records a decoded frame carried: the frame's payload
+/// and each record's span of it, in the order of the frame's change page
+/// (empty for frames without one). The records can then be applied from
+/// these bytes, with no second encoding.
+#[derive(Debug, Default)]
+pub(crate) struct RecordSpans {
+    payload: Vec<u8>,
+    spans: Vec<Range<usize>>,
+}
+
+impl RecordSpans {
+    /// Each record's bytes, in order.
+    pub(crate) fn records(&self) -> Vec<&[u8]> {
+        self.spans
+            .iter()
+            .filter_map(|s| self.payload.get(s.clone()))
+            .collect()
+    }
+}
+
+/// [`decode_request_with_cap`], also returning the change records' bytes.
+pub(crate) fn decode_request_spans(
+    bytes: &[u8],
+    cap: usize,
+) -> Result<(u64, u32, usize, Request, RecordSpans)> {
     if bytes.len() > cap.saturating_add(64) {
         return Err(Error::corrupt(format!(
             "frame of {} bytes exceeds the cap of {cap}",
@@ -733,9 +768,16 @@ pub fn decode_request_with_cap(bytes: &[u8], cap: usize) -> Result<(u64, u32, us
             "reply cap {reply_cap} is below the 4096-byte minimum"
         )));
     }
-    let req = Request::decode_body(&mut r)?;
+    let mut spans = Vec::new();
+    let req = Request::decode_body(&mut r, &mut spans)?;
     r.finish()?;
-    Ok((session, index, reply_cap, req))
+    Ok((
+        session,
+        index,
+        reply_cap,
+        req,
+        RecordSpans { payload: p, spans },
+    ))
 }
 
 /// Encode a reply frame.
@@ -749,6 +791,16 @@ pub fn encode_reply(session: u64, index: u32, env: &ReplyEnvelope, cap: usize) -
 
 /// Decode a reply frame, checking it answers `(session, index)`.
 pub fn decode_reply(bytes: &[u8], cap: usize, session: u64, index: u32) -> Result<ReplyEnvelope> {
+    decode_reply_spans(bytes, cap, session, index).map(|(env, _)| env)
+}
+
+/// [`decode_reply`], also returning the change records' bytes.
+pub(crate) fn decode_reply_spans(
+    bytes: &[u8],
+    cap: usize,
+    session: u64,
+    index: u32,
+) -> Result<(ReplyEnvelope, RecordSpans)> {
     if bytes.len() > cap.saturating_add(64) {
         return Err(Error::corrupt(format!(
             "frame of {} bytes exceeds the cap of {cap}",
@@ -769,8 +821,12 @@ pub fn decode_reply(bytes: &[u8], cap: usize, session: u64, index: u32) -> Resul
             "reply answers message {i}, expected {index} (replayed or reordered)"
         )));
     }
-    let reply = Reply::decode_body(&mut r)?;
+    let mut spans = Vec::new();
+    let reply = Reply::decode_body(&mut r, &mut spans)?;
     let infos = read_infos(&mut r)?;
     r.finish()?;
-    Ok(ReplyEnvelope { reply, infos })
+    Ok((
+        ReplyEnvelope { reply, infos },
+        RecordSpans { payload: p, spans },
+    ))
 }

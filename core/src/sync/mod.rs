@@ -20,10 +20,13 @@ mod initiator;
 pub mod message;
 mod responder;
 pub mod riblt;
-mod rows;
+pub(crate) mod rows;
+mod store;
 
 pub use initiator::{Initiator, SessionStep};
-pub use responder::{respond, respond_read};
+pub use responder::{respond, respond_on, respond_read, respond_read_on};
+pub use rows::IdKind;
+pub use store::SyncStore;
 
 use crate::model::error::{Error, Result};
 use crate::model::primary_key::PrimaryKey;

@@ -3,6 +3,7 @@
 use super::message::*;
 use super::rows::{selection, IdKind};
 use super::SyncMode;
+use super::SyncStore;
 use crate::client::Database;
 use crate::model::error::{Error, Result};
 use std::collections::HashSet;
@@ -54,7 +55,7 @@ pub(crate) fn first_symbols(requested: u32, a: u64, b: u64, budget: usize) -> u3
 }
 
 fn symbols_for(
-    db: &Database,
+    db: &dyn SyncStore,
     table: &str,
     from: u32,
     to: u32,
@@ -69,8 +70,8 @@ fn symbols_for(
 
 /// Whether answering `h` must create tables first (a pushing session that
 /// names tables this region lacks). Mismatched primary keys are left to
-/// [`Database::ensure_tables`], which refuses them.
-fn hello_creates_tables(db: &Database, h: &Hello) -> bool {
+/// [`SyncStore::ensure_tables`], which refuses them.
+fn hello_creates_tables(db: &dyn SyncStore, h: &Hello) -> bool {
     h.direction.pushes()
         && h.mode != SyncMode::Verify
         && h.schemas.iter().any(|s| {
@@ -78,14 +79,14 @@ fn hello_creates_tables(db: &Database, h: &Hello) -> bool {
         })
 }
 
-fn hello(db: &Database, h: &Hello, cap: usize) -> Result<Reply> {
+fn hello(db: &dyn SyncStore, h: &Hello, cap: usize) -> Result<Reply> {
     if h.direction.pushes() && h.mode != SyncMode::Verify {
         // Only checks here: creation happened under the write borrow.
         db.check_table_keys(&h.schemas, &h.tables)?;
     }
     let infos = db.table_infos(&h.tables);
     let covers_peer = db.log_covers(&h.vv);
-    let peer_covers_us = h.dropped.is_covered_by(db.log.version_vector());
+    let peer_covers_us = h.dropped.is_covered_by(db.version_vector());
     let changes = match h.mode {
         SyncMode::Incremental | SyncMode::Auto if h.direction.pulls() && covers_peer => {
             Some(db.changes_for(&h.vv, &h.tables, page_budget(cap))?)
@@ -116,8 +117,8 @@ fn hello(db: &Database, h: &Hello, cap: usize) -> Result<Reply> {
     }
     Ok(Reply::Welcome {
         region: db.region().to_string(),
-        vv: db.log.version_vector().clone(),
-        dropped: db.log.dropped().clone(),
+        vv: db.version_vector().clone(),
+        dropped: db.dropped().clone(),
         infos,
         schemas: db.schemas(&h.tables),
         changes,
@@ -129,7 +130,7 @@ fn hello(db: &Database, h: &Hello, cap: usize) -> Result<Reply> {
 type Answer = (Reply, Option<Vec<String>>);
 
 /// Whether answering `req` may change the database.
-fn writes(db: &Database, req: &Request) -> bool {
+fn writes(db: &dyn SyncStore, req: &Request) -> bool {
     match req {
         Request::Hello(h) => hello_creates_tables(db, h),
         Request::PushChanges { .. }
@@ -144,7 +145,7 @@ fn writes(db: &Database, req: &Request) -> bool {
 }
 
 /// Answer a request that changes nothing (see [`writes`]).
-fn handle_read(db: &Database, req: &Request, cap: usize) -> Result<Answer> {
+fn handle_read(db: &dyn SyncStore, req: &Request, cap: usize) -> Result<Answer> {
     Ok(match req {
         Request::Hello(h) => (hello(db, h, cap)?, h.tables.clone()),
         Request::GetChanges { vv, tables } => {
@@ -213,7 +214,12 @@ fn handle_read(db: &Database, req: &Request, cap: usize) -> Result<Answer> {
     })
 }
 
-fn handle(db: &mut Database, req: Request, cap: usize) -> Result<Answer> {
+fn handle(
+    db: &mut dyn SyncStore,
+    req: Request,
+    cap: usize,
+    encoded: &RecordSpans,
+) -> Result<Answer> {
     Ok(match req {
         Request::Hello(h) => {
             if h.direction.pushes() && h.mode != SyncMode::Verify {
@@ -222,10 +228,10 @@ fn handle(db: &mut Database, req: Request, cap: usize) -> Result<Answer> {
             (hello(db, &h, cap)?, h.tables)
         }
         Request::PushChanges { records } => {
-            let stats = db.apply_peer_changes(records)?;
+            let applied = db.apply_peer_records(records, &encoded.records())?;
             (
                 Reply::Ack {
-                    records: stats.applied,
+                    records: applied,
                     rows: 0,
                 },
                 None,
@@ -274,7 +280,7 @@ fn handle(db: &mut Database, req: Request, cap: usize) -> Result<Answer> {
 
 /// Encode the reply to a handled request (a failure becomes `Failed`).
 fn finish(
-    db: &Database,
+    db: &dyn SyncStore,
     session: u64,
     index: u32,
     answer: Result<Answer>,
@@ -301,12 +307,21 @@ fn finish(
 /// (there is no session to answer); a request that fails is answered with a
 /// `Failed` reply carrying the error's code.
 pub fn respond(db: &mut Database, request: &[u8], max_frame_bytes: usize) -> Result<Vec<u8>> {
+    respond_on(db, request, max_frame_bytes)
+}
+
+/// [`respond`] on any [`SyncStore`].
+pub fn respond_on(
+    db: &mut dyn SyncStore,
+    request: &[u8],
+    max_frame_bytes: usize,
+) -> Result<Vec<u8>> {
     db.check_open()?;
-    let (session, index, reply_cap, req) =
-        decode_request_with_cap(request, max_frame_bytes).inspect_err(|e| db.note_peer_error(e))?;
+    let (session, index, reply_cap, req, encoded) =
+        decode_request_spans(request, max_frame_bytes).inspect_err(|e| db.note_peer_error(e))?;
     // Answer within the smaller of our cap and the one the initiator accepts.
     let cap = max_frame_bytes.min(reply_cap);
-    let answer = handle(db, req, cap);
+    let answer = handle(db, req, cap, &encoded);
     finish(db, session, index, answer, cap)
 }
 
@@ -318,6 +333,15 @@ pub fn respond(db: &mut Database, request: &[u8], max_frame_bytes: usize) -> Res
 /// its write lock only for those. The reply is the one [`respond`] gives.
 pub fn respond_read(
     db: &Database,
+    request: &[u8],
+    max_frame_bytes: usize,
+) -> Result<Option<Vec<u8>>> {
+    respond_read_on(db, request, max_frame_bytes)
+}
+
+/// [`respond_read`] on any [`SyncStore`].
+pub fn respond_read_on(
+    db: &dyn SyncStore,
     request: &[u8],
     max_frame_bytes: usize,
 ) -> Result<Option<Vec<u8>>> {
