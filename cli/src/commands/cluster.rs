@@ -263,7 +263,12 @@ pub fn run(a: &ClusterArgs) -> CliResult<()> {
         } => {
             let dcs = datacenters.split(',').map(str::to_string).collect();
             let old = load(file)?;
-            change(file, &old, &old.move_partition(table, *partition, dcs)?, online)
+            change(
+                file,
+                &old,
+                &old.move_partition(table, *partition, dcs)?,
+                online,
+            )
         }
         ClusterCommand::SetMode { file, table, mode } => {
             save(file, &load(file)?.set_write_mode(table, parse_mode(mode)?)?)

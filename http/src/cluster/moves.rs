@@ -94,7 +94,12 @@ impl ClusterNode {
                 let in_doubt = self.txn_status().0 > 0;
                 moves.check_source(fence, in_doubt).map_err(refusal)?;
                 let (rows, next) = self.region.read("read:cluster-move", |db| {
-                    db.partition_rows_page(&table, &filter, &after, max_bytes.min(16 << 20) as usize)
+                    db.partition_rows_page(
+                        &table,
+                        &filter,
+                        &after,
+                        max_bytes.min(16 << 20) as usize,
+                    )
                 })?;
                 Ok(MoveMsg::RowsPage { rows, next })
             }
@@ -115,15 +120,16 @@ impl ClusterNode {
                         after: after.clone(),
                         max_bytes: PAGE_BYTES,
                     });
-                    let reply = self.peers.call(&source, &[ask]).map_err(
-                        |CallError { code, error }| {
-                            if code == "CatchingUp" {
-                                NodeError::CatchingUp(error.message())
-                            } else {
-                                NodeError::Db(error)
-                            }
-                        },
-                    )?;
+                    let reply =
+                        self.peers
+                            .call(&source, &[ask])
+                            .map_err(|CallError { code, error }| {
+                                if code == "CatchingUp" {
+                                    NodeError::CatchingUp(error.message())
+                                } else {
+                                    NodeError::Db(error)
+                                }
+                            })?;
                     let Some(ClusterMsg::Move(MoveMsg::RowsPage { rows, next })) =
                         reply.into_iter().next()
                     else {
@@ -138,7 +144,9 @@ impl ClusterNode {
                         break;
                     }
                     if next <= after {
-                        return Err(Error::Sync("the source's row pages do not advance".into()).into());
+                        return Err(
+                            Error::Sync("the source's row pages do not advance".into()).into()
+                        );
                     }
                     after = next;
                 }

@@ -418,7 +418,8 @@ impl ClusterNode {
             }
             ClusterMsg::Get { epoch, table, key } => {
                 self.checked_map(epoch)?;
-                self.check_key(&table, &key).map_err(NodeError::CatchingUp)?;
+                self.check_key(&table, &key)
+                    .map_err(NodeError::CatchingUp)?;
                 let row = self
                     .region
                     .read("read:cluster-get", |db| read_row(db, &table, &key))?;
