@@ -12,7 +12,9 @@
 //! idempotent, so lost and repeated messages are harmless):
 //!
 //! 1. **Warm**: each target copies the partition's row states from its
-//!    source while writes go on (most of the data moves here).
+//!    source while writes go on (most of the data moves here), and every
+//!    region joining the cluster installs the *old* map (in which it holds
+//!    nothing), so that the new map marks what it gains pending.
 //! 2. **Install**: every region installs the new map. A region that is a
 //!    target marks the partitions it gains *pending* ([`newly_held`]) and
 //!    refuses reads and writes of them (`CatchingUp`, retryable) — so a
@@ -354,7 +356,12 @@ pub enum Phase {
 /// One map change with data movement in progress (the CLI runs it).
 #[derive(Clone, Debug)]
 pub struct Rebalance {
+    old: ClusterMap,
     new: ClusterMap,
+    /// Regions of the new map that are not in the old one: they install
+    /// the old map first (holding nothing), so that installing the new
+    /// one marks what they gain pending.
+    joining: Vec<String>,
     moves: Vec<Move>,
     endpoints: BTreeMap<String, String>,
     phase: Phase,
@@ -375,12 +382,21 @@ impl Rebalance {
                 }
             }
         }
-        let phase = if moves.is_empty() {
+        let joining: Vec<String> = new
+            .datacenters
+            .iter()
+            .flat_map(|d| d.regions.iter())
+            .filter(|r| old.datacenter_of_region(&r.name).is_none())
+            .map(|r| r.name.clone())
+            .collect();
+        let phase = if moves.is_empty() && joining.is_empty() {
             Phase::Install
         } else {
             Phase::Warm
         };
         Ok(Rebalance {
+            old: old.clone(),
+            joining,
             new,
             moves,
             endpoints,
@@ -424,22 +440,39 @@ impl Rebalance {
         let pending = |key: String| !self.done.contains(&key);
         match self.phase {
             Phase::Warm | Phase::CatchUp => self
-                .moves
+                .joining
                 .iter()
-                .enumerate()
-                .filter(|(i, _)| pending(format!("m{i}")))
-                .map(|(i, m)| {
+                .filter(|r| self.phase == Phase::Warm && pending(format!("j{r}")))
+                .map(|r| {
                     (
-                        m.target.clone(),
-                        MoveMsg::Copy {
-                            id: i as u32,
-                            fence: self.fence(),
-                            table: m.table.clone(),
-                            filter: m.filter.clone(),
-                            source: self.endpoints.get(&m.source).cloned().unwrap_or_default(),
+                        r.clone(),
+                        MoveMsg::Install {
+                            map: self.old.clone(),
                         },
                     )
                 })
+                .chain(
+                    self.moves
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| pending(format!("m{i}")))
+                        .map(|(i, m)| {
+                            (
+                                m.target.clone(),
+                                MoveMsg::Copy {
+                                    id: i as u32,
+                                    fence: self.fence(),
+                                    table: m.table.clone(),
+                                    filter: m.filter.clone(),
+                                    source: self
+                                        .endpoints
+                                        .get(&m.source)
+                                        .cloned()
+                                        .unwrap_or_default(),
+                                },
+                            )
+                        }),
+                )
                 .collect(),
             Phase::Install => self
                 .endpoints
@@ -495,6 +528,13 @@ impl Rebalance {
             (Phase::Install, MoveMsg::Installed { epoch }) if epoch >= self.new.epoch => {
                 format!("r{from}")
             }
+            // A joining region holds the old map (or a newer one, when the
+            // change is run again).
+            (Phase::Warm, MoveMsg::Installed { epoch })
+                if epoch >= self.old.epoch && self.joining.iter().any(|r| r == from) =>
+            {
+                format!("j{from}")
+            }
             (Phase::Release, MoveMsg::Released { id }) => {
                 if !self
                     .moves
@@ -513,7 +553,14 @@ impl Rebalance {
 
     fn advance(&mut self) -> Vec<(String, MoveMsg)> {
         let complete = match self.phase {
-            Phase::Warm | Phase::CatchUp | Phase::Release => {
+            Phase::Warm => {
+                (0..self.moves.len()).all(|i| self.done.contains(&format!("m{i}")))
+                    && self
+                        .joining
+                        .iter()
+                        .all(|r| self.done.contains(&format!("j{r}")))
+            }
+            Phase::CatchUp | Phase::Release => {
                 (0..self.moves.len()).all(|i| self.done.contains(&format!("m{i}")))
             }
             Phase::Install => self
