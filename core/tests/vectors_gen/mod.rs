@@ -5,6 +5,7 @@
 
 pub mod cases;
 pub mod cluster;
+pub mod cluster_moves;
 pub mod cluster_wire;
 pub mod json;
 pub mod runner;
@@ -47,6 +48,10 @@ pub fn generate_all() -> Vec<(&'static str, String)> {
         (
             "storage_manifest.json",
             to_text(&storage_manifest::storage_manifest()),
+        ),
+        (
+            "cluster_moves.json",
+            to_text(&cluster_moves::cluster_moves()),
         ),
     ]
 }
