@@ -374,14 +374,12 @@ impl Sim {
                         self.send(Net::ToRegion(to, m));
                     }
                 }
-                38..=79 => {
-                    if !self.net.is_empty() {
-                        let i = self.rng.below(self.net.len() as u64) as usize;
-                        match self.net.swap_remove(i) {
-                            Net::ToRegion(to, m) => self.deliver_to_region(to, m),
-                            Net::ToChange(from, m) => {
-                                rb.on_reply(&from, m);
-                            }
+                38..=79 if !self.net.is_empty() => {
+                    let i = self.rng.below(self.net.len() as u64) as usize;
+                    match self.net.swap_remove(i) {
+                        Net::ToRegion(to, m) => self.deliver_to_region(to, m),
+                        Net::ToChange(from, m) => {
+                            rb.on_reply(&from, m);
                         }
                     }
                 }

@@ -8,6 +8,9 @@ use crate::client::database::Database;
 use crate::model::error::Result;
 use std::ops::Bound;
 
+/// A page of row states: `(encoded key, state)` pairs and where to continue.
+pub type RowsPage = (Vec<(Vec<u8>, Vec<u8>)>, Vec<u8>);
+
 impl Database {
     /// A page of `table`'s row states selected by `filter`, in key order,
     /// after `after` (empty: from the first), about `max_bytes` long.
@@ -18,7 +21,7 @@ impl Database {
         filter: &KeyFilter,
         after: &[u8],
         max_bytes: usize,
-    ) -> Result<(Vec<(Vec<u8>, Vec<u8>)>, Vec<u8>)> {
+    ) -> Result<RowsPage> {
         let t = self.table(table)?;
         let lower = match (after.is_empty(), filter) {
             (false, _) => Bound::Excluded(after),

@@ -536,11 +536,7 @@ impl Rebalance {
                 format!("j{from}")
             }
             (Phase::Release, MoveMsg::Released { id }) => {
-                if !self
-                    .moves
-                    .get(id as usize)
-                    .is_some_and(|m| m.target == from)
-                {
+                if self.moves.get(id as usize).is_none_or(|m| m.target != from) {
                     return vec![];
                 }
                 format!("m{id}")
