@@ -216,9 +216,7 @@ impl TxnStore<RowWrite> for Store<'_> {
                         ));
                     }
                 }
-                if let Err(why) = self.1.check_key(&w.table, &key) {
-                    return Err(why);
-                }
+                self.1.check_key(&w.table, &key)?;
             }
         }
         self.0
