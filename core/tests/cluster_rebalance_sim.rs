@@ -11,6 +11,10 @@
 //! - a region that would accept a read or a write of a key holds every
 //!   acknowledged write of it: never a lost acknowledged write.
 //!
+//! Some writes are 2PC: prepared at the home (durable, survives crashes)
+//! and committed and acknowledged later, possibly after the map changed;
+//! a fenced copy waits until its source has none in doubt on its rows.
+//!
 //! Once faults stop, every change completes and no partition stays pending.
 //! `REBALANCE_SIM_SEEDS` sets the number of runs (default 100; 10,000 in release: see docs/CLUSTER.md).
 
@@ -49,6 +53,9 @@ struct Region {
     jobs: BTreeMap<(u32, u64), Job>,
     /// `admits` for every (table, key), recomputed when `moves` changes.
     admit: Vec<bool>,
+    /// 2PC writes prepared here (durable) and not committed yet: table,
+    /// key, version, and the step from which the decision may arrive.
+    prepared: Vec<(&'static str, i64, u64, u64)>,
 }
 
 impl Region {
@@ -125,6 +132,7 @@ impl Sim {
                     data: BTreeMap::new(),
                     up: true,
                     jobs: BTreeMap::new(),
+                    prepared: Vec::new(),
                     admit: Vec::new(),
                 },
             );
@@ -184,7 +192,32 @@ impl Sim {
         }
     }
 
-    fn client_write(&mut self) {
+    /// A participant commits one prepared write (after any map change:
+    /// a prepared transaction always finishes where it was prepared).
+    fn commit_prepared(&mut self) {
+        let names: Vec<String> = self
+            .regions
+            .iter()
+            .filter(|(_, r)| r.up && r.prepared.iter().any(|p| p.3 <= self.steps))
+            .map(|(n, _)| n.clone())
+            .collect();
+        if names.is_empty() {
+            return;
+        }
+        let n = &names[self.rng.below(names.len() as u64) as usize];
+        let r = self.regions.get_mut(n).unwrap();
+        let due: Vec<usize> = (0..r.prepared.len())
+            .filter(|i| r.prepared[*i].3 <= self.steps)
+            .collect();
+        let i = due[self.rng.below(due.len() as u64) as usize];
+        let (table, k, v, _) = r.prepared.swap_remove(i);
+        let e = r.data.entry((table, k)).or_default();
+        *e = (*e).max(v);
+        let a = self.acked.entry((table, k)).or_default();
+        *a = (*a).max(v);
+    }
+
+    fn client_write(&mut self, two_phase: bool) {
         let c = self.rng.below(self.clients.len() as u64) as usize;
         let table = TABLES[self.rng.below(2) as usize];
         let k = self.rng.below(KEYS as u64) as i64;
@@ -220,6 +253,14 @@ impl Sim {
                 } else if r.moves.check_key(table, &key(k)).is_ok() {
                     self.version += 1;
                     let v = self.version;
+                    if two_phase {
+                        // Prepared under the lock the install waits for;
+                        // committed (and acknowledged) later.
+                        // In doubt for up to 400 steps (a slow coordinator).
+                        let due = self.steps + self.rng.below(400);
+                        r.prepared.push((table, k, v, due));
+                        return;
+                    }
                     let e = r.data.entry((table, k)).or_default();
                     *e = (*e).max(v);
                     // The acknowledgement may be lost; the write still counts.
@@ -320,7 +361,17 @@ impl Sim {
         let job = jobs.remove(&which).unwrap();
         let t: &'static str = TABLES.iter().copied().find(|t| *t == job.table).unwrap();
         let src = &self.regions[&job.source];
-        if !src.up || src.moves.check_source(job.fence, false).is_err() {
+        if !src.up
+            || src
+                .moves
+                .check_source(
+                    job.fence,
+                    src.prepared
+                        .iter()
+                        .any(|(t, k, _, _)| *t == job.table && job.filter.contains(&key(*k))),
+                )
+                .is_err()
+        {
             return; // the copy fails; the change sends it again
         }
         let page: Vec<(i64, u64)> = src
@@ -367,7 +418,10 @@ impl Sim {
             }
             self.steps += 1;
             match self.rng.below(100) {
-                0..=29 => self.client_write(),
+                0..=29 => {
+                    let two_phase = self.rng.chance(5);
+                    self.client_write(two_phase)
+                }
                 30..=37 => {
                     // Resends (the coordinator's timer).
                     for (to, m) in rb.tick() {
@@ -395,7 +449,8 @@ impl Sim {
                     // The coordinator crashes; the command is run again.
                     rb = Rebalance::new(old, new.clone()).unwrap();
                 }
-                _ => {}
+                // 98..=99, and crash steps once faults stopped.
+                _ => self.commit_prepared(),
             }
             self.check_invariants(seed);
         }

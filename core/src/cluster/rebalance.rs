@@ -26,7 +26,8 @@
 //! 3. **Catch up**: each target copies again, now from a source that has
 //!    installed the new map and has no in-doubt transaction
 //!    ([`RegionMoves::check_source`]): the copy holds every write the
-//!    source ever acknowledged.
+//!    source ever acknowledged (it waits for prepared transactions that
+//!    write the copied rows: they commit where they were prepared).
 //! 4. **Release**: targets clear the pending partitions and serve them.
 //!
 //! Row states merge as a CRDT (any order, duplicates, newer wins), so a
@@ -587,7 +588,8 @@ pub enum MoveRefusal {
     CatchingUp,
     /// A source asked for a fenced copy has not installed the new map (retry).
     SourceBehind(u64),
-    /// A source asked for a fenced copy still has in-doubt transactions (retry).
+    /// A source asked for a fenced copy still has in-doubt transactions
+    /// writing the copied rows (retry).
     InDoubt,
 }
 

@@ -91,7 +91,7 @@ impl ClusterNode {
                 max_bytes,
             } => {
                 let moves = RegionMoves::new(self.name(), self.map(), BTreeSet::new());
-                let in_doubt = self.txn_status().0 > 0;
+                let in_doubt = fence != 0 && self.in_doubt_in(&table, &filter);
                 moves.check_source(fence, in_doubt).map_err(refusal)?;
                 let (rows, next) = self.region.read("read:cluster-move", |db| {
                     db.partition_rows_page(

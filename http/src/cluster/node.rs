@@ -531,6 +531,25 @@ impl ClusterNode {
         lock(&self.handled).clone()
     }
 
+    /// Whether a prepared (in-doubt) transaction writes a row of `table`
+    /// that `filter` selects: a fenced copy of those rows must wait for it.
+    pub(super) fn in_doubt_in(
+        &self,
+        table: &str,
+        filter: &tablesync::cluster::rebalance::KeyFilter,
+    ) -> bool {
+        let st = lock(&self.txn);
+        let locked = st.part.locked().any(|k| {
+            // A lock key is bytes table ‖ encoded primary key (wire.rs).
+            let mut r = tablesync::codec::buf::Reader::new(k, "lock key");
+            match r.bytes() {
+                Ok(t) => t == table.as_bytes() && filter.contains(&k[r.position()..]),
+                Err(_) => true,
+            }
+        });
+        locked
+    }
+
     /// 2PC state: `(in-doubt prepared, running, undecided-acks)`.
     pub fn txn_status(&self) -> (usize, usize, usize) {
         let st = lock(&self.txn);
