@@ -46,6 +46,10 @@ pub enum ClusterCommand {
         file: PathBuf,
         /// `NAME=REGION@ENDPOINT[,REGION@ENDPOINT…]`.
         dc: String,
+        /// Change the running regions too, moving the data (the map
+        /// file's regions must hold the file's map).
+        #[command(flatten)]
+        online: Online,
     },
     /// Remove a datacenter (its range partitions go to the next by rendezvous).
     RemoveDc {
@@ -53,6 +57,10 @@ pub enum ClusterCommand {
         file: PathBuf,
         /// Its name.
         name: String,
+        /// Change the running regions too, moving the data (the map
+        /// file's regions must hold the file's map).
+        #[command(flatten)]
+        online: Online,
     },
     /// Place a table: `--hash BUCKETS` or `--split VALUE…` (range).
     AddTable {
@@ -90,6 +98,10 @@ pub enum ClusterCommand {
         /// Type of the split value.
         #[arg(long, value_enum, default_value_t)]
         key_type: KeyType,
+        /// Change the running regions too, moving the data (the map
+        /// file's regions must hold the file's map).
+        #[command(flatten)]
+        online: Online,
     },
     /// Move range partition ID of TABLE to datacenters (home first, comma-separated).
     Move {
@@ -101,6 +113,10 @@ pub enum ClusterCommand {
         partition: u32,
         /// Datacenters, home first: `dc1,dc2`.
         datacenters: String,
+        /// Change the running regions too, moving the data (the map
+        /// file's regions must hold the file's map).
+        #[command(flatten)]
+        online: Online,
     },
     /// Set a table's default write mode.
     SetMode {
@@ -140,4 +156,20 @@ pub enum ClusterCommand {
         #[arg(long, env = "TABLESYNC_TOKEN", hide_env_values = true)]
         token: String,
     },
+}
+
+/// `--online`: apply a map change to the running regions with data movement.
+#[derive(Debug, Args, Clone)]
+pub struct Online {
+    /// Install the new map on the regions and move the partitions whose
+    /// replicas change (copy, fence, catch up, release); the file is
+    /// written only once every region serves the new map.
+    #[arg(long)]
+    pub online: bool,
+    /// Bearer token of the regions (or TABLESYNC_TOKEN); needed with `--online`.
+    #[arg(long, env = "TABLESYNC_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Give up (resumable) after this many seconds without finishing.
+    #[arg(long, default_value_t = 300)]
+    pub timeout_secs: u64,
 }

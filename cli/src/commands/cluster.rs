@@ -1,7 +1,7 @@
 //! `tablesync cluster …`: create, change and print a cluster map file.
 //! Every change writes the next epoch (atomically: temporary file, then rename).
 
-use crate::cluster_args::{ClusterArgs, ClusterCommand, KeyType};
+use crate::cluster_args::{ClusterArgs, ClusterCommand, KeyType, Online};
 use crate::error::{file_error, CliError, CliResult};
 use serde_json::{json, Value as J};
 use std::path::Path;
@@ -23,6 +23,23 @@ fn save(file: &Path, m: &ClusterMap) -> CliResult<()> {
     std::fs::rename(&tmp, file).map_err(|e| file_error(file, e))?;
     println!("{}: epoch {}", file.display(), m.epoch);
     Ok(())
+}
+
+/// Save the changed map; with `--online`, first apply it to the running
+/// regions, moving data (the file is written only when that is done).
+fn change(file: &Path, old: &ClusterMap, new: &ClusterMap, online: &Online) -> CliResult<()> {
+    if online.online {
+        let token = online.token.as_deref().ok_or_else(|| {
+            CliError::arg("--online needs --token (or TABLESYNC_TOKEN)".to_string())
+        })?;
+        super::cluster_move::run(
+            old,
+            new,
+            token,
+            std::time::Duration::from_secs(online.timeout_secs),
+        )?;
+    }
+    save(file, new)
 }
 
 /// Parse `NAME=REGION@ENDPOINT[,REGION@ENDPOINT…]`.
@@ -175,11 +192,13 @@ pub fn run(a: &ClusterArgs) -> CliResult<()> {
             );
             Ok(())
         }
-        ClusterCommand::AddDc { file, dc } => {
-            save(file, &load(file)?.add_datacenter(parse_dc(dc)?)?)
+        ClusterCommand::AddDc { file, dc, online } => {
+            let old = load(file)?;
+            change(file, &old, &old.add_datacenter(parse_dc(dc)?)?, online)
         }
-        ClusterCommand::RemoveDc { file, name } => {
-            save(file, &load(file)?.remove_datacenter(name)?)
+        ClusterCommand::RemoveDc { file, name, online } => {
+            let old = load(file)?;
+            change(file, &old, &old.remove_datacenter(name)?, online)
         }
         ClusterCommand::AddTable {
             file,
@@ -228,19 +247,28 @@ pub fn run(a: &ClusterArgs) -> CliResult<()> {
             partition,
             at,
             key_type,
+            online,
         } => {
-            let (m, id) = load(file)?.split(table, *partition, key_bytes(at, *key_type)?)?;
+            let old = load(file)?;
+            let (m, id) = old.split(table, *partition, key_bytes(at, *key_type)?)?;
             println!("new partition {id}");
-            save(file, &m)
+            change(file, &old, &m, online)
         }
         ClusterCommand::Move {
             file,
             table,
             partition,
             datacenters,
+            online,
         } => {
             let dcs = datacenters.split(',').map(str::to_string).collect();
-            save(file, &load(file)?.move_partition(table, *partition, dcs)?)
+            let old = load(file)?;
+            change(
+                file,
+                &old,
+                &old.move_partition(table, *partition, dcs)?,
+                online,
+            )
         }
         ClusterCommand::SetMode { file, table, mode } => {
             save(file, &load(file)?.set_write_mode(table, parse_mode(mode)?)?)

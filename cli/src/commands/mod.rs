@@ -3,6 +3,7 @@
 mod backup;
 mod check;
 mod cluster;
+mod cluster_move;
 mod cluster_status;
 mod copy;
 mod demo;

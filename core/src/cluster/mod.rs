@@ -15,6 +15,9 @@
 //!   Rust, Python and JS drivers embed).
 //! - [`map_change`]: moving partitions between regions under a new epoch
 //!   without two writable homes.
+//! - [`rebalance`]: map changes that move data (`add-dc`, `remove-dc`,
+//!   `split`, `move` online): copy, install, catch up, release;
+//!   [`move_wire`] gives its message bytes.
 //!
 //! Nothing here does I/O: messages and the clock come in, messages and
 //! "persist this" actions go out.
@@ -29,7 +32,10 @@ pub mod map_change;
 pub mod map_codec;
 pub mod merge;
 pub mod mode;
+mod move_rows;
+pub mod move_wire;
 pub mod quorum;
+pub mod rebalance;
 pub mod route;
 pub mod semisync;
 pub mod txn;

@@ -158,6 +158,9 @@ pub enum ClusterMsg {
         /// The next key of a range (empty when done or for `Get`).
         next: Vec<u8>,
     },
+    /// A rebalance message (FORMAT.md §17.3): map install, partition
+    /// copies and releases during `cluster add-dc|remove-dc|split|move`.
+    Move(super::rebalance::MoveMsg),
 }
 
 fn put_str(out: &mut Vec<u8>, s: &str) {
@@ -395,6 +398,10 @@ pub fn put_message(out: &mut Vec<u8>, m: &ClusterMsg) {
             put_records(out, rows);
             put_bytes(out, next);
         }
+        ClusterMsg::Move(m) => {
+            out.push(19);
+            super::move_wire::put_move(out, m);
+        }
     }
 }
 
@@ -491,6 +498,7 @@ pub fn read_message(r: &mut Reader<'_>) -> Result<ClusterMsg> {
             rows: read_records(r)?,
             next: r.bytes()?.to_vec(),
         },
+        19 => ClusterMsg::Move(super::move_wire::read_move(r)?),
         t => return Err(r.error(format!("unknown cluster message tag {t}"))),
     })
 }

@@ -5,6 +5,7 @@
 
 pub mod cases;
 pub mod cluster;
+pub mod cluster_moves;
 pub mod cluster_wire;
 pub mod json;
 pub mod runner;
@@ -52,6 +53,10 @@ pub fn generate_all() -> Vec<(&'static str, String)> {
         (
             "storage_delta.json",
             to_text(&storage_delta::storage_delta()),
+        ),
+        (
+            "cluster_moves.json",
+            to_text(&cluster_moves::cluster_moves()),
         ),
     ]
 }

@@ -404,7 +404,11 @@ impl Cluster {
                 Err(CallError { code, error }) => {
                     let retry = matches!(
                         code.as_str(),
-                        "StaleClusterMap" | "NotHome" | "ClusterMapBehind" | "RowLocked"
+                        "StaleClusterMap"
+                            | "NotHome"
+                            | "ClusterMapBehind"
+                            | "RowLocked"
+                            | "CatchingUp"
                     );
                     if retry {
                         // Settle the request (it never ran), then fix and retry.
@@ -417,7 +421,7 @@ impl Cluster {
                         let _ = self.take_events(req, ev);
                         match code.as_str() {
                             "ClusterMapBehind" => self.push_map_to(&home.endpoint),
-                            "RowLocked" => {
+                            "RowLocked" | "CatchingUp" => {
                                 std::thread::sleep(Duration::from_millis(20 << attempt.min(5)))
                             }
                             _ => {

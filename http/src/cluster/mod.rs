@@ -6,6 +6,7 @@
 mod apply;
 mod driver;
 pub mod metrics;
+mod moves;
 mod node;
 mod peer;
 mod routes;

@@ -95,6 +95,8 @@ pub enum NodeError {
     InProgress,
     /// A prepared transaction holds the row: retry shortly.
     RowLocked,
+    /// The key's partition is moving here and not released yet: retry shortly.
+    CatchingUp(String),
 }
 
 impl From<Error> for NodeError {
@@ -129,14 +131,21 @@ struct Queue {
 
 /// The cluster side of a served region.
 pub struct ClusterNode {
-    cfg: ClusterConfig,
-    region: Arc<Region>,
+    pub(super) cfg: ClusterConfig,
+    pub(super) region: Arc<Region>,
     map: RwLock<Option<ClusterMap>>,
+    /// Partitions gained by a map change and not released yet (persisted
+    /// in [`super::moves::PENDING_FILE`]).
+    pub(super) pending: RwLock<std::collections::BTreeSet<(String, u32)>>,
+    /// Held shared by home writes and 2PC prepares, exclusively by a map
+    /// install: a write checked under the old map has committed before
+    /// the new map is in place (a fenced copy then holds it).
+    gate: RwLock<()>,
     txn: Mutex<TxnState>,
     outcomes: Mutex<HashMap<TxnId, Outcome>>,
     outcome_signal: Condvar,
     queues: Mutex<BTreeMap<String, Queue>>,
-    peers: Peers,
+    pub(super) peers: Peers,
     stop: AtomicBool,
     handled: Mutex<BTreeMap<&'static str, u64>>,
 }
@@ -190,10 +199,26 @@ fn store_map(dir: &Path, map: &ClusterMap) -> Result<()> {
     Ok(())
 }
 
-struct Store<'a>(&'a Region);
+struct Store<'a>(&'a Region, &'a ClusterNode);
 
 impl TxnStore<RowWrite> for Store<'_> {
     fn check(&self, ops: &[RowWrite]) -> std::result::Result<(), String> {
+        // A partition this region no longer is home of (a map change
+        // fenced it) or has not been released yet votes no.
+        if let Some(map) = self.1.map() {
+            for w in ops {
+                let key = w.encoded_key();
+                if let Ok(route) = map.route_key(&w.table, &key) {
+                    if route.home().region != self.1.cfg.region {
+                        return Err(format!(
+                            "this region is not the home of a key of '{}' under map epoch {}",
+                            w.table, map.epoch
+                        ));
+                    }
+                }
+                self.1.check_key(&w.table, &key)?;
+            }
+        }
         self.0
             .read("read:cluster-check", |db| {
                 for w in ops {
@@ -249,6 +274,7 @@ impl ClusterNode {
         coord.resend_ms = 300;
         let part = Participant::recover(cfg.region.clone(), &part_recs, now_ms());
         let map = load_map(&cfg.dir)?;
+        let pending = super::moves::load_pending(&cfg.dir)?;
         let token = if cfg.peer_token.is_empty() {
             server_token.to_string()
         } else {
@@ -259,6 +285,8 @@ impl ClusterNode {
         let node = Arc::new(ClusterNode {
             peers,
             map: RwLock::new(map),
+            pending: RwLock::new(pending),
+            gate: RwLock::new(()),
             txn: Mutex::new(TxnState { coord, part, log }),
             outcomes: Mutex::new(HashMap::new()),
             outcome_signal: Condvar::new(),
@@ -296,23 +324,60 @@ impl ClusterNode {
     }
 
     /// Install `map` if newer (durably); an older one is `StaleClusterMap`.
+    ///
+    /// Partitions the new map gives this region that it did not hold are
+    /// marked pending (docs/CLUSTER.md, "Moving partitions") and refused
+    /// until a rebalance releases them; the install waits for home writes
+    /// and prepares in flight, so none commits under the old map after it.
     pub fn install_map(&self, map: ClusterMap) -> Result<bool> {
-        map.validate()?;
+        let _gate = self.gate.write().unwrap_or_else(PoisonError::into_inner);
         let mut cur = self.map.write().unwrap_or_else(PoisonError::into_inner);
-        if let Some(c) = cur.as_ref() {
-            if map.epoch < c.epoch {
-                return Err(Error::StaleClusterMap {
-                    request_epoch: map.epoch,
-                    current_epoch: c.epoch,
-                });
-            }
-            if map.epoch == c.epoch {
-                return Ok(false);
-            }
+        let mut pending = self.pending.write().unwrap_or_else(PoisonError::into_inner);
+        let mut moves = tablesync::cluster::rebalance::RegionMoves::new(
+            self.cfg.region.clone(),
+            cur.clone(),
+            pending.clone(),
+        );
+        if !moves.install(map)? {
+            return Ok(false);
         }
+        if moves.pending != *pending {
+            super::moves::store_pending(&self.cfg.dir, &moves.pending)?;
+        }
+        let map = moves.map.expect("installed");
         store_map(&self.cfg.dir, &map)?;
         *cur = Some(map);
+        *pending = moves.pending;
         Ok(true)
+    }
+
+    /// Refuse a key whose partition is pending here.
+    pub(super) fn check_key(&self, table: &str, key: &[u8]) -> std::result::Result<(), String> {
+        // Lock order everywhere: map, then pending.
+        let map = self.map.read().unwrap_or_else(PoisonError::into_inner);
+        let pending = self.pending.read().unwrap_or_else(PoisonError::into_inner);
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let Some(map) = map.as_ref() else {
+            return Ok(());
+        };
+        match map.partition_of(table, key) {
+            Ok(p) if pending.contains(&(table.to_string(), p)) => Err(format!(
+                "partition {p} of '{table}' is moving to this region: retry shortly"
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    fn check_table(&self, table: &str) -> std::result::Result<(), NodeError> {
+        let pending = self.pending.read().unwrap_or_else(PoisonError::into_inner);
+        if pending.iter().any(|(t, _)| t == table) {
+            return Err(NodeError::CatchingUp(format!(
+                "partitions of '{table}' are moving to this region: retry shortly"
+            )));
+        }
+        Ok(())
     }
 
     /// The map, checked against a request's epoch.
@@ -351,6 +416,8 @@ impl ClusterNode {
             }
             ClusterMsg::Get { epoch, table, key } => {
                 self.checked_map(epoch)?;
+                self.check_key(&table, &key)
+                    .map_err(NodeError::CatchingUp)?;
                 let row = self
                     .region
                     .read("read:cluster-get", |db| read_row(db, &table, &key))?;
@@ -367,6 +434,7 @@ impl ClusterNode {
                 limit,
             } => {
                 self.checked_map(epoch)?;
+                self.check_table(&table)?;
                 let (rows, next) = self.region.read("read:cluster-range", |db| {
                     read_range(db, &table, &start, &end, limit as usize)
                 })?;
@@ -389,6 +457,7 @@ impl ClusterNode {
                 let acts = self.deliver(m)?;
                 Ok(self.execute(acts, Some(&reply_to)))
             }
+            ClusterMsg::Move(m) => self.handle_move(m).map(|r| vec![ClusterMsg::Move(r)]),
             other => Err(NodeError::Db(Error::invalid(format!(
                 "a region does not take {other:?} as a request"
             )))),
@@ -400,11 +469,14 @@ impl ClusterNode {
         epoch: u64,
         write: RowWrite,
     ) -> std::result::Result<Vec<ClusterMsg>, NodeError> {
+        let _gate = self.gate.read().unwrap_or_else(PoisonError::into_inner);
         let map = self.checked_map(epoch)?;
         let route = map.route_key(&write.table, &write.encoded_key())?;
         if route.home().region != self.cfg.region {
             return Err(NodeError::NotHome(route.home().region.clone()));
         }
+        self.check_key(&write.table, &write.encoded_key())
+            .map_err(NodeError::CatchingUp)?;
         let op = to_write_op(&write, write.condition)?;
         let records = {
             // Taken before the database lock, as everywhere in this module.
@@ -459,6 +531,25 @@ impl ClusterNode {
         lock(&self.handled).clone()
     }
 
+    /// Whether a prepared (in-doubt) transaction writes a row of `table`
+    /// that `filter` selects: a fenced copy of those rows must wait for it.
+    pub(super) fn in_doubt_in(
+        &self,
+        table: &str,
+        filter: &tablesync::cluster::rebalance::KeyFilter,
+    ) -> bool {
+        let st = lock(&self.txn);
+        let locked = st.part.locked().any(|k| {
+            // A lock key is bytes table ‖ encoded primary key (wire.rs).
+            let mut r = tablesync::codec::buf::Reader::new(k, "lock key");
+            match r.bytes() {
+                Ok(t) => t == table.as_bytes() && filter.contains(&k[r.position()..]),
+                Err(_) => true,
+            }
+        });
+        locked
+    }
+
     /// 2PC state: `(in-doubt prepared, running, undecided-acks)`.
     pub fn txn_status(&self) -> (usize, usize, usize) {
         let st = lock(&self.txn);
@@ -510,17 +601,20 @@ impl ClusterNode {
     /// to `QUORUM` reads as a single-row write.
     fn deliver(&self, m: Msg<RowWrite>) -> std::result::Result<Vec<Act>, NodeError> {
         let mut applied = Vec::new();
+        let gate = matches!(m, Msg::Prepare { .. } | Msg::OnePhase { .. })
+            .then(|| self.gate.read().unwrap_or_else(PoisonError::into_inner));
         let acts = {
             let mut st = lock(&self.txn);
             let acts = match m {
                 Msg::Prepare { .. } | Msg::Decision { .. } | Msg::OnePhase { .. } => {
-                    let store = Store(&self.region);
+                    let store = Store(&self.region, self);
                     part_acts(st.part.on_message(m, &store, now_ms()))
                 }
                 _ => coord_acts(st.coord.on_message(m, now_ms())),
             };
             self.persist_inline(&mut st, acts, &mut applied)?
         };
+        drop(gate);
         self.replicate_applied(applied);
         Ok(acts)
     }

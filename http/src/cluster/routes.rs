@@ -61,6 +61,7 @@ fn node_error(e: NodeError) -> Response {
             "TxnInProgress",
             "the transaction is not decided yet: retry with the same id",
         ),
+        NodeError::CatchingUp(why) => error(StatusCode::SERVICE_UNAVAILABLE, "CatchingUp", &why),
         NodeError::RowLocked => error(
             StatusCode::CONFLICT,
             "RowLocked",

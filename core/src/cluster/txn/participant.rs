@@ -77,6 +77,11 @@ impl<O: TxnOp> Participant<O> {
         self.locks.len()
     }
 
+    /// The keys locked by prepared transactions (each op's `TxnOp::key`).
+    pub fn locked(&self) -> impl Iterator<Item = &[u8]> {
+        self.locks.keys().map(Vec::as_slice)
+    }
+
     /// Whether a prepared transaction holds a lock on `key`.
     pub fn is_locked(&self, key: &[u8]) -> bool {
         self.locks.contains_key(key)

@@ -1,0 +1,58 @@
+//! The rows a partition move copies: pages of whole row states (tombstones
+//! and stamps included, FORMAT.md §13) selected by a [`KeyFilter`], merged
+//! at the target with [`Database::merge_rows`] — the same row states a
+//! `full` sync moves, restricted to one partition's key range or buckets.
+
+use super::rebalance::KeyFilter;
+use crate::client::database::Database;
+use crate::model::error::Result;
+use std::ops::Bound;
+
+/// A page of row states: `(encoded key, state)` pairs and where to continue.
+pub type RowsPage = (Vec<(Vec<u8>, Vec<u8>)>, Vec<u8>);
+
+impl Database {
+    /// A page of `table`'s row states selected by `filter`, in key order,
+    /// after `after` (empty: from the first), about `max_bytes` long.
+    /// Returns the rows and where to continue (empty when done).
+    pub fn partition_rows_page(
+        &self,
+        table: &str,
+        filter: &KeyFilter,
+        after: &[u8],
+        max_bytes: usize,
+    ) -> Result<RowsPage> {
+        let t = self.table(table)?;
+        let lower = match (after.is_empty(), filter) {
+            (false, _) => Bound::Excluded(after),
+            (true, KeyFilter::Range { start, .. }) if !start.is_empty() => {
+                Bound::Included(start.as_slice())
+            }
+            _ => Bound::Unbounded,
+        };
+        let mut rows = Vec::new();
+        let mut size = 0usize;
+        for (k, r) in t.range_from(lower) {
+            if let KeyFilter::Range { end, .. } = filter {
+                // Keys sort by their partition key first: past the end, done.
+                if !end.is_empty() && !filter.contains(k) && k >= end.as_slice() {
+                    return Ok((rows, Vec::new()));
+                }
+            }
+            if !filter.contains(k) {
+                continue;
+            }
+            if size >= max_bytes.max(1) {
+                // Continue after the last row returned.
+                let next = rows
+                    .last()
+                    .map(|(k, _): &(Vec<u8>, Vec<u8>)| k.clone())
+                    .unwrap_or_default();
+                return Ok((rows, next));
+            }
+            size += k.len() + r.state.len() + 8;
+            rows.push((k.to_vec(), r.state.to_vec()));
+        }
+        Ok((rows, Vec::new()))
+    }
+}
