@@ -6,55 +6,19 @@
 use crate::errors::IntoPyResult;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
-use tablesync::cluster::txn::{CoordRecord, Msg, Outcome, PartRecord};
 use tablesync::cluster::wire::{
     decode_messages, decode_txn_record, encode_messages, encode_txn_record, ClusterMsg, TxnRecord,
 };
-
-/// The name of a message's kind (the vectors' names).
-fn kind_of(m: &ClusterMsg) -> &'static str {
-    match m {
-        ClusterMsg::Txn(t) => match t {
-            Msg::Prepare { .. } => "prepare",
-            Msg::Vote { .. } => "vote",
-            Msg::Decision { .. } => "decision",
-            Msg::Ack { .. } => "ack",
-            Msg::Query { .. } => "query",
-            Msg::OnePhase { .. } => "one_phase",
-            Msg::OnePhaseResult { .. } => "one_phase_result",
-        },
-        ClusterMsg::Begin { .. } => "begin",
-        ClusterMsg::Outcome { outcome, .. } => match outcome {
-            Outcome::Committed => "outcome_committed",
-            Outcome::Aborted(_) => "outcome_aborted",
-        },
-        ClusterMsg::MapGet => "map_get",
-        ClusterMsg::Map(_) => "map",
-        ClusterMsg::Write { .. } => "write",
-        ClusterMsg::Written { .. } => "written",
-        ClusterMsg::Apply { .. } => "apply",
-        ClusterMsg::Applied { .. } => "applied",
-        ClusterMsg::Get { .. } => "get",
-        ClusterMsg::Range { .. } => "range",
-        ClusterMsg::Rows { .. } => "rows",
-    }
-}
-
-fn record_kind(r: &TxnRecord) -> &'static str {
-    match r {
-        TxnRecord::Coord(CoordRecord::Decided { .. }) => "decided",
-        TxnRecord::Coord(CoordRecord::Finished { .. }) => "finished",
-        TxnRecord::Part(PartRecord::Prepared { .. }) => "prepared",
-        TxnRecord::Part(PartRecord::Committed { .. }) => "committed",
-        TxnRecord::Part(PartRecord::Aborted { .. }) => "aborted",
-    }
-}
 
 /// The kinds of the messages in a `TSCX` frame, in order (`CorruptData`
 /// for a damaged frame).
 #[pyfunction]
 pub fn cluster_message_kinds(frame: &[u8]) -> PyResult<Vec<&'static str>> {
-    Ok(decode_messages(frame).py()?.iter().map(kind_of).collect())
+    Ok(decode_messages(frame)
+        .py()?
+        .iter()
+        .map(ClusterMsg::kind_name)
+        .collect())
 }
 
 /// Decode a `TSCX` frame and encode its messages again.
@@ -70,7 +34,7 @@ pub fn cluster_messages_reencode<'py>(
 /// The kind of a `TSCR` 2PC record frame.
 #[pyfunction]
 pub fn txn_record_kind(frame: &[u8]) -> PyResult<&'static str> {
-    Ok(record_kind(&decode_txn_record(frame).py()?))
+    Ok(TxnRecord::kind_name(&decode_txn_record(frame).py()?))
 }
 
 /// Decode a `TSCR` record frame and encode it again.

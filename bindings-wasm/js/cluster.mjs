@@ -17,7 +17,7 @@ export function createClusterApi({ raw, post, checkUsable, randomBytes, Tablesyn
   const WRITE_KEYS = new Set(['mode', 'condition']);
   const UPDATE_KEYS = new Set(['put', 'delete', 'deleteAll', 'increment', 'condition', 'mode']);
   /** Codes meaning "the request never ran: fix the map (or wait) and retry". */
-  const RETRY_CODES = new Set(['StaleClusterMap', 'NotHome', 'ClusterMapBehind', 'RowLocked']);
+  const RETRY_CODES = new Set(['StaleClusterMap', 'NotHome', 'ClusterMapBehind', 'RowLocked', 'CatchingUp']);
   /** A parameter error, as the wasm layer makes them. */
   function invalid(message) {
     const e = new TablesyncError(`OTSParameterInvalid: ${message}`, 'OTSParameterInvalid');
@@ -252,7 +252,7 @@ export function createClusterApi({ raw, post, checkUsable, randomBytes, Tablesyn
         if (!out.retry) throw out.error;
         last = out.error;
         if (out.code === 'ClusterMapBehind') await this.#pushMapTo(begun.replica.endpoint);
-        else if (out.code === 'RowLocked') await sleep(20 * 2 ** Math.min(attempt, 5));
+        else if (out.code === 'RowLocked' || out.code === 'CatchingUp') await sleep(20 * 2 ** Math.min(attempt, 5));
         else await this.refreshMap();
       }
       throw last;
@@ -372,6 +372,13 @@ export function createClusterApi({ raw, post, checkUsable, randomBytes, Tablesyn
           }
           throw err;
         } catch (e) {
+          // A partition being moved answers CatchingUp until its new home
+          // has caught up: wait and ask again.
+          if (e?.code === 'CatchingUp') {
+            last = e;
+            await sleep(20 * 2 ** Math.min(attempt, 5));
+            continue;
+          }
           if (e?.code !== 'StaleClusterMap') throw e;
           last = e;
           await this.refreshMap();
@@ -502,7 +509,7 @@ export function createClusterApi({ raw, post, checkUsable, randomBytes, Tablesyn
           const code = e?.status ? e.code : '';
           if (code === 'StaleClusterMap' || code === 'NotHome') await this.refreshMap();
           else if (code === 'ClusterMapBehind') await this.#pushMapTo(plan.replica.endpoint);
-          else if (code && code !== 'TxnInProgress' && code !== 'RowLocked') throw e;
+          else if (code && code !== 'TxnInProgress' && code !== 'RowLocked' && code !== 'CatchingUp') throw e;
           // Undecided or no answer: ask again under the same id.
           else await sleep(50 * 2 ** Math.min(attempt, 4));
         }

@@ -143,7 +143,7 @@ pub fn one_message(reply: &[u8]) -> JsResult<ClusterMsg> {
 fn unexpected(what: &str, m: &ClusterMsg) -> JsValue {
     core_error(Error::Sync(format!(
         "unexpected answer to {what}: {}",
-        crate::cluster_wire::kind_of(m)
+        m.kind_name()
     )))
 }
 
@@ -618,14 +618,15 @@ impl RawCluster {
                 }
                 Ok(other) => Err(Error::Sync(format!(
                     "unexpected answer to a write: {}",
-                    crate::cluster_wire::kind_of(&other)
+                    other.kind_name()
                 ))),
                 Err(_) => Err(Error::Sync("an undecodable answer to a write".into())),
             },
             None if code == "StaleClusterMap"
                 || code == "NotHome"
                 || code == "ClusterMapBehind"
-                || code == "RowLocked" =>
+                || code == "RowLocked"
+                || code == "CatchingUp" =>
             {
                 // Never ran: settle it as stale; the JS layer fixes and retries.
                 Err(Error::StaleClusterMap {

@@ -6,50 +6,10 @@
 use crate::error::{IntoJs, JsResult};
 use crate::panic::guard;
 use js_sys::{Array, Uint8Array};
-use tablesync::cluster::txn::{CoordRecord, Msg, PartRecord};
 use tablesync::cluster::wire::{
-    decode_messages, decode_txn_record, encode_messages, encode_txn_record, ClusterMsg, TxnRecord,
+    decode_messages, decode_txn_record, encode_messages, encode_txn_record, TxnRecord,
 };
 use wasm_bindgen::prelude::*;
-
-/// The name of a message's kind (the vectors' names).
-pub fn kind_of(m: &ClusterMsg) -> &'static str {
-    match m {
-        ClusterMsg::Txn(t) => match t {
-            Msg::Prepare { .. } => "prepare",
-            Msg::Vote { .. } => "vote",
-            Msg::Decision { .. } => "decision",
-            Msg::Ack { .. } => "ack",
-            Msg::Query { .. } => "query",
-            Msg::OnePhase { .. } => "one_phase",
-            Msg::OnePhaseResult { .. } => "one_phase_result",
-        },
-        ClusterMsg::Begin { .. } => "begin",
-        ClusterMsg::Outcome { outcome, .. } => match outcome {
-            tablesync::cluster::txn::Outcome::Committed => "outcome_committed",
-            tablesync::cluster::txn::Outcome::Aborted(_) => "outcome_aborted",
-        },
-        ClusterMsg::MapGet => "map_get",
-        ClusterMsg::Map(_) => "map",
-        ClusterMsg::Write { .. } => "write",
-        ClusterMsg::Written { .. } => "written",
-        ClusterMsg::Apply { .. } => "apply",
-        ClusterMsg::Applied { .. } => "applied",
-        ClusterMsg::Get { .. } => "get",
-        ClusterMsg::Range { .. } => "range",
-        ClusterMsg::Rows { .. } => "rows",
-    }
-}
-
-fn record_kind(r: &TxnRecord) -> &'static str {
-    match r {
-        TxnRecord::Coord(CoordRecord::Decided { .. }) => "decided",
-        TxnRecord::Coord(CoordRecord::Finished { .. }) => "finished",
-        TxnRecord::Part(PartRecord::Prepared { .. }) => "prepared",
-        TxnRecord::Part(PartRecord::Committed { .. }) => "committed",
-        TxnRecord::Part(PartRecord::Aborted { .. }) => "aborted",
-    }
-}
 
 /// The kinds of the messages in a `TSCX` frame, in order (`CorruptData`
 /// for a damaged frame).
@@ -57,7 +17,10 @@ fn record_kind(r: &TxnRecord) -> &'static str {
 pub fn cluster_message_kinds(frame: &[u8]) -> JsResult<Array> {
     guard()?;
     let msgs = decode_messages(frame).js()?;
-    Ok(msgs.iter().map(|m| JsValue::from_str(kind_of(m))).collect())
+    Ok(msgs
+        .iter()
+        .map(|m| JsValue::from_str(m.kind_name()))
+        .collect())
 }
 
 /// Decode a `TSCX` frame and encode its messages again.
@@ -72,7 +35,7 @@ pub fn cluster_messages_reencode(frame: &[u8]) -> JsResult<Uint8Array> {
 #[wasm_bindgen(js_name = txnRecordKind)]
 pub fn txn_record_kind(frame: &[u8]) -> JsResult<String> {
     guard()?;
-    Ok(record_kind(&decode_txn_record(frame).js()?).to_string())
+    Ok(TxnRecord::kind_name(&decode_txn_record(frame).js()?).to_string())
 }
 
 /// Decode a `TSCR` record frame and encode it again.

@@ -40,6 +40,7 @@ pub mod route;
 pub mod semisync;
 pub mod txn;
 pub mod wire;
+mod wire_kind;
 
 pub use map::{
     ClusterMap, Datacenter, EpochCheck, Placement, RangePartition, RegionEndpoint, TablePlacement,
