@@ -3,6 +3,7 @@
 //! (checks the files are exactly what it produces, then replays them).
 #![allow(dead_code)]
 
+pub mod backup_bundle;
 pub mod cases;
 pub mod cluster;
 pub mod cluster_moves;
@@ -31,6 +32,7 @@ pub fn to_text(j: &serde_json::Value) -> String {
 
 /// Every vector file: `(file name, content)`.
 pub fn generate_all() -> Vec<(&'static str, String)> {
+    let backup = cases::backup();
     vec![
         ("keys.json", to_text(&cases::keys())),
         ("values.json", to_text(&cases::values())),
@@ -45,7 +47,11 @@ pub fn generate_all() -> Vec<(&'static str, String)> {
         ("sync_frames.json", to_text(&cases::sync_frames())),
         ("cluster_map.json", to_text(&cluster::cluster_map())),
         ("cluster_wire.json", to_text(&cluster_wire::cluster_wire())),
-        ("backup.json", to_text(&cases::backup())),
+        ("backup.json", to_text(&backup)),
+        (
+            "backup_bundle.json",
+            to_text(&backup_bundle::backup_bundle(&backup)),
+        ),
         (
             "storage_manifest.json",
             to_text(&storage_manifest::storage_manifest()),
