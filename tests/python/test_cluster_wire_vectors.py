@@ -62,3 +62,21 @@ def test_a_message_frame_is_not_a_record_and_back() -> None:
         tablesync.txn_record_kind(bytes.fromhex(V["messages"][0]["frame_hex"]))
     with pytest.raises(tablesync.CorruptData):
         tablesync.cluster_message_kinds(bytes.fromhex(V["txn_records"][0]["frame_hex"]))
+
+
+MOVES = json.loads((VECTORS / "cluster_moves.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("case", MOVES["messages"], ids=lambda c: c["name"])
+def test_a_rebalance_message_decodes_and_encodes_back(case: Any) -> None:
+    """cluster_moves.json (FORMAT.md §20.2): one tag-19 message per frame."""
+    frame = bytes.fromhex(case["frame_hex"])
+    assert tablesync.cluster_message_kinds(frame) == ["move"]
+    assert tablesync.cluster_messages_reencode(frame).hex() == case["frame_hex"]
+
+
+@pytest.mark.parametrize("case", MOVES["invalid"], ids=lambda c: c["why"])
+def test_a_damaged_rebalance_frame_is_refused(case: Any) -> None:
+    assert case["error"] == "CorruptData"
+    with pytest.raises(tablesync.CorruptData):
+        tablesync.cluster_message_kinds(bytes.fromhex(case["frame_hex"]))

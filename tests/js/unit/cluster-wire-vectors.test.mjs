@@ -52,3 +52,28 @@ test('a message frame is not a 2PC record, and the other way round', () => {
   assert.throws(() => clusterWire.messageKinds(fromHex(v.txn_records[0].frame_hex)),
     (e) => e instanceof TablesyncError && e.code === 'CorruptData');
 });
+
+// cluster_moves.json (FORMAT.md §20.2): rebalance messages, tag 19.
+const moves = loadVectors('cluster_moves.json');
+
+test('cluster_moves.json has its samples', () => {
+  assert.ok(moves.messages.length >= 9);
+  assert.ok(moves.invalid.length >= 4);
+});
+
+for (const c of moves.messages) {
+  test(`rebalance message ${c.name}: decodes to a move and encodes back`, () => {
+    const bytes = fromHex(c.frame_hex);
+    assert.deepEqual(clusterWire.messageKinds(bytes), ['move']);
+    assert.equal(toHex(clusterWire.reencodeMessages(bytes)), c.frame_hex);
+  });
+}
+
+for (const c of moves.invalid) {
+  test(`a damaged rebalance frame is refused: ${c.why}`, () => {
+    assert.throws(
+      () => clusterWire.messageKinds(fromHex(c.frame_hex)),
+      (e) => e instanceof TablesyncError && e.code === c.error,
+    );
+  });
+}
