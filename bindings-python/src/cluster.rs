@@ -16,49 +16,14 @@ use pyo3::types::{PyBytes, PyDict, PyList};
 use std::path::PathBuf;
 use std::time::Duration;
 use tablesync::cluster::wire::RowWrite;
-use tablesync::cluster::{ClusterMap, Consistency, ReadLevel, WriteMode};
+use tablesync::cluster::{ClusterMap, ReadLevel, WriteMode};
 use tablesync::{PkValue, RowExistence, WriteOp};
 use tablesync_http::cluster::{
     Cluster as Driver, ClusterOptions, WriteOptions, WriteResult as DriverWrite,
 };
 
-/// Parse a write mode: `"async"`, `"semi-sync:MS"`, `"sync:LEVEL"` or a bare
-/// level (`"QUORUM"`, `"ALL"`, `"LOCAL_QUORUM"`, `"EACH_QUORUM"`, `"ONE"`,
-/// or a number of datacenters), which means `sync:LEVEL`.
-pub fn write_mode_from_str(s: &str) -> PyResult<WriteMode> {
-    let bad = || {
-        invalid(format!(
-            "write mode {s:?}: expected async, semi-sync:MS, sync:LEVEL or a consistency level"
-        ))
-    };
-    let lower = s.trim().to_ascii_lowercase();
-    if lower == "async" {
-        return Ok(WriteMode::Async);
-    }
-    if let Some(ms) = lower.strip_prefix("semi-sync:") {
-        return Ok(WriteMode::SemiSync {
-            timeout_ms: ms.parse().map_err(|_| bad())?,
-        });
-    }
-    let level = lower.strip_prefix("sync:").unwrap_or(&lower);
-    Consistency::parse(level)
-        .map(WriteMode::Sync)
-        .ok_or_else(bad)
-}
-
-fn read_level_from_str(s: &str) -> PyResult<ReadLevel> {
-    match s.trim().to_ascii_uppercase().as_str() {
-        "ONE" => Ok(ReadLevel::One),
-        "QUORUM" => Ok(ReadLevel::Quorum),
-        "LEADER" => Ok(ReadLevel::Leader),
-        _ => Err(invalid(format!(
-            "read level {s:?}: expected ONE, QUORUM or LEADER"
-        ))),
-    }
-}
-
 fn mode_from_py(mode: Option<&str>) -> PyResult<Option<WriteMode>> {
-    mode.map(write_mode_from_str).transpose()
+    mode.map(WriteMode::parse_arg).transpose().py()
 }
 
 /// A cluster write takes a row-existence condition only (checked at the home).
@@ -405,7 +370,7 @@ impl Cluster {
     ) -> PyResult<Option<Row>> {
         let table = str_from_py(table, "table name")?;
         let pk = pk_from_py(primary_key)?;
-        let level = read_level_from_str(level)?;
+        let level = ReadLevel::parse_arg(level).py()?;
         let row = self.run(py, move |c| c.get(&table, &pk, level))?;
         Ok(row.map(Row::new))
     }

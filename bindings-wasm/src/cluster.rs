@@ -17,76 +17,16 @@ use js_sys::{Array, Object, Uint8Array};
 use std::collections::BTreeMap;
 use tablesync::cluster::balance::BalancerConfig;
 use tablesync::cluster::client::{ClusterClient, Send, WriteEvent};
+use tablesync::cluster::record_row;
 use tablesync::cluster::txn::{Outcome, TxnId};
 use tablesync::cluster::wire::{
     decode_messages, encode_messages, put_row_write, read_row_write, ClusterMsg, RowWrite,
 };
-use tablesync::cluster::{ClusterMap, Consistency, ReadLevel, Replica, WriteMode};
+use tablesync::cluster::{ClusterMap, ReadLevel, Replica, WriteMode};
 use tablesync::codec::buf::Reader;
 use tablesync::codec::key::encode_key_values;
-use tablesync::{
-    Cell, ChangeKind, ChangeRecord, ColumnOp, Error, PkValue, PrimaryKey, Row, RowExistence,
-};
+use tablesync::{ChangeKind, ChangeRecord, ColumnOp, Error, PkValue, PrimaryKey, RowExistence};
 use wasm_bindgen::prelude::*;
-
-/// Parse a write mode: `"async"`, `"semi-sync:MS"`, `"sync:LEVEL"` or a
-/// bare level (`"QUORUM"`, `"ALL"`, …, or a number of datacenters) — the
-/// strings the Python `Cluster` takes.
-pub fn write_mode_from_str(s: &str) -> JsResult<WriteMode> {
-    let bad = || {
-        invalid(format!(
-            "write mode {s:?}: expected async, semi-sync:MS, sync:LEVEL or a consistency level"
-        ))
-    };
-    let lower = s.trim().to_ascii_lowercase();
-    if lower == "async" {
-        return Ok(WriteMode::Async);
-    }
-    if let Some(ms) = lower.strip_prefix("semi-sync:") {
-        return Ok(WriteMode::SemiSync {
-            timeout_ms: ms.parse().map_err(|_| bad())?,
-        });
-    }
-    let level = lower.strip_prefix("sync:").unwrap_or(&lower);
-    Consistency::parse(level)
-        .map(WriteMode::Sync)
-        .ok_or_else(bad)
-}
-
-/// Parse a read level: `ONE`, `QUORUM` or `LEADER` (any case).
-pub fn read_level_from_str(s: &str) -> JsResult<ReadLevel> {
-    match s.trim().to_ascii_uppercase().as_str() {
-        "ONE" => Ok(ReadLevel::One),
-        "QUORUM" => Ok(ReadLevel::Quorum),
-        "LEADER" => Ok(ReadLevel::Leader),
-        _ => Err(invalid(format!(
-            "read level {s:?}: expected ONE, QUORUM or LEADER"
-        ))),
-    }
-}
-
-/// A change record as the row a read returns (its `Put` cells).
-pub fn record_row(rec: ChangeRecord) -> Row {
-    Row {
-        primary_key: rec.primary_key,
-        cells: rec
-            .columns
-            .into_iter()
-            .filter_map(|c| match c {
-                ColumnOp::Put {
-                    name,
-                    value,
-                    timestamp,
-                } => Some(Cell {
-                    name,
-                    value,
-                    timestamp,
-                }),
-                _ => None,
-            })
-            .collect(),
-    }
-}
 
 /// The newest cell timestamp of a record (`i64::MIN` for none).
 fn newest(rec: &Option<ChangeRecord>) -> i64 {
@@ -239,31 +179,7 @@ fn row_write(op: &JsValue, now_ms: i64) -> JsResult<RowWrite> {
                     "a cluster update takes a row-existence condition only (no column condition)",
                 ));
             }
-            if !update.increment.is_empty() {
-                return Err(invalid(
-                    "cluster updates do not support increments (they would not replay to the same value on every replica)",
-                ));
-            }
-            let mut cols: Vec<ColumnOp> = update.put.into_iter().map(stamp).collect();
-            cols.extend(
-                update
-                    .delete
-                    .into_iter()
-                    .map(|(name, timestamp)| ColumnOp::DeleteOneVersion { name, timestamp }),
-            );
-            cols.extend(
-                update
-                    .delete_all
-                    .into_iter()
-                    .map(|name| ColumnOp::DeleteAllVersions { name }),
-            );
-            Ok(RowWrite::new(
-                cond.row_existence,
-                table,
-                ChangeKind::Update,
-                pk,
-                cols,
-            ))
+            RowWrite::update(&table, pk, update, cond.row_existence, now_ms).js()
         }
         "DELETE" => {
             js::check_keys(
@@ -566,7 +482,7 @@ impl RawCluster {
     ) -> JsResult<JsValue> {
         guard()?;
         let w = write_from_bytes(write)?;
-        let mode = mode.as_deref().map(write_mode_from_str).transpose()?;
+        let mode = mode.as_deref().map(WriteMode::parse_arg).transpose().js()?;
         let key = w.encoded_key();
         let (request, send) = self
             .core
@@ -693,7 +609,7 @@ impl RawCluster {
         now_ms: f64,
     ) -> JsResult<JsValue> {
         guard()?;
-        let level = read_level_from_str(level)?;
+        let level = ReadLevel::parse_arg(level).js()?;
         let pk = to_primary_key(&primary_key)?;
         let key = key_of(&pk);
         let now = ms(now_ms);

@@ -36,7 +36,9 @@ mod move_rows;
 pub mod move_wire;
 pub mod quorum;
 pub mod rebalance;
+mod record_row;
 pub mod route;
+mod row_write;
 pub mod semisync;
 pub mod txn;
 pub mod wire;
@@ -46,4 +48,5 @@ pub use map::{
     ClusterMap, Datacenter, EpochCheck, Placement, RangePartition, RegionEndpoint, TablePlacement,
 };
 pub use mode::{Consistency, ReadLevel, WriteMode};
+pub use record_row::record_row;
 pub use route::{Replica, Route, SubRange};

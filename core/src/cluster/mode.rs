@@ -81,6 +81,32 @@ impl WriteMode {
             WriteMode::Sync(c) => format!("sync({})", c.name()),
         }
     }
+
+    /// Parse a write mode as the Python and JS `Cluster` take it:
+    /// `"async"`, `"semi-sync:MS"`, `"sync:LEVEL"` or a bare level
+    /// (`"QUORUM"`, `"ALL"`, `"LOCAL_QUORUM"`, `"EACH_QUORUM"`, `"ONE"`, or a
+    /// number of datacenters), case-insensitive. Anything else is
+    /// `OTSParameterInvalid`.
+    pub fn parse_arg(s: &str) -> crate::Result<WriteMode> {
+        let bad = || {
+            crate::Error::ParameterInvalid(format!(
+                "write mode {s:?}: expected async, semi-sync:MS, sync:LEVEL or a consistency level"
+            ))
+        };
+        let lower = s.trim().to_ascii_lowercase();
+        if lower == "async" {
+            return Ok(WriteMode::Async);
+        }
+        if let Some(ms) = lower.strip_prefix("semi-sync:") {
+            return Ok(WriteMode::SemiSync {
+                timeout_ms: ms.parse().map_err(|_| bad())?,
+            });
+        }
+        let level = lower.strip_prefix("sync:").unwrap_or(&lower);
+        Consistency::parse(level)
+            .map(WriteMode::Sync)
+            .ok_or_else(bad)
+    }
 }
 
 /// Which replicas a read asks.
@@ -92,4 +118,52 @@ pub enum ReadLevel {
     Quorum,
     /// The partition's home region.
     Leader,
+}
+
+impl ReadLevel {
+    /// Parse `ONE`, `QUORUM` or `LEADER` (any case); anything else is
+    /// `OTSParameterInvalid`.
+    pub fn parse_arg(s: &str) -> crate::Result<ReadLevel> {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "ONE" => Ok(ReadLevel::One),
+            "QUORUM" => Ok(ReadLevel::Quorum),
+            "LEADER" => Ok(ReadLevel::Leader),
+            _ => Err(crate::Error::ParameterInvalid(format!(
+                "read level {s:?}: expected ONE, QUORUM or LEADER"
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes_and_levels_parse_as_the_bindings_take_them() {
+        assert_eq!(WriteMode::parse_arg(" ASYNC ").unwrap(), WriteMode::Async);
+        assert_eq!(
+            WriteMode::parse_arg("semi-sync:250").unwrap(),
+            WriteMode::SemiSync { timeout_ms: 250 }
+        );
+        assert_eq!(
+            WriteMode::parse_arg("sync:each_quorum").unwrap(),
+            WriteMode::Sync(Consistency::EachQuorum)
+        );
+        assert_eq!(
+            WriteMode::parse_arg("2").unwrap(),
+            WriteMode::Sync(Consistency::Datacenters(2))
+        );
+        for bad in ["", "semi-sync:x", "sync:most", "0"] {
+            assert_eq!(
+                WriteMode::parse_arg(bad).unwrap_err().code(),
+                "OTSParameterInvalid"
+            );
+        }
+        assert_eq!(ReadLevel::parse_arg("leader").unwrap(), ReadLevel::Leader);
+        assert_eq!(
+            ReadLevel::parse_arg("ALL").unwrap_err().code(),
+            "OTSParameterInvalid"
+        );
+    }
 }

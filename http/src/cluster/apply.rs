@@ -144,29 +144,6 @@ pub fn row_record(table: &str, row: Row) -> ChangeRecord {
     }
 }
 
-/// A `Put` record back as a row.
-pub fn record_row(rec: ChangeRecord) -> Row {
-    Row {
-        primary_key: rec.primary_key,
-        cells: rec
-            .columns
-            .into_iter()
-            .filter_map(|c| match c {
-                ColumnOp::Put {
-                    name,
-                    value,
-                    timestamp,
-                } => Some(Cell {
-                    name,
-                    value,
-                    timestamp,
-                }),
-                _ => None,
-            })
-            .collect(),
-    }
-}
-
 /// A range bound from an encoded (possibly partial) key: the given leading
 /// values, the rest `fill` (INF_MIN for both ends: a partial start includes
 /// the keys with that prefix, a partial end excludes them). Empty → all `empty`.

@@ -1,7 +1,6 @@
 //! The blocking cluster client: the core's [`ClusterClient`] (routing,
 //! write modes, balancer, semi-sync state) driven over HTTP.
 
-use super::apply::record_row;
 use super::peer::{CallError, DelayFn, Peers};
 use crate::client::ClientOptions;
 use std::collections::{BTreeMap, HashMap};
@@ -12,6 +11,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tablesync::cluster::balance::BalancerConfig;
 use tablesync::cluster::client::{ClusterClient, WriteEvent};
 use tablesync::cluster::merge::{MergeStep, RangeMerge};
+use tablesync::cluster::record_row;
 use tablesync::cluster::txn::{Outcome, TxnId};
 use tablesync::cluster::wire::{ClusterMsg, RowWrite};
 use tablesync::cluster::{ClusterMap, ReadLevel, Replica, WriteMode};
@@ -285,40 +285,7 @@ impl Cluster {
         update: RowUpdate,
         condition: RowExistence,
     ) -> Result<RowWrite> {
-        if !update.increment.is_empty() {
-            return Err(Error::invalid(
-                "cluster updates do not support increments yet",
-            ));
-        }
-        let ts = wall_ms();
-        let mut cols: Vec<ColumnOp> = update
-            .put
-            .into_iter()
-            .map(|c| ColumnOp::Put {
-                name: c.name,
-                value: c.value,
-                timestamp: c.timestamp.unwrap_or(ts),
-            })
-            .collect();
-        cols.extend(
-            update
-                .delete
-                .into_iter()
-                .map(|(name, timestamp)| ColumnOp::DeleteOneVersion { name, timestamp }),
-        );
-        cols.extend(
-            update
-                .delete_all
-                .into_iter()
-                .map(|name| ColumnOp::DeleteAllVersions { name }),
-        );
-        Ok(RowWrite::new(
-            condition,
-            table,
-            ChangeKind::Update,
-            pk,
-            cols,
-        ))
+        RowWrite::update(table, pk, update, condition, wall_ms())
     }
 
     /// A delete as a [`RowWrite`].
