@@ -8,7 +8,7 @@ use crate::codec::buf::{put_bytes, put_varint, Reader};
 use crate::codec::frame::{decode_frame_version, try_encode_frame_version};
 use crate::codec::record::read_record;
 use crate::codec::schema::{put_schema, read_schema};
-use crate::log::vv_codec::{put_vv, read_vv};
+use crate::log::vv_codec::read_vv;
 use crate::log::LogCounters;
 use crate::model::error::{Error, Result};
 use crate::table::Table;
@@ -26,12 +26,7 @@ impl Database {
     pub(crate) fn export_delta(&self) -> Result<Option<Vec<u8>>> {
         self.check_open()?;
         let mut p = Vec::with_capacity(4096);
-        put_bytes(&mut p, self.region.as_bytes());
-        p.extend_from_slice(&self.log.hlc_last().to_le_bytes());
-        put_varint(&mut p, self.log.local_seq());
-        put_varint(&mut p, self.log.next_cursor());
-        put_vv(&mut p, self.log.version_vector());
-        put_vv(&mut p, self.log.dropped());
+        self.put_region_head(&mut p);
         put_varint(&mut p, self.log.first_cursor());
         put_varint(&mut p, self.tables.len() as u64);
         for t in self.tables.values() {

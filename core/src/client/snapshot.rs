@@ -27,17 +27,24 @@ pub const MAX_SNAPSHOT_BYTES: usize = if usize::BITS >= 64 {
 };
 
 impl Database {
+    /// The region's head as snapshots and delta checkpoints begin with it
+    /// (FORMAT.md §11, §12): region, last HLC, local seq, next cursor,
+    /// version vector and dropped vector.
+    pub(crate) fn put_region_head(&self, p: &mut Vec<u8>) {
+        put_bytes(p, self.region.as_bytes());
+        p.extend_from_slice(&self.log.hlc_last().to_le_bytes());
+        put_varint(p, self.log.local_seq());
+        put_varint(p, self.log.next_cursor());
+        put_vv(p, self.log.version_vector());
+        put_vv(p, self.log.dropped());
+    }
+
     /// The whole region (tables, rows, change log, clocks) as one frame:
     /// lz4-compressed, checksummed, byte-exact on import.
     pub fn export_snapshot(&self) -> Result<Vec<u8>> {
         self.check_open()?;
         let mut p = Vec::with_capacity(1024);
-        put_bytes(&mut p, self.region.as_bytes());
-        p.extend_from_slice(&self.log.hlc_last().to_le_bytes());
-        put_varint(&mut p, self.log.local_seq());
-        put_varint(&mut p, self.log.next_cursor());
-        put_vv(&mut p, self.log.version_vector());
-        put_vv(&mut p, self.log.dropped());
+        self.put_region_head(&mut p);
         put_varint(&mut p, self.tables.len() as u64);
         for t in self.tables.values() {
             put_schema(&mut p, &t.schema);
