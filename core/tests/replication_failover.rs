@@ -1,6 +1,7 @@
 //! Failure detection, failover and failback of a three-region group on a
 //! perfect in-process network with one region cut off at will.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use tablesync::replication::{GroupAction, GroupConfig, GroupMsg, GroupNode, PeerHealth, Role};
 use tablesync::*;
@@ -12,6 +13,8 @@ struct Net {
     dbs: Vec<Database>,
     nodes: Vec<GroupNode>,
     cut: Option<usize>,
+    /// More regions cut off (several failovers in a row).
+    down: BTreeSet<usize>,
 }
 
 impl Net {
@@ -42,6 +45,7 @@ impl Net {
             dbs,
             nodes,
             cut: None,
+            down: BTreeSet::new(),
         }
     }
 
@@ -51,7 +55,11 @@ impl Net {
             .map(|GroupAction::Send { to, bytes }| (from, to[1..].parse().unwrap(), bytes))
             .collect();
         while let Some((f, t, bytes)) = queue.pop() {
-            if self.cut == Some(f) || self.cut == Some(t) {
+            if self.cut == Some(f)
+                || self.cut == Some(t)
+                || self.down.contains(&f)
+                || self.down.contains(&t)
+            {
                 continue;
             }
             let now = self.clock.now_ms();
@@ -262,7 +270,7 @@ fn the_freshest_standby_is_elected_even_when_it_comes_later_in_preference() {
     assert_eq!(net.primary(1), "r2", "r1 knows r2 is fresher");
     assert_eq!(net.primary(2), "r2");
     assert_eq!(net.nodes[2].role(), Role::Primary);
-    assert_eq!(net.nodes[2].state().handover.as_ref().unwrap().held_seq, 10);
+    assert_eq!(net.nodes[2].state().handover().unwrap().held_seq, 10);
     net.write(2, 100).unwrap();
     // Nothing acknowledged by r0 was lost: r2 held all of it.
     net.cut = None;
@@ -399,7 +407,7 @@ fn the_handover_counts_what_the_candidate_holds_when_it_wins() {
     }
     assert!(stood, "r1 never stood");
     assert_eq!(net.primary(1), "r1");
-    assert_eq!(net.nodes[1].state().handover.as_ref().unwrap().held_seq, 6);
+    assert_eq!(net.nodes[1].state().handover().unwrap().held_seq, 6);
 }
 
 /// Heartbeats that stall for a while (a loaded machine) but less than the
@@ -485,4 +493,162 @@ fn a_killed_primary_is_replaced_about_one_lease_after_its_last_heartbeat() {
     // One lease (1 s) from the last acknowledged heartbeat, which is at
     // most one heartbeat period before the kill, plus a tick.
     assert!((900..=1_150).contains(&rto), "RTO {rto} ms");
+}
+
+fn lost_of(net: &Net, i: usize) -> Vec<(String, u64, u64, u64)> {
+    let s = net.nodes[i].status(net.clock.now_ms());
+    assert!(!s.lost_pending, "{s:?}");
+    s.lost
+        .iter()
+        .map(|l| (l.origin.clone(), l.from_seq, l.to_seq, l.epoch))
+        .collect()
+}
+
+fn ship(net: &mut Net, from: usize, n: usize, to: &[usize]) {
+    let records = net.dbs[from].changes_since(0, 1_000).unwrap().records;
+    let own: Vec<_> = records
+        .into_iter()
+        .filter(|r| r.origin == format!("r{from}"))
+        .take(n)
+        .collect();
+    for &t in to {
+        net.dbs[t].apply_changes(&own).unwrap();
+    }
+}
+
+/// Issue 13, two failovers before the old primary returns: r0 leads and
+/// dies, r1 is elected and dies, r2 is elected, then r0 and r1 come back.
+/// Each reports what it acknowledged and the primaries after it lacked,
+/// although the handover that began the current epoch is about r1 only.
+#[test]
+fn after_two_failovers_each_returning_old_primary_reports_its_lost_writes() {
+    let mut net = Net::new(5);
+    net.run(1_200);
+    for k in 0..10 {
+        net.write(0, k).unwrap();
+    }
+    ship(&mut net, 0, 6, &[1, 2, 3, 4]);
+    net.run(300);
+    net.down.insert(0);
+    net.run(4_000);
+    assert_eq!(
+        (net.primary(1), net.nodes[1].state().epoch),
+        ("r1".into(), 2)
+    );
+    for k in 100..105 {
+        net.write(1, k).unwrap();
+    }
+    ship(&mut net, 1, 2, &[2, 3, 4]);
+    net.run(300);
+    net.down.insert(1);
+    net.run(4_000);
+    assert_eq!(
+        (net.primary(2), net.nodes[2].state().epoch),
+        ("r2".into(), 3)
+    );
+    net.write(2, 200).unwrap();
+    // r0 comes back: two epochs passed, the newest handover names r1.
+    net.down.remove(&0);
+    net.run(300);
+    assert_eq!(net.nodes[0].state().epoch, 3);
+    assert_eq!(lost_of(&net, 0), [("r0".into(), 7, 10, 1)]);
+    // r1 comes back too and reports its own.
+    net.down.remove(&1);
+    net.run(300);
+    assert_eq!(lost_of(&net, 1), [("r1".into(), 3, 5, 2)]);
+    // Every member keeps the chain.
+    let epochs: Vec<u64> = net.nodes[4]
+        .state()
+        .handovers
+        .iter()
+        .map(|h| h.epoch)
+        .collect();
+    assert_eq!(epochs, [2, 3]);
+}
+
+/// The loss starts at the lowest hold over every handover after the epoch
+/// the member led: an intermediate primary that held more of r0's writes
+/// than its successor does not hide the ones the successor began without.
+/// After a failback, only the handovers after r0's latest epoch count.
+#[test]
+fn writes_held_by_an_intermediate_primary_only_are_reported_and_old_handovers_do_not_count_again() {
+    let mut net = Net::new(5);
+    net.run(1_200);
+    for k in 0..10 {
+        net.write(0, k).unwrap();
+    }
+    // r1 (the freshest, elected) holds r0's first 8; the others only 4.
+    ship(&mut net, 0, 8, &[1]);
+    ship(&mut net, 0, 4, &[2, 3, 4]);
+    net.run(300);
+    net.down.insert(0);
+    net.run(4_000);
+    assert_eq!(net.primary(1), "r1");
+    assert_eq!(net.nodes[1].state().handover().unwrap().held_seq, 8);
+    // r1 dies before passing r0's 5..8 on; r2 begins epoch 3 without them.
+    net.down.insert(1);
+    net.run(4_000);
+    assert_eq!(
+        (net.primary(2), net.nodes[2].state().epoch),
+        ("r2".into(), 3)
+    );
+    assert_eq!(
+        net.nodes[2].state().handover().unwrap().held_of("r0"),
+        Some(4)
+    );
+    net.down.remove(&0);
+    net.run(300);
+    assert_eq!(lost_of(&net, 0), [("r0".into(), 5, 10, 1)]);
+    // Failback: r0 resyncs with r2 and leads again.
+    {
+        let (a, b) = net.dbs.split_at_mut(2);
+        assert!(
+            a[0].sync_with(&mut b[0], sync::SyncConfig::default())
+                .unwrap()
+                .verified
+        );
+    }
+    net.nodes[0].mark_resynced();
+    let now = net.clock.now_ms();
+    let acts = net.nodes[0].promote(&net.dbs[0], now).unwrap();
+    net.route(0, acts);
+    net.run(1_200);
+    assert_eq!(net.primary(0), "r0");
+    let led = net.nodes[0].state().epoch;
+    // r2 led epoch 3: it resyncs too, so that it may stand again (a
+    // standby defers to a fresher live peer, even one that must resync).
+    {
+        let (a, b) = net.dbs.split_at_mut(2);
+        assert!(
+            a[0].sync_with(&mut b[0], sync::SyncConfig::default())
+                .unwrap()
+                .verified
+        );
+    }
+    net.nodes[2].mark_resynced();
+    for k in 300..305 {
+        net.write(0, k).unwrap();
+    }
+    // r0's seqs 11..15; the others get up to 13.
+    let records = net.dbs[0].changes_since(0, 1_000).unwrap().records;
+    let upto13: Vec<_> = records
+        .into_iter()
+        .filter(|r| r.origin == "r0" && r.seq <= 13)
+        .collect();
+    for t in 2..5 {
+        net.dbs[t].apply_changes(&upto13).unwrap();
+    }
+    net.run(300);
+    net.down.insert(0);
+    net.run(4_000);
+    let primary = net.primary(2);
+    assert_ne!(primary, "r0");
+    net.down.remove(&0);
+    net.run(300);
+    // The handover of epoch 3 (r0 held up to 4) is older than the epoch r0
+    // led last: it does not count again.
+    assert_eq!(
+        lost_of(&net, 0),
+        [("r0".into(), 5, 10, 1), ("r0".into(), 14, 15, led)]
+    );
 }

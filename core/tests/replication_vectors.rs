@@ -80,13 +80,32 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
         from: "eu".into(),
         to: "us".into(),
         held_seq: 41,
+        held: [
+            ("ap".to_string(), 0),
+            ("eu".to_string(), 41),
+            ("us".to_string(), 6),
+        ]
+        .into(),
+    };
+    // A second failover: "us" replaced by "ap", which held "eu" up to 43.
+    let handover3 = Handover {
+        epoch: 3,
+        from: "us".into(),
+        to: "ap".into(),
+        held_seq: 7,
+        held: [
+            ("ap".to_string(), 2),
+            ("eu".to_string(), 43),
+            ("us".to_string(), 7),
+        ]
+        .into(),
     };
     let hb = GroupMsg::Heartbeat {
         from: "us".into(),
         epoch: 2,
         primary: "us".into(),
         sent_ms: 1_700_000_000_123,
-        handover: Some(handover.clone()),
+        handovers: vec![handover.clone()],
         freshness: [("eu".to_string(), 41), ("us".to_string(), 6)].into(),
     };
     let ack = GroupMsg::Ack {
@@ -96,7 +115,7 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
         hb_epoch: 2,
         echo_ms: 1_700_000_000_123,
         accepted: true,
-        handover: None,
+        handovers: Vec::new(),
     };
     let ack_handover = GroupMsg::Ack {
         from: "eu".into(),
@@ -105,7 +124,7 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
         hb_epoch: 1,
         echo_ms: 1_700_000_000_123,
         accepted: false,
-        handover: Some(handover.clone()),
+        handovers: vec![handover.clone()],
     };
     let vreq = GroupMsg::VoteRequest {
         from: "us".into(),
@@ -125,13 +144,30 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
         voted_epoch: 2,
         voted_for: "us".into(),
         needs_resync: true,
-        handover: Some(handover),
+        handovers: vec![handover.clone()],
         lost: vec![LostRange {
             origin: "eu".into(),
             from_seq: 42,
             to_seq: 45,
             epoch: 1,
         }],
+    };
+    let hb_chain = GroupMsg::Heartbeat {
+        from: "ap".into(),
+        epoch: 3,
+        primary: "ap".into(),
+        sent_ms: 1_700_000_000_456,
+        handovers: vec![handover.clone(), handover3.clone()],
+        freshness: [("eu".to_string(), 43), ("us".to_string(), 7)].into(),
+    };
+    let state_chain = GroupState {
+        epoch: 3,
+        primary: "ap".into(),
+        voted_epoch: 3,
+        voted_for: "ap".into(),
+        needs_resync: false,
+        handovers: vec![handover, handover3],
+        lost: Vec::new(),
     };
     vec![
         ("record_push", encode_push(&push)),
@@ -144,6 +180,8 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
         ("group_vote_request", vreq.encode()),
         ("group_vote", vote.encode()),
         ("group_state", state.encode()),
+        ("group_heartbeat_chain", hb_chain.encode()),
+        ("group_state_chain", state_chain.encode()),
     ]
 }
 
@@ -188,6 +226,12 @@ fn replication_frames_match_the_golden_vectors() {
                 assert_eq!(l.config().trigger, Trigger::Delayed(300_000));
             }
             "group_state" => assert_eq!(GroupState::decode(&bytes).unwrap().lost[0].to_seq, 45),
+            "group_state_chain" => {
+                let s = GroupState::decode(&bytes).unwrap();
+                assert_eq!(s.handovers.len(), 2);
+                assert_eq!(s.handover().unwrap().held_of("eu"), Some(43));
+                assert_eq!(s.encode(), bytes);
+            }
             _ => {
                 let m = GroupMsg::decode(&bytes).unwrap();
                 assert_eq!(m.encode(), bytes);
@@ -208,4 +252,63 @@ fn replication_frames_match_the_golden_vectors() {
             assert!(refused, "{name}: damaged byte {i} accepted");
         }
     }
+}
+
+/// Frames written by version 1 (before the chain of handovers): the
+/// golden bytes of the previous release, still read.
+const V1_HEARTBEAT: &str =
+    "54534750010020000000b36a6f8b0102757302027573f6a1abfef962010202657502757329020265752902757306";
+const V1_ACK_HANDOVER: &str =
+    "5453475001001900000002e5e6bb020265750202757301f6a1abfef96200010202657502757329";
+const V1_ACK: &str = "54534750010010000000b9e7f05c020261700202757302f6a1abfef96201";
+const V1_VOTE: &str = "545347500100080000007e34c752040261700201b401";
+const V1_STATE: &str =
+    "5453475301001900000002938e20020275730202757301010202657502757329010265752a2d01";
+
+#[test]
+fn version_1_group_frames_and_state_still_open() {
+    let v1_handover = Handover {
+        epoch: 2,
+        from: "eu".into(),
+        to: "us".into(),
+        held_seq: 41,
+        held: Default::default(),
+    };
+    match GroupMsg::decode(&unhex(V1_HEARTBEAT)).unwrap() {
+        GroupMsg::Heartbeat {
+            handovers,
+            freshness,
+            ..
+        } => {
+            assert_eq!(handovers, vec![v1_handover.clone()]);
+            assert_eq!(freshness.get("us"), Some(&6));
+        }
+        m => panic!("{m:?}"),
+    }
+    match GroupMsg::decode(&unhex(V1_ACK_HANDOVER)).unwrap() {
+        GroupMsg::Ack { handovers, .. } => assert_eq!(handovers, vec![v1_handover.clone()]),
+        m => panic!("{m:?}"),
+    }
+    match GroupMsg::decode(&unhex(V1_ACK)).unwrap() {
+        GroupMsg::Ack { handovers, .. } => assert!(handovers.is_empty()),
+        m => panic!("{m:?}"),
+    }
+    assert!(matches!(
+        GroupMsg::decode(&unhex(V1_VOTE)).unwrap(),
+        GroupMsg::Vote {
+            since_ack_ms: 180,
+            ..
+        }
+    ));
+    // A persisted state of version 1 opens as a chain of its one handover,
+    // which still says how far the old primary was held (its held vector
+    // is unknown), and is written back as version 2.
+    let s = GroupState::decode(&unhex(V1_STATE)).unwrap();
+    assert_eq!(s.handovers, vec![v1_handover]);
+    assert_eq!(s.handover().unwrap().held_of("eu"), Some(41));
+    assert_eq!(s.handover().unwrap().held_of("ap"), None);
+    assert_eq!(s.lost[0].to_seq, 45);
+    let again = s.encode();
+    assert_eq!(again[4], 2);
+    assert_eq!(GroupState::decode(&again).unwrap(), s);
 }

@@ -36,7 +36,7 @@ use crate::{DriverOptions, LinkHandle, Peer};
 use serde_json::{json, Value as J};
 use tablesync::replication::{
     files, DetectorConfig, FailureDetector, GroupAction, GroupConfig, GroupNode, GroupRegion,
-    GroupState, Handover, LinkConfig, LostRange, Role, Trigger,
+    GroupState, Handover, LinkConfig, Role, Trigger,
 };
 use tablesync::sync::{Initiator, SessionStep, SyncConfig, SyncDirection};
 use tablesync::{Database, Error, Result, WriteGuard};
@@ -238,21 +238,55 @@ fn no_group() -> GroupState {
         voted_epoch: 0,
         voted_for: String::new(),
         needs_resync: false,
-        handover: None,
+        handovers: Vec::new(),
         lost: Vec::new(),
     }
 }
 
-fn handover_json(h: &Option<Handover>) -> J {
+fn handover_json(h: Option<&Handover>) -> J {
     match h {
         None => J::Null,
-        Some(h) => json!({"epoch": h.epoch, "from": h.from, "to": h.to, "held_seq": h.held_seq}),
+        Some(h) => json!({
+            "epoch": h.epoch,
+            "from": h.from,
+            "to": h.to,
+            "held_seq": h.held_seq,
+            "held": h.held,
+        }),
+    }
+}
+
+/// A peer's chain of handovers: `handovers` (oldest first), or only its
+/// `handover` from a peer that sends no chain.
+fn handovers_of(j: &J) -> Result<Vec<Handover>> {
+    match j.get("handovers") {
+        Some(J::Array(items)) => items
+            .iter()
+            .map(|h| handover_of(h)?.ok_or_else(|| Error::invalid("handovers: null entry")))
+            .collect(),
+        Some(J::Null) | None => Ok(handover_of(j.get("handover").unwrap_or(&J::Null))?
+            .into_iter()
+            .collect()),
+        Some(_) => Err(Error::invalid("handovers must be an array")),
     }
 }
 
 fn handover_of(j: &J) -> Result<Option<Handover>> {
     if j.is_null() {
         return Ok(None);
+    }
+    let mut held = tablesync::replication::Vector::new();
+    match j.get("held") {
+        None | Some(J::Null) => {}
+        Some(J::Object(m)) => {
+            for (k, v) in m {
+                let n = v.as_u64().ok_or_else(|| {
+                    Error::invalid(format!("handover.held.{k} must be an unsigned integer"))
+                })?;
+                held.insert(k.clone(), n);
+            }
+        }
+        Some(_) => return Err(Error::invalid("handover.held must be an object")),
     }
     let num = |k: &str| {
         j.get(k)
@@ -270,6 +304,7 @@ fn handover_of(j: &J) -> Result<Option<Handover>> {
         from: text("from")?,
         to: text("to")?,
         held_seq: num("held_seq")?,
+        held,
     }))
 }
 
@@ -479,7 +514,8 @@ impl Host {
             "from": self.me,
             "epoch": g.st.epoch,
             "primary": g.st.primary,
-            "handover": handover_json(&g.st.handover),
+            "handover": handover_json(g.st.handover()),
+            "handovers": g.st.handovers.iter().map(|h| handover_json(Some(h))).collect::<Vec<_>>(),
         })
     }
 
@@ -521,7 +557,7 @@ impl Host {
             .and_then(J::as_str)
             .ok_or_else(|| Error::invalid("heartbeat: 'primary' must be a string"))?
             .to_string();
-        let handover = handover_of(j.get("handover").unwrap_or(&J::Null))?;
+        let handovers = handovers_of(j)?;
         // Read the version vector before taking the group lock (the lock
         // order is database, then group, everywhere).
         let newer = epoch > lock(&self.group).st.epoch;
@@ -536,33 +572,30 @@ impl Host {
         };
         let mut g = lock(&self.group);
         g.detector.heard(from, self.clock.now_ms());
+        if epoch <= g.st.epoch && g.st.merge_handovers(&handovers) {
+            self.save(&g)?;
+        }
         if epoch > g.st.epoch {
             let old_epoch = g.st.epoch;
             if g.st.primary == self.me && old_epoch > 0 {
                 // Stepping down: what this region acknowledged and the new
                 // primary did not hold is reported, then merged back by the
                 // links and the failback resync.
+                // The chain of handovers names it however many epochs
+                // passed (GroupState::lost_since).
                 g.st.needs_resync = true;
-                if let Some(h) = &handover {
-                    if h.from == self.me && own_last > h.held_seq {
-                        g.st.lost.push(LostRange {
-                            origin: self.me.clone(),
-                            from_seq: h.held_seq + 1,
-                            to_seq: own_last,
-                            epoch: old_epoch,
-                        });
-                        let n = g.st.lost.len();
-                        if n > 64 {
-                            g.st.lost.drain(..n - 64);
-                        }
-                    }
-                }
             }
+            let was_primary = g.st.primary == self.me && old_epoch > 0;
             g.st.epoch = epoch;
             g.st.primary = primary.clone();
             g.st.voted_epoch = epoch;
             g.st.voted_for = primary;
-            g.st.handover = handover;
+            g.st.merge_handovers(&handovers);
+            if was_primary && g.st.handover().is_some() {
+                if let Some(range) = g.st.lost_since(&self.me, old_epoch, own_last) {
+                    g.st.push_lost(range);
+                }
+            }
             g.promoted_here = false;
             self.save(&g)?;
             tracing::info!(epoch, primary = %g.st.primary, "adopted a newer epoch");
@@ -595,18 +628,27 @@ impl Host {
             }
             let old = g.st.primary.clone();
             let held = vv.get(&old).copied().unwrap_or(0);
+            let held_vv = std::iter::once(self.me.clone())
+                .chain(self.peers.iter().map(|p| p.name.clone()))
+                .map(|m| {
+                    let n = vv.get(&m).copied().unwrap_or(0);
+                    (m, n)
+                })
+                .collect();
             let epoch = g.st.epoch.max(g.st.voted_epoch) + 1;
             g.st.epoch = epoch;
             g.st.primary = self.me.clone();
             g.st.voted_epoch = epoch;
             g.st.voted_for = self.me.clone();
             g.st.needs_resync = false;
-            g.st.handover = Some(Handover {
+            let handover = Handover {
                 epoch,
                 from: old.clone(),
                 to: self.me.clone(),
                 held_seq: held,
-            });
+                held: held_vv,
+            };
+            g.st.merge_handovers([&handover]);
             g.promoted_here = true;
             self.save(&g)?;
             self.refresh(&g);
@@ -855,7 +897,7 @@ impl Host {
                 let g = lock(&self.group);
                 let role = g.node.as_ref().map(GroupNode::role);
                 if role == Some(Role::Primary) && g.st.epoch > before.epoch {
-                    let h = g.st.handover.clone();
+                    let h = g.st.handover().cloned();
                     return Ok(json!({
                         "epoch": g.st.epoch,
                         "primary": self.me,

@@ -80,11 +80,21 @@ fn promote(members: &mut [Member], promote: &str) -> CliResult<(u64, Option<Lost
             }
         }
     }
+    let vv = members[target].db.version_vector()?;
+    let held_vv = members
+        .iter()
+        .map(|m| {
+            let r = m.db.region().to_string();
+            let n = vv.get(&r).copied().unwrap_or(0);
+            (r, n)
+        })
+        .collect();
     let handover = Handover {
         epoch,
         from: old.clone(),
         to: promote.to_string(),
         held_seq: held,
+        held: held_vv,
     };
     for m in members.iter_mut() {
         let mut s = m.state.clone();
@@ -92,7 +102,9 @@ fn promote(members: &mut [Member], promote: &str) -> CliResult<(u64, Option<Lost
         s.primary = promote.to_string();
         s.voted_epoch = epoch;
         s.voted_for = promote.to_string();
-        s.handover = Some(handover.clone());
+        // Every member keeps the newest chain, then this handover.
+        s.merge_handovers(&newest.handovers);
+        s.merge_handovers([&handover]);
         if m.db.region() == old && old != promote {
             s.needs_resync = true;
             if let Some(l) = &lost {

@@ -24,9 +24,6 @@ use std::collections::BTreeMap as Map;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-/// Lost ranges kept in the persisted state.
-const MAX_LOST: usize = 64;
-
 /// A group's settings (the same on every member).
 #[derive(Clone, Debug, PartialEq)]
 pub struct GroupConfig {
@@ -301,7 +298,7 @@ impl GroupNode {
         db: &dyn GroupRegion,
         epoch: u64,
         primary: &str,
-        handover: Option<Handover>,
+        handovers: &[Handover],
         now_ms: i64,
     ) {
         if epoch <= self.st.epoch {
@@ -323,7 +320,7 @@ impl GroupNode {
         }
         self.st.epoch = epoch;
         self.st.primary = primary.to_string();
-        self.st.handover = handover;
+        self.st.merge_handovers(handovers);
         self.report_lost();
         self.candidacy = None;
         self.acks.clear();
@@ -332,30 +329,28 @@ impl GroupNode {
         self.refresh_fence(now_ms);
     }
 
-    /// Record the writes a handover away from this member left behind.
+    /// Record the writes the handovers away from this member left behind
+    /// ([`GroupState::lost_since`]), once the handover that began the
+    /// current epoch is known.
     fn report_lost(&mut self) {
         let Some((old_epoch, last)) = self.unreported else {
             return;
         };
-        let Some(h) = self.st.handover.as_ref() else {
-            return;
-        };
-        if h.epoch != self.st.epoch {
+        if self.st.handover().is_none() {
             return;
         }
         self.unreported = None;
-        if h.from == self.me && last > h.held_seq {
-            self.st.lost.push(LostRange {
-                origin: self.me.clone(),
-                from_seq: h.held_seq + 1,
-                to_seq: last,
-                epoch: old_epoch,
-            });
-            let n = self.st.lost.len();
-            if n > MAX_LOST {
-                self.st.lost.drain(..n - MAX_LOST);
-            }
+        if let Some(range) = self.st.lost_since(&self.me, old_epoch, last) {
+            self.st.push_lost(range);
+        }
+        self.dirty = true;
+    }
+
+    /// Handovers learnt from a peer; reports what became known.
+    fn learn_handovers(&mut self, handovers: &[Handover]) {
+        if self.st.merge_handovers(handovers) {
             self.dirty = true;
+            self.report_lost();
         }
     }
 
@@ -369,7 +364,7 @@ impl GroupNode {
                 epoch: self.st.epoch,
                 primary: self.st.primary.clone(),
                 sent_ms: now_ms,
-                handover: self.st.handover.clone(),
+                handovers: self.st.handovers.clone(),
                 freshness: own_vector(db),
             }));
         }
@@ -488,18 +483,25 @@ impl GroupNode {
         // What the new primary holds of the old one's writes when it wins
         // (not when it stood: records still in flight may have landed
         // since), so the lost ranges name exactly what it lacks.
-        let held_seq = db
-            .version_vector()
-            .ok()
-            .and_then(|v| v.get(&c.old_primary).copied())
-            .unwrap_or(0);
-        self.st.handover = Some(Handover {
+        // The whole vector over the members is kept: a member deposed
+        // epochs ago reads how much of it this primary held.
+        let vv = own_vector(db);
+        let held: Vector = self
+            .config
+            .members
+            .iter()
+            .map(|m| (m.clone(), vv.get(m).copied().unwrap_or(0)))
+            .collect();
+        let held_seq = held.get(&c.old_primary).copied().unwrap_or(0);
+        let handover = Handover {
             epoch: c.epoch,
             from: c.old_primary,
             to: self.me.clone(),
             held_seq,
-        });
+            held,
+        };
         self.st.epoch = c.epoch;
+        self.st.merge_handovers([&handover]);
         self.st.primary = self.me.clone();
         self.st.needs_resync = false;
         self.acks.clear();
@@ -576,18 +578,15 @@ impl GroupNode {
                 epoch,
                 primary,
                 sent_ms,
-                handover,
+                handovers,
                 freshness,
                 ..
             } => {
                 self.peer_fresh.insert(from.clone(), freshness);
                 if epoch > self.st.epoch && primary != self.me {
-                    self.adopt(db, epoch, &primary, handover, now_ms);
-                } else if epoch == self.st.epoch && self.st.handover.is_none() && handover.is_some()
-                {
-                    self.st.handover = handover;
-                    self.dirty = true;
-                    self.report_lost();
+                    self.adopt(db, epoch, &primary, &handovers, now_ms);
+                } else {
+                    self.learn_handovers(&handovers);
                 }
                 if epoch == self.st.epoch && primary == from && self.st.primary == from {
                     self.last_heard_primary = now_ms;
@@ -606,7 +605,7 @@ impl GroupNode {
                         hb_epoch: epoch,
                         echo_ms: sent_ms,
                         accepted,
-                        handover: self.st.handover.clone(),
+                        handovers: self.st.handovers.clone(),
                     }
                     .encode(),
                 });
@@ -617,16 +616,13 @@ impl GroupNode {
                 hb_epoch,
                 echo_ms,
                 accepted,
-                handover,
+                handovers,
                 ..
             } => {
                 if epoch > self.st.epoch && primary != self.me {
-                    self.adopt(db, epoch, &primary, handover, now_ms);
-                } else if epoch == self.st.epoch && self.st.handover.is_none() && handover.is_some()
-                {
-                    self.st.handover = handover;
-                    self.dirty = true;
-                    self.report_lost();
+                    self.adopt(db, epoch, &primary, &handovers, now_ms);
+                } else {
+                    self.learn_handovers(&handovers);
                 }
                 if self.is_primary() && accepted && hb_epoch == self.st.epoch && echo_ms <= now_ms {
                     let e = self.acks.entry(from.clone()).or_insert(i64::MIN);

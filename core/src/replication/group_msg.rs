@@ -2,7 +2,7 @@
 //! docs/FORMAT.md "Replication frames").
 
 use crate::codec::buf::{put_bytes, put_varint, put_zigzag, Reader};
-use crate::codec::frame::{decode_frame, encode_frame};
+use crate::codec::frame::{decode_frame, decode_frame_version, encode_frame_version};
 use crate::model::error::Result;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -14,8 +14,12 @@ pub type Vector = BTreeMap<String, u64>;
 /// Magic of a group message.
 pub const MAGIC_GROUP: [u8; 4] = *b"TSGP";
 
+/// Format version of group messages written now: 2 carries the chain of
+/// handovers in HEARTBEAT and ACK; version 1 frames are still read.
+pub const GROUP_MSG_VERSION: u8 = 2;
+
 /// A change of primary: at `epoch`, `to` replaced `from`, holding `from`'s
-/// writes up to `held_seq`.
+/// writes up to `held_seq` and every member's writes up to `held`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Handover {
     /// Epoch that began.
@@ -26,6 +30,23 @@ pub struct Handover {
     pub to: String,
     /// Highest contiguous sequence of `from` the new primary held.
     pub held_seq: u64,
+    /// The new primary's version vector when it won, over the group's
+    /// members (a member it held nothing of is listed with 0). Empty in a
+    /// handover read from a version 1 frame: then only `held_seq` is known.
+    pub held: Vector,
+}
+
+impl Handover {
+    /// How far the new primary held `origin`'s writes when it won, if this
+    /// handover says (`None`: not recorded, an entry from a version 1 frame
+    /// about another member than `from`).
+    pub fn held_of(&self, origin: &str) -> Option<u64> {
+        match self.held.get(origin) {
+            Some(n) => Some(*n),
+            None if origin == self.from => Some(self.held_seq),
+            None => None,
+        }
+    }
 }
 
 /// One group message.
@@ -41,8 +62,10 @@ pub enum GroupMsg {
         primary: String,
         /// Sender's local time (echoed in the ack).
         sent_ms: i64,
-        /// The handover that began the sender's epoch, if known.
-        handover: Option<Handover>,
+        /// The handovers the sender knows, oldest first (at most
+        /// [`MAX_HANDOVERS`](super::group_state::MAX_HANDOVERS)); the last
+        /// one began the sender's epoch when it knows that one.
+        handovers: Vec<Handover>,
         /// The sender's version vector when it sent this (its freshness,
         /// compared with [`fresher`]).
         freshness: Vector,
@@ -61,10 +84,10 @@ pub enum GroupMsg {
         echo_ms: i64,
         /// Whether the ack counts toward the heartbeat sender's lease.
         accepted: bool,
-        /// The handover that began the sender's epoch, if known: a member
-        /// that learns a newer epoch from an ack (a restarted old primary)
-        /// learns at once what it must report lost.
-        handover: Option<Handover>,
+        /// The handovers the sender knows, as in a heartbeat: a member that
+        /// learns a newer epoch from an ack (a restarted old primary) learns
+        /// at once what it must report lost, however many epochs passed.
+        handovers: Vec<Handover>,
     },
     /// A candidate asks for votes for `epoch`.
     VoteRequest {
@@ -138,10 +161,14 @@ fn put_vector(p: &mut Vec<u8>, v: &Vector) {
 
 /// A trailing vector (absent in frames from before it: empty).
 fn optional_vector(r: &mut Reader<'_>) -> Result<Vector> {
-    let mut v = Vector::new();
     if r.is_empty() {
-        return Ok(v);
+        return Ok(Vector::new());
     }
+    read_vector(r)
+}
+
+fn read_vector(r: &mut Reader<'_>) -> Result<Vector> {
+    let mut v = Vector::new();
     let n = r.count()?;
     for _ in 0..n {
         let o = r.string()?.to_string();
@@ -167,24 +194,65 @@ fn put_str(p: &mut Vec<u8>, s: &str) {
     put_bytes(p, s.as_bytes());
 }
 
-fn put_handover(p: &mut Vec<u8>, h: &Handover) {
-    put_varint(p, h.epoch);
-    put_str(p, &h.from);
-    put_str(p, &h.to);
-    put_varint(p, h.held_seq);
-}
-
-fn read_handover(r: &mut Reader<'_>) -> Result<Handover> {
+/// A handover as version 1 wrote it (no held vector).
+fn read_handover_v1(r: &mut Reader<'_>) -> Result<Handover> {
     Ok(Handover {
         epoch: r.varint()?,
         from: r.string()?.into(),
         to: r.string()?.into(),
         held_seq: r.varint()?,
+        held: Vector::new(),
     })
 }
 
+/// Version 1's optional handover (flag, then the handover) as a chain of at
+/// most one entry.
+pub(crate) fn read_flagged_handover_v1(r: &mut Reader<'_>) -> Result<Vec<Handover>> {
+    match r.u8()? {
+        0 => Ok(Vec::new()),
+        1 => Ok(vec![read_handover_v1(r)?]),
+        b => Err(r.error(format!("handover flag byte {b}"))),
+    }
+}
+
+/// A chain of handovers: `count` ‖ (epoch ‖ from ‖ to ‖ held seq ‖ held
+/// vector) × count, epochs strictly increasing.
+pub(crate) fn put_handovers(p: &mut Vec<u8>, chain: &[Handover]) {
+    put_varint(p, chain.len() as u64);
+    for h in chain {
+        put_varint(p, h.epoch);
+        put_str(p, &h.from);
+        put_str(p, &h.to);
+        put_varint(p, h.held_seq);
+        put_vector(p, &h.held);
+    }
+}
+
+/// Read a chain written by [`put_handovers`]; more than
+/// [`MAX_HANDOVERS`](super::group_state::MAX_HANDOVERS) entries or epochs
+/// out of order are refused.
+pub(crate) fn read_handovers(r: &mut Reader<'_>) -> Result<Vec<Handover>> {
+    let n = r.count()?;
+    if n > super::group_state::MAX_HANDOVERS {
+        return Err(r.error(format!(
+            "{n} handovers, at most {}",
+            super::group_state::MAX_HANDOVERS
+        )));
+    }
+    let mut chain: Vec<Handover> = Vec::with_capacity(n);
+    for _ in 0..n {
+        let mut h = read_handover_v1(r)?;
+        h.held = read_vector(r)?;
+        if chain.last().is_some_and(|prev| prev.epoch >= h.epoch) {
+            return Err(r.error("handover epochs out of order"));
+        }
+        chain.push(h);
+    }
+    Ok(chain)
+}
+
 impl GroupMsg {
-    /// Encode as a frame.
+    /// Encode as a frame (version [`GROUP_MSG_VERSION`]).
     pub fn encode(&self) -> Vec<u8> {
         let mut p = Vec::with_capacity(64);
         match self {
@@ -193,7 +261,7 @@ impl GroupMsg {
                 epoch,
                 primary,
                 sent_ms,
-                handover,
+                handovers,
                 freshness,
             } => {
                 p.push(1);
@@ -201,14 +269,8 @@ impl GroupMsg {
                 put_varint(&mut p, *epoch);
                 put_str(&mut p, primary);
                 put_zigzag(&mut p, *sent_ms);
-                match handover {
-                    None => p.push(0),
-                    Some(h) => {
-                        p.push(1);
-                        put_handover(&mut p, h);
-                    }
-                }
                 put_vector(&mut p, freshness);
+                put_handovers(&mut p, handovers);
             }
             GroupMsg::Ack {
                 from,
@@ -217,7 +279,7 @@ impl GroupMsg {
                 hb_epoch,
                 echo_ms,
                 accepted,
-                handover,
+                handovers,
             } => {
                 p.push(2);
                 put_str(&mut p, from);
@@ -226,12 +288,7 @@ impl GroupMsg {
                 put_varint(&mut p, *hb_epoch);
                 put_zigzag(&mut p, *echo_ms);
                 p.push(*accepted as u8);
-                // Trailing and optional: absent when unknown (and in frames
-                // written before it was added).
-                if let Some(h) = handover {
-                    p.push(1);
-                    put_handover(&mut p, h);
-                }
+                put_handovers(&mut p, handovers);
             }
             GroupMsg::VoteRequest {
                 from,
@@ -258,12 +315,19 @@ impl GroupMsg {
                 put_varint(&mut p, *since_ack_ms);
             }
         }
-        encode_frame(MAGIC_GROUP, &p, false)
+        encode_frame_version(MAGIC_GROUP, GROUP_MSG_VERSION, &p, false)
     }
 
-    /// Decode a frame.
+    /// Decode a frame (version 2, or version 1: a HEARTBEAT or ACK of
+    /// version 1 carries at most the handover that began the sender's
+    /// epoch, without its held vector).
     pub fn decode(bytes: &[u8]) -> Result<GroupMsg> {
-        let p = decode_frame(MAGIC_GROUP, bytes, 64 * 1024)?;
+        let v1 = bytes.get(4) == Some(&1);
+        let p = if v1 {
+            decode_frame(MAGIC_GROUP, bytes, 64 * 1024)?
+        } else {
+            decode_frame_version(MAGIC_GROUP, GROUP_MSG_VERSION, bytes, 64 * 1024)?
+        };
         let mut r = Reader::new(&p, "group message");
         let flag = |r: &mut Reader<'_>| -> Result<bool> {
             match r.u8()? {
@@ -273,18 +337,26 @@ impl GroupMsg {
             }
         };
         let m = match r.u8()? {
-            1 => GroupMsg::Heartbeat {
-                from: r.string()?.into(),
-                epoch: r.varint()?,
-                primary: r.string()?.into(),
-                sent_ms: r.zigzag()?,
-                handover: if flag(&mut r)? {
-                    Some(read_handover(&mut r)?)
+            1 => {
+                let from = r.string()?.into();
+                let epoch = r.varint()?;
+                let primary = r.string()?.into();
+                let sent_ms = r.zigzag()?;
+                let (handovers, freshness) = if v1 {
+                    (read_flagged_handover_v1(&mut r)?, optional_vector(&mut r)?)
                 } else {
-                    None
-                },
-                freshness: optional_vector(&mut r)?,
-            },
+                    let f = read_vector(&mut r)?;
+                    (read_handovers(&mut r)?, f)
+                };
+                GroupMsg::Heartbeat {
+                    from,
+                    epoch,
+                    primary,
+                    sent_ms,
+                    handovers,
+                    freshness,
+                }
+            }
             2 => GroupMsg::Ack {
                 from: r.string()?.into(),
                 epoch: r.varint()?,
@@ -292,11 +364,14 @@ impl GroupMsg {
                 hb_epoch: r.varint()?,
                 echo_ms: r.zigzag()?,
                 accepted: flag(&mut r)?,
-                handover: if r.is_empty() {
-                    None
+                handovers: if !v1 {
+                    read_handovers(&mut r)?
+                } else if r.is_empty() {
+                    Vec::new()
                 } else {
+                    // Version 1: trailing `01` ‖ handover, only when known.
                     match r.u8()? {
-                        1 => Some(read_handover(&mut r)?),
+                        1 => vec![read_handover_v1(&mut r)?],
                         b => return Err(r.error(format!("handover flag byte {b}"))),
                     }
                 },
@@ -305,13 +380,21 @@ impl GroupMsg {
                 from: r.string()?.into(),
                 epoch: r.varint()?,
                 forced: flag(&mut r)?,
-                freshness: optional_vector(&mut r)?,
+                freshness: if v1 {
+                    optional_vector(&mut r)?
+                } else {
+                    read_vector(&mut r)?
+                },
             },
             4 => GroupMsg::Vote {
                 from: r.string()?.into(),
                 epoch: r.varint()?,
                 granted: flag(&mut r)?,
-                since_ack_ms: optional_varint(&mut r)?,
+                since_ack_ms: if v1 {
+                    optional_varint(&mut r)?
+                } else {
+                    r.varint()?
+                },
             },
             k => return Err(r.error(format!("unknown message kind {k}"))),
         };

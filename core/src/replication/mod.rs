@@ -41,7 +41,7 @@ pub use detector::{DetectorConfig, FailureDetector, PeerHealth, PeerView, PhiAcc
 pub use fence::Fence;
 pub use group::{GroupAction, GroupConfig, GroupNode, GroupRegion, GroupStatus, Role};
 pub use group_msg::{fresher, GroupMsg, Handover, Vector};
-pub use group_state::{GroupState, LostRange};
+pub use group_state::{GroupState, LostRange, MAX_HANDOVERS};
 pub use link::{Link, LinkAction, CATCHUP_EVERY_MS, CATCHUP_MAX_DEFER_MS};
 pub use respond::respond;
 pub use rng::SplitMix;
