@@ -652,3 +652,48 @@ fn writes_held_by_an_intermediate_primary_only_are_reported_and_old_handovers_do
         [("r0".into(), 5, 10, 1), ("r0".into(), 14, 15, led)]
     );
 }
+
+/// An old primary that learnt the new epoch from a peer that did not know
+/// the handover yet, then restarted, still reports its lost writes once
+/// the handover arrives: the pending step-down is persisted.
+#[test]
+fn a_pending_lost_report_survives_a_restart() {
+    let mut net = Net::new(3);
+    net.run(1_200);
+    for k in 0..10 {
+        net.write(0, k).unwrap();
+    }
+    ship(&mut net, 0, 7, &[1, 2]);
+    net.run(300);
+    net.cut = Some(0);
+    net.run(4_000);
+    assert_eq!(net.primary(1), "r1");
+    // r0 hears of epoch 2 from r2, without any handover.
+    let now = net.clock.now_ms();
+    let hb = GroupMsg::Heartbeat {
+        from: "r2".into(),
+        epoch: 2,
+        primary: "r1".into(),
+        sent_ms: now,
+        handovers: Vec::new(),
+        freshness: Default::default(),
+    }
+    .encode();
+    net.nodes[0].on_message(&net.dbs[0], &hb, now).unwrap();
+    let s = net.nodes[0].status(now);
+    assert_eq!((s.epoch, s.lost_pending), (2, true), "{s:?}");
+    // r0 restarts from what it persisted.
+    let saved = tablesync::replication::GroupState::decode(&net.nodes[0].state().encode()).unwrap();
+    net.nodes[0] = GroupNode::new(
+        "r0",
+        GroupConfig::new(vec!["r0".into(), "r1".into(), "r2".into()]),
+        Some(saved),
+        now,
+    )
+    .unwrap();
+    net.dbs[0].set_write_guard(Some(net.nodes[0].fence()));
+    assert!(net.nodes[0].status(now).lost_pending);
+    net.cut = None;
+    net.run(300);
+    assert_eq!(lost_of(&net, 0), [("r0".into(), 8, 10, 1)]);
+}

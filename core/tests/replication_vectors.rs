@@ -144,6 +144,7 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
         voted_epoch: 2,
         voted_for: "us".into(),
         needs_resync: true,
+        stepped_down: None,
         handovers: vec![handover.clone()],
         lost: vec![LostRange {
             origin: "eu".into(),
@@ -168,6 +169,7 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
         needs_resync: false,
         handovers: vec![handover, handover3],
         lost: Vec::new(),
+        stepped_down: None,
     };
     vec![
         ("record_push", encode_push(&push)),
@@ -308,6 +310,7 @@ fn version_1_group_frames_and_state_still_open() {
     assert_eq!(s.handover().unwrap().held_of("eu"), Some(41));
     assert_eq!(s.handover().unwrap().held_of("ap"), None);
     assert_eq!(s.lost[0].to_seq, 45);
+    assert_eq!(s.stepped_down, None);
     let again = s.encode();
     assert_eq!(again[4], 2);
     assert_eq!(GroupState::decode(&again).unwrap(), s);

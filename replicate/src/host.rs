@@ -240,6 +240,7 @@ fn no_group() -> GroupState {
         needs_resync: false,
         handovers: Vec::new(),
         lost: Vec::new(),
+        stepped_down: None,
     }
 }
 

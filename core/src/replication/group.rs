@@ -160,8 +160,6 @@ pub struct GroupNode {
     voted_at_ms: i64,
     /// Last local time the primary's lease was valid.
     lease_ok_ms: i64,
-    /// Stepped down from `(epoch, last own seq)`; lost ranges not yet known.
-    unreported: Option<(u64, u64)>,
     /// Version vector each other member last reported (heartbeats, vote
     /// requests).
     peer_fresh: BTreeMap<String, Map<String, u64>>,
@@ -204,7 +202,6 @@ impl GroupNode {
             candidacy: None,
             voted_at_ms: now_ms,
             lease_ok_ms: now_ms,
-            unreported: None,
             peer_fresh: BTreeMap::new(),
             last_ack_ms: now_ms,
             dirty: false,
@@ -316,7 +313,7 @@ impl GroupNode {
                 .ok()
                 .and_then(|v| v.get(&self.me).copied())
                 .unwrap_or(0);
-            self.unreported = Some((self.st.epoch, last));
+            self.st.stepped_down = Some((self.st.epoch, last));
         }
         self.st.epoch = epoch;
         self.st.primary = primary.to_string();
@@ -333,13 +330,13 @@ impl GroupNode {
     /// ([`GroupState::lost_since`]), once the handover that began the
     /// current epoch is known.
     fn report_lost(&mut self) {
-        let Some((old_epoch, last)) = self.unreported else {
+        let Some((old_epoch, last)) = self.st.stepped_down else {
             return;
         };
         if self.st.handover().is_none() {
             return;
         }
-        self.unreported = None;
+        self.st.stepped_down = None;
         if let Some(range) = self.st.lost_since(&self.me, old_epoch, last) {
             self.st.push_lost(range);
         }
@@ -720,7 +717,7 @@ impl GroupNode {
             needs_resync: self.st.needs_resync,
             peers: self.detector.views(now_ms),
             lost: self.st.lost.clone(),
-            lost_pending: self.unreported.is_some(),
+            lost_pending: self.st.stepped_down.is_some(),
         }
     }
 }

@@ -57,6 +57,11 @@ pub struct GroupState {
     pub handovers: Vec<Handover>,
     /// Ranges reported lost (newest last, at most 64 kept).
     pub lost: Vec<LostRange>,
+    /// This member stepped down as primary of epoch `.0`, having written up
+    /// to its own sequence `.1`, and has not yet learnt the handover that
+    /// began its current epoch (so its lost range is not known yet). Kept
+    /// across a restart, so the report is not forgotten.
+    pub stepped_down: Option<(u64, u64)>,
 }
 
 impl GroupState {
@@ -70,6 +75,7 @@ impl GroupState {
             needs_resync: false,
             handovers: Vec::new(),
             lost: Vec::new(),
+            stepped_down: None,
         }
     }
 
@@ -179,6 +185,10 @@ impl GroupState {
             put_varint(&mut p, l.to_seq);
             put_varint(&mut p, l.epoch);
         }
+        // Stepped down: epoch (0: no) ‖ last own sequence.
+        let (e, last) = self.stepped_down.unwrap_or((0, 0));
+        put_varint(&mut p, e);
+        put_varint(&mut p, last);
         encode_frame_version(MAGIC_GROUP_STATE, GROUP_STATE_VERSION, &p, false)
     }
 
@@ -219,6 +229,13 @@ impl GroupState {
                 epoch: r.varint()?,
             });
         }
+        let stepped_down = if v1 {
+            None
+        } else {
+            let e = r.varint()?;
+            let last = r.varint()?;
+            (e > 0).then_some((e, last))
+        };
         r.finish()?;
         Ok(GroupState {
             epoch,
@@ -228,6 +245,7 @@ impl GroupState {
             needs_resync,
             handovers,
             lost,
+            stepped_down,
         })
     }
 }
@@ -303,7 +321,10 @@ mod tests {
         assert_eq!(range(s.lost_since("a", 30, 9)), Some((8, 9, 30)));
         // A handover newer than the epoch is not taken.
         assert!(!s.merge_handovers([&h(41, "y", "z", &[])]));
-        // The encoding round-trips and refuses a chain out of order.
+        // The encoding round-trips (a pending step-down too) and refuses a
+        // chain out of order.
+        assert_eq!(GroupState::decode(&s.encode()).unwrap(), s);
+        s.stepped_down = Some((3, 9));
         assert_eq!(GroupState::decode(&s.encode()).unwrap(), s);
         let mut bad = s.clone();
         bad.handovers.swap(0, 1);
