@@ -1140,6 +1140,7 @@ impl Database {
                 .map(tablesync::replication::parse_duration_ms)
                 .transpose()
                 .py()?,
+            min_silence_ms: None,
         };
         let dir = self.dir.clone();
         let (handle, host) = py

@@ -392,6 +392,13 @@ pub struct ServeArgs {
     /// (default 1.5 leases); detection starts the election earlier.
     #[arg(long, value_name = "DURATION")]
     pub grace: Option<String>,
+    /// Voting groups: a standby stands on its detector's word only once
+    /// the primary has also been silent this long (default 0: at once).
+    /// E.g. `1.2s` rides out process stalls of up to 1 s (100 ms
+    /// heartbeats) without a failover; a killed primary is then replaced
+    /// about 0.2 s later than with 0.
+    #[arg(long, value_name = "DURATION")]
+    pub min_silence: Option<String>,
     /// Write-primary of epoch 1 when DIR holds no group state yet (without
     /// it every region writes, last writer wins, until a failover).
     #[arg(long, value_name = "REGION")]

@@ -697,3 +697,67 @@ fn a_pending_lost_report_survives_a_restart() {
     net.run(300);
     assert_eq!(lost_of(&net, 0), [("r0".into(), 8, 10, 1)]);
 }
+
+/// Measured: with `min_silence_ms` = 1 200 ms, stalls of the primary of up
+/// to 1 s (100 ms heartbeats) never start an election, and a killed primary
+/// is still replaced; the default (0) elects on such a stall. Prints the
+/// failover time after a kill with both settings (same run).
+#[test]
+fn min_silence_rides_out_one_second_stalls_at_a_measured_failover_cost() {
+    fn net_with(min_silence_ms: i64) -> Net {
+        let mut net = Net::new(3);
+        for n in &mut net.nodes {
+            let mut cfg = GroupConfig::new(vec!["r0".into(), "r1".into(), "r2".into()]);
+            cfg.min_silence_ms = min_silence_ms;
+            *n = GroupNode::new(n.me(), cfg, None, T0).unwrap();
+        }
+        for i in 0..3 {
+            let fence = net.nodes[i].fence();
+            net.dbs[i].set_write_guard(Some(fence));
+        }
+        net.run(1_200);
+        net
+    }
+    fn stalls_elect(net: &mut Net, stall_ms: i64) -> bool {
+        for round in 0..20 {
+            net.cut = Some(0);
+            net.run(stall_ms - (round % 3) * 10);
+            net.cut = None;
+            net.run(1_500);
+            if net.nodes.iter().any(|n| n.state().epoch != 1) {
+                return true;
+            }
+        }
+        false
+    }
+    fn rto_after_kill(net: &mut Net) -> i64 {
+        net.write(0, 0).unwrap();
+        let killed = net.clock.now_ms();
+        net.cut = Some(0);
+        let mut k = 1;
+        loop {
+            net.run(10);
+            k += 1;
+            for i in 1..3 {
+                if net.write(i, k).is_ok() {
+                    return net.clock.now_ms() - killed;
+                }
+            }
+            assert!(k < 1_000, "no new primary within 10 s");
+        }
+    }
+    let mut default = net_with(0);
+    assert!(
+        stalls_elect(&mut default, 1_000),
+        "the default rides out 1 s stalls"
+    );
+    let mut patient = net_with(1_200);
+    assert!(!stalls_elect(&mut patient, 1_000), "a 1 s stall elected");
+    let rto_default = rto_after_kill(&mut net_with(0));
+    let rto_patient = rto_after_kill(&mut net_with(1_200));
+    println!(
+        "failover after a kill (simulated, 100 ms heartbeats, 1 s lease): min_silence 0: {rto_default} ms; min_silence 1200: {rto_patient} ms"
+    );
+    assert!(rto_patient > rto_default);
+    assert!(rto_patient <= 1_600, "{rto_patient} ms");
+}

@@ -97,6 +97,11 @@ pub struct HostOptions {
     /// `None`: 1.5 leases). Detection (phi over `phi_threshold`, or
     /// repeated errors) starts the election earlier.
     pub grace_ms: Option<i64>,
+    /// Voting groups: a standby stands on its detector's word only once
+    /// the primary has also been silent this long (ms; `None`: 0, at
+    /// once): process stalls shorter than it start no election, at the
+    /// cost of a longer failover (`GroupConfig::min_silence_ms`).
+    pub min_silence_ms: Option<i64>,
 }
 
 /// The host's clock: milliseconds that never go back (the process's
@@ -394,6 +399,7 @@ impl Host {
                 .lease_ms
                 .unwrap_or_else(|| (opts.heartbeat_ms * 10).max(1_000));
             cfg.grace_ms = opts.grace_ms.unwrap_or(cfg.lease_ms * 3 / 2);
+            cfg.min_silence_ms = opts.min_silence_ms.unwrap_or(0);
             cfg.election_timeout_ms = cfg.lease_ms;
             if cfg.lease_ms < 2 * opts.heartbeat_ms {
                 return Err(Error::invalid(format!(

@@ -213,6 +213,7 @@ fn host_options(a: &ServeArgs, token: &str) -> CliResult<HostOptions> {
         ca_file: a.peer_ca.clone(),
         lease_ms: ms("lease", &a.lease)?,
         grace_ms: ms("grace", &a.grace)?,
+        min_silence_ms: ms("min-silence", &a.min_silence)?,
     })
 }
 

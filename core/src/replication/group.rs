@@ -40,6 +40,14 @@ pub struct GroupConfig {
     /// (each vote says how long ago its voter last acknowledged the old
     /// primary), so a short grace costs no safety.
     pub grace_ms: i64,
+    /// A standby stands on its failure detector's word only once the
+    /// primary has also been silent this long (ms); 0 (the default): at
+    /// once. Detection (the peer shown `down`) is not delayed. Raising it
+    /// rides out process stalls shorter than it (with 100 ms heartbeats,
+    /// a stall of `s` ms is up to `s` + 100 ms of silence) at the cost of
+    /// the failover time beyond one lease: about `min_silence_ms` + one
+    /// election round trip − `lease_ms` when positive.
+    pub min_silence_ms: i64,
     /// Promote a standby automatically when the primary is down.
     pub auto_failover: bool,
     /// A candidate gives up an election after this long (ms).
@@ -54,6 +62,7 @@ impl GroupConfig {
             detector: DetectorConfig::default(),
             lease_ms: 1_000,
             grace_ms: 1_500,
+            min_silence_ms: 0,
             auto_failover: true,
             election_timeout_ms: 1_000,
         }
@@ -71,6 +80,9 @@ impl GroupConfig {
         }
         if self.lease_ms <= 0 || self.grace_ms <= 0 {
             return Err(Error::invalid("lease_ms and grace_ms must be positive"));
+        }
+        if self.min_silence_ms < 0 {
+            return Err(Error::invalid("min_silence_ms must not be negative"));
         }
         if self.detector.heartbeat_ms <= 0 || self.election_timeout_ms <= 0 {
             return Err(Error::invalid(
@@ -400,10 +412,15 @@ impl GroupNode {
     /// Whether the primary of the current epoch is down from here: the
     /// failure detector holds it down (its phi threshold or error count;
     /// only once it was heard at least once since start, so a slow start
-    /// of the primary is not a failure), or it has been silent `grace_ms`.
+    /// of the primary is not a failure) and it has been silent
+    /// `min_silence_ms`, or it has been silent `grace_ms`.
     fn primary_down(&self, now_ms: i64) -> bool {
-        if now_ms - self.last_heard_primary >= self.config.grace_ms {
+        let silent = now_ms - self.last_heard_primary;
+        if silent >= self.config.grace_ms {
             return true;
+        }
+        if silent < self.config.min_silence_ms {
+            return false;
         }
         self.detector
             .view(&self.st.primary, now_ms)
