@@ -394,7 +394,7 @@ pub struct ServeArgs {
     pub grace: Option<String>,
     /// Voting groups: a standby stands on its detector's word only once
     /// the primary has also been silent this long (default 0: at once).
-    /// E.g. `1.2s` rides out process stalls of up to 1 s (100 ms
+    /// E.g. `1200ms` rides out process stalls of up to 1 s (100 ms
     /// heartbeats) without a failover; a killed primary is then replaced
     /// about 0.2 s later than with 0.
     #[arg(long, value_name = "DURATION")]

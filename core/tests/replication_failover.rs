@@ -749,7 +749,7 @@ fn min_silence_rides_out_one_second_stalls_at_a_measured_failover_cost() {
     let mut default = net_with(0);
     assert!(
         stalls_elect(&mut default, 1_000),
-        "the default rides out 1 s stalls"
+        "the default (0) no longer elects on a 1 s stall"
     );
     let mut patient = net_with(1_200);
     assert!(!stalls_elect(&mut patient, 1_000), "a 1 s stall elected");
