@@ -41,6 +41,23 @@ impl BackupSource for Database {
         }
         Ok(())
     }
+    fn backup_rows_at(
+        &self,
+        table: &str,
+        keys: &[Vec<u8>],
+        each: &mut RowIdVisitor<'_>,
+    ) -> Result<()> {
+        let t = self.table(table)?;
+        for k in keys {
+            if let Some(row) = t.stored(k) {
+                each(k, &row.state, row.state_id)?;
+            }
+        }
+        Ok(())
+    }
+    fn backup_state_sum(&self, table: &str) -> Result<Option<u64>> {
+        Ok(Some(self.table(table)?.state_sum()))
+    }
     fn backup_cursors(&self) -> Result<(u64, u64)> {
         self.check_open()?;
         Ok((self.log.first_cursor(), self.log.next_cursor()))
