@@ -12,9 +12,9 @@ use super::repo::as_backup;
 use super::repo::{BackupInfo, Repository};
 use super::source::{BackupSource, RestoreTarget};
 use super::Progress;
+use crate::codec::key::encode_key;
 use crate::codec::record::decode_record;
 use crate::model::error::{Error, Result};
-use crate::codec::key::encode_key;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Full, incremental, or whichever fits.
@@ -169,10 +169,9 @@ fn since_parent(
         if cursor < next_cursor {
             let r = decode_record(bytes)?;
             expected.insert(&r.origin, r.seq);
-            if let (Some(t), Some(schema)) = (
-                touched.as_mut(),
-                schemas.iter().find(|s| s.name == r.table),
-            ) {
+            if let (Some(t), Some(schema)) =
+                (touched.as_mut(), schemas.iter().find(|s| s.name == r.table))
+            {
                 match encode_key(schema, &r.primary_key) {
                     Ok(k) => {
                         t.entry(r.table).or_default().insert(k);
@@ -478,8 +477,7 @@ pub fn create_backup(
                                     Ok(())
                                 })?;
                                 let changes = row_id_changes(&maps[i], &merge_ids(ids));
-                                let changed: HashSet<u64> =
-                                    changes.iter().map(|e| e.0).collect();
+                                let changed: HashSet<u64> = changes.iter().map(|e| e.0).collect();
                                 if !changed.is_empty() {
                                     src.backup_rows(name, &mut |k, st| {
                                         if changed.contains(&key_hash(k)) {
@@ -604,6 +602,8 @@ pub fn create_backup(
         bytes,
         new_bytes,
     };
+    // Every chunk durable and visible before the manifest that names them.
+    repo.sync_chunks()?;
     let id = repo.put_manifest(&manifest)?;
     Ok(BackupOutcome {
         info: BackupInfo::of(&id, &manifest),
