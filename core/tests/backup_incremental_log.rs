@@ -7,8 +7,7 @@ use std::cell::Cell;
 use std::sync::Arc;
 use tablesync::backup::{
     create_backup, BackupKind, BackupMode, BackupOptions, BackupSource, MemoryStore, ObjectId,
-    RecordVisitor, Repository, RestoreOptions, RestoreTarget, RowIdVisitor, RowVisitor,
-    INIT_RANDOM_LEN,
+    RecordVisitor, Repository, RestoreOptions, RowIdVisitor, RowVisitor, INIT_RANDOM_LEN,
 };
 use tablesync::sync::{SyncConfig, SyncDirection, SyncMode};
 use tablesync::{
@@ -89,18 +88,12 @@ fn backup(db: &Database, repo: &Repository, hide_sums: bool) -> (ObjectId, Backu
         scans: Cell::new(0),
         hide_sums,
     };
-    let clock = ManualClock::new(0);
-    let mut scratch = || -> Result<Box<dyn RestoreTarget>> {
-        let o = DatabaseOptions::with_clock("scratch", Arc::new(clock.clone()))
-            .max_clock_drift(i64::MAX);
-        Ok(Box::new(Database::memory(o)?))
-    };
     let opts = BackupOptions {
         mode: BackupMode::Auto,
         now_ms: 1,
         ..Default::default()
     };
-    let out = create_backup(repo, &src, &opts, &mut scratch, &mut |_| {}).unwrap();
+    let out = create_backup(repo, &src, &opts, &mut |_| {}).unwrap();
     assert!(out.created);
     let id = Digest::from_hex(&out.info.id).unwrap().0;
     (id, out.info.kind, src.scans.get())
@@ -189,5 +182,39 @@ fn rows_changed_without_records_make_the_incremental_scan() {
     let (_, kind, scans) = backup(&b, &r, false);
     assert_eq!(kind, BackupKind::Incremental);
     assert_eq!(scans, 0);
+    assert_eq!(restored_digest(&r, &clock), b.table_digest("t").unwrap());
+}
+
+#[test]
+fn a_full_backup_covers_all_history_only_when_the_log_rebuilds_the_rows() {
+    let clock = ManualClock::new(1_000_000);
+    let mut a = region("a", &clock);
+    let mut b = region("b", &clock);
+    for i in 0..300 {
+        clock.advance(1);
+        put(&mut b, i % 120, &format!("v{i}"));
+    }
+    b.delete_row("t", PrimaryKey::new([("k", 7)]), Condition::ignore())
+        .unwrap();
+    let r = repo();
+    let (id, kind, _) = backup(&b, &r, false);
+    assert_eq!(kind, BackupKind::Full);
+    let m = r.manifest(&id).unwrap();
+    assert!(m.history_complete, "overwrites and deletes replay exactly");
+    assert_eq!(m.covers_from, 0);
+
+    // Rows that came by reconcile are not in the log: a full backup then
+    // covers stamps from its point on only.
+    put(&mut a, 1000, "a");
+    a.sync_with(
+        &mut b,
+        SyncConfig::new(SyncMode::Reconcile, SyncDirection::Push),
+    )
+    .unwrap();
+    let r = repo();
+    let (id, _, _) = backup(&b, &r, false);
+    let m = r.manifest(&id).unwrap();
+    assert!(!m.history_complete);
+    assert_eq!(m.covers_from, m.point);
     assert_eq!(restored_digest(&r, &clock), b.table_digest("t").unwrap());
 }

@@ -6,11 +6,12 @@ use super::chunk::{
     decode_chunk, key_hash, row_id_payloads, ChunkBuilder, ChunkItems, ChunkSizes, CHUNK_RECORDS,
     CHUNK_ROWS,
 };
+use super::history::HistoryReplay;
 use super::manifest::{id_hex, BackupKind, Manifest, ObjectId, TableEntry, MANIFEST_VERSION};
 use super::pipeline::{default_workers, Pipeline, Written};
 use super::repo::as_backup;
 use super::repo::{BackupInfo, Repository};
-use super::source::{BackupSource, RestoreTarget};
+use super::source::BackupSource;
 use super::Progress;
 use crate::codec::key::encode_key;
 use crate::codec::record::decode_record;
@@ -57,9 +58,6 @@ pub struct BackupOutcome {
     /// Whether a new manifest was written.
     pub created: bool,
 }
-
-/// Records replayed into the scratch region per call.
-const REPLAY_BATCH: usize = 4096;
 
 struct Writer<'a, 'p, 'r> {
     pipe: &'p mut Pipeline<'r>,
@@ -305,13 +303,13 @@ fn log_row_id_changes(
 
 /// Take a backup of `src` into `repo`. Chunks go first, the manifest last,
 /// so an interrupted backup never appears; chunks already stored are not
-/// written again, so the next run resumes where it stopped. `scratch` makes
-/// an empty region used to check whether the log rebuilds the rows.
+/// written again, so the next run resumes where it stopped. A full backup
+/// of a region whose log was never truncated replays that log into empty
+/// tables to learn whether the chain covers all history.
 pub fn create_backup(
     repo: &Repository,
     src: &dyn BackupSource,
     options: &BackupOptions,
-    scratch: &mut dyn FnMut() -> Result<Box<dyn RestoreTarget>>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<BackupOutcome> {
     let region = src.backup_region()?;
@@ -502,26 +500,18 @@ pub fn create_backup(
             }
 
             // The records since the parent (or the whole retained log), and for a
-            // full backup a replay of them into an empty region: if that rebuilds
+            // full backup a replay of them into empty tables: if that rebuilds
             // every table's digest, the chain covers all history.
             let check_history = parent.is_none()
                 && dropped.contiguous().is_empty()
                 && dropped.out_of_order().is_empty()
                 && first_cursor <= 1;
-            let mut replay: Option<Box<dyn RestoreTarget>> = None;
-            if check_history {
-                let mut r = scratch()?;
-                for s in &schemas {
-                    r.restore_create_table(s.clone())?;
-                }
-                replay = Some(r);
-            }
+            let mut replay = check_history.then(|| HistoryReplay::new(&schemas));
             let all_tables = options.tables.is_none();
             let mut b = ChunkBuilder::new(CHUNK_RECORDS, options.sizes);
             let log_first = w.pipe.submitted();
             let mut records = 0u64;
             let mut pending_items = 0u64;
-            let mut batch = Vec::new();
             src.backup_records(from_cursor, &mut |cursor, _stamp, bytes| {
                 if cursor >= next_cursor {
                     return Ok(());
@@ -538,10 +528,7 @@ pub fn create_backup(
                 };
                 records += 1;
                 if let (Some(rep), Some(rec)) = (replay.as_mut(), decoded) {
-                    batch.push(rec);
-                    if batch.len() >= REPLAY_BATCH {
-                        rep.restore_apply_records(std::mem::take(&mut batch))?;
-                    }
+                    rep.apply(&rec)?;
                 }
                 if let Some(p) = b.push_record(bytes) {
                     w.put(p, pending_items)?;
@@ -557,17 +544,11 @@ pub fn create_backup(
                 t.chunks = w.ids(rows)?;
                 t.id_chunks = w.ids(ids)?;
             }
-            let history_complete = match replay.as_mut() {
-                Some(rep) => {
-                    rep.restore_apply_records(std::mem::take(&mut batch))?;
-                    let mut same = true;
-                    for t in &tables {
-                        same &= rep.restore_table_digest(&t.schema.name)? == (t.digest, t.rows);
-                    }
-                    same
-                }
-                None => false,
-            };
+            let history_complete = replay.is_some_and(|rep| {
+                tables
+                    .iter()
+                    .all(|t| rep.table_digest(&t.schema.name) == Some((t.digest, t.rows)))
+            });
             Ok((
                 tables,
                 log_chunks,

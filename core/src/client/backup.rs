@@ -148,8 +148,7 @@ impl Database {
         if opts.now_ms == 0 {
             opts.now_ms = self.now_ms();
         }
-        let mut make = scratch(self.region.clone(), self.clock.clone());
-        create_backup(repo, self, &opts, &mut make, progress)
+        create_backup(repo, self, &opts, progress)
     }
 
     /// Rebuild a region in memory from `repo`. Fails (`BackupCorrupt`) if any
