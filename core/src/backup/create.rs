@@ -256,6 +256,9 @@ fn row_id_changes(before: &RowIds, now: &[(u64, u64)]) -> Vec<(u64, u64)> {
     out
 }
 
+/// Row-id changes (key-hash order) and the encoded keys of the rows to store (key order).
+type LoggedChanges = (Vec<(u64, u64)>, Vec<Vec<u8>>);
+
 /// The row-id changes of table `name` since its parent map `before`, from
 /// the keys the records since the parent touch (`keys`): their rows are
 /// looked up instead of scanning the table. `None` when that cannot be
@@ -270,7 +273,7 @@ fn log_row_id_changes(
     name: &str,
     before: &RowIds,
     keys: &BTreeSet<Vec<u8>>,
-) -> Result<Option<(Vec<(u64, u64)>, Vec<Vec<u8>>)>> {
+) -> Result<Option<LoggedChanges>> {
     let Some(now_sum) = src.backup_state_sum(name)? else {
         return Ok(None);
     };
