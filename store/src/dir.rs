@@ -1,5 +1,9 @@
 //! A repository in a local directory: one file per object, written to a
 //! temporary name, fsynced and renamed, so a reader never sees half an object.
+//! A backup's chunks go through the deferred path
+//! ([`ObjectStore::put_deferred`]): a background thread fsyncs each as it is
+//! written, and `sync_deferred` renames them all into sight before the
+//! manifest is written.
 //!
 //! Several processes may use one repository at once (a continuous backup
 //! shipping while `backup list`, `verify` or `restore` read): each write has
