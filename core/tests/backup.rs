@@ -52,6 +52,7 @@ fn small_chunks() -> ChunkSizes {
         min: 512,
         max: 2048,
         divisor: 4,
+        records: 512,
     }
 }
 

@@ -49,6 +49,7 @@ fn sizes() -> ChunkSizes {
         min: 200,
         max: 400,
         divisor: 2,
+        records: 200,
     }
 }
 

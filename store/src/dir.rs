@@ -1,5 +1,9 @@
 //! A repository in a local directory: one file per object, written to a
 //! temporary name, fsynced and renamed, so a reader never sees half an object.
+//! A backup's chunks go through the deferred path
+//! ([`ObjectStore::put_deferred`]): a background thread fsyncs each as it is
+//! written, and `sync_deferred` renames them all into sight before the
+//! manifest is written.
 //!
 //! Several processes may use one repository at once (a continuous backup
 //! shipping while `backup list`, `verify` or `restore` read): each write has
@@ -10,6 +14,7 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Arc, Condvar, Mutex, Weak};
 use tablesync::backup::ObjectStore;
 use tablesync::{Error, Result};
 
@@ -35,6 +40,54 @@ fn stale(path: &Path) -> bool {
 #[derive(Debug, Clone)]
 pub struct DirStore {
     root: PathBuf,
+    /// Deferred writes (shared by clones: a backup's workers hold clones).
+    deferred: Arc<Deferred>,
+}
+
+/// Deferred writes: each is fsynced by a background thread as soon as it
+/// is written (so the disk works while the backup computes and no writer
+/// waits), and renamed into sight by `sync_deferred` once all are.
+#[derive(Debug, Default)]
+struct Deferred {
+    state: Mutex<DeferredState>,
+    synced: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct DeferredState {
+    /// Written and handed to the syncer, not yet renamed: (temporary, final).
+    pending: Vec<(PathBuf, PathBuf)>,
+    /// Files handed to the syncer, and how many it has fsynced.
+    sent: u64,
+    done: u64,
+    /// The first fsync that failed.
+    error: Option<String>,
+    /// The syncer thread's queue (started on the first deferred write; it
+    /// ends when the store and its clones are dropped).
+    tx: Option<mpsc::Sender<PathBuf>>,
+}
+
+impl Deferred {
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, DeferredState>> {
+        self.state
+            .lock()
+            .map_err(|_| Error::io_msg("directory store poisoned"))
+    }
+}
+
+/// The syncer: fsync each file it is given, count it done, wake waiters.
+fn syncer(rx: mpsc::Receiver<PathBuf>, shared: Weak<Deferred>) {
+    while let Ok(tmp) = rx.recv() {
+        let r = fs::File::open(&tmp).and_then(|f| f.sync_all());
+        let Some(d) = shared.upgrade() else { return };
+        let Ok(mut st) = d.state.lock() else { return };
+        if let Err(e) = r {
+            st.error
+                .get_or_insert_with(|| format!("{}: {e}", tmp.display()));
+        }
+        st.done += 1;
+        d.synced.notify_all();
+    }
 }
 
 fn io(path: &Path, e: std::io::Error) -> Error {
@@ -59,7 +112,10 @@ impl DirStore {
     pub fn open(root: impl AsRef<Path>) -> Result<DirStore> {
         let root = root.as_ref().to_path_buf();
         fs::create_dir_all(&root).map_err(|e| io(&root, e))?;
-        let store = DirStore { root };
+        let store = DirStore {
+            root,
+            deferred: Default::default(),
+        };
         let mut tmp = Vec::new();
         store.walk(&store.root.clone(), "", &mut |rel, path| {
             if rel.ends_with(TMP_SUFFIX) && stale(path) {
@@ -75,6 +131,26 @@ impl DirStore {
     /// The directory.
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// Write `bytes` to a fresh temporary file next to the object `name`
+    /// (fsynced when `sync`); `(temporary path, object path)`.
+    fn write_tmp(&self, name: &str, bytes: &[u8], sync: bool) -> Result<(PathBuf, PathBuf)> {
+        let p = self.path(name)?;
+        let dir = p.parent().expect("object path has a parent");
+        fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+        let seq = TMP_SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = PathBuf::from(format!(
+            "{}.{}-{seq}{TMP_SUFFIX}",
+            p.display(),
+            std::process::id()
+        ));
+        let mut f = fs::File::create(&tmp).map_err(|e| io(&tmp, e))?;
+        f.write_all(bytes).map_err(|e| io(&tmp, e))?;
+        if sync {
+            f.sync_all().map_err(|e| io(&tmp, e))?;
+        }
+        Ok((tmp, p))
     }
 
     fn path(&self, name: &str) -> Result<PathBuf> {
@@ -118,24 +194,72 @@ impl ObjectStore for DirStore {
     }
 
     fn put(&self, name: &str, bytes: &[u8]) -> Result<()> {
-        let p = self.path(name)?;
-        let dir = p.parent().expect("object path has a parent").to_path_buf();
-        fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
-        let seq = TMP_SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let tmp = PathBuf::from(format!(
-            "{}.{}-{seq}{TMP_SUFFIX}",
-            p.display(),
-            std::process::id()
-        ));
-        let mut f = fs::File::create(&tmp).map_err(|e| io(&tmp, e))?;
-        f.write_all(bytes).map_err(|e| io(&tmp, e))?;
-        f.sync_all().map_err(|e| io(&tmp, e))?;
-        drop(f);
+        let (tmp, p) = self.write_tmp(name, bytes, true)?;
         if let Err(e) = fs::rename(&tmp, &p) {
             let _ = fs::remove_file(&tmp);
             return Err(io(&p, e));
         }
-        sync_dir(&dir)
+        sync_dir(p.parent().expect("object path has a parent"))
+    }
+
+    /// Write the bytes to a temporary file of their own and hand it to the
+    /// background syncer: the object stays out of sight, so a crash leaves
+    /// at most a temporary file, until
+    /// [`sync_deferred`](ObjectStore::sync_deferred) has waited for every
+    /// such fsync, renamed the files and fsynced their directories once
+    /// each. The writer never waits for the disk, and a backup pays one
+    /// directory sync per directory instead of one per chunk. (A deferred
+    /// write older than [`STALE_TMP`] may be taken for a leftover by
+    /// another process's `open`; the sync then fails and the backup is not
+    /// written.)
+    fn put_deferred(&self, name: &str, bytes: &[u8]) -> Result<()> {
+        let (tmp, p) = self.write_tmp(name, bytes, false)?;
+        let mut st = self.deferred.lock()?;
+        if st.tx.is_none() {
+            let (tx, rx) = mpsc::channel();
+            let weak = Arc::downgrade(&self.deferred);
+            std::thread::Builder::new()
+                .name("dirstore-sync".into())
+                .spawn(move || syncer(rx, weak))
+                .map_err(|e| Error::io_msg(format!("cannot start the sync thread: {e}")))?;
+            st.tx = Some(tx);
+        }
+        let sent = st.tx.as_ref().map(|tx| tx.send(tmp.clone()));
+        if !matches!(sent, Some(Ok(()))) {
+            return Err(Error::io_msg("the directory store's sync thread stopped"));
+        }
+        st.sent += 1;
+        st.pending.push((tmp, p));
+        Ok(())
+    }
+
+    fn sync_deferred(&self) -> Result<()> {
+        let mut st = self.deferred.lock()?;
+        while st.done < st.sent {
+            st = self
+                .deferred
+                .synced
+                .wait(st)
+                .map_err(|_| Error::io_msg("directory store poisoned"))?;
+        }
+        let pending = std::mem::take(&mut st.pending);
+        if let Some(e) = st.error.take() {
+            return Err(Error::io_msg(e));
+        }
+        drop(st);
+        // Every file's bytes are durable; now make them visible.
+        let mut dirs = std::collections::BTreeSet::new();
+        for (tmp, p) in &pending {
+            if let Err(e) = fs::rename(tmp, p) {
+                let _ = fs::remove_file(tmp);
+                return Err(io(p, e));
+            }
+            dirs.insert(p.parent().expect("object path has a parent"));
+        }
+        for d in dirs {
+            sync_dir(d)?;
+        }
+        Ok(())
     }
 
     fn list(&self, prefix: &str) -> Result<Vec<String>> {

@@ -63,6 +63,40 @@ fn objects_round_trip_and_list_by_prefix() {
 }
 
 #[test]
+fn deferred_writes_stay_out_of_sight_until_synced() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = DirStore::open(dir.path()).unwrap();
+    s.put_deferred("chunks/ab/ab01", b"one").unwrap();
+    s.put_deferred("chunks/cd/cd02", b"two").unwrap();
+    // Before the sync (a crash here): only temporary files, never listed,
+    // so a later backup writes those chunks again instead of trusting them.
+    assert!(!s.exists("chunks/ab/ab01").unwrap());
+    assert_eq!(s.get("chunks/cd/cd02").unwrap(), None);
+    assert!(s.list("chunks/").unwrap().is_empty());
+    let tmp = std::fs::read_dir(dir.path().join("chunks/ab"))
+        .unwrap()
+        .count();
+    assert_eq!(tmp, 1, "one temporary file");
+    // A clone shares the pending writes (the backup's workers hold clones).
+    s.clone().sync_deferred().unwrap();
+    assert_eq!(
+        s.list("chunks/").unwrap(),
+        vec!["chunks/ab/ab01", "chunks/cd/cd02"]
+    );
+    assert_eq!(
+        s.get("chunks/ab/ab01").unwrap().as_deref(),
+        Some(&b"one"[..])
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("chunks/ab"))
+            .unwrap()
+            .count(),
+        1
+    );
+    s.sync_deferred().unwrap();
+}
+
+#[test]
 fn a_backup_restores_through_a_directory() {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(1_700_000_000_000));
@@ -85,6 +119,23 @@ fn a_backup_restores_through_a_directory() {
     let repo = Repository::init(open_store(&url).unwrap(), None, &[1; INIT_RANDOM_LEN]).unwrap();
     db.backup(&repo, &BackupOptions::default(), &mut |_| {})
         .unwrap();
+    // The chunks were written deferred and synced before the manifest:
+    // none is left under a temporary name.
+    fn tmp_files(d: &std::path::Path) -> usize {
+        std::fs::read_dir(d)
+            .unwrap()
+            .flatten()
+            .map(|e| {
+                let p = e.path();
+                if p.is_dir() {
+                    tmp_files(&p)
+                } else {
+                    usize::from(p.to_string_lossy().ends_with(".tmp"))
+                }
+            })
+            .sum()
+    }
+    assert_eq!(tmp_files(dir.path()), 0);
     let repo = Repository::open(open_store(dir.path().to_str().unwrap()).unwrap(), None).unwrap();
     let (r, _) = Database::restore_from(
         &repo,

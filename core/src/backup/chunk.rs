@@ -28,15 +28,22 @@ pub struct ChunkSizes {
     pub max: usize,
     /// After `min`, cut after a row whose key hash is 0 modulo this.
     pub divisor: u64,
+    /// A records chunk ends once it holds this many bytes. Records
+    /// chunks are cut by size alone (their content is new in every
+    /// backup), so they default to the average rows chunk (1 MiB):
+    /// fewer, larger objects cost the store fewer creates and syncs.
+    pub records: usize,
 }
 
 impl Default for ChunkSizes {
-    /// About 1 MiB on average for rows of ~1 KiB: 256 KiB … 4 MiB.
+    /// About 1 MiB on average for rows of ~1 KiB: 256 KiB … 4 MiB;
+    /// records chunks of 1 MiB.
     fn default() -> Self {
         ChunkSizes {
             min: 256 << 10,
             max: 4 << 20,
             divisor: 768,
+            records: 1 << 20,
         }
     }
 }
@@ -85,11 +92,11 @@ impl ChunkBuilder {
         None
     }
 
-    /// Add an encoded change record; returns a payload once `min` is reached.
+    /// Add an encoded change record; returns a payload once `records` bytes are reached.
     pub fn push_record(&mut self, record: &[u8]) -> Option<Vec<u8>> {
         put_bytes(&mut self.items, record);
         self.count += 1;
-        if self.items.len() >= self.sizes.min {
+        if self.items.len() >= self.sizes.records {
             return self.take();
         }
         None

@@ -6,15 +6,17 @@ use super::chunk::{
     decode_chunk, key_hash, row_id_payloads, ChunkBuilder, ChunkItems, ChunkSizes, CHUNK_RECORDS,
     CHUNK_ROWS,
 };
+use super::history::HistoryReplay;
 use super::manifest::{id_hex, BackupKind, Manifest, ObjectId, TableEntry, MANIFEST_VERSION};
 use super::pipeline::{default_workers, Pipeline, Written};
 use super::repo::as_backup;
 use super::repo::{BackupInfo, Repository};
-use super::source::{BackupSource, RestoreTarget};
+use super::source::BackupSource;
 use super::Progress;
+use crate::codec::key::encode_key;
 use crate::codec::record::decode_record;
 use crate::model::error::{Error, Result};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Full, incremental, or whichever fits.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -56,9 +58,6 @@ pub struct BackupOutcome {
     /// Whether a new manifest was written.
     pub created: bool,
 }
-
-/// Records replayed into the scratch region per call.
-const REPLAY_BATCH: usize = 4096;
 
 struct Writer<'a, 'p, 'r> {
     pipe: &'p mut Pipeline<'r>,
@@ -143,23 +142,48 @@ fn find_parent(
     Ok(best)
 }
 
-/// Whether the parent's version vector plus the records since it cover
-/// everything the region holds now (`vv`).
-fn records_explain(
+/// What the records since the parent say: whether they, with the parent's
+/// version vector, explain everything the region holds, and which keys of
+/// each backed-up table they touch.
+struct SinceParent {
+    /// The parent's version vector plus these records cover `vv`.
+    explained: bool,
+    /// Encoded keys touched, per table (`None` if one did not encode: the
+    /// incremental then scans).
+    touched: Option<HashMap<String, BTreeSet<Vec<u8>>>>,
+}
+
+/// Read the records since `parent` (up to `next_cursor`) once: see [`SinceParent`].
+fn since_parent(
     src: &dyn BackupSource,
     parent: &Manifest,
     next_cursor: u64,
     vv: &crate::log::version_vector::VersionVector,
-) -> Result<bool> {
+    schemas: &[crate::model::schema::TableSchema],
+) -> Result<SinceParent> {
     let mut expected = parent.version_vector.clone();
+    let mut touched: Option<HashMap<String, BTreeSet<Vec<u8>>>> = Some(HashMap::new());
     src.backup_records(parent.next_cursor, &mut |cursor, _stamp, bytes| {
         if cursor < next_cursor {
             let r = decode_record(bytes)?;
             expected.insert(&r.origin, r.seq);
+            if let (Some(t), Some(schema)) =
+                (touched.as_mut(), schemas.iter().find(|s| s.name == r.table))
+            {
+                match encode_key(schema, &r.primary_key) {
+                    Ok(k) => {
+                        t.entry(r.table).or_default().insert(k);
+                    }
+                    Err(_) => touched = None,
+                }
+            }
         }
         Ok(())
     })?;
-    Ok(vv.is_covered_by(&expected))
+    Ok(SinceParent {
+        explained: vv.is_covered_by(&expected),
+        touched,
+    })
 }
 
 /// Key hash → wrapping sum of the state ids of the rows with that key hash.
@@ -232,15 +256,63 @@ fn row_id_changes(before: &RowIds, now: &[(u64, u64)]) -> Vec<(u64, u64)> {
     out
 }
 
+/// Row-id changes (key-hash order) and the encoded keys of the rows to store (key order).
+type LoggedChanges = (Vec<(u64, u64)>, Vec<Vec<u8>>);
+
+/// The row-id changes of table `name` since its parent map `before`, from
+/// the keys the records since the parent touch (`keys`): their rows are
+/// looked up instead of scanning the table. `None` when that cannot be
+/// trusted and the caller must scan: the source keeps no state sum, or the
+/// table's state sum differs from the parent's moved by the looked-up rows,
+/// which happens when rows changed without records (reconcile sync) or a
+/// touched key shares its key hash with an untouched one. Otherwise the
+/// changes (key-hash order, id 0: gone) and the touched keys whose entry
+/// changed (key order), the rows the incremental stores.
+fn log_row_id_changes(
+    src: &dyn BackupSource,
+    name: &str,
+    before: &RowIds,
+    keys: &BTreeSet<Vec<u8>>,
+) -> Result<Option<LoggedChanges>> {
+    let Some(now_sum) = src.backup_state_sum(name)? else {
+        return Ok(None);
+    };
+    let keys: Vec<Vec<u8>> = keys.iter().cloned().collect();
+    let mut now: HashMap<u64, u64> = keys.iter().map(|k| (key_hash(k), 0)).collect();
+    src.backup_rows_at(name, &keys, &mut |k, _st, id| {
+        let e = now.entry(key_hash(k)).or_insert(0);
+        *e = e.wrapping_add(id);
+        Ok(())
+    })?;
+    let mut expected = before.values().fold(0u64, |a, v| a.wrapping_add(*v));
+    for (h, id) in &now {
+        let old = before.get(h).copied().unwrap_or(0);
+        expected = expected.wrapping_sub(old).wrapping_add(*id);
+    }
+    if expected != now_sum {
+        return Ok(None);
+    }
+    let mut changes: Vec<(u64, u64)> = now
+        .into_iter()
+        .filter(|(h, id)| before.get(h).copied().unwrap_or(0) != *id)
+        .collect();
+    changes.sort_unstable_by_key(|e| e.0);
+    let keys = keys
+        .into_iter()
+        .filter(|k| changes.binary_search_by_key(&key_hash(k), |e| e.0).is_ok())
+        .collect();
+    Ok(Some((changes, keys)))
+}
+
 /// Take a backup of `src` into `repo`. Chunks go first, the manifest last,
 /// so an interrupted backup never appears; chunks already stored are not
-/// written again, so the next run resumes where it stopped. `scratch` makes
-/// an empty region used to check whether the log rebuilds the rows.
+/// written again, so the next run resumes where it stopped. A full backup
+/// of a region whose log was never truncated replays that log into empty
+/// tables to learn whether the chain covers all history.
 pub fn create_backup(
     repo: &Repository,
     src: &dyn BackupSource,
     options: &BackupOptions,
-    scratch: &mut dyn FnMut() -> Result<Box<dyn RestoreTarget>>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<BackupOutcome> {
     let region = src.backup_region()?;
@@ -285,8 +357,12 @@ pub fn create_backup(
     // records: the region's version vector then holds more than the parent's
     // plus the records since it. Such an incremental could not rebuild the
     // rows, so take a full backup instead (Auto), or refuse (Incremental).
+    let since = match &parent {
+        Some((_, m)) => Some(since_parent(src, m, next_cursor, &vv, &schemas)?),
+        None => None,
+    };
     let parent = match parent {
-        Some((_, m)) if !records_explain(src, &m, next_cursor, &vv)? => {
+        Some(_) if since.as_ref().is_some_and(|s| !s.explained) => {
             if options.mode == BackupMode::Incremental {
                 return Err(Error::LogGap(
                     "rows arrived by sync without change records since the last backup: take a full backup"
@@ -371,26 +447,49 @@ pub fn create_backup(
                         merge_ids(ids)
                     }
                     Some(maps) => {
-                        src.backup_rows_with_ids(name, &mut |k, _st, id| {
-                            ids.push((key_hash(k), id));
+                        let no_keys = BTreeSet::new();
+                        let fast = match since.as_ref().and_then(|s| s.touched.as_ref()) {
+                            Some(touched) => log_row_id_changes(
+                                src,
+                                name,
+                                &maps[i],
+                                touched.get(name).unwrap_or(&no_keys),
+                            )?,
+                            None => None,
+                        };
+                        let mut push = |k: &[u8], st: &[u8]| -> Result<()> {
+                            pending_items += 1;
+                            if let Some(p) = b.push_row(k, st) {
+                                w.put(p, pending_items)?;
+                                pending_items = 0;
+                            }
                             Ok(())
-                        })?;
-                        let changes = row_id_changes(&maps[i], &merge_ids(ids));
-                        let changed: HashSet<u64> = changes.iter().map(|e| e.0).collect();
-                        if !changed.is_empty() {
-                            src.backup_rows(name, &mut |k, st| {
-                                if !changed.contains(&key_hash(k)) {
-                                    return Ok(());
+                        };
+                        match fast {
+                            Some((changes, keys)) => {
+                                src.backup_rows_at(name, &keys, &mut |k, st, _id| push(k, st))?;
+                                changes
+                            }
+                            None => {
+                                // Rows changed outside the log (reconcile)
+                                // or the source keeps no state sum: scan.
+                                src.backup_rows_with_ids(name, &mut |k, _st, id| {
+                                    ids.push((key_hash(k), id));
+                                    Ok(())
+                                })?;
+                                let changes = row_id_changes(&maps[i], &merge_ids(ids));
+                                let changed: HashSet<u64> = changes.iter().map(|e| e.0).collect();
+                                if !changed.is_empty() {
+                                    src.backup_rows(name, &mut |k, st| {
+                                        if changed.contains(&key_hash(k)) {
+                                            push(k, st)?;
+                                        }
+                                        Ok(())
+                                    })?;
                                 }
-                                pending_items += 1;
-                                if let Some(p) = b.push_row(k, st) {
-                                    w.put(p, pending_items)?;
-                                    pending_items = 0;
-                                }
-                                Ok(())
-                            })?;
+                                changes
+                            }
                         }
-                        changes
                     }
                 };
                 if let Some(p) = b.take() {
@@ -404,26 +503,18 @@ pub fn create_backup(
             }
 
             // The records since the parent (or the whole retained log), and for a
-            // full backup a replay of them into an empty region: if that rebuilds
+            // full backup a replay of them into empty tables: if that rebuilds
             // every table's digest, the chain covers all history.
             let check_history = parent.is_none()
                 && dropped.contiguous().is_empty()
                 && dropped.out_of_order().is_empty()
                 && first_cursor <= 1;
-            let mut replay: Option<Box<dyn RestoreTarget>> = None;
-            if check_history {
-                let mut r = scratch()?;
-                for s in &schemas {
-                    r.restore_create_table(s.clone())?;
-                }
-                replay = Some(r);
-            }
+            let mut replay = check_history.then(|| HistoryReplay::new(&schemas));
             let all_tables = options.tables.is_none();
             let mut b = ChunkBuilder::new(CHUNK_RECORDS, options.sizes);
             let log_first = w.pipe.submitted();
             let mut records = 0u64;
             let mut pending_items = 0u64;
-            let mut batch = Vec::new();
             src.backup_records(from_cursor, &mut |cursor, _stamp, bytes| {
                 if cursor >= next_cursor {
                     return Ok(());
@@ -440,10 +531,7 @@ pub fn create_backup(
                 };
                 records += 1;
                 if let (Some(rep), Some(rec)) = (replay.as_mut(), decoded) {
-                    batch.push(rec);
-                    if batch.len() >= REPLAY_BATCH {
-                        rep.restore_apply_records(std::mem::take(&mut batch))?;
-                    }
+                    rep.apply(&rec)?;
                 }
                 if let Some(p) = b.push_record(bytes) {
                     w.put(p, pending_items)?;
@@ -459,17 +547,11 @@ pub fn create_backup(
                 t.chunks = w.ids(rows)?;
                 t.id_chunks = w.ids(ids)?;
             }
-            let history_complete = match replay.as_mut() {
-                Some(rep) => {
-                    rep.restore_apply_records(std::mem::take(&mut batch))?;
-                    let mut same = true;
-                    for t in &tables {
-                        same &= rep.restore_table_digest(&t.schema.name)? == (t.digest, t.rows);
-                    }
-                    same
-                }
-                None => false,
-            };
+            let history_complete = replay.is_some_and(|rep| {
+                tables
+                    .iter()
+                    .all(|t| rep.table_digest(&t.schema.name) == Some((t.digest, t.rows)))
+            });
             Ok((
                 tables,
                 log_chunks,
@@ -504,6 +586,8 @@ pub fn create_backup(
         bytes,
         new_bytes,
     };
+    // Every chunk durable and visible before the manifest that names them.
+    repo.sync_chunks()?;
     let id = repo.put_manifest(&manifest)?;
     Ok(BackupOutcome {
         info: BackupInfo::of(&id, &manifest),

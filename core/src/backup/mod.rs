@@ -29,6 +29,7 @@ mod chunk;
 mod config;
 mod create;
 mod crypto;
+mod history;
 mod manifest;
 mod object;
 mod pipeline;

@@ -108,7 +108,7 @@ impl<'r> Pipeline<'r> {
                             Err(_) => return,
                         };
                         let Ok((i, payload, items)) = job else { return };
-                        let r = repo.put_chunk(&payload).map(|(id, new_bytes)| Written {
+                        let r = repo.stage_chunk(&payload).map(|(id, new_bytes)| Written {
                             id,
                             payload_len: payload.len() as u64,
                             new_bytes,
@@ -159,7 +159,7 @@ impl<'r> Pipeline<'r> {
             self.collect(false, on_done)?;
             return Ok(i);
         }
-        let (id, new_bytes) = self.repo.put_chunk(&payload)?;
+        let (id, new_bytes) = self.repo.stage_chunk(&payload)?;
         let w = Written {
             id,
             payload_len: payload.len() as u64,

@@ -287,6 +287,26 @@ impl Repository {
         Ok((id, bytes.len() as u64))
     }
 
+    /// [`put_chunk`](Self::put_chunk) through the store's deferred put: the
+    /// chunk is durable, and visible, only after
+    /// [`sync_chunks`](Self::sync_chunks). A backup stages its chunks and
+    /// syncs them all before its manifest.
+    pub(crate) fn stage_chunk(&self, payload: &[u8]) -> Result<(ObjectId, u64)> {
+        let id = self.content_id(payload);
+        let name = chunk_name(&id);
+        if self.store.exists(&name)? {
+            return Ok((id, 0));
+        }
+        let bytes = encode_object(ObjectKind::Chunk, &name, payload, true, self.keys.as_ref())?;
+        self.store.put_deferred(&name, &bytes)?;
+        Ok((id, bytes.len() as u64))
+    }
+
+    /// Make the chunks staged so far durable and visible.
+    pub(crate) fn sync_chunks(&self) -> Result<()> {
+        self.store.sync_deferred()
+    }
+
     /// Read a chunk and check it: envelope, authentication, content id, structure.
     pub fn get_chunk(&self, id: &ObjectId) -> Result<Vec<u8>> {
         let name = chunk_name(id);

@@ -36,6 +36,29 @@ pub trait BackupSource {
             each(k, st, crate::digest::state_id(k, st))
         })
     }
+    /// The stored rows at `keys` (encoded, ascending; keys without a stored
+    /// row are skipped) with their state ids, in key order. Incrementals
+    /// look up the keys the change log names here instead of scanning;
+    /// sources with an index override the scanning default.
+    fn backup_rows_at(
+        &self,
+        table: &str,
+        keys: &[Vec<u8>],
+        each: &mut RowIdVisitor<'_>,
+    ) -> Result<()> {
+        self.backup_rows_with_ids(table, &mut |k, st, id| {
+            if keys.binary_search_by(|x| x.as_slice().cmp(k)).is_ok() {
+                each(k, st, id)?;
+            }
+            Ok(())
+        })
+    }
+    /// The wrapping sum of the state ids of a table's stored rows
+    /// (tombstones included), when the source keeps it up to date; `None`
+    /// (the default) makes every incremental scan the table.
+    fn backup_state_sum(&self, _table: &str) -> Result<Option<u64>> {
+        Ok(None)
+    }
     /// `(first cursor kept, next cursor)` of the change log.
     fn backup_cursors(&self) -> Result<(u64, u64)>;
     /// Records with cursor ≥ `from` in cursor order: cursor, stamp, encoding (§7).

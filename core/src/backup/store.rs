@@ -24,6 +24,20 @@ pub trait ObjectStore: Send + Sync {
     fn exists(&self, name: &str) -> Result<bool> {
         Ok(self.get(name)?.is_some())
     }
+    /// Store an object that must be durable only once the next
+    /// [`sync_deferred`](Self::sync_deferred) returns, so a backend can
+    /// batch its costly part (a directory: the fsyncs) there. A crash must
+    /// never leave a partial object under `name`: a backend that defers
+    /// keeps the object out of sight until then. The default is
+    /// [`put`](Self::put).
+    fn put_deferred(&self, name: &str, bytes: &[u8]) -> Result<()> {
+        self.put(name, bytes)
+    }
+    /// Make every object given to [`put_deferred`](Self::put_deferred)
+    /// since the last call durable and visible under its name.
+    fn sync_deferred(&self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// An [`ObjectStore`] in memory.
@@ -94,5 +108,11 @@ impl<T: ObjectStore + ?Sized> ObjectStore for std::sync::Arc<T> {
     }
     fn exists(&self, name: &str) -> Result<bool> {
         (**self).exists(name)
+    }
+    fn put_deferred(&self, name: &str, bytes: &[u8]) -> Result<()> {
+        (**self).put_deferred(name, bytes)
+    }
+    fn sync_deferred(&self) -> Result<()> {
+        (**self).sync_deferred()
     }
 }

@@ -41,6 +41,23 @@ impl BackupSource for Database {
         }
         Ok(())
     }
+    fn backup_rows_at(
+        &self,
+        table: &str,
+        keys: &[Vec<u8>],
+        each: &mut RowIdVisitor<'_>,
+    ) -> Result<()> {
+        let t = self.table(table)?;
+        for k in keys {
+            if let Some(row) = t.stored(k) {
+                each(k, &row.state, row.state_id)?;
+            }
+        }
+        Ok(())
+    }
+    fn backup_state_sum(&self, table: &str) -> Result<Option<u64>> {
+        Ok(Some(self.table(table)?.state_sum()))
+    }
     fn backup_cursors(&self) -> Result<(u64, u64)> {
         self.check_open()?;
         Ok((self.log.first_cursor(), self.log.next_cursor()))
@@ -131,8 +148,7 @@ impl Database {
         if opts.now_ms == 0 {
             opts.now_ms = self.now_ms();
         }
-        let mut make = scratch(self.region.clone(), self.clock.clone());
-        create_backup(repo, self, &opts, &mut make, progress)
+        create_backup(repo, self, &opts, progress)
     }
 
     /// Rebuild a region in memory from `repo`. Fails (`BackupCorrupt`) if any
