@@ -211,6 +211,10 @@ fn add_dc_split_and_move_online_keep_every_acknowledged_write() {
         "--online",
     ]);
     assert!(out.contains("installed on every region"), "{out}");
+    assert!(
+        purged(&out) > 0,
+        "the regions that lost buckets purged them: {out}"
+    );
     let after = load_map(&f);
     assert_eq!(after.epoch, before.epoch + 1);
     let n_moved = w.acked.lock().unwrap()[0].len();
@@ -289,5 +293,61 @@ fn add_dc_split_and_move_online_keep_every_acknowledged_write() {
     assert!(seen.iter().any(|k| *k < 1000) && seen.iter().any(|k| (1000..2000).contains(k)));
     assert!(seen.iter().any(|k| *k >= 2000));
     assert_digests_agree(&urls);
+    let dirs: Vec<(String, String)> = regions
+        .iter()
+        .zip(["eu-1", "us-1", "ap-1", "sa-1"])
+        .map(|(r, n)| (r.dir.clone(), n.to_string()))
+        .collect();
     drop(regions);
+    assert_only_held_rows(&dirs, &map, &all);
+}
+
+/// The rows the CLI reports purged (`… N row(s) purged …`).
+fn purged(out: &str) -> u64 {
+    out.split(';')
+        .find(|p| p.contains("row(s) purged"))
+        .and_then(|p| p.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Every region's directory holds rows only of partitions `map` gives it
+/// (the old replicas purged what moved away), and every acknowledged key
+/// is still held by every one of its replicas.
+fn assert_only_held_rows(dirs: &[(String, String)], map: &ClusterMap, acked: &[BTreeSet<i64>; 2]) {
+    for (dir, name) in dirs {
+        let db = Database::open(dir, DatabaseOptions::new(name.as_str())).unwrap();
+        for (ti, table) in ["users", "events"].into_iter().enumerate() {
+            let mut held = BTreeSet::new();
+            let all = |b| tablesync::RangeBound::new([("k", b)]);
+            for row in db.scan(
+                table,
+                all(tablesync::PkBound::InfMin),
+                all(tablesync::PkBound::InfMax),
+                tablesync::RangeOptions::default(),
+            ) {
+                let row = row.unwrap();
+                let PkValue::Integer(k) = row.primary_key.0[0].1 else {
+                    panic!("key type");
+                };
+                let key = encode_key_values([&PkValue::Integer(k)]);
+                let route = map.route_key(table, &key).unwrap();
+                assert!(
+                    route.replicas.iter().any(|r| r.region == *name),
+                    "{name} still holds {table} key {k}, which moved away"
+                );
+                held.insert(k);
+            }
+            for k in &acked[ti] {
+                let key = encode_key_values([&PkValue::Integer(*k)]);
+                let route = map.route_key(table, &key).unwrap();
+                if route.replicas.iter().any(|r| r.region == *name) {
+                    assert!(
+                        held.contains(k),
+                        "{name} lost {table} key {k}, a replica of it"
+                    );
+                }
+            }
+        }
+    }
 }

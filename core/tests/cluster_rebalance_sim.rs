@@ -1,6 +1,7 @@
 //! Map changes with data movement (`tablesync::cluster::rebalance`) under
 //! a seeded simulation: a cluster runs `add-dc`, a range `split`, a
-//! `move` and a `remove-dc` one after the other while clients with cached
+//! `move`, a `remove-dc`, another `add-dc` and another `move` one after
+//! the other while clients with cached
 //! (often stale) maps write, with message loss and duplication, region
 //! crashes at any step (copies in progress are lost, the map, pending set
 //! and rows survive) and coordinator crashes (the change is run again from
@@ -15,7 +16,9 @@
 //! and committed and acknowledged later, possibly after the map changed;
 //! a fenced copy waits until its source has none in doubt on its rows.
 //!
-//! Once faults stop, every change completes and no partition stays pending.
+//! Once faults stop, every change completes and no partition stays pending,
+//! and every region of the new map holds only rows of partitions the map
+//! gives it (what it lost was purged; late copies merge nothing).
 //! `REBALANCE_SIM_SEEDS` sets the number of runs (default 100; 10,000 in release: see docs/CLUSTER.md).
 
 mod cluster_support;
@@ -37,6 +40,8 @@ fn key(k: i64) -> Vec<u8> {
 struct Job {
     id: u32,
     fence: u64,
+    /// The change's new map epoch.
+    epoch: u64,
     table: String,
     filter: KeyFilter,
     source: String,
@@ -123,8 +128,8 @@ fn initial() -> ClusterMap {
 impl Sim {
     fn new(seed: u64, map: &ClusterMap) -> Sim {
         let mut regions = BTreeMap::new();
-        for n in ["d0-1", "d1-1", "d2-1", "d3-1"] {
-            let m = (n != "d3-1").then(|| map.clone());
+        for n in ["d0-1", "d1-1", "d2-1", "d3-1", "d4-1"] {
+            let m = (n != "d3-1" && n != "d4-1").then(|| map.clone());
             regions.insert(
                 n.to_string(),
                 Region {
@@ -304,17 +309,23 @@ impl Sim {
             MoveMsg::Copy {
                 id,
                 fence,
+                epoch,
                 table,
                 filter,
                 source,
             } => {
                 let source = source.trim_start_matches("sim://").to_string() + "-1";
+                if !r.moves.copy_current(epoch) {
+                    // A late copy of a finished change: nothing to merge.
+                    return;
+                }
                 if r.jobs.contains_key(&(id, fence)) {
                     return; // already copying (a resent request)
                 }
                 let job = Job {
                     id,
                     fence,
+                    epoch,
                     table,
                     filter,
                     source,
@@ -333,6 +344,23 @@ impl Sim {
                 let done = r.moves.release(epoch, &table, &partitions).ok();
                 r.refresh(&name);
                 done.map(|_| MoveMsg::Released { id })
+            }
+            MoveMsg::Purge {
+                id,
+                epoch,
+                table,
+                filter,
+            } => {
+                if r.moves.check_purge(epoch).is_err() {
+                    return;
+                }
+                let before = r.data.len();
+                let moves = &r.moves;
+                r.data.retain(|(t, k), _| {
+                    *t != table || !filter.contains(&key(*k)) || moves.holds(t, &key(*k))
+                });
+                let rows = (before - r.data.len()) as u64;
+                Some(MoveMsg::Purged { id, rows })
             }
             _ => None,
         };
@@ -359,6 +387,9 @@ impl Sim {
             .nth(self.rng.below(jobs.len() as u64) as usize)
             .unwrap();
         let job = jobs.remove(&which).unwrap();
+        if !self.regions[&name].moves.copy_current(job.epoch) {
+            return; // the region's map moved past the change: dropped
+        }
         let t: &'static str = TABLES.iter().copied().find(|t| *t == job.table).unwrap();
         let src = &self.regions[&job.source];
         if !src.up
@@ -470,7 +501,27 @@ impl Sim {
                 ))
                 .collect::<Vec<_>>()
         );
+        self.check_purged(seed, new);
         self.faults = true;
+    }
+
+    /// Once a change is done, every region of its map holds only rows of
+    /// partitions the map gives it: what it lost was purged.
+    fn check_purged(&self, seed: u64, map: &ClusterMap) {
+        for (name, r) in &self.regions {
+            if map.datacenter_of_region(name).is_none() {
+                continue;
+            }
+            assert_eq!(r.moves.map.as_ref(), Some(map), "seed {seed}: {name}");
+            for (t, k) in r.data.keys() {
+                let route = map.route_key(t, &key(*k)).unwrap();
+                assert!(
+                    route.replicas.iter().any(|x| x.region == *name),
+                    "seed {seed}: {name} still holds {t}/{k} after the change to epoch {}",
+                    map.epoch
+                );
+            }
+        }
     }
 }
 
@@ -483,12 +534,22 @@ fn run(seed: u64) {
         .move_partition("r", id, vec!["d3".into(), "d0".into()])
         .unwrap();
     let m5 = m4.remove_datacenter("d1").unwrap();
-    let maps = [m1, m2, m3, m4, m5];
+    // A fifth datacenter takes buckets from regions that got them by copies
+    // (they purge them), then the moved range partition leaves d0 (which
+    // holds it from a copy) for d2 and d4.
+    let m6 = m5.add_datacenter(dc("d4")).unwrap();
+    let m7 = m6
+        .move_partition("r", id, vec!["d2".into(), "d4".into()])
+        .unwrap();
+    let maps = [m1, m2, m3, m4, m5, m6, m7];
     for w in maps.windows(2) {
         sim.change(seed, &w[0], &w[1]);
     }
-    let last = &maps[4];
+    let last = &maps[6];
     for (name, r) in &sim.regions {
+        if last.datacenter_of_region(name).is_none() {
+            continue; // d1-1 left the cluster
+        }
         assert_eq!(r.moves.map.as_ref(), Some(last), "seed {seed}: {name}");
         assert!(
             r.moves.pending.is_empty(),
@@ -536,10 +597,37 @@ fn plan_moves_only_what_changes() {
     assert!(moves
         .iter()
         .all(|m| m.target == "d3-1" || m.source != m.target));
-    let (m3, _) = m2.split("r", 1, key(75)).unwrap();
+    // The regions that lose buckets to d3-1 held them and hold them no more.
+    let lost = tablesync::cluster::rebalance::lost(&m1, &m2).unwrap();
+    assert!(!lost.is_empty());
+    for l in &lost {
+        assert_eq!(l.table, "h");
+        for p in &l.partitions {
+            let before = m1.route_partition("h", *p).unwrap().replicas;
+            let after = m2.route_partition("h", *p).unwrap().replicas;
+            assert!(before.iter().any(|r| r.region == l.region));
+            assert!(!after.iter().any(|r| r.region == l.region));
+        }
+    }
+    let (m3, id) = m2.split("r", 1, key(75)).unwrap();
     assert!(tablesync::cluster::rebalance::plan(&m2, &m3)
         .unwrap()
         .is_empty());
+    assert!(tablesync::cluster::rebalance::lost(&m2, &m3)
+        .unwrap()
+        .is_empty());
+    // A region leaving the cluster is never asked to purge (it may be down).
+    let m4 = m3
+        .move_partition("r", id, vec!["d3".into(), "d0".into()])
+        .unwrap();
+    let m5 = m4.remove_datacenter("d1").unwrap();
+    let lost = tablesync::cluster::rebalance::lost(&m4, &m5).unwrap();
+    assert!(lost.iter().all(|l| l.region != "d1-1"));
+    // The moved range partition: its old replicas outside d3, d0 lose it.
+    let lost = tablesync::cluster::rebalance::lost(&m3, &m4).unwrap();
+    assert!(lost
+        .iter()
+        .all(|l| l.table == "r" && l.partitions == vec![id]));
     // Every region's pending set is exactly what the plan gives it.
     for r in ["d0-1", "d1-1", "d2-1", "d3-1"] {
         let gained = tablesync::cluster::rebalance::newly_held(&m1, &m2, r).unwrap();

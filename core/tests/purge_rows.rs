@@ -26,12 +26,20 @@ fn pk(k: i64) -> PrimaryKey {
 /// A region with table `t` holding `keys` (value `v{k}`, fixed clock).
 fn fill(db: &mut Database, keys: impl IntoIterator<Item = i64>) {
     if db.table_digest("t").is_err() {
-        db.create_table(TableSchema::new("t", vec![PkColumn::new("k", PkType::Integer)]))
-            .unwrap();
+        db.create_table(TableSchema::new(
+            "t",
+            vec![PkColumn::new("k", PkType::Integer)],
+        ))
+        .unwrap();
     }
     for k in keys {
-        db.put_row("t", pk(k), vec![Column::new("v", format!("v{k}"))], Condition::ignore())
-            .unwrap();
+        db.put_row(
+            "t",
+            pk(k),
+            vec![Column::new("v", format!("v{k}"))],
+            Condition::ignore(),
+        )
+        .unwrap();
     }
 }
 
@@ -151,7 +159,13 @@ fn a_purge_survives_reopen_and_checkpoints() {
         drop(db);
         let deltas = std::fs::read_dir(&dir)
             .unwrap()
-            .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".delta"))
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with(".delta")
+            })
             .count();
         assert_eq!(deltas, usize::from(how == "delta"), "{how}: delta files");
         let mut db = open(&dir, &clock);

@@ -21,6 +21,7 @@ fn phase_name(p: Phase) -> &'static str {
         Phase::Install => "installing the new map",
         Phase::CatchUp => "catching up (moving partitions fenced)",
         Phase::Release => "releasing",
+        Phase::Purge => "purging the rows old replicas no longer hold",
         Phase::Done => "done",
     }
 }
@@ -156,9 +157,10 @@ pub fn run(old: &ClusterMap, new: &ClusterMap, token: &str, timeout: Duration) -
         }
     }
     println!(
-        "map epoch {} installed on every region; {} row state(s) copied",
+        "map epoch {} installed on every region; {} row state(s) copied; {} row(s) purged from regions that no longer hold them",
         new.epoch,
-        rb.copied_rows()
+        rb.copied_rows(),
+        rb.purged_rows()
     );
     Ok(())
 }

@@ -56,3 +56,26 @@ impl Database {
         Ok((rows, Vec::new()))
     }
 }
+
+impl Database {
+    /// Purge (FORMAT.md §9 `PURGE_ROWS`: no tombstones, no change records)
+    /// the rows of `table` selected by `filter` that `moves` — this
+    /// region's map — does not give this region: the rows of partitions it
+    /// lost in a map change. Refused unless the map is at `epoch` or newer.
+    /// Returns rows removed.
+    pub fn purge_lost_rows(
+        &mut self,
+        table: &str,
+        filter: &KeyFilter,
+        moves: &super::rebalance::RegionMoves,
+        epoch: u64,
+    ) -> Result<u64> {
+        moves.check_purge(epoch)?;
+        match self.table(table) {
+            Err(crate::model::error::Error::ObjectNotExist(_)) => return Ok(0), // nothing held
+            Err(e) => return Err(e),
+            Ok(_) => {}
+        }
+        self.purge_where(table, |k| filter.contains(k) && !moves.holds(table, k))
+    }
+}

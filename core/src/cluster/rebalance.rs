@@ -29,6 +29,10 @@
 //!    source ever acknowledged (it waits for prepared transactions that
 //!    write the copied rows: they commit where they were prepared).
 //! 4. **Release**: targets clear the pending partitions and serve them.
+//! 5. **Purge**: every region of the new map that held a partition's keys
+//!    under the old map and holds them no more ([`lost`]) drops their rows
+//!    with a local purge (no tombstones, no change records:
+//!    `Database::purge_rows`), keeping any key its own map still gives it.
 //!
 //! Row states merge as a CRDT (any order, duplicates, newer wins), so a
 //! copy never undoes a newer write and a late forwarded record never
@@ -212,14 +216,7 @@ pub fn plan(old: &ClusterMap, new: &ClusterMap) -> Result<Vec<Move>> {
                     }
                 }
                 Placement::Range { partitions } => {
-                    let i = partitions.iter().position(|x| x.id == p).expect("listed");
-                    let filter = KeyFilter::Range {
-                        start: partitions[i].start.clone(),
-                        end: partitions
-                            .get(i + 1)
-                            .map(|n| n.start.clone())
-                            .unwrap_or_default(),
-                    };
+                    let filter = range_filter(partitions, p);
                     for target in targets {
                         out.push(Move {
                             table: t.table.clone(),
@@ -245,6 +242,85 @@ pub fn plan(old: &ClusterMap, new: &ClusterMap) -> Result<Vec<Move>> {
         }
     }
     Ok(out)
+}
+
+/// One table's partitions a region held under the old map and does not
+/// hold under the new one: their rows are purged there once every target
+/// is released.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Lost {
+    /// The table.
+    pub table: String,
+    /// The partitions (hash buckets or range partition ids, new map).
+    pub partitions: Vec<u32>,
+    /// Their rows.
+    pub filter: KeyFilter,
+    /// The region that no longer holds them.
+    pub region: String,
+}
+
+/// The partitions regions of `new` lose from `old` to `new` (regions that
+/// leave the cluster are not listed: they are out of it, maybe down), one
+/// per (table, region) for hash-placed tables, one per partition and
+/// region for range-placed ones.
+pub fn lost(old: &ClusterMap, new: &ClusterMap) -> Result<Vec<Lost>> {
+    let mut out = Vec::new();
+    for t in &new.tables {
+        let mut buckets: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+        for p in partition_ids(new, &t.table)? {
+            let Some(before) = old_holders(old, new, &t.table, p)? else {
+                continue;
+            };
+            let after = new.route_partition(&t.table, p)?.replicas;
+            let gone = before.into_iter().filter(|r| {
+                !after.iter().any(|a| a.region == *r) && new.datacenter_of_region(r).is_some()
+            });
+            match &t.placement {
+                Placement::Hash { .. } => {
+                    for r in gone {
+                        buckets.entry(r).or_default().push(p);
+                    }
+                }
+                Placement::Range { partitions } => {
+                    let filter = range_filter(partitions, p);
+                    for region in gone {
+                        out.push(Lost {
+                            table: t.table.clone(),
+                            partitions: vec![p],
+                            filter: filter.clone(),
+                            region,
+                        });
+                    }
+                }
+            }
+        }
+        if let Placement::Hash { buckets: n } = &t.placement {
+            for (region, ids) in buckets {
+                out.push(Lost {
+                    table: t.table.clone(),
+                    partitions: ids.clone(),
+                    filter: KeyFilter::Buckets { buckets: *n, ids },
+                    region,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The key range of range partition `id` of `partitions`.
+fn range_filter(partitions: &[super::map::RangePartition], id: u32) -> KeyFilter {
+    let i = partitions.iter().position(|x| x.id == id).unwrap_or(0);
+    KeyFilter::Range {
+        start: partitions
+            .get(i)
+            .map(|p| p.start.clone())
+            .unwrap_or_default(),
+        end: partitions
+            .get(i + 1)
+            .map(|n| n.start.clone())
+            .unwrap_or_default(),
+    }
 }
 
 impl ClusterMap {
@@ -278,12 +354,16 @@ pub enum MoveMsg {
     },
     /// Change → target: copy `filter`'s rows of `table` from `source`
     /// (an endpoint). `fence` 0 is a warm copy; otherwise the source must
-    /// have installed epoch `fence` and have no in-doubt transaction.
+    /// have installed epoch `fence` and have no in-doubt transaction. A
+    /// target whose map is newer than `epoch` copies nothing (a late copy
+    /// of a finished change must not bring back rows purged since).
     Copy {
         /// The move's index in the plan.
         id: u32,
         /// 0, or the new map's epoch.
         fence: u64,
+        /// The change's new map epoch.
+        epoch: u64,
         /// The table.
         table: String,
         /// Its rows.
@@ -315,6 +395,25 @@ pub enum MoveMsg {
     Released {
         /// The move.
         id: u32,
+    },
+    /// Change → region: drop (purge, FORMAT.md §9) the rows of `filter`
+    /// of `table` that the region's map (epoch ≥ `epoch`) does not give it.
+    Purge {
+        /// The index in [`lost`]'s list.
+        id: u32,
+        /// The new map's epoch.
+        epoch: u64,
+        /// The table.
+        table: String,
+        /// The rows.
+        filter: KeyFilter,
+    },
+    /// Region → change: purged, `rows` removed.
+    Purged {
+        /// The purge.
+        id: u32,
+        /// Rows removed.
+        rows: u64,
     },
     /// Target → source: a page of row states (key order) after `after`.
     Rows {
@@ -350,6 +449,8 @@ pub enum Phase {
     CatchUp,
     /// Targets start serving.
     Release,
+    /// Regions drop the rows of partitions they lost.
+    Purge,
     /// Done.
     Done,
 }
@@ -364,10 +465,12 @@ pub struct Rebalance {
     /// one marks what they gain pending.
     joining: Vec<String>,
     moves: Vec<Move>,
+    lost: Vec<Lost>,
     endpoints: BTreeMap<String, String>,
     phase: Phase,
     done: BTreeSet<String>,
     copied_rows: u64,
+    purged_rows: u64,
 }
 
 impl Rebalance {
@@ -375,6 +478,7 @@ impl Rebalance {
     pub fn new(old: &ClusterMap, new: ClusterMap) -> Result<Self> {
         new.validate()?;
         let moves = plan(old, &new)?;
+        let lost = lost(old, &new)?;
         let mut endpoints = BTreeMap::new();
         for m in [old, &new] {
             for d in &m.datacenters {
@@ -400,10 +504,12 @@ impl Rebalance {
             joining,
             new,
             moves,
+            lost,
             endpoints,
             phase,
             done: BTreeSet::new(),
             copied_rows: 0,
+            purged_rows: 0,
         })
     }
 
@@ -420,6 +526,16 @@ impl Rebalance {
     /// Row states merged by the copies so far (warm and catch-up).
     pub fn copied_rows(&self) -> u64 {
         self.copied_rows
+    }
+
+    /// The partitions regions lose (purged in the last phase).
+    pub fn lost(&self) -> &[Lost] {
+        &self.lost
+    }
+
+    /// Rows purged so far by regions that lost partitions.
+    pub fn purged_rows(&self) -> u64 {
+        self.purged_rows
     }
 
     /// The endpoint of a region of the old or new map.
@@ -463,6 +579,7 @@ impl Rebalance {
                                 MoveMsg::Copy {
                                     id: i as u32,
                                     fence: self.fence(),
+                                    epoch: self.new.epoch,
                                     table: m.table.clone(),
                                     filter: m.filter.clone(),
                                     source: self
@@ -505,6 +622,23 @@ impl Rebalance {
                     )
                 })
                 .collect(),
+            Phase::Purge => self
+                .lost
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| pending(format!("p{i}")))
+                .map(|(i, l)| {
+                    (
+                        l.region.clone(),
+                        MoveMsg::Purge {
+                            id: i as u32,
+                            epoch: self.new.epoch,
+                            table: l.table.clone(),
+                            filter: l.filter.clone(),
+                        },
+                    )
+                })
+                .collect(),
             Phase::Done => vec![],
         }
     }
@@ -542,6 +676,15 @@ impl Rebalance {
                 }
                 format!("m{id}")
             }
+            (Phase::Purge, MoveMsg::Purged { id, rows }) => {
+                if self.lost.get(id as usize).is_none_or(|l| l.region != from) {
+                    return vec![];
+                }
+                if self.done.insert(format!("p{id}")) {
+                    self.purged_rows += rows;
+                }
+                return self.advance();
+            }
             _ => return vec![],
         };
         self.done.insert(key);
@@ -564,6 +707,7 @@ impl Rebalance {
                 .endpoints
                 .keys()
                 .all(|r| self.done.contains(&format!("r{r}"))),
+            Phase::Purge => (0..self.lost.len()).all(|i| self.done.contains(&format!("p{i}"))),
             Phase::Done => false,
         };
         if !complete {
@@ -572,11 +716,16 @@ impl Rebalance {
         self.done.clear();
         self.phase = match self.phase {
             Phase::Warm => Phase::Install,
-            Phase::Install if self.moves.is_empty() => Phase::Done,
+            Phase::Install if self.moves.is_empty() && self.lost.is_empty() => Phase::Done,
+            Phase::Install if self.moves.is_empty() => Phase::Purge,
             Phase::Install => Phase::CatchUp,
             Phase::CatchUp => Phase::Release,
+            Phase::Release if !self.lost.is_empty() => Phase::Purge,
             _ => Phase::Done,
         };
+        if self.phase == Phase::Purge && self.lost.is_empty() {
+            self.phase = Phase::Done;
+        }
         self.tick()
     }
 }
@@ -679,6 +828,37 @@ impl RegionMoves {
             Ok(p) if self.pending.contains(&(table.to_string(), p)) => Err(MoveRefusal::CatchingUp),
             _ => Ok(()),
         }
+    }
+
+    /// Whether this region's map gives it `encoded_key` of `table` (as
+    /// any replica, pending or not); `true` without a map or for a table
+    /// the map does not place (nothing to decide by).
+    pub fn holds(&self, table: &str, encoded_key: &[u8]) -> bool {
+        let Some(map) = &self.map else { return true };
+        match map.route_key(table, encoded_key) {
+            Ok(route) => route.replicas.iter().any(|r| r.region == self.region),
+            Err(_) => true,
+        }
+    }
+
+    /// Whether a purge for map `epoch` may run here: the region must have
+    /// installed it (an older map would keep rows it is about to gain
+    /// from nobody).
+    pub fn check_purge(&self, epoch: u64) -> Result<()> {
+        let cur = self.map.as_ref().map(|m| m.epoch).unwrap_or(0);
+        if cur < epoch {
+            return Err(Error::invalid(format!(
+                "purge for map epoch {epoch}, this region has {cur}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Whether a copy for a change to map `epoch` may still merge rows
+    /// here: not once the region's map moved past it (that change is
+    /// over, and its rows may have been purged since).
+    pub fn copy_current(&self, epoch: u64) -> bool {
+        self.map.as_ref().is_none_or(|m| m.epoch <= epoch)
     }
 
     /// Whether a range read of `table` may be served (none while any of

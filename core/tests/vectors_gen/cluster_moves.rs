@@ -34,6 +34,7 @@ pub fn messages() -> Vec<(&'static str, ClusterMsg)> {
             m(MoveMsg::Copy {
                 id: 2,
                 fence: 0,
+                epoch: 8,
                 table: "events".into(),
                 filter: range.clone(),
                 source: "http://127.0.0.1:7702".into(),
@@ -44,6 +45,7 @@ pub fn messages() -> Vec<(&'static str, ClusterMsg)> {
             m(MoveMsg::Copy {
                 id: 0,
                 fence: 8,
+                epoch: 8,
                 table: "users".into(),
                 filter: buckets.clone(),
                 source: "http://127.0.0.1:7701".into(),
@@ -68,6 +70,25 @@ pub fn messages() -> Vec<(&'static str, ClusterMsg)> {
         ),
         ("released", m(MoveMsg::Released { id: 0 })),
         (
+            "purge_range",
+            m(MoveMsg::Purge {
+                id: 1,
+                epoch: 8,
+                table: "events".into(),
+                filter: range.clone(),
+            }),
+        ),
+        (
+            "purge_buckets",
+            m(MoveMsg::Purge {
+                id: 0,
+                epoch: 8,
+                table: "users".into(),
+                filter: buckets.clone(),
+            }),
+        ),
+        ("purged", m(MoveMsg::Purged { id: 0, rows: 1200 })),
+        (
             "rows",
             m(MoveMsg::Rows {
                 fence: 8,
@@ -91,8 +112,8 @@ pub fn messages() -> Vec<(&'static str, ClusterMsg)> {
 pub fn invalid() -> Vec<(&'static str, Vec<u8>)> {
     vec![
         (
-            "unknown rebalance message kind 9",
-            encode_frame(*b"TSCX", &[1, 19, 9], false),
+            "unknown rebalance message kind 11",
+            encode_frame(*b"TSCX", &[1, 19, 11], false),
         ),
         (
             "bucket ids that do not increase",

@@ -106,10 +106,16 @@ impl ClusterNode {
             MoveMsg::Copy {
                 id,
                 fence,
+                epoch,
                 table,
                 filter,
                 source,
             } => {
+                if !self.copy_current(epoch) {
+                    // A late copy of a finished change: merging it could
+                    // bring back rows purged since.
+                    return Ok(MoveMsg::Copied { id, fence, rows: 0 });
+                }
                 let mut after = Vec::new();
                 let mut merged = 0u64;
                 loop {
@@ -136,9 +142,18 @@ impl ClusterNode {
                         return Err(Error::Sync("the source answered no row page".into()).into());
                     };
                     if !rows.is_empty() {
-                        merged += self
-                            .region
-                            .write("cluster_move", |db| db.merge_rows(&table, rows))?;
+                        // Checked under the write lock a purge takes too.
+                        let n = self.region.write("cluster_move", |db| {
+                            if self.copy_current(epoch) {
+                                db.merge_rows(&table, rows).map(Some)
+                            } else {
+                                Ok(None)
+                            }
+                        })?;
+                        match n {
+                            Some(n) => merged += n,
+                            None => break, // the map moved past the change
+                        }
                     }
                     if next.is_empty() {
                         break;
@@ -165,10 +180,32 @@ impl ClusterNode {
                 self.release(epoch, &table, &partitions)?;
                 Ok(MoveMsg::Released { id })
             }
+            MoveMsg::Purge {
+                id,
+                epoch,
+                table,
+                filter,
+            } => {
+                // The map is read under the database's write lock, so a
+                // newer map that gives the rows back is never missed.
+                let rows = self.region.write("cluster_purge", |db| {
+                    let moves = RegionMoves::new(self.name(), self.map(), BTreeSet::new());
+                    db.purge_lost_rows(&table, &filter, &moves, epoch)
+                })?;
+                if rows > 0 {
+                    tracing::info!(%table, rows, epoch, "purged the rows of partitions this region no longer holds");
+                }
+                Ok(MoveMsg::Purged { id, rows })
+            }
             other => Err(NodeError::Db(Error::invalid(format!(
                 "a region does not take {other:?} as a request"
             )))),
         }
+    }
+
+    /// Whether a copy for the change to map `epoch` may still merge here.
+    fn copy_current(&self, epoch: u64) -> bool {
+        RegionMoves::new(self.name(), self.map(), BTreeSet::new()).copy_current(epoch)
     }
 
     /// Serve `partitions` of `table` (they are caught up), durably.
