@@ -79,3 +79,25 @@ impl Database {
         self.purge_where(table, |k| filter.contains(k) && !moves.holds(table, k))
     }
 }
+
+impl Database {
+    /// Create `schema`'s table unless this region has a table of that name
+    /// (the target of a copy that lacks the table — a region of a new
+    /// datacenter — gets it from the source). Returns whether it was
+    /// created. An existing table with other primary-key columns is
+    /// `InvalidArgument`: the copied keys would not decode.
+    pub fn ensure_table(&mut self, schema: crate::model::schema::TableSchema) -> Result<bool> {
+        match self.table(&schema.name) {
+            Ok(t) if t.schema.primary_key == schema.primary_key => Ok(false),
+            Ok(_) => Err(crate::model::error::Error::invalid(format!(
+                "table '{}' exists here with other primary-key columns than the cluster's",
+                schema.name
+            ))),
+            Err(crate::model::error::Error::ObjectNotExist(_)) => {
+                self.create_table(schema)?;
+                Ok(true)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}

@@ -4,6 +4,7 @@
 use super::map::ClusterMap;
 use super::rebalance::{KeyFilter, MoveMsg};
 use crate::codec::buf::{put_bytes, put_varint, Reader};
+use crate::codec::schema::{put_schema, read_schema};
 use crate::model::error::Result;
 
 fn put_u32s(out: &mut Vec<u8>, v: &[u32]) {
@@ -150,6 +151,14 @@ pub fn put_move(out: &mut Vec<u8>, m: &MoveMsg) {
             put_varint(out, *id as u64);
             put_varint(out, *rows);
         }
+        MoveMsg::SchemaGet { table } => {
+            out.push(11);
+            put_bytes(out, table.as_bytes());
+        }
+        MoveMsg::Schema { schema } => {
+            out.push(12);
+            put_schema(out, schema);
+        }
     }
 }
 
@@ -210,6 +219,12 @@ pub fn read_move(r: &mut Reader<'_>) -> Result<MoveMsg> {
         10 => MoveMsg::Purged {
             id: read_u32(r)?,
             rows: r.varint()?,
+        },
+        11 => MoveMsg::SchemaGet {
+            table: r.string()?.to_string(),
+        },
+        12 => MoveMsg::Schema {
+            schema: read_schema(r)?,
         },
         t => return Err(r.error(format!("unknown rebalance message kind {t}"))),
     })

@@ -415,6 +415,17 @@ pub enum MoveMsg {
         /// Rows removed.
         rows: u64,
     },
+    /// Target → source: the schema of `table` (a target without the table,
+    /// e.g. a region of a new datacenter, creates it before copying).
+    SchemaGet {
+        /// The table.
+        table: String,
+    },
+    /// Source → target: the table's schema (FORMAT.md §8).
+    Schema {
+        /// The schema.
+        schema: crate::model::schema::TableSchema,
+    },
     /// Target → source: a page of row states (key order) after `after`.
     Rows {
         /// 0, or the epoch the source must have installed.

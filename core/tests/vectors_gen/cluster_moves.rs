@@ -8,7 +8,7 @@ use tablesync::cluster::rebalance::{KeyFilter, MoveMsg};
 use tablesync::cluster::wire::{encode_messages, ClusterMsg};
 use tablesync::codec::frame::encode_frame;
 use tablesync::codec::key::encode_key_values;
-use tablesync::PkValue;
+use tablesync::{PkColumn, PkType, PkValue, TableSchema};
 
 /// Every rebalance message kind and both filters: `(name, message)`.
 pub fn messages() -> Vec<(&'static str, ClusterMsg)> {
@@ -89,6 +89,24 @@ pub fn messages() -> Vec<(&'static str, ClusterMsg)> {
         ),
         ("purged", m(MoveMsg::Purged { id: 0, rows: 1200 })),
         (
+            "schema_get",
+            m(MoveMsg::SchemaGet {
+                table: "users".into(),
+            }),
+        ),
+        (
+            "schema",
+            m(MoveMsg::Schema {
+                schema: TableSchema::new(
+                    "users",
+                    vec![
+                        PkColumn::new("uid", PkType::Integer),
+                        PkColumn::new("name", PkType::String),
+                    ],
+                ),
+            }),
+        ),
+        (
             "rows",
             m(MoveMsg::Rows {
                 fence: 8,
@@ -112,8 +130,8 @@ pub fn messages() -> Vec<(&'static str, ClusterMsg)> {
 pub fn invalid() -> Vec<(&'static str, Vec<u8>)> {
     vec![
         (
-            "unknown rebalance message kind 11",
-            encode_frame(*b"TSCX", &[1, 19, 11], false),
+            "unknown rebalance message kind 13",
+            encode_frame(*b"TSCX", &[1, 19, 13], false),
         ),
         (
             "bucket ids that do not increase",

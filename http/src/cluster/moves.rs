@@ -116,6 +116,7 @@ impl ClusterNode {
                     // bring back rows purged since.
                     return Ok(MoveMsg::Copied { id, fence, rows: 0 });
                 }
+                self.ensure_table(&table, &source)?;
                 let mut after = Vec::new();
                 let mut merged = 0u64;
                 loop {
@@ -180,6 +181,13 @@ impl ClusterNode {
                 self.release(epoch, &table, &partitions)?;
                 Ok(MoveMsg::Released { id })
             }
+            MoveMsg::SchemaGet { table } => {
+                let schema = self
+                    .region
+                    .read("read:cluster-schema", |db| db.describe_table(&table))?
+                    .schema;
+                Ok(MoveMsg::Schema { schema })
+            }
             MoveMsg::Purge {
                 id,
                 epoch,
@@ -201,6 +209,41 @@ impl ClusterNode {
                 "a region does not take {other:?} as a request"
             )))),
         }
+    }
+
+    /// Create `table` from the source's schema if this region lacks it (a
+    /// region of a new datacenter starts without the cluster's tables).
+    fn ensure_table(&self, table: &str, source: &str) -> std::result::Result<(), NodeError> {
+        let has = self.region.read("read:cluster-schema", |db| {
+            Ok(db.list_tables()?.iter().any(|t| t == table))
+        })?;
+        if has {
+            return Ok(());
+        }
+        let ask = ClusterMsg::Move(MoveMsg::SchemaGet {
+            table: table.to_string(),
+        });
+        let reply = self
+            .peers
+            .call(source, &[ask])
+            .map_err(|CallError { error, .. }| NodeError::Db(error))?;
+        let Some(ClusterMsg::Move(MoveMsg::Schema { schema })) = reply.into_iter().next() else {
+            return Err(Error::Sync("the source answered no schema".into()).into());
+        };
+        if schema.name != table {
+            return Err(Error::Sync(format!(
+                "the source answered the schema of '{}' for '{table}'",
+                schema.name
+            ))
+            .into());
+        }
+        if self
+            .region
+            .write("cluster_schema", |db| db.ensure_table(schema))?
+        {
+            tracing::info!(%table, "created the table from the copy source's schema");
+        }
+        Ok(())
     }
 
     /// Whether a copy for the change to map `epoch` may still merge here.
