@@ -355,3 +355,83 @@ fn assert_only_held_rows(dirs: &[(String, String)], map: &ClusterMap, acked: &[B
         }
     }
 }
+
+/// `remove-dc --online --down` of a SIGKILLed datacenter: writes in
+/// `sync:QUORUM` (both replicas) run until the kill; the removal copies
+/// each partition the dead datacenter was home of from its surviving
+/// replica, so every acknowledged write is read back at its new home, the
+/// survivors' replicas agree, and they hold only rows the new map gives them.
+#[test]
+fn remove_dc_of_a_killed_datacenter_keeps_every_sync_write() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut regions: Vec<Served> = ["eu-1", "us-1", "ap-1"]
+        .iter()
+        .map(|n| region(tmp.path(), n, true))
+        .collect();
+    let urls: Vec<String> = regions.iter().map(|r| r.url.clone()).collect();
+    let f = p(tmp.path(), "map.tscm");
+    ok(&[
+        "cluster",
+        "init",
+        &f,
+        "--dc",
+        &format!("eu=eu-1@{}", urls[0]),
+        "--dc",
+        &format!("us=us-1@{}", urls[1]),
+        "--dc",
+        &format!("ap=ap-1@{}", urls[2]),
+    ]);
+    for args in [["users", "--hash", "256"], ["events", "--split", "1000"]] {
+        ok(&[
+            "cluster",
+            "add-table",
+            &f,
+            args[0],
+            args[1],
+            args[2],
+            "--rf",
+            "2",
+            "--mode",
+            "sync:QUORUM",
+        ]);
+    }
+    online(&["cluster", "push", &f]);
+    let before = load_map(&f);
+    let w = start_writers(&urls[0], 0);
+    w.wait_acked(200);
+    let acked = w.finish();
+    // ap homes some of the acknowledged keys.
+    assert!(acked[0].iter().any(|k| {
+        let key = encode_key_values([&PkValue::Integer(*k)]);
+        before.route_key("users", &key).unwrap().home().datacenter == "ap"
+    }));
+    drop(regions.remove(2)); // SIGKILL
+                             // Without --down the change cannot reach ap-1 and refuses to start.
+    let r = tablesync_env(
+        &[
+            "cluster",
+            "remove-dc",
+            &f,
+            "ap",
+            "--online",
+            "--timeout-secs",
+            "5",
+        ],
+        &[("TABLESYNC_TOKEN", TOKEN)],
+    );
+    assert!(!r.ok, "{}", r.stdout);
+    assert!(r.stderr.contains("RegionUnreachable"), "{}", r.stderr);
+    let out = online(&["cluster", "remove-dc", &f, "ap", "--online", "--down"]);
+    assert!(out.contains("installed on every region"), "{out}");
+    let map = load_map(&f);
+    assert!(map.datacenter_of_region("ap-1").is_none());
+    assert_readable(&urls[0], &acked);
+    assert_digests_agree(&urls[..2]);
+    let dirs: Vec<(String, String)> = regions
+        .iter()
+        .zip(["eu-1", "us-1"])
+        .map(|(r, n)| (r.dir.clone(), n.to_string()))
+        .collect();
+    drop(regions);
+    assert_only_held_rows(&dirs, &map, &acked);
+}

@@ -24,7 +24,7 @@
 mod cluster_support;
 
 use cluster_support::Rng;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use tablesync::cluster::rebalance::{KeyFilter, MoveMsg, Phase, Rebalance, RegionMoves};
 use tablesync::cluster::*;
 use tablesync::codec::key::encode_key_values;
@@ -54,6 +54,8 @@ struct Region {
     /// (table, key) → newest version held (row states merge by max).
     data: BTreeMap<(&'static str, i64), u64>,
     up: bool,
+    /// Gone for good (its datacenter is removed while down): never up again.
+    dead: bool,
     /// Copies in progress, by (move id, fence).
     jobs: BTreeMap<(u32, u64), Job>,
     /// `admits` for every (table, key), recomputed when `moves` changes.
@@ -87,6 +89,9 @@ struct Sim {
     net: Vec<Net>,
     faults: bool,
     steps: u64,
+    /// Writes are acknowledged only once the home and another replica (of
+    /// the home's map) applied them: `sync` with two replicas.
+    sync_writes: bool,
 }
 
 fn dc(name: &str) -> Datacenter {
@@ -136,6 +141,7 @@ impl Sim {
                     moves: RegionMoves::new(n, m, Default::default()),
                     data: BTreeMap::new(),
                     up: true,
+                    dead: false,
                     jobs: BTreeMap::new(),
                     prepared: Vec::new(),
                     admit: Vec::new(),
@@ -154,6 +160,7 @@ impl Sim {
             net: Vec::new(),
             faults: true,
             steps: 0,
+            sync_writes: false,
         }
     }
 
@@ -176,7 +183,7 @@ impl Sim {
                 let owners: Vec<&String> = self
                     .regions
                     .iter()
-                    .filter(|(_, r)| r.admit[i])
+                    .filter(|(_, r)| r.admit[i] && !r.dead)
                     .map(|(n, _)| n)
                     .collect();
                 assert!(
@@ -268,6 +275,25 @@ impl Sim {
                     }
                     let e = r.data.entry((table, k)).or_default();
                     *e = (*e).max(v);
+                    if self.sync_writes {
+                        // The home's records reach its other replicas now;
+                        // acknowledged once one of them applied them.
+                        let mut reached = 0;
+                        for x in m.route_key(table, &key(k)).unwrap().replicas {
+                            let Some(o) = self.regions.get_mut(&x.region) else {
+                                continue;
+                            };
+                            if x.region == home || !o.up {
+                                continue;
+                            }
+                            let e = o.data.entry((table, k)).or_default();
+                            *e = (*e).max(v);
+                            reached += 1;
+                        }
+                        if reached == 0 {
+                            return; // failed: not acknowledged
+                        }
+                    }
                     // The acknowledgement may be lost; the write still counts.
                     self.acked.insert((table, k), v);
                 }
@@ -435,13 +461,24 @@ impl Sim {
     /// Run the change `old` → `new` to completion; `Err` if it did not
     /// finish within the step budget once faults stopped.
     fn change(&mut self, seed: u64, old: &ClusterMap, new: &ClusterMap) {
-        let mut rb = Rebalance::new(old, new.clone()).unwrap();
+        self.change_without(seed, old, new, &BTreeSet::new())
+    }
+
+    /// [`change`](Self::change) with the regions in `down` gone for good.
+    fn change_without(
+        &mut self,
+        seed: u64,
+        old: &ClusterMap,
+        new: &ClusterMap,
+        down: &BTreeSet<String>,
+    ) {
+        let mut rb = Rebalance::without(old, new.clone(), down.clone()).unwrap();
         let fault_steps = 200 + self.rng.below(400);
         for i in 0..20_000u64 {
             if i == fault_steps {
                 self.faults = false;
                 for r in self.regions.values_mut() {
-                    r.up = true;
+                    r.up = !r.dead;
                 }
             }
             if rb.phase() == Phase::Done {
@@ -450,7 +487,7 @@ impl Sim {
             self.steps += 1;
             match self.rng.below(100) {
                 0..=29 => {
-                    let two_phase = self.rng.chance(5);
+                    let two_phase = !self.sync_writes && self.rng.chance(5);
                     self.client_write(two_phase)
                 }
                 30..=37 => {
@@ -473,12 +510,12 @@ impl Sim {
                     let names: Vec<String> = self.regions.keys().cloned().collect();
                     let n = &names[self.rng.below(names.len() as u64) as usize];
                     let r = self.regions.get_mut(n).unwrap();
-                    r.up = !r.up; // crash (copies in progress lost) or restart
+                    r.up = !r.up && !r.dead; // crash (copies in progress lost) or restart
                     r.jobs.clear();
                 }
                 97 if self.faults => {
                     // The coordinator crashes; the command is run again.
-                    rb = Rebalance::new(old, new.clone()).unwrap();
+                    rb = Rebalance::without(old, new.clone(), down.clone()).unwrap();
                 }
                 // 98..=99, and crash steps once faults stopped.
                 _ => self.commit_prepared(),
@@ -585,6 +622,64 @@ fn rebalances_never_give_a_key_two_owners_or_lose_acknowledged_writes() {
     for seed in 0..seeds {
         run(seed);
     }
+}
+
+/// `remove-dc` of a datacenter that is down for good: writes are `sync`
+/// (home and one more replica before the acknowledgement); d1 dies after
+/// `add-dc`, and its removal copies each partition d1 was home of from the
+/// surviving old replica: every acknowledged write survives.
+fn run_dead(seed: u64) {
+    let m1 = initial();
+    let mut sim = Sim::new(seed, &m1);
+    sim.sync_writes = true;
+    let m2 = m1.add_datacenter(dc("d3")).unwrap();
+    sim.change(seed, &m1, &m2);
+    // Writes go on a while, then d1 dies for good.
+    for _ in 0..200 {
+        sim.steps += 1;
+        sim.client_write(false);
+    }
+    let d1 = sim.regions.get_mut("d1-1").unwrap();
+    d1.dead = true;
+    d1.up = false;
+    d1.jobs.clear();
+    let m3 = m2.remove_datacenter("d1").unwrap();
+    let down: BTreeSet<String> = ["d1-1".to_string()].into();
+    sim.change_without(seed, &m2, &m3, &down);
+    for ((table, k), v) in &sim.acked {
+        for r in m3.route_key(table, &key(*k)).unwrap().replicas {
+            let have = sim.regions[&r.region].data.get(&(*table, *k)).copied();
+            assert!(
+                have >= Some(*v),
+                "seed {seed}: {table}/{k} (acknowledged {v}) lost at {}",
+                r.region
+            );
+        }
+    }
+    assert!(!sim.acked.is_empty());
+}
+
+#[test]
+fn remove_dc_of_a_dead_datacenter_keeps_sync_writes() {
+    let seeds: u64 = std::env::var("REBALANCE_SIM_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100);
+    for seed in 0..seeds {
+        run_dead(seed);
+    }
+    // The plain plan copies from d1-1, which is down: that change would
+    // never finish; the plan without it copies from survivors only.
+    let m2 = initial().add_datacenter(dc("d3")).unwrap();
+    let m3 = m2.remove_datacenter("d1").unwrap();
+    let plain = tablesync::cluster::rebalance::plan(&m2, &m3).unwrap();
+    assert!(plain.iter().any(|m| m.source == "d1-1"));
+    let down: BTreeSet<String> = ["d1-1".to_string()].into();
+    let moves = tablesync::cluster::rebalance::plan_without(&m2, &m3, &down).unwrap();
+    assert!(!moves.is_empty() && moves.iter().all(|m| m.source != "d1-1"));
+    // A region that stays may not be down.
+    let down: BTreeSet<String> = ["d0-1".to_string()].into();
+    assert!(tablesync::cluster::rebalance::plan_without(&m2, &m3, &down).is_err());
 }
 
 #[test]

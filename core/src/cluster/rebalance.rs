@@ -155,6 +155,24 @@ fn partition_moves(
     table: &str,
     partition: u32,
 ) -> Result<Option<(String, Vec<String>)>> {
+    Ok(
+        partition_moves_from(old, new, table, partition, &BTreeSet::new())?
+            .map(|(mut sources, targets)| (sources.swap_remove(0), targets)),
+    )
+}
+
+/// [`partition_moves`] when the regions in `down` are gone: the sources
+/// are the old home, or — when it is down — every old replica still up
+/// (row states merge, so the targets end up with every write any survivor
+/// holds: each write a `sync`/`semi-sync` mode acknowledged reached one).
+/// No surviving old replica is `InvalidArgument`.
+fn partition_moves_from(
+    old: &ClusterMap,
+    new: &ClusterMap,
+    table: &str,
+    partition: u32,
+    down: &BTreeSet<String>,
+) -> Result<Option<(Vec<String>, Vec<String>)>> {
     let Some(before) = old_holders(old, new, table, partition)? else {
         return Ok(None); // a new table: nothing to copy
     };
@@ -173,7 +191,16 @@ fn partition_moves(
     if targets.is_empty() {
         return Ok(None);
     }
-    Ok(Some((before[0].clone(), targets)))
+    if !down.contains(&before[0]) {
+        return Ok(Some((vec![before[0].clone()], targets)));
+    }
+    let alive: Vec<String> = before.into_iter().filter(|r| !down.contains(r)).collect();
+    if alive.is_empty() {
+        return Err(Error::invalid(format!(
+            "partition {partition} of '{table}' has no replica left that is up: its data cannot be copied"
+        )));
+    }
+    Ok(Some((alive, targets)))
 }
 
 /// The partitions `region` gains from `old` to `new`: those it must copy
@@ -199,32 +226,54 @@ pub fn newly_held(
 /// The moves from `old` to `new`, one per (table, source, target) for
 /// hash-placed tables, one per partition and target for range-placed ones.
 pub fn plan(old: &ClusterMap, new: &ClusterMap) -> Result<Vec<Move>> {
+    plan_without(old, new, &BTreeSet::new())
+}
+
+/// [`plan`] when the regions in `down` are gone for good (`remove-dc` of a
+/// datacenter that is down): a partition whose old home is down is copied
+/// from each of its old replicas still up. Regions of `new` must not be down.
+pub fn plan_without(
+    old: &ClusterMap,
+    new: &ClusterMap,
+    down: &BTreeSet<String>,
+) -> Result<Vec<Move>> {
     if new.epoch <= old.epoch {
         return Err(Error::invalid("the new map must have a greater epoch"));
+    }
+    if let Some(r) = down.iter().find(|r| new.datacenter_of_region(r).is_some()) {
+        return Err(Error::invalid(format!(
+            "region '{r}' is down but stays in the new map: only regions leaving the cluster may be down"
+        )));
     }
     let mut out = Vec::new();
     for t in &new.tables {
         let mut buckets: BTreeMap<(String, String), Vec<u32>> = BTreeMap::new();
         for p in partition_ids(new, &t.table)? {
-            let Some((source, targets)) = partition_moves(old, new, &t.table, p)? else {
+            let Some((sources, targets)) = partition_moves_from(old, new, &t.table, p, down)?
+            else {
                 continue;
             };
-            match &t.placement {
-                Placement::Hash { .. } => {
-                    for target in targets {
-                        buckets.entry((source.clone(), target)).or_default().push(p);
+            for source in sources {
+                match &t.placement {
+                    Placement::Hash { .. } => {
+                        for target in &targets {
+                            buckets
+                                .entry((source.clone(), target.clone()))
+                                .or_default()
+                                .push(p);
+                        }
                     }
-                }
-                Placement::Range { partitions } => {
-                    let filter = range_filter(partitions, p);
-                    for target in targets {
-                        out.push(Move {
-                            table: t.table.clone(),
-                            partitions: vec![p],
-                            filter: filter.clone(),
-                            source: source.clone(),
-                            target,
-                        });
+                    Placement::Range { partitions } => {
+                        let filter = range_filter(partitions, p);
+                        for target in &targets {
+                            out.push(Move {
+                                table: t.table.clone(),
+                                partitions: vec![p],
+                                filter: filter.clone(),
+                                source: source.clone(),
+                                target: target.clone(),
+                            });
+                        }
                     }
                 }
             }
@@ -478,6 +527,8 @@ pub struct Rebalance {
     moves: Vec<Move>,
     lost: Vec<Lost>,
     endpoints: BTreeMap<String, String>,
+    /// Regions gone for good: not asked to install, never a source.
+    down: BTreeSet<String>,
     phase: Phase,
     done: BTreeSet<String>,
     copied_rows: u64,
@@ -487,8 +538,18 @@ pub struct Rebalance {
 impl Rebalance {
     /// Plan the change from `old` to `new`.
     pub fn new(old: &ClusterMap, new: ClusterMap) -> Result<Self> {
+        Self::without(old, new, BTreeSet::new())
+    }
+
+    /// Plan the change from `old` to `new` when the regions in `down`
+    /// (all leaving the cluster: `remove-dc` of a datacenter that is down)
+    /// are gone for good: they are not asked to install the new map, and a
+    /// partition whose old home is down is copied from its surviving old
+    /// replicas ([`plan_without`]). A down region must never serve again
+    /// with its old map (it would take writes as an old home): wipe it.
+    pub fn without(old: &ClusterMap, new: ClusterMap, down: BTreeSet<String>) -> Result<Self> {
         new.validate()?;
-        let moves = plan(old, &new)?;
+        let moves = plan_without(old, &new, &down)?;
         let lost = lost(old, &new)?;
         let mut endpoints = BTreeMap::new();
         for m in [old, &new] {
@@ -517,6 +578,7 @@ impl Rebalance {
             moves,
             lost,
             endpoints,
+            down,
             phase,
             done: BTreeSet::new(),
             copied_rows: 0,
@@ -606,7 +668,7 @@ impl Rebalance {
             Phase::Install => self
                 .endpoints
                 .keys()
-                .filter(|r| pending(format!("r{r}")))
+                .filter(|r| !self.down.contains(*r) && pending(format!("r{r}")))
                 .map(|r| {
                     (
                         r.clone(),
@@ -717,7 +779,7 @@ impl Rebalance {
             Phase::Install => self
                 .endpoints
                 .keys()
-                .all(|r| self.done.contains(&format!("r{r}"))),
+                .all(|r| self.down.contains(r) || self.done.contains(&format!("r{r}"))),
             Phase::Purge => (0..self.lost.len()).all(|i| self.done.contains(&format!("p{i}"))),
             Phase::Done => false,
         };

@@ -346,6 +346,9 @@ impl ClusterNode {
         }
         let map = moves.map.expect("installed");
         store_map(&self.cfg.dir, &map)?;
+        // Regions that left the cluster get nothing more (a datacenter
+        // removed while down would otherwise keep its queue forever).
+        lock(&self.queues).retain(|r, _| map.datacenter_of_region(r).is_some());
         *cur = Some(map);
         *pending = moves.pending;
         Ok(true)
