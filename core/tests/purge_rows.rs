@@ -181,3 +181,28 @@ fn a_purge_survives_reopen_and_checkpoints() {
         db.verify_table_digest("t").unwrap();
     }
 }
+
+/// A mirror kept by snapshot deltas (FORMAT.md §11.1) learns of a purge
+/// only through the tables' digests: applying the delta answers that a
+/// whole snapshot is needed, and that snapshot has no purged row.
+#[test]
+fn a_snapshot_delta_mirror_is_told_to_take_a_whole_snapshot() {
+    let clock = ManualClock::new(T0);
+    let mut db = Database::memory(options("eu", &clock)).unwrap();
+    fill(&mut db, 0..40);
+    let mut mirror =
+        Database::import_snapshot(&db.export_snapshot().unwrap(), Arc::new(clock.clone())).unwrap();
+    let after = db.next_cursor().unwrap();
+    fill(&mut db, [0]);
+    assert!(mirror
+        .apply_snapshot_delta(&db.export_snapshot_delta(after).unwrap())
+        .unwrap());
+    let after = db.next_cursor().unwrap();
+    purge_odd(&mut db);
+    assert!(!mirror
+        .apply_snapshot_delta(&db.export_snapshot_delta(after).unwrap())
+        .unwrap());
+    let mirror =
+        Database::import_snapshot(&db.export_snapshot().unwrap(), Arc::new(clock.clone())).unwrap();
+    assert_eq!(held(&mirror), even_rows());
+}
