@@ -57,6 +57,13 @@ pub enum ClusterCommand {
         file: PathBuf,
         /// Its name.
         name: String,
+        /// With `--online`: the datacenter is down for good. Its regions are
+        /// not contacted; each partition it was home of is copied from its
+        /// surviving replicas (writes acknowledged in `sync`/`semi-sync`
+        /// modes reached one). Never restart those regions with their old
+        /// directories: they would still take writes as old homes.
+        #[arg(long)]
+        down: bool,
         /// Change the running regions too, moving the data (the map
         /// file's regions must hold the file's map).
         #[command(flatten)]

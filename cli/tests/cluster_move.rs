@@ -1,5 +1,6 @@
 //! Map changes with data movement against running `serve --cluster`
-//! processes: `cluster add-dc --online` while writes go on, then a range
+//! processes: `cluster add-dc --online` while writes go on (the new
+//! datacenter's region starts without the cluster's tables), then a range
 //! `split` and `move` of the new partition; every acknowledged write is
 //! readable at its new home, few keys move, per-partition digests agree
 //! (`cluster status`) and ordered scans stay correct across the split.
@@ -20,10 +21,13 @@ use tablesync_http::ClientOptions;
 
 const TOKEN: &str = "move-secret";
 
-fn region(tmp: &std::path::Path, name: &str) -> Served {
+/// A region serving `DIR --cluster`; with `tables`, the cluster's tables
+/// are created first (a new datacenter's region starts without: it gets
+/// them from its first copies).
+fn region(tmp: &std::path::Path, name: &str, tables: bool) -> Served {
     let dir = p(tmp, name);
     let mut db = Database::open(&dir, DatabaseOptions::new(name)).unwrap();
-    for t in ["users", "events"] {
+    for t in ["users", "events"].into_iter().filter(|_| tables) {
         db.create_table(TableSchema::new(
             t,
             vec![PkColumn::new("k", PkType::Integer)],
@@ -162,7 +166,7 @@ fn add_dc_split_and_move_online_keep_every_acknowledged_write() {
     let tmp = tempfile::tempdir().unwrap();
     let regions: Vec<Served> = ["eu-1", "us-1", "ap-1", "sa-1"]
         .iter()
-        .map(|n| region(tmp.path(), n))
+        .map(|n| region(tmp.path(), n, *n != "sa-1"))
         .collect();
     let urls: Vec<String> = regions.iter().map(|r| r.url.clone()).collect();
     let f = p(tmp.path(), "map.tscm");
@@ -211,6 +215,10 @@ fn add_dc_split_and_move_online_keep_every_acknowledged_write() {
         "--online",
     ]);
     assert!(out.contains("installed on every region"), "{out}");
+    assert!(
+        purged(&out) > 0,
+        "the regions that lost buckets purged them: {out}"
+    );
     let after = load_map(&f);
     assert_eq!(after.epoch, before.epoch + 1);
     let n_moved = w.acked.lock().unwrap()[0].len();
@@ -289,5 +297,141 @@ fn add_dc_split_and_move_online_keep_every_acknowledged_write() {
     assert!(seen.iter().any(|k| *k < 1000) && seen.iter().any(|k| (1000..2000).contains(k)));
     assert!(seen.iter().any(|k| *k >= 2000));
     assert_digests_agree(&urls);
+    let dirs: Vec<(String, String)> = regions
+        .iter()
+        .zip(["eu-1", "us-1", "ap-1", "sa-1"])
+        .map(|(r, n)| (r.dir.clone(), n.to_string()))
+        .collect();
     drop(regions);
+    assert_only_held_rows(&dirs, &map, &all);
+}
+
+/// The rows the CLI reports purged (`… N row(s) purged …`).
+fn purged(out: &str) -> u64 {
+    out.split(';')
+        .find(|p| p.contains("row(s) purged"))
+        .and_then(|p| p.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Every region's directory holds rows only of partitions `map` gives it
+/// (the old replicas purged what moved away), and every acknowledged key
+/// is still held by every one of its replicas.
+fn assert_only_held_rows(dirs: &[(String, String)], map: &ClusterMap, acked: &[BTreeSet<i64>; 2]) {
+    for (dir, name) in dirs {
+        let db = Database::open(dir, DatabaseOptions::new(name.as_str())).unwrap();
+        for (ti, table) in ["users", "events"].into_iter().enumerate() {
+            let mut held = BTreeSet::new();
+            let all = |b| tablesync::RangeBound::new([("k", b)]);
+            for row in db.scan(
+                table,
+                all(tablesync::PkBound::InfMin),
+                all(tablesync::PkBound::InfMax),
+                tablesync::RangeOptions::default(),
+            ) {
+                let row = row.unwrap();
+                let PkValue::Integer(k) = row.primary_key.0[0].1 else {
+                    panic!("key type");
+                };
+                let key = encode_key_values([&PkValue::Integer(k)]);
+                let route = map.route_key(table, &key).unwrap();
+                assert!(
+                    route.replicas.iter().any(|r| r.region == *name),
+                    "{name} still holds {table} key {k}, which moved away"
+                );
+                held.insert(k);
+            }
+            for k in &acked[ti] {
+                let key = encode_key_values([&PkValue::Integer(*k)]);
+                let route = map.route_key(table, &key).unwrap();
+                if route.replicas.iter().any(|r| r.region == *name) {
+                    assert!(
+                        held.contains(k),
+                        "{name} lost {table} key {k}, a replica of it"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// `remove-dc --online --down` of a SIGKILLed datacenter: writes in
+/// `sync:QUORUM` (both replicas) run until the kill; the removal copies
+/// each partition the dead datacenter was home of from its surviving
+/// replica, so every acknowledged write is read back at its new home, the
+/// survivors' replicas agree, and they hold only rows the new map gives them.
+#[test]
+fn remove_dc_of_a_killed_datacenter_keeps_every_sync_write() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut regions: Vec<Served> = ["eu-1", "us-1", "ap-1"]
+        .iter()
+        .map(|n| region(tmp.path(), n, true))
+        .collect();
+    let urls: Vec<String> = regions.iter().map(|r| r.url.clone()).collect();
+    let f = p(tmp.path(), "map.tscm");
+    ok(&[
+        "cluster",
+        "init",
+        &f,
+        "--dc",
+        &format!("eu=eu-1@{}", urls[0]),
+        "--dc",
+        &format!("us=us-1@{}", urls[1]),
+        "--dc",
+        &format!("ap=ap-1@{}", urls[2]),
+    ]);
+    for args in [["users", "--hash", "256"], ["events", "--split", "1000"]] {
+        ok(&[
+            "cluster",
+            "add-table",
+            &f,
+            args[0],
+            args[1],
+            args[2],
+            "--rf",
+            "2",
+            "--mode",
+            "sync:QUORUM",
+        ]);
+    }
+    online(&["cluster", "push", &f]);
+    let before = load_map(&f);
+    let w = start_writers(&urls[0], 0);
+    w.wait_acked(200);
+    let acked = w.finish();
+    // ap homes some of the acknowledged keys.
+    assert!(acked[0].iter().any(|k| {
+        let key = encode_key_values([&PkValue::Integer(*k)]);
+        before.route_key("users", &key).unwrap().home().datacenter == "ap"
+    }));
+    drop(regions.remove(2)); // SIGKILL
+                             // Without --down the change cannot reach ap-1 and refuses to start.
+    let r = tablesync_env(
+        &[
+            "cluster",
+            "remove-dc",
+            &f,
+            "ap",
+            "--online",
+            "--timeout-secs",
+            "5",
+        ],
+        &[("TABLESYNC_TOKEN", TOKEN)],
+    );
+    assert!(!r.ok, "{}", r.stdout);
+    assert!(r.stderr.contains("RegionUnreachable"), "{}", r.stderr);
+    let out = online(&["cluster", "remove-dc", &f, "ap", "--online", "--down"]);
+    assert!(out.contains("installed on every region"), "{out}");
+    let map = load_map(&f);
+    assert!(map.datacenter_of_region("ap-1").is_none());
+    assert_readable(&urls[0], &acked);
+    assert_digests_agree(&urls[..2]);
+    let dirs: Vec<(String, String)> = regions
+        .iter()
+        .zip(["eu-1", "us-1"])
+        .map(|(r, n)| (r.dir.clone(), n.to_string()))
+        .collect();
+    drop(regions);
+    assert_only_held_rows(&dirs, &map, &acked);
 }

@@ -118,3 +118,85 @@ fn pages_cover_exactly_the_partition_and_merge_back() {
         );
     }
 }
+
+/// A target without the table (a new datacenter's region) creates it from
+/// the source's schema; a second time nothing changes; a table of that
+/// name with other key columns is refused.
+#[test]
+fn ensure_table_creates_a_missing_table_once() {
+    let src = db("src");
+    let schema = src.describe_table("t").unwrap().schema;
+    let mut dst = Database::memory(DatabaseOptions::new("dst")).unwrap();
+    assert!(dst.ensure_table(schema.clone()).unwrap());
+    assert!(!dst.ensure_table(schema.clone()).unwrap());
+    assert_eq!(dst.describe_table("t").unwrap().schema, schema);
+    let mut other = Database::memory(DatabaseOptions::new("other")).unwrap();
+    other
+        .create_table(TableSchema::new(
+            "t",
+            vec![PkColumn::new("k", PkType::Integer)],
+        ))
+        .unwrap();
+    assert_eq!(
+        other.ensure_table(schema).unwrap_err().code(),
+        "OTSParameterInvalid"
+    );
+}
+
+/// A purge of a lost partition removes only the filter's rows that the
+/// region's map does not give it, and only once the map is at the epoch.
+#[test]
+fn purge_lost_rows_keeps_what_the_map_still_gives() {
+    use tablesync::cluster::rebalance::RegionMoves;
+    use tablesync::cluster::*;
+    let dc = |n: &str| Datacenter::new(n, [(format!("{n}-1"), format!("http://{n}"))]);
+    let m1 = ClusterMap::new(vec![dc("a"), dc("b")])
+        .unwrap()
+        .add_table(TablePlacement {
+            table: "t".into(),
+            replication_factor: 1,
+            write_mode: WriteMode::Async,
+            placement: Placement::Hash { buckets: 16 },
+        })
+        .unwrap();
+    let m2 = m1.add_datacenter(dc("c")).unwrap();
+    let lost = tablesync::cluster::rebalance::lost(&m1, &m2).unwrap();
+    let held_by = |m: &ClusterMap, k: i64, r: &str| {
+        m.route_key("t", &encode_key_values([&PkValue::Integer(k)]))
+            .unwrap()
+            .replicas
+            .iter()
+            .any(|x| x.region == r)
+    };
+    let ours: Vec<i64> = (0..200).filter(|k| held_by(&m1, *k, "a-1")).collect();
+    let mut a = db("a-1");
+    for k in ours.iter().copied() {
+        a.put_row(
+            "t",
+            pk(k, "x"),
+            vec![Column::new("v", k)],
+            Condition::ignore(),
+        )
+        .unwrap();
+    }
+    let l = lost
+        .iter()
+        .find(|l| l.region == "a-1")
+        .expect("a-1 loses buckets");
+    // Not before the region installed the new map.
+    let old = RegionMoves::new("a-1", Some(m1.clone()), Default::default());
+    assert!(a.purge_lost_rows("t", &l.filter, &old, m2.epoch).is_err());
+    let new = RegionMoves::new("a-1", Some(m2.clone()), Default::default());
+    let n = a.purge_lost_rows("t", &l.filter, &new, m2.epoch).unwrap();
+    let kept: Vec<i64> = rows(&a)
+        .iter()
+        .map(|r| match r.primary_key.0[0].1 {
+            PkValue::Integer(i) => i,
+            _ => unreachable!(),
+        })
+        .collect();
+    let want: Vec<i64> = (0..200).filter(|k| held_by(&m2, *k, "a-1")).collect();
+    assert_eq!(kept, want);
+    assert_eq!(n as usize, ours.len() - want.len());
+    assert!(n > 0);
+}

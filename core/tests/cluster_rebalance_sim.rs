@@ -1,6 +1,7 @@
 //! Map changes with data movement (`tablesync::cluster::rebalance`) under
 //! a seeded simulation: a cluster runs `add-dc`, a range `split`, a
-//! `move` and a `remove-dc` one after the other while clients with cached
+//! `move`, a `remove-dc`, another `add-dc` and another `move` one after
+//! the other while clients with cached
 //! (often stale) maps write, with message loss and duplication, region
 //! crashes at any step (copies in progress are lost, the map, pending set
 //! and rows survive) and coordinator crashes (the change is run again from
@@ -15,13 +16,15 @@
 //! and committed and acknowledged later, possibly after the map changed;
 //! a fenced copy waits until its source has none in doubt on its rows.
 //!
-//! Once faults stop, every change completes and no partition stays pending.
+//! Once faults stop, every change completes and no partition stays pending,
+//! and every region of the new map holds only rows of partitions the map
+//! gives it (what it lost was purged; late copies merge nothing).
 //! `REBALANCE_SIM_SEEDS` sets the number of runs (default 100; 10,000 in release: see docs/CLUSTER.md).
 
 mod cluster_support;
 
 use cluster_support::Rng;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use tablesync::cluster::rebalance::{KeyFilter, MoveMsg, Phase, Rebalance, RegionMoves};
 use tablesync::cluster::*;
 use tablesync::codec::key::encode_key_values;
@@ -37,6 +40,8 @@ fn key(k: i64) -> Vec<u8> {
 struct Job {
     id: u32,
     fence: u64,
+    /// The change's new map epoch.
+    epoch: u64,
     table: String,
     filter: KeyFilter,
     source: String,
@@ -49,6 +54,8 @@ struct Region {
     /// (table, key) → newest version held (row states merge by max).
     data: BTreeMap<(&'static str, i64), u64>,
     up: bool,
+    /// Gone for good (its datacenter is removed while down): never up again.
+    dead: bool,
     /// Copies in progress, by (move id, fence).
     jobs: BTreeMap<(u32, u64), Job>,
     /// `admits` for every (table, key), recomputed when `moves` changes.
@@ -82,6 +89,9 @@ struct Sim {
     net: Vec<Net>,
     faults: bool,
     steps: u64,
+    /// Writes are acknowledged only once the home and another replica (of
+    /// the home's map) applied them: `sync` with two replicas.
+    sync_writes: bool,
 }
 
 fn dc(name: &str) -> Datacenter {
@@ -123,14 +133,15 @@ fn initial() -> ClusterMap {
 impl Sim {
     fn new(seed: u64, map: &ClusterMap) -> Sim {
         let mut regions = BTreeMap::new();
-        for n in ["d0-1", "d1-1", "d2-1", "d3-1"] {
-            let m = (n != "d3-1").then(|| map.clone());
+        for n in ["d0-1", "d1-1", "d2-1", "d3-1", "d4-1"] {
+            let m = (n != "d3-1" && n != "d4-1").then(|| map.clone());
             regions.insert(
                 n.to_string(),
                 Region {
                     moves: RegionMoves::new(n, m, Default::default()),
                     data: BTreeMap::new(),
                     up: true,
+                    dead: false,
                     jobs: BTreeMap::new(),
                     prepared: Vec::new(),
                     admit: Vec::new(),
@@ -149,6 +160,7 @@ impl Sim {
             net: Vec::new(),
             faults: true,
             steps: 0,
+            sync_writes: false,
         }
     }
 
@@ -171,7 +183,7 @@ impl Sim {
                 let owners: Vec<&String> = self
                     .regions
                     .iter()
-                    .filter(|(_, r)| r.admit[i])
+                    .filter(|(_, r)| r.admit[i] && !r.dead)
                     .map(|(n, _)| n)
                     .collect();
                 assert!(
@@ -263,6 +275,25 @@ impl Sim {
                     }
                     let e = r.data.entry((table, k)).or_default();
                     *e = (*e).max(v);
+                    if self.sync_writes {
+                        // The home's records reach its other replicas now;
+                        // acknowledged once one of them applied them.
+                        let mut reached = 0;
+                        for x in m.route_key(table, &key(k)).unwrap().replicas {
+                            let Some(o) = self.regions.get_mut(&x.region) else {
+                                continue;
+                            };
+                            if x.region == home || !o.up {
+                                continue;
+                            }
+                            let e = o.data.entry((table, k)).or_default();
+                            *e = (*e).max(v);
+                            reached += 1;
+                        }
+                        if reached == 0 {
+                            return; // failed: not acknowledged
+                        }
+                    }
                     // The acknowledgement may be lost; the write still counts.
                     self.acked.insert((table, k), v);
                 }
@@ -304,17 +335,23 @@ impl Sim {
             MoveMsg::Copy {
                 id,
                 fence,
+                epoch,
                 table,
                 filter,
                 source,
             } => {
                 let source = source.trim_start_matches("sim://").to_string() + "-1";
+                if !r.moves.copy_current(epoch) {
+                    // A late copy of a finished change: nothing to merge.
+                    return;
+                }
                 if r.jobs.contains_key(&(id, fence)) {
                     return; // already copying (a resent request)
                 }
                 let job = Job {
                     id,
                     fence,
+                    epoch,
                     table,
                     filter,
                     source,
@@ -333,6 +370,23 @@ impl Sim {
                 let done = r.moves.release(epoch, &table, &partitions).ok();
                 r.refresh(&name);
                 done.map(|_| MoveMsg::Released { id })
+            }
+            MoveMsg::Purge {
+                id,
+                epoch,
+                table,
+                filter,
+            } => {
+                if r.moves.check_purge(epoch).is_err() {
+                    return;
+                }
+                let before = r.data.len();
+                let moves = &r.moves;
+                r.data.retain(|(t, k), _| {
+                    *t != table || !filter.contains(&key(*k)) || moves.holds(t, &key(*k))
+                });
+                let rows = (before - r.data.len()) as u64;
+                Some(MoveMsg::Purged { id, rows })
             }
             _ => None,
         };
@@ -359,6 +413,9 @@ impl Sim {
             .nth(self.rng.below(jobs.len() as u64) as usize)
             .unwrap();
         let job = jobs.remove(&which).unwrap();
+        if !self.regions[&name].moves.copy_current(job.epoch) {
+            return; // the region's map moved past the change: dropped
+        }
         let t: &'static str = TABLES.iter().copied().find(|t| *t == job.table).unwrap();
         let src = &self.regions[&job.source];
         if !src.up
@@ -404,13 +461,24 @@ impl Sim {
     /// Run the change `old` → `new` to completion; `Err` if it did not
     /// finish within the step budget once faults stopped.
     fn change(&mut self, seed: u64, old: &ClusterMap, new: &ClusterMap) {
-        let mut rb = Rebalance::new(old, new.clone()).unwrap();
+        self.change_without(seed, old, new, &BTreeSet::new())
+    }
+
+    /// [`change`](Self::change) with the regions in `down` gone for good.
+    fn change_without(
+        &mut self,
+        seed: u64,
+        old: &ClusterMap,
+        new: &ClusterMap,
+        down: &BTreeSet<String>,
+    ) {
+        let mut rb = Rebalance::without(old, new.clone(), down.clone()).unwrap();
         let fault_steps = 200 + self.rng.below(400);
         for i in 0..20_000u64 {
             if i == fault_steps {
                 self.faults = false;
                 for r in self.regions.values_mut() {
-                    r.up = true;
+                    r.up = !r.dead;
                 }
             }
             if rb.phase() == Phase::Done {
@@ -419,7 +487,7 @@ impl Sim {
             self.steps += 1;
             match self.rng.below(100) {
                 0..=29 => {
-                    let two_phase = self.rng.chance(5);
+                    let two_phase = !self.sync_writes && self.rng.chance(5);
                     self.client_write(two_phase)
                 }
                 30..=37 => {
@@ -442,12 +510,12 @@ impl Sim {
                     let names: Vec<String> = self.regions.keys().cloned().collect();
                     let n = &names[self.rng.below(names.len() as u64) as usize];
                     let r = self.regions.get_mut(n).unwrap();
-                    r.up = !r.up; // crash (copies in progress lost) or restart
+                    r.up = !r.up && !r.dead; // crash (copies in progress lost) or restart
                     r.jobs.clear();
                 }
                 97 if self.faults => {
                     // The coordinator crashes; the command is run again.
-                    rb = Rebalance::new(old, new.clone()).unwrap();
+                    rb = Rebalance::without(old, new.clone(), down.clone()).unwrap();
                 }
                 // 98..=99, and crash steps once faults stopped.
                 _ => self.commit_prepared(),
@@ -470,7 +538,27 @@ impl Sim {
                 ))
                 .collect::<Vec<_>>()
         );
+        self.check_purged(seed, new);
         self.faults = true;
+    }
+
+    /// Once a change is done, every region of its map holds only rows of
+    /// partitions the map gives it: what it lost was purged.
+    fn check_purged(&self, seed: u64, map: &ClusterMap) {
+        for (name, r) in &self.regions {
+            if map.datacenter_of_region(name).is_none() {
+                continue;
+            }
+            assert_eq!(r.moves.map.as_ref(), Some(map), "seed {seed}: {name}");
+            for (t, k) in r.data.keys() {
+                let route = map.route_key(t, &key(*k)).unwrap();
+                assert!(
+                    route.replicas.iter().any(|x| x.region == *name),
+                    "seed {seed}: {name} still holds {t}/{k} after the change to epoch {}",
+                    map.epoch
+                );
+            }
+        }
     }
 }
 
@@ -483,12 +571,22 @@ fn run(seed: u64) {
         .move_partition("r", id, vec!["d3".into(), "d0".into()])
         .unwrap();
     let m5 = m4.remove_datacenter("d1").unwrap();
-    let maps = [m1, m2, m3, m4, m5];
+    // A fifth datacenter takes buckets from regions that got them by copies
+    // (they purge them), then the moved range partition leaves d0 (which
+    // holds it from a copy) for d2 and d4.
+    let m6 = m5.add_datacenter(dc("d4")).unwrap();
+    let m7 = m6
+        .move_partition("r", id, vec!["d2".into(), "d4".into()])
+        .unwrap();
+    let maps = [m1, m2, m3, m4, m5, m6, m7];
     for w in maps.windows(2) {
         sim.change(seed, &w[0], &w[1]);
     }
-    let last = &maps[4];
+    let last = &maps[6];
     for (name, r) in &sim.regions {
+        if last.datacenter_of_region(name).is_none() {
+            continue; // d1-1 left the cluster
+        }
         assert_eq!(r.moves.map.as_ref(), Some(last), "seed {seed}: {name}");
         assert!(
             r.moves.pending.is_empty(),
@@ -526,6 +624,64 @@ fn rebalances_never_give_a_key_two_owners_or_lose_acknowledged_writes() {
     }
 }
 
+/// `remove-dc` of a datacenter that is down for good: writes are `sync`
+/// (home and one more replica before the acknowledgement); d1 dies after
+/// `add-dc`, and its removal copies each partition d1 was home of from the
+/// surviving old replica: every acknowledged write survives.
+fn run_dead(seed: u64) {
+    let m1 = initial();
+    let mut sim = Sim::new(seed, &m1);
+    sim.sync_writes = true;
+    let m2 = m1.add_datacenter(dc("d3")).unwrap();
+    sim.change(seed, &m1, &m2);
+    // Writes go on a while, then d1 dies for good.
+    for _ in 0..200 {
+        sim.steps += 1;
+        sim.client_write(false);
+    }
+    let d1 = sim.regions.get_mut("d1-1").unwrap();
+    d1.dead = true;
+    d1.up = false;
+    d1.jobs.clear();
+    let m3 = m2.remove_datacenter("d1").unwrap();
+    let down: BTreeSet<String> = ["d1-1".to_string()].into();
+    sim.change_without(seed, &m2, &m3, &down);
+    for ((table, k), v) in &sim.acked {
+        for r in m3.route_key(table, &key(*k)).unwrap().replicas {
+            let have = sim.regions[&r.region].data.get(&(*table, *k)).copied();
+            assert!(
+                have >= Some(*v),
+                "seed {seed}: {table}/{k} (acknowledged {v}) lost at {}",
+                r.region
+            );
+        }
+    }
+    assert!(!sim.acked.is_empty());
+}
+
+#[test]
+fn remove_dc_of_a_dead_datacenter_keeps_sync_writes() {
+    let seeds: u64 = std::env::var("REBALANCE_SIM_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100);
+    for seed in 0..seeds {
+        run_dead(seed);
+    }
+    // The plain plan copies from d1-1, which is down: that change would
+    // never finish; the plan without it copies from survivors only.
+    let m2 = initial().add_datacenter(dc("d3")).unwrap();
+    let m3 = m2.remove_datacenter("d1").unwrap();
+    let plain = tablesync::cluster::rebalance::plan(&m2, &m3).unwrap();
+    assert!(plain.iter().any(|m| m.source == "d1-1"));
+    let down: BTreeSet<String> = ["d1-1".to_string()].into();
+    let moves = tablesync::cluster::rebalance::plan_without(&m2, &m3, &down).unwrap();
+    assert!(!moves.is_empty() && moves.iter().all(|m| m.source != "d1-1"));
+    // A region that stays may not be down.
+    let down: BTreeSet<String> = ["d0-1".to_string()].into();
+    assert!(tablesync::cluster::rebalance::plan_without(&m2, &m3, &down).is_err());
+}
+
 #[test]
 fn plan_moves_only_what_changes() {
     let m1 = initial();
@@ -536,10 +692,37 @@ fn plan_moves_only_what_changes() {
     assert!(moves
         .iter()
         .all(|m| m.target == "d3-1" || m.source != m.target));
-    let (m3, _) = m2.split("r", 1, key(75)).unwrap();
+    // The regions that lose buckets to d3-1 held them and hold them no more.
+    let lost = tablesync::cluster::rebalance::lost(&m1, &m2).unwrap();
+    assert!(!lost.is_empty());
+    for l in &lost {
+        assert_eq!(l.table, "h");
+        for p in &l.partitions {
+            let before = m1.route_partition("h", *p).unwrap().replicas;
+            let after = m2.route_partition("h", *p).unwrap().replicas;
+            assert!(before.iter().any(|r| r.region == l.region));
+            assert!(!after.iter().any(|r| r.region == l.region));
+        }
+    }
+    let (m3, id) = m2.split("r", 1, key(75)).unwrap();
     assert!(tablesync::cluster::rebalance::plan(&m2, &m3)
         .unwrap()
         .is_empty());
+    assert!(tablesync::cluster::rebalance::lost(&m2, &m3)
+        .unwrap()
+        .is_empty());
+    // A region leaving the cluster is never asked to purge (it may be down).
+    let m4 = m3
+        .move_partition("r", id, vec!["d3".into(), "d0".into()])
+        .unwrap();
+    let m5 = m4.remove_datacenter("d1").unwrap();
+    let lost = tablesync::cluster::rebalance::lost(&m4, &m5).unwrap();
+    assert!(lost.iter().all(|l| l.region != "d1-1"));
+    // The moved range partition: its old replicas outside d3, d0 lose it.
+    let lost = tablesync::cluster::rebalance::lost(&m3, &m4).unwrap();
+    assert!(lost
+        .iter()
+        .all(|l| l.table == "r" && l.partitions == vec![id]));
     // Every region's pending set is exactly what the plan gives it.
     for r in ["d0-1", "d1-1", "d2-1", "d3-1"] {
         let gained = tablesync::cluster::rebalance::newly_held(&m1, &m2, r).unwrap();

@@ -424,9 +424,20 @@ fn a_format_2_directory_is_migrated() {
 /// chain is `CorruptData`.
 #[test]
 fn the_golden_vectors_replay() {
+    replay_chain_file(&vectors_gen::vectors_dir().join("storage_delta.json"));
+}
+
+/// A chain written before purges (delta frames version 1, directory
+/// format 3: the previous `storage_delta.json`) still opens.
+#[test]
+fn a_version_1_delta_chain_still_opens() {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/storage_delta_v1.json");
+    replay_chain_file(&p);
+}
+
+fn replay_chain_file(p: &Path) {
     use tablesync::storage::fs::decode_delta;
     use vectors_gen::json::unhex;
-    let p = vectors_gen::vectors_dir().join("storage_delta.json");
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(p).expect("vector file")).expect("json");
     let files: Vec<(String, Vec<u8>)> = v["files"]

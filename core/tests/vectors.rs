@@ -259,6 +259,10 @@ fn wal_entry_from_json(j: &J) -> WalEntry {
                 .map(|e| (s(&e[0]).to_string(), uint_str(&e[1]), uint_str(&e[2])))
                 .collect(),
         },
+        "PURGE_ROWS" => WalEntry::PurgeRows {
+            table: s(&j["table"]).into(),
+            keys: arr(&j["keys"]).iter().map(|k| unhex(s(k))).collect(),
+        },
         t => panic!("unknown entry type {t}"),
     }
 }

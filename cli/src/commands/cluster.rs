@@ -28,6 +28,17 @@ fn save(file: &Path, m: &ClusterMap) -> CliResult<()> {
 /// Save the changed map; with `--online`, first apply it to the running
 /// regions, moving data (the file is written only when that is done).
 fn change(file: &Path, old: &ClusterMap, new: &ClusterMap, online: &Online) -> CliResult<()> {
+    change_without(file, old, new, online, Default::default())
+}
+
+/// [`change`] with the regions in `down` gone for good (`remove-dc --down`).
+fn change_without(
+    file: &Path,
+    old: &ClusterMap,
+    new: &ClusterMap,
+    online: &Online,
+    down: std::collections::BTreeSet<String>,
+) -> CliResult<()> {
     if online.online {
         let token = online.token.as_deref().ok_or_else(|| {
             CliError::arg("--online needs --token (or TABLESYNC_TOKEN)".to_string())
@@ -37,7 +48,10 @@ fn change(file: &Path, old: &ClusterMap, new: &ClusterMap, online: &Online) -> C
             new,
             token,
             std::time::Duration::from_secs(online.timeout_secs),
+            down,
         )?;
+    } else if !down.is_empty() {
+        return Err(CliError::arg("--down needs --online".to_string()));
     }
     save(file, new)
 }
@@ -196,9 +210,18 @@ pub fn run(a: &ClusterArgs) -> CliResult<()> {
             let old = load(file)?;
             change(file, &old, &old.add_datacenter(parse_dc(dc)?)?, online)
         }
-        ClusterCommand::RemoveDc { file, name, online } => {
+        ClusterCommand::RemoveDc {
+            file,
+            name,
+            down,
+            online,
+        } => {
             let old = load(file)?;
-            change(file, &old, &old.remove_datacenter(name)?, online)
+            let gone = match (down, old.datacenters.iter().find(|d| d.name == *name)) {
+                (true, Some(d)) => d.regions.iter().map(|r| r.name.clone()).collect(),
+                _ => Default::default(),
+            };
+            change_without(file, &old, &old.remove_datacenter(name)?, online, gone)
         }
         ClusterCommand::AddTable {
             file,

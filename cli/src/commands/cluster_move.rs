@@ -4,7 +4,7 @@
 //! `tablesync::cluster::rebalance::Rebalance` over HTTP.
 
 use crate::error::{CliError, CliResult};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 use tablesync::cluster::rebalance::{MoveMsg, Phase, Rebalance};
 use tablesync::cluster::wire::ClusterMsg;
@@ -21,15 +21,21 @@ fn phase_name(p: Phase) -> &'static str {
         Phase::Install => "installing the new map",
         Phase::CatchUp => "catching up (moving partitions fenced)",
         Phase::Release => "releasing",
+        Phase::Purge => "purging the rows old replicas no longer hold",
         Phase::Done => "done",
     }
 }
 
 /// Check every region of `old` holds `old` (or already `new`, when a
 /// change that stopped half-way is run again).
-fn check_regions(p: &Peers, old: &ClusterMap, new: &ClusterMap) -> CliResult<()> {
+fn check_regions(
+    p: &Peers,
+    old: &ClusterMap,
+    new: &ClusterMap,
+    down: &BTreeSet<String>,
+) -> CliResult<()> {
     for d in &old.datacenters {
-        for r in &d.regions {
+        for r in d.regions.iter().filter(|r| !down.contains(&r.name)) {
             let got = p
                 .call(&r.endpoint, &[ClusterMsg::MapGet])
                 .map_err(|e| {
@@ -64,7 +70,15 @@ fn check_regions(p: &Peers, old: &ClusterMap, new: &ClusterMap) -> CliResult<()>
 /// Run the change from `old` to `new` against the regions; returns once
 /// every region installed `new` and every moved partition is served by
 /// its new replicas.
-pub fn run(old: &ClusterMap, new: &ClusterMap, token: &str, timeout: Duration) -> CliResult<()> {
+/// Regions in `down` (all leaving the cluster) are gone for good: never
+/// contacted, never copied from.
+pub fn run(
+    old: &ClusterMap,
+    new: &ClusterMap,
+    token: &str,
+    timeout: Duration,
+    down: BTreeSet<String>,
+) -> CliResult<()> {
     let p = Peers::new(
         token.to_string(),
         ClientOptions {
@@ -73,8 +87,14 @@ pub fn run(old: &ClusterMap, new: &ClusterMap, token: &str, timeout: Duration) -
             ..ClientOptions::default()
         },
     );
-    check_regions(&p, old, new)?;
-    let mut rb = Rebalance::new(old, new.clone())?;
+    check_regions(&p, old, new, &down)?;
+    if !down.is_empty() {
+        println!(
+            "down for good (not contacted; their partitions are copied from surviving replicas): {}",
+            down.iter().cloned().collect::<Vec<_>>().join(", ")
+        );
+    }
+    let mut rb = Rebalance::without(old, new.clone(), down)?;
     println!(
         "epoch {} → {}: {} move(s)",
         old.epoch,
@@ -156,9 +176,10 @@ pub fn run(old: &ClusterMap, new: &ClusterMap, token: &str, timeout: Duration) -
         }
     }
     println!(
-        "map epoch {} installed on every region; {} row state(s) copied",
+        "map epoch {} installed on every region; {} row state(s) copied; {} row(s) purged from regions that no longer hold them",
         new.epoch,
-        rb.copied_rows()
+        rb.copied_rows(),
+        rb.purged_rows()
     );
     Ok(())
 }

@@ -16,8 +16,9 @@ use std::collections::BTreeMap;
 
 /// Magic of a delta frame.
 pub const MAGIC_DELTA_FRAME: [u8; 4] = *b"TSDL";
-/// Format version of delta frames.
-pub const DELTA_FRAME_VERSION: u8 = 1;
+/// Format version of delta frames (2: each table lists its purged keys;
+/// version 1, without them, is still read).
+pub const DELTA_FRAME_VERSION: u8 = 2;
 
 impl Database {
     /// What changed since the last checkpoint, as a delta frame; `None` when
@@ -41,14 +42,22 @@ impl Database {
                     put_bytes(&mut p, k);
                     put_bytes(&mut p, &row.state);
                 }
+                put_varint(&mut p, 0);
             } else {
-                put_varint(&mut p, changed.len() as u64);
-                for k in changed {
+                // A changed key the table no longer holds was purged.
+                let (held, purged): (Vec<_>, Vec<_>) =
+                    changed.iter().partition(|k| t.stored(k).is_some());
+                put_varint(&mut p, held.len() as u64);
+                for k in held {
                     let row = t
                         .stored(k)
                         .ok_or_else(|| Error::corrupt("a changed row is missing from its table"))?;
                     put_bytes(&mut p, k);
                     put_bytes(&mut p, &row.state);
+                }
+                put_varint(&mut p, purged.len() as u64);
+                for k in purged {
+                    put_bytes(&mut p, k);
                 }
             }
         }
@@ -69,9 +78,12 @@ impl Database {
 
     /// Apply a delta frame on top of the state it was taken after.
     pub(crate) fn apply_delta(&mut self, bytes: &[u8]) -> Result<()> {
+        // Version 1 (before purges) is read too: its tables list no purged keys.
+        let legacy = bytes.get(4) == Some(&1);
+        let version = if legacy { 1 } else { DELTA_FRAME_VERSION };
         let payload = decode_frame_version(
             MAGIC_DELTA_FRAME,
-            DELTA_FRAME_VERSION,
+            version,
             bytes,
             super::snapshot::MAX_SNAPSHOT_BYTES,
         )?;
@@ -124,6 +136,20 @@ impl Database {
                 crate::codec::key::decode_key(&t.schema, k)?;
                 t.insert_encoded(k, st)?;
                 prev = Some(k);
+            }
+            if !legacy {
+                let mut prev: Option<&[u8]> = None;
+                for _ in 0..r.count()? {
+                    let k = r.bytes()?;
+                    if prev.is_some_and(|p| p >= k) {
+                        return Err(r.error("purged keys out of key order"));
+                    }
+                    if fresh {
+                        return Err(r.error("a fresh table lists purged keys"));
+                    }
+                    t.purge(k);
+                    prev = Some(k);
+                }
             }
             if tables.insert(t.schema.name.clone(), t).is_some() {
                 return Err(r.error("duplicate table"));

@@ -256,6 +256,13 @@ impl Database {
                     self.log.mark_held(o, *from, *to, &self.region);
                 }
             }
+            WalEntry::PurgeRows { table, keys } => {
+                if let Some(t) = self.tables.get_mut(&table) {
+                    for k in &keys {
+                        t.purge(k);
+                    }
+                }
+            }
         }
         Ok(())
     }

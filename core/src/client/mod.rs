@@ -9,6 +9,7 @@ pub mod digest;
 #[cfg(feature = "fs")]
 pub mod offline;
 pub mod options;
+pub mod purge;
 pub mod read;
 pub mod remote_checks;
 pub mod snapshot;

@@ -56,3 +56,48 @@ impl Database {
         Ok((rows, Vec::new()))
     }
 }
+
+impl Database {
+    /// Purge (FORMAT.md §9 `PURGE_ROWS`: no tombstones, no change records)
+    /// the rows of `table` selected by `filter` that `moves` — this
+    /// region's map — does not give this region: the rows of partitions it
+    /// lost in a map change. Refused unless the map is at `epoch` or newer.
+    /// Returns rows removed.
+    pub fn purge_lost_rows(
+        &mut self,
+        table: &str,
+        filter: &KeyFilter,
+        moves: &super::rebalance::RegionMoves,
+        epoch: u64,
+    ) -> Result<u64> {
+        moves.check_purge(epoch)?;
+        match self.table(table) {
+            Err(crate::model::error::Error::ObjectNotExist(_)) => return Ok(0), // nothing held
+            Err(e) => return Err(e),
+            Ok(_) => {}
+        }
+        self.purge_where(table, |k| filter.contains(k) && !moves.holds(table, k))
+    }
+}
+
+impl Database {
+    /// Create `schema`'s table unless this region has a table of that name
+    /// (the target of a copy that lacks the table — a region of a new
+    /// datacenter — gets it from the source). Returns whether it was
+    /// created. An existing table with other primary-key columns is
+    /// `InvalidArgument`: the copied keys would not decode.
+    pub fn ensure_table(&mut self, schema: crate::model::schema::TableSchema) -> Result<bool> {
+        match self.table(&schema.name) {
+            Ok(t) if t.schema.primary_key == schema.primary_key => Ok(false),
+            Ok(_) => Err(crate::model::error::Error::invalid(format!(
+                "table '{}' exists here with other primary-key columns than the cluster's",
+                schema.name
+            ))),
+            Err(crate::model::error::Error::ObjectNotExist(_)) => {
+                self.create_table(schema)?;
+                Ok(true)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}

@@ -4,6 +4,7 @@
 use super::map::ClusterMap;
 use super::rebalance::{KeyFilter, MoveMsg};
 use crate::codec::buf::{put_bytes, put_varint, Reader};
+use crate::codec::schema::{put_schema, read_schema};
 use crate::model::error::Result;
 
 fn put_u32s(out: &mut Vec<u8>, v: &[u32]) {
@@ -75,6 +76,7 @@ pub fn put_move(out: &mut Vec<u8>, m: &MoveMsg) {
         MoveMsg::Copy {
             id,
             fence,
+            epoch,
             table,
             filter,
             source,
@@ -85,6 +87,7 @@ pub fn put_move(out: &mut Vec<u8>, m: &MoveMsg) {
             put_bytes(out, table.as_bytes());
             put_filter(out, filter);
             put_bytes(out, source.as_bytes());
+            put_varint(out, *epoch);
         }
         MoveMsg::Copied { id, fence, rows } => {
             out.push(4);
@@ -131,6 +134,31 @@ pub fn put_move(out: &mut Vec<u8>, m: &MoveMsg) {
             }
             put_bytes(out, next);
         }
+        MoveMsg::Purge {
+            id,
+            epoch,
+            table,
+            filter,
+        } => {
+            out.push(9);
+            put_varint(out, *id as u64);
+            put_varint(out, *epoch);
+            put_bytes(out, table.as_bytes());
+            put_filter(out, filter);
+        }
+        MoveMsg::Purged { id, rows } => {
+            out.push(10);
+            put_varint(out, *id as u64);
+            put_varint(out, *rows);
+        }
+        MoveMsg::SchemaGet { table } => {
+            out.push(11);
+            put_bytes(out, table.as_bytes());
+        }
+        MoveMsg::Schema { schema } => {
+            out.push(12);
+            put_schema(out, schema);
+        }
     }
 }
 
@@ -141,13 +169,21 @@ pub fn read_move(r: &mut Reader<'_>) -> Result<MoveMsg> {
             map: ClusterMap::from_bytes(r.bytes()?)?,
         },
         2 => MoveMsg::Installed { epoch: r.varint()? },
-        3 => MoveMsg::Copy {
-            id: read_u32(r)?,
-            fence: r.varint()?,
-            table: r.string()?.to_string(),
-            filter: read_filter(r)?,
-            source: r.string()?.to_string(),
-        },
+        3 => {
+            let id = read_u32(r)?;
+            let fence = r.varint()?;
+            let table = r.string()?.to_string();
+            let filter = read_filter(r)?;
+            let source = r.string()?.to_string();
+            MoveMsg::Copy {
+                id,
+                fence,
+                epoch: r.varint()?,
+                table,
+                filter,
+                source,
+            }
+        }
         4 => MoveMsg::Copied {
             id: read_u32(r)?,
             fence: r.varint()?,
@@ -174,6 +210,22 @@ pub fn read_move(r: &mut Reader<'_>) -> Result<MoveMsg> {
                 next: r.bytes()?.to_vec(),
             }
         }
+        9 => MoveMsg::Purge {
+            id: read_u32(r)?,
+            epoch: r.varint()?,
+            table: r.string()?.to_string(),
+            filter: read_filter(r)?,
+        },
+        10 => MoveMsg::Purged {
+            id: read_u32(r)?,
+            rows: r.varint()?,
+        },
+        11 => MoveMsg::SchemaGet {
+            table: r.string()?.to_string(),
+        },
+        12 => MoveMsg::Schema {
+            schema: read_schema(r)?,
+        },
         t => return Err(r.error(format!("unknown rebalance message kind {t}"))),
     })
 }

@@ -29,6 +29,10 @@
 //!    source ever acknowledged (it waits for prepared transactions that
 //!    write the copied rows: they commit where they were prepared).
 //! 4. **Release**: targets clear the pending partitions and serve them.
+//! 5. **Purge**: every region of the new map that held a partition's keys
+//!    under the old map and holds them no more ([`lost`]) drops their rows
+//!    with a local purge (no tombstones, no change records:
+//!    `Database::purge_rows`), keeping any key its own map still gives it.
 //!
 //! Row states merge as a CRDT (any order, duplicates, newer wins), so a
 //! copy never undoes a newer write and a late forwarded record never
@@ -151,6 +155,24 @@ fn partition_moves(
     table: &str,
     partition: u32,
 ) -> Result<Option<(String, Vec<String>)>> {
+    Ok(
+        partition_moves_from(old, new, table, partition, &BTreeSet::new())?
+            .map(|(mut sources, targets)| (sources.swap_remove(0), targets)),
+    )
+}
+
+/// [`partition_moves`] when the regions in `down` are gone: the sources
+/// are the old home, or — when it is down — every old replica still up
+/// (row states merge, so the targets end up with every write any survivor
+/// holds: each write a `sync`/`semi-sync` mode acknowledged reached one).
+/// No surviving old replica is `InvalidArgument`.
+fn partition_moves_from(
+    old: &ClusterMap,
+    new: &ClusterMap,
+    table: &str,
+    partition: u32,
+    down: &BTreeSet<String>,
+) -> Result<Option<(Vec<String>, Vec<String>)>> {
     let Some(before) = old_holders(old, new, table, partition)? else {
         return Ok(None); // a new table: nothing to copy
     };
@@ -169,7 +191,16 @@ fn partition_moves(
     if targets.is_empty() {
         return Ok(None);
     }
-    Ok(Some((before[0].clone(), targets)))
+    if !down.contains(&before[0]) {
+        return Ok(Some((vec![before[0].clone()], targets)));
+    }
+    let alive: Vec<String> = before.into_iter().filter(|r| !down.contains(r)).collect();
+    if alive.is_empty() {
+        return Err(Error::invalid(format!(
+            "partition {partition} of '{table}' has no replica left that is up: its data cannot be copied"
+        )));
+    }
+    Ok(Some((alive, targets)))
 }
 
 /// The partitions `region` gains from `old` to `new`: those it must copy
@@ -195,39 +226,54 @@ pub fn newly_held(
 /// The moves from `old` to `new`, one per (table, source, target) for
 /// hash-placed tables, one per partition and target for range-placed ones.
 pub fn plan(old: &ClusterMap, new: &ClusterMap) -> Result<Vec<Move>> {
+    plan_without(old, new, &BTreeSet::new())
+}
+
+/// [`plan`] when the regions in `down` are gone for good (`remove-dc` of a
+/// datacenter that is down): a partition whose old home is down is copied
+/// from each of its old replicas still up. Regions of `new` must not be down.
+pub fn plan_without(
+    old: &ClusterMap,
+    new: &ClusterMap,
+    down: &BTreeSet<String>,
+) -> Result<Vec<Move>> {
     if new.epoch <= old.epoch {
         return Err(Error::invalid("the new map must have a greater epoch"));
+    }
+    if let Some(r) = down.iter().find(|r| new.datacenter_of_region(r).is_some()) {
+        return Err(Error::invalid(format!(
+            "region '{r}' is down but stays in the new map: only regions leaving the cluster may be down"
+        )));
     }
     let mut out = Vec::new();
     for t in &new.tables {
         let mut buckets: BTreeMap<(String, String), Vec<u32>> = BTreeMap::new();
         for p in partition_ids(new, &t.table)? {
-            let Some((source, targets)) = partition_moves(old, new, &t.table, p)? else {
+            let Some((sources, targets)) = partition_moves_from(old, new, &t.table, p, down)?
+            else {
                 continue;
             };
-            match &t.placement {
-                Placement::Hash { .. } => {
-                    for target in targets {
-                        buckets.entry((source.clone(), target)).or_default().push(p);
+            for source in sources {
+                match &t.placement {
+                    Placement::Hash { .. } => {
+                        for target in &targets {
+                            buckets
+                                .entry((source.clone(), target.clone()))
+                                .or_default()
+                                .push(p);
+                        }
                     }
-                }
-                Placement::Range { partitions } => {
-                    let i = partitions.iter().position(|x| x.id == p).expect("listed");
-                    let filter = KeyFilter::Range {
-                        start: partitions[i].start.clone(),
-                        end: partitions
-                            .get(i + 1)
-                            .map(|n| n.start.clone())
-                            .unwrap_or_default(),
-                    };
-                    for target in targets {
-                        out.push(Move {
-                            table: t.table.clone(),
-                            partitions: vec![p],
-                            filter: filter.clone(),
-                            source: source.clone(),
-                            target,
-                        });
+                    Placement::Range { partitions } => {
+                        let filter = range_filter(partitions, p);
+                        for target in &targets {
+                            out.push(Move {
+                                table: t.table.clone(),
+                                partitions: vec![p],
+                                filter: filter.clone(),
+                                source: source.clone(),
+                                target: target.clone(),
+                            });
+                        }
                     }
                 }
             }
@@ -245,6 +291,85 @@ pub fn plan(old: &ClusterMap, new: &ClusterMap) -> Result<Vec<Move>> {
         }
     }
     Ok(out)
+}
+
+/// One table's partitions a region held under the old map and does not
+/// hold under the new one: their rows are purged there once every target
+/// is released.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Lost {
+    /// The table.
+    pub table: String,
+    /// The partitions (hash buckets or range partition ids, new map).
+    pub partitions: Vec<u32>,
+    /// Their rows.
+    pub filter: KeyFilter,
+    /// The region that no longer holds them.
+    pub region: String,
+}
+
+/// The partitions regions of `new` lose from `old` to `new` (regions that
+/// leave the cluster are not listed: they are out of it, maybe down), one
+/// per (table, region) for hash-placed tables, one per partition and
+/// region for range-placed ones.
+pub fn lost(old: &ClusterMap, new: &ClusterMap) -> Result<Vec<Lost>> {
+    let mut out = Vec::new();
+    for t in &new.tables {
+        let mut buckets: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+        for p in partition_ids(new, &t.table)? {
+            let Some(before) = old_holders(old, new, &t.table, p)? else {
+                continue;
+            };
+            let after = new.route_partition(&t.table, p)?.replicas;
+            let gone = before.into_iter().filter(|r| {
+                !after.iter().any(|a| a.region == *r) && new.datacenter_of_region(r).is_some()
+            });
+            match &t.placement {
+                Placement::Hash { .. } => {
+                    for r in gone {
+                        buckets.entry(r).or_default().push(p);
+                    }
+                }
+                Placement::Range { partitions } => {
+                    let filter = range_filter(partitions, p);
+                    for region in gone {
+                        out.push(Lost {
+                            table: t.table.clone(),
+                            partitions: vec![p],
+                            filter: filter.clone(),
+                            region,
+                        });
+                    }
+                }
+            }
+        }
+        if let Placement::Hash { buckets: n } = &t.placement {
+            for (region, ids) in buckets {
+                out.push(Lost {
+                    table: t.table.clone(),
+                    partitions: ids.clone(),
+                    filter: KeyFilter::Buckets { buckets: *n, ids },
+                    region,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The key range of range partition `id` of `partitions`.
+fn range_filter(partitions: &[super::map::RangePartition], id: u32) -> KeyFilter {
+    let i = partitions.iter().position(|x| x.id == id).unwrap_or(0);
+    KeyFilter::Range {
+        start: partitions
+            .get(i)
+            .map(|p| p.start.clone())
+            .unwrap_or_default(),
+        end: partitions
+            .get(i + 1)
+            .map(|n| n.start.clone())
+            .unwrap_or_default(),
+    }
 }
 
 impl ClusterMap {
@@ -278,12 +403,16 @@ pub enum MoveMsg {
     },
     /// Change → target: copy `filter`'s rows of `table` from `source`
     /// (an endpoint). `fence` 0 is a warm copy; otherwise the source must
-    /// have installed epoch `fence` and have no in-doubt transaction.
+    /// have installed epoch `fence` and have no in-doubt transaction. A
+    /// target whose map is newer than `epoch` copies nothing (a late copy
+    /// of a finished change must not bring back rows purged since).
     Copy {
         /// The move's index in the plan.
         id: u32,
         /// 0, or the new map's epoch.
         fence: u64,
+        /// The change's new map epoch.
+        epoch: u64,
         /// The table.
         table: String,
         /// Its rows.
@@ -315,6 +444,36 @@ pub enum MoveMsg {
     Released {
         /// The move.
         id: u32,
+    },
+    /// Change → region: drop (purge, FORMAT.md §9) the rows of `filter`
+    /// of `table` that the region's map (epoch ≥ `epoch`) does not give it.
+    Purge {
+        /// The index in [`lost`]'s list.
+        id: u32,
+        /// The new map's epoch.
+        epoch: u64,
+        /// The table.
+        table: String,
+        /// The rows.
+        filter: KeyFilter,
+    },
+    /// Region → change: purged, `rows` removed.
+    Purged {
+        /// The purge.
+        id: u32,
+        /// Rows removed.
+        rows: u64,
+    },
+    /// Target → source: the schema of `table` (a target without the table,
+    /// e.g. a region of a new datacenter, creates it before copying).
+    SchemaGet {
+        /// The table.
+        table: String,
+    },
+    /// Source → target: the table's schema (FORMAT.md §8).
+    Schema {
+        /// The schema.
+        schema: crate::model::schema::TableSchema,
     },
     /// Target → source: a page of row states (key order) after `after`.
     Rows {
@@ -350,6 +509,8 @@ pub enum Phase {
     CatchUp,
     /// Targets start serving.
     Release,
+    /// Regions drop the rows of partitions they lost.
+    Purge,
     /// Done.
     Done,
 }
@@ -364,17 +525,32 @@ pub struct Rebalance {
     /// one marks what they gain pending.
     joining: Vec<String>,
     moves: Vec<Move>,
+    lost: Vec<Lost>,
     endpoints: BTreeMap<String, String>,
+    /// Regions gone for good: not asked to install, never a source.
+    down: BTreeSet<String>,
     phase: Phase,
     done: BTreeSet<String>,
     copied_rows: u64,
+    purged_rows: u64,
 }
 
 impl Rebalance {
     /// Plan the change from `old` to `new`.
     pub fn new(old: &ClusterMap, new: ClusterMap) -> Result<Self> {
+        Self::without(old, new, BTreeSet::new())
+    }
+
+    /// Plan the change from `old` to `new` when the regions in `down`
+    /// (all leaving the cluster: `remove-dc` of a datacenter that is down)
+    /// are gone for good: they are not asked to install the new map, and a
+    /// partition whose old home is down is copied from its surviving old
+    /// replicas ([`plan_without`]). A down region must never serve again
+    /// with its old map (it would take writes as an old home): wipe it.
+    pub fn without(old: &ClusterMap, new: ClusterMap, down: BTreeSet<String>) -> Result<Self> {
         new.validate()?;
-        let moves = plan(old, &new)?;
+        let moves = plan_without(old, &new, &down)?;
+        let lost = lost(old, &new)?;
         let mut endpoints = BTreeMap::new();
         for m in [old, &new] {
             for d in &m.datacenters {
@@ -400,10 +576,13 @@ impl Rebalance {
             joining,
             new,
             moves,
+            lost,
             endpoints,
+            down,
             phase,
             done: BTreeSet::new(),
             copied_rows: 0,
+            purged_rows: 0,
         })
     }
 
@@ -420,6 +599,16 @@ impl Rebalance {
     /// Row states merged by the copies so far (warm and catch-up).
     pub fn copied_rows(&self) -> u64 {
         self.copied_rows
+    }
+
+    /// The partitions regions lose (purged in the last phase).
+    pub fn lost(&self) -> &[Lost] {
+        &self.lost
+    }
+
+    /// Rows purged so far by regions that lost partitions.
+    pub fn purged_rows(&self) -> u64 {
+        self.purged_rows
     }
 
     /// The endpoint of a region of the old or new map.
@@ -463,6 +652,7 @@ impl Rebalance {
                                 MoveMsg::Copy {
                                     id: i as u32,
                                     fence: self.fence(),
+                                    epoch: self.new.epoch,
                                     table: m.table.clone(),
                                     filter: m.filter.clone(),
                                     source: self
@@ -478,7 +668,7 @@ impl Rebalance {
             Phase::Install => self
                 .endpoints
                 .keys()
-                .filter(|r| pending(format!("r{r}")))
+                .filter(|r| !self.down.contains(*r) && pending(format!("r{r}")))
                 .map(|r| {
                     (
                         r.clone(),
@@ -501,6 +691,23 @@ impl Rebalance {
                             epoch: self.new.epoch,
                             table: m.table.clone(),
                             partitions: m.partitions.clone(),
+                        },
+                    )
+                })
+                .collect(),
+            Phase::Purge => self
+                .lost
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| pending(format!("p{i}")))
+                .map(|(i, l)| {
+                    (
+                        l.region.clone(),
+                        MoveMsg::Purge {
+                            id: i as u32,
+                            epoch: self.new.epoch,
+                            table: l.table.clone(),
+                            filter: l.filter.clone(),
                         },
                     )
                 })
@@ -542,6 +749,15 @@ impl Rebalance {
                 }
                 format!("m{id}")
             }
+            (Phase::Purge, MoveMsg::Purged { id, rows }) => {
+                if self.lost.get(id as usize).is_none_or(|l| l.region != from) {
+                    return vec![];
+                }
+                if self.done.insert(format!("p{id}")) {
+                    self.purged_rows += rows;
+                }
+                return self.advance();
+            }
             _ => return vec![],
         };
         self.done.insert(key);
@@ -563,7 +779,8 @@ impl Rebalance {
             Phase::Install => self
                 .endpoints
                 .keys()
-                .all(|r| self.done.contains(&format!("r{r}"))),
+                .all(|r| self.down.contains(r) || self.done.contains(&format!("r{r}"))),
+            Phase::Purge => (0..self.lost.len()).all(|i| self.done.contains(&format!("p{i}"))),
             Phase::Done => false,
         };
         if !complete {
@@ -572,11 +789,16 @@ impl Rebalance {
         self.done.clear();
         self.phase = match self.phase {
             Phase::Warm => Phase::Install,
-            Phase::Install if self.moves.is_empty() => Phase::Done,
+            Phase::Install if self.moves.is_empty() && self.lost.is_empty() => Phase::Done,
+            Phase::Install if self.moves.is_empty() => Phase::Purge,
             Phase::Install => Phase::CatchUp,
             Phase::CatchUp => Phase::Release,
+            Phase::Release if !self.lost.is_empty() => Phase::Purge,
             _ => Phase::Done,
         };
+        if self.phase == Phase::Purge && self.lost.is_empty() {
+            self.phase = Phase::Done;
+        }
         self.tick()
     }
 }
@@ -679,6 +901,37 @@ impl RegionMoves {
             Ok(p) if self.pending.contains(&(table.to_string(), p)) => Err(MoveRefusal::CatchingUp),
             _ => Ok(()),
         }
+    }
+
+    /// Whether this region's map gives it `encoded_key` of `table` (as
+    /// any replica, pending or not); `true` without a map or for a table
+    /// the map does not place (nothing to decide by).
+    pub fn holds(&self, table: &str, encoded_key: &[u8]) -> bool {
+        let Some(map) = &self.map else { return true };
+        match map.route_key(table, encoded_key) {
+            Ok(route) => route.replicas.iter().any(|r| r.region == self.region),
+            Err(_) => true,
+        }
+    }
+
+    /// Whether a purge for map `epoch` may run here: the region must have
+    /// installed it (an older map would keep rows it is about to gain
+    /// from nobody).
+    pub fn check_purge(&self, epoch: u64) -> Result<()> {
+        let cur = self.map.as_ref().map(|m| m.epoch).unwrap_or(0);
+        if cur < epoch {
+            return Err(Error::invalid(format!(
+                "purge for map epoch {epoch}, this region has {cur}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Whether a copy for a change to map `epoch` may still merge rows
+    /// here: not once the region's map moved past it (that change is
+    /// over, and its rows may have been purged since).
+    pub fn copy_current(&self, epoch: u64) -> bool {
+        self.map.as_ref().is_none_or(|m| m.epoch <= epoch)
     }
 
     /// Whether a range read of `table` may be served (none while any of

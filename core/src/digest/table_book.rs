@@ -71,4 +71,17 @@ impl RowBook for TableBook {
             cache.add(new.state_id);
         }
     }
+
+    fn removed(&mut self, key: &[u8], old: &StoredRow) {
+        if let Some(d) = &old.digest {
+            self.acc.remove(d);
+        }
+        self.state_sum = self.state_sum.wrapping_sub(old.state_id);
+        if let Some(index) = self.ids.get_mut() {
+            index.remove(old.state_id, key);
+        }
+        if let Some(cache) = self.symbols.get_mut() {
+            cache.remove(old.state_id);
+        }
+    }
 }

@@ -28,6 +28,8 @@ pub trait RowBook: Clone + std::fmt::Debug + Default {
     /// The row at `key` became `new`; `old` is what it replaced (`None`: a
     /// new key).
     fn replaced(&mut self, key: &[u8], old: Option<&StoredRow>, new: &StoredRow);
+    /// The row at `key` was purged: `old` is gone, nothing replaces it.
+    fn removed(&mut self, key: &[u8], old: &StoredRow);
 }
 
 /// A row as held: its digest (if it exists) and its encoded state.
@@ -160,6 +162,21 @@ impl<B: RowBook> Table<B> {
             self.book.replaced(key, None, &new);
             self.rows.insert(key.into(), new);
         }
+    }
+
+    /// Remove the row at `key` without leaving a tombstone (a local purge:
+    /// the row is forgotten, not deleted). Returns whether a row was there.
+    pub fn purge(&mut self, key: &[u8]) -> bool {
+        let Some(old) = self.rows.remove(key) else {
+            return false;
+        };
+        if let Some(c) = self.changed.as_mut().filter(|_| !self.fresh) {
+            if !c.contains(key) {
+                c.insert(key.into());
+            }
+        }
+        self.book.removed(key, &old);
+        true
     }
 
     /// Merge a record's effect into the row at `key`.

@@ -55,6 +55,15 @@ pub enum WalEntry {
         /// `(origin, first seq, last seq)` inclusive ranges.
         entries: Vec<(String, u64, u64)>,
     },
+    /// Rows removed from a table without tombstones and without change
+    /// records (a local purge: the rows of partitions this region no longer
+    /// holds). Nothing replicates from it.
+    PurgeRows {
+        /// Table.
+        table: String,
+        /// Encoded keys, strictly increasing.
+        keys: Vec<Vec<u8>>,
+    },
 }
 
 const E_RECORD: u8 = 1;
@@ -64,6 +73,7 @@ const E_DELETE: u8 = 4;
 const E_TRUNCATE: u8 = 5;
 const E_MERGE_ROWS: u8 = 6;
 const E_MARK_HELD: u8 = 7;
+const E_PURGE_ROWS: u8 = 8;
 
 impl WalEntry {
     /// Encode (see FORMAT.md, "WAL entry").
@@ -113,6 +123,14 @@ impl WalEntry {
                     crate::codec::buf::put_bytes(out, o.as_bytes());
                     put_varint(out, *from);
                     put_varint(out, *to);
+                }
+            }
+            WalEntry::PurgeRows { table, keys } => {
+                out.push(E_PURGE_ROWS);
+                crate::codec::buf::put_bytes(out, table.as_bytes());
+                put_varint(out, keys.len() as u64);
+                for k in keys {
+                    crate::codec::buf::put_bytes(out, k);
                 }
             }
         }
@@ -175,6 +193,19 @@ impl WalEntry {
                     Ok((o, from, to))
                 })?;
                 WalEntry::MarkHeld { entries }
+            }
+            E_PURGE_ROWS => {
+                let table = r.string()?.to_string();
+                let mut prev: Option<Vec<u8>> = None;
+                let keys = r.read_vec(1, |r| {
+                    let k = r.bytes()?.to_vec();
+                    if prev.as_ref().is_some_and(|p| *p >= k) {
+                        return Err(r.error("purged keys must strictly increase"));
+                    }
+                    prev = Some(k.clone());
+                    Ok(k)
+                })?;
+                WalEntry::PurgeRows { table, keys }
             }
             t => return Err(r.error(format!("unknown WAL entry type {t}"))),
         };

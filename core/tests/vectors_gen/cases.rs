@@ -629,6 +629,16 @@ pub fn wal_entries() -> J {
                 entries: vec![("eu-west".into(), 1, 250), ("us-east".into(), 7, 7)],
             },
         ),
+        (
+            json!({"type": "PURGE_ROWS", "table": "users", "keys": ["10800000000000002a", "10800000000000002b"]}),
+            WalEntry::PurgeRows {
+                table: "users".into(),
+                keys: vec![
+                    vec![0x10, 0x80, 0, 0, 0, 0, 0, 0, 0x2a],
+                    vec![0x10, 0x80, 0, 0, 0, 0, 0, 0, 0x2b],
+                ],
+            },
+        ),
     ];
     let list: Vec<J> = entries
         .iter()
@@ -641,6 +651,7 @@ pub fn wal_entries() -> J {
             {"hex": "09", "error": "CorruptData", "why": "unknown entry type"},
             {"hex": "05e80700", "error": "CorruptData", "why": "trailing byte"},
             {"hex": "", "error": "CorruptData", "why": "empty"},
+            {"hex": "080575736572730201020102", "error": "CorruptData", "why": "purged keys not strictly increasing"},
         ],
     })
 }

@@ -8,7 +8,7 @@ use tablesync::cluster::rebalance::{KeyFilter, MoveMsg};
 use tablesync::cluster::wire::{encode_messages, ClusterMsg};
 use tablesync::codec::frame::encode_frame;
 use tablesync::codec::key::encode_key_values;
-use tablesync::PkValue;
+use tablesync::{PkColumn, PkType, PkValue, TableSchema};
 
 /// Every rebalance message kind and both filters: `(name, message)`.
 pub fn messages() -> Vec<(&'static str, ClusterMsg)> {
@@ -34,6 +34,7 @@ pub fn messages() -> Vec<(&'static str, ClusterMsg)> {
             m(MoveMsg::Copy {
                 id: 2,
                 fence: 0,
+                epoch: 8,
                 table: "events".into(),
                 filter: range.clone(),
                 source: "http://127.0.0.1:7702".into(),
@@ -44,6 +45,7 @@ pub fn messages() -> Vec<(&'static str, ClusterMsg)> {
             m(MoveMsg::Copy {
                 id: 0,
                 fence: 8,
+                epoch: 8,
                 table: "users".into(),
                 filter: buckets.clone(),
                 source: "http://127.0.0.1:7701".into(),
@@ -68,6 +70,43 @@ pub fn messages() -> Vec<(&'static str, ClusterMsg)> {
         ),
         ("released", m(MoveMsg::Released { id: 0 })),
         (
+            "purge_range",
+            m(MoveMsg::Purge {
+                id: 1,
+                epoch: 8,
+                table: "events".into(),
+                filter: range.clone(),
+            }),
+        ),
+        (
+            "purge_buckets",
+            m(MoveMsg::Purge {
+                id: 0,
+                epoch: 8,
+                table: "users".into(),
+                filter: buckets.clone(),
+            }),
+        ),
+        ("purged", m(MoveMsg::Purged { id: 0, rows: 1200 })),
+        (
+            "schema_get",
+            m(MoveMsg::SchemaGet {
+                table: "users".into(),
+            }),
+        ),
+        (
+            "schema",
+            m(MoveMsg::Schema {
+                schema: TableSchema::new(
+                    "users",
+                    vec![
+                        PkColumn::new("uid", PkType::Integer),
+                        PkColumn::new("name", PkType::String),
+                    ],
+                ),
+            }),
+        ),
+        (
             "rows",
             m(MoveMsg::Rows {
                 fence: 8,
@@ -91,8 +130,8 @@ pub fn messages() -> Vec<(&'static str, ClusterMsg)> {
 pub fn invalid() -> Vec<(&'static str, Vec<u8>)> {
     vec![
         (
-            "unknown rebalance message kind 9",
-            encode_frame(*b"TSCX", &[1, 19, 9], false),
+            "unknown rebalance message kind 13",
+            encode_frame(*b"TSCX", &[1, 19, 13], false),
         ),
         (
             "bucket ids that do not increase",

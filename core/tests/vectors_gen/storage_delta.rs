@@ -1,4 +1,4 @@
-//! `storage_delta.json`: a directory-format-3 chain (FORMAT.md §12 "Delta
+//! `storage_delta.json`: a directory-format-4 chain (delta frames version 2, with purged keys) (FORMAT.md §12 "Delta
 //! checkpoint file"): a full checkpoint file, two delta files on it, and
 //! the snapshot (§11) of the region they give back.
 
@@ -54,6 +54,12 @@ pub fn chain(dir: &Path) -> (Vec<(String, Vec<u8>)>, Vec<u8>) {
     db.checkpoint().expect("delta 1");
     clock.advance(10);
     put(&mut db, "c", 2, "c2");
+    // Purged rows (FORMAT.md §9 PURGE_ROWS) leave the delta as purged keys.
+    db.purge_rows(
+        "a",
+        &[PrimaryKey::new([("k", 5)]), PrimaryKey::new([("k", 6)])],
+    )
+    .expect("purge");
     let cut = db.next_cursor().expect("cursor") - 2;
     db.truncate_log(cut).expect("truncate");
     db.checkpoint().expect("delta 2");

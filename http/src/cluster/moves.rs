@@ -106,10 +106,17 @@ impl ClusterNode {
             MoveMsg::Copy {
                 id,
                 fence,
+                epoch,
                 table,
                 filter,
                 source,
             } => {
+                if !self.copy_current(epoch) {
+                    // A late copy of a finished change: merging it could
+                    // bring back rows purged since.
+                    return Ok(MoveMsg::Copied { id, fence, rows: 0 });
+                }
+                self.ensure_table(&table, &source)?;
                 let mut after = Vec::new();
                 let mut merged = 0u64;
                 loop {
@@ -136,9 +143,18 @@ impl ClusterNode {
                         return Err(Error::Sync("the source answered no row page".into()).into());
                     };
                     if !rows.is_empty() {
-                        merged += self
-                            .region
-                            .write("cluster_move", |db| db.merge_rows(&table, rows))?;
+                        // Checked under the write lock a purge takes too.
+                        let n = self.region.write("cluster_move", |db| {
+                            if self.copy_current(epoch) {
+                                db.merge_rows(&table, rows).map(Some)
+                            } else {
+                                Ok(None)
+                            }
+                        })?;
+                        match n {
+                            Some(n) => merged += n,
+                            None => break, // the map moved past the change
+                        }
                     }
                     if next.is_empty() {
                         break;
@@ -165,10 +181,74 @@ impl ClusterNode {
                 self.release(epoch, &table, &partitions)?;
                 Ok(MoveMsg::Released { id })
             }
+            MoveMsg::SchemaGet { table } => {
+                let schema = self
+                    .region
+                    .read("read:cluster-schema", |db| db.describe_table(&table))?
+                    .schema;
+                Ok(MoveMsg::Schema { schema })
+            }
+            MoveMsg::Purge {
+                id,
+                epoch,
+                table,
+                filter,
+            } => {
+                // The map is read under the database's write lock, so a
+                // newer map that gives the rows back is never missed.
+                let rows = self.region.write("cluster_purge", |db| {
+                    let moves = RegionMoves::new(self.name(), self.map(), BTreeSet::new());
+                    db.purge_lost_rows(&table, &filter, &moves, epoch)
+                })?;
+                if rows > 0 {
+                    tracing::info!(%table, rows, epoch, "purged the rows of partitions this region no longer holds");
+                }
+                Ok(MoveMsg::Purged { id, rows })
+            }
             other => Err(NodeError::Db(Error::invalid(format!(
                 "a region does not take {other:?} as a request"
             )))),
         }
+    }
+
+    /// Create `table` from the source's schema if this region lacks it (a
+    /// region of a new datacenter starts without the cluster's tables).
+    fn ensure_table(&self, table: &str, source: &str) -> std::result::Result<(), NodeError> {
+        let has = self.region.read("read:cluster-schema", |db| {
+            Ok(db.list_tables()?.iter().any(|t| t == table))
+        })?;
+        if has {
+            return Ok(());
+        }
+        let ask = ClusterMsg::Move(MoveMsg::SchemaGet {
+            table: table.to_string(),
+        });
+        let reply = self
+            .peers
+            .call(source, &[ask])
+            .map_err(|CallError { error, .. }| NodeError::Db(error))?;
+        let Some(ClusterMsg::Move(MoveMsg::Schema { schema })) = reply.into_iter().next() else {
+            return Err(Error::Sync("the source answered no schema".into()).into());
+        };
+        if schema.name != table {
+            return Err(Error::Sync(format!(
+                "the source answered the schema of '{}' for '{table}'",
+                schema.name
+            ))
+            .into());
+        }
+        if self
+            .region
+            .write("cluster_schema", |db| db.ensure_table(schema))?
+        {
+            tracing::info!(%table, "created the table from the copy source's schema");
+        }
+        Ok(())
+    }
+
+    /// Whether a copy for the change to map `epoch` may still merge here.
+    fn copy_current(&self, epoch: u64) -> bool {
+        RegionMoves::new(self.name(), self.map(), BTreeSet::new()).copy_current(epoch)
     }
 
     /// Serve `partitions` of `table` (they are caught up), durably.

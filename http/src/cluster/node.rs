@@ -346,9 +346,29 @@ impl ClusterNode {
         }
         let map = moves.map.expect("installed");
         store_map(&self.cfg.dir, &map)?;
+        // Regions that left the cluster get nothing more (a datacenter
+        // removed while down would otherwise keep its queue forever).
+        lock(&self.queues).retain(|r, _| map.datacenter_of_region(r).is_some());
         *cur = Some(map);
         *pending = moves.pending;
         Ok(true)
+    }
+
+    /// `records` without those of keys this region's map does not give
+    /// it, when that map is at `epoch` or newer (all of them otherwise).
+    fn held_records(&self, epoch: u64, mut records: Vec<ChangeRecord>) -> Vec<ChangeRecord> {
+        let moves = tablesync::cluster::rebalance::RegionMoves::new(
+            self.cfg.region.clone(),
+            self.map(),
+            Default::default(),
+        );
+        if moves.map.as_ref().is_some_and(|m| m.epoch >= epoch) {
+            records.retain(|rec| {
+                let key = encode_key_values(rec.primary_key.0.iter().map(|(_, v)| v));
+                moves.holds(&rec.table, &key)
+            });
+        }
+        records
     }
 
     /// Refuse a key whose partition is pending here.
@@ -404,9 +424,13 @@ impl ClusterNode {
                 Ok(vec![ClusterMsg::Map(self.map().expect("installed"))])
             }
             ClusterMsg::Write { epoch, write } => self.home_write(epoch, write),
-            ClusterMsg::Apply { epoch: _, records } => {
+            ClusterMsg::Apply { epoch, records } => {
                 // Forwarded records are applied whatever map the sender had:
                 // applying is idempotent and they were committed at a home.
+                // Except records of keys this region's map (as new as the
+                // sender's or newer) no longer gives it: a late forward
+                // must not bring back a partition purged after a move.
+                let records = self.held_records(epoch, records);
                 let stats = self
                     .region
                     .write("cluster_apply", |db| db.apply_changes_owned(records))?;
