@@ -6,6 +6,7 @@ pub mod checkpoint_delta;
 pub mod copy;
 pub mod database;
 pub mod digest;
+pub mod fold;
 #[cfg(feature = "fs")]
 pub mod offline;
 pub mod options;

@@ -16,9 +16,10 @@ use std::path::Path;
 /// Magic of a manifest file.
 pub const MAGIC_MANIFEST: [u8; 4] = *b"TSMF";
 /// Directory format version this build writes and reads. A directory
-/// without a manifest is format 1; format 2 has no delta checkpoints.
-/// Both are migrated to this one on open.
-pub const DIR_FORMAT: u8 = 3;
+/// without a manifest is format 1; format 2 has no delta checkpoints;
+/// format 3 no background folds (a delta's base is always the newest full
+/// checkpoint). All are migrated to this one on open.
+pub const DIR_FORMAT: u8 = 4;
 /// The oldest directory format with a manifest this build reads (and
 /// migrates: its manifest is rewritten as [`DIR_FORMAT`]).
 pub const OLDEST_MANIFEST_FORMAT: u8 = 2;
