@@ -22,6 +22,12 @@ pub fn samples() -> Vec<Manifest> {
         &FsOptions::new(SyncPolicy::Always, 64 << 20),
     );
     migrated.migrated_from = Some(1);
+    let mut from_3 = Manifest::new(
+        "eu",
+        1_700_000_000_000,
+        &FsOptions::new(SyncPolicy::Always, 64 << 20),
+    );
+    from_3.migrated_from = Some(3);
     vec![
         Manifest::new(
             "eu",
@@ -39,6 +45,7 @@ pub fn samples() -> Vec<Manifest> {
             &FsOptions::new(SyncPolicy::Never, 1),
         ),
         migrated,
+        from_3,
     ]
 }
 
@@ -71,16 +78,16 @@ pub fn invalid() -> Vec<(&'static str, Vec<u8>, &'static str)> {
     let good = encode_manifest(&samples()[0]).expect("encode");
     let mut out = Vec::new();
     let mut b = good.clone();
-    b[4] = 4;
+    b[4] = 5;
     fix_header_crc(&mut b);
     out.push((
-        "directory format 4 (newer)",
+        "directory format 5 (newer)",
         b.clone(),
         "UnsupportedVersion",
     ));
     b.truncate(16);
     out.push((
-        "directory format 4 with a body this build cannot parse",
+        "directory format 5 with a body this build cannot parse",
         b,
         "UnsupportedVersion",
     ));
@@ -97,7 +104,7 @@ pub fn invalid() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         "UnsupportedVersion",
     ));
     let mut b = good.clone();
-    b[4] = 4;
+    b[4] = 3;
     out.push(("version changed without its header CRC", b, "CorruptData"));
     let mut b = good.clone();
     b[0] = b'X';
@@ -116,7 +123,7 @@ pub fn invalid() -> Vec<(&'static str, Vec<u8>, &'static str)> {
     fix_body_crc(&mut b);
     out.push(("unknown sync policy", b, "CorruptData"));
     let mut b = good.clone();
-    b[49] = 3; // migrated from format 3 (not older)
+    b[49] = 4; // migrated from format 4 (not older)
     fix_body_crc(&mut b);
     out.push(("migrated from a format that is not older", b, "CorruptData"));
     let mut b = good;

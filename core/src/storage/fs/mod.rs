@@ -63,8 +63,9 @@ pub const DEFAULT_SEGMENT_BYTES: u64 = 64 * 1024 * 1024;
 /// checkpoint is full.
 pub const MAX_DELTAS: usize = 64;
 /// With background folds on, the writer folds inline only once the chain
-/// reaches this many times [`MAX_DELTAS`] deltas, or its payloads add up to
-/// half this many times the full checkpoint (a fold that fell far behind).
+/// reaches this many times [`MAX_DELTAS`] deltas, or (with no fold in
+/// flight) its payloads add up to half this many times the full checkpoint:
+/// the driver fell far behind or stopped.
 pub const FOLD_HARD_FACTOR: usize = 4;
 
 /// [`SyncPolicy::Batch`]: fsync once this many entries are pending.
@@ -622,10 +623,15 @@ impl<V: Vfs> Storage for VfsStorage<V> {
     fn delta_allowed(&self) -> bool {
         match self.base {
             // With background folds the writer folds inline only when they
-            // fall far behind (FOLD_HARD_FACTOR × the usual limits).
+            // fall far behind (FOLD_HARD_FACTOR × the usual limits); the
+            // size limit waits while a fold is in flight (it shortens the
+            // chain soon; a small region's base is easily outgrown by the
+            // deltas written meanwhile).
             Some((_, base_bytes)) if self.background_folds => {
                 self.deltas.len() < MAX_DELTAS * FOLD_HARD_FACTOR
-                    && self.delta_bytes <= base_bytes.saturating_mul(FOLD_HARD_FACTOR as u64 / 2)
+                    && (self.folding.is_some()
+                        || self.delta_bytes
+                            <= base_bytes.saturating_mul(FOLD_HARD_FACTOR as u64 / 2))
             }
             Some((_, base_bytes)) => {
                 self.deltas.len() < MAX_DELTAS && self.delta_bytes.saturating_mul(2) <= base_bytes
