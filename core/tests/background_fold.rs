@@ -138,14 +138,61 @@ fn commits_never_fold_while_background_folds_keep_up() {
         let want = db.export_snapshot().unwrap();
         drop(db);
         let db = open(&dir, &clock);
-        assert_eq!(db.export_snapshot().unwrap(), want, "reopened region differs");
+        assert_eq!(
+            db.export_snapshot().unwrap(),
+            want,
+            "reopened region differs"
+        );
         (inline, installed)
     }
     let (inline, installed) = run(true);
     assert_eq!(inline, 0, "commits wrote full checkpoints");
     assert!(installed >= 3, "only {installed} folds installed");
     let (inline_off, _) = run(false);
-    assert!(inline_off >= 3, "without background folds only {inline_off} inline folds");
+    assert!(
+        inline_off >= 3,
+        "without background folds only {inline_off} inline folds"
+    );
+}
+
+/// The fold merges the files at the byte level; its checkpoint is byte
+/// for byte the snapshot that loading the chain gives (the path open
+/// takes): over the golden chain of `storage_delta.json` (changed and
+/// deleted rows, a deleted table, a new table, a truncated log) and over a
+/// long chain of replaced rows.
+#[test]
+fn the_byte_level_fold_equals_loading_the_chain() {
+    // The golden chain: a full checkpoint and two deltas with every kind of change.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("db");
+    let (_, want) = vectors_gen::storage_delta::chain(&dir);
+    let clock = ManualClock::new(T0);
+    let mut db = Database::open(
+        &dir,
+        DatabaseOptions::with_clock("eu", Arc::new(clock.clone())).checkpoint_bytes(u64::MAX),
+    )
+    .unwrap();
+    assert_eq!(db.export_snapshot().unwrap(), want);
+    let fold = db.begin_fold().unwrap().unwrap();
+    let covers = fold.covers();
+    assert!(db.finish_fold(fold.run()).unwrap());
+    let file = std::fs::read(dir.join(format!("checkpoint-{covers:020}.snap"))).unwrap();
+    assert_eq!(&file[28..], &want[..], "folded checkpoint differs from the loaded chain");
+    drop(db);
+    // A long chain of replaced and new rows, folded several times.
+    let dir = tmp.path().join("long");
+    let mut db = region(&dir, &clock, true);
+    let mut k = 0;
+    for _ in 0..4 {
+        k = write_until_due(&mut db, &clock, k);
+        db.checkpoint().unwrap();
+        let want = db.export_snapshot().unwrap();
+        let fold = db.begin_fold().unwrap().unwrap();
+        let covers = fold.covers();
+        assert!(db.finish_fold(fold.run()).unwrap());
+        let file = std::fs::read(dir.join(format!("checkpoint-{covers:020}.snap"))).unwrap();
+        assert_eq!(&file[28..], &want[..]);
+    }
 }
 
 /// The chain after an install: the folded checkpoint is the only full one,
@@ -180,7 +227,11 @@ fn an_installed_fold_replaces_the_chain_it_read() {
     let folded = format!("checkpoint-{covers:020}.snap");
     assert_eq!(snaps(&dir), vec![folded.clone()]);
     assert_ne!(snaps(&dir), old_snap);
-    assert_eq!(deltas(&dir), later, "folded deltas removed, later ones kept");
+    assert_eq!(
+        deltas(&dir),
+        later,
+        "folded deltas removed, later ones kept"
+    );
     // More deltas chain on the folded checkpoint.
     for i in 0..50 {
         clock.advance(1);
@@ -261,7 +312,11 @@ fn a_damaged_or_missing_chain_file_fails_the_fold_and_changes_nothing() {
         assert_eq!(done.result().unwrap_err().code(), "CorruptData", "{damage}");
         let e = db.finish_fold(done).unwrap_err();
         assert_eq!(e.code(), "CorruptData", "{damage}: {e}");
-        assert_eq!(checkpoint_files(&dir), before, "{damage}: the fold changed files");
+        assert_eq!(
+            checkpoint_files(&dir),
+            before,
+            "{damage}: the fold changed files"
+        );
         assert_eq!(db.health().background_failures, 1);
         // Put the file back: the next fold succeeds.
         std::fs::write(&victim, &original).unwrap();

@@ -261,7 +261,11 @@ fn the_fold_workload_installs_folds() {
         .into_iter()
         .map(|(p, _)| p.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
-    assert!(acked.folds >= 3, "{} folds installed: {names:?}", acked.folds);
+    assert!(
+        acked.folds >= 3,
+        "{} folds installed: {names:?}",
+        acked.folds
+    );
     let db = open(&fs, SyncPolicy::Always).unwrap();
     assert_eq!(present_in(&db), (0..FOLD_ROWS).collect::<Vec<_>>());
 }

@@ -6,12 +6,18 @@
 
 use crate::region::SharedDb;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 /// How often the thread asks whether a fold is due.
 const POLL: Duration = Duration::from_millis(20);
+
+/// At most one fold runs at a time in a process (`replicate` folds SRC and
+/// DST): a fold takes a core for a while, and the writers and links need
+/// the others. A fold waiting here is already begun, so its chain only
+/// grows by deltas meanwhile (no commit folds inline for it).
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 /// Background folds of one shared database, on a thread of their own.
 /// [`stop`](Self::stop) (or dropping it) waits for a fold in flight to be
@@ -69,8 +75,10 @@ fn run(db: &SharedDb, stop: &AtomicBool) {
         });
         match fold {
             Some(f) => {
-                // Heavy, without the lock: writers go on meanwhile.
+                // Heavy, without the database's lock: writers go on meanwhile.
+                let gate = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
                 let done = f.run();
+                drop(gate);
                 // Cheap, under the lock; a failure is already in health().
                 let _ = db.with_write(|d| d.finish_fold(done));
             }

@@ -8,8 +8,9 @@
 //!
 //! 1. [`Database::begin_fold`] (under the driver's lock, cheap: file names
 //!    and numbers) returns a [`Fold`];
-//! 2. [`Fold::run`] (no database, no lock) reads the chain's files, rebuilds
-//!    the region they hold exactly as opening would, and writes and proves
+//! 2. [`Fold::run`] (no database, no lock) reads the chain's files, merges
+//!    them into the snapshot opening them would give (at the byte level,
+//!    `fold_bytes.rs`: no row is decoded or hashed), and writes and proves
 //!    the folded checkpoint — it never sees the live tables, so writers go
 //!    on meanwhile, and their deltas keep chaining on top of the fold;
 //! 3. [`Database::finish_fold`] (under the lock, cheap) makes it the
@@ -79,20 +80,28 @@ impl Fold {
 
     fn fold(&self) -> Result<u64> {
         let (base, deltas) = self.plan.files.read_chain()?;
-        // The same steps as opening: the snapshot, then the deltas in order.
-        let mut db = super::snapshot::decode(&base, self.clock.clone(), Box::new(MemoryStorage))?;
+        let snapshot = match super::fold_bytes::fold_frames(&base, &deltas)? {
+            Some(s) => s,
+            None => self.fold_loaded(&base, &deltas)?,
+        };
+        self.plan.files.write_folded(&snapshot)?;
+        Ok(snapshot.len() as u64)
+    }
+
+    /// The fold of a legacy (version 1) base: load it, apply the deltas,
+    /// export — the same steps as opening.
+    fn fold_loaded(&self, base: &[u8], deltas: &[Vec<u8>]) -> Result<Vec<u8>> {
+        let mut db = super::snapshot::decode(base, self.clock.clone(), Box::new(MemoryStorage))?;
         if db.region != self.region {
             return Err(Error::corrupt(format!(
                 "the checkpoint under the delta chain is of region '{}', not '{}'",
                 db.region, self.region
             )));
         }
-        for d in &deltas {
+        for d in deltas {
             db.apply_delta(d)?;
         }
-        let snapshot = db.export_snapshot()?;
-        self.plan.files.write_folded(&snapshot)?;
-        Ok(snapshot.len() as u64)
+        db.export_snapshot()
     }
 }
 

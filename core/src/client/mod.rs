@@ -7,6 +7,7 @@ pub mod copy;
 pub mod database;
 pub mod digest;
 pub mod fold;
+mod fold_bytes;
 #[cfg(feature = "fs")]
 pub mod offline;
 pub mod options;

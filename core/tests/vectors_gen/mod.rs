@@ -61,10 +61,7 @@ pub fn generate_all() -> Vec<(&'static str, String)> {
             "storage_delta.json",
             to_text(&storage_delta::storage_delta()),
         ),
-        (
-            "storage_fold.json",
-            to_text(&storage_fold::storage_fold()),
-        ),
+        ("storage_fold.json", to_text(&storage_fold::storage_fold())),
         (
             "cluster_moves.json",
             to_text(&cluster_moves::cluster_moves()),
