@@ -177,7 +177,11 @@ fn the_byte_level_fold_equals_loading_the_chain() {
     let covers = fold.covers();
     assert!(db.finish_fold(fold.run()).unwrap());
     let file = std::fs::read(dir.join(format!("checkpoint-{covers:020}.snap"))).unwrap();
-    assert_eq!(&file[28..], &want[..], "folded checkpoint differs from the loaded chain");
+    assert_eq!(
+        &file[28..],
+        &want[..],
+        "folded checkpoint differs from the loaded chain"
+    );
     drop(db);
     // A long chain of replaced and new rows, folded several times.
     let dir = tmp.path().join("long");
@@ -485,7 +489,7 @@ fn the_fold_golden_vectors_replay() {
         std::fs::write(dir.join(MANIFEST_FILE), &manifest).unwrap();
         for (i, (n, b)) in files.iter().enumerate() {
             let mut b = b.clone();
-            if let Some((f, at)) = damage.filter(|(f, _)| *f == i) {
+            if let Some((_, at)) = damage.filter(|(f, _)| *f == i) {
                 let n = b.len();
                 b[at % n] ^= 0x01;
             }

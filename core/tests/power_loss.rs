@@ -114,7 +114,8 @@ fn workload_with(fs: &SimFs, sync: SyncPolicy, folds: bool) -> Acked {
         if folds {
             match fold.take() {
                 Some((f, since)) if k >= since + FOLD_IN_FLIGHT_ROWS => {
-                    if finish(&mut db, f, &mut acked).is_err() {
+                    let installed = finish(&mut db, f, &mut acked);
+                    if installed.is_err() {
                         return acked;
                     }
                 }
