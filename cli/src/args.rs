@@ -520,6 +520,10 @@ pub struct ReplicateArgs {
     /// Link name (its state is kept in SRC/links/NAME.link).
     #[arg(long)]
     pub name: Option<String>,
+    /// Fold delta checkpoints inside commits, as before background folds
+    /// (for comparisons: writers and the link then pay for each fold).
+    #[arg(long)]
+    pub inline_folds: bool,
 }
 
 /// Options of `status`.

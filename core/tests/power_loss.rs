@@ -20,6 +20,21 @@ const DIR: &str = "/data/region";
 const TABLE: &str = "t";
 /// Rows each workload writes (enough for segment rolls and checkpoints).
 const ROWS: i64 = 24;
+/// Rows the background-fold workload writes (enough for several folds and
+/// deltas on top of a folded checkpoint).
+const FOLD_ROWS: i64 = 60;
+
+/// Rows committed while a background fold is in flight (enough that a
+/// delta checkpoint lands on the chain being folded).
+const FOLD_IN_FLIGHT_ROWS: i64 = 12;
+
+fn rows(folds: bool) -> i64 {
+    if folds {
+        FOLD_ROWS
+    } else {
+        ROWS
+    }
+}
 const MODES: [CrashMode; 3] = [CrashMode::DropUnsynced, CrashMode::Torn, CrashMode::Reorder];
 
 /// Small segments and checkpoints so that cuts also land in rotations and
@@ -60,28 +75,68 @@ struct Acked {
     committed: usize,
     /// Whether the table creation was acknowledged.
     table: bool,
+    /// Background folds installed (`finish_fold` returned `true`).
+    folds: usize,
+}
+
+/// Run the background fold the workload holds: run it, then install it.
+fn finish(db: &mut Database, fold: tablesync::Fold, acked: &mut Acked) -> tablesync::Result<()> {
+    if db.finish_fold(fold.run())? {
+        acked.folds += 1;
+    }
+    Ok(())
 }
 
 /// Create the table and write rows, flushing every 5 rows, until an error.
+/// With `folds`, background folds run the way a driver runs them: begun
+/// when due, left in flight while more rows (and delta checkpoints)
+/// commit, then run and installed.
 fn workload(fs: &SimFs, sync: SyncPolicy) -> Acked {
+    workload_with(fs, sync, false)
+}
+
+fn workload_with(fs: &SimFs, sync: SyncPolicy, folds: bool) -> Acked {
     let mut acked = Acked::default();
     let Ok(mut db) = open(fs, sync) else {
         return acked;
     };
+    db.set_background_folds(folds);
+    let mut fold: Option<(tablesync::Fold, i64)> = None;
     if db.create_table(TABLE_SCHEMA.with(|s| s.clone())).is_err() {
         return acked;
     }
     acked.table = true;
-    for k in 0..ROWS {
+    for k in 0..rows(folds) {
         if put(&mut db, k).is_err() {
             return acked;
         }
         acked.rows.push(k);
+        if folds {
+            match fold.take() {
+                Some((f, since)) if k >= since + FOLD_IN_FLIGHT_ROWS => {
+                    let installed = finish(&mut db, f, &mut acked);
+                    if installed.is_err() {
+                        return acked;
+                    }
+                }
+                Some(f) => fold = Some(f),
+                None if db.fold_due() => match db.begin_fold() {
+                    Ok(f) => fold = f.map(|f| (f, k)),
+                    Err(_) => return acked,
+                },
+                None => {}
+            }
+        }
         if k % 5 == 4 {
             if db.flush().is_err() {
                 return acked;
             }
             acked.committed = acked.rows.len();
+        }
+    }
+    if let Some((f, _)) = fold {
+        if finish(&mut db, f, &mut acked).is_err() {
+            return acked;
         }
     }
     if db.close().is_ok() {
@@ -126,23 +181,35 @@ fn present_in(db: &Database) -> Vec<i64> {
 
 /// Disk operations of the whole workload without a cut.
 fn total_ops(sync: SyncPolicy) -> u64 {
+    total_ops_with(sync, false)
+}
+
+fn total_ops_with(sync: SyncPolicy, folds: bool) -> u64 {
     let fs = SimFs::new(1);
-    let acked = workload(&fs, sync);
-    assert_eq!(acked.rows.len() as i64, ROWS);
+    let acked = workload_with(&fs, sync, folds);
+    assert_eq!(acked.rows.len() as i64, rows(folds));
     fs.stats().ops
 }
 
 /// Cut power after each operation of the workload, in every crash mode;
 /// returns (crash points tried, cuts that lost an acknowledged row).
 fn cut_everywhere(sync: SyncPolicy, claimed: impl Fn(&Acked) -> usize) -> (u64, Vec<String>) {
-    let ops = total_ops(sync);
+    cut_everywhere_with(sync, false, claimed)
+}
+
+fn cut_everywhere_with(
+    sync: SyncPolicy,
+    folds: bool,
+    claimed: impl Fn(&Acked) -> usize,
+) -> (u64, Vec<String>) {
+    let ops = total_ops_with(sync, folds);
     let mut losses = Vec::new();
     let mut points = 0;
     for n in 1..=ops {
         for (m, mode) in MODES.into_iter().enumerate() {
             let fs = SimFs::new(n * 3 + m as u64);
             fs.crash_after(n);
-            let acked = workload(&fs, sync);
+            let acked = workload_with(&fs, sync, folds);
             fs.crash(mode);
             points += 1;
             let keys = present(&fs, sync);
@@ -168,6 +235,40 @@ fn always_keeps_every_acknowledged_write_at_every_crash_point() {
     assert!(points > 100, "only {points} crash points");
     assert!(losses.is_empty(), "acknowledged writes lost: {losses:#?}");
     eprintln!("always: {points} crash points (ops × 3 crash modes), no loss");
+}
+
+/// Issue 11/13: the same with background folds in flight (begun, left
+/// running while more rows and delta checkpoints commit, then run and
+/// installed): every read of the chain, write of the folded checkpoint,
+/// rename, directory sync and removal of what it replaced is a crash point,
+/// and every acknowledged write survives each.
+#[test]
+fn always_keeps_every_acknowledged_write_through_background_folds() {
+    let (points, losses) = cut_everywhere_with(SyncPolicy::Always, true, |a| a.rows.len());
+    assert!(points > 100, "only {points} crash points");
+    assert!(losses.is_empty(), "acknowledged writes lost: {losses:#?}");
+    eprintln!("always with background folds: {points} crash points, no loss");
+}
+
+/// The fold workload above does install folds (and writes deltas on top of
+/// a folded checkpoint), so its cuts land inside them.
+#[test]
+fn the_fold_workload_installs_folds() {
+    let fs = SimFs::new(1);
+    let acked = workload_with(&fs, SyncPolicy::Always, true);
+    assert_eq!(acked.rows.len() as i64, FOLD_ROWS);
+    let names: Vec<String> = fs
+        .files()
+        .into_iter()
+        .map(|(p, _)| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        acked.folds >= 3,
+        "{} folds installed: {names:?}",
+        acked.folds
+    );
+    let db = open(&fs, SyncPolicy::Always).unwrap();
+    assert_eq!(present_in(&db), (0..FOLD_ROWS).collect::<Vec<_>>());
 }
 
 /// The same check must detect the loss when the policy is weakened.

@@ -27,6 +27,7 @@ pub mod cluster;
 mod config;
 mod dashboard;
 mod digest_age;
+mod fold;
 mod hosting;
 /// The JSON forms of values, keys, rows and conditions (public for the fuzz targets).
 #[doc(hidden)]
@@ -41,6 +42,7 @@ mod tls;
 
 pub use client::{sync_url, ClientOptions, HttpRemote};
 pub use config::{Access, FaultHook, ServerConfig, TlsFiles};
+pub use fold::BackgroundFolds;
 pub use hosting::{Hosting, LinkHost, EPOCH_HEADER};
 pub use region::{Refusal, Region, SharedDb};
 pub use rows_client::{Changes, RowClient};

@@ -39,6 +39,8 @@ pub struct ServerHandle {
     stopper: Stopper,
     app: Arc<App>,
     thread: Option<JoinHandle<()>>,
+    /// Folds the region's delta checkpoints off the request path.
+    folds: Option<crate::fold::BackgroundFolds>,
 }
 
 impl ServerHandle {
@@ -86,6 +88,10 @@ impl ServerHandle {
     fn wait(&mut self) -> bool {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
+        }
+        // A fold in flight is installed before the caller may close the region.
+        if let Some(f) = self.folds.take() {
+            f.stop();
         }
         if let Some(c) = &self.app.cluster {
             c.shutdown();
@@ -135,7 +141,11 @@ pub fn serve(db: impl Into<SharedDb>, cfg: ServerConfig) -> Result<ServerHandle>
         TcpListener::from_std(std_listener).map_err(|e| Error::io_msg(e.to_string()))?
     };
     let metrics = Arc::new(Metrics::new());
-    let region = Arc::new(Region::new(db.into(), cfg.fault_hook.clone()));
+    let shared: SharedDb = db.into();
+    // No writer pays for folding the region's delta checkpoints (issue 13).
+    let folds = crate::fold::BackgroundFolds::start(shared.clone())
+        .map_err(|e| Error::io_msg(format!("starting the fold thread: {e}")))?;
+    let region = Arc::new(Region::new(shared, cfg.fault_hook.clone()));
     let cluster = match &cfg.cluster {
         Some(c) => Some(crate::cluster::ClusterNode::open(
             c.clone(),
@@ -173,6 +183,7 @@ pub fn serve(db: impl Into<SharedDb>, cfg: ServerConfig) -> Result<ServerHandle>
         stopper,
         app,
         thread: Some(thread),
+        folds: Some(folds),
     })
 }
 

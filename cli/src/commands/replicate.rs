@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use tablesync::replication::{parse_duration_ms, LinkConfig, LinkStatus, Trigger};
 use tablesync::sync::SyncDirection;
 use tablesync::SyncPolicy;
+use tablesync_http::{BackgroundFolds, SharedDb};
 use tablesync_replicate::{DriverOptions, LinkHandle, Peer};
 
 /// The sync direction of a `--direction` argument.
@@ -44,6 +45,16 @@ fn line(s: &LinkStatus, elapsed: Duration) -> String {
     )
 }
 
+/// Background folds for a region this command holds.
+fn start_folds(db: &Arc<Mutex<tablesync::Database>>) -> CliResult<BackgroundFolds> {
+    BackgroundFolds::start(SharedDb::Mutex(db.clone())).map_err(|e| {
+        CliError::new(
+            crate::error::FILE_IO,
+            format!("starting the fold thread: {e}"),
+        )
+    })
+}
+
 /// Run the link until `--duration` passes or Ctrl-C.
 pub fn replicate(a: &ReplicateArgs, region: Option<&str>, policy: SyncPolicy) -> CliResult<()> {
     let trigger = Trigger::parse(&a.trigger)?;
@@ -65,11 +76,20 @@ pub fn replicate(a: &ReplicateArgs, region: Option<&str>, policy: SyncPolicy) ->
     }
     let src_region = src_db.region().to_string();
     let src = Arc::new(Mutex::new(src_db));
+    // Delta-checkpoint folds run on threads of their own on both sides, so
+    // neither the writer nor the link's apply pays for one (issue 13).
+    let mut folds = Vec::new();
+    if !a.inline_folds {
+        folds.push(start_folds(&src)?);
+    }
     let (peer, peer_region, peer_db) = match Side::parse(&a.dst)? {
         Side::Dir(dir) => {
             let db = open_or_create(&dir, None, policy)?;
             let name = db.region().to_string();
             let db = Arc::new(Mutex::new(db));
+            if !a.inline_folds {
+                folds.push(start_folds(&db)?);
+            }
             (Peer::Local(db.clone()), name, Some(db))
         }
         Side::Url(url) => {
@@ -164,6 +184,9 @@ pub fn replicate(a: &ReplicateArgs, region: Option<&str>, policy: SyncPolicy) ->
             CliError::new(crate::error::FILE_IO, format!("{}: {e}", path.display()))
         })?;
         println!("plot: {}", path.display());
+    }
+    for f in folds {
+        f.stop();
     }
     let mut src = src.lock().unwrap_or_else(|p| p.into_inner());
     src.close()?;

@@ -6,6 +6,8 @@ pub mod checkpoint_delta;
 pub mod copy;
 pub mod database;
 pub mod digest;
+pub mod fold;
+mod fold_bytes;
 #[cfg(feature = "fs")]
 pub mod offline;
 pub mod options;

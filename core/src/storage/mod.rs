@@ -57,6 +57,38 @@ pub struct Recovered {
     pub entries: Vec<WalEntry>,
 }
 
+/// The disk side of a background fold (see [`Storage::begin_fold`]): it
+/// reads the checkpoint chain and writes the folded full checkpoint, and
+/// needs no access to the storage it came from, so a driver can run it on
+/// another thread while writers go on.
+pub trait FoldFiles: Send {
+    /// The full checkpoint's snapshot bytes and the delta payloads on it
+    /// (oldest first) that the fold covers, each checked (CRC, name, chain).
+    fn read_chain(&self) -> Result<(Vec<u8>, Vec<Vec<u8>>)>;
+    /// Write `snapshot` as the full checkpoint covering what the chain
+    /// covers (temp file, fsync, rename, directory fsync), then read it
+    /// back and compare; on a mismatch the file is removed (`CorruptData`).
+    fn write_folded(&self, snapshot: &[u8]) -> Result<()>;
+}
+
+/// A fold of the delta chain into a full checkpoint, started by
+/// [`Storage::begin_fold`].
+pub struct FoldPlan {
+    /// The commit sequence number the folded checkpoint covers up to (the
+    /// newest delta's, when the fold began).
+    pub covers: u64,
+    /// Reading the chain and writing the result (off the database's lock).
+    pub files: Box<dyn FoldFiles>,
+}
+
+impl std::fmt::Debug for FoldPlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FoldPlan")
+            .field("covers", &self.covers)
+            .finish()
+    }
+}
+
 /// A database's persistence (`Sync` too, so a `Database` can be shared
 /// behind a `RwLock` by readers on several threads).
 pub trait Storage: Send + Sync {
@@ -84,6 +116,28 @@ pub trait Storage: Send + Sync {
         Err(crate::model::error::Error::invalid(
             "this storage keeps whole checkpoints only",
         ))
+    }
+    /// Let folds of the delta chain run in the background (a driver calls
+    /// [`begin_fold`](Self::begin_fold) when [`fold_due`](Self::fold_due)):
+    /// the writer then folds inline only past a looser hard limit.
+    fn set_background_folds(&mut self, _on: bool) {}
+    /// Whether background folds are on and the chain is long enough that a
+    /// fold should start (none is in flight).
+    fn fold_due(&self) -> bool {
+        false
+    }
+    /// Start a fold of the current chain (cheap: names and numbers only);
+    /// `None` when there is nothing to fold or one is already in flight.
+    fn begin_fold(&mut self) -> Result<Option<FoldPlan>> {
+        Ok(None)
+    }
+    /// End the fold that covers up to `covers`: with `Ok(snapshot_len)` the
+    /// folded checkpoint becomes the chain's base (the folded deltas and the
+    /// old base are removed) and this returns `true`; `false` when a full
+    /// checkpoint replaced the chain meanwhile (the fold's file is removed).
+    /// A failed fold changes nothing and its error is returned.
+    fn finish_fold(&mut self, _covers: u64, _result: Result<u64>) -> Result<bool> {
+        Ok(false)
     }
     /// Whether this storage survives the process (false for memory).
     fn is_durable(&self) -> bool;

@@ -11,6 +11,7 @@ pub mod cluster_wire;
 pub mod json;
 pub mod runner;
 pub mod storage_delta;
+pub mod storage_fold;
 pub mod storage_manifest;
 
 use std::path::PathBuf;
@@ -60,6 +61,7 @@ pub fn generate_all() -> Vec<(&'static str, String)> {
             "storage_delta.json",
             to_text(&storage_delta::storage_delta()),
         ),
+        ("storage_fold.json", to_text(&storage_fold::storage_fold())),
         (
             "cluster_moves.json",
             to_text(&cluster_moves::cluster_moves()),

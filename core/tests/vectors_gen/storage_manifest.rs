@@ -22,6 +22,12 @@ pub fn samples() -> Vec<Manifest> {
         &FsOptions::new(SyncPolicy::Always, 64 << 20),
     );
     migrated.migrated_from = Some(1);
+    let mut from_3 = Manifest::new(
+        "eu",
+        1_700_000_000_000,
+        &FsOptions::new(SyncPolicy::Always, 64 << 20),
+    );
+    from_3.migrated_from = Some(3);
     vec![
         Manifest::new(
             "eu",
@@ -39,6 +45,7 @@ pub fn samples() -> Vec<Manifest> {
             &FsOptions::new(SyncPolicy::Never, 1),
         ),
         migrated,
+        from_3,
     ]
 }
 

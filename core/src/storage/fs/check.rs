@@ -163,7 +163,11 @@ pub fn scan_dir_in<V: Vfs>(vfs: &V, dir: &Path) -> Result<(CheckReport, Recovere
             continue;
         }
         match read(vfs, dir, &name).and_then(|b| decode_delta(b, &name, d)) {
-            Ok((link, payload)) if Some(link.base) == base && link.prev == covered => {
+            // A delta may name an older base than the full checkpoint: a
+            // background fold replaced the chain under it (format 4).
+            Ok((link, payload))
+                if base.is_some_and(|b| link.base <= b) && link.prev == covered =>
+            {
                 recovered.deltas.push(payload);
                 covered = d;
             }

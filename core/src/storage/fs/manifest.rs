@@ -17,8 +17,9 @@ use std::path::Path;
 pub const MAGIC_MANIFEST: [u8; 4] = *b"TSMF";
 /// Directory format version this build writes and reads. A directory
 /// without a manifest is format 1; format 2 has no delta checkpoints;
-/// format 3 has no purges (WAL entry `PURGE_ROWS`, delta frames version 2).
-/// All are migrated to this one on open.
+/// format 3 has neither purges (WAL entry `PURGE_ROWS`, delta frames
+/// version 2) nor background folds (a delta's base is always the newest
+/// full checkpoint). All are migrated to this one on open.
 pub const DIR_FORMAT: u8 = 4;
 /// The oldest directory format with a manifest this build reads (and
 /// migrates: its manifest is rewritten as [`DIR_FORMAT`]).

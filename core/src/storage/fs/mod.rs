@@ -23,6 +23,7 @@
 mod check;
 mod checkpoint;
 mod delta;
+mod fold;
 mod io;
 mod manifest;
 mod names;
@@ -61,6 +62,11 @@ pub const DEFAULT_SEGMENT_BYTES: u64 = 64 * 1024 * 1024;
 /// At most this many delta checkpoints sit on a full one; the next
 /// checkpoint is full.
 pub const MAX_DELTAS: usize = 64;
+/// With background folds on, the writer folds inline only once the chain
+/// reaches this many times [`MAX_DELTAS`] deltas, or (with no fold in
+/// flight) its payloads add up to half this many times the full checkpoint:
+/// the driver fell far behind or stopped.
+pub const FOLD_HARD_FACTOR: usize = 4;
 
 /// [`SyncPolicy::Batch`]: fsync once this many entries are pending.
 pub const DEFAULT_BATCH_ENTRIES: u64 = 4096;
@@ -135,9 +141,15 @@ pub struct VfsStorage<V: Vfs> {
     checkpoint: Option<u64>,
     /// The full checkpoint under the deltas, and its size in bytes.
     base: Option<(u64, u64)>,
-    /// Delta checkpoints on top of `base` (ascending) and their total size.
+    /// Delta checkpoints on top of `base` (ascending), their payload sizes
+    /// and the sizes' total.
     deltas: Vec<u64>,
+    delta_sizes: Vec<u64>,
     delta_bytes: u64,
+    /// Whether a driver folds the chain in the background (looser inline limits).
+    background_folds: bool,
+    /// The background fold in flight, if any.
+    folding: Option<fold::InFlight>,
     next_seq: u64,
     since_checkpoint: u64,
     pending_entries: u64,
@@ -332,7 +344,10 @@ impl<V: Vfs> VfsStorage<V> {
             checkpoint: state.checkpoint,
             base: state.base,
             deltas: state.deltas.0,
-            delta_bytes: state.deltas.1,
+            delta_bytes: state.deltas.1.iter().sum(),
+            delta_sizes: state.deltas.1,
+            background_folds: false,
+            folding: None,
             next_seq: state.next_seq,
             since_checkpoint: state.bytes_since_checkpoint,
             pending_entries: 0,
@@ -571,6 +586,12 @@ impl<V: Vfs> Storage for VfsStorage<V> {
     fn checkpoint(&mut self, snapshot: &[u8]) -> Result<()> {
         self.check_failed()?;
         let covers = self.next_seq;
+        if self.folding.as_ref().is_some_and(|f| f.covers == covers) {
+            // Nothing was appended since the chain a background fold is
+            // turning into this very checkpoint (same file name): that
+            // fold writes it.
+            return Ok(());
+        }
         let header = checkpoint::checkpoint_header(covers, snapshot);
         let name = checkpoint_name(covers);
         write_file_atomic(&self.vfs, &self.dir, &name, &[&header, snapshot])?;
@@ -590,6 +611,7 @@ impl<V: Vfs> Storage for VfsStorage<V> {
             }
         }
         let mut obsolete: Vec<String> = self.deltas.drain(..).map(delta_name).collect();
+        self.delta_sizes.clear();
         if let Some((old, _)) = self.base.filter(|&(c, _)| c != covers) {
             obsolete.push(checkpoint_name(old));
         }
@@ -600,11 +622,49 @@ impl<V: Vfs> Storage for VfsStorage<V> {
 
     fn delta_allowed(&self) -> bool {
         match self.base {
+            // With background folds the writer folds inline only when they
+            // fall far behind (FOLD_HARD_FACTOR × the usual limits); the
+            // size limit waits while a fold is in flight (it shortens the
+            // chain soon; a small region's base is easily outgrown by the
+            // deltas written meanwhile).
+            Some((_, base_bytes)) if self.background_folds => {
+                self.deltas.len() < MAX_DELTAS * FOLD_HARD_FACTOR
+                    && (self.folding.is_some()
+                        || self.delta_bytes
+                            <= base_bytes.saturating_mul(FOLD_HARD_FACTOR as u64 / 2))
+            }
             Some((_, base_bytes)) => {
                 self.deltas.len() < MAX_DELTAS && self.delta_bytes.saturating_mul(2) <= base_bytes
             }
             None => false,
         }
+    }
+
+    fn set_background_folds(&mut self, on: bool) {
+        self.background_folds = on;
+    }
+
+    fn fold_due(&self) -> bool {
+        self.background_folds
+            && self.folding.is_none()
+            && self.failed.is_none()
+            && match self.base {
+                Some((_, base_bytes)) => {
+                    !self.deltas.is_empty()
+                        && (self.deltas.len() >= MAX_DELTAS
+                            || self.delta_bytes.saturating_mul(2) > base_bytes)
+                }
+                None => false,
+            }
+    }
+
+    fn begin_fold(&mut self) -> Result<Option<crate::storage::FoldPlan>> {
+        self.check_failed()?;
+        Ok(self.start_fold())
+    }
+
+    fn finish_fold(&mut self, covers: u64, result: Result<u64>) -> Result<bool> {
+        self.end_fold(covers, result)
     }
 
     fn checkpoint_delta(&mut self, payload: &[u8]) -> Result<()> {
@@ -642,6 +702,7 @@ impl<V: Vfs> Storage for VfsStorage<V> {
             }
         }
         self.deltas.push(covers);
+        self.delta_sizes.push(payload.len() as u64);
         self.delta_bytes += payload.len() as u64;
         self.covered(covers, Vec::new())
     }

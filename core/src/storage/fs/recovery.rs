@@ -33,8 +33,8 @@ pub struct DirState {
     /// The newest full checkpoint's sequence number and size in bytes.
     pub base: Option<(u64, u64)>,
     /// The delta checkpoints on top of it (sequence numbers, ascending) and
-    /// their total size in bytes.
-    pub deltas: (Vec<u64>, u64),
+    /// their payload sizes in bytes.
+    pub deltas: (Vec<u64>, Vec<u64>),
     /// Starts of the segments still needed, ascending.
     pub segments: Vec<u64>,
     /// Where to continue appending; `None` when a new segment starting at
@@ -103,7 +103,10 @@ pub fn recover_dir<V: Vfs>(vfs: &V, dir: &Path, sync: SyncPolicy) -> Result<DirS
     };
     // Deltas at or before the full checkpoint belong to an older chain (a
     // full checkpoint was written after them); the rest must chain from it,
-    // each renamed into place whole after the one before it.
+    // each renamed into place whole after the one before it. A delta's
+    // `base` may be older than the full checkpoint: a background fold
+    // (directory format 4) turned the chain up to that checkpoint into it
+    // while later deltas, naming the chain's first base, were written.
     let base = state.base.map(|(n, _)| n);
     for d in deltas {
         let name = delta_name(d);
@@ -117,7 +120,7 @@ pub fn recover_dir<V: Vfs>(vfs: &V, dir: &Path, sync: SyncPolicy) -> Result<DirS
             continue;
         }
         let (link, payload) = decode_delta(read_file(vfs, dir, &name)?, &name, d)?;
-        if Some(link.base) != base || link.prev != covered {
+        if base.is_none_or(|b| link.base > b) || link.prev != covered {
             return Err(Error::corrupt(format!(
                 "delta checkpoint {name} builds on base {} and checkpoint {}, but the chain holds base {} up to {covered}",
                 link.base,
@@ -126,7 +129,7 @@ pub fn recover_dir<V: Vfs>(vfs: &V, dir: &Path, sync: SyncPolicy) -> Result<DirS
             )));
         }
         state.deltas.0.push(d);
-        state.deltas.1 += payload.len() as u64;
+        state.deltas.1.push(payload.len() as u64);
         state.recovered.deltas.push(payload);
         state.checkpoint = Some(d);
         covered = d;

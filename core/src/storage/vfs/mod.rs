@@ -22,7 +22,8 @@ use std::io;
 use std::path::Path;
 
 /// A file system: the directory-level operations of durable storage.
-pub trait Vfs: Send + Sync + 'static {
+/// Clones reach the same files (a background fold works through one).
+pub trait Vfs: Clone + Send + Sync + 'static {
     /// An open file (for writing).
     type File: VfsFile;
     /// Held while a directory is owned by one storage; dropping it releases it.

@@ -1,0 +1,89 @@
+//! The native driver of background folds (issues 11 and 13): a thread that
+//! folds a shared database's delta-checkpoint chain into a full checkpoint
+//! while writers go on. The core decides when a fold is due and does the
+//! work ([`tablesync::Fold`]); this only holds the lock for the two cheap
+//! steps and runs the heavy one without it.
+
+use crate::region::SharedDb;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// How often the thread asks whether a fold is due.
+const POLL: Duration = Duration::from_millis(20);
+
+/// At most one fold runs at a time in a process (`replicate` folds SRC and
+/// DST): a fold takes a core for a while, and the writers and links need
+/// the others. A fold waiting here is already begun, so its chain only
+/// grows by deltas meanwhile (no commit folds inline for it).
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// Background folds of one shared database, on a thread of their own.
+/// [`stop`](Self::stop) (or dropping it) waits for a fold in flight to be
+/// installed, so the database may be closed afterwards.
+#[derive(Debug)]
+pub struct BackgroundFolds {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl BackgroundFolds {
+    /// Turn background folds on for `db` and start the thread. A failed
+    /// fold is counted in the database's `health()` and retried when due.
+    pub fn start(db: SharedDb) -> std::io::Result<BackgroundFolds> {
+        db.with_write(|d| d.set_background_folds(true));
+        let stop = Arc::new(AtomicBool::new(false));
+        let s = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("tablesync-fold".into())
+            .spawn(move || run(&db, &s))?;
+        Ok(BackgroundFolds {
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// Stop the thread, after the fold in flight (if any) is installed.
+    pub fn stop(mut self) {
+        self.halt();
+    }
+
+    fn halt(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for BackgroundFolds {
+    fn drop(&mut self) {
+        self.halt();
+    }
+}
+
+fn run(db: &SharedDb, stop: &AtomicBool) {
+    while !stop.load(Ordering::SeqCst) {
+        // Cheap, under the lock: is one due, and which files it folds.
+        let fold = db.with_write(|d| {
+            if d.fold_due() {
+                d.begin_fold().ok().flatten()
+            } else {
+                None
+            }
+        });
+        match fold {
+            Some(f) => {
+                // Heavy, without the database's lock: writers go on meanwhile.
+                let gate = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
+                let done = f.run();
+                drop(gate);
+                // Cheap, under the lock; a failure is already in health().
+                let _ = db.with_write(|d| d.finish_fold(done));
+            }
+            None => std::thread::sleep(POLL),
+        }
+    }
+    db.with_write(|d| d.set_background_folds(false));
+}
