@@ -190,7 +190,10 @@ fn the_byte_level_fold_equals_loading_the_chain() {
     for _ in 0..4 {
         k = write_until_due(&mut db, &clock, k);
         // Purged rows (delta frames version 2) leave the folded checkpoint too.
-        let gone = [PrimaryKey::new([("k", (k - 1) % 50)]), PrimaryKey::new([("k", (k - 2) % 50)])];
+        let gone = [
+            PrimaryKey::new([("k", (k - 1) % 50)]),
+            PrimaryKey::new([("k", (k - 2) % 50)]),
+        ];
         assert_eq!(db.purge_rows("t", &gone).unwrap(), 2);
         db.checkpoint().unwrap();
         let want = db.export_snapshot().unwrap();
