@@ -1062,13 +1062,14 @@ impl Database {
     /// replication link and heartbeats per peer, with `link_trigger`,
     /// `link_direction`, `heartbeat` (e.g. `"100ms"`), `phi_threshold` and
     /// `group_primary`, as `tablesync serve --peer` (docs/SERVER.md "Links");
-    /// in a voting group (three regions or more) `lease` and `grace`
-    /// (e.g. `"1s"`, `"1.5s"`) are `serve --lease` and `--grace`.
+    /// in a voting group (three regions or more) `lease`, `grace` and
+    /// `min_silence` (e.g. `"1s"`, `"1.5s"`) are `serve --lease`, `--grace`
+    /// and `--min-silence`.
     /// A region opened with `Database.open(path)` keeps its link cursors and
     /// group state (epoch, primary, lost ranges) in `path`, so they survive
     /// a reopen; a memory region keeps them in memory. The peers get
     /// `token`; `ca_file` (PEM) trusts a private CA for https:// peers.
-    #[pyo3(signature = (listen="127.0.0.1:0", *, token, max_body_bytes=None, tls_cert=None, tls_key=None, read_tokens=None, insecure_http=false, peers=None, link_trigger="realtime", link_direction="push", heartbeat="100ms", phi_threshold=8.0, group_primary=None, ca_file=None, lease=None, grace=None))]
+    #[pyo3(signature = (listen="127.0.0.1:0", *, token, max_body_bytes=None, tls_cert=None, tls_key=None, read_tokens=None, insecure_http=false, peers=None, link_trigger="realtime", link_direction="push", heartbeat="100ms", phi_threshold=8.0, group_primary=None, ca_file=None, lease=None, grace=None, min_silence=None))]
     #[allow(clippy::too_many_arguments)]
     fn serve(
         &self,
@@ -1089,6 +1090,7 @@ impl Database {
         ca_file: Option<std::path::PathBuf>,
         lease: Option<&str>,
         grace: Option<&str>,
+        min_silence: Option<&str>,
     ) -> PyResult<Server> {
         self.shared.run(py, false, |_| Ok(()))?;
         let tls = match (tls_cert, tls_key) {
@@ -1140,7 +1142,10 @@ impl Database {
                 .map(tablesync::replication::parse_duration_ms)
                 .transpose()
                 .py()?,
-            min_silence_ms: None,
+            min_silence_ms: min_silence
+                .map(tablesync::replication::parse_duration_ms)
+                .transpose()
+                .py()?,
         };
         let dir = self.dir.clone();
         let (handle, host) = py

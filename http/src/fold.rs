@@ -65,14 +65,22 @@ impl Drop for BackgroundFolds {
 
 fn run(db: &SharedDb, stop: &AtomicBool) {
     while !stop.load(Ordering::SeqCst) {
-        // Cheap, under the lock: is one due, and which files it folds.
-        let fold = db.with_write(|d| {
-            if d.fold_due() {
-                d.begin_fold().ok().flatten()
-            } else {
-                None
-            }
-        });
+        // Asked under the read lock: a thread waiting for the write lock
+        // would hold up every new reader behind a slow read (the lock
+        // prefers writers), so the write lock is taken only when a fold
+        // is due.
+        let fold = if db.with_read(|d| d.fold_due()) {
+            // Cheap, under the lock: which files it folds.
+            db.with_write(|d| {
+                if d.fold_due() {
+                    d.begin_fold().ok().flatten()
+                } else {
+                    None
+                }
+            })
+        } else {
+            None
+        };
         match fold {
             Some(f) => {
                 // Heavy, without the database's lock: writers go on meanwhile.

@@ -215,7 +215,13 @@ def test_serve_lease_and_grace_are_checked() -> None:
     # A lease shorter than two heartbeats cannot be kept.
     with pytest.raises(tablesync.InvalidArgument):
         a.serve(token=token, peers=peers, group_primary="a", heartbeat="100ms", lease="150ms")
-    s = a.serve(token=token, peers=peers, group_primary="a", lease="500ms", grace="400ms")
+    with pytest.raises(tablesync.InvalidArgument):
+        a.serve(token=token, peers=peers, group_primary="a", min_silence="a while")
+    with pytest.raises(tablesync.InvalidArgument):
+        a.serve(token=token, peers=peers, group_primary="a", grace="0.0001s")
+    s = a.serve(
+        token=token, peers=peers, group_primary="a", lease="0.5s", grace="400ms", min_silence="1.2s"
+    )
     try:
         doc = _links(s.url, token)
         assert (doc["voting"], doc["epoch"], doc["lost_pending"]) == (True, 1, False)

@@ -22,16 +22,22 @@ pub enum Trigger {
     Cron(String),
 }
 
-/// Parse a duration such as `300ms`, `10s`, `5m`, `2h` or `1d` (a bare
-/// number is milliseconds) into milliseconds.
+/// Parse a duration such as `300ms`, `10s`, `1.5s`, `5m`, `2h` or `1d` (a
+/// bare number is milliseconds) into milliseconds. A fraction must come to
+/// a whole number of milliseconds (`1.5s` yes, `0.0001s` no).
 pub fn parse_duration_ms(s: &str) -> Result<i64> {
     let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
-    let n: i64 = num
-        .parse()
-        .map_err(|_| Error::invalid(format!("duration {s:?} must start with a number")))?;
-    let mult = match unit {
+    let (whole, frac) = num.split_once('.').unwrap_or((num, ""));
+    let bad_number = || Error::invalid(format!("duration {s:?} must start with a number"));
+    if whole.is_empty() || (num.contains('.') && frac.is_empty()) || frac.contains('.') {
+        return Err(bad_number());
+    }
+    let n: i64 = whole.parse().map_err(|_| bad_number())?;
+    let mult: i64 = match unit {
         "" | "ms" => 1,
         "s" => 1_000,
         "m" | "min" => 60_000,
@@ -43,9 +49,29 @@ pub fn parse_duration_ms(s: &str) -> Result<i64> {
             )))
         }
     };
+    let too_long = || Error::invalid(format!("duration {s:?} is longer than a year"));
+    // The fraction in units of 10^-len: whole milliseconds only.
+    let frac_ms = if frac.is_empty() {
+        0
+    } else {
+        let digits = u32::try_from(frac.len())
+            .ok()
+            .filter(|d| *d <= 9)
+            .ok_or_else(bad_number)?;
+        let f: i64 = frac.parse().map_err(|_| bad_number())?;
+        let scaled = f * mult;
+        let den = 10_i64.pow(digits);
+        if scaled % den != 0 {
+            return Err(Error::invalid(format!(
+                "duration {s:?} is not a whole number of milliseconds"
+            )));
+        }
+        scaled / den
+    };
     n.checked_mul(mult)
+        .and_then(|v| v.checked_add(frac_ms))
         .filter(|v| *v <= 365 * 86_400_000)
-        .ok_or_else(|| Error::invalid(format!("duration {s:?} is longer than a year")))
+        .ok_or_else(too_long)
 }
 
 impl Trigger {
@@ -164,6 +190,38 @@ mod tests {
         ] {
             assert_eq!(
                 Trigger::parse(bad).unwrap_err().code(),
+                "OTSParameterInvalid",
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn durations_take_whole_millisecond_fractions() {
+        for (text, ms) in [
+            ("1.5s", 1_500),
+            ("0.25s", 250),
+            ("1.5m", 90_000),
+            ("2.0h", 7_200_000),
+            ("300", 300),
+            (" 10ms ", 10),
+            ("0.001s", 1),
+        ] {
+            assert_eq!(parse_duration_ms(text).unwrap(), ms, "{text}");
+        }
+        for bad in [
+            "0.0001s",
+            "1.5ms",
+            ".5s",
+            "1.s",
+            "1..5s",
+            "1.2.3s",
+            "s",
+            "1.5x",
+            "1.0000000001h",
+        ] {
+            assert_eq!(
+                parse_duration_ms(bad).unwrap_err().code(),
                 "OTSParameterInvalid",
                 "{bad}"
             );
