@@ -565,6 +565,7 @@ class Database:
         ca_file: Optional[Union[str, os.PathLike[str]]] = None,
         lease: Optional[str] = None,
         grace: Optional[str] = None,
+        min_silence: Optional[str] = None,
     ) -> Server: ...
     def replicate(
         self,
