@@ -30,7 +30,11 @@ use tablesync::codec::record::encode_record;
 use tablesync::codec::row_state::decode_row_state;
 use tablesync::codec::schema::read_schema;
 use tablesync::log::hlc::hlc_millis;
-use tablesync::sync::{SyncConfig, SyncDirection, SyncMode, SyncReport, DEFAULT_INITIAL_SYMBOLS};
+use tablesync::log::version_vector::VersionVector;
+use tablesync::sync::message::{encode_reply, Reply, ReplyEnvelope};
+use tablesync::sync::{
+    SyncConfig, SyncDirection, SyncMode, SyncReport, SyncStore, DEFAULT_INITIAL_SYMBOLS,
+};
 use tablesync::{
     ChangeRecord, Column, Condition, Database, DatabaseOptions, ManualClock, PkColumn, PkType,
     PrimaryKey, TableSchema, WriteOp,
@@ -50,6 +54,8 @@ struct Args {
     rows: i64,
     diff: usize,
     changed: usize,
+    /// Stop after the send-side figure (`--send-only`).
+    send_only: bool,
 }
 
 fn parse_args() -> BoxResult<Args> {
@@ -57,6 +63,7 @@ fn parse_args() -> BoxResult<Args> {
         rows: 1_000_000,
         diff: 100,
         changed: 1_000,
+        send_only: false,
     };
     let mut explicit_diff = false;
     let mut it = std::env::args().skip(1);
@@ -78,8 +85,9 @@ fn parse_args() -> BoxResult<Args> {
                 explicit_diff = true;
             }
             "--changed" => args.changed = value("--changed")? as usize,
+            "--send-only" => args.send_only = true,
             "-h" | "--help" => {
-                println!("sync_bench [--rows N] [--diff D] [--changed C] [--quick]");
+                println!("sync_bench [--rows N] [--diff D] [--changed C] [--quick] [--send-only]");
                 std::process::exit(0);
             }
             other => return Err(format!("unknown argument {other}").into()),
@@ -445,6 +453,57 @@ impl Table {
     }
 }
 
+/// What paging a whole log out for a peer cost.
+struct SendSide {
+    records: u64,
+    pages: u64,
+    paging: Duration,
+    framing: Duration,
+    frame_bytes: u64,
+}
+
+/// The send side of a pull: every record of `db`'s log paged out for a peer
+/// that holds none of them, as the responder does (`changes_for` with its
+/// page budget for the default frame cap), and each page framed as a
+/// `Changes` reply.
+fn send_pages(db: &Database) -> BoxResult<SendSide> {
+    let cap = tablesync::sync::DEFAULT_MAX_FRAME_BYTES;
+    let budget = cap - 64 * 1024;
+    let mut peer = VersionVector::new();
+    let mut s = SendSide {
+        records: 0,
+        pages: 0,
+        paging: Duration::ZERO,
+        framing: Duration::ZERO,
+        frame_bytes: 0,
+    };
+    loop {
+        let t = Instant::now();
+        let batch = SyncStore::changes_for(db, &peer, &None, budget)?;
+        s.paging += t.elapsed();
+        if batch.records.is_empty() {
+            return Ok(s);
+        }
+        batch.records.for_each_id(|origin, seq| {
+            peer.insert(origin, seq);
+        })?;
+        s.records += batch.records.len() as u64;
+        s.pages += 1;
+        let more = batch.more;
+        let t = Instant::now();
+        let env = ReplyEnvelope {
+            reply: Reply::Changes(batch),
+            infos: Vec::new(),
+        };
+        let frame = encode_reply(1, s.pages as u32, &env, cap)?;
+        s.framing += t.elapsed();
+        s.frame_bytes += frame.len() as u64;
+        if !more {
+            return Ok(s);
+        }
+    }
+}
+
 fn main() -> BoxResult<()> {
     let args = parse_args()?;
     let rows = args.rows;
@@ -482,6 +541,59 @@ fn main() -> BoxResult<()> {
     }
     println!();
     out.header();
+
+    // (e) The send side: a's whole log paged out as a responder's change
+    // pages and framed. Reference, same run: reading the same log through
+    // `changes_since` (which decodes every record).
+    {
+        let s = send_pages(&a)?;
+        if s.records != rows as u64 {
+            return Err(format!("send side paged {} records", s.records).into());
+        }
+        let t = Instant::now();
+        let mut cursor = 0;
+        let mut read = 0u64;
+        loop {
+            let page = a.changes_since(cursor, 10_000)?;
+            if page.records.is_empty() {
+                break;
+            }
+            read += page.records.len() as u64;
+            cursor = page.next_cursor;
+        }
+        let read_t = t.elapsed();
+        let read_rate = read as f64 / read_t.as_secs_f64();
+        let page_rate = s.records as f64 / s.paging.as_secs_f64();
+        let send_rate = s.records as f64 / (s.paging + s.framing).as_secs_f64();
+        out.line(
+            "(e) send: log → change pages, records/s (ref: changes_since)",
+            &n(page_rate as u64),
+            &n(read_rate as u64),
+            Some(page_rate / read_rate),
+            "-",
+            None,
+        );
+        out.line(
+            "(e) send: pages + lz4 frames, records/s (ref: changes_since)",
+            &n(send_rate as u64),
+            &n(read_rate as u64),
+            Some(send_rate / read_rate),
+            "-",
+            None,
+        );
+        println!(
+            "    send side: {} records in {} pages: paging {}, framing {}, {} B framed; changes_since read: {}",
+            n(s.records),
+            s.pages,
+            ms(s.paging),
+            ms(s.framing),
+            n(s.frame_bytes),
+            ms(read_t)
+        );
+    }
+    if args.send_only {
+        return Ok(());
+    }
 
     // (d) Region b from a's records, applied in chunks of 10,000.
     let mut b = region("b", &clock)?;

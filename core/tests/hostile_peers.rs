@@ -101,12 +101,17 @@ fn records_claiming_our_region_or_huge_seqs_are_refused() {
     let reply = ask(
         &mut b,
         Request::PushChanges {
-            records: vec![rec.clone()],
+            records: vec![rec.clone()].into(),
         },
     );
     assert_eq!(failed_code(&reply), "PeerProtocolViolation");
     rec.origin = "a".into();
-    let reply = ask(&mut b, Request::PushChanges { records: vec![rec] });
+    let reply = ask(
+        &mut b,
+        Request::PushChanges {
+            records: vec![rec].into(),
+        },
+    );
     assert_eq!(failed_code(&reply), "PeerProtocolViolation");
     assert_eq!(state_of(&b), before);
     assert_eq!(b.health().peer_violations, 2);
@@ -126,7 +131,12 @@ fn a_far_future_stamp_is_refused_and_counted() {
     let err = b.apply_changes(std::slice::from_ref(&rec)).unwrap_err();
     assert_eq!(err.code(), "ClockDrift");
     assert!(matches!(err, Error::ClockDrift { .. }));
-    let reply = ask(&mut b, Request::PushChanges { records: vec![rec] });
+    let reply = ask(
+        &mut b,
+        Request::PushChanges {
+            records: vec![rec].into(),
+        },
+    );
     assert_eq!(failed_code(&reply), "ClockDrift");
     assert_eq!(state_of(&b), before);
     let h = b.health();

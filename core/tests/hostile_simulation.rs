@@ -89,10 +89,10 @@ fn hostile_request(rng: &mut Rng, victim: &str, clock: &ManualClock) -> Request 
             entries: vec![(victim.into(), 1 + rng.below(5), u64::MAX - rng.below(5))],
         },
         1 => Request::PushChanges {
-            records: vec![record("x", 1 + rng.below(3), far)],
+            records: vec![record("x", 1 + rng.below(3), far)].into(),
         },
         2 => Request::PushChanges {
-            records: vec![record(victim, 1_000_000 + rng.below(1 << 40), now)],
+            records: vec![record(victim, 1_000_000 + rng.below(1 << 40), now)].into(),
         },
         3 => Request::PushRows {
             table: "t".into(),

@@ -4,8 +4,9 @@
 //! bytes back. `REPL_VECTORS_WRITE=1` rewrites the file.
 
 use serde_json::{json, Value as J};
+use tablesync::codec::record_page::RecordPage;
 use tablesync::replication::push_frame::{
-    decode_ack, decode_push, encode_ack, encode_push, PushAck, PushBatch,
+    decode_ack, decode_push, encode_ack, encode_push, encode_push_page, PushAck, PushBatch,
 };
 use tablesync::replication::{
     GroupMsg, GroupState, Handover, Link, LinkConfig, LostRange, Trigger,
@@ -171,6 +172,13 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
         lost: Vec::new(),
         stepped_down: None,
     };
+    // A link sends the log's stored record bytes (encode_push_page): the
+    // same frame as the decoded records give.
+    let stored = RecordPage::from_records(&push.records);
+    assert_eq!(
+        encode_push_page(push.session, push.batch, &stored),
+        encode_push(&push)
+    );
     vec![
         ("record_push", encode_push(&push)),
         ("record_push_ack", encode_ack(&ack_ok)),

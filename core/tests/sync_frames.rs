@@ -58,7 +58,9 @@ fn sample_requests(src: &Database) -> Vec<Request> {
             vv: VersionVector::new(),
             tables: None,
         },
-        Request::PushChanges { records },
+        Request::PushChanges {
+            records: records.into(),
+        },
         Request::GetRows {
             table: "t".into(),
             after: Some(key.clone()),
@@ -106,7 +108,7 @@ fn sample_replies(src: &Database) -> Vec<Reply> {
             infos: vec![],
             schemas: vec![],
             changes: Some(ChangeBatch {
-                records: records.clone(),
+                records: records.clone().into(),
                 more: false,
             }),
             symbols: vec![SymbolBatch {
@@ -120,7 +122,7 @@ fn sample_replies(src: &Database) -> Vec<Reply> {
             }],
         },
         Reply::Changes(ChangeBatch {
-            records,
+            records: records.into(),
             more: true,
         }),
         Reply::Rows {

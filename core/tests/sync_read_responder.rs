@@ -86,7 +86,9 @@ fn read_frames_get_the_same_reply_and_write_frames_are_declined() {
     let writes = [
         // Pushing a table this region lacks creates it.
         hello(SyncDirection::Push, &["t", "new"]),
-        Request::PushChanges { records },
+        Request::PushChanges {
+            records: records.into(),
+        },
         Request::PushRows {
             table: "t".into(),
             rows: vec![(key, vec![0])],

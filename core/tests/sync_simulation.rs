@@ -374,10 +374,10 @@ fn hostile_request(env: &mut Rng, victim: &str, clock: &ManualClock) -> sync::me
             entries: vec![(victim.into(), 1 + env.below(5), u64::MAX - env.below(5))],
         },
         1 => Request::PushChanges {
-            records: vec![record("mallory", 1 + env.below(3), far)],
+            records: vec![record("mallory", 1 + env.below(3), far)].into(),
         },
         _ => Request::PushChanges {
-            records: vec![record(victim, 1_000_000 + env.below(1 << 40), now)],
+            records: vec![record(victim, 1_000_000 + env.below(1 << 40), now)].into(),
         },
     }
 }

@@ -7,7 +7,7 @@ use crate::codec::key::normalize_key;
 use crate::engine::write::check_cell_size;
 use crate::log::record::{ChangeKind, ChangeRecord, ColumnOp};
 use crate::log::version_vector::VersionVector;
-use crate::log::ChangePage;
+use crate::log::{ChangePage, LogPage};
 use crate::model::error::{Error, Result};
 use crate::model::primary_key::PrimaryKey;
 use crate::model::schema::validate_column_name;
@@ -27,6 +27,15 @@ impl Database {
     pub fn changes_since(&self, cursor: u64, limit: usize) -> Result<ChangePage> {
         self.check_open()?;
         self.log.since(cursor, limit)
+    }
+
+    /// [`changes_since`](Self::changes_since) without decoding: each
+    /// record's stored encoding (FORMAT.md §7) with its cursor, stamp,
+    /// origin and table, borrowed from the log. Senders copy these bytes
+    /// into their frames as they are.
+    pub fn log_since(&self, cursor: u64, limit: usize) -> Result<LogPage<'_>> {
+        self.check_open()?;
+        self.log.entries_since(cursor, limit)
     }
 
     /// `{origin region: highest contiguous sequence}` this region holds.

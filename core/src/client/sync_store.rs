@@ -4,12 +4,13 @@
 
 use super::Database;
 use crate::codec::key::decode_key;
+use crate::codec::record_page::RecordPage;
 use crate::log::record::ChangeRecord;
 use crate::log::version_vector::VersionVector;
 use crate::model::error::{Error, Result};
 use crate::model::schema::TableSchema;
 use crate::storage::WalEntry;
-use crate::sync::message::{ChangeBatch, RowBytes, TableInfo};
+use crate::sync::message::{ChangeBatch, Records, RowBytes, TableInfo};
 use crate::sync::riblt::{self, Symbol};
 use crate::sync::rows::{ranges_to_vv, row_id, vv_minus, IdKind};
 use crate::sync::{Initiator, SessionStep, SyncConfig, SyncMode, SyncReport, SyncStore};
@@ -163,11 +164,13 @@ impl SyncStore for Database {
         // holds all of it lacks none of them, and the log need not be scanned.
         if self.log.version_vector().is_covered_by(peer) {
             return Ok(ChangeBatch {
-                records: Vec::new(),
+                records: Records::default(),
                 more: false,
             });
         }
-        let mut records: Vec<ChangeRecord> = Vec::new();
+        // The log keeps each record's encoding: the page copies those bytes
+        // (they go into the frame as they are; nothing is decoded).
+        let mut page = RecordPage::new();
         let mut size = 0usize;
         let mut more = false;
         for e in self.log.entries() {
@@ -175,14 +178,17 @@ impl SyncStore for Database {
                 continue;
             }
             let n = e.bytes.len();
-            if size + n > max_bytes && !records.is_empty() {
+            if size + n > max_bytes && !page.is_empty() {
                 more = true;
                 break;
             }
             size += n;
-            records.push(e.record()?);
+            page.push(&e.bytes);
         }
-        Ok(ChangeBatch { records, more })
+        Ok(ChangeBatch {
+            records: Records::Encoded(page),
+            more,
+        })
     }
 
     /// Reconcile symbols `[from, to)` of a table: state-id symbols come from

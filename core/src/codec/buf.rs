@@ -88,7 +88,10 @@ impl<'a> Reader<'a> {
     pub fn u64_be(&mut self) -> Result<u64> {
         Ok(u64::from_be_bytes(self.take(8)?.try_into().expect("8")))
     }
-    /// LEB128 varint (at most 10 bytes, no overflow).
+    /// LEB128 varint in its canonical (minimal) form: at most 10 bytes,
+    /// no overflow past 64 bits, and no redundant trailing zero group
+    /// (`0x80 0x00` for 0 is refused). Every encoding reads its varints
+    /// here, so one value has exactly one byte form (FORMAT.md §1).
     pub fn varint(&mut self) -> Result<u64> {
         let mut v: u64 = 0;
         for i in 0..10 {
@@ -98,6 +101,9 @@ impl<'a> Reader<'a> {
             }
             v |= ((b & 0x7f) as u64) << (7 * i);
             if b & 0x80 == 0 {
+                if b == 0 && i > 0 {
+                    return Err(self.error("non-minimal varint"));
+                }
                 return Ok(v);
             }
         }

@@ -5,6 +5,7 @@ pub mod buf;
 pub mod frame;
 pub mod key;
 pub mod record;
+pub mod record_page;
 pub mod row_state;
 pub mod row_wire;
 pub mod schema;

@@ -31,6 +31,33 @@ pub struct ChangePage {
     pub next_cursor: u64,
 }
 
+/// One log record, undecoded: the fields the log filters on, its origin
+/// and table names, and the record's stored encoding (FORMAT.md §7).
+#[derive(Clone, Copy, Debug)]
+pub struct LogRecordRef<'a> {
+    /// Local position.
+    pub cursor: u64,
+    /// Origin sequence number.
+    pub seq: u64,
+    /// HLC stamp.
+    pub stamp: u64,
+    /// Origin region.
+    pub origin: &'a str,
+    /// Table.
+    pub table: &'a str,
+    /// The record's encoding, as stored.
+    pub bytes: &'a [u8],
+}
+
+/// A page of the log as [`ChangeLog::entries_since`] returns it.
+#[derive(Clone, Debug)]
+pub struct LogPage<'a> {
+    /// Records in cursor order.
+    pub records: Vec<LogRecordRef<'a>>,
+    /// Cursor to pass next time (one past the last record returned).
+    pub next_cursor: u64,
+}
+
 /// A record as the log holds it: the fields the log filters on, and the
 /// record's encoding (one allocation per record).
 #[derive(Clone, Debug)]
@@ -277,6 +304,25 @@ impl ChangeLog {
 
     /// Records with cursor ≥ `cursor`, at most `limit`.
     pub fn since(&self, cursor: u64, limit: usize) -> Result<ChangePage> {
+        let page = self.entries_since(cursor, limit)?;
+        let records = page
+            .records
+            .iter()
+            .map(|e| {
+                let mut r = decode_record(e.bytes)?;
+                r.cursor = e.cursor;
+                Ok(r)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(ChangePage {
+            records,
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    /// [`since`](Self::since) without decoding: each record's stored bytes
+    /// with its names (what a sender copies into a frame as it is).
+    pub fn entries_since(&self, cursor: u64, limit: usize) -> Result<LogPage<'_>> {
         if limit == 0 || limit > crate::model::limits::MAX_CHANGE_PAGE {
             return Err(Error::invalid(format!(
                 "limit must be between 1 and {}",
@@ -292,17 +338,24 @@ impl ChangeLog {
             )));
         }
         let skip = (start - first) as usize;
-        let records = self
+        let records: Vec<LogRecordRef<'_>> = self
             .records
             .iter()
             .skip(skip)
             .take(limit)
-            .map(LogEntry::record)
-            .collect::<Result<Vec<_>>>()?;
+            .map(|e| LogRecordRef {
+                cursor: e.cursor,
+                seq: e.seq,
+                stamp: e.stamp,
+                origin: self.names.name(e.origin),
+                table: self.names.name(e.table),
+                bytes: &e.bytes,
+            })
+            .collect();
         let next_cursor = records
             .last()
             .map_or(start.min(self.next_cursor), |r| r.cursor + 1);
-        Ok(ChangePage {
+        Ok(LogPage {
             records,
             next_cursor,
         })

@@ -7,14 +7,13 @@
 //! [`super::respond`]). Time is never read here.
 
 use super::config::{LinkConfig, LinkState};
-use super::push_frame::{decode_ack, encode_push, remote_error, PushBatch};
+use super::push_frame::{decode_ack, encode_push_page, remote_error};
 use super::rng::SplitMix;
 use super::status::LinkStatus;
 use super::trigger::Trigger;
 use crate::client::Database;
-use crate::codec::record::encode_record;
+use crate::codec::record_page::RecordPage;
 use crate::log::hlc::hlc_millis;
-use crate::log::record::ChangeRecord;
 use crate::log::version_vector::VersionVector;
 use crate::model::error::{Error, Result};
 use crate::sync::{Initiator, SessionStep, SyncConfig, SyncDirection, SyncMode, SyncReport};
@@ -496,13 +495,13 @@ impl Link {
         }
     }
 
-    fn selected(&self, r: &ChangeRecord) -> bool {
-        r.origin != self.config.peer
+    fn selected(&self, origin: &str, table: &str) -> bool {
+        origin != self.config.peer
             && self
                 .config
                 .tables
                 .as_ref()
-                .is_none_or(|t| t.contains(&r.table))
+                .is_none_or(|t| t.iter().any(|n| n == table))
     }
 
     /// The next batch of records committed at least `delay` ms ago (a
@@ -529,7 +528,8 @@ impl Link {
         let budget = self.config.max_frame_bytes / 2;
         loop {
             let from = self.acked_cursor.max(1);
-            let page = db.changes_since(from, DELAYED_PAGE)?;
+            // The log's stored record bytes go into the frame as they are.
+            let page = db.log_since(from, DELAYED_PAGE)?;
             let first = page.records.first().map(|r| r.cursor);
             let gap = match first {
                 Some(c) => c != from,
@@ -544,10 +544,10 @@ impl Link {
             let page_next = page.next_cursor;
             let mut end = from;
             let mut size = 0usize;
-            let mut records = Vec::new();
+            let mut records = RecordPage::new();
             let mut wake = None;
-            for r in page.records {
-                if !self.selected(&r) {
+            for r in &page.records {
+                if !self.selected(r.origin, r.table) {
                     end = r.cursor + 1;
                     continue;
                 }
@@ -556,14 +556,14 @@ impl Link {
                     wake = Some(committed.saturating_add(delay));
                     break;
                 }
-                let n = encode_record(&r).len();
+                let n = r.bytes.len();
                 if !records.is_empty() && size + n > budget {
                     wake = Some(now_ms);
                     break;
                 }
                 size += n;
                 end = r.cursor + 1;
-                records.push(r);
+                records.push(r.bytes);
             }
             if records.is_empty() {
                 self.acked_cursor = self.acked_cursor.max(end);
@@ -583,11 +583,7 @@ impl Link {
             let complete = wake.is_none() && !full && end >= page_next;
             self.batch_no += 1;
             let session = self.rng.next_u64();
-            let bytes = encode_push(&PushBatch {
-                session,
-                batch: self.batch_no,
-                records,
-            });
+            let bytes = encode_push_page(session, self.batch_no, &records);
             if !realtime {
                 self.next_due_ms = wake;
             }

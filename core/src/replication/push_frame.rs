@@ -11,6 +11,7 @@
 use crate::codec::buf::{put_bytes, put_varint, Reader};
 use crate::codec::frame::{decode_frame, decode_frame_version, encode_frame, encode_frame_version};
 use crate::codec::record::{put_record, read_record};
+use crate::codec::record_page::RecordPage;
 use crate::log::record::ChangeRecord;
 use crate::log::version_vector::VersionVector;
 use crate::log::vv_codec::{put_vv, read_vv};
@@ -57,6 +58,17 @@ pub fn encode_push(b: &PushBatch) -> Vec<u8> {
     for r in &b.records {
         put_record(&mut p, r);
     }
+    encode_frame(MAGIC_PUSH, &p, true)
+}
+
+/// [`encode_push`] of records given as their stored encodings: the bytes
+/// are copied into the frame (the same frame as for the decoded records).
+pub fn encode_push_page(session: u64, batch: u64, records: &RecordPage) -> Vec<u8> {
+    let mut p = Vec::with_capacity(32 + records.bytes().len());
+    p.extend_from_slice(&session.to_le_bytes());
+    p.extend_from_slice(&batch.to_le_bytes());
+    put_varint(&mut p, records.len() as u64);
+    p.extend_from_slice(records.bytes());
     encode_frame(MAGIC_PUSH, &p, true)
 }
 

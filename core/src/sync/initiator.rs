@@ -4,6 +4,7 @@ use super::message::*;
 use super::responder::{differs, stored_of};
 use super::riblt::{self, Symbol};
 use super::rows::{selection, vv_minus, vv_union, IdKind};
+use super::store::apply_records;
 use super::SyncStore;
 use super::{SyncConfig, SyncMode, SyncReport, TableOutcome};
 use crate::client::Database;
@@ -210,7 +211,7 @@ impl Initiator {
             ));
         }
         let more = batch.more;
-        self.report.records_pulled += db.apply_peer_records(batch.records, &encoded.records())?;
+        self.report.records_pulled += apply_records(db, batch.records, &encoded.records())?;
         if more {
             self.steps.push_front(Step::PullChanges);
         }
@@ -504,9 +505,10 @@ impl Initiator {
                     if batch.records.is_empty() {
                         continue;
                     }
-                    for r in &batch.records {
-                        self.pushed.insert(&r.origin, r.seq);
-                    }
+                    let pushed = &mut self.pushed;
+                    batch.records.for_each_id(|origin, seq| {
+                        pushed.insert(origin, seq);
+                    })?;
                     self.report.records_pushed += batch.records.len() as u64;
                     return self.send(
                         Step::PushChanges { more: batch.more },

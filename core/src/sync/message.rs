@@ -10,6 +10,7 @@ use super::{SyncDirection, SyncMode};
 use crate::codec::buf::{put_bytes, put_varint, put_zigzag, Reader};
 use crate::codec::frame::{decode_frame_version, try_encode_frame_version};
 use crate::codec::record::{put_record, read_record};
+use crate::codec::record_page::{record_id, RecordPage};
 use crate::codec::schema::{put_schema, read_schema};
 use crate::digest::Digest;
 use crate::log::record::ChangeRecord;
@@ -48,11 +49,88 @@ pub struct TableInfo {
 /// `(encoded key, encoded row state)`.
 pub type RowBytes = (Vec<u8>, Vec<u8>);
 
+/// The change records of a message, in one of two forms that encode to the
+/// same bytes: decoded (what the decoder returns, so the receiver can
+/// validate and apply them) or as their stored encodings (what a region
+/// sends: the log's bytes go into the frame as they are, no record is
+/// decoded or encoded again). Values compare equal only in the same form.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Records {
+    /// Decoded records.
+    Decoded(Vec<ChangeRecord>),
+    /// Record encodings (FORMAT.md §7), as the log stores them.
+    Encoded(RecordPage),
+}
+
+impl Default for Records {
+    fn default() -> Self {
+        Records::Decoded(Vec::new())
+    }
+}
+
+impl From<Vec<ChangeRecord>> for Records {
+    fn from(v: Vec<ChangeRecord>) -> Self {
+        Records::Decoded(v)
+    }
+}
+
+impl From<RecordPage> for Records {
+    fn from(p: RecordPage) -> Self {
+        Records::Encoded(p)
+    }
+}
+
+impl Records {
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        match self {
+            Records::Decoded(v) => v.len(),
+            Records::Encoded(p) => p.len(),
+        }
+    }
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The records decoded (a move for the decoded form).
+    pub fn into_decoded(self) -> Result<Vec<ChangeRecord>> {
+        match self {
+            Records::Decoded(v) => Ok(v),
+            Records::Encoded(p) => p.decode(),
+        }
+    }
+    /// Call `f` with each record's `(origin, seq)`, in order.
+    pub fn for_each_id(&self, mut f: impl FnMut(&str, u64)) -> Result<()> {
+        match self {
+            Records::Decoded(v) => v.iter().for_each(|r| f(&r.origin, r.seq)),
+            Records::Encoded(p) => {
+                for b in p.iter() {
+                    let (origin, seq) = record_id(b)?;
+                    f(origin, seq);
+                }
+            }
+        }
+        Ok(())
+    }
+    /// `count ‖ records` (FORMAT.md §13): the encoded form is copied.
+    fn put(&self, out: &mut Vec<u8>) {
+        put_varint(out, self.len() as u64);
+        match self {
+            Records::Decoded(v) => {
+                for rec in v {
+                    put_record(out, rec);
+                }
+            }
+            Records::Encoded(p) => out.extend_from_slice(p.bytes()),
+        }
+    }
+}
+
 /// A page of change records.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ChangeBatch {
     /// Records.
-    pub records: Vec<ChangeRecord>,
+    pub records: Records,
     /// Whether more remain.
     pub more: bool,
 }
@@ -104,7 +182,7 @@ pub enum Request {
     /// Records for the responder to apply.
     PushChanges {
         /// Records.
-        records: Vec<ChangeRecord>,
+        records: Records,
     },
     /// A page of whole rows after `after`.
     GetRows {
@@ -281,13 +359,6 @@ fn read_schemas(r: &mut Reader<'_>) -> Result<Vec<TableSchema>> {
     r.read_vec(4, read_schema)
 }
 
-fn put_records(out: &mut Vec<u8>, recs: &[ChangeRecord]) {
-    put_varint(out, recs.len() as u64);
-    for rec in recs {
-        put_record(out, rec);
-    }
-}
-
 /// The records of a page, each one's span of the payload noted in `spans`.
 fn read_records(r: &mut Reader<'_>, spans: &mut Vec<Range<usize>>) -> Result<Vec<ChangeRecord>> {
     // version ‖ origin ‖ seq ‖ stamp (8) ‖ table ‖ kind ‖ two counts: ≥ 15 bytes.
@@ -300,7 +371,7 @@ fn read_records(r: &mut Reader<'_>, spans: &mut Vec<Range<usize>>) -> Result<Vec
 }
 
 fn put_batch(out: &mut Vec<u8>, b: &ChangeBatch) {
-    put_records(out, &b.records);
+    b.records.put(out);
     out.push(b.more as u8);
 }
 
@@ -315,7 +386,7 @@ fn read_bool(r: &mut Reader<'_>) -> Result<bool> {
 fn read_batch(r: &mut Reader<'_>, spans: &mut Vec<Range<usize>>) -> Result<ChangeBatch> {
     let records = read_records(r, spans)?;
     Ok(ChangeBatch {
-        records,
+        records: Records::Decoded(records),
         more: read_bool(r)?,
     })
 }
@@ -438,7 +509,7 @@ impl Request {
             }
             Request::PushChanges { records } => {
                 out.push(3);
-                put_records(out, records);
+                records.put(out);
             }
             Request::GetRows { table, after } => {
                 out.push(4);
@@ -512,7 +583,7 @@ impl Request {
                 }
             }
             3 => Request::PushChanges {
-                records: read_records(r, spans)?,
+                records: Records::Decoded(read_records(r, spans)?),
             },
             4 => {
                 let table = r.string()?.to_string();

@@ -2,6 +2,7 @@
 
 use super::message::*;
 use super::rows::{selection, IdKind};
+use super::store::apply_records;
 use super::SyncMode;
 use super::SyncStore;
 use crate::client::Database;
@@ -228,7 +229,7 @@ fn handle(
             (hello(db, &h, cap)?, h.tables)
         }
         Request::PushChanges { records } => {
-            let applied = db.apply_peer_records(records, &encoded.records())?;
+            let applied = apply_records(db, records, &encoded.records())?;
             (
                 Reply::Ack {
                     records: applied,

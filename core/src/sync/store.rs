@@ -3,7 +3,7 @@
 //! ([`crate::client::Database`]) implements it, so the initiator and the
 //! responder never reach into the database's fields.
 
-use super::message::{ChangeBatch, RowBytes, TableInfo};
+use super::message::{ChangeBatch, Records, RowBytes, TableInfo};
 use super::riblt::Symbol;
 use super::rows::IdKind;
 use crate::log::record::ChangeRecord;
@@ -91,4 +91,22 @@ pub trait SyncStore {
     ) -> Result<(Vec<RowBytes>, Option<Vec<u8>>)>;
     /// Validate and durably merge whole row states; returns rows merged.
     fn merge_rows(&mut self, table: &str, rows: Vec<RowBytes>) -> Result<u64>;
+}
+
+/// Apply a message's records through `db`: decoded records with the bytes
+/// their frame carried (`spans`, possibly empty); records handed over in
+/// encoded form (in process) are decoded here and keep their own bytes.
+pub(crate) fn apply_records(
+    db: &mut dyn SyncStore,
+    records: Records,
+    spans: &[&[u8]],
+) -> Result<u64> {
+    match records {
+        Records::Decoded(v) => db.apply_peer_records(v, spans),
+        Records::Encoded(page) => {
+            let v = page.decode()?;
+            let own: Vec<&[u8]> = page.iter().collect();
+            db.apply_peer_records(v, &own)
+        }
+    }
 }

@@ -3,7 +3,12 @@
 use super::json::*;
 use super::runner::{describe_tables, open, run_ops};
 use serde_json::{json, Value as J};
-use tablesync::codec::frame::{encode_frame, MAGIC_SNAPSHOT, MAGIC_WAL};
+use std::sync::Arc;
+use tablesync::codec::buf::{put_bytes, put_varint};
+use tablesync::codec::frame::{
+    decode_frame_version, encode_frame, encode_frame_version, MAGIC_SNAPSHOT, MAGIC_WAL,
+    SNAPSHOT_VERSION,
+};
 use tablesync::codec::key::{encode_bound, encode_key};
 use tablesync::codec::record::encode_record;
 use tablesync::codec::row_state::encode_row_state;
@@ -13,8 +18,8 @@ use tablesync::engine::row_state::RowState;
 use tablesync::log::hlc::{region_id, Hlc};
 use tablesync::storage::WalEntry;
 use tablesync::{
-    ChangeKind, ChangeRecord, ColumnOp, PkBound, PkColumn, PkType, PkValue, PrimaryKey, RangeBound,
-    Stamp, TableOptions, TableSchema, Value,
+    ChangeKind, ChangeRecord, ColumnOp, Database, ManualClock, PkBound, PkColumn, PkType, PkValue,
+    PrimaryKey, RangeBound, Stamp, TableOptions, TableSchema, Value,
 };
 
 /// The clock every script starts from (2023-11-14T22:13:20Z).
@@ -261,6 +266,8 @@ pub fn values() -> J {
             {"hex": "01000000", "error": "CorruptData", "why": "truncated INTEGER"},
             {"hex": "0405616263", "error": "CorruptData", "why": "string length beyond the input"},
             {"hex": "0402c328", "error": "CorruptData", "why": "invalid UTF-8"},
+            {"hex": "048300616263", "error": "CorruptData", "why": "non-minimal varint: string length 3 as 83 00"},
+            {"hex": "05808000", "error": "CorruptData", "why": "non-minimal varint: binary length 0 as 80 80 00 (FORMAT.md §1)"},
         ],
     })
 }
@@ -373,6 +380,13 @@ pub fn records() -> J {
         "{}0107016100",
         &minimal[..minimal.len() - 2].replacen("017403", "017402", 1)
     );
+    // Non-canonical varints in the minimal record (FORMAT.md §1): the
+    // record after version and origin is `01` (seq 1) then the rest.
+    let non_minimal_seq = minimal.replacen("0101610101", "010161810001", 1);
+    let non_minimal_origin = minimal.replacen("010161", "0181800061", 1);
+    let non_minimal_count = format!("{}8000", &minimal[..minimal.len() - 2]);
+    let overlong_seq = minimal.replacen("0101610101", "010161808080808080808080800001", 1);
+    let overflow_seq = minimal.replacen("0101610101", "010161ffffffffffffffffff0201", 1);
     json!({
         "description": "Change-record encoding (FORMAT.md §7). The cursor is local and not encoded.",
         "records": list,
@@ -384,6 +398,11 @@ pub fn records() -> J {
             {"hex": bad_kind, "error": "CorruptData", "why": "unknown kind 9"},
             {"hex": bad_op, "error": "CorruptData", "why": "unknown column op 7"},
             {"hex": "", "error": "CorruptData", "why": "empty"},
+            {"hex": non_minimal_seq, "error": "CorruptData", "why": "non-minimal varint: seq 1 as 81 00 (FORMAT.md §1)"},
+            {"hex": non_minimal_origin, "error": "CorruptData", "why": "non-minimal varint: origin length 1 as 81 80 00"},
+            {"hex": non_minimal_count, "error": "CorruptData", "why": "non-minimal varint: column count 0 as 80 00"},
+            {"hex": overlong_seq, "error": "CorruptData", "why": "varint of 11 bytes (0 as 80 ×10 then 00)"},
+            {"hex": overflow_seq, "error": "CorruptData", "why": "varint above 64 bits (10th byte 02)"},
         ],
     })
 }
@@ -427,6 +446,8 @@ pub fn schemas() -> J {
             {"hex": "017400" , "error": "CorruptData", "why": "no primary-key columns (truncated options)"},
             {"hex": "01740101610100" , "error": "CorruptData", "why": "truncated options"},
             {"hex": "017401016101000001", "error": "CorruptData", "why": "max_versions 0 is invalid"},
+            {"hex": "01740101610100810001", "error": "CorruptData", "why": "non-minimal varint: max_versions 1 as 81 00 (FORMAT.md §1)"},
+            {"hex": "01740101610100018100", "error": "CorruptData", "why": "non-minimal varint: time_to_live -1 (zigzag 1) as 81 00"},
         ],
     })
 }
@@ -652,6 +673,7 @@ pub fn wal_entries() -> J {
             {"hex": "05e80700", "error": "CorruptData", "why": "trailing byte"},
             {"hex": "", "error": "CorruptData", "why": "empty"},
             {"hex": "080575736572730201020102", "error": "CorruptData", "why": "purged keys not strictly increasing"},
+            {"hex": "05e88700", "error": "CorruptData", "why": "non-minimal varint: TRUNCATE_LOG cursor 1000 as e8 87 00 (FORMAT.md §1)"},
         ],
     })
 }
@@ -703,8 +725,9 @@ pub fn frames() -> J {
     longer.push(0);
     let mut bad_lz4 = good.clone();
     bad_lz4[5] = 1;
+    let (non_minimal_region, non_minimal_log) = non_minimal_snapshots();
     json!({
-        "description": "Frames (FORMAT.md §2). `invalid` frames all carry the snapshot magic TSSN: `Database.import_snapshot` must reject each with `error` and change nothing.",
+        "description": "Frames (FORMAT.md §2). `invalid` frames all carry the snapshot magic TSSN: `Database.import_snapshot` must reject each with `error` and change nothing. Entries with `frame_ok` are sound frames whose snapshot payload (§11) is refused (non-minimal varints, §1).",
         "frames": list,
         "invalid": [
             {"frame_hex": hex(&good[..10]), "error": "CorruptData", "why": "shorter than the header"},
@@ -714,8 +737,61 @@ pub fn frames() -> J {
             {"frame_hex": hex(&with_crc(flags)), "error": "UnsupportedVersion", "why": "unknown flag bit"},
             {"frame_hex": hex(&longer), "error": "CorruptData", "why": "length field disagrees with the bytes"},
             {"frame_hex": hex(&with_crc(bad_lz4)), "error": "CorruptData", "why": "lz4 flag on a payload that is not lz4"},
+            {"frame_hex": hex(&non_minimal_region), "error": "CorruptData", "why": "sound frame, snapshot payload with a non-minimal varint (region length 2 as 82 00, FORMAT.md §1)", "frame_ok": true},
+            {"frame_hex": hex(&non_minimal_log), "error": "CorruptData", "why": "sound frame, snapshot whose logged change record has a non-minimal varint (seq 1 as 81 00)", "frame_ok": true},
         ],
     })
+}
+
+/// A version-2 snapshot frame (uncompressed) around `payload`.
+fn snapshot_frame(payload: &[u8]) -> Vec<u8> {
+    encode_frame_version(MAGIC_SNAPSHOT, SNAPSHOT_VERSION, payload, false)
+}
+
+/// Two snapshots that differ from a valid one only in one varint written
+/// in a longer (non-minimal) form: the region name's length, and the seq
+/// inside the one change record of the log (FORMAT.md §1, §11). Asserts
+/// the minimal form of each imports, so the refusal is the varint's.
+fn non_minimal_snapshots() -> (Vec<u8>, Vec<u8>) {
+    let (mut db, clock) = open("eu", CLOCK_MS);
+    let ops = vec![
+        create(&users()),
+        json!({"op": "put_row", "table": "users", "primary_key": uid(1), "columns": [col("v", int(7), 1000)]}),
+    ];
+    run_ops(&mut db, &clock, &ops, "non_minimal_snapshots");
+    let frame = db.export_snapshot().expect("export");
+    let payload =
+        decode_frame_version(MAGIC_SNAPSHOT, SNAPSHOT_VERSION, &frame, 1 << 20).expect("payload");
+    // The payload ends with the log: count 1, cursor, `bytes` record.
+    let rec = &db.changes_since(0, 10).expect("log").records[0];
+    let rec_bytes = encode_record(rec);
+    let mut tail = vec![1u8];
+    put_varint(&mut tail, rec.cursor);
+    put_bytes(&mut tail, &rec_bytes);
+    assert!(
+        payload.ends_with(&tail),
+        "the log closes the snapshot payload"
+    );
+    let head = &payload[..payload.len() - tail.len()];
+    let imports = |p: &[u8]| {
+        Database::import_snapshot(&snapshot_frame(p), Arc::new(ManualClock::new(CLOCK_MS)))
+    };
+    imports(&payload).expect("the minimal snapshot imports");
+    // Region length: "eu" is `02 65 75` at the start.
+    assert_eq!(&payload[..3], b"\x02eu");
+    let mut region = vec![0x82, 0x00];
+    region.extend_from_slice(&payload[1..]);
+    // The record's seq (after version and origin string) as `81 00`.
+    let at = 1 + 1 + rec.origin.len();
+    assert_eq!(rec_bytes[at], 0x01, "seq 1");
+    let mut bad_rec = rec_bytes[..at].to_vec();
+    bad_rec.extend_from_slice(&[0x81, 0x00]);
+    bad_rec.extend_from_slice(&rec_bytes[at + 1..]);
+    let mut log = head.to_vec();
+    log.push(1);
+    put_varint(&mut log, rec.cursor);
+    put_bytes(&mut log, &bad_rec);
+    (snapshot_frame(&region), snapshot_frame(&log))
 }
 
 // ---- digests -------------------------------------------------------------
