@@ -20,11 +20,31 @@ pub const MAGIC_DELTA_FRAME: [u8; 4] = *b"TSDL";
 /// version 1, without them, is still read).
 pub const DELTA_FRAME_VERSION: u8 = 2;
 
+/// The delta frame (lz4-compressed, checksummed) of a payload from
+/// [`Database::delta_payload`].
+pub(crate) fn encode_delta(payload: &[u8]) -> Result<Vec<u8>> {
+    try_encode_frame_version(
+        MAGIC_DELTA_FRAME,
+        DELTA_FRAME_VERSION,
+        payload,
+        true,
+        usize::MAX,
+    )
+}
+
 impl Database {
     /// What changed since the last checkpoint, as a delta frame; `None` when
     /// some table does not track its changes (then only a full snapshot is
     /// right).
     pub(crate) fn export_delta(&self) -> Result<Option<Vec<u8>>> {
+        self.delta_payload()?.map(|p| encode_delta(&p)).transpose()
+    }
+
+    /// The payload of [`export_delta`](Self::export_delta)'s frame, before
+    /// compression: the changed rows' and new records' bytes as stored,
+    /// copied into one buffer (`None` as there). A background delta takes
+    /// this under the lock and encodes it in [`encode_delta`] off it.
+    pub(crate) fn delta_payload(&self) -> Result<Option<Vec<u8>>> {
         self.check_open()?;
         let mut p = Vec::with_capacity(4096);
         self.put_region_head(&mut p);
@@ -72,8 +92,7 @@ impl Database {
             put_varint(&mut p, e.cursor);
             put_bytes(&mut p, &e.bytes);
         }
-        try_encode_frame_version(MAGIC_DELTA_FRAME, DELTA_FRAME_VERSION, &p, true, usize::MAX)
-            .map(Some)
+        Ok(Some(p))
     }
 
     /// Apply a delta frame on top of the state it was taken after.

@@ -3,6 +3,7 @@
 pub mod backup;
 pub mod changes;
 pub mod checkpoint_delta;
+pub mod delta_background;
 pub mod copy;
 pub mod database;
 pub mod digest;
