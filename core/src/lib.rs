@@ -47,8 +47,8 @@ pub mod table;
 
 pub use client::changes::ApplyStats;
 pub use client::database::WriteGuard;
-pub use client::digest::RangeDigest;
 pub use client::delta_background::{DeltaCheckpoint, DeltaDone};
+pub use client::digest::RangeDigest;
 pub use client::fold::{Fold, FoldDone};
 pub use client::options::DatabaseOptions;
 pub use client::read::Scan;

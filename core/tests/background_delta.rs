@@ -401,9 +401,13 @@ fn a_failed_background_delta_loses_nothing() {
         let n = if crash { 70 } else { 71 };
         for k in 0..n {
             assert!(
-                db.get_row("t", &PrimaryKey::new([("k", k)]), &tablesync::GetOptions::default())
-                    .unwrap()
-                    .is_some(),
+                db.get_row(
+                    "t",
+                    &PrimaryKey::new([("k", k)]),
+                    &tablesync::GetOptions::default()
+                )
+                .unwrap()
+                .is_some(),
                 "row {k} lost (crash: {crash})"
             );
         }

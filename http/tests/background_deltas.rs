@@ -49,7 +49,11 @@ fn the_server_writes_delta_checkpoints_off_the_writers_path() {
     // Write until the thread has written a few deltas (bounded, so a
     // broken driver fails instead of hanging).
     let give_up = Instant::now() + Duration::from_secs(120);
-    while seen.iter().filter(|n: &&String| n.ends_with(".delta")).count() < 5
+    while seen
+        .iter()
+        .filter(|n: &&String| n.ends_with(".delta"))
+        .count()
+        < 5
         && Instant::now() < give_up
     {
         let mut g = db.lock().unwrap();

@@ -8,11 +8,13 @@ use crate::codec::buf::{put_bytes, put_varint, Reader};
 use crate::codec::frame::{decode_frame_version, try_encode_frame_version};
 use crate::codec::record::read_record;
 use crate::codec::schema::{put_schema, read_schema};
+use crate::engine::table::StoredRow;
 use crate::log::vv_codec::read_vv;
 use crate::log::LogCounters;
 use crate::model::error::{Error, Result};
 use crate::table::Table;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
 
 /// Magic of a delta frame.
 pub const MAGIC_DELTA_FRAME: [u8; 4] = *b"TSDL";
@@ -30,6 +32,38 @@ pub(crate) fn encode_delta(payload: &[u8]) -> Result<Vec<u8>> {
         true,
         usize::MAX,
     )
+}
+
+/// The changed keys `table` still holds, with their rows, and those it no
+/// longer holds (purged), both in key order: one ordered walk of the rows
+/// from the first changed key when many changed, else a lookup each.
+fn changed_rows<'t>(
+    table: &'t Table,
+    changed: &'t BTreeSet<Box<[u8]>>,
+) -> (Vec<(&'t [u8], &'t StoredRow)>, Vec<&'t [u8]>) {
+    let mut held = Vec::with_capacity(changed.len());
+    let mut purged = Vec::new();
+    let Some(first) = changed.first() else {
+        return (held, purged);
+    };
+    if changed.len().saturating_mul(16) >= table.stored_count() {
+        let mut rows = table.range_from(Bound::Included(first)).peekable();
+        for k in changed {
+            while rows.next_if(|(rk, _)| *rk < &**k).is_some() {}
+            match rows.next_if(|(rk, _)| *rk == &**k) {
+                Some(r) => held.push(r),
+                None => purged.push(&**k),
+            }
+        }
+    } else {
+        for k in changed {
+            match table.stored_entry(k) {
+                Some(r) => held.push(r),
+                None => purged.push(&**k),
+            }
+        }
+    }
+    (held, purged)
 }
 
 impl Database {
@@ -65,13 +99,15 @@ impl Database {
                 put_varint(&mut p, 0);
             } else {
                 // A changed key the table no longer holds was purged.
-                let (held, purged): (Vec<_>, Vec<_>) =
-                    changed.iter().partition(|k| t.stored(k).is_some());
+                let (held, purged) = changed_rows(t, changed);
+                // One allocation for the copy (it is most of the capture).
+                p.reserve(
+                    held.iter()
+                        .map(|(k, r)| k.len() + r.state.len() + 10)
+                        .sum::<usize>(),
+                );
                 put_varint(&mut p, held.len() as u64);
-                for k in held {
-                    let row = t
-                        .stored(k)
-                        .ok_or_else(|| Error::corrupt("a changed row is missing from its table"))?;
+                for (k, row) in held {
                     put_bytes(&mut p, k);
                     put_bytes(&mut p, &row.state);
                 }
@@ -87,6 +123,13 @@ impl Database {
         let from = self.checkpointed_cursor.max(first);
         let skip = (from - first) as usize;
         let entries = self.log.entries();
+        p.reserve(
+            entries
+                .iter()
+                .skip(skip)
+                .map(|e| e.bytes.len() + 20)
+                .sum::<usize>(),
+        );
         put_varint(&mut p, entries.len().saturating_sub(skip) as u64);
         for e in entries.iter().skip(skip) {
             put_varint(&mut p, e.cursor);

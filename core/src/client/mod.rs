@@ -3,9 +3,9 @@
 pub mod backup;
 pub mod changes;
 pub mod checkpoint_delta;
-pub mod delta_background;
 pub mod copy;
 pub mod database;
+pub mod delta_background;
 pub mod digest;
 pub mod fold;
 mod fold_bytes;

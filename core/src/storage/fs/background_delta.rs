@@ -9,7 +9,7 @@
 //! full one: the rows it held are no longer in the change tracking, but
 //! every log record since the newest installed checkpoint is still on disk.
 
-use super::delta::{delta_header, decode_delta, DeltaLink};
+use super::delta::{decode_delta, delta_header, DeltaLink};
 use super::io::{read_file, remove_files, write_file_atomic};
 use super::names::{delta_name, segment_name};
 use super::VfsStorage;
@@ -40,8 +40,7 @@ pub(super) fn write_delta_file<V: Vfs>(
     let name = delta_name(link.next_seq);
     let header = delta_header(link, frame);
     write_file_atomic(vfs, dir, &name, &[&header, frame])?;
-    let back =
-        read_file(vfs, dir, &name).and_then(|b| decode_delta(b, &name, link.next_seq));
+    let back = read_file(vfs, dir, &name).and_then(|b| decode_delta(b, &name, link.next_seq));
     match back {
         Ok((l, b)) if l == link && b == frame => Ok(()),
         Ok(_) | Err(_) => {
