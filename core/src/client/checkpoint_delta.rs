@@ -4,17 +4,15 @@
 //! (`snapshot.rs`), so a checkpoint costs what changed, not the region's size.
 
 use super::database::Database;
-use crate::codec::buf::{put_bytes, put_varint, Reader};
+use crate::codec::buf::Reader;
 use crate::codec::frame::{decode_frame_version, try_encode_frame_version};
 use crate::codec::record::read_record;
-use crate::codec::schema::{put_schema, read_schema};
-use crate::engine::table::StoredRow;
+use crate::codec::schema::read_schema;
 use crate::log::vv_codec::read_vv;
 use crate::log::LogCounters;
 use crate::model::error::{Error, Result};
 use crate::table::Table;
-use std::collections::{BTreeMap, BTreeSet};
-use std::ops::Bound;
+use std::collections::BTreeMap;
 
 /// Magic of a delta frame.
 pub const MAGIC_DELTA_FRAME: [u8; 4] = *b"TSDL";
@@ -34,108 +32,14 @@ pub(crate) fn encode_delta(payload: &[u8]) -> Result<Vec<u8>> {
     )
 }
 
-/// The changed keys `table` still holds, with their rows, and those it no
-/// longer holds (purged), both in key order: one ordered walk of the rows
-/// from the first changed key when many changed, else a lookup each.
-fn changed_rows<'t>(
-    table: &'t Table,
-    changed: &'t BTreeSet<Box<[u8]>>,
-) -> (Vec<(&'t [u8], &'t StoredRow)>, Vec<&'t [u8]>) {
-    let mut held = Vec::with_capacity(changed.len());
-    let mut purged = Vec::new();
-    let Some(first) = changed.first() else {
-        return (held, purged);
-    };
-    if changed.len().saturating_mul(16) >= table.stored_count() {
-        let mut rows = table.range_from(Bound::Included(first)).peekable();
-        for k in changed {
-            while rows.next_if(|(rk, _)| *rk < &**k).is_some() {}
-            match rows.next_if(|(rk, _)| *rk == &**k) {
-                Some(r) => held.push(r),
-                None => purged.push(&**k),
-            }
-        }
-    } else {
-        for k in changed {
-            match table.stored_entry(k) {
-                Some(r) => held.push(r),
-                None => purged.push(&**k),
-            }
-        }
-    }
-    (held, purged)
-}
-
 impl Database {
     /// What changed since the last checkpoint, as a delta frame; `None` when
     /// some table does not track its changes (then only a full snapshot is
     /// right).
     pub(crate) fn export_delta(&self) -> Result<Option<Vec<u8>>> {
-        self.delta_payload()?.map(|p| encode_delta(&p)).transpose()
-    }
-
-    /// The payload of [`export_delta`](Self::export_delta)'s frame, before
-    /// compression: the changed rows' and new records' bytes as stored,
-    /// copied into one buffer (`None` as there). A background delta takes
-    /// this under the lock and encodes it in [`encode_delta`] off it.
-    pub(crate) fn delta_payload(&self) -> Result<Option<Vec<u8>>> {
-        self.check_open()?;
-        let mut p = Vec::with_capacity(4096);
-        self.put_region_head(&mut p);
-        put_varint(&mut p, self.log.first_cursor());
-        put_varint(&mut p, self.tables.len() as u64);
-        for t in self.tables.values() {
-            let Some(changed) = t.changed_keys() else {
-                return Ok(None);
-            };
-            put_schema(&mut p, &t.schema);
-            p.push(u8::from(t.is_fresh()));
-            if t.is_fresh() {
-                put_varint(&mut p, t.stored_count() as u64);
-                for (k, row) in t.iter() {
-                    put_bytes(&mut p, k);
-                    put_bytes(&mut p, &row.state);
-                }
-                put_varint(&mut p, 0);
-            } else {
-                // A changed key the table no longer holds was purged.
-                let (held, purged) = changed_rows(t, changed);
-                // One allocation for the copy (it is most of the capture).
-                p.reserve(
-                    held.iter()
-                        .map(|(k, r)| k.len() + r.state.len() + 10)
-                        .sum::<usize>(),
-                );
-                put_varint(&mut p, held.len() as u64);
-                for (k, row) in held {
-                    put_bytes(&mut p, k);
-                    put_bytes(&mut p, &row.state);
-                }
-                put_varint(&mut p, purged.len() as u64);
-                for k in purged {
-                    put_bytes(&mut p, k);
-                }
-            }
-        }
-        // The records appended since the last checkpoint (those retention
-        // kept): cursors are consecutive from the log's first one.
-        let first = self.log.first_cursor();
-        let from = self.checkpointed_cursor.max(first);
-        let skip = (from - first) as usize;
-        let entries = self.log.entries();
-        p.reserve(
-            entries
-                .iter()
-                .skip(skip)
-                .map(|e| e.bytes.len() + 20)
-                .sum::<usize>(),
-        );
-        put_varint(&mut p, entries.len().saturating_sub(skip) as u64);
-        for e in entries.iter().skip(skip) {
-            put_varint(&mut p, e.cursor);
-            put_bytes(&mut p, &e.bytes);
-        }
-        Ok(Some(p))
+        self.capture_delta()?
+            .map(|c| encode_delta(&c.payload()))
+            .transpose()
     }
 
     /// Apply a delta frame on top of the state it was taken after.

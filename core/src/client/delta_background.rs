@@ -3,12 +3,12 @@
 //! three steps, so a native driver (the server, `tablesync replicate`)
 //! writes it on a thread of its own instead of inside some writer's commit:
 //!
-//! 1. [`Database::begin_delta`] (under the driver's lock; a copy of the
-//!    changed rows' stored bytes and the new log records into one buffer,
-//!    no encoding or compression) resets change tracking and returns a
-//!    [`DeltaCheckpoint`];
-//! 2. [`DeltaCheckpoint::run`] (no database, no lock) compresses and
-//!    checksums the frame, writes the temp file, fsyncs, renames and reads
+//! 1. [`Database::begin_delta`] (under the driver's lock, cheap: the
+//!    changed keys, and shared references to their stored states and to
+//!    the new log records — no byte is copied, encoded or compressed)
+//!    resets change tracking and returns a [`DeltaCheckpoint`];
+//! 2. [`DeltaCheckpoint::run`] (no database, no lock) lays out, compresses
+//!    and checksums the frame, writes the temp file, fsyncs, renames and reads
 //!    it back — the same bytes as an inline delta of the same state;
 //! 3. [`Database::finish_delta`] (under the lock, cheap) joins it to the
 //!    chain and removes the log segments it covers — never earlier, so a
@@ -19,6 +19,7 @@
 
 use super::checkpoint_delta::encode_delta;
 use super::database::Database;
+use super::delta_capture::DeltaCapture;
 use crate::model::error::{Error, Result};
 use crate::storage::DeltaPlan;
 
@@ -27,7 +28,7 @@ use crate::storage::DeltaPlan;
 #[must_use = "a begun delta must be run and finished (finish_delta), or no other delta starts"]
 pub struct DeltaCheckpoint {
     plan: DeltaPlan,
-    payload: Vec<u8>,
+    capture: DeltaCapture,
 }
 
 /// What [`DeltaCheckpoint::run`] produced, for [`Database::finish_delta`].
@@ -54,7 +55,6 @@ impl std::fmt::Debug for DeltaCheckpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DeltaCheckpoint")
             .field("covers", &self.plan.covers)
-            .field("payload_bytes", &self.payload.len())
             .finish()
     }
 }
@@ -68,7 +68,7 @@ impl DeltaCheckpoint {
     /// Encode, compress and write the delta file (fsynced, renamed, read
     /// back). Touches no database. Errors come back inside the [`DeltaDone`].
     pub fn run(self) -> DeltaDone {
-        let result = encode_delta(&self.payload).and_then(|frame| {
+        let result = encode_delta(&self.capture.payload()).and_then(|frame| {
             self.plan.files.write_delta(&frame)?;
             Ok(frame.len() as u64)
         });
@@ -99,8 +99,9 @@ impl Database {
     }
 
     /// Start a delta checkpoint of what changed since the last checkpoint:
-    /// copies the changed rows' and the new records' bytes (no encoding),
-    /// and rows changed from now on go to the next checkpoint. `None` when
+    /// takes the changed keys and shared references to their rows' and the
+    /// new records' bytes (no copy, no encoding), and rows changed from now
+    /// on go to the next checkpoint. `None` when
     /// a delta is in flight, nothing changed, or the next checkpoint must be
     /// full — that one is then written here, inline (a chain at its limit,
     /// a table without change tracking, after a failed background delta).
@@ -111,12 +112,12 @@ impl Database {
         if !self.storage.is_durable() || self.storage.delta_in_flight() {
             return Ok(None);
         }
-        let payload = if self.storage.delta_allowed() {
-            self.delta_payload()?
+        let capture = if self.storage.delta_allowed() {
+            self.capture_delta()?
         } else {
             None
         };
-        let Some(payload) = payload else {
+        let Some(capture) = capture else {
             if let Err(e) = self.checkpoint_full() {
                 self.note_background_error(&e);
                 return Err(e);
@@ -127,7 +128,7 @@ impl Database {
             return Ok(None);
         };
         self.changes_checkpointed();
-        Ok(Some(DeltaCheckpoint { plan, payload }))
+        Ok(Some(DeltaCheckpoint { plan, capture }))
     }
 
     /// Install a finished delta (cheap): `true` when it joined the chain
