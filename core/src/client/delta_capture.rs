@@ -16,6 +16,11 @@ use std::collections::BTreeSet;
 use std::ops::Bound;
 use std::sync::Arc;
 
+/// A changed row as taken: its key and its stored state (shared).
+type SharedRow = (Box<[u8]>, Arc<[u8]>);
+/// A changed row as held by the table.
+type HeldRow<'t> = (&'t [u8], &'t StoredRow);
+
 /// One table's part of a delta.
 struct TableDelta {
     /// Its schema, encoded (small).
@@ -23,7 +28,7 @@ struct TableDelta {
     /// Created since the last checkpoint: `rows` holds all of it.
     fresh: bool,
     /// Changed rows it holds, in key order: key and stored state.
-    rows: Vec<(Box<[u8]>, Arc<[u8]>)>,
+    rows: Vec<SharedRow>,
     /// Changed keys it no longer holds (purged), in key order.
     purged: Vec<Box<[u8]>>,
 }
@@ -43,7 +48,7 @@ pub(crate) struct DeltaCapture {
 fn changed_rows<'t>(
     table: &'t Table,
     changed: &'t BTreeSet<Box<[u8]>>,
-) -> (Vec<(&'t [u8], &'t StoredRow)>, Vec<&'t [u8]>) {
+) -> (Vec<HeldRow<'t>>, Vec<&'t [u8]>) {
     let mut held = Vec::with_capacity(changed.len());
     let mut purged = Vec::new();
     let Some(first) = changed.first() else {
@@ -69,9 +74,7 @@ fn changed_rows<'t>(
     (held, purged)
 }
 
-fn shared<'a>(
-    rows: impl Iterator<Item = (&'a [u8], &'a StoredRow)>,
-) -> Vec<(Box<[u8]>, Arc<[u8]>)> {
+fn shared<'a>(rows: impl Iterator<Item = HeldRow<'a>>) -> Vec<SharedRow> {
     rows.map(|(k, r)| (Box::from(k), r.state.clone())).collect()
 }
 
