@@ -520,8 +520,9 @@ pub struct ReplicateArgs {
     /// Link name (its state is kept in SRC/links/NAME.link).
     #[arg(long)]
     pub name: Option<String>,
-    /// Fold delta checkpoints inside commits, as before background folds
-    /// (for comparisons: writers and the link then pay for each fold).
+    /// Write delta checkpoints and fold them inside commits, as before the
+    /// background thread (for comparisons: writers and the link then pay
+    /// for each).
     #[arg(long)]
     pub inline_folds: bool,
 }

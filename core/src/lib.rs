@@ -47,6 +47,7 @@ pub mod table;
 
 pub use client::changes::ApplyStats;
 pub use client::database::WriteGuard;
+pub use client::delta_background::{DeltaCheckpoint, DeltaDone};
 pub use client::digest::RangeDigest;
 pub use client::fold::{Fold, FoldDone};
 pub use client::options::DatabaseOptions;

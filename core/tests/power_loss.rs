@@ -28,11 +28,26 @@ const FOLD_ROWS: i64 = 60;
 /// delta checkpoint lands on the chain being folded).
 const FOLD_IN_FLIGHT_ROWS: i64 = 12;
 
-fn rows(folds: bool) -> i64 {
-    if folds {
-        FOLD_ROWS
-    } else {
+/// Rows committed while a background delta is in flight (so rows it
+/// holds change again, and records land after what it covers).
+const DELTA_IN_FLIGHT_ROWS: i64 = 3;
+
+/// Which background work the workload drives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Bg {
+    /// None: every checkpoint is written inside a commit.
+    Off,
+    /// Background folds; delta checkpoints inside commits.
+    Folds,
+    /// Background folds and background delta checkpoints.
+    FoldsAndDeltas,
+}
+
+fn rows(bg: Bg) -> i64 {
+    if bg == Bg::Off {
         ROWS
+    } else {
+        FOLD_ROWS
     }
 }
 const MODES: [CrashMode; 3] = [CrashMode::DropUnsynced, CrashMode::Torn, CrashMode::Reorder];
@@ -77,6 +92,8 @@ struct Acked {
     table: bool,
     /// Background folds installed (`finish_fold` returned `true`).
     folds: usize,
+    /// Background deltas installed (`finish_delta` returned `true`).
+    deltas: usize,
 }
 
 /// Run the background fold the workload holds: run it, then install it.
@@ -92,25 +109,47 @@ fn finish(db: &mut Database, fold: tablesync::Fold, acked: &mut Acked) -> tables
 /// when due, left in flight while more rows (and delta checkpoints)
 /// commit, then run and installed.
 fn workload(fs: &SimFs, sync: SyncPolicy) -> Acked {
-    workload_with(fs, sync, false)
+    workload_with(fs, sync, Bg::Off)
 }
 
-fn workload_with(fs: &SimFs, sync: SyncPolicy, folds: bool) -> Acked {
+fn workload_with(fs: &SimFs, sync: SyncPolicy, bg: Bg) -> Acked {
     let mut acked = Acked::default();
     let Ok(mut db) = open(fs, sync) else {
         return acked;
     };
+    let folds = bg != Bg::Off;
     db.set_background_folds(folds);
+    db.set_background_deltas(bg == Bg::FoldsAndDeltas);
     let mut fold: Option<(tablesync::Fold, i64)> = None;
+    let mut delta: Option<(tablesync::DeltaCheckpoint, i64)> = None;
     if db.create_table(TABLE_SCHEMA.with(|s| s.clone())).is_err() {
         return acked;
     }
     acked.table = true;
-    for k in 0..rows(folds) {
+    for k in 0..rows(bg) {
         if put(&mut db, k).is_err() {
             return acked;
         }
         acked.rows.push(k);
+        if bg == Bg::FoldsAndDeltas {
+            // Begun when due, left in flight while rows (some of them its
+            // own, changed again) commit, then run and installed.
+            match delta.take() {
+                Some((c, since)) if k >= since + DELTA_IN_FLIGHT_ROWS => {
+                    match db.finish_delta(c.run()) {
+                        Ok(true) => acked.deltas += 1,
+                        Ok(false) => {}
+                        Err(_) => return acked,
+                    }
+                }
+                Some(c) => delta = Some(c),
+                None if db.delta_due() => match db.begin_delta() {
+                    Ok(c) => delta = c.map(|c| (c, k)),
+                    Err(_) => return acked,
+                },
+                None => {}
+            }
+        }
         if folds {
             match fold.take() {
                 Some((f, since)) if k >= since + FOLD_IN_FLIGHT_ROWS => {
@@ -132,6 +171,11 @@ fn workload_with(fs: &SimFs, sync: SyncPolicy, folds: bool) -> Acked {
                 return acked;
             }
             acked.committed = acked.rows.len();
+        }
+    }
+    if let Some((c, _)) = delta {
+        if db.finish_delta(c.run()).is_err() {
+            return acked;
         }
     }
     if let Some((f, _)) = fold {
@@ -181,35 +225,35 @@ fn present_in(db: &Database) -> Vec<i64> {
 
 /// Disk operations of the whole workload without a cut.
 fn total_ops(sync: SyncPolicy) -> u64 {
-    total_ops_with(sync, false)
+    total_ops_with(sync, Bg::Off)
 }
 
-fn total_ops_with(sync: SyncPolicy, folds: bool) -> u64 {
+fn total_ops_with(sync: SyncPolicy, bg: Bg) -> u64 {
     let fs = SimFs::new(1);
-    let acked = workload_with(&fs, sync, folds);
-    assert_eq!(acked.rows.len() as i64, rows(folds));
+    let acked = workload_with(&fs, sync, bg);
+    assert_eq!(acked.rows.len() as i64, rows(bg));
     fs.stats().ops
 }
 
 /// Cut power after each operation of the workload, in every crash mode;
 /// returns (crash points tried, cuts that lost an acknowledged row).
 fn cut_everywhere(sync: SyncPolicy, claimed: impl Fn(&Acked) -> usize) -> (u64, Vec<String>) {
-    cut_everywhere_with(sync, false, claimed)
+    cut_everywhere_with(sync, Bg::Off, claimed)
 }
 
 fn cut_everywhere_with(
     sync: SyncPolicy,
-    folds: bool,
+    bg: Bg,
     claimed: impl Fn(&Acked) -> usize,
 ) -> (u64, Vec<String>) {
-    let ops = total_ops_with(sync, folds);
+    let ops = total_ops_with(sync, bg);
     let mut losses = Vec::new();
     let mut points = 0;
     for n in 1..=ops {
         for (m, mode) in MODES.into_iter().enumerate() {
             let fs = SimFs::new(n * 3 + m as u64);
             fs.crash_after(n);
-            let acked = workload_with(&fs, sync, folds);
+            let acked = workload_with(&fs, sync, bg);
             fs.crash(mode);
             points += 1;
             let keys = present(&fs, sync);
@@ -244,10 +288,38 @@ fn always_keeps_every_acknowledged_write_at_every_crash_point() {
 /// and every acknowledged write survives each.
 #[test]
 fn always_keeps_every_acknowledged_write_through_background_folds() {
-    let (points, losses) = cut_everywhere_with(SyncPolicy::Always, true, |a| a.rows.len());
+    let (points, losses) = cut_everywhere_with(SyncPolicy::Always, Bg::Folds, |a| a.rows.len());
     assert!(points > 100, "only {points} crash points");
     assert!(losses.is_empty(), "acknowledged writes lost: {losses:#?}");
     eprintln!("always with background folds: {points} crash points, no loss");
+}
+
+/// Issue 11 item 3: the same with background delta checkpoints too (begun
+/// when due, left in flight while rows — some of them its own — commit,
+/// then run and installed; folds in flight meanwhile): every write, fsync,
+/// rename and directory sync of the delta file, and every removal of the
+/// log segments it covers, is a crash point, and every acknowledged write
+/// survives each (the segments go only after the delta is installed).
+#[test]
+fn always_keeps_every_acknowledged_write_through_background_deltas() {
+    let (points, losses) =
+        cut_everywhere_with(SyncPolicy::Always, Bg::FoldsAndDeltas, |a| a.rows.len());
+    assert!(points > 100, "only {points} crash points");
+    assert!(losses.is_empty(), "acknowledged writes lost: {losses:#?}");
+    eprintln!("always with background deltas and folds: {points} crash points, no loss");
+}
+
+/// The delta workload above installs background deltas and folds, writes
+/// no delta inside a commit, and reopens with every row.
+#[test]
+fn the_delta_workload_installs_background_deltas() {
+    let fs = SimFs::new(1);
+    let acked = workload_with(&fs, SyncPolicy::Always, Bg::FoldsAndDeltas);
+    assert_eq!(acked.rows.len() as i64, FOLD_ROWS);
+    assert!(acked.deltas >= 5, "{} deltas installed", acked.deltas);
+    assert!(acked.folds >= 1, "{} folds installed", acked.folds);
+    let db = open(&fs, SyncPolicy::Always).unwrap();
+    assert_eq!(present_in(&db), (0..FOLD_ROWS).collect::<Vec<_>>());
 }
 
 /// The fold workload above does install folds (and writes deltas on top of
@@ -255,7 +327,7 @@ fn always_keeps_every_acknowledged_write_through_background_folds() {
 #[test]
 fn the_fold_workload_installs_folds() {
     let fs = SimFs::new(1);
-    let acked = workload_with(&fs, SyncPolicy::Always, true);
+    let acked = workload_with(&fs, SyncPolicy::Always, Bg::Folds);
     assert_eq!(acked.rows.len() as i64, FOLD_ROWS);
     let names: Vec<String> = fs
         .files()

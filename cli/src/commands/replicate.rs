@@ -76,8 +76,9 @@ pub fn replicate(a: &ReplicateArgs, region: Option<&str>, policy: SyncPolicy) ->
     }
     let src_region = src_db.region().to_string();
     let src = Arc::new(Mutex::new(src_db));
-    // Delta-checkpoint folds run on threads of their own on both sides, so
-    // neither the writer nor the link's apply pays for one (issue 13).
+    // Delta checkpoints and their folds run on threads of their own on both
+    // sides, so neither the writer nor the link's apply pays for one
+    // (issues 11 and 13).
     let mut folds = Vec::new();
     if !a.inline_folds {
         folds.push(start_folds(&src)?);

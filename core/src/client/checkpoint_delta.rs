@@ -4,10 +4,10 @@
 //! (`snapshot.rs`), so a checkpoint costs what changed, not the region's size.
 
 use super::database::Database;
-use crate::codec::buf::{put_bytes, put_varint, Reader};
+use crate::codec::buf::Reader;
 use crate::codec::frame::{decode_frame_version, try_encode_frame_version};
 use crate::codec::record::read_record;
-use crate::codec::schema::{put_schema, read_schema};
+use crate::codec::schema::read_schema;
 use crate::log::vv_codec::read_vv;
 use crate::log::LogCounters;
 use crate::model::error::{Error, Result};
@@ -20,60 +20,26 @@ pub const MAGIC_DELTA_FRAME: [u8; 4] = *b"TSDL";
 /// version 1, without them, is still read).
 pub const DELTA_FRAME_VERSION: u8 = 2;
 
+/// The delta frame (lz4-compressed, checksummed) of a payload from
+/// [`Database::delta_payload`].
+pub(crate) fn encode_delta(payload: &[u8]) -> Result<Vec<u8>> {
+    try_encode_frame_version(
+        MAGIC_DELTA_FRAME,
+        DELTA_FRAME_VERSION,
+        payload,
+        true,
+        usize::MAX,
+    )
+}
+
 impl Database {
     /// What changed since the last checkpoint, as a delta frame; `None` when
     /// some table does not track its changes (then only a full snapshot is
     /// right).
     pub(crate) fn export_delta(&self) -> Result<Option<Vec<u8>>> {
-        self.check_open()?;
-        let mut p = Vec::with_capacity(4096);
-        self.put_region_head(&mut p);
-        put_varint(&mut p, self.log.first_cursor());
-        put_varint(&mut p, self.tables.len() as u64);
-        for t in self.tables.values() {
-            let Some(changed) = t.changed_keys() else {
-                return Ok(None);
-            };
-            put_schema(&mut p, &t.schema);
-            p.push(u8::from(t.is_fresh()));
-            if t.is_fresh() {
-                put_varint(&mut p, t.stored_count() as u64);
-                for (k, row) in t.iter() {
-                    put_bytes(&mut p, k);
-                    put_bytes(&mut p, &row.state);
-                }
-                put_varint(&mut p, 0);
-            } else {
-                // A changed key the table no longer holds was purged.
-                let (held, purged): (Vec<_>, Vec<_>) =
-                    changed.iter().partition(|k| t.stored(k).is_some());
-                put_varint(&mut p, held.len() as u64);
-                for k in held {
-                    let row = t
-                        .stored(k)
-                        .ok_or_else(|| Error::corrupt("a changed row is missing from its table"))?;
-                    put_bytes(&mut p, k);
-                    put_bytes(&mut p, &row.state);
-                }
-                put_varint(&mut p, purged.len() as u64);
-                for k in purged {
-                    put_bytes(&mut p, k);
-                }
-            }
-        }
-        // The records appended since the last checkpoint (those retention
-        // kept): cursors are consecutive from the log's first one.
-        let first = self.log.first_cursor();
-        let from = self.checkpointed_cursor.max(first);
-        let skip = (from - first) as usize;
-        let entries = self.log.entries();
-        put_varint(&mut p, entries.len().saturating_sub(skip) as u64);
-        for e in entries.iter().skip(skip) {
-            put_varint(&mut p, e.cursor);
-            put_bytes(&mut p, &e.bytes);
-        }
-        try_encode_frame_version(MAGIC_DELTA_FRAME, DELTA_FRAME_VERSION, &p, true, usize::MAX)
-            .map(Some)
+        self.capture_delta()?
+            .map(|c| encode_delta(&c.payload()))
+            .transpose()
     }
 
     /// Apply a delta frame on top of the state it was taken after.

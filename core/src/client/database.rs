@@ -440,7 +440,7 @@ impl Database {
             self.storage.append(std::slice::from_ref(&e), now)?;
             self.replay(e)?;
         }
-        if self.storage.checkpoint_due() {
+        if self.storage.inline_checkpoint_due() {
             self.checkpoint()?;
         }
         Ok(())

@@ -5,6 +5,8 @@ pub mod changes;
 pub mod checkpoint_delta;
 pub mod copy;
 pub mod database;
+pub mod delta_background;
+mod delta_capture;
 pub mod digest;
 pub mod fold;
 mod fold_bytes;

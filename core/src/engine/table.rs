@@ -38,7 +38,7 @@ pub struct StoredRow {
     /// Row digest; `None` when the row does not exist (a tombstone).
     pub digest: Option<[u8; 32]>,
     /// Encoded [`RowState`].
-    pub state: Box<[u8]>,
+    pub state: std::sync::Arc<[u8]>,
     /// [`state_id`] of the key and `state` (FORMAT.md §13.1), kept so writes
     /// and reconcile need not rehash stored states.
     pub state_id: u64,
@@ -233,7 +233,7 @@ impl<B: RowBook> Table<B> {
         let new = StoredRow {
             digest,
             state_id,
-            state: bytes.into_boxed_slice(),
+            state: bytes.into(),
         };
         self.replace(key, new);
         Ok(())
@@ -320,7 +320,7 @@ impl<B: RowBook> Table<B> {
                 let new = StoredRow {
                     digest,
                     state_id,
-                    state: std::mem::take(&mut row.state),
+                    state: row.state.clone(),
                 };
                 self.book.replaced(k, Some(row), &new);
                 *row = new;

@@ -71,7 +71,7 @@ pub struct LogEntry {
     origin: u32,
     table: u32,
     /// The record's encoding (FORMAT.md §7).
-    pub bytes: Box<[u8]>,
+    pub bytes: std::sync::Arc<[u8]>,
 }
 
 impl LogEntry {
@@ -191,7 +191,7 @@ impl ChangeLog {
             stamp: rec.stamp,
             origin: self.names.id(&rec.origin),
             table: self.names.id(&rec.table),
-            bytes: encode_record(rec).into_boxed_slice(),
+            bytes: encode_record(rec).into(),
         }
     }
 
@@ -296,7 +296,7 @@ impl ChangeLog {
             stamp,
             origin: self.names.id(origin),
             table: self.names.id(table),
-            bytes,
+            bytes: bytes.into(),
         };
         self.records.push_back(e);
         cursor

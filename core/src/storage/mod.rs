@@ -89,6 +89,35 @@ impl std::fmt::Debug for FoldPlan {
     }
 }
 
+/// The disk side of a background delta checkpoint (see
+/// [`Storage::begin_delta`]): it writes the delta file and needs no access
+/// to the storage it came from, so a driver can run it on another thread
+/// while writers go on.
+pub trait DeltaFiles: Send {
+    /// Write `frame` (a delta frame) as the delta checkpoint the plan
+    /// covers, with the chain link taken when it began (temp file, fsync,
+    /// rename, directory fsync), then read it back and compare; on a
+    /// mismatch the file is removed (`CorruptData`).
+    fn write_delta(&self, frame: &[u8]) -> Result<()>;
+}
+
+/// A delta checkpoint written off the writer's path, started by
+/// [`Storage::begin_delta`].
+pub struct DeltaPlan {
+    /// The commit sequence number the delta covers up to (exclusive).
+    pub covers: u64,
+    /// Writing the file (off the database's lock).
+    pub files: Box<dyn DeltaFiles>,
+}
+
+impl std::fmt::Debug for DeltaPlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeltaPlan")
+            .field("covers", &self.covers)
+            .finish()
+    }
+}
+
 /// A database's persistence (`Sync` too, so a `Database` can be shared
 /// behind a `RwLock` by readers on several threads).
 pub trait Storage: Send + Sync {
@@ -137,6 +166,43 @@ pub trait Storage: Send + Sync {
     /// checkpoint replaced the chain meanwhile (the fold's file is removed).
     /// A failed fold changes nothing and its error is returned.
     fn finish_fold(&mut self, _covers: u64, _result: Result<u64>) -> Result<bool> {
+        Ok(false)
+    }
+    /// Let delta checkpoints be written in the background (a driver calls
+    /// [`begin_delta`](Self::begin_delta) when [`delta_due`](Self::delta_due)):
+    /// commits then checkpoint inline only past a looser hard limit (see
+    /// [`inline_checkpoint_due`](Self::inline_checkpoint_due)).
+    fn set_background_deltas(&mut self, _on: bool) {}
+    /// Whether background deltas are on, none is in flight and a checkpoint
+    /// is due.
+    fn delta_due(&self) -> bool {
+        false
+    }
+    /// Whether a commit should write a checkpoint itself: when one is due
+    /// and no background driver writes it (or the driver fell far behind).
+    fn inline_checkpoint_due(&self) -> bool {
+        self.checkpoint_due()
+    }
+    /// Whether a background delta is in flight (begun, not finished).
+    fn delta_in_flight(&self) -> bool {
+        false
+    }
+    /// Start a background delta covering every entry appended so far
+    /// (cheap: names and numbers, and the change counter is reset); `None`
+    /// when nothing was appended since the newest checkpoint, one is in
+    /// flight, or no delta may be written. Only called when
+    /// [`delta_allowed`](Self::delta_allowed). Entries it covers stay until
+    /// [`finish_delta`](Self::finish_delta) installs it.
+    fn begin_delta(&mut self) -> Result<Option<DeltaPlan>> {
+        Ok(None)
+    }
+    /// End the delta that covers up to `covers`: with `Ok(frame_len)` it
+    /// joins the chain (the log segments it covers are removed) and this
+    /// returns `true`; `false` when a full checkpoint replaced the chain
+    /// meanwhile (its file is removed). A failed delta is returned as the
+    /// error, and the next checkpoint is then a full one, so nothing it
+    /// held is lost.
+    fn finish_delta(&mut self, _covers: u64, _result: Result<u64>) -> Result<bool> {
         Ok(false)
     }
     /// Whether this storage survives the process (false for memory).

@@ -19,6 +19,7 @@
 //! (a write cut short by a crash) and reports damage anywhere else as
 //! [`Error::Corrupt`], never skipping it.
 
+mod background_delta;
 #[cfg(feature = "fs")]
 mod check;
 mod checkpoint;
@@ -150,6 +151,12 @@ pub struct VfsStorage<V: Vfs> {
     background_folds: bool,
     /// The background fold in flight, if any.
     folding: Option<fold::InFlight>,
+    /// Whether a driver writes delta checkpoints in the background.
+    background_deltas: bool,
+    /// The background delta in flight, if any.
+    delta_flight: Option<background_delta::DeltaInFlight>,
+    /// A background delta failed: the next checkpoint must be full.
+    force_full: bool,
     next_seq: u64,
     since_checkpoint: u64,
     pending_entries: u64,
@@ -348,6 +355,9 @@ impl<V: Vfs> VfsStorage<V> {
             delta_sizes: state.deltas.1,
             background_folds: false,
             folding: None,
+            background_deltas: false,
+            delta_flight: None,
+            force_full: false,
             next_seq: state.next_seq,
             since_checkpoint: state.bytes_since_checkpoint,
             pending_entries: 0,
@@ -617,10 +627,17 @@ impl<V: Vfs> Storage for VfsStorage<V> {
         }
         self.base = Some((covers, snapshot.len() as u64));
         self.delta_bytes = 0;
+        self.force_full = false;
         self.covered(covers, obsolete)
     }
 
     fn delta_allowed(&self) -> bool {
+        // While a background delta is in flight the chain's tip is not
+        // known yet (it may fail): an inline checkpoint then is full. So
+        // is the one after a failed background delta.
+        if self.delta_flight.is_some() || self.force_full {
+            return false;
+        }
         match self.base {
             // With background folds the writer folds inline only when they
             // fall far behind (FOLD_HARD_FACTOR × the usual limits); the
@@ -687,24 +704,47 @@ impl<V: Vfs> Storage for VfsStorage<V> {
             prev,
             next_seq: covers,
         };
-        let name = delta_name(covers);
-        let header = delta::delta_header(link, payload);
-        write_file_atomic(&self.vfs, &self.dir, &name, &[&header, payload])?;
-        let back = read_file(&self.vfs, &self.dir, &name)
-            .and_then(|b| delta::decode_delta(b, &name, covers));
-        match back {
-            Ok((l, b)) if l == link && b == payload => {}
-            Ok(_) | Err(_) => {
-                let _ = self.vfs.remove(&self.dir.join(&name));
-                return Err(Error::corrupt(format!(
-                    "delta checkpoint {name} did not read back as written; kept the previous checkpoint"
-                )));
-            }
-        }
+        background_delta::write_delta_file(&self.vfs, &self.dir, link, payload)?;
         self.deltas.push(covers);
         self.delta_sizes.push(payload.len() as u64);
         self.delta_bytes += payload.len() as u64;
         self.covered(covers, Vec::new())
+    }
+
+    fn set_background_deltas(&mut self, on: bool) {
+        self.background_deltas = on;
+    }
+
+    fn delta_due(&self) -> bool {
+        self.background_deltas
+            && self.delta_flight.is_none()
+            && self.failed.is_none()
+            && self.checkpoint_due()
+    }
+
+    fn inline_checkpoint_due(&self) -> bool {
+        // With a driver writing them, a commit checkpoints only once the
+        // log since the last checkpoint is FOLD_HARD_FACTOR times the
+        // threshold (the driver fell far behind or stopped).
+        self.checkpoint_due()
+            && (!self.background_deltas
+                || self.since_checkpoint
+                    >= self
+                        .options
+                        .checkpoint_bytes
+                        .saturating_mul(FOLD_HARD_FACTOR as u64))
+    }
+
+    fn delta_in_flight(&self) -> bool {
+        self.delta_flight.is_some()
+    }
+
+    fn begin_delta(&mut self) -> Result<Option<crate::storage::DeltaPlan>> {
+        self.start_delta()
+    }
+
+    fn finish_delta(&mut self, covers: u64, result: Result<u64>) -> Result<bool> {
+        self.end_delta(covers, result)
     }
 
     fn is_durable(&self) -> bool {

@@ -1,0 +1,165 @@
+//! What a delta checkpoint holds, taken from the live database without
+//! copying row or record bytes: the stored row states and log records are
+//! shared (`Arc<[u8]>`), so taking it costs a lookup and a reference count
+//! per changed row, whatever the rows' size. [`DeltaCapture::payload`]
+//! lays it out as the delta frame's payload (FORMAT.md §12.3) — off the
+//! database's lock for a background delta, inline otherwise: one layout
+//! for both, so both write the same bytes.
+
+use super::database::Database;
+use crate::codec::buf::{put_bytes, put_varint};
+use crate::codec::schema::put_schema;
+use crate::engine::table::StoredRow;
+use crate::model::error::Result;
+use crate::table::Table;
+use std::collections::BTreeSet;
+use std::ops::Bound;
+use std::sync::Arc;
+
+/// A changed row as taken: its key and its stored state (shared).
+type SharedRow = (Box<[u8]>, Arc<[u8]>);
+/// A changed row as held by the table.
+type HeldRow<'t> = (&'t [u8], &'t StoredRow);
+
+/// One table's part of a delta.
+struct TableDelta {
+    /// Its schema, encoded (small).
+    schema: Vec<u8>,
+    /// Created since the last checkpoint: `rows` holds all of it.
+    fresh: bool,
+    /// Changed rows it holds, in key order: key and stored state.
+    rows: Vec<SharedRow>,
+    /// Changed keys it no longer holds (purged), in key order.
+    purged: Vec<Box<[u8]>>,
+}
+
+/// What changed since the last checkpoint, shared with the live database.
+pub(crate) struct DeltaCapture {
+    /// Region head, the log's first cursor and the table count, encoded.
+    head: Vec<u8>,
+    tables: Vec<TableDelta>,
+    /// Records appended since the last checkpoint: cursor and encoding.
+    records: Vec<(u64, Arc<[u8]>)>,
+}
+
+/// The changed keys `table` still holds, with their rows, and those it no
+/// longer holds (purged), both in key order: one ordered walk of the rows
+/// from the first changed key when many changed, else a lookup each.
+fn changed_rows<'t>(
+    table: &'t Table,
+    changed: &'t BTreeSet<Box<[u8]>>,
+) -> (Vec<HeldRow<'t>>, Vec<&'t [u8]>) {
+    let mut held = Vec::with_capacity(changed.len());
+    let mut purged = Vec::new();
+    let Some(first) = changed.first() else {
+        return (held, purged);
+    };
+    if changed.len().saturating_mul(16) >= table.stored_count() {
+        let mut rows = table.range_from(Bound::Included(first)).peekable();
+        for k in changed {
+            while rows.next_if(|(rk, _)| *rk < &**k).is_some() {}
+            match rows.next_if(|(rk, _)| *rk == &**k) {
+                Some(r) => held.push(r),
+                None => purged.push(&**k),
+            }
+        }
+    } else {
+        for k in changed {
+            match table.stored_entry(k) {
+                Some(r) => held.push(r),
+                None => purged.push(&**k),
+            }
+        }
+    }
+    (held, purged)
+}
+
+fn shared<'a>(rows: impl Iterator<Item = HeldRow<'a>>) -> Vec<SharedRow> {
+    rows.map(|(k, r)| (Box::from(k), r.state.clone())).collect()
+}
+
+impl Database {
+    /// Take what changed since the last checkpoint; `None` when some table
+    /// does not track its changes (then only a full snapshot is right).
+    pub(crate) fn capture_delta(&self) -> Result<Option<DeltaCapture>> {
+        self.check_open()?;
+        let mut head = Vec::with_capacity(256);
+        self.put_region_head(&mut head);
+        put_varint(&mut head, self.log.first_cursor());
+        put_varint(&mut head, self.tables.len() as u64);
+        let mut tables = Vec::with_capacity(self.tables.len());
+        for t in self.tables.values() {
+            let Some(changed) = t.changed_keys() else {
+                return Ok(None);
+            };
+            let mut schema = Vec::new();
+            put_schema(&mut schema, &t.schema);
+            let fresh = t.is_fresh();
+            let (rows, purged) = if fresh {
+                (shared(t.iter()), Vec::new())
+            } else {
+                let (held, purged) = changed_rows(t, changed);
+                (
+                    shared(held.into_iter()),
+                    purged.into_iter().map(Box::from).collect(),
+                )
+            };
+            tables.push(TableDelta {
+                schema,
+                fresh,
+                rows,
+                purged,
+            });
+        }
+        // The records appended since the last checkpoint (those retention
+        // kept): cursors are consecutive from the log's first one.
+        let first = self.log.first_cursor();
+        let from = self.checkpointed_cursor.max(first);
+        let skip = (from - first) as usize;
+        let records = self
+            .log
+            .entries()
+            .range(skip.min(self.log.entries().len())..)
+            .map(|e| (e.cursor, e.bytes.clone()))
+            .collect();
+        Ok(Some(DeltaCapture {
+            head,
+            tables,
+            records,
+        }))
+    }
+}
+
+impl DeltaCapture {
+    /// The delta frame's payload (before compression).
+    pub(crate) fn payload(&self) -> Vec<u8> {
+        let rows: usize = self
+            .tables
+            .iter()
+            .flat_map(|t| &t.rows)
+            .map(|(k, s)| k.len() + s.len() + 10)
+            .sum();
+        let records: usize = self.records.iter().map(|(_, b)| b.len() + 15).sum();
+        let mut p = Vec::with_capacity(self.head.len() + rows + records + 64);
+        p.extend_from_slice(&self.head);
+        for t in &self.tables {
+            p.extend_from_slice(&t.schema);
+            p.push(u8::from(t.fresh));
+            put_varint(&mut p, t.rows.len() as u64);
+            for (k, state) in &t.rows {
+                put_bytes(&mut p, k);
+                put_bytes(&mut p, state);
+            }
+            put_varint(&mut p, t.purged.len() as u64);
+            for k in &t.purged {
+                put_bytes(&mut p, k);
+            }
+        }
+        put_varint(&mut p, self.records.len() as u64);
+        for (cursor, bytes) in &self.records {
+            put_varint(&mut p, *cursor);
+            put_bytes(&mut p, bytes);
+        }
+        p
+    }
+}
