@@ -18,6 +18,12 @@ pub const MAGIC_GROUP: [u8; 4] = *b"TSGP";
 /// handovers in HEARTBEAT and ACK; version 1 frames are still read.
 pub const GROUP_MSG_VERSION: u8 = 2;
 
+/// Handovers kept in the chain (the newest): a member that comes back
+/// after more handovers than this reports every write of its own origin up
+/// to its last one as lost (it cannot know how much the first successor
+/// held).
+pub const MAX_HANDOVERS: usize = 16;
+
 /// A change of primary: at `epoch`, `to` replaced `from`, holding `from`'s
 /// writes up to `held_seq` and every member's writes up to `held`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,7 +69,7 @@ pub enum GroupMsg {
         /// Sender's local time (echoed in the ack).
         sent_ms: i64,
         /// The handovers the sender knows, oldest first (at most
-        /// [`MAX_HANDOVERS`](super::group_state::MAX_HANDOVERS)); the last
+        /// [`MAX_HANDOVERS`]); the last
         /// one began the sender's epoch when it knows that one.
         handovers: Vec<Handover>,
         /// The sender's version vector when it sent this (its freshness,
@@ -229,15 +235,12 @@ pub(crate) fn put_handovers(p: &mut Vec<u8>, chain: &[Handover]) {
 }
 
 /// Read a chain written by [`put_handovers`]; more than
-/// [`MAX_HANDOVERS`](super::group_state::MAX_HANDOVERS) entries or epochs
+/// [`MAX_HANDOVERS`] entries or epochs
 /// out of order are refused.
 pub(crate) fn read_handovers(r: &mut Reader<'_>) -> Result<Vec<Handover>> {
     let n = r.count()?;
-    if n > super::group_state::MAX_HANDOVERS {
-        return Err(r.error(format!(
-            "{n} handovers, at most {}",
-            super::group_state::MAX_HANDOVERS
-        )));
+    if n > MAX_HANDOVERS {
+        return Err(r.error(format!("{n} handovers, at most {}", MAX_HANDOVERS)));
     }
     let mut chain: Vec<Handover> = Vec::with_capacity(n);
     for _ in 0..n {

@@ -1,7 +1,9 @@
 //! What a group member persists: epoch, primary, vote, the chain of
 //! handovers, and the write ranges reported lost (frame `TSGS`).
 
-use super::group_msg::{put_handovers, read_flagged_handover_v1, read_handovers, Handover};
+use super::group_msg::{
+    put_handovers, read_flagged_handover_v1, read_handovers, Handover, MAX_HANDOVERS,
+};
 use crate::codec::buf::{put_bytes, put_varint, Reader};
 use crate::codec::frame::{decode_frame, decode_frame_version, encode_frame_version};
 use crate::model::error::Result;
@@ -15,12 +17,6 @@ pub const GROUP_STATE_VERSION: u8 = 2;
 
 /// Lost ranges kept in the persisted state (the newest).
 pub const MAX_LOST: usize = 64;
-
-/// Handovers kept in the chain (the newest): a member that comes back
-/// after more handovers than this reports every write of its own origin up
-/// to its last one as lost (it cannot know how much the first successor
-/// held).
-pub const MAX_HANDOVERS: usize = 16;
 
 /// Writes acknowledged by a primary under `epoch` that the next primary
 /// did not hold when it was promoted: `origin`'s sequence numbers
