@@ -94,6 +94,9 @@ struct Acked {
     folds: usize,
     /// Background deltas installed (`finish_delta` returned `true`).
     deltas: usize,
+    /// Background full checkpoints installed (`finish_delta` returned
+    /// `true` for one).
+    fulls: usize,
 }
 
 /// Run the background fold the workload holds: run it, then install it.
@@ -136,7 +139,9 @@ fn workload_with(fs: &SimFs, sync: SyncPolicy, bg: Bg) -> Acked {
             // own, changed again) commit, then run and installed.
             match delta.take() {
                 Some((c, since)) if k >= since + DELTA_IN_FLIGHT_ROWS => {
+                    let full = c.is_full();
                     match db.finish_delta(c.run()) {
+                        Ok(true) if full => acked.fulls += 1,
                         Ok(true) => acked.deltas += 1,
                         Ok(false) => {}
                         Err(_) => return acked,
@@ -300,6 +305,9 @@ fn always_keeps_every_acknowledged_write_through_background_folds() {
 /// rename and directory sync of the delta file, and every removal of the
 /// log segments it covers, is a crash point, and every acknowledged write
 /// survives each (the segments go only after the delta is installed).
+/// The region's first checkpoint is a background full one (issue 13): its
+/// file's writes, rename, directory sync and the removals after its
+/// install are crash points too.
 #[test]
 fn always_keeps_every_acknowledged_write_through_background_deltas() {
     let (points, losses) =
@@ -317,6 +325,12 @@ fn the_delta_workload_installs_background_deltas() {
     let acked = workload_with(&fs, SyncPolicy::Always, Bg::FoldsAndDeltas);
     assert_eq!(acked.rows.len() as i64, FOLD_ROWS);
     assert!(acked.deltas >= 5, "{} deltas installed", acked.deltas);
+    // The region's first full checkpoint is a background one too.
+    assert!(
+        acked.fulls >= 1,
+        "{} full checkpoints installed",
+        acked.fulls
+    );
     assert!(acked.folds >= 1, "{} folds installed", acked.folds);
     let db = open(&fs, SyncPolicy::Always).unwrap();
     assert_eq!(present_in(&db), (0..FOLD_ROWS).collect::<Vec<_>>());

@@ -14,8 +14,8 @@ use std::time::Duration;
 /// How often the thread asks whether a fold is due.
 const POLL: Duration = Duration::from_millis(20);
 
-/// At most one fold runs at a time in a process (`replicate` folds SRC and
-/// DST): a fold takes a core for a while, and the writers and links need
+/// At most one fold (or background full checkpoint) runs at a time in a
+/// process (`replicate` folds SRC and DST): a fold takes a core for a while, and the writers and links need
 /// the others. A fold waiting here is already begun, so its chain only
 /// grows by deltas meanwhile (no commit folds inline for it).
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
@@ -99,9 +99,15 @@ fn run(db: &SharedDb, stop: &AtomicBool) {
         };
         match work {
             Some(Work::Delta(c)) => {
-                // Encode, compress, write and fsync without the lock; not
-                // behind ONE_AT_A_TIME (it is small, and the log waits on it).
+                // Encode, compress, write and fsync without the lock. A
+                // delta is not behind ONE_AT_A_TIME (it is small, and the
+                // log waits on it); the full checkpoint the chain needs
+                // (the region's size, like a fold) is.
+                let gate = c
+                    .is_full()
+                    .then(|| ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner));
                 let done = c.run();
+                drop(gate);
                 // Cheap, under the lock; a failure is already in health().
                 let _ = db.with_write(|d| d.finish_delta(done));
             }

@@ -15,20 +15,42 @@
 //!    crash anywhere before loses nothing; a failed one makes the next
 //!    checkpoint a full one.
 //!
+//! When the next checkpoint must be full (no full checkpoint yet, after a
+//! failed one, a chain at its limit), the same three steps write a full
+//! checkpoint: step 1 takes the whole region the same cheap way (every
+//! row's key and shared state, every log record's shared bytes,
+//! `full_capture.rs`), step 2 lays out the snapshot frame (the bytes of
+//! [`Database::export_snapshot`]) and writes the checkpoint file, and step
+//! 3 makes it the base, then removes the delta chain, the old base and the
+//! covered segments. At most one such checkpoint (delta or full) is in
+//! flight.
+//!
 //! The core stays single-threaded: it never starts the thread itself.
 
 use super::checkpoint_delta::encode_delta;
 use super::database::Database;
 use super::delta_capture::DeltaCapture;
+use super::full_capture::FullCapture;
 use crate::model::error::{Error, Result};
-use crate::storage::DeltaPlan;
+use crate::storage::{DeltaPlan, FullPlan};
 
-/// A delta checkpoint in progress: the heavy step, to run anywhere (it is
-/// `Send`).
+/// A background checkpoint in progress — a delta, or the full one the
+/// chain needs: the heavy step, to run anywhere (it is `Send`).
 #[must_use = "a begun delta must be run and finished (finish_delta), or no other delta starts"]
 pub struct DeltaCheckpoint {
-    plan: DeltaPlan,
-    capture: DeltaCapture,
+    work: Work,
+}
+
+/// What a [`DeltaCheckpoint`] writes.
+enum Work {
+    Delta {
+        plan: DeltaPlan,
+        capture: DeltaCapture,
+    },
+    Full {
+        plan: FullPlan,
+        capture: FullCapture,
+    },
 }
 
 /// What [`DeltaCheckpoint::run`] produced, for [`Database::finish_delta`].
@@ -36,16 +58,23 @@ pub struct DeltaCheckpoint {
 #[must_use = "hand it to Database::finish_delta"]
 pub struct DeltaDone {
     covers: u64,
+    full: bool,
     result: Result<u64>,
 }
 
 impl DeltaDone {
-    /// The commit sequence number the delta covers up to (exclusive).
+    /// The commit sequence number the checkpoint covers up to (exclusive).
     pub fn covers(&self) -> u64 {
         self.covers
     }
 
-    /// The delta frame's size in bytes, or why writing it failed.
+    /// Whether it is a full checkpoint (not a delta).
+    pub fn is_full(&self) -> bool {
+        self.full
+    }
+
+    /// The delta frame's (or snapshot's) size in bytes, or why writing it
+    /// failed.
     pub fn result(&self) -> std::result::Result<u64, &Error> {
         self.result.as_ref().copied()
     }
@@ -54,26 +83,45 @@ impl DeltaDone {
 impl std::fmt::Debug for DeltaCheckpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DeltaCheckpoint")
-            .field("covers", &self.plan.covers)
+            .field("covers", &self.covers())
+            .field("full", &self.is_full())
             .finish()
     }
 }
 
 impl DeltaCheckpoint {
-    /// The commit sequence number the delta covers up to (exclusive).
+    /// The commit sequence number the checkpoint covers up to (exclusive).
     pub fn covers(&self) -> u64 {
-        self.plan.covers
+        match &self.work {
+            Work::Delta { plan, .. } => plan.covers,
+            Work::Full { plan, .. } => plan.covers,
+        }
     }
 
-    /// Encode, compress and write the delta file (fsynced, renamed, read
-    /// back). Touches no database. Errors come back inside the [`DeltaDone`].
+    /// Whether it writes a full checkpoint (not a delta).
+    pub fn is_full(&self) -> bool {
+        matches!(self.work, Work::Full { .. })
+    }
+
+    /// Encode, compress and write the checkpoint file (fsynced, renamed,
+    /// read back). Touches no database. Errors come back inside the
+    /// [`DeltaDone`].
     pub fn run(self) -> DeltaDone {
-        let result = encode_delta(&self.capture.payload()).and_then(|frame| {
-            self.plan.files.write_delta(&frame)?;
-            Ok(frame.len() as u64)
-        });
+        let covers = self.covers();
+        let full = self.is_full();
+        let result = match self.work {
+            Work::Delta { plan, capture } => encode_delta(&capture.payload()).and_then(|frame| {
+                plan.files.write_delta(&frame)?;
+                Ok(frame.len() as u64)
+            }),
+            Work::Full { plan, capture } => capture.encode().and_then(|snapshot| {
+                plan.files.write_full(&snapshot)?;
+                Ok(snapshot.len() as u64)
+            }),
+        };
         DeltaDone {
-            covers: self.plan.covers,
+            covers,
+            full,
             result,
         }
     }
@@ -101,12 +149,15 @@ impl Database {
     /// Start a delta checkpoint of what changed since the last checkpoint:
     /// takes the changed keys and shared references to their rows' and the
     /// new records' bytes (no copy, no encoding), and rows changed from now
-    /// on go to the next checkpoint. `None` when
-    /// a delta is in flight, nothing changed, or the next checkpoint must be
-    /// full — that one is then written here, inline (a chain at its limit,
-    /// a table without change tracking, after a failed background delta).
-    /// Run the returned [`DeltaCheckpoint`] (anywhere), then hand its
-    /// result to [`finish_delta`](Self::finish_delta).
+    /// on go to the next checkpoint. When the next checkpoint must be full
+    /// (no full checkpoint yet, a chain at its limit, a table without
+    /// change tracking, after a failed background checkpoint) the returned
+    /// one is a full checkpoint, taken the same way (every row's and
+    /// record's shared bytes). `None` when a checkpoint is in flight or
+    /// nothing changed (or, a storage without background full checkpoints,
+    /// after writing the full checkpoint here, inline). Run the returned
+    /// [`DeltaCheckpoint`] (anywhere), then hand its result to
+    /// [`finish_delta`](Self::finish_delta).
     pub fn begin_delta(&mut self) -> Result<Option<DeltaCheckpoint>> {
         self.check_open()?;
         if !self.storage.is_durable() || self.storage.delta_in_flight() {
@@ -118,27 +169,53 @@ impl Database {
             None
         };
         let Some(capture) = capture else {
-            if let Err(e) = self.checkpoint_full() {
-                self.note_background_error(&e);
-                return Err(e);
-            }
-            return Ok(None);
+            return self.begin_full();
         };
         let Some(plan) = self.storage.begin_delta()? else {
             return Ok(None);
         };
         self.changes_checkpointed();
-        Ok(Some(DeltaCheckpoint { plan, capture }))
+        Ok(Some(DeltaCheckpoint {
+            work: Work::Delta { plan, capture },
+        }))
+    }
+
+    /// The full checkpoint [`begin_delta`](Self::begin_delta) needs: begun
+    /// in the background when the storage can, else written inline.
+    fn begin_full(&mut self) -> Result<Option<DeltaCheckpoint>> {
+        let capture = self.capture_full()?;
+        match self.storage.begin_full()? {
+            Some(plan) => {
+                self.changes_checkpointed();
+                Ok(Some(DeltaCheckpoint {
+                    work: Work::Full { plan, capture },
+                }))
+            }
+            None => {
+                if let Err(e) = self.checkpoint_full() {
+                    self.note_background_error(&e);
+                    return Err(e);
+                }
+                Ok(None)
+            }
+        }
     }
 
     /// Install a finished delta (cheap): `true` when it joined the chain
     /// (the log segments it covers are removed), `false` when a full
-    /// checkpoint replaced the chain while it ran. A failed delta is
+    /// checkpoint replaced the chain while it ran. A finished full
+    /// checkpoint becomes the base (the chain, the old base and the
+    /// segments it covers are removed), `false` when a newer full one was
+    /// written while it ran. A failed delta is
     /// counted in [`health`](Self::health) and returned; the next
     /// checkpoint is then full, so everything it held is still covered.
     pub fn finish_delta(&mut self, done: DeltaDone) -> Result<bool> {
         self.check_open()?;
-        let r = self.storage.finish_delta(done.covers, done.result);
+        let r = if done.full {
+            self.storage.finish_full(done.covers, done.result)
+        } else {
+            self.storage.finish_delta(done.covers, done.result)
+        };
         if let Err(e) = &r {
             self.note_background_error(e);
         }

@@ -17,7 +17,7 @@ use std::ops::Bound;
 use std::sync::Arc;
 
 /// A changed row as taken: its key and its stored state (shared).
-type SharedRow = (Box<[u8]>, Arc<[u8]>);
+pub(crate) type SharedRow = (Box<[u8]>, Arc<[u8]>);
 /// A changed row as held by the table.
 type HeldRow<'t> = (&'t [u8], &'t StoredRow);
 
@@ -74,7 +74,7 @@ fn changed_rows<'t>(
     (held, purged)
 }
 
-fn shared<'a>(rows: impl Iterator<Item = HeldRow<'a>>) -> Vec<SharedRow> {
+pub(crate) fn shared<'a>(rows: impl Iterator<Item = HeldRow<'a>>) -> Vec<SharedRow> {
     rows.map(|(k, r)| (Box::from(k), r.state.clone())).collect()
 }
 

@@ -10,6 +10,7 @@ mod delta_capture;
 pub mod digest;
 pub mod fold;
 mod fold_bytes;
+mod full_capture;
 #[cfg(feature = "fs")]
 pub mod offline;
 pub mod options;

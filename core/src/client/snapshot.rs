@@ -5,11 +5,10 @@ use super::database::Database;
 use crate::clock::Clock;
 use crate::codec::buf::{put_bytes, put_varint, Reader};
 use crate::codec::frame::{
-    decode_frame_version, try_encode_frame_version, FRAME_HEADER_LEN, MAGIC_SNAPSHOT,
-    SNAPSHOT_VERSION,
+    decode_frame_version, FRAME_HEADER_LEN, MAGIC_SNAPSHOT, SNAPSHOT_VERSION,
 };
 use crate::codec::record::read_record;
-use crate::codec::schema::{put_schema, read_schema};
+use crate::codec::schema::read_schema;
 use crate::log::hlc::region_id;
 use crate::log::vv_codec::{put_vv, read_vv, read_vv_v1};
 use crate::log::{ChangeLog, Retention};
@@ -42,31 +41,8 @@ impl Database {
     /// The whole region (tables, rows, change log, clocks) as one frame:
     /// lz4-compressed, checksummed, byte-exact on import.
     pub fn export_snapshot(&self) -> Result<Vec<u8>> {
-        self.check_open()?;
-        let mut p = Vec::with_capacity(1024);
-        self.put_region_head(&mut p);
-        put_varint(&mut p, self.tables.len() as u64);
-        for t in self.tables.values() {
-            put_schema(&mut p, &t.schema);
-            put_varint(&mut p, t.stored_count() as u64);
-            for (k, row) in t.iter() {
-                put_bytes(&mut p, k);
-                put_bytes(&mut p, &row.state);
-            }
-        }
-        put_varint(&mut p, self.log.len() as u64);
-        for e in self.log.entries() {
-            put_varint(&mut p, e.cursor);
-            put_bytes(&mut p, &e.bytes);
-        }
-        // A frame's length is 32 bits: refuse what could not be read back.
-        if p.len() as u64 > MAX_SNAPSHOT_BYTES as u64 {
-            return Err(Error::invalid(format!(
-                "the region's snapshot of {} bytes exceeds the {MAX_SNAPSHOT_BYTES}-byte limit",
-                p.len()
-            )));
-        }
-        try_encode_frame_version(MAGIC_SNAPSHOT, SNAPSHOT_VERSION, &p, true, usize::MAX)
+        // One layout with the background full checkpoint (full_capture.rs).
+        self.capture_full()?.encode()
     }
 
     /// An in-memory region restored from [`export_snapshot`](Self::export_snapshot) bytes.

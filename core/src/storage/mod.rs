@@ -118,6 +118,34 @@ impl std::fmt::Debug for DeltaPlan {
     }
 }
 
+/// The disk side of a background full checkpoint (see
+/// [`Storage::begin_full`]): it writes the checkpoint file and needs no
+/// access to the storage it came from, so a driver can run it on another
+/// thread while writers go on.
+pub trait FullFiles: Send {
+    /// Write `snapshot` (a snapshot frame) as the full checkpoint the plan
+    /// covers (temp file, fsync, rename, directory fsync), then read it back
+    /// and compare; on a mismatch the file is removed (`CorruptData`).
+    fn write_full(&self, snapshot: &[u8]) -> Result<()>;
+}
+
+/// A full checkpoint written off the writer's path, started by
+/// [`Storage::begin_full`].
+pub struct FullPlan {
+    /// The commit sequence number the checkpoint covers up to (exclusive).
+    pub covers: u64,
+    /// Writing the file (off the database's lock).
+    pub files: Box<dyn FullFiles>,
+}
+
+impl std::fmt::Debug for FullPlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FullPlan")
+            .field("covers", &self.covers)
+            .finish()
+    }
+}
+
 /// A database's persistence (`Sync` too, so a `Database` can be shared
 /// behind a `RwLock` by readers on several threads).
 pub trait Storage: Send + Sync {
@@ -203,6 +231,25 @@ pub trait Storage: Send + Sync {
     /// error, and the next checkpoint is then a full one, so nothing it
     /// held is lost.
     fn finish_delta(&mut self, _covers: u64, _result: Result<u64>) -> Result<bool> {
+        Ok(false)
+    }
+    /// Start a background full checkpoint covering every entry appended
+    /// so far (cheap: names and numbers, and the change counter is reset);
+    /// `None` when background deltas are off, a background checkpoint is in
+    /// flight, or nothing was appended since the newest checkpoint (the
+    /// database then writes the full checkpoint inline, if one is needed).
+    /// Entries it covers, the delta chain and the old full checkpoint stay
+    /// until [`finish_full`](Self::finish_full) installs it.
+    fn begin_full(&mut self) -> Result<Option<FullPlan>> {
+        Ok(None)
+    }
+    /// End the full checkpoint that covers up to `covers`: with
+    /// `Ok(snapshot_len)` it becomes the base (the delta chain, the old
+    /// full checkpoint and the log segments it covers are removed) and this
+    /// returns `true`; `false` when a newer full checkpoint was written
+    /// meanwhile (its file is removed). A failed one changes nothing but is
+    /// returned as the error, and the next checkpoint is full again.
+    fn finish_full(&mut self, _covers: u64, _result: Result<u64>) -> Result<bool> {
         Ok(false)
     }
     /// Whether this storage survives the process (false for memory).

@@ -70,7 +70,7 @@ impl<V: Vfs> VfsStorage<V> {
     /// Begin a background delta (see [`Storage::begin_delta`](crate::storage::Storage::begin_delta)).
     pub(super) fn start_delta(&mut self) -> Result<Option<DeltaPlan>> {
         self.check_failed()?;
-        if self.delta_flight.is_some() {
+        if self.delta_flight.is_some() || self.full_flight.is_some() {
             return Ok(None);
         }
         let Some((base, _)) = self.base else {

@@ -20,6 +20,7 @@
 //! [`Error::Corrupt`], never skipping it.
 
 mod background_delta;
+mod background_full;
 #[cfg(feature = "fs")]
 mod check;
 mod checkpoint;
@@ -155,6 +156,9 @@ pub struct VfsStorage<V: Vfs> {
     background_deltas: bool,
     /// The background delta in flight, if any.
     delta_flight: Option<background_delta::DeltaInFlight>,
+    /// The background full checkpoint in flight, if any (never together
+    /// with a background delta).
+    full_flight: Option<background_full::FullInFlight>,
     /// A background delta failed: the next checkpoint must be full.
     force_full: bool,
     next_seq: u64,
@@ -357,6 +361,7 @@ impl<V: Vfs> VfsStorage<V> {
             folding: None,
             background_deltas: false,
             delta_flight: None,
+            full_flight: None,
             force_full: false,
             next_seq: state.next_seq,
             since_checkpoint: state.bytes_since_checkpoint,
@@ -602,6 +607,11 @@ impl<V: Vfs> Storage for VfsStorage<V> {
             // fold writes it.
             return Ok(());
         }
+        if self.full_flight.is_some_and(|f| f.covers == covers) {
+            // Likewise a background full checkpoint in flight writes this
+            // very file (the same state: nothing was appended since it began).
+            return Ok(());
+        }
         let header = checkpoint::checkpoint_header(covers, snapshot);
         let name = checkpoint_name(covers);
         write_file_atomic(&self.vfs, &self.dir, &name, &[&header, snapshot])?;
@@ -635,7 +645,7 @@ impl<V: Vfs> Storage for VfsStorage<V> {
         // While a background delta is in flight the chain's tip is not
         // known yet (it may fail): an inline checkpoint then is full. So
         // is the one after a failed background delta.
-        if self.delta_flight.is_some() || self.force_full {
+        if self.delta_flight.is_some() || self.full_flight.is_some() || self.force_full {
             return false;
         }
         match self.base {
@@ -718,6 +728,7 @@ impl<V: Vfs> Storage for VfsStorage<V> {
     fn delta_due(&self) -> bool {
         self.background_deltas
             && self.delta_flight.is_none()
+            && self.full_flight.is_none()
             && self.failed.is_none()
             && self.checkpoint_due()
     }
@@ -736,7 +747,7 @@ impl<V: Vfs> Storage for VfsStorage<V> {
     }
 
     fn delta_in_flight(&self) -> bool {
-        self.delta_flight.is_some()
+        self.delta_flight.is_some() || self.full_flight.is_some()
     }
 
     fn begin_delta(&mut self) -> Result<Option<crate::storage::DeltaPlan>> {
@@ -745,6 +756,14 @@ impl<V: Vfs> Storage for VfsStorage<V> {
 
     fn finish_delta(&mut self, covers: u64, result: Result<u64>) -> Result<bool> {
         self.end_delta(covers, result)
+    }
+
+    fn begin_full(&mut self) -> Result<Option<crate::storage::FullPlan>> {
+        self.start_full()
+    }
+
+    fn finish_full(&mut self, covers: u64, result: Result<u64>) -> Result<bool> {
+        self.end_full(covers, result)
     }
 
     fn is_durable(&self) -> bool {
