@@ -6,69 +6,16 @@
 //! no commit pays for one. Same files as the inline path; crash points are
 //! in power_loss.rs.
 
-use std::collections::BTreeMap;
+mod checkpoint_support;
+
+use checkpoint_support::*;
 use std::path::Path;
-use std::sync::Arc;
-use tablesync::storage::fs::{FsOptions, VfsStorage};
 use tablesync::storage::vfs::{CrashMode, FaultPlan, SimFs};
-use tablesync::{
-    Column, Condition, Database, DatabaseOptions, ManualClock, PkColumn, PkType, PrimaryKey,
-    SyncPolicy, TableSchema,
-};
-
-const T0: i64 = 1_700_000_000_000;
-
-fn options(clock: &ManualClock, checkpoint_bytes: u64) -> DatabaseOptions {
-    DatabaseOptions::with_clock("eu", Arc::new(clock.clone()))
-        .sync(SyncPolicy::Never)
-        .checkpoint_bytes(checkpoint_bytes)
-}
-
-fn schema(name: &str) -> TableSchema {
-    TableSchema::new(name, vec![PkColumn::new("k", PkType::Integer)])
-}
-
-fn put(db: &mut Database, table: &str, k: i64, v: &str) {
-    db.put_row(
-        table,
-        PrimaryKey::new([("k", k)]),
-        vec![Column::new("v", v)],
-        Condition::ignore(),
-    )
-    .unwrap();
-}
+use tablesync::{Column, Condition, Database, ManualClock, PrimaryKey};
 
 fn del(db: &mut Database, k: i64) {
     db.delete_row("t", PrimaryKey::new([("k", k)]), Condition::ignore())
         .unwrap();
-}
-
-/// Files of `dir` whose name starts with `prefix`: name → bytes.
-fn files(dir: &Path, prefix: &str) -> BTreeMap<String, Vec<u8>> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap())
-        .filter(|e| e.file_name().to_string_lossy().starts_with(prefix))
-        .map(|e| {
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect()
-}
-
-fn names(dir: &Path, suffix: &str) -> Vec<String> {
-    files(dir, "checkpoint-")
-        .into_keys()
-        .filter(|n| n.ends_with(suffix))
-        .collect()
-}
-
-/// The region's state after reopening `dir`.
-fn reopened(dir: &Path, clock: &ManualClock) -> Vec<u8> {
-    let db = Database::open(dir, options(clock, 1 << 30)).unwrap();
-    db.export_snapshot().unwrap()
 }
 
 /// A region with table `t` holding rows 0..1000 under a full checkpoint, and
@@ -315,16 +262,6 @@ fn commits_leave_checkpoints_to_the_driver() {
     assert!(behind > 0 && behind < run(false, false), "{behind}");
 }
 
-const SIM_DIR: &str = "/data/region";
-
-fn sim_open(fs: &SimFs) -> tablesync::Result<Database> {
-    let options = DatabaseOptions::new("power").checkpoint_bytes(1 << 30);
-    let fso = FsOptions::new(SyncPolicy::Always, options.checkpoint_bytes);
-    let now = options.clock.now_ms();
-    let storage = VfsStorage::open_region_in(fs.clone(), Path::new(SIM_DIR), fso, "power", now)?;
-    Database::with_storage(options, Box::new(storage))
-}
-
 fn sim_put(db: &mut Database, k: i64) {
     db.put_row(
         "t",
@@ -333,17 +270,6 @@ fn sim_put(db: &mut Database, k: i64) {
         Condition::ignore(),
     )
     .unwrap();
-}
-
-fn sim_checkpoints(fs: &SimFs) -> Vec<String> {
-    let mut v: Vec<String> = fs
-        .files()
-        .into_iter()
-        .map(|(p, _)| p.file_name().unwrap().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("checkpoint-"))
-        .collect();
-    v.sort();
-    v
 }
 
 /// ENOSPC while the background delta writes its file: `finish_delta`

@@ -7,69 +7,17 @@
 //! the base. Same bytes as the inline `checkpoint_full`; crash points are
 //! in power_loss.rs.
 
-use std::collections::BTreeMap;
+mod checkpoint_support;
+
+use checkpoint_support::*;
 use std::path::Path;
-use std::sync::Arc;
-use tablesync::storage::fs::{FsOptions, VfsStorage};
 use tablesync::storage::vfs::{CrashMode, FaultPlan, SimFs};
-use tablesync::{
-    Column, Condition, Database, DatabaseOptions, ManualClock, PkColumn, PkType, PrimaryKey,
-    SyncPolicy, TableSchema,
-};
-
-const T0: i64 = 1_700_000_000_000;
-
-fn options(clock: &ManualClock) -> DatabaseOptions {
-    DatabaseOptions::with_clock("eu", Arc::new(clock.clone()))
-        .sync(SyncPolicy::Never)
-        .checkpoint_bytes(1 << 30)
-}
-
-fn schema(name: &str) -> TableSchema {
-    TableSchema::new(name, vec![PkColumn::new("k", PkType::Integer)])
-}
-
-fn put(db: &mut Database, table: &str, k: i64, v: &str) {
-    db.put_row(
-        table,
-        PrimaryKey::new([("k", k)]),
-        vec![Column::new("v", v)],
-        Condition::ignore(),
-    )
-    .unwrap();
-}
-
-/// Files of `dir` whose name starts with `prefix`: name → bytes.
-fn files(dir: &Path, prefix: &str) -> BTreeMap<String, Vec<u8>> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap())
-        .filter(|e| e.file_name().to_string_lossy().starts_with(prefix))
-        .map(|e| {
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect()
-}
-
-fn names(dir: &Path, suffix: &str) -> Vec<String> {
-    files(dir, "checkpoint-")
-        .into_keys()
-        .filter(|n| n.ends_with(suffix))
-        .collect()
-}
-
-fn reopened(dir: &Path, clock: &ManualClock) -> Vec<u8> {
-    let db = Database::open(dir, options(clock)).unwrap();
-    db.export_snapshot().unwrap()
-}
+use tablesync::{Condition, Database, ManualClock, PrimaryKey};
 
 /// A region with tables `t` (rows 0..300, some replaced and deleted) and
 /// `u`, no checkpoint yet, background deltas and folds on.
 fn region(dir: &Path, clock: &ManualClock) -> Database {
-    let mut db = Database::open(dir, options(clock)).unwrap();
+    let mut db = Database::open(dir, options(clock, 1 << 30)).unwrap();
     db.set_background_deltas(true);
     db.set_background_folds(true);
     db.create_table(schema("t")).unwrap();
@@ -233,14 +181,9 @@ fn an_explicit_checkpoint_in_flight_supersedes_it() {
     }
 }
 
-const SIM_DIR: &str = "/data/region";
-
+/// [`checkpoint_support::sim_open`] with background deltas and folds on.
 fn sim_open(fs: &SimFs) -> tablesync::Result<Database> {
-    let options = DatabaseOptions::new("power").checkpoint_bytes(1 << 30);
-    let fso = FsOptions::new(SyncPolicy::Always, options.checkpoint_bytes);
-    let now = options.clock.now_ms();
-    let storage = VfsStorage::open_region_in(fs.clone(), Path::new(SIM_DIR), fso, "power", now)?;
-    let mut db = Database::with_storage(options, Box::new(storage))?;
+    let mut db = checkpoint_support::sim_open(fs)?;
     db.set_background_deltas(true);
     db.set_background_folds(true);
     Ok(db)
@@ -250,18 +193,6 @@ fn sim_puts(db: &mut Database, keys: std::ops::Range<i64>) {
     for k in keys {
         put(db, "t", k, &format!("value-{k}"));
     }
-}
-
-/// Checkpoint files on the simulated disk, sorted.
-fn sim_checkpoints(fs: &SimFs) -> Vec<String> {
-    let mut v: Vec<String> = fs
-        .files()
-        .into_iter()
-        .map(|(p, _)| p.file_name().unwrap().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("checkpoint-"))
-        .collect();
-    v.sort();
-    v
 }
 
 fn sim_files(fs: &SimFs) -> Vec<(String, Vec<u8>)> {
