@@ -3,12 +3,12 @@
 //! creates a checkpoint file itself, while deltas keep joining the chain
 //! (and the log they cover goes), and the region reopens as it was.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tablesync::*;
-use tablesync_http::{serve, ServerConfig};
 
 fn checkpoints(dir: &Path) -> BTreeSet<String> {
     std::fs::read_dir(dir)
@@ -22,27 +22,7 @@ fn checkpoints(dir: &Path) -> BTreeSet<String> {
 fn the_server_writes_delta_checkpoints_off_the_writers_path() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("r");
-    let mut db = Database::open(
-        &dir,
-        DatabaseOptions::new("served")
-            .sync(SyncPolicy::Never)
-            .checkpoint_bytes(4_000),
-    )
-    .unwrap();
-    db.create_table(TableSchema::new(
-        "t",
-        vec![PkColumn::new("k", PkType::Integer)],
-    ))
-    .unwrap();
-    let db = Arc::new(Mutex::new(db));
-    let handle = serve(
-        db.clone(),
-        ServerConfig {
-            token: "t0k".into(),
-            ..ServerConfig::default()
-        },
-    )
-    .unwrap();
+    let (db, handle) = common::served_durable(&dir);
     let mut inline = 0;
     let mut seen = BTreeSet::new();
     let mut k = 0i64;

@@ -3,11 +3,11 @@
 //! the chain past the fold limits see it folded meanwhile, and no commit
 //! writes a full checkpoint itself.
 
+mod common;
+
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tablesync::*;
-use tablesync_http::{serve, ServerConfig};
 
 fn snaps(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
@@ -23,27 +23,7 @@ fn snaps(dir: &Path) -> Vec<String> {
 fn the_server_folds_the_chain_off_the_writers_path() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("r");
-    let mut db = Database::open(
-        &dir,
-        DatabaseOptions::new("served")
-            .sync(SyncPolicy::Never)
-            .checkpoint_bytes(4_000),
-    )
-    .unwrap();
-    db.create_table(TableSchema::new(
-        "t",
-        vec![PkColumn::new("k", PkType::Integer)],
-    ))
-    .unwrap();
-    let db = Arc::new(Mutex::new(db));
-    let handle = serve(
-        db.clone(),
-        ServerConfig {
-            token: "t0k".into(),
-            ..ServerConfig::default()
-        },
-    )
-    .unwrap();
+    let (db, handle) = common::served_durable(&dir);
     let mut inline = 0;
     let mut folded = 0;
     let mut k = 0i64;

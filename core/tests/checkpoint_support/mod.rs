@@ -69,6 +69,15 @@ pub fn reopened(dir: &Path, clock: &ManualClock) -> Vec<u8> {
     db.export_snapshot().unwrap()
 }
 
+/// Assert the checkpoint chain of `dir` alone holds `want`: with every
+/// log segment deleted, the region reopens as `want`.
+pub fn reopens_from_checkpoints_alone(dir: &Path, clock: &ManualClock, want: &[u8]) {
+    for name in files(dir, "wal-").into_keys() {
+        std::fs::remove_file(dir.join(name)).unwrap();
+    }
+    assert_eq!(reopened(dir, clock), want);
+}
+
 /// Where the simulated region lives.
 pub const SIM_DIR: &str = "/data/region";
 

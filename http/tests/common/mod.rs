@@ -52,3 +52,36 @@ pub fn get(addr: SocketAddr, path: &str, token: Option<&str>) -> String {
         format!("GET {path} HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n").as_bytes(),
     )
 }
+
+/// A durable region "served" in `dir` with table `t` (key `k` INTEGER), a
+/// checkpoint every ~4 KB of log and no fsyncs, served on loopback (token
+/// `t0k`) with the server's background checkpoint thread.
+pub fn served_durable(
+    dir: &std::path::Path,
+) -> (
+    std::sync::Arc<std::sync::Mutex<Database>>,
+    tablesync_http::ServerHandle,
+) {
+    let mut db = Database::open(
+        dir,
+        DatabaseOptions::new("served")
+            .sync(SyncPolicy::Never)
+            .checkpoint_bytes(4_000),
+    )
+    .unwrap();
+    db.create_table(TableSchema::new(
+        "t",
+        vec![PkColumn::new("k", PkType::Integer)],
+    ))
+    .unwrap();
+    let db = std::sync::Arc::new(std::sync::Mutex::new(db));
+    let handle = tablesync_http::serve(
+        db.clone(),
+        tablesync_http::ServerConfig {
+            token: "t0k".into(),
+            ..tablesync_http::ServerConfig::default()
+        },
+    )
+    .unwrap();
+    (db, handle)
+}
