@@ -58,7 +58,7 @@ impl crate::engine::table::Table<TableBook> {
     /// builds it from every row; later writes keep it, so a reconcile that
     /// decoded a few differing ids does not scan the table. Each candidate
     /// key is checked against its row's current state id.
-    pub fn rows_with_state_ids(&self, ids: &HashSet<u64>) -> Vec<(&[u8], &StoredRow)> {
+    pub fn rows_with_state_ids(&self, ids: &HashSet<u64>) -> Vec<(&[u8], StoredRow<'_>)> {
         if ids.is_empty() {
             return Vec::new();
         }
@@ -66,7 +66,7 @@ impl crate::engine::table::Table<TableBook> {
             .book()
             .ids
             .get_or_init(|| IdIndex::new(self.iter().map(|(k, r)| (r.state_id, k))));
-        let mut out: Vec<(&[u8], &StoredRow)> = ids
+        let mut out: Vec<(&[u8], StoredRow<'_>)> = ids
             .iter()
             .flat_map(|&id| index.candidates(id).map(move |k| (id, k)))
             .filter_map(|(id, k)| self.stored_entry(k).filter(|(_, r)| r.state_id == id))
@@ -87,7 +87,7 @@ impl crate::engine::table::Table<TableBook> {
         let mut scratch = Vec::with_capacity(256);
         let max_versions = self.schema.options.max_versions;
         for (k, row) in self.iter() {
-            if let Some(d) = row_digest_encoded(k, &row.state, max_versions, &mut scratch)? {
+            if let Some(d) = row_digest_encoded(k, row.state, max_versions, &mut scratch)? {
                 acc.add(&d);
             }
         }
@@ -98,7 +98,7 @@ impl crate::engine::table::Table<TableBook> {
     pub fn range_accumulator(&self, start: &[u8], end: &[u8]) -> Accumulator {
         let mut acc = Accumulator::default();
         for (_, row) in self.range(start, end) {
-            if let Some(d) = &row.digest {
+            if let Some(d) = row.digest {
                 acc.add(d);
             }
         }

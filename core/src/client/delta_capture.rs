@@ -1,7 +1,8 @@
 //! What a delta checkpoint holds, taken from the live database without
-//! copying row or record bytes: the stored row states and log records are
-//! shared (`Arc<[u8]>`), so taking it costs a lookup and a reference count
-//! per changed row, whatever the rows' size. [`DeltaCapture::payload`]
+//! copying row or record bytes: the pages holding the changed rows and
+//! the log records are shared (`Arc`, pages copied on write), so taking it
+//! costs a lookup and a reference count per changed row, whatever the
+//! rows' size. [`DeltaCapture::payload`]
 //! lays it out as the delta frame's payload (FORMAT.md §12.3) — off the
 //! database's lock for a background delta, inline otherwise: one layout
 //! for both, so both write the same bytes.
@@ -9,17 +10,11 @@
 use super::database::Database;
 use crate::codec::buf::{put_bytes, put_varint};
 use crate::codec::schema::put_schema;
-use crate::engine::table::StoredRow;
+use crate::engine::pages::SharedRow;
 use crate::model::error::Result;
 use crate::table::Table;
 use std::collections::BTreeSet;
-use std::ops::Bound;
 use std::sync::Arc;
-
-/// A changed row as taken: its key and its stored state (shared).
-pub(crate) type SharedRow = (Box<[u8]>, Arc<[u8]>);
-/// A changed row as held by the table.
-type HeldRow<'t> = (&'t [u8], &'t StoredRow);
 
 /// One table's part of a delta.
 struct TableDelta {
@@ -42,40 +37,41 @@ pub(crate) struct DeltaCapture {
     records: Vec<(u64, Arc<[u8]>)>,
 }
 
-/// The changed keys `table` still holds, with their rows, and those it no
-/// longer holds (purged), both in key order: one ordered walk of the rows
-/// from the first changed key when many changed, else a lookup each.
-fn changed_rows<'t>(
-    table: &'t Table,
-    changed: &'t BTreeSet<Box<[u8]>>,
-) -> (Vec<HeldRow<'t>>, Vec<&'t [u8]>) {
+/// The changed keys `table` still holds, with their pages, and those it
+/// no longer holds (purged), both in key order.
+fn changed_rows(table: &Table, changed: &BTreeSet<Box<[u8]>>) -> (Vec<SharedRow>, Vec<Box<[u8]>>) {
     let mut held = Vec::with_capacity(changed.len());
     let mut purged = Vec::new();
-    let Some(first) = changed.first() else {
-        return (held, purged);
-    };
-    if changed.len().saturating_mul(16) >= table.stored_count() {
-        let mut rows = table.range_from(Bound::Included(first)).peekable();
-        for k in changed {
-            while rows.next_if(|(rk, _)| *rk < &**k).is_some() {}
-            match rows.next_if(|(rk, _)| *rk == &**k) {
-                Some(r) => held.push(r),
-                None => purged.push(&**k),
-            }
-        }
-    } else {
-        for k in changed {
-            match table.stored_entry(k) {
-                Some(r) => held.push(r),
-                None => purged.push(&**k),
-            }
+    for k in changed {
+        match table.stored_shared(k) {
+            Some(r) => held.push(r),
+            None => purged.push(k.clone()),
         }
     }
     (held, purged)
 }
 
-pub(crate) fn shared<'a>(rows: impl Iterator<Item = HeldRow<'a>>) -> Vec<SharedRow> {
-    rows.map(|(k, r)| (Box::from(k), r.state.clone())).collect()
+/// Every row of `table`, shared: its pages, each row by index.
+pub(crate) fn all_rows(table: &Table) -> Vec<SharedRow> {
+    let pages = table.pages();
+    let mut rows = Vec::with_capacity(table.stored_count());
+    for page in pages {
+        rows.extend((0..page.len() as u32).map(|i| (page.clone(), i)));
+    }
+    rows
+}
+
+/// Bytes a row takes in a payload, about (for sizing the buffer).
+pub(crate) fn row_size((page, i): &SharedRow) -> usize {
+    let (k, r) = page.entry(*i as usize);
+    k.len() + r.state.len() + 10
+}
+
+/// Put a row into a payload: key, then state (FORMAT.md §11, §12.3).
+pub(crate) fn put_row(p: &mut Vec<u8>, (page, i): &SharedRow) {
+    let (k, r) = page.entry(*i as usize);
+    put_bytes(p, k);
+    put_bytes(p, r.state);
 }
 
 impl Database {
@@ -96,13 +92,9 @@ impl Database {
             put_schema(&mut schema, &t.schema);
             let fresh = t.is_fresh();
             let (rows, purged) = if fresh {
-                (shared(t.iter()), Vec::new())
+                (all_rows(t), Vec::new())
             } else {
-                let (held, purged) = changed_rows(t, changed);
-                (
-                    shared(held.into_iter()),
-                    purged.into_iter().map(Box::from).collect(),
-                )
+                changed_rows(t, changed)
             };
             tables.push(TableDelta {
                 schema,
@@ -133,12 +125,7 @@ impl Database {
 impl DeltaCapture {
     /// The delta frame's payload (before compression).
     pub(crate) fn payload(&self) -> Vec<u8> {
-        let rows: usize = self
-            .tables
-            .iter()
-            .flat_map(|t| &t.rows)
-            .map(|(k, s)| k.len() + s.len() + 10)
-            .sum();
+        let rows: usize = self.tables.iter().flat_map(|t| &t.rows).map(row_size).sum();
         let records: usize = self.records.iter().map(|(_, b)| b.len() + 15).sum();
         let mut p = Vec::with_capacity(self.head.len() + rows + records + 64);
         p.extend_from_slice(&self.head);
@@ -146,9 +133,8 @@ impl DeltaCapture {
             p.extend_from_slice(&t.schema);
             p.push(u8::from(t.fresh));
             put_varint(&mut p, t.rows.len() as u64);
-            for (k, state) in &t.rows {
-                put_bytes(&mut p, k);
-                put_bytes(&mut p, state);
+            for row in &t.rows {
+                put_row(&mut p, row);
             }
             put_varint(&mut p, t.purged.len() as u64);
             for k in &t.purged {

@@ -8,11 +8,11 @@
 //! the same bytes.
 
 use super::database::Database;
-use super::delta_capture::{shared, SharedRow};
 use super::snapshot::MAX_SNAPSHOT_BYTES;
 use crate::codec::buf::{put_bytes, put_varint};
 use crate::codec::frame::{try_encode_frame_version, MAGIC_SNAPSHOT, SNAPSHOT_VERSION};
 use crate::codec::schema::put_schema;
+use crate::engine::pages::{page_rows, Leaf};
 use crate::model::error::{Error, Result};
 use std::sync::Arc;
 
@@ -20,14 +20,14 @@ use std::sync::Arc;
 pub(crate) struct FullCapture {
     /// Region head and the table count, encoded.
     head: Vec<u8>,
-    /// Each table's encoded schema and its rows in key order.
-    tables: Vec<(Vec<u8>, Vec<SharedRow>)>,
+    /// Each table's encoded schema and its row pages in key order.
+    tables: Vec<(Vec<u8>, Vec<Arc<Leaf>>)>,
     /// The change log's records: cursor and encoding.
     records: Vec<(u64, Arc<[u8]>)>,
 }
 
 impl Database {
-    /// Take the whole region (a lookup and a reference count per row).
+    /// Take the whole region (a reference count per page of rows and per record).
     pub(crate) fn capture_full(&self) -> Result<FullCapture> {
         self.check_open()?;
         let mut head = Vec::with_capacity(256);
@@ -39,7 +39,7 @@ impl Database {
             .map(|t| {
                 let mut schema = Vec::new();
                 put_schema(&mut schema, &t.schema);
-                (schema, shared(t.iter()))
+                (schema, t.pages())
             })
             .collect();
         let records = self
@@ -63,18 +63,20 @@ impl FullCapture {
         let rows: usize = self
             .tables
             .iter()
-            .flat_map(|(_, rows)| rows)
-            .map(|(k, s)| k.len() + s.len() + 10)
+            .flat_map(|(_, pages)| pages)
+            .flat_map(|p| page_rows(p))
+            .map(|(k, r)| k.len() + r.state.len() + 10)
             .sum();
         let records: usize = self.records.iter().map(|(_, b)| b.len() + 15).sum();
         let mut p = Vec::with_capacity(self.head.len() + rows + records + 64);
         p.extend_from_slice(&self.head);
-        for (schema, rows) in &self.tables {
+        for (schema, pages) in &self.tables {
             p.extend_from_slice(schema);
-            put_varint(&mut p, rows.len() as u64);
-            for (k, state) in rows {
+            let rows: usize = pages.iter().map(|p| p.len()).sum();
+            put_varint(&mut p, rows as u64);
+            for (k, r) in pages.iter().flat_map(|p| page_rows(p)) {
                 put_bytes(&mut p, k);
-                put_bytes(&mut p, state);
+                put_bytes(&mut p, r.state);
             }
         }
         put_varint(&mut p, self.records.len() as u64);

@@ -58,7 +58,7 @@ impl Database {
         let s = encode_bound(&t.schema, start)?;
         let e = encode_bound(&t.schema, end)?;
         let now = self.now_ms();
-        let iter: Box<dyn Iterator<Item = (&[u8], &crate::engine::table::StoredRow)>> =
+        let iter: Box<dyn Iterator<Item = (&[u8], crate::engine::table::StoredRow<'_>)>> =
             match options.direction {
                 Direction::Forward => {
                     if s >= e {

@@ -229,7 +229,7 @@ impl SyncStore for Database {
         Ok(self
             .table(table)?
             .iter()
-            .filter(|(k, r)| ids.contains(&row_id(k, r, kind)))
+            .filter(|(k, r)| ids.contains(&row_id(k, *r, kind)))
             .map(|(k, r)| (k.to_vec(), r.state.to_vec()))
             .collect())
     }

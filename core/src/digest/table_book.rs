@@ -38,11 +38,11 @@ impl RowBook for TableBook {
         Ok((digest, state_id(key, state)))
     }
 
-    fn replaced(&mut self, key: &[u8], old: Option<&StoredRow>, new: &StoredRow) {
-        if let Some(d) = old.and_then(|o| o.digest.as_ref()) {
+    fn replaced(&mut self, key: &[u8], old: Option<StoredRow<'_>>, new: StoredRow<'_>) {
+        if let Some(d) = old.and_then(|o| o.digest) {
             self.acc.remove(d);
         }
-        if let Some(d) = &new.digest {
+        if let Some(d) = new.digest {
             self.acc.add(d);
         }
         let old_id = old.map(|o| o.state_id);
@@ -72,8 +72,8 @@ impl RowBook for TableBook {
         }
     }
 
-    fn removed(&mut self, key: &[u8], old: &StoredRow) {
-        if let Some(d) = &old.digest {
+    fn removed(&mut self, key: &[u8], old: StoredRow<'_>) {
+        if let Some(d) = old.digest {
             self.acc.remove(d);
         }
         self.state_sum = self.state_sum.wrapping_sub(old.state_id);

@@ -45,7 +45,7 @@ pub fn validate_get_options(o: &GetOptions) -> Result<()> {
 pub fn read_row(
     schema: &TableSchema,
     key: &[u8],
-    stored: &StoredRow,
+    stored: StoredRow<'_>,
     o: &GetOptions,
     now_ms: i64,
 ) -> Result<Option<Row>> {
@@ -53,7 +53,7 @@ pub fn read_row(
         return Ok(None);
     }
     if o.filter.is_none() {
-        return read_row_direct(schema, key, &stored.state, o, now_ms);
+        return read_row_direct(schema, key, stored.state, o, now_ms);
     }
     let state = stored.decode()?;
     if !row_visible(&state, &schema.options, now_ms) {

@@ -5,13 +5,15 @@
 //! imports nothing of the digest.
 
 use super::fresh_put::fresh_put_state;
+pub use super::pages::StoredRow;
+use super::pages::{NewRow, PageMap, SharedRow};
 use super::row_state::RowState;
 use crate::codec::row_state::{decode_row_state, encode_row_state};
 use crate::log::hlc::Stamp;
 use crate::log::record::{ChangeKind, ColumnOp, OpRef};
 use crate::model::error::Result;
 use crate::model::schema::{TableOptions, TableSchema};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::ops::Bound;
 
 /// What a table keeps in step with its rows. The table asks it for each
@@ -27,29 +29,9 @@ pub trait RowBook: Clone + std::fmt::Debug + Default {
     ) -> Result<(Option<[u8; 32]>, u64)>;
     /// The row at `key` became `new`; `old` is what it replaced (`None`: a
     /// new key).
-    fn replaced(&mut self, key: &[u8], old: Option<&StoredRow>, new: &StoredRow);
+    fn replaced(&mut self, key: &[u8], old: Option<StoredRow<'_>>, new: StoredRow<'_>);
     /// The row at `key` was purged: `old` is gone, nothing replaces it.
-    fn removed(&mut self, key: &[u8], old: &StoredRow);
-}
-
-/// A row as held: its digest (if it exists) and its encoded state.
-#[derive(Clone, Debug)]
-pub struct StoredRow {
-    /// Row digest; `None` when the row does not exist (a tombstone).
-    pub digest: Option<[u8; 32]>,
-    /// Encoded [`RowState`].
-    pub state: std::sync::Arc<[u8]>,
-    /// [`state_id`] of the key and `state` (FORMAT.md §13.1), kept so writes
-    /// and reconcile need not rehash stored states.
-    pub state_id: u64,
-}
-
-impl StoredRow {
-    /// Decode the state. Stored bytes were produced by this process, so a
-    /// failure means memory corruption; it is still reported, not panicked on.
-    pub fn decode(&self) -> Result<RowState> {
-        decode_row_state(&self.state)
-    }
+    fn removed(&mut self, key: &[u8], old: StoredRow<'_>);
 }
 
 /// Whether `stamp` is greater than every stamp in an encoded row state
@@ -75,7 +57,7 @@ fn newer_than_all(state: &[u8], stamp: Stamp) -> Result<bool> {
 pub struct Table<B: RowBook> {
     /// The schema.
     pub schema: TableSchema,
-    rows: BTreeMap<Box<[u8]>, StoredRow>,
+    rows: PageMap,
     book: B,
     /// Keys whose row changed since [`clear_changes`](Self::clear_changes),
     /// when changes are tracked (durable regions: incremental checkpoints).
@@ -89,7 +71,7 @@ impl<B: RowBook> Table<B> {
     pub fn new(schema: TableSchema) -> Self {
         Table {
             schema,
-            rows: BTreeMap::new(),
+            rows: PageMap::default(),
             book: B::default(),
             changed: None,
             fresh: true,
@@ -129,13 +111,24 @@ impl<B: RowBook> Table<B> {
     }
 
     /// The stored row under an encoded key.
-    pub fn stored(&self, key: &[u8]) -> Option<&StoredRow> {
+    pub fn stored(&self, key: &[u8]) -> Option<StoredRow<'_>> {
         self.rows.get(key)
     }
 
+    /// The stored row under an encoded key with the page holding it,
+    /// shared (a checkpoint capture: no row bytes copied).
+    pub fn stored_shared(&self, key: &[u8]) -> Option<SharedRow> {
+        self.rows.get_shared(key)
+    }
+
+    /// Every page of rows, shared, in key order (a checkpoint capture).
+    pub fn pages(&self) -> Vec<std::sync::Arc<super::pages::Leaf>> {
+        self.rows.pages()
+    }
+
     /// The stored row under an encoded key, with the key as the table holds it.
-    pub fn stored_entry(&self, key: &[u8]) -> Option<(&[u8], &StoredRow)> {
-        self.rows.get_key_value(key).map(|(k, v)| (&**k, v))
+    pub fn stored_entry(&self, key: &[u8]) -> Option<(&[u8], StoredRow<'_>)> {
+        self.rows.get_entry(key)
     }
 
     /// The decoded state under an encoded key.
@@ -147,35 +140,38 @@ impl<B: RowBook> Table<B> {
         self.store_encoded(key, encode_row_state(state))
     }
 
-    /// Put `new` under `key` (replacing what was there) and tell the book.
-    fn replace(&mut self, key: &[u8], new: StoredRow) {
+    /// Note `key` as changed (durable regions: incremental checkpoints).
+    fn note_change(&mut self, key: &[u8]) {
         // A fresh table's changes are all its rows: no need to list them.
         if let Some(c) = self.changed.as_mut().filter(|_| !self.fresh) {
             if !c.contains(key) {
                 c.insert(key.into());
             }
         }
-        if let Some(old) = self.rows.get_mut(key) {
-            self.book.replaced(key, Some(old), &new);
-            *old = new;
-        } else {
-            self.book.replaced(key, None, &new);
-            self.rows.insert(key.into(), new);
-        }
+    }
+
+    /// Put `new` under `key` (replacing what was there) and tell the book.
+    fn replace(&mut self, key: &[u8], new: NewRow<'_>) {
+        self.note_change(key);
+        let book = &mut self.book;
+        self.rows.set(key, new, |old| {
+            let view = StoredRow {
+                digest: new.digest.as_ref(),
+                state: new.state,
+                state_id: new.state_id,
+            };
+            book.replaced(key, old, view);
+        });
     }
 
     /// Remove the row at `key` without leaving a tombstone (a local purge:
     /// the row is forgotten, not deleted). Returns whether a row was there.
     pub fn purge(&mut self, key: &[u8]) -> bool {
-        let Some(old) = self.rows.remove(key) else {
+        let book = &mut self.book;
+        if !self.rows.remove(key, |old| book.removed(key, old)) {
             return false;
-        };
-        if let Some(c) = self.changed.as_mut().filter(|_| !self.fresh) {
-            if !c.contains(key) {
-                c.insert(key.into());
-            }
         }
-        self.book.removed(key, &old);
+        self.note_change(key);
         true
     }
 
@@ -207,7 +203,7 @@ impl<B: RowBook> Table<B> {
         let replaces = kind == ChangeKind::Put
             && match old {
                 None => true,
-                Some(old) => newer_than_all(&old.state, stamp)?,
+                Some(old) => newer_than_all(old.state, stamp)?,
             };
         if replaces {
             if let Some(bytes) = fresh_put_state(stamp, ops, max_versions) {
@@ -217,7 +213,7 @@ impl<B: RowBook> Table<B> {
         let mut state = match old {
             // Nothing of the old row survives the put's row tombstone.
             Some(_) if replaces => RowState::default(),
-            Some(old) => decode_row_state(&old.state)?,
+            Some(old) => decode_row_state(old.state)?,
             None => RowState::default(),
         };
         state.apply_refs(stamp, kind, ops.iter().copied());
@@ -230,12 +226,14 @@ impl<B: RowBook> Table<B> {
     fn store_encoded(&mut self, key: &[u8], bytes: Vec<u8>) -> Result<()> {
         let max_versions = self.schema.options.max_versions;
         let (digest, state_id) = self.book.fingerprint(key, &bytes, max_versions)?;
-        let new = StoredRow {
-            digest,
-            state_id,
-            state: bytes.into(),
-        };
-        self.replace(key, new);
+        self.replace(
+            key,
+            NewRow {
+                digest,
+                state_id,
+                state: &bytes,
+            },
+        );
         Ok(())
     }
 
@@ -262,16 +260,9 @@ impl<B: RowBook> Table<B> {
         &self,
         start: &[u8],
         end: &[u8],
-    ) -> impl DoubleEndedIterator<Item = (&[u8], &StoredRow)> {
-        let r = if start < end {
-            Some(
-                self.rows
-                    .range::<[u8], _>((Bound::Included(start), Bound::Excluded(end))),
-            )
-        } else {
-            None
-        };
-        r.into_iter().flatten().map(|(k, v)| (&**k, v))
+    ) -> impl DoubleEndedIterator<Item = (&[u8], StoredRow<'_>)> {
+        self.rows
+            .range(Bound::Included(start), Bound::Excluded(end))
     }
 
     /// Rows with `end < key ≤ start` (encoded keys), descending.
@@ -279,29 +270,20 @@ impl<B: RowBook> Table<B> {
         &self,
         start: &[u8],
         end: &[u8],
-    ) -> impl Iterator<Item = (&[u8], &StoredRow)> {
-        let r = if end < start {
-            Some(
-                self.rows
-                    .range::<[u8], _>((Bound::Excluded(end), Bound::Included(start)))
-                    .rev(),
-            )
-        } else {
-            None
-        };
-        r.into_iter().flatten().map(|(k, v)| (&**k, v))
+    ) -> impl Iterator<Item = (&[u8], StoredRow<'_>)> {
+        self.rows
+            .range(Bound::Excluded(end), Bound::Included(start))
+            .rev()
     }
 
     /// Rows from a lower bound on, ascending.
-    pub fn range_from(&self, lower: Bound<&[u8]>) -> impl Iterator<Item = (&[u8], &StoredRow)> {
-        self.rows
-            .range::<[u8], _>((lower, Bound::Unbounded))
-            .map(|(k, v)| (&**k, v))
+    pub fn range_from(&self, lower: Bound<&[u8]>) -> impl Iterator<Item = (&[u8], StoredRow<'_>)> {
+        self.rows.range(lower, Bound::Unbounded)
     }
 
     /// Every stored row in key order.
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&[u8], &StoredRow)> {
-        self.rows.iter().map(|(k, v)| (&**k, v))
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&[u8], StoredRow<'_>)> {
+        self.rows.iter()
     }
 
     /// Number of stored entries including tombstones.
@@ -309,22 +291,29 @@ impl<B: RowBook> Table<B> {
         self.rows.len()
     }
 
+    /// Check the row pages' structure (tests).
+    #[doc(hidden)]
+    pub fn check_pages(&self) -> std::result::Result<(), String> {
+        self.rows.check()
+    }
+
     /// Change options; row digests are recomputed since `max_versions` shapes them.
     pub fn set_options(&mut self, options: TableOptions) -> Result<()> {
         let recompute = options.max_versions != self.schema.options.max_versions;
         self.schema.options = options;
         if recompute {
-            for (k, row) in self.rows.iter_mut() {
-                let (digest, state_id) =
-                    self.book.fingerprint(k, &row.state, options.max_versions)?;
-                let new = StoredRow {
-                    digest,
-                    state_id,
-                    state: row.state.clone(),
-                };
-                self.book.replaced(k, Some(row), &new);
-                *row = new;
-            }
+            // The book computes the fingerprints and hears of the change:
+            // two uses of it, so it is taken out for the pass.
+            let book = std::cell::RefCell::new(std::mem::take(&mut self.book));
+            let result = self.rows.refingerprint(
+                |k, state| {
+                    book.borrow_mut()
+                        .fingerprint(k, state, options.max_versions)
+                },
+                |k, old, new| book.borrow_mut().replaced(k, Some(old), new),
+            );
+            self.book = book.into_inner();
+            result?;
         }
         Ok(())
     }

@@ -18,18 +18,18 @@ pub enum IdKind {
 }
 
 /// The id of a stored row (FORMAT.md §13.1).
-pub(crate) fn row_id(key: &[u8], row: &StoredRow, kind: IdKind) -> u64 {
+pub(crate) fn row_id(key: &[u8], row: StoredRow<'_>, kind: IdKind) -> u64 {
     if kind == IdKind::State {
         return row.state_id;
     }
-    match &row.digest {
+    match row.digest {
         Some(d) => u64::from_le_bytes(d[..8].try_into().expect("8")),
         None => {
             let mut h = Sha256::new();
             h.update(b"tablesync.tomb.v1");
             h.update((key.len() as u32).to_le_bytes());
             h.update(key);
-            h.update(&row.state);
+            h.update(row.state);
             u64::from_le_bytes(h.finalize()[..8].try_into().expect("8"))
         }
     }
