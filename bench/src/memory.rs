@@ -98,6 +98,11 @@ pub fn child(kind: Kind, rows: u64) -> Result<(), String> {
         if n != rows {
             return Err(format!("{n} rows loaded, expected {rows}"));
         }
+        let s = db.page_stats(TABLE).map_err(|e| e.to_string())?;
+        eprintln!(
+            "pages: {} rows in {} pages, keys {} B, states {} B, allocated {} B",
+            s.rows, s.pages, s.key_bytes, s.state_bytes, s.allocated
+        );
     }
     let after = rss_kib();
     println!("{before} {after} {raw}");

@@ -263,6 +263,8 @@ enum Op {
     /// An explicit checkpoint (a delta on the last one when the storage
     /// allows; a no-op in memory).
     Checkpoint,
+    /// Purge rows: forgotten, no tombstone (row pages merge).
+    Purge(Vec<Key>),
 }
 
 fn pk(key: &Key) -> PrimaryKey {
@@ -285,6 +287,9 @@ fn value_s() -> impl Strategy<Value = Value> {
         4 => (-3i64..4).prop_map(Value::Integer),
         1 => prop_oneof![Just("x"), Just("y")].prop_map(Value::from),
         1 => Just(Value::Binary(vec![0, 1])),
+        // Large enough that a few rows fill a row page (8 KiB): pages split,
+        // shrink on deletes and merge on purges.
+        1 => (1500usize..5000, any::<u8>()).prop_map(|(n, b)| Value::Binary(vec![b; n])),
     ]
 }
 
@@ -400,6 +405,7 @@ fn op_s() -> impl Strategy<Value = Op> {
         2 => (0i64..3).prop_map(Op::Advance),
         1 => Just(Op::Reopen),
         1 => Just(Op::Checkpoint),
+        1 => prop::collection::vec(key_s(), 1..6).prop_map(Op::Purge),
     ]
 }
 
@@ -780,6 +786,13 @@ fn run_in(ops: Vec<Op>, dir: Option<&std::path::Path>) -> Result<(), TestCaseErr
             }
             Op::Advance(ms) => clock.advance(*ms),
             Op::Checkpoint => db.checkpoint().unwrap(),
+            Op::Purge(keys) => {
+                let pks: Vec<PrimaryKey> = keys.iter().map(pk).collect();
+                db.purge_rows(TABLE, &pks).unwrap();
+                for k in keys {
+                    m.rows.remove(k);
+                }
+            }
             Op::Reopen => {
                 db = match dir {
                     None => reopen_point(db, &clock),

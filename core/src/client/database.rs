@@ -336,6 +336,12 @@ impl Database {
             .ok_or_else(|| Error::ObjectNotExist(format!("table '{name}' does not exist")))
     }
 
+    /// What a table's row pages hold and take in memory (rows, pages, key
+    /// and state bytes, bytes allocated): docs/ENGINE.md "Rows in pages".
+    pub fn page_stats(&self, table: &str) -> Result<crate::engine::pages::PageStats> {
+        Ok(self.table(table)?.page_stats())
+    }
+
     /// Force everything written so far to stable storage.
     pub fn flush(&mut self) -> Result<()> {
         self.check_open()?;

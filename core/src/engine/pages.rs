@@ -53,6 +53,27 @@ pub struct NewRow<'a> {
     pub state_id: u64,
 }
 
+/// What [`PageMap::upsert`] stores: [`NewRow`] with its state owned.
+#[derive(Clone, Debug)]
+pub struct OwnedRow {
+    /// Row digest (`None`: a tombstone).
+    pub digest: Option<[u8; 32]>,
+    /// Encoded state.
+    pub state: Vec<u8>,
+    /// State id.
+    pub state_id: u64,
+}
+
+impl OwnedRow {
+    fn as_new(&self) -> NewRow<'_> {
+        NewRow {
+            digest: self.digest,
+            state: &self.state,
+            state_id: self.state_id,
+        }
+    }
+}
+
 /// Bit of [`Slot::key_len`] set when the row exists (has a digest).
 const EXISTS: u32 = 1 << 31;
 
@@ -297,6 +318,21 @@ pub struct PageMap {
     len: usize,
 }
 
+/// What a [`PageMap`] holds and what it takes (docs/ENGINE.md figures).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PageStats {
+    /// Rows held.
+    pub rows: usize,
+    /// Leaf pages.
+    pub pages: usize,
+    /// Key bytes.
+    pub key_bytes: usize,
+    /// Encoded state bytes.
+    pub state_bytes: usize,
+    /// Bytes the pages' buffers hold allocated (data, slots, digests).
+    pub allocated: usize,
+}
+
 /// A row of a capture: the page it sits in (shared) and its index there.
 pub type SharedRow = (Arc<Leaf>, u32);
 
@@ -314,6 +350,24 @@ impl PageMap {
     /// Pages held.
     pub fn page_count(&self) -> usize {
         self.index.len()
+    }
+
+    /// What the pages hold and take.
+    pub fn stats(&self) -> PageStats {
+        let mut s = PageStats {
+            rows: self.len,
+            pages: self.index.len(),
+            ..PageStats::default()
+        };
+        for leaf in self.index.values() {
+            let keys: usize = leaf.slots.iter().map(Slot::key_len).sum();
+            s.key_bytes += keys;
+            s.state_bytes += leaf.data.len() - keys;
+            s.allocated += leaf.data.capacity()
+                + leaf.slots.capacity() * std::mem::size_of::<Slot>()
+                + leaf.digests.capacity() * 32;
+        }
+        s
     }
 
     /// The page that holds (or would hold) `key`, with its fence.
@@ -350,47 +404,72 @@ impl PageMap {
     /// Store `row` under `key`; `old` sees what it replaces first (`None`:
     /// a new key).
     pub fn set(&mut self, key: &[u8], row: NewRow<'_>, old: impl FnOnce(Option<StoredRow<'_>>)) {
+        let done: std::result::Result<bool, std::convert::Infallible> = self.upsert(key, |was| {
+            old(was);
+            Ok(Some(OwnedRow {
+                digest: row.digest,
+                state: row.state.to_vec(),
+                state_id: row.state_id,
+            }))
+        });
+        let _ = done;
+    }
+
+    /// One lookup for a read-modify-write: `make` sees the row under `key`
+    /// (`None`: a new key) and returns what to store there, or `None` to
+    /// leave it. Returns whether a row was stored; an error from `make`
+    /// changes nothing.
+    pub fn upsert<E>(
+        &mut self,
+        key: &[u8],
+        make: impl FnOnce(Option<StoredRow<'_>>) -> std::result::Result<Option<OwnedRow>, E>,
+    ) -> std::result::Result<bool, E> {
         let Some((fence, page)) = self
             .index
             .range_mut::<[u8], _>((Bound::Unbounded, Bound::Included(key)))
             .next_back()
         else {
-            old(None);
+            let Some(new) = make(None)? else {
+                return Ok(false);
+            };
             let mut leaf = Leaf::default();
-            leaf.insert(0, key, &row);
+            leaf.insert(0, key, &new.as_new());
             self.index.insert(Box::default(), Arc::new(leaf));
             self.len += 1;
-            return;
+            return Ok(true);
         };
         let found = page.search(key);
-        if let Ok(i) = found {
-            old(Some(page.entry(i).1));
-            let leaf = Arc::make_mut(page);
-            leaf.replace(i, &row);
-            if leaf.data.len() > PAGE_BYTES && leaf.len() > 1 {
-                let fence = fence.clone();
-                self.split(&fence);
+        let Some(new) = make(found.ok().map(|i| page.entry(i).1))? else {
+            return Ok(false);
+        };
+        let row = new.as_new();
+        let leaf = match found {
+            Ok(i) => {
+                let leaf = Arc::make_mut(page);
+                leaf.replace(i, &row);
+                leaf
             }
-            return;
-        }
-        old(None);
-        self.len += 1;
-        let i = found.unwrap_err();
-        let add = key.len() + row.state.len();
-        // A row past the end of a full page starts the next page: pages
-        // stay full after a sequential load.
-        if i == page.len() && !page.is_empty() && page.data.len() + add > PAGE_BYTES {
-            let mut leaf = Leaf::default();
-            leaf.insert(0, key, &row);
-            self.index.insert(key.into(), Arc::new(leaf));
-            return;
-        }
-        let leaf = Arc::make_mut(page);
-        leaf.insert(i, key, &row);
+            Err(i) => {
+                self.len += 1;
+                let add = key.len() + row.state.len();
+                // A row past the end of a full page starts the next page:
+                // pages stay full after a sequential load.
+                if i == page.len() && !page.is_empty() && page.data.len() + add > PAGE_BYTES {
+                    let mut leaf = Leaf::default();
+                    leaf.insert(0, key, &row);
+                    self.index.insert(key.into(), Arc::new(leaf));
+                    return Ok(true);
+                }
+                let leaf = Arc::make_mut(page);
+                leaf.insert(i, key, &row);
+                leaf
+            }
+        };
         if leaf.data.len() > PAGE_BYTES && leaf.len() > 1 {
             let fence = fence.clone();
             self.split(&fence);
         }
+        Ok(true)
     }
 
     /// Split the page at `fence` at its byte midpoint, and the halves again

@@ -6,7 +6,7 @@
 
 use super::fresh_put::fresh_put_state;
 pub use super::pages::StoredRow;
-use super::pages::{NewRow, PageMap, SharedRow};
+use super::pages::{OwnedRow, PageMap, SharedRow};
 use super::row_state::RowState;
 use crate::codec::row_state::{decode_row_state, encode_row_state};
 use crate::log::hlc::Stamp;
@@ -137,7 +137,8 @@ impl<B: RowBook> Table<B> {
     }
 
     fn store(&mut self, key: &[u8], state: &RowState) -> Result<()> {
-        self.store_encoded(key, encode_row_state(state))
+        let bytes = encode_row_state(state);
+        self.write_row(key, |_| Ok(Some(bytes)))
     }
 
     /// Note `key` as changed (durable regions: incremental checkpoints).
@@ -150,18 +151,38 @@ impl<B: RowBook> Table<B> {
         }
     }
 
-    /// Put `new` under `key` (replacing what was there) and tell the book.
-    fn replace(&mut self, key: &[u8], new: NewRow<'_>) {
-        self.note_change(key);
+    /// Read-modify-write of the row at `key` in one lookup: `compute`
+    /// sees the stored row and returns the new encoded, normalized and
+    /// trimmed state (or `None` to leave the row); the book gives its
+    /// fingerprint and hears of the replacement. An error changes nothing.
+    fn write_row(
+        &mut self,
+        key: &[u8],
+        compute: impl FnOnce(Option<StoredRow<'_>>) -> Result<Option<Vec<u8>>>,
+    ) -> Result<()> {
+        let max_versions = self.schema.options.max_versions;
         let book = &mut self.book;
-        self.rows.set(key, new, |old| {
-            let view = StoredRow {
-                digest: new.digest.as_ref(),
-                state: new.state,
-                state_id: new.state_id,
+        let stored = self.rows.upsert(key, |old| -> Result<Option<OwnedRow>> {
+            let Some(state) = compute(old)? else {
+                return Ok(None);
             };
-            book.replaced(key, old, view);
-        });
+            let (digest, state_id) = book.fingerprint(key, &state, max_versions)?;
+            let new = StoredRow {
+                digest: digest.as_ref(),
+                state: &state,
+                state_id,
+            };
+            book.replaced(key, old, new);
+            Ok(Some(OwnedRow {
+                digest,
+                state,
+                state_id,
+            }))
+        })?;
+        if stored {
+            self.note_change(key);
+        }
+        Ok(())
     }
 
     /// Remove the row at `key` without leaving a tombstone (a local purge:
@@ -199,53 +220,38 @@ impl<B: RowBook> Table<B> {
         ops: &[OpRef<'_>],
     ) -> Result<()> {
         let max_versions = self.schema.options.max_versions;
-        let old = self.rows.get(key);
-        let replaces = kind == ChangeKind::Put
-            && match old {
-                None => true,
-                Some(old) => newer_than_all(old.state, stamp)?,
-            };
-        if replaces {
-            if let Some(bytes) = fresh_put_state(stamp, ops, max_versions) {
-                return self.store_encoded(key, bytes);
+        self.write_row(key, |old| {
+            let replaces = kind == ChangeKind::Put
+                && match old {
+                    None => true,
+                    Some(old) => newer_than_all(old.state, stamp)?,
+                };
+            if replaces {
+                if let Some(bytes) = fresh_put_state(stamp, ops, max_versions) {
+                    return Ok(Some(bytes));
+                }
             }
-        }
-        let mut state = match old {
-            // Nothing of the old row survives the put's row tombstone.
-            Some(_) if replaces => RowState::default(),
-            Some(old) => decode_row_state(old.state)?,
-            None => RowState::default(),
-        };
-        state.apply_refs(stamp, kind, ops.iter().copied());
-        state.trim(max_versions);
-        self.store(key, &state)
-    }
-
-    /// Store an encoded, normalized and trimmed state under `key`, its
-    /// fingerprint from the book.
-    fn store_encoded(&mut self, key: &[u8], bytes: Vec<u8>) -> Result<()> {
-        let max_versions = self.schema.options.max_versions;
-        let (digest, state_id) = self.book.fingerprint(key, &bytes, max_versions)?;
-        self.replace(
-            key,
-            NewRow {
-                digest,
-                state_id,
-                state: &bytes,
-            },
-        );
-        Ok(())
+            let mut state = match old {
+                // Nothing of the old row survives the put's row tombstone.
+                Some(_) if replaces => RowState::default(),
+                Some(old) => decode_row_state(old.state)?,
+                None => RowState::default(),
+            };
+            state.apply_refs(stamp, kind, ops.iter().copied());
+            state.trim(max_versions);
+            Ok(Some(encode_row_state(&state)))
+        })
     }
 
     /// Merge a whole row state into the row at `key`.
     pub fn merge_state(&mut self, key: &[u8], incoming: &RowState) -> Result<()> {
-        let mut state = self.state(key)?.unwrap_or_default();
-        state.merge(incoming);
-        state.trim(self.schema.options.max_versions);
-        if state.is_empty() {
-            return Ok(());
-        }
-        self.store(key, &state)
+        let max_versions = self.schema.options.max_versions;
+        self.write_row(key, |old| {
+            let mut state = old.map(|o| o.decode()).transpose()?.unwrap_or_default();
+            state.merge(incoming);
+            state.trim(max_versions);
+            Ok((!state.is_empty()).then(|| encode_row_state(&state)))
+        })
     }
 
     /// Insert an encoded state as is (snapshot load); validates it by decoding.
@@ -289,6 +295,11 @@ impl<B: RowBook> Table<B> {
     /// Number of stored entries including tombstones.
     pub fn stored_count(&self) -> usize {
         self.rows.len()
+    }
+
+    /// What the row pages hold and take.
+    pub fn page_stats(&self) -> super::pages::PageStats {
+        self.rows.stats()
     }
 
     /// Check the row pages' structure (tests).
