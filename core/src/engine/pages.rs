@@ -78,15 +78,30 @@ impl OwnedRow {
 const EXISTS: u32 = 1 << 31;
 
 /// One row's place in its page: where its bytes end, its key's length
-/// (and whether it exists), its state id. 16 bytes.
+/// (and whether it exists), its state id, and the 8 bytes of its key after
+/// the prefix every key of the page shares (so a search compares integers
+/// and touches the data only on a tie). 24 bytes.
 #[derive(Clone, Copy, Debug, Default)]
 struct Slot {
+    /// The key's 8 bytes after the page's shared prefix, big-endian,
+    /// zero-padded.
+    prefix: u64,
     /// End of the row's bytes (key then state) in the page's data.
     end: u32,
     /// Key length, with [`EXISTS`].
     key_len: u32,
-    /// State id, low and high halves (keeps the slot 4-byte aligned).
-    id: [u32; 2],
+    /// State id.
+    id: u64,
+}
+
+/// A key's first 8 bytes as a big-endian integer, zero-padded: where two
+/// prefixes differ they order as their keys do; where they are equal the
+/// keys must be compared.
+fn prefix(key: &[u8]) -> u64 {
+    let mut b = [0u8; 8];
+    let n = key.len().min(8);
+    b[..n].copy_from_slice(&key[..n]);
+    u64::from_be_bytes(b)
 }
 
 impl Slot {
@@ -97,7 +112,7 @@ impl Slot {
         self.key_len & EXISTS != 0
     }
     fn state_id(&self) -> u64 {
-        u64::from(self.id[0]) | u64::from(self.id[1]) << 32
+        self.id
     }
 }
 
@@ -107,6 +122,11 @@ fn grow<T>(v: &mut Vec<T>, extra: usize) {
     if v.capacity() - v.len() < extra {
         v.reserve_exact(extra.max(v.len() / 4 + 4));
     }
+}
+
+/// Length of the longest common prefix of two keys.
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
 
 /// A vector holding `items`, sized to them plus a quarter.
@@ -119,6 +139,9 @@ fn sized<T: Clone>(items: &[T]) -> Vec<T> {
 /// A leaf page: rows in key order, their keys and states back to back.
 #[derive(Debug, Default)]
 pub struct Leaf {
+    /// Length of a prefix every key of the page shares (at most their
+    /// longest common prefix; slots hold the bytes after it).
+    shared: usize,
     data: Vec<u8>,
     slots: Vec<Slot>,
     /// Row digests, one per slot (zero for a tombstone).
@@ -128,6 +151,7 @@ pub struct Leaf {
 impl Clone for Leaf {
     fn clone(&self) -> Self {
         Leaf {
+            shared: self.shared,
             data: sized(&self.data),
             slots: sized(&self.slots),
             digests: sized(&self.digests),
@@ -175,10 +199,26 @@ impl Leaf {
 
     /// Index of `key`, or where it would go.
     fn search(&self, key: &[u8]) -> std::result::Result<usize, usize> {
+        if self.is_empty() {
+            return Err(0);
+        }
+        // Outside the shared prefix the key sorts before or after them all.
+        let n = self.shared.min(key.len());
+        match key[..n].cmp(&self.key(0)[..n]) {
+            std::cmp::Ordering::Less => return Err(0),
+            std::cmp::Ordering::Greater => return Err(self.len()),
+            std::cmp::Ordering::Equal if key.len() < self.shared => return Err(0),
+            std::cmp::Ordering::Equal => {}
+        }
+        let p = prefix(&key[self.shared..]);
         let (mut lo, mut hi) = (0, self.slots.len());
         while lo < hi {
             let mid = (lo + hi) / 2;
-            match self.key(mid).cmp(key) {
+            let order = match self.slots[mid].prefix.cmp(&p) {
+                std::cmp::Ordering::Equal => self.key(mid).cmp(key),
+                o => o,
+            };
+            match order {
                 std::cmp::Ordering::Less => lo = mid + 1,
                 std::cmp::Ordering::Greater => hi = mid,
                 std::cmp::Ordering::Equal => return Ok(mid),
@@ -205,16 +245,36 @@ impl Leaf {
         }
     }
 
-    fn slot_for(key_len: usize, end: usize, row: &NewRow<'_>) -> Slot {
+    fn slot_for(&self, key: &[u8], end: usize, row: &NewRow<'_>) -> Slot {
         Slot {
+            prefix: prefix(&key[self.shared..]),
             end: end as u32,
-            key_len: key_len as u32 | if row.digest.is_some() { EXISTS } else { 0 },
-            id: [row.state_id as u32, (row.state_id >> 32) as u32],
+            key_len: key.len() as u32 | if row.digest.is_some() { EXISTS } else { 0 },
+            id: row.state_id,
+        }
+    }
+
+    /// Make the shared prefix at most `len` bytes (re-deriving the slots'
+    /// prefixes when it shrinks).
+    fn narrow(&mut self, len: usize) {
+        if len >= self.shared {
+            return;
+        }
+        self.shared = len;
+        for i in 0..self.len() {
+            let p = prefix(&self.key(i)[len..]);
+            self.slots[i].prefix = p;
         }
     }
 
     /// Put `row` under `key` at index `i` (a new key).
     fn insert(&mut self, i: usize, key: &[u8], row: &NewRow<'_>) {
+        if self.is_empty() {
+            self.shared = key.len();
+        } else {
+            let common = common_prefix(key, self.key(0));
+            self.narrow(common);
+        }
         let at = self.start(i);
         let add = key.len() + row.state.len();
         grow(&mut self.data, add);
@@ -225,8 +285,8 @@ impl Leaf {
         for s in &mut self.slots[i..] {
             s.end += add as u32;
         }
-        self.slots
-            .insert(i, Self::slot_for(key.len(), at + add, row));
+        let slot = self.slot_for(key, at + add, row);
+        self.slots.insert(i, slot);
         self.digests.insert(i, row.digest.unwrap_or_default());
     }
 
@@ -248,7 +308,12 @@ impl Leaf {
                 s.end = (i64::from(s.end) + shift) as u32;
             }
         }
-        self.slots[i] = Self::slot_for(slot.key_len(), from + new_len, row);
+        self.slots[i] = Slot {
+            end: (from + new_len) as u32,
+            key_len: slot.key_len() as u32 | if row.digest.is_some() { EXISTS } else { 0 },
+            id: row.state_id,
+            ..slot
+        };
         self.digests[i] = row.digest.unwrap_or_default();
     }
 
@@ -269,6 +334,7 @@ impl Leaf {
     fn split_off(&mut self, i: usize) -> Leaf {
         let base = self.start(i);
         let mut right = Leaf {
+            shared: self.shared,
             data: sized(&self.data[base..]),
             slots: sized(&self.slots[i..]),
             digests: sized(&self.digests[i..]),
@@ -287,6 +353,17 @@ impl Leaf {
 
     /// Append every row of `right` (whose keys all sort after ours).
     fn append(&mut self, right: &Leaf) {
+        if right.is_empty() {
+            return;
+        }
+        if self.is_empty() {
+            *self = right.clone();
+            return;
+        }
+        let common = common_prefix(self.key(0), right.key(0))
+            .min(self.shared)
+            .min(right.shared);
+        self.narrow(common);
         let base = self.data.len() as u32;
         grow(&mut self.data, right.data.len());
         grow(&mut self.slots, right.len());
@@ -297,6 +374,13 @@ impl Leaf {
             ..*s
         }));
         self.digests.extend_from_slice(&right.digests);
+        if right.shared != common {
+            let from = self.len() - right.len();
+            for i in from..self.len() {
+                let p = prefix(&self.key(i)[common..]);
+                self.slots[i].prefix = p;
+            }
+        }
     }
 
     /// The index of the row where a page over [`PAGE_BYTES`] splits: the
@@ -623,14 +707,9 @@ impl PageMap {
                     state_id,
                 };
                 changed(key, old, new);
-                let key_len = leaf.slots[i].key_len();
-                let end = leaf.slots[i].end as usize;
-                let row = NewRow {
-                    digest,
-                    state: &[],
-                    state_id,
-                };
-                leaf.slots[i] = Leaf::slot_for(key_len, end, &row);
+                let slot = &mut leaf.slots[i];
+                slot.key_len = slot.key_len() as u32 | if digest.is_some() { EXISTS } else { 0 };
+                slot.id = state_id;
                 leaf.digests[i] = digest.unwrap_or_default();
             }
         }
@@ -660,6 +739,12 @@ impl PageMap {
             }
             for i in 0..leaf.len() {
                 let k = leaf.key(i);
+                if k.len() < leaf.shared
+                    || k[..leaf.shared] != leaf.key(0)[..leaf.shared]
+                    || leaf.slots[i].prefix != prefix(&k[leaf.shared..])
+                {
+                    return Err(format!("page {n} row {i}: shared prefix broken"));
+                }
                 if k < &**fence || prev.is_some_and(|p| p >= k) {
                     return Err(format!("page {n} row {i} out of order"));
                 }
