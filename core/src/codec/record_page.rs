@@ -4,7 +4,7 @@
 
 use super::buf::Reader;
 use super::record::{decode_record, put_record};
-use crate::log::record::ChangeRecord;
+use crate::model::record::ChangeRecord;
 use crate::model::error::Result;
 
 /// Change-record encodings, concatenated in order.
@@ -82,7 +82,7 @@ pub fn record_id(record: &[u8]) -> Result<(&str, u64)> {
 mod tests {
     use super::*;
     use crate::codec::record::encode_record;
-    use crate::log::record::{ChangeKind, ColumnOp};
+    use crate::model::record::{ChangeKind, ColumnOp};
     use crate::model::primary_key::PrimaryKey;
 
     fn rec(origin: &str, seq: u64) -> ChangeRecord {

@@ -2,8 +2,8 @@
 
 use super::row_state::RowState;
 use super::visible::Visible;
-use crate::client::types::{Column, RowUpdate};
-use crate::log::record::ColumnOp;
+use crate::model::row::{Column, RowUpdate};
+use crate::model::record::ColumnOp;
 use crate::model::error::{Error, Result};
 use crate::model::limits::*;
 use crate::model::schema::{validate_column_name, TableSchema};
