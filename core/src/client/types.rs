@@ -1,6 +1,6 @@
 //! Request options and results of the [`Database`](crate::Database) façade.
 
-use crate::model::primary_key::{PrimaryKey, RangeBound};
+use crate::model::primary_key::{PkBound, PrimaryKey, RangeBound};
 use serde::{Deserialize, Serialize};
 
 pub use crate::model::read_options::GetOptions;
@@ -25,6 +25,24 @@ impl Direction {
             _ => None,
         }
     }
+
+    /// What every key column of a missing start bound stands for: the
+    /// first key in this direction (`InfMin` forward, `InfMax` backward).
+    pub fn first_bound(self) -> PkBound {
+        match self {
+            Direction::Forward => PkBound::InfMin,
+            Direction::Backward => PkBound::InfMax,
+        }
+    }
+
+    /// What every key column of a missing end bound stands for: past the
+    /// last key in this direction (`InfMax` forward, `InfMin` backward).
+    pub fn last_bound(self) -> PkBound {
+        match self {
+            Direction::Forward => PkBound::InfMax,
+            Direction::Backward => PkBound::InfMin,
+        }
+    }
 }
 
 /// Options of `get_range` and `scan`.
@@ -32,7 +50,8 @@ impl Direction {
 pub struct RangeOptions {
     /// Direction.
     pub direction: Direction,
-    /// Most rows in the page (capped at 5000).
+    /// `get_range`: most rows in the page (capped at 5000). `scan` and
+    /// [`ScanCursor`](crate::ScanCursor): most rows of the whole scan.
     pub limit: Option<usize>,
     /// Row-read options applied to each row.
     pub read: GetOptions,
@@ -94,7 +113,9 @@ pub struct GetRequest {
     pub options: GetOptions,
 }
 
-/// Progress of a `copy_table`.
+/// Progress of a `copy_table`. The callback that receives it returns
+/// [`ControlFlow::Continue`](std::ops::ControlFlow) to go on or
+/// `ControlFlow::Break(())` to cancel the copy (`Cancelled`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CopyProgress {
     /// Rows copied so far.

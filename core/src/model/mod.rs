@@ -5,6 +5,7 @@ pub mod condition;
 pub mod error;
 pub mod limits;
 pub mod primary_key;
+pub mod range_bound;
 pub mod read_options;
 pub mod record;
 pub mod row;
