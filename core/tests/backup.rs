@@ -144,7 +144,7 @@ fn restore_at(repo: &Repository, point: RestorePoint) -> tablesync::Result<Datab
         repo,
         &opts,
         DatabaseOptions::with_clock("r", clock),
-        &mut |_| std::ops::ControlFlow::Continue(()),
+        &mut |_| {},
     )
     .map(|(db, _)| db)
 }
@@ -177,7 +177,7 @@ fn restore_at_random_points_matches_the_reference_model() {
             } else {
                 BackupMode::Auto
             };
-            let out = db.backup(&repo, &opts, &mut |_| std::ops::ControlFlow::Continue(())).unwrap();
+            let out = db.backup(&repo, &opts, &mut |_| {}).unwrap();
             assert!(out.created);
         }
     }
@@ -255,7 +255,7 @@ fn a_truncated_log_covers_points_from_the_full_backup_on() {
     }
     db.truncate_log(30).unwrap();
     let full = db
-        .backup(&repo, &BackupOptions::default(), &mut |_| std::ops::ControlFlow::Continue(()))
+        .backup(&repo, &BackupOptions::default(), &mut |_| {})
         .unwrap()
         .info;
     assert_eq!(full.covers_from, full.point);
@@ -266,7 +266,7 @@ fn a_truncated_log_covers_points_from_the_full_backup_on() {
         history.push((last_stamp(&db), model.clone()));
         if i % 20 == 19 {
             let b = db
-                .backup(&repo, &BackupOptions::default(), &mut |_| std::ops::ControlFlow::Continue(()))
+                .backup(&repo, &BackupOptions::default(), &mut |_| {})
                 .unwrap()
                 .info;
             assert_eq!(b.kind, tablesync::backup::BackupKind::Incremental);
@@ -289,13 +289,13 @@ fn a_chain_of_100_incrementals_restores_to_the_same_digest() {
     let mut rng = Rng(7);
     let mut model = ModelRows::new();
     let opts = BackupOptions::default();
-    db.backup(&repo, &opts, &mut |_| std::ops::ControlFlow::Continue(())).unwrap();
+    db.backup(&repo, &opts, &mut |_| {}).unwrap();
     for _ in 0..100 {
         for _ in 0..5 {
             clock.advance(1);
             random_write(&mut db, &mut model, &mut rng);
         }
-        let out = db.backup(&repo, &opts, &mut |_| std::ops::ControlFlow::Continue(())).unwrap();
+        let out = db.backup(&repo, &opts, &mut |_| {}).unwrap();
         assert_eq!(out.info.kind, tablesync::backup::BackupKind::Incremental);
     }
     let opts_r = RestoreOptions::default();
@@ -303,7 +303,7 @@ fn a_chain_of_100_incrementals_restores_to_the_same_digest() {
         &repo,
         &opts_r,
         DatabaseOptions::with_clock("r", Arc::new(ManualClock::new(T0))),
-        &mut |_| std::ops::ControlFlow::Continue(()),
+        &mut |_| {},
     )
     .unwrap();
     assert_eq!(report.chain.len(), 101);
@@ -314,7 +314,7 @@ fn a_chain_of_100_incrementals_restores_to_the_same_digest() {
     assert_eq!(r.table_digest("t").unwrap(), db.table_digest("t").unwrap());
     assert_eq!(rows_of(&r, "t"), model);
     // Nothing changed: no new backup unless asked.
-    let again = db.backup(&repo, &opts, &mut |_| std::ops::ControlFlow::Continue(())).unwrap();
+    let again = db.backup(&repo, &opts, &mut |_| {}).unwrap();
     assert!(!again.created);
     let v = Database::verify_backups(
         &repo,
@@ -322,7 +322,7 @@ fn a_chain_of_100_incrementals_restores_to_the_same_digest() {
             deep: true,
             sample: None,
         },
-        &mut |_| std::ops::ControlFlow::Continue(()),
+        &mut |_| {},
     )
     .unwrap();
     assert!(v.ok(), "{:?}", v.problems);
@@ -371,7 +371,7 @@ fn an_interrupted_init_leaves_no_repository_and_the_next_init_succeeds() {
     }
     let r = Repository::init(Box::new(store.clone()), None, &[5; INIT_RANDOM_LEN]).unwrap();
     assert!(r.list().unwrap().is_empty());
-    let v = Database::verify_backups(&r, VerifyOptions::default(), &mut |_| std::ops::ControlFlow::Continue(())).unwrap();
+    let v = Database::verify_backups(&r, VerifyOptions::default(), &mut |_| {}).unwrap();
     assert!(v.ok(), "{:?}", v.problems);
 }
 
@@ -398,7 +398,7 @@ fn an_interrupted_backup_never_appears_and_the_next_run_resumes() {
             puts: AtomicUsize::new(0),
         };
         let r = Repository::open(Box::new(failing), None).unwrap();
-        match db.backup(&r, &opts, &mut |_| std::ops::ControlFlow::Continue(())) {
+        match db.backup(&r, &opts, &mut |_| {}) {
             Err(e) => {
                 assert_eq!(e.code(), "StorageIo");
                 interrupted += 1;
@@ -407,7 +407,7 @@ fn an_interrupted_backup_never_appears_and_the_next_run_resumes() {
                     plain.list().unwrap().is_empty(),
                     "no backup appears after {allow} writes"
                 );
-                let v = Database::verify_backups(&plain, VerifyOptions::default(), &mut |_| std::ops::ControlFlow::Continue(()))
+                let v = Database::verify_backups(&plain, VerifyOptions::default(), &mut |_| {})
                     .unwrap();
                 assert!(v.ok());
             }
@@ -429,7 +429,7 @@ fn an_interrupted_backup_never_appears_and_the_next_run_resumes() {
     assert_eq!(list.len(), 1);
     let r = restore_at(&plain, RestorePoint::Latest).unwrap();
     assert_eq!(r.table_digest("t").unwrap(), db.table_digest("t").unwrap());
-    let v = Database::verify_backups(&plain, VerifyOptions::default(), &mut |_| std::ops::ControlFlow::Continue(())).unwrap();
+    let v = Database::verify_backups(&plain, VerifyOptions::default(), &mut |_| {}).unwrap();
     assert!(v.ok());
     assert_eq!(v.unreferenced_chunks, 0);
 }
@@ -457,7 +457,7 @@ fn one_table_restores_under_another_name() {
     }
     let store = Arc::new(MemoryStore::new());
     let repo = repo(&store);
-    db.backup(&repo, &BackupOptions::default(), &mut |_| std::ops::ControlFlow::Continue(()))
+    db.backup(&repo, &BackupOptions::default(), &mut |_| {})
         .unwrap();
     let opts = RestoreOptions {
         tables: Some(vec!["t".into()]),
@@ -468,7 +468,7 @@ fn one_table_restores_under_another_name() {
         &repo,
         &opts,
         DatabaseOptions::with_clock("a", Arc::new(clock.clone())),
-        &mut |_| std::ops::ControlFlow::Continue(()),
+        &mut |_| {},
     )
     .unwrap();
     assert_eq!(r.list_tables().unwrap(), vec!["t_restored".to_string()]);
@@ -478,7 +478,9 @@ fn one_table_restores_under_another_name() {
     );
     assert_eq!(report.tables[0].0, "t_restored");
     // Copy it next to the live table.
-    r.copy_table_to("t_restored", &mut db, "t_restored", &mut |_| std::ops::ControlFlow::Continue(()))
+    r.copy_table_to("t_restored", &mut db, "t_restored", &mut |_| {
+        std::ops::ControlFlow::Continue(())
+    })
         .unwrap();
     assert_eq!(
         db.table_digest("t_restored").unwrap(),
@@ -492,7 +494,7 @@ fn one_table_restores_under_another_name() {
         &repo,
         &missing,
         DatabaseOptions::with_clock("a", Arc::new(clock.clone())),
-        &mut |_| std::ops::ControlFlow::Continue(()),
+        &mut |_| {},
     )
     .unwrap_err();
     assert_eq!(e.code(), "OTSObjectNotExist");
@@ -501,7 +503,7 @@ fn one_table_restores_under_another_name() {
         tables: Some(vec!["u".into()]),
         ..Default::default()
     };
-    let b = db.backup(&repo, &only, &mut |_| std::ops::ControlFlow::Continue(())).unwrap().info;
+    let b = db.backup(&repo, &only, &mut |_| {}).unwrap().info;
     assert_eq!(b.tables, vec!["u".to_string()]);
     assert_eq!(b.kind, tablesync::backup::BackupKind::Full);
 }
@@ -521,8 +523,8 @@ fn sampled_verification_covers_every_chunk_in_t_runs() {
         sizes: small_chunks(),
         ..Default::default()
     };
-    db.backup(&repo, &opts, &mut |_| std::ops::ControlFlow::Continue(())).unwrap();
-    let full = Database::verify_backups(&repo, VerifyOptions::default(), &mut |_| std::ops::ControlFlow::Continue(())).unwrap();
+    db.backup(&repo, &opts, &mut |_| {}).unwrap();
+    let full = Database::verify_backups(&repo, VerifyOptions::default(), &mut |_| {}).unwrap();
     assert!(full.chunks_referenced >= 8, "{full:?}");
     let mut sum = 0;
     for n in 1..=4 {
@@ -532,7 +534,7 @@ fn sampled_verification_covers_every_chunk_in_t_runs() {
                 deep: false,
                 sample: Some((n, 4)),
             },
-            &mut |_| std::ops::ControlFlow::Continue(()),
+            &mut |_| {},
         )
         .unwrap();
         assert!(v.ok());
@@ -546,7 +548,7 @@ fn sampled_verification_covers_every_chunk_in_t_runs() {
             deep: false,
             sample: Some((5, 4)),
         },
-        &mut |_| std::ops::ControlFlow::Continue(()),
+        &mut |_| {},
     );
     assert!(bad.is_err());
 }
@@ -570,7 +572,7 @@ fn prune_keeps_the_policy_and_every_ancestor() {
             BackupMode::Auto
         };
         opts.now_ms = T0 + day * 86_400_000;
-        db.backup(&repo, &opts, &mut |_| std::ops::ControlFlow::Continue(())).unwrap();
+        db.backup(&repo, &opts, &mut |_| {}).unwrap();
     }
     // keep_last 1 keeps the last backup and its chain back to the day-3 full.
     let rep = tablesync::backup::prune(
@@ -591,7 +593,7 @@ fn prune_keeps_the_policy_and_every_ancestor() {
             deep: true,
             sample: None,
         },
-        &mut |_| std::ops::ControlFlow::Continue(()),
+        &mut |_| {},
     )
     .unwrap();
     assert!(v.ok(), "{:?}", v.problems);
@@ -610,7 +612,7 @@ fn retention_between_backups_forces_a_full_backup() {
     let mut model = ModelRows::new();
     let store = Arc::new(MemoryStore::new());
     let repo = repo(&store);
-    db.backup(&repo, &BackupOptions::default(), &mut |_| std::ops::ControlFlow::Continue(()))
+    db.backup(&repo, &BackupOptions::default(), &mut |_| {})
         .unwrap();
     for _ in 0..30 {
         random_write(&mut db, &mut model, &mut rng);
@@ -625,10 +627,10 @@ fn retention_between_backups_forces_a_full_backup() {
         mode: BackupMode::Incremental,
         ..Default::default()
     };
-    let e = db.backup(&repo, &inc, &mut |_| std::ops::ControlFlow::Continue(())).unwrap_err();
+    let e = db.backup(&repo, &inc, &mut |_| {}).unwrap_err();
     assert_eq!(e.code(), "LogGap");
     let auto = db
-        .backup(&repo, &BackupOptions::default(), &mut |_| std::ops::ControlFlow::Continue(()))
+        .backup(&repo, &BackupOptions::default(), &mut |_| {})
         .unwrap()
         .info;
     assert_eq!(auto.kind, tablesync::backup::BackupKind::Full);
@@ -704,7 +706,7 @@ fn chunk_writer_threads_leave_the_repository_byte_identical() {
             workers: Some(*workers),
             ..Default::default()
         };
-        let inc = db.backup(&repo, &opts, &mut |_| std::ops::ControlFlow::Continue(())).unwrap();
+        let inc = db.backup(&repo, &opts, &mut |_| {}).unwrap();
         assert_eq!(inc.info.kind.name(), "incremental");
     }
     let inline = objects(&repos[0].1);
@@ -719,7 +721,7 @@ fn chunk_writer_threads_leave_the_repository_byte_identical() {
         &Repository::open(Box::new(repos[3].1.clone()), Some(&key)).unwrap(),
         &RestoreOptions::default(),
         DatabaseOptions::new("a"),
-        &mut |_| std::ops::ControlFlow::Continue(()),
+        &mut |_| {},
     )
     .unwrap();
     assert_eq!(rows_of(&restored, "t"), model);
