@@ -1,7 +1,6 @@
 //! `Database`: one region (in memory or durable in a directory).
 
 use crate::apply_stats::ApplyStats;
-use std::ops::ControlFlow;
 use crate::batch::{get_request_from_py, op_table, write_op_from_py};
 use crate::batch_results::{BatchGetResult, BatchResult};
 use crate::change_page::ChangePage;
@@ -27,6 +26,7 @@ use crate::values::{
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use tablesync::{
     Clock, CopyProgress, Database as CoreDb, DatabaseOptions, Direction, ManualClock, PkColumn,

@@ -76,9 +76,7 @@ impl Scan {
             }
             let db = self.db.get();
             let cursor = &mut st.cursor;
-            let rows = db
-                .shared
-                .run(py, true, move |db| cursor.next_page(db))?;
+            let rows = db.shared.run(py, true, move |db| cursor.next_page(db))?;
             st.buffer = rows.into();
         }
         Ok(st.buffer.pop_front().map(Row::new))

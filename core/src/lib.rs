@@ -52,8 +52,8 @@ pub use client::digest::RangeDigest;
 pub use client::fold::{Fold, FoldDone};
 pub use client::options::DatabaseOptions;
 pub use client::read::Scan;
-pub use client::scan_cursor::ScanCursor;
 pub use client::remote_checks::Health;
+pub use client::scan_cursor::ScanCursor;
 pub use client::types::*;
 pub use client::Database;
 #[cfg(feature = "fs")]

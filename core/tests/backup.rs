@@ -481,7 +481,7 @@ fn one_table_restores_under_another_name() {
     r.copy_table_to("t_restored", &mut db, "t_restored", &mut |_| {
         std::ops::ControlFlow::Continue(())
     })
-        .unwrap();
+    .unwrap();
     assert_eq!(
         db.table_digest("t_restored").unwrap(),
         db.table_digest("t").unwrap()

@@ -229,7 +229,11 @@ fn duplicate_and_missing_tables() {
         db.copy_table(nope, "copy", &mut |_| std::ops::ControlFlow::Continue(()))
     });
     rejected(&mut db, "OTSObjectAlreadyExist", |db| {
-        db.copy_table("users", "docs", &mut |_| std::ops::ControlFlow::Continue(()))
+        db.copy_table(
+            "users",
+            "docs",
+            &mut |_| std::ops::ControlFlow::Continue(()),
+        )
     });
     let all = |b: PkBound| RangeBound::new([("uid", b)]);
     rejected(&mut db, "OTSObjectNotExist", |db| {

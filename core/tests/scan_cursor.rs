@@ -85,7 +85,10 @@ fn a_cursor_survives_writes_between_pages() {
         assert!(!page.is_empty() || cursor.is_done());
         rest.extend(page.iter().map(id_of));
     }
-    let mut want: Vec<i64> = (10_000..12_000).step_by(2).filter(|&i| i != 10_002).collect();
+    let mut want: Vec<i64> = (10_000..12_000)
+        .step_by(2)
+        .filter(|&i| i != 10_002)
+        .collect();
     want.push(10_001);
     want.push(20_000);
     want.sort();
@@ -202,7 +205,11 @@ fn bounds_expand_to_every_key_column() {
         )
         .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(rows.len(), 3, "{{g: 'b'}} filled with INF_MIN starts at b's first row");
+    assert_eq!(
+        rows.len(),
+        3,
+        "{{g: 'b'}} filled with INF_MIN starts at b's first row"
+    );
     let e = RangeBound::new([("i", PkBound::from(1)), ("i", PkBound::from(2))])
         .expand(&s, PkBound::InfMin)
         .unwrap_err();

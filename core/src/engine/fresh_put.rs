@@ -10,8 +10,8 @@
 
 use crate::codec::buf::{put_bytes, put_varint, put_zigzag};
 use crate::codec::value::put_value;
-use crate::model::stamp::Stamp;
 use crate::model::record::OpRef;
+use crate::model::stamp::Stamp;
 use crate::model::value::Value;
 
 /// The encoding (FORMAT.md §5) of `RowState::default()` after
