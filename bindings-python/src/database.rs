@@ -760,7 +760,7 @@ impl Database {
                         ControlFlow::Break(())
                     }
                     // Exactly `False` cancels; `None` (no return) and anything else go on.
-                    Ok(r) if r.bind(py).is(&pyo3::types::PyBool::new(py, false)) => {
+                    Ok(r) if r.bind(py).is(pyo3::types::PyBool::new(py, false)) => {
                         ControlFlow::Break(())
                     }
                     Ok(_) => ControlFlow::Continue(()),
