@@ -436,21 +436,25 @@ export function createApi(raw, load, host) {
         throw new TypeError('scan option "limit" must be a positive integer');
       }
       const cursor = this.#call((r) => r.openScan(table, start, end, opts));
+      const db = this;
+      const page = () => db.#call((r) => {
+        const rows = wire.scanPage(r, db.#names, cursor);
+        return rows !== SLOW ? rows : cursor.nextPage(r);
+      });
       let first;
       try {
-        first = this.#call((r) => cursor.nextPage(r));
+        first = page();
       } catch (e) {
         cursor.free();
         throw e;
       }
-      const db = this;
       return (function* rows() {
         try {
-          let page = first;
+          let rows = first;
           for (;;) {
-            yield* page;
+            yield* rows;
             if (cursor.done) return;
-            page = db.#call((r) => cursor.nextPage(r));
+            rows = page();
           }
         } finally {
           cursor.free();

@@ -9,8 +9,9 @@ use crate::key::to_range_bound;
 use crate::options::{to_range_options, RANGE_KEYS};
 use crate::panic::guard;
 use crate::row::row_to_js;
+use crate::rows_wire::run;
 use js_sys::Array;
-use tablesync::{RangeBound, ScanCursor};
+use tablesync::{RangeBound, RangePage, ScanCursor};
 use wasm_bindgen::prelude::*;
 
 /// A scan's position: table, next start bound, end bound and options.
@@ -64,6 +65,21 @@ impl RawScan {
             out.set(i as u32, row_to_js(r, db.mode)?);
         }
         Ok(out)
+    }
+
+    /// `nextPage` over the wire (`wire.mjs` `scanPage`): an empty request,
+    /// the rows written as a `getRange` page without `nextStart`.
+    #[wasm_bindgen(js_name = nextPageWire)]
+    pub fn next_page_wire(&mut self, db: &RawDatabase, len: usize, now: f64) -> JsResult<usize> {
+        let cursor = &mut self.cursor;
+        run(&db.names, db.mode, (len, now), |r, out| {
+            r.end()?;
+            let rows = cursor.next_page(&db.db).js()?;
+            out.page(&RangePage {
+                rows,
+                next_start: None,
+            })
+        })
     }
 
     /// Whether the range (or the row limit) is exhausted.
