@@ -132,13 +132,6 @@ pub struct Scan<'a> {
     failed: bool,
 }
 
-impl Scan<'_> {
-    /// The cursor underneath, e.g. to keep the position once the borrow ends.
-    pub fn into_cursor(self) -> ScanCursor {
-        self.cursor
-    }
-}
-
 impl Iterator for Scan<'_> {
     type Item = Result<Row>;
     fn next(&mut self) -> Option<Result<Row>> {
