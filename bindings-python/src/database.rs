@@ -26,6 +26,7 @@ use crate::values::{
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use tablesync::{
     Clock, CopyProgress, Database as CoreDb, DatabaseOptions, Direction, ManualClock, PkColumn,
@@ -188,13 +189,9 @@ impl Database {
         direction: Direction,
     ) -> PyResult<(RangeBound, RangeBound)> {
         let cols = self.key_columns(py, table)?;
-        let (s_default, e_default) = match direction {
-            Direction::Forward => (MarkerKind::InfMin, MarkerKind::InfMax),
-            Direction::Backward => (MarkerKind::InfMax, MarkerKind::InfMin),
-        };
         Ok((
-            bound_from_py(start, &cols, s_default)?,
-            bound_from_py(end, &cols, e_default)?,
+            bound_from_py(start, &cols, direction.first_bound())?,
+            bound_from_py(end, &cols, direction.last_bound())?,
         ))
     }
 
@@ -721,8 +718,11 @@ impl Database {
 
     /// Copy a table's visible content into a new table `target_table` of this
     /// database, or of `target` (another `Database`). `progress(copied, total)`
-    /// is called as rows go; if it raises, it is not called again and the
-    /// exception is re-raised once the copy has finished. Returns rows copied.
+    /// is called before the first row and after each committed chunk of up to
+    /// 1000 rows; returning `False` cancels the copy with `Cancelled`, and
+    /// raising cancels it and re-raises that exception. A cancelled copy keeps
+    /// the chunks committed so far in the target table (none, and no table,
+    /// when cancelled at the first call). Returns rows copied.
     #[pyo3(signature = (source, target_table, target=None, progress=None))]
     fn copy_table(
         slf: &Bound<'_, Self>,
@@ -751,32 +751,37 @@ impl Database {
         let copied = {
             let err_slot = &mut callback_error;
             let mut report = move |p: CopyProgress| {
-                let Some(cb) = progress.as_ref() else { return };
-                if err_slot.is_some() {
-                    return;
-                }
-                Python::attach(|py| {
-                    if let Err(e) = cb.call1(py, (p.copied, p.total)) {
+                let Some(cb) = progress.as_ref() else {
+                    return ControlFlow::Continue(());
+                };
+                Python::attach(|py| match cb.call1(py, (p.copied, p.total)) {
+                    Err(e) => {
                         *err_slot = Some(e);
+                        ControlFlow::Break(())
                     }
-                });
+                    // Exactly `False` cancels; `None` (no return) and anything else go on.
+                    Ok(r) if r.bind(py).is(pyo3::types::PyBool::new(py, false)) => {
+                        ControlFlow::Break(())
+                    }
+                    Ok(_) => ControlFlow::Continue(()),
+                })
             };
             let this = slf.get();
             match &target {
                 Some(t) if !this.shared.same(&t.get().shared) => {
                     Shared::run_pair(py, &this.shared, &t.get().shared, |a, b| {
                         a.copy_table_to(&source, b, &target_table, &mut report)
-                    })?
+                    })
                 }
                 _ => this.shared.run(py, true, |db| {
                     db.copy_table(&source, &target_table, &mut report)
-                })?,
+                }),
             }
         };
         if let Some(e) = callback_error {
             return Err(e);
         }
-        Ok(copied)
+        copied
     }
 
     /// Back this region up into the repository directory `repo` (created,

@@ -107,6 +107,12 @@ create_exception!(
 );
 create_exception!(
     tablesync,
+    Cancelled,
+    TablesyncError,
+    "A progress callback stopped the operation, e.g. `copy_table` (`Cancelled`); the message says what was left behind."
+);
+create_exception!(
+    tablesync,
     InternalError,
     TablesyncError,
     "A bug inside tablesync (a Rust panic); the database involved is closed."
@@ -137,6 +143,7 @@ fn class_of<'py>(py: Python<'py>, e: &Error) -> Bound<'py, PyType> {
         ErrorClass::Unauthorized => py.get_type::<Unauthorized>(),
         ErrorClass::StaleEpoch => py.get_type::<StaleEpoch>(),
         ErrorClass::StaleClusterMap => py.get_type::<StaleClusterMap>(),
+        ErrorClass::Cancelled => py.get_type::<Cancelled>(),
     }
 }
 
@@ -218,7 +225,7 @@ impl<T> IntoPyResult<T> for Result<T, Error> {
 /// of `code` and `message` (so user-made instances have them too).
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
-    let classes: [(&str, Bound<'_, PyType>, &str); 17] = [
+    let classes: [(&str, Bound<'_, PyType>, &str); 18] = [
         (
             "TablesyncError",
             py.get_type::<TablesyncError>(),
@@ -271,6 +278,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
             py.get_type::<StaleClusterMap>(),
             "StaleClusterMap",
         ),
+        ("Cancelled", py.get_type::<Cancelled>(), "Cancelled"),
         (
             "InternalError",
             py.get_type::<InternalError>(),

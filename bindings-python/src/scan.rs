@@ -1,32 +1,31 @@
-//! `Scan`: an iterator over every row of a range, fetching pages as it goes.
+//! `Scan`: an iterator over every row of a range, over the core's
+//! `ScanCursor` (which holds the position without borrowing the database).
 
 use crate::database::Database;
 use crate::row::Row;
 use pyo3::prelude::*;
 use std::collections::VecDeque;
 use std::sync::{Mutex, TryLockError};
-use tablesync::{RangeBound, RangeOptions};
+use tablesync::{RangeBound, RangeOptions, ScanCursor};
 
 struct ScanState {
-    next: Option<RangeBound>,
+    cursor: ScanCursor,
     buffer: VecDeque<tablesync::Row>,
-    remaining: Option<usize>,
 }
 
 /// Iterator returned by `Database.scan`: yields `Row`s in key order (or
 /// reverse), reading one page (≤ 5000 rows) at a time. Each page is a
-/// consistent read; writes between pages may or may not be seen.
+/// consistent read; between pages, rows written after the scan's position
+/// are seen and rows before it are not (the core's `ScanCursor`).
 #[pyclass(frozen, module = "tablesync._tablesync")]
 pub struct Scan {
     db: Py<Database>,
     table: String,
-    end: RangeBound,
-    options: RangeOptions,
     state: Mutex<ScanState>,
 }
 
 impl Scan {
-    /// A scan from `start` to `end`.
+    /// A scan from `start` to `end`; `remaining` caps the rows yielded.
     pub fn new(
         db: Py<Database>,
         table: String,
@@ -35,15 +34,21 @@ impl Scan {
         options: RangeOptions,
         remaining: Option<usize>,
     ) -> Self {
+        let cursor = ScanCursor::new(
+            table.clone(),
+            start,
+            end,
+            RangeOptions {
+                limit: remaining,
+                ..options
+            },
+        );
         Scan {
             db,
             table,
-            end,
-            options,
             state: Mutex::new(ScanState {
-                next: Some(start),
+                cursor,
                 buffer: VecDeque::new(),
-                remaining,
             }),
         }
     }
@@ -65,26 +70,14 @@ impl Scan {
                 Err(TryLockError::WouldBlock) => py.detach(std::thread::yield_now),
             }
         };
-        if st.remaining == Some(0) {
-            return Ok(None);
-        }
-        while st.buffer.is_empty() {
-            let Some(start) = st.next.take() else {
+        if st.buffer.is_empty() {
+            if st.cursor.is_done() {
                 return Ok(None);
-            };
-            let table = self.table.clone();
-            let end = self.end.clone();
-            let mut opts = self.options.clone();
-            opts.limit = st.remaining.map(|r| r.min(5000));
+            }
             let db = self.db.get();
-            let page = db.shared.run(py, true, move |db| {
-                db.get_range(&table, &start, &end, &opts)
-            })?;
-            st.next = page.next_start;
-            st.buffer = page.rows.into();
-        }
-        if let Some(r) = st.remaining.as_mut() {
-            *r -= 1;
+            let cursor = &mut st.cursor;
+            let rows = db.shared.run(py, true, move |db| cursor.next_page(db))?;
+            st.buffer = rows.into();
         }
         Ok(st.buffer.pop_front().map(Row::new))
     }

@@ -223,30 +223,25 @@ fn pk_bound_from_py(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<PkBound> {
 }
 
 /// A range bound: `None` or a bare `INF_MIN`/`INF_MAX` (every key column at
-/// that bound; `None` means `default`), or a dict / list of pairs whose values
-/// may be `INF_MIN` / `INF_MAX`.
+/// that bound, through the core's `RangeBound::all_named`; `None` means
+/// `default`), or a dict / list of pairs whose values may be `INF_MIN` / `INF_MAX`.
 pub fn bound_from_py(
     obj: Option<&Bound<'_, PyAny>>,
     key_columns: &[String],
-    default: MarkerKind,
+    default: PkBound,
 ) -> PyResult<RangeBound> {
-    let all = |kind: MarkerKind| {
-        let b = match kind {
-            MarkerKind::InfMax => PkBound::InfMax,
-            _ => PkBound::InfMin,
-        };
-        RangeBound(key_columns.iter().map(|n| (n.clone(), b.clone())).collect())
-    };
     let Some(obj) = obj.filter(|o| !o.is_none()) else {
-        return Ok(all(default));
+        return Ok(RangeBound::all_named(key_columns, default));
     };
     if let Ok(m) = obj.cast::<KeyMarker>() {
-        return match m.get().kind {
+        let b = match m.get().kind {
             MarkerKind::AutoIncrement => {
-                Err(crate::errors::invalid("PK_AUTO_INCR is not a range bound"))
+                return Err(crate::errors::invalid("PK_AUTO_INCR is not a range bound"))
             }
-            k => Ok(all(k)),
+            MarkerKind::InfMin => PkBound::InfMin,
+            MarkerKind::InfMax => PkBound::InfMax,
         };
+        return Ok(RangeBound::all_named(key_columns, b));
     }
     let mut out = Vec::new();
     for (k, v) in pairs(obj, "range bound")? {

@@ -419,36 +419,45 @@ export function createApi(raw, load, host) {
     }
 
     /**
-     * Every row of a range, page by page. The first page is read now (so bad
-     * arguments throw here); later pages as the iteration reaches them.
-     * `limit` caps the total number of rows.
+     * Every row of a range, page by page, over the core's scan cursor
+     * (`RawScan`), which holds the position without holding the database:
+     * between pages the database is free, and rows written after the
+     * position are seen. The first page is read now (so bad arguments throw
+     * here); later pages as the iteration reaches them. `limit` caps the
+     * total number of rows.
      */
     scan(table, start, end, opts) {
       if (opts !== undefined && opts !== null && (typeof opts !== 'object' || Array.isArray(opts))) {
         throw new TypeError('scan options must be an object');
       }
-      const { limit, ...rangeOpts } = opts ?? {};
+      const limit = opts?.limit;
       if (limit !== undefined && limit !== null &&
           !(Number.isSafeInteger(limit) && limit >= 1)) {
         throw new TypeError('scan option "limit" must be a positive integer');
       }
-      const backward = typeof rangeOpts.direction === 'string' &&
-        rangeOpts.direction.toUpperCase() === 'BACKWARD';
-      const from = start ?? (backward ? INF_MAX : INF_MIN);
-      const to = end ?? (backward ? INF_MIN : INF_MAX);
-      const first = this.getRange(table, from, to, rangeOpts);
+      const cursor = this.#call((r) => r.openScan(table, start, end, opts));
       const db = this;
+      const page = () => db.#call((r) => {
+        const rows = wire.scanPage(r, db.#names, cursor);
+        return rows !== SLOW ? rows : cursor.nextPage(r);
+      });
+      let first;
+      try {
+        first = page();
+      } catch (e) {
+        cursor.free();
+        throw e;
+      }
       return (function* rows() {
-        let left = limit ?? Infinity;
-        let page = first;
-        for (;;) {
-          for (const row of page.rows) {
-            if (left <= 0) return;
-            left -= 1;
-            yield row;
+        try {
+          let rows = first;
+          for (;;) {
+            yield* rows;
+            if (cursor.done) return;
+            rows = page();
           }
-          if (page.nextStart === null || left <= 0) return;
-          page = db.getRange(table, page.nextStart, to, rangeOpts);
+        } finally {
+          cursor.free();
         }
       })();
     }
@@ -476,7 +485,9 @@ export function createApi(raw, load, host) {
 
     /**
      * Copy a table into a new table `targetTable`, here or in `opts.target`
-     * (another Database). Returns the number of rows copied.
+     * (another Database). Returns the number of rows copied. `onProgress`
+     * returning `false` cancels the copy (`Cancelled`); throwing cancels it
+     * and rethrows. The chunks committed before the cancel stay.
      */
     copyTable(source, targetTable, opts) {
       if (opts !== undefined && opts !== null && (typeof opts !== 'object' || Array.isArray(opts))) {

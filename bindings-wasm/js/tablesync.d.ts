@@ -230,8 +230,14 @@ export interface CopyProgress {
 export interface CopyTableOptions {
   /** Database to copy into (default: this one). */
   target?: Database;
-  /** Called after each chunk. It must not use the databases; if it throws, the copy finishes and the error is rethrown. */
-  onProgress?: (progress: CopyProgress) => void;
+  /**
+   * Called before the first row and after each committed chunk (≤ 1000 rows).
+   * It must not use the databases. Returning `false` cancels the copy, which
+   * throws `TablesyncError` code `Cancelled`; throwing cancels it and rethrows.
+   * A cancelled copy keeps the chunks committed so far (nothing, not even the
+   * table, when cancelled at the first call).
+   */
+  onProgress?: (progress: CopyProgress) => boolean | void;
 }
 
 /** How a sync session moves data. */
@@ -810,7 +816,11 @@ export class Database {
 
   /** One page of a key range. */
   getRange(table: string, start: RangeBound, end: RangeBound, opts?: RangeOptions): RangePage;
-  /** Every row of a range (default: the whole table), page by page. */
+  /**
+   * Every row of a range (default: the whole table), page by page. The
+   * iterator holds a cursor, not the database: between pages the database
+   * may be written, and rows written after the position are seen.
+   */
   scan(table: string, start?: RangeBound | null, end?: RangeBound | null, opts?: ScanOptions): IterableIterator<Row>;
 
   /** Up to 200 writes; each succeeds or fails on its own. */
@@ -892,6 +902,7 @@ export type ErrorCode =
   | 'DatabaseClosed'
   | 'SyncError'
   | 'StaleClusterMap'
+  | 'Cancelled'
   | 'BackupCorrupt'
   | 'BackupKeyInvalid'
   | 'Unauthorized'
@@ -920,7 +931,8 @@ export type ErrorKind =
   | 'PeerProtocolViolation'
   | 'Unauthorized'
   | 'StaleEpoch'
-  | 'StaleClusterMap';
+  | 'StaleClusterMap'
+  | 'Cancelled';
 
 /** Every failed tablesync operation throws this (wrong JS types throw `TypeError`). */
 export class TablesyncError extends Error {

@@ -1,5 +1,5 @@
 // The JS half of the row fast path (format: bindings-wasm/src/wire.rs).
-// putRow, getRow, getRange, batchWrite and batchGet encode their arguments
+// putRow, getRow, getRange, scan pages, batchWrite and batchGet encode their arguments
 // into one byte buffer here, cross into wasm once, and decode the result
 // buffer into the same plain objects the field-by-field path builds.
 //
@@ -683,6 +683,17 @@ export function createWireCodec(raw, { Double, TablesyncError, INF_MIN, INF_MAX,
     }
   }
 
+  /** The next rows of a scan cursor (`RawScan`), decoded as a page's rows. */
+  function scanPage(r, names, cursor) {
+    if (!begin()) return SLOW;
+    try {
+      const at = cursor.nextPageWire(r, send(), NaN);
+      return finish(r, names, rpage, at).rows;
+    } finally {
+      end();
+    }
+  }
+
   function rwriteResults(names) {
     const n = ru32();
     const out = [];
@@ -737,5 +748,5 @@ export function createWireCodec(raw, { Double, TablesyncError, INF_MIN, INF_MAX,
     }
   }
 
-  return { SLOW, putRow, getRow, getRange, batchWrite, batchGet };
+  return { SLOW, putRow, getRow, getRange, scanPage, batchWrite, batchGet };
 }

@@ -94,6 +94,7 @@ pub fn kind_of(class: tablesync::ErrorClass) -> &'static str {
         C::Unauthorized => "Unauthorized",
         C::StaleEpoch => "StaleEpoch",
         C::StaleClusterMap => "StaleClusterMap",
+        C::Cancelled => "Cancelled",
     }
 }
 

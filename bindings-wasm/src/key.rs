@@ -121,13 +121,7 @@ pub fn to_range_bound(v: &JsValue, schema: &TableSchema, what: &str) -> JsResult
                 "{what}: the only symbols allowed are INF_MIN and INF_MAX"
             )));
         };
-        return Ok(RangeBound(
-            schema
-                .primary_key
-                .iter()
-                .map(|c| (c.name.clone(), b.clone()))
-                .collect(),
-        ));
+        return Ok(RangeBound::all(schema, b));
     }
     let parts = pairs(v, what)?;
     let mut out = Vec::with_capacity(parts.len());

@@ -28,6 +28,7 @@ pub mod record;
 pub mod row;
 pub mod rows;
 pub mod rows_wire;
+pub mod scan;
 pub mod schema;
 pub mod session;
 pub mod sync;

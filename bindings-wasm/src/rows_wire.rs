@@ -24,7 +24,7 @@ use wasm_bindgen::prelude::*;
 /// defined are forgotten again (JS never saw them). A call made while the
 /// name table is in use (from a user callback inside another call) sends
 /// its names as literals.
-fn run(
+pub(crate) fn run(
     names: &RefCell<NameTable>,
     mode: IntegerMode,
     call: (usize, f64),

@@ -8,12 +8,13 @@ use crate::panic::guard;
 use crate::record::{page_to_js, to_record};
 use crate::value::require_count;
 use js_sys::Object;
+use std::ops::ControlFlow;
 use tablesync::CopyProgress;
 use wasm_bindgen::prelude::*;
 
-/// Calls a JS `onProgress(progress)` from the core's progress hook. The core
-/// cannot stop a copy halfway, so the first exception is kept (and later
-/// calls skipped) and thrown once the copy is done.
+/// Calls a JS `onProgress(progress)` from the core's progress hook. Returning
+/// `false` cancels the copy (`Cancelled`); throwing cancels it too, and the
+/// thrown value is rethrown. Chunks committed before the cancel stay.
 struct Progress {
     callback: Option<js_sys::Function>,
     error: Option<JsValue>,
@@ -37,22 +38,30 @@ impl Progress {
         })
     }
 
-    fn report(&mut self, p: CopyProgress) {
-        let (Some(f), None) = (&self.callback, &self.error) else {
-            return;
+    /// Call `onProgress`; `false` (exactly) or a throw cancels the copy.
+    fn report(&mut self, p: CopyProgress) -> ControlFlow<()> {
+        let Some(f) = &self.callback else {
+            return ControlFlow::Continue(());
         };
         let o = Object::new();
         js::set(&o, "copied", &JsValue::from_f64(p.copied as f64));
         js::set(&o, "total", &JsValue::from_f64(p.total as f64));
-        if let Err(e) = f.call1(&JsValue::UNDEFINED, &o) {
-            self.error = Some(e);
+        match f.call1(&JsValue::UNDEFINED, &o) {
+            Err(e) => {
+                self.error = Some(e);
+                ControlFlow::Break(())
+            }
+            Ok(v) if v == JsValue::FALSE => ControlFlow::Break(()),
+            Ok(_) => ControlFlow::Continue(()),
         }
     }
 
-    fn finish(self, copied: u64) -> JsResult<f64> {
-        match self.error {
-            Some(e) => Err(e),
-            None => Ok(copied as f64),
+    /// The copy's result: the callback's own error if it threw (the copy
+    /// stopped there), else the core's (`Cancelled` when it returned `false`).
+    fn finish(self, copied: tablesync::Result<u64>) -> JsResult<f64> {
+        match (self.error, copied) {
+            (Some(e), _) => Err(e),
+            (None, r) => Ok(r.js()? as f64),
         }
     }
 }
@@ -161,8 +170,7 @@ impl RawDatabase {
         let mut progress = Progress::new(&on_progress)?;
         let copied = self
             .db
-            .copy_table(&source, &target_table, &mut |p| progress.report(p))
-            .js()?;
+            .copy_table(&source, &target_table, &mut |p| progress.report(p));
         progress.finish(copied)
     }
 
@@ -183,8 +191,7 @@ impl RawDatabase {
             .db
             .copy_table_to(&source, &mut target.db, &target_table, &mut |p| {
                 progress.report(p)
-            })
-            .js()?;
+            });
         progress.finish(copied)
     }
 }

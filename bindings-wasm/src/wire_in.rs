@@ -85,14 +85,10 @@ impl<'a> Reader<'a> {
 
     /// A range bound; `INF_MIN` / `INF_MAX` alone stand for every key column.
     pub fn range_bound(&mut self, schema: &TableSchema) -> JsResult<RangeBound> {
-        Ok(RangeBound(match self.r.range_bound().js()? {
-            WireBound::Whole(b) => schema
-                .primary_key
-                .iter()
-                .map(|c| (c.name.clone(), b.clone()))
-                .collect(),
-            WireBound::Pairs(pairs) => pairs,
-        }))
+        Ok(match self.r.range_bound().js()? {
+            WireBound::Whole(b) => RangeBound::all(schema, b),
+            WireBound::Pairs(pairs) => RangeBound(pairs),
+        })
     }
 
     /// Attribute columns: u32 count, then (name, value, timestamp or NONE).

@@ -243,33 +243,26 @@ pub fn parse_primary_key(schema: &TableSchema, args: &[String]) -> CliResult<Pri
     Ok(PrimaryKey(parts))
 }
 
-/// Parse range-bound arguments; key columns not given get `fill`.
+/// Parse range-bound arguments; key columns not given get `fill`
+/// (`RangeBound::expand` in the core: schema order, a column named twice
+/// is refused).
 pub fn parse_range_bound(
     schema: &TableSchema,
     args: &[String],
     fill: PkBound,
 ) -> CliResult<RangeBound> {
-    let mut slots: Vec<Option<PkBound>> = vec![None; schema.primary_key.len()];
+    let mut parts = Vec::with_capacity(args.len());
     for arg in args {
         let (name, ty, text) = split_assignment(arg)?;
         let col = find_col(schema, name)?;
         let forced = check_forced_type(col, ty, arg)?;
-        let i = schema
-            .primary_key
-            .iter()
-            .position(|c| c.name == name)
-            .unwrap_or(0);
-        if slots[i].is_some() {
-            return Err(CliError::arg(format!("bound column '{name}' given twice")));
-        }
-        slots[i] = Some(
+        parts.push((
+            name.to_string(),
             parse_bound_text(col.pk_type, forced, text)
                 .map_err(|e| e.context(format!("bound column '{name}'")))?,
-        );
+        ));
     }
-    Ok(RangeBound::new(schema.primary_key.iter().zip(slots).map(
-        |(c, s)| (c.name.clone(), s.unwrap_or_else(|| fill.clone())),
-    )))
+    Ok(RangeBound(parts).expand(schema, fill)?)
 }
 
 #[cfg(test)]

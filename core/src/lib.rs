@@ -53,6 +53,7 @@ pub use client::fold::{Fold, FoldDone};
 pub use client::options::DatabaseOptions;
 pub use client::read::Scan;
 pub use client::remote_checks::Health;
+pub use client::scan_cursor::ScanCursor;
 pub use client::types::*;
 pub use client::Database;
 #[cfg(feature = "fs")]

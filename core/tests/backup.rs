@@ -478,8 +478,10 @@ fn one_table_restores_under_another_name() {
     );
     assert_eq!(report.tables[0].0, "t_restored");
     // Copy it next to the live table.
-    r.copy_table_to("t_restored", &mut db, "t_restored", &mut |_| {})
-        .unwrap();
+    r.copy_table_to("t_restored", &mut db, "t_restored", &mut |_| {
+        std::ops::ControlFlow::Continue(())
+    })
+    .unwrap();
     assert_eq!(
         db.table_digest("t_restored").unwrap(),
         db.table_digest("t").unwrap()

@@ -226,10 +226,14 @@ fn duplicate_and_missing_tables() {
     });
     rejected(&mut db, "OTSObjectNotExist", |db| db.table_digest(nope));
     rejected(&mut db, "OTSObjectNotExist", |db| {
-        db.copy_table(nope, "copy", &mut |_| {})
+        db.copy_table(nope, "copy", &mut |_| std::ops::ControlFlow::Continue(()))
     });
     rejected(&mut db, "OTSObjectAlreadyExist", |db| {
-        db.copy_table("users", "docs", &mut |_| {})
+        db.copy_table(
+            "users",
+            "docs",
+            &mut |_| std::ops::ControlFlow::Continue(()),
+        )
     });
     let all = |b: PkBound| RangeBound::new([("uid", b)]);
     rejected(&mut db, "OTSObjectNotExist", |db| {

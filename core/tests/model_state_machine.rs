@@ -745,7 +745,10 @@ fn run_in(ops: Vec<Op>, dir: Option<&std::path::Path>) -> Result<(), TestCaseErr
                 let target = format!("copy_{copies}");
                 let mut calls = Vec::new();
                 let n = db
-                    .copy_table(TABLE, &target, &mut |p| calls.push(p))
+                    .copy_table(TABLE, &target, &mut |p| {
+                        calls.push(p);
+                        std::ops::ControlFlow::Continue(())
+                    })
                     .unwrap();
                 prop_assert_eq!(n, m.rows.len() as u64);
                 prop_assert_eq!(calls.last().map(|p| (p.copied, p.total)), Some((n, n)));

@@ -608,7 +608,12 @@ fn copy_table_keeps_the_digest_and_reports_progress() {
     }
     let rows = db.describe_table("t").unwrap().row_count;
     let mut calls: Vec<CopyProgress> = Vec::new();
-    let n = db.copy_table("t", "t2", &mut |p| calls.push(p)).unwrap();
+    let n = db
+        .copy_table("t", "t2", &mut |p| {
+            calls.push(p);
+            std::ops::ControlFlow::Continue(())
+        })
+        .unwrap();
     assert_eq!(n, rows);
     assert_eq!(
         db.table_digest("t2").unwrap(),
@@ -640,8 +645,11 @@ fn copy_table_keeps_the_digest_and_reports_progress() {
     // Into another region: same digest, and the copy is in that region's log.
     let mut other = open(&ManualClock::new(T0));
     let mut last = None;
-    db.copy_table_to("t", &mut other, "t", &mut |p| last = Some(p))
-        .unwrap();
+    db.copy_table_to("t", &mut other, "t", &mut |p| {
+        last = Some(p);
+        std::ops::ControlFlow::Continue(())
+    })
+    .unwrap();
     assert_eq!(
         other.table_digest("t").unwrap(),
         db.table_digest("t").unwrap()
@@ -660,7 +668,11 @@ fn copy_table_keeps_the_digest_and_reports_progress() {
     other.verify_table_digest("t").unwrap();
     // An empty table copies to an empty table.
     table(&mut db, "e", 1, -1);
-    assert_eq!(db.copy_table("e", "e2", &mut |_| {}).unwrap(), 0);
+    assert_eq!(
+        db.copy_table("e", "e2", &mut |_| std::ops::ControlFlow::Continue(()))
+            .unwrap(),
+        0
+    );
     assert_eq!(
         db.table_digest("e2").unwrap(),
         db.table_digest("e").unwrap()

@@ -50,7 +50,7 @@ def test_copy_to_another_database(db: tablesync.Database) -> None:
     assert db.copy_table("users", "again", target=db) == 300
 
 
-def test_progress_exception_is_reraised_after_the_copy(db: tablesync.Database) -> None:
+def test_progress_exception_cancels_the_copy_and_is_reraised(db: tablesync.Database) -> None:
     fill(db, 2100)
     calls = []
 
@@ -62,7 +62,40 @@ def test_progress_exception_is_reraised_after_the_copy(db: tablesync.Database) -
     with pytest.raises(RuntimeError, match="stop"):
         db.copy_table("users", "c2", progress=progress)
     assert calls == [0, 1000]  # not called again after raising
-    assert db.table_digest("c2") == db.table_digest("users")  # the copy finished
+    # The copy stopped: the first chunk (committed before the callback ran) stays.
+    assert db.describe_table("c2").row_count == 1000
+    assert db.verify_table_digest("c2") == db.table_digest("c2")
+
+
+def test_progress_returning_false_cancels_with_a_typed_error(db: tablesync.Database) -> None:
+    fill(db, 2500)
+    calls: List[int] = []
+
+    def progress(c: int, t: int) -> bool:
+        calls.append(c)
+        return c < 2000
+
+    with pytest.raises(tablesync.Cancelled) as info:
+        db.copy_table("users", "c4", progress=progress)
+    assert info.value.code == "Cancelled"
+    assert isinstance(info.value, tablesync.TablesyncError)
+    assert "after 2000 of 2500 rows" in info.value.message
+    assert calls == [0, 1000, 2000]
+    rows = [r.primary_key["uid"] for r in db.scan("c4")]
+    assert rows == list(range(2000))  # the first two chunks, in key order
+    assert db.describe_table("c4").row_count == 2000
+    # Cancelled at the first call: nothing is left, not even the table.
+    with pytest.raises(tablesync.Cancelled):
+        db.copy_table("users", "c5", progress=lambda c, t: False)
+    assert "c5" not in db.list_tables()
+    # None (no return value) and other values go on.
+    assert db.copy_table("users", "c6", progress=lambda c, t: None) == 2500
+    assert db.copy_table("users", "c7", progress=lambda c, t: 0) == 2500
+    # Into another region: what is left is in the target.
+    other = tablesync.Database.memory("us", clock=T0)
+    with pytest.raises(tablesync.Cancelled):
+        db.copy_table("users", "users", target=other, progress=lambda c, t: c == 0)
+    assert other.describe_table("users").row_count == 1000
 
 
 def test_callback_reentry_is_refused_not_deadlocked(db: tablesync.Database) -> None:

@@ -89,6 +89,24 @@ def test_scan_iterates_all_pages(empty_db: tablesync.Database) -> None:
     assert list(db.scan("big", limit=1))[0]["v"] == 0
 
 
+def test_scan_cursor_survives_writes_between_pages(empty_db: tablesync.Database) -> None:
+    db = empty_db
+    db.create_table("big", [("k", "INTEGER")])
+    for base in range(0, 12_000, 200):
+        db.batch_write([{"op": "put", "table": "big", "primary_key": {"k": k}, "columns": {"v": k}}
+                        for k in range(base, base + 200, 2)])
+    it = db.scan("big")
+    first = [next(it).primary_key["k"] for _ in range(5000)]  # exactly one page read
+    assert first[-1] == 9998
+    # The database is free between pages: writes behind the cursor are not
+    # seen, writes ahead of it are, a row deleted ahead is not returned.
+    db.put_row("big", {"k": 1}, {"v": 1})
+    db.put_row("big", {"k": 10_001}, {"v": 1})
+    db.delete_row("big", {"k": 10_002})
+    rest = [r.primary_key["k"] for r in it]
+    assert rest == sorted([k for k in range(10_000, 12_000, 2) if k != 10_002] + [10_001])
+
+
 def test_scan_errors_surface_on_iteration(filled: tablesync.Database) -> None:
     with pytest.raises(tablesync.NotFound):
         filled.scan("nope")

@@ -663,7 +663,9 @@ pub fn restore(a: &RestoreArgs, region: Option<&str>, policy: SyncPolicy) -> Cli
             )));
         };
         let mut dst = open_or_create(&a.dest, None, policy)?;
-        mem.copy_table_to(new_name, &mut dst, new_name, &mut |_| {})?;
+        mem.copy_table_to(new_name, &mut dst, new_name, &mut |_| {
+            std::ops::ControlFlow::Continue(())
+        })?;
         let d = dst.table_digest(new_name)?;
         if d != mem.table_digest(new_name)? {
             return Err(CliError::new(

@@ -8,7 +8,7 @@ use crate::rowjson::{push_pk, row_to_json};
 use crate::values::parse_column_arg;
 use std::io::Write;
 use std::path::Path;
-use tablesync::{Column, Direction, GetOptions, PkBound, RangeOptions, SyncPolicy};
+use tablesync::{Column, Direction, GetOptions, RangeOptions, SyncPolicy};
 
 fn read_options(max_versions: u32, columns: Vec<String>) -> GetOptions {
     GetOptions {
@@ -102,11 +102,12 @@ pub fn scan(a: &ScanArgs, region: Option<&str>) -> CliResult<()> {
     }
     let mut db = open_existing(&a.dir, region, SyncPolicy::Always)?;
     let schema = schema_of(&db, &a.table)?;
-    let (direction, low, high) = if a.backward {
-        (Direction::Backward, PkBound::InfMax, PkBound::InfMin)
+    let direction = if a.backward {
+        Direction::Backward
     } else {
-        (Direction::Forward, PkBound::InfMin, PkBound::InfMax)
+        Direction::Forward
     };
+    let (low, high) = (direction.first_bound(), direction.last_bound());
     // Key columns a bound leaves out take the value that comes first in the
     // scan's direction (INF_MIN forward, INF_MAX backward): `--start uid=5
     // --end uid=9` covers every row with uid 5 to 8, whatever the other columns.

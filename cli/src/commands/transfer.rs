@@ -237,18 +237,10 @@ fn scan_all<'a>(
     schema: &TableSchema,
     options: &RangeOptions,
 ) -> tablesync::Scan<'a> {
-    let bound = |b: PkBound| {
-        RangeBound::new(
-            schema
-                .primary_key
-                .iter()
-                .map(|c| (c.name.clone(), b.clone())),
-        )
-    };
     db.scan(
         table,
-        bound(PkBound::InfMin),
-        bound(PkBound::InfMax),
+        RangeBound::all(schema, PkBound::InfMin),
+        RangeBound::all(schema, PkBound::InfMax),
         options.clone(),
     )
 }

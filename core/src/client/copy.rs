@@ -7,7 +7,7 @@ use crate::engine::row_state::RowState;
 use crate::log::record::{ChangeKind, ColumnOp};
 use crate::model::error::{Error, Result};
 use crate::model::schema::TableSchema;
-use std::ops::Bound;
+use std::ops::{Bound, ControlFlow};
 
 /// Rows committed per log append while copying.
 const COPY_CHUNK: usize = 1000;
@@ -90,17 +90,29 @@ impl Database {
     /// Copy a table's visible content into a new table of this database,
     /// with the same schema and options. Returns the rows copied; the copy's
     /// digest equals the source's. Each row becomes a PUT in the change log.
+    ///
+    /// `progress` is called once before the first row (`copied: 0`) and
+    /// after each committed chunk of up to 1000 rows. Returning
+    /// `ControlFlow::Break(())` cancels the copy with [`Error::Cancelled`]
+    /// (`Cancelled`): at the first call nothing is left behind (the target
+    /// table is not created); later, the target table stays with exactly
+    /// the `copied` rows of the chunks committed so far (each chunk is one
+    /// commit, in the change log like any write), and no further rows.
     pub fn copy_table(
         &mut self,
         source: &str,
         target_table: &str,
-        progress: &mut dyn FnMut(CopyProgress),
+        progress: &mut dyn FnMut(CopyProgress) -> ControlFlow<()>,
     ) -> Result<u64> {
         let (schema, total) = self.copy_schema(source, target_table, self)?;
+        let mut report = |copied: u64| match progress(CopyProgress { copied, total }) {
+            ControlFlow::Continue(()) => Ok(()),
+            ControlFlow::Break(()) => Err(cancelled(source, target_table, copied, total)),
+        };
+        report(0)?;
         self.create_table(schema)?;
         let mut after = None;
         let mut copied = 0u64;
-        progress(CopyProgress { copied, total });
         loop {
             let (chunk, last) = self.copy_chunk(source, target_table, &after)?;
             if last.is_none() {
@@ -110,25 +122,32 @@ impl Database {
             if !chunk.is_empty() {
                 self.commit_local(chunk)?;
             }
-            progress(CopyProgress { copied, total });
+            report(copied)?;
             after = last;
         }
         Ok(copied)
     }
 
-    /// Copy a table of this database into a new table of `target` (another region).
+    /// Copy a table of this database into a new table of `target` (another
+    /// region). `progress` and cancelling work as in
+    /// [`copy_table`](Database::copy_table); what a cancel leaves behind is
+    /// in `target`.
     pub fn copy_table_to(
         &self,
         source: &str,
         target: &mut Database,
         target_table: &str,
-        progress: &mut dyn FnMut(CopyProgress),
+        progress: &mut dyn FnMut(CopyProgress) -> ControlFlow<()>,
     ) -> Result<u64> {
         let (schema, total) = self.copy_schema(source, target_table, target)?;
+        let mut report = |copied: u64| match progress(CopyProgress { copied, total }) {
+            ControlFlow::Continue(()) => Ok(()),
+            ControlFlow::Break(()) => Err(cancelled(source, target_table, copied, total)),
+        };
+        report(0)?;
         target.create_table(schema)?;
         let mut after = None;
         let mut copied = 0u64;
-        progress(CopyProgress { copied, total });
         loop {
             let (chunk, last) = self.copy_chunk(source, target_table, &after)?;
             if last.is_none() {
@@ -138,9 +157,21 @@ impl Database {
             if !chunk.is_empty() {
                 target.commit_local(chunk)?;
             }
-            progress(CopyProgress { copied, total });
+            report(copied)?;
             after = last;
         }
         Ok(copied)
     }
+}
+
+/// The error of a copy the progress callback stopped after `copied` rows.
+fn cancelled(source: &str, target_table: &str, copied: u64, total: u64) -> Error {
+    let left = if copied == 0 {
+        "nothing was written and the target table was not created".to_string()
+    } else {
+        format!("the target table keeps the {copied} rows committed so far")
+    };
+    Error::Cancelled(format!(
+        "copy of table '{source}' into '{target_table}' cancelled after {copied} of {total} rows: {left}"
+    ))
 }

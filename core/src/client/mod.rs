@@ -17,6 +17,7 @@ pub mod options;
 pub mod purge;
 pub mod read;
 pub mod remote_checks;
+pub mod scan_cursor;
 pub mod snapshot;
 pub mod snapshot_delta;
 mod sync_store;

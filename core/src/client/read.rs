@@ -1,6 +1,7 @@
 //! Reads: get, range pages, scans and batch get.
 
 use super::database::Database;
+use super::scan_cursor::ScanCursor;
 use super::types::{Direction, GetOptions, GetRequest, RangeOptions, RangePage, Row};
 use crate::codec::key::{decode_key, encode_bound, encode_key};
 use crate::engine::read::{read_row, validate_get_options};
@@ -87,7 +88,10 @@ impl Database {
         Ok(RangePage { rows, next_start })
     }
 
-    /// Every row of a range, page by page.
+    /// Every row of a range, page by page: an iterator over a
+    /// [`ScanCursor`] that borrows this database. `options.limit` caps the
+    /// rows of the whole scan (`None`: every row). Use a `ScanCursor`
+    /// directly to hold the position without borrowing the database.
     pub fn scan<'a>(
         &'a self,
         table: &str,
@@ -97,10 +101,7 @@ impl Database {
     ) -> Scan<'a> {
         Scan {
             db: self,
-            table: table.to_string(),
-            next: Some(start),
-            end,
-            options,
+            cursor: ScanCursor::new(table, start, end, options),
             buffer: Vec::new().into_iter(),
             failed: false,
         }
@@ -122,13 +123,11 @@ impl Database {
     }
 }
 
-/// Iterator over every row of a range ([`Database::scan`]).
+/// Iterator over every row of a range ([`Database::scan`]): a
+/// [`ScanCursor`] and the database it reads. After an error it ends.
 pub struct Scan<'a> {
     db: &'a Database,
-    table: String,
-    next: Option<RangeBound>,
-    end: RangeBound,
-    options: RangeOptions,
+    cursor: ScanCursor,
     buffer: std::vec::IntoIter<Row>,
     failed: bool,
 }
@@ -136,25 +135,20 @@ pub struct Scan<'a> {
 impl Iterator for Scan<'_> {
     type Item = Result<Row>;
     fn next(&mut self) -> Option<Result<Row>> {
-        loop {
-            if let Some(r) = self.buffer.next() {
-                return Some(Ok(r));
+        if let Some(r) = self.buffer.next() {
+            return Some(Ok(r));
+        }
+        if self.failed || self.cursor.is_done() {
+            return None;
+        }
+        match self.cursor.next_page(self.db) {
+            Ok(rows) => {
+                self.buffer = rows.into_iter();
+                self.buffer.next().map(Ok)
             }
-            if self.failed {
-                return None;
-            }
-            let start = self.next.take()?;
-            let mut opts = self.options.clone();
-            opts.limit = None;
-            match self.db.get_range(&self.table, &start, &self.end, &opts) {
-                Ok(page) => {
-                    self.next = page.next_start;
-                    self.buffer = page.rows.into_iter();
-                }
-                Err(e) => {
-                    self.failed = true;
-                    return Some(Err(e));
-                }
+            Err(e) => {
+                self.failed = true;
+                Some(Err(e))
             }
         }
     }

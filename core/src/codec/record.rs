@@ -3,9 +3,9 @@
 use super::buf::{put_bytes, put_varint, put_zigzag, Reader};
 use super::key::{put_pk_value, read_pk_value};
 use super::value::{put_value, read_value};
-use crate::log::record::{ChangeKind, ChangeRecord, ColumnOp, OpRef};
 use crate::model::error::Result;
 use crate::model::primary_key::PrimaryKey;
+use crate::model::record::{ChangeKind, ChangeRecord, ColumnOp, OpRef};
 use crate::model::value::Value;
 
 /// Current record encoding version.

@@ -4,8 +4,8 @@
 
 use super::buf::Reader;
 use super::record::{decode_record, put_record};
-use crate::log::record::ChangeRecord;
 use crate::model::error::Result;
+use crate::model::record::ChangeRecord;
 
 /// Change-record encodings, concatenated in order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -82,8 +82,8 @@ pub fn record_id(record: &[u8]) -> Result<(&str, u64)> {
 mod tests {
     use super::*;
     use crate::codec::record::encode_record;
-    use crate::log::record::{ChangeKind, ColumnOp};
     use crate::model::primary_key::PrimaryKey;
+    use crate::model::record::{ChangeKind, ColumnOp};
 
     fn rec(origin: &str, seq: u64) -> ChangeRecord {
         ChangeRecord {

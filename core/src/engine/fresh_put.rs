@@ -10,8 +10,8 @@
 
 use crate::codec::buf::{put_bytes, put_varint, put_zigzag};
 use crate::codec::value::put_value;
-use crate::log::hlc::Stamp;
-use crate::log::record::OpRef;
+use crate::model::record::OpRef;
+use crate::model::stamp::Stamp;
 use crate::model::value::Value;
 
 /// The encoding (FORMAT.md §5) of `RowState::default()` after
@@ -97,7 +97,7 @@ mod tests {
     use super::*;
     use crate::codec::row_state::encode_row_state;
     use crate::engine::row_state::RowState;
-    use crate::log::record::ChangeKind;
+    use crate::model::record::ChangeKind;
 
     /// A small deterministic generator (no dependency needed for a unit test).
     struct Lcg(u64);

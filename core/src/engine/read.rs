@@ -3,9 +3,10 @@
 use super::condition::{evaluate, validate};
 use super::table::StoredRow;
 use super::visible::{row_visible, Visible};
-use crate::client::types::{Cell, GetOptions, Row};
 use crate::codec::key::decode_key;
 use crate::model::error::{Error, Result};
+use crate::model::read_options::GetOptions;
+use crate::model::row::{Cell, Row};
 use crate::model::schema::{validate_column_name, TableSchema};
 
 /// Check read options.

@@ -7,8 +7,8 @@
 //! dead and dropped. Merging is commutative, associative and idempotent, so
 //! any order of the same records gives the same state (and the same bytes).
 
-use crate::log::hlc::Stamp;
-use crate::log::record::{ChangeKind, ColumnOp, OpRef};
+use crate::model::record::{ChangeKind, ColumnOp, OpRef};
+use crate::model::stamp::Stamp;
 use crate::model::value::Value;
 
 pub use crate::model::row_state::{ColumnState, RowState, Version};

@@ -1,7 +1,7 @@
 //! What reads see of a row state: TTL, `max_versions` and time ranges applied.
 
 use super::row_state::RowState;
-use crate::client::types::TimeRange;
+use crate::model::row::TimeRange;
 use crate::model::schema::TableOptions;
 use crate::model::value::Value;
 

@@ -2,10 +2,10 @@
 
 use super::row_state::RowState;
 use super::visible::Visible;
-use crate::client::types::{Column, RowUpdate};
-use crate::log::record::ColumnOp;
 use crate::model::error::{Error, Result};
 use crate::model::limits::*;
+use crate::model::record::ColumnOp;
+use crate::model::row::{Column, RowUpdate};
 use crate::model::schema::{validate_column_name, TableSchema};
 use crate::model::value::Value;
 use std::collections::HashSet;

@@ -106,6 +106,10 @@ pub enum Error {
     /// manifest records (`RegionMismatch`); nothing was read or changed.
     #[error("RegionMismatch: {0}")]
     RegionMismatch(String),
+    /// The caller's progress callback stopped a long operation
+    /// (`Cancelled`), e.g. `copy_table`; the message says what was left behind.
+    #[error("Cancelled: {0}")]
+    Cancelled(String),
 }
 
 /// An operating-system error kept as the source of [`Error::Io`]; compares
@@ -168,6 +172,8 @@ pub enum ErrorClass {
     StaleEpoch,
     /// A request was routed with an old cluster map.
     StaleClusterMap,
+    /// The caller's callback cancelled the operation.
+    Cancelled,
 }
 
 impl Error {
@@ -197,6 +203,7 @@ impl Error {
             Error::ClockDrift { .. } => "ClockDrift",
             Error::PeerViolation(_) => "PeerProtocolViolation",
             Error::RegionMismatch(_) => "RegionMismatch",
+            Error::Cancelled(_) => "Cancelled",
         }
     }
 
@@ -224,6 +231,7 @@ impl Error {
             Error::Unauthorized(_) => ErrorClass::Unauthorized,
             Error::StaleEpoch(_) => ErrorClass::StaleEpoch,
             Error::StaleClusterMap { .. } => ErrorClass::StaleClusterMap,
+            Error::Cancelled(_) => ErrorClass::Cancelled,
         }
     }
 
@@ -248,7 +256,8 @@ impl Error {
             | Error::Sync(m)
             | Error::BackupCorrupt(m)
             | Error::BackupKeyInvalid(m)
-            | Error::RegionMismatch(m) => m.clone(),
+            | Error::RegionMismatch(m)
+            | Error::Cancelled(m) => m.clone(),
             Error::Closed => "the database is closed".into(),
             Error::StaleClusterMap {
                 request_epoch,

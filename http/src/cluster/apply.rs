@@ -158,16 +158,15 @@ pub fn bound_of(schema: &TableSchema, key: &[u8], empty: PkBound) -> Result<Rang
             "range bound has too many key columns".into(),
         ));
     }
-    let mut parts = Vec::with_capacity(schema.primary_key.len());
-    for (i, c) in schema.primary_key.iter().enumerate() {
-        let b = match values.get(i) {
-            Some(v) => PkBound::Value(v.clone()),
-            None if values.is_empty() => empty.clone(),
-            None => PkBound::InfMin,
-        };
-        parts.push((c.name.clone(), b));
+    if values.is_empty() {
+        return Ok(RangeBound::all(schema, empty));
     }
-    Ok(RangeBound(parts))
+    let leading = schema
+        .primary_key
+        .iter()
+        .zip(values)
+        .map(|(c, v)| (c.name.clone(), PkBound::Value(v)));
+    RangeBound::new(leading).expand(schema, PkBound::InfMin)
 }
 
 /// Rows of `table` with keys in `[start, end)`, at most `limit`; the

@@ -75,6 +75,37 @@ test('scan iterates every page (more rows than one page holds)', () => {
   }
 });
 
+test('a scan holds a cursor, not the database: writes between pages', () => {
+  const db = Database.memory('eu');
+  db.createTable('n', { primaryKey: [['k', 'INTEGER']] });
+  try {
+    for (let base = 0; base < 12000; base += 400) {
+      db.batchWrite(Array.from({ length: 200 }, (_, i) => ({ type: 'put', table: 'n', primaryKey: { k: base + 2 * i }, columns: { v: 1 } })));
+    }
+    const it = db.scan('n');
+    const first = [];
+    for (let i = 0; i < 5000; i++) first.push(it.next().value.primaryKey.k);
+    assert.equal(first.at(-1), 9998);
+    // The database is free between pages: behind the cursor is not seen,
+    // ahead of it is, a row deleted ahead is not returned.
+    db.putRow('n', { k: 1 }, { v: 2 });
+    db.putRow('n', { k: 10001 }, { v: 2 });
+    db.deleteRow('n', { k: 10002 });
+    const rest = [...it].map((r) => r.primaryKey.k);
+    const want = [];
+    for (let k = 10000; k < 12000; k += 2) if (k !== 10002) want.push(k);
+    want.push(10001);
+    want.sort((a, b) => a - b);
+    assert.deepEqual(rest, want);
+    assert.deepEqual(it.next(), { value: undefined, done: true });
+    // Breaking out of a scan early releases its cursor; the database goes on.
+    for (const r of db.scan('n')) { assert.equal(r.primaryKey.k, 0); break; }
+    assert.equal(db.scan('n', null, null, { direction: 'BACKWARD', limit: 1 }).next().value.primaryKey.k, 11998);
+  } finally {
+    db.free();
+  }
+});
+
 test('range errors', () => {
   const db = filled(4);
   try {

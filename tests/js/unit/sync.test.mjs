@@ -171,7 +171,7 @@ test('copyTable here and into another database, with progress', () => {
   }
 });
 
-test('copyTable: a throwing onProgress is rethrown after the copy; reentrant use is DatabaseBusy', () => {
+test('copyTable: a throwing onProgress cancels the copy and is rethrown; reentrant use is DatabaseBusy', () => {
   const db = region('eu');
   try {
     db.putRow('t', { k: 1 }, { a: 1 });
@@ -181,7 +181,7 @@ test('copyTable: a throwing onProgress is rethrown after the copy; reentrant use
       /stop/,
     );
     assert.equal(calls, 1, 'no more calls after the first exception');
-    assert.equal(db.tableDigest('c1'), db.tableDigest('t'), 'the copy completed');
+    assert.ok(!db.listTables().includes('c1'), 'cancelled at the first call: no table left');
     let inner;
     db.copyTable('t', 'c2', {
       onProgress: () => {
@@ -194,8 +194,43 @@ test('copyTable: a throwing onProgress is rethrown after the copy; reentrant use
     });
     assert.ok(inner instanceof TablesyncError, `got ${inner}`);
     assert.equal(inner.code, 'DatabaseBusy');
-    assert.deepEqual(db.listTables(), ['c1', 'c2', 't'], 'the database still works');
+    assert.deepEqual(db.listTables(), ['c2', 't'], 'the database still works');
   } finally {
     db.free();
+  }
+});
+
+test('copyTable: onProgress returning false cancels with Cancelled; committed chunks stay', () => {
+  const db = region('eu');
+  const other = Database.memory('us');
+  try {
+    for (let base = 0; base < 2400; base += 200) {
+      db.batchWrite(Array.from({ length: 200 }, (_, i) => ({ type: 'put', table: 't', primaryKey: { k: base + i }, columns: [['v', 1]] })));
+    }
+    const seen = [];
+    let err;
+    try {
+      db.copyTable('t', 'c', { onProgress: (p) => { seen.push(p.copied); return p.copied < 1000; } });
+    } catch (e) {
+      err = e;
+    }
+    assert.ok(err instanceof TablesyncError, `got ${err}`);
+    assert.equal(err.code, 'Cancelled');
+    assert.equal(err.kind, 'Cancelled');
+    assert.match(err.message, /after 1000 of 2400 rows/);
+    assert.deepEqual(seen, [0, 1000]);
+    assert.equal(db.describeTable('c').rowCount, 1000);
+    assert.equal([...db.scan('c')].length, 1000);
+    assert.throws(() => db.copyTable('t', 'd', { onProgress: () => false }), { code: 'Cancelled' });
+    assert.ok(!db.listTables().includes('d'));
+    assert.equal(db.copyTable('t', 'e', { onProgress: () => undefined }), 2400);
+    assert.throws(
+      () => db.copyTable('t', 't', { target: other, onProgress: (p) => p.copied < 2000 }),
+      { code: 'Cancelled' },
+    );
+    assert.equal(other.describeTable('t').rowCount, 2000);
+  } finally {
+    db.free();
+    other.free();
   }
 });
