@@ -8,7 +8,8 @@ use crate::data;
 use crate::engine::{batches, text, Reader};
 use std::path::Path;
 use tablesync::{
-    Database, DatabaseOptions, GetOptions, PkBound, PrimaryKey, RangeBound, RangeOptions, SyncPolicy,
+    Database, DatabaseOptions, GetOptions, PkBound, PrimaryKey, RangeBound, RangeOptions,
+    SyncPolicy,
 };
 
 fn options() -> DatabaseOptions {

@@ -20,31 +20,34 @@ fn color(e: Engine) -> RGBColor {
 type Pick = fn(&Figures) -> f64;
 
 /// Draw four panels (peak memory of open + gets, load, point gets, scan)
-/// against rows in the table.
+/// against rows in the table, y on a log scale.
 pub fn draw(path: &Path, all: &[Figures], note: &str) -> Result<(), String> {
     let err = |e: &dyn std::fmt::Display| e.to_string();
     let root = SVGBackend::new(path, (1100, 820)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(&e))?;
-    let root = root
-        .titled(note, ("sans-serif", 15))
-        .map_err(|e| err(&e))?;
+    let root = root.titled(note, ("sans-serif", 15)).map_err(|e| err(&e))?;
     let panels: [(&str, Pick); 4] = [
         ("peak resident memory, open + 100k gets (MiB)", |f| {
             f.read_peak_mib
         }),
         ("batched load (rows/s)", |f| f.load_rows_s),
         ("random point gets after reopen (gets/s)", |f| f.gets_s),
-        ("scan of ≤1M rows after reopen (rows/s)", |f| f.scan_rows_s),
+        ("scan of ≤1M rows after reopen (rows/s)", |f| {
+            f.scan_rows_s
+        }),
     ];
     let x_max = all.iter().map(|f| f.rows).max().unwrap_or(1) as f64 * 1.05;
     for (area, (title, pick)) in root.split_evenly((2, 2)).iter().zip(panels) {
-        let y_max = all.iter().map(pick).fold(1.0, f64::max) * 1.15;
+        // Log scale: tablesync's memory and the engines' rates span 1-2
+        // orders of magnitude.
+        let y_max = all.iter().map(pick).fold(1.0, f64::max) * 1.5;
+        let y_min = all.iter().map(pick).fold(f64::INFINITY, f64::min).max(1.0) / 1.5;
         let mut c = ChartBuilder::on(area)
             .caption(title, ("sans-serif", 16))
             .margin(10)
             .x_label_area_size(30)
             .y_label_area_size(75)
-            .build_cartesian_2d(0.0..x_max, 0.0..y_max)
+            .build_cartesian_2d(0.0..x_max, (y_min..y_max).log_scale())
             .map_err(|e| err(&e))?;
         c.configure_mesh()
             .x_desc("rows in the table")

@@ -44,9 +44,17 @@ pub const LINES: [(&str, Pick, usize); 10] = [
     ("random point gets (gets/s)", |f| f.gets_s, 0),
     ("peak RSS, open + gets (MiB)", |f| f.read_peak_mib, 1),
     ("RSS after gets (MiB)", |f| f.read_rss_mib, 1),
-    ("scan of ≤1M rows, fresh process (rows/s)", |f| f.scan_rows_s, 0),
+    (
+        "scan of ≤1M rows, fresh process (rows/s)",
+        |f| f.scan_rows_s,
+        0,
+    ),
     ("peak RSS, scan (MiB)", |f| f.scan_peak_mib, 1),
-    ("the scan, row states not decoded (rows/s)", |f| f.raw_scan_rows_s, 0),
+    (
+        "the scan, row states not decoded (rows/s)",
+        |f| f.raw_scan_rows_s,
+        0,
+    ),
 ];
 
 /// Print one size's figures, each engine's value with its ratio to SQLite's.

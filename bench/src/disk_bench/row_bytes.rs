@@ -71,15 +71,15 @@ pub fn check_against_database(rows: u64) -> Result<(), String> {
     let err = |e: tablesync::Error| e.to_string();
     let mut db = Database::memory(DatabaseOptions::new("row-bytes")).map_err(err)?;
     db.create_table(data::schema()).map_err(err)?;
-    for r in db
-        .batch_write((1..=rows as i64).map(|u| data::rec(u).put()).collect())
-        .map_err(err)?
-    {
-        r.map_err(err)?;
+    for (start, end) in crate::engine::batches(rows) {
+        for r in db
+            .batch_write((start..=end).map(|u| data::rec(u).put()).collect())
+            .map_err(err)?
+        {
+            r.map_err(err)?;
+        }
     }
-    let (stored, _) = db
-        .rows_page(data::TABLE, None, usize::MAX)
-        .map_err(err)?;
+    let (stored, _) = db.rows_page(data::TABLE, None, usize::MAX).map_err(err)?;
     if stored.len() as u64 != rows {
         return Err(format!("{} rows stored of {rows}", stored.len()));
     }
@@ -91,7 +91,9 @@ pub fn check_against_database(rows: u64) -> Result<(), String> {
         let ts = real.columns.first().and_then(|c| c.versions.first());
         let ts = ts.map(|v| v.ts).ok_or("a stored row without a version")?;
         if state_with(&data::rec(uid), real.live, ts) != *v {
-            return Err(format!("row {uid}: encoded state differs from the region's"));
+            return Err(format!(
+                "row {uid}: encoded state differs from the region's"
+            ));
         }
         if state(uid).len() != v.len() {
             return Err(format!(
