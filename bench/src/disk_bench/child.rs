@@ -11,12 +11,16 @@ use std::time::Instant;
 pub const GETS: u64 = 100_000;
 /// Rows the scan phase reads (the whole table when smaller).
 pub const SCAN_ROWS: u64 = 1_000_000;
+/// Rows the crash phase rewrites before it exits (the whole table when smaller).
+pub const CRASH_ROWS: u64 = 100_000;
 
 /// Run `phase` and print its figures on one line:
 /// - `load`: `seconds peak_kib rss_kib`;
 /// - `read`: `open_plus_first_get_ms gets_per_s peak_kib rss_kib`;
 /// - `scan` (rows decoded) and `rawscan` (row states not decoded):
-///   `rows_per_s peak_kib`.
+///   `rows_per_s peak_kib`;
+/// - `crash`: rewrite [`CRASH_ROWS`] rows and exit without closing (prints
+///   nothing).
 pub fn run(phase: &str, engine: Engine, path: &Path, n: u64, cache: u64) -> Result<(), String> {
     match phase {
         "load" => {
@@ -60,6 +64,7 @@ pub fn run(phase: &str, engine: Engine, path: &Path, n: u64, cache: u64) -> Resu
             }
             println!("{rate} {}", status_kib("VmHWM:"));
         }
+        "crash" => engine.rewrite_then_exit(path, n.min(CRASH_ROWS), cache)?,
         _ => return Err(format!("unknown phase {phase}")),
     }
     Ok(())

@@ -74,6 +74,19 @@ impl Engine {
         }
     }
 
+    /// Open the existing store at `path`, rewrite rows 1..=rows in batches
+    /// (the load's commit rule), then exit the process without closing
+    /// anything: a crash with `rows` rows written since the load.
+    pub fn rewrite_then_exit(self, path: &Path, rows: u64, cache_bytes: u64) -> Result<(), String> {
+        match self {
+            Engine::Sqlite => crate::sqlite_store::rewrite_then_exit(path, rows, cache_bytes),
+            Engine::Redb => crate::redb_store::rewrite_then_exit(path, rows, cache_bytes, false),
+            Engine::RedbCkpt => crate::redb_store::rewrite_then_exit(path, rows, cache_bytes, true),
+            Engine::Fjall => crate::fjall_store::rewrite_then_exit(path, rows, cache_bytes),
+            Engine::Ours => crate::ours_store::rewrite_then_exit(path, rows),
+        }
+    }
+
     /// Open the store at `path` for reading.
     pub fn open(self, path: &Path, cache_bytes: u64) -> Result<Box<dyn Reader>, String> {
         match self {

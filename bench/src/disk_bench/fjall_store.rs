@@ -22,14 +22,26 @@ fn keyspace(path: &Path, cache_bytes: u64) -> Result<(Keyspace, PartitionHandle)
 /// Load rows 1..=n.
 pub fn load(path: &Path, n: u64, cache_bytes: u64) -> Result<(), String> {
     let (ks, p) = keyspace(path, cache_bytes)?;
+    write(&ks, &p, n)?;
+    ks.persist(PersistMode::SyncAll).map_err(text)
+}
+
+/// Rewrite rows 1..=rows, then exit without persisting or closing.
+pub fn rewrite_then_exit(path: &Path, rows: u64, cache_bytes: u64) -> Result<(), String> {
+    let (ks, p) = keyspace(path, cache_bytes)?;
+    write(&ks, &p, rows)?;
+    std::process::exit(0)
+}
+
+fn write(ks: &Keyspace, p: &PartitionHandle, n: u64) -> Result<(), String> {
     for (start, end) in batches(n) {
         let mut b = ks.batch().durability(Some(PersistMode::Buffer));
         for uid in start..=end {
-            b.insert(&p, row_bytes::key(uid), row_bytes::state(uid));
+            b.insert(p, row_bytes::key(uid), row_bytes::state(uid));
         }
         b.commit().map_err(text)?;
     }
-    ks.persist(PersistMode::SyncAll).map_err(text)
+    Ok(())
 }
 
 struct FjallReader {

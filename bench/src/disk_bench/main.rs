@@ -24,7 +24,9 @@
 //! load, bytes on disk; in a fresh process open + first get (ms), 100,000
 //! random point gets (gets/s), peak and final RSS; in another, a scan of
 //! the first 1,000,000 rows (rows/s) — for redb and fjall a second one,
-//! in its own process, without decoding the row states. Reads are cold for the process, not
+//! in its own process, without decoding the row states; then a child
+//! rewrites 100,000 rows and exits without closing (a crash), and a last
+//! one opens and reads again (open + first get after the crash, ms). Reads are cold for the process, not
 //! for the OS page cache. Timings are printed, never asserted; a wrong
 //! result (a row not found, a short scan, a child failing) exits non-zero.
 //! The plot goes to `docs/benchmarks-disk.svg` unless `--plot`/`--no-plot`.
@@ -161,8 +163,12 @@ fn measure(e: Engine, n: u64, cache: u64, tmp: &Path) -> Figures {
     } else {
         scan.clone()
     };
+    eprintln!("disk-bench: {} rows, {}: crash, reopen", n, e.name());
+    run_child("crash", e, &path, n, cache);
+    let crashed = run_child("read", e, &path, n, cache);
     let _ = std::fs::remove_dir_all(&dir);
-    if load.len() != 3 || read.len() != 4 || scan.len() != 2 || raw.len() != 2 {
+    if load.len() != 3 || read.len() != 4 || scan.len() != 2 || raw.len() != 2 || crashed.len() != 4
+    {
         fail("child output");
     }
     Figures {
@@ -173,6 +179,7 @@ fn measure(e: Engine, n: u64, cache: u64, tmp: &Path) -> Figures {
         disk_mib: disk,
         open_ms: read[0],
         gets_s: read[1],
+        crash_open_ms: crashed[0],
         read_peak_mib: mib(read[2]),
         read_rss_mib: mib(read[3]),
         scan_rows_s: scan[0],

@@ -20,13 +20,38 @@ fn options() -> DatabaseOptions {
 pub fn load(path: &Path, n: u64) -> Result<(), String> {
     let mut db = Database::open(path, options()).map_err(text)?;
     db.create_table(data::schema()).map_err(text)?;
+    write(&mut db, n)?;
+    db.close().map_err(text)
+}
+
+/// Rewrite rows 1..=rows (`visits` + 1: real changes, logged), then exit
+/// without closing (the entries are in the OS, like storage-bench's crash).
+pub fn rewrite_then_exit(path: &Path, rows: u64) -> Result<(), String> {
+    let mut db = Database::open(path, options()).map_err(text)?;
+    for (start, end) in batches(rows) {
+        let ops = (start..=end)
+            .map(|u| {
+                let mut r = data::rec(u);
+                r.visits += 1;
+                r.put()
+            })
+            .collect();
+        for r in db.batch_write(ops).map_err(text)? {
+            r.map_err(text)?;
+        }
+    }
+    db.flush().map_err(text)?;
+    std::process::exit(0)
+}
+
+fn write(db: &mut Database, n: u64) -> Result<(), String> {
     for (start, end) in batches(n) {
         let ops = (start..=end).map(|u| data::rec(u).put()).collect();
         for r in db.batch_write(ops).map_err(text)? {
             r.map_err(text)?;
         }
     }
-    db.close().map_err(text)
+    Ok(())
 }
 
 struct OursReader(Database);

@@ -21,9 +21,26 @@ fn builder(cache_bytes: u64) -> Builder {
 /// commit every [`CHECKPOINT_ROWS`] rows and at the end.
 pub fn load(path: &Path, n: u64, cache_bytes: u64, checkpointed: bool) -> Result<(), String> {
     let db = builder(cache_bytes).create(path).map_err(text)?;
+    write(&db, n, checkpointed)
+}
+
+/// Rewrite rows 1..=rows of an existing file, then exit without closing it.
+pub fn rewrite_then_exit(
+    path: &Path,
+    rows: u64,
+    cache_bytes: u64,
+    checkpointed: bool,
+) -> Result<(), String> {
+    let db = builder(cache_bytes).open(path).map_err(text)?;
+    write(&db, rows, checkpointed)?;
+    std::process::exit(0)
+}
+
+fn write(db: &Database, n: u64, checkpointed: bool) -> Result<(), String> {
     for (start, end) in batches(n) {
         let mut tx = db.begin_write().map_err(text)?;
-        let durable = !checkpointed || end as u64 == n || end as u64 % CHECKPOINT_ROWS == 0;
+        let durable =
+            !checkpointed || end as u64 == n || (end as u64).is_multiple_of(CHECKPOINT_ROWS);
         if !durable {
             tx.set_durability(Durability::None).map_err(text)?;
         }

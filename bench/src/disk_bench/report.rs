@@ -18,6 +18,9 @@ pub struct Figures {
     pub disk_mib: f64,
     /// Open + first point get in a fresh process, ms.
     pub open_ms: f64,
+    /// Open + first get after a crash ([`crate::child::CRASH_ROWS`] rows
+    /// rewritten since the load, process exit without close), ms.
+    pub crash_open_ms: f64,
     /// Random point gets after that open, gets/s.
     pub gets_s: f64,
     /// Peak resident memory of the read process (open + gets), MiB.
@@ -36,12 +39,17 @@ pub struct Figures {
 type Pick = fn(&Figures) -> f64;
 
 /// The lines printed: label, value, decimals.
-pub const LINES: [(&str, Pick, usize); 10] = [
+pub const LINES: [(&str, Pick, usize); 11] = [
     ("load (rows/s)", |f| f.load_rows_s, 0),
     ("peak RSS, load (MiB)", |f| f.load_peak_mib, 1),
     ("bytes on disk (MiB)", |f| f.disk_mib, 1),
     ("open + first get, cold process (ms)", |f| f.open_ms, 1),
     ("random point gets (gets/s)", |f| f.gets_s, 0),
+    (
+        "open + first get after a crash (ms)",
+        |f| f.crash_open_ms,
+        1,
+    ),
     ("peak RSS, open + gets (MiB)", |f| f.read_peak_mib, 1),
     ("RSS after gets (MiB)", |f| f.read_rss_mib, 1),
     (

@@ -16,6 +16,18 @@ fn cache_mib(cache_bytes: u64) -> u64 {
 pub fn load(path: &Path, n: u64, cache_bytes: u64) -> Result<(), String> {
     let mut c = sqlite_file::open(path, cache_mib(cache_bytes)).map_err(text)?;
     sqlite_file::create_table(&c).map_err(text)?;
+    write(&mut c, n)?;
+    c.close().map_err(|(_, e)| e.to_string())
+}
+
+/// Rewrite rows 1..=rows, then exit without closing.
+pub fn rewrite_then_exit(path: &Path, rows: u64, cache_bytes: u64) -> Result<(), String> {
+    let mut c = sqlite_file::open(path, cache_mib(cache_bytes)).map_err(text)?;
+    write(&mut c, rows)?;
+    std::process::exit(0)
+}
+
+fn write(c: &mut Connection, n: u64) -> Result<(), String> {
     for (start, end) in batches(n) {
         let tx = c.transaction().map_err(text)?;
         for uid in start..=end {
@@ -23,7 +35,7 @@ pub fn load(path: &Path, n: u64, cache_bytes: u64) -> Result<(), String> {
         }
         tx.commit().map_err(text)?;
     }
-    c.close().map_err(|(_, e)| e.to_string())
+    Ok(())
 }
 
 struct SqliteReader(Connection);
