@@ -26,8 +26,8 @@
 //! the first 1,000,000 rows (rows/s) — for redb and fjall a second one,
 //! in its own process, without decoding the row states; then a child
 //! rewrites 100,000 rows and exits without closing (a crash), and a last
-//! one opens and reads again (open + first get after the crash, ms). Reads are cold for the process, not
-//! for the OS page cache. Timings are printed, never asserted; a wrong
+//! one opens and reads again (open + first get after the crash, ms).
+//! Reads are cold for the process, not for the OS page cache. Timings are printed, never asserted; a wrong
 //! result (a row not found, a short scan, a child failing) exits non-zero.
 //! The plot goes to `docs/benchmarks-disk.svg` unless `--plot`/`--no-plot`.
 //! tablesync is measured only up to `--ours-max-rows` (default 3,000,000):
