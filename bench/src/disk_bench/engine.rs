@@ -31,6 +31,10 @@ pub enum Engine {
     /// `Durability::None`, a durable commit every [`crate::redb_store::CHECKPOINT_ROWS`]
     /// rows and at the end (the checkpoint; the WAL holds what is newer).
     RedbCkpt,
+    /// `RedbCkpt` with redb's quick repair on its durable commits (the
+    /// allocator state saved with each, so opening after a crash need not
+    /// rebuild it from the whole file).
+    RedbCkptQr,
     /// fjall (LSM tree), each batch written to the OS, fsync at the end.
     Fjall,
     /// tablesync's durable region today (`Database::open`, `sync=batch`).
@@ -39,10 +43,11 @@ pub enum Engine {
 
 impl Engine {
     /// Every engine, SQLite (the reference) first.
-    pub const ALL: [Engine; 5] = [
+    pub const ALL: [Engine; 6] = [
         Engine::Sqlite,
         Engine::Redb,
         Engine::RedbCkpt,
+        Engine::RedbCkptQr,
         Engine::Fjall,
         Engine::Ours,
     ];
@@ -53,6 +58,7 @@ impl Engine {
             Engine::Sqlite => "sqlite",
             Engine::Redb => "redb",
             Engine::RedbCkpt => "redb-ckpt",
+            Engine::RedbCkptQr => "redb-ckpt-qr",
             Engine::Fjall => "fjall",
             Engine::Ours => "tablesync",
         }
@@ -67,10 +73,20 @@ impl Engine {
     pub fn load(self, path: &Path, n: u64, cache_bytes: u64) -> Result<(), String> {
         match self {
             Engine::Sqlite => crate::sqlite_store::load(path, n, cache_bytes),
-            Engine::Redb => crate::redb_store::load(path, n, cache_bytes, false),
-            Engine::RedbCkpt => crate::redb_store::load(path, n, cache_bytes, true),
+            Engine::Redb | Engine::RedbCkpt | Engine::RedbCkptQr => {
+                crate::redb_store::load(path, n, cache_bytes, self.redb_mode())
+            }
             Engine::Fjall => crate::fjall_store::load(path, n, cache_bytes),
             Engine::Ours => crate::ours_store::load(path, n),
+        }
+    }
+
+    fn redb_mode(self) -> crate::redb_store::Commits {
+        use crate::redb_store::Commits;
+        match self {
+            Engine::RedbCkpt => Commits::Checkpoint,
+            Engine::RedbCkptQr => Commits::CheckpointQuickRepair,
+            _ => Commits::Durable,
         }
     }
 
@@ -80,8 +96,9 @@ impl Engine {
     pub fn rewrite_then_exit(self, path: &Path, rows: u64, cache_bytes: u64) -> Result<(), String> {
         match self {
             Engine::Sqlite => crate::sqlite_store::rewrite_then_exit(path, rows, cache_bytes),
-            Engine::Redb => crate::redb_store::rewrite_then_exit(path, rows, cache_bytes, false),
-            Engine::RedbCkpt => crate::redb_store::rewrite_then_exit(path, rows, cache_bytes, true),
+            Engine::Redb | Engine::RedbCkpt | Engine::RedbCkptQr => {
+                crate::redb_store::rewrite_then_exit(path, rows, cache_bytes, self.redb_mode())
+            }
             Engine::Fjall => crate::fjall_store::rewrite_then_exit(path, rows, cache_bytes),
             Engine::Ours => crate::ours_store::rewrite_then_exit(path, rows),
         }
@@ -91,7 +108,9 @@ impl Engine {
     pub fn open(self, path: &Path, cache_bytes: u64) -> Result<Box<dyn Reader>, String> {
         match self {
             Engine::Sqlite => crate::sqlite_store::open(path, cache_bytes),
-            Engine::Redb | Engine::RedbCkpt => crate::redb_store::open(path, cache_bytes),
+            Engine::Redb | Engine::RedbCkpt | Engine::RedbCkptQr => {
+                crate::redb_store::open(path, cache_bytes)
+            }
             Engine::Fjall => crate::fjall_store::open(path, cache_bytes),
             Engine::Ours => crate::ours_store::open(path),
         }

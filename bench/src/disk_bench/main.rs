@@ -6,23 +6,24 @@
 //!
 //! ```text
 //! cargo run --release -p tablesync-bench --bin disk-bench -- [--rows N[,N…]] [--quick]
-//!     [--engines sqlite,redb,redb-ckpt,fjall,tablesync] [--cache-mib M] [--dir D]
+//!     [--engines sqlite,redb,redb-ckpt,redb-ckpt-qr,fjall,tablesync] [--cache-mib M] [--dir D]
 //!     [--plot PATH | --no-plot] [--ours-max-rows N]
 //! ```
 //! `--rows` (default 1,000,000; e.g. `--rows 1000000,2000000,10000000`)
-//! lists the table sizes; `--quick` is 5,000 and 20,000 rows (a smoke
+//! lists the table sizes; `--quick` is 2,000 and 5,000 rows (a smoke
 //! run). The cache (default 256 MiB) is SQLite's `cache_size`, redb's
 //! `set_cache_size` and fjall's `cache_size`; tablesync has none today.
 //! Engines ([`engine::Engine`]): SQLite file (WAL, `synchronous=NORMAL`);
 //! redb with a durable commit per batch; redb with durable commits every
-//! 10,000 rows only (`redb-ckpt`: how it would sit under our WAL); fjall;
+//! 10,000 rows only (`redb-ckpt`: how it would sit under our WAL), and the
+//! same with redb's quick repair on those commits (`redb-ckpt-qr`); fjall;
 //! tablesync's durable region (`sync=batch`). redb and fjall store the
 //! bytes a tablesync region would give them ([`row_bytes`], checked against
 //! an in-memory region first) and decode each row state they read.
 //!
 //! Per size and engine: load rows/s (200 rows per commit), peak RSS of the
 //! load, bytes on disk; in a fresh process open + first get (ms), 100,000
-//! random point gets (gets/s), peak and final RSS; in another, a scan of
+//! random point gets (as many as rows when fewer; gets/s), peak and final RSS; in another, a scan of
 //! the first 1,000,000 rows (rows/s) — for redb and fjall a second one,
 //! in its own process, without decoding the row states; then a child
 //! rewrites 100,000 rows and exits without closing (a crash), and a last
@@ -101,7 +102,7 @@ fn parse_args(args: Vec<String>) -> Args {
                     .map(|s| s.replace('_', "").parse().unwrap_or_else(|_| usage()))
                     .collect()
             }
-            "--quick" => a.sizes = vec![5_000, 20_000],
+            "--quick" => a.sizes = vec![2_000, 5_000],
             "--engines" => {
                 a.engines = value()
                     .split(',')
@@ -158,7 +159,10 @@ fn measure(e: Engine, n: u64, cache: u64, tmp: &Path) -> Figures {
     eprintln!("disk-bench: {} rows, {}: open + gets, scan", n, e.name());
     let read = run_child("read", e, &path, n, cache);
     let scan = run_child("scan", e, &path, n, cache);
-    let raw = if matches!(e, Engine::Redb | Engine::RedbCkpt | Engine::Fjall) {
+    let raw = if matches!(
+        e,
+        Engine::Redb | Engine::RedbCkpt | Engine::RedbCkptQr | Engine::Fjall
+    ) {
         run_child("rawscan", e, &path, n, cache)
     } else {
         scan.clone()

@@ -12,6 +12,7 @@ fn color(e: Engine) -> RGBColor {
         Engine::Sqlite => BLUE,
         Engine::Redb => GREEN,
         Engine::RedbCkpt => RGBColor(0, 110, 0),
+        Engine::RedbCkptQr => RGBColor(120, 160, 0),
         Engine::Fjall => MAGENTA,
         Engine::Ours => RED,
     }

@@ -8,8 +8,20 @@ use std::path::Path;
 
 const TABLE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("users");
 
-/// Rows between durable commits in the checkpoint mode.
+/// Rows between durable commits in the checkpoint modes.
 pub const CHECKPOINT_ROWS: u64 = 10_000;
+
+/// How batches are committed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Commits {
+    /// Every batch durable (`Durability::Immediate`).
+    Durable,
+    /// Batches non-durable, a durable commit every [`CHECKPOINT_ROWS`] rows
+    /// and at the end.
+    Checkpoint,
+    /// `Checkpoint` with quick repair on the durable commits.
+    CheckpointQuickRepair,
+}
 
 fn builder(cache_bytes: u64) -> Builder {
     let mut b = Builder::new();
@@ -17,11 +29,10 @@ fn builder(cache_bytes: u64) -> Builder {
     b
 }
 
-/// Load rows 1..=n; `checkpointed`: non-durable batches with a durable
-/// commit every [`CHECKPOINT_ROWS`] rows and at the end.
-pub fn load(path: &Path, n: u64, cache_bytes: u64, checkpointed: bool) -> Result<(), String> {
+/// Load rows 1..=n, committing as `commits` says.
+pub fn load(path: &Path, n: u64, cache_bytes: u64, commits: Commits) -> Result<(), String> {
     let db = builder(cache_bytes).create(path).map_err(text)?;
-    write(&db, n, checkpointed)
+    write(&db, n, commits)
 }
 
 /// Rewrite rows 1..=rows of an existing file, then exit without closing it.
@@ -29,20 +40,23 @@ pub fn rewrite_then_exit(
     path: &Path,
     rows: u64,
     cache_bytes: u64,
-    checkpointed: bool,
+    commits: Commits,
 ) -> Result<(), String> {
     let db = builder(cache_bytes).open(path).map_err(text)?;
-    write(&db, rows, checkpointed)?;
+    write(&db, rows, commits)?;
     std::process::exit(0)
 }
 
-fn write(db: &Database, n: u64, checkpointed: bool) -> Result<(), String> {
+fn write(db: &Database, n: u64, commits: Commits) -> Result<(), String> {
     for (start, end) in batches(n) {
         let mut tx = db.begin_write().map_err(text)?;
-        let durable =
-            !checkpointed || end as u64 == n || (end as u64).is_multiple_of(CHECKPOINT_ROWS);
+        let durable = commits == Commits::Durable
+            || end as u64 == n
+            || (end as u64).is_multiple_of(CHECKPOINT_ROWS);
         if !durable {
             tx.set_durability(Durability::None).map_err(text)?;
+        } else if commits == Commits::CheckpointQuickRepair {
+            tx.set_quick_repair(true);
         }
         {
             let mut t = tx.open_table(TABLE).map_err(text)?;
