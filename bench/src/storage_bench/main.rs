@@ -27,8 +27,14 @@
 #[path = "../data.rs"]
 #[allow(dead_code)]
 mod data;
+#[path = "../proc_stats.rs"]
+mod proc_stats;
+#[path = "../sqlite_file.rs"]
+mod sqlite_file;
 
-use rusqlite::{params, Connection};
+use proc_stats::{dir_bytes, status_kib};
+use rusqlite::params;
+use sqlite_file::{open as sqlite_open, put as sqlite_put};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -58,52 +64,12 @@ fn usage() -> ! {
     std::process::exit(2)
 }
 
-/// A `/proc/self/status` field in KiB (0 where /proc is missing).
-fn status_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 fn secs(t: Instant) -> f64 {
     t.elapsed().as_secs_f64()
 }
 
-fn dir_bytes(p: &Path) -> u64 {
-    match std::fs::metadata(p) {
-        Ok(m) if m.is_dir() => std::fs::read_dir(p)
-            .map(|es| es.flatten().map(|e| dir_bytes(&e.path())).sum())
-            .unwrap_or(0),
-        Ok(m) => m.len(),
-        Err(_) => 0,
-    }
-}
-
 fn ours_options() -> DatabaseOptions {
     DatabaseOptions::new("bench").sync(SyncPolicy::Batch)
-}
-
-fn sqlite_open(path: &Path, cache_mib: u64) -> rusqlite::Result<Connection> {
-    let c = Connection::open(path)?;
-    c.pragma_update(None, "journal_mode", "WAL")?;
-    c.pragma_update(None, "synchronous", "NORMAL")?;
-    c.pragma_update(None, "cache_size", -((cache_mib * 1024) as i64))?;
-    Ok(c)
-}
-
-const INSERT: &str = "INSERT OR REPLACE INTO users VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
-
-fn sqlite_put(tx: &rusqlite::Transaction<'_>, r: &data::Rec) -> rusqlite::Result<()> {
-    tx.prepare_cached(INSERT)?.execute(params![
-        r.uid, r.name, r.email, r.age, r.score, r.active, r.visits, r.token
-    ])?;
-    Ok(())
 }
 
 /// Load rows 1..=n into a new durable region; seconds.
@@ -128,13 +94,7 @@ fn load_ours(dir: &Path, n: u64) -> f64 {
 fn load_sqlite(path: &Path, n: u64, cache_mib: u64) -> f64 {
     let t = Instant::now();
     let mut c = or_fail(sqlite_open(path, cache_mib), "sqlite open");
-    or_fail(
-        c.execute_batch(
-            "CREATE TABLE users (uid INTEGER PRIMARY KEY, name TEXT, email TEXT, age INTEGER,
-             score REAL, active INTEGER, visits INTEGER, token BLOB)",
-        ),
-        "sqlite create",
-    );
+    or_fail(sqlite_file::create_table(&c), "sqlite create");
     let mut start = 1;
     while start <= n {
         let end = (start + 199).min(n);
