@@ -9,10 +9,10 @@ pub use super::pages::StoredRow;
 use super::pages::{OwnedRow, PageMap, SharedRow};
 use super::row_state::RowState;
 use crate::codec::row_state::{decode_row_state, encode_row_state};
-use crate::model::stamp::Stamp;
-use crate::model::record::{ChangeKind, ColumnOp, OpRef};
 use crate::model::error::Result;
+use crate::model::record::{ChangeKind, ColumnOp, OpRef};
 use crate::model::schema::{TableOptions, TableSchema};
+use crate::model::stamp::Stamp;
 use std::collections::BTreeSet;
 use std::ops::Bound;
 
