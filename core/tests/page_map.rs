@@ -7,7 +7,7 @@
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 use std::ops::Bound;
-use tablesync::engine::pages::{page_rows, NewRow, PageMap, PAGE_BYTES};
+use tablesync::engine::pages::{page_rows, Leaf, NewRow, PageMap, PAGE_BYTES};
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -35,6 +35,8 @@ fn state(k: u16, len: usize, salt: u64) -> Vec<u8> {
 }
 
 type Model = BTreeMap<Vec<u8>, (Vec<u8>, u64, Option<[u8; 32]>)>;
+/// A capture: the rows the model held, and the pages taken then.
+type Capture = (Vec<(Vec<u8>, Vec<u8>)>, Vec<std::sync::Arc<Leaf>>);
 
 fn ops(max_key: u16) -> impl Strategy<Value = Vec<Op>> {
     let size = prop_oneof![
@@ -72,13 +74,13 @@ fn same(map: &PageMap, model: &Model) {
 fn run(ops: Vec<Op>) {
     let mut map = PageMap::default();
     let mut model = Model::new();
-    let mut captures: Vec<(Vec<(Vec<u8>, Vec<u8>)>, Vec<std::sync::Arc<_>>)> = Vec::new();
+    let mut captures: Vec<Capture> = Vec::new();
     for (n, op) in ops.into_iter().enumerate() {
         match op {
             Op::Set(k, len, exists) => {
                 let key = key(k);
                 let st = state(k, len, n as u64);
-                let digest = exists.then(|| [n as u8; 32]);
+                let digest = exists.then_some([n as u8; 32]);
                 let id = (n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
                 let mut seen = None;
                 map.set(

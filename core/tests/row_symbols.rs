@@ -42,7 +42,7 @@ fn check(t: &Table, what: &str) {
     let ids: Vec<u64> = t
         .iter()
         .map(|(k, r)| {
-            assert_eq!(r.state_id, state_id(k, &r.state), "{what}: cached state id");
+            assert_eq!(r.state_id, state_id(k, r.state), "{what}: cached state id");
             r.state_id
         })
         .collect();

@@ -226,7 +226,7 @@ fn trimming_is_order_independent_and_invisible() {
         // whole-row put newer than it) stores the canonical bytes.
         if !canonical.is_empty() {
             assert_eq!(
-                &*a.stored(&key).unwrap().state,
+                a.stored(&key).unwrap().state,
                 &encode_row_state(&canonical)[..],
                 "seed {seed}: the table stored another state"
             );

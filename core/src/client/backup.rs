@@ -31,13 +31,13 @@ impl BackupSource for Database {
     }
     fn backup_rows(&self, table: &str, each: &mut RowVisitor<'_>) -> Result<()> {
         for (k, row) in self.table(table)?.iter() {
-            each(k, &row.state)?;
+            each(k, row.state)?;
         }
         Ok(())
     }
     fn backup_rows_with_ids(&self, table: &str, each: &mut RowIdVisitor<'_>) -> Result<()> {
         for (k, row) in self.table(table)?.iter() {
-            each(k, &row.state, row.state_id)?;
+            each(k, row.state, row.state_id)?;
         }
         Ok(())
     }
@@ -50,7 +50,7 @@ impl BackupSource for Database {
         let t = self.table(table)?;
         for k in keys {
             if let Some(row) = t.stored(k) {
-                each(k, &row.state, row.state_id)?;
+                each(k, row.state, row.state_id)?;
             }
         }
         Ok(())

@@ -455,10 +455,11 @@ impl PageMap {
     }
 
     /// The page that holds (or would hold) `key`, with its fence.
-    fn page(&self, key: &[u8]) -> Option<(&Box<[u8]>, &Arc<Leaf>)> {
+    fn page(&self, key: &[u8]) -> Option<(&[u8], &Arc<Leaf>)> {
         self.index
             .range::<[u8], _>((Bound::Unbounded, Bound::Included(key)))
             .next_back()
+            .map(|(f, p)| (&**f, p))
     }
 
     /// The stored row under `key`.
@@ -655,11 +656,11 @@ impl PageMap {
         };
         let span = (!empty).then(|| {
             let first = match lo {
-                Bound::Unbounded => self.index.iter().next(),
+                Bound::Unbounded => self.index.iter().next().map(|(f, p)| (&**f, p)),
                 Bound::Included(k) | Bound::Excluded(k) => self.page(k),
             };
             let last = match hi {
-                Bound::Unbounded => self.index.iter().next_back(),
+                Bound::Unbounded => self.index.iter().next_back().map(|(f, p)| (&**f, p)),
                 Bound::Included(k) | Bound::Excluded(k) => self.page(k),
             };
             first.zip(last).map(|((ff, fl), (lf, ll))| {
