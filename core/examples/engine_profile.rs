@@ -3,7 +3,8 @@
 //! (100-row pages over the table), `rescan` (`verify_table_digest`) or
 //! `apply` (`apply_change_bytes` of the log's records into an empty
 //! region), on rows shaped like `bench-compare`'s (7 columns, ~104 raw
-//! bytes). Inputs are built before the timed phase. Prints rows/s.
+//! bytes), or `all` of them in turn. Inputs are built before the timed
+//! phase. Prints rows/s.
 //!
 //! Run: `perf record -g target/release/examples/engine_profile get 300000`
 
@@ -61,10 +62,22 @@ fn batches(n: i64) -> Vec<Vec<WriteOp>> {
         .collect()
 }
 
+/// Every phase, in order (`all`: the test script's smoke run).
+const PHASES: [&str; 5] = ["put", "get", "range", "rescan", "apply"];
+
 fn main() -> Result<(), tablesync::Error> {
     let mut args = std::env::args().skip(1);
     let phase = args.next().unwrap_or_else(|| "get".into());
     let n: i64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(300_000);
+    if phase == "all" {
+        return PHASES.iter().try_for_each(|p| run(p, n));
+    }
+    run(&phase, n)
+}
+
+/// Load `n` rows and time `phase` on them.
+fn run(phase: &str, n: i64) -> Result<(), tablesync::Error> {
+    let phase = phase.to_string();
     let mut db = region()?;
     let input = batches(n);
     let t = Instant::now();
@@ -137,7 +150,7 @@ fn main() -> Result<(), tablesync::Error> {
             }
             return report(&phase, records.len() as u64, t);
         }
-        other => panic!("unknown phase {other}: put | get | range | rescan | apply"),
+        other => panic!("unknown phase {other}: put | get | range | rescan | apply | all"),
     }
     report(&phase, done, t)
 }

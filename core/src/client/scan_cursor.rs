@@ -19,8 +19,11 @@ use crate::model::primary_key::RangeBound;
 /// before the cursor reaches it is not returned.
 ///
 /// ```
-/// use tablesync::{Database, PkBound, PkColumn, PkType, RangeBound, RangeOptions, ScanCursor, TableSchema};
-/// let mut db = Database::memory("us");
+/// use tablesync::{
+///     Database, DatabaseOptions, PkBound, PkColumn, PkType, RangeBound, RangeOptions, ScanCursor,
+///     TableSchema,
+/// };
+/// let mut db = Database::memory(DatabaseOptions::new("us")).unwrap();
 /// db.create_table(TableSchema::new("t", vec![PkColumn::new("k", PkType::Integer)])).unwrap();
 /// let schema = db.describe_table("t").unwrap().schema;
 /// let mut cursor = ScanCursor::new(
