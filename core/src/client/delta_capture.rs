@@ -10,7 +10,7 @@
 use super::database::Database;
 use crate::codec::buf::{put_bytes, put_varint};
 use crate::codec::schema::put_schema;
-use crate::engine::pages::SharedRow;
+use crate::engine::pages::{SharedRow, StoredRow};
 use crate::model::error::Result;
 use crate::table::Table;
 use std::collections::BTreeSet;
@@ -62,16 +62,19 @@ pub(crate) fn all_rows(table: &Table) -> Vec<SharedRow> {
 }
 
 /// Bytes a row takes in a payload, about (for sizing the buffer).
-pub(crate) fn row_size((page, i): &SharedRow) -> usize {
-    let (k, r) = page.entry(*i as usize);
-    k.len() + r.state.len() + 10
+pub(crate) fn row_bytes(key: &[u8], row: StoredRow<'_>) -> usize {
+    key.len() + row.state.len() + 10
 }
 
 /// Put a row into a payload: key, then state (FORMAT.md §11, §12.3).
-pub(crate) fn put_row(p: &mut Vec<u8>, (page, i): &SharedRow) {
-    let (k, r) = page.entry(*i as usize);
-    put_bytes(p, k);
-    put_bytes(p, r.state);
+pub(crate) fn put_row(p: &mut Vec<u8>, key: &[u8], row: StoredRow<'_>) {
+    put_bytes(p, key);
+    put_bytes(p, row.state);
+}
+
+/// A captured row, from its shared page.
+fn entry((page, i): &SharedRow) -> (&[u8], StoredRow<'_>) {
+    page.entry(*i as usize)
 }
 
 impl Database {
@@ -125,7 +128,15 @@ impl Database {
 impl DeltaCapture {
     /// The delta frame's payload (before compression).
     pub(crate) fn payload(&self) -> Vec<u8> {
-        let rows: usize = self.tables.iter().flat_map(|t| &t.rows).map(row_size).sum();
+        let rows: usize = self
+            .tables
+            .iter()
+            .flat_map(|t| &t.rows)
+            .map(|r| {
+                let (k, row) = entry(r);
+                row_bytes(k, row)
+            })
+            .sum();
         let records: usize = self.records.iter().map(|(_, b)| b.len() + 15).sum();
         let mut p = Vec::with_capacity(self.head.len() + rows + records + 64);
         p.extend_from_slice(&self.head);
@@ -133,8 +144,9 @@ impl DeltaCapture {
             p.extend_from_slice(&t.schema);
             p.push(u8::from(t.fresh));
             put_varint(&mut p, t.rows.len() as u64);
-            for row in &t.rows {
-                put_row(&mut p, row);
+            for r in &t.rows {
+                let (k, row) = entry(r);
+                put_row(&mut p, k, row);
             }
             put_varint(&mut p, t.purged.len() as u64);
             for k in &t.purged {

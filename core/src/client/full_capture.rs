@@ -8,6 +8,7 @@
 //! the same bytes.
 
 use super::database::Database;
+use super::delta_capture::{put_row, row_bytes};
 use super::snapshot::MAX_SNAPSHOT_BYTES;
 use crate::codec::buf::{put_bytes, put_varint};
 use crate::codec::frame::{try_encode_frame_version, MAGIC_SNAPSHOT, SNAPSHOT_VERSION};
@@ -65,7 +66,7 @@ impl FullCapture {
             .iter()
             .flat_map(|(_, pages)| pages)
             .flat_map(|p| page_rows(p))
-            .map(|(k, r)| k.len() + r.state.len() + 10)
+            .map(|(k, r)| row_bytes(k, r))
             .sum();
         let records: usize = self.records.iter().map(|(_, b)| b.len() + 15).sum();
         let mut p = Vec::with_capacity(self.head.len() + rows + records + 64);
@@ -75,8 +76,7 @@ impl FullCapture {
             let rows: usize = pages.iter().map(|p| p.len()).sum();
             put_varint(&mut p, rows as u64);
             for (k, r) in pages.iter().flat_map(|p| page_rows(p)) {
-                put_bytes(&mut p, k);
-                put_bytes(&mut p, r.state);
+                put_row(&mut p, k, r);
             }
         }
         put_varint(&mut p, self.records.len() as u64);

@@ -105,6 +105,10 @@ fn prefix(key: &[u8]) -> u64 {
 }
 
 impl Slot {
+    /// The [`Slot::key_len`] field for a key of `len` bytes.
+    fn key_field(len: usize, exists: bool) -> u32 {
+        len as u32 | if exists { EXISTS } else { 0 }
+    }
     fn key_len(&self) -> usize {
         (self.key_len & !EXISTS) as usize
     }
@@ -249,7 +253,7 @@ impl Leaf {
         Slot {
             prefix: prefix(&key[self.shared..]),
             end: end as u32,
-            key_len: key.len() as u32 | if row.digest.is_some() { EXISTS } else { 0 },
+            key_len: Slot::key_field(key.len(), row.digest.is_some()),
             id: row.state_id,
         }
     }
@@ -261,8 +265,13 @@ impl Leaf {
             return;
         }
         self.shared = len;
-        for i in 0..self.len() {
-            let p = prefix(&self.key(i)[len..]);
+        self.reprefix(0);
+    }
+
+    /// Re-derive the prefixes of slots `from..` from the shared prefix.
+    fn reprefix(&mut self, from: usize) {
+        for i in from..self.len() {
+            let p = prefix(&self.key(i)[self.shared..]);
             self.slots[i].prefix = p;
         }
     }
@@ -310,7 +319,7 @@ impl Leaf {
         }
         self.slots[i] = Slot {
             end: (from + new_len) as u32,
-            key_len: slot.key_len() as u32 | if row.digest.is_some() { EXISTS } else { 0 },
+            key_len: Slot::key_field(slot.key_len(), row.digest.is_some()),
             id: row.state_id,
             ..slot
         };
@@ -375,11 +384,7 @@ impl Leaf {
         }));
         self.digests.extend_from_slice(&right.digests);
         if right.shared != common {
-            let from = self.len() - right.len();
-            for i in from..self.len() {
-                let p = prefix(&self.key(i)[common..]);
-                self.slots[i].prefix = p;
-            }
+            self.reprefix(self.len() - right.len());
         }
     }
 
@@ -685,9 +690,7 @@ impl PageMap {
 
     /// Every row in key order (reversible).
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&[u8], StoredRow<'_>)> {
-        self.index
-            .values()
-            .flat_map(|leaf| (0..leaf.len()).map(move |i| leaf.entry(i)))
+        self.index.values().flat_map(|leaf| page_rows(leaf))
     }
 
     /// Recompute every row's digest and id with `f` (key, state → digest,
@@ -709,7 +712,7 @@ impl PageMap {
                 };
                 changed(key, old, new);
                 let slot = &mut leaf.slots[i];
-                slot.key_len = slot.key_len() as u32 | if digest.is_some() { EXISTS } else { 0 };
+                slot.key_len = Slot::key_field(slot.key_len(), digest.is_some());
                 slot.id = state_id;
                 leaf.digests[i] = digest.unwrap_or_default();
             }
@@ -761,6 +764,6 @@ impl PageMap {
 }
 
 /// A page's rows in key order (a capture).
-pub fn page_rows(leaf: &Leaf) -> impl Iterator<Item = (&[u8], StoredRow<'_>)> {
+pub fn page_rows(leaf: &Leaf) -> impl DoubleEndedIterator<Item = (&[u8], StoredRow<'_>)> {
     (0..leaf.len()).map(move |i| leaf.entry(i))
 }
