@@ -6,7 +6,7 @@
 //! golden vectors `sync_frames.json` / `replication_frames.json` pin them).
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tablesync::codec::record::encode_record;
 use tablesync::codec::record_page::RecordPage;
@@ -18,20 +18,37 @@ use tablesync::*;
 
 /// Counts allocations, to show paging decodes no record (a decoded record
 /// takes several heap blocks: origin, table, key, column names, values).
+/// Counted per thread: the other tests of this file run in parallel.
 struct Counting;
 
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    static COUNT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// This thread's allocations so far.
+struct Allocs;
+static ALLOCS: Allocs = Allocs;
+
+impl Allocs {
+    fn load(&self, _: Ordering) -> usize {
+        COUNT.with(|c| c.get())
+    }
+}
+
+fn count() {
+    let _ = COUNT.try_with(|c| c.set(c.get() + 1));
+}
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::SeqCst);
+        count();
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::SeqCst);
+        count();
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 }
