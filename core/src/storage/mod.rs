@@ -10,6 +10,7 @@ mod memory;
 mod wal_entry;
 
 pub mod fs;
+pub mod kv;
 pub mod vfs;
 
 pub use memory::MemoryStorage;
