@@ -2,12 +2,59 @@
 //! `BTreeMap` model: random inserts, replacements that grow and shrink
 //! rows, purges that empty and merge pages, rows larger than a page, and
 //! captures (shared pages) taken in between, which must keep showing what
-//! they held while the map changes (copy on write).
+//! they held while the map changes (copy on write). The same runs go
+//! again with a page store: pages flushed, evicted under a tiny cache,
+//! faulted back in, and the map re-attached from the store alone.
 
 use proptest::prelude::*;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
-use tablesync::engine::pages::{page_rows, Leaf, NewRow, PageMap, PAGE_BYTES};
+use std::sync::{Arc, Mutex};
+use tablesync::engine::page_codec::{decode_leaf, encode_leaf};
+use tablesync::engine::pages::{page_rows, Leaf, NewRow, PageMap, PageSource, PAGE_BYTES};
+use tablesync::Error;
+
+/// A page store in memory: encoded pages by id, and the index of fences.
+#[derive(Debug, Default)]
+struct Store {
+    pages: Mutex<HashMap<u64, Vec<u8>>>,
+    index: Mutex<BTreeMap<Box<[u8]>, u64>>,
+    /// Loads served (page faults).
+    loads: Mutex<usize>,
+}
+
+impl PageSource for Store {
+    fn load(&self, id: u64) -> tablesync::Result<Vec<u8>> {
+        *self.loads.lock().unwrap() += 1;
+        self.pages
+            .lock()
+            .unwrap()
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| Error::corrupt(format!("no page {id}")))
+    }
+}
+
+impl Store {
+    /// Store the map's dirty pages (as a region's checkpoint would).
+    fn flush(&self, map: &mut PageMap) {
+        let flush = map.flush();
+        let mut pages = self.pages.lock().unwrap();
+        let mut index = self.index.lock().unwrap();
+        for (fence, id) in &flush.dropped {
+            pages.remove(id);
+            if index.get(fence) == Some(id) {
+                index.remove(fence);
+            }
+        }
+        for (fence, id, bytes) in flush.pages {
+            pages.insert(id, bytes);
+            index.insert(fence, id);
+        }
+        map.flushed();
+        assert!(!map.is_dirty());
+    }
+}
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -19,6 +66,12 @@ enum Op {
     Capture,
     /// Check a range against the model.
     Range(u16, u16, bool),
+    /// With a page store: store the dirty pages, then evict down to this
+    /// many bytes.
+    Flush(usize),
+    /// With a page store: store the dirty pages and open the map again
+    /// from the store alone, nothing resident.
+    Reattach,
 }
 
 fn key(k: u16) -> Vec<u8> {
@@ -49,6 +102,8 @@ fn ops(max_key: u16) -> impl Strategy<Value = Vec<Op>> {
         5 => (0..max_key).prop_map(Op::Remove),
         1 => Just(Op::Capture),
         2 => (0..max_key, 0..max_key, any::<bool>()).prop_map(|(a, b, r)| Op::Range(a, b, r)),
+        2 => (0usize..40_000).prop_map(Op::Flush),
+        1 => Just(Op::Reattach),
     ];
     prop::collection::vec(op, 1..600)
 }
@@ -71,8 +126,12 @@ fn same(map: &PageMap, model: &Model) {
     assert_eq!(back, keys);
 }
 
-fn run(ops: Vec<Op>) {
+fn run(ops: Vec<Op>, paged: bool) {
+    let store = Arc::new(Store::default());
     let mut map = PageMap::default();
+    if paged {
+        map.set_source(store.clone());
+    }
     let mut model = Model::new();
     let mut captures: Vec<Capture> = Vec::new();
     for (n, op) in ops.into_iter().enumerate() {
@@ -91,14 +150,15 @@ fn run(ops: Vec<Op>) {
                         state_id: id,
                     },
                     |old| seen = Some(old.map(|o| (o.state.to_vec(), o.state_id))),
-                );
+                )
+                .unwrap();
                 let was = model.insert(key, (st, id, digest));
                 assert_eq!(seen, Some(was.map(|(s, id, _)| (s, id))));
             }
             Op::Remove(k) => {
                 let key = key(k);
                 let mut seen = None;
-                let removed = map.remove(&key, |o| seen = Some(o.state.to_vec()));
+                let removed = map.remove(&key, |o| seen = Some(o.state.to_vec())).unwrap();
                 let was = model.remove(&key);
                 assert_eq!(removed, was.is_some());
                 assert_eq!(seen, was.map(|(s, _, _)| s));
@@ -144,7 +204,26 @@ fn run(ops: Vec<Op>) {
                     assert_eq!(got, want);
                 }
             }
+            Op::Flush(keep) if paged => {
+                store.flush(&mut map);
+                map.evict(keep);
+                assert!(map.resident_bytes() <= keep);
+            }
+            Op::Reattach if paged => {
+                store.flush(&mut map);
+                let index: Vec<_> = store
+                    .index
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .map(|(f, id)| (f.clone(), *id))
+                    .collect();
+                map = PageMap::attach(store.clone(), index, model.len()).unwrap();
+                assert_eq!(map.stats().resident_pages, 0);
+            }
+            Op::Flush(_) | Op::Reattach => {}
         }
+        map.take_fault().unwrap();
         if n % 50 == 0 {
             same(&map, &model);
         }
@@ -174,13 +253,25 @@ proptest! {
     /// Few keys: the same rows rewritten, grown, shrunk, purged, reinserted.
     #[test]
     fn hot_keys(ops in ops(40)) {
-        run(ops);
+        run(ops, false);
     }
 
     /// Many keys: pages split and merge all over the key space.
     #[test]
     fn wide_keys(ops in ops(2000)) {
-        run(ops);
+        run(ops, false);
+    }
+
+    /// Few keys, with a page store: pages stored, evicted, faulted back.
+    #[test]
+    fn hot_keys_paged(ops in ops(40)) {
+        run(ops, true);
+    }
+
+    /// Many keys, with a page store.
+    #[test]
+    fn wide_keys_paged(ops in ops(2000)) {
+        run(ops, true);
     }
 }
 
@@ -201,21 +292,182 @@ fn sequential_load_fills_pages_and_purges_merge_them() {
                 state_id: u64::from(i),
             },
             |o| assert!(o.is_none()),
-        );
+        )
+        .unwrap();
     }
     map.check().unwrap();
     let per_page = PAGE_BYTES / 94;
     let full = (n as usize).div_ceil(per_page);
     assert_eq!(map.page_count(), full, "sequential load: every page full");
     for i in (0..n).step_by(2) {
-        assert!(map.remove(&i.to_be_bytes(), |_| {}));
+        assert!(map.remove(&i.to_be_bytes(), |_| {}).unwrap());
     }
     map.check().unwrap();
     assert_eq!(map.len(), n as usize / 2);
     for i in (1..n).step_by(2) {
-        assert!(map.remove(&i.to_be_bytes(), |_| {}));
+        assert!(map.remove(&i.to_be_bytes(), |_| {}).unwrap());
     }
     map.check().unwrap();
     assert_eq!((map.len(), map.page_count()), (0, 0));
     assert!(map.iter().next().is_none());
+}
+
+fn loaded(n: u32, value: usize) -> PageMap {
+    let mut map = PageMap::default();
+    for i in 0..n {
+        let st = vec![(i % 251) as u8; value];
+        map.set(
+            &i.to_be_bytes(),
+            NewRow {
+                digest: (i % 3 != 0).then_some([i as u8; 32]),
+                state: &st,
+                state_id: u64::from(i),
+            },
+            |_| {},
+        )
+        .unwrap();
+    }
+    map
+}
+
+/// A map attached to its store reads back only the pages a read touches,
+/// evicts clean pages down to the budget, never evicts a dirty one, and
+/// a page that cannot be read back is an error, not a wrong answer.
+#[test]
+fn attached_map_faults_in_only_what_it_reads() {
+    let store = Arc::new(Store::default());
+    let mut map = loaded(20_000, 90);
+    map.set_source(store.clone());
+    store.flush(&mut map);
+    let pages = map.page_count();
+    let index: Vec<_> = store
+        .index
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(f, id)| (f.clone(), *id))
+        .collect();
+    assert_eq!(index.len(), pages);
+    let mut map = PageMap::attach(store.clone(), index.clone(), 20_000).unwrap();
+    assert_eq!(map.resident_bytes(), 0);
+
+    // One get: one page.
+    let r = map.get(&12_345u32.to_be_bytes()).unwrap();
+    assert_eq!((r.state_id, r.state.len()), (12_345, 90));
+    assert_eq!(*store.loads.lock().unwrap(), 1);
+    assert_eq!(map.stats().resident_pages, 1);
+    // A short range: the pages it spans.
+    let lo = 1000u32.to_be_bytes();
+    let hi = 1300u32.to_be_bytes();
+    let n = map
+        .range(Bound::Included(&lo[..]), Bound::Excluded(&hi[..]))
+        .count();
+    assert_eq!(n, 300);
+    assert!(*store.loads.lock().unwrap() <= 1 + 300 / (PAGE_BYTES / 94) + 2);
+
+    // Dirty pages stay whatever the budget; clean ones go.
+    map.set(
+        &5u32.to_be_bytes(),
+        NewRow {
+            digest: None,
+            state: b"changed",
+            state_id: 1,
+        },
+        |_| {},
+    )
+    .unwrap();
+    map.evict(0);
+    assert_eq!(map.stats().resident_pages, 1, "only the dirty page stays");
+    assert_eq!(map.get(&5u32.to_be_bytes()).unwrap().state, b"changed");
+    store.flush(&mut map);
+    map.evict(0);
+    assert_eq!(map.resident_bytes(), 0);
+    assert_eq!(map.get(&5u32.to_be_bytes()).unwrap().state, b"changed");
+    assert_eq!(map.iter().count(), 20_000);
+    map.check().unwrap();
+    map.take_fault().unwrap();
+
+    // A lost page: reads report it, writes refuse and change nothing.
+    map.evict(0);
+    let victim = *store.index.lock().unwrap().values().nth(3).unwrap();
+    store.pages.lock().unwrap().remove(&victim);
+    let full = map.iter().count();
+    assert!(full < 20_000);
+    let e = map.take_fault().unwrap_err();
+    assert_eq!(e.code(), "CorruptData");
+    map.take_fault().unwrap();
+    let (fence, _) = index[3].clone();
+    let err = map
+        .set(
+            &fence,
+            NewRow {
+                digest: None,
+                state: b"x",
+                state_id: 2,
+            },
+            |_| {},
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), "CorruptData");
+    assert_eq!(map.len(), 20_000);
+    assert!(!map.is_dirty());
+}
+
+/// Every truncation and every flipped byte of an encoded page is refused
+/// with `CorruptData` (the checksum or the structure checks), never a panic.
+#[test]
+fn damaged_pages_are_refused() {
+    let map = loaded(200, 30);
+    let pages = map.pages();
+    let bytes = encode_leaf(&pages[0]);
+    let back = decode_leaf(&bytes).unwrap();
+    assert_eq!(encode_leaf(&back), bytes);
+    for cut in 0..bytes.len() {
+        assert_eq!(
+            decode_leaf(&bytes[..cut]).unwrap_err().code(),
+            "CorruptData"
+        );
+    }
+    for i in 0..bytes.len() {
+        let mut bad = bytes.clone();
+        bad[i] ^= 0x41;
+        assert_eq!(decode_leaf(&bad).unwrap_err().code(), "CorruptData");
+    }
+    // Structure checks behind a valid checksum: rows out of order.
+    let mut fake = PageMap::default();
+    for k in [b"b", b"a"] {
+        fake.set(
+            k,
+            NewRow {
+                digest: None,
+                state: b"s",
+                state_id: 0,
+            },
+            |_| {},
+        )
+        .unwrap();
+    }
+    let mut enc = encode_leaf(&fake.pages()[0]);
+    let body = enc.len() - 4;
+    let (ka, kb) = (body - 4, body - 2);
+    enc.swap(ka, kb);
+    let crc = crc32(&enc[..body]);
+    enc[body..].copy_from_slice(&crc.to_le_bytes());
+    assert_eq!(decode_leaf(&enc).unwrap_err().code(), "CorruptData");
+}
+
+/// CRC-32 (IEEE), as the page encoding uses.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
 }

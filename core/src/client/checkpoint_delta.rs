@@ -113,7 +113,7 @@ impl Database {
                     if fresh {
                         return Err(r.error("a fresh table lists purged keys"));
                     }
-                    t.purge(k);
+                    t.purge(k)?;
                     prev = Some(k);
                 }
             }

@@ -259,7 +259,7 @@ impl Database {
             WalEntry::PurgeRows { table, keys } => {
                 if let Some(t) = self.tables.get_mut(&table) {
                     for k in &keys {
-                        t.purge(k);
+                        t.purge(k)?;
                     }
                 }
             }

@@ -3,6 +3,7 @@
 
 pub mod condition;
 pub mod fresh_put;
+pub mod page_codec;
 pub mod pages;
 pub mod read;
 pub mod row_state;

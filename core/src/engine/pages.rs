@@ -12,11 +12,12 @@
 //! is copied only when a capture still holds it and a write lands on it.
 
 use crate::codec::row_state::decode_row_state;
-use crate::model::error::Result;
+use crate::model::error::{Error, Result};
 use crate::model::row_state::RowState;
 use std::collections::BTreeMap;
 use std::ops::Bound;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Bytes of keys and states a leaf page holds before it splits.
 pub const PAGE_BYTES: usize = 8 * 1024;
@@ -82,22 +83,22 @@ const EXISTS: u32 = 1 << 31;
 /// the prefix every key of the page shares (so a search compares integers
 /// and touches the data only on a tie). 24 bytes.
 #[derive(Clone, Copy, Debug, Default)]
-struct Slot {
+pub(super) struct Slot {
     /// The key's 8 bytes after the page's shared prefix, big-endian,
     /// zero-padded.
-    prefix: u64,
+    pub(super) prefix: u64,
     /// End of the row's bytes (key then state) in the page's data.
-    end: u32,
+    pub(super) end: u32,
     /// Key length, with [`EXISTS`].
-    key_len: u32,
+    pub(super) key_len: u32,
     /// State id.
-    id: u64,
+    pub(super) id: u64,
 }
 
 /// A key's first 8 bytes as a big-endian integer, zero-padded: where two
 /// prefixes differ they order as their keys do; where they are equal the
 /// keys must be compared.
-fn prefix(key: &[u8]) -> u64 {
+pub(super) fn prefix(key: &[u8]) -> u64 {
     let mut b = [0u8; 8];
     let n = key.len().min(8);
     b[..n].copy_from_slice(&key[..n]);
@@ -106,13 +107,13 @@ fn prefix(key: &[u8]) -> u64 {
 
 impl Slot {
     /// The [`Slot::key_len`] field for a key of `len` bytes.
-    fn key_field(len: usize, exists: bool) -> u32 {
+    pub(super) fn key_field(len: usize, exists: bool) -> u32 {
         len as u32 | if exists { EXISTS } else { 0 }
     }
-    fn key_len(&self) -> usize {
+    pub(super) fn key_len(&self) -> usize {
         (self.key_len & !EXISTS) as usize
     }
-    fn exists(&self) -> bool {
+    pub(super) fn exists(&self) -> bool {
         self.key_len & EXISTS != 0
     }
     fn state_id(&self) -> u64 {
@@ -145,11 +146,11 @@ fn sized<T: Clone>(items: &[T]) -> Vec<T> {
 pub struct Leaf {
     /// Length of a prefix every key of the page shares (at most their
     /// longest common prefix; slots hold the bytes after it).
-    shared: usize,
-    data: Vec<u8>,
-    slots: Vec<Slot>,
+    pub(super) shared: usize,
+    pub(super) data: Vec<u8>,
+    pub(super) slots: Vec<Slot>,
     /// Row digests, one per slot (zero for a tombstone).
-    digests: Vec<[u8; 32]>,
+    pub(super) digests: Vec<[u8; 32]>,
 }
 
 impl Clone for Leaf {
@@ -164,6 +165,13 @@ impl Clone for Leaf {
 }
 
 impl Leaf {
+    /// Bytes the page's buffers hold allocated.
+    pub fn allocated(&self) -> usize {
+        self.data.capacity()
+            + self.slots.capacity() * std::mem::size_of::<Slot>()
+            + self.digests.capacity() * 32
+    }
+
     /// Rows held.
     pub fn len(&self) -> usize {
         self.slots.len()
@@ -174,7 +182,7 @@ impl Leaf {
         self.slots.is_empty()
     }
 
-    fn start(&self, i: usize) -> usize {
+    pub(super) fn start(&self, i: usize) -> usize {
         if i == 0 {
             0
         } else {
@@ -397,14 +405,126 @@ impl Leaf {
     }
 }
 
+/// Where pages that are not in memory are read back from: a durable
+/// region's page store. A page is loaded as its encoding
+/// ([`super::page_codec`]) by the id it was stored under.
+pub trait PageSource: Send + Sync + std::fmt::Debug {
+    /// The encoding of page `id` as last stored.
+    fn load(&self, id: u64) -> Result<Vec<u8>>;
+}
+
+/// An empty page, lent out for a page that could not be read back (the
+/// read's error is recorded; see [`PageMap::take_fault`]).
+static NO_LEAF: Leaf = Leaf {
+    shared: 0,
+    data: Vec::new(),
+    slots: Vec::new(),
+    digests: Vec::new(),
+};
+
+/// A page as the index holds it: the leaf when it is in memory, the id it
+/// is stored under, and whether it changed since it was last stored.
+#[derive(Debug)]
+struct PageRef {
+    /// The page, when resident. A read under `&self` faults it in here; an
+    /// eviction (under `&mut`) takes it out.
+    leaf: OnceLock<Arc<Leaf>>,
+    /// The page's id in the page store.
+    id: u64,
+    /// Whether the page differs from its stored copy (always true for a
+    /// page never stored): a dirty page is never evicted.
+    dirty: bool,
+    /// Set by every read of the page, cleared by the eviction clock.
+    used: AtomicBool,
+}
+
+impl Clone for PageRef {
+    fn clone(&self) -> Self {
+        PageRef {
+            leaf: self.leaf.clone(),
+            id: self.id,
+            dirty: self.dirty,
+            used: AtomicBool::new(self.used.load(Ordering::Relaxed)),
+        }
+    }
+}
+
+impl PageRef {
+    fn new(leaf: Leaf, id: u64) -> PageRef {
+        PageRef {
+            leaf: OnceLock::from(Arc::new(leaf)),
+            id,
+            dirty: true,
+            used: AtomicBool::new(true),
+        }
+    }
+
+    /// The leaf, read back from `source` if it is not resident.
+    fn resident(&mut self, source: &Option<Arc<dyn PageSource>>) -> Result<&mut Arc<Leaf>> {
+        if self.leaf.get().is_none() {
+            let leaf = load(source, self.id)?;
+            let _ = self.leaf.set(Arc::new(leaf));
+        }
+        self.leaf
+            .get_mut()
+            .ok_or_else(|| Error::corrupt(format!("page {} not resident", self.id)))
+    }
+
+    /// The leaf for writing: resident, unshared and marked dirty.
+    fn write(&mut self, source: &Option<Arc<dyn PageSource>>) -> Result<&mut Leaf> {
+        self.dirty = true;
+        Ok(Arc::make_mut(self.resident(source)?))
+    }
+}
+
+/// Read page `id` back from `source`.
+fn load(source: &Option<Arc<dyn PageSource>>, id: u64) -> Result<Leaf> {
+    let source = source.as_ref().ok_or_else(|| {
+        Error::corrupt(format!(
+            "page {id} is not in memory and there is no page store"
+        ))
+    })?;
+    super::page_codec::decode_leaf(&source.load(id)?)
+        .map_err(|e| Error::corrupt(format!("page {id}: {}", e.message())))
+}
+
 /// The rows of a table: leaf pages under an ordered index of their lower
 /// fences. The first page's fence is the empty key; every other page's is
 /// the first key it held when it was split off, and it holds the keys from
 /// its fence up to the next page's.
-#[derive(Clone, Debug, Default)]
+///
+/// With a [`PageSource`] attached ([`PageMap::attach`]) pages need not be
+/// in memory: a read faults a page in (under `&self`), a write dirties it,
+/// [`PageMap::flush`] hands out the dirty pages for storing and
+/// [`PageMap::evict`] drops clean pages the clock did not see used.
+#[derive(Debug, Default)]
 pub struct PageMap {
-    index: BTreeMap<Box<[u8]>, Arc<Leaf>>,
+    index: BTreeMap<Box<[u8]>, PageRef>,
     len: usize,
+    /// The id the next new page gets.
+    next_id: u64,
+    /// Where non-resident pages are read back from (`None`: all resident).
+    source: Option<Arc<dyn PageSource>>,
+    /// Pages removed (merged away) since the last flush: fence and id.
+    dropped: Vec<(Box<[u8]>, u64)>,
+    /// Fence where the eviction clock resumes.
+    hand: Box<[u8]>,
+    /// The first error met reading a page back under `&self`.
+    fault: Mutex<Option<Error>>,
+}
+
+impl Clone for PageMap {
+    fn clone(&self) -> Self {
+        PageMap {
+            index: self.index.clone(),
+            len: self.len,
+            next_id: self.next_id,
+            source: self.source.clone(),
+            dropped: self.dropped.clone(),
+            hand: self.hand.clone(),
+            fault: Mutex::new(None),
+        }
+    }
 }
 
 /// What a [`PageMap`] holds and what it takes (docs/ENGINE.md figures).
@@ -414,18 +534,70 @@ pub struct PageStats {
     pub rows: usize,
     /// Leaf pages.
     pub pages: usize,
-    /// Key bytes.
+    /// Pages in memory (all of them without a page store).
+    pub resident_pages: usize,
+    /// Key bytes of the resident pages.
     pub key_bytes: usize,
-    /// Encoded state bytes.
+    /// Encoded state bytes of the resident pages.
     pub state_bytes: usize,
-    /// Bytes the pages' buffers hold allocated (data, slots, digests).
+    /// Bytes the resident pages' buffers hold allocated (data, slots, digests).
     pub allocated: usize,
 }
 
 /// A row of a capture: the page it sits in (shared) and its index there.
 pub type SharedRow = (Arc<Leaf>, u32);
 
+/// The dirty pages of a [`PageMap`], encoded for storing, and what left
+/// its index ([`PageMap::flush`]).
+#[derive(Clone, Debug, Default)]
+pub struct PageFlush {
+    /// Pages to store: fence, id and encoding.
+    pub pages: Vec<(Box<[u8]>, u64, Vec<u8>)>,
+    /// Pages removed: fence and id (a fence may come back with a new page,
+    /// listed in `pages`).
+    pub dropped: Vec<(Box<[u8]>, u64)>,
+}
+
 impl PageMap {
+    /// A map over pages already stored: `pages` are the fences (ascending,
+    /// the first empty) and ids of a table's pages, read back from
+    /// `source` when first used; `len` is the rows they hold.
+    pub fn attach(
+        source: Arc<dyn PageSource>,
+        pages: impl IntoIterator<Item = (Box<[u8]>, u64)>,
+        len: usize,
+    ) -> Result<PageMap> {
+        let mut map = PageMap {
+            source: Some(source),
+            len,
+            ..PageMap::default()
+        };
+        for (fence, id) in pages {
+            if map.index.is_empty() != fence.is_empty() {
+                return Err(Error::corrupt(
+                    "page index: the first fence must be empty, no other",
+                ));
+            }
+            map.next_id = map.next_id.max(id + 1);
+            let page = PageRef {
+                leaf: OnceLock::new(),
+                id,
+                dirty: false,
+                used: AtomicBool::new(false),
+            };
+            if map.index.insert(fence, page).is_some() {
+                return Err(Error::corrupt("page index: a fence twice"));
+            }
+        }
+        Ok(map)
+    }
+
+    /// Read pages back from `source` from now on (every page resident now
+    /// stays until it is stored and evicted).
+    pub fn set_source(&mut self, source: Arc<dyn PageSource>) {
+        self.source = Some(source);
+    }
+
     /// Rows held (tombstones included).
     pub fn len(&self) -> usize {
         self.len
@@ -441,30 +613,76 @@ impl PageMap {
         self.index.len()
     }
 
-    /// What the pages hold and take.
+    /// The first error met reading a page back since the last call (a read
+    /// that met one saw that page as empty: its result must not be used).
+    pub fn take_fault(&self) -> Result<()> {
+        match self
+            .fault
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+        {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// A page's leaf for reading, faulted in if it is not resident.
+    fn leaf<'a>(&'a self, page: &'a PageRef) -> &'a Leaf {
+        page.used.store(true, Ordering::Relaxed);
+        if let Some(leaf) = page.leaf.get() {
+            return leaf;
+        }
+        match load(&self.source, page.id) {
+            Ok(leaf) => page.leaf.get_or_init(|| Arc::new(leaf)),
+            Err(e) => {
+                self.fault
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .get_or_insert(e);
+                &NO_LEAF
+            }
+        }
+    }
+
+    /// A page's leaf, shared, faulted in if it is not resident.
+    fn shared(&self, page: &PageRef) -> Arc<Leaf> {
+        self.leaf(page);
+        page.leaf
+            .get()
+            .cloned()
+            .unwrap_or_else(|| Arc::new(Leaf::default()))
+    }
+
+    /// A new page's id.
+    fn new_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id - 1
+    }
+
+    /// What the pages hold and take (resident pages only for bytes).
     pub fn stats(&self) -> PageStats {
         let mut s = PageStats {
             rows: self.len,
             pages: self.index.len(),
             ..PageStats::default()
         };
-        for leaf in self.index.values() {
+        for leaf in self.index.values().filter_map(|p| p.leaf.get()) {
             let keys: usize = leaf.slots.iter().map(Slot::key_len).sum();
+            s.resident_pages += 1;
             s.key_bytes += keys;
             s.state_bytes += leaf.data.len() - keys;
-            s.allocated += leaf.data.capacity()
-                + leaf.slots.capacity() * std::mem::size_of::<Slot>()
-                + leaf.digests.capacity() * 32;
+            s.allocated += leaf.allocated();
         }
         s
     }
 
     /// The page that holds (or would hold) `key`, with its fence.
-    fn page(&self, key: &[u8]) -> Option<(&[u8], &Arc<Leaf>)> {
+    fn page(&self, key: &[u8]) -> Option<(&[u8], &Leaf)> {
         self.index
             .range::<[u8], _>((Bound::Unbounded, Bound::Included(key)))
             .next_back()
-            .map(|(f, p)| (&**f, p))
+            .map(|(f, p)| (&**f, self.leaf(p)))
     }
 
     /// The stored row under `key`.
@@ -481,39 +699,50 @@ impl PageMap {
 
     /// The page and index of the row under `key`, shared (a capture).
     pub fn get_shared(&self, key: &[u8]) -> Option<SharedRow> {
-        let (_, leaf) = self.page(key)?;
+        let (_, page) = self
+            .index
+            .range::<[u8], _>((Bound::Unbounded, Bound::Included(key)))
+            .next_back()?;
+        let leaf = self.shared(page);
         let i = leaf.search(key).ok()?;
-        Some((leaf.clone(), i as u32))
+        Some((leaf, i as u32))
     }
 
-    /// Every page, shared, in key order (a capture of the whole table).
+    /// Every page, shared, in key order (a capture of the whole table;
+    /// pages not resident are read back).
     pub fn pages(&self) -> Vec<Arc<Leaf>> {
-        self.index.values().cloned().collect()
+        self.index.values().map(|p| self.shared(p)).collect()
     }
 
     /// Store `row` under `key`; `old` sees what it replaces first (`None`:
     /// a new key).
-    pub fn set(&mut self, key: &[u8], row: NewRow<'_>, old: impl FnOnce(Option<StoredRow<'_>>)) {
-        let done: std::result::Result<bool, std::convert::Infallible> = self.upsert(key, |was| {
+    pub fn set(
+        &mut self,
+        key: &[u8],
+        row: NewRow<'_>,
+        old: impl FnOnce(Option<StoredRow<'_>>),
+    ) -> Result<()> {
+        self.upsert(key, |was| -> Result<Option<OwnedRow>> {
             old(was);
             Ok(Some(OwnedRow {
                 digest: row.digest,
                 state: row.state.to_vec(),
                 state_id: row.state_id,
             }))
-        });
-        let _ = done;
+        })
+        .map(|_| ())
     }
 
     /// One lookup for a read-modify-write: `make` sees the row under `key`
     /// (`None`: a new key) and returns what to store there, or `None` to
-    /// leave it. Returns whether a row was stored; an error from `make`
-    /// changes nothing.
-    pub fn upsert<E>(
+    /// leave it. Returns whether a row was stored; an error from `make` (or
+    /// from reading the page back) changes nothing.
+    pub fn upsert<E: From<Error>>(
         &mut self,
         key: &[u8],
         make: impl FnOnce(Option<StoredRow<'_>>) -> std::result::Result<Option<OwnedRow>, E>,
     ) -> std::result::Result<bool, E> {
+        let source = &self.source;
         let Some((fence, page)) = self
             .index
             .range_mut::<[u8], _>((Bound::Unbounded, Bound::Included(key)))
@@ -524,39 +753,50 @@ impl PageMap {
             };
             let mut leaf = Leaf::default();
             leaf.insert(0, key, &new.as_new());
-            self.index.insert(Box::default(), Arc::new(leaf));
+            let id = self.new_id();
+            self.index.insert(Box::default(), PageRef::new(leaf, id));
             self.len += 1;
             return Ok(true);
         };
-        let found = page.search(key);
-        let Some(new) = make(found.ok().map(|i| page.entry(i).1))? else {
+        page.used.store(true, Ordering::Relaxed);
+        let current = page.resident(source)?;
+        let found = current.search(key);
+        let Some(new) = make(found.ok().map(|i| current.entry(i).1))? else {
             return Ok(false);
         };
         let row = new.as_new();
+        let fence = fence.clone();
         let leaf = match found {
             Ok(i) => {
-                let leaf = Arc::make_mut(page);
+                let leaf = page.write(source)?;
                 leaf.replace(i, &row);
                 leaf
             }
             Err(i) => {
-                self.len += 1;
                 let add = key.len() + row.state.len();
                 // A row past the end of a full page starts the next page:
                 // pages stay full after a sequential load.
-                if i == page.len() && !page.is_empty() && page.data.len() + add > PAGE_BYTES {
+                if i == current.len()
+                    && !current.is_empty()
+                    && current.data.len() + add > PAGE_BYTES
+                {
                     let mut leaf = Leaf::default();
                     leaf.insert(0, key, &row);
-                    self.index.insert(key.into(), Arc::new(leaf));
+                    let id = self.new_id();
+                    self.index.insert(key.into(), PageRef::new(leaf, id));
+                    self.len += 1;
                     return Ok(true);
                 }
-                let leaf = Arc::make_mut(page);
+                let leaf = page.write(source)?;
                 leaf.insert(i, key, &row);
                 leaf
             }
         };
-        if leaf.data.len() > PAGE_BYTES && leaf.len() > 1 {
-            let fence = fence.clone();
+        let over = leaf.data.len() > PAGE_BYTES && leaf.len() > 1;
+        if found.is_err() {
+            self.len += 1;
+        }
+        if over {
             self.split(&fence);
         }
         Ok(true)
@@ -564,21 +804,27 @@ impl PageMap {
 
     /// Split the page at `fence` at its byte midpoint, and the halves again
     /// while one is over [`PAGE_BYTES`] with more than one row (a large row
-    /// among small ones).
+    /// among small ones). The page is resident and dirty (just written).
     fn split(&mut self, fence: &[u8]) {
         let mut todo: Vec<Box<[u8]>> = vec![fence.into()];
         while let Some(fence) = todo.pop() {
             let Some(page) = self.index.get_mut(&fence) else {
                 continue;
             };
-            if page.data.len() <= PAGE_BYTES || page.len() < 2 {
+            let Some(leaf) = page.leaf.get_mut() else {
+                continue;
+            };
+            if leaf.data.len() <= PAGE_BYTES || leaf.len() < 2 {
                 continue;
             }
-            let leaf = Arc::make_mut(page);
+            page.dirty = true;
+            let leaf = Arc::make_mut(leaf);
             let at = leaf.split_point();
             let right = leaf.split_off(at);
             let right_fence: Box<[u8]> = right.key(0).into();
-            self.index.insert(right_fence.clone(), Arc::new(right));
+            let id = self.new_id();
+            self.index
+                .insert(right_fence.clone(), PageRef::new(right, id));
             todo.push(fence);
             todo.push(right_fence);
         }
@@ -587,30 +833,34 @@ impl PageMap {
     /// Take the row under `key` out; `old` sees it first. Returns whether
     /// a row was there. A page left below a quarter full merges with a
     /// neighbour when both fit in one page.
-    pub fn remove(&mut self, key: &[u8], old: impl FnOnce(StoredRow<'_>)) -> bool {
+    pub fn remove(&mut self, key: &[u8], old: impl FnOnce(StoredRow<'_>)) -> Result<bool> {
+        let source = &self.source;
         let Some((fence, page)) = self
             .index
             .range_mut::<[u8], _>((Bound::Unbounded, Bound::Included(key)))
             .next_back()
         else {
-            return false;
+            return Ok(false);
         };
-        let Ok(i) = page.search(key) else {
-            return false;
+        let current = page.resident(source)?;
+        let Ok(i) = current.search(key) else {
+            return Ok(false);
         };
-        old(page.entry(i).1);
+        old(current.entry(i).1);
         let fence = fence.clone();
-        Arc::make_mut(page).remove(i);
+        let leaf = page.write(source)?;
+        leaf.remove(i);
+        let small = leaf.data.len() < PAGE_BYTES / 4;
         self.len -= 1;
-        if page.data.len() < PAGE_BYTES / 4 {
-            self.merge(&fence);
+        if small {
+            self.merge(&fence)?;
         }
-        true
+        Ok(true)
     }
 
     /// Merge the page at `fence` with its right neighbour (or, for the last
     /// page, its left one) when both fit in one page; drop it when empty.
-    fn merge(&mut self, fence: &[u8]) {
+    fn merge(&mut self, fence: &[u8]) -> Result<()> {
         let right = self
             .index
             .range::<[u8], _>((Bound::Excluded(fence), Bound::Unbounded))
@@ -625,26 +875,42 @@ impl PageMap {
             (_, Some(r)) => (Box::<[u8]>::from(fence), r),
             (Some(l), None) => (l, Box::<[u8]>::from(fence)),
             (None, None) => {
-                if self.index.get(fence).is_some_and(|p| p.is_empty()) {
-                    self.index.clear();
+                let empty = self
+                    .index
+                    .get(fence)
+                    .and_then(|p| p.leaf.get())
+                    .is_some_and(|l| l.is_empty());
+                if empty {
+                    let dropped: Vec<_> = std::mem::take(&mut self.index)
+                        .into_iter()
+                        .map(|(f, p)| (f, p.id))
+                        .collect();
+                    self.dropped.extend(dropped);
                 }
-                return;
+                return Ok(());
             }
         };
-        let fits = {
-            let pa = &self.index[&a];
-            let pb = &self.index[&b];
-            pa.data.len() + pb.data.len() <= PAGE_BYTES || pa.is_empty() || pb.is_empty()
-        };
+        let source = &self.source;
+        let mut sizes = [(0, false); 2];
+        for (n, f) in [&a, &b].into_iter().enumerate() {
+            let Some(page) = self.index.get_mut(f) else {
+                return Ok(());
+            };
+            let leaf = page.resident(source)?;
+            sizes[n] = (leaf.data.len(), leaf.is_empty());
+        }
+        let fits = sizes[0].0 + sizes[1].0 <= PAGE_BYTES || sizes[0].1 || sizes[1].1;
         if !fits {
-            return;
+            return Ok(());
         }
         let Some(pb) = self.index.remove(&b) else {
-            return;
+            return Ok(());
         };
-        if let Some(pa) = self.index.get_mut(&a) {
-            Arc::make_mut(pa).append(&pb);
+        self.dropped.push((b, pb.id));
+        if let (Some(pa), Some(right)) = (self.index.get_mut(&a), pb.leaf.get()) {
+            pa.write(source)?.append(right);
         }
+        Ok(())
     }
 
     /// Rows between two bounds, ascending (reversible).
@@ -661,11 +927,15 @@ impl PageMap {
         };
         let span = (!empty).then(|| {
             let first = match lo {
-                Bound::Unbounded => self.index.iter().next().map(|(f, p)| (&**f, p)),
+                Bound::Unbounded => self.index.iter().next().map(|(f, p)| (&**f, self.leaf(p))),
                 Bound::Included(k) | Bound::Excluded(k) => self.page(k),
             };
             let last = match hi {
-                Bound::Unbounded => self.index.iter().next_back().map(|(f, p)| (&**f, p)),
+                Bound::Unbounded => self
+                    .index
+                    .iter()
+                    .next_back()
+                    .map(|(f, p)| (&**f, self.leaf(p))),
                 Bound::Included(k) | Bound::Excluded(k) => self.page(k),
             };
             first.zip(last).map(|((ff, fl), (lf, ll))| {
@@ -680,7 +950,8 @@ impl PageMap {
                 let (ff, lf): (&'a [u8], &'a [u8]) = (ff, lf);
                 self.index
                     .range::<[u8], _>((Bound::Included(ff), Bound::Included(lf)))
-                    .flat_map(move |(f, leaf)| {
+                    .flat_map(move |(f, page)| {
+                        let leaf = self.leaf(page);
                         let a = if **f == *ff { start } else { 0 };
                         let b = if **f == *lf { end } else { leaf.len() };
                         (a..b.max(a)).map(move |i| leaf.entry(i))
@@ -690,7 +961,7 @@ impl PageMap {
 
     /// Every row in key order (reversible).
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&[u8], StoredRow<'_>)> {
-        self.index.values().flat_map(|leaf| page_rows(leaf))
+        self.index.values().flat_map(|p| page_rows(self.leaf(p)))
     }
 
     /// Recompute every row's digest and id with `f` (key, state → digest,
@@ -700,8 +971,9 @@ impl PageMap {
         mut f: impl FnMut(&[u8], &[u8]) -> Result<(Option<[u8; 32]>, u64)>,
         mut changed: impl FnMut(&[u8], StoredRow<'_>, StoredRow<'_>),
     ) -> Result<()> {
+        let source = &self.source;
         for page in self.index.values_mut() {
-            let leaf = Arc::make_mut(page);
+            let leaf = page.write(source)?;
             for i in 0..leaf.len() {
                 let (key, old) = leaf.entry(i);
                 let (digest, state_id) = f(key, old.state)?;
@@ -720,13 +992,107 @@ impl PageMap {
         Ok(())
     }
 
+    /// Whether any page changed since the last [`flush`](Self::flush).
+    pub fn is_dirty(&self) -> bool {
+        !self.dropped.is_empty() || self.index.values().any(|p| p.dirty)
+    }
+
+    /// The dirty pages, encoded, and the pages dropped since the last
+    /// flush. Nothing is marked: call [`flushed`](Self::flushed) once the
+    /// flush is stored (a failed store changes nothing).
+    pub fn flush(&self) -> PageFlush {
+        PageFlush {
+            pages: self
+                .index
+                .iter()
+                .filter(|(_, p)| p.dirty)
+                .filter_map(|(f, p)| {
+                    let leaf = p.leaf.get()?;
+                    Some((f.clone(), p.id, super::page_codec::encode_leaf(leaf)))
+                })
+                .collect(),
+            dropped: self.dropped.clone(),
+        }
+    }
+
+    /// The last [`flush`](Self::flush) is stored (no write came between):
+    /// its pages are clean (evictable) from now on.
+    pub fn flushed(&mut self) {
+        self.dropped.clear();
+        for page in self.index.values_mut() {
+            page.dirty = false;
+        }
+    }
+
+    /// Bytes the resident pages' buffers hold allocated.
+    pub fn resident_bytes(&self) -> usize {
+        self.index
+            .values()
+            .filter_map(|p| p.leaf.get())
+            .map(|l| l.allocated())
+            .sum()
+    }
+
+    /// Evict clean pages (stored, not changed since) until at most `keep`
+    /// bytes of pages stay resident or no clean page is left, by a clock:
+    /// a page read since the hand last passed gets a second chance.
+    /// Returns the bytes freed. Without a page source nothing is evicted.
+    pub fn evict(&mut self, keep: usize) -> usize {
+        if self.source.is_none() {
+            return 0;
+        }
+        let mut resident = self.resident_bytes();
+        let mut freed = 0;
+        if resident <= keep {
+            return 0;
+        }
+        // Two sweeps from the hand: the first clears use bits, the second
+        // finds them clear.
+        let hand = std::mem::take(&mut self.hand);
+        let fences: Vec<Box<[u8]>> = self
+            .index
+            .range::<[u8], _>((Bound::Included(&*hand), Bound::Unbounded))
+            .chain(
+                self.index
+                    .range::<[u8], _>((Bound::Unbounded, Bound::Excluded(&*hand))),
+            )
+            .map(|(f, _)| f.clone())
+            .collect();
+        'sweeps: for _ in 0..2 {
+            for fence in &fences {
+                let Some(page) = self.index.get_mut(fence) else {
+                    continue;
+                };
+                if page.dirty || page.leaf.get().is_none() {
+                    continue;
+                }
+                if page.used.swap(false, Ordering::Relaxed) {
+                    continue;
+                }
+                if let Some(leaf) = page.leaf.take() {
+                    let bytes = leaf.allocated();
+                    resident -= bytes;
+                    freed += bytes;
+                }
+                if resident <= keep {
+                    self.hand = fence.clone();
+                    break 'sweeps;
+                }
+            }
+        }
+        freed
+    }
+
     /// Check the structure (tests): pages in order, fences below their
-    /// keys, keys ascending, no empty page, sizes within the rules.
+    /// keys, keys ascending, no empty page, sizes within the rules (pages
+    /// not resident are read back).
     #[doc(hidden)]
     pub fn check(&self) -> std::result::Result<(), String> {
         let mut prev: Option<&[u8]> = None;
         let mut count = 0;
-        for (n, (fence, leaf)) in self.index.iter().enumerate() {
+        for (n, (fence, page)) in self.index.iter().enumerate() {
+            let leaf = self.leaf(page);
+            self.take_fault().map_err(|e| e.to_string())?;
             if n == 0 && !fence.is_empty() {
                 return Err("first fence not empty".into());
             }

@@ -186,14 +186,15 @@ impl<B: RowBook> Table<B> {
     }
 
     /// Remove the row at `key` without leaving a tombstone (a local purge:
-    /// the row is forgotten, not deleted). Returns whether a row was there.
-    pub fn purge(&mut self, key: &[u8]) -> bool {
+    /// the row is forgotten, not deleted). Returns whether a row was there;
+    /// an error (a page that could not be read back) changes nothing.
+    pub fn purge(&mut self, key: &[u8]) -> Result<bool> {
         let book = &mut self.book;
-        if !self.rows.remove(key, |old| book.removed(key, old)) {
-            return false;
+        if !self.rows.remove(key, |old| book.removed(key, old))? {
+            return Ok(false);
         }
         self.note_change(key);
-        true
+        Ok(true)
     }
 
     /// Merge a record's effect into the row at `key`.

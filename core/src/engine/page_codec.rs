@@ -1,0 +1,115 @@
+//! A leaf page's encoding in a durable region's page store (FORMAT.md §12
+//! "Page"): what [`super::pages::PageMap::flush`] writes and a page fault
+//! reads back. Bytes read back are checked (CRC, lengths, key order) before
+//! anything of them is used: a damaged page is `CorruptData`.
+
+use super::pages::{prefix, Leaf, Slot};
+use crate::codec::buf::{put_varint, Reader};
+use crate::model::error::{Error, Result};
+
+/// Version byte of a page encoding.
+pub const PAGE_VERSION: u8 = 1;
+
+/// Flag of a row that exists (has a digest).
+const EXISTS: u8 = 1;
+
+/// Encode `leaf`.
+pub fn encode_leaf(leaf: &Leaf) -> Vec<u8> {
+    let n = leaf.len();
+    let digests = leaf.slots.iter().filter(|s| s.exists()).count();
+    let mut out = Vec::with_capacity(16 + n * 14 + digests * 32 + leaf.data.len());
+    out.push(PAGE_VERSION);
+    put_varint(&mut out, leaf.shared as u64);
+    put_varint(&mut out, n as u64);
+    for i in 0..n {
+        let slot = &leaf.slots[i];
+        let state_len = slot.end as usize - leaf.start(i) - slot.key_len();
+        put_varint(&mut out, slot.key_len() as u64);
+        put_varint(&mut out, state_len as u64);
+        out.push(if slot.exists() { EXISTS } else { 0 });
+        out.extend_from_slice(&slot.id.to_le_bytes());
+    }
+    for (slot, digest) in leaf.slots.iter().zip(&leaf.digests) {
+        if slot.exists() {
+            out.extend_from_slice(digest);
+        }
+    }
+    out.extend_from_slice(&leaf.data);
+    let crc = crc32fast::hash(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// Decode a page encoded by [`encode_leaf`], checking everything.
+pub fn decode_leaf(bytes: &[u8]) -> Result<Leaf> {
+    let Some((body, crc)) = bytes.split_last_chunk::<4>() else {
+        return Err(Error::corrupt("page: shorter than its checksum"));
+    };
+    if crc32fast::hash(body) != u32::from_le_bytes(*crc) {
+        return Err(Error::corrupt("page: checksum mismatch"));
+    }
+    let mut r = Reader::new(body, "page");
+    let version = r.u8()?;
+    if version != PAGE_VERSION {
+        return Err(r.error(format!("unknown page version {version}")));
+    }
+    let shared = r.count()?;
+    // Each row's header takes at least 11 bytes.
+    let rows = r.read_vec(11, |r| {
+        let key_len = r.count()?;
+        let state_len = r.count()?;
+        let flags = r.u8()?;
+        if flags & !EXISTS != 0 {
+            return Err(r.error(format!("unknown row flags {flags:#x}")));
+        }
+        Ok((key_len, state_len, flags == EXISTS, r.u64_le()?))
+    })?;
+    let mut digests = Vec::with_capacity(rows.len());
+    for &(_, _, exists, _) in &rows {
+        digests.push(if exists {
+            r.take(32)?.try_into().unwrap_or_default()
+        } else {
+            [0; 32]
+        });
+    }
+    let data = r.take(r.remaining())?;
+    let mut slots = Vec::with_capacity(rows.len());
+    let mut end = 0usize;
+    for &(key_len, state_len, exists, id) in &rows {
+        let start = end;
+        end = end
+            .checked_add(key_len)
+            .and_then(|e| e.checked_add(state_len))
+            .filter(|&e| e <= data.len() && e <= u32::MAX as usize)
+            .ok_or_else(|| Error::corrupt("page: rows run past its data"))?;
+        let key = &data[start..start + key_len];
+        if key.len() < shared {
+            return Err(Error::corrupt("page: a key shorter than the shared prefix"));
+        }
+        slots.push(Slot {
+            prefix: prefix(&key[shared..]),
+            end: end as u32,
+            key_len: Slot::key_field(key_len, exists),
+            id,
+        });
+    }
+    if end != data.len() {
+        return Err(Error::corrupt("page: bytes after its last row"));
+    }
+    let leaf = Leaf {
+        shared,
+        data: data.to_vec(),
+        slots,
+        digests,
+    };
+    for i in 1..leaf.len() {
+        let (a, b) = (leaf.key(i - 1), leaf.key(i));
+        if a >= b {
+            return Err(Error::corrupt("page: keys out of order"));
+        }
+        if b[..shared] != leaf.key(0)[..shared] {
+            return Err(Error::corrupt("page: a key outside the shared prefix"));
+        }
+    }
+    Ok(leaf)
+}
