@@ -385,7 +385,7 @@ fn attached_map_faults_in_only_what_it_reads() {
     assert_eq!(map.get(&5u32.to_be_bytes()).unwrap().state, b"changed");
     assert_eq!(map.iter().count(), 20_000);
     map.check().unwrap();
-    map.take_fault().unwrap();
+    map.fault().unwrap();
 
     // A lost page: reads report it, writes refuse and change nothing.
     map.evict(0);
@@ -393,9 +393,15 @@ fn attached_map_faults_in_only_what_it_reads() {
     store.pages.lock().unwrap().remove(&victim);
     let full = map.iter().count();
     assert!(full < 20_000);
-    let e = map.take_fault().unwrap_err();
+    let e = map.fault().unwrap_err();
     assert_eq!(e.code(), "CorruptData");
-    map.take_fault().unwrap();
+    assert_eq!(
+        map.fault().unwrap_err(),
+        e,
+        "the fault stays for every reader"
+    );
+    map.clear_fault();
+    map.fault().unwrap();
     let (fence, _) = index[3].clone();
     let err = map
         .set(

@@ -39,6 +39,8 @@ pub struct Database {
     /// The log's next cursor when the last checkpoint was taken: a delta
     /// checkpoint holds the records from here on.
     pub(crate) checkpointed_cursor: u64,
+    /// A paged region's page store state (rows on disk behind a cache).
+    pub(crate) paged: Option<Box<super::paged::Paged>>,
 }
 
 /// A check run before every local write commits (put, update, delete,
@@ -136,7 +138,8 @@ impl Database {
         check_region(&options.region)?;
         let storage = crate::storage::fs::FsStorage::open_region(
             dir.as_ref(),
-            crate::storage::fs::FsOptions::new(options.sync, options.checkpoint_bytes),
+            crate::storage::fs::FsOptions::new(options.sync, options.checkpoint_bytes)
+                .cache_bytes(options.cache_bytes),
             &options.region,
             options.clock.now_ms(),
         )?;
@@ -178,14 +181,21 @@ impl Database {
                 health: Default::default(),
                 write_guard: None,
                 checkpointed_cursor: 1,
+                paged: None,
             },
         };
         db.retention = options.retention;
         db.max_drift_ms = options.max_clock_drift_ms;
+        if let Some(pages) = recovered.pages {
+            let cache = options
+                .cache_bytes
+                .unwrap_or(crate::storage::fs::DEFAULT_CACHE_BYTES);
+            db.restore_paged(pages, cache)?;
+        }
         for d in &recovered.deltas {
             db.apply_delta(d)?;
         }
-        if db.storage.is_durable() {
+        if db.storage.is_durable() && db.paged.is_none() {
             // Rows replayed from the log below are what the next (delta)
             // checkpoint must hold.
             db.changes_checkpointed();
@@ -224,7 +234,7 @@ impl Database {
             }
             WalEntry::CreateTable(s) => {
                 let mut t = Table::new(s);
-                if self.storage.is_durable() {
+                if self.storage.is_durable() && self.paged.is_none() {
                     t.track_changes();
                 }
                 self.tables.insert(t.schema.name.clone(), t);
@@ -366,6 +376,9 @@ impl Database {
         if !self.storage.is_durable() {
             return Ok(());
         }
+        if self.paged.is_some() {
+            return self.checkpoint_paged();
+        }
         let delta = if delta_ok && self.storage.delta_allowed() {
             self.export_delta()?
         } else {
@@ -428,6 +441,7 @@ impl Database {
         if let Err(e) = self.background_work() {
             self.note_background_error(&e);
         }
+        self.paged_after_commit();
         Ok(())
     }
 

@@ -160,7 +160,9 @@ impl Database {
     /// [`finish_delta`](Self::finish_delta).
     pub fn begin_delta(&mut self) -> Result<Option<DeltaCheckpoint>> {
         self.check_open()?;
-        if !self.storage.is_durable() || self.storage.delta_in_flight() {
+        if !self.storage.is_durable() || self.storage.delta_in_flight() || self.paged.is_some() {
+            // A paged region checkpoints inline: a checkpoint writes only
+            // the pages changed since the last one.
             return Ok(None);
         }
         let capture = if self.storage.delta_allowed() {

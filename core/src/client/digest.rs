@@ -26,6 +26,7 @@ impl Database {
     pub fn verify_table_digest(&self, table: &str) -> Result<Digest> {
         let t = self.table(table)?;
         let rescanned = t.rescan()?;
+        self.page_faults()?;
         if rescanned != t.accumulator() {
             return Err(Error::corrupt(format!(
                 "table '{table}': maintained digest {} but rows hash to {}",
@@ -47,6 +48,7 @@ impl Database {
         let s = encode_bound(&t.schema, start)?;
         let e = encode_bound(&t.schema, end)?;
         let acc = t.range_accumulator(&s, &e);
+        self.page_faults()?;
         Ok(RangeDigest {
             rows: acc.count,
             digest: acc.digest(),
@@ -60,6 +62,8 @@ impl Database {
         start: &[u8],
         end: &[u8],
     ) -> Result<Accumulator> {
-        Ok(self.table(table)?.range_accumulator(start, end))
+        let acc = self.table(table)?.range_accumulator(start, end);
+        self.page_faults()?;
+        Ok(acc)
     }
 }

@@ -49,6 +49,7 @@ impl Database {
             .iter()
             .map(|e| (e.cursor, e.bytes.clone()))
             .collect();
+        self.page_faults()?;
         Ok(FullCapture {
             head,
             tables,

@@ -14,6 +14,7 @@ mod full_capture;
 #[cfg(feature = "fs")]
 pub mod offline;
 pub mod options;
+pub mod paged;
 pub mod purge;
 pub mod read;
 pub mod remote_checks;

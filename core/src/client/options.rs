@@ -23,6 +23,12 @@ pub struct DatabaseOptions {
     /// ahead of the clock: one far-future stamp would otherwise pin the
     /// hybrid logical clock. Refusals are counted in `Database::health`.
     pub max_clock_drift_ms: i64,
+    /// Keep a durable region's rows in a page store on disk behind a cache
+    /// of this many bytes (issue 11; a new directory is created paged, and
+    /// a paged directory opens paged whatever this says, with a 256 MiB
+    /// cache when `None`). `None` keeps every row of a new directory in
+    /// memory. Ignored in memory.
+    pub cache_bytes: Option<u64>,
 }
 
 impl DatabaseOptions {
@@ -35,6 +41,7 @@ impl DatabaseOptions {
             retention: Retention::default(),
             checkpoint_bytes: 64 * 1024 * 1024,
             max_clock_drift_ms: super::remote_checks::DEFAULT_MAX_CLOCK_DRIFT_MS,
+            cache_bytes: None,
         }
     }
 
@@ -62,6 +69,13 @@ impl DatabaseOptions {
         self
     }
 
+    /// Keep a durable region's rows on disk behind a cache of `bytes`
+    /// (see [`DatabaseOptions::cache_bytes`]).
+    pub fn cache_bytes(mut self, bytes: u64) -> Self {
+        self.cache_bytes = Some(bytes);
+        self
+    }
+
     /// Set the checkpoint threshold.
     pub fn checkpoint_bytes(mut self, bytes: u64) -> Self {
         self.checkpoint_bytes = bytes;
@@ -77,6 +91,7 @@ impl std::fmt::Debug for DatabaseOptions {
             .field("retention", &self.retention)
             .field("checkpoint_bytes", &self.checkpoint_bytes)
             .field("max_clock_drift_ms", &self.max_clock_drift_ms)
+            .field("cache_bytes", &self.cache_bytes)
             .finish()
     }
 }

@@ -24,8 +24,8 @@ impl Database {
         let t = self.table(table)?;
         validate_get_options(options)?;
         let key = encode_key(&t.schema, pk)?;
-        match t.stored(&key) {
-            None => Ok(None),
+        let row = match t.stored(&key) {
+            None => None,
             Some(s) => {
                 // Only a time to live makes a read look at the time: a
                 // table without one skips the clock (a host call in wasm).
@@ -34,9 +34,12 @@ impl Database {
                 } else {
                     self.now_ms()
                 };
-                read_row(&t.schema, &key, s, options, now)
+                read_row(&t.schema, &key, s, options, now)?
             }
-        }
+        };
+        // A page that could not be read back read as empty (paged regions).
+        self.page_faults()?;
+        Ok(row)
     }
 
     /// Read one page of a key range (Tablestore `GetRange`). Forward: `start`
@@ -85,6 +88,7 @@ impl Database {
                 rows.push(row);
             }
         }
+        self.page_faults()?;
         Ok(RangePage { rows, next_start })
     }
 

@@ -51,6 +51,32 @@ impl Database {
     }
 }
 
+/// A region's head as [`Database::put_region_head`] writes it.
+pub(crate) struct RegionHead {
+    pub region: String,
+    pub hlc_last: u64,
+    pub local_seq: u64,
+    pub next_cursor: u64,
+    pub vv: crate::log::version_vector::VersionVector,
+    pub dropped: crate::log::version_vector::VersionVector,
+}
+
+/// Read a region head; `read_vv` reads its version vectors (the layout
+/// changed with snapshot version 2).
+pub(crate) fn read_region_head(
+    r: &mut Reader<'_>,
+    read_vv: fn(&mut Reader<'_>) -> Result<crate::log::version_vector::VersionVector>,
+) -> Result<RegionHead> {
+    Ok(RegionHead {
+        region: r.string()?.to_string(),
+        hlc_last: r.u64_le()?,
+        local_seq: r.varint()?,
+        next_cursor: r.varint()?,
+        vv: read_vv(r)?,
+        dropped: read_vv(r)?,
+    })
+}
+
 /// Rebuild a database from snapshot bytes over the given storage.
 pub(crate) fn decode(
     bytes: &[u8],
@@ -65,12 +91,14 @@ pub(crate) fn decode(
     let payload = decode_frame_version(MAGIC_SNAPSHOT, version, bytes, MAX_SNAPSHOT_BYTES)?;
     let read_vv = if legacy { read_vv_v1 } else { read_vv };
     let mut r = Reader::new(&payload, "snapshot");
-    let region = r.string()?.to_string();
-    let hlc_last = r.u64_le()?;
-    let local_seq = r.varint()?;
-    let next_cursor = r.varint()?;
-    let vv = read_vv(&mut r)?;
-    let dropped = read_vv(&mut r)?;
+    let RegionHead {
+        region,
+        hlc_last,
+        local_seq,
+        next_cursor,
+        vv,
+        dropped,
+    } = read_region_head(&mut r, read_vv)?;
     let mut tables = BTreeMap::new();
     for _ in 0..r.count()? {
         let schema = read_schema(&mut r)?;
@@ -123,5 +151,6 @@ pub(crate) fn decode(
         health: Default::default(),
         write_guard: None,
         checkpointed_cursor: next_cursor,
+        paged: None,
     })
 }

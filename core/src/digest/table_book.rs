@@ -27,6 +27,18 @@ pub struct TableBook {
     scratch: Vec<u8>,
 }
 
+impl TableBook {
+    /// The book of rows already held elsewhere (a paged region's pages):
+    /// their digest sum and state-id sum as last stored.
+    pub(crate) fn restored(acc: Accumulator, state_sum: u64) -> TableBook {
+        TableBook {
+            acc,
+            state_sum,
+            ..TableBook::default()
+        }
+    }
+}
+
 impl RowBook for TableBook {
     fn fingerprint(
         &mut self,

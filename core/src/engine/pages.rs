@@ -414,7 +414,7 @@ pub trait PageSource: Send + Sync + std::fmt::Debug {
 }
 
 /// An empty page, lent out for a page that could not be read back (the
-/// read's error is recorded; see [`PageMap::take_fault`]).
+/// read's error is recorded; see [`PageMap::fault`]).
 static NO_LEAF: Leaf = Leaf {
     shared: 0,
     data: Vec::new(),
@@ -598,6 +598,11 @@ impl PageMap {
         self.source = Some(source);
     }
 
+    /// Where pages are read back from, when attached to a page store.
+    pub fn source(&self) -> Option<&Arc<dyn PageSource>> {
+        self.source.as_ref()
+    }
+
     /// Rows held (tombstones included).
     pub fn len(&self) -> usize {
         self.len
@@ -613,18 +618,27 @@ impl PageMap {
         self.index.len()
     }
 
-    /// The first error met reading a page back since the last call (a read
-    /// that met one saw that page as empty: its result must not be used).
-    pub fn take_fault(&self) -> Result<()> {
-        match self
+    /// The first error met reading a page back since
+    /// [`clear_fault`](Self::clear_fault): a read that met one saw that page
+    /// as empty, so every read result since must be discarded. It stays
+    /// set (concurrent readers each see it) until cleared.
+    pub fn fault(&self) -> Result<()> {
+        match &*self
             .fault
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take()
         {
-            Some(e) => Err(e),
+            Some(e) => Err(e.clone()),
             None => Ok(()),
         }
+    }
+
+    /// Forget the recorded fault (the next read tries the store again).
+    pub fn clear_fault(&mut self) {
+        *self
+            .fault
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
     }
 
     /// A page's leaf for reading, faulted in if it is not resident.
@@ -1092,7 +1106,7 @@ impl PageMap {
         let mut count = 0;
         for (n, (fence, page)) in self.index.iter().enumerate() {
             let leaf = self.leaf(page);
-            self.take_fault().map_err(|e| e.to_string())?;
+            self.fault().map_err(|e| e.to_string())?;
             if n == 0 && !fence.is_empty() {
                 return Err("first fence not empty".into());
             }

@@ -78,6 +78,29 @@ impl<B: RowBook> Table<B> {
         }
     }
 
+    /// A table over rows already held (a paged region's attached pages)
+    /// and the book kept in step with them.
+    pub fn from_parts(schema: TableSchema, rows: PageMap, book: B) -> Self {
+        Table {
+            schema,
+            rows,
+            book,
+            changed: None,
+            fresh: false,
+        }
+    }
+
+    /// The rows' pages.
+    pub fn page_map(&self) -> &PageMap {
+        &self.rows
+    }
+
+    /// The rows' pages, for flushing and eviction (a paged region's
+    /// checkpoint); writes go through the table.
+    pub fn page_map_mut(&mut self) -> &mut PageMap {
+        &mut self.rows
+    }
+
     /// Start remembering which keys change (kept until
     /// [`clear_changes`](Self::clear_changes)); what changed before is not known.
     pub fn track_changes(&mut self) {

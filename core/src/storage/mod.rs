@@ -17,6 +17,8 @@ pub use memory::MemoryStorage;
 pub use wal_entry::WalEntry;
 
 use crate::model::error::Result;
+use kv::{KvBatch, KvSnapshot, KvStore};
+use std::sync::Arc;
 
 /// When appended entries are forced to stable storage.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -45,9 +47,27 @@ impl SyncPolicy {
     }
 }
 
+/// A paged region's page store as recovery found it.
+#[derive(Clone)]
+pub struct PagedRecovery {
+    /// The store.
+    pub store: Arc<dyn KvStore>,
+    /// Its committed state at open: the region as of the last checkpoint.
+    pub snapshot: Arc<dyn KvSnapshot>,
+}
+
+impl std::fmt::Debug for PagedRecovery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PagedRecovery")
+    }
+}
+
 /// What storage hands back on open.
 #[derive(Debug, Default)]
 pub struct Recovered {
+    /// A paged region's page store (its rows, head and log as of the last
+    /// checkpoint); `entries` then hold what was appended after it.
+    pub pages: Option<PagedRecovery>,
     /// The newest checkpoint's snapshot bytes (see `codec::snapshot`), if any.
     pub snapshot: Option<Vec<u8>>,
     /// Delta checkpoints on top of that snapshot (each the bytes of
@@ -252,6 +272,20 @@ pub trait Storage: Send + Sync {
     /// returned as the error, and the next checkpoint is full again.
     fn finish_full(&mut self, _covers: u64, _result: Result<u64>) -> Result<bool> {
         Ok(false)
+    }
+    /// The page store a paged region keeps its rows in (`None`: rows in
+    /// memory and checkpoint files).
+    fn page_store(&self) -> Option<Arc<dyn KvStore>> {
+        None
+    }
+    /// Commit a paged region's checkpoint: `batch` (its dirty pages, head,
+    /// tables and log records since the last one) goes into the page store
+    /// in one durable commit, marked as covering every entry appended so
+    /// far; the log segments it covers are then removed.
+    fn checkpoint_pages(&mut self, _batch: KvBatch) -> Result<()> {
+        Err(crate::model::error::Error::invalid(
+            "this storage keeps no page store",
+        ))
     }
     /// Whether this storage survives the process (false for memory).
     fn is_durable(&self) -> bool;

@@ -21,6 +21,11 @@ pub const MAGIC_MANIFEST: [u8; 4] = *b"TSMF";
 /// version 2) nor background folds (a delta's base is always the newest
 /// full checkpoint). All are migrated to this one on open.
 pub const DIR_FORMAT: u8 = 4;
+/// Directory format of a region whose rows live in its page store
+/// (`pages.redb`, FORMAT.md §12 "Page store"): format 4's files, no
+/// checkpoint files, and the page store holding the checkpointed state.
+/// A build that reads only format 4 refuses it (`UnsupportedVersion`).
+pub const PAGED_DIR_FORMAT: u8 = 5;
 /// The oldest directory format with a manifest this build reads (and
 /// migrates: its manifest is rewritten as [`DIR_FORMAT`]).
 pub const OLDEST_MANIFEST_FORMAT: u8 = 2;
@@ -45,6 +50,9 @@ pub struct Manifest {
     pub checkpoint_bytes: u64,
     /// Segment size it was created with (informational).
     pub segment_bytes: u64,
+    /// Whether the rows live in the page store (directory format
+    /// [`PAGED_DIR_FORMAT`]) rather than in checkpoint files.
+    pub paged: bool,
 }
 
 impl Manifest {
@@ -57,6 +65,7 @@ impl Manifest {
             sync: options.sync,
             checkpoint_bytes: options.checkpoint_bytes,
             segment_bytes: options.segment_bytes,
+            paged: false,
         }
     }
 
@@ -94,7 +103,11 @@ pub fn encode_manifest(m: &Manifest) -> Result<Vec<u8>> {
     body.extend_from_slice(region);
     let mut out = Vec::with_capacity(MANIFEST_HEADER_LEN + body.len() + 4);
     out.extend_from_slice(&MAGIC_MANIFEST);
-    out.push(DIR_FORMAT);
+    out.push(if m.paged {
+        PAGED_DIR_FORMAT
+    } else {
+        DIR_FORMAT
+    });
     out.push(0);
     out.extend_from_slice(&[0, 0]);
     out.extend_from_slice(&crc32fast::hash(&out[..8]).to_le_bytes());
@@ -126,12 +139,12 @@ pub fn decode_manifest_format(bytes: &[u8]) -> Result<(Manifest, u8)> {
         return Err(bad("header checksum mismatch".into()));
     }
     let format = bytes[4];
-    if !(OLDEST_MANIFEST_FORMAT..=DIR_FORMAT).contains(&format)
+    if !(OLDEST_MANIFEST_FORMAT..=PAGED_DIR_FORMAT).contains(&format)
         || bytes[5] != 0
         || bytes[6..8] != [0, 0]
     {
         return Err(Error::UnsupportedVersion(format!(
-            "{MANIFEST_FILE} says directory format {} flags {:#04x}; this build reads format {DIR_FORMAT} (and older directories, which it migrates)",
+            "{MANIFEST_FILE} says directory format {} flags {:#04x}; this build reads formats {DIR_FORMAT} and {PAGED_DIR_FORMAT} (and older directories, which it migrates)",
             bytes[4], bytes[5]
         )));
     }
@@ -183,6 +196,7 @@ pub fn decode_manifest_format(bytes: &[u8]) -> Result<(Manifest, u8)> {
         sync,
         checkpoint_bytes,
         segment_bytes,
+        paged: format == PAGED_DIR_FORMAT,
     };
     if m.region_id() != id {
         return Err(bad(format!(

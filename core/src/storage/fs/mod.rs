@@ -42,7 +42,7 @@ pub use checkpoint::{
 pub use delta::{decode_delta, DeltaLink, DELTA_HEADER_LEN, DELTA_VERSION, MAGIC_DELTA};
 pub use manifest::{
     decode_manifest, decode_manifest_format, encode_manifest, read_manifest, read_manifest_format,
-    Manifest, DIR_FORMAT, MAGIC_MANIFEST, OLDEST_MANIFEST_FORMAT,
+    Manifest, DIR_FORMAT, MAGIC_MANIFEST, OLDEST_MANIFEST_FORMAT, PAGED_DIR_FORMAT,
 };
 pub use names::{
     checkpoint_name, delta_name, segment_name, LOCK_FILE, MANIFEST_FILE, SYNC_FAILED_FILE,
@@ -50,6 +50,7 @@ pub use names::{
 pub use segment::{scan_segment, SegmentScan};
 pub use segment::{MAX_RECORD_PAYLOAD, RECORD_HEADER_LEN, SEGMENT_HEADER_LEN, SEGMENT_VERSION};
 
+use super::kv::{KvBatch, KvStore, Space};
 use super::{Recovered, Storage, SyncPolicy, WalEntry};
 use crate::model::error::{Error, Result};
 #[cfg(feature = "fs")]
@@ -58,6 +59,7 @@ use crate::storage::vfs::{Vfs, VfsFile};
 use io::{io_error, open_for_append, read_file, remove_files, write_file_atomic};
 use segment::{encode_record, segment_header};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// A segment rolls over to a new file once it would grow past this size.
 pub const DEFAULT_SEGMENT_BYTES: u64 = 64 * 1024 * 1024;
@@ -88,7 +90,22 @@ pub struct FsOptions {
     pub batch_entries: u64,
     /// Group commit: fsync when the oldest pending entry is this many ms old.
     pub batch_millis: i64,
+    /// Keep the rows in a page store behind a cache of this many bytes
+    /// (a new directory is created paged, directory format 5); `None`
+    /// keeps every row in memory. A paged directory opens paged whatever
+    /// this says (with [`DEFAULT_CACHE_BYTES`] when `None`).
+    pub cache_bytes: Option<u64>,
 }
+
+/// The page cache of a paged region opened without a `cache_bytes`.
+pub const DEFAULT_CACHE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// The page store's file in a paged region's directory.
+pub const PAGE_STORE_FILE: &str = "pages.redb";
+
+/// The page store's meta key holding the commit sequence number its
+/// state covers up to (u64 little-endian): recovery replays the log from there.
+pub const META_COVERS: &[u8] = b"covers";
 
 impl FsOptions {
     /// Options with the given policy and checkpoint threshold, defaults otherwise.
@@ -99,7 +116,15 @@ impl FsOptions {
             segment_bytes: DEFAULT_SEGMENT_BYTES,
             batch_entries: DEFAULT_BATCH_ENTRIES,
             batch_millis: DEFAULT_BATCH_MILLIS,
+            cache_bytes: None,
         }
+    }
+
+    /// Keep the rows of a new directory in a page store behind a cache of
+    /// `bytes` (see [`FsOptions::cache_bytes`]).
+    pub fn cache_bytes(mut self, bytes: Option<u64>) -> Self {
+        self.cache_bytes = bytes;
+        self
     }
 
     /// Set the segment size.
@@ -176,6 +201,8 @@ pub struct VfsStorage<V: Vfs> {
     /// A manifest to write once the database accepted what recovery read
     /// (a directory made before manifests existed: see [`Storage::opened`]).
     pending_manifest: Option<Manifest>,
+    /// The page store of a paged directory (format 5).
+    pages: Option<Arc<dyn KvStore>>,
 }
 
 fn create_segment<V: Vfs>(vfs: &V, dir: &Path, start: u64) -> Result<V::File> {
@@ -308,13 +335,43 @@ impl<V: Vfs> VfsStorage<V> {
                     m.migrated_from = Some(1);
                     pending_manifest = Some(m);
                 } else {
+                    m.paged = options.cache_bytes.is_some();
                     manifest::write_manifest(&vfs, dir, &m)?;
                     manifest = Some(m);
                 }
             }
             _ => {}
         }
-        let mut state = recovery::recover_dir(&vfs, dir, options.sync)?;
+        // A paged directory: the page store's state covers the log up to
+        // its `covers`; recovery replays from there.
+        let (pages, covers) = if manifest.as_ref().is_some_and(|m| m.paged) {
+            let cache = options.cache_bytes.unwrap_or(DEFAULT_CACHE_BYTES);
+            let store =
+                crate::storage::kv::open_page_store(&vfs, &dir.join(PAGE_STORE_FILE), cache)?;
+            let covers = match store.snapshot()?.get(Space::Meta, META_COVERS)? {
+                Some(b) => u64::from_le_bytes(b.as_slice().try_into().map_err(|_| {
+                    Error::corrupt(format!("{PAGE_STORE_FILE}: a damaged covers mark"))
+                })?),
+                None => 1,
+            };
+            (Some(store), covers)
+        } else {
+            (None, 1)
+        };
+        let mut state = recovery::recover_dir(&vfs, dir, options.sync, covers)?;
+        if let Some(store) = &pages {
+            if state.checkpoint.is_some() {
+                return Err(Error::corrupt(format!(
+                    "{}: a paged directory holds checkpoint files",
+                    dir.display()
+                )));
+            }
+            state.checkpoint = (covers > 1).then_some(covers);
+            state.recovered.pages = Some(crate::storage::PagedRecovery {
+                snapshot: store.snapshot()?,
+                store: store.clone(),
+            });
+        }
         let sync_failed = vfs.read(&dir.join(SYNC_FAILED_FILE)).is_ok();
         let (active, start, len) = match state.tail {
             Some(t) => {
@@ -374,6 +431,7 @@ impl<V: Vfs> VfsStorage<V> {
             failed: None,
             manifest,
             pending_manifest,
+            pages,
         })
     }
 
@@ -600,6 +658,11 @@ impl<V: Vfs> Storage for VfsStorage<V> {
 
     fn checkpoint(&mut self, snapshot: &[u8]) -> Result<()> {
         self.check_failed()?;
+        if self.pages.is_some() {
+            return Err(Error::invalid(
+                "a paged region checkpoints into its page store, not into checkpoint files",
+            ));
+        }
         let covers = self.next_seq;
         if self.folding.as_ref().is_some_and(|f| f.covers == covers) {
             // Nothing was appended since the chain a background fold is
@@ -641,7 +704,25 @@ impl<V: Vfs> Storage for VfsStorage<V> {
         self.covered(covers, obsolete)
     }
 
+    fn page_store(&self) -> Option<Arc<dyn KvStore>> {
+        self.pages.clone()
+    }
+
+    fn checkpoint_pages(&mut self, mut batch: KvBatch) -> Result<()> {
+        self.check_failed()?;
+        let Some(store) = self.pages.clone() else {
+            return Err(Error::invalid("this region keeps no page store"));
+        };
+        let covers = self.next_seq;
+        batch.put(Space::Meta, META_COVERS, covers.to_le_bytes());
+        store.commit(&batch, true)?;
+        self.covered(covers, Vec::new())
+    }
+
     fn delta_allowed(&self) -> bool {
+        if self.pages.is_some() {
+            return false;
+        }
         // While a background delta is in flight the chain's tip is not
         // known yet (it may fail): an inline checkpoint then is full. So
         // is the one after a failed background delta.
@@ -668,6 +749,7 @@ impl<V: Vfs> Storage for VfsStorage<V> {
     }
 
     fn set_background_folds(&mut self, on: bool) {
+        let on = on && self.pages.is_none();
         self.background_folds = on;
     }
 
@@ -722,6 +804,7 @@ impl<V: Vfs> Storage for VfsStorage<V> {
     }
 
     fn set_background_deltas(&mut self, on: bool) {
+        let on = on && self.pages.is_none();
         self.background_deltas = on;
     }
 

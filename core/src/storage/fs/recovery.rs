@@ -64,7 +64,12 @@ pub fn torn_name(segment: &str, offset: u64) -> String {
 /// checksum was possibly acknowledged: it is `CorruptData`, and the file is
 /// left as it is (only `tablesync repair` cuts it). Otherwise the cut bytes
 /// are first saved to `<segment>.torn-<offset>` (kept, never read back).
-pub fn recover_dir<V: Vfs>(vfs: &V, dir: &Path, sync: SyncPolicy) -> Result<DirState> {
+pub fn recover_dir<V: Vfs>(
+    vfs: &V,
+    dir: &Path,
+    sync: SyncPolicy,
+    covered_from: u64,
+) -> Result<DirState> {
     let mut state = DirState::default();
     let mut checkpoints = Vec::new();
     let mut segments = Vec::new();
@@ -99,7 +104,7 @@ pub fn recover_dir<V: Vfs>(vfs: &V, dir: &Path, sync: SyncPolicy) -> Result<DirS
                 .extend(checkpoints.iter().map(|&c| checkpoint_name(c)));
             n
         }
-        None => 1,
+        None => covered_from,
     };
     // Deltas at or before the full checkpoint belong to an older chain (a
     // full checkpoint was written after them); the rest must chain from it,

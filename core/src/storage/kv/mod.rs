@@ -101,3 +101,23 @@ pub trait KvStore: Send + Sync {
     /// it. A failed commit changes nothing.
     fn commit(&self, batch: &KvBatch, durable: bool) -> Result<()>;
 }
+
+/// Open (or create) the page store file at `path` in `vfs`, with a cache
+/// of `cache_bytes`.
+#[cfg(feature = "fs")]
+pub fn open_page_store<V: crate::storage::vfs::Vfs>(
+    vfs: &V,
+    path: &std::path::Path,
+    cache_bytes: u64,
+) -> Result<Arc<dyn KvStore>> {
+    Ok(Arc::new(redb::RedbKv::open(
+        vfs.clone(),
+        path,
+        cache_bytes,
+    )?))
+}
+
+#[cfg(feature = "fs")]
+mod redb;
+#[cfg(feature = "fs")]
+pub use self::redb::RedbKv;

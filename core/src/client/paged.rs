@@ -1,0 +1,419 @@
+//! Paged regions (issue 11): a durable region whose rows live in its page
+//! store (`storage::kv`) behind a bounded cache. Open reads the region's
+//! head, its tables' page indexes and its change log from the store, not
+//! the rows: a page is read back when a read first needs it. A checkpoint
+//! writes the pages changed since the last one, the head, the tables and
+//! the log records appended since, in one durable commit, then evicts
+//! clean pages down to the cache. Layout: docs/FORMAT.md §12 "Page store".
+
+use super::database::Database;
+use super::snapshot::read_region_head;
+use crate::codec::buf::{put_varint, Reader};
+use crate::codec::record::read_record;
+use crate::codec::schema::{put_schema, read_schema};
+use crate::digest::{Accumulator, TableBook};
+use crate::engine::pages::{PageMap, PageSource};
+use crate::log::vv_codec::read_vv;
+use crate::log::ChangeLog;
+use crate::model::error::{Error, Result};
+use crate::storage::kv::{KvBatch, KvSnapshot, KvStore, Space};
+use crate::storage::PagedRecovery;
+use crate::table::Table;
+use std::collections::BTreeMap;
+use std::ops::ControlFlow;
+use std::sync::{Arc, PoisonError, RwLock};
+
+/// Meta key of the region head (as snapshots begin, FORMAT.md §11).
+const META_HEAD: &[u8] = b"head";
+/// Meta key of the table list.
+const META_TABLES: &[u8] = b"tables";
+/// Commits between two evictions when no checkpoint comes.
+const EVICT_EVERY: u32 = 64;
+
+/// Reads of a page store, on its newest committed state.
+pub(crate) struct StoreReader {
+    store: Arc<dyn KvStore>,
+    snapshot: RwLock<Arc<dyn KvSnapshot>>,
+}
+
+impl std::fmt::Debug for StoreReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StoreReader")
+    }
+}
+
+impl StoreReader {
+    fn current(&self) -> Arc<dyn KvSnapshot> {
+        self.snapshot
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Read from the newest commit on.
+    fn refresh(&self) -> Result<()> {
+        let snap = self.store.snapshot()?;
+        *self
+            .snapshot
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = snap;
+        Ok(())
+    }
+}
+
+/// One table's pages in the store (the table's [`PageSource`]).
+#[derive(Debug)]
+struct TablePages {
+    reader: Arc<StoreReader>,
+    table: u32,
+}
+
+impl PageSource for TablePages {
+    fn load(&self, id: u64) -> Result<Vec<u8>> {
+        self.reader
+            .current()
+            .get(Space::Pages, &page_key(self.table, id))?
+            .ok_or_else(|| {
+                Error::corrupt(format!("page store: table {} has no page {id}", self.table))
+            })
+    }
+}
+
+/// A page's key: table number (u32 BE) ‖ page id (u64 BE).
+fn page_key(table: u32, id: u64) -> Vec<u8> {
+    let mut k = table.to_be_bytes().to_vec();
+    k.extend_from_slice(&id.to_be_bytes());
+    k
+}
+
+/// An index entry's key: table number (u32 BE) ‖ the page's fence.
+fn index_key(table: u32, fence: &[u8]) -> Vec<u8> {
+    let mut k = table.to_be_bytes().to_vec();
+    k.extend_from_slice(fence);
+    k
+}
+
+/// A paged region's state between checkpoints.
+pub(crate) struct Paged {
+    reader: Arc<StoreReader>,
+    /// Each table as last checkpointed: its number and page source (a
+    /// table whose source is not this one was created since).
+    tables: BTreeMap<String, (u32, Arc<dyn PageSource>)>,
+    next_table: u32,
+    /// Cursors of the log records in the store: `[log_first, log_next)`.
+    log_first: u64,
+    log_next: u64,
+    cache_bytes: u64,
+    commits: u32,
+}
+
+/// Whether `map` reads its pages back from `source` (the same table as
+/// last checkpointed, not one created since under the same name).
+fn same_source(map: &PageMap, source: &Arc<dyn PageSource>) -> bool {
+    map.source()
+        .is_some_and(|s| std::ptr::addr_eq(Arc::as_ptr(s), Arc::as_ptr(source)))
+}
+
+/// Every entry of `space` from `from` (before `to`), in key order.
+fn scan(
+    snap: &dyn KvSnapshot,
+    space: Space,
+    from: &[u8],
+    to: Option<&[u8]>,
+    mut f: impl FnMut(&[u8], &[u8]) -> Result<()>,
+) -> Result<()> {
+    snap.range(space, from, to, &mut |k, v| {
+        f(k, v)?;
+        Ok(ControlFlow::Continue(()))
+    })
+}
+
+impl Database {
+    /// Rebuild a paged region from its page store (the rows stay there).
+    pub(crate) fn restore_paged(&mut self, rec: PagedRecovery, cache_bytes: u64) -> Result<()> {
+        let reader = Arc::new(StoreReader {
+            store: rec.store,
+            snapshot: RwLock::new(rec.snapshot),
+        });
+        let snap = reader.current();
+        let mut paged = Paged {
+            reader: reader.clone(),
+            tables: BTreeMap::new(),
+            next_table: 0,
+            log_first: 1,
+            log_next: 1,
+            cache_bytes,
+            commits: 0,
+        };
+        let Some(head) = snap.get(Space::Meta, META_HEAD)? else {
+            // Nothing checkpointed yet: the log holds everything.
+            self.paged = Some(Box::new(paged));
+            return Ok(());
+        };
+        let mut r = Reader::new(&head, "page store head");
+        let head = read_region_head(&mut r, read_vv)?;
+        r.finish()?;
+        if head.region != self.region {
+            return Err(Error::RegionMismatch(format!(
+                "the page store holds region '{}', not '{}'",
+                head.region, self.region
+            )));
+        }
+        let tables = snap
+            .get(Space::Meta, META_TABLES)?
+            .ok_or_else(|| Error::corrupt("page store: a head without a table list"))?;
+        let mut r = Reader::new(&tables, "page store tables");
+        paged.next_table = u32::try_from(r.varint()?).map_err(|_| r.error("table number"))?;
+        for _ in 0..r.count()? {
+            let number = u32::try_from(r.varint()?).map_err(|_| r.error("table number"))?;
+            if number >= paged.next_table {
+                return Err(r.error("a table number not below the next one"));
+            }
+            let schema = read_schema(&mut r)?;
+            let rows = usize::try_from(r.varint()?).map_err(|_| r.error("row count"))?;
+            let count = r.u64_le()?;
+            let sum: [u8; 32] = r.take(32)?.try_into().unwrap_or_default();
+            let state_sum = r.u64_le()?;
+            let mut index = Vec::new();
+            let (from, to) = (number.to_be_bytes(), (u64::from(number) + 1).to_be_bytes());
+            let to = &to[4..];
+            scan(
+                &*snap,
+                Space::Index,
+                &from,
+                (number < u32::MAX).then_some(to),
+                |k, v| {
+                    let id = u64::from_be_bytes(
+                        v.try_into()
+                            .map_err(|_| Error::corrupt("page store: a damaged index entry"))?,
+                    );
+                    index.push((k[4..].into(), id));
+                    Ok(())
+                },
+            )?;
+            let source: Arc<dyn PageSource> = Arc::new(TablePages {
+                reader: reader.clone(),
+                table: number,
+            });
+            let map = PageMap::attach(source.clone(), index, rows)?;
+            let book = TableBook::restored(Accumulator { count, sum }, state_sum);
+            let name = schema.name.clone();
+            let table = Table::from_parts(schema, map, book);
+            if self.tables.insert(name.clone(), table).is_some() {
+                return Err(r.error("a table twice"));
+            }
+            paged.tables.insert(name, (number, source));
+        }
+        r.finish()?;
+        let mut records = Vec::new();
+        scan(&*snap, Space::Log, &[], None, |k, v| {
+            let cursor = u64::from_be_bytes(
+                k.try_into()
+                    .map_err(|_| Error::corrupt("page store: a damaged log key"))?,
+            );
+            let mut rr = Reader::new(v, "change record");
+            let mut rec = read_record(&mut rr)?;
+            rr.finish()?;
+            rec.cursor = cursor;
+            if cursor >= head.next_cursor
+                || records
+                    .last()
+                    .is_some_and(|p: &crate::log::record::ChangeRecord| p.cursor >= cursor)
+            {
+                return Err(Error::corrupt("page store: log records out of order"));
+            }
+            records.push(rec);
+            Ok(())
+        })?;
+        paged.log_first = records.first().map_or(head.next_cursor, |r| r.cursor);
+        paged.log_next = head.next_cursor;
+        self.log = ChangeLog::restore(
+            records,
+            head.next_cursor,
+            head.local_seq,
+            head.hlc_last,
+            head.vv,
+            head.dropped,
+        );
+        self.checkpointed_cursor = head.next_cursor;
+        self.paged = Some(Box::new(paged));
+        Ok(())
+    }
+
+    /// Whether this region keeps its rows in a page store behind a cache.
+    pub fn is_paged(&self) -> bool {
+        self.paged.is_some()
+    }
+
+    /// Bytes of row pages in memory now (all of them unless paged).
+    pub fn resident_page_bytes(&self) -> usize {
+        self.tables
+            .values()
+            .map(|t| t.page_map().resident_bytes())
+            .sum()
+    }
+
+    /// A paged region's checkpoint: the pages changed since the last one,
+    /// the head, the table list and the log records appended since (and
+    /// the removal of what left: dropped pages and tables, truncated
+    /// records), in one durable commit; then clean pages are evicted down
+    /// to the cache.
+    pub(crate) fn checkpoint_paged(&mut self) -> Result<()> {
+        let Some(paged) = self.paged.as_deref() else {
+            return Err(Error::invalid("not a paged region"));
+        };
+        let snap = paged.reader.current();
+        let mut batch = KvBatch::default();
+        let mut next_table = paged.next_table;
+        let mut numbers: BTreeMap<String, (u32, Arc<dyn PageSource>)> = BTreeMap::new();
+        let mut gone: Vec<u32> = Vec::new();
+        for (name, (number, source)) in &paged.tables {
+            let kept = self
+                .tables
+                .get(name)
+                .is_some_and(|t| same_source(t.page_map(), source));
+            if !kept {
+                gone.push(*number);
+            }
+        }
+        for number in gone {
+            let to = (u64::from(number) + 1).to_be_bytes();
+            let to = (number < u32::MAX).then_some(&to[4..]);
+            for space in [Space::Index, Space::Pages] {
+                scan(&*snap, space, &number.to_be_bytes(), to, |k, _| {
+                    batch.remove(space, k);
+                    Ok(())
+                })?;
+            }
+        }
+        let mut list = Vec::new();
+        let mut count = 0u64;
+        for (name, t) in &self.tables {
+            let (number, source) = match paged.tables.get(name) {
+                Some((n, s)) if same_source(t.page_map(), s) => (*n, s.clone()),
+                _ => {
+                    let n = next_table;
+                    next_table = next_table
+                        .checked_add(1)
+                        .ok_or_else(|| Error::invalid("table numbers exhausted"))?;
+                    let s: Arc<dyn PageSource> = Arc::new(TablePages {
+                        reader: paged.reader.clone(),
+                        table: n,
+                    });
+                    (n, s)
+                }
+            };
+            let flush = t.page_map().flush();
+            for (fence, id) in &flush.dropped {
+                batch.remove(Space::Pages, page_key(number, *id));
+                batch.remove(Space::Index, index_key(number, fence));
+            }
+            for (fence, id, bytes) in flush.pages {
+                batch.put(Space::Pages, page_key(number, id), bytes);
+                batch.put(Space::Index, index_key(number, &fence), id.to_be_bytes());
+            }
+            put_varint(&mut list, u64::from(number));
+            put_schema(&mut list, &t.schema);
+            put_varint(&mut list, t.page_map().len() as u64);
+            let acc = t.accumulator();
+            list.extend_from_slice(&acc.count.to_le_bytes());
+            list.extend_from_slice(&acc.sum);
+            list.extend_from_slice(&t.state_sum().to_le_bytes());
+            count += 1;
+            numbers.insert(name.clone(), (number, source));
+        }
+        // The list's header: the next table number and the count.
+        let mut tables = Vec::new();
+        put_varint(&mut tables, u64::from(next_table));
+        put_varint(&mut tables, count);
+        tables.extend_from_slice(&list);
+        batch.put(Space::Meta, META_TABLES, tables);
+        let mut head = Vec::new();
+        self.put_region_head(&mut head);
+        batch.put(Space::Meta, META_HEAD, head);
+        let first = self.log.first_cursor();
+        for cursor in paged.log_first..first.min(paged.log_next) {
+            batch.remove(Space::Log, cursor.to_be_bytes());
+        }
+        for e in self
+            .log
+            .entries()
+            .iter()
+            .filter(|e| e.cursor >= paged.log_next)
+        {
+            batch.put(Space::Log, e.cursor.to_be_bytes(), e.bytes.to_vec());
+        }
+        self.storage.checkpoint_pages(batch)?;
+        // Stored: the pages are clean, new tables read back from the store.
+        let Some(paged) = self.paged.as_mut() else {
+            return Ok(());
+        };
+        paged.reader.refresh()?;
+        for (name, t) in &mut self.tables {
+            let map = t.page_map_mut();
+            map.flushed();
+            if let Some((_, source)) = numbers.get(name) {
+                if !same_source(map, source) {
+                    map.set_source(source.clone());
+                }
+            }
+        }
+        paged.tables = numbers;
+        paged.next_table = next_table;
+        paged.log_first = first;
+        paged.log_next = self.log.next_cursor();
+        self.checkpointed_cursor = self.log.next_cursor();
+        self.trim_cache();
+        Ok(())
+    }
+
+    /// Evict clean pages until the resident ones fit the cache (a paged
+    /// region; nothing otherwise). Each table keeps a share of the cache
+    /// in proportion to what it holds resident. Reads fault pages in and
+    /// never evict (they borrow); commits and checkpoints call this, and
+    /// so can a reader that holds the region exclusively between reads.
+    pub fn trim_cache(&mut self) {
+        let Some(paged) = self.paged.as_mut() else {
+            return;
+        };
+        paged.commits = 0;
+        for t in self.tables.values_mut() {
+            t.page_map_mut().clear_fault();
+        }
+        let cache = usize::try_from(paged.cache_bytes).unwrap_or(usize::MAX);
+        let resident: Vec<usize> = self
+            .tables
+            .values()
+            .map(|t| t.page_map().resident_bytes())
+            .collect();
+        let total: usize = resident.iter().sum();
+        if total <= cache {
+            return;
+        }
+        for (t, r) in self.tables.values_mut().zip(resident) {
+            let keep = (r as u128 * cache as u128 / total as u128) as usize;
+            t.page_map_mut().evict(keep);
+        }
+    }
+
+    /// After a commit of a paged region: evict every few commits.
+    pub(crate) fn paged_after_commit(&mut self) {
+        let due = self.paged.as_mut().is_some_and(|p| {
+            p.commits += 1;
+            p.commits >= EVICT_EVERY
+        });
+        if due {
+            self.trim_cache();
+        }
+    }
+
+    /// The first error met reading a page back (reads that met one saw
+    /// the page as empty: their results must not be used). Checked by
+    /// every read that walks rows, after it walked them.
+    pub(crate) fn page_faults(&self) -> Result<()> {
+        if self.paged.is_none() {
+            return Ok(());
+        }
+        self.tables.values().try_for_each(|t| t.page_map().fault())
+    }
+}
