@@ -51,6 +51,7 @@ pub use client::delta_background::{DeltaCheckpoint, DeltaDone};
 pub use client::digest::RangeDigest;
 pub use client::fold::{Fold, FoldDone};
 pub use client::options::DatabaseOptions;
+pub use client::paged::PagedStats;
 pub use client::read::Scan;
 pub use client::remote_checks::Health;
 pub use client::scan_cursor::ScanCursor;

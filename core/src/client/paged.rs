@@ -105,6 +105,25 @@ pub(crate) struct Paged {
     log_next: u64,
     cache_bytes: u64,
     commits: u32,
+    /// Pages and bytes the last checkpoint wrote.
+    last_pages: usize,
+    last_bytes: usize,
+}
+
+/// What a paged region holds in memory and what its last checkpoint wrote
+/// ([`Database::paged_stats`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PagedStats {
+    /// The cache: bytes of clean pages kept resident.
+    pub cache_bytes: u64,
+    /// Bytes of row pages resident now (dirty ones included).
+    pub resident_bytes: usize,
+    /// Pages read back from the store since open.
+    pub page_loads: u64,
+    /// Pages the last checkpoint wrote.
+    pub checkpoint_pages: usize,
+    /// Bytes (keys and values) the last checkpoint committed.
+    pub checkpoint_bytes: usize,
 }
 
 /// Whether `map` reads its pages back from `source` (the same table as
@@ -144,6 +163,8 @@ impl Database {
             log_next: 1,
             cache_bytes,
             commits: 0,
+            last_pages: 0,
+            last_bytes: 0,
         };
         let Some(head) = snap.get(Space::Meta, META_HEAD)? else {
             // Nothing checkpointed yet: the log holds everything.
@@ -245,6 +266,18 @@ impl Database {
         self.paged.is_some()
     }
 
+    /// A paged region's cache and checkpoint figures (`None` unless paged).
+    pub fn paged_stats(&self) -> Option<PagedStats> {
+        let p = self.paged.as_deref()?;
+        Some(PagedStats {
+            cache_bytes: p.cache_bytes,
+            resident_bytes: self.resident_page_bytes(),
+            page_loads: self.tables.values().map(|t| t.page_map().loads()).sum(),
+            checkpoint_pages: p.last_pages,
+            checkpoint_bytes: p.last_bytes,
+        })
+    }
+
     /// Bytes of row pages in memory now (all of them unless paged).
     pub fn resident_page_bytes(&self) -> usize {
         self.tables
@@ -343,11 +376,20 @@ impl Database {
         {
             batch.put(Space::Log, e.cursor.to_be_bytes(), e.bytes.to_vec());
         }
+        let written = (
+            batch
+                .ops
+                .iter()
+                .filter(|(s, _, v)| *s == Space::Pages && v.is_some())
+                .count(),
+            batch.bytes(),
+        );
         self.storage.checkpoint_pages(batch)?;
         // Stored: the pages are clean, new tables read back from the store.
         let Some(paged) = self.paged.as_mut() else {
             return Ok(());
         };
+        (paged.last_pages, paged.last_bytes) = written;
         paged.reader.refresh()?;
         for (name, t) in &mut self.tables {
             let map = t.page_map_mut();

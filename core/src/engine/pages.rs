@@ -16,7 +16,7 @@ use crate::model::error::{Error, Result};
 use crate::model::row_state::RowState;
 use std::collections::BTreeMap;
 use std::ops::Bound;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// Bytes of keys and states a leaf page holds before it splits.
@@ -511,6 +511,8 @@ pub struct PageMap {
     hand: Box<[u8]>,
     /// The first error met reading a page back under `&self`.
     fault: Mutex<Option<Error>>,
+    /// Pages read back from the source.
+    loads: AtomicU64,
 }
 
 impl Clone for PageMap {
@@ -523,6 +525,7 @@ impl Clone for PageMap {
             dropped: self.dropped.clone(),
             hand: self.hand.clone(),
             fault: Mutex::new(None),
+            loads: AtomicU64::new(0),
         }
     }
 }
@@ -603,6 +606,11 @@ impl PageMap {
         self.source.as_ref()
     }
 
+    /// Pages read back from the source so far (under `&self`).
+    pub fn loads(&self) -> u64 {
+        self.loads.load(Ordering::Relaxed)
+    }
+
     /// Rows held (tombstones included).
     pub fn len(&self) -> usize {
         self.len
@@ -647,6 +655,7 @@ impl PageMap {
         if let Some(leaf) = page.leaf.get() {
             return leaf;
         }
+        self.loads.fetch_add(1, Ordering::Relaxed);
         match load(&self.source, page.id) {
             Ok(leaf) => page.leaf.get_or_init(|| Arc::new(leaf)),
             Err(e) => {

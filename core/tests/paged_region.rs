@@ -1,0 +1,238 @@
+//! Paged regions (issue 11 item 1): a durable region whose rows live in
+//! its page store behind `cache_bytes`. Open reads no row; a read faults in
+//! only the pages it needs; a checkpoint writes only the pages that changed
+//! and evicts down to the cache; reopening gives back the same region byte
+//! for byte; a damaged page is `CorruptData`, never a wrong answer.
+
+use std::path::Path;
+use std::sync::Arc;
+use tablesync::storage::fs::{read_manifest_format, PAGED_DIR_FORMAT, PAGE_STORE_FILE};
+use tablesync::{
+    Column, Condition, Database, DatabaseOptions, GetOptions, ManualClock, PkColumn, PkType,
+    PrimaryKey, Retention, SyncPolicy, TableSchema,
+};
+
+const T0: i64 = 1_700_000_000_000;
+const CACHE: u64 = 256 * 1024;
+
+fn options(clock: &ManualClock, cache: Option<u64>) -> DatabaseOptions {
+    let o = DatabaseOptions::with_clock("eu", Arc::new(clock.clone()))
+        .sync(SyncPolicy::Never)
+        .checkpoint_bytes(u64::MAX);
+    match cache {
+        Some(c) => o.cache_bytes(c),
+        None => o,
+    }
+}
+
+fn schema(name: &str) -> TableSchema {
+    TableSchema::new(name, vec![PkColumn::new("k", PkType::Integer)])
+}
+
+fn pk(k: i64) -> PrimaryKey {
+    PrimaryKey::new([("k", k)])
+}
+
+fn put(db: &mut Database, table: &str, k: i64, v: &str) {
+    db.put_row(table, pk(k), vec![Column::new("v", v)], Condition::ignore())
+        .unwrap();
+}
+
+fn value(db: &Database, table: &str, k: i64) -> Option<String> {
+    db.get_row(table, &pk(k), &GetOptions::default())
+        .unwrap()
+        .map(|r| match r.get("v").unwrap() {
+            tablesync::Value::String(s) => s.clone(),
+            v => panic!("unexpected {v:?}"),
+        })
+}
+
+fn load(db: &mut Database, table: &str, n: i64) {
+    for k in 0..n {
+        put(db, table, k, &format!("value {k:06} {}", "x".repeat(80)));
+    }
+}
+
+#[test]
+fn open_reads_no_row_and_a_get_faults_in_one_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(T0);
+    let mut db = Database::open(dir.path(), options(&clock, Some(CACHE))).unwrap();
+    assert!(db.is_paged());
+    db.create_table(schema("t")).unwrap();
+    load(&mut db, "t", 20_000);
+    let digest = db.table_digest("t").unwrap();
+    let snapshot = db.export_snapshot().unwrap();
+    db.checkpoint().unwrap();
+    // The checkpoint evicted down to the cache.
+    assert!(db.resident_page_bytes() as u64 <= CACHE);
+    db.close().unwrap();
+
+    let (_, format) = read_manifest_format(&tablesync::storage::vfs::RealFs, dir.path())
+        .unwrap()
+        .unwrap();
+    assert_eq!(format, PAGED_DIR_FORMAT);
+    assert!(dir.path().join(PAGE_STORE_FILE).exists());
+    assert!(std::fs::read_dir(dir.path()).unwrap().all(|e| !e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .starts_with("checkpoint-")));
+
+    // Opened without cache_bytes: still paged (the directory says so).
+    let db = Database::open(dir.path(), options(&clock, None)).unwrap();
+    assert!(db.is_paged());
+    assert_eq!(db.resident_page_bytes(), 0, "open reads no row");
+    assert_eq!(
+        db.table_digest("t").unwrap(),
+        digest,
+        "the digest is O(1) from the store"
+    );
+    assert_eq!(
+        value(&db, "t", 12_345).unwrap(),
+        format!("value 012345 {}", "x".repeat(80))
+    );
+    let one = db.resident_page_bytes();
+    assert!(
+        one > 0 && one < 3 * 8192,
+        "one page resident, got {one} bytes"
+    );
+    assert_eq!(db.page_stats("t").unwrap().resident_pages, 1);
+    assert_eq!(db.paged_stats().unwrap().page_loads, 1);
+    // The whole region, byte for byte, and the rows hash to the digest.
+    assert_eq!(db.export_snapshot().unwrap(), snapshot);
+    assert_eq!(db.verify_table_digest("t").unwrap(), digest);
+}
+
+#[test]
+fn checkpoints_write_what_changed_and_reopen_keeps_every_kind_of_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(T0);
+    let mut db = Database::open(dir.path(), options(&clock, Some(CACHE))).unwrap();
+    db.create_table(schema("t")).unwrap();
+    db.create_table(schema("gone")).unwrap();
+    db.create_table(schema("again")).unwrap();
+    load(&mut db, "t", 5000);
+    load(&mut db, "gone", 100);
+    load(&mut db, "again", 100);
+    db.checkpoint().unwrap();
+    let full = db.paged_stats().unwrap();
+    assert!(full.checkpoint_pages >= 5000 * 100 / 8192);
+
+    // Every kind of change after the checkpoint: updates, deletes, purges,
+    // a dropped table, a table dropped and created again, a new table.
+    for k in (0..5000).step_by(97) {
+        put(&mut db, "t", k, "changed");
+    }
+    db.delete_row("t", pk(3), Condition::ignore()).unwrap();
+    db.purge_rows("t", &[pk(4), pk(5)]).unwrap();
+    db.delete_table("gone").unwrap();
+    db.delete_table("again").unwrap();
+    db.create_table(schema("again")).unwrap();
+    put(&mut db, "again", 7, "new life");
+    db.create_table(schema("fresh")).unwrap();
+    put(&mut db, "fresh", 1, "one");
+    db.checkpoint().unwrap();
+    // The checkpoint wrote the pages that changed, not the table.
+    let delta = db.paged_stats().unwrap();
+    assert!(
+        delta.checkpoint_pages <= 5000 / 97 + 8 && delta.checkpoint_pages < full.checkpoint_pages,
+        "{delta:?} after {full:?}"
+    );
+    put(&mut db, "t", 1, "after the checkpoint");
+    let expected_tail = db.export_snapshot().unwrap();
+    drop(db); // a crash: the last put is only in the log
+
+    let db = Database::open(dir.path(), options(&clock, Some(CACHE))).unwrap();
+    assert_eq!(db.export_snapshot().unwrap(), expected_tail);
+    assert_eq!(value(&db, "t", 1).as_deref(), Some("after the checkpoint"));
+    assert_eq!(value(&db, "t", 97).as_deref(), Some("changed"));
+    assert_eq!(value(&db, "t", 3), None);
+    assert!(db.get_row("gone", &pk(1), &GetOptions::default()).is_err());
+    assert_eq!(value(&db, "again", 1), None);
+    assert_eq!(value(&db, "again", 7).as_deref(), Some("new life"));
+    assert_eq!(value(&db, "fresh", 1).as_deref(), Some("one"));
+    for t in ["t", "again", "fresh"] {
+        db.verify_table_digest(t).unwrap();
+    }
+}
+
+#[test]
+fn retention_removes_log_records_from_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(T0);
+    let o = options(&clock, Some(CACHE)).retention(Retention {
+        max_records: Some(100),
+        max_age_ms: None,
+    });
+    let mut db = Database::open(dir.path(), o.clone()).unwrap();
+    db.create_table(schema("t")).unwrap();
+    load(&mut db, "t", 1000);
+    db.checkpoint().unwrap();
+    load(&mut db, "t", 1000);
+    db.checkpoint().unwrap();
+    let first = db.changes_since(0, 10).unwrap();
+    let expected = db.export_snapshot().unwrap();
+    db.close().unwrap();
+    let db = Database::open(dir.path(), o).unwrap();
+    assert_eq!(db.export_snapshot().unwrap(), expected);
+    assert_eq!(db.changes_since(0, 10).unwrap(), first);
+    assert!(first.records[0].cursor > 1800, "old records were dropped");
+}
+
+#[test]
+fn a_damaged_page_is_corrupt_data_not_a_wrong_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(T0);
+    let mut db = Database::open(dir.path(), options(&clock, Some(8192))).unwrap();
+    db.create_table(schema("t")).unwrap();
+    load(&mut db, "t", 3000);
+    db.checkpoint().unwrap();
+    db.close().unwrap();
+    corrupt_a_page(dir.path());
+    let db = Database::open(dir.path(), options(&clock, Some(8192))).unwrap();
+    let mut seen = 0;
+    let mut errors = 0;
+    for k in 0..3000 {
+        match db.get_row("t", &pk(k), &GetOptions::default()) {
+            Ok(Some(_)) => seen += 1,
+            Ok(None) => panic!("row {k} read as missing"),
+            Err(e) => {
+                assert_eq!(e.code(), "CorruptData");
+                errors += 1;
+            }
+        }
+    }
+    assert!(errors > 0 && seen > 0, "seen {seen}, errors {errors}");
+    assert_eq!(
+        db.verify_table_digest("t").unwrap_err().code(),
+        "CorruptData"
+    );
+}
+
+/// Flip a byte in the middle of the page store file, inside a page.
+fn corrupt_a_page(dir: &Path) {
+    let path = dir.join(PAGE_STORE_FILE);
+    let mut bytes = std::fs::read(&path).unwrap();
+    // The rows' values are "value NNNNNN xxx…": flip an 'x' of one page.
+    let at = bytes
+        .windows(40)
+        .position(|w| w.iter().all(|&b| b == b'x'))
+        .expect("a page's values in the file");
+    bytes[at + 10] ^= 0x20;
+    std::fs::write(&path, bytes).unwrap();
+}
+
+#[test]
+fn a_paged_directory_is_another_regions_from_the_first_open_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(T0);
+    let mut db = Database::open(dir.path(), options(&clock, Some(CACHE))).unwrap();
+    db.create_table(schema("t")).unwrap();
+    db.close().unwrap();
+    let other = DatabaseOptions::with_clock("us", Arc::new(clock.clone())).cache_bytes(CACHE);
+    assert_eq!(
+        Database::open(dir.path(), other).unwrap_err().code(),
+        "RegionMismatch"
+    );
+}
