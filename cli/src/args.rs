@@ -16,6 +16,13 @@ pub struct Cli {
     /// Default: always, except `import`, `demo`, `sync` and `copy-table`, which use batch.
     #[arg(long, global = true, value_enum)]
     pub sync: Option<SyncArg>,
+    /// Keep a durable directory's rows on disk behind a page cache of this
+    /// size (e.g. `256MiB`, `64M`, `1048576`): a new directory is created
+    /// paged, an existing one is converted on this open. A paged directory
+    /// stays paged (256 MiB cache unless given). Without it a new directory
+    /// keeps every row in memory.
+    #[arg(long = "cache-bytes", global = true, value_name = "BYTES", value_parser = parse_size)]
+    pub cache_bytes: Option<u64>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -571,4 +578,45 @@ pub struct FailbackArgs {
     /// The group's other directories (they learn the new epoch too).
     #[arg(long = "member", value_name = "DIR")]
     pub members: Vec<PathBuf>,
+}
+
+/// A byte size: a number with an optional unit (`K`/`KiB`, `M`/`MiB`,
+/// `G`/`GiB`, powers of 1024; `B` or none for bytes).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size (e.g. 256MiB, 64M, 1048576)"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        u => {
+            return Err(format!(
+                "unknown size unit {u:?} (K, M or G, powers of 1024)"
+            ))
+        }
+    };
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("{s:?} is too large"))
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1048576"), Ok(1 << 20));
+        assert_eq!(parse_size("256MiB"), Ok(256 << 20));
+        assert_eq!(parse_size("64M"), Ok(64 << 20));
+        assert_eq!(parse_size("2g"), Ok(2 << 30));
+        assert_eq!(parse_size("512 KiB"), Ok(512 << 10));
+        assert!(parse_size("MiB").is_err());
+        assert!(parse_size("12 parsecs").is_err());
+        assert!(parse_size("99999999999999999999G").is_err());
+    }
 }

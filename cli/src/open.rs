@@ -19,6 +19,24 @@ pub fn sync_policy(arg: Option<SyncArg>, default: SyncPolicy) -> SyncPolicy {
     }
 }
 
+/// The global `--cache-bytes`, for every directory this process opens.
+static CACHE_BYTES: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+
+/// Set the page cache every directory is opened with (the global
+/// `--cache-bytes`; once per process).
+pub fn set_cache_bytes(bytes: Option<u64>) {
+    let _ = CACHE_BYTES.set(bytes);
+}
+
+/// The options a directory of region `name` is opened with.
+pub fn options(name: &str, sync: SyncPolicy) -> DatabaseOptions {
+    let o = DatabaseOptions::new(name).sync(sync);
+    match CACHE_BYTES.get().copied().flatten() {
+        Some(bytes) => o.cache_bytes(bytes),
+        None => o,
+    }
+}
+
 /// File in which CLIs before the directory manifest recorded a directory's
 /// region (one line). Still read, so such a directory opens as the region
 /// it was created as (and its manifest then records it); never written.
@@ -45,7 +63,7 @@ pub fn open_existing(dir: &Path, region: Option<&str>, sync: SyncPolicy) -> CliR
 /// core records it in the manifest.
 pub fn open_or_create(dir: &Path, region: Option<&str>, sync: SyncPolicy) -> CliResult<Database> {
     let name = resolve_region(dir, region)?;
-    let mut db = Database::open(dir, DatabaseOptions::new(name.as_str()).sync(sync))?;
+    let mut db = Database::open(dir, options(&name, sync))?;
     // A region of a failover group writes only while it is the primary.
     if let Some(g) = tablesync::replication::files::load_group(dir)? {
         let fence = tablesync::replication::Fence::from_state(&g, &name);

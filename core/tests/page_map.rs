@@ -223,7 +223,7 @@ fn run(ops: Vec<Op>, paged: bool) {
             }
             Op::Flush(_) | Op::Reattach => {}
         }
-        map.take_fault().unwrap();
+        map.fault().unwrap();
         if n % 50 == 0 {
             same(&map, &model);
         }

@@ -40,6 +40,7 @@ pub enum Outcome {
 
 /// Run one parsed command line.
 pub fn run(cli: Cli) -> CliResult<Outcome> {
+    crate::open::set_cache_bytes(cli.cache_bytes);
     if let Command::Check { dir } | Command::Repair { dir } = &cli.command {
         let repair = matches!(cli.command, Command::Repair { .. });
         return Ok(if check::run(dir, repair)? {

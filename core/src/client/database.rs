@@ -186,12 +186,17 @@ impl Database {
         };
         db.retention = options.retention;
         db.max_drift_ms = options.max_clock_drift_ms;
-        if let Some(pages) = recovered.pages {
-            let cache = options
-                .cache_bytes
-                .unwrap_or(crate::storage::fs::DEFAULT_CACHE_BYTES);
-            db.restore_paged(pages, cache)?;
-        }
+        let cache = options
+            .cache_bytes
+            .unwrap_or(crate::storage::fs::DEFAULT_CACHE_BYTES);
+        let convert = match recovered.pages {
+            Some(pages) if pages.convert => Some(pages),
+            Some(pages) => {
+                db.restore_paged(pages, cache)?;
+                None
+            }
+            None => None,
+        };
         for d in &recovered.deltas {
             db.apply_delta(d)?;
         }
@@ -202,6 +207,12 @@ impl Database {
         }
         for e in recovered.entries {
             db.replay(e)?;
+        }
+        if let Some(pages) = convert {
+            // Every row is in memory now: the first page checkpoint writes
+            // them all, and the directory is paged from then on.
+            db.start_paged(pages, cache);
+            db.checkpoint_paged()?;
         }
         db.storage.opened()?;
         Ok(db)

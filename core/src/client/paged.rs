@@ -148,6 +148,25 @@ fn scan(
 }
 
 impl Database {
+    /// Start keeping this region's rows in `rec`'s (empty) page store: the
+    /// next page checkpoint writes every table and record.
+    pub(crate) fn start_paged(&mut self, rec: PagedRecovery, cache_bytes: u64) {
+        self.paged = Some(Box::new(Paged {
+            reader: Arc::new(StoreReader {
+                store: rec.store,
+                snapshot: RwLock::new(rec.snapshot),
+            }),
+            tables: BTreeMap::new(),
+            next_table: 0,
+            log_first: 1,
+            log_next: 1,
+            cache_bytes,
+            commits: 0,
+            last_pages: 0,
+            last_bytes: 0,
+        }));
+    }
+
     /// Rebuild a paged region from its page store (the rows stay there).
     pub(crate) fn restore_paged(&mut self, rec: PagedRecovery, cache_bytes: u64) -> Result<()> {
         let reader = Arc::new(StoreReader {

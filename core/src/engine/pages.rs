@@ -460,7 +460,7 @@ impl PageRef {
     }
 
     /// The leaf, read back from `source` if it is not resident.
-    fn resident(&mut self, source: &Option<Arc<dyn PageSource>>) -> Result<&mut Arc<Leaf>> {
+    fn resident(&mut self, source: &Source) -> Result<&mut Arc<Leaf>> {
         if self.leaf.get().is_none() {
             let leaf = load(source, self.id)?;
             let _ = self.leaf.set(Arc::new(leaf));
@@ -471,15 +471,32 @@ impl PageRef {
     }
 
     /// The leaf for writing: resident, unshared and marked dirty.
-    fn write(&mut self, source: &Option<Arc<dyn PageSource>>) -> Result<&mut Leaf> {
+    fn write(&mut self, source: &Source) -> Result<&mut Leaf> {
         self.dirty = true;
         Ok(Arc::make_mut(self.resident(source)?))
     }
 }
 
+/// Where a map's pages are read back from, and how many were.
+#[derive(Debug, Default)]
+struct Source {
+    source: Option<Arc<dyn PageSource>>,
+    loads: AtomicU64,
+}
+
+impl Clone for Source {
+    fn clone(&self) -> Self {
+        Source {
+            source: self.source.clone(),
+            loads: AtomicU64::new(0),
+        }
+    }
+}
+
 /// Read page `id` back from `source`.
-fn load(source: &Option<Arc<dyn PageSource>>, id: u64) -> Result<Leaf> {
-    let source = source.as_ref().ok_or_else(|| {
+fn load(source: &Source, id: u64) -> Result<Leaf> {
+    source.loads.fetch_add(1, Ordering::Relaxed);
+    let source = source.source.as_ref().ok_or_else(|| {
         Error::corrupt(format!(
             "page {id} is not in memory and there is no page store"
         ))
@@ -503,16 +520,14 @@ pub struct PageMap {
     len: usize,
     /// The id the next new page gets.
     next_id: u64,
-    /// Where non-resident pages are read back from (`None`: all resident).
-    source: Option<Arc<dyn PageSource>>,
+    /// Where non-resident pages are read back from (none: all resident).
+    source: Source,
     /// Pages removed (merged away) since the last flush: fence and id.
     dropped: Vec<(Box<[u8]>, u64)>,
     /// Fence where the eviction clock resumes.
     hand: Box<[u8]>,
     /// The first error met reading a page back under `&self`.
     fault: Mutex<Option<Error>>,
-    /// Pages read back from the source.
-    loads: AtomicU64,
 }
 
 impl Clone for PageMap {
@@ -525,7 +540,6 @@ impl Clone for PageMap {
             dropped: self.dropped.clone(),
             hand: self.hand.clone(),
             fault: Mutex::new(None),
-            loads: AtomicU64::new(0),
         }
     }
 }
@@ -571,7 +585,10 @@ impl PageMap {
         len: usize,
     ) -> Result<PageMap> {
         let mut map = PageMap {
-            source: Some(source),
+            source: Source {
+                source: Some(source),
+                loads: AtomicU64::new(0),
+            },
             len,
             ..PageMap::default()
         };
@@ -598,17 +615,17 @@ impl PageMap {
     /// Read pages back from `source` from now on (every page resident now
     /// stays until it is stored and evicted).
     pub fn set_source(&mut self, source: Arc<dyn PageSource>) {
-        self.source = Some(source);
+        self.source.source = Some(source);
     }
 
     /// Where pages are read back from, when attached to a page store.
     pub fn source(&self) -> Option<&Arc<dyn PageSource>> {
-        self.source.as_ref()
+        self.source.source.as_ref()
     }
 
     /// Pages read back from the source so far (under `&self`).
     pub fn loads(&self) -> u64 {
-        self.loads.load(Ordering::Relaxed)
+        self.source.loads.load(Ordering::Relaxed)
     }
 
     /// Rows held (tombstones included).
@@ -655,7 +672,6 @@ impl PageMap {
         if let Some(leaf) = page.leaf.get() {
             return leaf;
         }
-        self.loads.fetch_add(1, Ordering::Relaxed);
         match load(&self.source, page.id) {
             Ok(leaf) => page.leaf.get_or_init(|| Arc::new(leaf)),
             Err(e) => {
@@ -1061,7 +1077,7 @@ impl PageMap {
     /// a page read since the hand last passed gets a second chance.
     /// Returns the bytes freed. Without a page source nothing is evicted.
     pub fn evict(&mut self, keep: usize) -> usize {
-        if self.source.is_none() {
+        if self.source.source.is_none() {
             return 0;
         }
         let mut resident = self.resident_bytes();

@@ -54,6 +54,10 @@ pub struct PagedRecovery {
     pub store: Arc<dyn KvStore>,
     /// Its committed state at open: the region as of the last checkpoint.
     pub snapshot: Arc<dyn KvSnapshot>,
+    /// The directory is being converted to pages: the store is new and
+    /// empty, the region is recovered from its checkpoint files and log,
+    /// and its first page checkpoint (taken on open) writes it all.
+    pub convert: bool,
 }
 
 impl std::fmt::Debug for PagedRecovery {

@@ -203,6 +203,9 @@ pub struct VfsStorage<V: Vfs> {
     pending_manifest: Option<Manifest>,
     /// The page store of a paged directory (format 5).
     pages: Option<Arc<dyn KvStore>>,
+    /// Converting to a paged directory: the first page checkpoint rewrites
+    /// the manifest and removes the checkpoint files.
+    converting: bool,
 }
 
 fn create_segment<V: Vfs>(vfs: &V, dir: &Path, start: u64) -> Result<V::File> {
@@ -343,11 +346,26 @@ impl<V: Vfs> VfsStorage<V> {
             _ => {}
         }
         // A paged directory: the page store's state covers the log up to
-        // its `covers`; recovery replays from there.
-        let (pages, covers) = if manifest.as_ref().is_some_and(|m| m.paged) {
+        // its `covers`; recovery replays from there. A directory with a
+        // manifest opened with `cache_bytes` is converted: recovered as
+        // it is, then its first checkpoint goes into a new page store.
+        let paged = manifest.as_ref().is_some_and(|m| m.paged);
+        let convert = !paged
+            && options.cache_bytes.is_some()
+            && expect.is_some()
+            && (manifest.is_some() || pending_manifest.is_some());
+        let (pages, covers) = if paged || convert {
+            let path = dir.join(PAGE_STORE_FILE);
+            if convert {
+                // What an interrupted conversion left: not authoritative.
+                match vfs.remove(&path) {
+                    Ok(()) => io::sync_dir(&vfs, dir)?,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(io_error(format_args!("removing {PAGE_STORE_FILE}"), e)),
+                }
+            }
             let cache = options.cache_bytes.unwrap_or(DEFAULT_CACHE_BYTES);
-            let store =
-                crate::storage::kv::open_page_store(&vfs, &dir.join(PAGE_STORE_FILE), cache)?;
+            let store = crate::storage::kv::open_page_store(&vfs, &path, cache)?;
             let covers = match store.snapshot()?.get(Space::Meta, META_COVERS)? {
                 Some(b) => u64::from_le_bytes(b.as_slice().try_into().map_err(|_| {
                     Error::corrupt(format!("{PAGE_STORE_FILE}: a damaged covers mark"))
@@ -358,18 +376,15 @@ impl<V: Vfs> VfsStorage<V> {
         } else {
             (None, 1)
         };
-        let mut state = recovery::recover_dir(&vfs, dir, options.sync, covers)?;
+        let mut state = recovery::recover_dir(&vfs, dir, options.sync, paged.then_some(covers))?;
         if let Some(store) = &pages {
-            if state.checkpoint.is_some() {
-                return Err(Error::corrupt(format!(
-                    "{}: a paged directory holds checkpoint files",
-                    dir.display()
-                )));
+            if paged {
+                state.checkpoint = (covers > 1).then_some(covers);
             }
-            state.checkpoint = (covers > 1).then_some(covers);
             state.recovered.pages = Some(crate::storage::PagedRecovery {
                 snapshot: store.snapshot()?,
                 store: store.clone(),
+                convert,
             });
         }
         let sync_failed = vfs.read(&dir.join(SYNC_FAILED_FILE)).is_ok();
@@ -432,6 +447,7 @@ impl<V: Vfs> VfsStorage<V> {
             manifest,
             pending_manifest,
             pages,
+            converting: convert,
         })
     }
 
@@ -716,7 +732,34 @@ impl<V: Vfs> Storage for VfsStorage<V> {
         let covers = self.next_seq;
         batch.put(Space::Meta, META_COVERS, covers.to_le_bytes());
         store.commit(&batch, true)?;
-        self.covered(covers, Vec::new())
+        let mut obsolete = Vec::new();
+        if self.converting {
+            // The page store holds the region now: the manifest says so
+            // before any file it replaces goes (a crash in between leaves
+            // a paged directory whose leftover checkpoints are removed on
+            // open, or the old directory whose page store is discarded).
+            let Some(old) = self
+                .pending_manifest
+                .clone()
+                .or_else(|| self.manifest.clone())
+            else {
+                return Err(Error::invalid("converting a directory without a manifest"));
+            };
+            let m = Manifest {
+                paged: true,
+                migrated_from: old.migrated_from.or(Some(DIR_FORMAT)),
+                ..old
+            };
+            manifest::write_manifest(&self.vfs, &self.dir, &m)?;
+            self.manifest = Some(m);
+            self.pending_manifest = None;
+            self.converting = false;
+            obsolete.extend(self.base.take().map(|(n, _)| checkpoint_name(n)));
+            obsolete.extend(self.deltas.drain(..).map(delta_name));
+            self.delta_sizes.clear();
+            self.delta_bytes = 0;
+        }
+        self.covered(covers, obsolete)
     }
 
     fn delta_allowed(&self) -> bool {

@@ -68,7 +68,7 @@ pub fn recover_dir<V: Vfs>(
     vfs: &V,
     dir: &Path,
     sync: SyncPolicy,
-    covered_from: u64,
+    paged: Option<u64>,
 ) -> Result<DirState> {
     let mut state = DirState::default();
     let mut checkpoints = Vec::new();
@@ -80,6 +80,11 @@ pub fn recover_dir<V: Vfs>(
     for name in entries {
         match classify(&name) {
             FileKind::Segment(n) => segments.push(n),
+            // A paged directory's state is in its page store: checkpoint
+            // files are what a conversion to pages left behind.
+            FileKind::Checkpoint(_) | FileKind::Delta(_) if paged.is_some() => {
+                state.obsolete.push(name)
+            }
             FileKind::Checkpoint(n) => checkpoints.push(n),
             FileKind::Delta(n) => deltas.push(n),
             FileKind::Temp => state.obsolete.push(name),
@@ -104,7 +109,7 @@ pub fn recover_dir<V: Vfs>(
                 .extend(checkpoints.iter().map(|&c| checkpoint_name(c)));
             n
         }
-        None => covered_from,
+        None => paged.unwrap_or(1),
     };
     // Deltas at or before the full checkpoint belong to an older chain (a
     // full checkpoint was written after them); the rest must chain from it,
