@@ -245,7 +245,10 @@ impl Database {
     /// `"batch"` (group commit) or `"never"`.
     #[staticmethod]
     /// `max_clock_drift` as for `memory()`.
-    #[pyo3(signature = (path, region="a", sync="always", *, clock=None, checkpoint_bytes=None, max_clock_drift=None))]
+    /// `cache_bytes`: keep the rows on disk in a page store behind a cache
+    /// of this many bytes (a new directory is created paged, an existing
+    /// one converted; a paged directory stays paged, 256 MiB by default).
+    #[pyo3(signature = (path, region="a", sync="always", *, clock=None, checkpoint_bytes=None, max_clock_drift=None, cache_bytes=None))]
     #[allow(clippy::too_many_arguments)]
     fn open(
         py: Python<'_>,
@@ -255,6 +258,7 @@ impl Database {
         clock: Option<&Bound<'_, PyAny>>,
         checkpoint_bytes: Option<&Bound<'_, PyAny>>,
         max_clock_drift: Option<&Bound<'_, PyAny>>,
+        cache_bytes: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let policy = SyncPolicy::parse(sync).ok_or_else(|| {
             invalid(format!(
@@ -270,6 +274,9 @@ impl Database {
                 return Err(invalid("checkpoint_bytes must be at least 1"));
             }
             opts = opts.checkpoint_bytes(n);
+        }
+        if let Some(b) = cache_bytes.filter(|b| !b.is_none()) {
+            opts = opts.cache_bytes(uint_from_py(b, "cache_bytes")?);
         }
         let db = py.detach(|| CoreDb::open(&path, opts)).py()?;
         let mut d = Self::wrap(db, manual);
@@ -331,6 +338,27 @@ impl Database {
     fn __exit__(&self, py: Python<'_>, _args: &Bound<'_, PyTuple>) -> PyResult<bool> {
         self.close(py)?;
         Ok(false)
+    }
+
+    /// A paged region's cache and last checkpoint (a dict: `cache_bytes`,
+    /// `resident_bytes`, `page_loads`, `checkpoint_pages`,
+    /// `checkpoint_bytes`); `None` when the rows are all in memory.
+    fn paged_stats<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<Option<Bound<'py, pyo3::types::PyDict>>> {
+        let stats = self.shared.run(py, false, |db| Ok(db.paged_stats()))?;
+        stats
+            .map(|s| {
+                let d = pyo3::types::PyDict::new(py);
+                d.set_item("cache_bytes", s.cache_bytes)?;
+                d.set_item("resident_bytes", s.resident_bytes)?;
+                d.set_item("page_loads", s.page_loads)?;
+                d.set_item("checkpoint_pages", s.checkpoint_pages)?;
+                d.set_item("checkpoint_bytes", s.checkpoint_bytes)?;
+                Ok(d)
+            })
+            .transpose()
     }
 
     /// Refusals of peer input and background failures since opening.

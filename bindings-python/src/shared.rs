@@ -123,7 +123,13 @@ impl Shared {
             return Err(Failure::Core(Error::Closed));
         }
         self.owner.store(this_thread(), Ordering::SeqCst);
-        let r = catch_unwind(AssertUnwindSafe(|| f(slot).map_err(Failure::Core)));
+        let r = catch_unwind(AssertUnwindSafe(|| {
+            let r = f(slot).map_err(Failure::Core);
+            // A paged region: reads fault pages in; trim them back to the
+            // cache while this call holds the region exclusively.
+            slot.maybe_trim_cache();
+            r
+        }));
         self.owner.store(0, Ordering::SeqCst);
         r.unwrap_or_else(|p| {
             poison(slot);

@@ -41,8 +41,26 @@ impl SharedDb {
     /// Run `f` with the database for reading.
     pub fn with_read<T>(&self, f: impl FnOnce(&Database) -> T) -> T {
         match self {
-            SharedDb::Mutex(m) => f(&m.lock().unwrap_or_else(PoisonError::into_inner)),
-            SharedDb::RwLock(l) => f(&l.read().unwrap_or_else(PoisonError::into_inner)),
+            SharedDb::Mutex(m) => {
+                let mut db = m.lock().unwrap_or_else(PoisonError::into_inner);
+                let out = f(&db);
+                db.maybe_trim_cache();
+                out
+            }
+            SharedDb::RwLock(l) => {
+                let (out, due) = {
+                    let db = l.read().unwrap_or_else(PoisonError::into_inner);
+                    (f(&db), db.cache_trim_due())
+                };
+                // A paged region: pages the reads faulted in are trimmed
+                // back to the cache under the write lock, now and then.
+                if due {
+                    l.write()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .maybe_trim_cache();
+                }
+                out
+            }
         }
     }
 

@@ -108,3 +108,50 @@ def test_process_exit_without_close_loses_nothing(tmp_path: Path) -> None:
     with tablesync.Database.open(tmp_path, region="eu") as db:
         assert db.table_digest("t") == digest
         assert db.describe_table("t").row_count == 500
+
+
+def test_paged_region_keeps_rows_on_disk_behind_its_cache(tmp_path: Path) -> None:
+    """`cache_bytes`: rows in the page store; a reopen reads no row, a get
+    faults in one page, and the cache bounds what reads keep resident."""
+    path = tmp_path / "paged"
+    with tablesync.Database.open(path, region="eu", sync="never", cache_bytes=64 * 1024) as db:
+        assert db.paged_stats() is not None
+        db.create_table("t", [("k", "INTEGER")])
+        for start in range(0, 20_000, 200):
+            db.batch_write([{"op": "put", "table": "t", "primary_key": {"k": k},
+                             "columns": {"v": "x" * 80, "n": k}} for k in range(start, start + 200)])
+        db.checkpoint()
+        stats = db.paged_stats()
+        assert stats is not None and stats["checkpoint_pages"] > 100
+        assert stats["resident_bytes"] <= 64 * 1024
+        digest = db.table_digest("t")
+    with tablesync.Database.open(path, region="eu") as db:
+        stats = db.paged_stats()
+        assert stats is not None
+        assert stats["resident_bytes"] == 0 and stats["cache_bytes"] == 256 * 1024 * 1024
+        assert db.get_row("t", {"k": 12_345}).columns["n"] == 12_345
+        assert db.paged_stats()["page_loads"] == 1  # type: ignore[index]
+        assert db.table_digest("t") == digest
+        assert db.verify_table_digest("t") == digest
+    with tablesync.Database.open(path, region="eu", cache_bytes=32 * 1024) as db:
+        for k in range(0, 20_000, 7):  # reads all over the table
+            assert db.get_row("t", {"k": k}).columns["n"] == k
+        stats = db.paged_stats()
+        assert stats is not None and stats["page_loads"] > 100
+        assert stats["resident_bytes"] <= 32 * 1024 + 64 * 1024  # the cache and the last reads
+
+
+def test_memory_directory_converts_to_pages(tmp_path: Path) -> None:
+    path = tmp_path / "convert"
+    with tablesync.Database.open(path, region="eu") as db:
+        assert db.paged_stats() is None
+        db.create_table("t", [("k", "INTEGER")])
+        db.put_row("t", {"k": 1}, {"v": "one"})
+        db.checkpoint()
+        digest = db.table_digest("t")
+    with tablesync.Database.open(path, region="eu", cache_bytes=1 << 20) as db:
+        assert db.paged_stats() is not None
+        assert db.table_digest("t") == digest
+    with tablesync.Database.open(path, region="eu") as db:
+        assert db.paged_stats() is not None
+        assert db.get_row("t", {"k": 1}).columns == {"v": "one"}

@@ -452,7 +452,7 @@ impl Database {
         if let Err(e) = self.background_work() {
             self.note_background_error(&e);
         }
-        self.paged_after_commit();
+        self.maybe_trim_cache();
         Ok(())
     }
 

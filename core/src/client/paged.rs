@@ -12,7 +12,7 @@ use crate::codec::buf::{put_varint, Reader};
 use crate::codec::record::read_record;
 use crate::codec::schema::{put_schema, read_schema};
 use crate::digest::{Accumulator, TableBook};
-use crate::engine::pages::{PageMap, PageSource};
+use crate::engine::pages::{PageMap, PageSource, PAGE_BYTES};
 use crate::log::vv_codec::read_vv;
 use crate::log::ChangeLog;
 use crate::model::error::{Error, Result};
@@ -27,8 +27,6 @@ use std::sync::{Arc, PoisonError, RwLock};
 const META_HEAD: &[u8] = b"head";
 /// Meta key of the table list.
 const META_TABLES: &[u8] = b"tables";
-/// Commits between two evictions when no checkpoint comes.
-const EVICT_EVERY: u32 = 64;
 
 /// Reads of a page store, on its newest committed state.
 pub(crate) struct StoreReader {
@@ -104,7 +102,8 @@ pub(crate) struct Paged {
     log_first: u64,
     log_next: u64,
     cache_bytes: u64,
-    commits: u32,
+    /// Page loads of every table when the cache was last trimmed.
+    loads_at_trim: u64,
     /// Pages and bytes the last checkpoint wrote.
     last_pages: usize,
     last_bytes: usize,
@@ -161,7 +160,7 @@ impl Database {
             log_first: 1,
             log_next: 1,
             cache_bytes,
-            commits: 0,
+            loads_at_trim: 0,
             last_pages: 0,
             last_bytes: 0,
         }));
@@ -181,7 +180,7 @@ impl Database {
             log_first: 1,
             log_next: 1,
             cache_bytes,
-            commits: 0,
+            loads_at_trim: 0,
             last_pages: 0,
             last_bytes: 0,
         };
@@ -437,7 +436,7 @@ impl Database {
         let Some(paged) = self.paged.as_mut() else {
             return;
         };
-        paged.commits = 0;
+        paged.loads_at_trim = self.tables.values().map(|t| t.page_map().loads()).sum();
         for t in self.tables.values_mut() {
             t.page_map_mut().clear_fault();
         }
@@ -457,13 +456,22 @@ impl Database {
         }
     }
 
-    /// After a commit of a paged region: evict every few commits.
-    pub(crate) fn paged_after_commit(&mut self) {
-        let due = self.paged.as_mut().is_some_and(|p| {
-            p.commits += 1;
-            p.commits >= EVICT_EVERY
-        });
-        if due {
+    /// Whether reads faulted in enough pages since the cache was last
+    /// trimmed (a quarter of the cache) that [`trim_cache`](Self::trim_cache)
+    /// is worth its walk over the pages. O(tables).
+    pub fn cache_trim_due(&self) -> bool {
+        let Some(p) = self.paged.as_deref() else {
+            return false;
+        };
+        let loads: u64 = self.tables.values().map(|t| t.page_map().loads()).sum();
+        loads.saturating_sub(p.loads_at_trim) * PAGE_BYTES as u64 > p.cache_bytes / 4
+    }
+
+    /// [`trim_cache`](Self::trim_cache) when [`cache_trim_due`](Self::cache_trim_due):
+    /// called after every commit, and by hosts after reads they run with
+    /// the region held exclusively (the Python binding, the server).
+    pub fn maybe_trim_cache(&mut self) {
+        if self.cache_trim_due() {
             self.trim_cache();
         }
     }
