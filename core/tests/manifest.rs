@@ -173,7 +173,7 @@ fn a_newer_directory_format_is_refused_before_anything_changes() {
     let dir = tmp.path().join("r");
     let clock = ManualClock::new(T0);
     new_region(&dir, &clock).close().unwrap();
-    set_format(&dir, DIR_FORMAT + 1);
+    set_format(&dir, tablesync::storage::fs::PAGED_DIR_FORMAT + 1);
     // Leave what recovery would clean up: a temp file and a torn tail.
     std::fs::write(dir.join("wal-00000000000000000009.log.tmp"), b"x").unwrap();
     let seg = dir.join("wal-00000000000000000001.log");
@@ -187,7 +187,7 @@ fn a_newer_directory_format_is_refused_before_anything_changes() {
         FsStorage::open_with(&dir, FsOptions::default()).unwrap_err(),
     ] {
         assert_eq!(e.code(), "UnsupportedVersion", "{e}");
-        assert!(e.message().contains("format 4"), "{e}");
+        assert!(e.message().contains("formats 4 and 5"), "{e}");
     }
     assert_eq!(files(&dir), before, "a refused open changed the directory");
 }
@@ -377,7 +377,7 @@ fn the_offline_check_reads_the_manifest() {
     let rep = check_dir(&dir).unwrap();
     assert!(rep.is_ok(), "{rep:?}");
     assert_eq!(rep.region.as_deref(), Some("eu"));
-    set_format(&dir, DIR_FORMAT + 1);
+    set_format(&dir, tablesync::storage::fs::PAGED_DIR_FORMAT + 1);
     let rep = check_dir(&dir).unwrap();
     assert!(
         rep.problems

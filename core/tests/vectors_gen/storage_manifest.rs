@@ -28,6 +28,14 @@ pub fn samples() -> Vec<Manifest> {
         &FsOptions::new(SyncPolicy::Always, 64 << 20),
     );
     from_3.migrated_from = Some(3);
+    let mut paged = Manifest::new(
+        "eu",
+        1_700_000_000_000,
+        &FsOptions::new(SyncPolicy::Batch, 64 << 20).cache_bytes(Some(256 << 20)),
+    );
+    paged.paged = true;
+    let mut converted = paged.clone();
+    converted.migrated_from = Some(4);
     vec![
         Manifest::new(
             "eu",
@@ -46,6 +54,8 @@ pub fn samples() -> Vec<Manifest> {
         ),
         migrated,
         from_3,
+        paged,
+        converted,
     ]
 }
 
@@ -59,6 +69,7 @@ pub fn manifest_json(m: &Manifest) -> J {
         "sync": sync_name(m.sync),
         "checkpoint_bytes": m.checkpoint_bytes.to_string(),
         "segment_bytes": m.segment_bytes.to_string(),
+        "paged": m.paged,
     })
 }
 
@@ -78,16 +89,16 @@ pub fn invalid() -> Vec<(&'static str, Vec<u8>, &'static str)> {
     let good = encode_manifest(&samples()[0]).expect("encode");
     let mut out = Vec::new();
     let mut b = good.clone();
-    b[4] = 5;
+    b[4] = 6;
     fix_header_crc(&mut b);
     out.push((
-        "directory format 5 (newer)",
+        "directory format 6 (newer)",
         b.clone(),
         "UnsupportedVersion",
     ));
     b.truncate(16);
     out.push((
-        "directory format 5 with a body this build cannot parse",
+        "directory format 6 with a body this build cannot parse",
         b,
         "UnsupportedVersion",
     ));
@@ -104,7 +115,7 @@ pub fn invalid() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         "UnsupportedVersion",
     ));
     let mut b = good.clone();
-    b[4] = 5;
+    b[4] = 6;
     out.push(("version changed without its header CRC", b, "CorruptData"));
     let mut b = good.clone();
     b[0] = b'X';
