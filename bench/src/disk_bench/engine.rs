@@ -37,19 +37,23 @@ pub enum Engine {
     RedbCkptQr,
     /// fjall (LSM tree), each batch written to the OS, fsync at the end.
     Fjall,
-    /// tablesync's durable region today (`Database::open`, `sync=batch`).
+    /// tablesync's durable region with every row in memory (`Database::open`, `sync=batch`).
     Ours,
+    /// tablesync's paged region: rows in its page store behind `cache_bytes`
+    /// (`sync=batch`, change log capped by retention: see ours_store.rs).
+    OursPaged,
 }
 
 impl Engine {
     /// Every engine, SQLite (the reference) first.
-    pub const ALL: [Engine; 6] = [
+    pub const ALL: [Engine; 7] = [
         Engine::Sqlite,
         Engine::Redb,
         Engine::RedbCkpt,
         Engine::RedbCkptQr,
         Engine::Fjall,
         Engine::Ours,
+        Engine::OursPaged,
     ];
 
     /// Name on the command line and in reports.
@@ -61,6 +65,7 @@ impl Engine {
             Engine::RedbCkptQr => "redb-ckpt-qr",
             Engine::Fjall => "fjall",
             Engine::Ours => "tablesync",
+            Engine::OursPaged => "tablesync-paged",
         }
     }
 
@@ -77,7 +82,8 @@ impl Engine {
                 crate::redb_store::load(path, n, cache_bytes, self.redb_mode())
             }
             Engine::Fjall => crate::fjall_store::load(path, n, cache_bytes),
-            Engine::Ours => crate::ours_store::load(path, n),
+            Engine::Ours => crate::ours_store::load(path, n, None),
+            Engine::OursPaged => crate::ours_store::load(path, n, Some(cache_bytes)),
         }
     }
 
@@ -100,7 +106,10 @@ impl Engine {
                 crate::redb_store::rewrite_then_exit(path, rows, cache_bytes, self.redb_mode())
             }
             Engine::Fjall => crate::fjall_store::rewrite_then_exit(path, rows, cache_bytes),
-            Engine::Ours => crate::ours_store::rewrite_then_exit(path, rows),
+            Engine::Ours => crate::ours_store::rewrite_then_exit(path, rows, None),
+            Engine::OursPaged => {
+                crate::ours_store::rewrite_then_exit(path, rows, Some(cache_bytes))
+            }
         }
     }
 
@@ -112,7 +121,8 @@ impl Engine {
                 crate::redb_store::open(path, cache_bytes)
             }
             Engine::Fjall => crate::fjall_store::open(path, cache_bytes),
-            Engine::Ours => crate::ours_store::open(path),
+            Engine::Ours => crate::ours_store::open(path, None),
+            Engine::OursPaged => crate::ours_store::open(path, Some(cache_bytes)),
         }
     }
 }

@@ -15,6 +15,7 @@ fn color(e: Engine) -> RGBColor {
         Engine::RedbCkptQr => RGBColor(120, 160, 0),
         Engine::Fjall => MAGENTA,
         Engine::Ours => RED,
+        Engine::OursPaged => RGBColor(230, 120, 0),
     }
 }
 

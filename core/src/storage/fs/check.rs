@@ -130,13 +130,32 @@ pub fn scan_dir_in<V: Vfs>(vfs: &V, dir: &Path) -> Result<(CheckReport, Recovere
     }
     let mut rep = CheckReport::default();
     // The manifest names the region (a format-1 directory has none).
+    let mut paged = false;
     match super::manifest::read_manifest(vfs, dir) {
-        Ok(m) => rep.region = m.map(|m| m.region),
+        Ok(m) => {
+            paged = m.as_ref().is_some_and(|m| m.paged);
+            rep.region = m.map(|m| m.region);
+        }
         Err(e) => rep.problems.push(e.to_string()),
     }
-    let (cps, segs, _, deltas) = list(vfs, dir)?;
+    let (mut cps, segs, _, mut deltas) = list(vfs, dir)?;
     let mut recovered = Recovered::default();
     let mut covered = 1;
+    if paged {
+        // A paged region: its state is in the page store (checkpoint files
+        // are what a conversion left, removed on the next open).
+        cps.clear();
+        deltas.clear();
+        match open_pages(vfs, dir) {
+            Ok((pages, covers)) => {
+                covered = covers;
+                recovered.pages = Some(pages);
+            }
+            Err(e) => rep
+                .problems
+                .push(format!("{}: {e}", super::PAGE_STORE_FILE)),
+        }
+    }
     for (i, &n) in cps.iter().enumerate() {
         let name = checkpoint_name(n);
         rep.checkpoints.push(name.clone());
@@ -224,6 +243,30 @@ pub fn scan_dir_in<V: Vfs>(vfs: &V, dir: &Path) -> Result<(CheckReport, Recovere
             .push(format!("records {covered} to {} are missing", segs[0] - 1));
     }
     Ok((rep, recovered))
+}
+
+/// Open a paged directory's page store for reading: its state and the
+/// commit sequence number it covers up to.
+fn open_pages<V: Vfs>(vfs: &V, dir: &Path) -> Result<(crate::storage::PagedRecovery, u64)> {
+    let store =
+        crate::storage::kv::open_page_store(vfs, &dir.join(super::PAGE_STORE_FILE), 16 << 20)?;
+    let snapshot = store.snapshot()?;
+    let covers = match snapshot.get(crate::storage::kv::Space::Meta, super::META_COVERS)? {
+        Some(b) => u64::from_le_bytes(
+            b.as_slice()
+                .try_into()
+                .map_err(|_| crate::model::error::Error::corrupt("a damaged covers mark"))?,
+        ),
+        None => 1,
+    };
+    Ok((
+        crate::storage::PagedRecovery {
+            store,
+            snapshot,
+            convert: false,
+        },
+        covers,
+    ))
 }
 
 /// [`repair_files_in`] on the real file system.

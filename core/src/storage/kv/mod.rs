@@ -121,3 +121,17 @@ pub fn open_page_store<V: crate::storage::vfs::Vfs>(
 mod redb;
 #[cfg(feature = "fs")]
 pub use self::redb::RedbKv;
+
+/// Without feature `fs` there is no page store file (redb): a paged
+/// directory cannot be opened.
+#[cfg(not(feature = "fs"))]
+pub fn open_page_store<V: crate::storage::vfs::Vfs>(
+    _vfs: &V,
+    path: &std::path::Path,
+    _cache_bytes: u64,
+) -> Result<Arc<dyn KvStore>> {
+    Err(crate::model::error::Error::invalid(format!(
+        "{}: paged regions need the page store (feature `fs`)",
+        path.display()
+    )))
+}
