@@ -325,3 +325,57 @@ fn bad_input_fails_with_one_line_and_changes_nothing() {
     assert_eq!(ok(&["tables", &db]).lines().count(), 1);
     assert_eq!(lines(&ok(&["log", &db])).len(), 5);
 }
+
+/// `--cache-bytes`: a new directory keeps its rows in its page store
+/// (directory format 5); later commands open it paged without the flag;
+/// `check` reads the page store; an in-memory directory converts.
+#[test]
+fn cache_bytes_makes_a_paged_region() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = p(tmp.path(), "paged");
+    let rows: Vec<(i64, String, i64)> = (0..3000)
+        .map(|k| (k, format!("value-{k}-{}", "x".repeat(60)), 1000 + k))
+        .collect();
+    let rows_ref: Vec<(i64, &str, i64)> =
+        rows.iter().map(|(k, v, t)| (*k, v.as_str(), *t)).collect();
+    ok(&[
+        "--cache-bytes",
+        "64KiB",
+        "create-table",
+        &db,
+        "t",
+        "--pk",
+        "uid:INTEGER",
+    ]);
+    load(tmp.path(), &db, "t", &rows_ref);
+    assert!(std::path::Path::new(&db).join("pages.redb").exists());
+    assert_eq!(
+        value(&db, "t", 1234).as_deref(),
+        Some(rows[1234].1.as_str())
+    );
+    let d = digest(&db, "t");
+    let out = ok(&["check", &db]);
+    assert!(out.contains(&d), "{out}");
+    fails(
+        &[
+            "--cache-bytes",
+            "12 parsecs",
+            "get",
+            &db,
+            "t",
+            "--pk",
+            "uid=1",
+        ],
+        "UsageError",
+    );
+
+    // A directory made without the flag converts on an open with it.
+    let mem = p(tmp.path(), "mem");
+    ok(&["create-table", &mem, "t", "--pk", "uid:INTEGER"]);
+    load(tmp.path(), &mem, "t", &rows_ref[..100]);
+    let before = digest(&mem, "t");
+    assert!(!std::path::Path::new(&mem).join("pages.redb").exists());
+    ok(&["--cache-bytes", "1MiB", "digest", &mem, "t"]);
+    assert!(std::path::Path::new(&mem).join("pages.redb").exists());
+    assert_eq!(digest(&mem, "t"), before);
+}

@@ -213,6 +213,10 @@ impl Database {
             // them all, and the directory is paged from then on.
             db.start_paged(pages, cache);
             db.checkpoint_paged()?;
+        } else if db.paged.is_some() && db.resident_page_bytes() as u64 > cache {
+            // The replayed log dirtied more pages than the cache holds:
+            // store them now so they can be evicted.
+            db.checkpoint_paged()?;
         }
         db.storage.opened()?;
         Ok(db)
