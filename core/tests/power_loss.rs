@@ -41,10 +41,19 @@ enum Bg {
     Folds,
     /// Background folds and background delta checkpoints.
     FoldsAndDeltas,
+    /// A paged region (rows in its page store behind a one-page cache):
+    /// every checkpoint is a page-store commit, every eviction and page
+    /// fault a read of it.
+    Paged,
+}
+
+/// The page cache of a workload (`None`: rows in memory).
+fn cache(bg: Bg) -> Option<u64> {
+    (bg == Bg::Paged).then_some(4096)
 }
 
 fn rows(bg: Bg) -> i64 {
-    if bg == Bg::Off {
+    if matches!(bg, Bg::Off | Bg::Paged) {
         ROWS
     } else {
         FOLD_ROWS
@@ -55,12 +64,19 @@ const MODES: [CrashMode; 3] = [CrashMode::DropUnsynced, CrashMode::Torn, CrashMo
 /// Small segments and checkpoints so that cuts also land in rotations and
 /// checkpoints; group commits only on explicit flushes under `batch`.
 fn open(fs: &SimFs, sync: SyncPolicy) -> tablesync::Result<Database> {
-    let options = DatabaseOptions::new("power")
+    open_bg(fs, sync, Bg::Off)
+}
+
+/// [`open`], paged for [`Bg::Paged`].
+fn open_bg(fs: &SimFs, sync: SyncPolicy, bg: Bg) -> tablesync::Result<Database> {
+    let mut options = DatabaseOptions::new("power")
         .sync(sync)
         .checkpoint_bytes(700);
+    options.cache_bytes = cache(bg);
     let fso = FsOptions::new(sync, options.checkpoint_bytes)
         .segment_bytes(400)
-        .batch(u64::MAX, i64::MAX);
+        .batch(u64::MAX, i64::MAX)
+        .cache_bytes(cache(bg));
     // Through the manifest too, so its creation is among the crash points.
     let now = options.clock.now_ms();
     let storage = VfsStorage::open_region_in(fs.clone(), Path::new(DIR), fso, "power", now)?;
@@ -117,10 +133,10 @@ fn workload(fs: &SimFs, sync: SyncPolicy) -> Acked {
 
 fn workload_with(fs: &SimFs, sync: SyncPolicy, bg: Bg) -> Acked {
     let mut acked = Acked::default();
-    let Ok(mut db) = open(fs, sync) else {
+    let Ok(mut db) = open_bg(fs, sync, bg) else {
         return acked;
     };
-    let folds = bg != Bg::Off;
+    let folds = matches!(bg, Bg::Folds | Bg::FoldsAndDeltas);
     db.set_background_folds(folds);
     db.set_background_deltas(bg == Bg::FoldsAndDeltas);
     let mut fold: Option<(tablesync::Fold, i64)> = None;
@@ -201,7 +217,14 @@ thread_local! {
 
 /// Keys present after reopening, checking every value.
 fn present(fs: &SimFs, sync: SyncPolicy) -> Vec<i64> {
-    let db = open(fs, sync).unwrap_or_else(|e| panic!("reopen after a power loss failed: {e}"));
+    present_bg(fs, sync, Bg::Off)
+}
+
+/// [`present`], reopening the way [`open_bg`] opens.
+fn present_bg(fs: &SimFs, sync: SyncPolicy, bg: Bg) -> Vec<i64> {
+    let db = open_bg(fs, sync, bg)
+        .unwrap_or_else(|e| panic!("reopen after a power loss failed: {e}"));
+    assert_eq!(db.is_paged(), bg == Bg::Paged);
     present_in(&db)
 }
 
@@ -261,7 +284,7 @@ fn cut_everywhere_with(
             let acked = workload_with(&fs, sync, bg);
             fs.crash(mode);
             points += 1;
-            let keys = present(&fs, sync);
+            let keys = present_bg(&fs, sync, bg);
             // Whatever came back is a prefix of what was written, in order.
             let expected: Vec<i64> = (0..keys.len() as i64).collect();
             assert_eq!(keys, expected, "{sync:?} cut after op {n} ({mode:?})");
@@ -319,6 +342,37 @@ fn always_keeps_every_acknowledged_write_through_background_deltas() {
 
 /// The delta workload above installs background deltas and folds, writes
 /// no delta inside a commit, and reopens with every row.
+/// Issue 11: the same on a paged region — each page-store commit
+/// (redb's writes, fsyncs and header flips), each removal of covered
+/// segments and the manifest's creation are crash points.
+#[test]
+fn always_keeps_every_acknowledged_write_in_a_paged_region() {
+    let (points, losses) = cut_everywhere_with(SyncPolicy::Always, Bg::Paged, |a| a.rows.len());
+    assert!(points > 100, "only {points} crash points");
+    assert!(losses.is_empty(), "acknowledged writes lost: {losses:#?}");
+    eprintln!("always, paged: {points} crash points, no loss");
+}
+
+/// The paged workload checkpoints into its page store (so the cuts above
+/// land inside page-store commits) and evicts.
+#[test]
+fn the_paged_workload_checkpoints_into_its_page_store() {
+    let fs = SimFs::new(1);
+    let acked = workload_with(&fs, SyncPolicy::Always, Bg::Paged);
+    assert_eq!(acked.rows.len() as i64, ROWS);
+    use tablesync::storage::vfs::Vfs;
+    let files = fs.list(Path::new(DIR)).unwrap();
+    assert!(files.iter().any(|f| f == "pages.redb"), "{files:?}");
+    assert!(
+        !files.iter().any(|f| f == "wal-00000000000000000001.log"),
+        "a page checkpoint covered the first segment: {files:?}"
+    );
+    assert!(!files.iter().any(|f| f.starts_with("checkpoint-")), "{files:?}");
+    let db = open_bg(&fs, SyncPolicy::Always, Bg::Paged).unwrap();
+    assert!(db.is_paged());
+    assert_eq!(present_in(&db), (0..ROWS).collect::<Vec<_>>());
+}
+
 #[test]
 fn the_delta_workload_installs_background_deltas() {
     let fs = SimFs::new(1);
