@@ -5,11 +5,20 @@
 //! [`KvSnapshot`] reads one committed state while later commits go on.
 //!
 //! [`MemKv`] keeps everything in memory (tests, and the reference the
-//! file-backed store is checked against).
+//! file-backed store is checked against); [`RedbKv`] (feature `fs`) keeps
+//! it in one redb file (FORMAT.md §12 "Page store file").
 
 mod memory;
+#[cfg(feature = "fs")]
+mod redb;
+#[cfg(feature = "fs")]
+mod redb_backend;
+#[cfg(feature = "fs")]
+mod redb_errors;
 
 pub use memory::MemKv;
+#[cfg(feature = "fs")]
+pub use self::redb::RedbKv;
 
 use crate::model::error::Result;
 use std::ops::ControlFlow;
