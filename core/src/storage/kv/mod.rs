@@ -16,9 +16,9 @@ mod redb_backend;
 #[cfg(feature = "fs")]
 mod redb_errors;
 
-pub use memory::MemKv;
 #[cfg(feature = "fs")]
 pub use self::redb::RedbKv;
+pub use memory::MemKv;
 
 use crate::model::error::Result;
 use std::ops::ControlFlow;

@@ -108,6 +108,33 @@ impl<V: Vfs> RedbKv<V> {
             .map_err(|e| io_err(format_args!("sizing {}", self.path.display()), e))
     }
 
+    /// Verify every page's checksum (the whole file is read; slow on a big
+    /// file). redb checks checksums only when it repairs a file after a
+    /// crash, so damage at rest in a cleanly closed file is otherwise read
+    /// back as is. Damage is `CorruptData`; when redb could repair it (by
+    /// going back to an older commit, which may drop durable commits) the
+    /// repaired state is committed and the message says so. Needs every
+    /// snapshot of the store dropped (`OTSParameterInvalid` otherwise).
+    pub fn check_integrity(&mut self) -> Result<()> {
+        self.fence.check()?;
+        let what = "checking the page store";
+        let db = self.db.as_mut().ok_or(Error::Closed)?;
+        let clean = guard(&self.fence, what, || match db.check_integrity() {
+            Err(redb::DatabaseError::TransactionInProgress) => Err(Error::invalid(format!(
+                "{what}: drop every snapshot of the store first"
+            ))),
+            r => r.map_err(|e| map_err(what, e)),
+        })?;
+        if clean {
+            Ok(())
+        } else {
+            Err(Error::corrupt(format!(
+                "{what}: {} was damaged; redb repaired it to its newest intact commit",
+                self.path.display()
+            )))
+        }
+    }
+
     fn db(&self) -> Result<&Database> {
         self.db.as_ref().ok_or(Error::Closed)
     }
@@ -126,7 +153,9 @@ impl<V: Vfs> RedbKv<V> {
             for (space, key, value) in &batch.ops {
                 let t = match &mut tables[slot(*space)] {
                     Some(t) => t,
-                    none => none.insert(tx.open_table(table(*space)).map_err(|e| map_err(what, e))?),
+                    none => {
+                        none.insert(tx.open_table(table(*space)).map_err(|e| map_err(what, e))?)
+                    }
                 };
                 match value {
                     Some(v) => t.insert(key.as_slice(), v.as_slice()).map(drop),

@@ -10,6 +10,16 @@ use std::panic::{self, AssertUnwindSafe};
 /// Map a redb error met while doing `what`.
 pub(super) fn map_err(what: &str, e: impl Into<redb::Error>) -> Error {
     match e.into() {
+        // redb reports a file too short for its layout, or a header it
+        // cannot parse, as these I/O errors: damage, not a failing disk.
+        redb::Error::Io(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::InvalidData
+            ) =>
+        {
+            Error::corrupt(format!("{what}: the page store file is damaged: {e}"))
+        }
         redb::Error::Io(e) => Error::io(format!("{what} (page store file)"), e),
         redb::Error::Corrupted(m) => {
             Error::corrupt(format!("{what}: the page store file is damaged: {m}"))
