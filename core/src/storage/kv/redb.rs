@@ -175,7 +175,7 @@ fn create<V: Vfs>(vfs: &V, path: &Path, cache: usize) -> Result<()> {
         .file_name()
         .ok_or_else(|| Error::invalid(format!("{} names no file", path.display())))?;
     let mut tmp_name = name.to_os_string();
-    tmp_name.push(".new");
+    tmp_name.push(".tmp");
     let tmp = path.with_file_name(tmp_name);
     let what = format_args!("creating {}", path.display()).to_string();
     // Start from an empty file (a crash may have left one half made).
