@@ -77,6 +77,9 @@ fn scan(
 enum Step {
     Commit(KvBatch, bool),
     Reopen,
+    /// Power cut (simulated disk only; a clean reopen on the real one):
+    /// the store must come back at exactly its last durable commit.
+    PowerCut,
     Scan(Space, Vec<u8>, Option<Vec<u8>>, usize),
     Get(Space, Vec<u8>),
 }
@@ -111,14 +114,20 @@ fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         6 => (batch(), any::<bool>()).prop_map(|(b, d)| Step::Commit(b, d)),
         1 => Just(Step::Reopen),
+        1 => Just(Step::PowerCut),
         2 => (space(), key(), prop::option::of(key()), 1usize..6)
             .prop_map(|(s, f, t, n)| Step::Scan(s, f, t, n)),
         2 => (space(), key()).prop_map(|(s, k)| Step::Get(s, k)),
     ]
 }
 
-fn check_against_model<V: Vfs>(vfs: V, path: &Path, steps: &[Step]) {
-    let model = MemKv::default();
+/// Run `steps` on a store and on `MemKv`, comparing them after each step.
+/// `sim` is the simulated disk under `vfs`, if it is one (for power cuts).
+fn check_against_model<V: Vfs>(vfs: V, sim: Option<&SimFs>, path: &Path, steps: &[Step]) {
+    let mut model = MemKv::default();
+    // The model's state at its last durable commit (a clean close makes
+    // every commit durable).
+    let mut durable_state = State::new();
     let mut store = Some(RedbKv::open(vfs.clone(), path, CACHE).unwrap());
     for step in steps {
         let s = store.as_ref().unwrap();
@@ -126,9 +135,34 @@ fn check_against_model<V: Vfs>(vfs: V, path: &Path, steps: &[Step]) {
             Step::Commit(batch, durable) => {
                 s.commit(batch, *durable).unwrap();
                 model.commit(batch, *durable).unwrap();
+                if *durable {
+                    durable_state = state_of(&model);
+                }
             }
             Step::Reopen => {
                 drop(store.take());
+                store = Some(RedbKv::open(vfs.clone(), path, CACHE).unwrap());
+                durable_state = state_of(&model);
+            }
+            Step::PowerCut => {
+                match sim {
+                    Some(fs) => {
+                        fs.crash(CrashMode::DropUnsynced);
+                        drop(store.take());
+                        model = MemKv::default();
+                        let mut b = KvBatch::default();
+                        for (space, entries) in &durable_state {
+                            for (k, v) in entries {
+                                b.put(*space, k.clone(), v.clone());
+                            }
+                        }
+                        model.commit(&b, true).unwrap();
+                    }
+                    None => {
+                        drop(store.take());
+                        durable_state = state_of(&model);
+                    }
+                }
                 store = Some(RedbKv::open(vfs.clone(), path, CACHE).unwrap());
             }
             Step::Scan(space, from, to, limit) => {
@@ -166,7 +200,8 @@ proptest! {
     fn random_batches_match_the_model_on_the_simulated_disk(
         steps in prop::collection::vec(step(), 1..40)
     ) {
-        check_against_model(sim(), Path::new(FILE), &steps);
+        let fs = sim();
+        check_against_model(fs.clone(), Some(&fs), Path::new(FILE), &steps);
     }
 }
 
@@ -178,7 +213,7 @@ proptest! {
         steps in prop::collection::vec(step(), 1..30)
     ) {
         let dir = tempfile::tempdir().unwrap();
-        check_against_model(RealFs, &dir.path().join("pages.redb"), &steps);
+        check_against_model(RealFs, None, &dir.path().join("pages.redb"), &steps);
     }
 }
 
@@ -521,7 +556,10 @@ fn power_cut_after_every_disk_operation_keeps_a_whole_commit() {
 fn the_power_cut_check_catches_lost_durable_commits() {
     // Commits that claim durability without it: some cut loses one.
     let (ops, bad) = power_cuts(CrashMode::DropUnsynced, true);
-    eprintln!("non-durable commits counted as durable: {} of {ops} cuts caught", bad.len());
+    eprintln!(
+        "non-durable commits counted as durable: {} of {ops} cuts caught",
+        bad.len()
+    );
     assert!(
         !bad.is_empty(),
         "the check never failed for a store that loses commits"

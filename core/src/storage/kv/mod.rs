@@ -5,7 +5,7 @@
 //! [`KvSnapshot`] reads one committed state while later commits go on.
 //!
 //! [`MemKv`] keeps everything in memory (tests, and the reference the
-//! file-backed store is checked against); [`RedbKv`] (feature `fs`) keeps
+//! file-backed store is checked against); `RedbKv` (feature `fs`) keeps
 //! it in one redb file (FORMAT.md §12 "Page store file").
 
 mod memory;

@@ -295,12 +295,11 @@ impl<V: Vfs> KvStore for RedbKv<V> {
     }
 
     fn commit(&self, batch: &KvBatch, durable: bool) -> Result<()> {
+        // A failed fsync surfaces once as redb's I/O error; later commits
+        // meet the fence (`StorageStopped`).
         self.fence.check()?;
-        let result = guard(&self.fence, "committing to the page store", || {
+        guard(&self.fence, "committing to the page store", || {
             self.commit_inner(batch, durable)
-        });
-        // A failed fsync inside redb surfaces as its I/O error; later
-        // commits see the fence.
-        result
+        })
     }
 }
