@@ -35,6 +35,9 @@ pub enum Engine {
     /// allocator state saved with each, so opening after a crash need not
     /// rebuild it from the whole file).
     RedbCkptQr,
+    /// tablesync's page store (`RedbKv` over the core's `Vfs`) with
+    /// `RedbCkptQr`'s commit rule.
+    RedbKv,
     /// fjall (LSM tree), each batch written to the OS, fsync at the end.
     Fjall,
     /// tablesync's durable region today (`Database::open`, `sync=batch`).
@@ -43,11 +46,12 @@ pub enum Engine {
 
 impl Engine {
     /// Every engine, SQLite (the reference) first.
-    pub const ALL: [Engine; 6] = [
+    pub const ALL: [Engine; 7] = [
         Engine::Sqlite,
         Engine::Redb,
         Engine::RedbCkpt,
         Engine::RedbCkptQr,
+        Engine::RedbKv,
         Engine::Fjall,
         Engine::Ours,
     ];
@@ -59,6 +63,7 @@ impl Engine {
             Engine::Redb => "redb",
             Engine::RedbCkpt => "redb-ckpt",
             Engine::RedbCkptQr => "redb-ckpt-qr",
+            Engine::RedbKv => "redb-kv",
             Engine::Fjall => "fjall",
             Engine::Ours => "tablesync",
         }
@@ -76,6 +81,7 @@ impl Engine {
             Engine::Redb | Engine::RedbCkpt | Engine::RedbCkptQr => {
                 crate::redb_store::load(path, n, cache_bytes, self.redb_mode())
             }
+            Engine::RedbKv => crate::kv_store::load(path, n, cache_bytes),
             Engine::Fjall => crate::fjall_store::load(path, n, cache_bytes),
             Engine::Ours => crate::ours_store::load(path, n),
         }
@@ -99,6 +105,7 @@ impl Engine {
             Engine::Redb | Engine::RedbCkpt | Engine::RedbCkptQr => {
                 crate::redb_store::rewrite_then_exit(path, rows, cache_bytes, self.redb_mode())
             }
+            Engine::RedbKv => crate::kv_store::rewrite_then_exit(path, rows, cache_bytes),
             Engine::Fjall => crate::fjall_store::rewrite_then_exit(path, rows, cache_bytes),
             Engine::Ours => crate::ours_store::rewrite_then_exit(path, rows),
         }
@@ -111,6 +118,7 @@ impl Engine {
             Engine::Redb | Engine::RedbCkpt | Engine::RedbCkptQr => {
                 crate::redb_store::open(path, cache_bytes)
             }
+            Engine::RedbKv => crate::kv_store::open(path, cache_bytes),
             Engine::Fjall => crate::fjall_store::open(path, cache_bytes),
             Engine::Ours => crate::ours_store::open(path),
         }
