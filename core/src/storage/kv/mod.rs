@@ -91,6 +91,7 @@ pub trait KvSnapshot: Send + Sync {
     fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>>;
     /// Visit the entries of `space` with `from <= key` (and `key < to` when
     /// `to` is given) in key order, until `f` breaks or returns an error.
+    #[allow(clippy::type_complexity)] // the visitor's type is the interface
     fn range(
         &self,
         space: Space,
