@@ -364,6 +364,34 @@ fn snapshots_on_another_thread_see_whole_commits_only() {
     assert!(checks >= 50);
 }
 
+#[test]
+fn commits_from_several_threads_all_land() {
+    let fs = sim();
+    let store: Arc<dyn KvStore> = Arc::new(open(&fs).unwrap());
+    let writers: Vec<_> = (0u8..4)
+        .map(|t| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                for i in 0u8..50 {
+                    let mut b = KvBatch::default();
+                    b.put(Space::Log, [t, i], [t ^ i]);
+                    b.put(Space::Meta, [t], [i]);
+                    store.commit(&b, i % 10 == 9).unwrap();
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    let state = state_of(&*store);
+    assert_eq!(state[&Space::Log].len(), 200);
+    assert_eq!(
+        state[&Space::Meta],
+        (0u8..4).map(|t| (vec![t], vec![49])).collect::<Vec<_>>()
+    );
+}
+
 fn read_counter(snap: &dyn KvSnapshot, space: Space) -> u64 {
     snap.get(space, b"counter")
         .unwrap()
