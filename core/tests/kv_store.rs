@@ -194,7 +194,7 @@ fn check_against_model<V: Vfs>(vfs: V, sim: Option<&SimFs>, path: &Path, steps: 
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
 
     #[test]
     fn random_batches_match_the_model_on_the_simulated_disk(
@@ -508,61 +508,86 @@ fn states_of(batches: &[(KvBatch, bool)]) -> Vec<State> {
 /// return the cuts whose state was not that of a commit between the last
 /// acknowledged durable one and the last one attempted.
 fn power_cuts(mode: CrashMode, claim_durable: bool) -> (u64, Vec<String>) {
-    let states = workload_states();
+    let batches = workload_batches();
+    let states = states_of(&batches);
     let total = {
         let fs = sim();
         let base = fs.stats().ops;
         run_workload(&fs, false);
         fs.stats().ops - base
     };
-    let mut bad = Vec::new();
-    for n in 1..=total {
-        let fs = sim();
-        let mode_fs = fs.clone();
-        fs.crash_after(n);
-        // `run_workload` crashes in DropUnsynced mode only once the store
-        // stopped; cut in `mode` first.
-        let acked = {
-            let mut acked = Acked::default();
-            if let Ok(store) = open(&fs) {
-                for (i, (batch, durable)) in workload_batches().iter().enumerate() {
-                    acked.attempted = i + 1;
-                    if store.commit(batch, *durable && !claim_durable).is_err() {
-                        break;
-                    }
-                    acked.acked = i + 1;
-                    if *durable {
-                        acked.durable = i + 1;
-                    }
-                }
-                mode_fs.crash(mode);
-                drop(store);
-            } else {
-                mode_fs.crash(mode);
-            }
-            acked
-        };
-        assert!(fs.stats().crashes >= 1);
-        let store = match open(&fs) {
-            Ok(s) => s,
-            Err(e) => {
-                bad.push(format!("cut {n}: reopen failed: {e}"));
-                continue;
-            }
-        };
-        let got = state_of(&store);
-        let lo = acked.durable;
-        let hi = acked.attempted.max(acked.acked);
-        if !(lo..=hi).any(|j| states[j] == got) {
-            let which = states.iter().position(|s| *s == got);
-            bad.push(format!(
-                "cut {n}: state is commit {which:?}, expected one of {lo}..={hi} ({acked:?})"
-            ));
-        }
-        // The reopened store takes commits again.
-        store.commit(&workload_batches()[0].0, true).unwrap();
-    }
+    let bad = (1..=total)
+        .filter_map(|n| cut_once(&batches, &states, n, n, mode, claim_durable).err())
+        .collect();
     (total, bad)
+}
+
+/// On a simulated disk seeded with `seed`, open a store and commit
+/// `batches` until power is cut after `n` disk operations (in `mode`; at
+/// the end if the workload needs fewer), then reopen: the state must be
+/// that after a commit between the last acknowledged durable one and the
+/// last one attempted (`states[j]` is the state after `j` commits).
+fn cut_once(
+    batches: &[(KvBatch, bool)],
+    states: &[State],
+    seed: u64,
+    n: u64,
+    mode: CrashMode,
+    claim_durable: bool,
+) -> Result<(), String> {
+    let fs = SimFs::new(seed);
+    fs.create_dir_all(Path::new(DIR)).unwrap();
+    fs.sync_dir(Path::new("/")).unwrap();
+    fs.sync_dir(Path::new("/data")).unwrap();
+    fs.crash_after(n);
+    let mut acked = Acked::default();
+    if let Ok(store) = open(&fs) {
+        for (i, (batch, durable)) in batches.iter().enumerate() {
+            acked.attempted = i + 1;
+            if store.commit(batch, *durable && !claim_durable).is_err() {
+                break;
+            }
+            acked.acked = i + 1;
+            if *durable {
+                acked.durable = i + 1;
+            }
+        }
+        // The store is dropped after the power cut: its close writes nothing.
+        fs.crash(mode);
+        drop(store);
+    } else {
+        fs.crash(mode);
+    }
+    let store = open(&fs).map_err(|e| format!("cut {n}: reopen failed: {e}"))?;
+    let got = state_of(&store);
+    let (lo, hi) = (acked.durable, acked.attempted.max(acked.acked));
+    if !(lo..=hi).any(|j| states[j] == got) {
+        let which = states.iter().position(|s| *s == got);
+        return Err(format!(
+            "cut {n}: state is commit {which:?}, expected one of {lo}..={hi} ({acked:?})"
+        ));
+    }
+    // The reopened store takes commits again.
+    store
+        .commit(&batches[0].0, true)
+        .map_err(|e| format!("cut {n}: commit after reopen: {e}"))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_workloads_cut_at_random_points_keep_a_whole_commit(
+        batches in prop::collection::vec((batch(), any::<bool>()), 1..8),
+        n in 1u64..300,
+        seed in any::<u64>(),
+        mode in prop::sample::select(vec![CrashMode::DropUnsynced, CrashMode::Torn, CrashMode::Reorder]),
+    ) {
+        let states = states_of(&batches);
+        if let Err(e) = cut_once(&batches, &states, seed, n, mode, false) {
+            return Err(TestCaseError::fail(format!("{mode:?} seed {seed}: {e}")));
+        }
+    }
 }
 
 #[test]
