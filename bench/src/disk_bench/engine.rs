@@ -35,6 +35,9 @@ pub enum Engine {
     /// allocator state saved with each, so opening after a crash need not
     /// rebuild it from the whole file).
     RedbCkptQr,
+    /// tablesync's page store (`RedbKv` over the core's `Vfs`) with
+    /// `RedbCkptQr`'s commit rule.
+    RedbKv,
     /// fjall (LSM tree), each batch written to the OS, fsync at the end.
     Fjall,
     /// tablesync's durable region with every row in memory (`Database::open`, `sync=batch`).
@@ -51,6 +54,7 @@ impl Engine {
         Engine::Redb,
         Engine::RedbCkpt,
         Engine::RedbCkptQr,
+        Engine::RedbKv,
         Engine::Fjall,
         Engine::Ours,
         Engine::OursPaged,
@@ -63,6 +67,7 @@ impl Engine {
             Engine::Redb => "redb",
             Engine::RedbCkpt => "redb-ckpt",
             Engine::RedbCkptQr => "redb-ckpt-qr",
+            Engine::RedbKv => "redb-kv",
             Engine::Fjall => "fjall",
             Engine::Ours => "tablesync",
             Engine::OursPaged => "tablesync-paged",
@@ -81,6 +86,7 @@ impl Engine {
             Engine::Redb | Engine::RedbCkpt | Engine::RedbCkptQr => {
                 crate::redb_store::load(path, n, cache_bytes, self.redb_mode())
             }
+            Engine::RedbKv => crate::kv_store::load(path, n, cache_bytes),
             Engine::Fjall => crate::fjall_store::load(path, n, cache_bytes),
             Engine::Ours => crate::ours_store::load(path, n, None),
             Engine::OursPaged => crate::ours_store::load(path, n, Some(cache_bytes)),
@@ -105,6 +111,7 @@ impl Engine {
             Engine::Redb | Engine::RedbCkpt | Engine::RedbCkptQr => {
                 crate::redb_store::rewrite_then_exit(path, rows, cache_bytes, self.redb_mode())
             }
+            Engine::RedbKv => crate::kv_store::rewrite_then_exit(path, rows, cache_bytes),
             Engine::Fjall => crate::fjall_store::rewrite_then_exit(path, rows, cache_bytes),
             Engine::Ours => crate::ours_store::rewrite_then_exit(path, rows, None),
             Engine::OursPaged => {
@@ -120,6 +127,7 @@ impl Engine {
             Engine::Redb | Engine::RedbCkpt | Engine::RedbCkptQr => {
                 crate::redb_store::open(path, cache_bytes)
             }
+            Engine::RedbKv => crate::kv_store::open(path, cache_bytes),
             Engine::Fjall => crate::fjall_store::open(path, cache_bytes),
             Engine::Ours => crate::ours_store::open(path, None),
             Engine::OursPaged => crate::ours_store::open(path, Some(cache_bytes)),

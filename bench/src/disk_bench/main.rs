@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! cargo run --release -p tablesync-bench --bin disk-bench -- [--rows N[,N…]] [--quick]
-//!     [--engines sqlite,redb,redb-ckpt,redb-ckpt-qr,fjall,tablesync] [--cache-mib M] [--dir D]
+//!     [--engines sqlite,redb,redb-ckpt,redb-ckpt-qr,redb-kv,fjall,tablesync] [--cache-mib M] [--dir D]
 //!     [--plot PATH | --no-plot] [--ours-max-rows N]
 //! ```
 //! `--rows` (default 1,000,000; e.g. `--rows 1000000,2000000,10000000`)
@@ -16,7 +16,9 @@
 //! Engines ([`engine::Engine`]): SQLite file (WAL, `synchronous=NORMAL`);
 //! redb with a durable commit per batch; redb with durable commits every
 //! 10,000 rows only (`redb-ckpt`: how it would sit under our WAL), and the
-//! same with redb's quick repair on those commits (`redb-ckpt-qr`); fjall;
+//! same with redb's quick repair on those commits (`redb-ckpt-qr`);
+//! tablesync's page store (`RedbKv` through the core's `Vfs`) with
+//! `redb-ckpt-qr`'s commits (`redb-kv`); fjall;
 //! tablesync's durable region (`sync=batch`). redb and fjall store the
 //! bytes a tablesync region would give them ([`row_bytes`], checked against
 //! an in-memory region first) and decode each row state they read.
@@ -45,6 +47,7 @@ mod sqlite_file;
 mod child;
 mod engine;
 mod fjall_store;
+mod kv_store;
 mod ours_store;
 mod plot;
 mod redb_store;
@@ -161,7 +164,7 @@ fn measure(e: Engine, n: u64, cache: u64, tmp: &Path) -> Figures {
     let scan = run_child("scan", e, &path, n, cache);
     let raw = if matches!(
         e,
-        Engine::Redb | Engine::RedbCkpt | Engine::RedbCkptQr | Engine::Fjall
+        Engine::Redb | Engine::RedbCkpt | Engine::RedbCkptQr | Engine::RedbKv | Engine::Fjall
     ) {
         run_child("rawscan", e, &path, n, cache)
     } else {

@@ -13,6 +13,7 @@ fn color(e: Engine) -> RGBColor {
         Engine::Redb => GREEN,
         Engine::RedbCkpt => RGBColor(0, 110, 0),
         Engine::RedbCkptQr => RGBColor(120, 160, 0),
+        Engine::RedbKv => RGBColor(0, 160, 160),
         Engine::Fjall => MAGENTA,
         Engine::Ours => RED,
         Engine::OursPaged => RGBColor(230, 120, 0),

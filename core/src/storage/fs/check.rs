@@ -310,7 +310,7 @@ pub fn repair_files_in<V: Vfs>(vfs: &V, dir: &Path) -> Result<Vec<String>> {
             if scan.torn.is_some() && (scan.valid_len as usize) < bytes.len() {
                 let side = torn_name(&name, scan.valid_len);
                 write_file_atomic(vfs, dir, &side, &[&bytes[scan.valid_len as usize..]])?;
-                let mut f = vfs
+                let f = vfs
                     .open_append(&dir.join(&name))
                     .map_err(|e| io_error(format_args!("opening {name}"), e))?;
                 f.set_len(scan.valid_len)

@@ -45,7 +45,7 @@ pub fn open_for_append<V: Vfs>(vfs: &V, path: &Path) -> Result<V::File> {
 
 /// Cut file `dir/name` to `len` bytes and sync it.
 pub fn truncate_file<V: Vfs>(vfs: &V, dir: &Path, name: &str, len: u64) -> Result<()> {
-    let mut f = vfs
+    let f = vfs
         .open_append(&dir.join(name))
         .map_err(|e| io_error(format_args!("opening {name}"), e))?;
     f.set_len(len)

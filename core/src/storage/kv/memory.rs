@@ -34,6 +34,10 @@ impl KvSnapshot for MemSnapshot {
         let Some(map) = self.0.get(&space) else {
             return Ok(());
         };
+        if to.is_some_and(|to| to <= from) {
+            // An empty range (`BTreeMap::range` would panic on `to < from`).
+            return Ok(());
+        }
         let upper = to.map_or(Bound::Unbounded, Bound::Excluded);
         for (k, v) in map.range::<[u8], _>((Bound::Included(from), upper)) {
             if f(k, v)?.is_break() {

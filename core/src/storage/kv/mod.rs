@@ -5,10 +5,19 @@
 //! [`KvSnapshot`] reads one committed state while later commits go on.
 //!
 //! [`MemKv`] keeps everything in memory (tests, and the reference the
-//! file-backed store is checked against).
+//! file-backed store is checked against); `RedbKv` (feature `fs`) keeps
+//! it in one redb file (FORMAT.md §12 "Page store file").
 
 mod memory;
+#[cfg(feature = "fs")]
+mod redb;
+#[cfg(feature = "fs")]
+mod redb_backend;
+#[cfg(feature = "fs")]
+mod redb_errors;
 
+#[cfg(feature = "fs")]
+pub use self::redb::RedbKv;
 pub use memory::MemKv;
 
 use crate::model::error::Result;
@@ -82,6 +91,7 @@ pub trait KvSnapshot: Send + Sync {
     fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>>;
     /// Visit the entries of `space` with `from <= key` (and `key < to` when
     /// `to` is given) in key order, until `f` breaks or returns an error.
+    #[allow(clippy::type_complexity)] // the visitor's type is the interface
     fn range(
         &self,
         space: Space,
@@ -110,17 +120,8 @@ pub fn open_page_store<V: crate::storage::vfs::Vfs>(
     path: &std::path::Path,
     cache_bytes: u64,
 ) -> Result<Arc<dyn KvStore>> {
-    Ok(Arc::new(redb::RedbKv::open(
-        vfs.clone(),
-        path,
-        cache_bytes,
-    )?))
+    Ok(Arc::new(RedbKv::open(vfs.clone(), path, cache_bytes)?))
 }
-
-#[cfg(feature = "fs")]
-mod redb;
-#[cfg(feature = "fs")]
-pub use self::redb::RedbKv;
 
 /// Without feature `fs` there is no page store file (redb): a paged
 /// directory cannot be opened.

@@ -44,6 +44,11 @@ pub trait Vfs: Clone + Send + Sync + 'static {
     fn create(&self, path: &Path) -> io::Result<Self::File>;
     /// Open existing file `path`; writes go to its end.
     fn open_append(&self, path: &Path) -> io::Result<Self::File>;
+    /// Open file `path` for reads and writes at any offset
+    /// ([`VfsFile::read_at`], [`VfsFile::write_at`]), creating it empty if
+    /// missing (a created file's entry is durable once its directory is
+    /// synced); an existing file keeps its bytes.
+    fn open_rw(&self, path: &Path) -> io::Result<Self::File>;
     /// Rename `from` to `to`, replacing `to` (durable once the directory is synced).
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()>;
     /// Remove file `path`.
@@ -54,14 +59,23 @@ pub trait Vfs: Clone + Send + Sync + 'static {
     fn lock(&self, dir: &Path) -> Result<Self::Lock>;
 }
 
-/// An open file.
+/// An open file. Positional reads and writes need a file opened with
+/// [`Vfs::open_rw`] (a file opened for appending writes at its end).
 pub trait VfsFile: Send + Sync {
     /// Write all of `buf` at the end of the file (an error may leave a prefix written).
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()>;
-    /// Cut or extend the file to `len` bytes.
-    fn set_len(&mut self, len: u64) -> io::Result<()>;
+    /// Write all of `buf` at byte `offset`, extending the file (with zeros
+    /// up to `offset`) if it is shorter; an error may leave a prefix written.
+    fn write_at(&self, offset: u64, buf: &[u8]) -> io::Result<()>;
+    /// Fill `buf` with the bytes at `offset` (`UnexpectedEof` if the file
+    /// ends before `offset + buf.len()`).
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()>;
+    /// The file's length in bytes now (not a disk operation).
+    fn size(&self) -> io::Result<u64>;
+    /// Cut or extend the file to `len` bytes (new bytes read as zeros).
+    fn set_len(&self, len: u64) -> io::Result<()>;
     /// Force the file's data to stable storage.
-    fn sync_data(&mut self) -> io::Result<()>;
+    fn sync_data(&self) -> io::Result<()>;
     /// Force the file's data and metadata (its length) to stable storage.
-    fn sync_all(&mut self) -> io::Result<()>;
+    fn sync_all(&self) -> io::Result<()>;
 }

@@ -27,13 +27,56 @@ impl VfsFile for File {
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
         Write::write_all(self, buf)
     }
-    fn set_len(&mut self, len: u64) -> io::Result<()> {
+    #[cfg(unix)]
+    fn write_at(&self, offset: u64, buf: &[u8]) -> io::Result<()> {
+        std::os::unix::fs::FileExt::write_all_at(self, buf, offset)
+    }
+    #[cfg(windows)]
+    fn write_at(&self, offset: u64, mut buf: &[u8]) -> io::Result<()> {
+        let mut at = offset;
+        while !buf.is_empty() {
+            match std::os::windows::fs::FileExt::seek_write(self, buf, at) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    buf = &buf[n..];
+                    at += n as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+    #[cfg(unix)]
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        std::os::unix::fs::FileExt::read_exact_at(self, buf, offset)
+    }
+    #[cfg(windows)]
+    fn read_at(&self, offset: u64, mut buf: &mut [u8]) -> io::Result<()> {
+        let mut at = offset;
+        while !buf.is_empty() {
+            match std::os::windows::fs::FileExt::seek_read(self, buf, at) {
+                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                Ok(n) => {
+                    buf = &mut buf[n..];
+                    at += n as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+    fn size(&self) -> io::Result<u64> {
+        Ok(self.metadata()?.len())
+    }
+    fn set_len(&self, len: u64) -> io::Result<()> {
         File::set_len(self, len)
     }
-    fn sync_data(&mut self) -> io::Result<()> {
+    fn sync_data(&self) -> io::Result<()> {
         File::sync_data(self)
     }
-    fn sync_all(&mut self) -> io::Result<()> {
+    fn sync_all(&self) -> io::Result<()> {
         File::sync_all(self)
     }
 }
@@ -72,6 +115,14 @@ impl Vfs for RealFs {
     }
     fn open_append(&self, path: &Path) -> io::Result<File> {
         OpenOptions::new().append(true).open(path)
+    }
+    fn open_rw(&self, path: &Path) -> io::Result<File> {
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
     }
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
         std::fs::rename(from, to)

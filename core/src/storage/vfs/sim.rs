@@ -250,15 +250,8 @@ impl Vfs for SimFs {
         let mut s = self.st();
         s.alive()?;
         let ino = s.file(path)?;
-        s.stats.reads += 1;
         let mut data = s.inodes[&ino].data.clone();
-        let nth = s.stats.reads - s.plan_base.reads;
-        let rate = s.plan.flip_read_per_mille;
-        if !data.is_empty() && (s.plan.flip_read_at == Some(nth) || s.chance(rate)) {
-            let bit = s.next_random() % (data.len() as u64 * 8);
-            data[(bit / 8) as usize] ^= 1 << (bit % 8);
-            s.stats.bit_flips += 1;
-        }
+        s.count_read(&mut data);
         Ok(data)
     }
 
@@ -299,6 +292,22 @@ impl Vfs for SimFs {
     fn open_append(&self, path: &Path) -> io::Result<SimFile> {
         let s = self.st();
         s.alive()?;
+        let ino = s.file(path)?;
+        Ok(SimFile {
+            state: self.state.clone(),
+            ino,
+            generation: s.generation,
+        })
+    }
+
+    fn open_rw(&self, path: &Path) -> io::Result<SimFile> {
+        let s = self.st();
+        s.alive()?;
+        if !s.ns.contains_key(path) {
+            drop(s);
+            // Created like `create` (counted as one disk operation).
+            return self.create(path);
+        }
         let ino = s.file(path)?;
         Ok(SimFile {
             state: self.state.clone(),
@@ -425,8 +434,88 @@ impl VfsFile for SimFile {
         Ok(())
     }
 
-    fn set_len(&mut self, len: u64) -> io::Result<()> {
+    fn write_at(&self, offset: u64, buf: &[u8]) -> io::Result<()> {
         let mut s = self.live()?;
+        s.stats.writes += 1;
+        let nth = s.stats.writes - s.plan_base.writes;
+        let rate = s.plan.short_write_per_mille;
+        let short = s.plan.short_write_at == Some(nth) || s.chance(rate);
+        let at = usize::try_from(offset).map_err(|_| enospc())?;
+        let len = s.inodes[&self.ino].data.len();
+        // Only the bytes that grow the file take room (those past its end,
+        // and the zeros between its end and `at`).
+        let room = match s.plan.capacity {
+            Some(cap) => {
+                let free = cap.saturating_sub(s.used_bytes());
+                usize::try_from(free)
+                    .unwrap_or(usize::MAX)
+                    .saturating_add(len)
+                    .saturating_sub(at)
+            }
+            None => usize::MAX,
+        };
+        let short = short && buf.len() / 2 <= room;
+        let mut n = buf.len().min(room);
+        if short {
+            n = buf.len() / 2;
+        }
+        if n > 0 {
+            let inode = s.inodes.get_mut(&self.ino).expect("live inode");
+            let change = Change::Write {
+                at,
+                bytes: buf[..n].to_vec(),
+            };
+            change.apply(&mut inode.data);
+            inode.pending.push(change);
+        }
+        s.op_done();
+        if n < buf.len() {
+            if short {
+                s.stats.short_writes += 1;
+                return Err(io::Error::new(
+                    io::ErrorKind::WriteZero,
+                    "short write (simulated)",
+                ));
+            }
+            s.stats.enospc += 1;
+            return Err(enospc());
+        }
+        Ok(())
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        let mut s = self.live()?;
+        let data = &s.inodes[&self.ino].data;
+        let range = usize::try_from(offset)
+            .ok()
+            .and_then(|at| Some(at..at.checked_add(buf.len())?))
+            .filter(|r| r.end <= data.len())
+            .ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "read past the end of the file (simulated)",
+                )
+            })?;
+        buf.copy_from_slice(&data[range]);
+        s.count_read(buf);
+        Ok(())
+    }
+
+    fn size(&self) -> io::Result<u64> {
+        let s = self.live()?;
+        Ok(s.inodes[&self.ino].data.len() as u64)
+    }
+
+    fn set_len(&self, len: u64) -> io::Result<()> {
+        let mut s = self.live()?;
+        let old = s.inodes[&self.ino].data.len() as u64;
+        if let Some(cap) = s.plan.capacity {
+            // Growing takes room, as on a file system that allocates it.
+            if len > old && len - old > cap.saturating_sub(s.used_bytes()) {
+                s.stats.enospc += 1;
+                return Err(enospc());
+            }
+        }
         let inode = s.inodes.get_mut(&self.ino).expect("live inode");
         let change = Change::SetLen(len as usize);
         change.apply(&mut inode.data);
@@ -435,7 +524,7 @@ impl VfsFile for SimFile {
         Ok(())
     }
 
-    fn sync_data(&mut self) -> io::Result<()> {
+    fn sync_data(&self) -> io::Result<()> {
         let mut s = self.live()?;
         s.stats.fsyncs += 1;
         let nth = s.stats.fsyncs - s.plan_base.fsyncs;
@@ -464,7 +553,7 @@ impl VfsFile for SimFile {
         Ok(())
     }
 
-    fn sync_all(&mut self) -> io::Result<()> {
+    fn sync_all(&self) -> io::Result<()> {
         self.sync_data()
     }
 }

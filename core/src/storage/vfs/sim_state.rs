@@ -14,13 +14,15 @@ pub struct FaultPlan {
     pub fail_fsync_at: Option<u64>,
     /// Chance per 1000 fsyncs of failing.
     pub fail_fsync_per_mille: u32,
-    /// Total bytes the disk holds; a write past it writes what fits and fails with ENOSPC.
+    /// Total bytes the disk holds; a write past it writes what fits and
+    /// fails with ENOSPC; a `set_len` that would grow past it fails with
+    /// ENOSPC and changes nothing.
     pub capacity: Option<u64>,
-    /// The n-th write writes half its bytes and then fails.
+    /// The n-th write (appending or positional) writes half its bytes and then fails.
     pub short_write_at: Option<u64>,
     /// Chance per 1000 writes of a short write.
     pub short_write_per_mille: u32,
-    /// The n-th file read returns its bytes with one bit flipped.
+    /// The n-th file read (whole-file or positional) returns its bytes with one bit flipped.
     pub flip_read_at: Option<u64>,
     /// Chance per 1000 reads of one flipped bit.
     pub flip_read_per_mille: u32,
@@ -29,7 +31,8 @@ pub struct FaultPlan {
 /// What the simulated disk did (counted since it was made).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SimStats {
-    /// Mutating operations (create, write, set_len, fsync, rename, remove, dir sync, mkdir).
+    /// Mutating operations (create, write, set_len, fsync, rename, remove,
+    /// dir sync, mkdir; positional writes count as writes).
     pub ops: u64,
     /// Writes.
     pub writes: u64,
@@ -39,7 +42,7 @@ pub struct SimStats {
     pub dir_syncs: u64,
     /// Renames.
     pub renames: u64,
-    /// File reads.
+    /// File reads (whole-file and positional).
     pub reads: u64,
     /// Simulated power losses.
     pub crashes: u64,
@@ -128,6 +131,19 @@ impl State {
 
     pub fn chance(&mut self, per_mille: u32) -> bool {
         per_mille > 0 && self.next_random() % 1000 < u64::from(per_mille)
+    }
+
+    /// Count one file read of `data` (whole-file or positional) and, per
+    /// the fault plan, flip one of its bits.
+    pub fn count_read(&mut self, data: &mut [u8]) {
+        self.stats.reads += 1;
+        let nth = self.stats.reads - self.plan_base.reads;
+        let rate = self.plan.flip_read_per_mille;
+        if !data.is_empty() && (self.plan.flip_read_at == Some(nth) || self.chance(rate)) {
+            let bit = self.next_random() % (data.len() as u64 * 8);
+            data[(bit / 8) as usize] ^= 1 << (bit % 8);
+            self.stats.bit_flips += 1;
+        }
     }
 
     /// Refuse everything while halted.
