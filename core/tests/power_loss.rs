@@ -222,8 +222,8 @@ fn present(fs: &SimFs, sync: SyncPolicy) -> Vec<i64> {
 
 /// [`present`], reopening the way [`open_bg`] opens.
 fn present_bg(fs: &SimFs, sync: SyncPolicy, bg: Bg) -> Vec<i64> {
-    let db = open_bg(fs, sync, bg)
-        .unwrap_or_else(|e| panic!("reopen after a power loss failed: {e}"));
+    let db =
+        open_bg(fs, sync, bg).unwrap_or_else(|e| panic!("reopen after a power loss failed: {e}"));
     assert_eq!(db.is_paged(), bg == Bg::Paged);
     present_in(&db)
 }
@@ -367,7 +367,10 @@ fn the_paged_workload_checkpoints_into_its_page_store() {
         !files.iter().any(|f| f == "wal-00000000000000000001.log"),
         "a page checkpoint covered the first segment: {files:?}"
     );
-    assert!(!files.iter().any(|f| f.starts_with("checkpoint-")), "{files:?}");
+    assert!(
+        !files.iter().any(|f| f.starts_with("checkpoint-")),
+        "{files:?}"
+    );
     let db = open_bg(&fs, SyncPolicy::Always, Bg::Paged).unwrap();
     assert!(db.is_paged());
     assert_eq!(present_in(&db), (0..ROWS).collect::<Vec<_>>());

@@ -24,9 +24,10 @@ impl Database {
     /// Recompute the digest from every row and check it against the
     /// maintained one; `CorruptData` if they differ.
     pub fn verify_table_digest(&self, table: &str) -> Result<Digest> {
+        let mark = self.fault_mark();
         let t = self.table(table)?;
         let rescanned = t.rescan()?;
-        self.page_faults()?;
+        self.faults_since(mark)?;
         if rescanned != t.accumulator() {
             return Err(Error::corrupt(format!(
                 "table '{table}': maintained digest {} but rows hash to {}",
@@ -44,11 +45,12 @@ impl Database {
         start: &RangeBound,
         end: &RangeBound,
     ) -> Result<RangeDigest> {
+        let mark = self.fault_mark();
         let t = self.table(table)?;
         let s = encode_bound(&t.schema, start)?;
         let e = encode_bound(&t.schema, end)?;
         let acc = t.range_accumulator(&s, &e);
-        self.page_faults()?;
+        self.faults_since(mark)?;
         Ok(RangeDigest {
             rows: acc.count,
             digest: acc.digest(),
@@ -62,8 +64,9 @@ impl Database {
         start: &[u8],
         end: &[u8],
     ) -> Result<Accumulator> {
+        let mark = self.fault_mark();
         let acc = self.table(table)?.range_accumulator(start, end);
-        self.page_faults()?;
+        self.faults_since(mark)?;
         Ok(acc)
     }
 }

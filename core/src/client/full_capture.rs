@@ -31,6 +31,7 @@ impl Database {
     /// Take the whole region (a reference count per page of rows and per record).
     pub(crate) fn capture_full(&self) -> Result<FullCapture> {
         self.check_open()?;
+        let mark = self.fault_mark();
         let mut head = Vec::with_capacity(256);
         self.put_region_head(&mut head);
         put_varint(&mut head, self.tables.len() as u64);
@@ -49,7 +50,7 @@ impl Database {
             .iter()
             .map(|e| (e.cursor, e.bytes.clone()))
             .collect();
-        self.page_faults()?;
+        self.faults_since(mark)?;
         Ok(FullCapture {
             head,
             tables,

@@ -437,9 +437,6 @@ impl Database {
             return;
         };
         paged.loads_at_trim = self.tables.values().map(|t| t.page_map().loads()).sum();
-        for t in self.tables.values_mut() {
-            t.page_map_mut().clear_fault();
-        }
         let cache = usize::try_from(paged.cache_bytes).unwrap_or(usize::MAX);
         let resident: Vec<usize> = self
             .tables
@@ -476,13 +473,31 @@ impl Database {
         }
     }
 
-    /// The first error met reading a page back (reads that met one saw
-    /// the page as empty: their results must not be used). Checked by
-    /// every read that walks rows, after it walked them.
-    pub(crate) fn page_faults(&self) -> Result<()> {
+    /// Page reads that failed so far, over every table (0 unless paged):
+    /// taken before a read that walks rows, checked after it by
+    /// [`faults_since`](Self::faults_since).
+    pub(crate) fn fault_mark(&self) -> u64 {
         if self.paged.is_none() {
+            return 0;
+        }
+        self.tables
+            .values()
+            .map(|t| t.page_map().fault_mark())
+            .sum()
+    }
+
+    /// The error of a page read that failed since `mark` (a read that met
+    /// one saw the page as empty: its result must not be used).
+    pub(crate) fn faults_since(&self, mark: u64) -> Result<()> {
+        if self.paged.is_none() || self.fault_mark() == mark {
             return Ok(());
         }
-        self.tables.values().try_for_each(|t| t.page_map().fault())
+        let mut first = Ok(());
+        for t in self.tables.values() {
+            if let Err(e) = t.page_map().faults_since(0) {
+                first = Err(e);
+            }
+        }
+        first
     }
 }

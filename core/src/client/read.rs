@@ -21,6 +21,7 @@ impl Database {
         pk: &PrimaryKey,
         options: &GetOptions,
     ) -> Result<Option<Row>> {
+        let mark = self.fault_mark();
         let t = self.table(table)?;
         validate_get_options(options)?;
         let key = encode_key(&t.schema, pk)?;
@@ -38,7 +39,7 @@ impl Database {
             }
         };
         // A page that could not be read back read as empty (paged regions).
-        self.page_faults()?;
+        self.faults_since(mark)?;
         Ok(row)
     }
 
@@ -52,6 +53,7 @@ impl Database {
         end: &RangeBound,
         options: &RangeOptions,
     ) -> Result<RangePage> {
+        let mark = self.fault_mark();
         let t = self.table(table)?;
         validate_get_options(&options.read)?;
         let limit = match options.limit {
@@ -88,7 +90,7 @@ impl Database {
                 rows.push(row);
             }
         }
-        self.page_faults()?;
+        self.faults_since(mark)?;
         Ok(RangePage { rows, next_start })
     }
 

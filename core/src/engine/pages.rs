@@ -414,7 +414,7 @@ pub trait PageSource: Send + Sync + std::fmt::Debug {
 }
 
 /// An empty page, lent out for a page that could not be read back (the
-/// read's error is recorded; see [`PageMap::fault`]).
+/// read's error is recorded; see [`PageMap::faults_since`]).
 static NO_LEAF: Leaf = Leaf {
     shared: 0,
     data: Vec::new(),
@@ -526,8 +526,8 @@ pub struct PageMap {
     dropped: Vec<(Box<[u8]>, u64)>,
     /// Fence where the eviction clock resumes.
     hand: Box<[u8]>,
-    /// The first error met reading a page back under `&self`.
-    fault: Mutex<Option<Error>>,
+    /// Page reads under `&self` that failed: how many, and the last error.
+    fault: Mutex<(u64, Option<Error>)>,
 }
 
 impl Clone for PageMap {
@@ -539,7 +539,7 @@ impl Clone for PageMap {
             source: self.source.clone(),
             dropped: self.dropped.clone(),
             hand: self.hand.clone(),
-            fault: Mutex::new(None),
+            fault: Mutex::new((0, None)),
         }
     }
 }
@@ -643,27 +643,29 @@ impl PageMap {
         self.index.len()
     }
 
-    /// The first error met reading a page back since
-    /// [`clear_fault`](Self::clear_fault): a read that met one saw that page
-    /// as empty, so every read result since must be discarded. It stays
-    /// set (concurrent readers each see it) until cleared.
-    pub fn fault(&self) -> Result<()> {
-        match &*self
-            .fault
+    /// How many page reads under `&self` failed so far: take it before a
+    /// read and pass it to [`faults_since`](Self::faults_since) after.
+    pub fn fault_mark(&self) -> u64 {
+        self.fault
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-        {
-            Some(e) => Err(e.clone()),
-            None => Ok(()),
-        }
+            .0
     }
 
-    /// Forget the recorded fault (the next read tries the store again).
-    pub fn clear_fault(&mut self) {
-        *self
+    /// The error of a page read that failed since `mark`: a read that met
+    /// one saw that page as empty, so its result must be discarded (a
+    /// failure met by a concurrent reader counts too: discarding is the
+    /// safe side). A failed page is not kept, so the next read of it
+    /// fails again.
+    pub fn faults_since(&self, mark: u64) -> Result<()> {
+        let f = self
             .fault
-            .get_mut()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match (&f.1, f.0 == mark) {
+            (Some(e), false) => Err(e.clone()),
+            _ => Ok(()),
+        }
     }
 
     /// A page's leaf for reading, faulted in if it is not resident.
@@ -675,10 +677,11 @@ impl PageMap {
         match load(&self.source, page.id) {
             Ok(leaf) => page.leaf.get_or_init(|| Arc::new(leaf)),
             Err(e) => {
-                self.fault
+                let mut f = self
+                    .fault
                     .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .get_or_insert(e);
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                *f = (f.0 + 1, Some(e));
                 &NO_LEAF
             }
         }
@@ -1129,9 +1132,10 @@ impl PageMap {
     pub fn check(&self) -> std::result::Result<(), String> {
         let mut prev: Option<&[u8]> = None;
         let mut count = 0;
+        let mark = self.fault_mark();
         for (n, (fence, page)) in self.index.iter().enumerate() {
             let leaf = self.leaf(page);
-            self.fault().map_err(|e| e.to_string())?;
+            self.faults_since(mark).map_err(|e| e.to_string())?;
             if n == 0 && !fence.is_empty() {
                 return Err("first fence not empty".into());
             }
