@@ -49,7 +49,7 @@ pub enum Engine {
 
 impl Engine {
     /// Every engine, SQLite (the reference) first.
-    pub const ALL: [Engine; 7] = [
+    pub const ALL: [Engine; 8] = [
         Engine::Sqlite,
         Engine::Redb,
         Engine::RedbCkpt,
