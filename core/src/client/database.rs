@@ -415,7 +415,17 @@ impl Database {
         if self.closed {
             return Ok(());
         }
-        let r = self.storage.flush();
+        // A paged region stores what changed since its last checkpoint
+        // (as SQLite checkpoints its WAL on close): the next open then
+        // replays nothing. A failure leaves it to the log, as before.
+        let changed = self.log.next_cursor() > self.checkpointed_cursor
+            || self.tables.values().any(|t| t.page_map().is_dirty());
+        let paged = if self.paged.is_some() && changed {
+            self.checkpoint_paged()
+        } else {
+            Ok(())
+        };
+        let r = self.storage.flush().and(paged);
         self.storage = Box::new(MemoryStorage);
         self.closed = true;
         r

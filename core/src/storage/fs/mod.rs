@@ -100,6 +100,14 @@ pub struct FsOptions {
 /// The page cache of a paged region opened without a `cache_bytes`.
 pub const DEFAULT_CACHE_BYTES: u64 = 256 * 1024 * 1024;
 
+/// The page store's own cache for a region cache of `cache_bytes`: the
+/// region caches decoded pages itself (that is what `cache_bytes` bounds),
+/// so the store keeps only a sixteenth (4–64 MiB) for its B-tree's
+/// branch pages; its leaves come from the OS page cache.
+pub fn store_cache(cache_bytes: u64) -> u64 {
+    (cache_bytes / 16).clamp(4 << 20, 64 << 20)
+}
+
 /// The page store's file in a paged region's directory.
 pub const PAGE_STORE_FILE: &str = "pages.redb";
 
@@ -365,7 +373,7 @@ impl<V: Vfs> VfsStorage<V> {
                 }
             }
             let cache = options.cache_bytes.unwrap_or(DEFAULT_CACHE_BYTES);
-            let store = crate::storage::kv::open_page_store(&vfs, &path, cache)?;
+            let store = crate::storage::kv::open_page_store(&vfs, &path, store_cache(cache))?;
             let covers = match store.snapshot()?.get(Space::Meta, META_COVERS)? {
                 Some(b) => u64::from_le_bytes(b.as_slice().try_into().map_err(|_| {
                     Error::corrupt(format!("{PAGE_STORE_FILE}: a damaged covers mark"))
