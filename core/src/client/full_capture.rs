@@ -46,7 +46,6 @@ impl Database {
         let records = self
             .log
             .entries()
-            .iter()
             .map(|e| (e.cursor, e.bytes.clone()))
             .collect();
         Ok(FullCapture {
