@@ -53,9 +53,11 @@ pub use client::fold::{Fold, FoldDone};
 pub use client::options::DatabaseOptions;
 pub use client::paged::PagedStats;
 pub use client::read::Scan;
+pub use client::region_read::{RegionRead, TableRead};
 pub use client::remote_checks::Health;
 pub use client::scan_cursor::ScanCursor;
 pub use client::types::*;
+pub use client::view::ReadView;
 pub use client::Database;
 #[cfg(feature = "fs")]
 pub use clock::SystemClock;

@@ -1,11 +1,13 @@
 //! The served region: a database behind a lock, a "failed" latch set by a
-//! panic in a handler, and a signal raised after every commit.
+//! panic in a handler, a signal raised after every commit, and the read
+//! view that serves reads while a writer holds the lock (docs/SERVER.md
+//! "Reads during a commit").
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, Condvar, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
-use tablesync::{Database, Error};
+use tablesync::{Database, Error, ReadView, RegionRead};
 use tokio::sync::watch;
 
 /// A database shared with the server. With [`SharedDb::RwLock`] reads run in
@@ -64,6 +66,23 @@ impl SharedDb {
         }
     }
 
+    /// Run `f` with the database for reading if no writer holds it now;
+    /// `None` (without waiting) if one does.
+    pub fn try_read<T>(&self, f: impl FnOnce(&Database) -> T) -> Option<T> {
+        match self {
+            SharedDb::Mutex(m) => match m.try_lock() {
+                Ok(g) => Some(f(&g)),
+                Err(std::sync::TryLockError::Poisoned(p)) => Some(f(&p.into_inner())),
+                Err(std::sync::TryLockError::WouldBlock) => None,
+            },
+            SharedDb::RwLock(l) => match l.try_read() {
+                Ok(g) => Some(f(&g)),
+                Err(std::sync::TryLockError::Poisoned(p)) => Some(f(&p.into_inner())),
+                Err(std::sync::TryLockError::WouldBlock) => None,
+            },
+        }
+    }
+
     /// Run `f` with the database for writing.
     pub fn with_write<T>(&self, f: impl FnOnce(&mut Database) -> T) -> T {
         match self {
@@ -105,7 +124,33 @@ pub struct Region {
     /// Readers blocked on the database lock: the next writer lets them in
     /// first (the lock lets a writer barge past readers it just woke).
     waiting_readers: AtomicUsize,
+    /// The view [`Region::read_view`] serves while a writer holds the lock.
+    views: Mutex<Published>,
+    /// Raised when a writer publishes a view.
+    published: Condvar,
+    /// Whether a read came (or a reader asked for a view) since the last
+    /// commit: only then does the next commit publish a view (a view makes
+    /// that commit copy the page index of each table it writes).
+    readers_active: AtomicBool,
 }
+
+/// The read view and whether the writer holding the lock vouches for it.
+#[derive(Default)]
+struct Published {
+    /// The newest view taken (dropped once a commit makes it stale).
+    view: Option<Arc<ReadView>>,
+    /// Set by a writer, under the write lock, after it checked (or took)
+    /// `view` as the state before its commit; cleared before it releases
+    /// the lock. Readers use `view` only while this is set.
+    serving: bool,
+}
+
+/// How long a reader that found the lock held without a view waits for a
+/// writer to publish one before it looks again.
+const VIEW_POLL: Duration = Duration::from_millis(1);
+
+/// How many times it looks before it queues on the lock like any reader.
+const VIEW_POLLS: usize = 10;
 
 /// How long a writer holding its turn lets blocked readers go first.
 const READERS_FIRST: Duration = Duration::from_millis(5);
@@ -122,6 +167,9 @@ impl Region {
             ages: Default::default(),
             writers: Mutex::new(()),
             waiting_readers: AtomicUsize::new(0),
+            views: Mutex::default(),
+            published: Condvar::new(),
+            readers_active: AtomicBool::new(false),
         };
         r.db.with_read(|db| r.ages.observe(db));
         r
@@ -171,6 +219,104 @@ impl Region {
         self.settle(r)
     }
 
+    /// Run a read named `op` that needs only [`RegionRead`] (gets, ranges,
+    /// scans, digests, the change log): on the database when no writer
+    /// holds it, else on the read view the writer published before it
+    /// began its commit, so the read never waits for a commit (fsync
+    /// included). Either way it sees every write acknowledged before it
+    /// began (docs/SERVER.md "Reads during a commit"). A panic inside it
+    /// fails the region, as in [`read`](Self::read).
+    pub fn read_view<T>(
+        &self,
+        op: &str,
+        f: impl FnOnce(&dyn RegionRead) -> tablesync::Result<T>,
+    ) -> Result<T, Refusal> {
+        if self.failed() {
+            return Err(Refusal::Failed);
+        }
+        self.readers_active.store(true, Ordering::SeqCst);
+        let run = |r: &dyn RegionRead| {
+            catch_unwind(AssertUnwindSafe(|| {
+                if let Some(h) = &self.fault {
+                    (h.0)(op);
+                }
+                f(r)
+            }))
+        };
+        let mut run = Some(run);
+        for _ in 0..VIEW_POLLS {
+            if let Some(r) = self.db.try_read(|db| run.take().map(|run| run(db))) {
+                let Some(r) = r else {
+                    return Err(Refusal::Failed);
+                };
+                return self.settle(r);
+            }
+            let p = self.views.lock().unwrap_or_else(PoisonError::into_inner);
+            let p = if p.serving {
+                p
+            } else {
+                // Held by a writer that has not published yet (or by one
+                // outside the region, e.g. the fold driver): look again
+                // when a view is published or shortly.
+                self.published
+                    .wait_timeout(p, VIEW_POLL)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0
+            };
+            if let (true, Some(view)) = (p.serving, p.view.clone()) {
+                drop(p);
+                let Some(run) = run.take() else {
+                    return Err(Refusal::Failed);
+                };
+                return self.settle(run(&*view));
+            }
+        }
+        // No view for a while: a holder that publishes none (the fold
+        // driver, the host process) or a run of commits without reads.
+        // Queue on the lock as `read` does rather than poll on.
+        self.waiting_readers.fetch_add(1, Ordering::SeqCst);
+        let r = self.db.with_read(|db| {
+            self.waiting_readers.fetch_sub(1, Ordering::SeqCst);
+            run.take().map(|run| run(db))
+        });
+        match r {
+            Some(r) => self.settle(r),
+            None => Err(Refusal::Failed),
+        }
+    }
+
+    /// Under the write lock, before a commit: make the published view the
+    /// state the commit starts from and vouch for it (only when reads came
+    /// since the last commit; otherwise readers arriving now look again
+    /// after this commit).
+    fn publish(&self, db: &Database) {
+        let mut p = self.views.lock().unwrap_or_else(PoisonError::into_inner);
+        if !self.readers_active.swap(false, Ordering::SeqCst) {
+            p.serving = false;
+            if p.view.as_ref().is_some_and(|v| !v.is_current(db)) {
+                p.view = None;
+            }
+            return;
+        }
+        if !p.view.as_ref().is_some_and(|v| v.is_current(db)) {
+            p.view = db.read_view().ok().map(Arc::new);
+        }
+        p.serving = p.view.is_some();
+        drop(p);
+        self.published.notify_all();
+    }
+
+    /// Under the write lock, after a commit: stop vouching for the view
+    /// (and drop it if the commit changed the database, so it holds no
+    /// pages the database no longer shares).
+    fn unpublish(&self, db: &Database) {
+        let mut p = self.views.lock().unwrap_or_else(PoisonError::into_inner);
+        p.serving = false;
+        if p.view.as_ref().is_some_and(|v| !v.is_current(db)) {
+            p.view = None;
+        }
+    }
+
     /// Run a write named `op` under the write lock; on success the commit
     /// signal fires. A panic fails the region: no later request is served
     /// from a possibly half-updated database.
@@ -193,7 +339,8 @@ impl Region {
             if self.failed() {
                 return None;
             }
-            Some(catch_unwind(AssertUnwindSafe(|| {
+            self.publish(db);
+            let out = catch_unwind(AssertUnwindSafe(|| {
                 if let Some(h) = &self.fault {
                     (h.0)(op);
                 }
@@ -202,7 +349,9 @@ impl Region {
                     self.ages.observe(db);
                 }
                 out
-            })))
+            }));
+            self.unpublish(db);
+            Some(out)
         });
         let Some(r) = r else {
             return Err(Refusal::Failed);

@@ -71,7 +71,7 @@ impl BackupSource for Database {
             )));
         }
         let skip = from.saturating_sub(first) as usize;
-        for e in self.log.entries().iter().skip(skip) {
+        for e in self.log.entries_from(skip) {
             each(e.cursor, e.stamp, &e.bytes)?;
         }
         Ok(())

@@ -2,6 +2,7 @@
 //! from other regions.
 
 use super::database::{Database, Staged};
+use super::region_read::RegionRead;
 use super::remote_checks::MAX_SEQ;
 use crate::codec::key::normalize_key;
 use crate::engine::write::check_cell_size;
@@ -25,8 +26,7 @@ pub struct ApplyStats {
 impl Database {
     /// Records with cursor ≥ `cursor` (0: from the oldest kept), at most `limit`.
     pub fn changes_since(&self, cursor: u64, limit: usize) -> Result<ChangePage> {
-        self.check_open()?;
-        self.log.since(cursor, limit)
+        RegionRead::changes_since(self, cursor, limit)
     }
 
     /// [`changes_since`](Self::changes_since) without decoding: each
@@ -34,8 +34,7 @@ impl Database {
     /// origin and table, borrowed from the log. Senders copy these bytes
     /// into their frames as they are.
     pub fn log_since(&self, cursor: u64, limit: usize) -> Result<LogPage<'_>> {
-        self.check_open()?;
-        self.log.entries_since(cursor, limit)
+        RegionRead::log_since(self, cursor, limit)
     }
 
     /// `{origin region: highest contiguous sequence}` this region holds.

@@ -607,11 +607,7 @@ impl Database {
 
     /// A table's schema and row count.
     pub fn describe_table(&self, name: &str) -> Result<super::types::TableDescription> {
-        let t = self.table(name)?;
-        Ok(super::types::TableDescription {
-            schema: t.schema.clone(),
-            row_count: t.row_count(),
-        })
+        super::region_read::RegionRead::describe_table(self, name)
     }
 
     /// Change a table's `max_versions` / `time_to_live`.

@@ -113,8 +113,7 @@ impl Database {
         let skip = (from - first) as usize;
         let records = self
             .log
-            .entries()
-            .range(skip.min(self.log.entries().len())..)
+            .entries_from(skip)
             .map(|e| (e.cursor, e.bytes.clone()))
             .collect();
         Ok(Some(DeltaCapture {

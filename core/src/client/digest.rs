@@ -1,24 +1,16 @@
 //! Table and range digests.
 
 use super::database::Database;
-use crate::codec::key::encode_bound;
+pub use super::region_read::RangeDigest;
+use super::region_read::RegionRead;
 use crate::digest::{Accumulator, Digest};
 use crate::model::error::{Error, Result};
 use crate::model::primary_key::RangeBound;
 
-/// The digest of the rows in a key range.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RangeDigest {
-    /// Rows in the range.
-    pub rows: u64,
-    /// Digest (same construction as the table digest).
-    pub digest: Digest,
-}
-
 impl Database {
     /// The table's SHA-256 digest: O(1), maintained on every write.
     pub fn table_digest(&self, table: &str) -> Result<Digest> {
-        Ok(self.table(table)?.digest())
+        RegionRead::table_digest(self, table)
     }
 
     /// Recompute the digest from every row and check it against the
@@ -45,16 +37,7 @@ impl Database {
         start: &RangeBound,
         end: &RangeBound,
     ) -> Result<RangeDigest> {
-        let mark = self.fault_mark();
-        let t = self.table(table)?;
-        let s = encode_bound(&t.schema, start)?;
-        let e = encode_bound(&t.schema, end)?;
-        let acc = t.range_accumulator(&s, &e);
-        self.faults_since(mark)?;
-        Ok(RangeDigest {
-            rows: acc.count,
-            digest: acc.digest(),
-        })
+        RegionRead::range_digest(self, table, start, end)
     }
 
     /// The accumulator of rows in `[start, end)` given encoded keys (for the sync layer).

@@ -47,7 +47,6 @@ impl Database {
         let records = self
             .log
             .entries()
-            .iter()
             .map(|e| (e.cursor, e.bytes.clone()))
             .collect();
         self.faults_since(mark)?;

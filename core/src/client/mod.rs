@@ -17,13 +17,17 @@ pub mod options;
 pub mod paged;
 pub mod purge;
 pub mod read;
+pub mod region_read;
 pub mod remote_checks;
 pub mod scan_cursor;
 pub mod snapshot;
 pub mod snapshot_delta;
 mod sync_store;
 pub mod types;
+pub mod view;
 pub mod write;
 
 pub use database::Database;
 pub use options::DatabaseOptions;
+pub use region_read::RegionRead;
+pub use view::ReadView;

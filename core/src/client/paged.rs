@@ -386,12 +386,7 @@ impl Database {
         for cursor in paged.log_first..first.min(paged.log_next) {
             batch.remove(Space::Log, cursor.to_be_bytes());
         }
-        for e in self
-            .log
-            .entries()
-            .iter()
-            .filter(|e| e.cursor >= paged.log_next)
-        {
+        for e in self.log.entries().filter(|e| e.cursor >= paged.log_next) {
             batch.put(Space::Log, e.cursor.to_be_bytes(), e.bytes.to_vec());
         }
         let written = (

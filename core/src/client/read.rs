@@ -1,12 +1,11 @@
-//! Reads: get, range pages, scans and batch get.
+//! Reads: get, range pages, scans and batch get (the database's side; the
+//! reads themselves are [`RegionRead`]'s, shared with read views).
 
 use super::database::Database;
+use super::region_read::RegionRead;
 use super::scan_cursor::ScanCursor;
-use super::types::{Direction, GetOptions, GetRequest, RangeOptions, RangePage, Row};
-use crate::codec::key::{decode_key, encode_bound, encode_key};
-use crate::engine::read::{read_row, validate_get_options};
-use crate::model::error::{Error, Result};
-use crate::model::limits::{MAX_BATCH_GET_ROWS, MAX_RANGE_PAGE_ROWS};
+use super::types::{GetOptions, GetRequest, RangeOptions, RangePage, Row};
+use crate::model::error::Result;
 use crate::model::primary_key::{PrimaryKey, RangeBound};
 
 /// Most stored entries one range page examines before it returns early
@@ -21,26 +20,7 @@ impl Database {
         pk: &PrimaryKey,
         options: &GetOptions,
     ) -> Result<Option<Row>> {
-        let mark = self.fault_mark();
-        let t = self.table(table)?;
-        validate_get_options(options)?;
-        let key = encode_key(&t.schema, pk)?;
-        let row = match t.stored(&key) {
-            None => None,
-            Some(s) => {
-                // Only a time to live makes a read look at the time: a
-                // table without one skips the clock (a host call in wasm).
-                let now = if t.schema.options.time_to_live < 0 {
-                    0
-                } else {
-                    self.now_ms()
-                };
-                read_row(&t.schema, &key, s, options, now)?
-            }
-        };
-        // A page that could not be read back read as empty (paged regions).
-        self.faults_since(mark)?;
-        Ok(row)
+        RegionRead::get_row(self, table, pk, options)
     }
 
     /// Read one page of a key range (Tablestore `GetRange`). Forward: `start`
@@ -53,89 +33,49 @@ impl Database {
         end: &RangeBound,
         options: &RangeOptions,
     ) -> Result<RangePage> {
-        let mark = self.fault_mark();
-        let t = self.table(table)?;
-        validate_get_options(&options.read)?;
-        let limit = match options.limit {
-            None => MAX_RANGE_PAGE_ROWS,
-            Some(0) => return Err(Error::invalid("limit must be at least 1")),
-            Some(n) => n.min(MAX_RANGE_PAGE_ROWS),
-        };
-        let s = encode_bound(&t.schema, start)?;
-        let e = encode_bound(&t.schema, end)?;
-        let now = self.now_ms();
-        let iter: Box<dyn Iterator<Item = (&[u8], crate::engine::table::StoredRow<'_>)>> =
-            match options.direction {
-                Direction::Forward => {
-                    if s >= e {
-                        return Err(Error::invalid("a forward range needs start < end"));
-                    }
-                    Box::new(t.range(&s, &e))
-                }
-                Direction::Backward => {
-                    if s <= e {
-                        return Err(Error::invalid("a backward range needs start > end"));
-                    }
-                    Box::new(t.range_desc(&s, &e))
-                }
-            };
-        let mut rows = Vec::new();
-        let mut next_start = None;
-        for (scanned, (key, stored)) in iter.enumerate() {
-            if rows.len() >= limit || scanned >= MAX_RANGE_SCAN_ENTRIES {
-                next_start = Some(RangeBound::from(decode_key(&t.schema, key)?));
-                break;
-            }
-            if let Some(row) = read_row(&t.schema, key, stored, &options.read, now)? {
-                rows.push(row);
-            }
-        }
-        self.faults_since(mark)?;
-        Ok(RangePage { rows, next_start })
+        RegionRead::get_range(self, table, start, end, options)
     }
 
     /// Every row of a range, page by page: an iterator over a
     /// [`ScanCursor`] that borrows this database. `options.limit` caps the
     /// rows of the whole scan (`None`: every row). Use a `ScanCursor`
     /// directly to hold the position without borrowing the database.
-    pub fn scan<'a>(
-        &'a self,
+    pub fn scan(
+        &self,
         table: &str,
         start: RangeBound,
         end: RangeBound,
         options: RangeOptions,
-    ) -> Scan<'a> {
-        Scan {
-            db: self,
-            cursor: ScanCursor::new(table, start, end, options),
-            buffer: Vec::new().into_iter(),
-            failed: false,
-        }
+    ) -> Scan<'_> {
+        RegionRead::scan(self, table, start, end, options)
     }
 
     /// Read up to 100 rows; one result per request, in order.
     pub fn batch_get(&self, requests: &[GetRequest]) -> Result<Vec<Result<Option<Row>>>> {
-        self.check_open()?;
-        if requests.is_empty() || requests.len() > MAX_BATCH_GET_ROWS {
-            return Err(Error::invalid(format!(
-                "a batch get takes 1 to {MAX_BATCH_GET_ROWS} rows, got {}",
-                requests.len()
-            )));
-        }
-        Ok(requests
-            .iter()
-            .map(|r| self.get_row(&r.table, &r.primary_key, &r.options))
-            .collect())
+        RegionRead::batch_get(self, requests)
     }
 }
 
-/// Iterator over every row of a range ([`Database::scan`]): a
-/// [`ScanCursor`] and the database it reads. After an error it ends.
+/// Iterator over every row of a range ([`Database::scan`],
+/// [`RegionRead::scan`]): a [`ScanCursor`] and what it reads (a database or
+/// a read view). After an error it ends.
 pub struct Scan<'a> {
-    db: &'a Database,
+    db: &'a dyn RegionRead,
     cursor: ScanCursor,
     buffer: std::vec::IntoIter<Row>,
     failed: bool,
+}
+
+impl<'a> Scan<'a> {
+    /// A scan of `db` from the cursor's position.
+    pub fn new(db: &'a dyn RegionRead, cursor: ScanCursor) -> Self {
+        Scan {
+            db,
+            cursor,
+            buffer: Vec::new().into_iter(),
+            failed: false,
+        }
+    }
 }
 
 impl Iterator for Scan<'_> {

@@ -2,7 +2,7 @@
 //! binding (or any caller) can keep it across calls while the database is
 //! borrowed, written to or locked elsewhere in between.
 
-use super::database::Database;
+use super::region_read::RegionRead;
 use super::types::{RangeOptions, Row};
 use crate::model::error::{Error, Result};
 use crate::model::limits::MAX_RANGE_PAGE_ROWS;
@@ -10,9 +10,10 @@ use crate::model::primary_key::RangeBound;
 
 /// An owned cursor over a key range: the table, the next start bound, the
 /// end bound and the read options. It holds no reference to the
-/// [`Database`]; each [`next_page`](ScanCursor::next_page) takes one.
+/// [`Database`](super::Database) (or [`ReadView`](super::view::ReadView));
+/// each [`next_page`](ScanCursor::next_page) takes one.
 ///
-/// Each page is one [`Database::get_range`] from the cursor's position, so
+/// Each page is one [`RegionRead::get_range`] from the cursor's position, so
 /// between pages the cursor behaves exactly as a caller following
 /// `next_start` by hand: rows written after the position (in the scan's
 /// direction) are seen, rows written before it are not, and a row deleted
@@ -100,7 +101,7 @@ impl ScanCursor {
     /// skipped). Errors are the core's typed errors (`OTSObjectNotExist`,
     /// `OTSInvalidPK`, `OTSParameterInvalid`, `DatabaseClosed`, …); after
     /// one the cursor has not moved, so the call can be retried.
-    pub fn next_page(&mut self, db: &Database) -> Result<Vec<Row>> {
+    pub fn next_page<R: RegionRead + ?Sized>(&mut self, db: &R) -> Result<Vec<Row>> {
         if self.remaining == Some(0) {
             return if self.started {
                 Ok(Vec::new())

@@ -77,7 +77,7 @@ impl Database {
         }
         let skip = after.saturating_sub(first) as usize;
         put_varint(&mut p, (self.log.len() - skip.min(self.log.len())) as u64);
-        for e in self.log.entries().iter().skip(skip) {
+        for e in self.log.entries_from(skip) {
             put_varint(&mut p, e.cursor);
             put_bytes(&mut p, &e.bytes);
         }

@@ -15,6 +15,7 @@ use crate::model::schema::{TableOptions, TableSchema};
 use crate::model::stamp::Stamp;
 use std::collections::BTreeSet;
 use std::ops::Bound;
+use std::sync::Arc;
 
 /// What a table keeps in step with its rows. The table asks it for each
 /// new state's fingerprint and tells it of every stored row it replaces.
@@ -57,7 +58,9 @@ fn newer_than_all(state: &[u8], stamp: Stamp) -> Result<bool> {
 pub struct Table<B: RowBook> {
     /// The schema.
     pub schema: TableSchema,
-    rows: PageMap,
+    /// Shared with the read views taken of the table: a write copies the
+    /// page index (then only the pages it touches) when a view holds it.
+    rows: Arc<PageMap>,
     book: B,
     /// Keys whose row changed since [`clear_changes`](Self::clear_changes),
     /// when changes are tracked (durable regions: incremental checkpoints).
@@ -71,7 +74,7 @@ impl<B: RowBook> Table<B> {
     pub fn new(schema: TableSchema) -> Self {
         Table {
             schema,
-            rows: PageMap::default(),
+            rows: Arc::default(),
             book: B::default(),
             changed: None,
             fresh: true,
@@ -83,7 +86,7 @@ impl<B: RowBook> Table<B> {
     pub fn from_parts(schema: TableSchema, rows: PageMap, book: B) -> Self {
         Table {
             schema,
-            rows,
+            rows: Arc::new(rows),
             book,
             changed: None,
             fresh: false,
@@ -98,7 +101,7 @@ impl<B: RowBook> Table<B> {
     /// The rows' pages, for flushing and eviction (a paged region's
     /// checkpoint); writes go through the table.
     pub fn page_map_mut(&mut self) -> &mut PageMap {
-        &mut self.rows
+        Arc::make_mut(&mut self.rows)
     }
 
     /// Start remembering which keys change (kept until
@@ -131,6 +134,17 @@ impl<B: RowBook> Table<B> {
     /// What is kept in step with the rows.
     pub fn book(&self) -> &B {
         &self.book
+    }
+
+    /// The rows, shared (a read view: one reference count; a later write
+    /// copies the page index and the pages it touches, never the others).
+    pub fn shared_rows(&self) -> Arc<PageMap> {
+        self.rows.clone()
+    }
+
+    /// The rows.
+    pub fn rows(&self) -> &PageMap {
+        &self.rows
     }
 
     /// The stored row under an encoded key.
@@ -185,23 +199,24 @@ impl<B: RowBook> Table<B> {
     ) -> Result<()> {
         let max_versions = self.schema.options.max_versions;
         let book = &mut self.book;
-        let stored = self.rows.upsert(key, |old| -> Result<Option<OwnedRow>> {
-            let Some(state) = compute(old)? else {
-                return Ok(None);
-            };
-            let (digest, state_id) = book.fingerprint(key, &state, max_versions)?;
-            let new = StoredRow {
-                digest: digest.as_ref(),
-                state: &state,
-                state_id,
-            };
-            book.replaced(key, old, new);
-            Ok(Some(OwnedRow {
-                digest,
-                state,
-                state_id,
-            }))
-        })?;
+        let stored =
+            Arc::make_mut(&mut self.rows).upsert(key, |old| -> Result<Option<OwnedRow>> {
+                let Some(state) = compute(old)? else {
+                    return Ok(None);
+                };
+                let (digest, state_id) = book.fingerprint(key, &state, max_versions)?;
+                let new = StoredRow {
+                    digest: digest.as_ref(),
+                    state: &state,
+                    state_id,
+                };
+                book.replaced(key, old, new);
+                Ok(Some(OwnedRow {
+                    digest,
+                    state,
+                    state_id,
+                }))
+            })?;
         if stored {
             self.note_change(key);
         }
@@ -213,7 +228,7 @@ impl<B: RowBook> Table<B> {
     /// an error (a page that could not be read back) changes nothing.
     pub fn purge(&mut self, key: &[u8]) -> Result<bool> {
         let book = &mut self.book;
-        if !self.rows.remove(key, |old| book.removed(key, old))? {
+        if !Arc::make_mut(&mut self.rows).remove(key, |old| book.removed(key, old))? {
             return Ok(false);
         }
         self.note_change(key);
@@ -340,7 +355,7 @@ impl<B: RowBook> Table<B> {
             // The book computes the fingerprints and hears of the change:
             // two uses of it, so it is taken out for the pass.
             let book = std::cell::RefCell::new(std::mem::take(&mut self.book));
-            let result = self.rows.refingerprint(
+            let result = Arc::make_mut(&mut self.rows).refingerprint(
                 |k, state| {
                     book.borrow_mut()
                         .fingerprint(k, state, options.max_versions)

@@ -11,7 +11,14 @@ use crate::model::error::{Error, Result};
 use hlc::{hlc_millis, Hlc};
 use record::ChangeRecord;
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use version_vector::VersionVector;
+
+/// Records per chunk of the log's record list. Chunks are shared (`Arc`)
+/// with the [`LogRecords`] a read view holds, so a view costs a reference
+/// count per chunk and an append after a view copies at most the last
+/// chunk's entries (40 bytes each; the record bytes stay shared).
+pub const LOG_CHUNK: usize = 256;
 
 /// How long the log keeps records. `None` keeps them forever.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -85,19 +92,23 @@ impl LogEntry {
 
 /// Origin and table names, interned so each record carries two small ids.
 #[derive(Clone, Debug, Default)]
-struct Names {
+pub(crate) struct Names {
     names: Vec<String>,
     ids: HashMap<String, u32>,
 }
 
 impl Names {
-    fn id(&mut self, name: &str) -> u32 {
+    /// The id of a name already held.
+    fn find(&self, name: &str) -> Option<u32> {
         // Records mostly repeat the last few names: compare before hashing.
         if let Some(i) = self.names.iter().rev().take(4).position(|n| n == name) {
-            return (self.names.len() - 1 - i) as u32;
+            return Some((self.names.len() - 1 - i) as u32);
         }
-        if let Some(id) = self.ids.get(name) {
-            return *id;
+        self.ids.get(name).copied()
+    }
+    fn id(&mut self, name: &str) -> u32 {
+        if let Some(id) = self.find(name) {
+            return id;
         }
         let id = self.names.len() as u32;
         self.names.push(name.to_string());
@@ -127,12 +138,186 @@ pub struct LogCounters {
     pub dropped: VersionVector,
 }
 
+/// The records a log holds, in cursor order, in shared chunks of
+/// [`LOG_CHUNK`] entries: what [`ChangeLog::since`] and
+/// [`ChangeLog::entries_since`] read. A clone (a read view's copy) costs a
+/// reference count per chunk and shares every record's bytes; the log it
+/// was taken from copies a chunk only when it appends to or drops from one
+/// the clone still holds.
+#[derive(Clone, Debug)]
+pub struct LogRecords {
+    /// Every chunk but the last holds exactly [`LOG_CHUNK`] entries.
+    chunks: VecDeque<Arc<Vec<LogEntry>>>,
+    /// Entries of the first chunk already dropped (retention).
+    head: usize,
+    len: usize,
+    names: Arc<Names>,
+    next_cursor: u64,
+}
+
+impl LogRecords {
+    fn new(next_cursor: u64) -> Self {
+        LogRecords {
+            chunks: VecDeque::new(),
+            head: 0,
+            len: 0,
+            names: Arc::default(),
+            next_cursor,
+        }
+    }
+
+    fn push(&mut self, e: LogEntry) {
+        match self.chunks.back_mut() {
+            Some(last) if last.len() < LOG_CHUNK => Arc::make_mut(last).push(e),
+            _ => {
+                let mut chunk = Vec::with_capacity(LOG_CHUNK);
+                chunk.push(e);
+                self.chunks.push_back(Arc::new(chunk));
+            }
+        }
+        self.len += 1;
+    }
+
+    fn front(&self) -> Option<&LogEntry> {
+        self.chunks.front().and_then(|c| c.get(self.head))
+    }
+
+    fn pop_front(&mut self) -> Option<LogEntry> {
+        let e = self.front()?.clone();
+        self.head += 1;
+        self.len -= 1;
+        if self.chunks.front().is_some_and(|c| self.head >= c.len()) {
+            self.chunks.pop_front();
+            self.head = 0;
+        }
+        Some(e)
+    }
+
+    fn name_id(&mut self, name: &str) -> u32 {
+        if let Some(id) = self.names.find(name) {
+            return id;
+        }
+        Arc::make_mut(&mut self.names).id(name)
+    }
+
+    /// Number of records held.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether no records are held.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Cursor the next record will get.
+    pub fn next_cursor(&self) -> u64 {
+        self.next_cursor
+    }
+
+    /// Cursor of the oldest record kept.
+    pub fn first_cursor(&self) -> u64 {
+        self.front().map_or(self.next_cursor, |r| r.cursor)
+    }
+
+    /// The record at position `i` (0: the oldest kept).
+    pub fn get(&self, i: usize) -> Option<&LogEntry> {
+        if i >= self.len {
+            return None;
+        }
+        let at = self.head + i;
+        self.chunks.get(at / LOG_CHUNK)?.get(at % LOG_CHUNK)
+    }
+
+    /// Records held, in cursor order.
+    pub fn iter(&self) -> impl Iterator<Item = &LogEntry> {
+        self.iter_from(0)
+    }
+
+    /// Records held from position `skip` on (0: the oldest kept), in cursor
+    /// order; empty past the end.
+    pub fn iter_from(&self, skip: usize) -> impl Iterator<Item = &LogEntry> {
+        let at = self.head + skip.min(self.len);
+        let (chunk, offset) = (at / LOG_CHUNK, at % LOG_CHUNK);
+        self.chunks
+            .range(chunk.min(self.chunks.len())..)
+            .enumerate()
+            .flat_map(move |(n, c)| c[if n == 0 { offset.min(c.len()) } else { 0 }..].iter())
+    }
+
+    /// The origin region of an entry.
+    pub fn origin_of(&self, e: &LogEntry) -> &str {
+        self.names.name(e.origin)
+    }
+
+    /// The table of an entry.
+    pub fn table_of(&self, e: &LogEntry) -> &str {
+        self.names.name(e.table)
+    }
+
+    /// Records with cursor ≥ `cursor` (0: from the oldest kept), at most
+    /// `limit`, decoded.
+    pub fn since(&self, cursor: u64, limit: usize) -> Result<ChangePage> {
+        let page = self.entries_since(cursor, limit)?;
+        let records = page
+            .records
+            .iter()
+            .map(|e| {
+                let mut r = decode_record(e.bytes)?;
+                r.cursor = e.cursor;
+                Ok(r)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(ChangePage {
+            records,
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    /// [`since`](Self::since) without decoding: each record's stored bytes
+    /// with its names (what a sender copies into a frame as it is).
+    pub fn entries_since(&self, cursor: u64, limit: usize) -> Result<LogPage<'_>> {
+        if limit == 0 || limit > crate::model::limits::MAX_CHANGE_PAGE {
+            return Err(Error::invalid(format!(
+                "limit must be between 1 and {}",
+                crate::model::limits::MAX_CHANGE_PAGE
+            )));
+        }
+        let first = self.first_cursor();
+        let start = cursor.max(first);
+        if cursor != 0 && cursor < first {
+            // A caller who asked for records retention already dropped must know.
+            return Err(Error::LogGap(format!(
+                "records before cursor {first} were dropped by retention (asked from {cursor})"
+            )));
+        }
+        let skip = usize::try_from(start - first).unwrap_or(usize::MAX);
+        let records: Vec<LogRecordRef<'_>> = self
+            .iter_from(skip)
+            .take(limit)
+            .map(|e| LogRecordRef {
+                cursor: e.cursor,
+                seq: e.seq,
+                stamp: e.stamp,
+                origin: self.names.name(e.origin),
+                table: self.names.name(e.table),
+                bytes: &e.bytes,
+            })
+            .collect();
+        let next_cursor = records
+            .last()
+            .map_or(start.min(self.next_cursor), |r| r.cursor + 1);
+        Ok(LogPage {
+            records,
+            next_cursor,
+        })
+    }
+}
+
 /// The log of one region.
 #[derive(Clone, Debug)]
 pub struct ChangeLog {
-    records: VecDeque<LogEntry>,
-    names: Names,
-    next_cursor: u64,
+    records: LogRecords,
     local_seq: u64,
     hlc: Hlc,
     vv: VersionVector,
@@ -149,9 +334,7 @@ impl ChangeLog {
     /// An empty log; the first record gets cursor 1.
     pub fn new() -> Self {
         ChangeLog {
-            records: VecDeque::new(),
-            names: Names::default(),
-            next_cursor: 1,
+            records: LogRecords::new(1),
             local_seq: 0,
             hlc: Hlc::new(),
             vv: VersionVector::new(),
@@ -169,9 +352,7 @@ impl ChangeLog {
         dropped: VersionVector,
     ) -> Self {
         let mut log = ChangeLog {
-            records: VecDeque::with_capacity(records.len()),
-            names: Names::default(),
-            next_cursor,
+            records: LogRecords::new(next_cursor),
             local_seq,
             hlc: Hlc::resume(hlc_last),
             vv,
@@ -179,7 +360,7 @@ impl ChangeLog {
         };
         for r in &records {
             let e = log.entry(r, r.cursor);
-            log.records.push_back(e);
+            log.records.push(e);
         }
         log
     }
@@ -189,19 +370,19 @@ impl ChangeLog {
             cursor,
             seq: rec.seq,
             stamp: rec.stamp,
-            origin: self.names.id(&rec.origin),
-            table: self.names.id(&rec.table),
+            origin: self.records.name_id(&rec.origin),
+            table: self.records.name_id(&rec.table),
             bytes: encode_record(rec).into(),
         }
     }
 
     /// Cursor the next record will get.
     pub fn next_cursor(&self) -> u64 {
-        self.next_cursor
+        self.records.next_cursor
     }
     /// Cursor of the oldest record kept.
     pub fn first_cursor(&self) -> u64 {
-        self.records.front().map_or(self.next_cursor, |r| r.cursor)
+        self.records.first_cursor()
     }
     /// Last local sequence number handed out.
     pub fn local_seq(&self) -> u64 {
@@ -212,7 +393,16 @@ impl ChangeLog {
         self.hlc.last()
     }
     /// Records held (after retention), in cursor order.
-    pub fn entries(&self) -> &VecDeque<LogEntry> {
+    pub fn entries(&self) -> impl Iterator<Item = &LogEntry> {
+        self.records.iter()
+    }
+    /// Records held from position `skip` on (0: the oldest kept).
+    pub fn entries_from(&self, skip: usize) -> impl Iterator<Item = &LogEntry> {
+        self.records.iter_from(skip)
+    }
+    /// The records, shared: a clone is what a read view holds
+    /// ([`LogRecords`]: a reference count per chunk of records).
+    pub fn records(&self) -> &LogRecords {
         &self.records
     }
     /// Number of records held.
@@ -225,17 +415,17 @@ impl ChangeLog {
     }
     /// The origin region of an entry.
     pub fn origin_of(&self, e: &LogEntry) -> &str {
-        self.names.name(e.origin)
+        self.records.origin_of(e)
     }
     /// The table of an entry.
     pub fn table_of(&self, e: &LogEntry) -> &str {
-        self.names.name(e.table)
+        self.records.table_of(e)
     }
     /// Whether an entry belongs to one of `tables` (`None`: all).
     pub fn in_tables(&self, e: &LogEntry, tables: &Option<Vec<String>>) -> bool {
         match tables {
             None => true,
-            Some(t) => t.iter().any(|n| self.names.get(n) == Some(e.table)),
+            Some(t) => t.iter().any(|n| self.records.names.get(n) == Some(e.table)),
         }
     }
     /// What this region holds.
@@ -283,8 +473,8 @@ impl ChangeLog {
         bytes: Box<[u8]>,
         local_region: &str,
     ) -> u64 {
-        let cursor = self.next_cursor;
-        self.next_cursor += 1;
+        let cursor = self.records.next_cursor;
+        self.records.next_cursor += 1;
         if origin == local_region {
             self.local_seq = self.local_seq.max(seq);
         }
@@ -294,71 +484,23 @@ impl ChangeLog {
             cursor,
             seq,
             stamp,
-            origin: self.names.id(origin),
-            table: self.names.id(table),
+            origin: self.records.name_id(origin),
+            table: self.records.name_id(table),
             bytes: bytes.into(),
         };
-        self.records.push_back(e);
+        self.records.push(e);
         cursor
     }
 
     /// Records with cursor ≥ `cursor`, at most `limit`.
     pub fn since(&self, cursor: u64, limit: usize) -> Result<ChangePage> {
-        let page = self.entries_since(cursor, limit)?;
-        let records = page
-            .records
-            .iter()
-            .map(|e| {
-                let mut r = decode_record(e.bytes)?;
-                r.cursor = e.cursor;
-                Ok(r)
-            })
-            .collect::<Result<Vec<_>>>()?;
-        Ok(ChangePage {
-            records,
-            next_cursor: page.next_cursor,
-        })
+        self.records.since(cursor, limit)
     }
 
     /// [`since`](Self::since) without decoding: each record's stored bytes
     /// with its names (what a sender copies into a frame as it is).
     pub fn entries_since(&self, cursor: u64, limit: usize) -> Result<LogPage<'_>> {
-        if limit == 0 || limit > crate::model::limits::MAX_CHANGE_PAGE {
-            return Err(Error::invalid(format!(
-                "limit must be between 1 and {}",
-                crate::model::limits::MAX_CHANGE_PAGE
-            )));
-        }
-        let first = self.first_cursor();
-        let start = cursor.max(first);
-        if cursor != 0 && cursor < first {
-            // A caller who asked for records retention already dropped must know.
-            return Err(Error::LogGap(format!(
-                "records before cursor {first} were dropped by retention (asked from {cursor})"
-            )));
-        }
-        let skip = (start - first) as usize;
-        let records: Vec<LogRecordRef<'_>> = self
-            .records
-            .iter()
-            .skip(skip)
-            .take(limit)
-            .map(|e| LogRecordRef {
-                cursor: e.cursor,
-                seq: e.seq,
-                stamp: e.stamp,
-                origin: self.names.name(e.origin),
-                table: self.names.name(e.table),
-                bytes: &e.bytes,
-            })
-            .collect();
-        let next_cursor = records
-            .last()
-            .map_or(start.min(self.next_cursor), |r| r.cursor + 1);
-        Ok(LogPage {
-            records,
-            next_cursor,
-        })
+        self.records.entries_since(cursor, limit)
     }
 
     /// The first cursor retention would keep now (records before it may go).
@@ -378,7 +520,7 @@ impl ChangeLog {
         }
         self.records
             .get(drop)
-            .map_or(self.next_cursor, |r| r.cursor)
+            .map_or(self.records.next_cursor, |r| r.cursor)
     }
 
     /// Record `(origin, seq)` as held though not in the log (its effect came
@@ -408,14 +550,14 @@ impl ChangeLog {
     ) {
         self.truncate_before(first_cursor);
         for r in &records {
-            if r.cursor < self.next_cursor {
+            if r.cursor < self.records.next_cursor {
                 continue;
             }
             let e = self.entry(r, r.cursor);
-            self.records.push_back(e);
-            self.next_cursor = r.cursor + 1;
+            self.records.push(e);
+            self.records.next_cursor = r.cursor + 1;
         }
-        self.next_cursor = tail.next_cursor;
+        self.records.next_cursor = tail.next_cursor;
         self.local_seq = tail.local_seq;
         self.hlc = Hlc::resume(tail.hlc_last);
         self.vv = tail.vv;
@@ -425,8 +567,10 @@ impl ChangeLog {
     /// Drop records before `cursor`.
     pub fn truncate_before(&mut self, cursor: u64) {
         while self.records.front().is_some_and(|r| r.cursor < cursor) {
-            let r = self.records.pop_front().expect("front");
-            let origin = self.names.name(r.origin).to_string();
+            let Some(r) = self.records.pop_front() else {
+                break;
+            };
+            let origin = self.records.names.name(r.origin).to_string();
             self.dropped.insert(&origin, r.seq);
         }
     }

@@ -668,7 +668,7 @@ impl Link {
             let first = log.first_cursor();
             let from = self.acked_cursor.max(1);
             let skip = from.saturating_sub(first) as usize;
-            for (scanned, e) in log.entries().iter().skip(skip).enumerate() {
+            for (scanned, e) in log.entries_from(skip).enumerate() {
                 if scanned == STATUS_SCAN {
                     // Beyond the scan every later record counts (an upper bound).
                     pending += log.next_cursor().saturating_sub(e.cursor);

@@ -35,7 +35,7 @@ pub struct ChangesQuery {
 
 async fn page(app: &AppState, after: u64, limit: usize) -> Result<ChangePage, Response> {
     let region = app.region.clone();
-    blocking(move || region.read("read:changes", |db| db.changes_since(after, limit))).await
+    blocking(move || region.read_view("read:changes", |db| db.changes_since(after, limit))).await
 }
 
 /// Records from `after`, waiting until `deadline` for at least one.

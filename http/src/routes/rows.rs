@@ -12,8 +12,8 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde_json::{json, Map, Value as J};
 use tablesync::{
-    Column, Condition, Database, Direction, Error, GetOptions, RangeOptions, Result, RowExistence,
-    RowUpdate, TableSchema, WriteOp,
+    Column, Condition, Database, Direction, Error, GetOptions, RangeOptions, RegionRead, Result,
+    RowExistence, RowUpdate, TableSchema, WriteOp,
 };
 
 /// Most operations one batch may carry (the database's own cap).
@@ -41,7 +41,7 @@ fn text<'a>(j: &'a J, name: &str) -> Result<&'a str> {
         .ok_or_else(|| Error::invalid(format!("field '{name}' must be a string")))
 }
 
-fn schema(db: &Database, j: &J) -> Result<TableSchema> {
+fn schema(db: &(impl RegionRead + ?Sized), j: &J) -> Result<TableSchema> {
     Ok(db.describe_table(text(j, "table")?)?.schema)
 }
 
@@ -255,7 +255,7 @@ pub async fn get_row(State(app): State<AppState>, body: Body) -> Response {
     };
     let region = app.region.clone();
     let r = blocking(move || {
-        region.read("read:get", |db| {
+        region.read_view("read:get", |db| {
             let s = schema(db, &j)?;
             let pk = to_pk(&s, field(&j, "primary_key")?)?;
             db.get_row(&s.name, &pk, &GetOptions::default())
@@ -277,7 +277,7 @@ pub async fn range(State(app): State<AppState>, body: Body) -> Response {
     };
     let region = app.region.clone();
     let r = blocking(move || {
-        region.read("read:range", |db| {
+        region.read_view("read:range", |db| {
             let s = schema(db, &j)?;
             let start = to_bound(&s, field(&j, "start")?)?;
             let end = to_bound(&s, field(&j, "end")?)?;
