@@ -68,13 +68,41 @@ struct TablePages {
 
 impl PageSource for TablePages {
     fn load(&self, id: u64) -> Result<Vec<u8>> {
-        self.reader
-            .current()
-            .get(Space::Pages, &page_key(self.table, id))?
-            .ok_or_else(|| {
-                Error::corrupt(format!("page store: table {} has no page {id}", self.table))
-            })
+        load_page(&*self.reader.current(), self.table, id)
     }
+
+    fn pinned(&self) -> Option<Arc<dyn PageSource>> {
+        Some(Arc::new(PinnedPages {
+            snapshot: self.reader.current(),
+            table: self.table,
+        }))
+    }
+}
+
+/// One table's pages as one commit of the store holds them (what a read
+/// view's map reads once the writer's copy diverged).
+struct PinnedPages {
+    snapshot: Arc<dyn KvSnapshot>,
+    table: u32,
+}
+
+impl std::fmt::Debug for PinnedPages {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PinnedPages(table {})", self.table)
+    }
+}
+
+impl PageSource for PinnedPages {
+    fn load(&self, id: u64) -> Result<Vec<u8>> {
+        load_page(&*self.snapshot, self.table, id)
+    }
+}
+
+/// Page `id` of table `table` in `snapshot`.
+fn load_page(snapshot: &dyn KvSnapshot, table: u32, id: u64) -> Result<Vec<u8>> {
+    snapshot
+        .get(Space::Pages, &page_key(table, id))?
+        .ok_or_else(|| Error::corrupt(format!("page store: table {table} has no page {id}")))
 }
 
 /// A page's key: table number (u32 BE) ‖ page id (u64 BE).

@@ -411,6 +411,14 @@ impl Leaf {
 pub trait PageSource: Send + Sync + std::fmt::Debug {
     /// The encoding of page `id` as last stored.
     fn load(&self, id: u64) -> Result<Vec<u8>>;
+    /// A source that keeps reading the pages as stored now, whatever is
+    /// stored later (`None`: this source never changes what it returns).
+    /// A map shared with a read view pins its source when the writer's
+    /// copy diverges from it (see [`PageMap`]'s `Clone`), so the view
+    /// never faults in a page a later checkpoint rewrote.
+    fn pinned(&self) -> Option<Arc<dyn PageSource>> {
+        None
+    }
 }
 
 /// An empty page, lent out for a page that could not be read back (the
@@ -481,13 +489,25 @@ impl PageRef {
 #[derive(Debug, Default)]
 struct Source {
     source: Option<Arc<dyn PageSource>>,
+    /// Set when a copy of the map was made for a writer (the map is a
+    /// read view's from then on): pages are read as stored at that moment.
+    pin: OnceLock<Arc<dyn PageSource>>,
     loads: AtomicU64,
 }
 
 impl Clone for Source {
+    /// The copy follows the store; this one is pinned to what is stored
+    /// now (a map is copied when a writer changes one a read view shares:
+    /// the writer gets the copy, the view keeps this map, whose pages not
+    /// in memory are as stored now — pages change only by a write, which
+    /// copies first, and a checkpoint rewrites only pages a write changed).
     fn clone(&self) -> Self {
+        if let Some(pinned) = self.source.as_ref().and_then(|s| s.pinned()) {
+            let _ = self.pin.set(pinned);
+        }
         Source {
             source: self.source.clone(),
+            pin: OnceLock::new(),
             loads: AtomicU64::new(0),
         }
     }
@@ -496,7 +516,7 @@ impl Clone for Source {
 /// Read page `id` back from `source`.
 fn load(source: &Source, id: u64) -> Result<Leaf> {
     source.loads.fetch_add(1, Ordering::Relaxed);
-    let source = source.source.as_ref().ok_or_else(|| {
+    let source = source.pin.get().or(source.source.as_ref()).ok_or_else(|| {
         Error::corrupt(format!(
             "page {id} is not in memory and there is no page store"
         ))
@@ -587,6 +607,7 @@ impl PageMap {
         let mut map = PageMap {
             source: Source {
                 source: Some(source),
+                pin: OnceLock::new(),
                 loads: AtomicU64::new(0),
             },
             len,
