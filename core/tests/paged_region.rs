@@ -352,3 +352,90 @@ fn a_read_view_of_a_paged_region_keeps_its_snapshot_across_checkpoints() {
     assert_eq!(view.table_digest("t").unwrap(), digest);
     assert_eq!(value(&db, "t", 7).as_deref(), Some("round 2"));
 }
+
+/// Issue 11 item 2: a paged region's change log stays in its store — open
+/// reads none of it, `changes_since` reads it back by cursor across the
+/// stored and in-memory parts, retention drops stored records (counted as
+/// dropped), and every sync mode serves a peer from it.
+#[test]
+fn the_change_log_is_read_back_from_the_store() {
+    use tablesync::sync::{SyncConfig, SyncDirection, SyncMode};
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(T0);
+    let mut db = Database::open(dir.path(), options(&clock, Some(CACHE))).unwrap();
+    db.create_table(schema("t")).unwrap();
+    load(&mut db, "t", 3000);
+    let all = |db: &Database| {
+        let mut out = Vec::new();
+        let mut cursor = 0;
+        loop {
+            let page = db.changes_since(cursor, 700).unwrap();
+            if page.records.is_empty() {
+                break out;
+            }
+            cursor = page.next_cursor;
+            out.extend(page.records);
+        }
+    };
+    let before = all(&db);
+    assert_eq!(before.len(), 3000);
+    db.checkpoint().unwrap();
+    let stats = db.paged_stats().unwrap();
+    assert_eq!(
+        (stats.log_records_in_memory, stats.log_records_in_store),
+        (0, 3000)
+    );
+    assert_eq!(all(&db), before);
+    for k in 0..10 {
+        put(&mut db, "t", k, "tail");
+    }
+    let with_tail = all(&db);
+    assert_eq!(with_tail[..3000], before[..]);
+    db.close().unwrap();
+
+    let mut db = Database::open(dir.path(), options(&clock, Some(CACHE))).unwrap();
+    let stats = db.paged_stats().unwrap();
+    assert_eq!(
+        (stats.log_records_in_memory, stats.log_records_in_store),
+        (0, 3010)
+    );
+    assert_eq!(all(&db), with_tail);
+
+    // Every sync mode serves a fresh peer from the stored log.
+    for mode in [
+        SyncMode::Incremental,
+        SyncMode::Full,
+        SyncMode::Reconcile,
+        SyncMode::Auto,
+    ] {
+        let mut peer =
+            Database::memory(DatabaseOptions::with_clock("us", Arc::new(clock.clone()))).unwrap();
+        let mut cfg = SyncConfig::new(mode, SyncDirection::Push);
+        cfg.session_id = 9;
+        let report = db.sync_with(&mut peer, cfg).unwrap();
+        assert!(report.verified, "{mode:?}: {report:?}");
+        assert_eq!(
+            peer.table_digest("t").unwrap(),
+            db.table_digest("t").unwrap(),
+            "{mode:?}"
+        );
+    }
+
+    // Retention drops stored records, and they count as dropped.
+    db.set_retention(Retention {
+        max_records: Some(500),
+        max_age_ms: None,
+    })
+    .unwrap();
+    put(&mut db, "t", 1, "trigger retention");
+    let kept = all(&db);
+    assert!(kept.len() <= 500 + 500 / 16 + 1, "{}", kept.len());
+    assert_eq!(kept.last().unwrap().cursor, 3011);
+    assert_eq!(db.changes_since(1, 10).unwrap_err().code(), "LogGap");
+    db.checkpoint().unwrap();
+    let expected = db.export_snapshot().unwrap();
+    db.close().unwrap();
+    let db = Database::open(dir.path(), options(&clock, Some(CACHE))).unwrap();
+    assert_eq!(db.export_snapshot().unwrap(), expected);
+    assert_eq!(all(&db), kept);
+}

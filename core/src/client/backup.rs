@@ -70,11 +70,10 @@ impl BackupSource for Database {
                 "records before cursor {first} were dropped (asked from {from})"
             )));
         }
-        let skip = from.saturating_sub(first) as usize;
-        for e in self.log.entries_from(skip) {
-            each(e.cursor, e.stamp, &e.bytes)?;
-        }
-        Ok(())
+        self.log.records().visit_from(from, |r| {
+            each(r.cursor, r.stamp, r.bytes)?;
+            Ok(std::ops::ControlFlow::Continue(()))
+        })
     }
     fn backup_hlc(&self) -> Result<u64> {
         self.check_open()?;

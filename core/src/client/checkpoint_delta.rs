@@ -156,8 +156,7 @@ impl Database {
                 vv,
                 dropped,
             },
-        );
-        Ok(())
+        )
     }
 
     /// Track row changes from now on in every table and forget the ones so

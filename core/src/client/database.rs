@@ -262,7 +262,7 @@ impl Database {
             WalEntry::DeleteTable { name } => {
                 self.tables.remove(&name);
             }
-            WalEntry::TruncateLog { cursor } => self.log.truncate_before(cursor),
+            WalEntry::TruncateLog { cursor } => self.log.truncate_before(cursor)?,
             WalEntry::MergeRows { table, rows } => {
                 if let Some(t) = self.tables.get_mut(&table) {
                     let mut newest = 0;
@@ -472,7 +472,7 @@ impl Database {
 
     fn background_work(&mut self) -> Result<()> {
         let now = self.now_ms();
-        let cut = self.log.retention_cut(&self.retention, now);
+        let cut = self.log.retention_cut(&self.retention, now)?;
         let excess = cut.saturating_sub(self.log.first_cursor());
         // Truncate in steps so retention costs one log entry per step, not per write.
         let step = self.retention.max_records.map_or(1, |m| (m / 16).max(1));
@@ -640,7 +640,7 @@ impl Database {
         self.check_open()?;
         let now = self.now_ms();
         let first = self.log.first_cursor();
-        let cut = self.log.retention_cut(&self.retention, now);
+        let cut = self.log.retention_cut(&self.retention, now)?;
         if cut > first {
             self.commit_entries(vec![WalEntry::TruncateLog { cursor: cut }])?;
         }

@@ -44,11 +44,25 @@ impl Database {
                 (schema, t.pages())
             })
             .collect();
-        let records = self
-            .log
-            .entries()
-            .map(|e| (e.cursor, e.bytes.clone()))
-            .collect();
+        // Records in memory are shared (a reference count each); those a
+        // paged region keeps in its store are read back (an export holds
+        // the whole log).
+        let mut records = Vec::with_capacity(self.log.len());
+        if self.log.len_in_store() > 0 {
+            let in_memory = self
+                .log
+                .entries()
+                .next()
+                .map_or(self.log.next_cursor(), |e| e.cursor);
+            self.log.records().visit_from(0, |r| {
+                if r.cursor >= in_memory {
+                    return Ok(std::ops::ControlFlow::Break(()));
+                }
+                records.push((r.cursor, std::sync::Arc::<[u8]>::from(r.bytes)));
+                Ok(std::ops::ControlFlow::Continue(()))
+            })?;
+        }
+        records.extend(self.log.entries().map(|e| (e.cursor, e.bytes.clone())));
         self.faults_since(mark)?;
         Ok(FullCapture {
             head,

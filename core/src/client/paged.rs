@@ -9,10 +9,10 @@
 use super::database::Database;
 use super::snapshot::read_region_head;
 use crate::codec::buf::{put_varint, Reader};
-use crate::codec::record::read_record;
 use crate::codec::schema::{put_schema, read_schema};
 use crate::digest::{Accumulator, TableBook};
 use crate::engine::pages::{PageMap, PageSource, PAGE_BYTES};
+use crate::log::cold::LogSource;
 use crate::log::vv_codec::read_vv;
 use crate::log::ChangeLog;
 use crate::model::error::{Error, Result};
@@ -105,6 +105,41 @@ fn load_page(snapshot: &dyn KvSnapshot, table: u32, id: u64) -> Result<Vec<u8>> 
         .ok_or_else(|| Error::corrupt(format!("page store: table {table} has no page {id}")))
 }
 
+/// The change log's records as one commit of the store holds them.
+struct StoreLog(Arc<dyn KvSnapshot>);
+
+impl std::fmt::Debug for StoreLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StoreLog")
+    }
+}
+
+impl LogSource for StoreLog {
+    fn read(&self, from: u64, to: u64) -> Result<Vec<(u64, Vec<u8>)>> {
+        let mut out = Vec::new();
+        scan(
+            &*self.0,
+            Space::Log,
+            &from.to_be_bytes(),
+            Some(&to.to_be_bytes()),
+            |k, v| {
+                let cursor = u64::from_be_bytes(
+                    k.try_into()
+                        .map_err(|_| Error::corrupt("page store: a damaged log key"))?,
+                );
+                out.push((cursor, v.to_vec()));
+                Ok(())
+            },
+        )?;
+        Ok(out)
+    }
+}
+
+/// The log records of `snapshot`, as a [`LogSource`].
+fn store_log(snapshot: &Arc<dyn KvSnapshot>) -> Arc<dyn LogSource> {
+    Arc::new(StoreLog(snapshot.clone()))
+}
+
 /// A page's key: table number (u32 BE) ‖ page id (u64 BE).
 fn page_key(table: u32, id: u64) -> Vec<u8> {
     let mut k = table.to_be_bytes().to_vec();
@@ -151,6 +186,10 @@ pub struct PagedStats {
     pub checkpoint_pages: usize,
     /// Bytes (keys and values) the last checkpoint committed.
     pub checkpoint_bytes: usize,
+    /// Change-log records held in memory (those since the last checkpoint).
+    pub log_records_in_memory: usize,
+    /// Change-log records kept in the store, read back by cursor.
+    pub log_records_in_store: usize,
 }
 
 /// Whether `map` reads its pages back from `source` (the same table as
@@ -272,36 +311,36 @@ impl Database {
             paged.tables.insert(name, (number, source));
         }
         r.finish()?;
-        let mut records = Vec::new();
-        scan(&*snap, Space::Log, &[], None, |k, v| {
+        // The log stays in the store: only where it starts is read.
+        let mut first = None;
+        snap.range(Space::Log, &[], None, &mut |k, _| {
             let cursor = u64::from_be_bytes(
                 k.try_into()
                     .map_err(|_| Error::corrupt("page store: a damaged log key"))?,
             );
-            let mut rr = Reader::new(v, "change record");
-            let mut rec = read_record(&mut rr)?;
-            rr.finish()?;
-            rec.cursor = cursor;
-            if cursor >= head.next_cursor
-                || records
-                    .last()
-                    .is_some_and(|p: &crate::log::record::ChangeRecord| p.cursor >= cursor)
-            {
-                return Err(Error::corrupt("page store: log records out of order"));
-            }
-            records.push(rec);
-            Ok(())
+            first = Some(cursor);
+            Ok(ControlFlow::Break(()))
         })?;
-        paged.log_first = records.first().map_or(head.next_cursor, |r| r.cursor);
+        let first = first.unwrap_or(head.next_cursor);
+        if first > head.next_cursor {
+            return Err(Error::corrupt(
+                "page store: log records past the head's next cursor",
+            ));
+        }
+        paged.log_first = first;
         paged.log_next = head.next_cursor;
         self.log = ChangeLog::restore(
-            records,
+            Vec::new(),
             head.next_cursor,
             head.local_seq,
             head.hlc_last,
             head.vv,
             head.dropped,
         );
+        self.log.move_to_store(store_log(&snap), head.next_cursor);
+        // `move_to_store` starts the stored range at the log's first
+        // cursor, which an empty log puts at the next one.
+        self.log.set_store_start(first);
         self.checkpointed_cursor = head.next_cursor;
         self.paged = Some(Box::new(paged));
         Ok(())
@@ -321,6 +360,8 @@ impl Database {
             page_loads: self.tables.values().map(|t| t.page_map().loads()).sum(),
             checkpoint_pages: p.last_pages,
             checkpoint_bytes: p.last_bytes,
+            log_records_in_memory: self.log.len() - self.log.len_in_store(),
+            log_records_in_store: self.log.len_in_store(),
         })
     }
 
@@ -432,6 +473,10 @@ impl Database {
         };
         (paged.last_pages, paged.last_bytes) = written;
         paged.reader.refresh()?;
+        // The records are in the store now: read back from there.
+        let next = self.log.next_cursor();
+        self.log
+            .move_to_store(store_log(&paged.reader.current()), next);
         for (name, t) in &mut self.tables {
             let map = t.page_map_mut();
             map.flushed();
@@ -460,6 +505,7 @@ impl Database {
             return;
         };
         paged.loads_at_trim = self.tables.values().map(|t| t.page_map().loads()).sum();
+        self.log.clear_store_cache();
         let cache = usize::try_from(paged.cache_bytes).unwrap_or(usize::MAX);
         let resident: Vec<usize> = self
             .tables

@@ -120,7 +120,7 @@ impl Database {
             return Ok(false);
         }
         self.log.observe(d.hlc_last);
-        self.log.truncate_before(d.first_cursor);
+        self.log.truncate_before(d.first_cursor)?;
         if self.log.next_cursor() != d.next_cursor || self.log.version_vector() != &d.vv {
             return Ok(false);
         }

@@ -173,18 +173,24 @@ impl SyncStore for Database {
         let mut page = RecordPage::new();
         let mut size = 0usize;
         let mut more = false;
-        for e in self.log.entries() {
-            if peer.contains(self.log.origin_of(e), e.seq) || !self.log.in_tables(e, tables) {
-                continue;
+        // Every record: those a paged region keeps in its store are read
+        // back a chunk at a time.
+        self.log.records().visit_from(0, |r| {
+            let wanted = tables
+                .as_ref()
+                .is_none_or(|t| t.iter().any(|n| n == r.table));
+            if peer.contains(r.origin, r.seq) || !wanted {
+                return Ok(std::ops::ControlFlow::Continue(()));
             }
-            let n = e.bytes.len();
+            let n = r.bytes.len();
             if size + n > max_bytes && !page.is_empty() {
                 more = true;
-                break;
+                return Ok(std::ops::ControlFlow::Break(()));
             }
             size += n;
-            page.push(&e.bytes);
-        }
+            page.push(r.bytes);
+            Ok(std::ops::ControlFlow::Continue(()))
+        })?;
         Ok(ChangeBatch {
             records: Records::Encoded(page),
             more,

@@ -1,6 +1,7 @@
 //! The change log: records of committed mutations, the hybrid logical
 //! clock, version vectors and retention.
 
+pub mod cold;
 pub mod hlc;
 pub mod record;
 pub mod version_vector;
@@ -8,9 +9,11 @@ pub(crate) mod vv_codec;
 
 use crate::codec::record::{decode_record, encode_record};
 use crate::model::error::{Error, Result};
+use cold::{ColdLog, LogSource};
 use hlc::{hlc_millis, Hlc};
 use record::ChangeRecord;
 use std::collections::{HashMap, VecDeque};
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use version_vector::VersionVector;
 
@@ -146,6 +149,10 @@ pub struct LogCounters {
 /// the clone still holds.
 #[derive(Clone, Debug)]
 pub struct LogRecords {
+    /// The oldest records, when a paged region keeps them in its store
+    /// (issue 11 item 2): cursors `[cold.first, cold.end)`; the chunks
+    /// below hold the records from `cold.end` on.
+    cold: Option<Arc<ColdLog>>,
     /// Every chunk but the last holds exactly [`LOG_CHUNK`] entries.
     chunks: VecDeque<Arc<Vec<LogEntry>>>,
     /// Entries of the first chunk already dropped (retention).
@@ -158,6 +165,7 @@ pub struct LogRecords {
 impl LogRecords {
     fn new(next_cursor: u64) -> Self {
         LogRecords {
+            cold: None,
             chunks: VecDeque::new(),
             head: 0,
             len: 0,
@@ -200,14 +208,24 @@ impl LogRecords {
         Arc::make_mut(&mut self.names).id(name)
     }
 
-    /// Number of records held.
+    /// The records kept in a store, if any.
+    fn cold(&self) -> Option<&ColdLog> {
+        self.cold.as_deref().filter(|c| !c.is_empty())
+    }
+
+    /// Number of records held (in memory and in a store).
     pub fn len(&self) -> usize {
-        self.len
+        self.len + self.cold().map_or(0, |c| c.len() as usize)
     }
 
     /// Whether no records are held.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
+    }
+
+    /// Number of records held in memory.
+    pub fn len_in_memory(&self) -> usize {
+        self.len
     }
 
     /// Cursor the next record will get.
@@ -217,10 +235,48 @@ impl LogRecords {
 
     /// Cursor of the oldest record kept.
     pub fn first_cursor(&self) -> u64 {
+        match self.cold() {
+            Some(c) => c.first(),
+            None => self.warm_first(),
+        }
+    }
+
+    /// Cursor of the oldest record in memory.
+    fn warm_first(&self) -> u64 {
         self.front().map_or(self.next_cursor, |r| r.cursor)
     }
 
-    /// The record at position `i` (0: the oldest kept).
+    /// Visit the records from `cursor` on (those in a store first, read
+    /// back a chunk at a time), in cursor order, until `f` breaks.
+    pub fn visit_from(
+        &self,
+        cursor: u64,
+        mut f: impl FnMut(LogRecordRef<'_>) -> Result<ControlFlow<()>>,
+    ) -> Result<()> {
+        if let Some(c) = self.cold() {
+            if c.visit(cursor, &mut f)?.is_break() {
+                return Ok(());
+            }
+        }
+        let first = self.warm_first();
+        let skip = usize::try_from(cursor.saturating_sub(first)).unwrap_or(usize::MAX);
+        for e in self.iter_from(skip) {
+            let r = LogRecordRef {
+                cursor: e.cursor,
+                seq: e.seq,
+                stamp: e.stamp,
+                origin: self.names.name(e.origin),
+                table: self.names.name(e.table),
+                bytes: &e.bytes,
+            };
+            if f(r)?.is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// The record in memory at position `i` (0: the oldest in memory).
     pub fn get(&self, i: usize) -> Option<&LogEntry> {
         if i >= self.len {
             return None;
@@ -229,13 +285,14 @@ impl LogRecords {
         self.chunks.get(at / LOG_CHUNK)?.get(at % LOG_CHUNK)
     }
 
-    /// Records held, in cursor order.
+    /// Records held in memory, in cursor order (all of them unless a paged
+    /// region keeps the oldest in its store: see [`visit_from`](Self::visit_from)).
     pub fn iter(&self) -> impl Iterator<Item = &LogEntry> {
         self.iter_from(0)
     }
 
-    /// Records held from position `skip` on (0: the oldest kept), in cursor
-    /// order; empty past the end.
+    /// Records held in memory from position `skip` on (0: the oldest in
+    /// memory), in cursor order; empty past the end.
     pub fn iter_from(&self, skip: usize) -> impl Iterator<Item = &LogEntry> {
         let at = self.head + skip.min(self.len);
         let (chunk, offset) = (at / LOG_CHUNK, at % LOG_CHUNK);
@@ -291,19 +348,24 @@ impl LogRecords {
                 "records before cursor {first} were dropped by retention (asked from {cursor})"
             )));
         }
-        let skip = usize::try_from(start - first).unwrap_or(usize::MAX);
-        let records: Vec<LogRecordRef<'_>> = self
-            .iter_from(skip)
-            .take(limit)
-            .map(|e| LogRecordRef {
-                cursor: e.cursor,
-                seq: e.seq,
-                stamp: e.stamp,
-                origin: self.names.name(e.origin),
-                table: self.names.name(e.table),
-                bytes: &e.bytes,
-            })
-            .collect();
+        let mut records: Vec<LogRecordRef<'_>> = match self.cold() {
+            Some(c) if start < c.end() => c.page(start, limit)?,
+            _ => Vec::new(),
+        };
+        let warm = self.warm_first();
+        let skip = usize::try_from(start.max(warm) - warm).unwrap_or(usize::MAX);
+        records.extend(
+            self.iter_from(skip)
+                .take(limit - records.len())
+                .map(|e| LogRecordRef {
+                    cursor: e.cursor,
+                    seq: e.seq,
+                    stamp: e.stamp,
+                    origin: self.names.name(e.origin),
+                    table: self.names.name(e.table),
+                    bytes: &e.bytes,
+                }),
+        );
         let next_cursor = records
             .last()
             .map_or(start.min(self.next_cursor), |r| r.cursor + 1);
@@ -504,23 +566,66 @@ impl ChangeLog {
     }
 
     /// The first cursor retention would keep now (records before it may go).
-    pub fn retention_cut(&self, retention: &Retention, now_ms: i64) -> u64 {
+    pub fn retention_cut(&self, retention: &Retention, now_ms: i64) -> Result<u64> {
+        let total = self.records.len();
         let mut drop = 0usize;
         if let Some(max) = retention.max_records {
-            drop = self.records.len().saturating_sub(max as usize);
+            drop = total.saturating_sub(max as usize);
         }
         if let Some(age) = retention.max_age_ms {
             let oldest_kept = now_ms.saturating_sub(age);
-            let by_age = self
-                .records
-                .iter()
-                .take_while(|r| hlc_millis(r.stamp) < oldest_kept)
-                .count();
+            let mut by_age = 0usize;
+            self.records.visit_from(0, |r| {
+                if hlc_millis(r.stamp) >= oldest_kept {
+                    return Ok(ControlFlow::Break(()));
+                }
+                by_age += 1;
+                Ok(ControlFlow::Continue(()))
+            })?;
             drop = drop.max(by_age);
         }
-        self.records
-            .get(drop)
-            .map_or(self.records.next_cursor, |r| r.cursor)
+        let cold = self.records.cold();
+        let in_store = cold.map_or(0, |c| c.len() as usize);
+        Ok(match cold {
+            Some(c) if drop < in_store => c.first() + drop as u64,
+            _ => self
+                .records
+                .get(drop - in_store)
+                .map_or(self.records.next_cursor, |r| r.cursor),
+        })
+    }
+
+    /// The records before `end` (all stored by a paged region's
+    /// checkpoint, readable from `source`) leave memory: from now on they
+    /// are read back from `source` (which must hold every record from the
+    /// first kept one up to `end`).
+    pub fn move_to_store(&mut self, source: Arc<dyn LogSource>, end: u64) {
+        let first = self.first_cursor();
+        while self.records.front().is_some_and(|r| r.cursor < end) {
+            self.records.pop_front();
+        }
+        self.records.cold = Some(Arc::new(ColdLog::new(source, first, end.max(first))));
+    }
+
+    /// The records in the store start at `first` (a log restored empty
+    /// over a store whose oldest record is `first`).
+    pub fn set_store_start(&mut self, first: u64) {
+        if let Some(c) = &self.records.cold {
+            self.records.cold = Some(Arc::new(c.with_range(first.min(c.end()), c.end())));
+        }
+    }
+
+    /// Forget the records read back from the store (they are read again
+    /// when needed).
+    pub fn clear_store_cache(&mut self) {
+        if let Some(c) = &self.records.cold {
+            self.records.cold = Some(Arc::new(c.uncached()));
+        }
+    }
+
+    /// Records kept in a store (a paged region's), not in memory.
+    pub fn len_in_store(&self) -> usize {
+        self.records.len() - self.records.len_in_memory()
     }
 
     /// Record `(origin, seq)` as held though not in the log (its effect came
@@ -547,8 +652,8 @@ impl ChangeLog {
         first_cursor: u64,
         records: Vec<ChangeRecord>,
         tail: LogCounters,
-    ) {
-        self.truncate_before(first_cursor);
+    ) -> Result<()> {
+        self.truncate_before(first_cursor)?;
         for r in &records {
             if r.cursor < self.records.next_cursor {
                 continue;
@@ -562,10 +667,28 @@ impl ChangeLog {
         self.hlc = Hlc::resume(tail.hlc_last);
         self.vv = tail.vv;
         self.dropped = tail.dropped;
+        Ok(())
     }
 
-    /// Drop records before `cursor`.
-    pub fn truncate_before(&mut self, cursor: u64) {
+    /// Drop records before `cursor` (they count as dropped in the version
+    /// vectors; records kept in a store are read back for their origins).
+    pub fn truncate_before(&mut self, cursor: u64) -> Result<()> {
+        if let Some(c) = self.records.cold.clone().filter(|c| !c.is_empty()) {
+            if cursor > c.first() {
+                let mut gone = Vec::new();
+                let _ = c.visit(c.first(), &mut |r| {
+                    if r.cursor >= cursor {
+                        return Ok(ControlFlow::Break(()));
+                    }
+                    gone.push((r.origin.to_string(), r.seq));
+                    Ok(ControlFlow::Continue(()))
+                })?;
+                for (origin, seq) in gone {
+                    self.dropped.insert(&origin, seq);
+                }
+                self.records.cold = Some(Arc::new(c.with_range(cursor.min(c.end()), c.end())));
+            }
+        }
         while self.records.front().is_some_and(|r| r.cursor < cursor) {
             let Some(r) = self.records.pop_front() else {
                 break;
@@ -573,5 +696,6 @@ impl ChangeLog {
             let origin = self.records.names.name(r.origin).to_string();
             self.dropped.insert(&origin, r.seq);
         }
+        Ok(())
     }
 }

@@ -667,19 +667,28 @@ impl Link {
             let log = &db.log;
             let first = log.first_cursor();
             let from = self.acked_cursor.max(1);
-            let skip = from.saturating_sub(first) as usize;
-            for (scanned, e) in log.entries_from(skip).enumerate() {
+            let mut scanned = 0;
+            // A record a paged region's store cannot give back ends the
+            // scan; the status is an estimate either way.
+            let _ = log.records().visit_from(from, |r| {
                 if scanned == STATUS_SCAN {
                     // Beyond the scan every later record counts (an upper bound).
-                    pending += log.next_cursor().saturating_sub(e.cursor);
-                    break;
+                    pending += log.next_cursor().saturating_sub(r.cursor);
+                    return Ok(std::ops::ControlFlow::Break(()));
                 }
-                if log.origin_of(e) != self.config.peer && log.in_tables(e, &self.config.tables) {
+                scanned += 1;
+                let wanted = self
+                    .config
+                    .tables
+                    .as_ref()
+                    .is_none_or(|t| t.iter().any(|n| n == r.table));
+                if r.origin != self.config.peer && wanted {
                     pending += 1;
-                    let t = hlc_millis(e.stamp);
+                    let t = hlc_millis(r.stamp);
                     oldest = Some(oldest.map_or(t, |o| o.min(t)));
                 }
-            }
+                Ok(std::ops::ControlFlow::Continue(()))
+            });
             if from < first {
                 // Dropped before the link shipped them: pending, age unknown.
                 pending += first - from;
