@@ -319,6 +319,9 @@ fn a_view_copies_no_rows_and_a_write_after_it_copies_only_an_index_and_its_pages
         first_write > pages,
         "the index was not copied: {first_write}"
     );
+    println!(
+        "view: {taken} allocations; first write after it: {first_write}, next write: {second_write}, pages: {pages}"
+    );
     // A table the write did not touch is still shared with the view.
     let a = allocs();
     db.put_row(
