@@ -45,6 +45,6 @@ impl Database {
         start: &[u8],
         end: &[u8],
     ) -> Result<Accumulator> {
-        Ok(self.table(table)?.range_accumulator(start, end))
+        Ok(self.table_read(table)?.range_accumulator(start, end))
     }
 }
