@@ -93,15 +93,4 @@ impl crate::engine::table::Table<TableBook> {
         }
         Ok(acc)
     }
-
-    /// The accumulator of rows in `[start, end)` (encoded keys), from cached row digests.
-    pub fn range_accumulator(&self, start: &[u8], end: &[u8]) -> Accumulator {
-        let mut acc = Accumulator::default();
-        for (_, row) in self.range(start, end) {
-            if let Some(d) = row.digest {
-                acc.add(d);
-            }
-        }
-        acc
-    }
 }

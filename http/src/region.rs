@@ -128,10 +128,13 @@ pub struct Region {
     views: Mutex<Published>,
     /// Raised when a writer publishes a view.
     published: Condvar,
-    /// Whether a read came (or a reader asked for a view) since the last
-    /// commit: only then does the next commit publish a view (a view makes
-    /// that commit copy the page index of each table it writes).
+    /// Whether a read came since the last commit.
     readers_active: AtomicBool,
+    /// When the last commit that saw `readers_active` ran: commits publish
+    /// a view while reads came within [`READ_WINDOW`] of it (a view makes
+    /// a commit copy the page index of each table it writes, so a region
+    /// nobody reads publishes none).
+    last_read: Mutex<Option<Instant>>,
 }
 
 /// The read view and whether the writer holding the lock vouches for it.
@@ -152,6 +155,9 @@ const VIEW_POLL: Duration = Duration::from_millis(1);
 /// How many times it looks before it queues on the lock like any reader.
 const VIEW_POLLS: usize = 10;
 
+/// How long after a read commits keep publishing views.
+const READ_WINDOW: Duration = Duration::from_secs(1);
+
 /// How long a writer holding its turn lets blocked readers go first.
 const READERS_FIRST: Duration = Duration::from_millis(5);
 
@@ -170,6 +176,7 @@ impl Region {
             views: Mutex::default(),
             published: Condvar::new(),
             readers_active: AtomicBool::new(false),
+            last_read: Mutex::new(None),
         };
         r.db.with_read(|db| r.ages.observe(db));
         r
@@ -286,12 +293,23 @@ impl Region {
     }
 
     /// Under the write lock, before a commit: make the published view the
-    /// state the commit starts from and vouch for it (only when reads came
-    /// since the last commit; otherwise readers arriving now look again
-    /// after this commit).
+    /// state the commit starts from and vouch for it — when reads came
+    /// within [`READ_WINDOW`]; otherwise a reader arriving now looks again
+    /// after this commit.
     fn publish(&self, db: &Database) {
+        let now = Instant::now();
+        let recent = {
+            let mut last = self
+                .last_read
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if self.readers_active.swap(false, Ordering::SeqCst) {
+                *last = Some(now);
+            }
+            last.is_some_and(|t| now.duration_since(t) < READ_WINDOW)
+        };
         let mut p = self.views.lock().unwrap_or_else(PoisonError::into_inner);
-        if !self.readers_active.swap(false, Ordering::SeqCst) {
+        if !recent {
             p.serving = false;
             if p.view.as_ref().is_some_and(|v| !v.is_current(db)) {
                 p.view = None;

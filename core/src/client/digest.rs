@@ -47,9 +47,10 @@ impl Database {
         start: &[u8],
         end: &[u8],
     ) -> Result<Accumulator> {
-        let mark = self.fault_mark();
-        let acc = self.table(table)?.range_accumulator(start, end);
-        self.faults_since(mark)?;
+        let t = self.table_read(table)?;
+        let mark = t.rows.fault_mark();
+        let acc = t.range_accumulator(start, end);
+        t.rows.faults_since(mark)?;
         Ok(acc)
     }
 }

@@ -4,8 +4,8 @@ use tablesync::cluster::wire::RowWrite;
 use tablesync::codec::key::{decode_key_values, encode_bound};
 use tablesync::{
     Cell, ChangeKind, ChangeRecord, Column, ColumnOp, Condition, Database, Error, GetOptions,
-    PkBound, PrimaryKey, RangeBound, RangeOptions, Result, Row, RowExistence, RowUpdate,
-    TableSchema, WriteOp,
+    PkBound, PrimaryKey, RangeBound, RangeOptions, RegionRead, Result, Row, RowExistence,
+    RowUpdate, TableSchema, WriteOp,
 };
 
 /// The database write a cluster write stands for; `condition` overrides
@@ -172,7 +172,7 @@ pub fn bound_of(schema: &TableSchema, key: &[u8], empty: PkBound) -> Result<Rang
 /// Rows of `table` with keys in `[start, end)`, at most `limit`; the
 /// encoded key of the next row (empty when done).
 pub fn read_range(
-    db: &Database,
+    db: &(impl RegionRead + ?Sized),
     table: &str,
     start: &[u8],
     end: &[u8],
@@ -204,7 +204,11 @@ pub fn read_range(
 }
 
 /// One row by encoded key.
-pub fn read_row(db: &Database, table: &str, key: &[u8]) -> Result<Option<ChangeRecord>> {
+pub fn read_row(
+    db: &(impl RegionRead + ?Sized),
+    table: &str,
+    key: &[u8],
+) -> Result<Option<ChangeRecord>> {
     let schema = db.describe_table(table)?.schema;
     let values = decode_key_values(key)?;
     if values.len() != schema.primary_key.len() {

@@ -444,7 +444,7 @@ impl ClusterNode {
                     .map_err(NodeError::CatchingUp)?;
                 let row = self
                     .region
-                    .read("read:cluster-get", |db| read_row(db, &table, &key))?;
+                    .read_view("read:cluster-get", |db| read_row(db, &table, &key))?;
                 Ok(vec![ClusterMsg::Rows {
                     rows: row.into_iter().collect(),
                     next: Vec::new(),
@@ -459,7 +459,7 @@ impl ClusterNode {
             } => {
                 self.checked_map(epoch)?;
                 self.check_table(&table)?;
-                let (rows, next) = self.region.read("read:cluster-range", |db| {
+                let (rows, next) = self.region.read_view("read:cluster-range", |db| {
                     read_range(db, &table, &start, &end, limit as usize)
                 })?;
                 Ok(vec![ClusterMsg::Rows { rows, next }])
