@@ -588,6 +588,21 @@ impl<V: Vfs> VfsStorage<V> {
         remove_files(&self.vfs, &self.dir, &obsolete)
     }
 
+    /// Log bytes after which a checkpoint is due: `checkpoint_bytes`, and
+    /// for a paged region at most an eighth of its cache (at least 1 MiB):
+    /// until a checkpoint stores them, the pages the log dirtied cannot be
+    /// evicted and the log is replayed on open, so a paged checkpoint —
+    /// which costs the pages that changed — comes sooner.
+    fn checkpoint_threshold(&self) -> u64 {
+        match (&self.pages, self.options.cache_bytes) {
+            (Some(_), cache) => {
+                let cache = cache.unwrap_or(DEFAULT_CACHE_BYTES);
+                self.options.checkpoint_bytes.min((cache / 8).max(1 << 20))
+            }
+            (None, _) => self.options.checkpoint_bytes,
+        }
+    }
+
     /// The delta checkpoints on top of the newest full one (ascending).
     pub fn delta_checkpoints(&self) -> &[u64] {
         &self.deltas
@@ -677,7 +692,7 @@ impl<V: Vfs> Storage for VfsStorage<V> {
     }
 
     fn checkpoint_due(&self) -> bool {
-        self.since_checkpoint > 0 && self.since_checkpoint >= self.options.checkpoint_bytes
+        self.since_checkpoint > 0 && self.since_checkpoint >= self.checkpoint_threshold()
     }
 
     fn checkpoint(&mut self, snapshot: &[u8]) -> Result<()> {
