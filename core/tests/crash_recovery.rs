@@ -22,6 +22,8 @@ use tablesync::{
 const WRITER_DIR: &str = "TABLESYNC_CRASH_WRITER_DIR";
 const WRITER_START: &str = "TABLESYNC_CRASH_WRITER_START";
 const SEED: &str = "TABLESYNC_CRASH_SEED";
+/// Set for a child writing a paged region (rows in its page store).
+const WRITER_PAGED: &str = "TABLESYNC_CRASH_PAGED";
 const TABLE: &str = "t";
 /// Kills in all (the brief asks for at least 50).
 const ITERATIONS: usize = 60;
@@ -29,12 +31,20 @@ const ITERATIONS: usize = 60;
 const CHILD_MAX_WRITES: i64 = 100_000;
 
 /// Small segments and checkpoints so that kills also land in rotations
-/// and checkpoints.
-fn open_db(dir: &Path) -> tablesync::Result<Database> {
-    let options = DatabaseOptions::new("crash")
+/// and checkpoints. `paged`: the rows live in the region's page store
+/// behind a one-page cache, so kills also land in page-store commits.
+fn open_db(dir: &Path, paged: bool) -> tablesync::Result<Database> {
+    let mut options = DatabaseOptions::new("crash")
         .sync(SyncPolicy::Always)
         .checkpoint_bytes(6 * 1024);
     let fs = FsOptions::new(options.sync, options.checkpoint_bytes).segment_bytes(1024);
+    if paged {
+        options.cache_bytes = Some(4096);
+        let fs = fs.cache_bytes(Some(4096));
+        let now = options.clock.now_ms();
+        let storage = FsStorage::open_region(dir, fs, "crash", now)?;
+        return Database::with_storage(options, Box::new(storage));
+    }
     Database::with_storage(options, Box::new(FsStorage::open_with(dir, fs)?))
 }
 
@@ -43,8 +53,9 @@ fn value_of(k: i64) -> String {
 }
 
 /// Write rows `start, start+1, …`, printing `DONE k` after each returns.
-fn run_writer(dir: &Path, start: i64, count: i64) {
-    let mut db = open_db(dir).expect("writer open");
+fn run_writer(dir: &Path, start: i64, count: i64, paged: bool) {
+    let mut db = open_db(dir, paged).expect("writer open");
+    assert_eq!(db.is_paged(), paged);
     if db.list_tables().unwrap().is_empty() {
         db.create_table(TableSchema::new(
             TABLE,
@@ -69,8 +80,8 @@ fn run_writer(dir: &Path, start: i64, count: i64) {
 }
 
 /// Every key present, in order, checking each row's value.
-fn present_keys(dir: &Path) -> Vec<i64> {
-    let db = open_db(dir).unwrap_or_else(|e| panic!("reopen after a kill failed: {e}"));
+fn present_keys(dir: &Path, paged: bool) -> Vec<i64> {
+    let db = open_db(dir, paged).unwrap_or_else(|e| panic!("reopen after a kill failed: {e}"));
     if db.list_tables().unwrap().is_empty() {
         return Vec::new();
     }
@@ -103,14 +114,20 @@ static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 fn crash_writer_process() {
     if let Ok(dir) = std::env::var(WRITER_DIR) {
         let start = std::env::var(WRITER_START).unwrap().parse().unwrap();
-        run_writer(Path::new(&dir), start, CHILD_MAX_WRITES);
+        let paged = std::env::var(WRITER_PAGED).is_ok();
+        run_writer(Path::new(&dir), start, CHILD_MAX_WRITES, paged);
         return;
     }
     let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = tempfile::tempdir().unwrap();
-    run_writer(dir.path(), 0, 150);
-    run_writer(dir.path(), 150, 50);
-    assert_eq!(present_keys(dir.path()), (0..200).collect::<Vec<_>>());
+    for paged in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        run_writer(dir.path(), 0, 150, paged);
+        run_writer(dir.path(), 150, 50, paged);
+        assert_eq!(
+            present_keys(dir.path(), paged),
+            (0..200).collect::<Vec<_>>()
+        );
+    }
 }
 
 /// xorshift64*: small, seeded, good enough to pick kill moments.
@@ -130,6 +147,17 @@ impl Rng {
 
 #[test]
 fn sigkill_at_random_moments_loses_no_acknowledged_write() {
+    sigkill_at_random_moments(false);
+}
+
+/// The same against a paged region: kills land in page-store commits
+/// (redb's writes and fsyncs), evictions and page faults too.
+#[test]
+fn sigkill_of_a_paged_region_loses_no_acknowledged_write() {
+    sigkill_at_random_moments(true);
+}
+
+fn sigkill_at_random_moments(paged: bool) {
     let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let seed = std::env::var(SEED)
         .ok()
@@ -159,6 +187,7 @@ fn sigkill_at_random_moments_loses_no_acknowledged_write() {
             ])
             .env(WRITER_DIR, &dir)
             .env(WRITER_START, start.to_string())
+            .envs(paged.then_some((WRITER_PAGED, "1")))
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&stderr_path).unwrap())
             .spawn()
@@ -203,7 +232,7 @@ fn sigkill_at_random_moments_loses_no_acknowledged_write() {
         kills += 1;
         acknowledged_total += acked - (start - 1);
 
-        let keys = present_keys(&dir);
+        let keys = present_keys(&dir, paged);
         let highest = keys.last().copied().unwrap_or(-1);
         assert_eq!(
             keys,
