@@ -506,7 +506,12 @@ impl Database {
         };
         paged.loads_at_trim = self.tables.values().map(|t| t.page_map().loads()).sum();
         self.log.clear_store_cache();
-        let cache = usize::try_from(paged.cache_bytes).unwrap_or(usize::MAX);
+        // The store keeps its own cache inside the same budget.
+        let budget = paged
+            .cache_bytes
+            .saturating_sub(crate::storage::fs::store_cache(paged.cache_bytes))
+            .max(paged.cache_bytes / 2);
+        let cache = usize::try_from(budget).unwrap_or(usize::MAX);
         let resident: Vec<usize> = self
             .tables
             .values()
@@ -523,14 +528,14 @@ impl Database {
     }
 
     /// Whether reads faulted in enough pages since the cache was last
-    /// trimmed (a quarter of the cache) that [`trim_cache`](Self::trim_cache)
+    /// trimmed (a sixteenth of the cache) that [`trim_cache`](Self::trim_cache)
     /// is worth its walk over the pages. O(tables).
     pub fn cache_trim_due(&self) -> bool {
         let Some(p) = self.paged.as_deref() else {
             return false;
         };
         let loads: u64 = self.tables.values().map(|t| t.page_map().loads()).sum();
-        loads.saturating_sub(p.loads_at_trim) * PAGE_BYTES as u64 > p.cache_bytes / 4
+        loads.saturating_sub(p.loads_at_trim) * PAGE_BYTES as u64 > p.cache_bytes / 16
     }
 
     /// [`trim_cache`](Self::trim_cache) when [`cache_trim_due`](Self::cache_trim_due):
