@@ -342,7 +342,8 @@ impl Database {
 
     /// A paged region's cache and last checkpoint (a dict: `cache_bytes`,
     /// `resident_bytes`, `page_loads`, `checkpoint_pages`,
-    /// `checkpoint_bytes`); `None` when the rows are all in memory.
+    /// `checkpoint_bytes`, `log_records_in_memory`, `log_records_in_store`);
+    /// `None` when the rows are all in memory.
     fn paged_stats<'py>(
         &self,
         py: Python<'py>,
@@ -356,6 +357,8 @@ impl Database {
                 d.set_item("page_loads", s.page_loads)?;
                 d.set_item("checkpoint_pages", s.checkpoint_pages)?;
                 d.set_item("checkpoint_bytes", s.checkpoint_bytes)?;
+                d.set_item("log_records_in_memory", s.log_records_in_memory)?;
+                d.set_item("log_records_in_store", s.log_records_in_store)?;
                 Ok(d)
             })
             .transpose()

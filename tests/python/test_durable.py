@@ -122,7 +122,10 @@ def test_paged_region_keeps_rows_on_disk_behind_its_cache(tmp_path: Path) -> Non
                              "columns": {"v": "x" * 80, "n": k}} for k in range(start, start + 200)])
         db.checkpoint()
         stats = db.paged_stats()
-        assert stats is not None and stats["checkpoint_pages"] > 100
+        # Checkpoints came every 1 MiB of log during the load too; the last
+        # one stored what changed since.
+        assert stats is not None and stats["checkpoint_pages"] > 0
+        assert stats["log_records_in_memory"] == 0 and stats["log_records_in_store"] == 20_000
         assert stats["resident_bytes"] <= 64 * 1024
         digest = db.table_digest("t")
     with tablesync.Database.open(path, region="eu") as db:

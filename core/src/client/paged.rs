@@ -172,6 +172,27 @@ pub(crate) struct Paged {
     last_bytes: usize,
 }
 
+impl Paged {
+    /// The state of a region over `rec`'s store before any table or
+    /// record is read from it.
+    fn new(rec: PagedRecovery, cache_bytes: u64) -> Paged {
+        Paged {
+            reader: Arc::new(StoreReader {
+                store: rec.store,
+                snapshot: RwLock::new(rec.snapshot),
+            }),
+            tables: BTreeMap::new(),
+            next_table: 0,
+            log_first: 1,
+            log_next: 1,
+            cache_bytes,
+            loads_at_trim: 0,
+            last_pages: 0,
+            last_bytes: 0,
+        }
+    }
+}
+
 /// What a paged region holds in memory and what its last checkpoint wrote
 /// ([`Database::paged_stats`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -217,40 +238,14 @@ impl Database {
     /// Start keeping this region's rows in `rec`'s (empty) page store: the
     /// next page checkpoint writes every table and record.
     pub(crate) fn start_paged(&mut self, rec: PagedRecovery, cache_bytes: u64) {
-        self.paged = Some(Box::new(Paged {
-            reader: Arc::new(StoreReader {
-                store: rec.store,
-                snapshot: RwLock::new(rec.snapshot),
-            }),
-            tables: BTreeMap::new(),
-            next_table: 0,
-            log_first: 1,
-            log_next: 1,
-            cache_bytes,
-            loads_at_trim: 0,
-            last_pages: 0,
-            last_bytes: 0,
-        }));
+        self.paged = Some(Box::new(Paged::new(rec, cache_bytes)));
     }
 
     /// Rebuild a paged region from its page store (the rows stay there).
     pub(crate) fn restore_paged(&mut self, rec: PagedRecovery, cache_bytes: u64) -> Result<()> {
-        let reader = Arc::new(StoreReader {
-            store: rec.store,
-            snapshot: RwLock::new(rec.snapshot),
-        });
+        let mut paged = Paged::new(rec, cache_bytes);
+        let reader = paged.reader.clone();
         let snap = reader.current();
-        let mut paged = Paged {
-            reader: reader.clone(),
-            tables: BTreeMap::new(),
-            next_table: 0,
-            log_first: 1,
-            log_next: 1,
-            cache_bytes,
-            loads_at_trim: 0,
-            last_pages: 0,
-            last_bytes: 0,
-        };
         let Some(head) = snap.get(Space::Meta, META_HEAD)? else {
             // Nothing checkpointed yet: the log holds everything.
             self.paged = Some(Box::new(paged));

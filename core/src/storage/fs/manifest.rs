@@ -287,7 +287,7 @@ mod tests {
     #[test]
     fn a_newer_format_is_refused_as_such() {
         let mut b = encode_manifest(&sample()).unwrap();
-        b[4] = DIR_FORMAT + 1;
+        b[4] = PAGED_DIR_FORMAT + 1;
         let c = crc32fast::hash(&b[..8]);
         b[8..12].copy_from_slice(&c.to_le_bytes());
         let e = decode_manifest(&b).unwrap_err();
