@@ -123,16 +123,20 @@ impl LogSource for StoreLog {
             &from.to_be_bytes(),
             Some(&to.to_be_bytes()),
             |k, v| {
-                let cursor = u64::from_be_bytes(
-                    k.try_into()
-                        .map_err(|_| Error::corrupt("page store: a damaged log key"))?,
-                );
+                let cursor = log_cursor(k)?;
                 out.push((cursor, v.to_vec()));
                 Ok(())
             },
         )?;
         Ok(out)
     }
+}
+
+/// The cursor a `log` space key holds (u64 big-endian).
+fn log_cursor(key: &[u8]) -> Result<u64> {
+    key.try_into()
+        .map(u64::from_be_bytes)
+        .map_err(|_| Error::corrupt("page store: a damaged log key"))
 }
 
 /// The log records of `snapshot`, as a [`LogSource`].
@@ -309,10 +313,7 @@ impl Database {
         // The log stays in the store: only where it starts is read.
         let mut first = None;
         snap.range(Space::Log, &[], None, &mut |k, _| {
-            let cursor = u64::from_be_bytes(
-                k.try_into()
-                    .map_err(|_| Error::corrupt("page store: a damaged log key"))?,
-            );
+            let cursor = log_cursor(k)?;
             first = Some(cursor);
             Ok(ControlFlow::Break(()))
         })?;

@@ -395,55 +395,22 @@ impl SimFile {
     }
 }
 
-impl VfsFile for SimFile {
-    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+impl SimFile {
+    /// Write `buf` at byte `offset` (`None`: at the end), with the fault
+    /// plan's short writes and capacity: only the bytes that grow the file
+    /// take room (those past its end, and the zeros between its end and
+    /// `offset`).
+    fn write_bytes(&self, offset: Option<u64>, buf: &[u8]) -> io::Result<()> {
         let mut s = self.live()?;
         s.stats.writes += 1;
         let nth = s.stats.writes - s.plan_base.writes;
         let rate = s.plan.short_write_per_mille;
         let short = s.plan.short_write_at == Some(nth) || s.chance(rate);
-        let room = match s.plan.capacity {
-            Some(cap) => cap.saturating_sub(s.used_bytes()) as usize,
-            None => usize::MAX,
-        };
-        let short = short && buf.len() / 2 <= room;
-        let mut n = buf.len().min(room);
-        if short {
-            n = buf.len() / 2;
-        }
-        let inode = s.inodes.get_mut(&self.ino).expect("live inode");
-        let at = inode.data.len();
-        let change = Change::Write {
-            at,
-            bytes: buf[..n].to_vec(),
-        };
-        change.apply(&mut inode.data);
-        inode.pending.push(change);
-        s.op_done();
-        if n < buf.len() {
-            if short {
-                s.stats.short_writes += 1;
-                return Err(io::Error::new(
-                    io::ErrorKind::WriteZero,
-                    "short write (simulated)",
-                ));
-            }
-            s.stats.enospc += 1;
-            return Err(enospc());
-        }
-        Ok(())
-    }
-
-    fn write_at(&self, offset: u64, buf: &[u8]) -> io::Result<()> {
-        let mut s = self.live()?;
-        s.stats.writes += 1;
-        let nth = s.stats.writes - s.plan_base.writes;
-        let rate = s.plan.short_write_per_mille;
-        let short = s.plan.short_write_at == Some(nth) || s.chance(rate);
-        let at = usize::try_from(offset).map_err(|_| enospc())?;
         let len = s.inodes[&self.ino].data.len();
-        // Only the bytes that grow the file take room (those past its end,
-        // and the zeros between its end and `at`).
+        let at = match offset {
+            Some(o) => usize::try_from(o).map_err(|_| enospc())?,
+            None => len,
+        };
         let room = match s.plan.capacity {
             Some(cap) => {
                 let free = cap.saturating_sub(s.used_bytes());
@@ -459,7 +426,9 @@ impl VfsFile for SimFile {
         if short {
             n = buf.len() / 2;
         }
-        if n > 0 {
+        // An append records its change even when empty (as it always did:
+        // the crash modes draw from the pending changes).
+        if n > 0 || offset.is_none() {
             let inode = s.inodes.get_mut(&self.ino).expect("live inode");
             let change = Change::Write {
                 at,
@@ -481,6 +450,16 @@ impl VfsFile for SimFile {
             return Err(enospc());
         }
         Ok(())
+    }
+}
+
+impl VfsFile for SimFile {
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.write_bytes(None, buf)
+    }
+
+    fn write_at(&self, offset: u64, buf: &[u8]) -> io::Result<()> {
+        self.write_bytes(Some(offset), buf)
     }
 
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
