@@ -245,10 +245,12 @@ impl Database {
     /// `"batch"` (group commit) or `"never"`.
     #[staticmethod]
     /// `max_clock_drift` as for `memory()`.
-    /// `cache_bytes`: keep the rows on disk in a page store behind a cache
-    /// of this many bytes (a new directory is created paged, an existing
-    /// one converted; a paged directory stays paged, 256 MiB by default).
-    #[pyo3(signature = (path, region="a", sync="always", *, clock=None, checkpoint_bytes=None, max_clock_drift=None, cache_bytes=None))]
+    /// `cache_bytes`: the page cache (default 256 MiB); the rows live on
+    /// disk in a page store and at most about this much of them in memory
+    /// (a directory made by an older version is converted on open).
+    /// `rows_in_memory=True` keeps every row of a directory that is not
+    /// paged yet in memory instead (whole checkpoints, directory format 4).
+    #[pyo3(signature = (path, region="a", sync="always", *, clock=None, checkpoint_bytes=None, max_clock_drift=None, cache_bytes=None, rows_in_memory=false))]
     #[allow(clippy::too_many_arguments)]
     fn open(
         py: Python<'_>,
@@ -259,6 +261,7 @@ impl Database {
         checkpoint_bytes: Option<&Bound<'_, PyAny>>,
         max_clock_drift: Option<&Bound<'_, PyAny>>,
         cache_bytes: Option<&Bound<'_, PyAny>>,
+        rows_in_memory: bool,
     ) -> PyResult<Self> {
         let policy = SyncPolicy::parse(sync).ok_or_else(|| {
             invalid(format!(
@@ -275,7 +278,13 @@ impl Database {
             }
             opts = opts.checkpoint_bytes(n);
         }
-        if let Some(b) = cache_bytes.filter(|b| !b.is_none()) {
+        let cache_bytes = cache_bytes.filter(|b| !b.is_none());
+        if rows_in_memory {
+            if cache_bytes.is_some() {
+                return Err(invalid("give cache_bytes or rows_in_memory=True, not both"));
+            }
+            opts = opts.rows_in_memory();
+        } else if let Some(b) = cache_bytes {
             opts = opts.cache_bytes(uint_from_py(b, "cache_bytes")?);
         }
         let db = py.detach(|| CoreDb::open(&path, opts)).py()?;

@@ -16,13 +16,16 @@ pub struct Cli {
     /// Default: always, except `import`, `demo`, `sync` and `copy-table`, which use batch.
     #[arg(long, global = true, value_enum)]
     pub sync: Option<SyncArg>,
-    /// Keep a durable directory's rows on disk behind a page cache of this
-    /// size (e.g. `256MiB`, `64M`, `1048576`): a new directory is created
-    /// paged, an existing one is converted on this open. A paged directory
-    /// stays paged (256 MiB cache unless given). Without it a new directory
-    /// keeps every row in memory.
+    /// The page cache of a durable directory (e.g. `256MiB`, `64M`,
+    /// `1048576`; default 256 MiB): its rows live on disk in a page store
+    /// and at most about this much of them in memory. A directory made by
+    /// an older version is converted to pages on open.
     #[arg(long = "cache-bytes", global = true, value_name = "BYTES", value_parser = parse_size)]
     pub cache_bytes: Option<u64>,
+    /// Keep every row of a directory that is not paged yet in memory
+    /// (directory format 4, whole checkpoints) instead of in a page store.
+    #[arg(long = "rows-in-memory", global = true, conflicts_with = "cache_bytes")]
+    pub rows_in_memory: bool,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,

@@ -19,11 +19,12 @@ pub fn sync_policy(arg: Option<SyncArg>, default: SyncPolicy) -> SyncPolicy {
     }
 }
 
-/// The global `--cache-bytes`, for every directory this process opens.
+/// The global `--cache-bytes` (`None`: `--rows-in-memory`), for every
+/// directory this process opens.
 static CACHE_BYTES: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
 
 /// Set the page cache every directory is opened with (the global
-/// `--cache-bytes`; once per process).
+/// `--cache-bytes`, `None` for `--rows-in-memory`; once per process).
 pub fn set_cache_bytes(bytes: Option<u64>) {
     let _ = CACHE_BYTES.set(bytes);
 }
@@ -31,8 +32,9 @@ pub fn set_cache_bytes(bytes: Option<u64>) {
 /// The options a directory of region `name` is opened with.
 pub fn options(name: &str, sync: SyncPolicy) -> DatabaseOptions {
     let o = DatabaseOptions::new(name).sync(sync);
-    match CACHE_BYTES.get().copied().flatten() {
-        Some(bytes) => o.cache_bytes(bytes),
+    match CACHE_BYTES.get().copied() {
+        Some(Some(bytes)) => o.cache_bytes(bytes),
+        Some(None) => o.rows_in_memory(),
         None => o,
     }
 }

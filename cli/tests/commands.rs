@@ -326,9 +326,10 @@ fn bad_input_fails_with_one_line_and_changes_nothing() {
     assert_eq!(lines(&ok(&["log", &db])).len(), 5);
 }
 
-/// `--cache-bytes`: a new directory keeps its rows in its page store
-/// (directory format 5); later commands open it paged without the flag;
-/// `check` reads the page store; an in-memory directory converts.
+/// Paged by default: a new directory keeps its rows in its page store
+/// (directory format 5) behind `--cache-bytes` (256 MiB unless given);
+/// `check` reads the page store; `--rows-in-memory` keeps a directory's
+/// rows in memory, and such a directory converts on an open without it.
 #[test]
 fn cache_bytes_makes_a_paged_region() {
     let tmp = tempfile::tempdir().unwrap();
@@ -369,13 +370,35 @@ fn cache_bytes_makes_a_paged_region() {
         "UsageError",
     );
 
-    // A directory made without the flag converts on an open with it.
+    fails(
+        &["--rows-in-memory", "--cache-bytes", "1MiB", "tables", &db],
+        "UsageError",
+    );
+
+    // The default: paged, with no flag at all.
+    let plain = p(tmp.path(), "plain");
+    load(tmp.path(), &plain, "t", &rows_ref[..100]);
+    assert!(std::path::Path::new(&plain).join("pages.redb").exists());
+
+    // A directory made with --rows-in-memory converts on an open without it.
     let mem = p(tmp.path(), "mem");
-    ok(&["create-table", &mem, "t", "--pk", "uid:INTEGER"]);
-    load(tmp.path(), &mem, "t", &rows_ref[..100]);
-    let before = digest(&mem, "t");
+    ok(&[
+        "--rows-in-memory",
+        "create-table",
+        &mem,
+        "t",
+        "--pk",
+        "uid:INTEGER",
+    ]);
+    load_with(
+        tmp.path(),
+        &mem,
+        "t",
+        &rows_ref[..100],
+        &["--rows-in-memory"],
+    );
+    let before = ok(&["--rows-in-memory", "digest", &mem, "t", "--verify"]);
     assert!(!std::path::Path::new(&mem).join("pages.redb").exists());
-    ok(&["--cache-bytes", "1MiB", "digest", &mem, "t"]);
+    assert_eq!(digest(&mem, "t"), before.trim());
     assert!(std::path::Path::new(&mem).join("pages.redb").exists());
-    assert_eq!(digest(&mem, "t"), before);
 }

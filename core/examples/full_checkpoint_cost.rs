@@ -44,7 +44,9 @@ fn main() -> tablesync::Result<()> {
     for run in 1..=runs {
         let dir = std::env::temp_dir().join(format!("tablesync-fullcost-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
+        // Rows in memory: full and delta checkpoints are that mode's.
         let options = DatabaseOptions::new("cost")
+            .rows_in_memory()
             .sync(SyncPolicy::Batch)
             .checkpoint_bytes(1 << 40);
         let mut db = Database::open(&dir, options)?;

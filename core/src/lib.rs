@@ -73,6 +73,7 @@ pub use model::primary_key::{PkBound, PkType, PkValue, PrimaryKey, RangeBound};
 pub use model::schema::{PkColumn, TableOptions, TableSchema};
 pub use model::value::{Value, ValueType};
 pub use storage::SyncPolicy;
+pub use storage::DEFAULT_CACHE_BYTES;
 
 /// The README's quick start, run by `cargo test --doc`.
 #[doc = include_str!("../../README.md")]

@@ -21,6 +21,7 @@ const T0: i64 = 1_700_000_000_000;
 /// A checkpoint every ~2 KB of log, so a few hundred rows make a chain.
 fn options(clock: &ManualClock) -> DatabaseOptions {
     DatabaseOptions::with_clock("eu", Arc::new(clock.clone()))
+        .rows_in_memory()
         .sync(SyncPolicy::Never)
         .checkpoint_bytes(2_000)
 }
@@ -169,7 +170,9 @@ fn the_byte_level_fold_equals_loading_the_chain() {
     let clock = ManualClock::new(T0);
     let mut db = Database::open(
         &dir,
-        DatabaseOptions::with_clock("eu", Arc::new(clock.clone())).checkpoint_bytes(u64::MAX),
+        DatabaseOptions::with_clock("eu", Arc::new(clock.clone()))
+            .rows_in_memory()
+            .checkpoint_bytes(u64::MAX),
     )
     .unwrap();
     assert_eq!(db.export_snapshot().unwrap(), want);

@@ -27,6 +27,7 @@ const V2_DIGEST: &str = "0a238510009e10952e1da5cf669417b845a6b0231272ddb27fb30a2
 
 fn options(region: &str, clock: &ManualClock) -> DatabaseOptions {
     DatabaseOptions::with_clock(region, Arc::new(clock.clone()))
+        .rows_in_memory()
         .sync(SyncPolicy::Never)
         .checkpoint_bytes(u64::MAX)
 }

@@ -16,7 +16,9 @@ use tablesync::{
 const T0: i64 = 1_700_000_000_000;
 
 fn options(clock: &Arc<ManualClock>, sync: SyncPolicy) -> DatabaseOptions {
-    DatabaseOptions::with_clock("eu", clock.clone()).sync(sync)
+    DatabaseOptions::with_clock("eu", clock.clone())
+        .rows_in_memory()
+        .sync(sync)
 }
 
 fn open(dir: &Path, sync: SyncPolicy) -> Database {

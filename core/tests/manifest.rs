@@ -32,6 +32,7 @@ const CHECKPOINT_DIGEST: &str = "d36259d873b3b6f5f5132ff63dc0ed855af5844a52de15a
 
 fn options(region: &str, clock: &ManualClock) -> DatabaseOptions {
     DatabaseOptions::with_clock(region, Arc::new(clock.clone()))
+        .rows_in_memory()
         .sync(SyncPolicy::Batch)
         .checkpoint_bytes(1 << 20)
 }

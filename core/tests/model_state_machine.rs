@@ -619,7 +619,7 @@ fn durable_options(clock: &ManualClock, cache: Option<u64>) -> DatabaseOptions {
         .checkpoint_bytes(2048);
     match cache {
         Some(c) => o.cache_bytes(c),
-        None => o,
+        None => o.rows_in_memory(),
     }
 }
 

@@ -21,7 +21,7 @@ fn options(clock: &ManualClock, cache: Option<u64>) -> DatabaseOptions {
         .checkpoint_bytes(u64::MAX);
     match cache {
         Some(c) => o.cache_bytes(c),
-        None => o,
+        None => o.rows_in_memory(),
     }
 }
 
@@ -364,6 +364,7 @@ fn the_change_log_is_read_back_from_the_store() {
     let clock = ManualClock::new(T0);
     let mut db = Database::open(dir.path(), options(&clock, Some(CACHE))).unwrap();
     db.create_table(schema("t")).unwrap();
+    let empty = db.export_snapshot().unwrap();
     load(&mut db, "t", 3000);
     let all = |db: &Database| {
         let mut out = Vec::new();
@@ -420,6 +421,22 @@ fn the_change_log_is_read_back_from_the_store() {
             "{mode:?}"
         );
     }
+
+    // A snapshot delta (what a continuous backup fetches) carries the
+    // stored records too: a copy taken before the load follows it.
+    let mut copy = Database::import_snapshot(&empty, Arc::new(clock.clone())).unwrap();
+    let delta = db
+        .export_snapshot_delta(copy.next_cursor().unwrap())
+        .unwrap();
+    assert!(
+        copy.apply_snapshot_delta(&delta).unwrap(),
+        "the copy follows"
+    );
+    assert_eq!(
+        copy.table_digest("t").unwrap(),
+        db.table_digest("t").unwrap()
+    );
+    assert_eq!(copy.next_cursor().unwrap(), 3011);
 
     // Retention drops stored records, and they count as dropped.
     db.set_retention(Retention {

@@ -15,6 +15,7 @@ const T0: i64 = 1_700_000_000_000;
 
 fn options(region: &str, clock: &ManualClock) -> DatabaseOptions {
     DatabaseOptions::with_clock(region, Arc::new(clock.clone()))
+        .rows_in_memory()
         .sync(SyncPolicy::Never)
         .checkpoint_bytes(u64::MAX)
 }

@@ -15,7 +15,12 @@ const T0: i64 = 1_700_000_000_000;
 
 fn open(dir: &Path, sync: SyncPolicy) -> tablesync::Result<Database> {
     let clock = Arc::new(ManualClock::new(T0));
-    Database::open(dir, DatabaseOptions::with_clock("eu", clock).sync(sync))
+    Database::open(
+        dir,
+        DatabaseOptions::with_clock("eu", clock)
+            .rows_in_memory()
+            .sync(sync),
+    )
 }
 
 fn fill(dir: &Path, sync: SyncPolicy) {
@@ -117,7 +122,9 @@ fn a_failed_automatic_checkpoint_does_not_fail_the_write() {
     let clock = Arc::new(ManualClock::new(T0));
     let mut db = Database::open(
         &dir,
-        DatabaseOptions::with_clock("eu", clock).checkpoint_bytes(1),
+        DatabaseOptions::with_clock("eu", clock)
+            .rows_in_memory()
+            .checkpoint_bytes(1),
     )
     .unwrap();
     db.create_table(TableSchema::new(

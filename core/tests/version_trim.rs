@@ -27,6 +27,7 @@ fn schema(max_versions: u32) -> TableSchema {
 
 fn options(clock: &ManualClock) -> DatabaseOptions {
     DatabaseOptions::with_clock("eu", Arc::new(clock.clone()))
+        .rows_in_memory()
         .sync(SyncPolicy::Never)
         .retention(Retention {
             max_records: Some(16),

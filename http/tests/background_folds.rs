@@ -68,6 +68,6 @@ fn the_server_folds_the_chain_off_the_writers_path() {
     assert!(!handle.stop());
     let want = db.lock().unwrap().export_snapshot().unwrap();
     db.lock().unwrap().close().unwrap();
-    let back = Database::open(&dir, DatabaseOptions::new("served")).unwrap();
+    let back = Database::open(&dir, DatabaseOptions::new("served").rows_in_memory()).unwrap();
     assert_eq!(back.export_snapshot().unwrap(), want);
 }

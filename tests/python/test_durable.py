@@ -145,16 +145,25 @@ def test_paged_region_keeps_rows_on_disk_behind_its_cache(tmp_path: Path) -> Non
 
 
 def test_memory_directory_converts_to_pages(tmp_path: Path) -> None:
+    # Paged by default.
+    with tablesync.Database.open(tmp_path / "default", region="eu") as db:
+        stats = db.paged_stats()
+        assert stats is not None and stats["cache_bytes"] == 256 << 20
     path = tmp_path / "convert"
-    with tablesync.Database.open(path, region="eu") as db:
+    with tablesync.Database.open(path, region="eu", rows_in_memory=True) as db:
         assert db.paged_stats() is None
         db.create_table("t", [("k", "INTEGER")])
         db.put_row("t", {"k": 1}, {"v": "one"})
         db.checkpoint()
         digest = db.table_digest("t")
+    with tablesync.Database.open(path, region="eu", rows_in_memory=True) as db:
+        assert db.paged_stats() is None
+    with pytest.raises(tablesync.InvalidArgument, match="not both"):
+        tablesync.Database.open(path, region="eu", rows_in_memory=True, cache_bytes=1 << 20)
     with tablesync.Database.open(path, region="eu", cache_bytes=1 << 20) as db:
         assert db.paged_stats() is not None
         assert db.table_digest("t") == digest
-    with tablesync.Database.open(path, region="eu") as db:
+    with tablesync.Database.open(path, region="eu", rows_in_memory=True) as db:
+        # A paged directory stays paged.
         assert db.paged_stats() is not None
         assert db.get_row("t", {"k": 1}).columns == {"v": "one"}

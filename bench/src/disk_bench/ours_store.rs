@@ -23,7 +23,7 @@ fn options(cache: Option<u64>) -> DatabaseOptions {
             max_records: Some(100_000),
             max_age_ms: None,
         }),
-        None => o,
+        None => o.rows_in_memory(),
     }
 }
 

@@ -408,6 +408,7 @@ class Database:
         checkpoint_bytes: Optional[int] = None,
         max_clock_drift: Optional[int] = None,
         cache_bytes: Optional[int] = None,
+        rows_in_memory: bool = False,
     ) -> Database: ...
     @staticmethod
     def import_snapshot(data: Union[bytes, bytearray], *, clock: Optional[int] = None) -> Database: ...

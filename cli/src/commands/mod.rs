@@ -40,7 +40,11 @@ pub enum Outcome {
 
 /// Run one parsed command line.
 pub fn run(cli: Cli) -> CliResult<Outcome> {
-    crate::open::set_cache_bytes(cli.cache_bytes);
+    crate::open::set_cache_bytes(if cli.rows_in_memory {
+        None
+    } else {
+        Some(cli.cache_bytes.unwrap_or(tablesync::DEFAULT_CACHE_BYTES))
+    });
     if let Command::Check { dir } | Command::Repair { dir } = &cli.command {
         let repair = matches!(cli.command, Command::Repair { .. });
         return Ok(if check::run(dir, repair)? {

@@ -103,6 +103,11 @@ pub fn field<'a>(out: &'a str, label: &str) -> &'a str {
 /// Write JSON Lines rows `{"primary_key":{"uid":k},"columns":{"v":...},"timestamps":{"v":ts}}`
 /// for each `(k, v, ts)` into a new file and import them into `db`/`table`.
 pub fn load(dir: &Path, db: &str, table: &str, rows: &[(i64, &str, i64)]) {
+    load_with(dir, db, table, rows, &[]);
+}
+
+/// [`load`] with global options before the command (e.g. `--rows-in-memory`).
+pub fn load_with(dir: &Path, db: &str, table: &str, rows: &[(i64, &str, i64)], global: &[&str]) {
     static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let file = dir.join(format!("load-{n}.jsonl"));
@@ -115,14 +120,10 @@ pub fn load(dir: &Path, db: &str, table: &str, rows: &[(i64, &str, i64)]) {
         })
         .collect();
     std::fs::write(&file, text).unwrap();
-    ok(&[
-        "import",
-        db,
-        table,
-        &file.to_string_lossy(),
-        "--pk",
-        "uid:INTEGER",
-    ]);
+    let file = file.to_string_lossy();
+    let mut args = global.to_vec();
+    args.extend(["import", db, table, &file, "--pk", "uid:INTEGER"]);
+    ok(&args);
 }
 
 /// The `v` column of row `uid`, or `None` if the row does not exist.

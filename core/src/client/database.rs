@@ -188,15 +188,10 @@ impl Database {
         db.max_drift_ms = options.max_clock_drift_ms;
         let cache = options
             .cache_bytes
-            .unwrap_or(crate::storage::fs::DEFAULT_CACHE_BYTES);
-        let convert = match recovered.pages {
-            Some(pages) if pages.convert => Some(pages),
-            Some(pages) => {
-                db.restore_paged(pages, cache)?;
-                None
-            }
-            None => None,
-        };
+            .unwrap_or(crate::storage::DEFAULT_CACHE_BYTES);
+        if let Some(pages) = recovered.pages {
+            db.restore_paged(pages, cache)?;
+        }
         for d in &recovered.deltas {
             db.apply_delta(d)?;
         }
@@ -208,9 +203,11 @@ impl Database {
         for e in recovered.entries {
             db.replay(e)?;
         }
-        if let Some(pages) = convert {
-            // Every row is in memory now: the first page checkpoint writes
-            // them all, and the directory is paged from then on.
+        if recovered.convert_to_pages {
+            // Every row is in memory now (of the region this was opened
+            // as): the first page checkpoint writes them all into a new
+            // page store, and the directory is paged from then on.
+            let pages = db.storage.begin_pages()?;
             db.start_paged(pages, cache);
             db.checkpoint_paged()?;
         } else if db.paged.is_some() && db.resident_page_bytes() as u64 > cache {

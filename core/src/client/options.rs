@@ -2,7 +2,7 @@
 
 use crate::clock::Clock;
 use crate::log::Retention;
-use crate::storage::SyncPolicy;
+use crate::storage::{SyncPolicy, DEFAULT_CACHE_BYTES};
 use std::sync::Arc;
 
 /// Options of [`Database::memory`](crate::Database::memory) and
@@ -24,10 +24,12 @@ pub struct DatabaseOptions {
     /// hybrid logical clock. Refusals are counted in `Database::health`.
     pub max_clock_drift_ms: i64,
     /// Keep a durable region's rows in a page store on disk behind a cache
-    /// of this many bytes (issue 11; a new directory is created paged, and
-    /// a paged directory opens paged whatever this says, with a 256 MiB
-    /// cache when `None`). `None` keeps every row of a new directory in
-    /// memory. Ignored in memory.
+    /// of this many bytes: [`DEFAULT_CACHE_BYTES`] (256 MiB) unless set. A
+    /// new directory is created paged (directory format 5) and an older
+    /// one is converted on open. `None` ([`DatabaseOptions::rows_in_memory`])
+    /// keeps every row of a directory that is not paged yet in memory; a
+    /// paged directory opens paged whatever this says, with the default
+    /// cache when `None`. Ignored by in-memory regions.
     pub cache_bytes: Option<u64>,
 }
 
@@ -41,7 +43,7 @@ impl DatabaseOptions {
             retention: Retention::default(),
             checkpoint_bytes: 64 * 1024 * 1024,
             max_clock_drift_ms: super::remote_checks::DEFAULT_MAX_CLOCK_DRIFT_MS,
-            cache_bytes: None,
+            cache_bytes: Some(DEFAULT_CACHE_BYTES),
         }
     }
 
@@ -73,6 +75,15 @@ impl DatabaseOptions {
     /// (see [`DatabaseOptions::cache_bytes`]).
     pub fn cache_bytes(mut self, bytes: u64) -> Self {
         self.cache_bytes = Some(bytes);
+        self
+    }
+
+    /// Keep every row of a durable region in memory, with whole-region
+    /// checkpoints (directory format 4), as before paged regions: for
+    /// regions that fit in memory many times over and want no page faults.
+    /// A directory that is already paged stays paged.
+    pub fn rows_in_memory(mut self) -> Self {
+        self.cache_bytes = None;
         self
     }
 

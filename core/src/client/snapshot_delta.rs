@@ -75,12 +75,18 @@ impl Database {
             p.extend_from_slice(&t.digest().0);
             p.extend_from_slice(&t.state_sum().to_le_bytes());
         }
-        let skip = after.saturating_sub(first) as usize;
-        put_varint(&mut p, (self.log.len() - skip.min(self.log.len())) as u64);
-        for e in self.log.entries_from(skip) {
-            put_varint(&mut p, e.cursor);
-            put_bytes(&mut p, &e.bytes);
-        }
+        // The records from `after` on, those a paged region keeps in its
+        // store included (read back a chunk at a time).
+        let mut records = Vec::new();
+        let mut count = 0u64;
+        self.log.records().visit_from(after, |r| {
+            put_varint(&mut records, r.cursor);
+            put_bytes(&mut records, r.bytes);
+            count += 1;
+            Ok(std::ops::ControlFlow::Continue(()))
+        })?;
+        put_varint(&mut p, count);
+        p.extend_from_slice(&records);
         try_encode_frame_version(
             MAGIC_SNAPSHOT_DELTA,
             SNAPSHOT_DELTA_VERSION,

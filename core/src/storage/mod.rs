@@ -16,6 +16,10 @@ pub mod vfs;
 pub use memory::MemoryStorage;
 pub use wal_entry::WalEntry;
 
+/// The page cache of a durable region when its options name none: a new
+/// directory keeps its rows on disk behind a cache of this many bytes.
+pub const DEFAULT_CACHE_BYTES: u64 = 256 * 1024 * 1024;
+
 use crate::model::error::Result;
 use kv::{KvBatch, KvSnapshot, KvStore};
 use std::sync::Arc;
@@ -54,10 +58,6 @@ pub struct PagedRecovery {
     pub store: Arc<dyn KvStore>,
     /// Its committed state at open: the region as of the last checkpoint.
     pub snapshot: Arc<dyn KvSnapshot>,
-    /// The directory is being converted to pages: the store is new and
-    /// empty, the region is recovered from its checkpoint files and log,
-    /// and its first page checkpoint (taken on open) writes it all.
-    pub convert: bool,
 }
 
 impl std::fmt::Debug for PagedRecovery {
@@ -72,6 +72,11 @@ pub struct Recovered {
     /// A paged region's page store (its rows, head and log as of the last
     /// checkpoint); `entries` then hold what was appended after it.
     pub pages: Option<PagedRecovery>,
+    /// The directory is to be converted to pages: the region is recovered
+    /// from its checkpoint files and log, then (once the database has
+    /// checked it is the region it was opened as) [`Storage::begin_pages`]
+    /// makes the page store its first page checkpoint writes it all into.
+    pub convert_to_pages: bool,
     /// The newest checkpoint's snapshot bytes (see `codec::snapshot`), if any.
     pub snapshot: Option<Vec<u8>>,
     /// Delta checkpoints on top of that snapshot (each the bytes of
@@ -281,6 +286,13 @@ pub trait Storage: Send + Sync {
     /// memory and checkpoint files).
     fn page_store(&self) -> Option<Arc<dyn KvStore>> {
         None
+    }
+    /// Create the page store of a directory being converted to pages
+    /// ([`Recovered::convert_to_pages`]); nothing is written before this.
+    fn begin_pages(&mut self) -> Result<PagedRecovery> {
+        Err(crate::model::error::Error::invalid(
+            "this storage is not converting to pages",
+        ))
     }
     /// Commit a paged region's checkpoint: `batch` (its dirty pages, head,
     /// tables and log records since the last one) goes into the page store

@@ -20,6 +20,7 @@ pub const T0: i64 = 1_700_000_000_000;
 /// `checkpoint_bytes` of log.
 pub fn options(clock: &ManualClock, checkpoint_bytes: u64) -> DatabaseOptions {
     DatabaseOptions::with_clock("eu", Arc::new(clock.clone()))
+        .rows_in_memory()
         .sync(SyncPolicy::Never)
         .checkpoint_bytes(checkpoint_bytes)
 }

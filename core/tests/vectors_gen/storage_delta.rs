@@ -14,6 +14,7 @@ use tablesync::{
 
 fn options(clock: &ManualClock) -> DatabaseOptions {
     DatabaseOptions::with_clock("eu", Arc::new(clock.clone()))
+        .rows_in_memory()
         .sync(SyncPolicy::Never)
         .checkpoint_bytes(u64::MAX)
 }

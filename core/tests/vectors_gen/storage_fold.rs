@@ -29,6 +29,7 @@ fn put(db: &mut Database, k: i64, v: &str) {
 pub fn chain(dir: &Path) -> (Vec<(String, Vec<u8>)>, Vec<u8>) {
     let clock = ManualClock::new(1_700_000_000_000);
     let options = DatabaseOptions::with_clock("eu", Arc::new(clock.clone()))
+        .rows_in_memory()
         .sync(SyncPolicy::Never)
         .checkpoint_bytes(u64::MAX);
     let mut db = Database::open(dir, options).expect("open");

@@ -55,7 +55,9 @@ pub fn get(addr: SocketAddr, path: &str, token: Option<&str>) -> String {
 
 /// A durable region "served" in `dir` with table `t` (key `k` INTEGER), a
 /// checkpoint every ~4 KB of log and no fsyncs, served on loopback (token
-/// `t0k`) with the server's background checkpoint thread.
+/// `t0k`) with the server's background checkpoint thread. Its rows are in
+/// memory (`rows_in_memory`): the background deltas and folds the tests
+/// watch are that mode's checkpoints.
 pub fn served_durable(
     dir: &std::path::Path,
 ) -> (
@@ -65,6 +67,7 @@ pub fn served_durable(
     let mut db = Database::open(
         dir,
         DatabaseOptions::new("served")
+            .rows_in_memory()
             .sync(SyncPolicy::Never)
             .checkpoint_bytes(4_000),
     )

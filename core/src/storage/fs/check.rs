@@ -259,14 +259,7 @@ fn open_pages<V: Vfs>(vfs: &V, dir: &Path) -> Result<(crate::storage::PagedRecov
         ),
         None => 1,
     };
-    Ok((
-        crate::storage::PagedRecovery {
-            store,
-            snapshot,
-            convert: false,
-        },
-        covers,
-    ))
+    Ok((crate::storage::PagedRecovery { store, snapshot }, covers))
 }
 
 /// [`repair_files_in`] on the real file system.

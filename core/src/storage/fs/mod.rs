@@ -93,12 +93,9 @@ pub struct FsOptions {
     /// Keep the rows in a page store behind a cache of this many bytes
     /// (a new directory is created paged, directory format 5); `None`
     /// keeps every row in memory. A paged directory opens paged whatever
-    /// this says (with [`DEFAULT_CACHE_BYTES`] when `None`).
+    /// this says (with [`super::DEFAULT_CACHE_BYTES`] when `None`).
     pub cache_bytes: Option<u64>,
 }
-
-/// The page cache of a paged region opened without a `cache_bytes`.
-pub const DEFAULT_CACHE_BYTES: u64 = 256 * 1024 * 1024;
 
 /// The page store's own cache for a region cache of `cache_bytes`: the
 /// region caches decoded pages itself (that is what `cache_bytes` bounds),
@@ -356,23 +353,16 @@ impl<V: Vfs> VfsStorage<V> {
         // A paged directory: the page store's state covers the log up to
         // its `covers`; recovery replays from there. A directory with a
         // manifest opened with `cache_bytes` is converted: recovered as
-        // it is, then its first checkpoint goes into a new page store.
+        // it is, then (`begin_pages`, once the database checked the
+        // region) its first checkpoint goes into a new page store.
         let paged = manifest.as_ref().is_some_and(|m| m.paged);
         let convert = !paged
             && options.cache_bytes.is_some()
             && expect.is_some()
             && (manifest.is_some() || pending_manifest.is_some());
-        let (pages, covers) = if paged || convert {
+        let (pages, covers) = if paged {
             let path = dir.join(PAGE_STORE_FILE);
-            if convert {
-                // What an interrupted conversion left: not authoritative.
-                match vfs.remove(&path) {
-                    Ok(()) => io::sync_dir(&vfs, dir)?,
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(io_error(format_args!("removing {PAGE_STORE_FILE}"), e)),
-                }
-            }
-            let cache = options.cache_bytes.unwrap_or(DEFAULT_CACHE_BYTES);
+            let cache = options.cache_bytes.unwrap_or(super::DEFAULT_CACHE_BYTES);
             let store = crate::storage::kv::open_page_store(&vfs, &path, store_cache(cache))?;
             let covers = match store.snapshot()?.get(Space::Meta, META_COVERS)? {
                 Some(b) => u64::from_le_bytes(b.as_slice().try_into().map_err(|_| {
@@ -386,15 +376,13 @@ impl<V: Vfs> VfsStorage<V> {
         };
         let mut state = recovery::recover_dir(&vfs, dir, options.sync, paged.then_some(covers))?;
         if let Some(store) = &pages {
-            if paged {
-                state.checkpoint = (covers > 1).then_some(covers);
-            }
+            state.checkpoint = (covers > 1).then_some(covers);
             state.recovered.pages = Some(crate::storage::PagedRecovery {
                 snapshot: store.snapshot()?,
                 store: store.clone(),
-                convert,
             });
         }
+        state.recovered.convert_to_pages = convert;
         let sync_failed = vfs.read(&dir.join(SYNC_FAILED_FILE)).is_ok();
         let (active, start, len) = match state.tail {
             Some(t) => {
@@ -596,7 +584,7 @@ impl<V: Vfs> VfsStorage<V> {
     fn checkpoint_threshold(&self) -> u64 {
         match (&self.pages, self.options.cache_bytes) {
             (Some(_), cache) => {
-                let cache = cache.unwrap_or(DEFAULT_CACHE_BYTES);
+                let cache = cache.unwrap_or(super::DEFAULT_CACHE_BYTES);
                 self.options.checkpoint_bytes.min((cache / 8).max(1 << 20))
             }
             (None, _) => self.options.checkpoint_bytes,
@@ -745,6 +733,29 @@ impl<V: Vfs> Storage for VfsStorage<V> {
 
     fn page_store(&self) -> Option<Arc<dyn KvStore>> {
         self.pages.clone()
+    }
+
+    fn begin_pages(&mut self) -> Result<crate::storage::PagedRecovery> {
+        if !self.converting || self.pages.is_some() {
+            return Err(Error::invalid("this directory is not converting to pages"));
+        }
+        let path = self.dir.join(PAGE_STORE_FILE);
+        // What an interrupted conversion left: not authoritative.
+        match self.vfs.remove(&path) {
+            Ok(()) => io::sync_dir(&self.vfs, &self.dir)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_error(format_args!("removing {PAGE_STORE_FILE}"), e)),
+        }
+        let cache = self
+            .options
+            .cache_bytes
+            .unwrap_or(super::DEFAULT_CACHE_BYTES);
+        let store = crate::storage::kv::open_page_store(&self.vfs, &path, store_cache(cache))?;
+        self.pages = Some(store.clone());
+        Ok(crate::storage::PagedRecovery {
+            snapshot: store.snapshot()?,
+            store,
+        })
     }
 
     fn checkpoint_pages(&mut self, mut batch: KvBatch) -> Result<()> {
