@@ -439,3 +439,59 @@ fn the_change_log_is_read_back_from_the_store() {
     assert_eq!(db.export_snapshot().unwrap(), expected);
     assert_eq!(all(&db), kept);
 }
+
+/// `cache_bytes` bounds the whole footprint, not only the pages: after
+/// every trim a host runs between reads, the resident pages and the spare
+/// buffers kept for the next faults fit the page budget plus the slack,
+/// and budget + slack + page index + the store's own cache fit the cache.
+/// Faults after a trim decode into the evicted pages' buffers (the spare
+/// bytes go down while the resident ones go up).
+#[test]
+fn the_cache_bounds_pages_index_store_cache_and_slack() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(T0);
+    let cache: u64 = 8 << 20;
+    let mut db = Database::open(dir.path(), options(&clock, Some(cache))).unwrap();
+    db.create_table(schema("t")).unwrap();
+    load(&mut db, "t", 40_000);
+    db.close().unwrap();
+
+    let mut db = Database::open(dir.path(), options(&clock, Some(cache))).unwrap();
+    let first = db.paged_stats().unwrap();
+    let store = tablesync::storage::fs::store_cache(cache) as usize;
+    let slack = cache as usize / 16;
+    assert!(first.index_bytes > 0 && first.page_budget > 0);
+    assert!(
+        first.page_budget + slack + first.index_bytes + store <= cache as usize,
+        "{first:?}"
+    );
+    let mut reused = false;
+    let mut prev = first;
+    for step in 0..4000i64 {
+        let k = (step * 7919) % 40_000;
+        assert!(value(&db, "t", k).is_some());
+        let read = db.paged_stats().unwrap();
+        if read.page_loads > prev.page_loads && read.spare_bytes < prev.spare_bytes {
+            reused = true;
+        }
+        db.maybe_trim_cache();
+        let s = db.paged_stats().unwrap();
+        if s != read {
+            // A trim ran: pages and spare buffers fit budget + slack.
+            assert!(s.resident_bytes <= s.page_budget, "{s:?}");
+            assert!(
+                s.resident_bytes + s.spare_bytes <= s.page_budget + slack,
+                "{s:?}"
+            );
+        }
+        // Between trims, reads add at most the slack and a page.
+        assert!(
+            s.resident_bytes + s.spare_bytes <= s.page_budget + slack + 3 * 8192,
+            "{s:?}"
+        );
+        prev = s;
+    }
+    assert!(prev.page_loads > 1000, "{prev:?}");
+    assert!(prev.resident_bytes > prev.page_budget / 2, "{prev:?}");
+    assert!(reused, "no fault decoded into an evicted page's buffers");
+}
