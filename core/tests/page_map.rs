@@ -531,7 +531,9 @@ fn decoding_into_used_buffers_matches_a_fresh_decode() {
         decode_leaf_into(&bytes, &mut leaf).unwrap();
         assert_eq!(encode_leaf(&leaf), bytes);
         assert_eq!(
-            page_rows(&leaf).map(|(k, _)| k.to_vec()).collect::<Vec<_>>(),
+            page_rows(&leaf)
+                .map(|(k, _)| k.to_vec())
+                .collect::<Vec<_>>(),
             page_rows(page).map(|(k, _)| k.to_vec()).collect::<Vec<_>>()
         );
     }

@@ -173,11 +173,20 @@ fn measure(e: Engine, n: u64, cache: u64, tmp: &Path, keep: Option<&Path>) -> Fi
     // figures (seconds, peak KiB, RSS KiB, bytes on disk) are in `marker`.
     let kept: Option<Vec<f64>> = keep
         .and_then(|_| std::fs::read_to_string(&marker).ok())
-        .map(|s| s.split_whitespace().filter_map(|v| v.parse().ok()).collect())
+        .map(|s| {
+            s.split_whitespace()
+                .filter_map(|v| v.parse().ok())
+                .collect()
+        })
         .filter(|v: &Vec<f64>| v.len() == 4);
     let (load, disk) = match kept {
         Some(v) => {
-            eprintln!("disk-bench: {} rows, {}: reusing {}", n, e.name(), dir.display());
+            eprintln!(
+                "disk-bench: {} rows, {}: reusing {}",
+                n,
+                e.name(),
+                dir.display()
+            );
             (v[..3].to_vec(), v[3])
         }
         None => {
@@ -188,7 +197,8 @@ fn measure(e: Engine, n: u64, cache: u64, tmp: &Path, keep: Option<&Path>) -> Fi
             let disk = proc_stats::dir_bytes(&dir) as f64 / (1 << 20) as f64;
             if keep.is_some() && load.len() == 3 {
                 let line = format!("{} {} {} {disk}\n", load[0], load[1], load[2]);
-                std::fs::write(&marker, line).unwrap_or_else(|err| fail(format!("{marker:?}: {err}")));
+                std::fs::write(&marker, line)
+                    .unwrap_or_else(|err| fail(format!("{marker:?}: {err}")));
             }
             (load, disk)
         }

@@ -27,7 +27,10 @@ pub struct DatabaseOptions {
     /// of this many bytes (issue 11; a new directory is created paged, and
     /// a paged directory opens paged whatever this says, with a 256 MiB
     /// cache when `None`). `None` keeps every row of a new directory in
-    /// memory. Ignored in memory.
+    /// memory. Ignored in memory. The cache bounds what the region holds
+    /// for its rows as a whole: the store's own cache, the page indexes
+    /// and the pages reads may fault in between two trims come out of it
+    /// before the pages kept resident (docs/ENGINE.md "Paged regions").
     pub cache_bytes: Option<u64>,
 }
 

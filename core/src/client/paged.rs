@@ -413,7 +413,11 @@ impl Database {
         Some(PagedStats {
             cache_bytes: p.cache_bytes,
             resident_bytes: self.resident_page_bytes(),
-            spare_bytes: self.tables.values().map(|t| t.page_map().spare_bytes()).sum(),
+            spare_bytes: self
+                .tables
+                .values()
+                .map(|t| t.page_map().spare_bytes())
+                .sum(),
             index_bytes: self.index_bytes(),
             page_budget: cache_budget(p.cache_bytes, self.index_bytes()).pages,
             page_loads: self.tables.values().map(|t| t.page_map().loads()).sum(),
@@ -556,7 +560,10 @@ impl Database {
 
     /// Bytes the tables' page indexes take (estimated).
     fn index_bytes(&self) -> usize {
-        self.tables.values().map(|t| t.page_map().index_bytes()).sum()
+        self.tables
+            .values()
+            .map(|t| t.page_map().index_bytes())
+            .sum()
     }
 
     /// Bytes of pages every table faulted in so far.

@@ -496,9 +496,11 @@ impl PageRef {
         let current = self.resident(source, cache)?;
         let before = current.allocated();
         self.dirty = true;
-        let leaf = Arc::make_mut(self.leaf.get_mut().ok_or_else(|| {
-            Error::corrupt(format!("page {} not resident", self.id))
-        })?);
+        let leaf = Arc::make_mut(
+            self.leaf
+                .get_mut()
+                .ok_or_else(|| Error::corrupt(format!("page {} not resident", self.id)))?,
+        );
         let out = f(leaf);
         cache.resized(before, leaf.allocated());
         Ok(out)
@@ -1153,21 +1155,21 @@ impl PageMap {
         let (source, cache) = (&self.source, &self.cache);
         for page in self.index.values_mut() {
             page.write(source, cache, |leaf| -> Result<()> {
-            for i in 0..leaf.len() {
-                let (key, old) = leaf.entry(i);
-                let (digest, state_id) = f(key, old.state)?;
-                let new = StoredRow {
-                    digest: digest.as_ref(),
-                    state: old.state,
-                    state_id,
-                };
-                changed(key, old, new);
-                let slot = &mut leaf.slots[i];
-                slot.key_len = Slot::key_field(slot.key_len(), digest.is_some());
-                slot.id = state_id;
-                leaf.digests[i] = digest.unwrap_or_default();
-            }
-            Ok(())
+                for i in 0..leaf.len() {
+                    let (key, old) = leaf.entry(i);
+                    let (digest, state_id) = f(key, old.state)?;
+                    let new = StoredRow {
+                        digest: digest.as_ref(),
+                        state: old.state,
+                        state_id,
+                    };
+                    changed(key, old, new);
+                    let slot = &mut leaf.slots[i];
+                    slot.key_len = Slot::key_field(slot.key_len(), digest.is_some());
+                    slot.id = state_id;
+                    leaf.digests[i] = digest.unwrap_or_default();
+                }
+                Ok(())
             })??;
         }
         Ok(())
