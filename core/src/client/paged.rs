@@ -618,7 +618,10 @@ impl Database {
             return false;
         };
         let slack = cache_budget(p.cache_bytes, 0).slack;
-        self.faulted_bytes().saturating_sub(p.faulted_at_trim) > slack
+        // A table dropped since the last trim takes its count with it:
+        // trim then too (it resets the reading).
+        let now = self.faulted_bytes();
+        now < p.faulted_at_trim || now - p.faulted_at_trim > slack
     }
 
     /// [`trim_cache`](Self::trim_cache) when [`cache_trim_due`](Self::cache_trim_due):

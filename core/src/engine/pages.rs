@@ -527,7 +527,9 @@ impl Clone for Cache {
     fn clone(&self) -> Self {
         Cache {
             resident: AtomicUsize::new(self.resident.load(Ordering::Relaxed)),
-            faulted: AtomicUsize::new(0),
+            // Kept, so a host comparing it with an earlier reading (when a
+            // trim is due) never sees it go back.
+            faulted: AtomicUsize::new(self.faulted.load(Ordering::Relaxed)),
             spare: Mutex::default(),
         }
     }
