@@ -350,7 +350,8 @@ impl Database {
     }
 
     /// A paged region's cache and last checkpoint (a dict: `cache_bytes`,
-    /// `resident_bytes`, `page_loads`, `checkpoint_pages`,
+    /// `resident_bytes`, `spare_bytes`, `index_bytes`, `page_budget`,
+    /// `page_loads`, `checkpoint_pages`,
     /// `checkpoint_bytes`, `log_records_in_memory`, `log_records_in_store`);
     /// `None` when the rows are all in memory.
     fn paged_stats<'py>(
@@ -363,6 +364,9 @@ impl Database {
                 let d = pyo3::types::PyDict::new(py);
                 d.set_item("cache_bytes", s.cache_bytes)?;
                 d.set_item("resident_bytes", s.resident_bytes)?;
+                d.set_item("spare_bytes", s.spare_bytes)?;
+                d.set_item("index_bytes", s.index_bytes)?;
+                d.set_item("page_budget", s.page_budget)?;
                 d.set_item("page_loads", s.page_loads)?;
                 d.set_item("checkpoint_pages", s.checkpoint_pages)?;
                 d.set_item("checkpoint_bytes", s.checkpoint_bytes)?;

@@ -479,3 +479,69 @@ fn crc32(bytes: &[u8]) -> u32 {
     }
     !crc
 }
+
+/// Evicted pages' buffers are kept (up to the spare limit) and the next
+/// faults decode into them; the resident count stays exact throughout.
+#[test]
+fn evicted_buffers_are_reused_by_the_next_faults() {
+    let store = Arc::new(Store::default());
+    let mut map = loaded(20_000, 90);
+    map.set_source(store.clone());
+    store.flush(&mut map);
+    let index: Vec<_> = store
+        .index
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(f, id)| (f.clone(), *id))
+        .collect();
+    let mut map = PageMap::attach(store.clone(), index, 20_000).unwrap();
+    assert_eq!(map.iter().count(), 20_000);
+    let all = map.resident_bytes();
+    assert!(all > 0 && map.faulted_bytes() == all);
+    // Evict everything, keeping half of it as spare buffers.
+    map.evict_keeping(0, all / 2);
+    assert_eq!(map.resident_bytes(), 0);
+    let spare = map.spare_bytes();
+    assert!(spare > 0 && spare <= all / 2, "{spare} of {all}");
+    // A fault takes a spare buffer: spare goes down by what became resident
+    // (the buffer may grow to fit the page, never shrink).
+    assert!(map.get(&12_345u32.to_be_bytes()).is_some());
+    let page = map.resident_bytes();
+    assert!(page > 0);
+    assert!(map.spare_bytes() < spare && spare - map.spare_bytes() <= page);
+    // A smaller spare limit frees the rest.
+    map.evict_keeping(usize::MAX, 0);
+    assert_eq!(map.spare_bytes(), 0);
+    assert_eq!(map.resident_bytes(), page);
+    // The count matches the pages held (the check reads every page).
+    map.check().unwrap();
+}
+
+/// Decoding into a page's buffers that held another page gives what a
+/// fresh decode gives; a damaged page leaves the buffers holding no row.
+#[test]
+fn decoding_into_used_buffers_matches_a_fresh_decode() {
+    use tablesync::engine::page_codec::decode_leaf_into;
+    let small = loaded(40, 10).pages()[0].clone();
+    let big = loaded(2000, 200).pages()[0].clone();
+    let mut leaf = Leaf::default();
+    for page in [&big, &small, &big, &small] {
+        let bytes = encode_leaf(page);
+        decode_leaf_into(&bytes, &mut leaf).unwrap();
+        assert_eq!(encode_leaf(&leaf), bytes);
+        assert_eq!(
+            page_rows(&leaf)
+                .map(|(k, _)| k.to_vec())
+                .collect::<Vec<_>>(),
+            page_rows(page).map(|(k, _)| k.to_vec()).collect::<Vec<_>>()
+        );
+    }
+    let mut bad = encode_leaf(&big);
+    bad[5] ^= 1;
+    assert_eq!(
+        decode_leaf_into(&bad, &mut leaf).unwrap_err().code(),
+        "CorruptData"
+    );
+    assert!(leaf.is_empty());
+}

@@ -456,3 +456,102 @@ fn the_change_log_is_read_back_from_the_store() {
     assert_eq!(db.export_snapshot().unwrap(), expected);
     assert_eq!(all(&db), kept);
 }
+
+/// `cache_bytes` bounds the whole footprint, not only the pages: after
+/// every trim a host runs between reads, the resident pages and the spare
+/// buffers kept for the next faults fit the page budget plus the slack,
+/// and budget + slack + page index + the store's own cache fit the cache.
+/// Faults after a trim decode into the evicted pages' buffers (the spare
+/// bytes go down while the resident ones go up).
+#[test]
+fn the_cache_bounds_pages_index_store_cache_and_slack() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(T0);
+    let cache: u64 = 8 << 20;
+    let mut db = Database::open(dir.path(), options(&clock, Some(cache))).unwrap();
+    db.create_table(schema("t")).unwrap();
+    load(&mut db, "t", 40_000);
+    db.close().unwrap();
+
+    let mut db = Database::open(dir.path(), options(&clock, Some(cache))).unwrap();
+    let first = db.paged_stats().unwrap();
+    let store = tablesync::storage::fs::store_cache(cache) as usize;
+    let slack = cache as usize / 16;
+    assert!(first.index_bytes > 0 && first.page_budget > 0);
+    assert!(
+        first.page_budget + slack + first.index_bytes + store <= cache as usize,
+        "{first:?}"
+    );
+    let mut reused = false;
+    let mut prev = first;
+    for step in 0..4000i64 {
+        let k = (step * 7919) % 40_000;
+        assert!(value(&db, "t", k).is_some());
+        let read = db.paged_stats().unwrap();
+        if read.page_loads > prev.page_loads && read.spare_bytes < prev.spare_bytes {
+            reused = true;
+        }
+        db.maybe_trim_cache();
+        let s = db.paged_stats().unwrap();
+        if s != read {
+            // A trim ran: pages and spare buffers fit budget + slack.
+            assert!(s.resident_bytes <= s.page_budget, "{s:?}");
+            assert!(
+                s.resident_bytes + s.spare_bytes <= s.page_budget + slack,
+                "{s:?}"
+            );
+        }
+        // Between trims, reads add at most the slack and a page.
+        assert!(
+            s.resident_bytes + s.spare_bytes <= s.page_budget + slack + 3 * 8192,
+            "{s:?}"
+        );
+        prev = s;
+    }
+    assert!(prev.page_loads > 1000, "{prev:?}");
+    assert!(prev.resident_bytes > prev.page_budget / 2, "{prev:?}");
+    assert!(reused, "no fault decoded into an evicted page's buffers");
+}
+
+/// A trim stays due after reads fault in the slack even when a read view
+/// made the writer copy its page map (the copy keeps the count of bytes
+/// faulted in; starting it again from zero would keep trims from coming
+/// until the count caught up, and the cache would grow meanwhile).
+#[test]
+fn trims_stay_due_after_a_read_view_copies_the_map() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(T0);
+    let cache: u64 = 8 << 20;
+    let mut db = Database::open(dir.path(), options(&clock, Some(cache))).unwrap();
+    db.create_table(schema("t")).unwrap();
+    load(&mut db, "t", 40_000);
+    db.close().unwrap();
+
+    let mut db = Database::open(dir.path(), options(&clock, Some(cache))).unwrap();
+    // Fault in well past the slack, then trim.
+    for k in (0..40_000).step_by(37) {
+        assert!(value(&db, "t", k).is_some());
+    }
+    assert!(db.cache_trim_due());
+    db.trim_cache();
+    assert!(!db.cache_trim_due());
+    // A view shares the map; the write copies it for the writer.
+    let view = db.read_view().unwrap();
+    put(&mut db, "t", 1, "after the view");
+    drop(view);
+    // Reads fault in more than the slack (a sixteenth of the cache, at
+    // most ~10 KB a page): a trim is due again.
+    let slack = cache as usize / 16;
+    let start = db.paged_stats().unwrap().page_loads;
+    let mut k = 11;
+    while !db.cache_trim_due() {
+        assert!(value(&db, "t", k % 40_000).is_some());
+        k += 613;
+        let faulted = db.paged_stats().unwrap().page_loads - start;
+        // Pages take more than 4 KiB each: the slack is past by then.
+        assert!(
+            faulted <= (slack / 4096) as u64,
+            "{faulted} pages faulted in since the write and no trim due"
+        );
+    }
+}

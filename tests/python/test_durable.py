@@ -142,6 +142,10 @@ def test_paged_region_keeps_rows_on_disk_behind_its_cache(tmp_path: Path) -> Non
         stats = db.paged_stats()
         assert stats is not None and stats["page_loads"] > 100
         assert stats["resident_bytes"] <= 32 * 1024 + 64 * 1024  # the cache and the last reads
+        # The cache bounds the whole footprint: index and slack come out of it
+        # (a tiny cache keeps at least a quarter of it for pages).
+        assert stats["index_bytes"] > 0 and stats["page_budget"] == 8 * 1024
+        assert stats["spare_bytes"] <= 32 * 1024 // 16
 
 
 def test_memory_directory_converts_to_pages(tmp_path: Path) -> None:

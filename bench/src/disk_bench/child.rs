@@ -50,6 +50,9 @@ pub fn run(phase: &str, engine: Engine, path: &Path, n: u64, cache: u64) -> Resu
             }
             let (peak, rss) = (status_kib("VmHWM:"), status_kib("VmRSS:"));
             println!("{open_ms} {rate} {peak} {rss}");
+            if std::env::var_os("DISK_BENCH_DETAIL").is_some() {
+                eprintln!("{}", r.detail());
+            }
         }
         "scan" | "rawscan" => {
             let mut r = engine.open(path, cache)?;

@@ -18,6 +18,11 @@ pub trait Reader {
     fn scan_raw(&mut self, limit: u64) -> Result<u64, String> {
         self.scan(limit)
     }
+    /// What the engine holds, for a person reading (printed to stderr by
+    /// the read phase when `DISK_BENCH_DETAIL` is set); empty by default.
+    fn detail(&self) -> String {
+        String::new()
+    }
 }
 
 /// One engine under test.

@@ -7,7 +7,7 @@
 //! ```text
 //! cargo run --release -p tablesync-bench --bin disk-bench -- [--rows N[,N…]] [--quick]
 //!     [--engines sqlite,redb,redb-ckpt,redb-ckpt-qr,redb-kv,fjall,tablesync] [--cache-mib M] [--dir D]
-//!     [--plot PATH | --no-plot] [--ours-max-rows N]
+//!     [--plot PATH | --no-plot] [--ours-max-rows N] [--keep DIR]
 //! ```
 //! `--rows` (default 1,000,000; e.g. `--rows 1000000,2000000,10000000`)
 //! lists the table sizes; `--quick` is 2,000 and 5,000 rows (a smoke
@@ -33,6 +33,12 @@
 //! Reads are cold for the process, not for the OS page cache. Timings are printed, never asserted; a wrong
 //! result (a row not found, a short scan, a child failing) exits non-zero.
 //! The plot goes to `docs/benchmarks-disk.svg` unless `--plot`/`--no-plot`.
+//! `--keep DIR` keeps each engine's data set in `DIR/<engine>-<rows>` and
+//! reuses it on the next run with the same `--keep` (the load is skipped
+//! and its figures are the first run's, read back from `DIR/<engine>-<rows>/loaded`),
+//! so a 10M-row comparison need not load ~6 GiB again; the crash phases
+//! are skipped (they would change the data set), printed as NaN. Remove
+//! the directory yourself when done.
 //! tablesync is measured only up to `--ours-max-rows` (default 3,000,000):
 //! today it holds every row in memory (~2 GiB per million rows once open).
 
@@ -72,7 +78,7 @@ fn fail(what: impl std::fmt::Display) -> ! {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: disk-bench [--rows N[,N...]] [--quick] [--engines E[,E...]] [--cache-mib M] [--dir D] [--plot PATH | --no-plot] [--ours-max-rows N]"
+        "usage: disk-bench [--rows N[,N...]] [--quick] [--engines E[,E...]] [--cache-mib M] [--dir D] [--plot PATH | --no-plot] [--ours-max-rows N] [--keep DIR]"
     );
     std::process::exit(2)
 }
@@ -84,6 +90,7 @@ struct Args {
     dir: Option<PathBuf>,
     plot: Option<PathBuf>,
     ours_max_rows: u64,
+    keep: Option<PathBuf>,
 }
 
 fn parse_args(args: Vec<String>) -> Args {
@@ -94,6 +101,7 @@ fn parse_args(args: Vec<String>) -> Args {
         dir: None,
         plot: Some(PathBuf::from("docs/benchmarks-disk.svg")),
         ours_max_rows: 3_000_000,
+        keep: None,
     };
     let mut it = args.into_iter();
     while let Some(arg) = it.next() {
@@ -116,6 +124,7 @@ fn parse_args(args: Vec<String>) -> Args {
             "--dir" => a.dir = Some(PathBuf::from(value())),
             "--plot" => a.plot = Some(PathBuf::from(value())),
             "--no-plot" => a.plot = None,
+            "--keep" => a.keep = Some(PathBuf::from(value())),
             "--ours-max-rows" => {
                 a.ours_max_rows = value().replace('_', "").parse().unwrap_or_else(|_| usage())
             }
@@ -150,15 +159,50 @@ fn run_child(phase: &str, e: Engine, path: &Path, n: u64, cache: u64) -> Vec<f64
         .collect()
 }
 
-/// Load, read and scan one engine at one size, each in its own process.
-fn measure(e: Engine, n: u64, cache: u64, tmp: &Path) -> Figures {
-    let dir = tmp.join(e.name());
-    std::fs::create_dir_all(&dir).unwrap_or_else(|err| fail(format!("{dir:?}: {err}")));
+/// Load (or, with `keep`, reuse), read and scan one engine at one size,
+/// each in its own process.
+fn measure(e: Engine, n: u64, cache: u64, tmp: &Path, keep: Option<&Path>) -> Figures {
+    let dir = match keep {
+        Some(k) => k.join(format!("{}-{n}", e.name())),
+        None => tmp.join(e.name()),
+    };
+    let marker = dir.join("loaded");
     let path = dir.join("store");
     let mib = |kib: f64| kib / 1024.0;
-    eprintln!("disk-bench: {} rows, {}: load", n, e.name());
-    let load = run_child("load", e, &path, n, cache);
-    let disk = proc_stats::dir_bytes(&dir) as f64 / (1 << 20) as f64;
+    // With `keep`, a data set loaded by an earlier run is reused: its load
+    // figures (seconds, peak KiB, RSS KiB, bytes on disk) are in `marker`.
+    let kept: Option<Vec<f64>> = keep
+        .and_then(|_| std::fs::read_to_string(&marker).ok())
+        .map(|s| {
+            s.split_whitespace()
+                .filter_map(|v| v.parse().ok())
+                .collect()
+        })
+        .filter(|v: &Vec<f64>| v.len() == 4);
+    let (load, disk) = match kept {
+        Some(v) => {
+            eprintln!(
+                "disk-bench: {} rows, {}: reusing {}",
+                n,
+                e.name(),
+                dir.display()
+            );
+            (v[..3].to_vec(), v[3])
+        }
+        None => {
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap_or_else(|err| fail(format!("{dir:?}: {err}")));
+            eprintln!("disk-bench: {} rows, {}: load", n, e.name());
+            let load = run_child("load", e, &path, n, cache);
+            let disk = proc_stats::dir_bytes(&dir) as f64 / (1 << 20) as f64;
+            if keep.is_some() && load.len() == 3 {
+                let line = format!("{} {} {} {disk}\n", load[0], load[1], load[2]);
+                std::fs::write(&marker, line)
+                    .unwrap_or_else(|err| fail(format!("{marker:?}: {err}")));
+            }
+            (load, disk)
+        }
+    };
     eprintln!("disk-bench: {} rows, {}: open + gets, scan", n, e.name());
     let read = run_child("read", e, &path, n, cache);
     let scan = run_child("scan", e, &path, n, cache);
@@ -170,10 +214,15 @@ fn measure(e: Engine, n: u64, cache: u64, tmp: &Path) -> Figures {
     } else {
         scan.clone()
     };
-    eprintln!("disk-bench: {} rows, {}: crash, reopen", n, e.name());
-    run_child("crash", e, &path, n, cache);
-    let crashed = run_child("read", e, &path, n, cache);
-    let _ = std::fs::remove_dir_all(&dir);
+    let crashed = if keep.is_some() {
+        vec![f64::NAN; 4]
+    } else {
+        eprintln!("disk-bench: {} rows, {}: crash, reopen", n, e.name());
+        run_child("crash", e, &path, n, cache);
+        let crashed = run_child("read", e, &path, n, cache);
+        let _ = std::fs::remove_dir_all(&dir);
+        crashed
+    };
     if load.len() != 3 || read.len() != 4 || scan.len() != 2 || raw.len() != 2 || crashed.len() != 4
     {
         fail("child output");
@@ -249,7 +298,7 @@ fn main() {
                 }
                 !skip
             })
-            .map(|&e| measure(e, n, cache, tmp.path()))
+            .map(|&e| measure(e, n, cache, tmp.path(), a.keep.as_deref()))
             .collect();
         report::print(&size);
         all.extend(size);

@@ -105,4 +105,12 @@ impl Reader for OursReader {
         }
         Ok(rows)
     }
+
+    fn detail(&self) -> String {
+        format!(
+            "{:?}\n{:?}",
+            self.0.paged_stats(),
+            self.0.page_stats(data::TABLE)
+        )
+    }
 }

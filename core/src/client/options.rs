@@ -30,6 +30,10 @@ pub struct DatabaseOptions {
     /// keeps every row of a directory that is not paged yet in memory; a
     /// paged directory opens paged whatever this says, with the default
     /// cache when `None`. Ignored by in-memory regions.
+    /// The cache bounds what the region holds for its rows as a whole: the
+    /// store's own cache, the page indexes and the pages reads may fault in
+    /// between two trims come out of it before the pages kept resident
+    /// (docs/ENGINE.md "Paged regions").
     pub cache_bytes: Option<u64>,
 }
 

@@ -11,7 +11,7 @@ use super::snapshot::read_region_head;
 use crate::codec::buf::{put_varint, Reader};
 use crate::codec::schema::{put_schema, read_schema};
 use crate::digest::{Accumulator, TableBook};
-use crate::engine::pages::{PageMap, PageSource, PAGE_BYTES};
+use crate::engine::pages::{PageMap, PageSource};
 use crate::log::cold::LogSource;
 use crate::log::vv_codec::read_vv;
 use crate::log::ChangeLog;
@@ -71,6 +71,10 @@ impl PageSource for TablePages {
         load_page(&*self.reader.current(), self.table, id)
     }
 
+    fn read(&self, id: u64, f: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<()> {
+        read_page(&*self.reader.current(), self.table, id, f)
+    }
+
     fn pinned(&self) -> Option<Arc<dyn PageSource>> {
         Some(Arc::new(PinnedPages {
             snapshot: self.reader.current(),
@@ -96,6 +100,10 @@ impl PageSource for PinnedPages {
     fn load(&self, id: u64) -> Result<Vec<u8>> {
         load_page(&*self.snapshot, self.table, id)
     }
+
+    fn read(&self, id: u64, f: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<()> {
+        read_page(&*self.snapshot, self.table, id, f)
+    }
 }
 
 /// Page `id` of table `table` in `snapshot`.
@@ -103,6 +111,23 @@ fn load_page(snapshot: &dyn KvSnapshot, table: u32, id: u64) -> Result<Vec<u8>> 
     snapshot
         .get(Space::Pages, &page_key(table, id))?
         .ok_or_else(|| Error::corrupt(format!("page store: table {table} has no page {id}")))
+}
+
+/// Page `id` of table `table` in `snapshot`, handed to `f` where the store
+/// holds it.
+fn read_page(
+    snapshot: &dyn KvSnapshot,
+    table: u32,
+    id: u64,
+    f: &mut dyn FnMut(&[u8]) -> Result<()>,
+) -> Result<()> {
+    if snapshot.get_with(Space::Pages, &page_key(table, id), f)? {
+        Ok(())
+    } else {
+        Err(Error::corrupt(format!(
+            "page store: table {table} has no page {id}"
+        )))
+    }
 }
 
 /// The change log's records as one commit of the store holds them.
@@ -169,8 +194,9 @@ pub(crate) struct Paged {
     log_first: u64,
     log_next: u64,
     cache_bytes: u64,
-    /// Page loads of every table when the cache was last trimmed.
-    loads_at_trim: u64,
+    /// Bytes of pages every table had faulted in when the cache was last
+    /// trimmed.
+    faulted_at_trim: usize,
     /// Pages and bytes the last checkpoint wrote.
     last_pages: usize,
     last_bytes: usize,
@@ -190,7 +216,7 @@ impl Paged {
             log_first: 1,
             log_next: 1,
             cache_bytes,
-            loads_at_trim: 0,
+            faulted_at_trim: 0,
             last_pages: 0,
             last_bytes: 0,
         }
@@ -205,6 +231,14 @@ pub struct PagedStats {
     pub cache_bytes: u64,
     /// Bytes of row pages resident now (dirty ones included).
     pub resident_bytes: usize,
+    /// Bytes of evicted pages' buffers kept for the next page faults.
+    pub spare_bytes: usize,
+    /// Bytes the page indexes take (estimated; always resident).
+    pub index_bytes: usize,
+    /// Of `cache_bytes`, what the rows' pages may keep resident after a
+    /// trim: the rest goes to the index, the store's own cache and what
+    /// reads fault in between trims (see [`Database::trim_cache`]).
+    pub page_budget: usize,
     /// Pages read back from the store since open.
     pub page_loads: u64,
     /// Pages the last checkpoint wrote.
@@ -215,6 +249,32 @@ pub struct PagedStats {
     pub log_records_in_memory: usize,
     /// Change-log records kept in the store, read back by cursor.
     pub log_records_in_store: usize,
+}
+
+/// How a paged region splits `cache_bytes` (docs/ENGINE.md "Paged
+/// regions"): the store's own cache, the page indexes, the slack reads
+/// may fault in between two trims, and what is left for pages — at least
+/// a quarter of the cache, so a tiny cache still holds pages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct CacheBudget {
+    /// Bytes of pages a trim keeps resident.
+    pub(crate) pages: usize,
+    /// Bytes reads may fault in before the next trim is due (kept as spare
+    /// buffers at a trim).
+    pub(crate) slack: usize,
+}
+
+/// `cache_bytes` split for a region whose page indexes take `index` bytes.
+pub(crate) fn cache_budget(cache_bytes: u64, index: usize) -> CacheBudget {
+    let cache = usize::try_from(cache_bytes).unwrap_or(usize::MAX);
+    let store = usize::try_from(crate::storage::fs::store_cache(cache_bytes)).unwrap_or(usize::MAX);
+    let slack = cache / 16;
+    let pages = cache
+        .saturating_sub(store)
+        .saturating_sub(index)
+        .saturating_sub(slack)
+        .max(cache / 4);
+    CacheBudget { pages, slack }
 }
 
 /// Whether `map` reads its pages back from `source` (the same table as
@@ -353,6 +413,13 @@ impl Database {
         Some(PagedStats {
             cache_bytes: p.cache_bytes,
             resident_bytes: self.resident_page_bytes(),
+            spare_bytes: self
+                .tables
+                .values()
+                .map(|t| t.page_map().spare_bytes())
+                .sum(),
+            index_bytes: self.index_bytes(),
+            page_budget: cache_budget(p.cache_bytes, self.index_bytes()).pages,
             page_loads: self.tables.values().map(|t| t.page_map().loads()).sum(),
             checkpoint_pages: p.last_pages,
             checkpoint_bytes: p.last_bytes,
@@ -491,47 +558,70 @@ impl Database {
         Ok(())
     }
 
-    /// Evict clean pages until the resident ones fit the cache (a paged
-    /// region; nothing otherwise). Each table keeps a share of the cache
-    /// in proportion to what it holds resident. Reads fault pages in and
-    /// never evict (they borrow); commits and checkpoints call this, and
-    /// so can a reader that holds the region exclusively between reads.
+    /// Bytes the tables' page indexes take (estimated).
+    fn index_bytes(&self) -> usize {
+        self.tables
+            .values()
+            .map(|t| t.page_map().index_bytes())
+            .sum()
+    }
+
+    /// Bytes of pages every table faulted in so far.
+    fn faulted_bytes(&self) -> usize {
+        self.tables
+            .values()
+            .map(|t| t.page_map().faulted_bytes())
+            .sum()
+    }
+
+    /// Evict clean pages until the resident ones fit their share of the
+    /// cache (a paged region; nothing otherwise): `cache_bytes` bounds the
+    /// whole footprint — the store's own cache, the page indexes, and what
+    /// reads fault in until the next trim come out of it first
+    /// ([`cache_budget`]). Each table keeps a share in proportion to what
+    /// it holds resident, and keeps its share of the slack as spare
+    /// buffers the next faults decode into. Reads fault pages in and never
+    /// evict (they borrow); commits and checkpoints call this, and so can
+    /// a reader that holds the region exclusively between reads. O(pages
+    /// evicted), not O(pages).
     pub fn trim_cache(&mut self) {
+        let index = self.index_bytes();
+        let faulted = self.faulted_bytes();
         let Some(paged) = self.paged.as_mut() else {
             return;
         };
-        paged.loads_at_trim = self.tables.values().map(|t| t.page_map().loads()).sum();
+        paged.faulted_at_trim = faulted;
         self.log.clear_store_cache();
-        // The store keeps its own cache inside the same budget.
-        let budget = paged
-            .cache_bytes
-            .saturating_sub(crate::storage::fs::store_cache(paged.cache_bytes))
-            .max(paged.cache_bytes / 2);
-        let cache = usize::try_from(budget).unwrap_or(usize::MAX);
+        let budget = cache_budget(paged.cache_bytes, index);
         let resident: Vec<usize> = self
             .tables
             .values()
             .map(|t| t.page_map().resident_bytes())
             .collect();
-        let total: usize = resident.iter().sum();
-        if total <= cache {
-            return;
-        }
+        let total: usize = resident.iter().sum::<usize>().max(1);
         for (t, r) in self.tables.values_mut().zip(resident) {
-            let keep = (r as u128 * cache as u128 / total as u128) as usize;
-            t.page_map_mut().evict(keep);
+            let share = |bytes: usize| (r as u128 * bytes as u128 / total as u128) as usize;
+            let keep = if total > budget.pages {
+                share(budget.pages)
+            } else {
+                r
+            };
+            t.page_map_mut().evict_keeping(keep, share(budget.slack));
         }
     }
 
-    /// Whether reads faulted in enough pages since the cache was last
-    /// trimmed (a sixteenth of the cache) that [`trim_cache`](Self::trim_cache)
-    /// is worth its walk over the pages. O(tables).
+    /// Whether reads faulted in more than the cache's slack (a sixteenth)
+    /// since it was last trimmed, so [`trim_cache`](Self::trim_cache) is
+    /// due. O(tables).
     pub fn cache_trim_due(&self) -> bool {
         let Some(p) = self.paged.as_deref() else {
             return false;
         };
-        let loads: u64 = self.tables.values().map(|t| t.page_map().loads()).sum();
-        loads.saturating_sub(p.loads_at_trim) * PAGE_BYTES as u64 > p.cache_bytes / 16
+        let slack = cache_budget(p.cache_bytes, 0).slack;
+        // A table dropped since the last trim takes its count with it:
+        // trim then too (it resets the reading).
+        let now = self.faulted_bytes();
+        now < p.faulted_at_trim || now - p.faulted_at_trim > slack
     }
 
     /// [`trim_cache`](Self::trim_cache) when [`cache_trim_due`](Self::cache_trim_due):

@@ -42,6 +42,34 @@ pub fn encode_leaf(leaf: &Leaf) -> Vec<u8> {
 
 /// Decode a page encoded by [`encode_leaf`], checking everything.
 pub fn decode_leaf(bytes: &[u8]) -> Result<Leaf> {
+    let mut leaf = Leaf::default();
+    decode_leaf_into(bytes, &mut leaf)?;
+    Ok(leaf)
+}
+
+/// [`decode_leaf`] into `leaf`, reusing its buffers (a page fault decodes
+/// into an evicted page's buffers, so a steady stream of faults allocates
+/// nothing). On an error `leaf` holds no row.
+pub fn decode_leaf_into(bytes: &[u8], leaf: &mut Leaf) -> Result<()> {
+    leaf.shared = 0;
+    leaf.data.clear();
+    leaf.slots.clear();
+    leaf.digests.clear();
+    let r = decode_parts(bytes, leaf);
+    if r.is_err() {
+        leaf.shared = 0;
+        leaf.data.clear();
+        leaf.slots.clear();
+        leaf.digests.clear();
+    }
+    r
+}
+
+/// Decode `bytes` into `leaf` (whose buffers are empty): the headers
+/// straight into the slots (their `end` first holds the state length and
+/// their `prefix` the key length until the data is read), then the
+/// digests, the data, and the checks that need the keys.
+fn decode_parts(bytes: &[u8], leaf: &mut Leaf) -> Result<()> {
     let Some((body, crc)) = bytes.split_last_chunk::<4>() else {
         return Err(Error::corrupt("page: shorter than its checksum"));
     };
@@ -54,54 +82,76 @@ pub fn decode_leaf(bytes: &[u8]) -> Result<Leaf> {
         return Err(r.error(format!("unknown page version {version}")));
     }
     let shared = r.count()?;
-    // Each row's header takes at least 11 bytes.
-    let rows = r.read_vec(11, |r| {
+    let n = r.varint()?;
+    // Each row's header takes at least 11 bytes: a count the bytes left
+    // cannot hold is refused before anything is reserved.
+    if n > (r.remaining() / 11) as u64 {
+        return Err(r.error(format!(
+            "count {n} exceeds what the {} bytes left can hold",
+            r.remaining()
+        )));
+    }
+    let n = n as usize;
+    // Exact: a reused buffer grows to what this page needs, not double.
+    leaf.slots.reserve_exact(n);
+    let mut digests = 0;
+    for _ in 0..n {
         let key_len = r.count()?;
         let state_len = r.count()?;
         let flags = r.u8()?;
         if flags & !EXISTS != 0 {
             return Err(r.error(format!("unknown row flags {flags:#x}")));
         }
-        Ok((key_len, state_len, flags == EXISTS, r.u64_le()?))
-    })?;
-    let mut digests = Vec::with_capacity(rows.len());
-    for &(_, _, exists, _) in &rows {
-        digests.push(if exists {
+        let exists = flags == EXISTS;
+        let id = r.u64_le()?;
+        // Both counts are within the page's bytes; a key length must also
+        // leave the slot's exists bit free.
+        let state_len = u32::try_from(state_len)
+            .ok()
+            .filter(|_| key_len < 1 << 31)
+            .ok_or_else(|| Error::corrupt("page: rows run past its data"))?;
+        digests += usize::from(exists);
+        leaf.slots.push(Slot {
+            prefix: key_len as u64,
+            end: state_len,
+            key_len: Slot::key_field(key_len, exists),
+            id,
+        });
+    }
+    if digests > r.remaining() / 32 {
+        return Err(r.error("digests run past the page"));
+    }
+    leaf.digests.reserve_exact(n);
+    for slot in &leaf.slots {
+        leaf.digests.push(if slot.exists() {
             r.take(32)?.try_into().unwrap_or_default()
         } else {
             [0; 32]
         });
     }
     let data = r.take(r.remaining())?;
-    let mut slots = Vec::with_capacity(rows.len());
     let mut end = 0usize;
-    for &(key_len, state_len, exists, id) in &rows {
+    for slot in &mut leaf.slots {
         let start = end;
+        let key_len = slot.prefix as usize;
         end = end
             .checked_add(key_len)
-            .and_then(|e| e.checked_add(state_len))
+            .and_then(|e| e.checked_add(slot.end as usize))
             .filter(|&e| e <= data.len() && e <= u32::MAX as usize)
             .ok_or_else(|| Error::corrupt("page: rows run past its data"))?;
         let key = &data[start..start + key_len];
         if key.len() < shared {
             return Err(Error::corrupt("page: a key shorter than the shared prefix"));
         }
-        slots.push(Slot {
-            prefix: prefix(&key[shared..]),
-            end: end as u32,
-            key_len: Slot::key_field(key_len, exists),
-            id,
-        });
+        slot.prefix = prefix(&key[shared..]);
+        slot.end = end as u32;
     }
     if end != data.len() {
         return Err(Error::corrupt("page: bytes after its last row"));
     }
-    let leaf = Leaf {
-        shared,
-        data: data.to_vec(),
-        slots,
-        digests,
-    };
+    leaf.shared = shared;
+    leaf.data.reserve_exact(data.len());
+    leaf.data.extend_from_slice(data);
     for i in 1..leaf.len() {
         let (a, b) = (leaf.key(i - 1), leaf.key(i));
         if a >= b {
@@ -111,5 +161,5 @@ pub fn decode_leaf(bytes: &[u8]) -> Result<Leaf> {
             return Err(Error::corrupt("page: a key outside the shared prefix"));
         }
     }
-    Ok(leaf)
+    Ok(())
 }

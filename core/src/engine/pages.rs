@@ -16,7 +16,7 @@ use crate::model::error::{Error, Result};
 use crate::model::row_state::RowState;
 use std::collections::BTreeMap;
 use std::ops::Bound;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// Bytes of keys and states a leaf page holds before it splits.
@@ -411,6 +411,12 @@ impl Leaf {
 pub trait PageSource: Send + Sync + std::fmt::Debug {
     /// The encoding of page `id` as last stored.
     fn load(&self, id: u64) -> Result<Vec<u8>>;
+    /// Hand the encoding of page `id` to `f` (what a page fault decodes):
+    /// a source that can lend the stored bytes without copying them
+    /// overrides this; `f`'s error is returned as is.
+    fn read(&self, id: u64, f: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<()> {
+        f(&self.load(id)?)
+    }
     /// A source that keeps reading the pages as stored now, whatever is
     /// stored later (`None`: this source never changes what it returns).
     /// A map shared with a read view pins its source when the writer's
@@ -468,20 +474,99 @@ impl PageRef {
     }
 
     /// The leaf, read back from `source` if it is not resident.
-    fn resident(&mut self, source: &Source) -> Result<&mut Arc<Leaf>> {
+    fn resident(&mut self, source: &Source, cache: &Cache) -> Result<&mut Arc<Leaf>> {
         if self.leaf.get().is_none() {
-            let leaf = load(source, self.id)?;
-            let _ = self.leaf.set(Arc::new(leaf));
+            let leaf = load(source, self.id, cache.take_spare())?;
+            cache.faulted(leaf.allocated());
+            let _ = self.leaf.set(leaf);
         }
         self.leaf
             .get_mut()
             .ok_or_else(|| Error::corrupt(format!("page {} not resident", self.id)))
     }
 
-    /// The leaf for writing: resident, unshared and marked dirty.
-    fn write(&mut self, source: &Source) -> Result<&mut Leaf> {
+    /// Change the resident leaf with `f` (resident, unshared and marked
+    /// dirty first), keeping `cache`'s count of resident bytes.
+    fn write<T>(
+        &mut self,
+        source: &Source,
+        cache: &Cache,
+        f: impl FnOnce(&mut Leaf) -> T,
+    ) -> Result<T> {
+        let current = self.resident(source, cache)?;
+        let before = current.allocated();
         self.dirty = true;
-        Ok(Arc::make_mut(self.resident(source)?))
+        let leaf = Arc::make_mut(
+            self.leaf
+                .get_mut()
+                .ok_or_else(|| Error::corrupt(format!("page {} not resident", self.id)))?,
+        );
+        let out = f(leaf);
+        cache.resized(before, leaf.allocated());
+        Ok(out)
+    }
+}
+
+/// What a map's resident pages take, and buffers of evicted pages kept
+/// for the next faults (so a steady stream of faults and evictions neither
+/// allocates nor frees: an allocator that returns freed memory to the OS
+/// would otherwise zero fresh pages on every fault).
+#[derive(Debug, Default)]
+struct Cache {
+    /// Bytes the resident pages' buffers hold allocated
+    /// ([`Leaf::allocated`] summed; a page shared with a copy of the map
+    /// counts in both).
+    resident: AtomicUsize,
+    /// Bytes of pages read back from the source so far (ever growing).
+    faulted: AtomicUsize,
+    /// Evicted pages' buffers (each unshared), with their bytes.
+    spare: Mutex<(Vec<Arc<Leaf>>, usize)>,
+}
+
+impl Clone for Cache {
+    fn clone(&self) -> Self {
+        Cache {
+            resident: AtomicUsize::new(self.resident.load(Ordering::Relaxed)),
+            // Kept, so a host comparing it with an earlier reading (when a
+            // trim is due) never sees it go back.
+            faulted: AtomicUsize::new(self.faulted.load(Ordering::Relaxed)),
+            spare: Mutex::default(),
+        }
+    }
+}
+
+impl Cache {
+    /// A page of `bytes` was read back and is resident.
+    fn faulted(&self, bytes: usize) {
+        self.resident.fetch_add(bytes, Ordering::Relaxed);
+        self.faulted.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// A resident page went from `before` to `after` bytes.
+    fn resized(&self, before: usize, after: usize) {
+        if after >= before {
+            self.resident.fetch_add(after - before, Ordering::Relaxed);
+        } else {
+            self.resident.fetch_sub(before - after, Ordering::Relaxed);
+        }
+    }
+
+    fn spare(&self) -> std::sync::MutexGuard<'_, (Vec<Arc<Leaf>>, usize)> {
+        self.spare
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// An evicted page's buffers to decode a fault into, or a new page.
+    fn take_spare(&self) -> Arc<Leaf> {
+        let mut spare = self.spare();
+        match spare.0.pop() {
+            Some(leaf) => {
+                spare.1 -= leaf.allocated();
+                leaf
+            }
+            None => Arc::default(),
+        }
     }
 }
 
@@ -513,16 +598,25 @@ impl Clone for Source {
     }
 }
 
-/// Read page `id` back from `source`.
-fn load(source: &Source, id: u64) -> Result<Leaf> {
+/// Read page `id` back from `source`, decoded into `into`'s buffers
+/// (an unshared page: a spare one, or a new one).
+fn load(source: &Source, id: u64, mut into: Arc<Leaf>) -> Result<Arc<Leaf>> {
     source.loads.fetch_add(1, Ordering::Relaxed);
     let source = source.pin.get().or(source.source.as_ref()).ok_or_else(|| {
         Error::corrupt(format!(
             "page {id} is not in memory and there is no page store"
         ))
     })?;
-    super::page_codec::decode_leaf(&source.load(id)?)
-        .map_err(|e| Error::corrupt(format!("page {id}: {}", e.message())))
+    if Arc::get_mut(&mut into).is_none() {
+        into = Arc::default();
+    }
+    let leaf = Arc::get_mut(&mut into)
+        .ok_or_else(|| Error::corrupt(format!("page {id}: no buffer to read it into")))?;
+    source.read(id, &mut |bytes| {
+        super::page_codec::decode_leaf_into(bytes, leaf)
+            .map_err(|e| Error::corrupt(format!("page {id}: {}", e.message())))
+    })?;
+    Ok(into)
 }
 
 /// The rows of a table: leaf pages under an ordered index of their lower
@@ -548,6 +642,8 @@ pub struct PageMap {
     hand: Box<[u8]>,
     /// Page reads under `&self` that failed: how many, and the last error.
     fault: Mutex<(u64, Option<Error>)>,
+    /// Resident bytes and spare buffers.
+    cache: Cache,
 }
 
 impl Clone for PageMap {
@@ -560,6 +656,7 @@ impl Clone for PageMap {
             dropped: self.dropped.clone(),
             hand: self.hand.clone(),
             fault: Mutex::new((0, None)),
+            cache: self.cache.clone(),
         }
     }
 }
@@ -613,11 +710,17 @@ impl PageMap {
             len,
             ..PageMap::default()
         };
+        // Built from a sorted list in one go, the index's nodes are full
+        // (inserted one by one in order they would be half full).
+        let mut entries: Vec<(Box<[u8]>, PageRef)> = Vec::new();
         for (fence, id) in pages {
-            if map.index.is_empty() != fence.is_empty() {
+            if entries.is_empty() != fence.is_empty() {
                 return Err(Error::corrupt(
                     "page index: the first fence must be empty, no other",
                 ));
+            }
+            if entries.last().is_some_and(|(last, _)| *last >= fence) {
+                return Err(Error::corrupt("page index: fences out of order"));
             }
             map.next_id = map.next_id.max(id + 1);
             let page = PageRef {
@@ -626,10 +729,9 @@ impl PageMap {
                 dirty: false,
                 used: AtomicBool::new(false),
             };
-            if map.index.insert(fence, page).is_some() {
-                return Err(Error::corrupt("page index: a fence twice"));
-            }
+            entries.push((fence, page));
         }
+        map.index = entries.into_iter().collect();
         Ok(map)
     }
 
@@ -695,8 +797,15 @@ impl PageMap {
         if let Some(leaf) = page.leaf.get() {
             return leaf;
         }
-        match load(&self.source, page.id) {
-            Ok(leaf) => page.leaf.get_or_init(|| Arc::new(leaf)),
+        match load(&self.source, page.id, self.cache.take_spare()) {
+            Ok(leaf) => {
+                let bytes = leaf.allocated();
+                // A concurrent reader may have faulted the page in first.
+                if page.leaf.set(leaf).is_ok() {
+                    self.cache.faulted(bytes);
+                }
+                page.leaf.get().map_or(&NO_LEAF, |l| &**l)
+            }
             Err(e) => {
                 let mut f = self
                     .fault
@@ -817,24 +926,26 @@ impl PageMap {
             let mut leaf = Leaf::default();
             leaf.insert(0, key, &new.as_new());
             let id = self.new_id();
+            self.cache.resized(0, leaf.allocated());
             self.index.insert(Box::default(), PageRef::new(leaf, id));
             self.len += 1;
             return Ok(true);
         };
+        let cache = &self.cache;
         page.used.store(true, Ordering::Relaxed);
-        let current = page.resident(source)?;
+        let current = page.resident(source, cache)?;
         let found = current.search(key);
         let Some(new) = make(found.ok().map(|i| current.entry(i).1))? else {
             return Ok(false);
         };
         let row = new.as_new();
         let fence = fence.clone();
-        let leaf = match found {
-            Ok(i) => {
-                let leaf = page.write(source)?;
+        let over = |leaf: &mut Leaf| leaf.data.len() > PAGE_BYTES && leaf.len() > 1;
+        let over = match found {
+            Ok(i) => page.write(source, cache, |leaf| {
                 leaf.replace(i, &row);
-                leaf
-            }
+                over(leaf)
+            })?,
             Err(i) => {
                 let add = key.len() + row.state.len();
                 // A row past the end of a full page starts the next page:
@@ -846,16 +957,17 @@ impl PageMap {
                     let mut leaf = Leaf::default();
                     leaf.insert(0, key, &row);
                     let id = self.new_id();
+                    self.cache.resized(0, leaf.allocated());
                     self.index.insert(key.into(), PageRef::new(leaf, id));
                     self.len += 1;
                     return Ok(true);
                 }
-                let leaf = page.write(source)?;
-                leaf.insert(i, key, &row);
-                leaf
+                page.write(source, cache, |leaf| {
+                    leaf.insert(i, key, &row);
+                    over(leaf)
+                })?
             }
         };
-        let over = leaf.data.len() > PAGE_BYTES && leaf.len() > 1;
         if found.is_err() {
             self.len += 1;
         }
@@ -881,9 +993,12 @@ impl PageMap {
                 continue;
             }
             page.dirty = true;
+            let before = leaf.allocated();
             let leaf = Arc::make_mut(leaf);
             let at = leaf.split_point();
             let right = leaf.split_off(at);
+            self.cache
+                .resized(before, leaf.allocated() + right.allocated());
             let right_fence: Box<[u8]> = right.key(0).into();
             let id = self.new_id();
             self.index
@@ -897,7 +1012,7 @@ impl PageMap {
     /// a row was there. A page left below a quarter full merges with a
     /// neighbour when both fit in one page.
     pub fn remove(&mut self, key: &[u8], old: impl FnOnce(StoredRow<'_>)) -> Result<bool> {
-        let source = &self.source;
+        let (source, cache) = (&self.source, &self.cache);
         let Some((fence, page)) = self
             .index
             .range_mut::<[u8], _>((Bound::Unbounded, Bound::Included(key)))
@@ -905,15 +1020,16 @@ impl PageMap {
         else {
             return Ok(false);
         };
-        let current = page.resident(source)?;
+        let current = page.resident(source, cache)?;
         let Ok(i) = current.search(key) else {
             return Ok(false);
         };
         old(current.entry(i).1);
         let fence = fence.clone();
-        let leaf = page.write(source)?;
-        leaf.remove(i);
-        let small = leaf.data.len() < PAGE_BYTES / 4;
+        let small = page.write(source, cache, |leaf| {
+            leaf.remove(i);
+            leaf.data.len() < PAGE_BYTES / 4
+        })?;
         self.len -= 1;
         if small {
             self.merge(&fence)?;
@@ -949,17 +1065,18 @@ impl PageMap {
                         .map(|(f, p)| (f, p.id))
                         .collect();
                     self.dropped.extend(dropped);
+                    *self.cache.resident.get_mut() = 0;
                 }
                 return Ok(());
             }
         };
-        let source = &self.source;
+        let (source, cache) = (&self.source, &self.cache);
         let mut sizes = [(0, false); 2];
         for (n, f) in [&a, &b].into_iter().enumerate() {
             let Some(page) = self.index.get_mut(f) else {
                 return Ok(());
             };
-            let leaf = page.resident(source)?;
+            let leaf = page.resident(source, cache)?;
             sizes[n] = (leaf.data.len(), leaf.is_empty());
         }
         let fits = sizes[0].0 + sizes[1].0 <= PAGE_BYTES || sizes[0].1 || sizes[1].1;
@@ -970,8 +1087,11 @@ impl PageMap {
             return Ok(());
         };
         self.dropped.push((b, pb.id));
-        if let (Some(pa), Some(right)) = (self.index.get_mut(&a), pb.leaf.get()) {
-            pa.write(source)?.append(right);
+        if let Some(right) = pb.leaf.get() {
+            cache.resized(right.allocated(), 0);
+            if let Some(pa) = self.index.get_mut(&a) {
+                pa.write(source, cache, |leaf| leaf.append(right))?;
+            }
         }
         Ok(())
     }
@@ -1034,23 +1154,25 @@ impl PageMap {
         mut f: impl FnMut(&[u8], &[u8]) -> Result<(Option<[u8; 32]>, u64)>,
         mut changed: impl FnMut(&[u8], StoredRow<'_>, StoredRow<'_>),
     ) -> Result<()> {
-        let source = &self.source;
+        let (source, cache) = (&self.source, &self.cache);
         for page in self.index.values_mut() {
-            let leaf = page.write(source)?;
-            for i in 0..leaf.len() {
-                let (key, old) = leaf.entry(i);
-                let (digest, state_id) = f(key, old.state)?;
-                let new = StoredRow {
-                    digest: digest.as_ref(),
-                    state: old.state,
-                    state_id,
-                };
-                changed(key, old, new);
-                let slot = &mut leaf.slots[i];
-                slot.key_len = Slot::key_field(slot.key_len(), digest.is_some());
-                slot.id = state_id;
-                leaf.digests[i] = digest.unwrap_or_default();
-            }
+            page.write(source, cache, |leaf| -> Result<()> {
+                for i in 0..leaf.len() {
+                    let (key, old) = leaf.entry(i);
+                    let (digest, state_id) = f(key, old.state)?;
+                    let new = StoredRow {
+                        digest: digest.as_ref(),
+                        state: old.state,
+                        state_id,
+                    };
+                    changed(key, old, new);
+                    let slot = &mut leaf.slots[i];
+                    slot.key_len = Slot::key_field(slot.key_len(), digest.is_some());
+                    slot.id = state_id;
+                    leaf.digests[i] = digest.unwrap_or_default();
+                }
+                Ok(())
+            })??;
         }
         Ok(())
     }
@@ -1087,13 +1209,31 @@ impl PageMap {
         }
     }
 
-    /// Bytes the resident pages' buffers hold allocated.
+    /// Bytes the resident pages' buffers hold allocated (kept as pages
+    /// come and go and change: O(1)).
     pub fn resident_bytes(&self) -> usize {
-        self.index
-            .values()
-            .filter_map(|p| p.leaf.get())
-            .map(|l| l.allocated())
-            .sum()
+        self.cache.resident.load(Ordering::Relaxed)
+    }
+
+    /// Bytes of pages read back from the source so far (ever growing: the
+    /// difference between two calls is what reads faulted in between).
+    pub fn faulted_bytes(&self) -> usize {
+        self.cache.faulted.load(Ordering::Relaxed)
+    }
+
+    /// Bytes of evicted pages' buffers kept for the next faults (see
+    /// [`evict_keeping`](Self::evict_keeping)).
+    pub fn spare_bytes(&self) -> usize {
+        self.cache.spare().1
+    }
+
+    /// What the index of pages takes in memory, estimated: every entry (a
+    /// fence and a page reference) in B-tree nodes about two thirds full,
+    /// and each fence's own allocation. Resident with the map whatever
+    /// the cache: a paged region counts it in its budget.
+    pub fn index_bytes(&self) -> usize {
+        let entry = std::mem::size_of::<(Box<[u8]>, PageRef)>();
+        self.index.len() * (entry * 3 / 2 + 24)
     }
 
     /// Evict clean pages (stored, not changed since) until at most `keep`
@@ -1101,48 +1241,76 @@ impl PageMap {
     /// a page read since the hand last passed gets a second chance.
     /// Returns the bytes freed. Without a page source nothing is evicted.
     pub fn evict(&mut self, keep: usize) -> usize {
-        if self.source.source.is_none() {
-            return 0;
-        }
-        let mut resident = self.resident_bytes();
-        let mut freed = 0;
-        if resident <= keep {
-            return 0;
-        }
-        // Two sweeps from the hand: the first clears use bits, the second
-        // finds them clear.
-        let hand = std::mem::take(&mut self.hand);
-        let fences: Vec<Box<[u8]>> = self
-            .index
-            .range::<[u8], _>((Bound::Included(&*hand), Bound::Unbounded))
-            .chain(
-                self.index
-                    .range::<[u8], _>((Bound::Unbounded, Bound::Excluded(&*hand))),
-            )
-            .map(|(f, _)| f.clone())
-            .collect();
-        'sweeps: for _ in 0..2 {
-            for fence in &fences {
-                let Some(page) = self.index.get_mut(fence) else {
-                    continue;
-                };
-                if page.dirty || page.leaf.get().is_none() {
-                    continue;
-                }
-                if page.used.swap(false, Ordering::Relaxed) {
-                    continue;
-                }
-                if let Some(leaf) = page.leaf.take() {
-                    let bytes = leaf.allocated();
-                    resident -= bytes;
-                    freed += bytes;
-                }
-                if resident <= keep {
-                    self.hand = fence.clone();
-                    break 'sweeps;
+        self.evict_keeping(keep, 0)
+    }
+
+    /// [`evict`](Self::evict), keeping up to `spare` bytes of the evicted
+    /// pages' buffers (those no capture shares) for the next faults to
+    /// decode into, instead of freeing them: a host that trims its cache
+    /// every `spare` bytes of faults then neither allocates nor frees in
+    /// between. Spare buffers past `spare` are freed first. The walk visits
+    /// index entries from the hand only until enough is evicted.
+    pub fn evict_keeping(&mut self, keep: usize, spare: usize) -> usize {
+        {
+            let mut pool = self.cache.spare();
+            while pool.1 > spare {
+                match pool.0.pop() {
+                    Some(leaf) => pool.1 -= leaf.allocated(),
+                    None => pool.1 = 0,
                 }
             }
         }
+        if self.source.source.is_none() {
+            return 0;
+        }
+        let mut resident = *self.cache.resident.get_mut();
+        if resident <= keep {
+            return 0;
+        }
+        let mut freed = 0;
+        let hand = std::mem::take(&mut self.hand);
+        let pool = self
+            .cache
+            .spare
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut stop = None;
+        // Two turns of the clock from the hand: the first clears use bits,
+        // the second finds them clear.
+        'sweeps: for _ in 0..2 {
+            for half in 0..2 {
+                let part = if half == 0 {
+                    self.index
+                        .range_mut::<[u8], _>((Bound::Included(&*hand), Bound::Unbounded))
+                } else {
+                    self.index
+                        .range_mut::<[u8], _>((Bound::Unbounded, Bound::Excluded(&*hand)))
+                };
+                for (fence, page) in part {
+                    if page.dirty || page.leaf.get().is_none() {
+                        continue;
+                    }
+                    if page.used.swap(false, Ordering::Relaxed) {
+                        continue;
+                    }
+                    if let Some(mut leaf) = page.leaf.take() {
+                        let bytes = leaf.allocated();
+                        resident -= bytes;
+                        freed += bytes;
+                        if pool.1 + bytes <= spare && Arc::get_mut(&mut leaf).is_some() {
+                            pool.1 += bytes;
+                            pool.0.push(leaf);
+                        }
+                    }
+                    if resident <= keep {
+                        stop = Some(fence.clone());
+                        break 'sweeps;
+                    }
+                }
+            }
+        }
+        *self.cache.resident.get_mut() = resident;
+        self.hand = stop.unwrap_or(hand);
         freed
     }
 
@@ -1188,6 +1356,18 @@ impl PageMap {
         }
         if count != self.len {
             return Err(format!("len {} but {count} rows", self.len));
+        }
+        let resident: usize = self
+            .index
+            .values()
+            .filter_map(|p| p.leaf.get())
+            .map(|l| l.allocated())
+            .sum();
+        if resident != self.resident_bytes() {
+            return Err(format!(
+                "resident bytes counted {} but {resident} held",
+                self.resident_bytes()
+            ));
         }
         Ok(())
     }

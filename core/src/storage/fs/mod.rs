@@ -99,10 +99,14 @@ pub struct FsOptions {
 
 /// The page store's own cache for a region cache of `cache_bytes`: the
 /// region caches decoded pages itself (that is what `cache_bytes` bounds),
-/// so the store keeps only a sixteenth (4–64 MiB) for its B-tree's
-/// branch pages; its leaves come from the OS page cache.
+/// so the store keeps only a sixty-fourth (4–64 MiB) for its B-tree's
+/// branch pages; its leaves come from the OS page cache. More would
+/// mostly hold again the values just decoded into the region's cache: at
+/// 10M rows a sixteenth (16 MiB) saved 11% of the store's reads (177k
+/// against 198k for 100k gets), gave no faster gets, and cost 12–20 MiB
+/// of peak memory (docs/benchmarks.md "Session 10").
 pub fn store_cache(cache_bytes: u64) -> u64 {
-    (cache_bytes / 16).clamp(4 << 20, 64 << 20)
+    (cache_bytes / 64).clamp(4 << 20, 64 << 20)
 }
 
 /// The page store's file in a paged region's directory.

@@ -89,6 +89,21 @@ impl KvBatch {
 pub trait KvSnapshot: Send + Sync {
     /// The value of `key` in `space`.
     fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>>;
+    /// Hand the value of `key` in `space` to `f` where the store holds it
+    /// (no copy where the store allows: a page fault decodes straight from
+    /// the store's buffer); whether the key was there. `f`'s error is
+    /// returned as is.
+    fn get_with(
+        &self,
+        space: Space,
+        key: &[u8],
+        f: &mut dyn FnMut(&[u8]) -> Result<()>,
+    ) -> Result<bool> {
+        match self.get(space, key)? {
+            Some(v) => f(&v).map(|()| true),
+            None => Ok(false),
+        }
+    }
     /// Visit the entries of `space` with `from <= key` (and `key < to` when
     /// `to` is given) in key order, until `f` breaks or returns an error.
     #[allow(clippy::type_complexity)] // the visitor's type is the interface

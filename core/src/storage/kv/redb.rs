@@ -248,6 +248,24 @@ impl KvSnapshot for RedbSnapshot {
         })
     }
 
+    fn get_with(
+        &self,
+        space: Space,
+        key: &[u8],
+        f: &mut dyn FnMut(&[u8]) -> Result<()>,
+    ) -> Result<bool> {
+        let what = "reading the page store";
+        guard(&self.fence, what, || {
+            let v = self.tables[slot(space)]
+                .get(key)
+                .map_err(|e| map_err(what, e))?;
+            match v {
+                Some(v) => caller(|| f(v.value())).map(|()| true),
+                None => Ok(false),
+            }
+        })
+    }
+
     fn range(
         &self,
         space: Space,
