@@ -397,15 +397,20 @@ fn main() {
     drop(db);
     drop(inputs);
 
-    // Durable loading.
-    for (policy, mode, target) in [
-        (SyncPolicy::Batch, Mode::WalNormal, Some(1.0)),
-        (SyncPolicy::Always, Mode::WalFull, None),
+    // Durable loading: the default (rows in the page store), and for
+    // group commit also with every row in memory.
+    for (policy, mode, target, in_memory) in [
+        (SyncPolicy::Batch, Mode::WalNormal, Some(1.0), false),
+        (SyncPolicy::Batch, Mode::WalNormal, None, true),
+        (SyncPolicy::Always, Mode::WalFull, None, false),
     ] {
-        let ddir = dir.join(format!("durable-{policy:?}"));
-        let t_ours = ours::durable_load(&ddir, policy, &recs).or_fail("durable load");
-        let reopened = tablesync::Database::open(&ddir, tablesync::DatabaseOptions::new("bench"))
-            .or_fail("reopen");
+        let ddir = dir.join(format!("durable-{policy:?}-{in_memory}"));
+        let t_ours = ours::durable_load(&ddir, policy, &recs, in_memory).or_fail("durable load");
+        let mut reopen = tablesync::DatabaseOptions::new("bench");
+        if in_memory {
+            reopen = reopen.rows_in_memory();
+        }
+        let reopened = tablesync::Database::open(&ddir, reopen).or_fail("reopen");
         check(
             reopened
                 .describe_table(data::TABLE)
@@ -422,8 +427,9 @@ fn main() {
         });
         r.or_fail("sqlite durable insert");
         let name = format!(
-            "durable batch_write load, sync={}",
-            format!("{policy:?}").to_lowercase()
+            "durable batch_write load, sync={}{}",
+            format!("{policy:?}").to_lowercase(),
+            if in_memory { ", rows in memory" } else { "" }
         );
         lines.push(line(
             &name,

@@ -18,6 +18,7 @@ fn print(rep: &CheckReport) {
     for (t, d) in &rep.tables {
         println!("table       {t} {d} (recomputed from its rows)");
     }
+    println!("log         {} records read back", rep.log_records);
     if let Some(t) = &rep.torn_tail {
         println!("torn tail   {t}");
     }

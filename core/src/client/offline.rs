@@ -6,7 +6,7 @@
 
 use super::{Database, DatabaseOptions};
 use crate::clock::ManualClock;
-use crate::model::error::Result;
+use crate::model::error::{Error, Result};
 use crate::storage::fs::{repair_files_in, scan_dir_in, CheckReport, ReadOnly, RepairReport};
 use crate::storage::vfs::{RealFs, Vfs};
 use std::path::Path;
@@ -49,10 +49,46 @@ pub fn check_dir_in<V: Vfs>(vfs: &V, dir: &Path) -> Result<CheckReport> {
                     Err(e) => rep.problems.push(e.to_string()),
                 }
             }
+            match check_log(&db) {
+                Ok(n) => rep.log_records = n,
+                Err(e) => rep.problems.push(format!("change log: {e}")),
+            }
         }
         Err(e) => rep.problems.push(format!("replaying the log: {e}")),
     }
     Ok(rep)
+}
+
+/// Read back every record the region's change log keeps (those a paged
+/// region moved into its page store included) and decode it, checking the
+/// cursors run consecutively up to the next one; the number of records.
+fn check_log(db: &Database) -> Result<u64> {
+    let (mut cursor, mut expect, mut n) = (0, None, 0u64);
+    loop {
+        let page = db.changes_since(cursor, 1024)?;
+        if page.records.is_empty() {
+            break;
+        }
+        for r in &page.records {
+            if expect.is_some_and(|e| e != r.cursor) {
+                return Err(Error::corrupt(format!(
+                    "record at cursor {} where {} was expected",
+                    r.cursor,
+                    expect.unwrap_or_default()
+                )));
+            }
+            expect = Some(r.cursor + 1);
+            n += 1;
+        }
+        cursor = page.next_cursor;
+    }
+    let next = db.next_cursor()?;
+    if expect.is_some_and(|e| e != next) {
+        return Err(Error::corrupt(format!(
+            "the records end before cursor {next}, the log's next one"
+        )));
+    }
+    Ok(n)
 }
 
 /// Repair what can be repaired without guessing (see

@@ -38,6 +38,9 @@ pub struct CheckReport {
     pub torn_tail: Option<String>,
     /// Tables and their digests, each recomputed from the rows and checked (filled by the façade).
     pub tables: Vec<(String, Digest)>,
+    /// Change-log records the region keeps (a paged region's stored ones
+    /// included), each read back and decoded (filled by the façade).
+    pub log_records: u64,
     /// Damage found; empty when the directory is sound.
     pub problems: Vec<String>,
 }
