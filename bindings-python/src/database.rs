@@ -202,6 +202,97 @@ impl Database {
     }
 }
 
+/// The optional read arguments of `get_row` and `get_range`: `columns`,
+/// `max_versions` (default 1), `time_range`, `column_filter`.
+pub(crate) type ReadArgs<'a, 'py> = [Option<&'a Bound<'py, PyAny>>; 4];
+
+/// `get_row`'s arguments: table name, key and read options.
+pub(crate) fn get_args(
+    py: Python<'_>,
+    table: &Bound<'_, PyAny>,
+    primary_key: &Bound<'_, PyAny>,
+    read: ReadArgs<'_, '_>,
+) -> PyResult<(String, tablesync::PrimaryKey, tablesync::GetOptions)> {
+    Ok((
+        str_from_py(table, "table name")?,
+        pk_from_py(primary_key)?,
+        read_options(py, read)?,
+    ))
+}
+
+fn read_options(
+    py: Python<'_>,
+    [columns, max_versions, time_range, column_filter]: ReadArgs<'_, '_>,
+) -> PyResult<tablesync::GetOptions> {
+    let one = 1i64.into_pyobject(py)?.into_any();
+    let mv = max_versions.filter(|m| !m.is_none()).unwrap_or(&one);
+    get_options_from_py(columns, mv, time_range, column_filter)
+}
+
+/// `get_range`'s direction, limit and read options.
+pub(crate) fn range_options(
+    py: Python<'_>,
+    direction: &str,
+    limit: Option<&Bound<'_, PyAny>>,
+    read: ReadArgs<'_, '_>,
+) -> PyResult<RangeOptions> {
+    Ok(RangeOptions {
+        direction: direction_from_py(direction)?,
+        limit: limit_from_py(limit)?,
+        read: read_options(py, read)?,
+    })
+}
+
+/// A range page as Python sees it.
+pub(crate) fn range_page_to_py(py: Python<'_>, page: tablesync::RangePage) -> PyResult<RangePage> {
+    let rows = PyList::empty(py);
+    for r in page.rows {
+        rows.append(Bound::new(py, Row::new(r))?)?;
+    }
+    let next_start = match page.next_start {
+        None => py.None(),
+        Some(b) => crate::values::bound_to_py(py, &b)?.into_any().unbind(),
+    };
+    Ok(RangePage {
+        rows: rows.unbind(),
+        next_start,
+    })
+}
+
+/// `changes_since`'s cursor (default 0: the oldest kept) and limit (default 1000).
+pub(crate) fn changes_args(
+    cursor: Option<&Bound<'_, PyAny>>,
+    limit: Option<&Bound<'_, PyAny>>,
+) -> PyResult<(u64, usize)> {
+    let cursor = match cursor.filter(|c| !c.is_none()) {
+        None => 0,
+        Some(c) => uint_from_py(c, "cursor")?,
+    };
+    let limit = match limit.filter(|l| !l.is_none()) {
+        None => 1000,
+        Some(l) => {
+            let v = int_from_py(l, "limit")?;
+            usize::try_from(v).map_err(|_| invalid(format!("limit must be at least 1, got {v}")))?
+        }
+    };
+    Ok((cursor, limit))
+}
+
+/// A change page as Python sees it.
+pub(crate) fn change_page_to_py(
+    py: Python<'_>,
+    page: &tablesync::ChangePage,
+) -> PyResult<ChangePage> {
+    let records = PyList::empty(py);
+    for r in &page.records {
+        records.append(record_to_py(py, r)?)?;
+    }
+    Ok(ChangePage {
+        records: records.unbind(),
+        next_cursor: page.next_cursor,
+    })
+}
+
 /// Apply the `max_clock_drift=` option (ms, ≥ 0; `None` keeps the default).
 fn with_max_drift(
     opts: DatabaseOptions,
@@ -458,6 +549,14 @@ impl Database {
             .run(py, self.durable, move |db| db.create_table(schema))
     }
 
+    /// A consistent snapshot of the region to read from any thread without
+    /// this database's lock: reads on it never wait for a writer's commit
+    /// (or its fsync) and never see one made after it was taken.
+    fn read_view(&self, py: Python<'_>) -> PyResult<crate::read_view::ReadView> {
+        let view = self.shared.run(py, false, |db| db.read_view())?;
+        Ok(crate::read_view::ReadView::new(view))
+    }
+
     /// Table names in order.
     fn list_tables(&self, py: Python<'_>) -> PyResult<Vec<String>> {
         self.shared.run(py, false, |db| db.list_tables())
@@ -548,11 +647,12 @@ impl Database {
         time_range: Option<&Bound<'_, PyAny>>,
         column_filter: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Option<Row>> {
-        let table = str_from_py(table, "table name")?;
-        let pk = pk_from_py(primary_key)?;
-        let one = 1i64.into_pyobject(py)?.into_any();
-        let mv = max_versions.filter(|m| !m.is_none()).unwrap_or(&one);
-        let opts = get_options_from_py(columns, mv, time_range, column_filter)?;
+        let (table, pk, opts) = get_args(
+            py,
+            table,
+            primary_key,
+            [columns, max_versions, time_range, column_filter],
+        )?;
         let row = self
             .shared
             .run(py, false, move |db| db.get_row(&table, &pk, &opts))?;
@@ -621,30 +721,17 @@ impl Database {
         column_filter: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<RangePage> {
         let table = str_from_py(table, "table name")?;
-        let direction = direction_from_py(direction)?;
-        let one = 1i64.into_pyobject(py)?.into_any();
-        let mv = max_versions.filter(|m| !m.is_none()).unwrap_or(&one);
-        let options = RangeOptions {
+        let options = range_options(
+            py,
             direction,
-            limit: limit_from_py(limit)?,
-            read: get_options_from_py(columns, mv, time_range, column_filter)?,
-        };
-        let (s, e) = self.range_bounds(py, &table, start, end, direction)?;
+            limit,
+            [columns, max_versions, time_range, column_filter],
+        )?;
+        let (s, e) = self.range_bounds(py, &table, start, end, options.direction)?;
         let page = self
             .shared
             .run(py, true, move |db| db.get_range(&table, &s, &e, &options))?;
-        let rows = PyList::empty(py);
-        for r in page.rows {
-            rows.append(Bound::new(py, Row::new(r))?)?;
-        }
-        let next_start = match page.next_start {
-            None => py.None(),
-            Some(b) => crate::values::bound_to_py(py, &b)?.into_any().unbind(),
-        };
-        Ok(RangePage {
-            rows: rows.unbind(),
-            next_start,
-        })
+        range_page_to_py(py, page)
     }
 
     /// Iterate every row of a range, page by page (defaults: the whole
@@ -886,29 +973,11 @@ impl Database {
         cursor: Option<&Bound<'_, PyAny>>,
         limit: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<ChangePage> {
-        let cursor = match cursor.filter(|c| !c.is_none()) {
-            None => 0,
-            Some(c) => uint_from_py(c, "cursor")?,
-        };
-        let limit = match limit.filter(|l| !l.is_none()) {
-            None => 1000,
-            Some(l) => {
-                let v = int_from_py(l, "limit")?;
-                usize::try_from(v)
-                    .map_err(|_| invalid(format!("limit must be at least 1, got {v}")))?
-            }
-        };
+        let (cursor, limit) = changes_args(cursor, limit)?;
         let page = self
             .shared
             .run(py, true, move |db| db.changes_since(cursor, limit))?;
-        let records = PyList::empty(py);
-        for r in &page.records {
-            records.append(record_to_py(py, r)?)?;
-        }
-        Ok(ChangePage {
-            records: records.unbind(),
-            next_cursor: page.next_cursor,
-        })
+        change_page_to_py(py, &page)
     }
 
     /// `{origin region: highest contiguous sequence number}` this region holds.

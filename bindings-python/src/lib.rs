@@ -20,6 +20,7 @@ pub mod link;
 pub mod markers;
 pub mod options;
 pub mod range_page;
+pub mod read_view;
 pub mod records;
 pub mod remote_sync;
 pub mod row;
@@ -48,6 +49,7 @@ fn _tablesync(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<database::Database>()?;
     m.add_class::<row::Row>()?;
     m.add_class::<range_page::RangePage>()?;
+    m.add_class::<read_view::ReadView>()?;
     m.add_class::<change_page::ChangePage>()?;
     m.add_class::<batch_results::BatchResult>()?;
     m.add_class::<batch_results::BatchGetResult>()?;

@@ -36,6 +36,7 @@ __all__ = [
     "PK_AUTO_INCR",
     "PeerProtocolViolation",
     "RangePage",
+    "ReadView",
     "Row",
     "Scan",
     "Server",
@@ -158,6 +159,41 @@ class ChangePage:
     def __iter__(self) -> Iterator[Any]: ...
     def __eq__(self, other: object, /) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
+
+@final
+class ReadView:
+    """A consistent snapshot of a region (``Database.read_view()``): reads
+    from any thread that never wait for a writer's commit and never see
+    one made after the view was taken."""
+
+    @property
+    def region(self) -> str: ...
+    def is_current(self, db: Database) -> bool: ...
+    def list_tables(self) -> List[str]: ...
+    def get_row(
+        self,
+        table: str,
+        primary_key: _PrimaryKey,
+        columns: Optional[Sequence[str]] = None,
+        max_versions: Optional[int] = None,
+        time_range: _TimeRange = None,
+        column_filter: Optional[_ColumnCondition] = None,
+    ) -> Optional[Row]: ...
+    def get_range(
+        self,
+        table: str,
+        start: _RangeBoundArg = None,
+        end: _RangeBoundArg = None,
+        direction: str = "FORWARD",
+        limit: Optional[int] = None,
+        columns: Optional[Sequence[str]] = None,
+        max_versions: Optional[int] = None,
+        time_range: _TimeRange = None,
+        column_filter: Optional[_ColumnCondition] = None,
+    ) -> RangePage: ...
+    def table_digest(self, table: str) -> str: ...
+    def changes_since(self, cursor: Optional[int] = None, limit: Optional[int] = None) -> ChangePage: ...
+    def next_cursor(self) -> int: ...
 
 @final
 class BatchResult:
@@ -437,6 +473,7 @@ class Database:
         max_versions: Optional[int] = None,
         time_to_live: Optional[int] = None,
     ) -> None: ...
+    def read_view(self) -> ReadView: ...
     def list_tables(self) -> List[str]: ...
     def describe_table(self, name: str) -> TableDescription: ...
     def update_table(

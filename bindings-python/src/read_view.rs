@@ -1,0 +1,142 @@
+//! `Database.read_view()`: the region as of one moment, read on any thread
+//! without the database's lock (issue 11 item 5). A writer's commits (and
+//! their fsyncs) neither wait for a view's reads nor show through them: a
+//! view sees exactly the commits before it was taken. Taking one costs a
+//! reference count per table and page; a new view sees later commits.
+
+use crate::change_page::ChangePage;
+use crate::database::{
+    change_page_to_py, changes_args, get_args, range_options, range_page_to_py, Database,
+};
+use crate::errors::IntoPyResult;
+use crate::range_page::RangePage;
+use crate::row::Row;
+use crate::values::{bound_from_py, str_from_py};
+use pyo3::prelude::*;
+use tablesync::RegionRead;
+
+/// A consistent, read-only snapshot of a region (see `Database.read_view`).
+#[pyclass(module = "tablesync._tablesync", frozen)]
+pub struct ReadView {
+    view: tablesync::ReadView,
+}
+
+impl ReadView {
+    /// Wrap a core view.
+    pub fn new(view: tablesync::ReadView) -> Self {
+        ReadView { view }
+    }
+}
+
+#[pymethods]
+impl ReadView {
+    /// The region's name.
+    #[getter]
+    fn region(&self) -> String {
+        self.view.region().to_string()
+    }
+
+    /// Whether `db` has committed nothing since this view was taken.
+    fn is_current(&self, py: Python<'_>, db: &Database) -> PyResult<bool> {
+        let view = &self.view;
+        db.shared.run(py, false, |db| Ok(view.is_current(db)))
+    }
+
+    /// The tables, as of the view.
+    fn list_tables(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        py.detach(|| self.view.list_tables()).py()
+    }
+
+    /// Read one row, as `Database.get_row` does.
+    #[pyo3(signature = (table, primary_key, columns=None, max_versions=None, time_range=None, column_filter=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn get_row(
+        &self,
+        py: Python<'_>,
+        table: &Bound<'_, PyAny>,
+        primary_key: &Bound<'_, PyAny>,
+        columns: Option<&Bound<'_, PyAny>>,
+        max_versions: Option<&Bound<'_, PyAny>>,
+        time_range: Option<&Bound<'_, PyAny>>,
+        column_filter: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Option<Row>> {
+        let (table, pk, opts) = get_args(
+            py,
+            table,
+            primary_key,
+            [columns, max_versions, time_range, column_filter],
+        )?;
+        let row = py.detach(|| self.view.get_row(&table, &pk, &opts)).py()?;
+        Ok(row.map(Row::new))
+    }
+
+    /// Read one page of a key range, as `Database.get_range` does.
+    #[pyo3(signature = (table, start=None, end=None, direction="FORWARD", limit=None, columns=None, max_versions=None, time_range=None, column_filter=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn get_range<'py>(
+        &self,
+        py: Python<'py>,
+        table: &Bound<'py, PyAny>,
+        start: Option<&Bound<'py, PyAny>>,
+        end: Option<&Bound<'py, PyAny>>,
+        direction: &str,
+        limit: Option<&Bound<'py, PyAny>>,
+        columns: Option<&Bound<'py, PyAny>>,
+        max_versions: Option<&Bound<'py, PyAny>>,
+        time_range: Option<&Bound<'py, PyAny>>,
+        column_filter: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<RangePage> {
+        let table = str_from_py(table, "table name")?;
+        let options = range_options(
+            py,
+            direction,
+            limit,
+            [columns, max_versions, time_range, column_filter],
+        )?;
+        let keys: Vec<String> = self
+            .view
+            .describe_table(&table)
+            .py()?
+            .schema
+            .primary_key
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+        let s = bound_from_py(start, &keys, options.direction.first_bound())?;
+        let e = bound_from_py(end, &keys, options.direction.last_bound())?;
+        let page = py
+            .detach(|| self.view.get_range(&table, &s, &e, &options))
+            .py()?;
+        range_page_to_py(py, page)
+    }
+
+    /// A table's digest (64 hex digits), as of the view.
+    fn table_digest(&self, py: Python<'_>, table: &Bound<'_, PyAny>) -> PyResult<String> {
+        let table = str_from_py(table, "table name")?;
+        py.detach(|| self.view.table_digest(&table))
+            .py()
+            .map(|d| d.to_hex())
+    }
+
+    /// Change records with cursor ≥ `cursor`, at most `limit`, as of the view.
+    #[pyo3(signature = (cursor=None, limit=None))]
+    fn changes_since(
+        &self,
+        py: Python<'_>,
+        cursor: Option<&Bound<'_, PyAny>>,
+        limit: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<ChangePage> {
+        let (cursor, limit) = changes_args(cursor, limit)?;
+        let page = py.detach(|| self.view.changes_since(cursor, limit)).py()?;
+        change_page_to_py(py, &page)
+    }
+
+    /// The cursor the region's next record gets, as of the view.
+    fn next_cursor(&self) -> PyResult<u64> {
+        self.view.next_cursor().py()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("ReadView(region={:?})", self.view.region())
+    }
+}
