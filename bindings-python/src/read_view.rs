@@ -11,9 +11,10 @@ use crate::database::{
 use crate::errors::IntoPyResult;
 use crate::range_page::RangePage;
 use crate::row::Row;
+use crate::table_description::TableDescription;
 use crate::values::{bound_from_py, str_from_py};
 use pyo3::prelude::*;
-use tablesync::RegionRead;
+use tablesync::{Direction, RangeBound, RegionRead};
 
 /// A consistent, read-only snapshot of a region (see `Database.read_view`).
 #[pyclass(module = "tablesync._tablesync", frozen)]
@@ -25,6 +26,30 @@ impl ReadView {
     /// Wrap a core view.
     pub fn new(view: tablesync::ReadView) -> Self {
         ReadView { view }
+    }
+
+    /// Start and end bounds of a range read of `table` (`None` or a bare
+    /// marker: every key column at that bound in `direction`).
+    fn bounds(
+        &self,
+        table: &str,
+        start: Option<&Bound<'_, PyAny>>,
+        end: Option<&Bound<'_, PyAny>>,
+        direction: Direction,
+    ) -> PyResult<(RangeBound, RangeBound)> {
+        let keys: Vec<String> = self
+            .view
+            .describe_table(table)
+            .py()?
+            .schema
+            .primary_key
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+        Ok((
+            bound_from_py(start, &keys, direction.first_bound())?,
+            bound_from_py(end, &keys, direction.last_bound())?,
+        ))
     }
 }
 
@@ -93,21 +118,34 @@ impl ReadView {
             limit,
             [columns, max_versions, time_range, column_filter],
         )?;
-        let keys: Vec<String> = self
-            .view
-            .describe_table(&table)
-            .py()?
-            .schema
-            .primary_key
-            .into_iter()
-            .map(|c| c.name)
-            .collect();
-        let s = bound_from_py(start, &keys, options.direction.first_bound())?;
-        let e = bound_from_py(end, &keys, options.direction.last_bound())?;
+        let (s, e) = self.bounds(&table, start, end, options.direction)?;
         let page = py
             .detach(|| self.view.get_range(&table, &s, &e, &options))
             .py()?;
         range_page_to_py(py, page)
+    }
+
+    /// A table's schema, options and row count, as of the view.
+    fn describe_table(&self, name: &Bound<'_, PyAny>) -> PyResult<TableDescription> {
+        let name = str_from_py(name, "table name")?;
+        let inner = self.view.describe_table(&name).py()?;
+        Ok(TableDescription { inner })
+    }
+
+    /// `(row_count, digest_hex)` of the rows in `[start, end)`, as of the
+    /// view (forward bounds; `None` means the whole table on that side).
+    #[pyo3(signature = (table, start=None, end=None))]
+    fn range_digest(
+        &self,
+        py: Python<'_>,
+        table: &Bound<'_, PyAny>,
+        start: Option<&Bound<'_, PyAny>>,
+        end: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<(u64, String)> {
+        let table = str_from_py(table, "table name")?;
+        let (s, e) = self.bounds(&table, start, end, Direction::Forward)?;
+        let d = py.detach(|| self.view.range_digest(&table, &s, &e)).py()?;
+        Ok((d.rows, d.digest.to_hex()))
     }
 
     /// A table's digest (64 hex digits), as of the view.

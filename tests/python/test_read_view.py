@@ -45,6 +45,10 @@ def test_a_view_keeps_its_moment_across_later_writes() -> None:
     back = view.get_range("t", {"k": 10}, {"k": 5}, direction="BACKWARD")
     assert [r.primary_key["k"] for r in back.rows] == [10, 9, 8, 7, 6]
     assert len(view.changes_since(0, 1000).records) == len(db.changes_since(0, 1000).records) - 2
+    assert view.describe_table("t").row_count == 100
+    assert view.range_digest("t") == (100, digest)
+    assert view.range_digest("t", {"k": 5}, {"k": 7})[0] == 2
+    assert view.range_digest("t", {"k": 5}, {"k": 7}) != db.range_digest("t", {"k": 5}, {"k": 7})
     # The database and a new view: now.
     assert db.get_row("t", {"k": 6}) is None
     now = db.read_view()
