@@ -753,23 +753,19 @@ impl Database {
         let py = slf.py();
         let this = slf.get();
         let table = str_from_py(table, "table name")?;
-        let direction = direction_from_py(direction)?;
-        let one = 1i64.into_pyobject(py)?.into_any();
-        let mv = max_versions.filter(|m| !m.is_none()).unwrap_or(&one);
-        let options = RangeOptions {
+        let options = range_options(
+            py,
             direction,
-            limit: None,
-            read: get_options_from_py(columns, mv, time_range, column_filter)?,
-        };
-        let remaining = limit_from_py(limit)?;
-        let (s, e) = this.range_bounds(py, &table, start, end, direction)?;
+            limit,
+            [columns, max_versions, time_range, column_filter],
+        )?;
+        let (s, e) = this.range_bounds(py, &table, start, end, options.direction)?;
         Ok(Scan::new(
-            slf.clone().unbind(),
+            crate::scan::ScanSource::Database(slf.clone().unbind()),
             table,
             s,
             e,
             options,
-            remaining,
         ))
     }
 

@@ -11,6 +11,7 @@ use crate::database::{
 use crate::errors::IntoPyResult;
 use crate::range_page::RangePage;
 use crate::row::Row;
+use crate::scan::{Scan, ScanSource};
 use crate::table_description::TableDescription;
 use crate::values::{bound_from_py, str_from_py};
 use pyo3::prelude::*;
@@ -19,7 +20,7 @@ use tablesync::{Direction, RangeBound, RegionRead};
 /// A consistent, read-only snapshot of a region (see `Database.read_view`).
 #[pyclass(module = "tablesync._tablesync", frozen)]
 pub struct ReadView {
-    view: tablesync::ReadView,
+    pub(crate) view: tablesync::ReadView,
 }
 
 impl ReadView {
@@ -123,6 +124,40 @@ impl ReadView {
             .detach(|| self.view.get_range(&table, &s, &e, &options))
             .py()?;
         range_page_to_py(py, page)
+    }
+
+    /// Iterate every row of a range as of the view, page by page, as
+    /// `Database.scan` does (defaults: the whole table; `limit` caps the
+    /// rows yielded).
+    #[pyo3(signature = (table, start=None, end=None, direction="FORWARD", columns=None, max_versions=None, time_range=None, column_filter=None, limit=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn scan(
+        slf: &Bound<'_, Self>,
+        table: &Bound<'_, PyAny>,
+        start: Option<&Bound<'_, PyAny>>,
+        end: Option<&Bound<'_, PyAny>>,
+        direction: &str,
+        columns: Option<&Bound<'_, PyAny>>,
+        max_versions: Option<&Bound<'_, PyAny>>,
+        time_range: Option<&Bound<'_, PyAny>>,
+        column_filter: Option<&Bound<'_, PyAny>>,
+        limit: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Scan> {
+        let table = str_from_py(table, "table name")?;
+        let options = range_options(
+            slf.py(),
+            direction,
+            limit,
+            [columns, max_versions, time_range, column_filter],
+        )?;
+        let (s, e) = slf.get().bounds(&table, start, end, options.direction)?;
+        Ok(Scan::new(
+            ScanSource::View(slf.clone().unbind()),
+            table,
+            s,
+            e,
+            options,
+        ))
     }
 
     /// A table's schema, options and row count, as of the view.

@@ -1,7 +1,10 @@
 //! `Scan`: an iterator over every row of a range, over the core's
-//! `ScanCursor` (which holds the position without borrowing the database).
+//! `ScanCursor` (which holds the position without borrowing the database),
+//! reading a database or a read view.
 
 use crate::database::Database;
+use crate::errors::IntoPyResult;
+use crate::read_view::ReadView;
 use crate::row::Row;
 use pyo3::prelude::*;
 use std::collections::VecDeque;
@@ -13,38 +16,39 @@ struct ScanState {
     buffer: VecDeque<tablesync::Row>,
 }
 
-/// Iterator returned by `Database.scan`: yields `Row`s in key order (or
-/// reverse), reading one page (≤ 5000 rows) at a time. Each page is a
-/// consistent read; between pages, rows written after the scan's position
-/// are seen and rows before it are not (the core's `ScanCursor`).
+/// What a scan reads.
+pub enum ScanSource {
+    /// A database, one page at a time under its lock.
+    Database(Py<Database>),
+    /// A read view, without any lock.
+    View(Py<ReadView>),
+}
+
+/// Iterator returned by `Database.scan` and `ReadView.scan`: yields `Row`s
+/// in key order (or reverse), reading one page (≤ 5000 rows) at a time.
+/// Each page of a database is a consistent read; between pages, rows
+/// written after the scan's position are seen and rows before it are not
+/// (the core's `ScanCursor`). A view's scan sees the view's moment only.
 #[pyclass(frozen, module = "tablesync._tablesync")]
 pub struct Scan {
-    db: Py<Database>,
+    source: ScanSource,
     table: String,
     state: Mutex<ScanState>,
 }
 
 impl Scan {
-    /// A scan from `start` to `end`; `remaining` caps the rows yielded.
+    /// A scan of `source` from `start` to `end`; `options.limit` caps the
+    /// rows yielded (not a page's size).
     pub fn new(
-        db: Py<Database>,
+        source: ScanSource,
         table: String,
         start: RangeBound,
         end: RangeBound,
         options: RangeOptions,
-        remaining: Option<usize>,
     ) -> Self {
-        let cursor = ScanCursor::new(
-            table.clone(),
-            start,
-            end,
-            RangeOptions {
-                limit: remaining,
-                ..options
-            },
-        );
+        let cursor = ScanCursor::new(table.clone(), start, end, options);
         Scan {
-            db,
+            source,
             table,
             state: Mutex::new(ScanState {
                 cursor,
@@ -74,9 +78,17 @@ impl Scan {
             if st.cursor.is_done() {
                 return Ok(None);
             }
-            let db = self.db.get();
             let cursor = &mut st.cursor;
-            let rows = db.shared.run(py, true, move |db| cursor.next_page(db))?;
+            let rows = match &self.source {
+                ScanSource::Database(db) => db
+                    .get()
+                    .shared
+                    .run(py, true, move |db| cursor.next_page(db))?,
+                ScanSource::View(view) => {
+                    let view = &view.get().view;
+                    py.detach(|| cursor.next_page(view)).py()?
+                }
+            };
             st.buffer = rows.into();
         }
         Ok(st.buffer.pop_front().map(Row::new))

@@ -49,6 +49,17 @@ def test_a_view_keeps_its_moment_across_later_writes() -> None:
     assert view.range_digest("t") == (100, digest)
     assert view.range_digest("t", {"k": 5}, {"k": 7})[0] == 2
     assert view.range_digest("t", {"k": 5}, {"k": 7}) != db.range_digest("t", {"k": 5}, {"k": 7})
+    # A scan of the view, with writes between its pages: still the view's moment.
+    scan = view.scan("t")
+    first = next(scan)
+    db.batch_write(
+        [{"op": "put", "table": "t", "primary_key": {"k": k}, "columns": {"v": -1}} for k in range(100) if k != 6]
+    )
+    assert [first.columns["v"]] + [r.columns["v"] for r in scan] == list(range(100))
+    assert [r.primary_key["k"] for r in view.scan("t", {"k": 10}, {"k": 7}, direction="BACKWARD")] == [10, 9, 8]
+    assert len(list(view.scan("t", limit=7))) == 7
+    assert all(r.columns["v"] == -1 for r in db.scan("t", limit=5))
+
     # The database and a new view: now.
     assert db.get_row("t", {"k": 6}) is None
     now = db.read_view()

@@ -191,6 +191,18 @@ class ReadView:
         time_range: _TimeRange = None,
         column_filter: Optional[_ColumnCondition] = None,
     ) -> RangePage: ...
+    def scan(
+        self,
+        table: str,
+        start: _RangeBoundArg = None,
+        end: _RangeBoundArg = None,
+        direction: str = "FORWARD",
+        columns: Optional[Sequence[str]] = None,
+        max_versions: Optional[int] = None,
+        time_range: _TimeRange = None,
+        column_filter: Optional[_ColumnCondition] = None,
+        limit: Optional[int] = None,
+    ) -> Scan: ...
     def describe_table(self, name: str) -> TableDescription: ...
     def range_digest(
         self, table: str, start: _RangeBoundArg = None, end: _RangeBoundArg = None
