@@ -53,6 +53,17 @@ fn load(db: &mut Database, table: &str, n: i64) {
     }
 }
 
+/// A paged region in `dir` whose table `t` got `rows` rows, closed and
+/// opened again with a cache of `cache` bytes (no page resident yet).
+fn reopened_with_rows(dir: &Path, cache: u64, rows: i64) -> Database {
+    let clock = ManualClock::new(T0);
+    let mut db = Database::open(dir, options(&clock, Some(cache))).unwrap();
+    db.create_table(schema("t")).unwrap();
+    load(&mut db, "t", rows);
+    db.close().unwrap();
+    Database::open(dir, options(&clock, Some(cache))).unwrap()
+}
+
 #[test]
 fn open_reads_no_row_and_a_get_faults_in_one_page() {
     let dir = tempfile::tempdir().unwrap();
@@ -466,14 +477,8 @@ fn the_change_log_is_read_back_from_the_store() {
 #[test]
 fn the_cache_bounds_pages_index_store_cache_and_slack() {
     let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new(T0);
     let cache: u64 = 8 << 20;
-    let mut db = Database::open(dir.path(), options(&clock, Some(cache))).unwrap();
-    db.create_table(schema("t")).unwrap();
-    load(&mut db, "t", 40_000);
-    db.close().unwrap();
-
-    let mut db = Database::open(dir.path(), options(&clock, Some(cache))).unwrap();
+    let mut db = reopened_with_rows(dir.path(), cache, 40_000);
     let first = db.paged_stats().unwrap();
     let store = tablesync::storage::fs::store_cache(cache) as usize;
     let slack = cache as usize / 16;
@@ -520,14 +525,8 @@ fn the_cache_bounds_pages_index_store_cache_and_slack() {
 #[test]
 fn trims_stay_due_after_a_read_view_copies_the_map() {
     let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new(T0);
     let cache: u64 = 8 << 20;
-    let mut db = Database::open(dir.path(), options(&clock, Some(cache))).unwrap();
-    db.create_table(schema("t")).unwrap();
-    load(&mut db, "t", 40_000);
-    db.close().unwrap();
-
-    let mut db = Database::open(dir.path(), options(&clock, Some(cache))).unwrap();
+    let mut db = reopened_with_rows(dir.path(), cache, 40_000);
     // Fault in well past the slack, then trim.
     for k in (0..40_000).step_by(37) {
         assert!(value(&db, "t", k).is_some());
