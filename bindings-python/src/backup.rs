@@ -276,16 +276,14 @@ pub fn restore(
                     repo.manifest(&tip)?.region
                 }
             };
-            let (mem, _) = CoreDb::restore_from(
-                &repo,
-                &opts,
-                DatabaseOptions::new(name.as_str()),
-                &mut |_| {},
-            )?;
+            let options = DatabaseOptions::new(name.as_str());
             match dest {
-                Some(d) => mem.save_to_directory(&d, DatabaseOptions::new(name.as_str())),
-                None => Ok(mem),
+                // Straight into the directory, paged: memory stays within
+                // the cache whatever the backup's size.
+                Some(d) => CoreDb::restore_to_directory(&repo, &opts, &d, options, &mut |_| {}),
+                None => CoreDb::restore_from(&repo, &opts, options, &mut |_| {}),
             }
+            .map(|(db, _)| db)
         })
         .py()?;
     Ok(Database::from_core(db))

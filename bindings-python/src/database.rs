@@ -811,36 +811,9 @@ impl Database {
         py: Python<'_>,
         requests: &Bound<'_, PyAny>,
     ) -> PyResult<Vec<BatchGetResult>> {
-        if !is_seq(requests) {
-            return Err(type_error("requests", "a list of request dicts", requests));
-        }
-        let mut parsed = Vec::new();
-        for (i, r) in requests.try_iter()?.enumerate() {
-            parsed.push(get_request_from_py(&r?, i)?);
-        }
-        let tables: Vec<String> = parsed.iter().map(|r| r.table.clone()).collect();
+        let (parsed, tables) = batch_get_args(requests)?;
         let results = self.shared.run(py, true, move |db| db.batch_get(&parsed))?;
-        let mut out = Vec::with_capacity(results.len());
-        for (r, table) in results.into_iter().zip(tables) {
-            out.push(match r {
-                Ok(row) => BatchGetResult {
-                    ok: true,
-                    table,
-                    row: match row {
-                        Some(r) => Bound::new(py, Row::new(r))?.into_any().unbind(),
-                        None => py.None(),
-                    },
-                    error: py.None(),
-                },
-                Err(e) => BatchGetResult {
-                    ok: false,
-                    table,
-                    row: py.None(),
-                    error: error_object(py, &e)?.unbind(),
-                },
-            });
-        }
-        Ok(out)
+        batch_get_results_to_py(py, results, tables)
     }
 
     /// Copy a table's visible content into a new table `target_table` of this
@@ -1376,4 +1349,49 @@ impl Database {
             Err(_) => format!("Database(region={}, closed)", py_repr(py, &self.region)),
         }
     }
+}
+
+/// `batch_get`'s requests (a list of request dicts or `(table, primary_key)`
+/// pairs), with each request's table name for its result.
+pub(crate) fn batch_get_args(
+    requests: &Bound<'_, PyAny>,
+) -> PyResult<(Vec<tablesync::GetRequest>, Vec<String>)> {
+    if !is_seq(requests) {
+        return Err(type_error("requests", "a list of request dicts", requests));
+    }
+    let mut parsed = Vec::new();
+    for (i, r) in requests.try_iter()?.enumerate() {
+        parsed.push(get_request_from_py(&r?, i)?);
+    }
+    let tables = parsed.iter().map(|r| r.table.clone()).collect();
+    Ok((parsed, tables))
+}
+
+/// `batch_get`'s results as `BatchGetResult`s, in request order.
+pub(crate) fn batch_get_results_to_py(
+    py: Python<'_>,
+    results: Vec<tablesync::Result<Option<tablesync::Row>>>,
+    tables: Vec<String>,
+) -> PyResult<Vec<BatchGetResult>> {
+    let mut out = Vec::with_capacity(results.len());
+    for (r, table) in results.into_iter().zip(tables) {
+        out.push(match r {
+            Ok(row) => BatchGetResult {
+                ok: true,
+                table,
+                row: match row {
+                    Some(r) => Bound::new(py, Row::new(r))?.into_any().unbind(),
+                    None => py.None(),
+                },
+                error: py.None(),
+            },
+            Err(e) => BatchGetResult {
+                ok: false,
+                table,
+                row: py.None(),
+                error: error_object(py, &e)?.unbind(),
+            },
+        });
+    }
+    Ok(out)
 }

@@ -4,9 +4,11 @@
 //! view sees exactly the commits before it was taken. Taking one costs a
 //! reference count per table and page; a new view sees later commits.
 
+use crate::batch_results::BatchGetResult;
 use crate::change_page::ChangePage;
 use crate::database::{
-    change_page_to_py, changes_args, get_args, range_options, range_page_to_py, Database,
+    batch_get_args, batch_get_results_to_py, change_page_to_py, changes_args, get_args,
+    range_options, range_page_to_py, Database,
 };
 use crate::errors::IntoPyResult;
 use crate::range_page::RangePage;
@@ -94,6 +96,18 @@ impl ReadView {
         )?;
         let row = py.detach(|| self.view.get_row(&table, &pk, &opts)).py()?;
         Ok(row.map(Row::new))
+    }
+
+    /// Read up to 100 rows, as `Database.batch_get` does: one
+    /// `BatchGetResult` each, in order, all as of the view.
+    fn batch_get(
+        &self,
+        py: Python<'_>,
+        requests: &Bound<'_, PyAny>,
+    ) -> PyResult<Vec<BatchGetResult>> {
+        let (parsed, tables) = batch_get_args(requests)?;
+        let results = py.detach(|| self.view.batch_get(&parsed)).py()?;
+        batch_get_results_to_py(py, results, tables)
     }
 
     /// Read one page of a key range, as `Database.get_range` does.

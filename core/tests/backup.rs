@@ -726,3 +726,102 @@ fn chunk_writer_threads_leave_the_repository_byte_identical() {
     .unwrap();
     assert_eq!(rows_of(&restored, "t"), model);
 }
+
+/// `restore_to_directory`: a backup larger than the cache restores
+/// straight into a paged directory (built beside it, renamed into place),
+/// with the same rows and digest; a failed restore leaves nothing, and a
+/// destination that is not empty is refused untouched.
+#[test]
+fn a_backup_restores_into_a_directory_through_a_small_cache() {
+    let clock = ManualClock::new(T0);
+    let mut db = new_db("a", &clock);
+    let filler = "x".repeat(80);
+    let put = |db: &mut Database, k: i64, v: String| {
+        db.put_row(
+            "t",
+            PrimaryKey::new([("k", k)]),
+            vec![Column::new("v", v)],
+            Condition::ignore(),
+        )
+        .unwrap();
+    };
+    for k in 0..40_000 {
+        put(&mut db, k, format!("{k} {filler}"));
+    }
+    let store = Arc::new(MemoryStore::new());
+    let repo = repo(&store);
+    db.backup(&repo, &BackupOptions::default(), &mut |_| {})
+        .unwrap();
+    for k in (0..40_000).step_by(80) {
+        clock.advance(1);
+        put(&mut db, k, format!("changed {k}"));
+        db.delete_row("t", PrimaryKey::new([("k", k + 1)]), Condition::ignore())
+            .unwrap();
+    }
+    db.backup(&repo, &BackupOptions::default(), &mut |_| {})
+        .unwrap();
+
+    let tmp = tempfile::tempdir().unwrap();
+    let dest = tmp.path().join("restored");
+    let cache: u64 = 1 << 20;
+    let options = || DatabaseOptions::with_clock("r", Arc::new(clock.clone())).cache_bytes(cache);
+    let mut ticks = 0;
+    let (r, report) = Database::restore_to_directory(
+        &repo,
+        &RestoreOptions::default(),
+        &dest,
+        options(),
+        &mut |_| ticks += 1,
+    )
+    .unwrap();
+    assert_eq!(report.points_checked, 2);
+    assert!(ticks > 2);
+    assert!(r.is_paged());
+    let stats = r.paged_stats().unwrap();
+    assert!(stats.resident_bytes <= stats.page_budget, "{stats:?}");
+    assert_eq!(r.table_digest("t").unwrap(), db.table_digest("t").unwrap());
+    assert_eq!(rows_of(&r, "t"), rows_of(&db, "t"));
+    drop(r);
+    let names: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names, ["restored"], "nothing left beside it");
+    let r = Database::open(&dest, options()).unwrap();
+    assert_eq!(r.table_digest("t").unwrap(), db.table_digest("t").unwrap());
+    drop(r);
+
+    // A destination that holds something is refused and left as it was.
+    let e = Database::restore_to_directory(
+        &repo,
+        &RestoreOptions::default(),
+        &dest,
+        options(),
+        &mut |_| {},
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), "OTSObjectAlreadyExist", "{e}");
+    assert!(Database::open(&dest, options()).is_ok());
+
+    // A damaged chunk fails the restore; the destination never appears.
+    let chunk = store.list("chunks/").unwrap().into_iter().next().unwrap();
+    let mut bytes = store.get(&chunk).unwrap().unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    store.put(&chunk, &bytes).unwrap();
+    let other = tmp.path().join("other");
+    let e = Database::restore_to_directory(
+        &repo,
+        &RestoreOptions::default(),
+        &other,
+        options(),
+        &mut |_| {},
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), "BackupCorrupt", "{e}");
+    let names: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names, ["restored"], "a failed restore left something");
+}

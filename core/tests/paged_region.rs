@@ -568,18 +568,26 @@ fn a_damaged_stored_log_record_is_found_by_check_and_is_corrupt_data() {
     assert!(rep.is_ok(), "{rep:?}");
     assert_eq!(rep.log_records, 300);
 
-    // Record 7, as the page store keeps it, replaced by bytes that are no
-    // record (redb checks no checksum on a read: the record's decode must).
+    // A byte of record 7 flipped where the page store keeps it (in the
+    // chunk of records 1 to 300; redb checks no checksum on a read: the
+    // chunk's CRC must).
     let store = open_page_store(
         &tablesync::storage::vfs::RealFs,
         &dir.path().join(PAGE_STORE_FILE),
         4 << 20,
     )
     .unwrap();
+    let key = 1u64.to_be_bytes();
+    let mut chunk = store
+        .snapshot()
+        .unwrap()
+        .get(Space::Log, &key)
+        .unwrap()
+        .unwrap();
+    let at = chunk.len() * 7 / 300;
+    chunk[at] ^= 0x04;
     let mut batch = KvBatch::default();
-    let mut garbage = vec![0xEE; 40];
-    garbage[0] = 1; // the record version: the rest cannot be read
-    batch.put(Space::Log, 7u64.to_be_bytes(), garbage);
+    batch.put(Space::Log, key, chunk);
     store.commit(&batch, true).unwrap();
     drop(store);
 

@@ -58,6 +58,14 @@ def test_a_view_keeps_its_moment_across_later_writes() -> None:
     assert [first.columns["v"]] + [r.columns["v"] for r in scan] == list(range(100))
     assert [r.primary_key["k"] for r in view.scan("t", {"k": 10}, {"k": 7}, direction="BACKWARD")] == [10, 9, 8]
     assert len(list(view.scan("t", limit=7))) == 7
+    # A batch get of the view: rows as of the view, a typed error per
+    # request that fails, in request order.
+    got = view.batch_get([("t", {"k": 5}), {"table": "t", "primary_key": {"k": 6}}, ("t", {"k": 1000}), ("nope", {"k": 1})])
+    assert [r.ok for r in got] == [True, True, True, False]
+    assert got[0].row.columns["v"] == 5 and got[1].row is not None and got[2].row is None
+    assert isinstance(got[3].error, tablesync.NotFound) and got[3].table == "nope"
+    live = db.batch_get([("t", {"k": 5}), ("t", {"k": 6})])
+    assert live[0].row.columns["v"] == -1 and live[1].row is None
     assert all(r.columns["v"] == -1 for r in db.scan("t", limit=5))
 
     # The database and a new view: now.

@@ -179,6 +179,9 @@ class ReadView:
         time_range: _TimeRange = None,
         column_filter: Optional[_ColumnCondition] = None,
     ) -> Optional[Row]: ...
+    def batch_get(
+        self, requests: Sequence[Union[Dict[str, Any], Tuple[str, _PrimaryKey]]]
+    ) -> List[BatchGetResult]: ...
     def get_range(
         self,
         table: str,

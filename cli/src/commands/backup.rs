@@ -648,20 +648,22 @@ pub fn restore(a: &RestoreArgs, region: Option<&str>, policy: SyncPolicy) -> Cli
         pb.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
     let started = Instant::now();
-    let (mem, report) = Database::restore_from(
-        &repo,
-        &opts,
-        DatabaseOptions::new(name.as_str()),
-        &mut |p| on_progress(&pb, p, started),
-    )?;
-    pb.finish_and_clear();
-    if existing {
+    let report = if existing {
         let Some(new_name) = &a.as_name else {
             return Err(CliError::arg(format!(
                 "{} already holds a database: restore into a new directory, or one table with --table T --as NAME",
                 a.dest.display()
             )));
         };
+        // One table into a region that exists: restored in memory, then
+        // copied and checked.
+        let (mem, report) = Database::restore_from(
+            &repo,
+            &opts,
+            DatabaseOptions::new(name.as_str()),
+            &mut |p| on_progress(&pb, p, started),
+        )?;
+        pb.finish_and_clear();
         let mut dst = open_or_create(&a.dest, None, policy)?;
         mem.copy_table_to(new_name, &mut dst, new_name, &mut |_| {
             std::ops::ControlFlow::Continue(())
@@ -674,11 +676,21 @@ pub fn restore(a: &RestoreArgs, region: Option<&str>, policy: SyncPolicy) -> Cli
             ));
         }
         dst.close()?;
+        report
     } else {
-        let mut db =
-            mem.save_to_directory(&a.dest, DatabaseOptions::new(name.as_str()).sync(policy))?;
+        // A new directory: restored straight into it, paged, so memory
+        // stays within the cache whatever the backup's size.
+        let (mut db, report) = Database::restore_to_directory(
+            &repo,
+            &opts,
+            &a.dest,
+            crate::open::options(&name, policy),
+            &mut |p| on_progress(&pb, p, started),
+        )?;
+        pb.finish_and_clear();
         db.close()?;
-    }
+        report
+    };
     let secs = started.elapsed().as_secs_f64();
     if a.json {
         println!(

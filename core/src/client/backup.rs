@@ -169,6 +169,32 @@ impl Database {
         Ok((db, report))
     }
 
+    /// Restore a region from `repo` straight into a new durable directory
+    /// `dir` (missing or empty) and open it there. The rows go through a
+    /// paged region (the default; `db_options.cache_bytes` bounds what is
+    /// in memory), so a backup larger than memory restores. The region is
+    /// built beside `dir` and renamed into place only once every digest
+    /// checked: a failed restore leaves `dir` as it was.
+    #[cfg(feature = "fs")]
+    pub fn restore_to_directory(
+        repo: &Repository,
+        options: &RestoreOptions,
+        dir: impl AsRef<std::path::Path>,
+        db_options: DatabaseOptions,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<(Database, RestoreReport)> {
+        let dir = dir.as_ref();
+        let report = crate::storage::fs::build_then_rename(dir, |tmp| {
+            // As in `restore_from`: the backup's stamps may lie ahead of
+            // this clock; the drift limit applies again on the reopen.
+            let mut db = Database::open(tmp, db_options.clone().max_clock_drift(i64::MAX))?;
+            let report = restore(repo, options, &mut db, progress)?;
+            db.close()?;
+            Ok(report)
+        })?;
+        Ok((Database::open(dir, db_options)?, report))
+    }
+
     /// Check a repository without restoring (see [`crate::backup::verify`]).
     pub fn verify_backups(
         repo: &Repository,

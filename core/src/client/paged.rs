@@ -16,7 +16,7 @@ use crate::log::cold::LogSource;
 use crate::log::vv_codec::read_vv;
 use crate::log::ChangeLog;
 use crate::model::error::{Error, Result};
-use crate::storage::kv::{KvBatch, KvSnapshot, KvStore, Space};
+use crate::storage::kv::{layout, KvBatch, KvSnapshot, KvStore, Space};
 use crate::storage::PagedRecovery;
 use crate::table::Table;
 use std::collections::BTreeMap;
@@ -142,17 +142,10 @@ impl std::fmt::Debug for StoreLog {
 impl LogSource for StoreLog {
     fn read(&self, from: u64, to: u64) -> Result<Vec<(u64, Vec<u8>)>> {
         let mut out = Vec::new();
-        scan(
-            &*self.0,
-            Space::Log,
-            &from.to_be_bytes(),
-            Some(&to.to_be_bytes()),
-            |k, v| {
-                let cursor = log_cursor(k)?;
-                out.push((cursor, v.to_vec()));
-                Ok(())
-            },
-        )?;
+        layout::visit_chunks(&*self.0, from, to, &mut |chunk| {
+            out.extend(chunk.between(from, to).map(|(c, r)| (c, r.to_vec())));
+            Ok(ControlFlow::Continue(()))
+        })?;
         Ok(out)
     }
 }
@@ -315,7 +308,8 @@ impl Database {
             self.paged = Some(Box::new(paged));
             return Ok(());
         };
-        let mut r = Reader::new(&head, "page store head");
+        let head = layout::unseal(Space::Meta, META_HEAD, &head)?;
+        let mut r = Reader::new(head, "page store head");
         let head = read_region_head(&mut r, read_vv)?;
         r.finish()?;
         if head.region != self.region {
@@ -327,7 +321,8 @@ impl Database {
         let tables = snap
             .get(Space::Meta, META_TABLES)?
             .ok_or_else(|| Error::corrupt("page store: a head without a table list"))?;
-        let mut r = Reader::new(&tables, "page store tables");
+        let tables = layout::unseal(Space::Meta, META_TABLES, &tables)?;
+        let mut r = Reader::new(tables, "page store tables");
         paged.next_table = u32::try_from(r.varint()?).map_err(|_| r.error("table number"))?;
         for _ in 0..r.count()? {
             let number = u32::try_from(r.varint()?).map_err(|_| r.error("table number"))?;
@@ -349,7 +344,8 @@ impl Database {
                 (number < u32::MAX).then_some(to),
                 |k, v| {
                     let id = u64::from_be_bytes(
-                        v.try_into()
+                        layout::unseal(Space::Index, k, v)?
+                            .try_into()
                             .map_err(|_| Error::corrupt("page store: a damaged index entry"))?,
                     );
                     index.push((k[4..].into(), id));
@@ -493,7 +489,9 @@ impl Database {
             }
             for (fence, id, bytes) in flush.pages {
                 batch.put(Space::Pages, page_key(number, id), bytes);
-                batch.put(Space::Index, index_key(number, &fence), id.to_be_bytes());
+                let key = index_key(number, &fence);
+                let value = layout::seal(&key, &id.to_be_bytes());
+                batch.put(Space::Index, key, value);
             }
             put_varint(&mut list, u64::from(number));
             put_schema(&mut list, &t.schema);
@@ -510,16 +508,25 @@ impl Database {
         put_varint(&mut tables, u64::from(next_table));
         put_varint(&mut tables, count);
         tables.extend_from_slice(&list);
-        batch.put(Space::Meta, META_TABLES, tables);
+        batch.put(Space::Meta, META_TABLES, layout::seal(META_TABLES, &tables));
         let mut head = Vec::new();
         self.put_region_head(&mut head);
-        batch.put(Space::Meta, META_HEAD, head);
+        batch.put(Space::Meta, META_HEAD, layout::seal(META_HEAD, &head));
+        // Records retention dropped leave the store; those appended since
+        // the last checkpoint go in, in chunks.
         let first = self.log.first_cursor();
-        for cursor in paged.log_first..first.min(paged.log_next) {
-            batch.remove(Space::Log, cursor.to_be_bytes());
+        if first > paged.log_first {
+            layout::drop_chunks_before(&*snap, &mut batch, first.min(paged.log_next))?;
         }
-        for e in self.log.entries().filter(|e| e.cursor >= paged.log_next) {
-            batch.put(Space::Log, e.cursor.to_be_bytes(), e.bytes.to_vec());
+        {
+            let mut new = self
+                .log
+                .entries()
+                .filter(|e| e.cursor >= paged.log_next)
+                .peekable();
+            if let Some(start) = new.peek().map(|e| e.cursor) {
+                layout::put_chunks(&mut batch, start, new.map(|e| &*e.bytes));
+            }
         }
         let written = (
             batch

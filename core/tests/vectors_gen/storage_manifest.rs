@@ -89,16 +89,16 @@ pub fn invalid() -> Vec<(&'static str, Vec<u8>, &'static str)> {
     let good = encode_manifest(&samples()[0]).expect("encode");
     let mut out = Vec::new();
     let mut b = good.clone();
-    b[4] = 6;
+    b[4] = 7;
     fix_header_crc(&mut b);
     out.push((
-        "directory format 6 (newer)",
+        "directory format 7 (newer)",
         b.clone(),
         "UnsupportedVersion",
     ));
     b.truncate(16);
     out.push((
-        "directory format 6 with a body this build cannot parse",
+        "directory format 7 with a body this build cannot parse",
         b,
         "UnsupportedVersion",
     ));
@@ -115,7 +115,7 @@ pub fn invalid() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         "UnsupportedVersion",
     ));
     let mut b = good.clone();
-    b[4] = 6;
+    b[4] = 7;
     out.push(("version changed without its header CRC", b, "CorruptData"));
     let mut b = good.clone();
     b[0] = b'X';

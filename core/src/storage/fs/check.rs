@@ -254,14 +254,16 @@ fn open_pages<V: Vfs>(vfs: &V, dir: &Path) -> Result<(crate::storage::PagedRecov
     let store =
         crate::storage::kv::open_page_store(vfs, &dir.join(super::PAGE_STORE_FILE), 16 << 20)?;
     let snapshot = store.snapshot()?;
-    let covers = match snapshot.get(crate::storage::kv::Space::Meta, super::META_COVERS)? {
-        Some(b) => u64::from_le_bytes(
-            b.as_slice()
-                .try_into()
-                .map_err(|_| crate::model::error::Error::corrupt("a damaged covers mark"))?,
-        ),
-        None => 1,
-    };
+    // A check changes nothing: a store of the layout before format 6 is
+    // migrated by the next open, not here.
+    if crate::storage::kv::layout::store_format(&*snapshot)?
+        < crate::storage::kv::layout::STORE_FORMAT
+    {
+        return Err(crate::model::error::Error::UnsupportedVersion(
+            "directory format 5: opening the region migrates it to format 6; check it then".into(),
+        ));
+    }
+    let covers = super::read_covers(&*snapshot)?.unwrap_or(1);
     Ok((crate::storage::PagedRecovery { store, snapshot }, covers))
 }
 

@@ -73,3 +73,57 @@ pub fn remove_files<V: Vfs>(vfs: &V, dir: &Path, names: &[String]) -> Result<()>
     }
     sync_dir(vfs, dir)
 }
+
+/// Where a region is built before it takes `dir`'s place
+/// (`.<name>.building` beside it), for [`build_then_rename`].
+pub fn building_path(dir: &Path) -> Result<std::path::PathBuf> {
+    let name = dir
+        .file_name()
+        .ok_or_else(|| Error::invalid(format!("{} names no directory", dir.display())))?;
+    Ok(dir.with_file_name(format!(".{}.building", name.to_string_lossy())))
+}
+
+/// Build a directory with `build` at [`building_path`] and rename it to
+/// `dir` once `build` succeeded (fsyncing the parent), so `dir` never
+/// holds half of it; `dir` must be missing or empty. On failure what was
+/// built is removed. What `build` returns.
+pub fn build_then_rename<T>(dir: &Path, build: impl FnOnce(&Path) -> Result<T>) -> Result<T> {
+    let what = |verb: &str, p: &Path| format!("{verb} {}", p.display());
+    match std::fs::read_dir(dir) {
+        Ok(mut entries) => {
+            if entries.next().is_some() {
+                return Err(Error::ObjectAlreadyExist(format!(
+                    "{} is not empty",
+                    dir.display()
+                )));
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io_error(what("reading", dir), e)),
+    }
+    let tmp = building_path(dir)?;
+    // What an interrupted build left.
+    match std::fs::remove_dir_all(&tmp) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io_error(what("removing", &tmp), e)),
+    }
+    let built = build(&tmp);
+    if built.is_err() {
+        // The build's own error is what the caller needs.
+        let _ = std::fs::remove_dir_all(&tmp);
+        return built;
+    }
+    match std::fs::remove_dir(dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io_error(what("replacing", dir), e)),
+    }
+    std::fs::rename(&tmp, dir).map_err(|e| io_error(what("renaming into", dir), e))?;
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    sync_dir(&crate::storage::vfs::RealFs, parent)?;
+    built
+}

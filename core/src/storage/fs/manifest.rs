@@ -25,7 +25,11 @@ pub const DIR_FORMAT: u8 = 4;
 /// (`pages.redb`, FORMAT.md §12 "Page store"): format 4's files, no
 /// checkpoint files, and the page store holding the checkpointed state.
 /// A build that reads only format 4 refuses it (`UnsupportedVersion`).
-pub const PAGED_DIR_FORMAT: u8 = 5;
+/// Format 6 is the page store's format 2 (sealed `meta` and `index`
+/// values, the log in chunks); a format-5 directory is migrated on open.
+pub const PAGED_DIR_FORMAT: u8 = 6;
+/// The oldest paged directory format this build reads (and migrates).
+pub const OLDEST_PAGED_DIR_FORMAT: u8 = 5;
 /// The oldest directory format with a manifest this build reads (and
 /// migrates: its manifest is rewritten as [`DIR_FORMAT`]).
 pub const OLDEST_MANIFEST_FORMAT: u8 = 2;
@@ -196,7 +200,7 @@ pub fn decode_manifest_format(bytes: &[u8]) -> Result<(Manifest, u8)> {
         sync,
         checkpoint_bytes,
         segment_bytes,
-        paged: format == PAGED_DIR_FORMAT,
+        paged: format >= OLDEST_PAGED_DIR_FORMAT,
     };
     if m.region_id() != id {
         return Err(bad(format!(

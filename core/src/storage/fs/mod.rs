@@ -40,9 +40,11 @@ pub use checkpoint::{
     decode_checkpoint, CHECKPOINT_HEADER_LEN, CHECKPOINT_VERSION, MAGIC_CHECKPOINT,
 };
 pub use delta::{decode_delta, DeltaLink, DELTA_HEADER_LEN, DELTA_VERSION, MAGIC_DELTA};
+pub use io::{build_then_rename, building_path};
 pub use manifest::{
     decode_manifest, decode_manifest_format, encode_manifest, read_manifest, read_manifest_format,
-    Manifest, DIR_FORMAT, MAGIC_MANIFEST, OLDEST_MANIFEST_FORMAT, PAGED_DIR_FORMAT,
+    Manifest, DIR_FORMAT, MAGIC_MANIFEST, OLDEST_MANIFEST_FORMAT, OLDEST_PAGED_DIR_FORMAT,
+    PAGED_DIR_FORMAT,
 };
 pub use names::{
     checkpoint_name, delta_name, segment_name, LOCK_FILE, MANIFEST_FILE, SYNC_FAILED_FILE,
@@ -50,7 +52,7 @@ pub use names::{
 pub use segment::{scan_segment, SegmentScan};
 pub use segment::{MAX_RECORD_PAYLOAD, RECORD_HEADER_LEN, SEGMENT_HEADER_LEN, SEGMENT_VERSION};
 
-use super::kv::{KvBatch, KvStore, Space};
+use super::kv::{layout, KvBatch, KvSnapshot, KvStore, Space};
 use super::{Recovered, Storage, SyncPolicy, WalEntry};
 use crate::model::error::{Error, Result};
 #[cfg(feature = "fs")]
@@ -91,7 +93,7 @@ pub struct FsOptions {
     /// Group commit: fsync when the oldest pending entry is this many ms old.
     pub batch_millis: i64,
     /// Keep the rows in a page store behind a cache of this many bytes
-    /// (a new directory is created paged, directory format 5); `None`
+    /// (a new directory is created paged, directory format 6); `None`
     /// keeps every row in memory. A paged directory opens paged whatever
     /// this says (with [`super::DEFAULT_CACHE_BYTES`] when `None`).
     pub cache_bytes: Option<u64>,
@@ -115,6 +117,19 @@ pub const PAGE_STORE_FILE: &str = "pages.redb";
 /// The page store's meta key holding the commit sequence number its
 /// state covers up to (u64 little-endian): recovery replays the log from there.
 pub const META_COVERS: &[u8] = b"covers";
+
+/// The commit sequence number a page store covers up to (its `covers`
+/// mark), `None` before its first checkpoint.
+pub fn read_covers(snapshot: &dyn KvSnapshot) -> Result<Option<u64>> {
+    let Some(v) = snapshot.get(Space::Meta, META_COVERS)? else {
+        return Ok(None);
+    };
+    let value = layout::unseal(Space::Meta, META_COVERS, &v)?;
+    value
+        .try_into()
+        .map(|b| Some(u64::from_le_bytes(b)))
+        .map_err(|_| Error::corrupt(format!("{PAGE_STORE_FILE}: a damaged covers mark")))
+}
 
 impl FsOptions {
     /// Options with the given policy and checkpoint threshold, defaults otherwise.
@@ -210,7 +225,7 @@ pub struct VfsStorage<V: Vfs> {
     /// A manifest to write once the database accepted what recovery read
     /// (a directory made before manifests existed: see [`Storage::opened`]).
     pending_manifest: Option<Manifest>,
-    /// The page store of a paged directory (format 5).
+    /// The page store of a paged directory (format 6).
     pages: Option<Arc<dyn KvStore>>,
     /// Converting to a paged directory: the first page checkpoint rewrites
     /// the manifest and removes the checkpoint files.
@@ -368,12 +383,14 @@ impl<V: Vfs> VfsStorage<V> {
             let path = dir.join(PAGE_STORE_FILE);
             let cache = options.cache_bytes.unwrap_or(super::DEFAULT_CACHE_BYTES);
             let store = crate::storage::kv::open_page_store(&vfs, &path, store_cache(cache))?;
-            let covers = match store.snapshot()?.get(Space::Meta, META_COVERS)? {
-                Some(b) => u64::from_le_bytes(b.as_slice().try_into().map_err(|_| {
-                    Error::corrupt(format!("{PAGE_STORE_FILE}: a damaged covers mark"))
-                })?),
-                None => 1,
-            };
+            // A format-5 directory's store is rewritten in this build's
+            // layout (one commit), then its manifest says so.
+            layout::migrate(&*store)?;
+            if let Some(m) = manifest.as_mut().filter(|_| format < PAGED_DIR_FORMAT) {
+                m.migrated_from = m.migrated_from.or(Some(format));
+                manifest::write_manifest(&vfs, dir, m)?;
+            }
+            let covers = read_covers(&*store.snapshot()?)?.unwrap_or(1);
             (Some(store), covers)
         } else {
             (None, 1)
@@ -768,7 +785,12 @@ impl<V: Vfs> Storage for VfsStorage<V> {
             return Err(Error::invalid("this region keeps no page store"));
         };
         let covers = self.next_seq;
-        batch.put(Space::Meta, META_COVERS, covers.to_le_bytes());
+        batch.put(
+            Space::Meta,
+            META_COVERS,
+            layout::seal(META_COVERS, &covers.to_le_bytes()),
+        );
+        layout::put_format(&mut batch);
         store.commit(&batch, true)?;
         let mut obsolete = Vec::new();
         if self.converting {

@@ -8,6 +8,7 @@
 //! file-backed store is checked against); `RedbKv` (feature `fs`) keeps
 //! it in one redb file (FORMAT.md §12 "Page store file").
 
+pub mod layout;
 mod memory;
 #[cfg(feature = "fs")]
 mod redb;

@@ -1,0 +1,312 @@
+//! The page store's layout (FORMAT.md §12 "Page store", store format 2,
+//! directory format 6): the change log in chunks of consecutive records,
+//! a CRC on every `meta` and `index` value, and the migration of a
+//! directory written in format 5.
+//!
+//! Fixture `fixtures/dir_v5_paged/`: made by the build before format 6
+//! (commit 7219b91) — region `eu`, sync `always`, a 1 MiB cache, a
+//! `ManualClock` at 1,700,000,000,000 ms advanced 1 ms after each batch:
+//! table `users` (uid INTEGER) got uid 0–2,499 (`name` = "user-<uid>",
+//! `n` = uid) in 25 batches of 100, a checkpoint; retention of 1,000
+//! records, a put of uid 0 (`name` = "again"), a checkpoint (records below
+//! 1,502 dropped); table `events` (id STRING) with rows a, b, c, a
+//! checkpoint; then a delete of uid 5 and a put of uid 7 (`name` =
+//! "seven") that only the log segment holds (the process ended without
+//! closing). `pages.redb.lz4` is its page store compressed with
+//! `lz4_flex::compress_prepend_size`; `snapshot.bin` and
+//! `delta_from_1502.bin` are what that build's `export_snapshot()` and
+//! `export_snapshot_delta(1502)` returned at the end.
+
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tablesync::storage::fs::{read_manifest_format, PAGED_DIR_FORMAT, PAGE_STORE_FILE};
+use tablesync::storage::kv::layout::{self, LogChunk, LOG_CHUNK_RECORDS};
+use tablesync::storage::kv::{open_page_store, KvBatch, KvStore, Space};
+use tablesync::storage::vfs::RealFs;
+use tablesync::{
+    Column, Condition, Database, DatabaseOptions, GetOptions, ManualClock, PkColumn, PkType,
+    PrimaryKey, Retention, SyncPolicy, TableSchema, Value,
+};
+
+const T0: i64 = 1_700_000_000_000;
+const USERS: &str = "2ec0f45aa6ef2a48f483af07154ba181e586fa79d04e08c0d0892fbe41d05672";
+const EVENTS: &str = "7d5063d8e7e84ac9f49ec7b8c7aedc860fc96f50621c0318a67bf13c75d2bea1";
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dir_v5_paged")
+}
+
+/// The fixture's directory, unpacked into `dir`.
+fn unpack(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    for e in std::fs::read_dir(fixture()).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name().into_string().unwrap();
+        let bytes = std::fs::read(e.path()).unwrap();
+        if name == "pages.redb.lz4" {
+            let raw = lz4_flex::decompress_size_prepended(&bytes).unwrap();
+            std::fs::write(dir.join(PAGE_STORE_FILE), raw).unwrap();
+        } else if name == "MANIFEST" || name.starts_with("wal-") {
+            std::fs::write(dir.join(name), bytes).unwrap();
+        }
+    }
+}
+
+fn options(clock: &ManualClock) -> DatabaseOptions {
+    DatabaseOptions::with_clock("eu", Arc::new(clock.clone()))
+        .sync(SyncPolicy::Never)
+        .checkpoint_bytes(u64::MAX)
+        .cache_bytes(1 << 20)
+}
+
+fn name(db: &Database, uid: i64) -> Option<String> {
+    db.get_row(
+        "users",
+        &PrimaryKey::new([("uid", uid)]),
+        &GetOptions::default(),
+    )
+    .unwrap()
+    .map(|r| match r.get("name").unwrap() {
+        Value::String(s) => s.clone(),
+        v => panic!("unexpected {v:?}"),
+    })
+}
+
+/// What the fixture's region holds, asserted of `db`.
+fn assert_fixture_region(db: &Database) {
+    let expected = std::fs::read(fixture().join("snapshot.bin")).unwrap();
+    assert_eq!(db.export_snapshot().unwrap(), expected);
+    let delta = std::fs::read(fixture().join("delta_from_1502.bin")).unwrap();
+    assert_eq!(db.export_snapshot_delta(1502).unwrap(), delta);
+    assert_eq!(db.table_digest("users").unwrap().to_hex(), USERS);
+    assert_eq!(db.table_digest("events").unwrap().to_hex(), EVENTS);
+    assert_eq!(db.next_cursor().unwrap(), 2507);
+    assert_eq!(db.changes_since(0, 1).unwrap().records[0].cursor, 1502);
+    assert_eq!(db.changes_since(1, 1).unwrap_err().code(), "LogGap");
+    assert_eq!(name(db, 0).as_deref(), Some("again"));
+    assert_eq!(name(db, 5), None);
+    assert_eq!(name(db, 7).as_deref(), Some("seven"));
+    assert_eq!(name(db, 2499).as_deref(), Some("user-2499"));
+}
+
+#[test]
+fn a_format_5_directory_is_migrated_on_open() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("eu");
+    unpack(&dir);
+    assert_eq!(read_manifest_format(&RealFs, &dir).unwrap().unwrap().1, 5);
+
+    // A check migrates nothing, and says the directory wants an open first.
+    let manifest = std::fs::read(dir.join("MANIFEST")).unwrap();
+    let rep = tablesync::client::offline::check_dir(&dir).unwrap();
+    assert!(
+        rep.problems
+            .iter()
+            .any(|p| p.contains("directory format 5")),
+        "{:?}",
+        rep.problems
+    );
+    assert_eq!(std::fs::read(dir.join("MANIFEST")).unwrap(), manifest);
+    let store = open_page_store(&RealFs, &dir.join(PAGE_STORE_FILE), 4 << 20).unwrap();
+    assert_eq!(
+        layout::store_format(&*store.snapshot().unwrap()).unwrap(),
+        1
+    );
+    drop(store);
+
+    let clock = ManualClock::new(T0 + 1000);
+    let mut db = Database::open(&dir, options(&clock)).unwrap();
+    let (m, format) = read_manifest_format(&RealFs, &dir).unwrap().unwrap();
+    assert_eq!(
+        (format, m.migrated_from, m.paged),
+        (PAGED_DIR_FORMAT, Some(5), true)
+    );
+    assert_fixture_region(&db);
+
+    // It goes on as a format-6 region: writes, a checkpoint, a reopen.
+    db.put_row(
+        "users",
+        PrimaryKey::new([("uid", 9)]),
+        vec![Column::new("name", "nine")],
+        Condition::ignore(),
+    )
+    .unwrap();
+    db.close().unwrap();
+    let db = Database::open(&dir, options(&clock)).unwrap();
+    assert_eq!(name(&db, 9).as_deref(), Some("nine"));
+    assert_eq!(name(&db, 7).as_deref(), Some("seven"));
+    assert_eq!(db.changes_since(0, 1).unwrap().records[0].cursor, 1502);
+    assert_eq!(db.next_cursor().unwrap(), 2508);
+    drop(db);
+    let rep = tablesync::client::offline::check_dir(&dir).unwrap();
+    assert!(rep.is_ok(), "{rep:?}");
+    assert_eq!(rep.log_records, 2508 - 1502);
+}
+
+/// A crash after the store's migration commit but before the manifest
+/// said format 6: the next open finds the store migrated (its format
+/// mark) and only rewrites the manifest.
+#[test]
+fn a_migration_interrupted_before_the_manifest_completes_on_the_next_open() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("eu");
+    unpack(&dir);
+    let store = open_page_store(&RealFs, &dir.join(PAGE_STORE_FILE), 4 << 20).unwrap();
+    assert!(layout::migrate(&*store).unwrap(), "format 1 is rewritten");
+    assert!(
+        !layout::migrate(&*store).unwrap(),
+        "a second run changes nothing"
+    );
+    drop(store);
+    assert_eq!(read_manifest_format(&RealFs, &dir).unwrap().unwrap().1, 5);
+
+    let db = Database::open(&dir, options(&ManualClock::new(T0 + 1000))).unwrap();
+    assert_eq!(
+        read_manifest_format(&RealFs, &dir).unwrap().unwrap().1,
+        PAGED_DIR_FORMAT
+    );
+    assert_fixture_region(&db);
+}
+
+fn schema() -> TableSchema {
+    TableSchema::new("t", vec![PkColumn::new("k", PkType::Integer)])
+}
+
+fn put(db: &mut Database, k: i64) {
+    db.put_row(
+        "t",
+        PrimaryKey::new([("k", k)]),
+        vec![Column::new("v", format!("value {k}"))],
+        Condition::ignore(),
+    )
+    .unwrap();
+}
+
+/// `(first cursor, records)` of every chunk in the store's log.
+fn chunks(store: &dyn KvStore) -> Vec<(u64, usize)> {
+    let snap = store.snapshot().unwrap();
+    let mut out = Vec::new();
+    snap.range(Space::Log, &[], None, &mut |k, v| {
+        let c = LogChunk::decode(k, v)?;
+        out.push((c.first, c.records.len()));
+        Ok(ControlFlow::Continue(()))
+    })
+    .unwrap();
+    out
+}
+
+#[test]
+fn the_log_is_stored_in_chunks_that_retention_trims() {
+    let tmp = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(T0);
+    let mut db = Database::open(tmp.path(), options(&clock)).unwrap();
+    db.create_table(schema()).unwrap();
+    for k in 0..3000 {
+        put(&mut db, k);
+    }
+    db.checkpoint().unwrap();
+    for k in 0..10 {
+        put(&mut db, k);
+    }
+    db.close().unwrap();
+    let path = tmp.path().join(PAGE_STORE_FILE);
+    let store = open_page_store(&RealFs, &path, 4 << 20).unwrap();
+    // Cursor 1 is the table's creation; chunks end at multiples of 1,024
+    // and where a checkpoint ended.
+    assert_eq!(
+        chunks(&*store),
+        [(1, 1023), (1024, 1024), (2048, 953), (3001, 10)]
+    );
+    drop(store);
+
+    let mut db = Database::open(tmp.path(), options(&clock)).unwrap();
+    db.set_retention(Retention {
+        max_records: Some(1500),
+        max_age_ms: None,
+    })
+    .unwrap();
+    put(&mut db, 1);
+    let first = db.changes_since(0, 1).unwrap().records[0].cursor;
+    assert!(first > 1024 && first % LOG_CHUNK_RECORDS != 0, "{first}");
+    let next = db.next_cursor().unwrap();
+    db.close().unwrap();
+    let store = open_page_store(&RealFs, &path, 4 << 20).unwrap();
+    let stored = chunks(&*store);
+    // The chunk retention cut into starts at the first record kept.
+    assert_eq!(stored[0], (first, (2048 - first) as usize));
+    assert_eq!(stored.iter().map(|c| c.1 as u64).sum::<u64>(), next - first);
+    drop(store);
+    let db = Database::open(tmp.path(), options(&clock)).unwrap();
+    assert_eq!(db.changes_since(0, 1).unwrap().records[0].cursor, first);
+    assert_eq!(db.changes_since(first - 1, 1).unwrap_err().code(), "LogGap");
+}
+
+/// Damage to a `meta` or `index` value — a flipped byte, or a value moved
+/// under another key — is `CorruptData` on open, never a region read wrong.
+#[test]
+fn a_damaged_meta_or_index_value_is_corrupt_data() {
+    let tmp = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(T0);
+    let mut db = Database::open(tmp.path(), options(&clock)).unwrap();
+    db.create_table(schema()).unwrap();
+    for k in 0..2000 {
+        put(&mut db, k);
+    }
+    db.close().unwrap();
+    let path = tmp.path().join(PAGE_STORE_FILE);
+    let good = std::fs::read(&path).unwrap();
+    let entries = |space: Space| {
+        let store = open_page_store(&RealFs, &path, 4 << 20).unwrap();
+        let mut out = Vec::new();
+        store
+            .snapshot()
+            .unwrap()
+            .range(space, &[], None, &mut |k, v| {
+                out.push((k.to_vec(), v.to_vec()));
+                Ok(ControlFlow::Continue(()))
+            })
+            .unwrap();
+        out
+    };
+    let index = entries(Space::Index);
+    assert!(index.len() > 2, "{}", index.len());
+    let mut damages: Vec<(&str, Space, Vec<u8>, Vec<u8>)> = Vec::new();
+    for (k, v) in entries(Space::Meta) {
+        let mut flipped = v.clone();
+        flipped[v.len() / 2] ^= 0x10;
+        let name = String::from_utf8(k.clone()).unwrap();
+        if name != "format" {
+            damages.push(("a meta value flipped", Space::Meta, k, flipped));
+        }
+    }
+    let mut flipped = index[1].1.clone();
+    flipped[3] ^= 1;
+    damages.push((
+        "an index value flipped",
+        Space::Index,
+        index[1].0.clone(),
+        flipped,
+    ));
+    // Page 2's id under page 1's fence: well formed, but not its entry.
+    damages.push((
+        "an index value moved",
+        Space::Index,
+        index[1].0.clone(),
+        index[2].1.clone(),
+    ));
+    for (what, space, key, value) in damages {
+        std::fs::write(&path, &good).unwrap();
+        let store = open_page_store(&RealFs, &path, 4 << 20).unwrap();
+        let mut batch = KvBatch::default();
+        batch.put(space, key, value);
+        store.commit(&batch, true).unwrap();
+        drop(store);
+        let e = Database::open(tmp.path(), options(&clock)).unwrap_err();
+        assert_eq!(e.code(), "CorruptData", "{what}: {e}");
+    }
+    std::fs::write(&path, &good).unwrap();
+    let db = Database::open(tmp.path(), options(&clock)).unwrap();
+    let row = db.get_row("t", &PrimaryKey::new([("k", 1999)]), &GetOptions::default());
+    assert!(row.unwrap().is_some());
+}
