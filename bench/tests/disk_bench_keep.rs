@@ -9,7 +9,13 @@ use std::process::Command;
 /// printed table (stdout).
 fn run(keep: &Path, scratch: &Path) -> (String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_disk-bench"))
-        .args(["--rows", "2000", "--engines", "tablesync-paged,sqlite", "--no-plot"])
+        .args([
+            "--rows",
+            "2000",
+            "--engines",
+            "tablesync-paged,sqlite",
+            "--no-plot",
+        ])
         .arg("--dir")
         .arg(scratch)
         .arg("--keep")
@@ -42,7 +48,10 @@ fn a_kept_data_set_is_reused_with_its_load_figures() {
             second.contains(&format!("2000 rows, {engine}: reusing")),
             "{second}"
         );
-        assert!(!second.contains(&format!("2000 rows, {engine}: load")), "{second}");
+        assert!(
+            !second.contains(&format!("2000 rows, {engine}: load")),
+            "{second}"
+        );
     }
     for (engine, marker) in ["tablesync-paged", "sqlite"].iter().zip(markers) {
         let dir = keep.join(format!("{engine}-2000"));

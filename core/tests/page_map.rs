@@ -18,6 +18,10 @@ use tablesync::Error;
 #[derive(Debug, Default)]
 struct Store {
     pages: Mutex<HashMap<u64, Vec<u8>>>,
+    /// Row entries by page id and row key (rows changed since the page was
+    /// stored whole).
+    rows: Mutex<BTreeMap<(u64, Box<[u8]>), Vec<u8>>>,
+    /// Fence → page id.
     index: Mutex<BTreeMap<Box<[u8]>, u64>>,
     /// Loads served (page faults).
     loads: Mutex<usize>,
@@ -33,6 +37,21 @@ impl PageSource for Store {
             .cloned()
             .ok_or_else(|| Error::corrupt(format!("no page {id}")))
     }
+
+    fn rows(
+        &self,
+        id: u64,
+        f: &mut dyn FnMut(&[u8], &[u8]) -> tablesync::Result<()>,
+    ) -> tablesync::Result<()> {
+        let rows = self.rows.lock().unwrap();
+        for ((_, key), entry) in rows
+            .range((id, Box::<[u8]>::default())..)
+            .take_while(|((p, _), _)| *p == id)
+        {
+            f(key, entry)?;
+        }
+        Ok(())
+    }
 }
 
 impl Store {
@@ -40,7 +59,15 @@ impl Store {
     fn flush(&self, map: &mut PageMap) {
         let flush = map.flush();
         let mut pages = self.pages.lock().unwrap();
+        let mut rows = self.rows.lock().unwrap();
         let mut index = self.index.lock().unwrap();
+        let gone: Vec<u64> = flush
+            .dropped
+            .iter()
+            .map(|(_, id)| *id)
+            .chain(flush.cleared.iter().copied())
+            .collect();
+        rows.retain(|(id, _), _| !gone.contains(id));
         for (fence, id) in &flush.dropped {
             pages.remove(id);
             if index.get(fence) == Some(id) {
@@ -50,6 +77,16 @@ impl Store {
         for (fence, id, bytes) in flush.pages {
             pages.insert(id, bytes);
             index.insert(fence, id);
+        }
+        for page in flush.rows {
+            assert!(
+                pages.contains_key(&page.id),
+                "row entries of a page never stored"
+            );
+            for (key, entry) in page.rows {
+                rows.insert((page.id, key), entry);
+            }
+            assert_eq!(index.get(&page.fence), Some(&page.id));
         }
         map.flushed();
         assert!(!map.is_dirty());
@@ -544,4 +581,89 @@ fn decoding_into_used_buffers_matches_a_fresh_decode() {
         "CorruptData"
     );
     assert!(leaf.is_empty());
+}
+
+/// A page that changed only in some rows is stored as those rows' entries
+/// (the page itself stays as stored); a fault applies them, after an
+/// eviction and after re-attaching from the store alone. Past
+/// `ROW_ENTRIES_MAX` entries, or on a structural change, the page is
+/// stored whole again and its entries go.
+#[test]
+fn changed_rows_are_stored_as_entries_and_faulted_back() {
+    use tablesync::engine::pages::ROW_ENTRIES_MAX;
+    let store = Arc::new(Store::default());
+    let mut map = loaded(20_000, 90);
+    map.set_source(store.clone());
+    store.flush(&mut map);
+    let set = |map: &mut PageMap, k: u32, state: &[u8]| {
+        map.set(
+            &k.to_be_bytes(),
+            NewRow {
+                digest: Some([7; 32]),
+                state,
+                state_id: 99,
+            },
+            |_| {},
+        )
+        .unwrap();
+    };
+    // Rows 100 and 101 replaced (one page), 5,000 removed, 7,000.5 added
+    // (a key between two rows: 7000 ‖ 00).
+    set(&mut map, 100, b"new 100");
+    set(&mut map, 101, b"new 101");
+    map.remove(&5_000u32.to_be_bytes(), |_| {}).unwrap();
+    let between = [&7_000u32.to_be_bytes()[..], &[0]].concat();
+    map.set(
+        &between,
+        NewRow {
+            digest: None,
+            state: b"between",
+            state_id: 5,
+        },
+        |_| {},
+    )
+    .unwrap();
+    let flush = map.flush();
+    assert!(flush.pages.is_empty(), "no page stored whole");
+    assert_eq!(flush.rows.len(), 3);
+    assert_eq!(flush.rows.iter().map(|p| p.rows.len()).sum::<usize>(), 4);
+    store.flush(&mut map);
+    let check = |map: &PageMap| {
+        assert_eq!(map.get(&100u32.to_be_bytes()).unwrap().state, b"new 100");
+        assert_eq!(map.get(&101u32.to_be_bytes()).unwrap().state, b"new 101");
+        assert!(map.get(&5_000u32.to_be_bytes()).is_none());
+        let b = map.get(&between).unwrap();
+        assert_eq!((b.state, b.state_id, b.digest), (&b"between"[..], 5, None));
+        assert_eq!(map.iter().count(), 20_000);
+        map.check().unwrap();
+    };
+    map.evict(0);
+    assert_eq!(map.resident_bytes(), 0);
+    check(&map);
+    let index: Vec<_> = store
+        .index
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(f, id)| (f.clone(), *id))
+        .collect();
+    let with_entries: std::collections::BTreeSet<u64> =
+        store.rows.lock().unwrap().keys().map(|(p, _)| *p).collect();
+    assert_eq!(with_entries.len(), 3);
+    let mut map = PageMap::attach(store.clone(), index, 20_000).unwrap();
+    check(&map);
+
+    // More changed rows in the page of row 100 than it may keep as
+    // entries: it is stored whole, and its entries go.
+    for k in 102..102 + ROW_ENTRIES_MAX as u32 {
+        set(&mut map, k, b"again");
+    }
+    let flush = map.flush();
+    assert_eq!((flush.pages.len(), flush.cleared.len()), (1, 1));
+    let id = flush.cleared[0];
+    store.flush(&mut map);
+    assert!(store.rows.lock().unwrap().keys().all(|(p, _)| *p != id));
+    map.evict(0);
+    check(&map);
+    assert_eq!(map.get(&105u32.to_be_bytes()).unwrap().state, b"again");
 }

@@ -81,6 +81,10 @@ impl PageSource for TablePages {
             table: self.table,
         }))
     }
+
+    fn rows(&self, id: u64, f: &mut dyn FnMut(&[u8], &[u8]) -> Result<()>) -> Result<()> {
+        read_rows(&*self.reader.current(), self.table, id, f)
+    }
 }
 
 /// One table's pages as one commit of the store holds them (what a read
@@ -103,6 +107,10 @@ impl PageSource for PinnedPages {
 
     fn read(&self, id: u64, f: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<()> {
         read_page(&*self.snapshot, self.table, id, f)
+    }
+
+    fn rows(&self, id: u64, f: &mut dyn FnMut(&[u8], &[u8]) -> Result<()>) -> Result<()> {
+        read_rows(&*self.snapshot, self.table, id, f)
     }
 }
 
@@ -128,6 +136,53 @@ fn read_page(
             "page store: table {table} has no page {id}"
         )))
     }
+}
+
+/// The row entries stored for page `id` of table `table` in `snapshot`
+/// (`rows` space; keys: the page's key ‖ the row key), each handed to `f`
+/// as (row key, entry).
+fn read_rows(
+    snapshot: &dyn KvSnapshot,
+    table: u32,
+    id: u64,
+    f: &mut dyn FnMut(&[u8], &[u8]) -> Result<()>,
+) -> Result<()> {
+    let (from, to) = rows_range(table, id);
+    snapshot.range(Space::Rows, &from, to.as_deref(), &mut |k, v| {
+        f(&k[PAGE_KEY_LEN..], v)?;
+        Ok(ControlFlow::Continue(()))
+    })
+}
+
+/// Bytes of a page's key (table number ‖ page id).
+const PAGE_KEY_LEN: usize = 12;
+
+/// The keys of page `id`'s row entries: from its page key to the next
+/// page id's (`None`: past the last one).
+fn rows_range(table: u32, id: u64) -> (Vec<u8>, Option<Vec<u8>>) {
+    let from = page_key(table, id);
+    let to = match id.checked_add(1) {
+        Some(next) => Some(page_key(table, next)),
+        None => table.checked_add(1).map(|t| t.to_be_bytes().to_vec()),
+    };
+    (from, to)
+}
+
+/// Remove every row entry stored for page `id` of table `table`.
+fn remove_rows(snapshot: &dyn KvSnapshot, batch: &mut KvBatch, table: u32, id: u64) -> Result<()> {
+    let (from, to) = rows_range(table, id);
+    scan(snapshot, Space::Rows, &from, to.as_deref(), |k, _| {
+        batch.remove(Space::Rows, k);
+        Ok(())
+    })
+}
+
+/// The page id an index entry's (sealed) value holds.
+fn read_index_value(key: &[u8], sealed: &[u8]) -> Result<u64> {
+    layout::unseal(Space::Index, key, sealed)?
+        .try_into()
+        .map(u64::from_be_bytes)
+        .map_err(|_| Error::corrupt("page store: a damaged index entry"))
 }
 
 /// The change log's records as one commit of the store holds them.
@@ -343,11 +398,7 @@ impl Database {
                 &from,
                 (number < u32::MAX).then_some(to),
                 |k, v| {
-                    let id = u64::from_be_bytes(
-                        layout::unseal(Space::Index, k, v)?
-                            .try_into()
-                            .map_err(|_| Error::corrupt("page store: a damaged index entry"))?,
-                    );
+                    let id = read_index_value(k, v)?;
                     index.push((k[4..].into(), id));
                     Ok(())
                 },
@@ -458,7 +509,7 @@ impl Database {
         for number in gone {
             let to = (u64::from(number) + 1).to_be_bytes();
             let to = (number < u32::MAX).then_some(&to[4..]);
-            for space in [Space::Index, Space::Pages] {
+            for space in [Space::Index, Space::Pages, Space::Rows] {
                 scan(&*snap, space, &number.to_be_bytes(), to, |k, _| {
                     batch.remove(space, k);
                     Ok(())
@@ -485,13 +536,26 @@ impl Database {
             let flush = t.page_map().flush();
             for (fence, id) in &flush.dropped {
                 batch.remove(Space::Pages, page_key(number, *id));
+                remove_rows(&*snap, &mut batch, number, *id)?;
                 batch.remove(Space::Index, index_key(number, fence));
+            }
+            for id in &flush.cleared {
+                remove_rows(&*snap, &mut batch, number, *id)?;
             }
             for (fence, id, bytes) in flush.pages {
                 batch.put(Space::Pages, page_key(number, id), bytes);
                 let key = index_key(number, &fence);
                 let value = layout::seal(&key, &id.to_be_bytes());
                 batch.put(Space::Index, key, value);
+            }
+            // Pages that changed only in some rows: those rows' entries
+            // (the page and its index entry stay as stored).
+            for page in flush.rows {
+                for (row_key, entry) in page.rows {
+                    let mut key = page_key(number, page.id);
+                    key.extend_from_slice(&row_key);
+                    batch.put(Space::Rows, key, entry);
+                }
             }
             put_varint(&mut list, u64::from(number));
             put_schema(&mut list, &t.schema);

@@ -163,3 +163,81 @@ fn decode_parts(bytes: &[u8], leaf: &mut Leaf) -> Result<()> {
     }
     Ok(())
 }
+
+/// Version byte of a page's row entry.
+pub const ROW_ENTRY_VERSION: u8 = 1;
+/// Flag of a row entry that holds a row (clear: the key was removed).
+const PRESENT: u8 = 2;
+
+/// A row entry: what a checkpoint stores for one row of a page that
+/// changed only in some rows (the page itself is not rewritten; a fault
+/// applies its entries to it). `row` is the row now under `key`, `None`
+/// when the key was removed (FORMAT.md §12 "Page store").
+///
+/// ```text
+/// u8      version = 1
+/// u8      flags (bit 0: the row exists, has a digest; bit 1: a row is present)
+/// if present:  u64 LE state id ‖ [32-byte digest if it exists] ‖ state
+/// u32 LE  CRC of the row key and every byte before it
+/// ```
+pub fn encode_row_entry(key: &[u8], row: Option<super::pages::StoredRow<'_>>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(48 + row.map_or(0, |r| r.state.len()));
+    out.push(ROW_ENTRY_VERSION);
+    match row {
+        None => out.push(0),
+        Some(r) => {
+            out.push(PRESENT | if r.digest.is_some() { EXISTS } else { 0 });
+            out.extend_from_slice(&r.state_id.to_le_bytes());
+            if let Some(d) = r.digest {
+                out.extend_from_slice(d);
+            }
+            out.extend_from_slice(r.state);
+        }
+    }
+    let mut h = crc32fast::Hasher::new();
+    h.update(key);
+    h.update(&out);
+    out.extend_from_slice(&h.finalize().to_le_bytes());
+    out
+}
+
+/// Decode a row entry stored for `key`, checking its CRC: the row it holds
+/// (`None`: the key was removed).
+pub fn decode_row_entry<'a>(
+    key: &[u8],
+    bytes: &'a [u8],
+) -> Result<Option<super::pages::NewRow<'a>>> {
+    let bad = |why: &str| Error::corrupt(format!("page row entry: {why}"));
+    let n = bytes.len().checked_sub(4).ok_or_else(|| bad("truncated"))?;
+    let (body, crc) = bytes.split_at(n);
+    let mut h = crc32fast::Hasher::new();
+    h.update(key);
+    h.update(body);
+    if h.finalize().to_le_bytes() != crc {
+        return Err(bad("checksum mismatch"));
+    }
+    let mut r = Reader::new(body, "page row entry");
+    if r.u8()? != ROW_ENTRY_VERSION {
+        return Err(bad("unknown version"));
+    }
+    let flags = r.u8()?;
+    if flags & !(PRESENT | EXISTS) != 0 || flags == EXISTS {
+        return Err(bad("unknown flags"));
+    }
+    if flags & PRESENT == 0 {
+        r.finish()?;
+        return Ok(None);
+    }
+    let state_id = r.u64_le()?;
+    let digest = if flags & EXISTS != 0 {
+        Some(r.take(32)?.try_into().map_err(|_| bad("digest"))?)
+    } else {
+        None
+    };
+    let state = r.take(r.remaining())?;
+    Ok(Some(super::pages::NewRow {
+        digest,
+        state,
+        state_id,
+    }))
+}

@@ -16,11 +16,17 @@ use crate::model::error::{Error, Result};
 use crate::model::row_state::RowState;
 use std::collections::BTreeMap;
 use std::ops::Bound;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// Bytes of keys and states a leaf page holds before it splits.
 pub const PAGE_BYTES: usize = 8 * 1024;
+
+/// Row entries a stored page may have (rows changed since it was last
+/// stored whole, stored one by one by checkpoints) before a checkpoint
+/// stores it whole again: a checkpoint costs the rows that changed, and a
+/// fault applies at most this many entries to the page it reads.
+pub const ROW_ENTRIES_MAX: usize = 8;
 
 /// A row as held, borrowed from its page: its digest (if it exists), its
 /// encoded state and its state id.
@@ -425,6 +431,14 @@ pub trait PageSource: Send + Sync + std::fmt::Debug {
     fn pinned(&self) -> Option<Arc<dyn PageSource>> {
         None
     }
+    /// Hand each row entry stored for page `id` to `f` as (row key,
+    /// entry), in key order: rows that changed since the page was stored
+    /// whole ([`super::page_codec::encode_row_entry`]). A source that
+    /// stores none has none.
+    fn rows(&self, id: u64, f: &mut dyn FnMut(&[u8], &[u8]) -> Result<()>) -> Result<()> {
+        let _ = (id, f);
+        Ok(())
+    }
 }
 
 /// An empty page, lent out for a page that could not be read back (the
@@ -448,6 +462,13 @@ struct PageRef {
     /// Whether the page differs from its stored copy (always true for a
     /// page never stored): a dirty page is never evicted.
     dirty: bool,
+    /// Of a dirty page: the keys of the rows that changed since it was
+    /// stored, when nothing else changed (the next flush stores their row
+    /// entries); `None`: it is stored whole.
+    rows: Option<Vec<Box<[u8]>>>,
+    /// Row entries stored for the page since it was stored whole, as
+    /// counted when it was last read back (so exact while it is resident).
+    entries: AtomicU32,
     /// Set by every read of the page, cleared by the eviction clock.
     used: AtomicBool,
 }
@@ -458,6 +479,8 @@ impl Clone for PageRef {
             leaf: self.leaf.clone(),
             id: self.id,
             dirty: self.dirty,
+            rows: self.rows.clone(),
+            entries: AtomicU32::new(self.entries.load(Ordering::Relaxed)),
             used: AtomicBool::new(self.used.load(Ordering::Relaxed)),
         }
     }
@@ -469,6 +492,8 @@ impl PageRef {
             leaf: OnceLock::from(Arc::new(leaf)),
             id,
             dirty: true,
+            rows: None,
+            entries: AtomicU32::new(0),
             used: AtomicBool::new(true),
         }
     }
@@ -476,7 +501,7 @@ impl PageRef {
     /// The leaf, read back from `source` if it is not resident.
     fn resident(&mut self, source: &Source, cache: &Cache) -> Result<&mut Arc<Leaf>> {
         if self.leaf.get().is_none() {
-            let leaf = load(source, self.id, cache.take_spare())?;
+            let leaf = load(source, self.id, &self.entries, cache.take_spare())?;
             cache.faulted(leaf.allocated());
             let _ = self.leaf.set(leaf);
         }
@@ -496,6 +521,7 @@ impl PageRef {
         let current = self.resident(source, cache)?;
         let before = current.allocated();
         self.dirty = true;
+        self.rows = None;
         let leaf = Arc::make_mut(
             self.leaf
                 .get_mut()
@@ -503,6 +529,34 @@ impl PageRef {
         );
         let out = f(leaf);
         cache.resized(before, leaf.allocated());
+        Ok(out)
+    }
+
+    /// [`write`](Self::write) that changes only the row under `key`: with
+    /// a page store, the next flush may store that row's entry rather than
+    /// the page (while the page has at most [`ROW_ENTRIES_MAX`] of them).
+    fn write_row<T>(
+        &mut self,
+        source: &Source,
+        cache: &Cache,
+        key: &[u8],
+        f: impl FnOnce(&mut Leaf) -> T,
+    ) -> Result<T> {
+        let rows = if self.dirty {
+            self.rows.take()
+        } else {
+            Some(Vec::new())
+        };
+        let out = self.write(source, cache, f)?;
+        self.rows = rows
+            .filter(|_| source.source.is_some())
+            .and_then(|mut keys| {
+                if !keys.iter().any(|k| **k == *key) {
+                    keys.push(key.into());
+                }
+                let stored = self.entries.load(Ordering::Relaxed) as usize;
+                (stored + keys.len() <= ROW_ENTRIES_MAX).then_some(keys)
+            });
         Ok(out)
     }
 }
@@ -599,8 +653,9 @@ impl Clone for Source {
 }
 
 /// Read page `id` back from `source`, decoded into `into`'s buffers
-/// (an unshared page: a spare one, or a new one).
-fn load(source: &Source, id: u64, mut into: Arc<Leaf>) -> Result<Arc<Leaf>> {
+/// (an unshared page: a spare one, or a new one), with the row entries
+/// stored for it since applied (their number goes to `entries`).
+fn load(source: &Source, id: u64, entries: &AtomicU32, mut into: Arc<Leaf>) -> Result<Arc<Leaf>> {
     source.loads.fetch_add(1, Ordering::Relaxed);
     let source = source.pin.get().or(source.source.as_ref()).ok_or_else(|| {
         Error::corrupt(format!(
@@ -616,6 +671,20 @@ fn load(source: &Source, id: u64, mut into: Arc<Leaf>) -> Result<Arc<Leaf>> {
         super::page_codec::decode_leaf_into(bytes, leaf)
             .map_err(|e| Error::corrupt(format!("page {id}: {}", e.message())))
     })?;
+    let mut n = 0;
+    source.rows(id, &mut |key, bytes| {
+        let row = super::page_codec::decode_row_entry(key, bytes)
+            .map_err(|e| Error::corrupt(format!("page {id}: {}", e.message())))?;
+        match (leaf.search(key), row) {
+            (Ok(i), Some(r)) => leaf.replace(i, &r),
+            (Err(i), Some(r)) => leaf.insert(i, key, &r),
+            (Ok(i), None) => leaf.remove(i),
+            (Err(_), None) => {}
+        }
+        n += 1;
+        Ok(())
+    })?;
+    entries.store(n, Ordering::Relaxed);
     Ok(into)
 }
 
@@ -685,11 +754,28 @@ pub type SharedRow = (Arc<Leaf>, u32);
 /// its index ([`PageMap::flush`]).
 #[derive(Clone, Debug, Default)]
 pub struct PageFlush {
-    /// Pages to store: fence, id and encoding.
+    /// Pages to store whole: fence, id and encoding.
     pub pages: Vec<(Box<[u8]>, u64, Vec<u8>)>,
+    /// Of `pages`, those that had row entries stored: the store removes
+    /// them (the page now holds their rows).
+    pub cleared: Vec<u64>,
+    /// Pages that changed only in some rows: their row entries to store
+    /// (the page stays as stored).
+    pub rows: Vec<PageRows>,
     /// Pages removed: fence and id (a fence may come back with a new page,
-    /// listed in `pages`).
+    /// listed in `pages`); their row entries go too.
     pub dropped: Vec<(Box<[u8]>, u64)>,
+}
+
+/// The row entries a flush stores for one page ([`PageFlush::rows`]).
+#[derive(Clone, Debug, Default)]
+pub struct PageRows {
+    /// The page's fence.
+    pub fence: Box<[u8]>,
+    /// The page's id.
+    pub id: u64,
+    /// Each changed row's key and entry ([`super::page_codec::encode_row_entry`]).
+    pub rows: Vec<(Box<[u8]>, Vec<u8>)>,
 }
 
 impl PageMap {
@@ -727,6 +813,8 @@ impl PageMap {
                 leaf: OnceLock::new(),
                 id,
                 dirty: false,
+                rows: None,
+                entries: AtomicU32::new(0),
                 used: AtomicBool::new(false),
             };
             entries.push((fence, page));
@@ -797,7 +885,12 @@ impl PageMap {
         if let Some(leaf) = page.leaf.get() {
             return leaf;
         }
-        match load(&self.source, page.id, self.cache.take_spare()) {
+        match load(
+            &self.source,
+            page.id,
+            &page.entries,
+            self.cache.take_spare(),
+        ) {
             Ok(leaf) => {
                 let bytes = leaf.allocated();
                 // A concurrent reader may have faulted the page in first.
@@ -942,7 +1035,7 @@ impl PageMap {
         let fence = fence.clone();
         let over = |leaf: &mut Leaf| leaf.data.len() > PAGE_BYTES && leaf.len() > 1;
         let over = match found {
-            Ok(i) => page.write(source, cache, |leaf| {
+            Ok(i) => page.write_row(source, cache, key, |leaf| {
                 leaf.replace(i, &row);
                 over(leaf)
             })?,
@@ -962,7 +1055,7 @@ impl PageMap {
                     self.len += 1;
                     return Ok(true);
                 }
-                page.write(source, cache, |leaf| {
+                page.write_row(source, cache, key, |leaf| {
                     leaf.insert(i, key, &row);
                     over(leaf)
                 })?
@@ -993,6 +1086,7 @@ impl PageMap {
                 continue;
             }
             page.dirty = true;
+            page.rows = None;
             let before = leaf.allocated();
             let leaf = Arc::make_mut(leaf);
             let at = leaf.split_point();
@@ -1026,7 +1120,7 @@ impl PageMap {
         };
         old(current.entry(i).1);
         let fence = fence.clone();
-        let small = page.write(source, cache, |leaf| {
+        let small = page.write_row(source, cache, key, |leaf| {
             leaf.remove(i);
             leaf.data.len() < PAGE_BYTES / 4
         })?;
@@ -1186,25 +1280,49 @@ impl PageMap {
     /// flush. Nothing is marked: call [`flushed`](Self::flushed) once the
     /// flush is stored (a failed store changes nothing).
     pub fn flush(&self) -> PageFlush {
-        PageFlush {
-            pages: self
-                .index
-                .iter()
-                .filter(|(_, p)| p.dirty)
-                .filter_map(|(f, p)| {
-                    let leaf = p.leaf.get()?;
-                    Some((f.clone(), p.id, super::page_codec::encode_leaf(leaf)))
-                })
-                .collect(),
+        let mut out = PageFlush {
             dropped: self.dropped.clone(),
+            ..PageFlush::default()
+        };
+        for (fence, page) in self.index.iter().filter(|(_, p)| p.dirty) {
+            let Some(leaf) = page.leaf.get() else {
+                continue;
+            };
+            let entries = page.entries.load(Ordering::Relaxed);
+            match &page.rows {
+                Some(keys) => out.rows.push(PageRows {
+                    fence: fence.clone(),
+                    id: page.id,
+                    rows: keys
+                        .iter()
+                        .map(|k| {
+                            let row = leaf.search(k).ok().map(|i| leaf.entry(i).1);
+                            (k.clone(), super::page_codec::encode_row_entry(k, row))
+                        })
+                        .collect(),
+                }),
+                None => {
+                    if entries > 0 {
+                        out.cleared.push(page.id);
+                    }
+                    let bytes = super::page_codec::encode_leaf(leaf);
+                    out.pages.push((fence.clone(), page.id, bytes));
+                }
+            }
         }
+        out
     }
 
     /// The last [`flush`](Self::flush) is stored (no write came between):
     /// its pages are clean (evictable) from now on.
     pub fn flushed(&mut self) {
         self.dropped.clear();
-        for page in self.index.values_mut() {
+        for page in self.index.values_mut().filter(|p| p.dirty) {
+            let stored = page.entries.get_mut();
+            *stored = match page.rows.take() {
+                Some(keys) => *stored + keys.len() as u32,
+                None => 0,
+            };
             page.dirty = false;
         }
     }

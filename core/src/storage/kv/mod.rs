@@ -36,11 +36,20 @@ pub enum Space {
     Meta,
     /// Change-log records by cursor (u64 big-endian).
     Log,
+    /// Row entries of pages that changed only in some rows since they were
+    /// stored whole: table number (u32 BE) ‖ page id (u64 BE) ‖ row key.
+    Rows,
 }
 
 impl Space {
     /// Every space, in a fixed order.
-    pub const ALL: [Space; 4] = [Space::Pages, Space::Index, Space::Meta, Space::Log];
+    pub const ALL: [Space; 5] = [
+        Space::Pages,
+        Space::Index,
+        Space::Meta,
+        Space::Log,
+        Space::Rows,
+    ];
 
     /// The space's name (a file-backed store's table name).
     pub fn name(self) -> &'static str {
@@ -49,6 +58,7 @@ impl Space {
             Space::Index => "index",
             Space::Meta => "meta",
             Space::Log => "log",
+            Space::Rows => "rows",
         }
     }
 }

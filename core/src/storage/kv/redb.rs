@@ -22,6 +22,7 @@ fn slot(space: Space) -> usize {
         Space::Index => 1,
         Space::Meta => 2,
         Space::Log => 3,
+        Space::Rows => 4,
     }
 }
 
@@ -91,9 +92,36 @@ impl<V: Vfs> RedbKv<V> {
             vfs,
             path: path.to_path_buf(),
         };
-        // Every file this store made holds the four tables.
+        // Every file this store made holds the tables of the spaces it
+        // knew; one made before a space existed (`rows`: directory format
+        // 5) gets it, empty, in a durable commit.
+        store.add_missing_tables()?;
         store.snapshot()?;
         Ok(store)
+    }
+
+    /// Create the tables of spaces added after the file was made (never
+    /// the first four: a file without those is damaged).
+    fn add_missing_tables(&self) -> Result<()> {
+        let what = "adding tables to the page store";
+        guard(&self.fence, what, || {
+            let db = self.db()?;
+            let tx = db.begin_read().map_err(|e| map_err(what, e))?;
+            let missing = match tx.open_table(table(Space::Rows)) {
+                Ok(_) => false,
+                Err(redb::TableError::TableDoesNotExist(_)) => true,
+                Err(e) => return Err(map_err(what, e)),
+            };
+            drop(tx);
+            if missing {
+                let mut tx = db.begin_write().map_err(|e| map_err(what, e))?;
+                tx.set_quick_repair(true);
+                tx.open_table(table(Space::Rows))
+                    .map_err(|e| map_err(what, e))?;
+                tx.commit().map_err(|e| map_err(what, e))?;
+            }
+            Ok(())
+        })
     }
 
     /// The file's path.
@@ -149,7 +177,7 @@ impl<V: Vfs> RedbKv<V> {
                 .map_err(|e| map_err(what, e))?;
         }
         {
-            let mut tables: [Option<redb::Table<&[u8], &[u8]>>; 4] = [None, None, None, None];
+            let mut tables: [Option<redb::Table<&[u8], &[u8]>>; 5] = [None, None, None, None, None];
             for (space, key, value) in &batch.ops {
                 let t = match &mut tables[slot(*space)] {
                     Some(t) => t,
@@ -233,7 +261,7 @@ impl<V: Vfs> Drop for RedbKv<V> {
 
 /// A read transaction of a [`RedbKv`].
 struct RedbSnapshot {
-    tables: [ReadOnlyTable<&'static [u8], &'static [u8]>; 4],
+    tables: [ReadOnlyTable<&'static [u8], &'static [u8]>; 5],
     fence: Arc<Fence>,
 }
 
@@ -304,6 +332,7 @@ impl<V: Vfs> KvStore for RedbKv<V> {
                 open(Space::Index)?,
                 open(Space::Meta)?,
                 open(Space::Log)?,
+                open(Space::Rows)?,
             ];
             Ok(Arc::new(RedbSnapshot {
                 tables,
