@@ -11,8 +11,13 @@ use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 use std::sync::{Arc, Mutex};
 use tablesync::engine::page_codec::{decode_leaf, encode_leaf};
-use tablesync::engine::pages::{page_rows, Leaf, NewRow, PageMap, PageSource, PAGE_BYTES};
+use tablesync::engine::pages::{
+    page_rows, Leaf, NewRow, PageMap, PageSource, RowEntries, PAGE_BYTES,
+};
 use tablesync::Error;
+
+/// A row entry's place: page id and row key.
+type EntryKey = (u64, Box<[u8]>);
 
 /// A page store in memory: encoded pages by id, and the index of fences.
 #[derive(Debug, Default)]
@@ -20,7 +25,7 @@ struct Store {
     pages: Mutex<HashMap<u64, Vec<u8>>>,
     /// Row entries by page id and row key (rows changed since the page was
     /// stored whole).
-    rows: Mutex<BTreeMap<(u64, Box<[u8]>), Vec<u8>>>,
+    rows: Mutex<BTreeMap<EntryKey, Vec<u8>>>,
     /// Fence → page id.
     index: Mutex<BTreeMap<Box<[u8]>, u64>>,
     /// Loads served (page faults).
@@ -38,11 +43,7 @@ impl PageSource for Store {
             .ok_or_else(|| Error::corrupt(format!("no page {id}")))
     }
 
-    fn rows(
-        &self,
-        id: u64,
-        f: &mut dyn FnMut(&[u8], &[u8]) -> tablesync::Result<()>,
-    ) -> tablesync::Result<()> {
+    fn rows(&self, id: u64, f: RowEntries<'_>) -> tablesync::Result<()> {
         let rows = self.rows.lock().unwrap();
         for ((_, key), entry) in rows
             .range((id, Box::<[u8]>::default())..)

@@ -11,7 +11,7 @@ use super::snapshot::read_region_head;
 use crate::codec::buf::{put_varint, Reader};
 use crate::codec::schema::{put_schema, read_schema};
 use crate::digest::{Accumulator, TableBook};
-use crate::engine::pages::{PageMap, PageSource};
+use crate::engine::pages::{PageMap, PageSource, RowEntries};
 use crate::log::cold::LogSource;
 use crate::log::vv_codec::read_vv;
 use crate::log::ChangeLog;
@@ -82,7 +82,7 @@ impl PageSource for TablePages {
         }))
     }
 
-    fn rows(&self, id: u64, f: &mut dyn FnMut(&[u8], &[u8]) -> Result<()>) -> Result<()> {
+    fn rows(&self, id: u64, f: RowEntries<'_>) -> Result<()> {
         read_rows(&*self.reader.current(), self.table, id, f)
     }
 }
@@ -109,7 +109,7 @@ impl PageSource for PinnedPages {
         read_page(&*self.snapshot, self.table, id, f)
     }
 
-    fn rows(&self, id: u64, f: &mut dyn FnMut(&[u8], &[u8]) -> Result<()>) -> Result<()> {
+    fn rows(&self, id: u64, f: RowEntries<'_>) -> Result<()> {
         read_rows(&*self.snapshot, self.table, id, f)
     }
 }
@@ -141,12 +141,7 @@ fn read_page(
 /// The row entries stored for page `id` of table `table` in `snapshot`
 /// (`rows` space; keys: the page's key ‖ the row key), each handed to `f`
 /// as (row key, entry).
-fn read_rows(
-    snapshot: &dyn KvSnapshot,
-    table: u32,
-    id: u64,
-    f: &mut dyn FnMut(&[u8], &[u8]) -> Result<()>,
-) -> Result<()> {
+fn read_rows(snapshot: &dyn KvSnapshot, table: u32, id: u64, f: RowEntries<'_>) -> Result<()> {
     let (from, to) = rows_range(table, id);
     snapshot.range(Space::Rows, &from, to.as_deref(), &mut |k, v| {
         f(&k[PAGE_KEY_LEN..], v)?;

@@ -411,6 +411,9 @@ impl Leaf {
     }
 }
 
+/// What [`PageSource::rows`] hands each row entry to: (row key, entry).
+pub type RowEntries<'a> = &'a mut dyn FnMut(&[u8], &[u8]) -> Result<()>;
+
 /// Where pages that are not in memory are read back from: a durable
 /// region's page store. A page is loaded as its encoding
 /// ([`super::page_codec`]) by the id it was stored under.
@@ -435,7 +438,7 @@ pub trait PageSource: Send + Sync + std::fmt::Debug {
     /// entry), in key order: rows that changed since the page was stored
     /// whole ([`super::page_codec::encode_row_entry`]). A source that
     /// stores none has none.
-    fn rows(&self, id: u64, f: &mut dyn FnMut(&[u8], &[u8]) -> Result<()>) -> Result<()> {
+    fn rows(&self, id: u64, f: RowEntries<'_>) -> Result<()> {
         let _ = (id, f);
         Ok(())
     }
