@@ -710,6 +710,10 @@ pub struct PageMap {
     source: Source,
     /// Pages removed (merged away) since the last flush: fence and id.
     dropped: Vec<(Box<[u8]>, u64)>,
+    /// With a page store: the fences of pages that became dirty since the
+    /// last flush (some may have merged away since), so a flush costs the
+    /// pages that changed, not the table.
+    dirtied: Vec<Box<[u8]>>,
     /// Fence where the eviction clock resumes.
     hand: Box<[u8]>,
     /// Page reads under `&self` that failed: how many, and the last error.
@@ -726,6 +730,7 @@ impl Clone for PageMap {
             next_id: self.next_id,
             source: self.source.clone(),
             dropped: self.dropped.clone(),
+            dirtied: self.dirtied.clone(),
             hand: self.hand.clone(),
             fault: Mutex::new((0, None)),
             cache: self.cache.clone(),
@@ -830,6 +835,19 @@ impl PageMap {
     /// stays until it is stored and evicted).
     pub fn set_source(&mut self, source: Arc<dyn PageSource>) {
         self.source.source = Some(source);
+        self.dirtied = self
+            .index
+            .iter()
+            .filter(|(_, p)| p.dirty)
+            .map(|(f, _)| f.clone())
+            .collect();
+    }
+
+    /// Note that the page at `fence` became dirty (with a page store).
+    fn dirtied(&mut self, fence: &[u8], was_dirty: bool) {
+        if !was_dirty && self.source.source.is_some() {
+            self.dirtied.push(fence.into());
+        }
     }
 
     /// Where pages are read back from, when attached to a page store.
@@ -1024,11 +1042,13 @@ impl PageMap {
             let id = self.new_id();
             self.cache.resized(0, leaf.allocated());
             self.index.insert(Box::default(), PageRef::new(leaf, id));
+            self.dirtied(&[], false);
             self.len += 1;
             return Ok(true);
         };
         let cache = &self.cache;
         page.used.store(true, Ordering::Relaxed);
+        let was_dirty = page.dirty;
         let current = page.resident(source, cache)?;
         let found = current.search(key);
         let Some(new) = make(found.ok().map(|i| current.entry(i).1))? else {
@@ -1055,6 +1075,7 @@ impl PageMap {
                     let id = self.new_id();
                     self.cache.resized(0, leaf.allocated());
                     self.index.insert(key.into(), PageRef::new(leaf, id));
+                    self.dirtied(key, false);
                     self.len += 1;
                     return Ok(true);
                 }
@@ -1064,6 +1085,7 @@ impl PageMap {
                 })?
             }
         };
+        self.dirtied(&fence, was_dirty);
         if found.is_err() {
             self.len += 1;
         }
@@ -1100,6 +1122,7 @@ impl PageMap {
             let id = self.new_id();
             self.index
                 .insert(right_fence.clone(), PageRef::new(right, id));
+            self.dirtied(&right_fence, false);
             todo.push(fence);
             todo.push(right_fence);
         }
@@ -1123,10 +1146,12 @@ impl PageMap {
         };
         old(current.entry(i).1);
         let fence = fence.clone();
+        let was_dirty = page.dirty;
         let small = page.write_row(source, cache, key, |leaf| {
             leaf.remove(i);
             leaf.data.len() < PAGE_BYTES / 4
         })?;
+        self.dirtied(&fence, was_dirty);
         self.len -= 1;
         if small {
             self.merge(&fence)?;
@@ -1187,7 +1212,9 @@ impl PageMap {
         if let Some(right) = pb.leaf.get() {
             cache.resized(right.allocated(), 0);
             if let Some(pa) = self.index.get_mut(&a) {
+                let was_dirty = pa.dirty;
                 pa.write(source, cache, |leaf| leaf.append(right))?;
+                self.dirtied(&a, was_dirty);
             }
         }
         Ok(())
@@ -1252,7 +1279,10 @@ impl PageMap {
         mut changed: impl FnMut(&[u8], StoredRow<'_>, StoredRow<'_>),
     ) -> Result<()> {
         let (source, cache) = (&self.source, &self.cache);
-        for page in self.index.values_mut() {
+        for (fence, page) in self.index.iter_mut() {
+            if !page.dirty && source.source.is_some() {
+                self.dirtied.push(fence.clone());
+            }
             page.write(source, cache, |leaf| -> Result<()> {
                 for i in 0..leaf.len() {
                     let (key, old) = leaf.entry(i);
@@ -1276,7 +1306,25 @@ impl PageMap {
 
     /// Whether any page changed since the last [`flush`](Self::flush).
     pub fn is_dirty(&self) -> bool {
-        !self.dropped.is_empty() || self.index.values().any(|p| p.dirty)
+        !self.dropped.is_empty() || self.dirty_pages().next().is_some()
+    }
+
+    /// The dirty pages, by fence, in key order: with a page store those
+    /// noted since the last flush (O(pages that changed)), else all.
+    fn dirty_pages(&self) -> impl Iterator<Item = (&Box<[u8]>, &PageRef)> {
+        let noted = self.source.source.is_some().then(|| {
+            let mut fences: Vec<&[u8]> = self.dirtied.iter().map(|f| &**f).collect();
+            fences.sort_unstable();
+            fences.dedup();
+            fences
+                .into_iter()
+                .filter_map(|f| self.index.get_key_value(f))
+                .filter(|(_, p)| p.dirty)
+        });
+        let all = noted
+            .is_none()
+            .then(|| self.index.iter().filter(|(_, p)| p.dirty));
+        noted.into_iter().flatten().chain(all.into_iter().flatten())
     }
 
     /// The dirty pages, encoded, and the pages dropped since the last
@@ -1287,7 +1335,7 @@ impl PageMap {
             dropped: self.dropped.clone(),
             ..PageFlush::default()
         };
-        for (fence, page) in self.index.iter().filter(|(_, p)| p.dirty) {
+        for (fence, page) in self.dirty_pages() {
             let Some(leaf) = page.leaf.get() else {
                 continue;
             };
@@ -1320,7 +1368,21 @@ impl PageMap {
     /// its pages are clean (evictable) from now on.
     pub fn flushed(&mut self) {
         self.dropped.clear();
-        for page in self.index.values_mut().filter(|p| p.dirty) {
+        let mut fences: Vec<Box<[u8]>> = if self.source.source.is_some() {
+            std::mem::take(&mut self.dirtied)
+        } else {
+            self.index
+                .iter()
+                .filter(|(_, p)| p.dirty)
+                .map(|(f, _)| f.clone())
+                .collect()
+        };
+        fences.sort_unstable();
+        fences.dedup();
+        for f in &fences {
+            let Some(page) = self.index.get_mut(f).filter(|p| p.dirty) else {
+                continue;
+            };
             let stored = page.entries.get_mut();
             *stored = match page.rows.take() {
                 Some(keys) => *stored + keys.len() as u32,
@@ -1477,6 +1539,13 @@ impl PageMap {
         }
         if count != self.len {
             return Err(format!("len {} but {count} rows", self.len));
+        }
+        if self.source.source.is_some() {
+            for (fence, page) in &self.index {
+                if page.dirty && !self.dirtied.iter().any(|f| f == fence) {
+                    return Err(format!("dirty page at {fence:?} not noted for the flush"));
+                }
+            }
         }
         let resident: usize = self
             .index
