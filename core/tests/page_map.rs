@@ -56,6 +56,21 @@ impl PageSource for Store {
 }
 
 impl Store {
+    /// A store holding `loaded(n, value)`, and the map it was flushed from.
+    fn loaded(n: u32, value: usize) -> (Arc<Store>, PageMap) {
+        let store = Arc::new(Store::default());
+        let mut map = loaded(n, value);
+        map.set_source(store.clone());
+        store.flush(&mut map);
+        (store, map)
+    }
+
+    /// The stored index: fences and page ids, in order.
+    fn index_list(&self) -> Vec<(Box<[u8]>, u64)> {
+        let index = self.index.lock().unwrap();
+        index.iter().map(|(f, id)| (f.clone(), *id)).collect()
+    }
+
     /// Store the map's dirty pages (as a region's checkpoint would).
     fn flush(&self, map: &mut PageMap) {
         let flush = map.flush();
@@ -249,14 +264,7 @@ fn run(ops: Vec<Op>, paged: bool) {
             }
             Op::Reattach if paged => {
                 store.flush(&mut map);
-                let index: Vec<_> = store
-                    .index
-                    .lock()
-                    .unwrap()
-                    .iter()
-                    .map(|(f, id)| (f.clone(), *id))
-                    .collect();
-                map = PageMap::attach(store.clone(), index, model.len()).unwrap();
+                map = PageMap::attach(store.clone(), store.index_list(), model.len()).unwrap();
                 assert_eq!(map.stats().resident_pages, 0);
             }
             Op::Flush(_) | Op::Reattach => {}
@@ -373,18 +381,9 @@ fn loaded(n: u32, value: usize) -> PageMap {
 /// a page that cannot be read back is an error, not a wrong answer.
 #[test]
 fn attached_map_faults_in_only_what_it_reads() {
-    let store = Arc::new(Store::default());
-    let mut map = loaded(20_000, 90);
-    map.set_source(store.clone());
-    store.flush(&mut map);
+    let (store, map) = Store::loaded(20_000, 90);
     let pages = map.page_count();
-    let index: Vec<_> = store
-        .index
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|(f, id)| (f.clone(), *id))
-        .collect();
+    let index = store.index_list();
     assert_eq!(index.len(), pages);
     let mut map = PageMap::attach(store.clone(), index.clone(), 20_000).unwrap();
     assert_eq!(map.resident_bytes(), 0);
@@ -522,18 +521,8 @@ fn crc32(bytes: &[u8]) -> u32 {
 /// faults decode into them; the resident count stays exact throughout.
 #[test]
 fn evicted_buffers_are_reused_by_the_next_faults() {
-    let store = Arc::new(Store::default());
-    let mut map = loaded(20_000, 90);
-    map.set_source(store.clone());
-    store.flush(&mut map);
-    let index: Vec<_> = store
-        .index
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|(f, id)| (f.clone(), *id))
-        .collect();
-    let mut map = PageMap::attach(store.clone(), index, 20_000).unwrap();
+    let (store, _) = Store::loaded(20_000, 90);
+    let mut map = PageMap::attach(store.clone(), store.index_list(), 20_000).unwrap();
     assert_eq!(map.iter().count(), 20_000);
     let all = map.resident_bytes();
     assert!(all > 0 && map.faulted_bytes() == all);
@@ -592,10 +581,7 @@ fn decoding_into_used_buffers_matches_a_fresh_decode() {
 #[test]
 fn changed_rows_are_stored_as_entries_and_faulted_back() {
     use tablesync::engine::pages::ROW_ENTRIES_MAX;
-    let store = Arc::new(Store::default());
-    let mut map = loaded(20_000, 90);
-    map.set_source(store.clone());
-    store.flush(&mut map);
+    let (store, mut map) = Store::loaded(20_000, 90);
     let set = |map: &mut PageMap, k: u32, state: &[u8]| {
         map.set(
             &k.to_be_bytes(),
@@ -641,13 +627,7 @@ fn changed_rows_are_stored_as_entries_and_faulted_back() {
     map.evict(0);
     assert_eq!(map.resident_bytes(), 0);
     check(&map);
-    let index: Vec<_> = store
-        .index
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|(f, id)| (f.clone(), *id))
-        .collect();
+    let index = store.index_list();
     let with_entries: std::collections::BTreeSet<u64> =
         store.rows.lock().unwrap().keys().map(|(p, _)| *p).collect();
     assert_eq!(with_entries.len(), 3);

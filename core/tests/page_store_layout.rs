@@ -173,6 +173,16 @@ fn schema() -> TableSchema {
     TableSchema::new("t", vec![PkColumn::new("k", PkType::Integer)])
 }
 
+/// A region in `dir` whose table `t` got rows 0..`n`, closed.
+fn closed_with_rows(dir: &Path, clock: &ManualClock, n: i64) {
+    let mut db = Database::open(dir, options(clock)).unwrap();
+    db.create_table(schema()).unwrap();
+    for k in 0..n {
+        put(&mut db, k);
+    }
+    db.close().unwrap();
+}
+
 fn put(db: &mut Database, k: i64) {
     db.put_row(
         "t",
@@ -248,12 +258,7 @@ fn the_log_is_stored_in_chunks_that_retention_trims() {
 fn a_damaged_meta_or_index_value_is_corrupt_data() {
     let tmp = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(T0);
-    let mut db = Database::open(tmp.path(), options(&clock)).unwrap();
-    db.create_table(schema()).unwrap();
-    for k in 0..2000 {
-        put(&mut db, k);
-    }
-    db.close().unwrap();
+    closed_with_rows(tmp.path(), &clock, 2000);
     let path = tmp.path().join(PAGE_STORE_FILE);
     let good = std::fs::read(&path).unwrap();
     let entries = |space: Space| {
@@ -318,12 +323,7 @@ fn a_damaged_meta_or_index_value_is_corrupt_data() {
 fn changed_rows_are_stored_as_row_entries() {
     let tmp = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(T0);
-    let mut db = Database::open(tmp.path(), options(&clock)).unwrap();
-    db.create_table(schema()).unwrap();
-    for k in 0..5000 {
-        put(&mut db, k);
-    }
-    db.close().unwrap();
+    closed_with_rows(tmp.path(), &clock, 5000);
     let mut db = Database::open(tmp.path(), options(&clock)).unwrap();
     for k in [10, 2500, 4990] {
         db.put_row(

@@ -76,6 +76,7 @@ pub fn remove_files<V: Vfs>(vfs: &V, dir: &Path, names: &[String]) -> Result<()>
 
 /// Where a region is built before it takes `dir`'s place
 /// (`.<name>.building` beside it), for [`build_then_rename`].
+#[cfg(feature = "fs")]
 pub fn building_path(dir: &Path) -> Result<std::path::PathBuf> {
     let name = dir
         .file_name()
@@ -87,6 +88,7 @@ pub fn building_path(dir: &Path) -> Result<std::path::PathBuf> {
 /// `dir` once `build` succeeded (fsyncing the parent), so `dir` never
 /// holds half of it; `dir` must be missing or empty. On failure what was
 /// built is removed. What `build` returns.
+#[cfg(feature = "fs")]
 pub fn build_then_rename<T>(dir: &Path, build: impl FnOnce(&Path) -> Result<T>) -> Result<T> {
     let what = |verb: &str, p: &Path| format!("{verb} {}", p.display());
     match std::fs::read_dir(dir) {

@@ -40,6 +40,7 @@ pub use checkpoint::{
     decode_checkpoint, CHECKPOINT_HEADER_LEN, CHECKPOINT_VERSION, MAGIC_CHECKPOINT,
 };
 pub use delta::{decode_delta, DeltaLink, DELTA_HEADER_LEN, DELTA_VERSION, MAGIC_DELTA};
+#[cfg(feature = "fs")]
 pub use io::{build_then_rename, building_path};
 pub use manifest::{
     decode_manifest, decode_manifest_format, encode_manifest, read_manifest, read_manifest_format,
