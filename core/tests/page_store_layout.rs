@@ -392,3 +392,54 @@ fn changed_rows_are_stored_as_row_entries() {
     drop(db);
     std::fs::write(&path, good).unwrap();
 }
+
+/// Every truncation and every flipped byte of a log chunk or a row entry
+/// is refused (`CorruptData`), never read as other records or another row.
+#[test]
+fn damaged_chunks_and_row_entries_are_refused() {
+    use tablesync::engine::page_codec::{decode_row_entry, encode_row_entry};
+    use tablesync::engine::pages::StoredRow;
+    let records: Vec<Vec<u8>> = (0..5u8).map(|i| vec![i; 10 + i as usize]).collect();
+    let key = layout::chunk_key(2048);
+    let chunk = layout::encode_chunk(2048, records.iter().map(Vec::as_slice));
+    let decoded = LogChunk::decode(&key, &chunk).unwrap();
+    assert_eq!((decoded.first, decoded.records.len()), (2048, 5));
+    assert_eq!(decoded.records[4], &records[4][..]);
+    // A chunk under another key (moved) fails its CRC too.
+    assert!(LogChunk::decode(&layout::chunk_key(2049), &chunk).is_err());
+
+    let digest = [9u8; 32];
+    let row = StoredRow {
+        digest: Some(&digest),
+        state: b"a row state",
+        state_id: 77,
+    };
+    let entry = encode_row_entry(b"row key", Some(row));
+    let back = decode_row_entry(b"row key", &entry).unwrap().unwrap();
+    assert_eq!(
+        (back.state, back.state_id, back.digest),
+        (&b"a row state"[..], 77, Some(digest))
+    );
+    let removed = encode_row_entry(b"row key", None);
+    assert!(decode_row_entry(b"row key", &removed).unwrap().is_none());
+    assert!(decode_row_entry(b"other key", &entry).is_err());
+
+    for (what, bytes) in [("chunk", &chunk), ("entry", &entry), ("removal", &removed)] {
+        let decode = |b: &[u8]| match what {
+            "chunk" => LogChunk::decode(&key, b).map(|_| ()),
+            _ => decode_row_entry(b"row key", b).map(|_| ()),
+        };
+        for n in 0..bytes.len() {
+            let e = decode(&bytes[..n]).unwrap_err();
+            assert_eq!(e.code(), "CorruptData", "{what} truncated to {n}");
+        }
+        for i in 0..bytes.len() {
+            for bit in 0..8 {
+                let mut b = bytes.clone();
+                b[i] ^= 1 << bit;
+                let e = decode(&b).unwrap_err();
+                assert_eq!(e.code(), "CorruptData", "{what}: byte {i} bit {bit}");
+            }
+        }
+    }
+}
