@@ -1,6 +1,8 @@
 //! Backups: point-in-time restore against a reference model, long chains,
 //! interrupted backups, table selection and renames, sampling, pruning.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -736,17 +738,8 @@ fn a_backup_restores_into_a_directory_through_a_small_cache() {
     let clock = ManualClock::new(T0);
     let mut db = new_db("a", &clock);
     let filler = "x".repeat(80);
-    let put = |db: &mut Database, k: i64, v: String| {
-        db.put_row(
-            "t",
-            PrimaryKey::new([("k", k)]),
-            vec![Column::new("v", v)],
-            Condition::ignore(),
-        )
-        .unwrap();
-    };
     for k in 0..40_000 {
-        put(&mut db, k, format!("{k} {filler}"));
+        common::put(&mut db, k, &format!("{k} {filler}"));
     }
     let store = Arc::new(MemoryStore::new());
     let repo = repo(&store);
@@ -754,7 +747,7 @@ fn a_backup_restores_into_a_directory_through_a_small_cache() {
         .unwrap();
     for k in (0..40_000).step_by(80) {
         clock.advance(1);
-        put(&mut db, k, format!("changed {k}"));
+        common::put(&mut db, k, &format!("changed {k}"));
         db.delete_row("t", PrimaryKey::new([("k", k + 1)]), Condition::ignore())
             .unwrap();
     }
@@ -782,11 +775,13 @@ fn a_backup_restores_into_a_directory_through_a_small_cache() {
     assert_eq!(r.table_digest("t").unwrap(), db.table_digest("t").unwrap());
     assert_eq!(rows_of(&r, "t"), rows_of(&db, "t"));
     drop(r);
-    let names: Vec<_> = std::fs::read_dir(tmp.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    assert_eq!(names, ["restored"], "nothing left beside it");
+    let names = || -> Vec<String> {
+        std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect()
+    };
+    assert_eq!(names(), ["restored"], "nothing left beside it");
     let r = Database::open(&dest, options()).unwrap();
     assert_eq!(r.table_digest("t").unwrap(), db.table_digest("t").unwrap());
     drop(r);
@@ -819,9 +814,5 @@ fn a_backup_restores_into_a_directory_through_a_small_cache() {
     )
     .unwrap_err();
     assert_eq!(e.code(), "BackupCorrupt", "{e}");
-    let names: Vec<_> = std::fs::read_dir(tmp.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    assert_eq!(names, ["restored"], "a failed restore left something");
+    assert_eq!(names(), ["restored"], "a failed restore left something");
 }
