@@ -492,13 +492,128 @@ fn damaged_pages_are_refused() {
         )
         .unwrap();
     }
-    let mut enc = encode_leaf(&fake.pages()[0]);
+    let mut enc = as_v1(&encode_leaf(&fake.pages()[0]));
     let body = enc.len() - 4;
     let (ka, kb) = (body - 4, body - 2);
     enc.swap(ka, kb);
     let crc = crc32(&enc[..body]);
     enc[body..].copy_from_slice(&crc.to_le_bytes());
     assert_eq!(decode_leaf(&enc).unwrap_err().code(), "CorruptData");
+    // The same body compressed: the checks run after decompression too.
+    let packed = lz4_flex::block::compress(&enc[1..body]);
+    assert!(body - 1 < 0x80, "a one-byte length");
+    let v2 = with_crc([&[2u8, (body - 1) as u8][..], &packed].concat());
+    assert_eq!(decode_leaf(&v2).unwrap_err().code(), "CorruptData");
+}
+
+/// A page's bytes as version 1 (uncompressed), whatever it was encoded as.
+fn as_v1(page: &[u8]) -> Vec<u8> {
+    if page[0] == 1 {
+        return page.to_vec();
+    }
+    let (len, packed) = unpack_v2(page);
+    let body = lz4_flex::block::decompress(packed, len).unwrap();
+    with_crc([&[1u8][..], &body].concat())
+}
+
+/// `bytes` with its trailing CRC recomputed.
+fn with_crc(mut bytes: Vec<u8>) -> Vec<u8> {
+    let crc = crc32(&bytes);
+    bytes.extend_from_slice(&crc.to_le_bytes());
+    bytes
+}
+
+/// A compressed page (version 2): `(body length, LZ4 block)`.
+fn unpack_v2(page: &[u8]) -> (usize, &[u8]) {
+    assert_eq!(page[0], 2);
+    let (mut len, mut at, mut shift) = (0usize, 1, 0);
+    loop {
+        let b = page[at];
+        at += 1;
+        len |= usize::from(b & 0x7f) << shift;
+        shift += 7;
+        if b < 0x80 {
+            break;
+        }
+    }
+    (len, &page[at..page.len() - 4])
+}
+
+/// Pages whose rows repeat themselves are stored LZ4-compressed (version
+/// 2); a version-1 page (what directory format 6 wrote) still decodes to
+/// the same rows; a page compression would not shrink stays version 1;
+/// and a compressed page that lies about its length or holds a broken
+/// block is `CorruptData` with nothing reserved for the length it claims.
+#[test]
+fn pages_are_compressed_and_version_1_pages_still_read() {
+    let page = &loaded(200, 30).pages()[0];
+    let v2 = encode_leaf(page);
+    let (len, packed) = unpack_v2(&v2);
+    let v1 = as_v1(&v2);
+    assert!(v2.len() * 2 < v1.len(), "{} vs {}", v2.len(), v1.len());
+    let from_v1 = decode_leaf(&v1).unwrap();
+    let rows = |leaf| {
+        page_rows(leaf)
+            .map(|(k, r)| (k.to_vec(), r.digest.copied(), r.state.to_vec(), r.state_id))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(rows(&from_v1), rows(page));
+    assert_eq!(from_v1.len(), 200.min(page.len()));
+    assert_eq!(encode_leaf(&from_v1), v2, "stored again, it is compressed");
+
+    // Rows of bytes no run repeats: compression would not shrink the page.
+    let mut noise = PageMap::default();
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let mut noise_bytes = |n: usize| -> Vec<u8> {
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x >> 24) as u8
+            })
+            .collect()
+    };
+    for i in 0u32..40 {
+        let st = noise_bytes(64);
+        let digest: [u8; 32] = noise_bytes(32).try_into().unwrap();
+        let id = u64::from_le_bytes(noise_bytes(8).try_into().unwrap());
+        let row = NewRow {
+            digest: Some(digest),
+            state: &st,
+            state_id: id,
+        };
+        noise.set(&i.to_be_bytes(), row, |_| {}).unwrap();
+    }
+    let plain = encode_leaf(&noise.pages()[0]);
+    assert_eq!(plain[0], 1);
+    decode_leaf(&plain).unwrap();
+
+    // Lengths that do not match the block, or that no block could reach.
+    let header = 1 + (v2.len() - 4 - packed.len() - 1);
+    for claim in [len - 1, len + 1, packed.len() * 255 + 1, 1 << 40] {
+        let mut bad = vec![2u8];
+        let mut c = claim as u64;
+        while c >= 0x80 {
+            bad.push(c as u8 | 0x80);
+            c >>= 7;
+        }
+        bad.push(c as u8);
+        bad.extend_from_slice(packed);
+        let err = decode_leaf(&with_crc(bad)).unwrap_err();
+        assert_eq!(err.code(), "CorruptData", "claim {claim}: {err}");
+    }
+    // A block cut short or scrambled behind a valid checksum.
+    let cut = with_crc(v2[..v2.len() - 4 - 7].to_vec());
+    assert_eq!(decode_leaf(&cut).unwrap_err().code(), "CorruptData");
+    let mut scrambled = v2[..v2.len() - 4].to_vec();
+    for b in &mut scrambled[header..] {
+        *b = b.rotate_left(3) ^ 0x5a;
+    }
+    assert_eq!(
+        decode_leaf(&with_crc(scrambled)).unwrap_err().code(),
+        "CorruptData"
+    );
 }
 
 /// CRC-32 (IEEE), as the page encoding uses.

@@ -1,7 +1,7 @@
-//! The page store's layout (FORMAT.md §12 "Page store", store format 2,
-//! directory format 6): the change log in chunks of consecutive records,
-//! a CRC on every `meta` and `index` value, and the migration of a
-//! directory written in format 5.
+//! The page store's layout (FORMAT.md §12 "Page store", store format 3,
+//! directory format 7): the change log in chunks of consecutive records,
+//! a CRC on every `meta` and `index` value, pages LZ4-compressed, and the
+//! migration of directories written in formats 5 and 6.
 //!
 //! Fixture `fixtures/dir_v5_paged/`: made by the build before format 6
 //! (commit 7219b91) — region `eu`, sync `always`, a 1 MiB cache, a
@@ -16,6 +16,11 @@
 //! `lz4_flex::compress_prepend_size`; `snapshot.bin` and
 //! `delta_from_1502.bin` are what that build's `export_snapshot()` and
 //! `export_snapshot_delta(1502)` returned at the end.
+//!
+//! Fixture `fixtures/dir_v6_paged/`: the same story written by the last
+//! format-6 build (commit 4bc197d; its pages are uncompressed), except
+//! that the users were written with `batch_write` and the events have a
+//! column `v` = their id (hence other digests).
 
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
@@ -30,17 +35,37 @@ use tablesync::{
 };
 
 const T0: i64 = 1_700_000_000_000;
-const USERS: &str = "2ec0f45aa6ef2a48f483af07154ba181e586fa79d04e08c0d0892fbe41d05672";
-const EVENTS: &str = "7d5063d8e7e84ac9f49ec7b8c7aedc860fc96f50621c0318a67bf13c75d2bea1";
+/// A fixture: its directory name and the table digests it holds.
+struct Fixture {
+    name: &'static str,
+    users: &'static str,
+    events: &'static str,
+}
 
-fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dir_v5_paged")
+const V5: Fixture = Fixture {
+    name: "dir_v5_paged",
+    users: "2ec0f45aa6ef2a48f483af07154ba181e586fa79d04e08c0d0892fbe41d05672",
+    events: "7d5063d8e7e84ac9f49ec7b8c7aedc860fc96f50621c0318a67bf13c75d2bea1",
+};
+
+const V6: Fixture = Fixture {
+    name: "dir_v6_paged",
+    users: "2d7447462f16896b80abbd027e48e56e2fdd90aec3a38a2e83ecd0254f622f41",
+    events: "12b6b2db1a43b0f95220798f4ae2c9336e449b60f02c452adb5efb63fef390ed",
+};
+
+impl Fixture {
+    fn path(&self) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(self.name)
+    }
 }
 
 /// The fixture's directory, unpacked into `dir`.
-fn unpack(dir: &Path) {
+fn unpack(fixture: &Fixture, dir: &Path) {
     std::fs::create_dir_all(dir).unwrap();
-    for e in std::fs::read_dir(fixture()).unwrap() {
+    for e in std::fs::read_dir(fixture.path()).unwrap() {
         let e = e.unwrap();
         let name = e.file_name().into_string().unwrap();
         let bytes = std::fs::read(e.path()).unwrap();
@@ -74,13 +99,13 @@ fn name(db: &Database, uid: i64) -> Option<String> {
 }
 
 /// What the fixture's region holds, asserted of `db`.
-fn assert_fixture_region(db: &Database) {
-    let expected = std::fs::read(fixture().join("snapshot.bin")).unwrap();
+fn assert_fixture_region(fixture: &Fixture, db: &Database) {
+    let expected = std::fs::read(fixture.path().join("snapshot.bin")).unwrap();
     assert_eq!(db.export_snapshot().unwrap(), expected);
-    let delta = std::fs::read(fixture().join("delta_from_1502.bin")).unwrap();
+    let delta = std::fs::read(fixture.path().join("delta_from_1502.bin")).unwrap();
     assert_eq!(db.export_snapshot_delta(1502).unwrap(), delta);
-    assert_eq!(db.table_digest("users").unwrap().to_hex(), USERS);
-    assert_eq!(db.table_digest("events").unwrap().to_hex(), EVENTS);
+    assert_eq!(db.table_digest("users").unwrap().to_hex(), fixture.users);
+    assert_eq!(db.table_digest("events").unwrap().to_hex(), fixture.events);
     assert_eq!(db.next_cursor().unwrap(), 2507);
     assert_eq!(db.changes_since(0, 1).unwrap().records[0].cursor, 1502);
     assert_eq!(db.changes_since(1, 1).unwrap_err().code(), "LogGap");
@@ -94,7 +119,7 @@ fn assert_fixture_region(db: &Database) {
 fn a_format_5_directory_is_migrated_on_open() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("eu");
-    unpack(&dir);
+    unpack(&V5, &dir);
     assert_eq!(read_manifest_format(&RealFs, &dir).unwrap().unwrap().1, 5);
 
     // A check migrates nothing, and says the directory wants an open first.
@@ -122,9 +147,9 @@ fn a_format_5_directory_is_migrated_on_open() {
         (format, m.migrated_from, m.paged),
         (PAGED_DIR_FORMAT, Some(5), true)
     );
-    assert_fixture_region(&db);
+    assert_fixture_region(&V5, &db);
 
-    // It goes on as a format-6 region: writes, a checkpoint, a reopen.
+    // It goes on as a format-7 region: writes, a checkpoint, a reopen.
     db.put_row(
         "users",
         PrimaryKey::new([("uid", 9)]),
@@ -145,13 +170,13 @@ fn a_format_5_directory_is_migrated_on_open() {
 }
 
 /// A crash after the store's migration commit but before the manifest
-/// said format 6: the next open finds the store migrated (its format
+/// said format 7: the next open finds the store migrated (its format
 /// mark) and only rewrites the manifest.
 #[test]
 fn a_migration_interrupted_before_the_manifest_completes_on_the_next_open() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("eu");
-    unpack(&dir);
+    unpack(&V5, &dir);
     let store = open_page_store(&RealFs, &dir.join(PAGE_STORE_FILE), 4 << 20).unwrap();
     assert!(layout::migrate(&*store).unwrap(), "format 1 is rewritten");
     assert!(
@@ -166,7 +191,81 @@ fn a_migration_interrupted_before_the_manifest_completes_on_the_next_open() {
         read_manifest_format(&RealFs, &dir).unwrap().unwrap().1,
         PAGED_DIR_FORMAT
     );
-    assert_fixture_region(&db);
+    assert_fixture_region(&V5, &db);
+}
+
+/// How many stored pages have each version byte (index: the version).
+fn page_versions(dir: &Path) -> [usize; 3] {
+    let store = open_page_store(&RealFs, &dir.join(PAGE_STORE_FILE), 4 << 20).unwrap();
+    let mut n = [0; 3];
+    store
+        .snapshot()
+        .unwrap()
+        .range(Space::Pages, &[], None, &mut |_, v| {
+            n[usize::from(v[0]).min(2)] += 1;
+            Ok(ControlFlow::Continue(()))
+        })
+        .unwrap();
+    n
+}
+
+/// A format-6 directory (store format 2, every page uncompressed) opens
+/// as format 7 with only a new format mark and manifest: its pages stay as
+/// they are, readable, and are compressed as they are next stored. A
+/// check reads it as it is, before and after, and changes nothing.
+#[test]
+fn a_format_6_directory_is_migrated_on_open_and_its_pages_compressed_as_stored() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("eu");
+    unpack(&V6, &dir);
+    let (before, format) = read_manifest_format(&RealFs, &dir).unwrap().unwrap();
+    assert_eq!(format, 6);
+    let manifest = std::fs::read(dir.join("MANIFEST")).unwrap();
+    let rep = tablesync::client::offline::check_dir(&dir).unwrap();
+    assert!(rep.is_ok(), "{rep:?}");
+    assert_eq!(std::fs::read(dir.join("MANIFEST")).unwrap(), manifest);
+    let [_, v1, v2] = page_versions(&dir);
+    assert!(v1 > 0 && v2 == 0, "{v1} {v2}");
+
+    let clock = ManualClock::new(T0 + 1000);
+    let mut db = Database::open(&dir, options(&clock)).unwrap();
+    let (m, format) = read_manifest_format(&RealFs, &dir).unwrap().unwrap();
+    // (That build made a new directory in format 4 and converted it at its
+    // first checkpoint: the oldest format it came from stays 4.)
+    assert_eq!(
+        (format, m.migrated_from, m.paged),
+        (PAGED_DIR_FORMAT, before.migrated_from.or(Some(6)), true)
+    );
+    assert_fixture_region(&V6, &db);
+    // More changed rows than a page keeps as entries: the page that holds
+    // them is stored whole again, compressed.
+    for uid in 100..120 {
+        db.put_row(
+            "users",
+            PrimaryKey::new([("uid", uid)]),
+            vec![Column::new("name", format!("renamed {uid}"))],
+            Condition::ignore(),
+        )
+        .unwrap();
+    }
+    db.close().unwrap();
+    let store = open_page_store(&RealFs, &dir.join(PAGE_STORE_FILE), 4 << 20).unwrap();
+    assert_eq!(
+        layout::store_format(&*store.snapshot().unwrap()).unwrap(),
+        layout::STORE_FORMAT
+    );
+    drop(store);
+    let [_, v1_after, v2_after] = page_versions(&dir);
+    assert!(v2_after > 0 && v1_after < v1, "{v1_after} {v2_after}");
+
+    let db = Database::open(&dir, options(&clock)).unwrap();
+    assert_eq!(name(&db, 110).as_deref(), Some("renamed 110"));
+    assert_eq!(name(&db, 7).as_deref(), Some("seven"));
+    assert_eq!(name(&db, 2499).as_deref(), Some("user-2499"));
+    assert_eq!(db.changes_since(0, 1).unwrap().records[0].cursor, 1502);
+    drop(db);
+    let rep = tablesync::client::offline::check_dir(&dir).unwrap();
+    assert!(rep.is_ok(), "{rep:?}");
 }
 
 fn schema() -> TableSchema {

@@ -221,16 +221,35 @@ fn a_damaged_page_is_corrupt_data_not_a_wrong_answer() {
     );
 }
 
-/// Flip a byte in the middle of the page store file, inside a page.
+/// Flip a byte in the middle of the page store file, inside a page (pages
+/// are stored compressed: the page is found by its stored bytes).
 fn corrupt_a_page(dir: &Path) {
     let path = dir.join(PAGE_STORE_FILE);
+    let store =
+        tablesync::storage::kv::open_page_store(&tablesync::storage::vfs::RealFs, &path, 1 << 20)
+            .unwrap();
+    let mut page = Vec::new();
+    store
+        .snapshot()
+        .unwrap()
+        .range(
+            tablesync::storage::kv::Space::Pages,
+            &[],
+            None,
+            &mut |_, v| {
+                page = v.to_vec();
+                Ok(std::ops::ControlFlow::Break(()))
+            },
+        )
+        .unwrap();
+    drop(store);
+    assert!(page.len() > 64, "a stored page");
     let mut bytes = std::fs::read(&path).unwrap();
-    // The rows' values are "value NNNNNN xxx…": flip an 'x' of one page.
     let at = bytes
-        .windows(40)
-        .position(|w| w.iter().all(|&b| b == b'x'))
-        .expect("a page's values in the file");
-    bytes[at + 10] ^= 0x20;
+        .windows(page.len())
+        .position(|w| w == page.as_slice())
+        .expect("the page's bytes in the file");
+    bytes[at + page.len() / 2] ^= 0x20;
     std::fs::write(&path, bytes).unwrap();
 }
 

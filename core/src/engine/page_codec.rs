@@ -7,18 +7,51 @@ use super::pages::{prefix, Leaf, Slot};
 use crate::codec::buf::{put_varint, Reader};
 use crate::model::error::{Error, Result};
 
-/// Version byte of a page encoding.
+/// Version byte of a page stored as it is.
 pub const PAGE_VERSION: u8 = 1;
+
+/// Version byte of a page stored LZ4-compressed (the version-1 body after
+/// its version byte, as one LZ4 block). What [`encode_leaf`] writes unless
+/// compressing saves nothing.
+pub const PAGE_VERSION_LZ4: u8 = 2;
 
 /// Flag of a row that exists (has a digest).
 const EXISTS: u8 = 1;
 
-/// Encode `leaf`.
+/// The most an LZ4 block expands (a length byte of 255 per output run):
+/// a compressed page claiming a larger body is refused before anything is
+/// reserved for it.
+const LZ4_MAX_RATIO: u64 = 255;
+
+/// Encode `leaf`: LZ4-compressed (version 2) when that is smaller, else as
+/// it is (version 1). A page's rows repeat their column names and stamps,
+/// so pages of typical rows compress 2–3× (FORMAT.md §12 "Page store").
 pub fn encode_leaf(leaf: &Leaf) -> Vec<u8> {
+    let body = encode_body(leaf);
+    let bound = lz4_flex::block::get_maximum_output_size(body.len());
+    let mut out = Vec::with_capacity(1 + 10 + bound + 4);
+    out.push(PAGE_VERSION_LZ4);
+    put_varint(&mut out, body.len() as u64);
+    let at = out.len();
+    out.resize(at + bound, 0);
+    match lz4_flex::block::compress_into(&body, &mut out[at..]) {
+        Ok(n) if at + n <= body.len() => out.truncate(at + n),
+        _ => {
+            out.clear();
+            out.push(PAGE_VERSION);
+            out.extend_from_slice(&body);
+        }
+    }
+    let crc = crc32fast::hash(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// A version-1 page's bytes between its version byte and its CRC.
+fn encode_body(leaf: &Leaf) -> Vec<u8> {
     let n = leaf.len();
     let digests = leaf.slots.iter().filter(|s| s.exists()).count();
     let mut out = Vec::with_capacity(16 + n * 14 + digests * 32 + leaf.data.len());
-    out.push(PAGE_VERSION);
     put_varint(&mut out, leaf.shared as u64);
     put_varint(&mut out, n as u64);
     for i in 0..n {
@@ -35,8 +68,6 @@ pub fn encode_leaf(leaf: &Leaf) -> Vec<u8> {
         }
     }
     out.extend_from_slice(&leaf.data);
-    let crc = crc32fast::hash(&out);
-    out.extend_from_slice(&crc.to_le_bytes());
     out
 }
 
@@ -65,10 +96,9 @@ pub fn decode_leaf_into(bytes: &[u8], leaf: &mut Leaf) -> Result<()> {
     r
 }
 
-/// Decode `bytes` into `leaf` (whose buffers are empty): the headers
-/// straight into the slots (their `end` first holds the state length and
-/// their `prefix` the key length until the data is read), then the
-/// digests, the data, and the checks that need the keys.
+/// Check `bytes` (CRC, version) and decode them into `leaf` (whose buffers
+/// are empty), decompressing a version-2 page into a per-thread buffer
+/// first.
 fn decode_parts(bytes: &[u8], leaf: &mut Leaf) -> Result<()> {
     let Some((body, crc)) = bytes.split_last_chunk::<4>() else {
         return Err(Error::corrupt("page: shorter than its checksum"));
@@ -77,10 +107,54 @@ fn decode_parts(bytes: &[u8], leaf: &mut Leaf) -> Result<()> {
         return Err(Error::corrupt("page: checksum mismatch"));
     }
     let mut r = Reader::new(body, "page");
-    let version = r.u8()?;
-    if version != PAGE_VERSION {
-        return Err(r.error(format!("unknown page version {version}")));
+    match r.u8()? {
+        PAGE_VERSION => decode_body(&body[1..], leaf),
+        PAGE_VERSION_LZ4 => {
+            let len = r.varint()?;
+            let packed = r.take(r.remaining())?;
+            if len > (packed.len() as u64).saturating_mul(LZ4_MAX_RATIO) {
+                return Err(r.error(format!(
+                    "{len} bytes cannot come out of {} compressed bytes",
+                    packed.len()
+                )));
+            }
+            UNPACKED.with(|buf| {
+                let mut buf = buf.borrow_mut();
+                buf.clear();
+                buf.resize(len as usize, 0);
+                let got = lz4_flex::block::decompress_into(packed, &mut buf)
+                    .map_err(|e| Error::corrupt(format!("page: {e}")))?;
+                if got != buf.len() {
+                    return Err(Error::corrupt(
+                        "page: shorter than its length once decompressed",
+                    ));
+                }
+                let r = decode_body(&buf, leaf);
+                if buf.capacity() > UNPACKED_KEEP {
+                    *buf = Vec::new();
+                }
+                r
+            })
+        }
+        version => Err(r.error(format!("unknown page version {version}"))),
     }
+}
+
+/// Bytes of decompression buffer a thread keeps between faults.
+const UNPACKED_KEEP: usize = 1 << 20;
+
+std::thread_local! {
+    /// Where a fault decompresses a page (reused: a steady stream of
+    /// faults allocates nothing).
+    static UNPACKED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Decode a version-1 body (after the version byte, before the CRC) into
+/// `leaf`: the headers straight into the slots (their `end` first holds
+/// the state length and their `prefix` the key length until the data is
+/// read), then the digests, the data, and the checks that need the keys.
+fn decode_body(body: &[u8], leaf: &mut Leaf) -> Result<()> {
+    let mut r = Reader::new(body, "page");
     let shared = r.count()?;
     let n = r.varint()?;
     // Each row's header takes at least 11 bytes: a count the bytes left

@@ -675,16 +675,23 @@ impl ChangeLog {
     pub fn truncate_before(&mut self, cursor: u64) -> Result<()> {
         if let Some(c) = self.records.cold.clone().filter(|c| !c.is_empty()) {
             if cursor > c.first() {
-                let mut gone = Vec::new();
+                // Runs of consecutive seqs of one origin, each inserted
+                // as a range (a local load drops one run per checkpoint).
+                let mut gone: Vec<(String, u64, u64)> = Vec::new();
                 let _ = c.visit(c.first(), &mut |r| {
                     if r.cursor >= cursor {
                         return Ok(ControlFlow::Break(()));
                     }
-                    gone.push((r.origin.to_string(), r.seq));
+                    match gone.last_mut() {
+                        Some((origin, _, to)) if origin == r.origin && r.seq == *to + 1 => {
+                            *to = r.seq
+                        }
+                        _ => gone.push((r.origin.to_string(), r.seq, r.seq)),
+                    }
                     Ok(ControlFlow::Continue(()))
                 })?;
-                for (origin, seq) in gone {
-                    self.dropped.insert(&origin, seq);
+                for (origin, from, to) in gone {
+                    self.dropped.insert_range(&origin, from, to);
                 }
                 self.records.cold = Some(Arc::new(c.with_range(cursor.min(c.end()), c.end())));
             }

@@ -255,12 +255,13 @@ fn open_pages<V: Vfs>(vfs: &V, dir: &Path) -> Result<(crate::storage::PagedRecov
         crate::storage::kv::open_page_store(vfs, &dir.join(super::PAGE_STORE_FILE), 16 << 20)?;
     let snapshot = store.snapshot()?;
     // A check changes nothing: a store of the layout before format 6 is
-    // migrated by the next open, not here.
+    // migrated by the next open, not here (a format-6 store, whose pages
+    // are all uncompressed, reads as it is).
     if crate::storage::kv::layout::store_format(&*snapshot)?
-        < crate::storage::kv::layout::STORE_FORMAT
+        < crate::storage::kv::layout::UNCOMPRESSED_STORE_FORMAT
     {
         return Err(crate::model::error::Error::UnsupportedVersion(
-            "directory format 5: opening the region migrates it to format 6; check it then".into(),
+            "directory format 5: opening the region migrates it to format 7; check it then".into(),
         ));
     }
     let covers = super::read_covers(&*snapshot)?.unwrap_or(1);

@@ -26,8 +26,9 @@ pub const DIR_FORMAT: u8 = 4;
 /// checkpoint files, and the page store holding the checkpointed state.
 /// A build that reads only format 4 refuses it (`UnsupportedVersion`).
 /// Format 6 is the page store's format 2 (sealed `meta` and `index`
-/// values, the log in chunks); a format-5 directory is migrated on open.
-pub const PAGED_DIR_FORMAT: u8 = 6;
+/// values, the log in chunks); format 7 its format 3 (pages may be
+/// LZ4-compressed). Formats 5 and 6 are migrated on open.
+pub const PAGED_DIR_FORMAT: u8 = 7;
 /// The oldest paged directory format this build reads (and migrates).
 pub const OLDEST_PAGED_DIR_FORMAT: u8 = 5;
 /// The oldest directory format with a manifest this build reads (and

@@ -94,7 +94,7 @@ pub struct FsOptions {
     /// Group commit: fsync when the oldest pending entry is this many ms old.
     pub batch_millis: i64,
     /// Keep the rows in a page store behind a cache of this many bytes
-    /// (a new directory is created paged, directory format 6); `None`
+    /// (a new directory is created paged, directory format 7); `None`
     /// keeps every row in memory. A paged directory opens paged whatever
     /// this says (with [`super::DEFAULT_CACHE_BYTES`] when `None`).
     pub cache_bytes: Option<u64>,
@@ -226,7 +226,7 @@ pub struct VfsStorage<V: Vfs> {
     /// A manifest to write once the database accepted what recovery read
     /// (a directory made before manifests existed: see [`Storage::opened`]).
     pending_manifest: Option<Manifest>,
-    /// The page store of a paged directory (format 6).
+    /// The page store of a paged directory (formats 5–7).
     pages: Option<Arc<dyn KvStore>>,
     /// Converting to a paged directory: the first page checkpoint rewrites
     /// the manifest and removes the checkpoint files.
