@@ -15,6 +15,22 @@ pub fn mix(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
+/// Every column of a `SELECT *` row of SQLite's `users` table, as the row
+/// it was written from: what a read on our side returns too (every column,
+/// owned), so neither side skips decoding columns the other decodes.
+pub fn rec_from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Rec> {
+    Ok(Rec {
+        uid: row.get(0)?,
+        name: row.get(1)?,
+        email: row.get(2)?,
+        age: row.get(3)?,
+        score: row.get(4)?,
+        active: row.get(5)?,
+        visits: row.get(6)?,
+        token: row.get(7)?,
+    })
+}
+
 /// One generated row, in plain fields (what SQLite binds).
 #[derive(Clone, Debug)]
 pub struct Rec {

@@ -1,6 +1,6 @@
 //! The SQLite reference, through rusqlite (bundled SQLite).
 
-use crate::data::Rec;
+use crate::data::{self, Rec};
 use rusqlite::{params, Connection};
 use std::path::Path;
 
@@ -86,19 +86,6 @@ pub fn insert_single(conn: &mut Connection, recs: &[Rec]) -> rusqlite::Result<()
     Ok(())
 }
 
-fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Rec> {
-    Ok(Rec {
-        uid: row.get(0)?,
-        name: row.get(1)?,
-        email: row.get(2)?,
-        age: row.get(3)?,
-        score: row.get(4)?,
-        active: row.get(5)?,
-        visits: row.get(6)?,
-        token: row.get(7)?,
-    })
-}
-
 /// Point selects; returns how many rows were found.
 pub fn point_get(conn: &Connection, uids: &[i64]) -> rusqlite::Result<u64> {
     let mut stmt = conn.prepare_cached("SELECT * FROM users WHERE uid = ?1")?;
@@ -106,7 +93,7 @@ pub fn point_get(conn: &Connection, uids: &[i64]) -> rusqlite::Result<u64> {
     for uid in uids {
         let mut rows = stmt.query(params![uid])?;
         if let Some(row) = rows.next()? {
-            std::hint::black_box(read_row(row)?);
+            std::hint::black_box(data::rec_from_sqlite(row)?);
             found += 1;
         }
     }
@@ -121,7 +108,7 @@ pub fn range_scan(conn: &Connection, starts: &[i64], page: usize) -> rusqlite::R
     for s in starts {
         let mut rows = stmt.query(params![s, page as i64])?;
         while let Some(row) = rows.next()? {
-            std::hint::black_box(read_row(row)?);
+            std::hint::black_box(data::rec_from_sqlite(row)?);
             n += 1;
         }
     }
