@@ -18,6 +18,10 @@ mod data;
 use std::time::Instant;
 use tablesync::{Database, DatabaseOptions, GetOptions, SyncPolicy};
 
+/// mimalloc, as the shipped CLI and Python module use (and `disk-bench`).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 struct Args {
     small: u64,
     large: u64,
