@@ -112,16 +112,19 @@ fn decode_parts(bytes: &[u8], leaf: &mut Leaf) -> Result<()> {
         PAGE_VERSION_LZ4 => {
             let len = r.varint()?;
             let packed = r.take(r.remaining())?;
-            if len > (packed.len() as u64).saturating_mul(LZ4_MAX_RATIO) {
-                return Err(r.error(format!(
-                    "{len} bytes cannot come out of {} compressed bytes",
-                    packed.len()
-                )));
-            }
+            let len = usize::try_from(len)
+                .ok()
+                .filter(|&n| n as u64 <= (packed.len() as u64).saturating_mul(LZ4_MAX_RATIO))
+                .ok_or_else(|| {
+                    r.error(format!(
+                        "{len} bytes cannot come out of {} compressed bytes",
+                        packed.len()
+                    ))
+                })?;
             UNPACKED.with(|buf| {
                 let mut buf = buf.borrow_mut();
                 buf.clear();
-                buf.resize(len as usize, 0);
+                buf.resize(len, 0);
                 let got = lz4_flex::block::decompress_into(packed, &mut buf)
                     .map_err(|e| Error::corrupt(format!("page: {e}")))?;
                 if got != buf.len() {
