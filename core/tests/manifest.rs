@@ -188,7 +188,7 @@ fn a_newer_directory_format_is_refused_before_anything_changes() {
         FsStorage::open_with(&dir, FsOptions::default()).unwrap_err(),
     ] {
         assert_eq!(e.code(), "UnsupportedVersion", "{e}");
-        assert!(e.message().contains("formats 4 and 7"), "{e}");
+        assert!(e.message().contains("formats 4 and 8"), "{e}");
     }
     assert_eq!(files(&dir), before, "a refused open changed the directory");
 }

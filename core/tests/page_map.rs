@@ -4,7 +4,9 @@
 //! captures (shared pages) taken in between, which must keep showing what
 //! they held while the map changes (copy on write). The same runs go
 //! again with a page store: pages flushed, evicted under a tiny cache,
-//! faulted back in, and the map re-attached from the store alone.
+//! faulted back in, and the map re-attached from the store alone: from
+//! the whole index, or from its block list with blocks read back on
+//! demand (blocks of a few pages, so they split, empty and load often).
 
 use proptest::prelude::*;
 use std::collections::{BTreeMap, HashMap};
@@ -12,7 +14,7 @@ use std::ops::Bound;
 use std::sync::{Arc, Mutex};
 use tablesync::engine::page_codec::{decode_leaf, encode_leaf};
 use tablesync::engine::pages::{
-    page_rows, Leaf, NewRow, PageMap, PageSource, RowEntries, PAGE_BYTES,
+    page_rows, IndexEntries, IndexShape, Leaf, NewRow, PageMap, PageSource, RowEntries, PAGE_BYTES,
 };
 use tablesync::Error;
 
@@ -28,6 +30,10 @@ struct Store {
     rows: Mutex<BTreeMap<EntryKey, Vec<u8>>>,
     /// Fence → page id.
     index: Mutex<BTreeMap<Box<[u8]>, u64>>,
+    /// The index's block list as last flushed.
+    shape: Mutex<Option<IndexShape>>,
+    /// Index blocks read back.
+    index_reads: Mutex<usize>,
     /// Loads served (page faults).
     loads: Mutex<usize>,
 }
@@ -41,6 +47,16 @@ impl PageSource for Store {
             .get(&id)
             .cloned()
             .ok_or_else(|| Error::corrupt(format!("no page {id}")))
+    }
+
+    fn index(&self, from: &[u8], to: Option<&[u8]>, f: IndexEntries<'_>) -> tablesync::Result<()> {
+        *self.index_reads.lock().unwrap() += 1;
+        let index = self.index.lock().unwrap();
+        let hi = to.map_or(Bound::Unbounded, Bound::Excluded);
+        for (fence, id) in index.range::<[u8], _>((Bound::Included(from), hi)) {
+            f(fence, *id)?;
+        }
+        Ok(())
     }
 
     fn rows(&self, id: u64, f: RowEntries<'_>) -> tablesync::Result<()> {
@@ -104,8 +120,17 @@ impl Store {
             }
             assert_eq!(index.get(&page.fence), Some(&page.id));
         }
+        if let Some(shape) = flush.shape {
+            *self.shape.lock().unwrap() = Some(shape);
+        }
         map.flushed();
         assert!(!map.is_dirty());
+    }
+
+    /// The map opened again from the stored block list alone.
+    fn attach_shape(self: &Arc<Self>, len: usize) -> PageMap {
+        let shape = self.shape.lock().unwrap().clone().expect("a block list");
+        PageMap::attach_shape(self.clone(), &shape, len).unwrap()
     }
 }
 
@@ -182,6 +207,9 @@ fn same(map: &PageMap, model: &Model) {
 fn run(ops: Vec<Op>, paged: bool) {
     let store = Arc::new(Store::default());
     let mut map = PageMap::default();
+    // Index blocks of three pages: they split, empty and (paged) load.
+    map.set_block_entries(3);
+    let mut reattached = 0;
     if paged {
         map.set_source(store.clone());
     }
@@ -264,8 +292,15 @@ fn run(ops: Vec<Op>, paged: bool) {
             }
             Op::Reattach if paged => {
                 store.flush(&mut map);
-                map = PageMap::attach(store.clone(), store.index_list(), model.len()).unwrap();
+                reattached += 1;
+                map = if reattached % 2 == 0 {
+                    PageMap::attach(store.clone(), store.index_list(), model.len()).unwrap()
+                } else {
+                    store.attach_shape(model.len())
+                };
+                map.set_block_entries(3);
                 assert_eq!(map.stats().resident_pages, 0);
+                assert_eq!(map.page_count(), store.index_list().len());
             }
             Op::Flush(_) | Op::Reattach => {}
         }
@@ -359,7 +394,11 @@ fn sequential_load_fills_pages_and_purges_merge_them() {
 }
 
 fn loaded(n: u32, value: usize) -> PageMap {
-    let mut map = PageMap::default();
+    loaded_into(PageMap::default(), n, value)
+}
+
+/// `map` with `loaded(n, value)`'s rows put in.
+fn loaded_into(mut map: PageMap, n: u32, value: usize) -> PageMap {
     for i in 0..n {
         let st = vec![(i % 251) as u8; value];
         map.set(
@@ -456,6 +495,109 @@ fn attached_map_faults_in_only_what_it_reads() {
     assert_eq!(err.code(), "CorruptData");
     assert_eq!(map.len(), 20_000);
     assert!(!map.is_dirty());
+}
+
+/// A map attached from its index's block list reads one block of the
+/// index and one page for a get, the blocks a range spans for a range, and
+/// the whole index only for a walk of every row; a write that splits and
+/// merges pages changes the block list, which the next flush stores, and
+/// the map opened from it again holds the same rows. A block that cannot
+/// be read back, or reads back other than the list says, is an error.
+#[test]
+fn a_map_attached_from_its_block_list_reads_the_index_on_demand() {
+    let store = Arc::new(Store::default());
+    let mut map = PageMap::default();
+    map.set_block_entries(8);
+    let mut map = loaded_into(map, 20_000, 90);
+    map.set_source(store.clone());
+    store.flush(&mut map);
+    let pages = map.page_count();
+    let shape = store.shape.lock().unwrap().clone().unwrap();
+    assert!(
+        shape.blocks.len() >= pages / 8,
+        "{} blocks",
+        shape.blocks.len()
+    );
+    assert_eq!(
+        shape.blocks.iter().map(|(_, n)| *n as usize).sum::<usize>(),
+        pages
+    );
+
+    let mut map = store.attach_shape(20_000);
+    assert_eq!((map.page_count(), map.resident_bytes()), (pages, 0));
+    let before = map.index_bytes();
+    let r = map.get(&12_345u32.to_be_bytes()).unwrap();
+    assert_eq!((r.state_id, r.state.len()), (12_345, 90));
+    assert_eq!(
+        *store.index_reads.lock().unwrap(),
+        1,
+        "one block of the index"
+    );
+    assert_eq!(*store.loads.lock().unwrap(), 1, "one page");
+    assert!(map.index_bytes() > before);
+    // A key before a block's first fence: found in the block before.
+    let r = map.get(&0u32.to_be_bytes()).unwrap();
+    assert_eq!(r.state_id, 0);
+    let lo = 1000u32.to_be_bytes();
+    let hi = 1300u32.to_be_bytes();
+    let got = map
+        .range(Bound::Included(&lo[..]), Bound::Excluded(&hi[..]))
+        .count();
+    assert_eq!(got, 300);
+    assert!(*store.index_reads.lock().unwrap() <= 2 + 300 / 8);
+    map.faults_since(0).unwrap();
+
+    // Writes that split and merge pages (their blocks read back first).
+    for i in (3000..9000u32).step_by(3) {
+        assert!(map.remove(&i.to_be_bytes(), |_| {}).unwrap());
+    }
+    for i in 20_000..21_000u32 {
+        let st = vec![7u8; 300];
+        let row = NewRow {
+            digest: None,
+            state: &st,
+            state_id: u64::from(i),
+        };
+        map.set(&(i * 7 % 20_000).to_be_bytes(), row, |_| {})
+            .unwrap();
+    }
+    map.check().unwrap();
+    let rows: Vec<(Vec<u8>, Vec<u8>)> = map
+        .iter()
+        .map(|(k, r)| (k.to_vec(), r.state.to_vec()))
+        .collect();
+    store.flush(&mut map);
+    let again = store.attach_shape(map.len());
+    assert_eq!(again.page_count(), map.page_count());
+    let got: Vec<(Vec<u8>, Vec<u8>)> = again
+        .iter()
+        .map(|(k, r)| (k.to_vec(), r.state.to_vec()))
+        .collect();
+    assert_eq!(got, rows);
+    again.check().unwrap();
+
+    // A block that reads back short: reads report it, writes refuse.
+    let map = store.attach_shape(rows.len());
+    let fence = store.index.lock().unwrap().keys().nth(40).unwrap().clone();
+    let id = store.index.lock().unwrap().remove(&fence).unwrap();
+    let mark = map.fault_mark();
+    let _ = map.get(&fence);
+    let err = map.faults_since(mark).unwrap_err();
+    assert_eq!(err.code(), "CorruptData", "{err}");
+    let mut map = store.attach_shape(rows.len());
+    let row = NewRow {
+        digest: None,
+        state: b"x",
+        state_id: 1,
+    };
+    let err = map.set(&fence, row, |_| {}).unwrap_err();
+    assert_eq!(err.code(), "CorruptData", "{err}");
+    store.index.lock().unwrap().insert(fence.clone(), id);
+    assert_ne!(
+        map.get(&fence).unwrap().state,
+        b"x",
+        "the refused write changed nothing"
+    );
 }
 
 /// Every truncation and every flipped byte of an encoded page is refused

@@ -1,7 +1,8 @@
-//! The page store's layout (FORMAT.md §12 "Page store", store format 3,
-//! directory format 7): the change log in chunks of consecutive records,
-//! a CRC on every `meta` and `index` value, pages LZ4-compressed, and the
-//! migration of directories written in formats 5 and 6.
+//! The page store's layout (FORMAT.md §12 "Page store", store format 4,
+//! directory format 8): the change log in chunks of consecutive records,
+//! a CRC on every `meta` and `index` value, pages LZ4-compressed, a block
+//! list per table's index, and the migration of directories written in
+//! formats 5, 6 and 7.
 //!
 //! Fixture `fixtures/dir_v5_paged/`: made by the build before format 6
 //! (commit 7219b91) — region `eu`, sync `always`, a 1 MiB cache, a
@@ -21,6 +22,10 @@
 //! format-6 build (commit 4bc197d; its pages are uncompressed), except
 //! that the users were written with `batch_write` and the events have a
 //! column `v` = their id (hence other digests).
+//!
+//! Fixture `fixtures/dir_v7_paged/`: the v6 story written by the last
+//! format-7 build (commit 8707ea9; pages compressed, no block lists), the
+//! users with a column `n` = uid too.
 
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
@@ -52,6 +57,12 @@ const V6: Fixture = Fixture {
     name: "dir_v6_paged",
     users: "2d7447462f16896b80abbd027e48e56e2fdd90aec3a38a2e83ecd0254f622f41",
     events: "12b6b2db1a43b0f95220798f4ae2c9336e449b60f02c452adb5efb63fef390ed",
+};
+
+const V7: Fixture = Fixture {
+    name: "dir_v7_paged",
+    users: "f55922f64079e44a293c7d3a1e1109973f108e796cb330576ff8ff43f67c32d4",
+    events: "89d4ee0717060f9835e92b4b0276ea5f6b69a60ec592a8d753581d581f9d07d5",
 };
 
 impl Fixture {
@@ -149,7 +160,7 @@ fn a_format_5_directory_is_migrated_on_open() {
     );
     assert_fixture_region(&V5, &db);
 
-    // It goes on as a format-7 region: writes, a checkpoint, a reopen.
+    // It goes on as a format-8 region: writes, a checkpoint, a reopen.
     db.put_row(
         "users",
         PrimaryKey::new([("uid", 9)]),
@@ -170,7 +181,7 @@ fn a_format_5_directory_is_migrated_on_open() {
 }
 
 /// A crash after the store's migration commit but before the manifest
-/// said format 7: the next open finds the store migrated (its format
+/// said format 8: the next open finds the store migrated (its format
 /// mark) and only rewrites the manifest.
 #[test]
 fn a_migration_interrupted_before_the_manifest_completes_on_the_next_open() {
@@ -210,7 +221,7 @@ fn page_versions(dir: &Path) -> [usize; 3] {
 }
 
 /// A format-6 directory (store format 2, every page uncompressed) opens
-/// as format 7 with only a new format mark and manifest: its pages stay as
+/// as format 8 with block lists, a new format mark and manifest: its pages stay as
 /// they are, readable, and are compressed as they are next stored. A
 /// check reads it as it is, before and after, and changes nothing.
 #[test]
@@ -352,7 +363,8 @@ fn the_log_is_stored_in_chunks_that_retention_trims() {
 }
 
 /// Damage to a `meta` or `index` value — a flipped byte, or a value moved
-/// under another key — is `CorruptData` on open, never a region read wrong.
+/// under another key — is `CorruptData` on open (an `index` value: on the
+/// first read of its block), never a region read wrong.
 #[test]
 fn a_damaged_meta_or_index_value_is_corrupt_data() {
     let tmp = tempfile::tempdir().unwrap();
@@ -406,7 +418,15 @@ fn a_damaged_meta_or_index_value_is_corrupt_data() {
         batch.put(space, key, value);
         store.commit(&batch, true).unwrap();
         drop(store);
-        let e = Database::open(tmp.path(), options(&clock)).unwrap_err();
+        let e = match space {
+            // The index is read block by block when first needed: the
+            // open succeeds, a read of the damaged block fails.
+            Space::Index => {
+                let db = Database::open(tmp.path(), options(&clock)).unwrap();
+                db.export_snapshot().unwrap_err()
+            }
+            _ => Database::open(tmp.path(), options(&clock)).unwrap_err(),
+        };
         assert_eq!(e.code(), "CorruptData", "{what}: {e}");
     }
     std::fs::write(&path, &good).unwrap();
@@ -541,4 +561,97 @@ fn damaged_chunks_and_row_entries_are_refused() {
             }
         }
     }
+}
+
+/// Each table's block list in `dir`'s store, checked against its index:
+/// (table number, next page id, blocks), and every table with index
+/// entries has one whose counts add up to them.
+fn block_lists(dir: &Path) -> Vec<(u32, u64, layout::Blocks)> {
+    let store = open_page_store(&RealFs, &dir.join(PAGE_STORE_FILE), 4 << 20).unwrap();
+    let snap = store.snapshot().unwrap();
+    let mut entries: std::collections::BTreeMap<u32, (u64, u64)> = Default::default();
+    snap.range(Space::Index, &[], None, &mut |k, v| {
+        let table = u32::from_be_bytes(k[..4].try_into().unwrap());
+        let id = u64::from_be_bytes(layout::unseal(Space::Index, k, v)?.try_into().unwrap());
+        let e = entries.entry(table).or_default();
+        e.0 += 1;
+        e.1 = e.1.max(id + 1);
+        Ok(ControlFlow::Continue(()))
+    })
+    .unwrap();
+    let mut out = Vec::new();
+    for (table, (n, next)) in entries {
+        let key = layout::blocks_key(table);
+        let value = snap.get(Space::Meta, &key).unwrap().expect("a block list");
+        let (next_id, blocks) = layout::decode_blocks(&key, &value).unwrap();
+        assert_eq!(
+            blocks.iter().map(|(_, c)| c).sum::<u64>(),
+            n,
+            "table {table}"
+        );
+        assert!(next_id >= next, "table {table}: next id {next_id} < {next}");
+        assert!(blocks[0].0.is_empty());
+        out.push((table, next_id, blocks));
+    }
+    out
+}
+
+/// A format-7 directory (store format 3, no block lists) is read as it is
+/// by a check, which changes nothing; an open writes each table's block
+/// list and the new format mark in one commit, then the manifest says
+/// format 8. Later checkpoints keep the lists in step with the index.
+#[test]
+fn a_format_7_directory_gets_block_lists_on_open() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("eu");
+    unpack(&V7, &dir);
+    let (before, format) = read_manifest_format(&RealFs, &dir).unwrap().unwrap();
+    assert_eq!(format, 7);
+    let manifest = std::fs::read(dir.join("MANIFEST")).unwrap();
+    let rep = tablesync::client::offline::check_dir(&dir).unwrap();
+    assert!(rep.is_ok(), "{rep:?}");
+    assert_eq!(std::fs::read(dir.join("MANIFEST")).unwrap(), manifest);
+    {
+        let store = open_page_store(&RealFs, &dir.join(PAGE_STORE_FILE), 4 << 20).unwrap();
+        let snap = store.snapshot().unwrap();
+        assert_eq!(layout::store_format(&*snap).unwrap(), 3);
+        assert!(snap
+            .get(Space::Meta, &layout::blocks_key(0))
+            .unwrap()
+            .is_none());
+    }
+
+    let clock = ManualClock::new(T0 + 1000);
+    let mut db = Database::open(&dir, options(&clock)).unwrap();
+    let (m, format) = read_manifest_format(&RealFs, &dir).unwrap().unwrap();
+    assert_eq!(
+        (format, m.migrated_from, m.paged),
+        (PAGED_DIR_FORMAT, before.migrated_from.or(Some(7)), true)
+    );
+    assert_fixture_region(&V7, &db);
+    let lists = block_lists(&dir);
+    assert_eq!(lists.iter().map(|(t, _, _)| *t).collect::<Vec<_>>(), [0, 1]);
+
+    // New rows split pages; the next checkpoint stores the list that
+    // counts them, and the region reopened from it reads them all.
+    for uid in 10_000..12_000 {
+        db.put_row(
+            "users",
+            PrimaryKey::new([("uid", uid)]),
+            vec![Column::new("name", format!("new {uid}"))],
+            Condition::ignore(),
+        )
+        .unwrap();
+    }
+    db.close().unwrap();
+    let after = block_lists(&dir);
+    assert!(after[0].1 > lists[0].1, "new pages got new ids");
+    let db = Database::open(&dir, options(&clock)).unwrap();
+    assert_eq!(name(&db, 11_999).as_deref(), Some("new 11999"));
+    assert_eq!(name(&db, 7).as_deref(), Some("seven"));
+    assert_eq!(name(&db, 2499).as_deref(), Some("user-2499"));
+    assert!(db.export_snapshot().unwrap().len() > 65_000);
+    drop(db);
+    let rep = tablesync::client::offline::check_dir(&dir).unwrap();
+    assert!(rep.is_ok(), "{rep:?}");
 }

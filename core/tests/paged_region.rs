@@ -115,6 +115,38 @@ fn open_reads_no_row_and_a_get_faults_in_one_page() {
     assert_eq!(db.verify_table_digest("t").unwrap(), digest);
 }
 
+/// Open reads a table's block list, not its index: a get reads one block
+/// of the index (and one page); only a walk of every row reads it all.
+#[test]
+fn open_reads_the_index_block_by_block() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(T0);
+    let mut db = Database::open(dir.path(), options(&clock, Some(CACHE))).unwrap();
+    db.create_table(schema("t")).unwrap();
+    // Rows of ~1 KB: eight to a page, so 2,000+ pages and several blocks.
+    let big = |k: i64| format!("value {k:06} {}", "y".repeat(1000));
+    for k in 0..18_000 {
+        put(&mut db, "t", k, &big(k));
+    }
+    db.close().unwrap();
+
+    let db = Database::open(dir.path(), options(&clock, Some(CACHE))).unwrap();
+    let pages = db.page_stats("t").unwrap().pages;
+    assert!(pages > 2000, "{pages} pages");
+    let opened = db.paged_stats().unwrap().index_bytes;
+    assert_eq!(value(&db, "t", 12_345).unwrap(), big(12_345));
+    let one = db.paged_stats().unwrap().index_bytes;
+    assert_eq!(db.paged_stats().unwrap().page_loads, 1);
+    assert!(!db.export_snapshot().unwrap().is_empty());
+    let all = db.paged_stats().unwrap().index_bytes;
+    assert!(
+        opened * 20 < all && one > opened && one * 2 < all,
+        "index bytes: {opened} opened, {one} after a get, {all} after a walk"
+    );
+    assert_eq!(value(&db, "t", 0).unwrap(), big(0));
+    assert_eq!(value(&db, "t", 17_999).unwrap(), big(17_999));
+}
+
 #[test]
 fn checkpoints_write_what_changed_and_reopen_keeps_every_kind_of_change() {
     let dir = tempfile::tempdir().unwrap();

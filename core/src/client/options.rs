@@ -25,7 +25,7 @@ pub struct DatabaseOptions {
     pub max_clock_drift_ms: i64,
     /// Keep a durable region's rows in a page store on disk behind a cache
     /// of this many bytes: [`DEFAULT_CACHE_BYTES`] (256 MiB) unless set. A
-    /// new directory is created paged (directory format 7) and an older
+    /// new directory is created paged (directory format 8) and an older
     /// one is converted on open. `None` ([`DatabaseOptions::rows_in_memory`])
     /// keeps every row of a directory that is not paged yet in memory; a
     /// paged directory opens paged whatever this says, with the default

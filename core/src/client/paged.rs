@@ -11,7 +11,7 @@ use super::snapshot::read_region_head;
 use crate::codec::buf::{put_varint, Reader};
 use crate::codec::schema::{put_schema, read_schema};
 use crate::digest::{Accumulator, TableBook};
-use crate::engine::pages::{PageMap, PageSource, RowEntries};
+use crate::engine::pages::{IndexEntries, IndexShape, PageMap, PageSource, RowEntries};
 use crate::log::cold::LogSource;
 use crate::log::vv_codec::read_vv;
 use crate::log::ChangeLog;
@@ -85,6 +85,10 @@ impl PageSource for TablePages {
     fn rows(&self, id: u64, f: RowEntries<'_>) -> Result<()> {
         read_rows(&*self.reader.current(), self.table, id, f)
     }
+
+    fn index(&self, from: &[u8], to: Option<&[u8]>, f: IndexEntries<'_>) -> Result<()> {
+        read_index(&*self.reader.current(), self.table, from, to, f)
+    }
 }
 
 /// One table's pages as one commit of the store holds them (what a read
@@ -111,6 +115,10 @@ impl PageSource for PinnedPages {
 
     fn rows(&self, id: u64, f: RowEntries<'_>) -> Result<()> {
         read_rows(&*self.snapshot, self.table, id, f)
+    }
+
+    fn index(&self, from: &[u8], to: Option<&[u8]>, f: IndexEntries<'_>) -> Result<()> {
+        read_index(&*self.snapshot, self.table, from, to, f)
     }
 }
 
@@ -146,6 +154,25 @@ fn read_rows(snapshot: &dyn KvSnapshot, table: u32, id: u64, f: RowEntries<'_>) 
     snapshot.range(Space::Rows, &from, to.as_deref(), &mut |k, v| {
         f(&k[PAGE_KEY_LEN..], v)?;
         Ok(ControlFlow::Continue(()))
+    })
+}
+
+/// Table `table`'s index entries with fences in `[from, to)` (`to`
+/// `None`: to the table's last), each handed to `f` as (fence, page id).
+fn read_index(
+    snapshot: &dyn KvSnapshot,
+    table: u32,
+    from: &[u8],
+    to: Option<&[u8]>,
+    f: IndexEntries<'_>,
+) -> Result<()> {
+    let from = index_key(table, from);
+    let to = match to {
+        Some(t) => Some(index_key(table, t)),
+        None => table.checked_add(1).map(|t| t.to_be_bytes().to_vec()),
+    };
+    scan(snapshot, Space::Index, &from, to.as_deref(), |k, v| {
+        f(&k[4..], read_index_value(k, v)?)
     })
 }
 
@@ -384,25 +411,28 @@ impl Database {
             let count = r.u64_le()?;
             let sum: [u8; 32] = r.take(32)?.try_into().unwrap_or_default();
             let state_sum = r.u64_le()?;
-            let mut index = Vec::new();
-            let (from, to) = (number.to_be_bytes(), (u64::from(number) + 1).to_be_bytes());
-            let to = &to[4..];
-            scan(
-                &*snap,
-                Space::Index,
-                &from,
-                (number < u32::MAX).then_some(to),
-                |k, v| {
-                    let id = read_index_value(k, v)?;
-                    index.push((k[4..].into(), id));
-                    Ok(())
-                },
-            )?;
             let source: Arc<dyn PageSource> = Arc::new(TablePages {
                 reader: reader.clone(),
                 table: number,
             });
-            let map = PageMap::attach(source.clone(), index, rows)?;
+            // The index is read block by block as lookups need it; a
+            // table that has no block list yet (no pages) is read whole.
+            let blocks_key = layout::blocks_key(number);
+            let map = match snap.get(Space::Meta, &blocks_key)? {
+                Some(v) => {
+                    let (next_id, blocks) = layout::decode_blocks(&blocks_key, &v)?;
+                    let shape = IndexShape { next_id, blocks };
+                    PageMap::attach_shape(source.clone(), &shape, rows)?
+                }
+                None => {
+                    let mut index = Vec::new();
+                    read_index(&*snap, number, &[], None, &mut |fence, id| {
+                        index.push((fence.into(), id));
+                        Ok(())
+                    })?;
+                    PageMap::attach(source.clone(), index, rows)?
+                }
+            };
             let book = TableBook::restored(Accumulator { count, sum }, state_sum);
             let name = schema.name.clone();
             let table = Table::from_parts(schema, map, book);
@@ -510,6 +540,7 @@ impl Database {
                     Ok(())
                 })?;
             }
+            batch.remove(Space::Meta, layout::blocks_key(number));
         }
         let mut list = Vec::new();
         let mut count = 0u64;
@@ -542,6 +573,11 @@ impl Database {
                 let key = index_key(number, &fence);
                 let value = layout::seal(&key, &id.to_be_bytes());
                 batch.put(Space::Index, key, value);
+            }
+            if let Some(shape) = &flush.shape {
+                let key = layout::blocks_key(number);
+                let value = layout::encode_blocks(&key, shape.next_id, &shape.blocks);
+                batch.put(Space::Meta, key, value);
             }
             // Pages that changed only in some rows: those rows' entries
             // (the page and its index entry stay as stored).

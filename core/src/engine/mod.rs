@@ -4,6 +4,7 @@
 pub mod condition;
 pub mod fresh_put;
 pub mod page_codec;
+pub mod page_index;
 pub mod pages;
 pub mod read;
 pub mod row_state;

@@ -11,6 +11,8 @@
 //! on write, so a checkpoint capture holds pages, not row copies: a page
 //! is copied only when a capture still holds it and a write lands on it.
 
+pub use super::page_index::IndexShape;
+use super::page_index::{BlockLoader, Index};
 use crate::codec::row_state::decode_row_state;
 use crate::model::error::{Error, Result};
 use crate::model::row_state::RowState;
@@ -442,7 +444,21 @@ pub trait PageSource: Send + Sync + std::fmt::Debug {
         let _ = (id, f);
         Ok(())
     }
+    /// Hand each stored index entry with a fence in `[from, to)` (`to`
+    /// `None`: to the end) to `f` as (fence, page id), in fence order:
+    /// what a block of the index is read back from
+    /// ([`PageMap::attach_shape`]). A source without a stored index has
+    /// none to read.
+    fn index(&self, from: &[u8], to: Option<&[u8]>, f: IndexEntries<'_>) -> Result<()> {
+        let _ = (from, to, f);
+        Err(Error::corrupt(
+            "this page store keeps no index to read back",
+        ))
+    }
 }
+
+/// What [`PageSource::index`] hands each index entry to: (fence, page id).
+pub type IndexEntries<'a> = &'a mut dyn FnMut(&[u8], u64) -> Result<()>;
 
 /// An empty page, lent out for a page that could not be read back (the
 /// read's error is recorded; see [`PageMap::faults_since`]).
@@ -490,6 +506,18 @@ impl Clone for PageRef {
 }
 
 impl PageRef {
+    /// A page as stored, not in memory.
+    fn stored(id: u64) -> PageRef {
+        PageRef {
+            leaf: OnceLock::new(),
+            id,
+            dirty: false,
+            rows: None,
+            entries: AtomicU32::new(0),
+            used: AtomicBool::new(false),
+        }
+    }
+
     fn new(leaf: Leaf, id: u64) -> PageRef {
         PageRef {
             leaf: OnceLock::from(Arc::new(leaf)),
@@ -691,6 +719,53 @@ fn load(source: &Source, id: u64, entries: &AtomicU32, mut into: Arc<Leaf>) -> R
     Ok(into)
 }
 
+/// Failed page or index reads under `&self`: how many, and the last error.
+type Faults = Mutex<(u64, Option<Error>)>;
+
+/// Record a read under `&self` that failed.
+fn record_fault(fault: &Faults, e: Error) {
+    let mut f = fault
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    *f = (f.0 + 1, Some(e));
+}
+
+/// Reads blocks of a map's index back from its source.
+#[derive(Clone, Copy)]
+struct IndexLoader<'a> {
+    source: &'a Source,
+    fault: &'a Faults,
+}
+
+impl BlockLoader<PageRef> for IndexLoader<'_> {
+    fn load(&self, from: &[u8], to: Option<&[u8]>) -> Result<BTreeMap<Box<[u8]>, PageRef>> {
+        let source = self
+            .source
+            .pin
+            .get()
+            .or(self.source.source.as_ref())
+            .ok_or_else(|| {
+                Error::corrupt(
+                    "a block of the page index is not in memory and there is no page store",
+                )
+            })?;
+        let mut entries: Vec<(Box<[u8]>, PageRef)> = Vec::new();
+        source.index(from, to, &mut |fence, id| {
+            if entries.last().is_some_and(|(last, _)| **last >= *fence) {
+                return Err(Error::corrupt("page index: fences out of order"));
+            }
+            entries.push((fence.into(), PageRef::stored(id)));
+            Ok(())
+        })?;
+        // Built from a sorted list in one go, the block's nodes are full.
+        Ok(entries.into_iter().collect())
+    }
+
+    fn failed(&self, e: Error) {
+        record_fault(self.fault, e);
+    }
+}
+
 /// The rows of a table: leaf pages under an ordered index of their lower
 /// fences. The first page's fence is the empty key; every other page's is
 /// the first key it held when it was split off, and it holds the keys from
@@ -702,7 +777,9 @@ fn load(source: &Source, id: u64, entries: &AtomicU32, mut into: Arc<Leaf>) -> R
 /// [`PageMap::evict`] drops clean pages the clock did not see used.
 #[derive(Debug, Default)]
 pub struct PageMap {
-    index: BTreeMap<Box<[u8]>, PageRef>,
+    /// The pages by fence, in blocks read back on demand
+    /// ([`super::page_index`]).
+    index: Index<PageRef>,
     len: usize,
     /// The id the next new page gets.
     next_id: u64,
@@ -717,7 +794,7 @@ pub struct PageMap {
     /// Fence where the eviction clock resumes.
     hand: Box<[u8]>,
     /// Page reads under `&self` that failed: how many, and the last error.
-    fault: Mutex<(u64, Option<Error>)>,
+    fault: Faults,
     /// Resident bytes and spare buffers.
     cache: Cache,
 }
@@ -773,6 +850,10 @@ pub struct PageFlush {
     /// Pages removed: fence and id (a fence may come back with a new page,
     /// listed in `pages`); their row entries go too.
     pub dropped: Vec<(Box<[u8]>, u64)>,
+    /// The index's block list, when it changed since it was last stored
+    /// (pages came or went): stored with the index entries, it is what
+    /// [`PageMap::attach_shape`] opens the map from.
+    pub shape: Option<IndexShape>,
 }
 
 /// The row entries a flush stores for one page ([`PageFlush::rows`]).
@@ -804,8 +885,6 @@ impl PageMap {
             len,
             ..PageMap::default()
         };
-        // Built from a sorted list in one go, the index's nodes are full
-        // (inserted one by one in order they would be half full).
         let mut entries: Vec<(Box<[u8]>, PageRef)> = Vec::new();
         for (fence, id) in pages {
             if entries.is_empty() != fence.is_empty() {
@@ -817,18 +896,47 @@ impl PageMap {
                 return Err(Error::corrupt("page index: fences out of order"));
             }
             map.next_id = map.next_id.max(id + 1);
-            let page = PageRef {
-                leaf: OnceLock::new(),
-                id,
-                dirty: false,
-                rows: None,
-                entries: AtomicU32::new(0),
-                used: AtomicBool::new(false),
-            };
-            entries.push((fence, page));
+            entries.push((fence, PageRef::stored(id)));
         }
-        map.index = entries.into_iter().collect();
+        map.index = Index::from_sorted(entries, super::page_index::BLOCK_ENTRIES);
         Ok(map)
+    }
+
+    /// Split the index's blocks at `entries` pages (tests: many blocks
+    /// from few pages).
+    #[doc(hidden)]
+    pub fn set_block_entries(&mut self, entries: usize) {
+        self.index.set_split(entries);
+    }
+
+    /// A map over pages already stored whose index is stored in blocks
+    /// (`shape`, as [`flush`](Self::flush) handed it out): nothing of the
+    /// index is read until a lookup needs a block, which is read back
+    /// through [`PageSource::index`]. `len` is the rows the pages hold.
+    pub fn attach_shape(
+        source: Arc<dyn PageSource>,
+        shape: &IndexShape,
+        len: usize,
+    ) -> Result<PageMap> {
+        Ok(PageMap {
+            source: Source {
+                source: Some(source),
+                pin: OnceLock::new(),
+                loads: AtomicU64::new(0),
+            },
+            len,
+            next_id: shape.next_id,
+            index: Index::from_shape(shape)?,
+            ..PageMap::default()
+        })
+    }
+
+    /// Reads blocks of the index back.
+    fn loader(&self) -> IndexLoader<'_> {
+        IndexLoader {
+            source: &self.source,
+            fault: &self.fault,
+        }
     }
 
     /// Read pages back from `source` from now on (every page resident now
@@ -837,7 +945,7 @@ impl PageMap {
         self.source.source = Some(source);
         self.dirtied = self
             .index
-            .iter()
+            .loaded()
             .filter(|(_, p)| p.dirty)
             .map(|(f, _)| f.clone())
             .collect();
@@ -921,11 +1029,7 @@ impl PageMap {
                 page.leaf.get().map_or(&NO_LEAF, |l| &**l)
             }
             Err(e) => {
-                let mut f = self
-                    .fault
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                *f = (f.0 + 1, Some(e));
+                record_fault(&self.fault, e);
                 &NO_LEAF
             }
         }
@@ -953,7 +1057,7 @@ impl PageMap {
             pages: self.index.len(),
             ..PageStats::default()
         };
-        for leaf in self.index.values().filter_map(|p| p.leaf.get()) {
+        for leaf in self.index.loaded().filter_map(|(_, p)| p.leaf.get()) {
             let keys: usize = leaf.slots.iter().map(Slot::key_len).sum();
             s.resident_pages += 1;
             s.key_bytes += keys;
@@ -966,9 +1070,8 @@ impl PageMap {
     /// The page that holds (or would hold) `key`, with its fence.
     fn page(&self, key: &[u8]) -> Option<(&[u8], &Leaf)> {
         self.index
-            .range::<[u8], _>((Bound::Unbounded, Bound::Included(key)))
-            .next_back()
-            .map(|(f, p)| (&**f, self.leaf(p)))
+            .floor(key, self.loader())
+            .map(|(f, p)| (f, self.leaf(p)))
     }
 
     /// The stored row under `key`.
@@ -985,10 +1088,7 @@ impl PageMap {
 
     /// The page and index of the row under `key`, shared (a capture).
     pub fn get_shared(&self, key: &[u8]) -> Option<SharedRow> {
-        let (_, page) = self
-            .index
-            .range::<[u8], _>((Bound::Unbounded, Bound::Included(key)))
-            .next_back()?;
+        let (_, page) = self.index.floor(key, self.loader())?;
         let leaf = self.shared(page);
         let i = leaf.search(key).ok()?;
         Some((leaf, i as u32))
@@ -997,7 +1097,10 @@ impl PageMap {
     /// Every page, shared, in key order (a capture of the whole table;
     /// pages not resident are read back).
     pub fn pages(&self) -> Vec<Arc<Leaf>> {
-        self.index.values().map(|p| self.shared(p)).collect()
+        self.index
+            .range(Bound::Unbounded, Bound::Unbounded, self.loader())
+            .map(|(_, p)| self.shared(p))
+            .collect()
     }
 
     /// Store `row` under `key`; `old` sees what it replaces first (`None`:
@@ -1029,19 +1132,22 @@ impl PageMap {
         make: impl FnOnce(Option<StoredRow<'_>>) -> std::result::Result<Option<OwnedRow>, E>,
     ) -> std::result::Result<bool, E> {
         let source = &self.source;
-        let Some((fence, page)) = self
-            .index
-            .range_mut::<[u8], _>((Bound::Unbounded, Bound::Included(key)))
-            .next_back()
-        else {
+        let loader = IndexLoader {
+            source,
+            fault: &self.fault,
+        };
+        let Some((fence, page)) = self.index.floor_mut(key, &loader)? else {
             let Some(new) = make(None)? else {
                 return Ok(false);
             };
             let mut leaf = Leaf::default();
             leaf.insert(0, key, &new.as_new());
-            let id = self.new_id();
-            self.cache.resized(0, leaf.allocated());
-            self.index.insert(Box::default(), PageRef::new(leaf, id));
+            let bytes = leaf.allocated();
+            let id = self.next_id;
+            self.index
+                .insert(Box::default(), PageRef::new(leaf, id), &loader)?;
+            self.next_id += 1;
+            self.cache.resized(0, bytes);
             self.dirtied(&[], false);
             self.len += 1;
             return Ok(true);
@@ -1055,7 +1161,7 @@ impl PageMap {
             return Ok(false);
         };
         let row = new.as_new();
-        let fence = fence.clone();
+        let fence: Box<[u8]> = fence.into();
         let over = |leaf: &mut Leaf| leaf.data.len() > PAGE_BYTES && leaf.len() > 1;
         let over = match found {
             Ok(i) => page.write_row(source, cache, key, |leaf| {
@@ -1072,9 +1178,12 @@ impl PageMap {
                 {
                     let mut leaf = Leaf::default();
                     leaf.insert(0, key, &row);
-                    let id = self.new_id();
-                    self.cache.resized(0, leaf.allocated());
-                    self.index.insert(key.into(), PageRef::new(leaf, id));
+                    let bytes = leaf.allocated();
+                    let id = self.next_id;
+                    self.index
+                        .insert(key.into(), PageRef::new(leaf, id), &loader)?;
+                    self.next_id += 1;
+                    self.cache.resized(0, bytes);
                     self.dirtied(key, false);
                     self.len += 1;
                     return Ok(true);
@@ -1098,18 +1207,37 @@ impl PageMap {
     /// Split the page at `fence` at its byte midpoint, and the halves again
     /// while one is over [`PAGE_BYTES`] with more than one row (a large row
     /// among small ones). The page is resident and dirty (just written).
+    ///
+    /// The block of the index a new page goes to is read back first; if
+    /// that fails the page stays whole (over size, but whole and correct)
+    /// until a later write splits it.
     fn split(&mut self, fence: &[u8]) {
         let mut todo: Vec<Box<[u8]>> = vec![fence.into()];
         while let Some(fence) = todo.pop() {
-            let Some(page) = self.index.get_mut(&fence) else {
-                continue;
-            };
-            let Some(leaf) = page.leaf.get_mut() else {
+            let Some(leaf) = self
+                .index
+                .get_loaded(&fence)
+                .and_then(|(_, p)| p.leaf.get())
+            else {
                 continue;
             };
             if leaf.data.len() <= PAGE_BYTES || leaf.len() < 2 {
                 continue;
             }
+            let right_fence: Box<[u8]> = leaf.key(leaf.split_point()).into();
+            let loader = IndexLoader {
+                source: &self.source,
+                fault: &self.fault,
+            };
+            if self.index.prepare(&right_fence, &loader).is_err() {
+                continue;
+            }
+            let Some(page) = self.index.get_loaded_mut(&fence) else {
+                continue;
+            };
+            let Some(leaf) = page.leaf.get_mut() else {
+                continue;
+            };
             page.dirty = true;
             page.rows = None;
             let before = leaf.allocated();
@@ -1118,10 +1246,15 @@ impl PageMap {
             let right = leaf.split_off(at);
             self.cache
                 .resized(before, leaf.allocated() + right.allocated());
-            let right_fence: Box<[u8]> = right.key(0).into();
             let id = self.new_id();
-            self.index
-                .insert(right_fence.clone(), PageRef::new(right, id));
+            let loader = IndexLoader {
+                source: &self.source,
+                fault: &self.fault,
+            };
+            // Its block is in memory (read back above): this cannot fail.
+            let _ = self
+                .index
+                .insert(right_fence.clone(), PageRef::new(right, id), &loader);
             self.dirtied(&right_fence, false);
             todo.push(fence);
             todo.push(right_fence);
@@ -1133,11 +1266,11 @@ impl PageMap {
     /// neighbour when both fit in one page.
     pub fn remove(&mut self, key: &[u8], old: impl FnOnce(StoredRow<'_>)) -> Result<bool> {
         let (source, cache) = (&self.source, &self.cache);
-        let Some((fence, page)) = self
-            .index
-            .range_mut::<[u8], _>((Bound::Unbounded, Bound::Included(key)))
-            .next_back()
-        else {
+        let loader = IndexLoader {
+            source,
+            fault: &self.fault,
+        };
+        let Some((fence, page)) = self.index.floor_mut(key, &loader)? else {
             return Ok(false);
         };
         let current = page.resident(source, cache)?;
@@ -1145,7 +1278,7 @@ impl PageMap {
             return Ok(false);
         };
         old(current.entry(i).1);
-        let fence = fence.clone();
+        let fence: Box<[u8]> = fence.into();
         let was_dirty = page.dirty;
         let small = page.write_row(source, cache, key, |leaf| {
             leaf.remove(i);
@@ -1162,27 +1295,36 @@ impl PageMap {
     /// Merge the page at `fence` with its right neighbour (or, for the last
     /// page, its left one) when both fit in one page; drop it when empty.
     fn merge(&mut self, fence: &[u8]) -> Result<()> {
+        let mark = self.fault_mark();
         let right = self
             .index
-            .range::<[u8], _>((Bound::Excluded(fence), Bound::Unbounded))
+            .range(Bound::Excluded(fence), Bound::Unbounded, self.loader())
             .next()
             .map(|(f, _)| f.clone());
         let left = self
             .index
-            .range::<[u8], _>((Bound::Unbounded, Bound::Excluded(fence)))
+            .range(Bound::Unbounded, Bound::Excluded(fence), self.loader())
             .next_back()
             .map(|(f, _)| f.clone());
+        // A block that could not be read back hid a neighbour.
+        self.faults_since(mark)?;
         let (a, b) = match (left, right) {
             (_, Some(r)) => (Box::<[u8]>::from(fence), r),
             (Some(l), None) => (l, Box::<[u8]>::from(fence)),
             (None, None) => {
                 let empty = self
                     .index
-                    .get(fence)
-                    .and_then(|p| p.leaf.get())
+                    .get_loaded(fence)
+                    .and_then(|(_, p)| p.leaf.get())
                     .is_some_and(|l| l.is_empty());
                 if empty {
-                    let dropped: Vec<_> = std::mem::take(&mut self.index)
+                    let loader = IndexLoader {
+                        source: &self.source,
+                        fault: &self.fault,
+                    };
+                    let dropped: Vec<_> = self
+                        .index
+                        .drain(&loader)?
                         .into_iter()
                         .map(|(f, p)| (f, p.id))
                         .collect();
@@ -1193,9 +1335,13 @@ impl PageMap {
             }
         };
         let (source, cache) = (&self.source, &self.cache);
+        let loader = IndexLoader {
+            source,
+            fault: &self.fault,
+        };
         let mut sizes = [(0, false); 2];
         for (n, f) in [&a, &b].into_iter().enumerate() {
-            let Some(page) = self.index.get_mut(f) else {
+            let Some(page) = self.index.get_mut(f, &loader)? else {
                 return Ok(());
             };
             let leaf = page.resident(source, cache)?;
@@ -1205,13 +1351,13 @@ impl PageMap {
         if !fits {
             return Ok(());
         }
-        let Some(pb) = self.index.remove(&b) else {
+        let Some(pb) = self.index.remove(&b, &loader)? else {
             return Ok(());
         };
         self.dropped.push((b, pb.id));
         if let Some(right) = pb.leaf.get() {
             cache.resized(right.allocated(), 0);
-            if let Some(pa) = self.index.get_mut(&a) {
+            if let Some(pa) = self.index.get_loaded_mut(&a) {
                 let was_dirty = pa.dirty;
                 pa.write(source, cache, |leaf| leaf.append(right))?;
                 self.dirtied(&a, was_dirty);
@@ -1233,16 +1379,16 @@ impl PageMap {
             _ => false,
         };
         let span = (!empty).then(|| {
+            let all = || {
+                self.index
+                    .range(Bound::Unbounded, Bound::Unbounded, self.loader())
+            };
             let first = match lo {
-                Bound::Unbounded => self.index.iter().next().map(|(f, p)| (&**f, self.leaf(p))),
+                Bound::Unbounded => all().next().map(|(f, p)| (&**f, self.leaf(p))),
                 Bound::Included(k) | Bound::Excluded(k) => self.page(k),
             };
             let last = match hi {
-                Bound::Unbounded => self
-                    .index
-                    .iter()
-                    .next_back()
-                    .map(|(f, p)| (&**f, self.leaf(p))),
+                Bound::Unbounded => all().next_back().map(|(f, p)| (&**f, self.leaf(p))),
                 Bound::Included(k) | Bound::Excluded(k) => self.page(k),
             };
             first.zip(last).map(|((ff, fl), (lf, ll))| {
@@ -1256,7 +1402,7 @@ impl PageMap {
             .flat_map(move |(ff, lf, start, end)| {
                 let (ff, lf): (&'a [u8], &'a [u8]) = (ff, lf);
                 self.index
-                    .range::<[u8], _>((Bound::Included(ff), Bound::Included(lf)))
+                    .range(Bound::Included(ff), Bound::Included(lf), self.loader())
                     .flat_map(move |(f, page)| {
                         let leaf = self.leaf(page);
                         let a = if **f == *ff { start } else { 0 };
@@ -1268,7 +1414,9 @@ impl PageMap {
 
     /// Every row in key order (reversible).
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&[u8], StoredRow<'_>)> {
-        self.index.values().flat_map(|p| page_rows(self.leaf(p)))
+        self.index
+            .range(Bound::Unbounded, Bound::Unbounded, self.loader())
+            .flat_map(|(_, p)| page_rows(self.leaf(p)))
     }
 
     /// Recompute every row's digest and id with `f` (key, state → digest,
@@ -1279,7 +1427,11 @@ impl PageMap {
         mut changed: impl FnMut(&[u8], StoredRow<'_>, StoredRow<'_>),
     ) -> Result<()> {
         let (source, cache) = (&self.source, &self.cache);
-        for (fence, page) in self.index.iter_mut() {
+        self.index.load_all(&IndexLoader {
+            source,
+            fault: &self.fault,
+        })?;
+        for (fence, page) in self.index.loaded_mut() {
             if !page.dirty && source.source.is_some() {
                 self.dirtied.push(fence.clone());
             }
@@ -1311,19 +1463,23 @@ impl PageMap {
 
     /// The dirty pages, by fence, in key order: with a page store those
     /// noted since the last flush (O(pages that changed)), else all.
-    fn dirty_pages(&self) -> impl Iterator<Item = (&Box<[u8]>, &PageRef)> {
+    fn dirty_pages(&self) -> impl Iterator<Item = (&[u8], &PageRef)> {
         let noted = self.source.source.is_some().then(|| {
             let mut fences: Vec<&[u8]> = self.dirtied.iter().map(|f| &**f).collect();
             fences.sort_unstable();
             fences.dedup();
             fences
                 .into_iter()
-                .filter_map(|f| self.index.get_key_value(f))
+                .filter_map(|f| self.index.get_loaded(f))
                 .filter(|(_, p)| p.dirty)
         });
-        let all = noted
-            .is_none()
-            .then(|| self.index.iter().filter(|(_, p)| p.dirty));
+        // Without a page store every block is in memory.
+        let all = noted.is_none().then(|| {
+            self.index
+                .loaded()
+                .filter(|(_, p)| p.dirty)
+                .map(|(f, p)| (&**f, p))
+        });
         noted.into_iter().flatten().chain(all.into_iter().flatten())
     }
 
@@ -1331,8 +1487,13 @@ impl PageMap {
     /// flush. Nothing is marked: call [`flushed`](Self::flushed) once the
     /// flush is stored (a failed store changes nothing).
     pub fn flush(&self) -> PageFlush {
+        let (blocks, changed) = self.index.shape();
         let mut out = PageFlush {
             dropped: self.dropped.clone(),
+            shape: changed.then_some(IndexShape {
+                next_id: self.next_id,
+                blocks,
+            }),
             ..PageFlush::default()
         };
         for (fence, page) in self.dirty_pages() {
@@ -1342,7 +1503,7 @@ impl PageMap {
             let entries = page.entries.load(Ordering::Relaxed);
             match &page.rows {
                 Some(keys) => out.rows.push(PageRows {
-                    fence: fence.clone(),
+                    fence: fence.into(),
                     id: page.id,
                     rows: keys
                         .iter()
@@ -1357,7 +1518,7 @@ impl PageMap {
                         out.cleared.push(page.id);
                     }
                     let bytes = super::page_codec::encode_leaf(leaf);
-                    out.pages.push((fence.clone(), page.id, bytes));
+                    out.pages.push((fence.into(), page.id, bytes));
                 }
             }
         }
@@ -1368,11 +1529,12 @@ impl PageMap {
     /// its pages are clean (evictable) from now on.
     pub fn flushed(&mut self) {
         self.dropped.clear();
+        self.index.stored();
         let mut fences: Vec<Box<[u8]>> = if self.source.source.is_some() {
             std::mem::take(&mut self.dirtied)
         } else {
             self.index
-                .iter()
+                .loaded()
                 .filter(|(_, p)| p.dirty)
                 .map(|(f, _)| f.clone())
                 .collect()
@@ -1380,7 +1542,7 @@ impl PageMap {
         fences.sort_unstable();
         fences.dedup();
         for f in &fences {
-            let Some(page) = self.index.get_mut(f).filter(|p| p.dirty) else {
+            let Some(page) = self.index.get_loaded_mut(f).filter(|p| p.dirty) else {
                 continue;
             };
             let stored = page.entries.get_mut();
@@ -1416,7 +1578,8 @@ impl PageMap {
     /// the cache: a paged region counts it in its budget.
     pub fn index_bytes(&self) -> usize {
         let entry = std::mem::size_of::<(Box<[u8]>, PageRef)>();
-        self.index.len() * (entry * 3 / 2 + 24)
+        let (blocks, entries) = self.index.in_memory();
+        entries * (entry * 3 / 2 + 24) + blocks * 128
     }
 
     /// Evict clean pages (stored, not changed since) until at most `keep`
@@ -1462,13 +1625,13 @@ impl PageMap {
         // the second finds them clear.
         'sweeps: for _ in 0..2 {
             for half in 0..2 {
-                let part = if half == 0 {
-                    self.index
-                        .range_mut::<[u8], _>((Bound::Included(&*hand), Bound::Unbounded))
+                let (lo, hi) = if half == 0 {
+                    (Bound::Included(&*hand), Bound::Unbounded)
                 } else {
-                    self.index
-                        .range_mut::<[u8], _>((Bound::Unbounded, Bound::Excluded(&*hand)))
+                    (Bound::Unbounded, Bound::Excluded(&*hand))
                 };
+                // Pages of blocks not in memory are not resident either.
+                let part = self.index.loaded_range_mut(lo, hi);
                 for (fence, page) in part {
                     if page.dirty || page.leaf.get().is_none() {
                         continue;
@@ -1505,7 +1668,11 @@ impl PageMap {
         let mut prev: Option<&[u8]> = None;
         let mut count = 0;
         let mark = self.fault_mark();
-        for (n, (fence, page)) in self.index.iter().enumerate() {
+        self.index.check()?;
+        let all = self
+            .index
+            .range(Bound::Unbounded, Bound::Unbounded, self.loader());
+        for (n, (fence, page)) in all.enumerate() {
             let leaf = self.leaf(page);
             self.faults_since(mark).map_err(|e| e.to_string())?;
             if n == 0 && !fence.is_empty() {
@@ -1541,7 +1708,7 @@ impl PageMap {
             return Err(format!("len {} but {count} rows", self.len));
         }
         if self.source.source.is_some() {
-            for (fence, page) in &self.index {
+            for (fence, page) in self.index.loaded() {
                 if page.dirty && !self.dirtied.iter().any(|f| f == fence) {
                     return Err(format!("dirty page at {fence:?} not noted for the flush"));
                 }
@@ -1549,8 +1716,8 @@ impl PageMap {
         }
         let resident: usize = self
             .index
-            .values()
-            .filter_map(|p| p.leaf.get())
+            .loaded()
+            .filter_map(|(_, p)| p.leaf.get())
             .map(|l| l.allocated())
             .sum();
         if resident != self.resident_bytes() {

@@ -89,16 +89,16 @@ pub fn invalid() -> Vec<(&'static str, Vec<u8>, &'static str)> {
     let good = encode_manifest(&samples()[0]).expect("encode");
     let mut out = Vec::new();
     let mut b = good.clone();
-    b[4] = 8;
+    b[4] = 9;
     fix_header_crc(&mut b);
     out.push((
-        "directory format 8 (newer)",
+        "directory format 9 (newer)",
         b.clone(),
         "UnsupportedVersion",
     ));
     b.truncate(16);
     out.push((
-        "directory format 8 with a body this build cannot parse",
+        "directory format 9 with a body this build cannot parse",
         b,
         "UnsupportedVersion",
     ));

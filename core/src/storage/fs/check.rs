@@ -261,7 +261,7 @@ fn open_pages<V: Vfs>(vfs: &V, dir: &Path) -> Result<(crate::storage::PagedRecov
         < crate::storage::kv::layout::UNCOMPRESSED_STORE_FORMAT
     {
         return Err(crate::model::error::Error::UnsupportedVersion(
-            "directory format 5: opening the region migrates it to format 7; check it then".into(),
+            "directory format 5: opening the region migrates it to format 8; check it then".into(),
         ));
     }
     let covers = super::read_covers(&*snapshot)?.unwrap_or(1);

@@ -27,8 +27,10 @@ pub const DIR_FORMAT: u8 = 4;
 /// A build that reads only format 4 refuses it (`UnsupportedVersion`).
 /// Format 6 is the page store's format 2 (sealed `meta` and `index`
 /// values, the log in chunks); format 7 its format 3 (pages may be
-/// LZ4-compressed). Formats 5 and 6 are migrated on open.
-pub const PAGED_DIR_FORMAT: u8 = 7;
+/// LZ4-compressed); format 8 its format 4 (each table's index has a block
+/// list, so an open reads the index on demand). Formats 5 to 7 are
+/// migrated on open.
+pub const PAGED_DIR_FORMAT: u8 = 8;
 /// The oldest paged directory format this build reads (and migrates).
 pub const OLDEST_PAGED_DIR_FORMAT: u8 = 5;
 /// The oldest directory format with a manifest this build reads (and

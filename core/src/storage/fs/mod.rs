@@ -94,7 +94,7 @@ pub struct FsOptions {
     /// Group commit: fsync when the oldest pending entry is this many ms old.
     pub batch_millis: i64,
     /// Keep the rows in a page store behind a cache of this many bytes
-    /// (a new directory is created paged, directory format 7); `None`
+    /// (a new directory is created paged, directory format 8); `None`
     /// keeps every row in memory. A paged directory opens paged whatever
     /// this says (with [`super::DEFAULT_CACHE_BYTES`] when `None`).
     pub cache_bytes: Option<u64>,

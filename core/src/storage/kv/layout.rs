@@ -1,12 +1,15 @@
 //! How a paged region lays its values out in its page store (FORMAT.md
-//! §12 "Page store", store format 3, directory format 7): every `meta` and
-//! `index` value ends in a CRC of its key and value ([`seal`]), and the
+//! §12 "Page store", store format 4, directory format 8): every `meta` and
+//! `index` value ends in a CRC of its key and value ([`seal`]), the
 //! change log is kept in chunks of consecutive records ([`LogChunk`])
-//! rather than one entry per record. Format 3 is format 2 whose pages may
-//! be LZ4-compressed (page version 2). [`migrate`] rewrites a store of
-//! format 1 (directory format 5) into this layout in one commit, and marks
-//! a format-2 store (directory format 6) as format 3: its pages, all
-//! version 1, stay readable and are compressed as they are next stored.
+//! rather than one entry per record, pages may be LZ4-compressed (page
+//! version 2, since format 3), and each table's index has a block list
+//! ([`encode_blocks`], since format 4) so an open reads the index block by
+//! block on demand. [`migrate`] rewrites a store of format 1 (directory
+//! format 5) into this layout in one commit; a format-2 or format-3 store
+//! (directory formats 6 and 7) gets its block lists and the new mark (its
+//! version-1 pages stay readable and are compressed as they are next
+//! stored).
 
 use super::{KvBatch, KvSnapshot, KvStore, Space};
 use crate::codec::buf::{put_varint, Reader};
@@ -14,9 +17,17 @@ use crate::model::error::{Error, Result};
 use std::ops::ControlFlow;
 
 /// The store format this build writes (`meta` key [`META_FORMAT`]).
-pub const STORE_FORMAT: u8 = 3;
-/// The store format whose layout this build writes, less compressed pages.
+pub const STORE_FORMAT: u8 = 4;
+/// The store format whose layout this build writes, less compressed pages
+/// and block lists.
 pub const UNCOMPRESSED_STORE_FORMAT: u8 = 2;
+/// The store format whose layout this build writes, less block lists.
+pub const UNBLOCKED_STORE_FORMAT: u8 = 3;
+/// Index entries per block in the block lists a migration writes (the
+/// engine splits a block that grows past twice its own block size).
+const MIGRATED_BLOCK_ENTRIES: usize = 512;
+/// Version byte of an encoded block list.
+const BLOCKS_VERSION: u8 = 1;
 /// Meta key of the store format: absent in a format-1 store.
 pub const META_FORMAT: &[u8] = b"format";
 /// A chunk holds at most this many records, and never records on both
@@ -241,9 +252,9 @@ pub fn store_format(snapshot: &dyn KvSnapshot) -> Result<u8> {
     };
     let value = unseal(Space::Meta, META_FORMAT, &v)?;
     match value {
-        [f] if *f == STORE_FORMAT || *f == UNCOMPRESSED_STORE_FORMAT => Ok(*f),
+        [f] if (UNCOMPRESSED_STORE_FORMAT..=STORE_FORMAT).contains(f) => Ok(*f),
         [f] if *f > STORE_FORMAT => Err(Error::UnsupportedVersion(format!(
-            "the page store is format {f}; this build reads format {STORE_FORMAT} (and migrates formats 1 and 2)"
+            "the page store is format {f}; this build reads format {STORE_FORMAT} (and migrates formats 1 to 3)"
         ))),
         _ => Err(Error::corrupt("page store: a damaged format mark")),
     }
@@ -254,18 +265,126 @@ pub fn put_format(batch: &mut KvBatch) {
     batch.put(Space::Meta, META_FORMAT, seal(META_FORMAT, &[STORE_FORMAT]));
 }
 
+/// A block list's blocks: each one's lower bound and entries.
+pub type Blocks = Vec<(Box<[u8]>, u64)>;
+
+/// The `meta` key of table `table`'s block list.
+pub fn blocks_key(table: u32) -> Vec<u8> {
+    let mut k = b"blocks".to_vec();
+    k.extend_from_slice(&table.to_be_bytes());
+    k
+}
+
+/// A table's block list as stored under [`blocks_key`] (sealed): the id
+/// the next new page gets, and each block's lower bound (the first empty,
+/// ascending) with how many index entries it holds.
+///
+/// ```text
+/// u8      version = 1
+/// varint  next page id
+/// count   n ≥ 1
+/// n ×     varint len ‖ bound, varint entries
+/// u32 LE  CRC of the key and every byte before it
+/// ```
+pub fn encode_blocks(key: &[u8], next_id: u64, blocks: &[(Box<[u8]>, u64)]) -> Vec<u8> {
+    let mut out = vec![BLOCKS_VERSION];
+    put_varint(&mut out, next_id);
+    put_varint(&mut out, blocks.len() as u64);
+    for (bound, n) in blocks {
+        put_varint(&mut out, bound.len() as u64);
+        out.extend_from_slice(bound);
+        put_varint(&mut out, *n);
+    }
+    seal(key, &out)
+}
+
+/// Decode a block list stored under `key` ([`encode_blocks`]): the next
+/// page id and the blocks. Their order is the engine's to check.
+pub fn decode_blocks(key: &[u8], sealed: &[u8]) -> Result<(u64, Blocks)> {
+    let body = unseal(Space::Meta, key, sealed)?;
+    let mut r = Reader::new(body, "page store block list");
+    let version = r.u8()?;
+    if version != BLOCKS_VERSION {
+        return Err(r.error(format!("version {version}")));
+    }
+    let next_id = r.varint()?;
+    let n = r.count()?;
+    if n == 0 {
+        return Err(r.error("no block"));
+    }
+    let blocks = (0..n)
+        .map(|_| Ok((Box::from(r.bytes()?), r.varint()?)))
+        .collect::<Result<Vec<_>>>()?;
+    r.finish()?;
+    Ok((next_id, blocks))
+}
+
+/// Put a block list for every table that has index entries in `snap`
+/// into `batch`: blocks of [`MIGRATED_BLOCK_ENTRIES`] entries, the next
+/// page id above every page's. `sealed`: whether the index values carry
+/// their CRC (format 2 on) or are bare (format 1).
+fn put_blocks(snap: &dyn KvSnapshot, batch: &mut KvBatch, sealed: bool) -> Result<()> {
+    // The table being read: its number, next page id and blocks so far.
+    let mut table: Option<(u32, u64, Blocks)> = None;
+    let done = |t: Option<(u32, u64, Blocks)>, batch: &mut KvBatch| {
+        if let Some((number, next_id, blocks)) = t {
+            let key = blocks_key(number);
+            let value = encode_blocks(&key, next_id, &blocks);
+            batch.put(Space::Meta, key, value);
+        }
+    };
+    snap.range(Space::Index, &[], None, &mut |k, v| {
+        let bad = || Error::corrupt("page store: a damaged index entry");
+        let number = k
+            .get(..4)
+            .and_then(|b| b.try_into().ok())
+            .map(u32::from_be_bytes)
+            .ok_or_else(bad)?;
+        let value = if sealed {
+            unseal(Space::Index, k, v)?
+        } else {
+            v
+        };
+        let id = value
+            .try_into()
+            .map(u64::from_be_bytes)
+            .map_err(|_| bad())?;
+        if table.as_ref().is_none_or(|(n, _, _)| *n != number) {
+            done(table.take(), batch);
+            table = Some((number, 0, vec![(Box::default(), 0)]));
+        }
+        let Some((_, next_id, blocks)) = table.as_mut() else {
+            return Err(bad());
+        };
+        *next_id = (*next_id).max(id.saturating_add(1));
+        if blocks
+            .last()
+            .is_some_and(|(_, n)| *n as usize == MIGRATED_BLOCK_ENTRIES)
+        {
+            blocks.push((k[4..].into(), 0));
+        }
+        if let Some((_, n)) = blocks.last_mut() {
+            *n += 1;
+        }
+        Ok(ControlFlow::Continue(()))
+    })?;
+    done(table, batch);
+    Ok(())
+}
+
 /// Bring a store written by an older build to this format in one durable
 /// commit that also writes the format mark: a format-1 store (directory
 /// format 5: bare `meta` and `index` values, one `log` entry per record)
-/// is rewritten in this layout; a format-2 store only gets the new mark
-/// (its version-1 pages stay readable). A store already in this format is
-/// left as it is. Whether anything was written.
+/// is rewritten in this layout; a format-2 or format-3 store gets its
+/// tables' block lists (its version-1 pages stay readable). A store
+/// already in this format is left as it is. Whether anything was written.
 pub fn migrate(store: &dyn KvStore) -> Result<bool> {
     let snap = store.snapshot()?;
     match store_format(&*snap)? {
         STORE_FORMAT => return Ok(false),
-        UNCOMPRESSED_STORE_FORMAT => {
+        UNCOMPRESSED_STORE_FORMAT | UNBLOCKED_STORE_FORMAT => {
             let mut batch = KvBatch::default();
+            put_blocks(&*snap, &mut batch, true)?;
             put_format(&mut batch);
             store.commit(&batch, true)?;
             return Ok(true);
@@ -301,6 +420,7 @@ pub fn migrate(store: &dyn KvStore) -> Result<bool> {
             records.iter().map(|(_, r)| r.as_slice()),
         );
     }
+    put_blocks(&*snap, &mut batch, false)?;
     put_format(&mut batch);
     store.commit(&batch, true)?;
     Ok(true)
