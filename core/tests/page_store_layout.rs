@@ -316,6 +316,18 @@ fn chunks(store: &dyn KvStore) -> Vec<(u64, usize)> {
     out
 }
 
+/// The `log-first` meta value: where the store's log starts.
+fn log_first(store: &dyn KvStore) -> u64 {
+    let v = store
+        .snapshot()
+        .unwrap()
+        .get(Space::Meta, b"log-first")
+        .unwrap()
+        .expect("log-first");
+    let v = layout::unseal(Space::Meta, b"log-first", &v).unwrap();
+    u64::from_le_bytes(v.try_into().unwrap())
+}
+
 #[test]
 fn the_log_is_stored_in_chunks_that_retention_trims() {
     let tmp = tempfile::tempdir().unwrap();
@@ -338,6 +350,7 @@ fn the_log_is_stored_in_chunks_that_retention_trims() {
         chunks(&*store),
         [(1, 1023), (1024, 1024), (2048, 953), (3001, 10)]
     );
+    assert_eq!(log_first(&*store), 1);
     drop(store);
 
     let mut db = Database::open(tmp.path(), options(&clock)).unwrap();
@@ -356,6 +369,11 @@ fn the_log_is_stored_in_chunks_that_retention_trims() {
     // The chunk retention cut into starts at the first record kept.
     assert_eq!(stored[0], (first, (2048 - first) as usize));
     assert_eq!(stored.iter().map(|c| c.1 as u64).sum::<u64>(), next - first);
+    assert_eq!(
+        log_first(&*store),
+        first,
+        "where an open finds the log's start"
+    );
     drop(store);
     let db = Database::open(tmp.path(), options(&clock)).unwrap();
     assert_eq!(db.changes_since(0, 1).unwrap().records[0].cursor, first);

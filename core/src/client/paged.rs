@@ -27,6 +27,10 @@ use std::sync::{Arc, PoisonError, RwLock};
 const META_HEAD: &[u8] = b"head";
 /// Meta key of the table list.
 const META_TABLES: &[u8] = b"tables";
+/// Meta key of the cursor of the oldest record in the store (the next
+/// cursor when it holds none), so an open need not read the first log
+/// chunk to learn it.
+const META_LOG_FIRST: &[u8] = b"log-first";
 
 /// Reads of a page store, on its newest committed state.
 pub(crate) struct StoreReader {
@@ -442,14 +446,24 @@ impl Database {
             paged.tables.insert(name, (number, source));
         }
         r.finish()?;
-        // The log stays in the store: only where it starts is read.
-        let mut first = None;
-        snap.range(Space::Log, &[], None, &mut |k, _| {
-            let cursor = log_cursor(k)?;
-            first = Some(cursor);
-            Ok(ControlFlow::Break(()))
-        })?;
-        let first = first.unwrap_or(head.next_cursor);
+        // The log stays in the store: only where it starts is read (a
+        // store whose checkpoints predate `log-first` has its first chunk
+        // read for it).
+        let first = match snap.get(Space::Meta, META_LOG_FIRST)? {
+            Some(v) => layout::unseal(Space::Meta, META_LOG_FIRST, &v)?
+                .try_into()
+                .map(u64::from_le_bytes)
+                .map_err(|_| Error::corrupt("page store: a damaged log-first value"))?,
+            None => {
+                let mut first = None;
+                snap.range(Space::Log, &[], None, &mut |k, _| {
+                    let cursor = log_cursor(k)?;
+                    first = Some(cursor);
+                    Ok(ControlFlow::Break(()))
+                })?;
+                first.unwrap_or(head.next_cursor)
+            }
+        };
         if first > head.next_cursor {
             return Err(Error::corrupt(
                 "page store: log records past the head's next cursor",
@@ -623,6 +637,12 @@ impl Database {
                 layout::put_chunks(&mut batch, start, new.map(|e| &*e.bytes));
             }
         }
+        // The store now holds the records `[first, next)`.
+        batch.put(
+            Space::Meta,
+            META_LOG_FIRST,
+            layout::seal(META_LOG_FIRST, &first.to_le_bytes()),
+        );
         let written = (
             batch
                 .ops
