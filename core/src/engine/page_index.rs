@@ -294,9 +294,24 @@ impl<V> Index<V> {
         key: &[u8],
         loader: L,
     ) -> Option<(&'a [u8], &'a V)> {
-        self.range(Bound::Unbounded, Bound::Included(key), loader)
-            .next_back()
-            .map(|(k, v)| (&**k, v))
+        // A walk back from the block holding `key`: the entry is in it
+        // unless the block starts after `key`'s floor (a bound that is not
+        // a fence). A block that cannot be read back ends the walk (the
+        // failure is recorded for the reader).
+        for (bound, block) in self
+            .blocks
+            .range::<[u8], _>((Bound::Unbounded, Bound::Included(key)))
+            .rev()
+        {
+            let m = self.block(bound, block, &loader)?;
+            if let Some((k, v)) = m
+                .range::<[u8], _>((Bound::Unbounded, Bound::Included(key)))
+                .next_back()
+            {
+                return Some((k, v));
+            }
+        }
+        None
     }
 
     /// [`floor`](Self::floor) for a change: blocks read back on the way,

@@ -1378,35 +1378,45 @@ impl PageMap {
             | (Bound::Excluded(a), Bound::Included(b)) => a >= b,
             _ => false,
         };
+        // Where the range starts: the page holding `lo` and the row of it
+        // to start from (`None`: the first page, from its first row — not
+        // read to learn that); where it ends likewise (`None`: the last).
         let span = (!empty).then(|| {
-            let all = || {
-                self.index
-                    .range(Bound::Unbounded, Bound::Unbounded, self.loader())
-            };
             let first = match lo {
-                Bound::Unbounded => all().next().map(|(f, p)| (&**f, self.leaf(p))),
-                Bound::Included(k) | Bound::Excluded(k) => self.page(k),
+                Bound::Unbounded => None,
+                Bound::Included(k) | Bound::Excluded(k) => {
+                    let (f, leaf) = self.page(k)?;
+                    Some((f, leaf.lower(lo)))
+                }
             };
             let last = match hi {
-                Bound::Unbounded => all().next_back().map(|(f, p)| (&**f, self.leaf(p))),
-                Bound::Included(k) | Bound::Excluded(k) => self.page(k),
+                Bound::Unbounded => None,
+                Bound::Included(k) | Bound::Excluded(k) => {
+                    let (f, leaf) = self.page(k)?;
+                    Some((f, leaf.upper(hi)))
+                }
             };
-            first.zip(last).map(|((ff, fl), (lf, ll))| {
-                let start = fl.lower(lo);
-                let end = ll.upper(hi);
-                (ff, lf, start, end)
-            })
+            Some((first, last))
         });
         span.flatten()
             .into_iter()
-            .flat_map(move |(ff, lf, start, end)| {
-                let (ff, lf): (&'a [u8], &'a [u8]) = (ff, lf);
+            .flat_map(move |(first, last)| {
+                let (first, last): (Option<(&'a [u8], usize)>, Option<(&'a [u8], usize)>) =
+                    (first, last);
+                let from = first.map_or(Bound::Unbounded, |(f, _)| Bound::Included(f));
+                let to = last.map_or(Bound::Unbounded, |(f, _)| Bound::Included(f));
                 self.index
-                    .range(Bound::Included(ff), Bound::Included(lf), self.loader())
+                    .range(from, to, self.loader())
                     .flat_map(move |(f, page)| {
                         let leaf = self.leaf(page);
-                        let a = if **f == *ff { start } else { 0 };
-                        let b = if **f == *lf { end } else { leaf.len() };
+                        let a = match first {
+                            Some((ff, start)) if **f == *ff => start,
+                            _ => 0,
+                        };
+                        let b = match last {
+                            Some((lf, end)) if **f == *lf => end,
+                            _ => leaf.len(),
+                        };
                         (a..b.max(a)).map(move |i| leaf.entry(i))
                     })
             })
