@@ -207,12 +207,12 @@ fn same(map: &PageMap, model: &Model) {
 fn run(ops: Vec<Op>, paged: bool) {
     let store = Arc::new(Store::default());
     let mut map = PageMap::default();
-    // Index blocks of three pages: they split, empty and (paged) load.
-    map.set_block_entries(3);
     let mut reattached = 0;
     if paged {
         map.set_source(store.clone());
     }
+    // Index blocks of three pages: they split, empty and (paged) load.
+    map.set_block_entries(3);
     let mut model = Model::new();
     let mut captures: Vec<Capture> = Vec::new();
     for (n, op) in ops.into_iter().enumerate() {
@@ -394,11 +394,7 @@ fn sequential_load_fills_pages_and_purges_merge_them() {
 }
 
 fn loaded(n: u32, value: usize) -> PageMap {
-    loaded_into(PageMap::default(), n, value)
-}
-
-/// `map` with `loaded(n, value)`'s rows put in.
-fn loaded_into(mut map: PageMap, n: u32, value: usize) -> PageMap {
+    let mut map = PageMap::default();
     for i in 0..n {
         let st = vec![(i % 251) as u8; value];
         map.set(
@@ -506,10 +502,9 @@ fn attached_map_faults_in_only_what_it_reads() {
 #[test]
 fn a_map_attached_from_its_block_list_reads_the_index_on_demand() {
     let store = Arc::new(Store::default());
-    let mut map = PageMap::default();
-    map.set_block_entries(8);
-    let mut map = loaded_into(map, 20_000, 90);
+    let mut map = loaded(20_000, 90);
     map.set_source(store.clone());
+    map.set_block_entries(8);
     store.flush(&mut map);
     let pages = map.page_count();
     let shape = store.shape.lock().unwrap().clone().unwrap();

@@ -92,7 +92,19 @@ impl<'a> Reader<'a> {
     /// no overflow past 64 bits, and no redundant trailing zero group
     /// (`0x80 0x00` for 0 is refused). Every encoding reads its varints
     /// here, so one value has exactly one byte form (FORMAT.md §1).
+    #[inline]
     pub fn varint(&mut self) -> Result<u64> {
+        // Most varints (lengths, counts, small ints) are one byte.
+        if let Some(&b) = self.buf.get(self.pos) {
+            if b < 0x80 {
+                self.pos += 1;
+                return Ok(u64::from(b));
+            }
+        }
+        self.varint_long()
+    }
+    /// [`varint`](Self::varint) past its one-byte case.
+    fn varint_long(&mut self) -> Result<u64> {
         let mut v: u64 = 0;
         for i in 0..10 {
             let b = self.u8()?;
@@ -112,6 +124,7 @@ impl<'a> Reader<'a> {
     /// A varint that must fit in `usize` and not exceed the bytes left
     /// (used for counts of items that each take at least one byte and are
     /// not collected; lists go through [`read_vec`](Self::read_vec)).
+    #[inline]
     pub fn count(&mut self) -> Result<usize> {
         let n = self.varint()?;
         if n > self.remaining() as u64 {
@@ -152,11 +165,13 @@ impl<'a> Reader<'a> {
         Ok(((u >> 1) as i64) ^ -((u & 1) as i64))
     }
     /// Varint length then bytes.
+    #[inline]
     pub fn bytes(&mut self) -> Result<&'a [u8]> {
         let n = self.count()?;
         self.take(n)
     }
     /// Varint length then UTF-8.
+    #[inline]
     pub fn string(&mut self) -> Result<&'a str> {
         let b = self.bytes()?;
         std::str::from_utf8(b).map_err(|_| self.error("invalid UTF-8"))

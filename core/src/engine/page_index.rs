@@ -103,8 +103,11 @@ impl<V: Clone> Clone for Index<V> {
 }
 
 impl<V> Default for Index<V> {
+    /// An empty index of one block that never splits: the index of a map
+    /// without a page store, where blocks would only add a level to every
+    /// lookup ([`reblock`](Index::reblock) splits it when a store comes).
     fn default() -> Self {
-        Index::from_sorted(Vec::new(), BLOCK_ENTRIES)
+        Index::from_sorted(Vec::new(), usize::MAX)
     }
 }
 
@@ -197,9 +200,22 @@ impl<V> Index<V> {
         })
     }
 
-    /// Split blocks at `split` entries (at least 1) from now on.
-    pub(super) fn set_split(&mut self, split: usize) {
-        self.split = split.max(1);
+    /// Split blocks at `split` entries (at least 1) from now on; when
+    /// every block is in memory they are regrouped in blocks of `split`
+    /// now (the block list is then unstored).
+    pub(super) fn reblock(&mut self, split: usize) {
+        let split = split.max(1);
+        self.split = split;
+        if self.blocks.values().any(|b| b.map.get().is_none()) {
+            return;
+        }
+        let blocks = std::mem::take(&mut self.blocks);
+        let entries: Vec<(Box<[u8]>, V)> = blocks
+            .into_values()
+            .filter_map(|b| b.map.into_inner())
+            .flatten()
+            .collect();
+        *self = Index::from_sorted(entries, split);
     }
 
     /// Entries held.
@@ -381,7 +397,7 @@ impl<V> Index<V> {
         value: V,
         loader: &impl BlockLoader<V>,
     ) -> Result<()> {
-        let most = 2 * self.split;
+        let most = self.split.saturating_mul(2);
         let map = self.block_mut(&key, loader)?;
         let split = map.len() >= most;
         if map.insert(key.clone(), value).is_none() {

@@ -832,6 +832,10 @@ pub struct PageStats {
     pub allocated: usize,
 }
 
+/// Where a range starts or ends: the page's fence and the row index in
+/// it (`None`: the table's first or last page, whole).
+type RangeEnd<'a> = Option<(&'a [u8], usize)>;
+
 /// A row of a capture: the page it sits in (shared) and its index there.
 pub type SharedRow = (Arc<Leaf>, u32);
 
@@ -906,7 +910,7 @@ impl PageMap {
     /// from few pages).
     #[doc(hidden)]
     pub fn set_block_entries(&mut self, entries: usize) {
-        self.index.set_split(entries);
+        self.index.reblock(entries);
     }
 
     /// A map over pages already stored whose index is stored in blocks
@@ -943,6 +947,8 @@ impl PageMap {
     /// stays until it is stored and evicted).
     pub fn set_source(&mut self, source: Arc<dyn PageSource>) {
         self.source.source = Some(source);
+        // A map without a store keeps its index in one block.
+        self.index.reblock(super::page_index::BLOCK_ENTRIES);
         self.dirtied = self
             .index
             .loaded()
@@ -1398,28 +1404,25 @@ impl PageMap {
             };
             Some((first, last))
         });
-        span.flatten()
-            .into_iter()
-            .flat_map(move |(first, last)| {
-                let (first, last): (Option<(&'a [u8], usize)>, Option<(&'a [u8], usize)>) =
-                    (first, last);
-                let from = first.map_or(Bound::Unbounded, |(f, _)| Bound::Included(f));
-                let to = last.map_or(Bound::Unbounded, |(f, _)| Bound::Included(f));
-                self.index
-                    .range(from, to, self.loader())
-                    .flat_map(move |(f, page)| {
-                        let leaf = self.leaf(page);
-                        let a = match first {
-                            Some((ff, start)) if **f == *ff => start,
-                            _ => 0,
-                        };
-                        let b = match last {
-                            Some((lf, end)) if **f == *lf => end,
-                            _ => leaf.len(),
-                        };
-                        (a..b.max(a)).map(move |i| leaf.entry(i))
-                    })
-            })
+        span.flatten().into_iter().flat_map(move |(first, last)| {
+            let (first, last): (RangeEnd<'a>, RangeEnd<'a>) = (first, last);
+            let from = first.map_or(Bound::Unbounded, |(f, _)| Bound::Included(f));
+            let to = last.map_or(Bound::Unbounded, |(f, _)| Bound::Included(f));
+            self.index
+                .range(from, to, self.loader())
+                .flat_map(move |(f, page)| {
+                    let leaf = self.leaf(page);
+                    let a = match first {
+                        Some((ff, start)) if **f == *ff => start,
+                        _ => 0,
+                    };
+                    let b = match last {
+                        Some((lf, end)) if **f == *lf => end,
+                        _ => leaf.len(),
+                    };
+                    (a..b.max(a)).map(move |i| leaf.entry(i))
+                })
+        })
     }
 
     /// Every row in key order (reversible).
