@@ -12,7 +12,7 @@ use crate::codec::buf::{put_varint, Reader};
 use crate::codec::schema::{put_schema, read_schema};
 use crate::digest::{Accumulator, TableBook};
 use crate::engine::pages::{IndexEntries, IndexShape, PageMap, PageSource, RowEntries};
-use crate::log::cold::LogSource;
+use crate::log::cold::{LogSource, RecordVisitor};
 use crate::log::vv_codec::read_vv;
 use crate::log::ChangeLog;
 use crate::model::error::{Error, Result};
@@ -228,6 +228,20 @@ impl LogSource for StoreLog {
             Ok(ControlFlow::Continue(()))
         })?;
         Ok(out)
+    }
+
+    fn visit(&self, from: u64, to: u64, f: RecordVisitor<'_>) -> Result<ControlFlow<()>> {
+        let mut flow = ControlFlow::Continue(());
+        layout::visit_chunks(&*self.0, from, to, &mut |chunk| {
+            for (cursor, bytes) in chunk.between(from, to) {
+                if f(cursor, bytes)?.is_break() {
+                    flow = ControlFlow::Break(());
+                    return Ok(flow);
+                }
+            }
+            Ok(ControlFlow::Continue(()))
+        })?;
+        Ok(flow)
     }
 }
 

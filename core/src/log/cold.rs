@@ -15,7 +15,21 @@ pub trait LogSource: Send + Sync + std::fmt::Debug {
     /// The records with cursors in `[from, to)`, in cursor order, as
     /// `(cursor, encoding)` (FORMAT.md §7).
     fn read(&self, from: u64, to: u64) -> Result<Vec<(u64, Vec<u8>)>>;
+    /// Hand the records with cursors in `[from, to)` to `f` in cursor
+    /// order, as (cursor, encoding), until it breaks: a source that can
+    /// lend its stored bytes overrides this so a walk copies nothing.
+    fn visit(&self, from: u64, to: u64, f: RecordVisitor<'_>) -> Result<ControlFlow<()>> {
+        for (cursor, bytes) in self.read(from, to)? {
+            if f(cursor, &bytes)?.is_break() {
+                return Ok(ControlFlow::Break(()));
+            }
+        }
+        Ok(ControlFlow::Continue(()))
+    }
 }
+
+/// What [`LogSource::visit`] hands each record to: (cursor, encoding).
+pub type RecordVisitor<'a> = &'a mut dyn FnMut(u64, &[u8]) -> Result<ControlFlow<()>>;
 
 /// Records per chunk read back (and cached) at once.
 pub const COLD_CHUNK: u64 = 1024;
@@ -184,18 +198,44 @@ impl ColdLog {
         while at < self.end {
             let to = ((at / COLD_CHUNK + 1) * COLD_CHUNK).min(self.end);
             let slot = &self.chunks[(at / COLD_CHUNK - self.first / COLD_CHUNK) as usize];
-            let owned;
-            let records: &[ColdRecord] = match slot.get() {
-                Some(Ok(cached)) => cached,
-                _ => {
-                    owned = self.read(at, to)?;
-                    &owned
+            if let Some(Ok(cached)) = slot.get() {
+                for r in cached.iter().filter(|r| r.cursor >= at) {
+                    if f(r.as_ref())?.is_break() {
+                        return Ok(ControlFlow::Break(()));
+                    }
                 }
-            };
-            for r in records.iter().filter(|r| r.cursor >= at) {
-                if f(r.as_ref())?.is_break() {
-                    return Ok(ControlFlow::Break(()));
+                at = to;
+                continue;
+            }
+            // Not cached: the records are lent by the source, not copied
+            // (a retention walk over a store's records decodes heads only).
+            let mut want = at;
+            let flow = self.source.visit(at, to, &mut |cursor, bytes| {
+                if cursor != want {
+                    return Err(Error::corrupt(format!(
+                        "change log: record {want} missing from the store"
+                    )));
                 }
+                want += 1;
+                let head = decode_record_head(bytes)?;
+                f(LogRecordRef {
+                    cursor,
+                    seq: head.seq,
+                    stamp: head.stamp,
+                    origin: head.origin,
+                    table: head.table,
+                    bytes,
+                })
+            })?;
+            if flow.is_break() {
+                return Ok(ControlFlow::Break(()));
+            }
+            if want != to {
+                return Err(Error::corrupt(format!(
+                    "change log: records {at} to {} should be in the store, {} are",
+                    to - 1,
+                    want - at
+                )));
             }
             at = to;
         }
