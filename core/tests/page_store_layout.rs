@@ -205,6 +205,24 @@ fn a_migration_interrupted_before_the_manifest_completes_on_the_next_open() {
     assert_fixture_region(&V5, &db);
 }
 
+/// The fixture unpacked into `dir`, whose manifest says `format`; a check
+/// reads it as it is, finds nothing wrong and changes nothing. Its
+/// manifest.
+fn unpacked_and_checked(
+    fixture: &Fixture,
+    format: u8,
+    dir: &Path,
+) -> tablesync::storage::fs::Manifest {
+    unpack(fixture, dir);
+    let (before, found) = read_manifest_format(&RealFs, dir).unwrap().unwrap();
+    assert_eq!(found, format);
+    let manifest = std::fs::read(dir.join("MANIFEST")).unwrap();
+    let rep = tablesync::client::offline::check_dir(dir).unwrap();
+    assert!(rep.is_ok(), "{rep:?}");
+    assert_eq!(std::fs::read(dir.join("MANIFEST")).unwrap(), manifest);
+    before
+}
+
 /// How many stored pages have each version byte (index: the version).
 fn page_versions(dir: &Path) -> [usize; 3] {
     let store = open_page_store(&RealFs, &dir.join(PAGE_STORE_FILE), 4 << 20).unwrap();
@@ -228,13 +246,7 @@ fn page_versions(dir: &Path) -> [usize; 3] {
 fn a_format_6_directory_is_migrated_on_open_and_its_pages_compressed_as_stored() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("eu");
-    unpack(&V6, &dir);
-    let (before, format) = read_manifest_format(&RealFs, &dir).unwrap().unwrap();
-    assert_eq!(format, 6);
-    let manifest = std::fs::read(dir.join("MANIFEST")).unwrap();
-    let rep = tablesync::client::offline::check_dir(&dir).unwrap();
-    assert!(rep.is_ok(), "{rep:?}");
-    assert_eq!(std::fs::read(dir.join("MANIFEST")).unwrap(), manifest);
+    let before = unpacked_and_checked(&V6, 6, &dir);
     let [_, v1, v2] = page_versions(&dir);
     assert!(v1 > 0 && v2 == 0, "{v1} {v2}");
 
@@ -622,13 +634,7 @@ fn block_lists(dir: &Path) -> Vec<(u32, u64, layout::Blocks)> {
 fn a_format_7_directory_gets_block_lists_on_open() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("eu");
-    unpack(&V7, &dir);
-    let (before, format) = read_manifest_format(&RealFs, &dir).unwrap().unwrap();
-    assert_eq!(format, 7);
-    let manifest = std::fs::read(dir.join("MANIFEST")).unwrap();
-    let rep = tablesync::client::offline::check_dir(&dir).unwrap();
-    assert!(rep.is_ok(), "{rep:?}");
-    assert_eq!(std::fs::read(dir.join("MANIFEST")).unwrap(), manifest);
+    let before = unpacked_and_checked(&V7, 7, &dir);
     {
         let store = open_page_store(&RealFs, &dir.join(PAGE_STORE_FILE), 4 << 20).unwrap();
         let snap = store.snapshot().unwrap();
