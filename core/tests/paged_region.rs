@@ -115,6 +115,41 @@ fn open_reads_no_row_and_a_get_faults_in_one_page() {
     assert_eq!(db.verify_table_digest("t").unwrap(), digest);
 }
 
+/// How many blocks table `table`'s stored block list has in `dir`.
+fn stored_blocks(dir: &Path, table: u32) -> usize {
+    use tablesync::storage::kv::{layout, open_page_store, Space};
+    let path = dir.join(PAGE_STORE_FILE);
+    let store = open_page_store(&tablesync::storage::vfs::RealFs, &path, 4 << 20).unwrap();
+    let key = layout::blocks_key(table);
+    let snap = store.snapshot().unwrap();
+    let value = snap.get(Space::Meta, &key).unwrap().expect("a block list");
+    layout::decode_blocks(&key, &value).unwrap().1.len()
+}
+
+/// A table filled before its first checkpoint into the page store (here:
+/// an in-memory directory converted on open) is stored with its index in
+/// blocks, like one that grew in the store.
+#[test]
+fn a_converted_table_is_stored_with_its_index_in_blocks() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(T0);
+    let mut db = Database::open(dir.path(), options(&clock, None)).unwrap();
+    db.create_table(schema("t")).unwrap();
+    let big = |k: i64| format!("value {k:06} {}", "z".repeat(1000));
+    for k in 0..18_000 {
+        put(&mut db, "t", k, &big(k));
+    }
+    db.close().unwrap();
+    let mut db = Database::open(dir.path(), options(&clock, Some(CACHE))).unwrap();
+    assert!(db.is_paged());
+    db.close().unwrap();
+    let blocks = stored_blocks(dir.path(), 0);
+    assert!(blocks >= 4, "{blocks} blocks");
+    let db = Database::open(dir.path(), options(&clock, Some(CACHE))).unwrap();
+    assert_eq!(value(&db, "t", 9_999).unwrap(), big(9_999));
+    assert_eq!(db.paged_stats().unwrap().page_loads, 1);
+}
+
 /// Open reads a table's block list, not its index: a get reads one block
 /// of the index (and one page); only a walk of every row reads it all.
 #[test]
@@ -129,6 +164,9 @@ fn open_reads_the_index_block_by_block() {
         put(&mut db, "t", k, &big(k));
     }
     db.close().unwrap();
+    // Its one checkpoint stored the index in blocks.
+    let blocks = stored_blocks(dir.path(), 0);
+    assert!(blocks >= 4, "{blocks} blocks");
 
     let db = Database::open(dir.path(), options(&clock, Some(CACHE))).unwrap();
     let pages = db.page_stats("t").unwrap().pages;

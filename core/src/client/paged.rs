@@ -542,6 +542,16 @@ impl Database {
     /// records), in one durable commit; then clean pages are evicted down
     /// to the cache.
     pub(crate) fn checkpoint_paged(&mut self) -> Result<()> {
+        if self.paged.is_none() {
+            return Err(Error::invalid("not a paged region"));
+        }
+        // A table not stored yet keeps its index in one block: it is
+        // stored in blocks, so an open reads it block by block.
+        for t in self.tables.values_mut() {
+            if t.page_map().source().is_none() {
+                t.page_map_mut().split_index_for_store();
+            }
+        }
         let Some(paged) = self.paged.as_deref() else {
             return Err(Error::invalid("not a paged region"));
         };

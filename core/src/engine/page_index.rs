@@ -202,9 +202,13 @@ impl<V> Index<V> {
 
     /// Split blocks at `split` entries (at least 1) from now on; when
     /// every block is in memory they are regrouped in blocks of `split`
-    /// now (the block list is then unstored).
+    /// now (the block list is then unstored). Nothing changes when blocks
+    /// already split at `split`.
     pub(super) fn reblock(&mut self, split: usize) {
         let split = split.max(1);
+        if self.split == split {
+            return;
+        }
         self.split = split;
         if self.blocks.values().any(|b| b.map.get().is_none()) {
             return;

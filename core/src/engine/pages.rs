@@ -913,6 +913,12 @@ impl PageMap {
         self.index.reblock(entries);
     }
 
+    /// Put the index in the blocks a page store keeps (a map without one
+    /// holds a single block): what the first flush into a store stores.
+    pub fn split_index_for_store(&mut self) {
+        self.index.reblock(super::page_index::BLOCK_ENTRIES);
+    }
+
     /// A map over pages already stored whose index is stored in blocks
     /// (`shape`, as [`flush`](Self::flush) handed it out): nothing of the
     /// index is read until a lookup needs a block, which is read back
@@ -948,7 +954,7 @@ impl PageMap {
     pub fn set_source(&mut self, source: Arc<dyn PageSource>) {
         self.source.source = Some(source);
         // A map without a store keeps its index in one block.
-        self.index.reblock(super::page_index::BLOCK_ENTRIES);
+        self.split_index_for_store();
         self.dirtied = self
             .index
             .loaded()
