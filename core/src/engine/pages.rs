@@ -737,6 +737,14 @@ struct IndexLoader<'a> {
     fault: &'a Faults,
 }
 
+impl<'a> IndexLoader<'a> {
+    /// A loader over a map's source and fault record (taken as fields, so
+    /// the map's index can be borrowed mutably beside it).
+    fn of(source: &'a Source, fault: &'a Faults) -> IndexLoader<'a> {
+        IndexLoader { source, fault }
+    }
+}
+
 impl BlockLoader<PageRef> for IndexLoader<'_> {
     fn load(&self, from: &[u8], to: Option<&[u8]>) -> Result<BTreeMap<Box<[u8]>, PageRef>> {
         let source = self
@@ -943,10 +951,7 @@ impl PageMap {
 
     /// Reads blocks of the index back.
     fn loader(&self) -> IndexLoader<'_> {
-        IndexLoader {
-            source: &self.source,
-            fault: &self.fault,
-        }
+        IndexLoader::of(&self.source, &self.fault)
     }
 
     /// Read pages back from `source` from now on (every page resident now
@@ -1144,10 +1149,7 @@ impl PageMap {
         make: impl FnOnce(Option<StoredRow<'_>>) -> std::result::Result<Option<OwnedRow>, E>,
     ) -> std::result::Result<bool, E> {
         let source = &self.source;
-        let loader = IndexLoader {
-            source,
-            fault: &self.fault,
-        };
+        let loader = IndexLoader::of(source, &self.fault);
         let Some((fence, page)) = self.index.floor_mut(key, &loader)? else {
             let Some(new) = make(None)? else {
                 return Ok(false);
@@ -1237,10 +1239,7 @@ impl PageMap {
                 continue;
             }
             let right_fence: Box<[u8]> = leaf.key(leaf.split_point()).into();
-            let loader = IndexLoader {
-                source: &self.source,
-                fault: &self.fault,
-            };
+            let loader = IndexLoader::of(&self.source, &self.fault);
             if self.index.prepare(&right_fence, &loader).is_err() {
                 continue;
             }
@@ -1259,10 +1258,7 @@ impl PageMap {
             self.cache
                 .resized(before, leaf.allocated() + right.allocated());
             let id = self.new_id();
-            let loader = IndexLoader {
-                source: &self.source,
-                fault: &self.fault,
-            };
+            let loader = IndexLoader::of(&self.source, &self.fault);
             // Its block is in memory (read back above): this cannot fail.
             let _ = self
                 .index
@@ -1278,10 +1274,7 @@ impl PageMap {
     /// neighbour when both fit in one page.
     pub fn remove(&mut self, key: &[u8], old: impl FnOnce(StoredRow<'_>)) -> Result<bool> {
         let (source, cache) = (&self.source, &self.cache);
-        let loader = IndexLoader {
-            source,
-            fault: &self.fault,
-        };
+        let loader = IndexLoader::of(source, &self.fault);
         let Some((fence, page)) = self.index.floor_mut(key, &loader)? else {
             return Ok(false);
         };
@@ -1330,10 +1323,7 @@ impl PageMap {
                     .and_then(|(_, p)| p.leaf.get())
                     .is_some_and(|l| l.is_empty());
                 if empty {
-                    let loader = IndexLoader {
-                        source: &self.source,
-                        fault: &self.fault,
-                    };
+                    let loader = IndexLoader::of(&self.source, &self.fault);
                     let dropped: Vec<_> = self
                         .index
                         .drain(&loader)?
@@ -1347,10 +1337,7 @@ impl PageMap {
             }
         };
         let (source, cache) = (&self.source, &self.cache);
-        let loader = IndexLoader {
-            source,
-            fault: &self.fault,
-        };
+        let loader = IndexLoader::of(source, &self.fault);
         let mut sizes = [(0, false); 2];
         for (n, f) in [&a, &b].into_iter().enumerate() {
             let Some(page) = self.index.get_mut(f, &loader)? else {
@@ -1446,10 +1433,7 @@ impl PageMap {
         mut changed: impl FnMut(&[u8], StoredRow<'_>, StoredRow<'_>),
     ) -> Result<()> {
         let (source, cache) = (&self.source, &self.cache);
-        self.index.load_all(&IndexLoader {
-            source,
-            fault: &self.fault,
-        })?;
+        self.index.load_all(&IndexLoader::of(source, &self.fault))?;
         for (fence, page) in self.index.loaded_mut() {
             if !page.dirty && source.source.is_some() {
                 self.dirtied.push(fence.clone());
